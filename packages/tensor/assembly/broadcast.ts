@@ -1,0 +1,310 @@
+// Strided kernels with NumPy broadcasting: binary ops, comparisons, where(cond, a, b), and the
+// strided copy behind transpose/slice/broadcastTo. The TypeScript side collapses shapes and
+// writes a plan into `meta` (int32 words): shape[nd], one stride array of nd words per input
+// (element strides, 0 on broadcast axes), then scratch for the walker. The output is contiguous. The innermost axis is the hot loop: f32x4 when both inputs are
+// contiguous there, or when one is a broadcast scalar along it.
+import {
+  BIN_ADD, BIN_DIV, BIN_GELU_GRAD, BIN_MAX, BIN_MIN, BIN_MUL, BIN_POW, BIN_RELU_GRAD,
+  BIN_SIGMOID_GRAD, BIN_SUB, BIN_TANH_GRAD,
+  CMP_EQ, CMP_GE, CMP_GT, CMP_LE, CMP_LT, CMP_NE,
+} from './opcodes';
+import { geluGradScalar } from './elementwise';
+
+@inline function binaryHasSimd(op: i32): bool {
+  return op != BIN_POW && op != BIN_GELU_GRAD;
+}
+
+@inline function binaryScalar<T>(op: i32, a: T, b: T): T {
+  switch (op) {
+    case BIN_ADD: return a + b;
+    case BIN_SUB: return a - b;
+    case BIN_MUL: return a * b;
+    case BIN_DIV: return a / b;
+    case BIN_MAX: {
+      if (isFloat<T>()) return <T>Mathf.max(<f32>a, <f32>b);
+      return a > b ? a : b;
+    }
+    case BIN_MIN: {
+      if (isFloat<T>()) return <T>Mathf.min(<f32>a, <f32>b);
+      return a < b ? a : b;
+    }
+    case BIN_POW: return <T>Mathf.pow(<f32>a, <f32>b);
+    case BIN_RELU_GRAD: return b > <T>0 ? a : <T>0;
+    case BIN_SIGMOID_GRAD: return a * b * (<T>1 - b);
+    case BIN_TANH_GRAD: return a * (<T>1 - b * b);
+    case BIN_GELU_GRAD: return <T>(<f32>a * geluGradScalar(<f32>b));
+    default: return a;
+  }
+}
+
+@inline function binaryVec<T>(op: i32, a: v128, b: v128): v128 {
+  switch (op) {
+    case BIN_ADD: return v128.add<T>(a, b);
+    case BIN_SUB: return v128.sub<T>(a, b);
+    case BIN_MUL: return v128.mul<T>(a, b);
+    case BIN_DIV: {
+      if (isFloat<T>()) return f32x4.div(a, b);
+      return a;
+    }
+    case BIN_MAX: return v128.max<T>(a, b);
+    case BIN_MIN: return v128.min<T>(a, b);
+    case BIN_RELU_GRAD: {
+      if (isFloat<T>()) return v128.and(a, f32x4.gt(b, f32x4.splat(0)));
+      return v128.and(a, i32x4.gt_s(b, i32x4.splat(0)));
+    }
+    case BIN_SIGMOID_GRAD: {
+      if (isFloat<T>()) return f32x4.mul(f32x4.mul(a, b), f32x4.sub(f32x4.splat(1), b));
+      return a;
+    }
+    case BIN_TANH_GRAD: {
+      if (isFloat<T>()) return f32x4.mul(a, f32x4.sub(f32x4.splat(1), f32x4.mul(b, b)));
+      return a;
+    }
+    default: return a;
+  }
+}
+
+// One row of the innermost axis: n elements, input strides sa, sb (elements), output contiguous.
+@inline function binaryRow<T>(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n: i32): void {
+  let i = 0;
+  if (binaryHasSimd(op)) {
+    if (sa == 1 && sb == 1) {
+      for (; i + 4 <= n; i += 4) {
+        const o = (<usize>i) << 2;
+        v128.store(out + o, binaryVec<T>(op, v128.load(a + o), v128.load(b + o)));
+      }
+    } else if (sa == 1 && sb == 0) {
+      const vb = v128.load32_splat(b);
+      for (; i + 4 <= n; i += 4) {
+        const o = (<usize>i) << 2;
+        v128.store(out + o, binaryVec<T>(op, v128.load(a + o), vb));
+      }
+    } else if (sa == 0 && sb == 1) {
+      const va = v128.load32_splat(a);
+      for (; i + 4 <= n; i += 4) {
+        const o = (<usize>i) << 2;
+        v128.store(out + o, binaryVec<T>(op, va, v128.load(b + o)));
+      }
+    }
+  }
+  const sab = (<usize>sa) << 2;
+  const sbb = (<usize>sb) << 2;
+  let pa = a + sab * i;
+  let pb = b + sbb * i;
+  for (; i < n; i++) {
+    store<T>(out + ((<usize>i) << 2), binaryScalar<T>(op, load<T>(pa), load<T>(pb)));
+    pa += sab;
+    pb += sbb;
+  }
+}
+
+// The row walker shared by every broadcast kernel. A plan for `nIn` inputs is laid out in `meta`
+// as shape[nd], then nIn stride arrays of nd words, then nd counters, then nIn current row
+// pointers. `planStart` zeroes the counters and returns the row count; `planNextRow` advances
+// the counters like an odometer and moves each input's row pointer by its strides.
+@inline function planCounters(meta: usize, nd: i32, nIn: i32): usize {
+  return meta + ((<usize>((1 + nIn) * nd)) << 2);
+}
+
+@inline function planPointers(meta: usize, nd: i32, nIn: i32): usize {
+  return meta + ((<usize>((2 + nIn) * nd)) << 2);
+}
+
+@inline function planWord(meta: usize, index: i32): i32 {
+  return load<i32>(meta + ((<usize>index) << 2));
+}
+
+function planStart(meta: usize, nd: i32, nIn: i32): i32 {
+  const ctr = planCounters(meta, nd, nIn);
+  let rows = 1;
+  for (let d = 0; d < nd - 1; d++) {
+    rows *= planWord(meta, d);
+    store<i32>(ctr + ((<usize>d) << 2), 0);
+  }
+  return rows;
+}
+
+function planNextRow(meta: usize, nd: i32, nIn: i32): void {
+  const ctr = planCounters(meta, nd, nIn);
+  const ptrs = planPointers(meta, nd, nIn);
+  let d = nd - 2;
+  while (d >= 0) {
+    const dim = planWord(meta, d);
+    const c = load<i32>(ctr + ((<usize>d) << 2)) + 1;
+    const carry = c >= dim;
+    store<i32>(ctr + ((<usize>d) << 2), carry ? 0 : c);
+    for (let k = 0; k < nIn; k++) {
+      const stride = (<isize>planWord(meta, (1 + k) * nd + d)) << 2;
+      const p = ptrs + ((<usize>k) << 2);
+      store<u32>(p, <u32>(<isize>load<u32>(p) + (carry ? -stride * (<isize>(dim - 1)) : stride)));
+    }
+    if (!carry) return;
+    d--;
+  }
+}
+
+@inline function planPointer(meta: usize, nd: i32, nIn: i32, k: i32): usize {
+  return <usize>load<u32>(planPointers(meta, nd, nIn) + ((<usize>k) << 2));
+}
+
+@inline function planSetPointer(meta: usize, nd: i32, nIn: i32, k: i32, p: usize): void {
+  store<u32>(planPointers(meta, nd, nIn) + ((<usize>k) << 2), <u32>p);
+}
+
+@inline function binaryNd<T>(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  const inner = planWord(meta, nd - 1);
+  const sa = planWord(meta, 2 * nd - 1);
+  const sb = planWord(meta, 3 * nd - 1);
+  const rows = planStart(meta, nd, 2);
+  planSetPointer(meta, nd, 2, 0, a);
+  planSetPointer(meta, nd, 2, 1, b);
+  let po = out;
+  const rowBytes = (<usize>inner) << 2;
+  for (let r = 0; r < rows; r++) {
+    binaryRow<T>(op, planPointer(meta, nd, 2, 0), sa, planPointer(meta, nd, 2, 1), sb, po, inner);
+    po += rowBytes;
+    planNextRow(meta, nd, 2);
+  }
+}
+
+/** float32 binary op with broadcasting; `op` is one of the BIN_* codes. */
+export function bc_binary_f32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  switch (op) {
+    case BIN_ADD: binaryNd<f32>(BIN_ADD, a, b, out, nd, meta); break;
+    case BIN_SUB: binaryNd<f32>(BIN_SUB, a, b, out, nd, meta); break;
+    case BIN_MUL: binaryNd<f32>(BIN_MUL, a, b, out, nd, meta); break;
+    case BIN_DIV: binaryNd<f32>(BIN_DIV, a, b, out, nd, meta); break;
+    case BIN_POW: binaryNd<f32>(BIN_POW, a, b, out, nd, meta); break;
+    case BIN_MAX: binaryNd<f32>(BIN_MAX, a, b, out, nd, meta); break;
+    case BIN_MIN: binaryNd<f32>(BIN_MIN, a, b, out, nd, meta); break;
+    case BIN_RELU_GRAD: binaryNd<f32>(BIN_RELU_GRAD, a, b, out, nd, meta); break;
+    case BIN_SIGMOID_GRAD: binaryNd<f32>(BIN_SIGMOID_GRAD, a, b, out, nd, meta); break;
+    case BIN_TANH_GRAD: binaryNd<f32>(BIN_TANH_GRAD, a, b, out, nd, meta); break;
+    case BIN_GELU_GRAD: binaryNd<f32>(BIN_GELU_GRAD, a, b, out, nd, meta); break;
+  }
+}
+
+/** int32 binary op with broadcasting: ADD, SUB, MUL, MAX, MIN (wrapping arithmetic). */
+export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  switch (op) {
+    case BIN_ADD: binaryNd<i32>(BIN_ADD, a, b, out, nd, meta); break;
+    case BIN_SUB: binaryNd<i32>(BIN_SUB, a, b, out, nd, meta); break;
+    case BIN_MUL: binaryNd<i32>(BIN_MUL, a, b, out, nd, meta); break;
+    case BIN_MAX: binaryNd<i32>(BIN_MAX, a, b, out, nd, meta); break;
+    case BIN_MIN: binaryNd<i32>(BIN_MIN, a, b, out, nd, meta); break;
+  }
+}
+
+@inline function compareScalar<T>(op: i32, a: T, b: T): i32 {
+  switch (op) {
+    case CMP_EQ: return <i32>(a == b);
+    case CMP_NE: return <i32>(a != b);
+    case CMP_GT: return <i32>(a > b);
+    case CMP_GE: return <i32>(a >= b);
+    case CMP_LT: return <i32>(a < b);
+    case CMP_LE: return <i32>(a <= b);
+    default: return 0;
+  }
+}
+
+@inline function compareNd<T>(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  const inner = planWord(meta, nd - 1);
+  const sab = (<usize>planWord(meta, 2 * nd - 1)) << 2;
+  const sbb = (<usize>planWord(meta, 3 * nd - 1)) << 2;
+  const rows = planStart(meta, nd, 2);
+  planSetPointer(meta, nd, 2, 0, a);
+  planSetPointer(meta, nd, 2, 1, b);
+  let po = out;
+  for (let r = 0; r < rows; r++) {
+    let qa = planPointer(meta, nd, 2, 0);
+    let qb = planPointer(meta, nd, 2, 1);
+    for (let i = 0; i < inner; i++) {
+      store<i32>(po, compareScalar<T>(op, load<T>(qa), load<T>(qb)));
+      po += 4;
+      qa += sab;
+      qb += sbb;
+    }
+    planNextRow(meta, nd, 2);
+  }
+}
+
+/** float32 comparison with broadcasting; out is int32 0/1. */
+export function bc_compare_f32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  switch (op) {
+    case CMP_EQ: compareNd<f32>(CMP_EQ, a, b, out, nd, meta); break;
+    case CMP_NE: compareNd<f32>(CMP_NE, a, b, out, nd, meta); break;
+    case CMP_GT: compareNd<f32>(CMP_GT, a, b, out, nd, meta); break;
+    case CMP_GE: compareNd<f32>(CMP_GE, a, b, out, nd, meta); break;
+    case CMP_LT: compareNd<f32>(CMP_LT, a, b, out, nd, meta); break;
+    case CMP_LE: compareNd<f32>(CMP_LE, a, b, out, nd, meta); break;
+  }
+}
+
+/** int32 comparison with broadcasting; out is int32 0/1. */
+export function bc_compare_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  switch (op) {
+    case CMP_EQ: compareNd<i32>(CMP_EQ, a, b, out, nd, meta); break;
+    case CMP_NE: compareNd<i32>(CMP_NE, a, b, out, nd, meta); break;
+    case CMP_GT: compareNd<i32>(CMP_GT, a, b, out, nd, meta); break;
+    case CMP_GE: compareNd<i32>(CMP_GE, a, b, out, nd, meta); break;
+    case CMP_LT: compareNd<i32>(CMP_LT, a, b, out, nd, meta); break;
+    case CMP_LE: compareNd<i32>(CMP_LE, a, b, out, nd, meta); break;
+  }
+}
+
+/**
+ * out = cond != 0 ? a : b with broadcasting over all three (a plan with 3 inputs: cond, a, b).
+ * 32-bit words are copied as bits, so one kernel serves float32 and int32; cond is int32.
+ */
+export function bc_where_32(cond: usize, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  const inner = planWord(meta, nd - 1);
+  const scb = (<usize>planWord(meta, 2 * nd - 1)) << 2;
+  const sab = (<usize>planWord(meta, 3 * nd - 1)) << 2;
+  const sbb = (<usize>planWord(meta, 4 * nd - 1)) << 2;
+  const rows = planStart(meta, nd, 3);
+  planSetPointer(meta, nd, 3, 0, cond);
+  planSetPointer(meta, nd, 3, 1, a);
+  planSetPointer(meta, nd, 3, 2, b);
+  let po = out;
+  for (let r = 0; r < rows; r++) {
+    let qc = planPointer(meta, nd, 3, 0);
+    let qa = planPointer(meta, nd, 3, 1);
+    let qb = planPointer(meta, nd, 3, 2);
+    for (let i = 0; i < inner; i++) {
+      store<i32>(po, load<i32>(qc) != 0 ? load<i32>(qa) : load<i32>(qb));
+      po += 4;
+      qc += scb;
+      qa += sab;
+      qb += sbb;
+    }
+    planNextRow(meta, nd, 3);
+  }
+}
+
+/**
+ * Strided gather of 32-bit words into a contiguous output (a plan with 1 input): serves
+ * transpose, slice and broadcastTo, for float32 and int32 alike.
+ */
+export function bc_copy_32(x: usize, out: usize, nd: i32, meta: usize): void {
+  const inner = planWord(meta, nd - 1);
+  const sx = planWord(meta, 2 * nd - 1);
+  const sxb = (<usize>sx) << 2;
+  const rows = planStart(meta, nd, 1);
+  planSetPointer(meta, nd, 1, 0, x);
+  let po = out;
+  const rowBytes = (<usize>inner) << 2;
+  for (let r = 0; r < rows; r++) {
+    const qx = planPointer(meta, nd, 1, 0);
+    if (sx == 1) {
+      memory.copy(po, qx, rowBytes);
+    } else {
+      let q = qx;
+      for (let i = 0; i < inner; i++) {
+        store<i32>(po + ((<usize>i) << 2), load<i32>(q));
+        q += sxb;
+      }
+    }
+    po += rowBytes;
+    planNextRow(meta, nd, 1);
+  }
+}

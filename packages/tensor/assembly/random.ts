@@ -1,0 +1,102 @@
+// Seeded pseudo-random numbers: xoshiro128** (Blackman & Vigna), seeded through splitmix32.
+// Everything runs inside the module, with its own math, so a seed gives bit-identical streams
+// in Node and in every browser.
+
+let s0: u32 = 0x9e3779b9;
+let s1: u32 = 0x243f6a88;
+let s2: u32 = 0xb7e15162;
+let s3: u32 = 0x12345678;
+
+@inline function rotl(x: u32, k: u32): u32 {
+  return (x << k) | (x >>> (32 - k));
+}
+
+function next(): u32 {
+  const result = rotl(s1 * 5, 7) * 9;
+  const t = s1 << 9;
+  s2 ^= s0;
+  s3 ^= s1;
+  s1 ^= s2;
+  s0 ^= s3;
+  s2 ^= t;
+  s3 = rotl(s3, 11);
+  return result;
+}
+
+function splitmix32(state: u32): u32 {
+  let z = state + 0x9e3779b9;
+  z = (z ^ (z >>> 16)) * 0x85ebca6b;
+  z = (z ^ (z >>> 13)) * 0xc2b2ae35;
+  return z ^ (z >>> 16);
+}
+
+/** Reset the generator from a 32-bit seed. */
+export function rng_seed(seed: u32): void {
+  s0 = splitmix32(seed);
+  s1 = splitmix32(s0);
+  s2 = splitmix32(s1);
+  s3 = splitmix32(s2);
+  if ((s0 | s1 | s2 | s3) == 0) s0 = 1;
+}
+
+// A uniform float in [0, 1) with 24 random bits: exactly representable in float32.
+@inline function uniform01(): f32 {
+  return <f32>(next() >>> 8) * <f32>5.9604644775390625e-8;
+}
+
+/** out[i] ~ U[lo, hi). */
+export function rng_uniform_f32(out: usize, n: i32, lo: f32, hi: f32): void {
+  const w = hi - lo;
+  for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i) << 2), lo + w * uniform01());
+}
+
+/** out[i] ~ N(mean, std²), by the Box–Muller transform (in float64, rounded once). */
+export function rng_normal_f32(out: usize, n: i32, mean: f32, std: f32): void {
+  for (let i = 0; i < n; i += 2) {
+    // u1 in (0, 1] so log(u1) is finite
+    const u1 = (<f64>(next() >>> 8) + 1) * 5.9604644775390625e-8;
+    const u2 = <f64>(next() >>> 8) * 5.9604644775390625e-8;
+    const r = Math.sqrt(-2 * Math.log(u1));
+    const theta = 2 * Math.PI * u2;
+    store<f32>(out + ((<usize>i) << 2), <f32>(<f64>mean + <f64>std * r * Math.cos(theta)));
+    if (i + 1 < n) store<f32>(out + ((<usize>(i + 1)) << 2), <f32>(<f64>mean + <f64>std * r * Math.sin(theta)));
+  }
+}
+
+// A uniform integer in [0, range) by Lemire's multiply-shift with rejection (unbiased).
+function below(range: u32): u32 {
+  let m = <u64>next() * <u64>range;
+  let low = <u32>m;
+  if (low < range) {
+    const threshold: u32 = (<u32>0 - range) % range;
+    while (low < threshold) {
+      m = <u64>next() * <u64>range;
+      low = <u32>m;
+    }
+  }
+  return <u32>(m >>> 32);
+}
+
+/** out[i] uniform in [lo, hi), hi > lo, as int32. */
+export function rng_int_i32(out: usize, n: i32, lo: i32, hi: i32): void {
+  const range = <u32>(hi - lo);
+  for (let i = 0; i < n; i++) store<i32>(out + ((<usize>i) << 2), lo + <i32>below(range));
+}
+
+/** A uniformly random permutation of 0..n−1 (Fisher–Yates), as int32. */
+export function rng_permutation_i32(out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<i32>(out + ((<usize>i) << 2), i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = <i32>below(<u32>(i + 1));
+    const pi = out + ((<usize>i) << 2);
+    const pj = out + ((<usize>j) << 2);
+    const t = load<i32>(pi);
+    store<i32>(pi, load<i32>(pj));
+    store<i32>(pj, t);
+  }
+}
+
+/** Bernoulli mask for dropout: out[i] = (u < keep) ? scale : 0. */
+export function rng_dropout_mask_f32(out: usize, n: i32, keep: f32, scale: f32): void {
+  for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i) << 2), uniform01() < keep ? scale : <f32>0);
+}

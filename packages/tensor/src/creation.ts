@@ -1,0 +1,245 @@
+// Creating tensors: from JS data (copied in once), filled, ranges, and seeded random ones.
+import { DTypeError, ShapeError, ValueError } from './errors.js';
+import { heapF32, heapI32, kernels } from './runtime.js';
+import { checkShape } from './shape.js';
+import { type DType, type NestedArray, Tensor } from './tensor.js';
+
+/** Options of tensor(): the dtype (float32 by default) and, for flat data, a shape. */
+export interface TensorOptions {
+  dtype?: DType;
+  shape?: readonly number[];
+}
+
+function checkDType(op: string, dtype: unknown): DType {
+  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(`${op}: dtype ${String(dtype)} is not float32 or int32`);
+  return dtype;
+}
+
+/** Infers the shape of nested arrays and flattens them, checking they are rectangular numbers. */
+function flattenNested(op: string, data: NestedArray): { shape: number[]; flat: number[] } {
+  const shape: number[] = [];
+  let probe: NestedArray = data;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0] as NestedArray;
+    if (probe === undefined) break;
+  }
+  const flat: number[] = [];
+  const walk = (v: NestedArray, depth: number, path: number[]): void => {
+    if (depth === shape.length) {
+      if (typeof v !== 'number') throw new ValueError(`${op}: element at [${path.join(',')}] is ${Array.isArray(v) ? 'an array' : typeof v}; expected a number`);
+      flat.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      throw new ShapeError(`${op}: ragged nested array: at [${path.join(',')}] expected ${shape[depth]} entries, got ${Array.isArray(v) ? v.length : typeof v}`);
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i] as NestedArray, depth + 1, [...path, i]);
+  };
+  walk(data, 0, []);
+  return { shape, flat };
+}
+
+/** @internal tensor construction shared by tensor() and op operands. */
+export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: readonly number[]): Tensor {
+  let shape: number[];
+  let flat: ArrayLike<number>;
+  if (data instanceof Float32Array || data instanceof Int32Array || data instanceof Float64Array) {
+    flat = data;
+    shape = shapeOpt ? checkShape(op, shapeOpt) : [data.length];
+  } else if (typeof data === 'number' || Array.isArray(data)) {
+    const r = flattenNested(op, data as NestedArray);
+    flat = r.flat;
+    shape = shapeOpt ? checkShape(op, shapeOpt) : checkShape(op, r.shape);
+  } else {
+    throw new ValueError(`${op}: expected a number, nested arrays of numbers or a typed array, got ${data === null ? 'null' : typeof data}`);
+  }
+  const n = shape.reduce((a, d) => a * d, 1);
+  if (flat.length !== n) throw new ShapeError(`${op}: ${flat.length} values do not fill shape [${shape.join(',')}] (${n} elements)`);
+  if (dtype === 'int32') {
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i]!;
+      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+        throw new ValueError(`${op}: value ${v} at flat index ${i} is not an int32; dtype int32 needs integers in [-2^31, 2^31)`);
+      }
+    }
+  }
+  const out = new Tensor(shape, dtype);
+  const p = out.ptr(op) >> 2;
+  if (dtype === 'float32') heapF32().set(flat, p);
+  else heapI32().set(flat, p);
+  return out;
+}
+
+/**
+ * A tensor from JS data, copied into WebAssembly memory once: a number (rank 0), nested arrays
+ * (shape inferred), or a typed array (flat; give `shape`). float32 unless `{ dtype: 'int32' }`.
+ *
+ * @example
+ * ```ts
+ * tensor([[1, 2], [3, 4]]).shape;              // [2, 2]
+ * tensor([0, 2, 1], { dtype: 'int32' }).dtype; // 'int32'
+ * ```
+ */
+export function tensor(data: NestedArray | Float32Array | Int32Array | Float64Array, options: TensorOptions = {}): Tensor {
+  const dtype = checkDType('tensor', options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32'));
+  return fromData('tensor', data, dtype, options.shape);
+}
+
+/**
+ * A tensor of `shape` filled with `value`.
+ *
+ * @example
+ * ```ts
+ * full([2, 2], 7).toArray(); // [[7, 7], [7, 7]]
+ * ```
+ */
+export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
+  checkDType('full', dtype);
+  if (typeof value !== 'number') throw new ValueError(`full: value must be a number, got ${typeof value}`);
+  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`full: value ${value} is not an integer; dtype int32 needs one`);
+  const out = new Tensor(checkShape('full', shape), dtype);
+  const p = out.ptr('full') >> 2;
+  if (dtype === 'float32') heapF32().fill(value, p, p + out.size);
+  else heapI32().fill(value, p, p + out.size);
+  return out;
+}
+
+/** A tensor of zeros. @example `zeros([2, 3]).sum().item(); // 0` */
+export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return full(shape, 0, dtype);
+}
+
+/** A tensor of ones. @example `ones([2, 3]).sum().item(); // 6` */
+export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return full(shape, 1, dtype);
+}
+
+function finite(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+/**
+ * Values from `start` (inclusive) to `stop` (exclusive) by `step`; `arange(n)` is 0…n−1.
+ * int32 when all arguments are integers, float32 otherwise (or as `dtype` says).
+ *
+ * @example
+ * ```ts
+ * arange(5).toArray();        // [0, 1, 2, 3, 4]
+ * arange(0, 1, 0.25).toArray(); // [0, 0.25, 0.5, 0.75]
+ * ```
+ */
+export function arange(start: number, stop?: number, step = 1, dtype?: DType): Tensor {
+  let lo = finite('arange', 'start', start);
+  let hi = stop;
+  if (hi === undefined) {
+    hi = lo;
+    lo = 0;
+  }
+  finite('arange', 'stop', hi);
+  finite('arange', 'step', step);
+  if (step === 0) throw new ValueError('arange: step must not be 0');
+  const n = Math.max(0, Math.ceil((hi - lo) / step));
+  const dt = dtype ?? ([lo, hi, step].every(Number.isInteger) ? 'int32' : 'float32');
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = lo + i * step;
+  return fromData('arange', values, checkDType('arange', dt), [n]);
+}
+
+/**
+ * `num` evenly spaced float32 values from `start` to `stop`, both included.
+ *
+ * @example
+ * ```ts
+ * linspace(0, 1, 5).toArray(); // [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
+export function linspace(start: number, stop: number, num: number): Tensor {
+  finite('linspace', 'start', start);
+  finite('linspace', 'stop', stop);
+  if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
+  const values = new Float64Array(num);
+  const step = num > 1 ? (stop - start) / (num - 1) : 0;
+  for (let i = 0; i < num; i++) values[i] = i === num - 1 && num > 1 ? stop : start + i * step;
+  return fromData('linspace', values, 'float32', [num]);
+}
+
+/**
+ * The n×m identity matrix (m = n by default).
+ *
+ * @example
+ * ```ts
+ * eye(2).toArray(); // [[1, 0], [0, 1]]
+ * ```
+ */
+export function eye(n: number, m = n, dtype: DType = 'float32'): Tensor {
+  const out = zeros(checkShape('eye', [n, m]), dtype);
+  const p = out.ptr('eye') >> 2;
+  const heap = dtype === 'float32' ? heapF32() : heapI32();
+  for (let i = 0; i < Math.min(n, m); i++) heap[p + i * m + i] = 1;
+  return out;
+}
+
+// ── seeded randomness ──────────────────────────────────────────────────────
+/**
+ * Seeds the generator behind rand, randn, randint, randperm and dropout: the same seed gives
+ * bit-identical numbers, in Node and in the browser.
+ *
+ * @example
+ * ```ts
+ * manualSeed(42); const a = randn([3]).toArray();
+ * manualSeed(42); const b = randn([3]).toArray(); // same as a, bit for bit
+ * ```
+ */
+export function manualSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new ValueError(`manualSeed: seed must be an integer in [0, 2^32), got ${seed}`);
+  }
+  kernels().rng_seed(seed >>> 0);
+}
+
+/** Uniform float32 values in [low, high). @example `rand([2, 2], { low: -1, high: 1 })` */
+export function rand(shape: readonly number[], options: { low?: number; high?: number } = {}): Tensor {
+  const low = finite('rand', 'low', options.low ?? 0);
+  const high = finite('rand', 'high', options.high ?? 1);
+  if (!(high > low)) throw new ValueError(`rand: high ${high} must be greater than low ${low}`);
+  const out = new Tensor(checkShape('rand', shape), 'float32');
+  kernels().rng_uniform_f32(out.ptr('rand'), out.size, low, high);
+  return out;
+}
+
+/** Normal float32 values N(mean, std²). @example `randn([3, 3], { std: 0.1 })` */
+export function randn(shape: readonly number[], options: { mean?: number; std?: number } = {}): Tensor {
+  const mean = finite('randn', 'mean', options.mean ?? 0);
+  const std = finite('randn', 'std', options.std ?? 1);
+  if (std < 0) throw new ValueError(`randn: std must be ≥ 0, got ${std}`);
+  const out = new Tensor(checkShape('randn', shape), 'float32');
+  kernels().rng_normal_f32(out.ptr('randn'), out.size, mean, std);
+  return out;
+}
+
+/** Uniform int32 values in [low, high). @example `randint(0, 10, [5])` */
+export function randint(low: number, high: number, shape: readonly number[]): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high)) throw new ValueError(`randint: bounds must be integers, got ${low} and ${high}`);
+  if (!(high > low)) throw new ValueError(`randint: high ${high} must be greater than low ${low}`);
+  if (low < -(2 ** 31) || high > 2 ** 31 || high - low > 2 ** 32 - 1) throw new ValueError(`randint: [${low}, ${high}) exceeds int32`);
+  const out = new Tensor(checkShape('randint', shape), 'int32');
+  kernels().rng_int_i32(out.ptr('randint'), out.size, low, high);
+  return out;
+}
+
+/** A random permutation of 0…n−1 (int32). @example `randperm(5)` */
+export function randperm(n: number): Tensor {
+  const out = new Tensor(checkShape('randperm', [n]), 'int32');
+  kernels().rng_permutation_i32(out.ptr('randperm'), n);
+  return out;
+}
+
+/** A dropout mask: each entry is 1/(1−p) with probability 1−p, else 0 (float32). */
+export function dropoutMask(shape: readonly number[], p: number): Tensor {
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`dropoutMask: p must be in [0, 1), got ${p}`);
+  const out = new Tensor(checkShape('dropoutMask', shape), 'float32');
+  kernels().rng_dropout_mask_f32(out.ptr('dropoutMask'), out.size, 1 - p, 1 / (1 - p));
+  return out;
+}

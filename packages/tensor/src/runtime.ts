@@ -1,0 +1,172 @@
+// The one place that touches WebAssembly: the memory, the compiled kernels, typed views over
+// the memory, and the allocator that hands out tensor storage inside it.
+import { BlockAllocator } from './allocator.js';
+import { MemoryError, StateError } from './errors.js';
+import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+
+/** The kernel exports, as compiled from assembly/*.ts. Pointers are byte offsets. */
+export interface Kernels {
+  heap_base(): number;
+  gemm_work_floats(): number;
+  ew_unary_f32(op: number, x: number, out: number, n: number, p0: number, p1: number): void;
+  ew_unary_i32(op: number, x: number, out: number, n: number, p0: number, p1: number): void;
+  ew_cast_i32_f32(x: number, out: number, n: number): void;
+  ew_cast_f32_i32(x: number, out: number, n: number): void;
+  bc_binary_f32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
+  bc_binary_i32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
+  bc_compare_f32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
+  bc_compare_i32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
+  bc_where_32(cond: number, a: number, b: number, out: number, nd: number, meta: number): void;
+  bc_copy_32(x: number, out: number, nd: number, meta: number): void;
+  reduce_f32(op: number, x: number, out: number, outer: number, len: number, inner: number, scale: number): void;
+  reduce_i32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
+  reduce_arg_f32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
+  reduce_arg_i32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
+  softmax_f32(mode: number, x: number, out: number, outer: number, len: number, inner: number): void;
+  softmax_backward_f32(mode: number, y: number, dy: number, dx: number, outer: number, len: number, inner: number): void;
+  gemm_f32(
+    transA: number, transB: number, m: number, n: number, k: number,
+    a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number, work: number,
+  ): void;
+  rng_seed(seed: number): void;
+  rng_uniform_f32(out: number, n: number, lo: number, hi: number): void;
+  rng_normal_f32(out: number, n: number, mean: number, std: number): void;
+  rng_int_i32(out: number, n: number, lo: number, hi: number): void;
+  rng_permutation_i32(out: number, n: number): void;
+  rng_dropout_mask_f32(out: number, n: number, keep: number, scale: number): void;
+  gather_32(x: number, idx: number, out: number, outer: number, axisLen: number, inner: number, nIdx: number): void;
+  scatter_add_f32(dy: number, idx: number, dx: number, outer: number, axisLen: number, inner: number, nIdx: number): void;
+  one_hot_f32(idx: number, out: number, n: number, depth: number): void;
+}
+
+const PAGE = 65536;
+/** Address range for kernel plans (shapes and strides), above the module's static data. */
+export const META_PTR = 16 * 1024;
+const META_END = 64 * 1024;
+/** Words available to one plan. */
+export const META_WORDS = (META_END - META_PTR) / 4;
+const INITIAL_PAGES = 64; // 4 MiB to start; grows on demand
+const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
+
+/** The live runtime: kernels, memory, views and allocator. */
+export interface Runtime {
+  kernels: Kernels;
+  memory: WebAssembly.Memory;
+  allocator: BlockAllocator;
+  /** Scratch for gemm_f32's packed panels. */
+  gemmWork: number;
+}
+
+let runtime: Runtime | undefined;
+let pending: Promise<void> | undefined;
+let f32View = new Float32Array(0);
+let i32View = new Int32Array(0);
+let u8View = new Uint8Array(0);
+
+function wasmBytes(): Uint8Array {
+  const binary = atob(KERNELS_WASM_BASE64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function refreshViews(memory: WebAssembly.Memory): void {
+  f32View = new Float32Array(memory.buffer);
+  i32View = new Int32Array(memory.buffer);
+  u8View = new Uint8Array(memory.buffer);
+}
+
+function start(module: WebAssembly.Module): void {
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new StateError('kernel abort');
+      },
+    },
+  });
+  const kernels = instance.exports as unknown as Kernels;
+  if (kernels.heap_base() > META_PTR) throw new StateError('kernels: static data overlaps the plan area');
+  const gemmWork = META_END;
+  const heapBase = gemmWork + kernels.gemm_work_floats() * 4;
+  const grow = (neededEnd: number): number => {
+    const have = memory.buffer.byteLength;
+    const pages = Math.ceil((neededEnd - have) / PAGE);
+    // grow by at least half again, so a growing workload pays for few grows
+    const want = Math.min(MAX_PAGES - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 2)));
+    if (want < pages) {
+      throw new MemoryError(`alloc: needs ${neededEnd} bytes of WebAssembly memory; the limit is ${MAX_PAGES * PAGE}`);
+    }
+    try {
+      memory.grow(want);
+    } catch {
+      try {
+        memory.grow(pages);
+      } catch {
+        throw new MemoryError(`alloc: WebAssembly memory could not grow to ${neededEnd} bytes`);
+      }
+    }
+    refreshViews(memory);
+    return memory.buffer.byteLength;
+  };
+  const allocator = new BlockAllocator(heapBase, memory.buffer.byteLength, grow);
+  refreshViews(memory);
+  runtime = { kernels, memory, allocator, gemmWork };
+  kernels.rng_seed(0);
+}
+
+/**
+ * Compiles and instantiates the WebAssembly kernels once; later calls return at once.
+ * In Node and in workers, ops also start the kernels synchronously on first use; on a
+ * browser's main thread, await this before the first op.
+ *
+ * @example
+ * ```ts
+ * import { ready, tensor } from '@gd/tensor';
+ * await ready();
+ * tensor([1, 2, 3]).sum().item(); // 6
+ * ```
+ */
+export function ready(): Promise<void> {
+  if (runtime) return Promise.resolve();
+  pending ??= WebAssembly.compile(wasmBytes() as BufferSource).then((module) => {
+    if (!runtime) start(module);
+  });
+  return pending;
+}
+
+/** The runtime, started synchronously if `ready()` has not finished yet. */
+export function rt(): Runtime {
+  if (runtime) return runtime;
+  try {
+    start(new WebAssembly.Module(wasmBytes() as BufferSource));
+  } catch (e) {
+    if (e instanceof MemoryError || e instanceof StateError) throw e;
+    throw new StateError(`gd: the WebAssembly kernels could not start synchronously here (${String(e)}); call 'await ready()' first`);
+  }
+  return runtime as unknown as Runtime;
+}
+
+/** The kernels, starting them if needed. */
+export function kernels(): Kernels {
+  return rt().kernels;
+}
+
+/** A float32 view over all of WebAssembly memory (index = byte offset / 4), current after any grow. */
+export function heapF32(): Float32Array {
+  if (f32View.buffer !== rt().memory.buffer) refreshViews(rt().memory);
+  return f32View;
+}
+
+/** An int32 view over all of WebAssembly memory (index = byte offset / 4). */
+export function heapI32(): Int32Array {
+  if (i32View.buffer !== rt().memory.buffer) refreshViews(rt().memory);
+  return i32View;
+}
+
+/** A byte view over all of WebAssembly memory. */
+export function heapU8(): Uint8Array {
+  if (u8View.buffer !== rt().memory.buffer) refreshViews(rt().memory);
+  return u8View;
+}
