@@ -1,0 +1,342 @@
+// The op table: every differentiable op's forward and its gradient rule (vector–Jacobian
+// product) side by side. `g` is the upstream gradient ∂L/∂y; each rule returns ∂L/∂input.
+// Broadcasting inputs get their gradient summed back to their own shape (sumTo).
+import * as T from '@gd/tensor';
+import type { Tensor } from '@gd/tensor';
+import { type Backward, Variable, type VariableLike, asVariable, isGradEnabled } from './variable.js';
+
+/** What a gradient rule sees: the forward inputs, output and attributes. */
+export interface OpContext<A> {
+  inputs: Tensor[];
+  output: Tensor;
+  attrs: A;
+}
+
+/** A differentiable op: forward on tensors, and its vector–Jacobian product. */
+export interface OpSpec<A = Record<string, never>> {
+  /** Number of Variable inputs. */
+  arity: number;
+  forward(inputs: Tensor[], attrs: A): Tensor;
+  backward(g: Tensor, ctx: OpContext<A>): Array<Tensor | null>;
+}
+
+function defineOp<A = Record<string, never>>(spec: OpSpec<A>): OpSpec<A> {
+  return spec;
+}
+
+/** Frees intermediates of a gradient rule once the result is computed. */
+function freeing<R>(temps: Tensor[], result: R): R {
+  for (const t of temps) t.dispose();
+  return result;
+}
+
+/** g·f(…) summed back to `shape`, freeing the full-size product. */
+function reduced(full: Tensor, shape: readonly number[]): Tensor {
+  const out = T.sumTo(full, shape);
+  full.dispose();
+  return out;
+}
+
+const same = (ctx: OpContext<unknown>, i: number) => ctx.inputs[i]!.shape;
+
+/** Every differentiable op, by name. The gradcheck suite enumerates this table. */
+export const opTable = {
+  add: defineOp({
+    arity: 2,
+    forward: ([a, b]) => T.add(a!, b!),
+    backward: (g, ctx) => [T.sumTo(g, same(ctx, 0)), T.sumTo(g, same(ctx, 1))],
+  }),
+  sub: defineOp({
+    arity: 2,
+    forward: ([a, b]) => T.sub(a!, b!),
+    backward: (g, ctx) => [T.sumTo(g, same(ctx, 0)), reduced(T.neg(g), same(ctx, 1))],
+  }),
+  mul: defineOp({
+    arity: 2,
+    forward: ([a, b]) => T.mul(a!, b!),
+    // d(ab)/da = b, d(ab)/db = a
+    backward: (g, { inputs: [a, b] }) => [reduced(T.mul(g, b!), a!.shape), reduced(T.mul(g, a!), b!.shape)],
+  }),
+  div: defineOp({
+    arity: 2,
+    forward: ([a, b]) => T.div(a!, b!),
+    // d(a/b)/da = 1/b, d(a/b)/db = −a/b² = −y/b
+    backward: (g, { inputs: [a, b], output: y }) => {
+      const gb = T.div(g, b!);
+      const gy = T.mul(gb, y);
+      return [reduced(gb, a!.shape), freeing([gy], reduced(T.neg(gy), b!.shape))];
+    },
+  }),
+  pow: defineOp({
+    arity: 2,
+    forward: ([a, b]) => T.pow(a!, b!),
+    // d(aᵇ)/da = b·aᵇ⁻¹; d(aᵇ)/db = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch)
+    backward: (g, { inputs: [a, b], output: y }) => {
+      const bm1 = T.sub(b!, 1);
+      const p = T.pow(a!, bm1);
+      const da = T.mul(T.mul(g, b!), p);
+      const lna = T.log(a!);
+      const raw = T.mul(T.mul(g, y), lna);
+      const zeroBase = T.mul(T.eq(a!, 0), T.ge(b!, 0));
+      const db = T.where(zeroBase, 0, raw);
+      return freeing([bm1, p, lna, raw, zeroBase], [reduced(da, a!.shape), reduced(db, b!.shape)]);
+    },
+  }),
+  maximum: defineOp({
+    arity: 2,
+    forward: ([a, b]) => T.maximum(a!, b!),
+    // the gradient goes to the larger input; ties share it equally (as PyTorch)
+    backward: (g, { inputs: [a, b] }) => tieSplit(g, a!, b!, T.gt(a!, b!)),
+  }),
+  minimum: defineOp({
+    arity: 2,
+    forward: ([a, b]) => T.minimum(a!, b!),
+    backward: (g, { inputs: [a, b] }) => tieSplit(g, a!, b!, T.lt(a!, b!)),
+  }),
+  neg: defineOp({ arity: 1, forward: ([x]) => T.neg(x!), backward: (g) => [T.neg(g)] }),
+  abs: defineOp({
+    arity: 1,
+    forward: ([x]) => T.abs(x!),
+    // subgradient sign(x): 0 at x = 0
+    backward: (g, { inputs: [x] }) => {
+      const s = T.sign(x!);
+      return freeing([s], [T.mul(g, s)]);
+    },
+  }),
+  sqrt: defineOp({
+    arity: 1,
+    forward: ([x]) => T.sqrt(x!),
+    // d√x/dx = 1/(2√x)
+    backward: (g, { output: y }) => {
+      const h = T.div(g, y);
+      return freeing([h], [T.mul(h, 0.5)]);
+    },
+  }),
+  exp: defineOp({ arity: 1, forward: ([x]) => T.exp(x!), backward: (g, { output: y }) => [T.mul(g, y)] }),
+  log: defineOp({ arity: 1, forward: ([x]) => T.log(x!), backward: (g, { inputs: [x] }) => [T.div(g, x!)] }),
+  square: defineOp({
+    arity: 1,
+    forward: ([x]) => T.square(x!),
+    backward: (g, { inputs: [x] }) => {
+      const gx = T.mul(g, x!);
+      return freeing([gx], [T.mul(gx, 2)]);
+    },
+  }),
+  reciprocal: defineOp({
+    arity: 1,
+    forward: ([x]) => T.reciprocal(x!),
+    // d(1/x)/dx = −1/x² = −y²
+    backward: (g, { output: y }) => {
+      const y2 = T.square(y);
+      const p = T.mul(g, y2);
+      return freeing([y2, p], [T.neg(p)]);
+    },
+  }),
+  relu: defineOp({
+    arity: 1,
+    forward: ([x]) => T.relu(x!),
+    // subgradient 0 at x = 0
+    backward: (g, { inputs: [x] }) => [T.reluBackward(g, x!)],
+  }),
+  leakyRelu: defineOp<{ slope: number }>({
+    arity: 1,
+    forward: ([x], { slope }) => T.leakyRelu(x!, slope),
+    backward: (g, { inputs: [x], attrs: { slope } }) => {
+      const pos = T.gt(x!, 0);
+      const d = T.where(pos, 1, slope);
+      return freeing([pos, d], [T.mul(g, d)]);
+    },
+  }),
+  gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }) => [T.geluBackward(g, x!)] }),
+  sigmoid: defineOp({
+    arity: 1,
+    forward: ([x]) => T.sigmoid(x!),
+    // σ′ = σ(1 − σ)
+    backward: (g, { output: y }) => [T.sigmoidBackward(g, y)],
+  }),
+  tanh: defineOp({
+    arity: 1,
+    forward: ([x]) => T.tanh(x!),
+    // tanh′ = 1 − tanh²
+    backward: (g, { output: y }) => [T.tanhBackward(g, y)],
+  }),
+  clamp: defineOp<{ min: number; max: number }>({
+    arity: 1,
+    forward: ([x], { min, max }) => T.clamp(x!, min, max),
+    // passes where min ≤ x ≤ max (bounds included, as PyTorch)
+    backward: (g, { inputs: [x], attrs: { min, max } }) => {
+      const lo = T.ge(x!, min);
+      const hi = T.le(x!, max);
+      const inside = T.mul(lo, hi);
+      return freeing([lo, hi, inside], [T.where(inside, g, 0)]);
+    },
+  }),
+  where: defineOp<{ cond: Tensor }>({
+    arity: 2,
+    forward: ([a, b], { cond }) => T.where(cond, a!, b!),
+    backward: (g, { inputs: [a, b], attrs: { cond } }) => [
+      reduced(T.where(cond, g, 0), a!.shape),
+      reduced(T.where(cond, 0, g), b!.shape),
+    ],
+  }),
+  matmul: defineOp<{ transposeA: boolean; transposeB: boolean }>({
+    arity: 2,
+    forward: ([a, b], attrs) => T.matmul(a!, b!, attrs),
+    // C = op(A)·op(B): dA = g·op(B)ᵀ, dB = op(A)ᵀ·g, each read through the transposed GEMM
+    // variants (no transpose is materialised), then summed over broadcast batch axes.
+    backward: (g, { inputs: [a, b], attrs: { transposeA: tA, transposeB: tB } }) => {
+      const da = tA ? T.matmul(b!, g, { transposeA: tB, transposeB: true }) : T.matmul(g, b!, { transposeB: !tB });
+      const db = tB ? T.matmul(g, a!, { transposeA: true, transposeB: tA }) : T.matmul(a!, g, { transposeA: !tA });
+      return [reduced(da, a!.shape), reduced(db, b!.shape)];
+    },
+  }),
+  sum: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
+    arity: 1,
+    forward: ([x], { axis, keepDims }) => T.sum(x!, axis, keepDims),
+    backward: (g, { inputs: [x], attrs }) => [spread(g, x!.shape, attrs.axis)],
+  }),
+  mean: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
+    arity: 1,
+    forward: ([x], { axis, keepDims }) => T.mean(x!, axis, keepDims),
+    backward: (g, { inputs: [x], output: y, attrs }) => {
+      const s = spread(g, x!.shape, attrs.axis);
+      return freeing([s], [T.mul(s, y.size / Math.max(1, x!.size))]);
+    },
+  }),
+  max: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
+    arity: 1,
+    forward: ([x], { axis, keepDims }) => T.max(x!, axis, keepDims),
+    backward: (g, ctx) => [extremumGrad(g, ctx)],
+  }),
+  min: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
+    arity: 1,
+    forward: ([x], { axis, keepDims }) => T.min(x!, axis, keepDims),
+    backward: (g, ctx) => [extremumGrad(g, ctx)],
+  }),
+  logSumExp: defineOp<{ axis: number; keepDims: boolean }>({
+    arity: 1,
+    forward: ([x], { axis, keepDims }) => T.logSumExp(x!, axis, keepDims),
+    // ∂/∂x_i log Σ exp x = softmax(x)_i
+    backward: (g, { inputs: [x], attrs: { axis } }) => {
+      const sm = T.softmax(x!, axis);
+      const gs = spread(g, x!.shape, axis);
+      return freeing([sm, gs], [T.mul(gs, sm)]);
+    },
+  }),
+  softmax: defineOp<{ axis: number }>({
+    arity: 1,
+    forward: ([x], { axis }) => T.softmax(x!, axis),
+    // dx_i = y_i (g_i − Σ_j g_j y_j)
+    backward: (g, { output: y, attrs: { axis } }) => [T.softmaxBackward(y, g, axis, false)],
+  }),
+  logSoftmax: defineOp<{ axis: number }>({
+    arity: 1,
+    forward: ([x], { axis }) => T.logSoftmax(x!, axis),
+    // d/dx log(softmax(x))_i = onehot_i − softmax_i, so dx = g − softmax · Σ g
+    backward: (g, { output: y, attrs: { axis } }) => [T.softmaxBackward(y, g, axis, true)],
+  }),
+  reshape: defineOp<{ shape: number[] }>({
+    arity: 1,
+    forward: ([x], { shape }) => T.reshape(x!, shape),
+    backward: (g, { inputs: [x] }) => [T.reshape(g, x!.shape)],
+  }),
+  transpose: defineOp<{ perm?: number[] }>({
+    arity: 1,
+    forward: ([x], { perm }) => T.transpose(x!, perm),
+    backward: (g, { inputs: [x], attrs: { perm } }) => {
+      const r = x!.rank;
+      const p = (perm ?? Array.from({ length: r }, (_, i) => r - 1 - i)).map((a) => (a < 0 ? a + r : a));
+      const inverse = new Array<number>(r);
+      p.forEach((a, i) => {
+        inverse[a] = i;
+      });
+      return [T.transpose(g, inverse)];
+    },
+  }),
+  broadcastTo: defineOp<{ shape: number[] }>({
+    arity: 1,
+    forward: ([x], { shape }) => T.broadcastTo(x!, shape),
+    backward: (g, { inputs: [x] }) => [T.sumTo(g, x!.shape)],
+  }),
+  slice: defineOp<{ begin: number[]; size: number[] }>({
+    arity: 1,
+    forward: ([x], { begin, size }) => T.slice(x!, begin, size),
+    backward: (g, { inputs: [x], attrs: { begin } }) => {
+      const starts = x!.shape.map((d, i) => {
+        const b = begin[i] ?? 0;
+        return b < 0 ? b + d : b;
+      });
+      return [T.padSlice(g, starts, x!.shape)];
+    },
+  }),
+  gather: defineOp<{ indices: Tensor; axis: number }>({
+    arity: 1,
+    forward: ([x], { indices, axis }) => T.gather(x!, indices, axis),
+    // the adjoint of picking is scattering back, adding where an index repeats
+    backward: (g, { inputs: [x], attrs: { indices, axis } }) => [T.gatherBackward(g, indices, axis, x!.shape)],
+  }),
+  concat: defineOp<{ axis: number; count: number }>({
+    arity: -1,
+    forward: (xs, { axis }) => T.concat(xs, axis),
+    backward: (g, { inputs, attrs: { axis } }) => {
+      const ax = axis < 0 ? axis + g.rank : axis;
+      let offset = 0;
+      return inputs.map((x) => {
+        const begin = g.shape.map((_, i) => (i === ax ? offset : 0));
+        offset += x.shape[ax]!;
+        return T.slice(g, begin, x.shape);
+      });
+    },
+  }),
+};
+
+/** Name of a differentiable op in the table. */
+export type OpName = keyof typeof opTable;
+
+/** Spreads a reduced gradient back over the reduced axes of `shape`. */
+function spread(g: Tensor, shape: readonly number[], axis: number | number[] | undefined): Tensor {
+  const r = shape.length;
+  const axes = axis === undefined ? shape.map((_, i) => i) : (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + r : a));
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const gk = T.reshape(g, kept);
+  return freeing([gk], T.broadcastTo(gk, shape));
+}
+
+/** max/min: the gradient goes to the elements equal to the extremum, shared equally among ties. */
+function extremumGrad(g: Tensor, { inputs: [x], output: y, attrs }: OpContext<{ axis?: number | number[]; keepDims: boolean }>): Tensor {
+  const yb = spread(y, x!.shape, attrs.axis);
+  const mask = T.eq(x!, yb);
+  const maskF = T.cast(mask, 'float32');
+  const count = T.sum(maskF, attrs.axis, true);
+  const countB = T.broadcastTo(count, x!.shape);
+  const share = T.div(maskF, countB);
+  const gs = spread(g, x!.shape, attrs.axis);
+  return freeing([yb, mask, maskF, count, countB, share, gs], T.mul(gs, share));
+}
+
+/** Gradients of maximum/minimum: all to the winner (`first` marks where a wins), half each on ties. */
+function tieSplit(g: Tensor, a: Tensor, b: Tensor, first: Tensor): Tensor[] {
+  const tie = T.eq(a, b);
+  const tieA = T.where(tie, 0.5, 0);
+  const tieB = T.where(tie, 0.5, 1);
+  const wa = T.where(first, 1, tieA);
+  const wb = T.where(first, 0, tieB);
+  const ga = T.mul(g, wa);
+  const gb = T.mul(g, wb);
+  return freeing([tie, tieA, tieB, first, wa, wb], [reduced(ga, a.shape), reduced(gb, b.shape)]);
+}
+
+/**
+ * Applies an op to Variables: computes the forward value and, when any input requires grad and
+ * grad mode is on, records the node with its gradient rule.
+ */
+export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], attrs: A): Variable {
+  const vars = inputs.map(asVariable);
+  const tensors = vars.map((v) => v.value);
+  const output = spec.forward(tensors, attrs);
+  const track = isGradEnabled() && vars.some((v) => v.requiresGrad);
+  if (!track) return new Variable(output, false, name);
+  const ctx: OpContext<A> = { inputs: tensors, output, attrs };
+  const backward: Backward = (g) => spec.backward(g, ctx);
+  return new Variable(output, true, name, vars, backward);
+}

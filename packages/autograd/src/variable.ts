@@ -1,0 +1,391 @@
+// The Variable: a Tensor value that remembers how it was computed, so backward() can apply the
+// chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (seed §2.5).
+import * as T from '@gd/tensor';
+import { StateError, TENSORS, Tensor, type TensorLike, ValueError, add, keep, ones, reshape, tensor } from '@gd/tensor';
+import { apply, opTable } from './ops.js';
+
+let gradEnabled = true;
+
+/** True unless inside noGrad(). */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Runs `fn` without recording a graph: results have no parents and need no backward memory.
+ *
+ * @example
+ * ```ts
+ * const y = noGrad(() => w.mul(2)); // y.requiresGrad === false
+ * ```
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Options of backward(). */
+export interface BackwardOptions {
+  /** Keep the graph's gradient functions so backward() can run through it again. */
+  retainGraph?: boolean;
+  /** Also store `.grad` on every intermediate node (for inspection, e.g. toDot). */
+  retainGrads?: boolean;
+}
+
+/** The vector–Jacobian product of one recorded op: upstream gradient → one gradient per input. */
+export type Backward = (g: Tensor) => Array<Tensor | null>;
+
+/**
+ * A Tensor in a computation graph. Ops on Variables return Variables that record their inputs
+ * and gradient rule; `backward()` fills `.grad` of every leaf that requires it.
+ *
+ * @example
+ * ```ts
+ * const w = variable([2, 3]);
+ * w.square().sum().backward();
+ * w.grad!.toArray(); // [4, 6]
+ * ```
+ */
+export class Variable {
+  /** The forward value. */
+  readonly value: Tensor;
+  /** Accumulated gradient of the last backward output with respect to this (leaves, or retained). */
+  grad: Tensor | null = null;
+  /** Whether gradients flow to this node. */
+  readonly requiresGrad: boolean;
+  /** The op that produced this node ('leaf' for user-created variables). */
+  readonly op: string;
+  /** The inputs of that op. */
+  readonly parents: readonly Variable[];
+  /** An optional label (shown by toDot). */
+  name: string | undefined;
+  private backwardFn: Backward | null;
+  private released = false;
+  private retain = false;
+
+  /** @internal — use variable() or the ops. */
+  constructor(value: Tensor, requiresGrad: boolean, op = 'leaf', parents: readonly Variable[] = [], backwardFn: Backward | null = null, name?: string) {
+    this.value = value;
+    this.requiresGrad = requiresGrad;
+    this.op = op;
+    this.parents = parents;
+    this.backwardFn = backwardFn;
+    this.name = name;
+  }
+
+  /** True for user-created variables (not produced by an op). */
+  get isLeaf(): boolean {
+    return this.op === 'leaf';
+  }
+
+  get shape(): readonly number[] {
+    return this.value.shape;
+  }
+  get dtype() {
+    return this.value.dtype;
+  }
+  get size(): number {
+    return this.value.size;
+  }
+  get rank(): number {
+    return this.value.rank;
+  }
+
+  /** The value as nested arrays. */
+  toArray() {
+    return this.value.toArray();
+  }
+  /** The value of a one-element variable. */
+  item(): number {
+    return this.value.item();
+  }
+  /** The value's data (a copy). */
+  data() {
+    return this.value.data();
+  }
+
+  /** A Variable with the same value and no history (the graph stops here). */
+  detach(): Variable {
+    return new Variable(this.value, false);
+  }
+
+  /** Keep `.grad` on this intermediate node after backward(). */
+  retainGrad(): this {
+    this.retain = true;
+    return this;
+  }
+
+  /** Clears the accumulated gradient. */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /**
+   * Reverse mode: visits the graph in reverse topological order and applies each op's
+   * vector–Jacobian product (the chain rule), accumulating into `.grad` of the leaves.
+   * A non-scalar output needs the upstream gradient `seed`.
+   */
+  backward(seed?: TensorLike, options: BackwardOptions = {}): void {
+    if (!this.requiresGrad) throw new StateError('backward: this variable does not require grad (no leaf with requiresGrad is upstream of it)');
+    if (seed === undefined && this.size !== 1) {
+      throw new ValueError(`backward: output of shape [${this.shape.join(',')}] is not a scalar; pass the upstream gradient`);
+    }
+    const start = seed === undefined ? ones(this.shape as number[]) : seed instanceof Tensor ? reshape(seed, this.shape) : tensor(seed as never);
+    if (start.size !== this.size) throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
+    const order = topologicalOrder(this);
+    const grads = new Map<Variable, Tensor>([[this, start]]);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i]!;
+      const g = grads.get(node);
+      if (!g) continue;
+      grads.delete(node);
+      if (node.isLeaf || node.retain || options.retainGrads) node.accumulate(g);
+      if (node.isLeaf) continue;
+      if (node.released || !node.backwardFn) {
+        g.dispose();
+        throw new StateError(`backward: the graph through '${node.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`);
+      }
+      const parentGrads = node.backwardFn(g);
+      const seen = new Set<Tensor>([g]);
+      node.parents.forEach((p, k) => {
+        let pg = parentGrads[k];
+        if (!pg || !p.requiresGrad) return;
+        // a gradient tensor passed on unchanged gets its own handle, so each holder can free it
+        if (seen.has(pg)) pg = reshape(pg, pg.shape);
+        seen.add(pg);
+        const prev = grads.get(p);
+        if (prev) {
+          grads.set(p, add(prev, pg));
+          prev.dispose();
+          pg.dispose();
+        } else {
+          grads.set(p, pg);
+        }
+      });
+      g.dispose();
+      if (!options.retainGraph) node.released = true;
+    }
+  }
+
+  private accumulate(g: Tensor): void {
+    if (this.grad === null || this.grad.isDisposed) {
+      // leaves own their gradient beyond any scope; intermediate retained grads share g
+      this.grad = keep(this.isLeaf ? g : reshape(g, g.shape));
+      return;
+    }
+    const next = keep(add(this.grad, g));
+    this.grad.dispose();
+    if (this.isLeaf) g.dispose();
+    this.grad = next;
+  }
+
+
+  // ── ops: each records a node whose gradient rule is in the op table (ops.ts) ──
+  /** this + b. */
+  add(b: VariableLike): Variable { return apply('add', opTable.add, [this, b], {}); }
+  /** this − b. */
+  sub(b: VariableLike): Variable { return apply('sub', opTable.sub, [this, b], {}); }
+  /** this · b. */
+  mul(b: VariableLike): Variable { return apply('mul', opTable.mul, [this, b], {}); }
+  /** this / b. */
+  div(b: VariableLike): Variable { return apply('div', opTable.div, [this, b], {}); }
+  /** this ** b. */
+  pow(b: VariableLike): Variable { return apply('pow', opTable.pow, [this, b], {}); }
+  /** Elementwise maximum (ties share the gradient). */
+  maximum(b: VariableLike): Variable { return apply('maximum', opTable.maximum, [this, b], {}); }
+  /** Elementwise minimum (ties share the gradient). */
+  minimum(b: VariableLike): Variable { return apply('minimum', opTable.minimum, [this, b], {}); }
+  /** −this. */
+  neg(): Variable { return apply('neg', opTable.neg, [this], {}); }
+  /** |this| (subgradient 0 at 0). */
+  abs(): Variable { return apply('abs', opTable.abs, [this], {}); }
+  /** √this. */
+  sqrt(): Variable { return apply('sqrt', opTable.sqrt, [this], {}); }
+  /** e^this. */
+  exp(): Variable { return apply('exp', opTable.exp, [this], {}); }
+  /** ln this. */
+  log(): Variable { return apply('log', opTable.log, [this], {}); }
+  /** this². */
+  square(): Variable { return apply('square', opTable.square, [this], {}); }
+  /** 1 / this. */
+  reciprocal(): Variable { return apply('reciprocal', opTable.reciprocal, [this], {}); }
+  /** max(this, 0) (subgradient 0 at 0). */
+  relu(): Variable { return apply('relu', opTable.relu, [this], {}); }
+  /** this > 0 ? this : slope · this. */
+  leakyRelu(slope = 0.01): Variable { return apply('leakyRelu', opTable.leakyRelu, [this], { slope }); }
+  /** GELU (tanh approximation). */
+  gelu(): Variable { return apply('gelu', opTable.gelu, [this], {}); }
+  /** σ(this). */
+  sigmoid(): Variable { return apply('sigmoid', opTable.sigmoid, [this], {}); }
+  /** tanh(this). */
+  tanh(): Variable { return apply('tanh', opTable.tanh, [this], {}); }
+  /** Limits to [min, max]; the gradient passes where min ≤ x ≤ max. */
+  clamp(min: number, max: number): Variable { return apply('clamp', opTable.clamp, [this], { min, max }); }
+  /** cond ? this : other (cond is a constant mask). */
+  where(cond: TensorLike | Variable, other: VariableLike): Variable {
+    const c = cond instanceof Variable ? cond.value : cond instanceof Tensor ? cond : tensor(cond as never);
+    return apply('where', opTable.where, [this, other], { cond: c });
+  }
+  /** Matrix product; 1-D operands act as row/column vectors (NumPy), batches broadcast. */
+  matmul(b: VariableLike, options: T.MatmulOptions = {}): Variable {
+    const bv = asVariable(b);
+    const a2 = this.rank === 1 ? this.reshape([1, this.shape[0]!]) : this;
+    const b2 = bv.rank === 1 ? bv.reshape([bv.shape[0]!, 1]) : bv;
+    const attrs = { transposeA: !!options.transposeA && this.rank >= 2, transposeB: !!options.transposeB && bv.rank >= 2 };
+    let out = apply('matmul', opTable.matmul, [a2, b2], attrs);
+    if (this.rank === 1) out = out.squeeze(-2);
+    if (bv.rank === 1) out = out.squeeze(-1);
+    return out;
+  }
+  /** Permutes axes (default: reversed). */
+  transpose(perm?: number[]): Variable { return apply('transpose', opTable.transpose, [this], { perm }); }
+  /** The transpose. */
+  get T(): Variable { return this.transpose(); }
+  /** Same data, new shape (one −1 allowed). */
+  reshape(shape: readonly number[]): Variable {
+    const probe = T.reshape(this.value, shape);
+    const resolved = probe.shape.slice();
+    probe.dispose();
+    return apply('reshape', opTable.reshape, [this], { shape: resolved });
+  }
+  /** Inserts an axis of length 1. */
+  expandDims(axis = 0): Variable {
+    const probe = T.expandDims(this.value, axis);
+    const shape = probe.shape.slice();
+    probe.dispose();
+    return this.reshape(shape);
+  }
+  /** Removes axes of length 1. */
+  squeeze(axis?: number | readonly number[]): Variable {
+    const probe = T.squeeze(this.value, axis);
+    const shape = probe.shape.slice();
+    probe.dispose();
+    return this.reshape(shape);
+  }
+  /** Flattens to rank 1. */
+  flatten(): Variable { return this.reshape([this.size]); }
+  /** Broadcasts to `shape`. */
+  broadcastTo(shape: readonly number[]): Variable { return apply('broadcastTo', opTable.broadcastTo, [this], { shape: [...shape] }); }
+  /** A block of the tensor (tf.slice semantics). */
+  slice(begin: number | readonly number[], size?: number | readonly number[]): Variable {
+    const b = typeof begin === 'number' ? [begin] : [...begin];
+    const probe = T.slice(this.value, b, size);
+    const sz = probe.shape.slice();
+    probe.dispose();
+    return apply('slice', opTable.slice, [this], { begin: b, size: sz });
+  }
+  /** Entries along `axis` picked by int32 indices. */
+  gather(indices: TensorLike, axis = 0): Variable {
+    const idx = indices instanceof Tensor ? indices : tensor(indices as never, { dtype: 'int32' });
+    return apply('gather', opTable.gather, [this], { indices: idx, axis });
+  }
+  /** Σ over axes (all by default). */
+  sum(axis?: number | number[], keepDims = false): Variable { return apply('sum', opTable.sum, [this], { axis, keepDims }); }
+  /** Mean over axes (all by default). */
+  mean(axis?: number | number[], keepDims = false): Variable { return apply('mean', opTable.mean, [this], { axis, keepDims }); }
+  /** Maximum over axes (ties share the gradient). */
+  max(axis?: number | number[], keepDims = false): Variable { return apply('max', opTable.max, [this], { axis, keepDims }); }
+  /** Minimum over axes (ties share the gradient). */
+  min(axis?: number | number[], keepDims = false): Variable { return apply('min', opTable.min, [this], { axis, keepDims }); }
+  /** Stable log Σ exp along `axis`. */
+  logSumExp(axis = -1, keepDims = false): Variable { return apply('logSumExp', opTable.logSumExp, [this], { axis, keepDims }); }
+  /** Stable softmax along `axis`. */
+  softmax(axis = -1): Variable { return apply('softmax', opTable.softmax, [this], { axis }); }
+  /** Stable log-softmax along `axis`. */
+  logSoftmax(axis = -1): Variable { return apply('logSoftmax', opTable.logSoftmax, [this], { axis }); }
+
+  // ── non-differentiable ops: plain Tensors of the value ──
+  /** Index of the maximum (a Tensor; not differentiable). */
+  argmax(axis?: number): Tensor { return T.argmax(this.value, axis); }
+  /** Index of the minimum (a Tensor). */
+  argmin(axis?: number): Tensor { return T.argmin(this.value, axis); }
+  /** this == b as int32 (a Tensor). */
+  eq(b: VariableLike): Tensor { return T.eq(this.value, valueOf(b)); }
+  /** this != b as int32 (a Tensor). */
+  ne(b: VariableLike): Tensor { return T.ne(this.value, valueOf(b)); }
+  /** this > b as int32 (a Tensor). */
+  gt(b: VariableLike): Tensor { return T.gt(this.value, valueOf(b)); }
+  /** this >= b as int32 (a Tensor). */
+  ge(b: VariableLike): Tensor { return T.ge(this.value, valueOf(b)); }
+  /** this < b as int32 (a Tensor). */
+  lt(b: VariableLike): Tensor { return T.lt(this.value, valueOf(b)); }
+  /** this <= b as int32 (a Tensor). */
+  le(b: VariableLike): Tensor { return T.le(this.value, valueOf(b)); }
+  /** One-hot encoding of int32 ids (a Tensor). */
+  oneHot(depth: number): Tensor { return T.oneHot(this.value, depth); }
+  /** sign (a Tensor). */
+  sign(): Tensor { return T.sign(this.value); }
+
+  /** @internal for scope(): the tensors this variable holds */
+  get [TENSORS](): Tensor[] {
+    return this.grad ? [this.value, this.grad] : [this.value];
+  }
+}
+
+/** Nodes reachable from `root` that require grad, inputs before outputs (iterative DFS). */
+export function topologicalOrder(root: Variable): Variable[] {
+  const order: Variable[] = [];
+  const visited = new Set<Variable>();
+  const stack: Array<[Variable, number]> = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [node, next] = top;
+    if (next < node.parents.length) {
+      top[1]++;
+      const p = node.parents[next]!;
+      if (p.requiresGrad && !visited.has(p)) {
+        visited.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      order.push(node);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+/** Anything an op accepts as an operand: a Variable or a constant. */
+export type VariableLike = Variable | TensorLike;
+
+/**
+ * A leaf Variable wrapping `value` (arrays are copied into a float32 tensor); it requires grad
+ * unless `{ requiresGrad: false }`.
+ *
+ * @example
+ * ```ts
+ * const w = variable(randn([3, 1]));
+ * ```
+ */
+export function variable(value: TensorLike, options: { requiresGrad?: boolean; name?: string } = {}): Variable {
+  const t = value instanceof Tensor ? value : tensor(value as never);
+  return new Variable(t, options.requiresGrad ?? true, 'leaf', [], null, options.name);
+}
+
+function valueOf(x: VariableLike): TensorLike {
+  return x instanceof Variable ? x.value : x;
+}
+
+/**
+ * Joins Variables along `axis`; the gradient is split back into the pieces.
+ */
+export function concat(xs: readonly VariableLike[], axis = 0): Variable {
+  return apply('concat', opTable.concat, [...xs], { axis, count: xs.length });
+}
+
+/** Stacks Variables of one shape along a new axis. */
+export function stack(xs: readonly VariableLike[], axis = 0): Variable {
+  return concat(xs.map((x) => asVariable(x).expandDims(axis)), axis);
+}
+
+/** A constant (no grad) Variable for a non-Variable operand. */
+export function asVariable(x: VariableLike): Variable {
+  return x instanceof Variable ? x : new Variable(x instanceof Tensor ? x : tensor(x as never), false);
+}

@@ -1,0 +1,110 @@
+import { manualSeed, memory, rand, randn, scope, tensor } from '@gd/tensor';
+import type { Tensor } from '@gd/tensor';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type OpName, type Variable, concat, gradcheck, opTable } from '../src/index.js';
+
+// One case per op of the op table: a function of Variables and inputs that are safe for it
+// (away from kinks and poles, where finite differences are meaningless). The shapes broadcast
+// wherever the op broadcasts. An op added to the table without a case here fails the suite.
+type Case = { f: (...xs: Variable[]) => Variable; inputs: () => Tensor[] };
+const pos = (shape: number[]) => rand(shape, { low: 0.5, high: 2 });
+const awayFromZero = (shape: number[]) => {
+  const s = randn(shape).sign();
+  return rand(shape, { low: 0.3, high: 1.5 }).mul(s.add(s.eq(0)));
+};
+const distinct = (shape: number[]) => {
+  // distinct values spaced ≥ 0.1 apart, so max/min/maximum have no ties within ±eps
+  const n = shape.reduce((a, b) => a * b, 1);
+  const perm = Array.from({ length: n }, (_, i) => i).sort(() => 0).map((i) => ((i * 7919) % n) * 0.1 - n * 0.05);
+  return tensor(perm).reshape(shape);
+};
+
+const cases: Record<OpName, Case> = {
+  add: { f: (a, b) => a.add(b), inputs: () => [randn([3, 4]), randn([4])] },
+  sub: { f: (a, b) => a.sub(b), inputs: () => [randn([2, 1, 3]), randn([4, 1])] },
+  mul: { f: (a, b) => a.mul(b), inputs: () => [randn([3, 1]), randn([1, 5])] },
+  div: { f: (a, b) => a.div(b), inputs: () => [randn([2, 3]), awayFromZero([3])] },
+  pow: { f: (a, b) => a.pow(b), inputs: () => [pos([2, 3]), rand([2, 3], { low: -1.5, high: 2.5 })] },
+  maximum: { f: (a, b) => a.maximum(b), inputs: () => [distinct([2, 3]), distinct([3]).add(0.05)] },
+  minimum: { f: (a, b) => a.minimum(b), inputs: () => [distinct([2, 3]), distinct([3]).add(0.05)] },
+  neg: { f: (x) => x.neg(), inputs: () => [randn([5])] },
+  abs: { f: (x) => x.abs(), inputs: () => [awayFromZero([2, 5])] },
+  sqrt: { f: (x) => x.sqrt(), inputs: () => [pos([7])] },
+  exp: { f: (x) => x.exp(), inputs: () => [randn([3, 3])] },
+  log: { f: (x) => x.log(), inputs: () => [pos([3, 3])] },
+  square: { f: (x) => x.square(), inputs: () => [randn([6])] },
+  reciprocal: { f: (x) => x.reciprocal(), inputs: () => [pos([5])] },
+  relu: { f: (x) => x.relu(), inputs: () => [awayFromZero([9])] },
+  leakyRelu: { f: (x) => x.leakyRelu(0.1), inputs: () => [awayFromZero([9])] },
+  gelu: { f: (x) => x.gelu(), inputs: () => [randn([9])] },
+  sigmoid: { f: (x) => x.sigmoid(), inputs: () => [randn([4, 5])] },
+  tanh: { f: (x) => x.tanh(), inputs: () => [randn([4, 5])] },
+  clamp: { f: (x) => x.clamp(-0.5, 0.5), inputs: () => [distinct([3, 4]).add(0.033)] },
+  where: { f: (a, b) => a.where(tensor([[1, 0, 1]], { dtype: 'int32' }), b), inputs: () => [randn([2, 3]), randn([3])] },
+  matmul: { f: (a, b) => a.matmul(b), inputs: () => [randn([2, 3, 4]), randn([4, 5])] },
+  sum: { f: (x) => x.sum(1, true), inputs: () => [randn([3, 4, 2])] },
+  mean: { f: (x) => x.mean([0, 2]), inputs: () => [randn([3, 4, 2])] },
+  max: { f: (x) => x.max(1), inputs: () => [distinct([3, 5])] },
+  min: { f: (x) => x.min(0), inputs: () => [distinct([3, 5])] },
+  logSumExp: { f: (x) => x.logSumExp(-1), inputs: () => [randn([3, 6])] },
+  softmax: { f: (x) => x.softmax(0), inputs: () => [randn([4, 3])] },
+  logSoftmax: { f: (x) => x.logSoftmax(-1), inputs: () => [randn([3, 5])] },
+  reshape: { f: (x) => x.reshape([6, -1]), inputs: () => [randn([2, 3, 4])] },
+  transpose: { f: (x) => x.transpose([2, 0, 1]), inputs: () => [randn([2, 3, 4])] },
+  broadcastTo: { f: (x) => x.broadcastTo([4, 3, 2]), inputs: () => [randn([3, 1])] },
+  slice: { f: (x) => x.slice([1, -3], [2, 2]), inputs: () => [randn([4, 5])] },
+  gather: { f: (x) => x.gather([2, 0, 2, 1], 1), inputs: () => [randn([2, 3, 2])] },
+  concat: { f: (a, b) => concat([a, b], 1), inputs: () => [randn([2, 3]), randn([2, 2])] },
+};
+
+describe('gradcheck over the op table', () => {
+  it('has a case for every op in the table', () => {
+    expect(Object.keys(cases).sort()).toEqual(Object.keys(opTable).sort());
+  });
+
+  for (const name of Object.keys(opTable) as OpName[]) {
+    it(`${name}: analytic gradient matches central differences`, () => {
+      manualSeed(7);
+      scope(() => {
+        const c = cases[name];
+        const r = gradcheck(c.f, c.inputs());
+        expect(r.checked).toBeGreaterThan(0);
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        if (process.env.GRADCHECK_REPORT) console.log(`gradcheck ${name} checked=${r.checked} maxAbs=${r.maxAbsError.toExponential(2)} maxRel=${r.maxRelError.toExponential(2)}`);
+      });
+    });
+  }
+
+  it('a wrong gradient rule is caught', () => {
+    // x·x through mul is right; claim d/dx x³ = x² and gradcheck must disagree
+    const bogus = (x: Variable) => x.square().mul(x.detach());
+    const r = gradcheck(bogus, [tensor([1.5, -2, 0.7])]);
+    expect(r.ok).toBe(false);
+    expect(r.maxAbsError).toBeGreaterThan(0.5);
+  });
+
+  it('broadcasting binary ops on random shapes (property)', () => {
+    const dims = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 0, maxLength: 3 });
+    fc.assert(
+      fc.property(dims, fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), fc.integer({ min: 0, max: 3 }), (shape, ones, which) => {
+        const other = shape.map((d, i) => (ones[i] ? 1 : d));
+        const op = (['add', 'sub', 'mul', 'div'] as const)[which]!;
+        return scope(() => {
+          manualSeed(shape.length * 10 + which);
+          const b = op === 'div' ? awayFromZero(other) : randn(other);
+          const r = gradcheck((x, y) => x[op](y), [randn(shape), b]);
+          return r.ok;
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('memory stays flat over many gradchecks', () => {
+    const before = memory();
+    for (let i = 0; i < 20; i++) scope(() => gradcheck((x) => x.tanh().mul(x).sum(), [randn([4])]));
+    expect(memory().bytesInUse).toBe(before.bytesInUse);
+    expect(memory().tensors).toBe(before.tensors);
+  });
+});
