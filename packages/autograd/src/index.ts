@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { Variable, variable, noGrad, isGradEnabled, concat, stack, topologicalOrder } from './variable.js';
+export { Variable, variable, asVariable, noGrad, isGradEnabled, concat, stack, topologicalOrder } from './variable.js';
 export type { BackwardOptions, VariableLike, Backward } from './variable.js';
 export { opTable, apply } from './ops.js';
 export type { OpSpec, OpContext, OpName } from './ops.js';

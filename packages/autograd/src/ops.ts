@@ -148,6 +148,24 @@ export const opTable = {
     },
   }),
   gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }) => [T.geluBackward(g, x!)] }),
+  softplus: defineOp({
+    arity: 1,
+    // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|): no overflow for large |x|
+    forward: ([x]) => {
+      const r = T.relu(x!);
+      const a = T.abs(x!);
+      const na = T.neg(a);
+      const e = T.exp(na);
+      const e1 = T.add(e, 1);
+      const l = T.log(e1);
+      return freeing([a, na, e, e1], reducedAdd(r, l));
+    },
+    // softplus′ = σ(x), exactly, including at x = 0
+    backward: (g, { inputs: [x] }) => {
+      const s = T.sigmoid(x!);
+      return freeing([s], [T.mul(g, s)]);
+    },
+  }),
   sigmoid: defineOp({
     arity: 1,
     forward: ([x]) => T.sigmoid(x!),
@@ -292,6 +310,11 @@ export const opTable = {
 
 /** Name of a differentiable op in the table. */
 export type OpName = keyof typeof opTable;
+
+/** a + b, freeing both. */
+function reducedAdd(a: Tensor, b: Tensor): Tensor {
+  return freeing([a, b], T.add(a, b));
+}
 
 /** Spreads a reduced gradient back over the reduced axes of `shape`. */
 function spread(g: Tensor, shape: readonly number[], axis: number | number[] | undefined): Tensor {

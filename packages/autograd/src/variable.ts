@@ -221,6 +221,8 @@ export class Variable {
   leakyRelu(slope = 0.01): Variable { return apply('leakyRelu', opTable.leakyRelu, [this], { slope }); }
   /** GELU (tanh approximation). */
   gelu(): Variable { return apply('gelu', opTable.gelu, [this], {}); }
+  /** log(1 + e^this), stable; its gradient is σ(this). */
+  softplus(): Variable { return apply('softplus', opTable.softplus, [this], {}); }
   /** σ(this). */
   sigmoid(): Variable { return apply('sigmoid', opTable.sigmoid, [this], {}); }
   /** tanh(this). */

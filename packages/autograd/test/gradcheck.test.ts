@@ -38,6 +38,7 @@ const cases: Record<OpName, Case> = {
   relu: { f: (x) => x.relu(), inputs: () => [awayFromZero([9])] },
   leakyRelu: { f: (x) => x.leakyRelu(0.1), inputs: () => [awayFromZero([9])] },
   gelu: { f: (x) => x.gelu(), inputs: () => [randn([9])] },
+  softplus: { f: (x) => x.softplus(), inputs: () => [randn([4, 5]).mul(3)] },
   sigmoid: { f: (x) => x.sigmoid(), inputs: () => [randn([4, 5])] },
   tanh: { f: (x) => x.tanh(), inputs: () => [randn([4, 5])] },
   clamp: { f: (x) => x.clamp(-0.5, 0.5), inputs: () => [distinct([3, 4]).add(0.033)] },

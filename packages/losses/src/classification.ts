@@ -1,0 +1,190 @@
+// Classification losses: cross-entropy in its multi-class and binary forms (seed §1.2, with
+// the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
+import { type Variable, type VariableLike, asVariable } from '@gd/autograd';
+import { DTypeError, IndexError, ShapeError, type TensorLike, ValueError } from '@gd/tensor';
+import { type Loss, type LossOptions, dispatch, inRange, reduce, sameShape } from './common.js';
+
+// log p clamped below at −100 as PyTorch's BCELoss does, so p = 0 or 1 gives a finite loss and
+// gradient: p is first clamped to the smallest positive float32, where log's gradient is finite.
+const TINY = 1.401298464324817e-45;
+function clampedLog(p: Variable): Variable {
+  return p.clamp(TINY, 1).log().maximum(-100);
+}
+
+/** Options of the binary cross-entropies. */
+export interface BinaryOptions extends LossOptions {
+  /** A rescaling weight per element (broadcast to the input). */
+  weight?: TensorLike;
+}
+
+/**
+ * Binary cross-entropy on probabilities: −(y log p + (1 − y) log(1 − p)), with the logs
+ * clamped at −100 (PyTorch), so p exactly 0 or 1 stays finite. p and y must lie in [0, 1].
+ *
+ * @example
+ * ```ts
+ * binaryCrossEntropy(tensor([0.9, 0.2]), tensor([1, 0])).item(); // (−ln 0.9 − ln 0.8) / 2
+ * ```
+ */
+export const binaryCrossEntropy: Loss<BinaryOptions> = ((input: VariableLike, target: VariableLike, options: BinaryOptions = {}) =>
+  dispatch([input, target], (p, y) => {
+    const op = 'binaryCrossEntropy';
+    sameShape(op, p!, y!);
+    inRange(op, 'probability', p!.value, 0, 1);
+    inRange(op, 'target', y!.value, 0, 1);
+    const l = y!.mul(clampedLog(p!)).add(y!.neg().add(1).mul(clampedLog(p!.neg().add(1)))).neg();
+    return reduce(op, options.weight === undefined ? l : l.mul(options.weight), options.reduction);
+  })) as Loss<BinaryOptions>;
+
+/** Options of binaryCrossEntropyWithLogits. */
+export interface LogitsOptions extends BinaryOptions {
+  /** Weight of the positive class, per class (broadcast along the last axis). */
+  posWeight?: TensorLike;
+}
+
+/**
+ * Binary cross-entropy from logits x, stable for any x: softplus(x) − x·y, where
+ * softplus(x) = log(1 + eˣ) is computed without overflow. With posWeight p:
+ * (1 − y)·x + (1 + (p − 1)·y)·softplus(−x), as PyTorch.
+ *
+ * @example
+ * ```ts
+ * binaryCrossEntropyWithLogits(tensor([1e4, -1e4]), tensor([1, 0])).item(); // 0
+ * ```
+ */
+export const binaryCrossEntropyWithLogits: Loss<LogitsOptions> = ((input: VariableLike, target: VariableLike, options: LogitsOptions = {}) =>
+  dispatch([input, target], (x, y) => {
+    const op = 'binaryCrossEntropyWithLogits';
+    sameShape(op, x!, y!);
+    inRange(op, 'target', y!.value, 0, 1);
+    let l: Variable;
+    if (options.posWeight === undefined) {
+      l = x!.softplus().sub(x!.mul(y!));
+    } else {
+      const pw = asVariable(options.posWeight);
+      const scale = pw.sub(1).mul(y!).add(1);
+      l = y!.neg().add(1).mul(x!).add(scale.mul(x!.neg().softplus()));
+    }
+    return reduce(op, options.weight === undefined ? l : l.mul(options.weight), options.reduction);
+  })) as Loss<LogitsOptions>;
+
+/** Options of crossEntropy and nllLoss. */
+export interface CrossEntropyOptions extends LossOptions {
+  /** A weight per class, length C. */
+  weight?: TensorLike;
+  /** Mixes the target with the uniform distribution: (1 − ε)·target + ε/C. Default 0. */
+  labelSmoothing?: number;
+}
+
+/** Splits [N, C] / [C] inputs and checks int class ids; returns the one-hot targets [N, C]. */
+function classTargets(op: string, x: Variable, y: Variable): Variable {
+  if (x.rank < 1 || x.rank > 2) throw new ShapeError(`${op}: input must be [C] or [N, C], got [${x.shape.join(',')}]`);
+  const c = x.shape[x.rank - 1]!;
+  const n = x.rank === 2 ? x.shape[0]! : 1;
+  if (y.value.dtype !== 'int32') throw new DTypeError(`${op}: class-id targets must be int32, got ${y.value.dtype}`);
+  if (y.size !== n || y.rank !== x.rank - 1) {
+    throw new ShapeError(`${op}: targets [${y.shape.join(',')}] do not match input [${x.shape.join(',')}] (expected [${x.rank === 2 ? n : ''}])`);
+  }
+  const ids = y.value.data();
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i]! < 0 || ids[i]! >= c) throw new IndexError(`${op}: class id ${ids[i]} at position ${i} is out of range for ${c} classes`);
+  }
+  return asVariable(y.value.oneHot(c));
+}
+
+function classWeights(op: string, weight: TensorLike | undefined, c: number): Variable | undefined {
+  if (weight === undefined) return undefined;
+  const w = asVariable(weight);
+  if (w.rank !== 1 || w.size !== c) throw new ShapeError(`${op}: weight must have shape [${c}], got [${w.shape.join(',')}]`);
+  return w;
+}
+
+/**
+ * Weighted negative log-likelihood of log-probabilities, as PyTorch: per sample
+ * (1 − ε)·(−w_y log p_y) + ε·(−Σ_c w_c log p_c / C); 'mean' divides by Σ w_y over the batch.
+ */
+function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: CrossEntropyOptions): Variable {
+  const c = logp.shape[logp.rank - 1]!;
+  const eps = options.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new ValueError(`${op}: labelSmoothing must be in [0, 1], got ${eps}`);
+  const w = classWeights(op, options.weight, c);
+  const classAxis = logp.rank - 1;
+  if (y.value.dtype === 'int32') {
+    const onehot = classTargets(op, logp, y);
+    const wl = w ? logp.mul(w) : logp;
+    let l = onehot.mul(wl).sum(classAxis).neg();
+    if (eps > 0) l = l.mul(1 - eps).add(wl.sum(classAxis).mul(-eps / c));
+    const reduction = options.reduction ?? 'mean';
+    if (reduction === 'mean' && w) return l.sum().div(onehot.mul(w).sum());
+    return reduce(op, l, reduction);
+  }
+  // probabilities
+  sameShape(op, logp, y, 'target probabilities');
+  inRange(op, 'target probability', y.value, 0, 1);
+  const q = eps > 0 ? y.mul(1 - eps).add(eps / c) : y;
+  const wl = w ? logp.mul(w) : logp;
+  const l = q.mul(wl).sum(classAxis).neg();
+  return reduce(op, l, options.reduction);
+}
+
+/**
+ * Cross-entropy from logits (seed §1.2: H(Y, Ŷ) = −Σ Yᵢ log Ŷᵢ with Ŷ = softmax(logits)),
+ * computed from log-softmax so no probability is ever exponentiated into 0. Targets are int32
+ * class ids ([N] for [N, C] logits) or probabilities of the logits' shape. As PyTorch's.
+ *
+ * @example
+ * ```ts
+ * crossEntropy(tensor([[2, 0, 0]]), tensor([0], { dtype: 'int32' })).item(); // −log softmax(…)₀ ≈ 0.2395
+ * ```
+ */
+export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) =>
+  dispatch([input, target], (x, y) => nllFromLogProbs('crossEntropy', x!.logSoftmax(-1), y!, options))) as Loss<CrossEntropyOptions>;
+
+/**
+ * Negative log-likelihood of log-probabilities (e.g. a logSoftmax output) at int32 class ids.
+ *
+ * @example
+ * ```ts
+ * nllLoss(tensor([[-0.1, -2.4]]), tensor([1], { dtype: 'int32' })).item(); // 2.4
+ * ```
+ */
+export const nllLoss: Loss<Omit<CrossEntropyOptions, 'labelSmoothing'>> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) =>
+  dispatch([input, target], (x, y) => {
+    if (y!.value.dtype !== 'int32') throw new DTypeError(`nllLoss: targets must be int32 class ids, got ${y!.value.dtype}`);
+    return nllFromLogProbs('nllLoss', x!, y!, { ...options, labelSmoothing: 0 });
+  })) as Loss<CrossEntropyOptions>;
+
+/** Options of klDivergence. */
+export interface KLOptions {
+  /** 'mean' (over all elements, default), 'batchmean' (over the first axis), 'sum' or 'none'. */
+  reduction?: 'mean' | 'batchmean' | 'sum' | 'none';
+  /** The target is given as log-probabilities. Default false. */
+  logTarget?: boolean;
+}
+
+/**
+ * KL divergence as PyTorch's KLDivLoss: input is log q, target is p (or log p); per element
+ * p·(log p − log q), with 0·log 0 = 0.
+ *
+ * @example
+ * ```ts
+ * klDivergence(tensor([0.5, 0.5]).log(), tensor([0.5, 0.5]), { reduction: 'sum' }).item(); // 0
+ * ```
+ */
+export const klDivergence: Loss<KLOptions> = ((input: VariableLike, target: VariableLike, options: KLOptions = {}) =>
+  dispatch([input, target], (logq, y) => {
+    const op = 'klDivergence';
+    sameShape(op, logq!, y!);
+    let l: Variable;
+    if (options.logTarget) {
+      l = y!.exp().mul(y!.sub(logq!));
+    } else {
+      const positive = y!.value.gt(0);
+      const logp = y!.where(positive, 1).log();
+      l = y!.mul(logp.sub(logq!)).where(positive, 0);
+    }
+    const reduction = options.reduction ?? 'mean';
+    if (reduction === 'batchmean') return l.sum().div(logq!.rank > 0 ? logq!.shape[0]! : 1);
+    return reduce(op, l, reduction);
+  })) as Loss<KLOptions>;
+

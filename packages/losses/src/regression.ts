@@ -1,0 +1,72 @@
+// Regression losses: distances between predictions and real-valued targets.
+import type { Variable, VariableLike } from '@gd/autograd';
+import { type Loss, type LossOptions, dispatch, reduce, sameShape } from './common.js';
+
+function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable, o: O) => Variable): Loss<O> {
+  return ((input: VariableLike, target: VariableLike, options = {} as O) =>
+    dispatch([input, target], (x, y) => {
+      sameShape(op, x!, y!);
+      return reduce(op, perElement(x!.sub(y!), options), options.reduction);
+    })) as Loss<O>;
+}
+
+/**
+ * Mean squared error (seed §1.1): L = (1/n) Σ (ŷᵢ − yᵢ)².
+ *
+ * @example
+ * ```ts
+ * mse(tensor([1, 2, 3]), tensor([1, 2, 5])).item(); // 4/3
+ * ```
+ */
+export const mse: Loss<LossOptions> = elementwise('mse', (d) => d.square());
+
+/**
+ * Mean absolute error: L = (1/n) Σ |ŷᵢ − yᵢ| (subgradient 0 where equal).
+ *
+ * @example
+ * ```ts
+ * mae(tensor([1, 2]), tensor([2, 4])).item(); // 1.5
+ * ```
+ */
+export const mae: Loss<LossOptions> = elementwise('mae', (d) => d.abs());
+
+/** Options of huber: the threshold between the quadratic and the linear part. */
+export interface HuberOptions extends LossOptions {
+  /** Default 1. */
+  delta?: number;
+}
+
+/**
+ * Huber loss (PyTorch's HuberLoss): ½d² where |d| ≤ δ, δ(|d| − ½δ) beyond, written as
+ * ½q² + δ(|d| − q) with q = min(|d|, δ) so one expression serves both sides.
+ *
+ * @example
+ * ```ts
+ * huber(tensor([0, 0]), tensor([0.5, 3])).item(); // (0.125 + 2.5) / 2
+ * ```
+ */
+export const huber: Loss<HuberOptions> = elementwise<HuberOptions>('huber', (d, { delta = 1 }) => {
+  const a = d.abs();
+  const q = a.minimum(delta);
+  return q.square().mul(0.5).add(a.sub(q).mul(delta));
+});
+
+/** Options of hinge. */
+export interface HingeOptions extends LossOptions {
+  /** Default 1. */
+  margin?: number;
+}
+
+/**
+ * Hinge loss for targets in {−1, +1}: max(0, margin − y·ŷ) (the SVM loss).
+ *
+ * @example
+ * ```ts
+ * hinge(tensor([0.5, -2]), tensor([1, -1])).item(); // (0.5 + 0) / 2
+ * ```
+ */
+export const hinge: Loss<HingeOptions> = ((input: VariableLike, target: VariableLike, options: HingeOptions = {}) =>
+  dispatch([input, target], (x, y) => {
+    sameShape('hinge', x!, y!);
+    return reduce('hinge', y!.mul(x!).neg().add(options.margin ?? 1).relu(), options.reduction);
+  })) as Loss<HingeOptions>;
