@@ -11,3 +11,4 @@ export * from './layout';
 export function heap_base(): usize {
   return __heap_base;
 }
+export * from './optim';

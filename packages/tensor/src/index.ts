@@ -22,5 +22,9 @@ export {
 export type { MatmulOptions } from './ops.js';
 export { broadcastShapes } from './shape.js';
 export {
-  GdError, ShapeError, DTypeError, DisposedError, ValueError, IndexError, MemoryError, StateError,
+  axpyInPlace, sumOfSquares, copyInto, scaleInPlace, clampInPlace, sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate,
+} from './inplace.js';
+export type { SGDHyper, AdamHyper, RMSpropHyper } from './inplace.js';
+export {
+  GdError, ShapeError, DTypeError, DisposedError, ValueError, IndexError, MemoryError, StateError, fmtShape,
 } from './errors.js';

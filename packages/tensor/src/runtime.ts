@@ -37,6 +37,21 @@ export interface Kernels {
   gather_32(x: number, idx: number, out: number, outer: number, axisLen: number, inner: number, nIdx: number): void;
   scatter_add_f32(dy: number, idx: number, dx: number, outer: number, axisLen: number, inner: number, nIdx: number): void;
   one_hot_f32(idx: number, out: number, n: number, depth: number): void;
+  opt_axpy_f32(p: number, g: number, n: number, alpha: number): void;
+  sum_squares_f32(x: number, n: number): number;
+  opt_sgd_f32(
+    p: number, g: number, buf: number, n: number,
+    lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: number, first: number,
+  ): void;
+  opt_adam_f32(
+    p: number, g: number, m: number, v: number, vmax: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, amsgrad: number, step: number,
+  ): void;
+  opt_rmsprop_f32(
+    p: number, g: number, sq: number, buf: number, gavg: number, n: number,
+    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, centered: number,
+  ): void;
+  opt_adagrad_f32(p: number, g: number, sum: number, n: number, lr: number, eps: number, weightDecay: number): void;
 }
 
 const PAGE = 65536;

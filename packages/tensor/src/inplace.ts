@@ -1,0 +1,116 @@
+// In-place updates for optimizers and training loops: the only ops that write into an existing
+// tensor. Each checks shapes and dtypes, then makes one fused kernel pass.
+import { DTypeError, ShapeError, fmtShape } from './errors.js';
+import { UN_AFFINE, UN_CLAMP } from './generated/opcodes.js';
+import { heapU8, kernels } from './runtime.js';
+import type { Tensor } from './tensor.js';
+
+function sameLayout(op: string, ...ts: Tensor[]): number {
+  const first = ts[0]!;
+  for (const t of ts) {
+    if (t.dtype !== 'float32') throw new DTypeError(`${op}: needs float32 tensors, got ${t.dtype}`);
+    if (t.size !== first.size || fmtShape(t.shape) !== fmtShape(first.shape)) {
+      throw new ShapeError(`${op}: shapes ${ts.map((x) => fmtShape(x.shape)).join(', ')} must all be equal`);
+    }
+    t.ptr(op);
+  }
+  return first.size;
+}
+
+/** p ← p + alpha·g, in place. @example `axpyInPlace(w, grad, -0.1) // w ← w − 0.1·grad` */
+export function axpyInPlace(p: Tensor, g: Tensor, alpha: number): void {
+  const n = sameLayout('axpyInPlace', p, g);
+  kernels().opt_axpy_f32(p.ptr('axpyInPlace'), g.ptr('axpyInPlace'), n, alpha);
+}
+
+/** Σ x² of a float32 tensor, accumulated in float64. @example `Math.sqrt(sumOfSquares(grad))` */
+export function sumOfSquares(x: Tensor): number {
+  const n = sameLayout('sumOfSquares', x);
+  return kernels().sum_squares_f32(x.ptr('sumOfSquares'), n);
+}
+
+/** dst ← src (same shape and dtype), in place. */
+export function copyInto(dst: Tensor, src: Tensor): void {
+  if (dst.dtype !== src.dtype || fmtShape(dst.shape) !== fmtShape(src.shape)) {
+    throw new ShapeError(`copyInto: ${fmtShape(src.shape)} ${src.dtype} into ${fmtShape(dst.shape)} ${dst.dtype}`);
+  }
+  const s = src.ptr('copyInto');
+  heapU8().copyWithin(dst.ptr('copyInto'), s, s + src.size * 4);
+}
+
+/** x ← x·s, in place (float32). */
+export function scaleInPlace(x: Tensor, s: number): void {
+  const n = sameLayout('scaleInPlace', x);
+  kernels().ew_unary_f32(UN_AFFINE, x.ptr('scaleInPlace'), x.ptr('scaleInPlace'), n, s, 0);
+}
+
+/** x ← clamp(x, lo, hi), in place (float32). */
+export function clampInPlace(x: Tensor, lo: number, hi: number): void {
+  const n = sameLayout('clampInPlace', x);
+  kernels().ew_unary_f32(UN_CLAMP, x.ptr('clampInPlace'), x.ptr('clampInPlace'), n, lo, hi);
+}
+
+/** Hyper-parameters of sgdUpdate (PyTorch's SGD). */
+export interface SGDHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** The momentum buffer is uninitialised (first step): it starts as the gradient. */
+  first: boolean;
+}
+
+/** One fused SGD step on parameter p with gradient g and momentum buffer buf. */
+export function sgdUpdate(p: Tensor, g: Tensor, buf: Tensor, h: SGDHyper): void {
+  const n = sameLayout('sgdUpdate', p, g, buf);
+  kernels().opt_sgd_f32(p.ptr('sgd'), g.ptr('sgd'), buf.ptr('sgd'), n, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.first ? 1 : 0);
+}
+
+/** Hyper-parameters of adamUpdate (PyTorch's Adam and AdamW). */
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW's decoupled weight decay. */
+  decoupled: boolean;
+  amsgrad: boolean;
+  /** The step number t ≥ 1 (for bias correction). */
+  step: number;
+}
+
+/** One fused Adam/AdamW step; vmax is used only with amsgrad. */
+export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor, h: AdamHyper): void {
+  const n = sameLayout('adamUpdate', p, g, m, v, vmax);
+  kernels().opt_adam_f32(
+    p.ptr('adam'), g.ptr('adam'), m.ptr('adam'), v.ptr('adam'), vmax.ptr('adam'), n,
+    h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.decoupled ? 1 : 0, h.amsgrad ? 1 : 0, h.step,
+  );
+}
+
+/** Hyper-parameters of rmspropUpdate (PyTorch's RMSprop). */
+export interface RMSpropHyper {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+}
+
+/** One fused RMSprop step with square average sq, momentum buffer buf and gradient average gavg. */
+export function rmspropUpdate(p: Tensor, g: Tensor, sq: Tensor, buf: Tensor, gavg: Tensor, h: RMSpropHyper): void {
+  const n = sameLayout('rmspropUpdate', p, g, sq, buf, gavg);
+  kernels().opt_rmsprop_f32(
+    p.ptr('rmsprop'), g.ptr('rmsprop'), sq.ptr('rmsprop'), buf.ptr('rmsprop'), gavg.ptr('rmsprop'), n,
+    h.lr, h.alpha, h.eps, h.weightDecay, h.momentum, h.centered ? 1 : 0,
+  );
+}
+
+/** One fused Adagrad step with sum of squares `sum`; lr is the step's decayed rate. */
+export function adagradUpdate(p: Tensor, g: Tensor, sum: Tensor, h: { lr: number; eps: number; weightDecay: number }): void {
+  const n = sameLayout('adagradUpdate', p, g, sum);
+  kernels().opt_adagrad_f32(p.ptr('adagrad'), g.ptr('adagrad'), sum.ptr('adagrad'), n, h.lr, h.eps, h.weightDecay);
+}
