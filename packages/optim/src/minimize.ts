@@ -1,0 +1,173 @@
+// The tutorial's gradient-descent loop (seed §2.2): start somewhere, step θ ← θ − η∇θ, and
+// stop on one of three convergence criteria — the loss changes less than a threshold, the
+// gradient's norm falls below a threshold, or the iteration budget runs out.
+import type { Variable } from '@gd/autograd';
+import { ValueError, copyInto, keep, scope } from '@gd/tensor';
+import { gradNorm } from './clip.js';
+import type { Optimizer, Params } from './optimizer.js';
+import { paramList } from './optimizer.js';
+import type { Schedule } from './schedules.js';
+import { SGD } from './sgd.js';
+
+/** Why minimize() stopped. */
+export type StopReason = 'loss-tolerance' | 'grad-tolerance' | 'max-iterations' | 'epochs' | 'diverged' | 'stopped';
+
+/** What onStep() sees after every step. */
+export interface StepInfo {
+  /** 1-based step number. */
+  iteration: number;
+  /** 0-based epoch (minibatch mode; 0 in full-batch mode). */
+  epoch: number;
+  /** The objective before this step's update. */
+  loss: number;
+  /** ‖∇θ‖₂ before this step's update. */
+  gradNorm: number;
+  /** The learning rate used. */
+  lr: number;
+}
+
+/** Options of minimize(). */
+export interface MinimizeOptions<B = unknown> {
+  /** The optimizer; default plain gradient descent θ ← θ − η∇θ with η = lr. */
+  optimizer?: Optimizer;
+  /** η for the default optimizer. Default 0.01. */
+  lr?: number;
+  /** Stop when |loss_t − loss_{t−1}| < lossTolerance (per epoch's mean loss in minibatch mode). */
+  lossTolerance?: number;
+  /** Stop when ‖∇θ‖₂ < gradTolerance (per epoch's mean in minibatch mode). */
+  gradTolerance?: number;
+  /** Stop after this many steps. Default 1000 in full-batch mode, unlimited with data. */
+  maxIterations?: number;
+  /** Called after every step; returning false stops with reason 'stopped'. */
+  onStep?: (s: StepInfo) => boolean | undefined;
+  /** Called after every epoch (minibatch mode) with the epoch's mean loss. */
+  onEpoch?: (e: { epoch: number; loss: number; iterations: number }) => boolean | undefined;
+  /** Aborting it stops with reason 'stopped'. */
+  signal?: AbortSignal;
+  /** A learning-rate schedule, applied before every step (step number from 0). */
+  schedule?: Schedule;
+  /** Minibatch mode: the batches (e.g. batches(…)); the objective receives each one. */
+  data?: Iterable<B> & { epoch?: (e: number) => Iterable<B> };
+  /** Epochs over `data`. Default 1. */
+  epochs?: number;
+  /** Record the history (loss, gradNorm per step). Default true. */
+  history?: boolean;
+}
+
+/** What minimize() returns. */
+export interface MinimizeResult {
+  reason: StopReason;
+  /** Steps taken. */
+  iterations: number;
+  /** The last finite loss. */
+  loss: number;
+  /** ‖∇θ‖₂ at the last step. */
+  gradNorm: number;
+  /** Epochs completed (minibatch mode). */
+  epochs: number;
+  /** One entry per step. */
+  history: Array<{ iteration: number; loss: number; gradNorm: number; lr: number }>;
+}
+
+/**
+ * Minimises a scalar objective over parameters by gradient descent, stopping on the first
+ * criterion met. Every step runs in a scope, so memory in use stays flat; a NaN/Inf loss or
+ * gradient stops with 'diverged' and puts the parameters back to their last finite values.
+ *
+ * @example
+ * ```ts
+ * const a = variable([0]), b = variable([0]);
+ * const r = minimize(() => mse(a.mul(x).add(b), y), [a, b], { lr: 0.05, gradTolerance: 1e-4 });
+ * r.reason; // 'grad-tolerance'
+ * ```
+ */
+export function minimize<B = unknown>(objective: (batch: B) => Variable, params: Params, options: MinimizeOptions<B> = {}): MinimizeResult {
+  const list = paramList(params);
+  if (list.length === 0) throw new ValueError('minimize: no parameters to optimise');
+  const opt = options.optimizer ?? new SGD(list, { lr: options.lr ?? 0.01 });
+  const maxIterations = options.maxIterations ?? (options.data ? Number.POSITIVE_INFINITY : 1000);
+  if (!(maxIterations >= 0)) throw new ValueError(`minimize: maxIterations must be ≥ 0, got ${maxIterations}`);
+  const record = options.history ?? true;
+  const history: MinimizeResult['history'] = [];
+  // the last parameter values whose loss and gradient were finite
+  const backup = list.map((p) => keep(p.value.clone()));
+  let iterations = 0;
+  let lastLoss = Number.NaN;
+  let lastNorm = Number.NaN;
+  let previousLoss = Number.NaN;
+  let reason: StopReason | undefined;
+
+  const restore = () => list.forEach((p, i) => copyInto(p.value, backup[i]!));
+
+  /** One step on one batch; returns a stop reason or undefined. */
+  const step = (batch: B, epoch: number): StopReason | undefined => {
+    if (options.signal?.aborted) return 'stopped';
+    if (options.schedule) opt.lr = options.schedule(iterations);
+    opt.zeroGrad();
+    const loss = objective(batch);
+    const value = loss.item();
+    if (!Number.isFinite(value)) return 'diverged';
+    loss.backward();
+    const norm = gradNorm(list);
+    if (!Number.isFinite(norm)) return 'diverged';
+    list.forEach((p, i) => copyInto(backup[i]!, p.value));
+    iterations++;
+    lastLoss = value;
+    lastNorm = norm;
+    if (record) history.push({ iteration: iterations, loss: value, gradNorm: norm, lr: opt.lr });
+    if (!options.data && options.gradTolerance !== undefined && norm < options.gradTolerance) return 'grad-tolerance';
+    opt.step();
+    if (options.onStep?.({ iteration: iterations, epoch, loss: value, gradNorm: norm, lr: opt.lr }) === false) return 'stopped';
+    if (!options.data && options.lossTolerance !== undefined && Math.abs(value - previousLoss) < options.lossTolerance) return 'loss-tolerance';
+    previousLoss = value;
+    if (iterations >= maxIterations) return 'max-iterations';
+    return undefined;
+  };
+
+  let epochsDone = 0;
+  try {
+    if (!options.data) {
+      if (maxIterations === 0) reason = 'max-iterations';
+      while (!reason) reason = scope(() => step(undefined as B, 0));
+    } else {
+      const epochs = options.epochs ?? 1;
+      let previousEpochLoss = Number.NaN;
+      for (let e = 0; e < epochs && !reason; e++) {
+        const source = options.data.epoch ? options.data.epoch(e) : options.data;
+        const it = source[Symbol.iterator]();
+        let sum = 0;
+        let normSum = 0;
+        let count = 0;
+        while (!reason) {
+          const r = scope((): StopReason | 'end' | undefined => {
+            const next = it.next();
+            if (next.done) return 'end';
+            const s = step(next.value, e);
+            return s;
+          });
+          if (r === 'end') break;
+          reason = r;
+          if (!reason || reason === 'max-iterations' || reason === 'stopped') {
+            sum += lastLoss;
+            normSum += lastNorm;
+            count++;
+          }
+        }
+        if (reason) break;
+        epochsDone++;
+        const mean = sum / Math.max(1, count);
+        if (options.onEpoch?.({ epoch: e, loss: mean, iterations }) === false) reason = 'stopped';
+        else if (options.gradTolerance !== undefined && normSum / Math.max(1, count) < options.gradTolerance) reason = 'grad-tolerance';
+        else if (options.lossTolerance !== undefined && Math.abs(mean - previousEpochLoss) < options.lossTolerance) reason = 'loss-tolerance';
+        previousEpochLoss = mean;
+      }
+      reason ??= 'epochs';
+    }
+    if (reason === 'diverged') restore();
+  } finally {
+    for (const b of backup) b.dispose();
+    if (!options.optimizer) opt.dispose();
+  }
+  return { reason, iterations, loss: lastLoss, gradNorm: lastNorm, epochs: epochsDone, history };
+}
+

@@ -1,0 +1,59 @@
+import type { Variable } from '@gd/autograd';
+import { type Tensor, ValueError, axpyInPlace, sgdUpdate } from '@gd/tensor';
+import { Optimizer, type Params } from './optimizer.js';
+
+/** Options of SGD, as PyTorch's. */
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/**
+ * Stochastic gradient descent (seed §2.2 and §2.4): θ ← θ − η∇θ, with optional momentum
+ * (heavy ball or Nesterov), dampening and weight decay — PyTorch's update rule.
+ *
+ * @example
+ * ```ts
+ * const opt = new SGD(model, { lr: 0.1, momentum: 0.9 });
+ * opt.zeroGrad(); loss.backward(); opt.step();
+ * ```
+ */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+
+  constructor(params: Params, options: SGDOptions) {
+    super(params, options.lr);
+    this.momentum = options.momentum ?? 0;
+    this.dampening = options.dampening ?? 0;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    if (this.momentum < 0 || this.weightDecay < 0) throw new ValueError('SGD: momentum and weightDecay must be ≥ 0');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new ValueError('SGD: Nesterov momentum requires momentum > 0 and dampening 0');
+  }
+
+  get type(): string {
+    return 'SGD';
+  }
+
+  protected get options() {
+    return { momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
+  }
+
+  protected update(i: number, p: Variable, g: Tensor): void {
+    if (this.momentum === 0 && this.weightDecay === 0) {
+      axpyInPlace(p.value, g, -this.lr);
+      return;
+    }
+    const first = !this.state[i]!.has('momentumBuffer');
+    const buf = this.slot(i, 'momentumBuffer');
+    sgdUpdate(p.value, g, buf, {
+      lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, first,
+    });
+  }
+}
