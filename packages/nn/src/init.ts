@@ -1,0 +1,82 @@
+// Parameter initialisation, in place, with the formulas of PyTorch's torch.nn.init.
+import type { Variable } from '@gd/autograd';
+import { type Tensor, ValueError, copyInto, full, rand, randn } from '@gd/tensor';
+
+type Target = Variable | Tensor;
+const valueOf = (t: Target): Tensor => ('value' in t ? t.value : t);
+
+/** fan_in and fan_out of a weight [out, in, …receptive field]. */
+export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+  if (shape.length < 2) throw new ValueError(`init: fan in/out need rank ≥ 2, got [${shape.join(',')}]`);
+  const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
+  return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
+}
+
+function fill(t: Target, make: (shape: number[]) => Tensor): Target {
+  const v = valueOf(t);
+  const src = make(v.shape as number[]);
+  copyInto(v, src);
+  src.dispose();
+  return t;
+}
+
+/** The recommended gain of a nonlinearity (PyTorch's calculate_gain). */
+export function gain(nonlinearity: 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu', slope = 0.01): number {
+  switch (nonlinearity) {
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
+    case 'leaky_relu':
+      return Math.sqrt(2 / (1 + slope * slope));
+    default:
+      return 1;
+  }
+}
+
+/** Options of the Kaiming initialisers. */
+export interface KaimingOptions {
+  /** The negative slope of the leaky ReLU that follows. Default 0. */
+  a?: number;
+  /** Preserve the variance of the forward pass ('fanIn', default) or the backward pass ('fanOut'). */
+  mode?: 'fanIn' | 'fanOut';
+  nonlinearity?: 'relu' | 'leaky_relu' | 'linear' | 'tanh' | 'sigmoid';
+}
+
+function kaimingStd(shape: readonly number[], o: KaimingOptions): number {
+  const { fanIn, fanOut } = fans(shape);
+  const g = gain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0);
+  return g / Math.sqrt(o.mode === 'fanOut' ? fanOut : fanIn);
+}
+
+/** The initialisers; each fills a Variable's (or Tensor's) value in place and returns it. */
+export const init = {
+  /** U(a, b). */
+  uniform: (t: Target, a = 0, b = 1) => fill(t, (s) => rand(s, { low: a, high: b })),
+  /** N(mean, std²). */
+  normal: (t: Target, mean = 0, std = 1) => fill(t, (s) => randn(s, { mean, std })),
+  /** All `value`. */
+  constant: (t: Target, value: number) => fill(t, (s) => full(s, value)),
+  /** All zeros. */
+  zeros: (t: Target) => fill(t, (s) => full(s, 0)),
+  /** All ones. */
+  ones: (t: Target) => fill(t, (s) => full(s, 1)),
+  /** Glorot: U(−b, b) with b = gain·√(6/(fan_in + fan_out)). */
+  xavierUniform: (t: Target, g = 1) => {
+    const { fanIn, fanOut } = fans(valueOf(t).shape);
+    const b = g * Math.sqrt(6 / (fanIn + fanOut));
+    return fill(t, (s) => rand(s, { low: -b, high: b }));
+  },
+  /** Glorot: N(0, σ²) with σ = gain·√(2/(fan_in + fan_out)). */
+  xavierNormal: (t: Target, g = 1) => {
+    const { fanIn, fanOut } = fans(valueOf(t).shape);
+    return fill(t, (s) => randn(s, { std: g * Math.sqrt(2 / (fanIn + fanOut)) }));
+  },
+  /** He: U(−b, b) with b = gain·√(3/fan). */
+  kaimingUniform: (t: Target, o: KaimingOptions = {}) => {
+    const b = Math.sqrt(3) * kaimingStd(valueOf(t).shape, o);
+    return fill(t, (s) => rand(s, { low: -b, high: b }));
+  },
+  /** He: N(0, σ²) with σ = gain/√fan. */
+  kaimingNormal: (t: Target, o: KaimingOptions = {}) => fill(t, (s) => randn(s, { std: kaimingStd(valueOf(t).shape, o) })),
+};

@@ -1,0 +1,191 @@
+// Layers: Linear, activations, Dropout, Sequential, and mlp() for multi-layer networks.
+import { Variable, type VariableLike, asVariable, variable } from '@gd/autograd';
+import { ValueError, dropoutMask, keep, zeros } from '@gd/tensor';
+import { init } from './init.js';
+import { Module } from './module.js';
+
+/** A trainable parameter: a Variable whose value survives every scope. */
+export function parameter(value: Parameters<typeof variable>[0], name?: string): Variable {
+  const v = variable(value, { name });
+  keep(v.value);
+  return v;
+}
+
+/**
+ * y = x·Wᵀ + b, with weight [out, in] and bias [out] initialised as PyTorch's nn.Linear:
+ * U(−1/√in, 1/√in) for both (kaiming_uniform with a = √5). The product reads Wᵀ in place.
+ *
+ * @example
+ * ```ts
+ * const layer = new Linear(784, 128);
+ * layer.forward(x); // [batch, 128]
+ * ```
+ */
+export class Linear extends Module {
+  readonly weight: Variable;
+  readonly bias: Variable | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: { bias?: boolean } = {},
+  ) {
+    super();
+    for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new ValueError(`Linear: ${k} must be a positive integer, got ${v}`);
+    }
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = parameter(zeros([outFeatures, inFeatures]), 'weight');
+    init.kaimingUniform(this.weight, { a: Math.sqrt(5) });
+    this.bias = options.bias === false ? null : parameter(zeros([outFeatures]), 'bias');
+    if (this.bias) init.uniform(this.bias, -bound, bound);
+  }
+
+  forward(x: VariableLike): Variable {
+    const y = asVariable(x).matmul(this.weight, { transposeB: true });
+    return this.bias ? y.add(this.bias) : y;
+  }
+}
+
+/** max(x, 0). */
+export class ReLU extends Module {
+  forward(x: VariableLike): Variable {
+    return asVariable(x).relu();
+  }
+}
+
+/** x > 0 ? x : slope·x. */
+export class LeakyReLU extends Module {
+  constructor(readonly slope = 0.01) {
+    super();
+  }
+  forward(x: VariableLike): Variable {
+    return asVariable(x).leakyRelu(this.slope);
+  }
+}
+
+/** σ(x) = 1/(1 + e⁻ˣ). */
+export class Sigmoid extends Module {
+  forward(x: VariableLike): Variable {
+    return asVariable(x).sigmoid();
+  }
+}
+
+/** tanh(x). */
+export class Tanh extends Module {
+  forward(x: VariableLike): Variable {
+    return asVariable(x).tanh();
+  }
+}
+
+/** GELU (tanh approximation). */
+export class GELU extends Module {
+  forward(x: VariableLike): Variable {
+    return asVariable(x).gelu();
+  }
+}
+
+/** Softmax along an axis (default −1). */
+export class Softmax extends Module {
+  constructor(readonly axis = -1) {
+    super();
+  }
+  forward(x: VariableLike): Variable {
+    return asVariable(x).softmax(this.axis);
+  }
+}
+
+/** Flattens all axes after the first: [N, …] → [N, prod(…)]. */
+export class Flatten extends Module {
+  forward(x: VariableLike): Variable {
+    const v = asVariable(x);
+    return v.reshape([v.shape[0] ?? 1, -1]);
+  }
+}
+
+/**
+ * Dropout: in training, zeroes each element with probability p and scales the rest by
+ * 1/(1 − p) (seeded by manualSeed); the identity in eval mode.
+ */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new ValueError(`Dropout: p must be in [0, 1), got ${p}`);
+  }
+  forward(x: VariableLike): Variable {
+    const v = asVariable(x);
+    if (!this.training || this.p === 0) return v;
+    return v.mul(dropoutMask(v.shape as number[], this.p));
+  }
+}
+
+/**
+ * Modules applied in order; children are named '0', '1', ….
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential(new Linear(784, 128), new ReLU(), new Linear(128, 10));
+ * ```
+ */
+export class Sequential extends Module {
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new ValueError(`Sequential: argument ${i} is not a Module`);
+      (this as unknown as Record<string, Module>)[String(i)] = m;
+    });
+  }
+
+  /** The layers in order. */
+  get layers(): Module[] {
+    return this.children();
+  }
+
+  forward(x: VariableLike): Variable {
+    let v = asVariable(x);
+    for (const m of this.children()) v = m.forward(v);
+    return v;
+  }
+}
+
+/** Activation names accepted by mlp(). */
+export type Activation = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'gelu';
+
+function activation(name: Activation): Module {
+  switch (name) {
+    case 'relu':
+      return new ReLU();
+    case 'leakyRelu':
+      return new LeakyReLU();
+    case 'sigmoid':
+      return new Sigmoid();
+    case 'tanh':
+      return new Tanh();
+    case 'gelu':
+      return new GELU();
+    default:
+      throw new ValueError(`mlp: unknown activation '${String(name)}'`);
+  }
+}
+
+/**
+ * A multi-layer perceptron (seed §2.5: each layer Σ w·σ(L_prev) + b): Linear layers of the
+ * given sizes with an activation between them, none after the last.
+ *
+ * @example
+ * ```ts
+ * const net = mlp([784, 128, 10], { activation: 'relu' }); // Linear, ReLU, Linear
+ * ```
+ */
+export function mlp(sizes: readonly number[], options: { activation?: Activation; dropout?: number } = {}): Sequential {
+  if (sizes.length < 2) throw new ValueError(`mlp: needs at least an input and an output size, got [${sizes.join(',')}]`);
+  const layers: Module[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    layers.push(new Linear(sizes[i]!, sizes[i + 1]!));
+    if (i + 2 < sizes.length) {
+      layers.push(activation(options.activation ?? 'relu'));
+      if (options.dropout) layers.push(new Dropout(options.dropout));
+    }
+  }
+  return new Sequential(...layers);
+}

@@ -1,0 +1,93 @@
+// Module: the PyTorch contract — parameters(), namedParameters(), children(), train()/eval(),
+// stateDict()/loadStateDict() — found by walking a module's own fields.
+import { Variable, type VariableLike } from '@gd/autograd';
+import { ShapeError, type Tensor, ValueError, copyInto, fmtShape } from '@gd/tensor';
+
+/**
+ * Base class of layers and models. Subclasses keep parameters (Variables) and sub-modules in
+ * fields; they are discovered in field order, with dotted names like `0.weight`.
+ *
+ * @example
+ * ```ts
+ * class Affine extends Module {
+ *   w = parameter(randn([3, 1]));
+ *   forward(x: VariableLike) { return asVariable(x).matmul(this.w); }
+ * }
+ * ```
+ */
+export abstract class Module {
+  /** True in training mode (Dropout active), false after eval(). */
+  training = true;
+
+  /** The layer's computation. */
+  abstract forward(x: VariableLike): Variable;
+
+  /** Direct sub-modules with their names. */
+  namedChildren(): Array<[string, Module]> {
+    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+
+  /** Direct sub-modules. */
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** Every parameter with its dotted name, this module's own first, then each child's. */
+  namedParameters(prefix = ''): Array<[string, Variable]> {
+    const out: Array<[string, Variable]> = [];
+    for (const [k, v] of Object.entries(this)) if (v instanceof Variable && v.requiresGrad) out.push([prefix + k, v]);
+    for (const [k, m] of this.namedChildren()) out.push(...m.namedParameters(`${prefix}${k}.`));
+    return out;
+  }
+
+  /** Every parameter, in namedParameters() order. */
+  parameters(): Variable[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Training mode (or evaluation mode with false), recursively. Returns this. */
+  train(on = true): this {
+    this.training = on;
+    for (const c of this.children()) c.train(on);
+    return this;
+  }
+
+  /** Evaluation mode, recursively. Returns this. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Name → parameter value (the live tensors, not copies). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.namedParameters().map(([k, p]) => [k, p.value]));
+  }
+
+  /**
+   * Copies values into the parameters. Every name and shape is checked before anything is
+   * written, so a mismatched state leaves the module as it was.
+   */
+  loadStateDict(state: Record<string, Tensor>): void {
+    const params = this.namedParameters();
+    const names = new Set(params.map(([k]) => k));
+    const missing = [...names].filter((k) => !(k in state));
+    const unexpected = Object.keys(state).filter((k) => !names.has(k));
+    if (missing.length > 0 || unexpected.length > 0) {
+      throw new ValueError(`loadStateDict: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
+    }
+    for (const [k, p] of params) {
+      const t = state[k]!;
+      if (t.dtype !== 'float32' || fmtShape(t.shape) !== fmtShape(p.shape)) {
+        throw new ShapeError(`loadStateDict: '${k}' is ${fmtShape(t.shape)} ${t.dtype}; the parameter is ${fmtShape(p.shape)} float32`);
+      }
+    }
+    for (const [k, p] of params) copyInto(p.value, state[k]!);
+  }
+
+  /** Frees every parameter's value and gradient. */
+  dispose(): void {
+    for (const p of this.parameters()) {
+      p.zeroGrad();
+      p.value.dispose();
+    }
+  }
+}

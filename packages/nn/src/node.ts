@@ -1,0 +1,57 @@
+/**
+ * @gd/nn/node — file helpers for Node: save and load safetensors files. Saving writes a
+ * temporary file beside the target and renames it over, so an interrupted save never destroys
+ * the previous model.
+ *
+ * @packageDocumentation
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Tensor } from '@gd/tensor';
+import type { Module } from './module.js';
+import { loadSafetensors, saveSafetensors } from './safetensors.js';
+
+/**
+ * Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic('model.safetensors', bytes);
+ * ```
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Saves a model (or name → Tensor record) to a safetensors file, atomically.
+ *
+ * @example
+ * ```ts
+ * await saveSafetensorsFile('model.safetensors', model);
+ * ```
+ */
+export async function saveSafetensorsFile(path: string, source: Module | Record<string, Tensor>, options: { metadata?: Record<string, string> } = {}): Promise<void> {
+  await writeFileAtomic(path, saveSafetensors(source, options));
+}
+
+/**
+ * Loads a safetensors file into a model (validated first; the model is unchanged on error).
+ *
+ * @example
+ * ```ts
+ * await loadSafetensorsFile(model, 'model.safetensors');
+ * ```
+ */
+export async function loadSafetensorsFile(model: Module, path: string): Promise<Record<string, string>> {
+  const bytes = await readFile(path);
+  return loadSafetensors(model, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}

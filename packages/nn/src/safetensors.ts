@@ -1,0 +1,174 @@
+// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+// ({ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { … } }), then the
+// little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
+// Hugging Face tools read what saveSafetensors writes.
+import { GdError, type Tensor, fmtShape, keep, tensor } from '@gd/tensor';
+import type { Module } from './module.js';
+
+/** A safetensors file that is truncated, corrupted, or does not match the model. */
+export class SafetensorsError extends GdError {
+  constructor(message: string) {
+    super('E_SAFETENSORS', message);
+  }
+}
+
+/** Largest header accepted (the reference implementation's limit). */
+const MAX_HEADER = 100_000_000;
+const DTYPE_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** One tensor of a parsed file. */
+export interface SafetensorsEntry {
+  dtype: string;
+  shape: number[];
+  /** The raw little-endian bytes (a view into the file). */
+  bytes: Uint8Array;
+}
+
+/** A parsed file: its tensors by name and its string metadata. */
+export interface ParsedSafetensors {
+  tensors: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Parses and validates a safetensors file: header bounds, JSON, dtypes, shapes, that each
+ * tensor's byte range matches its shape, and that the ranges cover the data without gaps or
+ * overlaps.
+ */
+export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
+  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('safetensors: expected a Uint8Array');
+  if (bytes.length < 8) throw new SafetensorsError(`safetensors: file of ${bytes.length} bytes is too short for the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  if (n > MAX_HEADER) throw new SafetensorsError(`safetensors: header length ${n} exceeds ${MAX_HEADER}`);
+  if (8 + n > bytes.length) throw new SafetensorsError(`safetensors: truncated: header says ${n} bytes, file has ${bytes.length - 8} after the length`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new SafetensorsError(`safetensors: header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new SafetensorsError('safetensors: header is not a JSON object');
+  const data = bytes.subarray(8 + n);
+  const tensors = new Map<string, SafetensorsEntry>();
+  let metadata: Record<string, string> = {};
+  const ranges: Array<[number, number, string]> = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (info === null || typeof info !== 'object' || Object.values(info).some((v) => typeof v !== 'string')) {
+        throw new SafetensorsError('safetensors: __metadata__ must map strings to strings');
+      }
+      metadata = info as Record<string, string>;
+      continue;
+    }
+    const { dtype, shape, data_offsets: offsets } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw new SafetensorsError(`safetensors: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new SafetensorsError(`safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isInteger(o) || o < 0)) {
+      throw new SafetensorsError(`safetensors: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const expected = shape.reduce((a: number, d: number) => a * d, 1) * DTYPE_BYTES[dtype]!;
+    if (end < begin || end - begin !== expected) {
+      throw new SafetensorsError(`safetensors: tensor '${name}' ${dtype} ${fmtShape(shape)} needs ${expected} bytes; data_offsets give ${end - begin}`);
+    }
+    if (end > data.length) throw new SafetensorsError(`safetensors: truncated: tensor '${name}' ends at byte ${end}; the data has ${data.length}`);
+    ranges.push([begin, end, name]);
+    tensors.set(name, { dtype, shape, bytes: data.subarray(begin, end) });
+  }
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let at = 0;
+  for (const [begin, end, name] of ranges) {
+    if (begin !== at) throw new SafetensorsError(`safetensors: tensor '${name}' starts at ${begin}; expected ${at} (a gap or an overlap)`);
+    at = end;
+  }
+  if (at !== data.length) throw new SafetensorsError(`safetensors: ${data.length - at} bytes of data are not indexed by any tensor`);
+  return { tensors, metadata };
+}
+
+function floats(entry: SafetensorsEntry): Float32Array {
+  const copy = entry.bytes.slice();
+  if (!littleEndian) {
+    const v = new DataView(copy.buffer);
+    const out = new Float32Array(copy.length / 4);
+    for (let i = 0; i < out.length; i++) out[i] = v.getFloat32(i * 4, true);
+    return out;
+  }
+  return new Float32Array(copy.buffer, 0, copy.length / 4);
+}
+
+/**
+ * Serialises a model's stateDict (or any name → float32 Tensor record) to safetensors bytes.
+ * Names are the stateDict keys; metadata is optional string → string.
+ *
+ * @example
+ * ```ts
+ * const bytes = saveSafetensors(model, { metadata: { format: 'pt' } });
+ * ```
+ */
+export function saveSafetensors(source: Module | Record<string, Tensor>, options: { metadata?: Record<string, string> } = {}): Uint8Array {
+  const state = typeof (source as Module).stateDict === 'function' ? (source as Module).stateDict() : (source as Record<string, Tensor>);
+  const names = Object.keys(state).sort();
+  const header: Record<string, unknown> = {};
+  if (options.metadata) header.__metadata__ = options.metadata;
+  let offset = 0;
+  for (const name of names) {
+    const t = state[name]!;
+    if (t.dtype !== 'float32') throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; only float32 is written`);
+    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.size * 4] };
+    offset += t.size * 4;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  // pad the header with spaces so the data starts 8-byte aligned, as the reference writer does
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad > 0) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(pad));
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const name of names) {
+    const t = state[name]!;
+    const data = t.data() as Float32Array;
+    if (littleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    else for (let i = 0; i < data.length; i++) new DataView(out.buffer).setFloat32(at + i * 4, data[i]!, true);
+    at += t.size * 4;
+  }
+  return out;
+}
+
+/**
+ * Loads safetensors bytes into a model. The whole file is parsed and every name, dtype and
+ * shape checked against the model before any parameter is written, so a truncated, corrupted
+ * or mismatched file throws SafetensorsError and leaves the model as it was. Returns the
+ * file's metadata.
+ *
+ * @example
+ * ```ts
+ * loadSafetensors(model, bytes);
+ * ```
+ */
+export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string, string> {
+  const parsed = parseSafetensors(bytes);
+  const params = model.namedParameters();
+  const names = new Set(params.map(([k]) => k));
+  const missing = [...names].filter((k) => !parsed.tensors.has(k));
+  const unexpected = [...parsed.tensors.keys()].filter((k) => !names.has(k));
+  if (missing.length > 0 || unexpected.length > 0) {
+    throw new SafetensorsError(`loadSafetensors: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
+  }
+  for (const [k, p] of params) {
+    const e = parsed.tensors.get(k)!;
+    if (e.dtype !== 'F32') throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs F32`);
+    if (fmtShape(e.shape) !== fmtShape(p.shape)) throw new SafetensorsError(`loadSafetensors: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
+  }
+  const staged = Object.fromEntries(params.map(([k]) => [k, keep(tensor(floats(parsed.tensors.get(k)!), { shape: parsed.tensors.get(k)!.shape }))]));
+  try {
+    model.loadStateDict(staged);
+  } finally {
+    for (const t of Object.values(staged)) t.dispose();
+  }
+  return parsed.metadata;
+}
