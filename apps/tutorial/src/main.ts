@@ -1,0 +1,103 @@
+// `pnpm start`: the tutorial end to end in the terminal, with the real packages.
+import { parseArgs } from 'node:util';
+import { ready } from '@gd/tensor';
+import { mlp } from '@gd/nn';
+import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
+import { SingleBar } from 'cli-progress';
+import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgdLesson, trainDigits } from './lessons.js';
+import { loadDigits } from './mnist.js';
+import { sparkline } from './sparkline.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '42' },
+    epochs: { type: 'string', default: '12' },
+    out: { type: 'string', default: 'model.safetensors' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: pnpm start [-- --seed N] [--epochs N] [--out model.safetensors]');
+  process.exit(0);
+}
+const seed = Number(args.seed);
+const epochs = Number(args.epochs);
+for (const [k, v] of [['seed', seed], ['epochs', epochs]] as const) {
+  if (!Number.isInteger(v) || v < 0) {
+    console.error(`--${k} must be a non-negative integer, got ${String(args[k])}`);
+    process.exit(2);
+  }
+}
+const f = (x: number, d = 4) => (Math.abs(x) >= 1e6 ? x.toExponential(2) : x.toFixed(d));
+const heading = (s: string) => console.log(`\n━━ ${s} ${'━'.repeat(Math.max(0, 74 - s.length))}`);
+
+await ready();
+const started = performance.now();
+
+heading('1. Information and entropy (§1.2)');
+for (const r of informationLesson()) {
+  console.log(`${r.name.padEnd(10)} p = [${r.p.map((v) => f(v, 3)).join(', ')}]`);
+  console.log(`${''.padEnd(10)} I(x) = [${r.bits.map((v) => f(v, 3)).join(', ')}] bits   H = ${f(r.entropy)} bits   max log2 N = ${f(r.maximum)}`);
+}
+
+heading('2. Gradient descent on a line fit y = a·x + b, MSE (§2.2, §2.3)');
+const gd = gradientDescentLesson(seed);
+console.log(`data: 100 points around y = 2x + 1; least squares gives a = ${f(gd.data.exact.a)}, b = ${f(gd.data.exact.b)}`);
+console.log('criterion              stop reason      iterations        a         b        loss');
+for (const r of gd.runs) {
+  console.log(`${r.criterion.padEnd(22)} ${r.reason.padEnd(16)} ${String(r.iterations).padStart(10)} ${f(r.a).padStart(9)} ${f(r.b).padStart(9)} ${r.loss.toExponential(4).padStart(11)}`);
+}
+
+heading('3. Minibatch SGD against full-batch GD (§2.4)');
+const sg = sgdLesson(seed);
+console.log(`GD,  40 steps of 100 points: ${sparkline(sg.gd.losses)}  final loss ${f(sg.gd.loss)}`);
+console.log(`SGD, 40 steps of 10 points:  ${sparkline(sg.sgd.losses)}  final loss ${f(sg.sgd.loss)}`);
+console.log(`SGD's steps wander (the drunkard's walk) but head the same way: a = ${f(sg.sgd.a)}, b = ${f(sg.sgd.b)}`);
+
+heading('4. Backpropagation through a 2-3-1 sigmoid network (§2.5)');
+const bp = backpropLesson(seed);
+for (const l of bp.layers) {
+  const g = l.grad ? `  grad [${l.grad.map((v) => f(v)).join(', ')}]` : '';
+  console.log(`${l.name.padEnd(14)} [${l.shape.join('×')}] value [${l.value.map((v) => f(v)).join(', ')}]${g}`);
+}
+console.log(`loss ${f(bp.loss, 6)}; gradcheck against finite differences: ${bp.gradcheck.ok ? 'ok' : 'FAILED'} (max relative error ${bp.gradcheck.maxRelError.toExponential(2)})`);
+
+heading('5. A network trained on 10,000 real MNIST digits');
+const data = loadDigits(seed);
+console.log(`split (seed ${seed}): ${data.xTrain.shape[0]} training / ${data.xTest.shape[0]} held-out images`);
+const bar = new SingleBar({
+  format: 'training |{bar}| {percentage}% | step {value}/{total} | epoch {epoch} loss {loss} | {duration}s',
+  noTTYOutput: true,
+  notTTYSchedule: 5000,
+  hideCursor: true,
+});
+let barStarted = false;
+const t0 = performance.now();
+const trained = trainDigits(data, {
+  seed,
+  epochs,
+  onStep: (step, total) => {
+    if (!barStarted) {
+      bar.start(total, 0, { epoch: 1, loss: '-' });
+      barStarted = true;
+    }
+    bar.update(step);
+  },
+  onEpoch: ({ epoch, loss }) => bar.update({ epoch: epoch + 2 > epochs ? epochs : epoch + 2, loss: f(loss) }),
+});
+if (barStarted) bar.stop();
+const seconds = (performance.now() - t0) / 1000;
+console.log(`model ${trained.sizes.join('-')}, Adam + cosine schedule, ${epochs} epochs, ${trained.result.iterations} steps in ${seconds.toFixed(1)} s`);
+console.log(`train accuracy ${(trained.trainAccuracy * 100).toFixed(2)}%`);
+console.log(`held-out accuracy ${(trained.testAccuracy * 100).toFixed(2)}%`);
+
+await saveSafetensorsFile(args.out, trained.model, { metadata: { format: 'pt', sizes: trained.sizes.join(','), seed: String(seed) } });
+const reloaded = mlp(trained.sizes, { activation: 'relu' }).eval();
+await loadSafetensorsFile(reloaded, args.out);
+const again = accuracy(reloaded, data.xTest, data.yTest);
+console.log(`saved ${args.out}; reloaded into a fresh model: held-out accuracy ${(again * 100).toFixed(2)}%`);
+if (again !== trained.testAccuracy) {
+  console.error('the reloaded model disagrees with the trained one');
+  process.exitCode = 1;
+}
+console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
