@@ -3,12 +3,13 @@
 // writes a plan into `meta` (int32 words): shape[nd], one stride array of nd words per input
 // (element strides, 0 on broadcast axes), then scratch for the walker. The output is contiguous. The innermost axis is the hot loop: f32x4 when both inputs are
 // contiguous there, or when one is a broadcast scalar along it.
+
+import { geluGradScalar } from './elementwise';
 import {
   BIN_ADD, BIN_DIV, BIN_GELU_GRAD, BIN_MAX, BIN_MIN, BIN_MUL, BIN_POW, BIN_RELU_GRAD,
   BIN_SIGMOID_GRAD, BIN_SUB, BIN_TANH_GRAD,
   CMP_EQ, CMP_GE, CMP_GT, CMP_LE, CMP_LT, CMP_NE,
 } from './opcodes';
-import { geluGradScalar } from './elementwise';
 
 @inline function binaryHasSimd(op: i32): bool {
   return op != BIN_POW && op != BIN_GELU_GRAD;

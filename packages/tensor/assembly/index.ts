@@ -1,11 +1,12 @@
 // The kernel module's entry: every family's exports, compiled into one .wasm.
-export * from './elementwise';
+
 export * from './broadcast';
-export * from './reduce';
-export * from './softmax';
+export * from './elementwise';
+export * from './layout';
 export * from './matmul';
 export * from './random';
-export * from './layout';
+export * from './reduce';
+export * from './softmax';
 
 /** First byte after the module's static data: the host's allocator must start above it. */
 export function heap_base(): usize {

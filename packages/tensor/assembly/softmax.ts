@@ -3,7 +3,7 @@
 //   logsumexp(x) = m + log Σ exp(x_i − m),   m = max x
 //   softmax(x)_i = exp(x_i − m) / Σ exp(x_j − m)
 //   logsoftmax(x)_i = x_i − logsumexp(x)
-import { SM_LOGSUMEXP, SM_LOG_SOFTMAX, SM_SOFTMAX } from './opcodes';
+import { SM_LOG_SOFTMAX, SM_LOGSUMEXP, SM_SOFTMAX } from './opcodes';
 
 /** Forward: mode SM_SOFTMAX / SM_LOG_SOFTMAX write [outer, len, inner]; SM_LOGSUMEXP writes [outer, inner]. */
 export function softmax_f32(mode: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {

@@ -27,12 +27,15 @@ function flattenNested(op: string, data: NestedArray): { shape: number[]; flat: 
   const flat: number[] = [];
   const walk = (v: NestedArray, depth: number, path: number[]): void => {
     if (depth === shape.length) {
-      if (typeof v !== 'number') throw new ValueError(`${op}: element at [${path.join(',')}] is ${Array.isArray(v) ? 'an array' : typeof v}; expected a number`);
+      if (typeof v !== 'number')
+        throw new ValueError(`${op}: element at [${path.join(',')}] is ${Array.isArray(v) ? 'an array' : typeof v}; expected a number`);
       flat.push(v);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw new ShapeError(`${op}: ragged nested array: at [${path.join(',')}] expected ${shape[depth]} entries, got ${Array.isArray(v) ? v.length : typeof v}`);
+      throw new ShapeError(
+        `${op}: ragged nested array: at [${path.join(',')}] expected ${shape[depth]} entries, got ${Array.isArray(v) ? v.length : typeof v}`,
+      );
     }
     for (let i = 0; i < v.length; i++) walk(v[i] as NestedArray, depth + 1, [...path, i]);
   };
@@ -52,7 +55,9 @@ export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: rea
     flat = r.flat;
     shape = shapeOpt ? checkShape(op, shapeOpt) : checkShape(op, r.shape);
   } else {
-    throw new ValueError(`${op}: expected a number, nested arrays of numbers or a typed array, got ${data === null ? 'null' : typeof data}`);
+    throw new ValueError(
+      `${op}: expected a number, nested arrays of numbers or a typed array, got ${data === null ? 'null' : typeof data}`,
+    );
   }
   const n = shape.reduce((a, d) => a * d, 1);
   if (flat.length !== n) throw new ShapeError(`${op}: ${flat.length} values do not fill shape [${shape.join(',')}] (${n} elements)`);
@@ -95,11 +100,15 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | Float64Ar
  * ```
  */
 export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
-  checkDType('full', dtype);
-  if (typeof value !== 'number') throw new ValueError(`full: value must be a number, got ${typeof value}`);
-  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`full: value ${value} is not an integer; dtype int32 needs one`);
-  const out = new Tensor(checkShape('full', shape), dtype);
-  const p = out.ptr('full') >> 2;
+  return filled('full', shape, value, dtype);
+}
+
+function filled(op: string, shape: readonly number[], value: number, dtype: DType): Tensor {
+  checkDType(op, dtype);
+  if (typeof value !== 'number') throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
+  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`${op}: value ${value} is not an integer; dtype int32 needs one`);
+  const out = new Tensor(checkShape(op, shape), dtype);
+  const p = out.ptr(op) >> 2;
   if (dtype === 'float32') heapF32().fill(value, p, p + out.size);
   else heapI32().fill(value, p, p + out.size);
   return out;
@@ -107,12 +116,12 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
 
 /** A tensor of zeros. @example `zeros([2, 3]).sum().item(); // 0` */
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  return full(shape, 0, dtype);
+  return filled('zeros', shape, 0, dtype);
 }
 
 /** A tensor of ones. @example `ones([2, 3]).sum().item(); // 6` */
 export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  return full(shape, 1, dtype);
+  return filled('ones', shape, 1, dtype);
 }
 
 function finite(op: string, name: string, v: unknown): number {

@@ -5,26 +5,86 @@
  *
  * @packageDocumentation
  */
-export { ready } from './runtime.js';
-export { Tensor, scope, keep, memory, TENSORS } from './tensor.js';
-export type { DType, NestedArray, TensorLike, MemoryInfo } from './tensor.js';
-export {
-  tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, randperm, dropoutMask, manualSeed,
-} from './creation.js';
+
 export type { TensorOptions } from './creation.js';
+export { arange, dropoutMask, eye, full, linspace, manualSeed, ones, rand, randint, randn, randperm, tensor, zeros } from './creation.js';
+export { DisposedError, DTypeError, fmtShape, GdError, IndexError, MemoryError, ShapeError, StateError, ValueError } from './errors.js';
+export type { AdamHyper, RMSpropHyper, SGDHyper } from './inplace.js';
 export {
-  add, sub, mul, div, pow, maximum, minimum, neg, abs, sqrt, exp, log, square, reciprocal, sign, clamp,
-  relu, leakyRelu, gelu, sigmoid, tanh, affine, cast, clone, eq, ne, gt, ge, lt, le, where,
-  sum, mean, max, min, argmax, argmin, softmax, logSoftmax, logSumExp, matmul,
-  transpose, reshape, expandDims, squeeze, broadcastTo, sumTo, slice, gather, oneHot, concat, stack,
-  fillInPlace, padSlice, reluBackward, sigmoidBackward, tanhBackward, geluBackward, softmaxBackward, gatherBackward,
-} from './ops.js';
-export type { MatmulOptions } from './ops.js';
-export { broadcastShapes } from './shape.js';
-export {
-  axpyInPlace, sumOfSquares, copyInto, scaleInPlace, clampInPlace, sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate,
+  adagradUpdate,
+  adamUpdate,
+  axpyInPlace,
+  clampInPlace,
+  copyInto,
+  rmspropUpdate,
+  scaleInPlace,
+  sgdUpdate,
+  sumOfSquares,
 } from './inplace.js';
-export type { SGDHyper, AdamHyper, RMSpropHyper } from './inplace.js';
+export type { MatmulOptions } from './ops.js';
 export {
-  GdError, ShapeError, DTypeError, DisposedError, ValueError, IndexError, MemoryError, StateError, fmtShape,
-} from './errors.js';
+  abs,
+  add,
+  affine,
+  argmax,
+  argmin,
+  broadcastTo,
+  cast,
+  clamp,
+  clone,
+  concat,
+  div,
+  eq,
+  exp,
+  expandDims,
+  fillInPlace,
+  gather,
+  gatherBackward,
+  ge,
+  gelu,
+  geluBackward,
+  gt,
+  le,
+  leakyRelu,
+  log,
+  logSoftmax,
+  logSumExp,
+  lt,
+  matmul,
+  max,
+  maximum,
+  mean,
+  min,
+  minimum,
+  mul,
+  ne,
+  neg,
+  oneHot,
+  padSlice,
+  pow,
+  reciprocal,
+  relu,
+  reluBackward,
+  reshape,
+  sigmoid,
+  sigmoidBackward,
+  sign,
+  slice,
+  softmax,
+  softmaxBackward,
+  sqrt,
+  square,
+  squeeze,
+  stack,
+  sub,
+  sum,
+  sumTo,
+  tanh,
+  tanhBackward,
+  transpose,
+  where,
+} from './ops.js';
+export { ready } from './runtime.js';
+export { broadcastShapes } from './shape.js';
+export type { DType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
+export { keep, memory, scope, TENSORS, Tensor } from './tensor.js';

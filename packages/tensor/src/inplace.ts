@@ -1,6 +1,6 @@
 // In-place updates for optimizers and training loops: the only ops that write into an existing
 // tensor. Each checks shapes and dtypes, then makes one fused kernel pass.
-import { DTypeError, ShapeError, fmtShape } from './errors.js';
+import { DTypeError, fmtShape, ShapeError } from './errors.js';
 import { UN_AFFINE, UN_CLAMP } from './generated/opcodes.js';
 import { heapU8, kernels } from './runtime.js';
 import type { Tensor } from './tensor.js';
@@ -64,7 +64,18 @@ export interface SGDHyper {
 /** One fused SGD step on parameter p with gradient g and momentum buffer buf. */
 export function sgdUpdate(p: Tensor, g: Tensor, buf: Tensor, h: SGDHyper): void {
   const n = sameLayout('sgdUpdate', p, g, buf);
-  kernels().opt_sgd_f32(p.ptr('sgd'), g.ptr('sgd'), buf.ptr('sgd'), n, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.first ? 1 : 0);
+  kernels().opt_sgd_f32(
+    p.ptr('sgd'),
+    g.ptr('sgd'),
+    buf.ptr('sgd'),
+    n,
+    h.lr,
+    h.momentum,
+    h.dampening,
+    h.weightDecay,
+    h.nesterov ? 1 : 0,
+    h.first ? 1 : 0,
+  );
 }
 
 /** Hyper-parameters of adamUpdate (PyTorch's Adam and AdamW). */
@@ -85,8 +96,20 @@ export interface AdamHyper {
 export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor, h: AdamHyper): void {
   const n = sameLayout('adamUpdate', p, g, m, v, vmax);
   kernels().opt_adam_f32(
-    p.ptr('adam'), g.ptr('adam'), m.ptr('adam'), v.ptr('adam'), vmax.ptr('adam'), n,
-    h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.decoupled ? 1 : 0, h.amsgrad ? 1 : 0, h.step,
+    p.ptr('adam'),
+    g.ptr('adam'),
+    m.ptr('adam'),
+    v.ptr('adam'),
+    vmax.ptr('adam'),
+    n,
+    h.lr,
+    h.beta1,
+    h.beta2,
+    h.eps,
+    h.weightDecay,
+    h.decoupled ? 1 : 0,
+    h.amsgrad ? 1 : 0,
+    h.step,
   );
 }
 
@@ -104,8 +127,18 @@ export interface RMSpropHyper {
 export function rmspropUpdate(p: Tensor, g: Tensor, sq: Tensor, buf: Tensor, gavg: Tensor, h: RMSpropHyper): void {
   const n = sameLayout('rmspropUpdate', p, g, sq, buf, gavg);
   kernels().opt_rmsprop_f32(
-    p.ptr('rmsprop'), g.ptr('rmsprop'), sq.ptr('rmsprop'), buf.ptr('rmsprop'), gavg.ptr('rmsprop'), n,
-    h.lr, h.alpha, h.eps, h.weightDecay, h.momentum, h.centered ? 1 : 0,
+    p.ptr('rmsprop'),
+    g.ptr('rmsprop'),
+    sq.ptr('rmsprop'),
+    buf.ptr('rmsprop'),
+    gavg.ptr('rmsprop'),
+    n,
+    h.lr,
+    h.alpha,
+    h.eps,
+    h.weightDecay,
+    h.momentum,
+    h.centered ? 1 : 0,
   );
 }
 

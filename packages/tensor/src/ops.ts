@@ -1,12 +1,20 @@
 // Tensor ops: argument checks, dtype promotion and broadcasting plans in TypeScript, then one
 // kernel call. No input reaches a kernel unchecked.
 import { fromData } from './creation.js';
-import { DTypeError, DisposedError, IndexError, ShapeError, ValueError, fmtShape } from './errors.js';
+import { DisposedError, DTypeError, fmtShape, IndexError, ShapeError, ValueError } from './errors.js';
 import * as C from './generated/opcodes.js';
-import { META_PTR, heapF32, heapI32, heapU8, kernels, rt } from './runtime.js';
+import { heapF32, heapI32, heapU8, kernels, META_PTR, rt } from './runtime.js';
 import {
-  broadcastShapes, broadcastStrides, checkShape, collapsePlan, normalizeAxes, normalizeAxis,
-  sizeOf, splitAt, stridesOf, writePlan,
+  broadcastShapes,
+  broadcastStrides,
+  checkShape,
+  collapsePlan,
+  normalizeAxes,
+  normalizeAxis,
+  sizeOf,
+  splitAt,
+  stridesOf,
+  writePlan,
 } from './shape.js';
 import { type DType, Tensor, type TensorLike } from './tensor.js';
 
@@ -169,8 +177,7 @@ export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('minimum
 /** Gradient helper: dy where x > 0, else 0. */
 export const reluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('reluBackward', C.BIN_RELU_GRAD, 'float', dy, x);
 /** Gradient helper: dy · y(1 − y) for y = sigmoid(x). */
-export const sigmoidBackward = (dy: TensorLike, y: TensorLike): Tensor =>
-  binary('sigmoidBackward', C.BIN_SIGMOID_GRAD, 'float', dy, y);
+export const sigmoidBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('sigmoidBackward', C.BIN_SIGMOID_GRAD, 'float', dy, y);
 /** Gradient helper: dy · (1 − y²) for y = tanh(x). */
 export const tanhBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('tanhBackward', C.BIN_TANH_GRAD, 'float', dy, y);
 /** Gradient helper: dy · gelu′(x). */
@@ -243,7 +250,14 @@ function dropAxes(shape: readonly number[], axes: number[]): number[] {
   return shape.filter((_, i) => !axes.includes(i));
 }
 
-function reduce(op: string, code: number, x: TensorLike, axis: number | readonly number[] | undefined, keepDims: boolean, mean: boolean): Tensor {
+function reduce(
+  op: string,
+  code: number,
+  x: TensorLike,
+  axis: number | readonly number[] | undefined,
+  keepDims: boolean,
+  mean: boolean,
+): Tensor {
   return withOperands(op, [x], ([t]) => {
     const axes = normalizeAxes(op, axis, t!.rank);
     const keptShape = t!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -473,7 +487,13 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
       throw new ShapeError(`transpose: perm [${(perm ?? []).join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t!.shape)}`);
     }
     const s = stridesOf(t!.shape);
-    return copyStrided(op, t!, p.map((a) => t!.shape[a]!), p.map((a) => s[a]!), 0);
+    return copyStrided(
+      op,
+      t!,
+      p.map((a) => t!.shape[a]!),
+      p.map((a) => s[a]!),
+      0,
+    );
   });
 }
 
@@ -494,7 +514,9 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
     }
     target = checkShape(op, target);
     if (sizeOf(target) !== t!.size) {
-      throw new ShapeError(`reshape: ${fmtShape(t!.shape)} (${t!.size} elements) cannot become ${fmtShape(target)} (${sizeOf(target)} elements)`);
+      throw new ShapeError(
+        `reshape: ${fmtShape(t!.shape)} (${t!.size} elements) cannot become ${fmtShape(target)} (${sizeOf(target)} elements)`,
+      );
     }
     t!.ptr(op);
     return new Tensor(target, t!.dtype, t!.storage);
@@ -529,7 +551,8 @@ export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
   return withOperands(op, [x], ([t]) => {
     const target = checkShape(op, shape);
     const b = broadcastShapes(op, t!.shape, target);
-    if (fmtShape(b) !== fmtShape(target)) throw new ShapeError(`broadcastTo: ${fmtShape(t!.shape)} cannot broadcast to ${fmtShape(target)}`);
+    if (fmtShape(b) !== fmtShape(target))
+      throw new ShapeError(`broadcastTo: ${fmtShape(t!.shape)} cannot broadcast to ${fmtShape(target)}`);
     return copyStrided(op, t!, target, broadcastStrides(t!.shape, target), 0);
   });
 }
@@ -567,7 +590,8 @@ export function slice(x: TensorLike, begin: number | readonly number[], size?: n
     const r = t!.rank;
     const b = typeof begin === 'number' ? [begin] : [...begin];
     const s = size === undefined ? [] : typeof size === 'number' ? [size] : [...size];
-    if (b.length > r || s.length > r) throw new IndexError(`slice: begin [${b}] / size [${s}] have more entries than the rank ${r} of ${fmtShape(t!.shape)}`);
+    if (b.length > r || s.length > r)
+      throw new IndexError(`slice: begin [${b}] / size [${s}] have more entries than the rank ${r} of ${fmtShape(t!.shape)}`);
     const starts: number[] = [];
     const lens: number[] = [];
     for (let i = 0; i < r; i++) {

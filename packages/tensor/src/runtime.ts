@@ -25,8 +25,19 @@ export interface Kernels {
   softmax_f32(mode: number, x: number, out: number, outer: number, len: number, inner: number): void;
   softmax_backward_f32(mode: number, y: number, dy: number, dx: number, outer: number, len: number, inner: number): void;
   gemm_f32(
-    transA: number, transB: number, m: number, n: number, k: number,
-    a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number, work: number,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    accumulate: number,
+    work: number,
   ): void;
   rng_seed(seed: number): void;
   rng_uniform_f32(out: number, n: number, lo: number, hi: number): void;
@@ -40,16 +51,46 @@ export interface Kernels {
   opt_axpy_f32(p: number, g: number, n: number, alpha: number): void;
   sum_squares_f32(x: number, n: number): number;
   opt_sgd_f32(
-    p: number, g: number, buf: number, n: number,
-    lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: number, first: number,
+    p: number,
+    g: number,
+    buf: number,
+    n: number,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    nesterov: number,
+    first: number,
   ): void;
   opt_adam_f32(
-    p: number, g: number, m: number, v: number, vmax: number, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, amsgrad: number, step: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    vmax: number,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: number,
+    amsgrad: number,
+    step: number,
   ): void;
   opt_rmsprop_f32(
-    p: number, g: number, sq: number, buf: number, gavg: number, n: number,
-    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, centered: number,
+    p: number,
+    g: number,
+    sq: number,
+    buf: number,
+    gavg: number,
+    n: number,
+    lr: number,
+    alpha: number,
+    eps: number,
+    weightDecay: number,
+    momentum: number,
+    centered: number,
   ): void;
   opt_adagrad_f32(p: number, g: number, sum: number, n: number, lr: number, eps: number, weightDecay: number): void;
 }

@@ -1,7 +1,7 @@
 // Shapes, strides, broadcasting and the kernel plans built from them. Everything here runs
 // before a kernel: a shape that reaches a kernel has been checked.
-import { IndexError, ShapeError, fmtShape } from './errors.js';
-import { META_PTR, META_WORDS, heapI32 } from './runtime.js';
+import { fmtShape, IndexError, ShapeError } from './errors.js';
+import { heapI32, META_PTR, META_WORDS } from './runtime.js';
 
 /** Largest rank accepted (as in PyTorch). */
 export const MAX_RANK = 64;
@@ -102,7 +102,7 @@ export function collapsePlan(shape: readonly number[], strides: readonly (readon
       });
     } else {
       dims.push(shape[d]!);
-      strides.forEach((s, k) => st[k]!.push(s[d]!));
+      for (const [k, s] of strides.entries()) st[k]!.push(s[d]!);
     }
   }
   if (dims.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
@@ -117,7 +117,7 @@ export function writePlan(plan: Plan): number {
   const heap = heapI32();
   const base = META_PTR >> 2;
   heap.set(plan.shape, base);
-  plan.strides.forEach((s, k) => heap.set(s, base + (k + 1) * nd));
+  for (const [k, s] of plan.strides.entries()) heap.set(s, base + (k + 1) * nd);
   return nd;
 }
 

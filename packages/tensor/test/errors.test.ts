@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DTypeError, DisposedError, GdError, IndexError, ShapeError, ValueError, arange, manualSeed, memory, rand, randint, tensor, zeros,
+} from '../src/index.js';
+
+// One test per class of bad input: the error's type, its code, and a message naming the op, what
+// was given and what was expected. Nothing allocated by a failing call is leaked.
+function fails(fn: () => unknown, type: new (...a: never[]) => GdError, message: RegExp) {
+  const before = memory();
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(type);
+  expect(caught).toBeInstanceOf(GdError);
+  expect((caught as GdError).message).toMatch(message);
+  expect(memory().bytesInUse).toBe(before.bytesInUse);
+}
+
+describe('bad input gives a typed error and loses nothing', () => {
+  const a = tensor([[1, 2, 3], [4, 5, 6]]);
+  it('shape mismatch', () => {
+    fails(() => a.add([1, 2]), ShapeError, /add: shapes \[2,3\] and \[2\] cannot broadcast \(axis -1: 3 vs 2\)/);
+    fails(() => a.matmul([[1, 2], [3, 4]]), ShapeError, /matmul: \[2,3\]·\[2,2\]: inner dimensions 3 and 2 differ/);
+    fails(() => a.reshape([4]), ShapeError, /reshape: \[2,3\] \(6 elements\) cannot become \[4\]/);
+    fails(() => tensor([[1, 2], [3]]), ShapeError, /ragged nested array/);
+    expect((() => {
+      try {
+        a.add([1, 2]);
+      } catch (e) {
+        return (e as GdError).code;
+      }
+    })()).toBe('E_SHAPE');
+  });
+  it('wrong dtype', () => {
+    fails(() => a.oneHot(3), DTypeError, /oneHot: indices must be int32, got float32/);
+    const floatIdx = tensor([0.5]);
+    fails(() => a.gather(floatIdx, 0), DTypeError, /gather: indices must be int32/);
+    fails(() => a.cast('float64' as never), DTypeError, /cast: dtype float64 is not float32 or int32/);
+  });
+  it('disposed tensor', () => {
+    const t = tensor([1, 2]);
+    t.dispose();
+    fails(() => t.add(1), DisposedError, /add: tensor \[2\] float32 was disposed/);
+    fails(() => t.toArray(), DisposedError, /was disposed/);
+    expect(t.isDisposed).toBe(true);
+  });
+  it('out-of-range index or axis', () => {
+    fails(() => a.gather([0, 2], 0), IndexError, /gather: index 2 at position 1 is out of range for axis 0 of \[2,3\] \(expected 0..1\)/);
+    fails(() => a.sum(2), IndexError, /sum: axis 2 is out of range for rank 2/);
+    fails(() => a.slice([1, 1], [1, 5]), IndexError, /slice: size 5 from 1 exceeds axis 1 of length 3/);
+    const three = tensor([3], { dtype: 'int32' });
+    fails(() => three.oneHot(3), IndexError, /index 3 at position 0 is out of range for depth 3/);
+    fails(() => a.transpose([0, 0]), ShapeError, /not a permutation/);
+  });
+  it('NaN where forbidden', () => {
+    fails(() => a.clamp(Number.NaN, 1), ValueError, /clamp: min must be a number, got NaN/);
+    fails(() => arange(0, Number.NaN), ValueError, /arange: stop must be a finite number, got NaN/);
+    fails(() => rand([2], { low: 0, high: Number.NaN }), ValueError, /rand: high must be a finite number/);
+    fails(() => manualSeed(Number.NaN), ValueError, /manualSeed: seed must be an integer/);
+  });
+  it('non-integer or negative shape', () => {
+    fails(() => zeros([2, 1.5]), ShapeError, /zeros: shape \[2,1.5\]: dimension 1 is 1.5; expected a non-negative integer/);
+    fails(() => zeros([-1]), ShapeError, /dimension 0 is -1/);
+    fails(() => randint(0, 5, [Number.NaN]), ShapeError, /dimension 0 is NaN/);
+    fails(() => tensor([1.5], { dtype: 'int32' }), ValueError, /value 1.5 at flat index 0 is not an int32/);
+    fails(() => tensor('abc' as never), ValueError, /expected a number, nested arrays of numbers or a typed array/);
+  });
+  it('item on a tensor with more than one element; empty max', () => {
+    fails(() => a.item(), ValueError, /item: tensor \[2,3\] has 6 elements; expected exactly 1/);
+    const empty = zeros([0]);
+    fails(() => empty.max(), ValueError, /max: cannot reduce \[0\] over an empty axis/);
+  });
+});
