@@ -2,7 +2,7 @@
 import { noGrad } from '@gd/autograd';
 import { scope } from '@gd/tensor';
 
-export { type Tensor, argmax, eq, keep, manualSeed, randn, scope, tensor } from '@gd/tensor';
+export { argmax, eq, keep, manualSeed, randn, scope, type Tensor, tensor } from '@gd/tensor';
 
 /** scope() and noGrad() together: evaluation without a graph, temporaries freed. */
 export function noGradScope<T>(fn: () => T): T {

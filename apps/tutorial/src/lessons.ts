@@ -1,11 +1,11 @@
 // The tutorial's lessons as functions that compute and return their results with gd itself.
 // Front ends (the terminal main job, the web demo) only present what these return.
-import { type Variable, gradcheck, variable } from '@gd/autograd';
+import { gradcheck, type Variable, variable } from '@gd/autograd';
 import { crossEntropy, entropy, informationContent, mse } from '@gd/losses';
-import { Linear, Sigmoid, Sequential, mlp } from '@gd/nn';
-import { Adam, batches, minimize, schedules } from '@gd/optim';
+import { Linear, mlp, Sequential, Sigmoid } from '@gd/nn';
 import type { MinimizeResult, StopReason } from '@gd/optim';
-import { type Tensor, argmax, eq, keep, manualSeed, noGradScope, randn, scope, tensor } from './gd.js';
+import { Adam, batches, minimize, schedules } from '@gd/optim';
+import { argmax, eq, keep, manualSeed, noGradScope, randn, scope, type Tensor, tensor } from './gd.js';
 
 // ── §1.2 information and entropy ──────────────────────────────────────────
 export interface DistributionReport {
@@ -30,7 +30,10 @@ export function informationLesson(): DistributionReport[] {
     report('peaked', [0.05, 0.05, 0.8, 0.05, 0.05]),
     report('flat', [0.2, 0.2, 0.2, 0.2, 0.2]),
     report('fair coin', [0.5, 0.5]),
-    report('fair die', [1, 1, 1, 1, 1, 1].map((x) => x / 6)),
+    report(
+      'fair die',
+      [1, 1, 1, 1, 1, 1].map((x) => x / 6),
+    ),
   ];
 }
 
@@ -109,14 +112,33 @@ export function fitLine(data: LineData, criterion: string, o: FitOptions): FitRe
     if (o.batchSize) {
       const data_ = batches([X, Y], { batchSize: o.batchSize, seed: o.seed ?? 0 });
       r = minimize(([x, y]: Tensor[]) => mse(a.mul(x!).add(b), y!), [a, b], {
-        lr: o.lr, optimizer, data: data_, epochs: o.epochs ?? 10, maxIterations: o.maxIterations, onStep,
+        lr: o.lr,
+        optimizer,
+        data: data_,
+        epochs: o.epochs ?? 10,
+        maxIterations: o.maxIterations,
+        onStep,
       });
     } else {
       r = minimize(() => mse(a.mul(X).add(b), Y), [a, b], {
-        lr: o.lr, optimizer, lossTolerance: o.lossTolerance, gradTolerance: o.gradTolerance, maxIterations: o.maxIterations ?? 100_000, onStep,
+        lr: o.lr,
+        optimizer,
+        lossTolerance: o.lossTolerance,
+        gradTolerance: o.gradTolerance,
+        maxIterations: o.maxIterations ?? 100_000,
+        onStep,
       });
     }
-    return { criterion, reason: r.reason, iterations: r.iterations, a: a.item(), b: b.item(), loss: r.loss, losses: r.history.map((h) => h.loss), path };
+    return {
+      criterion,
+      reason: r.reason,
+      iterations: r.iterations,
+      a: a.item(),
+      b: b.item(),
+      loss: r.loss,
+      losses: r.history.map((h) => h.loss),
+      path,
+    };
   } finally {
     optimizer?.dispose();
     for (const t of [X, Y, a.value, b.value]) t.dispose();
@@ -170,12 +192,28 @@ export function backpropLesson(seed: number): { layers: LayerReport[]; loss: num
       });
       const loss = mse(h, target);
       loss.backward();
-      const layers: LayerReport[] = acts.map(([name, v]) => ({ name, shape: v.shape, value: Array.from(v.value.data()), grad: v.grad ? Array.from(v.grad.data()) : null }));
-      for (const [name, p] of net.namedParameters()) layers.push({ name: `∂L/∂${name}`, shape: p.shape, value: Array.from(p.value.data()), grad: Array.from(p.grad!.data()) });
+      const layers: LayerReport[] = acts.map(([name, v]) => ({
+        name,
+        shape: v.shape,
+        value: Array.from(v.value.data()),
+        grad: v.grad ? Array.from(v.grad.data()) : null,
+      }));
+      for (const [name, p] of net.namedParameters())
+        layers.push({ name: `∂L/∂${name}`, shape: p.shape, value: Array.from(p.value.data()), grad: Array.from(p.grad!.data()) });
       for (const [, v] of acts) v.zeroGrad();
       const params = net.parameters();
       const check = gradcheck(
-        (w0, b0, w1, b1) => mse(variable(x, { requiresGrad: false }).matmul(w0!, { transposeB: true }).add(b0!).sigmoid().matmul(w1!, { transposeB: true }).add(b1!).sigmoid(), target),
+        (w0, b0, w1, b1) =>
+          mse(
+            variable(x, { requiresGrad: false })
+              .matmul(w0!, { transposeB: true })
+              .add(b0!)
+              .sigmoid()
+              .matmul(w1!, { transposeB: true })
+              .add(b1!)
+              .sigmoid(),
+            target,
+          ),
         params.map((p) => p.value),
       );
       return { layers, loss: loss.item(), gradcheck: { ok: check.ok, maxRelError: check.maxRelError } };
@@ -211,7 +249,9 @@ export function accuracy(model: { forward(x: Tensor): Variable }, x: Tensor, y: 
     correct += noGradScope(() => {
       const xb = x.slice([i, 0], [Math.min(batch, n - i), -1]);
       const yb = y.slice([i], [Math.min(batch, n - i)]);
-      return eq(argmax(model.forward(xb).value, 1), yb).sum().item();
+      return eq(argmax(model.forward(xb).value, 1), yb)
+        .sum()
+        .item();
     });
   }
   return correct / n;
@@ -243,5 +283,11 @@ export function trainDigits(data: DigitData, o: DigitsOptions) {
   });
   opt.dispose();
   model.eval();
-  return { model, sizes, result, testAccuracy: accuracy(model, data.xTest, data.yTest), trainAccuracy: accuracy(model, data.xTrain, data.yTrain) };
+  return {
+    model,
+    sizes,
+    result,
+    testAccuracy: accuracy(model, data.xTest, data.yTest),
+    trainAccuracy: accuracy(model, data.xTrain, data.yTrain),
+  };
 }

@@ -1,8 +1,8 @@
 // `pnpm start`: the tutorial end to end in the terminal, with the real packages.
 import { parseArgs } from 'node:util';
-import { ready } from '@gd/tensor';
 import { mlp } from '@gd/nn';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
+import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgdLesson, trainDigits } from './lessons.js';
 import { loadDigits } from './mnist.js';
@@ -22,7 +22,10 @@ if (args.help) {
 }
 const seed = Number(args.seed);
 const epochs = Number(args.epochs);
-for (const [k, v] of [['seed', seed], ['epochs', epochs]] as const) {
+for (const [k, v] of [
+  ['seed', seed],
+  ['epochs', epochs],
+] as const) {
   if (!Number.isInteger(v) || v < 0) {
     console.error(`--${k} must be a non-negative integer, got ${String(args[k])}`);
     process.exit(2);
@@ -37,7 +40,9 @@ const started = performance.now();
 heading('1. Information and entropy (§1.2)');
 for (const r of informationLesson()) {
   console.log(`${r.name.padEnd(10)} p = [${r.p.map((v) => f(v, 3)).join(', ')}]`);
-  console.log(`${''.padEnd(10)} I(x) = [${r.bits.map((v) => f(v, 3)).join(', ')}] bits   H = ${f(r.entropy)} bits   max log2 N = ${f(r.maximum)}`);
+  console.log(
+    `${''.padEnd(10)} I(x) = [${r.bits.map((v) => f(v, 3)).join(', ')}] bits   H = ${f(r.entropy)} bits   max log2 N = ${f(r.maximum)}`,
+  );
 }
 
 heading('2. Gradient descent on a line fit y = a·x + b, MSE (§2.2, §2.3)');
@@ -45,7 +50,9 @@ const gd = gradientDescentLesson(seed);
 console.log(`data: 100 points around y = 2x + 1; least squares gives a = ${f(gd.data.exact.a)}, b = ${f(gd.data.exact.b)}`);
 console.log('criterion              stop reason      iterations        a         b        loss');
 for (const r of gd.runs) {
-  console.log(`${r.criterion.padEnd(22)} ${r.reason.padEnd(16)} ${String(r.iterations).padStart(10)} ${f(r.a).padStart(9)} ${f(r.b).padStart(9)} ${r.loss.toExponential(4).padStart(11)}`);
+  console.log(
+    `${r.criterion.padEnd(22)} ${r.reason.padEnd(16)} ${String(r.iterations).padStart(10)} ${f(r.a).padStart(9)} ${f(r.b).padStart(9)} ${r.loss.toExponential(4).padStart(11)}`,
+  );
 }
 
 heading('3. Minibatch SGD against full-batch GD (§2.4)');
@@ -60,7 +67,9 @@ for (const l of bp.layers) {
   const g = l.grad ? `  grad [${l.grad.map((v) => f(v)).join(', ')}]` : '';
   console.log(`${l.name.padEnd(14)} [${l.shape.join('×')}] value [${l.value.map((v) => f(v)).join(', ')}]${g}`);
 }
-console.log(`loss ${f(bp.loss, 6)}; gradcheck against finite differences: ${bp.gradcheck.ok ? 'ok' : 'FAILED'} (max relative error ${bp.gradcheck.maxRelError.toExponential(2)})`);
+console.log(
+  `loss ${f(bp.loss, 6)}; gradcheck against finite differences: ${bp.gradcheck.ok ? 'ok' : 'FAILED'} (max relative error ${bp.gradcheck.maxRelError.toExponential(2)})`,
+);
 
 heading('5. A network trained on 10,000 real MNIST digits');
 const data = loadDigits(seed);
@@ -83,11 +92,13 @@ const trained = trainDigits(data, {
     }
     bar.update(step);
   },
-  onEpoch: ({ epoch, loss }) => bar.update({ epoch: epoch + 2 > epochs ? epochs : epoch + 2, loss: f(loss) }),
+  onEpoch: ({ epoch, loss }) => bar.update({ epoch: Math.min(epoch + 2, epochs), loss: f(loss) }),
 });
 if (barStarted) bar.stop();
 const seconds = (performance.now() - t0) / 1000;
-console.log(`model ${trained.sizes.join('-')}, Adam + cosine schedule, ${epochs} epochs, ${trained.result.iterations} steps in ${seconds.toFixed(1)} s`);
+console.log(
+  `model ${trained.sizes.join('-')}, Adam + cosine schedule, ${epochs} epochs, ${trained.result.iterations} steps in ${seconds.toFixed(1)} s`,
+);
 console.log(`train accuracy ${(trained.trainAccuracy * 100).toFixed(2)}%`);
 console.log(`held-out accuracy ${(trained.testAccuracy * 100).toFixed(2)}%`);
 

@@ -1,6 +1,6 @@
 // toDot: the computation graph in Graphviz DOT, with shapes, small values and gradients.
 import type { Tensor } from '@gd/tensor';
-import { Variable } from './variable.js';
+import type { Variable } from './variable.js';
 
 /** Options of toDot. */
 export interface DotOptions {

@@ -1,5 +1,5 @@
 // Functional forms: grad(f) and valueAndGrad(f) return functions that compute gradients.
-import { type Tensor, type TensorLike, ValueError, scope } from '@gd/tensor';
+import { scope, type Tensor, type TensorLike, ValueError } from '@gd/tensor';
 import { Variable, variable } from './variable.js';
 
 type Fn = (...args: Variable[]) => Variable;
@@ -53,4 +53,3 @@ export function grad(f: Fn): (...args: Array<TensorLike | Variable>) => Tensor |
 export function valueAndGrad(f: Fn): (...args: Array<TensorLike | Variable>) => [number, Tensor[]] {
   return (...args) => run(f, args);
 }
-

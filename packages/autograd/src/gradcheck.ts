@@ -1,6 +1,6 @@
 // gradcheck: the analytic gradient from backward() against central finite differences.
-import { Tensor, type TensorLike, ValueError, randn, scope, tensor } from '@gd/tensor';
-import { Variable, noGrad, variable } from './variable.js';
+import { randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { noGrad, Variable, variable } from './variable.js';
 
 /** Options of gradcheck. Defaults suit float32: a step of 1e-3 and tolerances at its precision. */
 export interface GradcheckOptions {

@@ -5,12 +5,13 @@
  *
  * @packageDocumentation
  */
-export { Variable, variable, asVariable, noGrad, isGradEnabled, concat, stack, topologicalOrder } from './variable.js';
-export type { BackwardOptions, VariableLike, Backward } from './variable.js';
-export { opTable, apply } from './ops.js';
-export type { OpSpec, OpContext, OpName } from './ops.js';
-export { grad, valueAndGrad } from './functional.js';
-export { gradcheck } from './gradcheck.js';
-export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
-export { toDot } from './dot.js';
+
 export type { DotOptions } from './dot.js';
+export { toDot } from './dot.js';
+export { grad, valueAndGrad } from './functional.js';
+export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
+export { gradcheck } from './gradcheck.js';
+export type { OpContext, OpName, OpSpec } from './ops.js';
+export { apply, opTable } from './ops.js';
+export type { Backward, BackwardOptions, VariableLike } from './variable.js';
+export { asVariable, concat, isGradEnabled, noGrad, stack, topologicalOrder, Variable, variable } from './variable.js';

@@ -1,9 +1,10 @@
 // The op table: every differentiable op's forward and its gradient rule (vector–Jacobian
 // product) side by side. `g` is the upstream gradient ∂L/∂y; each rule returns ∂L/∂input.
 // Broadcasting inputs get their gradient summed back to their own shape (sumTo).
-import * as T from '@gd/tensor';
+
 import type { Tensor } from '@gd/tensor';
-import { type Backward, Variable, type VariableLike, asVariable, isGradEnabled } from './variable.js';
+import * as T from '@gd/tensor';
+import { asVariable, type Backward, isGradEnabled, Variable, type VariableLike } from './variable.js';
 
 /** What a gradient rule sees: the forward inputs, output and attributes. */
 export interface OpContext<A> {
@@ -192,10 +193,7 @@ export const opTable = {
   where: defineOp<{ cond: Tensor }>({
     arity: 2,
     forward: ([a, b], { cond }) => T.where(cond, a!, b!),
-    backward: (g, { inputs: [a, b], attrs: { cond } }) => [
-      reduced(T.where(cond, g, 0), a!.shape),
-      reduced(T.where(cond, 0, g), b!.shape),
-    ],
+    backward: (g, { inputs: [a, b], attrs: { cond } }) => [reduced(T.where(cond, g, 0), a!.shape), reduced(T.where(cond, 0, g), b!.shape)],
   }),
   matmul: defineOp<{ transposeA: boolean; transposeB: boolean }>({
     arity: 2,

@@ -1,7 +1,7 @@
 // The Variable: a Tensor value that remembers how it was computed, so backward() can apply the
 // chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (seed §2.5).
 import * as T from '@gd/tensor';
-import { StateError, TENSORS, Tensor, type TensorLike, ValueError, add, keep, ones, reshape, tensor } from '@gd/tensor';
+import { add, keep, ones, reshape, StateError, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
 import { apply, opTable } from './ops.js';
 
 let gradEnabled = true;
@@ -69,7 +69,14 @@ export class Variable {
   private retain = false;
 
   /** @internal — use variable() or the ops. */
-  constructor(value: Tensor, requiresGrad: boolean, op = 'leaf', parents: readonly Variable[] = [], backwardFn: Backward | null = null, name?: string) {
+  constructor(
+    value: Tensor,
+    requiresGrad: boolean,
+    op = 'leaf',
+    parents: readonly Variable[] = [],
+    backwardFn: Backward | null = null,
+    name?: string,
+  ) {
     this.value = value;
     this.requiresGrad = requiresGrad;
     this.op = op;
@@ -132,11 +139,13 @@ export class Variable {
    * A non-scalar output needs the upstream gradient `seed`.
    */
   backward(seed?: TensorLike, options: BackwardOptions = {}): void {
-    if (!this.requiresGrad) throw new StateError('backward: this variable does not require grad (no leaf with requiresGrad is upstream of it)');
+    if (!this.requiresGrad)
+      throw new StateError('backward: this variable does not require grad (no leaf with requiresGrad is upstream of it)');
     if (seed === undefined && this.size !== 1) {
       throw new ValueError(`backward: output of shape [${this.shape.join(',')}] is not a scalar; pass the upstream gradient`);
     }
-    const start = seed === undefined ? ones(this.shape as number[]) : seed instanceof Tensor ? reshape(seed, this.shape) : tensor(seed as never);
+    const start =
+      seed === undefined ? ones(this.shape as number[]) : seed instanceof Tensor ? reshape(seed, this.shape) : tensor(seed as never);
     if (start.size !== this.size) throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
     const order = topologicalOrder(this);
     const grads = new Map<Variable, Tensor>([[this, start]]);
@@ -149,7 +158,9 @@ export class Variable {
       if (node.isLeaf) continue;
       if (node.released || !node.backwardFn) {
         g.dispose();
-        throw new StateError(`backward: the graph through '${node.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`);
+        throw new StateError(
+          `backward: the graph through '${node.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
+        );
       }
       const parentGrads = node.backwardFn(g);
       const seen = new Set<Tensor>([g]);
@@ -185,50 +196,91 @@ export class Variable {
     this.grad = next;
   }
 
-
   // ── ops: each records a node whose gradient rule is in the op table (ops.ts) ──
   /** this + b. */
-  add(b: VariableLike): Variable { return apply('add', opTable.add, [this, b], {}); }
+  add(b: VariableLike): Variable {
+    return apply('add', opTable.add, [this, b], {});
+  }
   /** this − b. */
-  sub(b: VariableLike): Variable { return apply('sub', opTable.sub, [this, b], {}); }
+  sub(b: VariableLike): Variable {
+    return apply('sub', opTable.sub, [this, b], {});
+  }
   /** this · b. */
-  mul(b: VariableLike): Variable { return apply('mul', opTable.mul, [this, b], {}); }
+  mul(b: VariableLike): Variable {
+    return apply('mul', opTable.mul, [this, b], {});
+  }
   /** this / b. */
-  div(b: VariableLike): Variable { return apply('div', opTable.div, [this, b], {}); }
+  div(b: VariableLike): Variable {
+    return apply('div', opTable.div, [this, b], {});
+  }
   /** this ** b. */
-  pow(b: VariableLike): Variable { return apply('pow', opTable.pow, [this, b], {}); }
+  pow(b: VariableLike): Variable {
+    return apply('pow', opTable.pow, [this, b], {});
+  }
   /** Elementwise maximum (ties share the gradient). */
-  maximum(b: VariableLike): Variable { return apply('maximum', opTable.maximum, [this, b], {}); }
+  maximum(b: VariableLike): Variable {
+    return apply('maximum', opTable.maximum, [this, b], {});
+  }
   /** Elementwise minimum (ties share the gradient). */
-  minimum(b: VariableLike): Variable { return apply('minimum', opTable.minimum, [this, b], {}); }
+  minimum(b: VariableLike): Variable {
+    return apply('minimum', opTable.minimum, [this, b], {});
+  }
   /** −this. */
-  neg(): Variable { return apply('neg', opTable.neg, [this], {}); }
+  neg(): Variable {
+    return apply('neg', opTable.neg, [this], {});
+  }
   /** |this| (subgradient 0 at 0). */
-  abs(): Variable { return apply('abs', opTable.abs, [this], {}); }
+  abs(): Variable {
+    return apply('abs', opTable.abs, [this], {});
+  }
   /** √this. */
-  sqrt(): Variable { return apply('sqrt', opTable.sqrt, [this], {}); }
+  sqrt(): Variable {
+    return apply('sqrt', opTable.sqrt, [this], {});
+  }
   /** e^this. */
-  exp(): Variable { return apply('exp', opTable.exp, [this], {}); }
+  exp(): Variable {
+    return apply('exp', opTable.exp, [this], {});
+  }
   /** ln this. */
-  log(): Variable { return apply('log', opTable.log, [this], {}); }
+  log(): Variable {
+    return apply('log', opTable.log, [this], {});
+  }
   /** this². */
-  square(): Variable { return apply('square', opTable.square, [this], {}); }
+  square(): Variable {
+    return apply('square', opTable.square, [this], {});
+  }
   /** 1 / this. */
-  reciprocal(): Variable { return apply('reciprocal', opTable.reciprocal, [this], {}); }
+  reciprocal(): Variable {
+    return apply('reciprocal', opTable.reciprocal, [this], {});
+  }
   /** max(this, 0) (subgradient 0 at 0). */
-  relu(): Variable { return apply('relu', opTable.relu, [this], {}); }
+  relu(): Variable {
+    return apply('relu', opTable.relu, [this], {});
+  }
   /** this > 0 ? this : slope · this. */
-  leakyRelu(slope = 0.01): Variable { return apply('leakyRelu', opTable.leakyRelu, [this], { slope }); }
+  leakyRelu(slope = 0.01): Variable {
+    return apply('leakyRelu', opTable.leakyRelu, [this], { slope });
+  }
   /** GELU (tanh approximation). */
-  gelu(): Variable { return apply('gelu', opTable.gelu, [this], {}); }
+  gelu(): Variable {
+    return apply('gelu', opTable.gelu, [this], {});
+  }
   /** log(1 + e^this), stable; its gradient is σ(this). */
-  softplus(): Variable { return apply('softplus', opTable.softplus, [this], {}); }
+  softplus(): Variable {
+    return apply('softplus', opTable.softplus, [this], {});
+  }
   /** σ(this). */
-  sigmoid(): Variable { return apply('sigmoid', opTable.sigmoid, [this], {}); }
+  sigmoid(): Variable {
+    return apply('sigmoid', opTable.sigmoid, [this], {});
+  }
   /** tanh(this). */
-  tanh(): Variable { return apply('tanh', opTable.tanh, [this], {}); }
+  tanh(): Variable {
+    return apply('tanh', opTable.tanh, [this], {});
+  }
   /** Limits to [min, max]; the gradient passes where min ≤ x ≤ max. */
-  clamp(min: number, max: number): Variable { return apply('clamp', opTable.clamp, [this], { min, max }); }
+  clamp(min: number, max: number): Variable {
+    return apply('clamp', opTable.clamp, [this], { min, max });
+  }
   /** cond ? this : other (cond is a constant mask). */
   where(cond: TensorLike | Variable, other: VariableLike): Variable {
     const c = cond instanceof Variable ? cond.value : cond instanceof Tensor ? cond : tensor(cond as never);
@@ -246,9 +298,13 @@ export class Variable {
     return out;
   }
   /** Permutes axes (default: reversed). */
-  transpose(perm?: number[]): Variable { return apply('transpose', opTable.transpose, [this], { perm }); }
+  transpose(perm?: number[]): Variable {
+    return apply('transpose', opTable.transpose, [this], { perm });
+  }
   /** The transpose. */
-  get T(): Variable { return this.transpose(); }
+  get T(): Variable {
+    return this.transpose();
+  }
   /** Same data, new shape (one −1 allowed). */
   reshape(shape: readonly number[]): Variable {
     const probe = T.reshape(this.value, shape);
@@ -271,9 +327,13 @@ export class Variable {
     return this.reshape(shape);
   }
   /** Flattens to rank 1. */
-  flatten(): Variable { return this.reshape([this.size]); }
+  flatten(): Variable {
+    return this.reshape([this.size]);
+  }
   /** Broadcasts to `shape`. */
-  broadcastTo(shape: readonly number[]): Variable { return apply('broadcastTo', opTable.broadcastTo, [this], { shape: [...shape] }); }
+  broadcastTo(shape: readonly number[]): Variable {
+    return apply('broadcastTo', opTable.broadcastTo, [this], { shape: [...shape] });
+  }
   /** A block of the tensor (tf.slice semantics). */
   slice(begin: number | readonly number[], size?: number | readonly number[]): Variable {
     const b = typeof begin === 'number' ? [begin] : [...begin];
@@ -288,41 +348,75 @@ export class Variable {
     return apply('gather', opTable.gather, [this], { indices: idx, axis });
   }
   /** Σ over axes (all by default). */
-  sum(axis?: number | number[], keepDims = false): Variable { return apply('sum', opTable.sum, [this], { axis, keepDims }); }
+  sum(axis?: number | number[], keepDims = false): Variable {
+    return apply('sum', opTable.sum, [this], { axis, keepDims });
+  }
   /** Mean over axes (all by default). */
-  mean(axis?: number | number[], keepDims = false): Variable { return apply('mean', opTable.mean, [this], { axis, keepDims }); }
+  mean(axis?: number | number[], keepDims = false): Variable {
+    return apply('mean', opTable.mean, [this], { axis, keepDims });
+  }
   /** Maximum over axes (ties share the gradient). */
-  max(axis?: number | number[], keepDims = false): Variable { return apply('max', opTable.max, [this], { axis, keepDims }); }
+  max(axis?: number | number[], keepDims = false): Variable {
+    return apply('max', opTable.max, [this], { axis, keepDims });
+  }
   /** Minimum over axes (ties share the gradient). */
-  min(axis?: number | number[], keepDims = false): Variable { return apply('min', opTable.min, [this], { axis, keepDims }); }
+  min(axis?: number | number[], keepDims = false): Variable {
+    return apply('min', opTable.min, [this], { axis, keepDims });
+  }
   /** Stable log Σ exp along `axis`. */
-  logSumExp(axis = -1, keepDims = false): Variable { return apply('logSumExp', opTable.logSumExp, [this], { axis, keepDims }); }
+  logSumExp(axis = -1, keepDims = false): Variable {
+    return apply('logSumExp', opTable.logSumExp, [this], { axis, keepDims });
+  }
   /** Stable softmax along `axis`. */
-  softmax(axis = -1): Variable { return apply('softmax', opTable.softmax, [this], { axis }); }
+  softmax(axis = -1): Variable {
+    return apply('softmax', opTable.softmax, [this], { axis });
+  }
   /** Stable log-softmax along `axis`. */
-  logSoftmax(axis = -1): Variable { return apply('logSoftmax', opTable.logSoftmax, [this], { axis }); }
+  logSoftmax(axis = -1): Variable {
+    return apply('logSoftmax', opTable.logSoftmax, [this], { axis });
+  }
 
   // ── non-differentiable ops: plain Tensors of the value ──
   /** Index of the maximum (a Tensor; not differentiable). */
-  argmax(axis?: number): Tensor { return T.argmax(this.value, axis); }
+  argmax(axis?: number): Tensor {
+    return T.argmax(this.value, axis);
+  }
   /** Index of the minimum (a Tensor). */
-  argmin(axis?: number): Tensor { return T.argmin(this.value, axis); }
+  argmin(axis?: number): Tensor {
+    return T.argmin(this.value, axis);
+  }
   /** this == b as int32 (a Tensor). */
-  eq(b: VariableLike): Tensor { return T.eq(this.value, valueOf(b)); }
+  eq(b: VariableLike): Tensor {
+    return T.eq(this.value, operandValue(b));
+  }
   /** this != b as int32 (a Tensor). */
-  ne(b: VariableLike): Tensor { return T.ne(this.value, valueOf(b)); }
+  ne(b: VariableLike): Tensor {
+    return T.ne(this.value, operandValue(b));
+  }
   /** this > b as int32 (a Tensor). */
-  gt(b: VariableLike): Tensor { return T.gt(this.value, valueOf(b)); }
+  gt(b: VariableLike): Tensor {
+    return T.gt(this.value, operandValue(b));
+  }
   /** this >= b as int32 (a Tensor). */
-  ge(b: VariableLike): Tensor { return T.ge(this.value, valueOf(b)); }
+  ge(b: VariableLike): Tensor {
+    return T.ge(this.value, operandValue(b));
+  }
   /** this < b as int32 (a Tensor). */
-  lt(b: VariableLike): Tensor { return T.lt(this.value, valueOf(b)); }
+  lt(b: VariableLike): Tensor {
+    return T.lt(this.value, operandValue(b));
+  }
   /** this <= b as int32 (a Tensor). */
-  le(b: VariableLike): Tensor { return T.le(this.value, valueOf(b)); }
+  le(b: VariableLike): Tensor {
+    return T.le(this.value, operandValue(b));
+  }
   /** One-hot encoding of int32 ids (a Tensor). */
-  oneHot(depth: number): Tensor { return T.oneHot(this.value, depth); }
+  oneHot(depth: number): Tensor {
+    return T.oneHot(this.value, depth);
+  }
   /** sign (a Tensor). */
-  sign(): Tensor { return T.sign(this.value); }
+  sign(): Tensor {
+    return T.sign(this.value);
+  }
 
   /** @internal for scope(): the tensors this variable holds */
   get [TENSORS](): Tensor[] {
@@ -371,7 +465,7 @@ export function variable(value: TensorLike, options: { requiresGrad?: boolean; n
   return new Variable(t, options.requiresGrad ?? true, 'leaf', [], null, options.name);
 }
 
-function valueOf(x: VariableLike): TensorLike {
+function operandValue(x: VariableLike): TensorLike {
   return x instanceof Variable ? x.value : x;
 }
 
@@ -384,7 +478,10 @@ export function concat(xs: readonly VariableLike[], axis = 0): Variable {
 
 /** Stacks Variables of one shape along a new axis. */
 export function stack(xs: readonly VariableLike[], axis = 0): Variable {
-  return concat(xs.map((x) => asVariable(x).expandDims(axis)), axis);
+  return concat(
+    xs.map((x) => asVariable(x).expandDims(axis)),
+    axis,
+  );
 }
 
 /** A constant (no grad) Variable for a non-Variable operand. */

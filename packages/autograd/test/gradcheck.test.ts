@@ -1,8 +1,8 @@
-import { manualSeed, memory, rand, randn, scope, tensor } from '@gd/tensor';
 import type { Tensor } from '@gd/tensor';
+import { manualSeed, memory, rand, randn, scope, tensor } from '@gd/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type OpName, type Variable, concat, gradcheck, opTable } from '../src/index.js';
+import { concat, gradcheck, type OpName, opTable, type Variable } from '../src/index.js';
 
 // One case per op of the op table: a function of Variables and inputs that are safe for it
 // (away from kinks and poles, where finite differences are meaningless). The shapes broadcast
@@ -16,7 +16,9 @@ const awayFromZero = (shape: number[]) => {
 const distinct = (shape: number[]) => {
   // distinct values spaced ≥ 0.1 apart, so max/min/maximum have no ties within ±eps
   const n = shape.reduce((a, b) => a * b, 1);
-  const perm = Array.from({ length: n }, (_, i) => i).sort(() => 0).map((i) => ((i * 7919) % n) * 0.1 - n * 0.05);
+  const perm = Array.from({ length: n }, (_, i) => i)
+    .sort(() => 0)
+    .map((i) => ((i * 7919) % n) * 0.1 - n * 0.05);
   return tensor(perm).reshape(shape);
 };
 
@@ -72,7 +74,10 @@ describe('gradcheck over the op table', () => {
         const r = gradcheck(c.f, c.inputs());
         expect(r.checked).toBeGreaterThan(0);
         expect(r.ok, JSON.stringify(r)).toBe(true);
-        if (process.env.GRADCHECK_REPORT) console.log(`gradcheck ${name} checked=${r.checked} maxAbs=${r.maxAbsError.toExponential(2)} maxRel=${r.maxRelError.toExponential(2)}`);
+        if (process.env.GRADCHECK_REPORT)
+          console.log(
+            `gradcheck ${name} checked=${r.checked} maxAbs=${r.maxAbsError.toExponential(2)} maxRel=${r.maxRelError.toExponential(2)}`,
+          );
       });
     });
   }

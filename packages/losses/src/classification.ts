@@ -1,8 +1,8 @@
 // Classification losses: cross-entropy in its multi-class and binary forms (seed §1.2, with
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
-import { type Variable, type VariableLike, asVariable } from '@gd/autograd';
+import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
 import { DTypeError, IndexError, ShapeError, type TensorLike, ValueError } from '@gd/tensor';
-import { type Loss, type LossOptions, dispatch, inRange, reduce, sameShape } from './common.js';
+import { dispatch, inRange, type Loss, type LossOptions, reduce, sameShape } from './common.js';
 
 // log p clamped below at −100 as PyTorch's BCELoss does, so p = 0 or 1 gives a finite loss and
 // gradient: p is first clamped to the smallest positive float32, where log's gradient is finite.
@@ -32,7 +32,15 @@ export const binaryCrossEntropy: Loss<BinaryOptions> = ((input: VariableLike, ta
     sameShape(op, p!, y!);
     inRange(op, 'probability', p!.value, 0, 1);
     inRange(op, 'target', y!.value, 0, 1);
-    const l = y!.mul(clampedLog(p!)).add(y!.neg().add(1).mul(clampedLog(p!.neg().add(1)))).neg();
+    const l = y!
+      .mul(clampedLog(p!))
+      .add(
+        y!
+          .neg()
+          .add(1)
+          .mul(clampedLog(p!.neg().add(1))),
+      )
+      .neg();
     return reduce(op, options.weight === undefined ? l : l.mul(options.weight), options.reduction);
   })) as Loss<BinaryOptions>;
 
@@ -52,7 +60,11 @@ export interface LogitsOptions extends BinaryOptions {
  * binaryCrossEntropyWithLogits(tensor([1e4, -1e4]), tensor([1, 0])).item(); // 0
  * ```
  */
-export const binaryCrossEntropyWithLogits: Loss<LogitsOptions> = ((input: VariableLike, target: VariableLike, options: LogitsOptions = {}) =>
+export const binaryCrossEntropyWithLogits: Loss<LogitsOptions> = ((
+  input: VariableLike,
+  target: VariableLike,
+  options: LogitsOptions = {},
+) =>
   dispatch([input, target], (x, y) => {
     const op = 'binaryCrossEntropyWithLogits';
     sameShape(op, x!, y!);
@@ -83,7 +95,9 @@ function classTargets(op: string, x: Variable, y: Variable): Variable {
   const n = x.rank === 2 ? x.shape[0]! : 1;
   if (y.value.dtype !== 'int32') throw new DTypeError(`${op}: class-id targets must be int32, got ${y.value.dtype}`);
   if (y.size !== n || y.rank !== x.rank - 1) {
-    throw new ShapeError(`${op}: targets [${y.shape.join(',')}] do not match input [${x.shape.join(',')}] (expected [${x.rank === 2 ? n : ''}])`);
+    throw new ShapeError(
+      `${op}: targets [${y.shape.join(',')}] do not match input [${x.shape.join(',')}] (expected [${x.rank === 2 ? n : ''}])`,
+    );
   }
   const ids = y.value.data();
   for (let i = 0; i < ids.length; i++) {
@@ -148,7 +162,11 @@ export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, ta
  * nllLoss(tensor([[-0.1, -2.4]]), tensor([1], { dtype: 'int32' })).item(); // 2.4
  * ```
  */
-export const nllLoss: Loss<Omit<CrossEntropyOptions, 'labelSmoothing'>> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) =>
+export const nllLoss: Loss<Omit<CrossEntropyOptions, 'labelSmoothing'>> = ((
+  input: VariableLike,
+  target: VariableLike,
+  options: CrossEntropyOptions = {},
+) =>
   dispatch([input, target], (x, y) => {
     if (y!.value.dtype !== 'int32') throw new DTypeError(`nllLoss: targets must be int32 class ids, got ${y!.value.dtype}`);
     return nllFromLogProbs('nllLoss', x!, y!, { ...options, labelSmoothing: 0 });
@@ -187,4 +205,3 @@ export const klDivergence: Loss<KLOptions> = ((input: VariableLike, target: Vari
     if (reduction === 'batchmean') return l.sum().div(logq!.rank > 0 ? logq!.shape[0]! : 1);
     return reduce(op, l, reduction);
   })) as Loss<KLOptions>;
-

@@ -1,6 +1,6 @@
 // What every loss shares: Tensor-or-Variable dispatch, reductions and target checks.
-import { Variable, type VariableLike, asVariable, noGrad } from '@gd/autograd';
-import { ShapeError, type Tensor, type TensorLike, ValueError, scope } from '@gd/tensor';
+import { asVariable, noGrad, Variable, type VariableLike } from '@gd/autograd';
+import { ShapeError, scope, type Tensor, type TensorLike, ValueError } from '@gd/tensor';
 
 /** How a loss reduces its per-element values, as in PyTorch. */
 export type Reduction = 'mean' | 'sum' | 'none';

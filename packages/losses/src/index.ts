@@ -5,10 +5,11 @@
  *
  * @packageDocumentation
  */
-export { mse, mae, huber, hinge } from './regression.js';
-export type { HuberOptions, HingeOptions } from './regression.js';
-export { binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, nllLoss, klDivergence } from './classification.js';
-export type { BinaryOptions, LogitsOptions, CrossEntropyOptions, KLOptions } from './classification.js';
-export { informationContent, entropy, crossEntropyOf, klDivergenceOf } from './information.js';
-export type { InfoOptions, DistributionOptions } from './information.js';
-export type { Reduction, LossOptions, Loss } from './common.js';
+
+export type { BinaryOptions, CrossEntropyOptions, KLOptions, LogitsOptions } from './classification.js';
+export { binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, klDivergence, nllLoss } from './classification.js';
+export type { Loss, LossOptions, Reduction } from './common.js';
+export type { DistributionOptions, InfoOptions } from './information.js';
+export { crossEntropyOf, entropy, informationContent, klDivergenceOf } from './information.js';
+export type { HingeOptions, HuberOptions } from './regression.js';
+export { hinge, huber, mae, mse } from './regression.js';

@@ -55,7 +55,9 @@ function distribution(op: string, p: Variable, axis: number, normalize: boolean)
   if (normalize) return p.div(p.sum(axis, true));
   for (let i = 0; i < s.length; i++) {
     if (Math.abs(s[i]! - 1) > SUM_TOLERANCE) {
-      throw new ValueError(`${op}: distribution ${i} sums to ${s[i]} (expected 1 ± ${SUM_TOLERANCE}); pass { normalize: true } to rescale it`);
+      throw new ValueError(
+        `${op}: distribution ${i} sums to ${s[i]} (expected 1 ± ${SUM_TOLERANCE}); pass { normalize: true } to rescale it`,
+      );
     }
   }
   return p;
@@ -88,8 +90,12 @@ export function informationContent(p: Input, options: InfoOptions = {}): number 
   const ln = lnBase(op, options.base);
   const result = dispatch([p], (v) => {
     const d = v!.value.data();
-    for (let i = 0; i < d.length; i++) if (!(d[i]! >= 0 && d[i]! <= 1)) throw new ValueError(`${op}: probability ${d[i]} is outside [0, 1]`);
-    return v!.log().mul(-1 / ln).add(0);
+    for (let i = 0; i < d.length; i++)
+      if (!(d[i]! >= 0 && d[i]! <= 1)) throw new ValueError(`${op}: probability ${d[i]} is outside [0, 1]`);
+    return v!
+      .log()
+      .mul(-1 / ln)
+      .add(0);
   });
   return output([p], result);
 }
@@ -114,7 +120,11 @@ export function entropy(p: Input, options: DistributionOptions = {}): number | n
   const axis = options.axis ?? -1;
   const result = dispatch([p], (v) => {
     const q = distribution(op, v!, axis, !!options.normalize);
-    return q.mul(safeLog(q, q)).sum(axis).mul(-1 / ln).add(0);
+    return q
+      .mul(safeLog(q, q))
+      .sum(axis)
+      .mul(-1 / ln)
+      .add(0);
   });
   return output([p], result);
 }
@@ -137,7 +147,11 @@ export function crossEntropyOf(p: Input, q: Input, options: DistributionOptions 
   const result = dispatch([p, q], (pv, qv) => {
     const pp = distribution(op, pv!, axis, !!options.normalize);
     const qq = distribution(op, qv!, axis, !!options.normalize);
-    return pp.mul(safeLog(qq, pp)).sum(axis).mul(-1 / ln).add(0);
+    return pp
+      .mul(safeLog(qq, pp))
+      .sum(axis)
+      .mul(-1 / ln)
+      .add(0);
   });
   return output([p, q], result);
 }
@@ -159,7 +173,10 @@ export function klDivergenceOf(p: Input, q: Input, options: DistributionOptions 
   const result = dispatch([p, q], (pv, qv) => {
     const pp = distribution(op, pv!, axis, !!options.normalize);
     const qq = distribution(op, qv!, axis, !!options.normalize);
-    return pp.mul(safeLog(pp, pp).sub(safeLog(qq, pp))).sum(axis).mul(1 / ln);
+    return pp
+      .mul(safeLog(pp, pp).sub(safeLog(qq, pp)))
+      .sum(axis)
+      .mul(1 / ln);
   });
   return output([p, q], result);
 }

@@ -1,6 +1,6 @@
 // Regression losses: distances between predictions and real-valued targets.
 import type { Variable, VariableLike } from '@gd/autograd';
-import { type Loss, type LossOptions, dispatch, reduce, sameShape } from './common.js';
+import { dispatch, type Loss, type LossOptions, reduce, sameShape } from './common.js';
 
 function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable, o: O) => Variable): Loss<O> {
   return ((input: VariableLike, target: VariableLike, options = {} as O) =>
@@ -68,5 +68,13 @@ export interface HingeOptions extends LossOptions {
 export const hinge: Loss<HingeOptions> = ((input: VariableLike, target: VariableLike, options: HingeOptions = {}) =>
   dispatch([input, target], (x, y) => {
     sameShape('hinge', x!, y!);
-    return reduce('hinge', y!.mul(x!).neg().add(options.margin ?? 1).relu(), options.reduction);
+    return reduce(
+      'hinge',
+      y!
+        .mul(x!)
+        .neg()
+        .add(options.margin ?? 1)
+        .relu(),
+      options.reduction,
+    );
   })) as Loss<HingeOptions>;

@@ -1,9 +1,20 @@
-import { Variable, gradcheck, variable } from '@gd/autograd';
-import { DTypeError, IndexError, ShapeError, ValueError, manualSeed, memory, rand, randint, randn, scope, tensor } from '@gd/tensor';
+import { gradcheck, type Variable, variable } from '@gd/autograd';
+import { DTypeError, IndexError, manualSeed, memory, rand, randint, randn, ShapeError, scope, tensor, ValueError } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
 import {
-  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, crossEntropyOf, entropy, hinge, huber,
-  informationContent, klDivergence, klDivergenceOf, mae, mse, nllLoss,
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  crossEntropy,
+  crossEntropyOf,
+  entropy,
+  hinge,
+  huber,
+  informationContent,
+  klDivergence,
+  klDivergenceOf,
+  mae,
+  mse,
+  nllLoss,
 } from '../src/index.js';
 
 const ids = (xs: number[]) => tensor(xs, { dtype: 'int32' });
@@ -49,13 +60,19 @@ describe('regression losses against hand-computed values', () => {
 
 describe('classification losses', () => {
   it('crossEntropy with class ids = −log softmax at the label, as PyTorch', () => {
-    const z = [[2, 0, 0], [0.5, 1.5, -1]];
+    const z = [
+      [2, 0, 0],
+      [0.5, 1.5, -1],
+    ];
     const lse = (r: number[]) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
     const expected = (lse(z[0]!) - 2 + (lse(z[1]!) - 1.5)) / 2;
     expect(crossEntropy(z, ids([0, 1])).item()).toBeCloseTo(expected, 5);
   });
   it('crossEntropy with class weights: mean divides by Σ w_y (PyTorch)', () => {
-    const z = [[2, 0, 0], [0.5, 1.5, -1]];
+    const z = [
+      [2, 0, 0],
+      [0.5, 1.5, -1],
+    ];
     const w = [1, 3, 1];
     const lse = (r: number[]) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
     const l0 = lse(z[0]!) - 2;
@@ -79,7 +96,15 @@ describe('classification losses', () => {
     });
   });
   it('nllLoss picks −log p at the label', () => {
-    expect(nllLoss([[-0.1, -2.4], [-1.2, -0.4]], ids([1, 0])).item()).toBeCloseTo((2.4 + 1.2) / 2, 6);
+    expect(
+      nllLoss(
+        [
+          [-0.1, -2.4],
+          [-1.2, -0.4],
+        ],
+        ids([1, 0]),
+      ).item(),
+    ).toBeCloseTo((2.4 + 1.2) / 2, 6);
   });
   it('binaryCrossEntropy is finite at probabilities exactly 0 and 1 (logs clamped at −100)', () => {
     expect(binaryCrossEntropy([0.9, 0.2], [1, 0]).item()).toBeCloseTo((-Math.log(0.9) - Math.log(0.8)) / 2, 5);
@@ -107,7 +132,10 @@ describe('classification losses', () => {
     expect(binaryCrossEntropyWithLogits([0.3], [1], { posWeight: [3] }).item()).toBeCloseTo(3 * sp(-0.3), 5);
   });
   it('crossEntropy is finite with logits ±1e4, with finite gradients', () => {
-    const z = variable([[1e4, -1e4, 0], [-1e4, 1e4, 1e4]]);
+    const z = variable([
+      [1e4, -1e4, 0],
+      [-1e4, 1e4, 1e4],
+    ]);
     const l = crossEntropy(z, ids([1, 0]));
     expect(l.item()).toBeCloseTo((2e4 + 2e4 + Math.log(2)) / 2, 0);
     l.backward();
@@ -118,7 +146,10 @@ describe('classification losses', () => {
     const q = [0.25, 0.5, 0.25];
     const expected = 0.5 * Math.log(0.5 / 0.25);
     expect(klDivergence(tensor(q).log(), p, { reduction: 'sum' }).item()).toBeCloseTo(expected, 6);
-    expect(klDivergence(tensor(q).log(), tensor(p).add(1e-30).log(), { reduction: 'sum', logTarget: true }).item()).toBeCloseTo(expected, 5);
+    expect(klDivergence(tensor(q).log(), tensor(p).add(1e-30).log(), { reduction: 'sum', logTarget: true }).item()).toBeCloseTo(
+      expected,
+      5,
+    );
   });
   it('bad targets are clear errors', () => {
     expect(() => crossEntropy([[1, 2, 3]], ids([3]))).toThrow(IndexError);
@@ -139,8 +170,20 @@ describe('every loss is differentiable: gradcheck', () => {
     ['hinge', (x) => hinge(x, [1, -1, 1]), () => tensor([0.2, 0.5, -0.4])],
     ['binaryCrossEntropy', (x) => binaryCrossEntropy(x, [1, 0, 1]), () => rand([3], { low: 0.1, high: 0.9 })],
     ['binaryCrossEntropyWithLogits', (x) => binaryCrossEntropyWithLogits(x, [1, 0, 0.3], { posWeight: [2, 2, 2] }), () => randn([3])],
-    ['crossEntropy (ids, smoothing, weight)', (x) => crossEntropy(x, ids([2, 0]), { labelSmoothing: 0.1, weight: [1, 2, 0.5] }), () => randn([2, 3])],
-    ['crossEntropy (probabilities)', (x) => crossEntropy(x, [[0.2, 0.8, 0], [0.3, 0.3, 0.4]]), () => randn([2, 3])],
+    [
+      'crossEntropy (ids, smoothing, weight)',
+      (x) => crossEntropy(x, ids([2, 0]), { labelSmoothing: 0.1, weight: [1, 2, 0.5] }),
+      () => randn([2, 3]),
+    ],
+    [
+      'crossEntropy (probabilities)',
+      (x) =>
+        crossEntropy(x, [
+          [0.2, 0.8, 0],
+          [0.3, 0.3, 0.4],
+        ]),
+      () => randn([2, 3]),
+    ],
     ['nllLoss', (x) => nllLoss(x.logSoftmax(), ids([1, 1])), () => randn([2, 3])],
     ['klDivergence', (x) => klDivergence(x.logSoftmax(), [[0.5, 0.5, 0]], { reduction: 'batchmean' }), () => randn([1, 3])],
     ['entropy', (x) => entropy(x.softmax()) as Variable, () => randn([2, 4])],
@@ -195,9 +238,20 @@ describe('information theory (seed §1.2)', () => {
     expect(crossEntropyOf([0.5, 0.5], [0.25, 0.75])).toBeCloseTo(-(0.5 * Math.log2(0.25) + 0.5 * Math.log2(0.75)), 5);
   });
   it('rows of a Tensor along an axis', () => {
-    const h = entropy(tensor([[0.5, 0.5], [1, 0]]));
+    const h = entropy(
+      tensor([
+        [0.5, 0.5],
+        [1, 0],
+      ]),
+    );
     expect(h.toArray()).toEqual([1, 0]);
-    const hc = entropy(tensor([[0.5, 1], [0.5, 0]]), { axis: 0 });
+    const hc = entropy(
+      tensor([
+        [0.5, 1],
+        [0.5, 0],
+      ]),
+      { axis: 0 },
+    );
     expect(hc.toArray()).toEqual([1, 0]);
   });
   it('a "distribution" with negative entries or a sum away from 1 is a ValueError naming the sum', () => {

@@ -4,10 +4,11 @@
  *
  * @packageDocumentation
  */
-export { Module } from './module.js';
-export { Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Flatten, Dropout, Sequential, mlp, parameter } from './layers.js';
-export type { Activation } from './layers.js';
-export { init, gain, fans } from './init.js';
+
 export type { KaimingOptions } from './init.js';
-export { saveSafetensors, loadSafetensors, parseSafetensors, SafetensorsError } from './safetensors.js';
-export type { SafetensorsEntry, ParsedSafetensors } from './safetensors.js';
+export { fans, gain, init } from './init.js';
+export type { Activation } from './layers.js';
+export { Dropout, Flatten, GELU, LeakyReLU, Linear, mlp, parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
+export { Module } from './module.js';
+export type { ParsedSafetensors, SafetensorsEntry } from './safetensors.js';
+export { loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';

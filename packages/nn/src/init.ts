@@ -1,9 +1,9 @@
 // Parameter initialisation, in place, with the formulas of PyTorch's torch.nn.init.
 import type { Variable } from '@gd/autograd';
-import { type Tensor, ValueError, copyInto, full, rand, randn } from '@gd/tensor';
+import { copyInto, full, rand, randn, type Tensor, ValueError } from '@gd/tensor';
 
 type Target = Variable | Tensor;
-const valueOf = (t: Target): Tensor => ('value' in t ? t.value : t);
+const tensorOf = (t: Target): Tensor => ('value' in t ? t.value : t);
 
 /** fan_in and fan_out of a weight [out, in, …receptive field]. */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
@@ -13,7 +13,7 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
 }
 
 function fill(t: Target, make: (shape: number[]) => Tensor): Target {
-  const v = valueOf(t);
+  const v = tensorOf(t);
   const src = make(v.shape as number[]);
   copyInto(v, src);
   src.dispose();
@@ -63,20 +63,20 @@ export const init = {
   ones: (t: Target) => fill(t, (s) => full(s, 1)),
   /** Glorot: U(−b, b) with b = gain·√(6/(fan_in + fan_out)). */
   xavierUniform: (t: Target, g = 1) => {
-    const { fanIn, fanOut } = fans(valueOf(t).shape);
+    const { fanIn, fanOut } = fans(tensorOf(t).shape);
     const b = g * Math.sqrt(6 / (fanIn + fanOut));
     return fill(t, (s) => rand(s, { low: -b, high: b }));
   },
   /** Glorot: N(0, σ²) with σ = gain·√(2/(fan_in + fan_out)). */
   xavierNormal: (t: Target, g = 1) => {
-    const { fanIn, fanOut } = fans(valueOf(t).shape);
+    const { fanIn, fanOut } = fans(tensorOf(t).shape);
     return fill(t, (s) => randn(s, { std: g * Math.sqrt(2 / (fanIn + fanOut)) }));
   },
   /** He: U(−b, b) with b = gain·√(3/fan). */
   kaimingUniform: (t: Target, o: KaimingOptions = {}) => {
-    const b = Math.sqrt(3) * kaimingStd(valueOf(t).shape, o);
+    const b = Math.sqrt(3) * kaimingStd(tensorOf(t).shape, o);
     return fill(t, (s) => rand(s, { low: -b, high: b }));
   },
   /** He: N(0, σ²) with σ = gain/√fan. */
-  kaimingNormal: (t: Target, o: KaimingOptions = {}) => fill(t, (s) => randn(s, { std: kaimingStd(valueOf(t).shape, o) })),
+  kaimingNormal: (t: Target, o: KaimingOptions = {}) => fill(t, (s) => randn(s, { std: kaimingStd(tensorOf(t).shape, o) })),
 };

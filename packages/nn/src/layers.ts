@@ -1,6 +1,6 @@
 // Layers: Linear, activations, Dropout, Sequential, and mlp() for multi-layer networks.
-import { Variable, type VariableLike, asVariable, variable } from '@gd/autograd';
-import { ValueError, dropoutMask, keep, zeros } from '@gd/tensor';
+import { asVariable, type Variable, type VariableLike, variable } from '@gd/autograd';
+import { dropoutMask, keep, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
 import { Module } from './module.js';
 
@@ -31,7 +31,10 @@ export class Linear extends Module {
     options: { bias?: boolean } = {},
   ) {
     super();
-    for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    for (const [k, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ValueError(`Linear: ${k} must be a positive integer, got ${v}`);
     }
     const bound = 1 / Math.sqrt(inFeatures);

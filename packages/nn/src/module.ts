@@ -1,7 +1,7 @@
 // Module: the PyTorch contract — parameters(), namedParameters(), children(), train()/eval(),
 // stateDict()/loadStateDict() — found by walking a module's own fields.
 import { Variable, type VariableLike } from '@gd/autograd';
-import { ShapeError, type Tensor, ValueError, copyInto, fmtShape } from '@gd/tensor';
+import { copyInto, fmtShape, ShapeError, type Tensor, ValueError } from '@gd/tensor';
 
 /**
  * Base class of layers and models. Subclasses keep parameters (Variables) and sub-modules in

@@ -39,7 +39,11 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * await saveSafetensorsFile('model.safetensors', model);
  * ```
  */
-export async function saveSafetensorsFile(path: string, source: Module | Record<string, Tensor>, options: { metadata?: Record<string, string> } = {}): Promise<void> {
+export async function saveSafetensorsFile(
+  path: string,
+  source: Module | Record<string, Tensor>,
+  options: { metadata?: Record<string, string> } = {},
+): Promise<void> {
   await writeFileAtomic(path, saveSafetensors(source, options));
 }
 

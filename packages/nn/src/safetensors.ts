@@ -2,7 +2,7 @@
 // ({ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { … } }), then the
 // little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
 // Hugging Face tools read what saveSafetensors writes.
-import { GdError, type Tensor, fmtShape, keep, tensor } from '@gd/tensor';
+import { fmtShape, GdError, keep, type Tensor, tensor } from '@gd/tensor';
 import type { Module } from './module.js';
 
 /** A safetensors file that is truncated, corrupted, or does not match the model. */
@@ -42,14 +42,16 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   if (n > MAX_HEADER) throw new SafetensorsError(`safetensors: header length ${n} exceeds ${MAX_HEADER}`);
-  if (8 + n > bytes.length) throw new SafetensorsError(`safetensors: truncated: header says ${n} bytes, file has ${bytes.length - 8} after the length`);
+  if (8 + n > bytes.length)
+    throw new SafetensorsError(`safetensors: truncated: header says ${n} bytes, file has ${bytes.length - 8} after the length`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
     throw new SafetensorsError(`safetensors: header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new SafetensorsError('safetensors: header is not a JSON object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw new SafetensorsError('safetensors: header is not a JSON object');
   const data = bytes.subarray(8 + n);
   const tensors = new Map<string, SafetensorsEntry>();
   let metadata: Record<string, string> = {};
@@ -63,7 +65,8 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
       continue;
     }
     const { dtype, shape, data_offsets: offsets } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw new SafetensorsError(`safetensors: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
+    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES))
+      throw new SafetensorsError(`safetensors: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new SafetensorsError(`safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
     }
@@ -73,9 +76,12 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
     const [begin, end] = offsets as [number, number];
     const expected = shape.reduce((a: number, d: number) => a * d, 1) * DTYPE_BYTES[dtype]!;
     if (end < begin || end - begin !== expected) {
-      throw new SafetensorsError(`safetensors: tensor '${name}' ${dtype} ${fmtShape(shape)} needs ${expected} bytes; data_offsets give ${end - begin}`);
+      throw new SafetensorsError(
+        `safetensors: tensor '${name}' ${dtype} ${fmtShape(shape)} needs ${expected} bytes; data_offsets give ${end - begin}`,
+      );
     }
-    if (end > data.length) throw new SafetensorsError(`safetensors: truncated: tensor '${name}' ends at byte ${end}; the data has ${data.length}`);
+    if (end > data.length)
+      throw new SafetensorsError(`safetensors: truncated: tensor '${name}' ends at byte ${end}; the data has ${data.length}`);
     ranges.push([begin, end, name]);
     tensors.set(name, { dtype, shape, bytes: data.subarray(begin, end) });
   }
@@ -162,9 +168,12 @@ export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string
   for (const [k, p] of params) {
     const e = parsed.tensors.get(k)!;
     if (e.dtype !== 'F32') throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs F32`);
-    if (fmtShape(e.shape) !== fmtShape(p.shape)) throw new SafetensorsError(`loadSafetensors: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
+    if (fmtShape(e.shape) !== fmtShape(p.shape))
+      throw new SafetensorsError(`loadSafetensors: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
   }
-  const staged = Object.fromEntries(params.map(([k]) => [k, keep(tensor(floats(parsed.tensors.get(k)!), { shape: parsed.tensors.get(k)!.shape }))]));
+  const staged = Object.fromEntries(
+    params.map(([k]) => [k, keep(tensor(floats(parsed.tensors.get(k)!), { shape: parsed.tensors.get(k)!.shape }))]),
+  );
   try {
     model.loadStateDict(staged);
   } finally {

@@ -1,5 +1,5 @@
 import type { Variable } from '@gd/autograd';
-import { type Tensor, ValueError, adamUpdate } from '@gd/tensor';
+import { adamUpdate, type Tensor, ValueError } from '@gd/tensor';
 import { Optimizer, type Params } from './optimizer.js';
 
 /** Options of Adam and AdamW, as PyTorch's. */
@@ -34,7 +34,8 @@ export class Adam extends Optimizer {
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
     this.amsgrad = options.amsgrad ?? false;
-    for (const b of [this.beta1, this.beta2]) if (!(b >= 0 && b < 1)) throw new ValueError(`${this.type}: betas must be in [0, 1), got ${b}`);
+    for (const b of [this.beta1, this.beta2])
+      if (!(b >= 0 && b < 1)) throw new ValueError(`${this.type}: betas must be in [0, 1), got ${b}`);
     if (!(this.eps >= 0)) throw new ValueError(`${this.type}: eps must be ≥ 0`);
   }
 
@@ -51,8 +52,14 @@ export class Adam extends Optimizer {
     const v = this.slot(i, 'expAvgSq');
     const vmax = this.amsgrad ? this.slot(i, 'maxExpAvgSq') : v;
     adamUpdate(p.value, g, m, v, vmax, {
-      lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay,
-      decoupled: this.decoupled, amsgrad: this.amsgrad, step: this.stepCount,
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      decoupled: this.decoupled,
+      amsgrad: this.amsgrad,
+      step: this.stepCount,
     });
   }
 }

@@ -1,5 +1,5 @@
 // Minibatches for SGD (seed §2.4): each step sees a few samples, drawn in a seeded random order.
-import { type Tensor, ValueError, gather, tensor } from '@gd/tensor';
+import { gather, type Tensor, tensor, ValueError } from '@gd/tensor';
 
 /** A dataset: tensors whose first axis indexes samples (an array, or a record of named tensors). */
 export type Dataset = readonly Tensor[] | Readonly<Record<string, Tensor>>;
@@ -69,7 +69,8 @@ export function batches<D extends Dataset>(dataset: D, options: BatchOptions): B
   if (tensors.length === 0) throw new ValueError('batches: the dataset has no tensors');
   const n = tensors[0]!.shape[0];
   if (n === undefined) throw new ValueError('batches: dataset tensors need a sample axis (rank ≥ 1)');
-  for (const t of tensors) if (t.shape[0] !== n) throw new ValueError(`batches: tensors have ${n} and ${t.shape[0]} samples; they must agree`);
+  for (const t of tensors)
+    if (t.shape[0] !== n) throw new ValueError(`batches: tensors have ${n} and ${t.shape[0]} samples; they must agree`);
   const size = options.batchSize;
   if (!Number.isInteger(size) || size < 1) throw new ValueError(`batches: batchSize must be a positive integer, got ${size}`);
   const shuffle = options.shuffle ?? true;

@@ -1,4 +1,4 @@
-import { ValueError, clampInPlace, scaleInPlace, sumOfSquares } from '@gd/tensor';
+import { clampInPlace, scaleInPlace, sumOfSquares, ValueError } from '@gd/tensor';
 import { type Params, paramList } from './optimizer.js';
 
 /** The Euclidean norm ‖∇θ‖₂ of all gradients together (0 for parameters without one). */

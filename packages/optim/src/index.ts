@@ -5,18 +5,19 @@
  *
  * @packageDocumentation
  */
-export { Optimizer, paramList } from './optimizer.js';
-export type { Params, OptimizerState } from './optimizer.js';
-export { SGD } from './sgd.js';
-export type { SGDOptions } from './sgd.js';
-export { Adam, AdamW } from './adam.js';
+
 export type { AdamOptions } from './adam.js';
-export { RMSprop, Adagrad } from './rmsprop.js';
-export type { RMSpropOptions, AdagradOptions } from './rmsprop.js';
-export { clipGradNorm, clipGradValue, gradNorm } from './clip.js';
-export { schedules } from './schedules.js';
-export type { Schedule } from './schedules.js';
-export { minimize } from './minimize.js';
-export type { MinimizeOptions, MinimizeResult, StepInfo, StopReason } from './minimize.js';
+export { Adam, AdamW } from './adam.js';
+export type { Batches, BatchOptions, Dataset } from './batches.js';
 export { batches } from './batches.js';
-export type { BatchOptions, Batches, Dataset } from './batches.js';
+export { clipGradNorm, clipGradValue, gradNorm } from './clip.js';
+export type { MinimizeOptions, MinimizeResult, StepInfo, StopReason } from './minimize.js';
+export { minimize } from './minimize.js';
+export type { OptimizerState, Params } from './optimizer.js';
+export { Optimizer, paramList } from './optimizer.js';
+export type { AdagradOptions, RMSpropOptions } from './rmsprop.js';
+export { Adagrad, RMSprop } from './rmsprop.js';
+export type { Schedule } from './schedules.js';
+export { schedules } from './schedules.js';
+export type { SGDOptions } from './sgd.js';
+export { SGD } from './sgd.js';

@@ -2,7 +2,7 @@
 // stop on one of three convergence criteria — the loss changes less than a threshold, the
 // gradient's norm falls below a threshold, or the iteration budget runs out.
 import type { Variable } from '@gd/autograd';
-import { ValueError, copyInto, keep, scope } from '@gd/tensor';
+import { copyInto, keep, scope, ValueError } from '@gd/tensor';
 import { gradNorm } from './clip.js';
 import type { Optimizer, Params } from './optimizer.js';
 import { paramList } from './optimizer.js';
@@ -97,7 +97,9 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
   let previousLoss = Number.NaN;
   let reason: StopReason | undefined;
 
-  const restore = () => list.forEach((p, i) => copyInto(p.value, backup[i]!));
+  const restore = () => {
+    for (const [i, p] of list.entries()) copyInto(p.value, backup[i]!);
+  };
 
   /** One step on one batch; returns a stop reason or undefined. */
   const step = (batch: B, epoch: number): StopReason | undefined => {
@@ -110,7 +112,7 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     loss.backward();
     const norm = gradNorm(list);
     if (!Number.isFinite(norm)) return 'diverged';
-    list.forEach((p, i) => copyInto(backup[i]!, p.value));
+    for (const [i, p] of list.entries()) copyInto(backup[i]!, p.value);
     iterations++;
     lastLoss = value;
     lastNorm = norm;
@@ -118,7 +120,8 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     if (!options.data && options.gradTolerance !== undefined && norm < options.gradTolerance) return 'grad-tolerance';
     opt.step();
     if (options.onStep?.({ iteration: iterations, epoch, loss: value, gradNorm: norm, lr: opt.lr }) === false) return 'stopped';
-    if (!options.data && options.lossTolerance !== undefined && Math.abs(value - previousLoss) < options.lossTolerance) return 'loss-tolerance';
+    if (!options.data && options.lossTolerance !== undefined && Math.abs(value - previousLoss) < options.lossTolerance)
+      return 'loss-tolerance';
     previousLoss = value;
     if (iterations >= maxIterations) return 'max-iterations';
     return undefined;
@@ -158,7 +161,8 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
         const mean = sum / Math.max(1, count);
         if (options.onEpoch?.({ epoch: e, loss: mean, iterations }) === false) reason = 'stopped';
         else if (options.gradTolerance !== undefined && normSum / Math.max(1, count) < options.gradTolerance) reason = 'grad-tolerance';
-        else if (options.lossTolerance !== undefined && Math.abs(mean - previousEpochLoss) < options.lossTolerance) reason = 'loss-tolerance';
+        else if (options.lossTolerance !== undefined && Math.abs(mean - previousEpochLoss) < options.lossTolerance)
+          reason = 'loss-tolerance';
         previousEpochLoss = mean;
       }
       reason ??= 'epochs';
@@ -170,4 +174,3 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
   }
   return { reason, iterations, loss: lastLoss, gradNorm: lastNorm, epochs: epochsDone, history };
 }
-

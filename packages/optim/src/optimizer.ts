@@ -1,6 +1,6 @@
 // The optimizer contract users know from PyTorch: step(), zeroGrad(), stateDict(), loadStateDict().
 import type { Variable } from '@gd/autograd';
-import { ShapeError, type Tensor, ValueError, keep, tensor, zeros } from '@gd/tensor';
+import { keep, ShapeError, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
 
 /** Anything holding parameters: a list of Variables, or a module with parameters(). */
 export type Params = readonly Variable[] | { parameters(): Variable[] };
@@ -38,7 +38,8 @@ export abstract class Optimizer {
   protected readonly state: Array<Map<string, Tensor>>;
 
   constructor(params: Params, lr: number) {
-    if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) throw new ValueError(`optimizer: lr must be a finite number ≥ 0, got ${lr}`);
+    if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr))
+      throw new ValueError(`optimizer: lr must be a finite number ≥ 0, got ${lr}`);
     this.params = paramList(params);
     this.lr = lr;
     this.state = this.params.map(() => new Map());
@@ -94,7 +95,9 @@ export abstract class Optimizer {
       Object.entries(rec).map(([name, { shape, data }]) => {
         const want = this.params[i]!.shape;
         if (shape.length !== want.length || shape.some((d, k) => d !== want[k])) {
-          throw new ShapeError(`loadStateDict: state '${name}' of parameter ${i} has shape [${shape}]; the parameter has [${want.join(',')}]`);
+          throw new ShapeError(
+            `loadStateDict: state '${name}' of parameter ${i} has shape [${shape}]; the parameter has [${want.join(',')}]`,
+          );
         }
         return [name, tensor(data, { shape })] as const;
       }),

@@ -1,5 +1,5 @@
 import type { Variable } from '@gd/autograd';
-import { type Tensor, ValueError, adagradUpdate, rmspropUpdate } from '@gd/tensor';
+import { adagradUpdate, rmspropUpdate, type Tensor, ValueError } from '@gd/tensor';
 import { Optimizer, type Params } from './optimizer.js';
 
 /** Options of RMSprop, as PyTorch's. */
@@ -51,7 +51,12 @@ export class RMSprop extends Optimizer {
     const buf = this.momentum > 0 ? this.slot(i, 'momentumBuffer') : sq;
     const gavg = this.centered ? this.slot(i, 'gradAvg') : sq;
     rmspropUpdate(p.value, g, sq, buf, gavg, {
-      lr: this.lr, alpha: this.alpha, eps: this.eps, weightDecay: this.weightDecay, momentum: this.momentum, centered: this.centered,
+      lr: this.lr,
+      alpha: this.alpha,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      momentum: this.momentum,
+      centered: this.centered,
     });
   }
 }

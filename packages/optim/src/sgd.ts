@@ -1,5 +1,5 @@
 import type { Variable } from '@gd/autograd';
-import { type Tensor, ValueError, axpyInPlace, sgdUpdate } from '@gd/tensor';
+import { axpyInPlace, sgdUpdate, type Tensor, ValueError } from '@gd/tensor';
 import { Optimizer, type Params } from './optimizer.js';
 
 /** Options of SGD, as PyTorch's. */
@@ -34,7 +34,8 @@ export class SGD extends Optimizer {
     this.weightDecay = options.weightDecay ?? 0;
     this.nesterov = options.nesterov ?? false;
     if (this.momentum < 0 || this.weightDecay < 0) throw new ValueError('SGD: momentum and weightDecay must be ≥ 0');
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new ValueError('SGD: Nesterov momentum requires momentum > 0 and dampening 0');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
+      throw new ValueError('SGD: Nesterov momentum requires momentum > 0 and dampening 0');
   }
 
   get type(): string {
@@ -53,7 +54,12 @@ export class SGD extends Optimizer {
     const first = !this.state[i]!.has('momentumBuffer');
     const buf = this.slot(i, 'momentumBuffer');
     sgdUpdate(p.value, g, buf, {
-      lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, first,
+      lr: this.lr,
+      momentum: this.momentum,
+      dampening: this.dampening,
+      weightDecay: this.weightDecay,
+      nesterov: this.nesterov,
+      first,
     });
   }
 }

@@ -1,0 +1,67 @@
+// Packaging check for every public package: publint, are-the-types-wrong, then `pnpm pack`,
+// install of all tarballs into a blank project outside the workspace, and an example run there
+// under Node ESM and under Node CJS.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const packages = ['tensor', 'autograd', 'losses', 'optim', 'nn'];
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+const work = mkdtempSync(join(tmpdir(), 'gd-pack-'));
+try {
+  const tarballs = [];
+  for (const name of packages) {
+    const dir = join(root, 'packages', name);
+    run(bin('publint'), ['--strict'], dir);
+    run(bin('attw'), ['--pack', '.', '--profile', 'node16', '--format', 'table-flipped'], dir);
+    run('pnpm', ['pack', '--pack-destination', work], dir);
+    const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+    tarballs.push(join(work, `gd-${name}-${version}.tgz`));
+    console.log(`check-packages: @gd/${name} passes publint and attw`);
+  }
+  const app = join(work, 'app');
+  run('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'gd-pack-check', private: true, version: '0.0.0' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs], app);
+  const installed = readdirSync(join(app, 'node_modules', '@gd')).sort();
+  if (installed.join() !== [...packages].sort().join()) throw new Error(`installed @gd packages: ${installed}`);
+  const body = `
+await ready();
+manualSeed(1);
+const x = randn([64, 3]);
+const y = x.matmul(tensor([[1], [-2], [0.5]])).add(0.25);
+const model = mlp([3, 1]);
+const r = minimize(() => mse(model.forward(x), y), model, { lr: 0.1, gradTolerance: 1e-4, maxIterations: 5000 });
+const w = Array.from(model.parameters()[0].value.data()).map((v) => v.toFixed(2)).join(',');
+const h = entropy([0.5, 0.5]);
+const g = variable([3]); g.square().sum().backward();
+const bytes = saveSafetensors(model);
+if (r.reason !== 'grad-tolerance' || w !== '1.00,-2.00,0.50' || h !== 1 || g.grad.item() !== 6 || bytes.length < 16) {
+  throw new Error('example gave ' + JSON.stringify({ reason: r.reason, w, h, g: g.grad.item() }));
+}
+console.log('example ok:', r.reason, 'after', r.iterations, 'iterations, w =', w);
+`;
+  writeFileSync(join(app, 'example.mjs'), `import { ready, tensor, randn, manualSeed } from '@gd/tensor';
+import { variable } from '@gd/autograd';
+import { mse, entropy } from '@gd/losses';
+import { minimize } from '@gd/optim';
+import { mlp, saveSafetensors } from '@gd/nn';
+${body}`);
+  writeFileSync(join(app, 'example.cjs'), `const { ready, tensor, randn, manualSeed } = require('@gd/tensor');
+const { variable } = require('@gd/autograd');
+const { mse, entropy } = require('@gd/losses');
+const { minimize } = require('@gd/optim');
+const { mlp, saveSafetensors } = require('@gd/nn');
+(async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`);
+  console.log(`check-packages: ESM  ${run('node', ['example.mjs'], app).trim()}`);
+  console.log(`check-packages: CJS  ${run('node', ['example.cjs'], app).trim()}`);
+} catch (e) {
+  console.error(`check-packages failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  process.exitCode = 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
