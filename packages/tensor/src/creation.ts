@@ -54,6 +54,10 @@ export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: rea
     const r = flattenNested(op, data as NestedArray);
     flat = r.flat;
     shape = shapeOpt ? checkShape(op, shapeOpt) : checkShape(op, r.shape);
+  } else if (data !== null && typeof data === 'object' && (data as { value?: unknown }).value instanceof Tensor) {
+    throw new ValueError(
+      `${op}: got a Variable where a Tensor op needs tensor data; call the op on the Variable instead (e.g. variable(x).${op}(v)) so it is recorded for backward, or pass v.value`,
+    );
   } else {
     throw new ValueError(
       `${op}: expected a number, nested arrays of numbers or a typed array, got ${data === null ? 'null' : typeof data}`,

@@ -67,6 +67,8 @@ describe('bad input gives a typed error and loses nothing', () => {
     fails(() => randint(0, 5, [Number.NaN]), ShapeError, /dimension 0 is NaN/);
     fails(() => tensor([1.5], { dtype: 'int32' }), ValueError, /value 1.5 at flat index 0 is not an int32/);
     fails(() => tensor('abc' as never), ValueError, /expected a number, nested arrays of numbers or a typed array/);
+    const variableLike = { value: tensor([1]) };
+    fails(() => a.matmul(variableLike as never), ValueError, /matmul: got a Variable where a Tensor op needs tensor data; call the op on the Variable/);
   });
   it('item on a tensor with more than one element; empty max', () => {
     fails(() => a.item(), ValueError, /item: tensor \[2,3\] has 6 elements; expected exactly 1/);

@@ -1,0 +1,271 @@
+import { type Variable, variable } from '@gd/autograd';
+import { manualSeed, memory, randn, scope, tensor } from '@gd/tensor';
+import { describe, expect, it } from 'vitest';
+import { Adagrad, Adam, AdamW, RMSprop, SGD, batches, clipGradNorm, clipGradValue, minimize, schedules } from '../src/index.js';
+
+// loss = Σ c·p² so ∇ = 2c·p: the first steps can be worked out by hand
+const C = [1, 0.5, 3];
+const lossOf = (p: Variable) => p.square().mul(C).sum();
+
+function run(make: (p: Variable) => { step(): void; zeroGrad(): void; dispose(): void }, steps: number, start = [1, -2, 0.5]): number[][] {
+  const p = variable(start);
+  const opt = make(p);
+  const out: number[][] = [];
+  for (let i = 0; i < steps; i++) {
+    scope(() => {
+      opt.zeroGrad();
+      lossOf(p).backward();
+      opt.step();
+    });
+    out.push(Array.from(p.value.data()));
+  }
+  opt.dispose();
+  return out;
+}
+
+/** PyTorch's update equations, written out in float64 for one coordinate sequence. */
+function reference(kind: string, o: Record<string, number | boolean>, steps: number, start = [1, -2, 0.5]): number[][] {
+  const p = [...start];
+  const st = p.map(() => ({ buf: 0, m: 0, v: 0, vmax: 0, sq: 0, ga: 0, sum: 0 }));
+  const out: number[][] = [];
+  for (let t = 1; t <= steps; t++) {
+    p.forEach((_, i) => {
+      const s = st[i]!;
+      const lr = o.lr as number;
+      const wd = (o.weightDecay as number) ?? 0;
+      let g = 2 * C[i]! * p[i]!;
+      if (kind === 'sgd') {
+        g += wd * p[i]!;
+        const mu = (o.momentum as number) ?? 0;
+        if (mu) {
+          s.buf = t === 1 ? g : mu * s.buf + (1 - ((o.dampening as number) ?? 0)) * g;
+          g = o.nesterov ? g + mu * s.buf : s.buf;
+        }
+        p[i] = p[i]! - lr * g;
+      } else if (kind === 'adam' || kind === 'adamw') {
+        const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+        if (kind === 'adamw') p[i] = p[i]! * (1 - lr * wd);
+        else g += wd * p[i]!;
+        s.m = b1 * s.m + (1 - b1) * g;
+        s.v = b2 * s.v + (1 - b2) * g * g;
+        let v = s.v;
+        if (o.amsgrad) v = s.vmax = Math.max(s.vmax, s.v);
+        p[i] = p[i]! - ((lr / (1 - b1 ** t)) * s.m) / (Math.sqrt(v) / Math.sqrt(1 - b2 ** t) + eps);
+      } else if (kind === 'rmsprop') {
+        const [alpha, eps] = [0.99, 1e-8];
+        s.sq = alpha * s.sq + (1 - alpha) * g * g;
+        let d = Math.sqrt(s.sq) + eps;
+        if (o.centered) {
+          s.ga = alpha * s.ga + (1 - alpha) * g;
+          d = Math.sqrt(s.sq - s.ga * s.ga) + eps;
+        }
+        const mu = (o.momentum as number) ?? 0;
+        if (mu > 0) {
+          s.buf = mu * s.buf + g / d;
+          p[i] = p[i]! - lr * s.buf;
+        } else p[i] = p[i]! - (lr * g) / d;
+      } else if (kind === 'adagrad') {
+        s.sum += g * g;
+        p[i] = p[i]! - ((lr / (1 + (t - 1) * ((o.lrDecay as number) ?? 0))) * g) / (Math.sqrt(s.sum) + 1e-10);
+      }
+    });
+    out.push([...p]);
+  }
+  return out;
+}
+
+function expectSteps(actual: number[][], expected: number[][]) {
+  actual.forEach((row, t) => row.forEach((v, i) => expect(v, `step ${t + 1}, coordinate ${i}`).toBeCloseTo(expected[t]![i]!, 5)));
+}
+
+describe('first steps by hand', () => {
+  it('SGD: p − η·2p', () => expectSteps(run((p) => new SGD([p], { lr: 0.1 }), 1), [[0.8, -1.8, 0.2]]));
+  it('SGD with momentum 0.9: buffer starts as the gradient', () => {
+    // coordinate 0: g = 2 → p 0.8; then g = 1.6, b = 0.9·2 + 1.6 = 3.4 → p = 0.46
+    const r = run((p) => new SGD([p], { lr: 0.1, momentum: 0.9 }), 2);
+    expect(r[0]![0]).toBeCloseTo(0.8, 6);
+    expect(r[1]![0]).toBeCloseTo(0.46, 6);
+  });
+  it('SGD with Nesterov: p 1 → 0.62 → 0.2224', () => {
+    const r = run((p) => new SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true }), 2);
+    expect(r[0]![0]).toBeCloseTo(0.62, 6);
+    expect(r[1]![0]).toBeCloseTo(0.2224, 6);
+  });
+  it('Adam: the first step moves every coordinate by lr·sign(g)', () => {
+    expectSteps(run((p) => new Adam([p], { lr: 0.1 }), 1), [[0.9, -1.9, 0.4]]);
+  });
+  it('RMSprop and Adagrad: first steps', () => {
+    // RMSprop: s = 0.01·g², p − η·g/√s = p − 0.01·10·sign(g)
+    expectSteps(run((p) => new RMSprop([p], { lr: 0.01 }), 1), [[0.9, -1.9, 0.4]]);
+    // Adagrad: s = g², p − η·g/|g|
+    expectSteps(run((p) => new Adagrad([p], { lr: 0.1 }), 1), [[0.9, -1.9, 0.4]]);
+  });
+});
+
+describe('every optimizer follows PyTorch’s equations over 6 steps', () => {
+  const cases: Array<[string, (p: Variable) => SGD | Adam | RMSprop | Adagrad, string, Record<string, number | boolean>]> = [
+    ['SGD + weight decay', (p) => new SGD([p], { lr: 0.05, weightDecay: 0.1 }), 'sgd', { lr: 0.05, weightDecay: 0.1 }],
+    ['SGD + momentum + dampening', (p) => new SGD([p], { lr: 0.05, momentum: 0.9, dampening: 0.5 }), 'sgd', { lr: 0.05, momentum: 0.9, dampening: 0.5 }],
+    ['SGD + Nesterov + decay', (p) => new SGD([p], { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 }), 'sgd', { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 }],
+    ['Adam', (p) => new Adam([p], { lr: 0.05 }), 'adam', { lr: 0.05 }],
+    ['Adam + L2 + AMSGrad', (p) => new Adam([p], { lr: 0.05, weightDecay: 0.1, amsgrad: true }), 'adam', { lr: 0.05, weightDecay: 0.1, amsgrad: true }],
+    ['AdamW', (p) => new AdamW([p], { lr: 0.05, weightDecay: 0.1 }), 'adamw', { lr: 0.05, weightDecay: 0.1 }],
+    ['RMSprop + momentum', (p) => new RMSprop([p], { lr: 0.01, momentum: 0.5 }), 'rmsprop', { lr: 0.01, momentum: 0.5 }],
+    ['RMSprop centered', (p) => new RMSprop([p], { lr: 0.01, centered: true }), 'rmsprop', { lr: 0.01, centered: true }],
+    ['Adagrad + lr decay', (p) => new Adagrad([p], { lr: 0.1, lrDecay: 0.1 }), 'adagrad', { lr: 0.1, lrDecay: 0.1 }],
+  ];
+  for (const [name, make, kind, o] of cases) it(name, () => expectSteps(run(make, 6), reference(kind, o, 6)));
+});
+
+describe('state, clipping and schedules', () => {
+  it('stateDict round trip continues identically', () => {
+    const a = variable([1, -2, 0.5]);
+    const b = variable([1, -2, 0.5]);
+    const oa = new Adam([a], { lr: 0.05 });
+    const step = (p: Variable, o: Adam) =>
+      scope(() => {
+        o.zeroGrad();
+        lossOf(p).backward();
+        o.step();
+      });
+    for (let i = 0; i < 3; i++) step(a, oa);
+    const ob = new Adam([b], { lr: 0.05 });
+    b.value.dispose();
+    const saved = JSON.parse(JSON.stringify(oa.stateDict()));
+    const b2 = variable(a.value.clone());
+    const ob2 = new Adam([b2], { lr: 1 });
+    ob2.loadStateDict(saved);
+    expect(ob2.lr).toBe(0.05);
+    step(a, oa);
+    step(b2, ob2);
+    expect(Array.from(b2.value.data())).toEqual(Array.from(a.value.data()));
+    expect(() => ob.loadStateDict({ ...saved, type: 'SGD' })).toThrow(/cannot load into Adam/);
+  });
+  it('clipGradNorm rescales to the max norm and returns the norm before; clipGradValue clamps', () => {
+    const p = variable([3, 4]);
+    p.square().mul(0.5).sum().backward(); // grad = p = [3, 4], norm 5
+    expect(clipGradNorm([p], 1)).toBeCloseTo(5, 6);
+    expect(Array.from(p.grad!.data()).map((v) => +v.toFixed(5))).toEqual([0.6, 0.8]);
+    clipGradValue([p], 0.7);
+    expect(Array.from(p.grad!.data()).map((v) => +v.toFixed(5))).toEqual([0.6, 0.7]);
+  });
+  it('schedule values', () => {
+    expect(schedules.step({ lr: 0.1, stepSize: 10, gamma: 0.5 })(25)).toBeCloseTo(0.025, 10);
+    expect(schedules.exponential({ lr: 1, gamma: 0.9 })(2)).toBeCloseTo(0.81, 10);
+    const cos = schedules.cosine({ lr: 0.1, steps: 100, minLr: 0.01 });
+    expect(cos(0)).toBeCloseTo(0.1, 10);
+    expect(cos(50)).toBeCloseTo(0.055, 10);
+    expect(cos(100)).toBeCloseTo(0.01, 10);
+    const warm = schedules.linearWarmup({ lr: 0.1, warmupSteps: 10, after: schedules.exponential({ lr: 0.1, gamma: 0.5 }) });
+    expect(warm(0)).toBeCloseTo(0.01, 10);
+    expect(warm(4)).toBeCloseTo(0.05, 10);
+    expect(warm(11)).toBeCloseTo(0.05, 10);
+  });
+});
+
+describe('minimize: the three convergence criteria and the other stops', () => {
+  const quadratic = (p: Variable) => () => p.sub([3, -1]).square().sum();
+  it('loss-tolerance', () => {
+    const p = variable([0, 0]);
+    const r = minimize(quadratic(p), [p], { lr: 0.1, lossTolerance: 1e-8 });
+    expect(r.reason).toBe('loss-tolerance');
+    expect(r.iterations).toBeGreaterThan(10);
+    expect(Math.abs(r.history.at(-1)!.loss - r.history.at(-2)!.loss)).toBeLessThan(1e-8);
+    expect(p.value.toArray()[0]).toBeCloseTo(3, 2);
+  });
+  it('grad-tolerance: stops when ‖∇‖₂ falls below it', () => {
+    const p = variable([0, 0]);
+    const r = minimize(quadratic(p), [p], { lr: 0.1, gradTolerance: 1e-3 });
+    expect(r.reason).toBe('grad-tolerance');
+    expect(r.gradNorm).toBeLessThan(1e-3);
+    expect(r.history.at(-2)!.gradNorm).toBeGreaterThanOrEqual(1e-3);
+  });
+  it('max-iterations', () => {
+    const p = variable([0, 0]);
+    const r = minimize(quadratic(p), [p], { lr: 0.01, maxIterations: 7 });
+    expect(r).toMatchObject({ reason: 'max-iterations', iterations: 7 });
+  });
+  it('diverged: η too large; the parameters are finite afterwards (their last finite values)', () => {
+    const p = variable([0, 0]);
+    const seen: number[][] = [];
+    const r = minimize(quadratic(p), [p], {
+      lr: 1.5,
+      maxIterations: 100_000,
+      onStep: () => {
+        seen.push(Array.from(p.value.data()));
+        return undefined;
+      },
+    });
+    expect(r.reason).toBe('diverged');
+    expect(Number.isFinite(r.loss)).toBe(true);
+    for (const v of p.value.data()) expect(Number.isFinite(v)).toBe(true);
+    // the parameters are the ones whose loss was last finite: those before the final update
+    const last = r.history.at(-1)!;
+    expect(p.value.sub([3, -1]).square().sum().item()).toBeCloseTo(last.loss, -30);
+  });
+  it('stopped: by onStep returning false, or by an AbortSignal', () => {
+    const p = variable([0, 0]);
+    expect(minimize(quadratic(p), [p], { onStep: (s) => s.iteration < 3 }).reason).toBe('stopped');
+    const ac = new AbortController();
+    ac.abort();
+    expect(minimize(quadratic(p), [p], { signal: ac.signal })).toMatchObject({ reason: 'stopped', iterations: 0 });
+  });
+  it('minibatch SGD over seeded batches runs every epoch; the same seed gives the same path', () => {
+    const fit = () => {
+      manualSeed(3);
+      const X = randn([50, 1]);
+      const Y = X.mul(2).add(1);
+      const w = variable([0]);
+      const b = variable([0]);
+      const r = minimize(([x, y]: ReturnType<typeof randn>[]) => variable(x!, { requiresGrad: false }).matmul(w.reshape([1, 1])).add(b).sub(y!).square().mean(), [w, b], {
+        lr: 0.1,
+        data: batches([X, Y], { batchSize: 8, seed: 7 }),
+        epochs: 30,
+      });
+      return { r, w: w.item(), b: b.item() };
+    };
+    const one = fit();
+    expect(one.r.reason).toBe('epochs');
+    expect(one.r.iterations).toBe(30 * 7);
+    expect(one.w).toBeCloseTo(2, 2);
+    expect(one.b).toBeCloseTo(1, 2);
+    const two = fit();
+    expect(two.w).toBe(one.w);
+    expect(two.r.history.map((h) => h.loss)).toEqual(one.r.history.map((h) => h.loss));
+  });
+  it('batches: sizes, dropLast, every sample once per epoch, different orders per epoch', () => {
+    const X = tensor(Array.from({ length: 10 }, (_, i) => i));
+    const b = batches([X], { batchSize: 4, seed: 1 });
+    expect(b.length).toBe(3);
+    const e0 = scope(() => [...b.epoch(0)].map(([x]) => Array.from(x!.data())));
+    expect(e0.map((r) => r.length)).toEqual([4, 4, 2]);
+    expect(e0.flat().sort((p, q) => p - q)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    const e1 = scope(() => [...b.epoch(1)].map(([x]) => Array.from(x!.data())));
+    expect(e1.flat()).not.toEqual(e0.flat());
+    expect(batches([X], { batchSize: 4, dropLast: true }).length).toBe(2);
+  });
+  it('memory in use is flat over 10,000 steps', () => {
+    manualSeed(1);
+    const w = variable(randn([4, 3]));
+    const x = randn([16, 4]);
+    const y = randn([16, 3]);
+    const baseline = memory().bytesInUse;
+    const samples: number[] = [];
+    const opt = new Adam([w], { lr: 1e-3 });
+    const xv = variable(x, { requiresGrad: false });
+    minimize(() => xv.matmul(w).sub(y).square().mean(), [w], {
+      optimizer: opt,
+      maxIterations: 10_000,
+      history: false,
+      onStep: (s) => {
+        if (s.iteration % 1000 === 0) samples.push(memory().bytesInUse);
+        return undefined;
+      },
+    });
+    expect(samples).toHaveLength(10);
+    expect(new Set(samples).size).toBe(1);
+    opt.dispose();
+    w.zeroGrad();
+    expect(memory().bytesInUse).toBe(baseline);
+  });
+});
