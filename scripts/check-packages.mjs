@@ -2,7 +2,7 @@
 // install of all tarballs into a blank project outside the workspace, and an example run there
 // under Node ESM and under Node CJS.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -45,18 +45,24 @@ if (r.reason !== 'grad-tolerance' || w !== '1.00,-2.00,0.50' || h !== 1 || g.gra
 }
 console.log('example ok:', r.reason, 'after', r.iterations, 'iterations, w =', w);
 `;
-  writeFileSync(join(app, 'example.mjs'), `import { ready, tensor, randn, manualSeed } from '@gd/tensor';
+  writeFileSync(
+    join(app, 'example.mjs'),
+    `import { ready, tensor, randn, manualSeed } from '@gd/tensor';
 import { variable } from '@gd/autograd';
 import { mse, entropy } from '@gd/losses';
 import { minimize } from '@gd/optim';
 import { mlp, saveSafetensors } from '@gd/nn';
-${body}`);
-  writeFileSync(join(app, 'example.cjs'), `const { ready, tensor, randn, manualSeed } = require('@gd/tensor');
+${body}`,
+  );
+  writeFileSync(
+    join(app, 'example.cjs'),
+    `const { ready, tensor, randn, manualSeed } = require('@gd/tensor');
 const { variable } = require('@gd/autograd');
 const { mse, entropy } = require('@gd/losses');
 const { minimize } = require('@gd/optim');
 const { mlp, saveSafetensors } = require('@gd/nn');
-(async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`);
+(async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`,
+  );
   console.log(`check-packages: ESM  ${run('node', ['example.mjs'], app).trim()}`);
   console.log(`check-packages: CJS  ${run('node', ['example.cjs'], app).trim()}`);
 } catch (e) {

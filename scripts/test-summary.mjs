@@ -1,5 +1,5 @@
 // Adds up every package's vitest JSON report into one closing line: "Tests: N passed, M failed".
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 let passed = 0;

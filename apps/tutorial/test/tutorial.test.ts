@@ -32,7 +32,12 @@ describe('lessons', () => {
   });
   it('digits: a short training on a 3,000-image subset beats 85 % held-out', () => {
     const data = loadDigits(7);
-    const small = { xTrain: keep(slice(data.xTrain, [0, 0], [3000, -1])), yTrain: keep(slice(data.yTrain, [0], [3000])), xTest: data.xTest, yTest: data.yTest };
+    const small = {
+      xTrain: keep(slice(data.xTrain, [0, 0], [3000, -1])),
+      yTrain: keep(slice(data.yTrain, [0], [3000])),
+      xTest: data.xTest,
+      yTest: data.yTest,
+    };
     const r = trainDigits(small, { seed: 7, epochs: 3 });
     expect(r.testAccuracy).toBeGreaterThan(0.85);
   });

@@ -1,19 +1,36 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { variable } from '@gd/autograd';
-import { ShapeError, ValueError, manualSeed, memory, ones, randn, scope, tensor } from '@gd/tensor';
+import { manualSeed, memory, ones, randn, ShapeError, scope, tensor, ValueError } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
-import { Dropout, Linear, ReLU, SafetensorsError, Sequential, init, loadSafetensors, mlp, parseSafetensors, saveSafetensors } from '../src/index.js';
+import {
+  Dropout,
+  init,
+  Linear,
+  loadSafetensors,
+  mlp,
+  parseSafetensors,
+  ReLU,
+  SafetensorsError,
+  Sequential,
+  saveSafetensors,
+} from '../src/index.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../src/node.js';
 
-const values = (m: { parameters(): { value: { data(): Float32Array | Int32Array } }[] }) => m.parameters().map((p) => Array.from(p.value.data()));
+const values = (m: { parameters(): { value: { data(): Float32Array | Int32Array } }[] }) =>
+  m.parameters().map((p) => Array.from(p.value.data()));
 
 describe('modules', () => {
   it('Sequential names parameters with dotted paths and runs layers in order', () => {
     manualSeed(0);
     const model = new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2));
-    expect(model.namedParameters().map(([k, p]) => `${k}:${p.shape.join('x')}`)).toEqual(['0.weight:3x4', '0.bias:3', '2.weight:2x3', '2.bias:2']);
+    expect(model.namedParameters().map(([k, p]) => `${k}:${p.shape.join('x')}`)).toEqual([
+      '0.weight:3x4',
+      '0.bias:3',
+      '2.weight:2x3',
+      '2.bias:2',
+    ]);
     scope(() => {
       const x = randn([5, 4]);
       const [w0, b0, w1, b1] = model.parameters();
@@ -62,11 +79,35 @@ describe('modules', () => {
   it('loadStateDict checks names and shapes before writing anything', () => {
     const m = mlp([3, 2]);
     const before = values(m);
-    expect(() => m.loadStateDict({ '0.weight': tensor([[1, 2, 3], [4, 5, 6]]) })).toThrow(/missing \[0.bias\]/);
-    expect(() => m.loadStateDict({ '0.weight': tensor([[1, 2, 3], [4, 5, 6]]), '0.bias': tensor([1, 2, 3]) })).toThrow(ShapeError);
+    expect(() =>
+      m.loadStateDict({
+        '0.weight': tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      }),
+    ).toThrow(/missing \[0.bias\]/);
+    expect(() =>
+      m.loadStateDict({
+        '0.weight': tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+        '0.bias': tensor([1, 2, 3]),
+      }),
+    ).toThrow(ShapeError);
     expect(values(m)).toEqual(before);
-    m.loadStateDict({ '0.weight': tensor([[1, 2, 3], [4, 5, 6]]), '0.bias': tensor([7, 8]) });
-    expect(values(m)).toEqual([[1, 2, 3, 4, 5, 6], [7, 8]]);
+    m.loadStateDict({
+      '0.weight': tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      '0.bias': tensor([7, 8]),
+    });
+    expect(values(m)).toEqual([
+      [1, 2, 3, 4, 5, 6],
+      [7, 8],
+    ]);
   });
   it('mlp validates its sizes', () => {
     expect(() => mlp([3])).toThrow(ValueError);
@@ -83,12 +124,15 @@ function handBuilt(header: object, data: number[], pad = true): Uint8Array {
   const view = new DataView(bytes.buffer);
   view.setUint32(0, h.length, true); // low word of the u64 length; the high word stays 0
   bytes.set(h, 8);
-  data.forEach((v, i) => view.setFloat32(8 + h.length + i * 4, v, true));
+  for (const [i, v] of data.entries()) view.setFloat32(8 + h.length + i * 4, v, true);
   return bytes;
 }
 
 describe('safetensors', () => {
-  const spec = { '0.weight': { dtype: 'F32', shape: [1, 2], data_offsets: [0, 8] }, '0.bias': { dtype: 'F32', shape: [1], data_offsets: [8, 12] } };
+  const spec = {
+    '0.weight': { dtype: 'F32', shape: [1, 2], data_offsets: [0, 8] },
+    '0.bias': { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+  };
 
   it('exact round trip, sorted names, 8-byte aligned data, metadata kept', () => {
     manualSeed(4);
@@ -112,17 +156,37 @@ describe('safetensors', () => {
   const bad: Array<[string, () => Uint8Array, RegExp]> = [
     ['truncated', () => handBuilt(spec, [0.5, -1.5, 0.25]).subarray(0, 30), /truncated/],
     ['too short', () => new Uint8Array(5), /too short/],
-    ['bad JSON', () => {
-      const b = handBuilt(spec, [0.5, -1.5, 0.25]);
-      b[9] = 0x7b;
-      b[10] = 0x7b;
-      return b;
-    }, /not valid UTF-8 JSON/],
-    ['wrong dtype', () => handBuilt({ ...spec, '0.bias': { dtype: 'F16', shape: [2], data_offsets: [8, 12] } }, [0.5, -1.5, 0.25]), /'0.bias' has dtype F16; the model needs F32/],
-    ['wrong shape', () => handBuilt({ ...spec, '0.weight': { dtype: 'F32', shape: [2, 1], data_offsets: [0, 8] } }, [0.5, -1.5, 0.25]), /'0.weight' has shape \[2,1\]; the model needs \[1,2\]/],
+    [
+      'bad JSON',
+      () => {
+        const b = handBuilt(spec, [0.5, -1.5, 0.25]);
+        b[9] = 0x7b;
+        b[10] = 0x7b;
+        return b;
+      },
+      /not valid UTF-8 JSON/,
+    ],
+    [
+      'wrong dtype',
+      () => handBuilt({ ...spec, '0.bias': { dtype: 'F16', shape: [2], data_offsets: [8, 12] } }, [0.5, -1.5, 0.25]),
+      /'0.bias' has dtype F16; the model needs F32/,
+    ],
+    [
+      'wrong shape',
+      () => handBuilt({ ...spec, '0.weight': { dtype: 'F32', shape: [2, 1], data_offsets: [0, 8] } }, [0.5, -1.5, 0.25]),
+      /'0.weight' has shape \[2,1\]; the model needs \[1,2\]/,
+    ],
     ['missing name', () => handBuilt({ '0.weight': spec['0.weight'] }, [0.5, -1.5]), /missing \[0.bias\]/],
-    ['offsets that disagree with the shape', () => handBuilt({ ...spec, '0.bias': { dtype: 'F32', shape: [1], data_offsets: [8, 16] } }, [0.5, -1.5, 0.25, 0]), /needs 4 bytes; data_offsets give 8/],
-    ['a hole in the data', () => handBuilt({ ...spec, '0.bias': { dtype: 'F32', shape: [1], data_offsets: [12, 16] } }, [0.5, -1.5, 9, 0.25]), /starts at 12; expected 8/],
+    [
+      'offsets that disagree with the shape',
+      () => handBuilt({ ...spec, '0.bias': { dtype: 'F32', shape: [1], data_offsets: [8, 16] } }, [0.5, -1.5, 0.25, 0]),
+      /needs 4 bytes; data_offsets give 8/,
+    ],
+    [
+      'a hole in the data',
+      () => handBuilt({ ...spec, '0.bias': { dtype: 'F32', shape: [1], data_offsets: [12, 16] } }, [0.5, -1.5, 9, 0.25]),
+      /starts at 12; expected 8/,
+    ],
   ];
   for (const [name, make, message] of bad) {
     it(`rejects a file with ${name} and leaves the model unchanged`, () => {

@@ -1,7 +1,7 @@
 import { type Variable, variable } from '@gd/autograd';
 import { manualSeed, memory, randn, scope, tensor } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
-import { Adagrad, Adam, AdamW, RMSprop, SGD, batches, clipGradNorm, clipGradValue, minimize, schedules } from '../src/index.js';
+import { Adagrad, Adam, AdamW, batches, clipGradNorm, clipGradValue, minimize, RMSprop, SGD, schedules } from '../src/index.js';
 
 // loss = Σ c·p² so ∇ = 2c·p: the first steps can be worked out by hand
 const C = [1, 0.5, 3];
@@ -75,11 +75,17 @@ function reference(kind: string, o: Record<string, number | boolean>, steps: num
 }
 
 function expectSteps(actual: number[][], expected: number[][]) {
-  actual.forEach((row, t) => row.forEach((v, i) => expect(v, `step ${t + 1}, coordinate ${i}`).toBeCloseTo(expected[t]![i]!, 5)));
+  for (const [t, row] of actual.entries()) {
+    for (const [i, v] of row.entries()) expect(v, `step ${t + 1}, coordinate ${i}`).toBeCloseTo(expected[t]![i]!, 5);
+  }
 }
 
 describe('first steps by hand', () => {
-  it('SGD: p − η·2p', () => expectSteps(run((p) => new SGD([p], { lr: 0.1 }), 1), [[0.8, -1.8, 0.2]]));
+  it('SGD: p − η·2p', () =>
+    expectSteps(
+      run((p) => new SGD([p], { lr: 0.1 }), 1),
+      [[0.8, -1.8, 0.2]],
+    ));
   it('SGD with momentum 0.9: buffer starts as the gradient', () => {
     // coordinate 0: g = 2 → p 0.8; then g = 1.6, b = 0.9·2 + 1.6 = 3.4 → p = 0.46
     const r = run((p) => new SGD([p], { lr: 0.1, momentum: 0.9 }), 2);
@@ -92,23 +98,47 @@ describe('first steps by hand', () => {
     expect(r[1]![0]).toBeCloseTo(0.2224, 6);
   });
   it('Adam: the first step moves every coordinate by lr·sign(g)', () => {
-    expectSteps(run((p) => new Adam([p], { lr: 0.1 }), 1), [[0.9, -1.9, 0.4]]);
+    expectSteps(
+      run((p) => new Adam([p], { lr: 0.1 }), 1),
+      [[0.9, -1.9, 0.4]],
+    );
   });
   it('RMSprop and Adagrad: first steps', () => {
     // RMSprop: s = 0.01·g², p − η·g/√s = p − 0.01·10·sign(g)
-    expectSteps(run((p) => new RMSprop([p], { lr: 0.01 }), 1), [[0.9, -1.9, 0.4]]);
+    expectSteps(
+      run((p) => new RMSprop([p], { lr: 0.01 }), 1),
+      [[0.9, -1.9, 0.4]],
+    );
     // Adagrad: s = g², p − η·g/|g|
-    expectSteps(run((p) => new Adagrad([p], { lr: 0.1 }), 1), [[0.9, -1.9, 0.4]]);
+    expectSteps(
+      run((p) => new Adagrad([p], { lr: 0.1 }), 1),
+      [[0.9, -1.9, 0.4]],
+    );
   });
 });
 
 describe('every optimizer follows PyTorch’s equations over 6 steps', () => {
   const cases: Array<[string, (p: Variable) => SGD | Adam | RMSprop | Adagrad, string, Record<string, number | boolean>]> = [
     ['SGD + weight decay', (p) => new SGD([p], { lr: 0.05, weightDecay: 0.1 }), 'sgd', { lr: 0.05, weightDecay: 0.1 }],
-    ['SGD + momentum + dampening', (p) => new SGD([p], { lr: 0.05, momentum: 0.9, dampening: 0.5 }), 'sgd', { lr: 0.05, momentum: 0.9, dampening: 0.5 }],
-    ['SGD + Nesterov + decay', (p) => new SGD([p], { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 }), 'sgd', { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 }],
+    [
+      'SGD + momentum + dampening',
+      (p) => new SGD([p], { lr: 0.05, momentum: 0.9, dampening: 0.5 }),
+      'sgd',
+      { lr: 0.05, momentum: 0.9, dampening: 0.5 },
+    ],
+    [
+      'SGD + Nesterov + decay',
+      (p) => new SGD([p], { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 }),
+      'sgd',
+      { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 },
+    ],
     ['Adam', (p) => new Adam([p], { lr: 0.05 }), 'adam', { lr: 0.05 }],
-    ['Adam + L2 + AMSGrad', (p) => new Adam([p], { lr: 0.05, weightDecay: 0.1, amsgrad: true }), 'adam', { lr: 0.05, weightDecay: 0.1, amsgrad: true }],
+    [
+      'Adam + L2 + AMSGrad',
+      (p) => new Adam([p], { lr: 0.05, weightDecay: 0.1, amsgrad: true }),
+      'adam',
+      { lr: 0.05, weightDecay: 0.1, amsgrad: true },
+    ],
     ['AdamW', (p) => new AdamW([p], { lr: 0.05, weightDecay: 0.1 }), 'adamw', { lr: 0.05, weightDecay: 0.1 }],
     ['RMSprop + momentum', (p) => new RMSprop([p], { lr: 0.01, momentum: 0.5 }), 'rmsprop', { lr: 0.01, momentum: 0.5 }],
     ['RMSprop centered', (p) => new RMSprop([p], { lr: 0.01, centered: true }), 'rmsprop', { lr: 0.01, centered: true }],
@@ -217,11 +247,21 @@ describe('minimize: the three convergence criteria and the other stops', () => {
       const Y = X.mul(2).add(1);
       const w = variable([0]);
       const b = variable([0]);
-      const r = minimize(([x, y]: ReturnType<typeof randn>[]) => variable(x!, { requiresGrad: false }).matmul(w.reshape([1, 1])).add(b).sub(y!).square().mean(), [w, b], {
-        lr: 0.1,
-        data: batches([X, Y], { batchSize: 8, seed: 7 }),
-        epochs: 30,
-      });
+      const r = minimize(
+        ([x, y]: ReturnType<typeof randn>[]) =>
+          variable(x!, { requiresGrad: false })
+            .matmul(w.reshape([1, 1]))
+            .add(b)
+            .sub(y!)
+            .square()
+            .mean(),
+        [w, b],
+        {
+          lr: 0.1,
+          data: batches([X, Y], { batchSize: 8, seed: 7 }),
+          epochs: 30,
+        },
+      );
       return { r, w: w.item(), b: b.item() };
     };
     const one = fit();

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DTypeError, DisposedError, GdError, IndexError, ShapeError, ValueError, arange, manualSeed, memory, rand, randint, tensor, zeros,
+  arange,
+  DisposedError,
+  DTypeError,
+  GdError,
+  IndexError,
+  manualSeed,
+  memory,
+  rand,
+  randint,
+  ShapeError,
+  tensor,
+  ValueError,
+  zeros,
 } from '../src/index.js';
 
 // One test per class of bad input: the error's type, its code, and a message naming the op, what
@@ -20,19 +32,32 @@ function fails(fn: () => unknown, type: new (...a: never[]) => GdError, message:
 }
 
 describe('bad input gives a typed error and loses nothing', () => {
-  const a = tensor([[1, 2, 3], [4, 5, 6]]);
+  const a = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   it('shape mismatch', () => {
     fails(() => a.add([1, 2]), ShapeError, /add: shapes \[2,3\] and \[2\] cannot broadcast \(axis -1: 3 vs 2\)/);
-    fails(() => a.matmul([[1, 2], [3, 4]]), ShapeError, /matmul: \[2,3\]·\[2,2\]: inner dimensions 3 and 2 differ/);
+    fails(
+      () =>
+        a.matmul([
+          [1, 2],
+          [3, 4],
+        ]),
+      ShapeError,
+      /matmul: \[2,3\]·\[2,2\]: inner dimensions 3 and 2 differ/,
+    );
     fails(() => a.reshape([4]), ShapeError, /reshape: \[2,3\] \(6 elements\) cannot become \[4\]/);
     fails(() => tensor([[1, 2], [3]]), ShapeError, /ragged nested array/);
-    expect((() => {
-      try {
-        a.add([1, 2]);
-      } catch (e) {
-        return (e as GdError).code;
-      }
-    })()).toBe('E_SHAPE');
+    expect(
+      (() => {
+        try {
+          a.add([1, 2]);
+        } catch (e) {
+          return (e as GdError).code;
+        }
+      })(),
+    ).toBe('E_SHAPE');
   });
   it('wrong dtype', () => {
     fails(() => a.oneHot(3), DTypeError, /oneHot: indices must be int32, got float32/);
@@ -68,7 +93,11 @@ describe('bad input gives a typed error and loses nothing', () => {
     fails(() => tensor([1.5], { dtype: 'int32' }), ValueError, /value 1.5 at flat index 0 is not an int32/);
     fails(() => tensor('abc' as never), ValueError, /expected a number, nested arrays of numbers or a typed array/);
     const variableLike = { value: tensor([1]) };
-    fails(() => a.matmul(variableLike as never), ValueError, /matmul: got a Variable where a Tensor op needs tensor data; call the op on the Variable/);
+    fails(
+      () => a.matmul(variableLike as never),
+      ValueError,
+      /matmul: got a Variable where a Tensor op needs tensor data; call the op on the Variable/,
+    );
   });
   it('item on a tensor with more than one element; empty max', () => {
     fails(() => a.item(), ValueError, /item: tensor \[2,3\] has 6 elements; expected exactly 1/);

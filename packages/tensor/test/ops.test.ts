@@ -1,7 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  Tensor, arange, concat, eye, full, linspace, manualSeed, matmul, ones, rand, randint, randn, randperm, scope, stack, tensor, zeros,
+  arange,
+  concat,
+  eye,
+  full,
+  linspace,
+  manualSeed,
+  matmul,
+  ones,
+  rand,
+  randint,
+  randn,
+  randperm,
+  scope,
+  stack,
+  type Tensor,
+  tensor,
+  zeros,
 } from '../src/index.js';
 import * as R from './reference.js';
 
@@ -23,9 +39,9 @@ const dim = fc.integer({ min: 0, max: 5 });
 const shapeArb = fc.array(dim, { minLength: 0, maxLength: 4 });
 // a pair of shapes that broadcast: the second drops leading axes and sets some to 1
 const pairArb = shapeArb.chain((s) =>
-  fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length }), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length })).map(
-    ([a, drop, ones_]) => [a, a.slice(drop).map((d, i) => (ones_[i + drop] ? 1 : d))] as [number[], number[]],
-  ),
+  fc
+    .tuple(fc.constant(s), fc.integer({ min: 0, max: s.length }), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }))
+    .map(([a, drop, ones_]) => [a, a.slice(drop).map((d, i) => (ones_[i + drop] ? 1 : d))] as [number[], number[]]),
 );
 const values = (shape: number[], seed: number) => {
   manualSeed(seed);
@@ -60,11 +76,23 @@ describe('elementwise binary ops with broadcasting match the JS reference', () =
   }
   it('comparisons give int32 0/1 and broadcast', () => {
     scope(() => {
-      const a = tensor([[1, 2, 3], [4, 5, 6]]);
-      expect(a.gt([2, 5, 0]).toArray()).toEqual([[0, 0, 1], [1, 0, 1]]);
-      expect(a.eq(5).toArray()).toEqual([[0, 0, 0], [0, 1, 0]]);
+      const a = tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
+      expect(a.gt([2, 5, 0]).toArray()).toEqual([
+        [0, 0, 1],
+        [1, 0, 1],
+      ]);
+      expect(a.eq(5).toArray()).toEqual([
+        [0, 0, 0],
+        [0, 1, 0],
+      ]);
       expect(a.le(3).dtype).toBe('int32');
-      expect(a.ne(tensor([[1], [6]])).toArray()).toEqual([[0, 1, 1], [1, 1, 0]]);
+      expect(a.ne(tensor([[1], [6]])).toArray()).toEqual([
+        [0, 1, 1],
+        [1, 1, 0],
+      ]);
     });
   });
   it('int32 arithmetic stays int32; division and mixing promote to float32', () => {
@@ -79,9 +107,18 @@ describe('elementwise binary ops with broadcasting match the JS reference', () =
   });
   it('where(cond, other) selects and broadcasts', () => {
     scope(() => {
-      const a = tensor([[1, 2], [3, 4]]);
-      expect(a.where(tensor([1, 0], { dtype: 'int32' }), -1).toArray()).toEqual([[1, -1], [3, -1]]);
-      expect(a.where(a.gt(2), tensor([[10], [20]])).toArray()).toEqual([[10, 10], [3, 4]]);
+      const a = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
+      expect(a.where(tensor([1, 0], { dtype: 'int32' }), -1).toArray()).toEqual([
+        [1, -1],
+        [3, -1],
+      ]);
+      expect(a.where(a.gt(2), tensor([[10], [20]])).toArray()).toEqual([
+        [10, 10],
+        [3, 4],
+      ]);
     });
   });
 });
@@ -117,22 +154,36 @@ describe('unary ops match Math', () => {
 describe('reductions', () => {
   it('sum/mean/max/min over every axis, with keepDims, match the reference (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }), fc.nat(), fc.boolean(), (shape, axisSeed, keep) => {
-        scope(() => {
-          const x = values(shape, axisSeed);
-          const axis = axisSeed % shape.length;
-          const r = ref(x);
-          const sum = R.reduceAxis(r, axis, (a, v) => a + v, (v) => v);
-          const mx = R.reduceAxis(r, axis, Math.max, (v) => v);
-          const mn = R.reduceAxis(r, axis, Math.min, (v) => v);
-          close(x.sum(axis).data(), sum.data, 1e-5);
-          close(x.mean(axis).data(), sum.data.map((v) => v / shape[axis]!), 1e-5);
-          close(x.max(axis).data(), mx.data);
-          close(x.min(axis).data(), mn.data);
-          const k = x.sum(axis, keep);
-          expect([...k.shape]).toEqual(keep ? shape.map((d, i) => (i === axis ? 1 : d)) : sum.shape);
-        });
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        fc.boolean(),
+        (shape, axisSeed, keep) => {
+          scope(() => {
+            const x = values(shape, axisSeed);
+            const axis = axisSeed % shape.length;
+            const r = ref(x);
+            const sum = R.reduceAxis(
+              r,
+              axis,
+              (a, v) => a + v,
+              (v) => v,
+            );
+            const mx = R.reduceAxis(r, axis, Math.max, (v) => v);
+            const mn = R.reduceAxis(r, axis, Math.min, (v) => v);
+            close(x.sum(axis).data(), sum.data, 1e-5);
+            close(
+              x.mean(axis).data(),
+              sum.data.map((v) => v / shape[axis]!),
+              1e-5,
+            );
+            close(x.max(axis).data(), mx.data);
+            close(x.min(axis).data(), mn.data);
+            const k = x.sum(axis, keep);
+            expect([...k.shape]).toEqual(keep ? shape.map((d, i) => (i === axis ? 1 : d)) : sum.shape);
+          });
+        },
+      ),
       { numRuns: 80 },
     );
   });
@@ -142,7 +193,16 @@ describe('reductions', () => {
       const x = arange(n, undefined, 1, 'float32');
       expect(x.sum().item()).toBe((n * (n - 1)) / 2);
       expect(x.max().item()).toBe(n - 1);
-      const t = tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
+      const t = tensor([
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [5, 6],
+          [7, 8],
+        ],
+      ]);
       expect(t.sum([0, 2]).toArray()).toEqual([14, 22]);
       expect(t.mean([0, 1, 2]).item()).toBe(4.5);
       const i = tensor([3, -1, 7], { dtype: 'int32' });
@@ -153,7 +213,10 @@ describe('reductions', () => {
   });
   it('argmax/argmin pick the first extreme, along an axis or flattened', () => {
     scope(() => {
-      const x = tensor([[1, 9, 9], [7, 2, -4]]);
+      const x = tensor([
+        [1, 9, 9],
+        [7, 2, -4],
+      ]);
       expect(x.argmax(1).toArray()).toEqual([1, 0]);
       expect(x.argmin(0).toArray()).toEqual([0, 1, 1]);
       expect(x.argmax().item()).toBe(1);
@@ -173,7 +236,12 @@ describe('reductions', () => {
 describe('softmax family is stable', () => {
   it('softmax, logSoftmax and logSumExp against the reference, with huge logits', () => {
     scope(() => {
-      const rows = [[1, 2, 3], [1000, 1001, 1002], [-1e4, 0, 1e4], [5, 5, 5]];
+      const rows = [
+        [1, 2, 3],
+        [1000, 1001, 1002],
+        [-1e4, 0, 1e4],
+        [5, 5, 5],
+      ];
       const x = tensor(rows);
       const lse = rows.map((r) => {
         const m = Math.max(...r);
@@ -181,8 +249,16 @@ describe('softmax family is stable', () => {
       });
       close(x.logSumExp(1).data(), lse, 1e-6);
       // x − lse is rounded to float32 at |x| ≈ 1000 (half an ulp = 3e-5): the tolerance follows the inputs' scale
-      close(x.logSoftmax().data(), rows.flatMap((r, i) => r.map((v) => v - lse[i]!)), 4e-5);
-      close(x.softmax().data(), rows.flatMap((r, i) => r.map((v) => Math.exp(v - lse[i]!))), 1e-6);
+      close(
+        x.logSoftmax().data(),
+        rows.flatMap((r, i) => r.map((v) => v - lse[i]!)),
+        4e-5,
+      );
+      close(
+        x.softmax().data(),
+        rows.flatMap((r, i) => r.map((v) => Math.exp(v - lse[i]!))),
+        1e-6,
+      );
       const s = x.softmax(0).sum(0).data();
       close(s, [1, 1, 1], 1e-6);
     });
@@ -192,18 +268,25 @@ describe('softmax family is stable', () => {
 describe('matmul', () => {
   it('2-D against the reference on random shapes, every transpose variant (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 19 }), fc.integer({ min: 0, max: 19 }), fc.integer({ min: 1, max: 21 }), fc.boolean(), fc.boolean(), (m, k, n, ta, tb) => {
-        scope(() => {
-          const a = values(ta ? [k, m] : [m, k], m * 31 + k);
-          const b = values(tb ? [n, k] : [k, n], n * 17 + k);
-          const ra = ta ? R.transpose2d(ref(a)) : ref(a);
-          const rb = tb ? R.transpose2d(ref(b)) : ref(b);
-          const out = matmul(a, b, { transposeA: ta, transposeB: tb });
-          const e = R.matmul(ra, rb);
-          expect([...out.shape]).toEqual([m, n]);
-          close(out.data(), e.data, 1e-5);
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 19 }),
+        fc.integer({ min: 0, max: 19 }),
+        fc.integer({ min: 1, max: 21 }),
+        fc.boolean(),
+        fc.boolean(),
+        (m, k, n, ta, tb) => {
+          scope(() => {
+            const a = values(ta ? [k, m] : [m, k], m * 31 + k);
+            const b = values(tb ? [n, k] : [k, n], n * 17 + k);
+            const ra = ta ? R.transpose2d(ref(a)) : ref(a);
+            const rb = tb ? R.transpose2d(ref(b)) : ref(b);
+            const out = matmul(a, b, { transposeA: ta, transposeB: tb });
+            const e = R.matmul(ra, rb);
+            expect([...out.shape]).toEqual([m, n]);
+            close(out.data(), e.data, 1e-5);
+          });
+        },
+      ),
       { numRuns: 120 },
     );
   });
@@ -215,7 +298,13 @@ describe('matmul', () => {
       const c = a.matmul(b).data();
       const ad = a.data();
       const bd = b.data();
-      for (const [i, j] of [[0, 0], [299, 1029], [150, 1024], [7, 513], [296, 8]] as const) {
+      for (const [i, j] of [
+        [0, 0],
+        [299, 1029],
+        [150, 1024],
+        [7, 513],
+        [296, 8],
+      ] as const) {
         let s = 0;
         for (let p = 0; p < 700; p++) s += ad[i * 700 + p]! * bd[p * 1030 + j]!;
         expect(Math.abs(c[i * 1030 + j]! - s)).toBeLessThan(1e-3);
@@ -224,15 +313,52 @@ describe('matmul', () => {
   });
   it('1-D operands and broadcast batches, as NumPy', () => {
     scope(() => {
-      const a = tensor([[1, 2], [3, 4]]);
+      const a = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
       expect(a.matmul([1, 1]).toArray()).toEqual([3, 7]);
       expect(tensor([1, 1]).matmul(a).toArray()).toEqual([4, 6]);
       expect(tensor([1, 2]).matmul([3, 4]).item()).toBe(11);
-      const batch = tensor([[[1, 0], [0, 1]], [[2, 0], [0, 2]]]);
-      expect(batch.matmul(a).toArray()).toEqual([[[1, 2], [3, 4]], [[2, 4], [6, 8]]]);
-      expect(a.matmul(batch).toArray()).toEqual([[[1, 2], [3, 4]], [[2, 4], [6, 8]]]);
+      const batch = tensor([
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        [
+          [2, 0],
+          [0, 2],
+        ],
+      ]);
+      expect(batch.matmul(a).toArray()).toEqual([
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [2, 4],
+          [6, 8],
+        ],
+      ]);
+      expect(a.matmul(batch).toArray()).toEqual([
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [2, 4],
+          [6, 8],
+        ],
+      ]);
       expect(eye(3).matmul(ones([2, 3, 4])).shape).toEqual([2, 3, 4]);
-      expect(zeros([2, 0]).matmul(zeros([0, 3])).toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+      expect(
+        zeros([2, 0])
+          .matmul(zeros([0, 3]))
+          .toArray(),
+      ).toEqual([
+        [0, 0, 0],
+        [0, 0, 0],
+      ]);
     });
   });
 });
@@ -274,15 +400,37 @@ describe('shape and indexing ops', () => {
   it('slice (tf.slice semantics, negative begins), gather, oneHot, concat, stack, broadcastTo', () => {
     scope(() => {
       const x = arange(12).reshape([3, 4]);
-      expect(x.slice([1, 1], [2, 2]).toArray()).toEqual([[5, 6], [9, 10]]);
+      expect(x.slice([1, 1], [2, 2]).toArray()).toEqual([
+        [5, 6],
+        [9, 10],
+      ]);
       expect(x.slice([-1]).toArray()).toEqual([[8, 9, 10, 11]]);
       expect(x.slice([0, 3], [-1, 1]).toArray()).toEqual([[3], [7], [11]]);
-      expect(x.gather([2, 0], 0).toArray()).toEqual([[8, 9, 10, 11], [0, 1, 2, 3]]);
+      expect(x.gather([2, 0], 0).toArray()).toEqual([
+        [8, 9, 10, 11],
+        [0, 1, 2, 3],
+      ]);
       expect(x.gather(tensor([[3], [0]], { dtype: 'int32' }), 1).shape).toEqual([3, 2, 1]);
-      expect(tensor([2, 0], { dtype: 'int32' }).oneHot(3).toArray()).toEqual([[0, 0, 1], [1, 0, 0]]);
-      expect(concat([x.slice([0], [1]), x.slice([2], [1])]).toArray()).toEqual([[0, 1, 2, 3], [8, 9, 10, 11]]);
-      expect(stack([tensor([1, 2]), tensor([3, 4])], 1).toArray()).toEqual([[1, 3], [2, 4]]);
-      expect(tensor([[1], [2]]).broadcastTo([2, 3]).toArray()).toEqual([[1, 1, 1], [2, 2, 2]]);
+      expect(tensor([2, 0], { dtype: 'int32' }).oneHot(3).toArray()).toEqual([
+        [0, 0, 1],
+        [1, 0, 0],
+      ]);
+      expect(concat([x.slice([0], [1]), x.slice([2], [1])]).toArray()).toEqual([
+        [0, 1, 2, 3],
+        [8, 9, 10, 11],
+      ]);
+      expect(stack([tensor([1, 2]), tensor([3, 4])], 1).toArray()).toEqual([
+        [1, 3],
+        [2, 4],
+      ]);
+      expect(
+        tensor([[1], [2]])
+          .broadcastTo([2, 3])
+          .toArray(),
+      ).toEqual([
+        [1, 1, 1],
+        [2, 2, 2],
+      ]);
     });
   });
   it('rank-0 tensors and size-0 dimensions', () => {
@@ -303,14 +451,25 @@ describe('shape and indexing ops', () => {
 describe('creation and seeded randomness', () => {
   it('tensor, full, arange, linspace, eye', () => {
     scope(() => {
-      expect(tensor([[1, 2], [3, 4]]).shape).toEqual([2, 2]);
-      expect(tensor(new Float32Array([1, 2, 3, 4]), { shape: [2, 2] }).toArray()).toEqual([[1, 2], [3, 4]]);
+      expect(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]).shape,
+      ).toEqual([2, 2]);
+      expect(tensor(new Float32Array([1, 2, 3, 4]), { shape: [2, 2] }).toArray()).toEqual([
+        [1, 2],
+        [3, 4],
+      ]);
       expect(full([2], 7).toArray()).toEqual([7, 7]);
       expect(arange(5).toArray()).toEqual([0, 1, 2, 3, 4]);
       expect(arange(5).dtype).toBe('int32');
       expect(arange(0, 1, 0.25).toArray()).toEqual([0, 0.25, 0.5, 0.75]);
       expect(linspace(0, 1, 5).toArray()).toEqual([0, 0.25, 0.5, 0.75, 1]);
-      expect(eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+      expect(eye(2, 3).toArray()).toEqual([
+        [1, 0, 0],
+        [0, 1, 0],
+      ]);
     });
   });
   it('the same seed gives bit-identical streams; different seeds differ', () => {
@@ -319,7 +478,7 @@ describe('creation and seeded randomness', () => {
       const a = [randn([37]).data(), rand([5]).data(), randint(0, 10, [9]).data(), randperm(12).data()];
       manualSeed(42);
       const b = [randn([37]).data(), rand([5]).data(), randint(0, 10, [9]).data(), randperm(12).data()];
-      a.forEach((x, i) => expect(Array.from(b[i]!)).toEqual(Array.from(x)));
+      for (const [i, x] of a.entries()) expect(Array.from(b[i]!)).toEqual(Array.from(x));
       manualSeed(43);
       expect(Array.from(randn([37]).data())).not.toEqual(Array.from(a[0]!));
     });

@@ -68,7 +68,8 @@ export function matmul(a: Ref, b: Ref): Ref {
   const [m, k] = a.shape as [number, number];
   const n = b.shape[1]!;
   const data = new Array(m * n).fill(0);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) data[i * n + j] += a.data[i * k + p]! * b.data[p * n + j]!;
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) data[i * n + j] += a.data[i * k + p]! * b.data[p * n + j]!;
   return { shape: [m, n], data };
 }
 
