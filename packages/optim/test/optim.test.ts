@@ -201,7 +201,7 @@ describe('minimize: the three convergence criteria and the other stops', () => {
     expect(r.reason).toBe('loss-tolerance');
     expect(r.iterations).toBeGreaterThan(10);
     expect(Math.abs(r.history.at(-1)!.loss - r.history.at(-2)!.loss)).toBeLessThan(1e-8);
-    expect(p.value.toArray()[0]).toBeCloseTo(3, 2);
+    expect((p.value.toArray() as number[])[0]).toBeCloseTo(3, 2);
   });
   it('grad-tolerance: stops when ‖∇‖₂ falls below it', () => {
     const p = variable([0, 0]);

@@ -7,14 +7,14 @@ export interface Ref {
 export const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 export function strides(s: readonly number[]): number[] {
-  const out = new Array(s.length).fill(1);
-  for (let i = s.length - 2; i >= 0; i--) out[i] = out[i + 1] * s[i + 1];
+  const out: number[] = new Array(s.length).fill(1);
+  for (let i = s.length - 2; i >= 0; i--) out[i] = out[i + 1]! * s[i + 1]!;
   return out;
 }
 
 export function unravel(i: number, s: readonly number[]): number[] {
   const st = strides(s);
-  return s.map((_, d) => Math.floor(i / st[d]) % s[d]!);
+  return s.map((_, d) => Math.floor(i / st[d]!) % s[d]!);
 }
 
 export function broadcast(a: readonly number[], b: readonly number[]): number[] {
