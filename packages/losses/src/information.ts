@@ -72,6 +72,29 @@ function safeLog(x: Variable, p: Variable): Variable {
 }
 
 /**
+ * A measure of two distributions p and q along `axis`: both are checked (or normalised), `nats`
+ * computes it in nats, and the result is converted to the requested base.
+ */
+function pairMeasure(
+  op: string,
+  p: Input,
+  q: Input,
+  options: DistributionOptions,
+  nats: (p: Variable, q: Variable) => Variable,
+): number | number[] | Tensor | Variable {
+  const ln = lnBase(op, options.base);
+  const axis = options.axis ?? -1;
+  const result = dispatch([p, q], (pv, qv) => {
+    const pp = distribution(op, pv!, axis, !!options.normalize);
+    const qq = distribution(op, qv!, axis, !!options.normalize);
+    return nats(pp, qq)
+      .mul(1 / ln)
+      .add(0);
+  });
+  return output([p, q], result);
+}
+
+/**
  * Information content of an outcome of probability p: I = −log_b p = log_b (1/p). Less likely,
  * more informative; p = 0 gives Infinity.
  *
@@ -141,19 +164,13 @@ export function entropy(p: Input, options: DistributionOptions = {}): number | n
 export function crossEntropyOf(p: number[], q: number[], options?: DistributionOptions): number;
 export function crossEntropyOf(p: Input, q: Input, options?: DistributionOptions): Tensor | Variable | number | number[];
 export function crossEntropyOf(p: Input, q: Input, options: DistributionOptions = {}): number | number[] | Tensor | Variable {
-  const op = 'crossEntropyOf';
-  const ln = lnBase(op, options.base);
-  const axis = options.axis ?? -1;
-  const result = dispatch([p, q], (pv, qv) => {
-    const pp = distribution(op, pv!, axis, !!options.normalize);
-    const qq = distribution(op, qv!, axis, !!options.normalize);
-    return pp
+  // H(p, q) = −Σ p log q (in nats, before the change of base)
+  return pairMeasure('crossEntropyOf', p, q, options, (pp, qq) =>
+    pp
       .mul(safeLog(qq, pp))
-      .sum(axis)
-      .mul(-1 / ln)
-      .add(0);
-  });
-  return output([p, q], result);
+      .sum(options.axis ?? -1)
+      .neg(),
+  );
 }
 
 /**
@@ -167,16 +184,6 @@ export function crossEntropyOf(p: Input, q: Input, options: DistributionOptions 
 export function klDivergenceOf(p: number[], q: number[], options?: DistributionOptions): number;
 export function klDivergenceOf(p: Input, q: Input, options?: DistributionOptions): Tensor | Variable | number | number[];
 export function klDivergenceOf(p: Input, q: Input, options: DistributionOptions = {}): number | number[] | Tensor | Variable {
-  const op = 'klDivergenceOf';
-  const ln = lnBase(op, options.base);
-  const axis = options.axis ?? -1;
-  const result = dispatch([p, q], (pv, qv) => {
-    const pp = distribution(op, pv!, axis, !!options.normalize);
-    const qq = distribution(op, qv!, axis, !!options.normalize);
-    return pp
-      .mul(safeLog(pp, pp).sub(safeLog(qq, pp)))
-      .sum(axis)
-      .mul(1 / ln);
-  });
-  return output([p, q], result);
+  // KL(p ‖ q) = Σ p (log p − log q)
+  return pairMeasure('klDivergenceOf', p, q, options, (pp, qq) => pp.mul(safeLog(pp, pp).sub(safeLog(qq, pp))).sum(options.axis ?? -1));
 }
