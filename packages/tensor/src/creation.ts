@@ -1,5 +1,6 @@
 // Creating tensors: from JS data (copied in once), filled, ranges, and seeded random ones.
 import { DTypeError, ShapeError, ValueError } from './errors.js';
+import { fillInPlace } from './ops.js';
 import { heapF32, heapI32, kernels } from './runtime.js';
 import { checkShape } from './shape.js';
 import { type DType, type NestedArray, Tensor } from './tensor.js';
@@ -111,11 +112,7 @@ function filled(op: string, shape: readonly number[], value: number, dtype: DTyp
   checkDType(op, dtype);
   if (typeof value !== 'number') throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
   if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`${op}: value ${value} is not an integer; dtype int32 needs one`);
-  const out = new Tensor(checkShape(op, shape), dtype);
-  const p = out.ptr(op) >> 2;
-  if (dtype === 'float32') heapF32().fill(value, p, p + out.size);
-  else heapI32().fill(value, p, p + out.size);
-  return out;
+  return fillInPlace(new Tensor(checkShape(op, shape), dtype), value);
 }
 
 /** A tensor of zeros. @example `zeros([2, 3]).sum().item(); // 0` */

@@ -144,16 +144,39 @@ export function clone(x: TensorLike): Tensor {
 type BinaryKind = 'arith' | 'float';
 
 function binary(op: string, code: number, kind: BinaryKind, a: TensorLike, b: TensorLike): Tensor {
+  const K = kernels();
+  return broadcastPair(
+    op,
+    a,
+    b,
+    kind === 'arith',
+    (ints) => (ints ? 'int32' : 'float32'),
+    (ints, ...args) => (ints ? K.bc_binary_i32(code, ...args) : K.bc_binary_f32(code, ...args)),
+  );
+}
+
+/**
+ * The procedure every two-operand broadcasting op shares: broadcast the shapes, choose the int32
+ * path (when `intsAllowed` and both operands are int32) or promote to float32, write the plan,
+ * run the kernel chosen by `run` into an output of dtype `outDtype(intPath)`.
+ */
+function broadcastPair(
+  op: string,
+  a: TensorLike,
+  b: TensorLike,
+  intsAllowed: boolean,
+  outDtype: (intPath: boolean) => DType,
+  run: (intPath: boolean, a: number, b: number, out: number, nd: number, meta: number) => void,
+): Tensor {
   return withOperands(op, [a, b], ([ta, tb]) => {
     const shape = broadcastShapes(op, ta!.shape, tb!.shape);
-    const intPath = kind === 'arith' && ta!.dtype === 'int32' && tb!.dtype === 'int32';
-    const out = new Tensor(shape, intPath ? 'int32' : 'float32');
+    const intPath = intsAllowed && ta!.dtype === 'int32' && tb!.dtype === 'int32';
+    const out = new Tensor(shape, outDtype(intPath));
     if (out.size === 0) return out;
     const fa = intPath ? ta! : asFloat(ta!);
     const fb = intPath ? tb! : asFloat(tb!);
     const nd = writePlan(collapsePlan(shape, [broadcastStrides(ta!.shape, shape), broadcastStrides(tb!.shape, shape)]));
-    if (intPath) kernels().bc_binary_i32(code, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
-    else kernels().bc_binary_f32(code, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
+    run(intPath, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
     releaseIfNew(fa, ta!);
     releaseIfNew(fb, tb!);
     return out;
@@ -184,20 +207,15 @@ export const tanhBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('t
 export const geluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('geluBackward', C.BIN_GELU_GRAD, 'float', dy, x);
 
 function compare(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
-  return withOperands(op, [a, b], ([ta, tb]) => {
-    const shape = broadcastShapes(op, ta!.shape, tb!.shape);
-    const out = new Tensor(shape, 'int32');
-    if (out.size === 0) return out;
-    const intPath = ta!.dtype === 'int32' && tb!.dtype === 'int32';
-    const fa = intPath ? ta! : asFloat(ta!);
-    const fb = intPath ? tb! : asFloat(tb!);
-    const nd = writePlan(collapsePlan(shape, [broadcastStrides(ta!.shape, shape), broadcastStrides(tb!.shape, shape)]));
-    if (intPath) kernels().bc_compare_i32(code, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
-    else kernels().bc_compare_f32(code, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
-    releaseIfNew(fa, ta!);
-    releaseIfNew(fb, tb!);
-    return out;
-  });
+  const K = kernels();
+  return broadcastPair(
+    op,
+    a,
+    b,
+    true,
+    () => 'int32',
+    (ints, ...args) => (ints ? K.bc_compare_i32(code, ...args) : K.bc_compare_f32(code, ...args)),
+  );
 }
 
 /** a == b → int32 0/1. */
@@ -270,7 +288,7 @@ function reduce(
     let cur = float ? asFloat(t!) : t!;
     if (count === 0 || sizeOf(finalShape) === 0) {
       const out = new Tensor(finalShape, float ? 'float32' : 'int32');
-      (float ? heapF32Fill : heapI32Fill)(out, mean ? Number.NaN : 0);
+      fillInPlace(out, mean ? Number.NaN : 0);
       releaseIfNew(cur, t!);
       return out;
     }
@@ -294,19 +312,10 @@ function reduce(
   });
 }
 
-function heapF32Fill(t: Tensor, v: number): void {
-  const p = t.ptr('fill') >> 2;
-  heapF32().fill(v, p, p + t.size);
-}
-
-function heapI32Fill(t: Tensor, v: number): void {
-  const p = t.ptr('fill') >> 2;
-  heapI32().fill(v, p, p + t.size);
-}
-
 /** Fills a tensor's data with one value, in place. */
 export function fillInPlace(t: Tensor, v: number): Tensor {
-  (t.dtype === 'float32' ? heapF32Fill : heapI32Fill)(t, v);
+  const p = t.ptr('fill') >> 2;
+  (t.dtype === 'float32' ? heapF32() : heapI32()).fill(v, p, p + t.size);
   return t;
 }
 
@@ -352,7 +361,7 @@ function softmaxFamily(op: string, mode: number, x: TensorLike, axis: number, ke
     const shape = lse ? (keepDims ? t!.shape.map((d, i) => (i === ax ? 1 : d)) : dropAxes(t!.shape, [ax])) : t!.shape;
     const out = new Tensor(shape, 'float32');
     if (len === 0) {
-      heapF32Fill(out, Number.NEGATIVE_INFINITY);
+      fillInPlace(out, Number.NEGATIVE_INFINITY);
       return out;
     }
     const src = asFloat(t!);
@@ -428,7 +437,7 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
     const out = new Tensor(outShape, 'float32');
     if (out.size === 0) return out;
     if (k === 0) {
-      heapF32Fill(out, 0);
+      fillInPlace(out, 0);
       return out;
     }
     const fa = asFloat(ta!);
@@ -691,7 +700,7 @@ export function gatherBackward(dy: Tensor, indices: Tensor, axis: number, shape:
   const [outer, len, inner] = splitAt(shape, ax);
   const idx = checkedIndices(op, indices, len, `axis ${ax} of ${fmtShape(shape)}`);
   const out = new Tensor(shape, 'float32');
-  heapF32Fill(out, 0);
+  fillInPlace(out, 0);
   const g = asFloat(dy);
   if (out.size > 0 && idx.t.size > 0) kernels().scatter_add_f32(g.ptr(op), idx.t.ptr(op), out.ptr(op), outer, len, inner, idx.t.size);
   releaseIfNew(g, dy);
