@@ -2,9 +2,10 @@
 import { scope, type Tensor, type TensorLike, ValueError } from '@gd/tensor';
 import { Variable, variable } from './variable.js';
 
-type Fn = (...args: Variable[]) => Variable;
+/** A scalar function of Variables, as grad() and valueAndGrad() take it. */
+export type ScalarFn = (...args: Variable[]) => Variable;
 
-function run(f: Fn, args: Array<TensorLike | Variable>): [number, Tensor[]] {
+function run(f: ScalarFn, args: Array<TensorLike | Variable>): [number, Tensor[]] {
   return scope(() => {
     const vars = args.map((a) => variable(a instanceof Variable ? a.value : a));
     const out = f(...vars);
@@ -34,7 +35,7 @@ function run(f: Fn, args: Array<TensorLike | Variable>): [number, Tensor[]] {
  * df(tensor([1, 2])).toArray(); // [2, 4]
  * ```
  */
-export function grad(f: Fn): (...args: Array<TensorLike | Variable>) => Tensor | Tensor[] {
+export function grad(f: ScalarFn): (...args: Array<TensorLike | Variable>) => Tensor | Tensor[] {
   return (...args) => {
     const [, grads] = run(f, args);
     return grads.length === 1 ? grads[0]! : grads;
@@ -50,6 +51,6 @@ export function grad(f: Fn): (...args: Array<TensorLike | Variable>) => Tensor |
  * // value 11, da [3, 4], db [1, 2]
  * ```
  */
-export function valueAndGrad(f: Fn): (...args: Array<TensorLike | Variable>) => [number, Tensor[]] {
+export function valueAndGrad(f: ScalarFn): (...args: Array<TensorLike | Variable>) => [number, Tensor[]] {
   return (...args) => run(f, args);
 }

@@ -8,6 +8,7 @@
 
 export type { DotOptions } from './dot.js';
 export { toDot } from './dot.js';
+export type { ScalarFn } from './functional.js';
 export { grad, valueAndGrad } from './functional.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export { gradcheck } from './gradcheck.js';

@@ -17,7 +17,9 @@ export interface OpContext<A> {
 export interface OpSpec<A = Record<string, never>> {
   /** Number of Variable inputs. */
   arity: number;
+  /** The forward computation on the input values. */
   forward(inputs: Tensor[], attrs: A): Tensor;
+  /** The vector–Jacobian product: the upstream gradient g → one gradient per input (null: none). */
   backward(g: Tensor, ctx: OpContext<A>): Array<Tensor | null>;
 }
 

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-export type { KaimingOptions } from './init.js';
+export type { InitTarget, KaimingOptions } from './init.js';
 export { fans, gain, init } from './init.js';
 export type { Activation } from './layers.js';
 export { Dropout, Flatten, GELU, LeakyReLU, Linear, mlp, parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';

@@ -2,8 +2,9 @@
 import type { Variable } from '@gd/autograd';
 import { copyInto, full, rand, randn, type Tensor, ValueError } from '@gd/tensor';
 
-type Target = Variable | Tensor;
-const tensorOf = (t: Target): Tensor => ('value' in t ? t.value : t);
+/** What an initialiser fills: a Variable (its value) or a Tensor. */
+export type InitTarget = Variable | Tensor;
+const tensorOf = (t: InitTarget): Tensor => ('value' in t ? t.value : t);
 
 /** fan_in and fan_out of a weight [out, in, …receptive field]. */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
@@ -12,7 +13,7 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
 }
 
-function fill(t: Target, make: (shape: number[]) => Tensor): Target {
+function fill(t: InitTarget, make: (shape: number[]) => Tensor): InitTarget {
   const v = tensorOf(t);
   const src = make(v.shape as number[]);
   copyInto(v, src);
@@ -52,31 +53,31 @@ function kaimingStd(shape: readonly number[], o: KaimingOptions): number {
 /** The initialisers; each fills a Variable's (or Tensor's) value in place and returns it. */
 export const init = {
   /** U(a, b). */
-  uniform: (t: Target, a = 0, b = 1) => fill(t, (s) => rand(s, { low: a, high: b })),
+  uniform: (t: InitTarget, a = 0, b = 1) => fill(t, (s) => rand(s, { low: a, high: b })),
   /** N(mean, std²). */
-  normal: (t: Target, mean = 0, std = 1) => fill(t, (s) => randn(s, { mean, std })),
+  normal: (t: InitTarget, mean = 0, std = 1) => fill(t, (s) => randn(s, { mean, std })),
   /** All `value`. */
-  constant: (t: Target, value: number) => fill(t, (s) => full(s, value)),
+  constant: (t: InitTarget, value: number) => fill(t, (s) => full(s, value)),
   /** All zeros. */
-  zeros: (t: Target) => fill(t, (s) => full(s, 0)),
+  zeros: (t: InitTarget) => fill(t, (s) => full(s, 0)),
   /** All ones. */
-  ones: (t: Target) => fill(t, (s) => full(s, 1)),
+  ones: (t: InitTarget) => fill(t, (s) => full(s, 1)),
   /** Glorot: U(−b, b) with b = gain·√(6/(fan_in + fan_out)). */
-  xavierUniform: (t: Target, g = 1) => {
+  xavierUniform: (t: InitTarget, g = 1) => {
     const { fanIn, fanOut } = fans(tensorOf(t).shape);
     const b = g * Math.sqrt(6 / (fanIn + fanOut));
     return fill(t, (s) => rand(s, { low: -b, high: b }));
   },
   /** Glorot: N(0, σ²) with σ = gain·√(2/(fan_in + fan_out)). */
-  xavierNormal: (t: Target, g = 1) => {
+  xavierNormal: (t: InitTarget, g = 1) => {
     const { fanIn, fanOut } = fans(tensorOf(t).shape);
     return fill(t, (s) => randn(s, { std: g * Math.sqrt(2 / (fanIn + fanOut)) }));
   },
   /** He: U(−b, b) with b = gain·√(3/fan). */
-  kaimingUniform: (t: Target, o: KaimingOptions = {}) => {
+  kaimingUniform: (t: InitTarget, o: KaimingOptions = {}) => {
     const b = Math.sqrt(3) * kaimingStd(tensorOf(t).shape, o);
     return fill(t, (s) => rand(s, { low: -b, high: b }));
   },
   /** He: N(0, σ²) with σ = gain/√fan. */
-  kaimingNormal: (t: Target, o: KaimingOptions = {}) => fill(t, (s) => randn(s, { std: kaimingStd(tensorOf(t).shape, o) })),
+  kaimingNormal: (t: InitTarget, o: KaimingOptions = {}) => fill(t, (s) => randn(s, { std: kaimingStd(tensorOf(t).shape, o) })),
 };

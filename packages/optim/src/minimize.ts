@@ -47,7 +47,10 @@ export interface MinimizeOptions<B = unknown> {
   /** A learning-rate schedule, applied before every step (step number from 0). */
   schedule?: Schedule;
   /** Minibatch mode: the batches (e.g. batches(…)); the objective receives each one. */
-  data?: Iterable<B> & { epoch?: (e: number) => Iterable<B> };
+  data?: Iterable<B> & {
+    /** The batches of epoch e, when the source reshuffles per epoch (as batches() does). */
+    epoch?: (e: number) => Iterable<B>;
+  };
   /** Epochs over `data`. Default 1. */
   epochs?: number;
   /** Record the history (loss, gradNorm per step). Default true. */

@@ -3,7 +3,12 @@ import type { Variable } from '@gd/autograd';
 import { keep, ShapeError, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
 
 /** Anything holding parameters: a list of Variables, or a module with parameters(). */
-export type Params = readonly Variable[] | { parameters(): Variable[] };
+export type Params =
+  | readonly Variable[]
+  | {
+      /** The parameters to optimise. */
+      parameters(): Variable[];
+    };
 
 /** Resolves a Params to its Variables. */
 export function paramList(params: Params): Variable[] {

@@ -48,4 +48,13 @@ function linearWarmup(o: { lr: number; warmupSteps: number; after?: Schedule }):
 }
 
 /** The learning-rate schedules. */
-export const schedules = { step, exponential, cosine, linearWarmup };
+export const schedules = {
+  /** η·γ^⌊t/stepSize⌋. */
+  step,
+  /** η·γ^t. */
+  exponential,
+  /** Cosine annealing from η to ηmin over `steps`. */
+  cosine,
+  /** Linear warm-up to η, then another schedule or constant η. */
+  linearWarmup,
+};

@@ -128,6 +128,7 @@ export class Tensor {
     return heapU8().subarray(p, p + this.size * 4);
   }
 
+  /** A short description: shape, dtype, and the values of small tensors. */
   toString(): string {
     if (this.disposed) return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, disposed)`;
     const body = this.size <= 64 ? JSON.stringify(this.toArray()) : `${this.size} elements`;
