@@ -1,8 +1,8 @@
 // Packaging check for every public package: publint, are-the-types-wrong, then `pnpm pack`,
 // install of all tarballs into a blank project outside the workspace, and an example run there
-// under Node ESM and under Node CJS.
+// under Node ESM and under Node CJS; then the changesets release flow on a clone.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -10,6 +10,30 @@ const root = resolve(import.meta.dirname, '..');
 const packages = ['tensor', 'autograd', 'losses', 'optim', 'nn'];
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/**
+ * The release flow on a clone of HEAD: a changeset bumps @gd/tensor (minor) and @gd/autograd
+ * (patch); `changeset version` must write their CHANGELOGs, bump dependants, and leave the
+ * private app alone. Nothing here needs the network.
+ */
+function checkReleaseFlow(dir) {
+  run('git', ['clone', '--quiet', root, dir], root);
+  writeFileSync(
+    join(dir, '.changeset', 'check-release.md'),
+    "---\n'@gd/tensor': minor\n'@gd/autograd': patch\n---\n\nA release note from the packaging check.\n",
+  );
+  run(bin('changeset'), ['version'], dir);
+  const version = (p) => JSON.parse(readFileSync(join(dir, p, 'package.json'), 'utf8')).version;
+  const log = readFileSync(join(dir, 'packages', 'tensor', 'CHANGELOG.md'), 'utf8');
+  const before = (p) => JSON.parse(readFileSync(join(root, p, 'package.json'), 'utf8')).version;
+  const [major, minor] = before('packages/tensor').split('.').map(Number);
+  if (version('packages/tensor') !== `${major}.${minor + 1}.0` || !log.includes('A release note from the packaging check.')) {
+    throw new Error(`changeset version: @gd/tensor is ${version('packages/tensor')}; CHANGELOG:\n${log}`);
+  }
+  if (version('packages/nn') === before('packages/nn')) throw new Error('changeset version: dependants of @gd/tensor were not bumped');
+  if (existsSync(join(dir, 'apps', 'tutorial', 'CHANGELOG.md'))) throw new Error('changeset version: the private app got a CHANGELOG');
+  console.log(`check-packages: changeset version wrote CHANGELOGs (@gd/tensor ${version('packages/tensor')}, @gd/nn ${version('packages/nn')})`);
+}
 
 const work = mkdtempSync(join(tmpdir(), 'gd-pack-'));
 try {
@@ -65,6 +89,7 @@ const { mlp, saveSafetensors } = require('@gd/nn');
   );
   console.log(`check-packages: ESM  ${run('node', ['example.mjs'], app).trim()}`);
   console.log(`check-packages: CJS  ${run('node', ['example.cjs'], app).trim()}`);
+  checkReleaseFlow(join(work, 'release'));
 } catch (e) {
   console.error(`check-packages failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   process.exitCode = 1;
