@@ -32,7 +32,9 @@ function checkReleaseFlow(dir) {
   }
   if (version('packages/nn') === before('packages/nn')) throw new Error('changeset version: dependants of @gd/tensor were not bumped');
   if (existsSync(join(dir, 'apps', 'tutorial', 'CHANGELOG.md'))) throw new Error('changeset version: the private app got a CHANGELOG');
-  console.log(`check-packages: changeset version wrote CHANGELOGs (@gd/tensor ${version('packages/tensor')}, @gd/nn ${version('packages/nn')})`);
+  console.log(
+    `check-packages: changeset version wrote CHANGELOGs (@gd/tensor ${version('packages/tensor')}, @gd/nn ${version('packages/nn')})`,
+  );
 }
 
 const work = mkdtempSync(join(tmpdir(), 'gd-pack-'));
