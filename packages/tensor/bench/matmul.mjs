@@ -38,16 +38,24 @@ for (const n of sizes) {
   const gd = [];
   const peer = [];
   for (let r = 0; r < rounds; r++) {
-    gd.push(flops / sample(() => {
-      const c = a.matmul(b);
-      c.data();
-      c.dispose();
-    }, 150) / 1e6);
-    peer.push(flops / sample(() => {
-      const c = tf.matMul(ta, tb);
-      c.dataSync();
-      c.dispose();
-    }, 150) / 1e6);
+    gd.push(
+      flops /
+        sample(() => {
+          const c = a.matmul(b);
+          c.data();
+          c.dispose();
+        }, 150) /
+        1e6,
+    );
+    peer.push(
+      flops /
+        sample(() => {
+          const c = tf.matMul(ta, tb);
+          c.dataSync();
+          c.dispose();
+        }, 150) /
+        1e6,
+    );
   }
   const med = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
   const fmt = (xs) => `${med(xs).toFixed(1).padStart(6)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`.padEnd(22);
