@@ -1,7 +1,7 @@
 // Module: the PyTorch contract — parameters(), namedParameters(), children(), train()/eval(),
 // stateDict()/loadStateDict() — found by walking a module's own fields.
 import { Variable, type VariableLike } from '@gd/autograd';
-import { copyInto, fmtShape, ShapeError, type Tensor, ValueError } from '@gd/tensor';
+import { copyInto, fmtShape, ShapeError, shapesEqual, type Tensor, ValueError } from '@gd/tensor';
 
 /**
  * Base class of layers and models. Subclasses keep parameters (Variables) and sub-modules in
@@ -76,7 +76,7 @@ export abstract class Module {
     }
     for (const [k, p] of params) {
       const t = state[k]!;
-      if (t.dtype !== 'float32' || fmtShape(t.shape) !== fmtShape(p.shape)) {
+      if (t.dtype !== 'float32' || !shapesEqual(t.shape, p.shape)) {
         throw new ShapeError(`loadStateDict: '${k}' is ${fmtShape(t.shape)} ${t.dtype}; the parameter is ${fmtShape(p.shape)} float32`);
       }
     }

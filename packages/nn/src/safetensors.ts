@@ -2,7 +2,7 @@
 // ({ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { … } }), then the
 // little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
 // Hugging Face tools read what saveSafetensors writes.
-import { fmtShape, GdError, keep, type Tensor, tensor } from '@gd/tensor';
+import { fmtShape, GdError, keep, shapesEqual, type Tensor, tensor } from '@gd/tensor';
 import type { Module } from './module.js';
 
 /** A safetensors file that is truncated, corrupted, or does not match the model. */
@@ -168,7 +168,7 @@ export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string
   for (const [k, p] of params) {
     const e = parsed.tensors.get(k)!;
     if (e.dtype !== 'F32') throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs F32`);
-    if (fmtShape(e.shape) !== fmtShape(p.shape))
+    if (!shapesEqual(e.shape, p.shape))
       throw new SafetensorsError(`loadSafetensors: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
   }
   const staged = Object.fromEntries(

@@ -15,10 +15,21 @@ export function opt_axpy_f32(p: usize, g: usize, n: i32, alpha: f32): void {
   }
 }
 
-/** Σ x², accumulated in float64 (gradient norms, convergence tests). */
+/** Σ x², accumulated in float64 (gradient norms, convergence tests): each value is promoted to f64 before squaring. */
 export function sum_squares_f32(x: usize, n: i32): f64 {
-  let s: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + ((<usize>i) << 2));
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1));
+    acc0 = f64x2.add(acc0, f64x2.mul(lo, lo));
+    acc1 = f64x2.add(acc1, f64x2.mul(hi, hi));
+  }
+  const both = f64x2.add(acc0, acc1);
+  let s: f64 = f64x2.extract_lane(both, 0) + f64x2.extract_lane(both, 1);
+  for (; i < n; i++) {
     const v = <f64>load<f32>(x + ((<usize>i) << 2));
     s += v * v;
   }

@@ -51,6 +51,10 @@ export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: rea
   if (data instanceof Float32Array || data instanceof Int32Array || data instanceof Float64Array) {
     flat = data;
     shape = shapeOpt ? checkShape(op, shapeOpt) : [data.length];
+  } else if (typeof data === 'number' && !shapeOpt) {
+    // a scalar operand (x.mul(2)): the most common conversion, without the nested-array walk
+    flat = [data];
+    shape = [];
   } else if (typeof data === 'number' || Array.isArray(data)) {
     const r = flattenNested(op, data as NestedArray);
     flat = r.flat;

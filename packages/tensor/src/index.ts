@@ -85,6 +85,6 @@ export {
   where,
 } from './ops.js';
 export { ready } from './runtime.js';
-export { broadcastShapes } from './shape.js';
+export { broadcastShapes, shapesEqual } from './shape.js';
 export type { DType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
 export { keep, memory, scope, TENSORS, Tensor } from './tensor.js';

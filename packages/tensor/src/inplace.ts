@@ -3,13 +3,14 @@
 import { DTypeError, fmtShape, ShapeError } from './errors.js';
 import { UN_AFFINE, UN_CLAMP } from './generated/opcodes.js';
 import { heapU8, kernels } from './runtime.js';
+import { shapesEqual } from './shape.js';
 import type { Tensor } from './tensor.js';
 
 function sameLayout(op: string, ...ts: Tensor[]): number {
   const first = ts[0]!;
   for (const t of ts) {
     if (t.dtype !== 'float32') throw new DTypeError(`${op}: needs float32 tensors, got ${t.dtype}`);
-    if (t.size !== first.size || fmtShape(t.shape) !== fmtShape(first.shape)) {
+    if (t.size !== first.size || !shapesEqual(t.shape, first.shape)) {
       throw new ShapeError(`${op}: shapes ${ts.map((x) => fmtShape(x.shape)).join(', ')} must all be equal`);
     }
     t.ptr(op);
@@ -31,7 +32,7 @@ export function sumOfSquares(x: Tensor): number {
 
 /** dst ← src (same shape and dtype), in place. */
 export function copyInto(dst: Tensor, src: Tensor): void {
-  if (dst.dtype !== src.dtype || fmtShape(dst.shape) !== fmtShape(src.shape)) {
+  if (dst.dtype !== src.dtype || !shapesEqual(dst.shape, src.shape)) {
     throw new ShapeError(`copyInto: ${fmtShape(src.shape)} ${src.dtype} into ${fmtShape(dst.shape)} ${dst.dtype}`);
   }
   const s = src.ptr('copyInto');

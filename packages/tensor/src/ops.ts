@@ -11,6 +11,8 @@ import {
   collapsePlan,
   normalizeAxes,
   normalizeAxis,
+  pairPlan,
+  shapesEqual,
   sizeOf,
   splitAt,
   stridesOf,
@@ -37,6 +39,13 @@ function dtypeOf(x: TensorLike): DType | undefined {
 
 /** Runs `body` on tensor operands, disposing the ones converted from numbers or arrays. */
 function withOperands<R>(op: string, xs: TensorLike[], body: (ts: Tensor[]) => R): R {
+  // the common case on the hot path: every operand is already a live Tensor, nothing to convert
+  let allTensors = true;
+  for (const x of xs) {
+    if (!(x instanceof Tensor)) allTensors = false;
+    else if (x.isDisposed) throw new DisposedError(`${op}: tensor ${fmtShape(x.shape)} ${x.dtype} was disposed`);
+  }
+  if (allTensors) return body(xs as Tensor[]);
   const hint = xs.map(dtypeOf).find((d) => d !== undefined);
   const conv = xs.map((x) => operand(op, x, hint));
   try {
@@ -169,13 +178,13 @@ function broadcastPair(
   run: (intPath: boolean, a: number, b: number, out: number, nd: number, meta: number) => void,
 ): Tensor {
   return withOperands(op, [a, b], ([ta, tb]) => {
-    const shape = broadcastShapes(op, ta!.shape, tb!.shape);
+    const { shape, plan } = pairPlan(op, ta!.shape, tb!.shape, ta!.size, tb!.size);
     const intPath = intsAllowed && ta!.dtype === 'int32' && tb!.dtype === 'int32';
     const out = new Tensor(shape, outDtype(intPath));
     if (out.size === 0) return out;
     const fa = intPath ? ta! : asFloat(ta!);
     const fb = intPath ? tb! : asFloat(tb!);
-    const nd = writePlan(collapsePlan(shape, [broadcastStrides(ta!.shape, shape), broadcastStrides(tb!.shape, shape)]));
+    const nd = writePlan(plan);
     run(intPath, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
     releaseIfNew(fa, ta!);
     releaseIfNew(fb, tb!);
@@ -277,6 +286,7 @@ function reduce(
   mean: boolean,
 ): Tensor {
   return withOperands(op, [x], ([t]) => {
+    if (axis === undefined && t!.size > 0) return reduceAll(op, code, t!, keepDims ? t!.shape.map(() => 1) : [], mean);
     const axes = normalizeAxes(op, axis, t!.rank);
     const keptShape = t!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     const finalShape = keepDims ? keptShape : dropAxes(t!.shape, axes);
@@ -310,6 +320,17 @@ function reduce(
     cur.dispose();
     return out;
   });
+}
+
+/** A reduction over every element of a non-empty tensor into `shape` (one element): one kernel call. */
+function reduceAll(op: string, code: number, t: Tensor, shape: readonly number[], mean: boolean): Tensor {
+  const float = t.dtype === 'float32' || mean;
+  const src = float ? asFloat(t) : t;
+  const out = new Tensor(shape, src.dtype);
+  if (float) kernels().reduce_f32(code, src.ptr(op), out.ptr(op), 1, t.size, 1, mean ? 1 / t.size : 1);
+  else kernels().reduce_i32(code, src.ptr(op), out.ptr(op), 1, t.size, 1);
+  releaseIfNew(src, t);
+  return out;
 }
 
 /** Fills a tensor's data with one value, in place. */
@@ -385,7 +406,7 @@ export const logSumExp = (x: TensorLike, axis = -1, keepDims = false): Tensor =>
  */
 export function softmaxBackward(y: Tensor, dy: Tensor, axis: number, log: boolean): Tensor {
   const op = log ? 'logSoftmaxBackward' : 'softmaxBackward';
-  if (fmtShape(y.shape) !== fmtShape(dy.shape)) throw new ShapeError(`${op}: y ${fmtShape(y.shape)} and dy ${fmtShape(dy.shape)} differ`);
+  if (!shapesEqual(y.shape, dy.shape)) throw new ShapeError(`${op}: y ${fmtShape(y.shape)} and dy ${fmtShape(dy.shape)} differ`);
   const ax = normalizeAxis(op, axis, y.rank);
   const [outer, len, inner] = splitAt(y.shape, ax);
   const out = new Tensor(y.shape, 'float32');
@@ -560,8 +581,7 @@ export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
   return withOperands(op, [x], ([t]) => {
     const target = checkShape(op, shape);
     const b = broadcastShapes(op, t!.shape, target);
-    if (fmtShape(b) !== fmtShape(target))
-      throw new ShapeError(`broadcastTo: ${fmtShape(t!.shape)} cannot broadcast to ${fmtShape(target)}`);
+    if (!shapesEqual(b, target)) throw new ShapeError(`broadcastTo: ${fmtShape(t!.shape)} cannot broadcast to ${fmtShape(target)}`);
     return copyStrided(op, t!, target, broadcastStrides(t!.shape, target), 0);
   });
 }
@@ -575,6 +595,8 @@ export function sumTo(x: TensorLike, shape: readonly number[]): Tensor {
   return withOperands(op, [x], ([t]) => {
     const lead = t!.rank - shape.length;
     if (lead < 0) throw new ShapeError(`sumTo: ${fmtShape(t!.shape)} has lower rank than ${fmtShape(shape)}`);
+    // a broadcast scalar's gradient (a bias of one element, a·x's a): one full sum
+    if (sizeOf(shape) === 1 && t!.size > 0) return reduceAll(op, C.RED_SUM, t!, shape, false);
     const axes: number[] = [];
     for (let i = 0; i < t!.rank; i++) {
       const target = i < lead ? 1 : shape[i - lead]!;

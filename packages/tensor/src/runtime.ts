@@ -209,20 +209,23 @@ export function kernels(): Kernels {
   return rt().kernels;
 }
 
+// The memory grows only through the allocator's grow callback (kernels never grow it), which
+// refreshes the views, so the cached views are always current once the runtime has started.
+
 /** A float32 view over all of WebAssembly memory (index = byte offset / 4), current after any grow. */
 export function heapF32(): Float32Array {
-  if (f32View.buffer !== rt().memory.buffer) refreshViews(rt().memory);
+  if (!runtime) rt();
   return f32View;
 }
 
 /** An int32 view over all of WebAssembly memory (index = byte offset / 4). */
 export function heapI32(): Int32Array {
-  if (i32View.buffer !== rt().memory.buffer) refreshViews(rt().memory);
+  if (!runtime) rt();
   return i32View;
 }
 
 /** A byte view over all of WebAssembly memory. */
 export function heapU8(): Uint8Array {
-  if (u8View.buffer !== rt().memory.buffer) refreshViews(rt().memory);
+  if (!runtime) rt();
   return u8View;
 }

@@ -8,6 +8,13 @@ export const MAX_RANK = 64;
 /** Largest element count of one tensor: its bytes must fit the 4 GiB wasm32 address space. */
 export const MAX_SIZE = 2 ** 30 - 1;
 
+/** True when two shapes are the same, axis by axis. */
+export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Number of elements of a shape. */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
@@ -109,6 +116,24 @@ export function collapsePlan(shape: readonly number[], strides: readonly (readon
   return { shape: dims, strides: st };
 }
 
+/**
+ * The output shape and plan of a two-operand broadcasting op. The common cases — equal shapes,
+ * or one operand a single element — go straight to a rank-1 plan without the general planner.
+ */
+export function pairPlan(
+  op: string,
+  a: readonly number[],
+  b: readonly number[],
+  aSize: number,
+  bSize: number,
+): { shape: readonly number[]; plan: Plan } {
+  if (shapesEqual(a, b)) return { shape: a, plan: { shape: [aSize], strides: [[1], [1]] } };
+  if (bSize === 1 && b.length <= a.length) return { shape: a, plan: { shape: [aSize], strides: [[1], [0]] } };
+  if (aSize === 1 && a.length <= b.length) return { shape: b, plan: { shape: [bSize], strides: [[0], [1]] } };
+  const shape = broadcastShapes(op, a, b);
+  return { shape, plan: collapsePlan(shape, [broadcastStrides(a, shape), broadcastStrides(b, shape)]) };
+}
+
 /** Writes a plan into the kernels' plan area; returns its rank. */
 export function writePlan(plan: Plan): number {
   const nd = plan.shape.length;
@@ -116,8 +141,12 @@ export function writePlan(plan: Plan): number {
   if (words > META_WORDS) throw new ShapeError(`plan of rank ${nd} is too large`);
   const heap = heapI32();
   const base = META_PTR >> 2;
-  heap.set(plan.shape, base);
-  for (const [k, s] of plan.strides.entries()) heap.set(s, base + (k + 1) * nd);
+  for (let d = 0; d < nd; d++) heap[base + d] = plan.shape[d]!;
+  for (let k = 0; k < plan.strides.length; k++) {
+    const s = plan.strides[k]!;
+    const at = base + (k + 1) * nd;
+    for (let d = 0; d < nd; d++) heap[at + d] = s[d]!;
+  }
   return nd;
 }
 

@@ -52,7 +52,7 @@ export class Tensor {
 
   /** @internal — use tensor(), zeros() and the ops. */
   constructor(shape: readonly number[], dtype: DType, storage?: Storage) {
-    this.shape = Object.freeze(shape.slice());
+    this.shape = shape.slice();
     this.dtype = dtype;
     this.size = sizeOf(shape);
     if (storage) {

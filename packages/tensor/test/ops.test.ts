@@ -15,6 +15,7 @@ import {
   randperm,
   scope,
   stack,
+  sumOfSquares,
   type Tensor,
   tensor,
   zeros,
@@ -230,6 +231,20 @@ describe('reductions', () => {
       expect(e.mean().item()).toBeNaN();
       expect(() => e.max()).toThrow(/empty axis/);
     });
+  });
+});
+
+describe('in-place helpers', () => {
+  it('sumOfSquares accumulates in float64, SIMD body and tail alike', () => {
+    for (const n of [0, 1, 3, 4, 7, 1003]) {
+      scope(() => {
+        manualSeed(n);
+        const x = randn([n]).mul(1000);
+        const expected = Array.from(x.data()).reduce((s, v) => s + v * v, 0);
+        // relative 1e-12: float64 accumulation (float32 would be off by ~1e-7 relative)
+        expect(Math.abs(sumOfSquares(x) - expected)).toBeLessThanOrEqual(1e-12 * Math.max(1, expected));
+      });
+    }
   });
 });
 
