@@ -8,6 +8,8 @@ import { asVariable, type Backward, isGradEnabled, Variable, type VariableLike }
 
 /** What a gradient rule sees: the forward inputs, output and attributes. */
 export interface OpContext<A> {
+  /** Which inputs need a gradient (the rest may return null and skip the work). */
+  needs: boolean[];
   inputs: Tensor[];
   output: Tensor;
   attrs: A;
@@ -47,27 +49,34 @@ export const opTable = {
   add: defineOp({
     arity: 2,
     forward: ([a, b]) => T.add(a!, b!),
-    backward: (g, ctx) => [T.sumTo(g, same(ctx, 0)), T.sumTo(g, same(ctx, 1))],
+    backward: (g, ctx) => [ctx.needs[0] ? T.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? T.sumTo(g, same(ctx, 1)) : null],
   }),
   sub: defineOp({
     arity: 2,
     forward: ([a, b]) => T.sub(a!, b!),
-    backward: (g, ctx) => [T.sumTo(g, same(ctx, 0)), reduced(T.neg(g), same(ctx, 1))],
+    backward: (g, ctx) => [ctx.needs[0] ? T.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? reduced(T.neg(g), same(ctx, 1)) : null],
   }),
   mul: defineOp({
     arity: 2,
     forward: ([a, b]) => T.mul(a!, b!),
     // d(ab)/da = b, d(ab)/db = a
-    backward: (g, { inputs: [a, b] }) => [reduced(T.mul(g, b!), a!.shape), reduced(T.mul(g, a!), b!.shape)],
+    backward: (g, { inputs: [a, b], needs }) => [
+      needs[0] ? reduced(T.mul(g, b!), a!.shape) : null,
+      needs[1] ? reduced(T.mul(g, a!), b!.shape) : null,
+    ],
   }),
   div: defineOp({
     arity: 2,
     forward: ([a, b]) => T.div(a!, b!),
     // d(a/b)/da = 1/b, d(a/b)/db = −a/b² = −y/b
-    backward: (g, { inputs: [a, b], output: y }) => {
+    backward: (g, { inputs: [a, b], output: y, needs }) => {
       const gb = T.div(g, b!);
-      const gy = T.mul(gb, y);
-      return [reduced(gb, a!.shape), freeing([gy], reduced(T.neg(gy), b!.shape))];
+      let db: Tensor | null = null;
+      if (needs[1]) {
+        const gy = T.mul(gb, y);
+        db = freeing([gy], reduced(T.neg(gy), b!.shape));
+      }
+      return [needs[0] ? reduced(gb, a!.shape) : freeing([gb], null), db];
     },
   }),
   pow: defineOp({
@@ -83,6 +92,22 @@ export const opTable = {
       const zeroBase = T.mul(T.eq(a!, 0), T.ge(b!, 0));
       const db = T.where(zeroBase, 0, raw);
       return freeing([bm1, p, lna, raw, zeroBase], [reduced(da, a!.shape), reduced(db, b!.shape)]);
+    },
+  }),
+  squaredError: defineOp<{ scale: number }>({
+    arity: 2,
+    // Σ (p − t)² · scale in one pass, accumulated in float64 — mse's 'sum' and 'mean' fused, in
+    // place of sub, square and mean (fewer ops on the training hot path, and more precise)
+    forward: ([p, t], { scale }) => {
+      const d = T.sub(p!, t!);
+      return freeing([d], T.tensor(T.sumOfSquares(d) * scale));
+    },
+    // ∂/∂p = 2·scale·(p − t)·g, ∂/∂t = −∂/∂p
+    backward: (g, { inputs: [p, t], attrs: { scale }, needs }) => {
+      const d = T.sub(p!, t!);
+      T.scaleInPlace(d, 2 * scale * g.item());
+      const dt = needs[1] ? reduced(T.neg(d), t!.shape) : null;
+      return [needs[0] ? reduced(d, p!.shape) : freeing([d], null), dt];
     },
   }),
   maximum: defineOp({
@@ -202,10 +227,10 @@ export const opTable = {
     forward: ([a, b], attrs) => T.matmul(a!, b!, attrs),
     // C = op(A)·op(B): dA = g·op(B)ᵀ, dB = op(A)ᵀ·g, each read through the transposed GEMM
     // variants (no transpose is materialised), then summed over broadcast batch axes.
-    backward: (g, { inputs: [a, b], attrs: { transposeA: tA, transposeB: tB } }) => {
-      const da = tA ? T.matmul(b!, g, { transposeA: tB, transposeB: true }) : T.matmul(g, b!, { transposeB: !tB });
-      const db = tB ? T.matmul(g, a!, { transposeA: true, transposeB: tA }) : T.matmul(a!, g, { transposeA: !tA });
-      return [reduced(da, a!.shape), reduced(db, b!.shape)];
+    backward: (g, { inputs: [a, b], attrs: { transposeA: tA, transposeB: tB }, needs }) => {
+      const da = !needs[0] ? null : tA ? T.matmul(b!, g, { transposeA: tB, transposeB: true }) : T.matmul(g, b!, { transposeB: !tB });
+      const db = !needs[1] ? null : tB ? T.matmul(g, a!, { transposeA: true, transposeB: tA }) : T.matmul(a!, g, { transposeA: !tA });
+      return [da && reduced(da, a!.shape), db && reduced(db, b!.shape)];
     },
   }),
   sum: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
@@ -359,7 +384,7 @@ export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], 
   const output = spec.forward(tensors, attrs);
   const track = isGradEnabled() && vars.some((v) => v.requiresGrad);
   if (!track) return new Variable(output, false, name);
-  const ctx: OpContext<A> = { inputs: tensors, output, attrs };
+  const ctx: OpContext<A> = { needs: vars.map((v) => v.requiresGrad), inputs: tensors, output, attrs };
   const backward: Backward = (g) => spec.backward(g, ctx);
   return new Variable(output, true, name, vars, backward);
 }

@@ -217,6 +217,10 @@ export class Variable {
   pow(b: VariableLike): Variable {
     return apply('pow', opTable.pow, [this, b], {});
   }
+  /** Σ (this − target)² · scale as a scalar, in one fused pass (the core of mse). */
+  squaredError(target: VariableLike, scale = 1): Variable {
+    return apply('squaredError', opTable.squaredError, [this, target], { scale });
+  }
   /** Elementwise maximum (ties share the gradient). */
   maximum(b: VariableLike): Variable {
     return apply('maximum', opTable.maximum, [this, b], {});

@@ -28,6 +28,7 @@ const cases: Record<OpName, Case> = {
   mul: { f: (a, b) => a.mul(b), inputs: () => [randn([3, 1]), randn([1, 5])] },
   div: { f: (a, b) => a.div(b), inputs: () => [randn([2, 3]), awayFromZero([3])] },
   pow: { f: (a, b) => a.pow(b), inputs: () => [pos([2, 3]), rand([2, 3], { low: -1.5, high: 2.5 })] },
+  squaredError: { f: (a, b) => a.squaredError(b, 0.25), inputs: () => [randn([3, 4]), randn([3, 4])] },
   maximum: { f: (a, b) => a.maximum(b), inputs: () => [distinct([2, 3]), distinct([3]).add(0.05)] },
   minimum: { f: (a, b) => a.minimum(b), inputs: () => [distinct([2, 3]), distinct([3]).add(0.05)] },
   neg: { f: (x) => x.neg(), inputs: () => [randn([5])] },

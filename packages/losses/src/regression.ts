@@ -18,7 +18,15 @@ function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable
  * mse(tensor([1, 2, 3]), tensor([1, 2, 5])).item(); // 4/3
  * ```
  */
-export const mse: Loss<LossOptions> = elementwise('mse', (d) => d.square());
+export const mse: Loss<LossOptions> = ((input: VariableLike, target: VariableLike, options: LossOptions = {}) =>
+  dispatch([input, target], (x, y) => {
+    sameShape('mse', x!, y!);
+    const reduction = options.reduction ?? 'mean';
+    // 'mean' and 'sum' run as one fused op; 'none' keeps the per-element squares
+    if (reduction === 'mean') return x!.squaredError(y!, 1 / x!.size); // empty input: 0·∞ = NaN, as PyTorch
+    if (reduction === 'sum') return x!.squaredError(y!, 1);
+    return reduce('mse', x!.sub(y!).square(), reduction);
+  })) as Loss<LossOptions>;
 
 /**
  * Mean absolute error: L = (1/n) Σ |ŷᵢ − yᵢ| (subgradient 0 where equal).

@@ -279,3 +279,35 @@ describe('information theory (seed §1.2)', () => {
     expect(memory().bytesInUse).toBe(before.bytesInUse);
   });
 });
+
+describe('the fused squared error equals its unfused composition', () => {
+  it('values and gradients of mse (mean and sum) match (x − y)² reduced, on random shapes', () => {
+    for (const shape of [[1], [7], [3, 5], [2, 3, 4]]) {
+      scope(() => {
+        manualSeed(shape.length);
+        const x0 = randn(shape);
+        const y0 = randn(shape);
+        for (const reduction of ['mean', 'sum'] as const) {
+          const a = variable(x0.clone());
+          const b = variable(y0.clone());
+          const fused = mse(a, b, { reduction });
+          fused.backward();
+          const a2 = variable(x0.clone());
+          const b2 = variable(y0.clone());
+          const d = a2.sub(b2).square();
+          const plain = reduction === 'mean' ? d.mean() : d.sum();
+          plain.backward();
+          // the fused sum accumulates in float64; the composition rounds to float32 (≈1e-7 relative)
+          expect(Math.abs(fused.item() - plain.item())).toBeLessThanOrEqual(1e-6 * Math.abs(plain.item()));
+          const close = (p: Variable, q: Variable) => {
+            const want = q.grad!.data();
+            for (const [i, v] of p.grad!.data().entries()) expect(v).toBeCloseTo(want[i]!, 6);
+          };
+          close(a, a2);
+          close(b, b2);
+          for (const v of [a, b, a2, b2]) v.zeroGrad();
+        }
+      });
+    }
+  });
+});
