@@ -84,7 +84,9 @@ export {
   transpose,
   where,
 } from './ops.js';
+export type { ReadyOptions } from './runtime.js';
 export { ready } from './runtime.js';
 export { broadcastShapes, shapesEqual } from './shape.js';
 export type { DType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
 export { keep, memory, scope, TENSORS, Tensor } from './tensor.js';
+export { setThreads, threadCount } from './threads.js';

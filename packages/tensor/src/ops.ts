@@ -19,6 +19,7 @@ import {
   writePlan,
 } from './shape.js';
 import { type DType, Tensor, type TensorLike } from './tensor.js';
+import { gemm } from './threads.js';
 
 /** Converts an operand to a Tensor; `owned` says the caller must dispose it. */
 function operand(op: string, x: TensorLike, partner?: DType): { t: Tensor; owned: boolean } {
@@ -463,7 +464,6 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
     }
     const fa = asFloat(ta!);
     const fb = asFloat(tb!);
-    const K = kernels();
     const work = rt().gemmWork;
     const lda = tA ? m : k;
     const ldb = tB ? k : n;
@@ -473,7 +473,7 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
     const nBatch = sizeOf(batch);
     if (bBatch.length === 0 && !tA) {
       // one tall GEMM: the batch axes of A fold into its rows
-      K.gemm_f32(0, tB ? 1 : 0, m * nBatch, n, k, pa, lda, pb, ldb, pc, n, 0, work);
+      gemm(0, tB ? 1 : 0, m * nBatch, n, k, pa, lda, pb, ldb, pc, n, 0, work);
     } else {
       const sa = broadcastStrides(aBatch, batch);
       const sb = broadcastStrides(bBatch, batch);
@@ -485,7 +485,7 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
           oa += idx[d]! * sa[d]!;
           ob += idx[d]! * sb[d]!;
         }
-        K.gemm_f32(tA ? 1 : 0, tB ? 1 : 0, m, n, k, pa + oa * m * k * 4, lda, pb + ob * k * n * 4, ldb, pc + i * m * n * 4, n, 0, work);
+        gemm(tA ? 1 : 0, tB ? 1 : 0, m, n, k, pa + oa * m * k * 4, lda, pb + ob * k * n * 4, ldb, pc + i * m * n * 4, n, 0, work);
         for (let d = batch.length - 1; d >= 0; d--) {
           if (++idx[d]! < batch[d]!) break;
           idx[d] = 0;

@@ -1,8 +1,9 @@
 // The one place that touches WebAssembly: the memory, the compiled kernels, typed views over
 // the memory, and the allocator that hands out tensor storage inside it.
 import { BlockAllocator } from './allocator.js';
-import { MemoryError, StateError } from './errors.js';
-import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import { MemoryError, StateError, ValueError } from './errors.js';
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import { startThreads } from './threads.js';
 
 /** The kernel exports, as compiled from assembly/*.ts. Pointers are byte offsets. */
 export interface Kernels {
@@ -111,6 +112,10 @@ export interface Runtime {
   allocator: BlockAllocator;
   /** Scratch for gemm_f32's packed panels. */
   gemmWork: number;
+  /** The compiled module (worker threads instantiate it too). */
+  module: WebAssembly.Module;
+  /** Whether the memory is shared (threads possible). */
+  shared: boolean;
 }
 
 let runtime: Runtime | undefined;
@@ -119,8 +124,8 @@ let f32View = new Float32Array(0);
 let i32View = new Int32Array(0);
 let u8View = new Uint8Array(0);
 
-function wasmBytes(): Uint8Array {
-  const binary = atob(KERNELS_WASM_BASE64);
+function wasmBytes(shared = false): Uint8Array {
+  const binary = atob(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
@@ -132,8 +137,8 @@ function refreshViews(memory: WebAssembly.Memory): void {
   u8View = new Uint8Array(memory.buffer);
 }
 
-function start(module: WebAssembly.Module): void {
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
+function start(module: WebAssembly.Module, shared = false): void {
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
   const instance = new WebAssembly.Instance(module, {
     env: {
       memory,
@@ -168,7 +173,7 @@ function start(module: WebAssembly.Module): void {
   };
   const allocator = new BlockAllocator(heapBase, memory.buffer.byteLength, grow);
   refreshViews(memory);
-  runtime = { kernels, memory, allocator, gemmWork };
+  runtime = { kernels, memory, allocator, gemmWork, module, shared };
   kernels.rng_seed(0);
 }
 
@@ -184,12 +189,37 @@ function start(module: WebAssembly.Module): void {
  * tensor([1, 2, 3]).sum().item(); // 6
  * ```
  */
-export function ready(): Promise<void> {
-  if (runtime) return Promise.resolve();
-  pending ??= WebAssembly.compile(wasmBytes() as BufferSource).then((module) => {
-    if (!runtime) start(module);
+export async function ready(options: ReadyOptions = {}): Promise<void> {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new ValueError(`ready: threads must be a positive integer, got ${threads}`);
+  if (threads === 1) {
+    if (runtime) return;
+    pending ??= WebAssembly.compile(wasmBytes() as BufferSource).then((module) => {
+      if (!runtime) start(module);
+    });
+    return pending;
+  }
+  if (runtime && !runtime.shared) {
+    throw new StateError('ready: threads must be requested before the first op, when the kernels start (their memory must be shared)');
+  }
+  if (typeof SharedArrayBuffer === 'undefined') {
+    throw new StateError('ready: threads need SharedArrayBuffer (in a browser, a cross-origin isolated page)');
+  }
+  pending ??= WebAssembly.compile(wasmBytes(true) as BufferSource).then((module) => {
+    if (!runtime) start(module, true);
   });
-  return pending;
+  await pending;
+  await startThreads(threads);
+}
+
+/** Options of ready(). */
+export interface ReadyOptions {
+  /**
+   * Threads for large matrix products (Node's worker_threads); default 1. More than one puts
+   * tensor data in shared memory, so it must be chosen before the first op. Results are
+   * bit-identical to one thread.
+   */
+  threads?: number;
 }
 
 /** The runtime, started synchronously if `ready()` has not finished yet. */
