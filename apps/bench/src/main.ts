@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick;
-const rounds = quick ? 3 : 5;
+const rounds = quick ? 3 : 7;
 const minMs = quick ? 60 : 200;
 
 /** A workload: the same work on every peer, and how to turn ms per run into its unit. */
@@ -120,7 +120,8 @@ interface Row {
   group: string;
   unit: string;
   results: Partial<Record<PeerName, Stats>>;
-  ratios: Partial<Record<PeerName, number>>;
+  /** gd/peer per round (paired: measured back to back), summarised. */
+  ratios: Partial<Record<PeerName, Stats>>;
 }
 const rows: Row[] = [];
 const totalSamples = selected.reduce((s, w) => s + w.peers.length * rounds, 0) + (memoryWanted ? 2 : 0);
@@ -145,9 +146,13 @@ for (const w of selected) {
     }
   }
   const results = Object.fromEntries([...perPeer].map(([p, xs]) => [p, stats(xs)])) as Row['results'];
-  const gd = results.gd!.median;
+  // the machine's speed drifts between rounds; gd and each peer run back to back within a
+  // round, so the ratio is taken per round and then summarised
+  const gdRounds = perPeer.get('gd')!;
   const ratios = Object.fromEntries(
-    w.peers.filter((p) => p !== 'gd').map((p) => [p, w.unit === 'ms' ? results[p]!.median / gd : gd / results[p]!.median]),
+    w.peers
+      .filter((p) => p !== 'gd')
+      .map((p) => [p, stats(perPeer.get(p)!.map((v, r) => (w.unit === 'ms' ? v / gdRounds[r]! : gdRounds[r]! / v)))]),
   ) as Row['ratios'];
   rows.push({ workload: w.label, group: w.group, unit: w.unit, results, ratios });
 }
@@ -165,6 +170,7 @@ if (memoryWanted) {
 }
 bar.stop();
 
+const ratioCell = (s: Stats | undefined) => (s ? `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : '—');
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const cell = (s: Stats | undefined) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '—');
 const machine = {
@@ -174,7 +180,8 @@ const machine = {
   date: new Date().toISOString().slice(0, 10),
 };
 console.log(`\ngd vs TensorFlow.js ${tf.version.tfjs} — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}`);
-console.log(`median (min–max) of ${rounds} alternating rounds; every timing reads its result back to JS; ratio > 1 means gd is faster\n`);
+console.log(`median (min–max) of ${rounds} rounds; in each round the peers run back to back and gd/peer is taken within the round;`);
+console.log('every timing reads its result back to JS; a ratio > 1 means gd is faster\n');
 const header = ['workload', 'unit', 'gd', 'tfjs-wasm', 'tfjs-cpu', 'gd/wasm', 'gd/cpu'];
 const table = rows.map((r) => [
   r.workload,
@@ -182,8 +189,8 @@ const table = rows.map((r) => [
   cell(r.results.gd),
   cell(r.results['tfjs-wasm']),
   cell(r.results['tfjs-cpu']),
-  r.ratios['tfjs-wasm'] ? `${r.ratios['tfjs-wasm'].toFixed(2)}×` : '—',
-  r.ratios['tfjs-cpu'] ? `${r.ratios['tfjs-cpu'].toFixed(2)}×` : '—',
+  ratioCell(r.ratios['tfjs-wasm']),
+  ratioCell(r.ratios['tfjs-cpu']),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -204,7 +211,10 @@ mkdirSync(dirname(args.svg), { recursive: true });
 writeFileSync(
   args.svg,
   ratioChart(
-    rows.map((r) => ({ label: r.workload, ratios: Object.entries(r.ratios).map(([peer, ratio]) => ({ peer, ratio: ratio as number })) })),
+    rows.map((r) => ({
+      label: r.workload,
+      ratios: Object.entries(r.ratios).map(([peer, ratio]) => ({ peer, ratio: (ratio as Stats).median })),
+    })),
     `gd speed relative to TensorFlow.js ${tf.version.tfjs} (${machine.date})`,
   ),
 );
