@@ -16,6 +16,8 @@ import { type Batch, lineFit, matmul, memoryOverSteps, mlpStep, type PeerName, s
 import { ratioChart } from './svg.js';
 
 const { values: args } = parseArgs({
+  // `pnpm start -- --seed 7` passes the `--` through; it is not an argument
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },

@@ -9,6 +9,8 @@ import { loadDigits } from './mnist.js';
 import { sparkline } from './sparkline.js';
 
 const { values: args } = parseArgs({
+  // `pnpm start -- --seed 7` passes the `--` through; it is not an argument
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     seed: { type: 'string', default: '42' },
     epochs: { type: 'string', default: '12' },
@@ -17,7 +19,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: pnpm start [-- --seed N] [--epochs N] [--out model.safetensors]');
+  console.log('usage: pnpm start [--seed N] [--epochs N] [--out model.safetensors]');
   process.exit(0);
 }
 const seed = Number(args.seed);
