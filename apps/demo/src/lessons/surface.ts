@@ -1,0 +1,90 @@
+// The MSE loss surface of a line fit over a grid of (a, b), computed with gd in one batch:
+// predictions [G², n] = a·x + b, then the mean squared error per row.
+import { scope, tensor } from '@gd/tensor';
+import type { LineData } from '@gd/tutorial/lessons';
+import * as Plot from '@observablehq/plot';
+
+export interface Grid {
+  x1: number;
+  x2: number;
+  y1: number;
+  y2: number;
+  size: number;
+  /** row-major, y from y1 (first row) to y2 */
+  values: Float32Array;
+}
+
+export function mseGrid(data: LineData, x1: number, x2: number, y1: number, y2: number, size = 41): Grid {
+  const values = scope(() => {
+    const as: number[] = [];
+    const bs: number[] = [];
+    for (let r = 0; r < size; r++) {
+      for (let c = 0; c < size; c++) {
+        as.push(x1 + ((x2 - x1) * (c + 0.5)) / size);
+        bs.push(y1 + ((y2 - y1) * (r + 0.5)) / size);
+      }
+    }
+    const x = tensor(data.x).reshape([1, -1]);
+    const y = tensor(data.y).reshape([1, -1]);
+    const a = tensor(as).reshape([-1, 1]);
+    const b = tensor(bs).reshape([-1, 1]);
+    return a.mul(x).add(b).sub(y).square().mean(1).data() as Float32Array;
+  });
+  return { x1, x2, y1, y2, size, values };
+}
+
+const PATH_COLORS = ['#e03c31', '#e08a1e', '#3aa76d', '#7b3fc4', '#222'];
+
+/** Log-scaled contours of a grid, with optional paths drawn over them and a legend of their names. */
+export function contourPlot(
+  grid: Grid,
+  paths: Array<{ name: string; points: Array<[number, number]> }>,
+  labels: [string, string],
+): Element {
+  // log scale over four decades below the maximum, so near-zero minima don't wash out the colours
+  const top = Math.max(...grid.values);
+  const logValues = Array.from(grid.values, (v) => Math.log10(Math.max(v, top * 1e-4)));
+  const plot = Plot.plot({
+    width: 460,
+    height: 380,
+    x: { domain: [grid.x1, grid.x2], label: labels[0] },
+    y: { domain: [grid.y1, grid.y2], label: labels[1] },
+    color: { type: 'linear', scheme: 'blues', reverse: true, legend: false },
+    clip: true,
+    marks: [
+      Plot.contour(logValues, {
+        x1: grid.x1,
+        x2: grid.x2,
+        y1: grid.y1,
+        y2: grid.y2,
+        width: grid.size,
+        height: grid.size,
+        fill: Plot.identity,
+        stroke: '#fff',
+        strokeOpacity: 0.35,
+        thresholds: 18,
+      }),
+      ...paths.map((p, i) =>
+        Plot.line(p.points, {
+          x: (d: [number, number]) => d[0],
+          y: (d: [number, number]) => d[1],
+          stroke: PATH_COLORS[i % PATH_COLORS.length],
+          strokeWidth: 2,
+          marker: 'dot',
+        }),
+      ),
+    ],
+  }) as Element;
+  const figure = document.createElement('figure');
+  figure.style.margin = '0';
+  const legend = document.createElement('figcaption');
+  legend.className = 'note';
+  paths.forEach((p, i) => {
+    const key = document.createElement('span');
+    key.style.cssText = `color: ${PATH_COLORS[i % PATH_COLORS.length]}; margin-right: 1rem; font-weight: 600;`;
+    key.textContent = `● ${p.name}`;
+    legend.append(key);
+  });
+  figure.append(plot, legend);
+  return figure;
+}
