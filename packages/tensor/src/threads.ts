@@ -4,7 +4,7 @@
 // waits for the rest. A row split keeps every element's arithmetic order, so results are
 // bit-identical to one thread.
 import { StateError, ValueError } from './errors.js';
-import { heapI32, kernels, rt } from './runtime.js';
+import { heapI32, type Kernels, kernels, rt } from './runtime.js';
 
 // The worker's whole program (CommonJS, run with eval): instantiate, then serve jobs forever.
 // Control block, int32 words: [state (0 idle, 1 job, 2 exit), transA, transB, m, n, k, a, lda,
@@ -78,21 +78,7 @@ export function threadCount(): number {
 }
 
 /** C (=|+=) op(A)·op(B), split across the active threads when large enough. Same arguments as gemm_f32. */
-export function gemm(
-  transA: number,
-  transB: number,
-  m: number,
-  n: number,
-  k: number,
-  a: number,
-  lda: number,
-  b: number,
-  ldb: number,
-  c: number,
-  ldc: number,
-  accumulate: number,
-  work: number,
-): void {
+export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work) => {
   const K = kernels();
   if (active < 2 || m * n * k < THRESHOLD || m < 8) {
     K.gemm_f32(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
@@ -118,4 +104,4 @@ export function gemm(
     const at = slot.ctrl >> 2;
     while (Atomics.load(heap, at) !== 0) Atomics.wait(heap, at, 1);
   }
-}
+};
