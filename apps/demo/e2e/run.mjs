@@ -98,6 +98,14 @@ try {
   await page.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
   console.log('e2e: the demo in headless Chromium');
 
+  await test('seeded randomness: the page draws the same numbers as Node, bit for bit', async () => {
+    const { manualSeed, randn } = await import('@gd/tensor');
+    manualSeed(42);
+    const node = `[${Array.from(randn([4]).data()).join(', ')}]`;
+    const page_ = await text(page, '#seed-check');
+    expect(page_ === node, `page ${page_} vs Node ${node}`);
+  });
+
   await test('1 information: the uniform 4-outcome distribution reads 2 bits, in nats ln 4', async () => {
     await page.click('button[data-preset="uniform 4"]');
     expect((await text(page, '#entropy-value')) === '2.0000 bits', `entropy shows ${await text(page, '#entropy-value')}`);

@@ -1,5 +1,5 @@
 // The page: start the kernels, then build every lesson in order.
-import { ready } from '@gd/tensor';
+import { manualSeed, randn, ready } from '@gd/tensor';
 import { backpropLesson } from './lessons/backprop.js';
 import { digitsLesson } from './lessons/digits.js';
 import { crossEntropyLesson, informationLesson } from './lessons/information.js';
@@ -10,6 +10,10 @@ import { playgroundLesson } from './lessons/playground.js';
 const status = document.getElementById('status')!;
 try {
   await ready();
+  manualSeed(42);
+  const draws = randn([4]);
+  document.getElementById('seed-check')!.textContent = `[${Array.from(draws.data()).join(', ')}]`;
+  draws.dispose();
   informationLesson();
   crossEntropyLesson();
   lineFitLesson();
