@@ -30,7 +30,7 @@ if (!existsSync(executablePath)) {
   process.exit(1);
 }
 
-const port = 4173;
+const port = Number(process.env.E2E_PORT ?? 4173);
 const server = spawn(
   process.execPath,
   [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'preview', '--port', String(port), '--strictPort'],
