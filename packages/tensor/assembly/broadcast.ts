@@ -135,9 +135,12 @@ function planNextRow(meta: usize, nd: i32, nIn: i32): void {
     const carry = c >= dim;
     store<i32>(ctr + ((<usize>d) << 2), carry ? 0 : c);
     for (let k = 0; k < nIn; k++) {
-      const stride = (<isize>planWord(meta, (1 + k) * nd + d)) << 2;
+      // strides are non-negative; rewinding subtracts in unsigned (wrapping) arithmetic, so a
+      // row pointer above 2^31 never passes through a negative number
+      const stride = (<usize>planWord(meta, (1 + k) * nd + d)) << 2;
       const p = ptrs + ((<usize>k) << 2);
-      store<u32>(p, <u32>(<isize>load<u32>(p) + (carry ? -stride * (<isize>(dim - 1)) : stride)));
+      const at = <usize>load<u32>(p);
+      store<u32>(p, <u32>(carry ? at - stride * (<usize>(dim - 1)) : at + stride));
     }
     if (!carry) return;
     d--;

@@ -3,7 +3,7 @@
 import { fromData } from './creation.js';
 import { DisposedError, DTypeError, fmtShape, IndexError, ShapeError, ValueError } from './errors.js';
 import * as C from './generated/opcodes.js';
-import { heapF32, heapI32, heapU8, kernels, META_PTR, rt } from './runtime.js';
+import { copyBytes, fillData, firstOutOfRange, kernels, META_PTR, rt, writePlan } from './runtime.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -16,7 +16,6 @@ import {
   sizeOf,
   splitAt,
   stridesOf,
-  writePlan,
 } from './shape.js';
 import { type DType, Tensor, type TensorLike } from './tensor.js';
 import { gemm } from './threads.js';
@@ -144,8 +143,7 @@ export function cast(x: TensorLike, dtype: DType): Tensor {
 export function clone(x: TensorLike): Tensor {
   return withOperands('clone', [x], ([t]) => {
     const out = new Tensor(t!.shape, t!.dtype);
-    const src = t!.ptr('clone');
-    heapU8().copyWithin(out.ptr('clone'), src, src + t!.size * 4);
+    copyBytes(out.ptr('clone'), t!.ptr('clone'), t!.size * 4);
     return out;
   });
 }
@@ -336,8 +334,7 @@ function reduceAll(op: string, code: number, t: Tensor, shape: readonly number[]
 
 /** Fills a tensor's data with one value, in place. */
 export function fillInPlace(t: Tensor, v: number): Tensor {
-  const p = t.ptr('fill') >> 2;
-  (t.dtype === 'float32' ? heapF32() : heapI32()).fill(v, p, p + t.size);
+  fillData(t.ptr('fill'), t.size, t.dtype, v);
   return t;
 }
 
@@ -661,14 +658,13 @@ export function padSlice(dy: Tensor, begin: readonly number[], shape: readonly n
   const outStrides = stridesOf(shape);
   const rowElems = r === 0 ? 1 : dy.shape[r - 1]!;
   const rows = dy.size / rowElems;
-  const u8 = heapU8();
   const src = dy.ptr(op);
   const dst = out.ptr(op);
   const idx = new Array<number>(Math.max(0, r - 1)).fill(0);
   for (let row = 0; row < rows; row++) {
     let off = r === 0 ? 0 : begin[r - 1]!;
     for (let d = 0; d < r - 1; d++) off += (idx[d]! + begin[d]!) * outStrides[d]!;
-    u8.copyWithin(dst + off * 4, src + row * rowElems * 4, src + (row + 1) * rowElems * 4);
+    copyBytes(dst + off * 4, src + row * rowElems * 4, rowElems * 4);
     for (let d = r - 2; d >= 0; d--) {
       if (++idx[d]! < dy.shape[d]!) break;
       idx[d] = 0;
@@ -684,14 +680,10 @@ function checkedIndices(op: string, indices: TensorLike, bound: number, what: st
     if (c.owned) c.t.dispose();
     throw new DTypeError(`${op}: indices must be int32, got ${c.t.dtype}`);
   }
-  const p = c.t.ptr(op) >> 2;
-  const heap = heapI32();
-  for (let i = 0; i < c.t.size; i++) {
-    const v = heap[p + i]!;
-    if (v < 0 || v >= bound) {
-      if (c.owned) c.t.dispose();
-      throw new IndexError(`${op}: index ${v} at position ${i} is out of range for ${what} (expected 0..${bound - 1})`);
-    }
+  const bad = firstOutOfRange(c.t.ptr(op), c.t.size, bound);
+  if (bad) {
+    if (c.owned) c.t.dispose();
+    throw new IndexError(`${op}: index ${bad.value} at position ${bad.index} is out of range for ${what} (expected 0..${bound - 1})`);
   }
   return c;
 }
@@ -762,17 +754,22 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
     shape[ax] = ts.reduce((acc, t) => acc + t.shape[ax]!, 0);
     const out = new Tensor(checkShape(op, shape), dtype);
     const [outer, , inner] = splitAt(shape, ax);
-    const u8 = heapU8();
+    const outRow = shape[ax]! * inner * 4;
     let offset = 0;
-    for (const t of ts) {
-      const src = t.dtype === dtype ? t : cast(t, dtype);
-      const rowBytes = t.shape[ax]! * inner * 4;
-      const outRow = shape[ax]! * inner * 4;
-      const sp = src.ptr(op);
-      const op_ = out.ptr(op);
-      for (let o = 0; o < outer; o++) u8.copyWithin(op_ + o * outRow + offset, sp + o * rowBytes, sp + (o + 1) * rowBytes);
-      offset += rowBytes;
-      releaseIfNew(src, t);
+    try {
+      for (const t of ts) {
+        // a cast allocates (and may grow the memory): copy only after it
+        const src = t.dtype === dtype ? t : cast(t, dtype);
+        const rowBytes = t.shape[ax]! * inner * 4;
+        const sp = src.ptr(op);
+        const dp = out.ptr(op);
+        for (let o = 0; o < outer; o++) copyBytes(dp + o * outRow + offset, sp + o * rowBytes, rowBytes);
+        offset += rowBytes;
+        releaseIfNew(src, t);
+      }
+    } catch (e) {
+      out.dispose();
+      throw e;
     }
     return out;
   });

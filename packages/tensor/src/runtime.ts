@@ -1,8 +1,9 @@
 // The one place that touches WebAssembly: the memory, the compiled kernels, typed views over
 // the memory, and the allocator that hands out tensor storage inside it.
 import { BlockAllocator } from './allocator.js';
-import { MemoryError, StateError, ValueError } from './errors.js';
+import { MemoryError, ShapeError, StateError, ValueError } from './errors.js';
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import type { Plan } from './shape.js';
 import { startThreads } from './threads.js';
 
 /** The kernel exports, as compiled from assembly/*.ts. Pointers are byte offsets. */
@@ -120,21 +121,12 @@ export interface Runtime {
 
 let runtime: Runtime | undefined;
 let pending: Promise<void> | undefined;
-let f32View = new Float32Array(0);
-let i32View = new Int32Array(0);
-let u8View = new Uint8Array(0);
 
 function wasmBytes(shared = false): Uint8Array {
   const binary = atob(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-function refreshViews(memory: WebAssembly.Memory): void {
-  f32View = new Float32Array(memory.buffer);
-  i32View = new Int32Array(memory.buffer);
-  u8View = new Uint8Array(memory.buffer);
 }
 
 function start(module: WebAssembly.Module, shared = false): void {
@@ -168,11 +160,9 @@ function start(module: WebAssembly.Module, shared = false): void {
         throw new MemoryError(`alloc: WebAssembly memory could not grow to ${neededEnd} bytes`);
       }
     }
-    refreshViews(memory);
     return memory.buffer.byteLength;
   };
   const allocator = new BlockAllocator(heapBase, memory.buffer.byteLength, grow);
-  refreshViews(memory);
   runtime = { kernels, memory, allocator, gemmWork, module, shared };
   kernels.rng_seed(0);
 }
@@ -190,8 +180,15 @@ function start(module: WebAssembly.Module, shared = false): void {
  * ```
  */
 export async function ready(options: ReadyOptions = {}): Promise<void> {
-  const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) throw new ValueError(`ready: threads must be a positive integer, got ${threads}`);
+  const asked = options.threads ?? 1;
+  if (asked !== 'auto' && (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 1)) {
+    throw new ValueError(`ready: threads must be a positive integer or 'auto', got ${String(asked)}`);
+  }
+  const cap = asked === 1 ? 1 : await machineParallelism();
+  const threads = asked === 'auto' ? cap : asked;
+  if (threads > cap) {
+    throw new ValueError(`ready: threads ${threads} exceeds this machine's parallelism ${cap} (the cores that can run at once)`);
+  }
   if (threads === 1) {
     if (runtime) return;
     pending ??= WebAssembly.compile(wasmBytes() as BufferSource).then((module) => {
@@ -215,11 +212,25 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
 /** Options of ready(). */
 export interface ReadyOptions {
   /**
-   * Threads for large matrix products (Node's worker_threads); default 1. More than one puts
-   * tensor data in shared memory, so it must be chosen before the first op. Results are
-   * bit-identical to one thread.
+   * Threads for large matrix products (Node's worker_threads); default 1. `'auto'` takes one per
+   * core the machine can run at once (`os.availableParallelism()`, in a browser
+   * `navigator.hardwareConcurrency`); a number above that is a ValueError, since extra threads
+   * only compete for the same cores. More than one puts tensor data in shared memory, so it must
+   * be chosen before the first op. Results are bit-identical to one thread.
    */
-  threads?: number;
+  threads?: number | 'auto';
+}
+
+/** How many threads the machine can run at once. */
+async function machineParallelism(): Promise<number> {
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    // a computed specifier, so browser bundlers do not try to resolve a Node module
+    const nodeOs = 'node:os';
+    const os = (await import(/* @vite-ignore */ nodeOs)) as typeof import('node:os');
+    return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  }
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && n >= 1 ? n : 1;
 }
 
 /** The runtime, started synchronously if `ready()` has not finished yet. */
@@ -239,23 +250,100 @@ export function kernels(): Kernels {
   return rt().kernels;
 }
 
-// The memory grows only through the allocator's grow callback (kernels never grow it), which
-// refreshes the views, so the cached views are always current once the runtime has started.
+// ── the heap, seen from JavaScript ─────────────────────────────────────────
+// A typed-array view of WebAssembly memory goes stale when the memory grows: detached for a
+// plain memory, too short for a shared one (where writes past its end are silently dropped).
+// So no view leaves this section: the operations below take byte addresses, build a live view,
+// and use it at once, with no allocation in between. Addresses are unsigned: a byte offset above
+// 2^31 turns into an element index with `>>>`, never a signed shift.
 
-/** A float32 view over all of WebAssembly memory (index = byte offset / 4), current after any grow. */
-export function heapF32(): Float32Array {
-  if (!runtime) rt();
-  return f32View;
+let viewBuffer: ArrayBufferLike | undefined;
+let f32View = new Float32Array(0);
+let i32View = new Int32Array(0);
+let u8View = new Uint8Array(0);
+
+function live(): void {
+  const buffer = rt().memory.buffer;
+  if (buffer === viewBuffer) return;
+  viewBuffer = buffer;
+  f32View = new Float32Array(buffer);
+  i32View = new Int32Array(buffer);
+  u8View = new Uint8Array(buffer);
 }
 
-/** An int32 view over all of WebAssembly memory (index = byte offset / 4). */
-export function heapI32(): Int32Array {
-  if (!runtime) rt();
+function words(dtype: 'float32' | 'int32'): Float32Array | Int32Array {
+  live();
+  return dtype === 'float32' ? f32View : i32View;
+}
+
+/** A copy of `n` 32-bit elements at byte address `ptr`. */
+export function readData(ptr: number, n: number, dtype: 'float32' | 'int32'): Float32Array | Int32Array {
+  const at = ptr >>> 2;
+  return words(dtype).slice(at, at + n);
+}
+
+/** Writes `values` as 32-bit elements from byte address `ptr` on. */
+export function writeData(ptr: number, dtype: 'float32' | 'int32', values: ArrayLike<number>): void {
+  words(dtype).set(values, ptr >>> 2);
+}
+
+/** Sets `n` 32-bit elements at byte address `ptr` to `value`. */
+export function fillData(ptr: number, n: number, dtype: 'float32' | 'int32', value: number): void {
+  const at = ptr >>> 2;
+  words(dtype).fill(value, at, at + n);
+}
+
+/** The 32-bit element at byte address `ptr`. */
+export function readWord(ptr: number, dtype: 'float32' | 'int32'): number {
+  return words(dtype)[ptr >>> 2]!;
+}
+
+/** Sets the 32-bit element at byte address `ptr`. */
+export function writeWord(ptr: number, dtype: 'float32' | 'int32', value: number): void {
+  words(dtype)[ptr >>> 2] = value;
+}
+
+/** Copies `bytes` bytes from `src` to `dst` (the ranges may overlap). */
+export function copyBytes(dst: number, src: number, bytes: number): void {
+  live();
+  u8View.copyWithin(dst, src, src + bytes);
+}
+
+/** The first of `n` int32 values at `ptr` outside [0, bound), or undefined when all are inside. */
+export function firstOutOfRange(ptr: number, n: number, bound: number): { index: number; value: number } | undefined {
+  const heap = words('int32');
+  const at = ptr >>> 2;
+  for (let i = 0; i < n; i++) {
+    const v = heap[at + i]!;
+    if (v < 0 || v >= bound) return { index: i, value: v };
+  }
+  return undefined;
+}
+
+/** A byte view of [ptr, ptr + bytes): valid only until the next allocation. */
+export function bytesAt(ptr: number, bytes: number): Uint8Array {
+  live();
+  return u8View.subarray(ptr, ptr + bytes);
+}
+
+/** An int32 view of the whole memory for Atomics on control words: valid only until the next allocation. */
+export function liveI32(): Int32Array {
+  live();
   return i32View;
 }
 
-/** A byte view over all of WebAssembly memory. */
-export function heapU8(): Uint8Array {
-  if (!runtime) rt();
-  return u8View;
+/** Writes a plan into the kernels' plan area; returns its rank. */
+export function writePlan(plan: Plan): number {
+  const nd = plan.shape.length;
+  const n = (2 + plan.strides.length) * nd + plan.strides.length;
+  if (n > META_WORDS) throw new ShapeError(`plan of rank ${nd} is too large`);
+  const heap = words('int32');
+  const base = META_PTR >>> 2;
+  for (let d = 0; d < nd; d++) heap[base + d] = plan.shape[d]!;
+  for (let k = 0; k < plan.strides.length; k++) {
+    const s = plan.strides[k]!;
+    const at = base + (k + 1) * nd;
+    for (let d = 0; d < nd; d++) heap[at + d] = s[d]!;
+  }
+  return nd;
 }

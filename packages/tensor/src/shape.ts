@@ -1,7 +1,6 @@
 // Shapes, strides, broadcasting and the kernel plans built from them. Everything here runs
 // before a kernel: a shape that reaches a kernel has been checked.
 import { fmtShape, IndexError, ShapeError } from './errors.js';
-import { heapI32, META_PTR, META_WORDS } from './runtime.js';
 
 /** Largest rank accepted (as in PyTorch). */
 export const MAX_RANK = 64;
@@ -132,22 +131,6 @@ export function pairPlan(
   if (aSize === 1 && a.length <= b.length) return { shape: b, plan: { shape: [bSize], strides: [[0], [1]] } };
   const shape = broadcastShapes(op, a, b);
   return { shape, plan: collapsePlan(shape, [broadcastStrides(a, shape), broadcastStrides(b, shape)]) };
-}
-
-/** Writes a plan into the kernels' plan area; returns its rank. */
-export function writePlan(plan: Plan): number {
-  const nd = plan.shape.length;
-  const words = (2 + plan.strides.length) * nd + plan.strides.length;
-  if (words > META_WORDS) throw new ShapeError(`plan of rank ${nd} is too large`);
-  const heap = heapI32();
-  const base = META_PTR >> 2;
-  for (let d = 0; d < nd; d++) heap[base + d] = plan.shape[d]!;
-  for (let k = 0; k < plan.strides.length; k++) {
-    const s = plan.strides[k]!;
-    const at = base + (k + 1) * nd;
-    for (let d = 0; d < nd; d++) heap[at + d] = s[d]!;
-  }
-  return nd;
 }
 
 /** [outer, len, inner] view of a shape around one axis, for the reduce/softmax kernels. */
