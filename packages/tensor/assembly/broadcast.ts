@@ -185,6 +185,7 @@ export function bc_binary_f32(op: i32, a: usize, b: usize, out: usize, nd: i32, 
     case BIN_SIGMOID_GRAD: binaryNd<f32>(BIN_SIGMOID_GRAD, a, b, out, nd, meta); break;
     case BIN_TANH_GRAD: binaryNd<f32>(BIN_TANH_GRAD, a, b, out, nd, meta); break;
     case BIN_GELU_GRAD: binaryNd<f32>(BIN_GELU_GRAD, a, b, out, nd, meta); break;
+    default: unreachable(); // every code of the family is dispatched above
   }
 }
 
@@ -196,6 +197,7 @@ export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, 
     case BIN_MUL: binaryNd<i32>(BIN_MUL, a, b, out, nd, meta); break;
     case BIN_MAX: binaryNd<i32>(BIN_MAX, a, b, out, nd, meta); break;
     case BIN_MIN: binaryNd<i32>(BIN_MIN, a, b, out, nd, meta); break;
+    default: unreachable(); // every code of the family is dispatched above
   }
 }
 
@@ -241,6 +243,7 @@ export function bc_compare_f32(op: i32, a: usize, b: usize, out: usize, nd: i32,
     case CMP_GE: compareNd<f32>(CMP_GE, a, b, out, nd, meta); break;
     case CMP_LT: compareNd<f32>(CMP_LT, a, b, out, nd, meta); break;
     case CMP_LE: compareNd<f32>(CMP_LE, a, b, out, nd, meta); break;
+    default: unreachable(); // every code of the family is dispatched above
   }
 }
 
@@ -253,6 +256,7 @@ export function bc_compare_i32(op: i32, a: usize, b: usize, out: usize, nd: i32,
     case CMP_GE: compareNd<i32>(CMP_GE, a, b, out, nd, meta); break;
     case CMP_LT: compareNd<i32>(CMP_LT, a, b, out, nd, meta); break;
     case CMP_LE: compareNd<i32>(CMP_LE, a, b, out, nd, meta); break;
+    default: unreachable(); // every code of the family is dispatched above
   }
 }
 

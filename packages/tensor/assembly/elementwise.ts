@@ -101,6 +101,7 @@ export function ew_unary_f32(op: i32, x: usize, out: usize, n: i32, p0: f32, p1:
     case UN_RPOW_SCALAR: unaryLoopF32(UN_RPOW_SCALAR, x, out, n, p0, p1); break;
     case UN_LEAKY_RELU: unaryLoopF32(UN_LEAKY_RELU, x, out, n, p0, p1); break;
     case UN_GELU: unaryLoopF32(UN_GELU, x, out, n, p0, p1); break;
+    default: unreachable(); // every code of the family is dispatched above
   }
 }
 
@@ -112,7 +113,6 @@ export function ew_unary_f32(op: i32, x: usize, out: usize, n: i32, p0: f32, p1:
     case UN_RELU: return x > 0 ? x : 0;
     case UN_CLAMP: return x < p0 ? p0 : x > p1 ? p1 : x;
     case UN_SIGN: return x > 0 ? 1 : x < 0 ? -1 : 0;
-    case UN_AFFINE: return x * p0 + p1;
     default: return x;
   }
 }
@@ -124,7 +124,7 @@ export function ew_unary_f32(op: i32, x: usize, out: usize, n: i32, p0: f32, p1:
   }
 }
 
-/** out[i] = f(x[i]) for int32 data: NEG, ABS, SQUARE, RELU, CLAMP, SIGN, AFFINE. */
+/** out[i] = f(x[i]) for int32 data: the codes marked @int32 in opcodes.ts. */
 export function ew_unary_i32(op: i32, x: usize, out: usize, n: i32, p0: i32, p1: i32): void {
   switch (op) {
     case UN_NEG: unaryLoopI32(UN_NEG, x, out, n, p0, p1); break;
@@ -133,7 +133,7 @@ export function ew_unary_i32(op: i32, x: usize, out: usize, n: i32, p0: i32, p1:
     case UN_RELU: unaryLoopI32(UN_RELU, x, out, n, p0, p1); break;
     case UN_CLAMP: unaryLoopI32(UN_CLAMP, x, out, n, p0, p1); break;
     case UN_SIGN: unaryLoopI32(UN_SIGN, x, out, n, p0, p1); break;
-    case UN_AFFINE: unaryLoopI32(UN_AFFINE, x, out, n, p0, p1); break;
+    default: unreachable(); // every code of the family is dispatched above
   }
 }
 

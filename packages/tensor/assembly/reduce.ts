@@ -82,6 +82,7 @@ export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, len: i32, 
     case RED_SUM: reduceAxis<f32>(RED_SUM, x, out, outer, len, inner, scale); break;
     case RED_MAX: reduceAxis<f32>(RED_MAX, x, out, outer, len, inner, scale); break;
     case RED_MIN: reduceAxis<f32>(RED_MIN, x, out, outer, len, inner, scale); break;
+    default: unreachable(); // every code of the family is dispatched above
   }
 }
 
@@ -91,6 +92,7 @@ export function reduce_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, 
     case RED_SUM: reduceAxis<i32>(RED_SUM, x, out, outer, len, inner, 1); break;
     case RED_MAX: reduceAxis<i32>(RED_MAX, x, out, outer, len, inner, 1); break;
     case RED_MIN: reduceAxis<i32>(RED_MIN, x, out, outer, len, inner, 1); break;
+    default: unreachable(); // every code of the family is dispatched above
   }
 }
 
@@ -120,12 +122,18 @@ export function reduce_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, 
 
 /** argmax / argmin of float32 along the middle axis; out is int32. */
 export function reduce_arg_f32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
-  if (op == RED_ARGMAX) argAxis<f32>(RED_ARGMAX, x, out, outer, len, inner);
-  else argAxis<f32>(RED_ARGMIN, x, out, outer, len, inner);
+  switch (op) {
+    case RED_ARGMAX: argAxis<f32>(RED_ARGMAX, x, out, outer, len, inner); break;
+    case RED_ARGMIN: argAxis<f32>(RED_ARGMIN, x, out, outer, len, inner); break;
+    default: unreachable();
+  }
 }
 
 /** argmax / argmin of int32 along the middle axis; out is int32. */
 export function reduce_arg_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
-  if (op == RED_ARGMAX) argAxis<i32>(RED_ARGMAX, x, out, outer, len, inner);
-  else argAxis<i32>(RED_ARGMIN, x, out, outer, len, inner);
+  switch (op) {
+    case RED_ARGMAX: argAxis<i32>(RED_ARGMAX, x, out, outer, len, inner); break;
+    case RED_ARGMIN: argAxis<i32>(RED_ARGMIN, x, out, outer, len, inner); break;
+    default: unreachable();
+  }
 }

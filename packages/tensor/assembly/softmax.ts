@@ -7,6 +7,7 @@ import { SM_LOG_SOFTMAX, SM_LOGSUMEXP, SM_SOFTMAX } from './opcodes';
 
 /** Forward: mode SM_SOFTMAX / SM_LOG_SOFTMAX write [outer, len, inner]; SM_LOGSUMEXP writes [outer, inner]. */
 export function softmax_f32(mode: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
+  if (mode != SM_SOFTMAX && mode != SM_LOG_SOFTMAX && mode != SM_LOGSUMEXP) unreachable();
   const stride = (<usize>inner) << 2;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -43,6 +44,7 @@ export function softmax_f32(mode: i32, x: usize, out: usize, outer: i32, len: i3
  *   logsoftmax: dx_i = dy_i − exp(y_i) Σ_j dy_j
  */
 export function softmax_backward_f32(mode: i32, y: usize, dy: usize, dx: usize, outer: i32, len: i32, inner: i32): void {
+  if (mode != SM_SOFTMAX && mode != SM_LOG_SOFTMAX) unreachable();
   const stride = (<usize>inner) << 2;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {

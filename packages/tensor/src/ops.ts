@@ -65,11 +65,11 @@ function releaseIfNew(t: Tensor, original: Tensor): void {
 }
 
 // ── elementwise unary ──────────────────────────────────────────────────────
-const INT_UNARY = new Set<number>([C.UN_NEG, C.UN_ABS, C.UN_SQUARE, C.UN_RELU, C.UN_CLAMP, C.UN_SIGN]);
+// int32 operands stay int32 for the codes with an int32 kernel (C.INT_UNARY, from opcodes.ts)
 
 function unary(op: string, code: number, x: TensorLike, p0 = 0, p1 = 0): Tensor {
   return withOperands(op, [x], ([t]) => {
-    const intPath = t!.dtype === 'int32' && INT_UNARY.has(code) && Number.isInteger(p0) && Number.isInteger(p1);
+    const intPath = t!.dtype === 'int32' && C.INT_UNARY.has(code) && Number.isInteger(p0) && Number.isInteger(p1);
     const src = intPath ? t! : asFloat(t!);
     const out = new Tensor(t!.shape, intPath ? 'int32' : 'float32');
     if (intPath) kernels().ew_unary_i32(code, src.ptr(op), out.ptr(op), out.size, p0, p1);
@@ -149,15 +149,13 @@ export function clone(x: TensorLike): Tensor {
 }
 
 // ── elementwise binary, broadcasting ──────────────────────────────────────
-type BinaryKind = 'arith' | 'float';
-
-function binary(op: string, code: number, kind: BinaryKind, a: TensorLike, b: TensorLike): Tensor {
+function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
   const K = kernels();
   return broadcastPair(
     op,
     a,
     b,
-    kind === 'arith',
+    C.INT_BINARY.has(code),
     (ints) => (ints ? 'int32' : 'float32'),
     (ints, ...args) => (ints ? K.bc_binary_i32(code, ...args) : K.bc_binary_f32(code, ...args)),
   );
@@ -192,27 +190,27 @@ function broadcastPair(
 }
 
 /** a + b with broadcasting. */
-export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', C.BIN_ADD, 'arith', a, b);
+export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', C.BIN_ADD, a, b);
 /** a − b with broadcasting. */
-export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', C.BIN_SUB, 'arith', a, b);
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', C.BIN_SUB, a, b);
 /** a · b with broadcasting. */
-export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', C.BIN_MUL, 'arith', a, b);
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', C.BIN_MUL, a, b);
 /** a / b with broadcasting (true division). */
-export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', C.BIN_DIV, 'float', a, b);
+export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', C.BIN_DIV, a, b);
 /** aᵇ with broadcasting. */
-export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('pow', C.BIN_POW, 'float', a, b);
+export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('pow', C.BIN_POW, a, b);
 /** Elementwise max(a, b). */
-export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('maximum', C.BIN_MAX, 'arith', a, b);
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('maximum', C.BIN_MAX, a, b);
 /** Elementwise min(a, b). */
-export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('minimum', C.BIN_MIN, 'arith', a, b);
+export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('minimum', C.BIN_MIN, a, b);
 /** Gradient helper: dy where x > 0, else 0. */
-export const reluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('reluBackward', C.BIN_RELU_GRAD, 'float', dy, x);
+export const reluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('reluBackward', C.BIN_RELU_GRAD, dy, x);
 /** Gradient helper: dy · y(1 − y) for y = sigmoid(x). */
-export const sigmoidBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('sigmoidBackward', C.BIN_SIGMOID_GRAD, 'float', dy, y);
+export const sigmoidBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('sigmoidBackward', C.BIN_SIGMOID_GRAD, dy, y);
 /** Gradient helper: dy · (1 − y²) for y = tanh(x). */
-export const tanhBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('tanhBackward', C.BIN_TANH_GRAD, 'float', dy, y);
+export const tanhBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('tanhBackward', C.BIN_TANH_GRAD, dy, y);
 /** Gradient helper: dy · gelu′(x). */
-export const geluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('geluBackward', C.BIN_GELU_GRAD, 'float', dy, x);
+export const geluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('geluBackward', C.BIN_GELU_GRAD, dy, x);
 
 function compare(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
   const K = kernels();

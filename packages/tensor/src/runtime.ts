@@ -2,100 +2,12 @@
 // the memory, and the allocator that hands out tensor storage inside it.
 import { BlockAllocator } from './allocator.js';
 import { MemoryError, ShapeError, StateError, ValueError } from './errors.js';
+import type { Kernels } from './generated/kernels.js';
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
 import type { Plan } from './shape.js';
 import { startThreads } from './threads.js';
 
-/** The kernel exports, as compiled from assembly/*.ts. Pointers are byte offsets. */
-export interface Kernels {
-  heap_base(): number;
-  gemm_work_floats(): number;
-  ew_unary_f32(op: number, x: number, out: number, n: number, p0: number, p1: number): void;
-  ew_unary_i32(op: number, x: number, out: number, n: number, p0: number, p1: number): void;
-  ew_cast_i32_f32(x: number, out: number, n: number): void;
-  ew_cast_f32_i32(x: number, out: number, n: number): void;
-  bc_binary_f32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_binary_i32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_compare_f32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_compare_i32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_where_32(cond: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_copy_32(x: number, out: number, nd: number, meta: number): void;
-  reduce_f32(op: number, x: number, out: number, outer: number, len: number, inner: number, scale: number): void;
-  reduce_i32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
-  reduce_arg_f32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
-  reduce_arg_i32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
-  softmax_f32(mode: number, x: number, out: number, outer: number, len: number, inner: number): void;
-  softmax_backward_f32(mode: number, y: number, dy: number, dx: number, outer: number, len: number, inner: number): void;
-  gemm_f32(
-    transA: number,
-    transB: number,
-    m: number,
-    n: number,
-    k: number,
-    a: number,
-    lda: number,
-    b: number,
-    ldb: number,
-    c: number,
-    ldc: number,
-    accumulate: number,
-    work: number,
-  ): void;
-  rng_seed(seed: number): void;
-  rng_uniform_f32(out: number, n: number, lo: number, hi: number): void;
-  rng_normal_f32(out: number, n: number, mean: number, std: number): void;
-  rng_int_i32(out: number, n: number, lo: number, hi: number): void;
-  rng_permutation_i32(out: number, n: number): void;
-  rng_dropout_mask_f32(out: number, n: number, keep: number, scale: number): void;
-  gather_32(x: number, idx: number, out: number, outer: number, axisLen: number, inner: number, nIdx: number): void;
-  scatter_add_f32(dy: number, idx: number, dx: number, outer: number, axisLen: number, inner: number, nIdx: number): void;
-  one_hot_f32(idx: number, out: number, n: number, depth: number): void;
-  opt_axpy_f32(p: number, g: number, n: number, alpha: number): void;
-  sum_squares_f32(x: number, n: number): number;
-  opt_sgd_f32(
-    p: number,
-    g: number,
-    buf: number,
-    n: number,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    weightDecay: number,
-    nesterov: number,
-    first: number,
-  ): void;
-  opt_adam_f32(
-    p: number,
-    g: number,
-    m: number,
-    v: number,
-    vmax: number,
-    n: number,
-    lr: number,
-    beta1: number,
-    beta2: number,
-    eps: number,
-    weightDecay: number,
-    decoupled: number,
-    amsgrad: number,
-    step: number,
-  ): void;
-  opt_rmsprop_f32(
-    p: number,
-    g: number,
-    sq: number,
-    buf: number,
-    gavg: number,
-    n: number,
-    lr: number,
-    alpha: number,
-    eps: number,
-    weightDecay: number,
-    momentum: number,
-    centered: number,
-  ): void;
-  opt_adagrad_f32(p: number, g: number, sum: number, n: number, lr: number, eps: number, weightDecay: number): void;
-}
+export type { Kernels };
 
 const PAGE = 65536;
 /** Address range for kernel plans (shapes and strides), above the module's static data. */
