@@ -86,7 +86,17 @@ export {
 } from './ops.js';
 export type { ReadyOptions } from './runtime.js';
 export { ready } from './runtime.js';
-export { broadcastShapes, shapesEqual } from './shape.js';
+export type { SliceBounds, WindowOptions } from './shape.js';
+export {
+  broadcastShapes,
+  convOutputSize,
+  expandDimsShape,
+  poolOutputSize,
+  reshapeShape,
+  shapesEqual,
+  sliceBounds,
+  squeezeShape,
+} from './shape.js';
 export type { DType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
 export { keep, memory, scope, TENSORS, Tensor } from './tensor.js';
 export { setThreads, threadCount } from './threads.js';

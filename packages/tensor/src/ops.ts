@@ -9,12 +9,16 @@ import {
   broadcastStrides,
   checkShape,
   collapsePlan,
+  expandDimsShape,
   normalizeAxes,
   normalizeAxis,
   pairPlan,
+  reshapeShape,
   shapesEqual,
   sizeOf,
+  sliceBounds,
   splitAt,
+  squeezeShape,
   stridesOf,
 } from './shape.js';
 import { type DType, Tensor, type TensorLike } from './tensor.js';
@@ -526,23 +530,7 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
 export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   const op = 'reshape';
   return withOperands(op, [x], ([t]) => {
-    if (!Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an array, got ${typeof shape}`);
-    const inferred = shape.filter((d) => d === -1).length;
-    if (inferred > 1) throw new ShapeError(`reshape: shape [${shape.join(',')}] has more than one -1`);
-    let target = shape.slice();
-    if (inferred === 1) {
-      const known = sizeOf(shape.filter((d) => d !== -1));
-      if (known === 0 || t!.size % known !== 0) {
-        throw new ShapeError(`reshape: cannot infer -1 in [${shape.join(',')}] for ${t!.size} elements of ${fmtShape(t!.shape)}`);
-      }
-      target = shape.map((d) => (d === -1 ? t!.size / known : d));
-    }
-    target = checkShape(op, target);
-    if (sizeOf(target) !== t!.size) {
-      throw new ShapeError(
-        `reshape: ${fmtShape(t!.shape)} (${t!.size} elements) cannot become ${fmtShape(target)} (${sizeOf(target)} elements)`,
-      );
-    }
+    const target = reshapeShape(op, t!.shape, shape);
     t!.ptr(op);
     return new Tensor(target, t!.dtype, t!.storage);
   });
@@ -550,24 +538,12 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
 
 /** Inserts an axis of length 1 at `axis` (−rank−1 … rank). */
 export function expandDims(x: TensorLike, axis = 0): Tensor {
-  return withOperands('expandDims', [x], ([t]) => {
-    const ax = normalizeAxis('expandDims', axis, t!.rank + 1);
-    const shape = t!.shape.slice();
-    shape.splice(ax, 0, 1);
-    return reshape(t!, shape);
-  });
+  return withOperands('expandDims', [x], ([t]) => reshape(t!, expandDimsShape('expandDims', t!.shape, axis)));
 }
 
 /** Removes axes of length 1: all of them, or the given ones (which must have length 1). */
 export function squeeze(x: TensorLike, axis?: number | readonly number[]): Tensor {
-  const op = 'squeeze';
-  return withOperands(op, [x], ([t]) => {
-    const axes = axis === undefined ? t!.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes(op, axis, t!.rank);
-    for (const a of axes) {
-      if (t!.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${fmtShape(t!.shape)} has length ${t!.shape[a]}, not 1`);
-    }
-    return reshape(t!, dropAxes(t!.shape, axes));
-  });
+  return withOperands('squeeze', [x], ([t]) => reshape(t!, squeezeShape('squeeze', t!.shape, axis)));
 }
 
 /** Broadcasts to `shape` (NumPy rules), copying. */
@@ -613,27 +589,7 @@ export function sumTo(x: TensorLike, shape: readonly number[]): Tensor {
 export function slice(x: TensorLike, begin: number | readonly number[], size?: number | readonly number[]): Tensor {
   const op = 'slice';
   return withOperands(op, [x], ([t]) => {
-    const r = t!.rank;
-    const b = typeof begin === 'number' ? [begin] : [...begin];
-    const s = size === undefined ? [] : typeof size === 'number' ? [size] : [...size];
-    if (b.length > r || s.length > r)
-      throw new IndexError(`slice: begin [${b}] / size [${s}] have more entries than the rank ${r} of ${fmtShape(t!.shape)}`);
-    const starts: number[] = [];
-    const lens: number[] = [];
-    for (let i = 0; i < r; i++) {
-      const dim = t!.shape[i]!;
-      let st = b[i] ?? 0;
-      if (!Number.isInteger(st)) throw new IndexError(`slice: begin ${st} on axis ${i} is not an integer`);
-      if (st < 0) st += dim;
-      if (st < 0 || st > dim) throw new IndexError(`slice: begin ${b[i]} is out of range for axis ${i} of length ${dim}`);
-      let len = s[i] ?? -1;
-      if (len === -1) len = dim - st;
-      if (!Number.isInteger(len) || len < 0 || st + len > dim) {
-        throw new IndexError(`slice: size ${s[i]} from ${st} exceeds axis ${i} of length ${dim} in ${fmtShape(t!.shape)}`);
-      }
-      starts.push(st);
-      lens.push(len);
-    }
+    const { begin: starts, size: lens } = sliceBounds(op, t!.shape, begin, size);
     const strides = stridesOf(t!.shape);
     const offset = starts.reduce((acc, st, i) => acc + st * strides[i]!, 0);
     return copyStrided(op, t!, lens, strides, offset);
