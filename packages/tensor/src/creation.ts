@@ -1,6 +1,6 @@
 // Creating tensors: from JS data (copied in once), filled, ranges, and seeded random ones.
 import { DTypeError, ShapeError, ValueError } from './errors.js';
-import { fillInPlace } from './ops.js';
+import { fillInPlace } from './ops/fill.js';
 import { kernels, writeData, writeWord } from './runtime.js';
 import { checkShape } from './shape.js';
 import { type DType, type NestedArray, Tensor } from './tensor.js';

@@ -84,8 +84,8 @@ export {
   transpose,
   where,
 } from './ops.js';
-export type { ReadyOptions } from './runtime.js';
-export { ready } from './runtime.js';
+export type { ReadyOptions } from './ready.js';
+export { ready } from './ready.js';
 export type { SliceBounds, WindowOptions } from './shape.js';
 export {
   broadcastShapes,
