@@ -2,10 +2,12 @@
 // written out). The cases take the package as an argument so that a test can run them on a
 // fresh runtime (a heap pushed past 2 GiB, memory grown in the middle of an op, threads).
 import { expect } from 'vitest';
+import type * as GdGrad from '../src/grad.js';
 import type * as Gd from '../src/index.js';
 import * as R from './reference.js';
 
-export type Api = typeof Gd;
+/** The package's root and its grad subpath together. */
+export type Api = typeof Gd & typeof GdGrad;
 type T = Gd.Tensor;
 
 export function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {

@@ -10,7 +10,7 @@ type Threads = typeof import('../src/threads.js');
 
 async function fresh(threads: number): Promise<{ g: Api; runtime: Runtime; th: Threads }> {
   vi.resetModules();
-  const g = (await import('../src/index.js')) as Api;
+  const g = { ...(await import('../src/index.js')), ...(await import('../src/grad.js')) } as Api;
   const runtime = (await import('../src/runtime.js')) as Runtime;
   const th = (await import('../src/threads.js')) as Threads;
   if (threads > 1) await g.ready({ threads });

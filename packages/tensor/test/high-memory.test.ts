@@ -1,6 +1,7 @@
 // Its own file (a fresh process): the heap is pushed past 2 GiB, so byte addresses above 2^31
 // reach every op family. A signed `ptr >> 2` there would index the heap at negative positions.
 import { describe, expect, it } from 'vitest';
+import * as grad from '../src/grad.js';
 import * as gd from '../src/index.js';
 import { rt } from '../src/runtime.js';
 import { cases } from './families.js';
@@ -25,7 +26,7 @@ describe('tensors above 2 GiB of WebAssembly memory', () => {
     it(`${c.name}, above 2^31`, () => {
       gd.scope(() => {
         expect(gd.tensor([0]).storage.ptr).toBeGreaterThanOrEqual(2 ** 31);
-        c.run(gd);
+        c.run({ ...gd, ...grad });
       });
     });
   }

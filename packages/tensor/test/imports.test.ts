@@ -83,3 +83,22 @@ it('only runtime.ts makes views of WebAssembly memory (the worker program in thr
     expect(text, rel).not.toMatch(/memory\.buffer(?!\.byteLength)|\.buffer\)|heap(F32|I32|U8)\(/);
   }
 });
+
+it('gradient-only helpers live in the grad subpath, not the root', async () => {
+  const root = await import('../src/index.js');
+  const grad = await import('../src/grad.js');
+  const helpers = [
+    'reluBackward',
+    'sigmoidBackward',
+    'tanhBackward',
+    'geluBackward',
+    'softmaxBackward',
+    'gatherBackward',
+    'sumTo',
+    'padSlice',
+  ];
+  for (const name of helpers) {
+    expect(name in root, name).toBe(false);
+    expect(typeof (grad as Record<string, unknown>)[name], name).toBe('function');
+  }
+});
