@@ -5,11 +5,31 @@
 // contiguous there, or when one is a broadcast scalar along it.
 
 import { floatOnly, fpow, geluGradScalar } from './math';
-import {
-  BIN_ADD, BIN_DIV, BIN_GELU_GRAD, BIN_MAX, BIN_MIN, BIN_MUL, BIN_POW, BIN_RELU_GRAD,
-  BIN_SIGMOID_GRAD, BIN_SUB, BIN_TANH_GRAD,
-  CMP_EQ, CMP_GE, CMP_GT, CMP_LE, CMP_LT, CMP_NE,
-} from './opcodes';
+
+// Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
+// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
+// Binary elementwise with broadcasting (bc_binary_*): out = f(a, b)
+const BIN_ADD: i32 = 0; // @int32
+const BIN_SUB: i32 = 1; // @int32
+const BIN_MUL: i32 = 2; // @int32
+const BIN_DIV: i32 = 3;
+const BIN_POW: i32 = 4;
+const BIN_MAX: i32 = 5; // @int32
+const BIN_MIN: i32 = 6; // @int32
+// gradient helpers: a = upstream gradient dy, b = the saved forward input or output
+const BIN_RELU_GRAD: i32 = 7; // b > 0 ? a : 0            (b = x)
+const BIN_SIGMOID_GRAD: i32 = 8; // a * b * (1 - b)       (b = sigmoid(x))
+const BIN_TANH_GRAD: i32 = 9; // a * (1 - b * b)          (b = tanh(x))
+const BIN_GELU_GRAD: i32 = 10; // a * gelu'(b)            (b = x)
+
+// Comparisons with broadcasting (bc_compare_*): out (int32) = a ? b ? 1 : 0
+const CMP_EQ: i32 = 0;
+const CMP_NE: i32 = 1;
+const CMP_GT: i32 = 2;
+const CMP_GE: i32 = 3;
+const CMP_LT: i32 = 4;
+const CMP_LE: i32 = 5;
+
 
 // Kernel bodies are generic over the element type T (byte offsets are indices times sizeof<T>(),
 // a v128 holds 16 / sizeof<T>() lanes); the exports are their f32 and i32 instantiations.
@@ -166,7 +186,7 @@ function planNextRow(meta: usize, nd: i32, nIn: i32): void {
   }
 }
 
-// Integer types take only the codes marked @int32 in opcodes.ts; the others trap.
+// Integer types take only the codes marked @int32 above; the others trap.
 @inline function binaryDispatch<T>(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   switch (op) {
     case BIN_ADD: binaryNd<T>(BIN_ADD, a, b, out, nd, meta); break;

@@ -1,11 +1,29 @@
 // Elementwise kernels: unary maps over contiguous data, and dtype casts.
 // Kernels take byte offsets into the shared memory and element counts; they never allocate.
-import {
-  UN_ABS, UN_AFFINE, UN_CLAMP, UN_EXP, UN_GELU, UN_LEAKY_RELU, UN_LOG, UN_NEG, UN_POW_SCALAR,
-  UN_RECIPROCAL, UN_RELU, UN_RPOW_SCALAR, UN_SIGMOID, UN_SIGN, UN_SQRT, UN_SQUARE, UN_TANH,
-} from './opcodes';
 
 import { fexp, flog, floatOnly, fpow, ftanh, geluScalar } from './math';
+
+// Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
+// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
+// Unary elementwise (ew_unary_*): out = f(x; p0, p1)
+const UN_NEG: i32 = 0; // @int32
+const UN_ABS: i32 = 1; // @int32
+const UN_SQRT: i32 = 2;
+const UN_EXP: i32 = 3;
+const UN_LOG: i32 = 4;
+const UN_SQUARE: i32 = 5; // @int32
+const UN_RELU: i32 = 6; // @int32
+const UN_SIGMOID: i32 = 7;
+const UN_TANH: i32 = 8;
+const UN_CLAMP: i32 = 9; // min(max(x, p0), p1) @int32
+const UN_POW_SCALAR: i32 = 10; // x ** p0
+const UN_AFFINE: i32 = 11; // x * p0 + p1
+const UN_SIGN: i32 = 12; // @int32
+const UN_RECIPROCAL: i32 = 13;
+const UN_RPOW_SCALAR: i32 = 14; // p0 ** x
+const UN_LEAKY_RELU: i32 = 15; // x > 0 ? x : p0 * x
+const UN_GELU: i32 = 16; // tanh approximation
+
 
 // Each kernel body is generic over the element type T; the exported entry points below are its
 // instantiations (f32 and i32 today). Byte offsets are element indices times sizeof<T>(), and a
@@ -82,7 +100,7 @@ import { fexp, flog, floatOnly, fpow, ftanh, geluScalar } from './math';
   }
 }
 
-// Integer types take only the codes marked @int32 in opcodes.ts; the others trap.
+// Integer types take only the codes marked @int32 above; the others trap.
 @inline function unaryDispatch<T>(op: i32, x: usize, out: usize, n: i32, p0: T, p1: T): void {
   switch (op) {
     case UN_NEG: unaryLoop<T>(UN_NEG, x, out, n, p0, p1); break;
@@ -111,7 +129,7 @@ export function ew_unary_f32(op: i32, x: usize, out: usize, n: i32, p0: f32, p1:
   unaryDispatch<f32>(op, x, out, n, p0, p1);
 }
 
-/** out[i] = f(x[i]) for int32 data: the codes marked @int32 in opcodes.ts. */
+/** out[i] = f(x[i]) for int32 data: the codes marked @int32 above. */
 export function ew_unary_i32(op: i32, x: usize, out: usize, n: i32, p0: i32, p1: i32): void {
   unaryDispatch<i32>(op, x, out, n, p0, p1);
 }

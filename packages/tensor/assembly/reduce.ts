@@ -2,7 +2,16 @@
 // the element type T; the exports are the f32 and i32 instantiations.
 // out has outer*inner elements. inner == 1 is a contiguous row reduction (f32x4 lanes);
 // inner > 1 accumulates whole rows of `inner` elements, vectorised along inner.
-import { RED_ARGMAX, RED_ARGMIN, RED_MAX, RED_MIN, RED_SUM } from './opcodes';
+
+// Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
+// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
+// Reductions over one axis of a [outer, len, inner] view (reduce_*)
+const RED_SUM: i32 = 0;
+const RED_MAX: i32 = 1;
+const RED_MIN: i32 = 2;
+const RED_ARGMAX: i32 = 3;
+const RED_ARGMIN: i32 = 4;
+
 
 @inline function combineScalar<T>(op: i32, a: T, b: T): T {
   switch (op) {

@@ -4,7 +4,14 @@
 //   softmax(x)_i = exp(x_i − m) / Σ exp(x_j − m)
 //   logsoftmax(x)_i = x_i − logsumexp(x)
 import { fexp, flog } from './math';
-import { SM_LOG_SOFTMAX, SM_LOGSUMEXP, SM_SOFTMAX } from './opcodes';
+
+// Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
+// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
+// Softmax family over one axis of a [outer, len, inner] view (softmax_*)
+const SM_SOFTMAX: i32 = 0;
+const SM_LOG_SOFTMAX: i32 = 1;
+const SM_LOGSUMEXP: i32 = 2;
+
 
 /** Forward: mode SM_SOFTMAX / SM_LOG_SOFTMAX write [outer, len, inner]; SM_LOGSUMEXP writes [outer, inner]. */
 export function softmax_f32(mode: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {

@@ -4,7 +4,7 @@ import * as C from '../generated/opcodes.js';
 import { kernels, META_PTR, writePlan } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, collapsePlan, pairPlan } from '../shape.js';
 import { type DType, Tensor, type TensorLike } from '../tensor.js';
-import { asFloat } from './elementwise.js';
+import { asFloat } from './cast.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
 // ── elementwise binary, broadcasting ──────────────────────────────────────

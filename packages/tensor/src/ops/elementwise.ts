@@ -1,17 +1,15 @@
-// Elementwise unary ops and casts (assembly/elementwise.ts).
-import { DTypeError, ValueError } from '../errors.js';
+// Elementwise unary ops (assembly/elementwise.ts). Every export here is public API: the package
+// root re-exports this file whole, so a new op is one definition here and its Tensor method.
+import { ValueError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
-import { copyBytes, kernels } from '../runtime.js';
-import { type DType, Tensor, type TensorLike } from '../tensor.js';
+import { kernels } from '../runtime.js';
+import { Tensor, type TensorLike } from '../tensor.js';
+import { asFloat } from './cast.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
-/** A float32 version of t: t itself, or a new cast copy the caller disposes. */
-export function asFloat(t: Tensor): Tensor {
-  return t.dtype === 'float32' ? t : cast(t, 'float32');
-}
-
 // ── elementwise unary ──────────────────────────────────────────────────────
-// int32 operands stay int32 for the codes with an int32 kernel (C.INT_UNARY, from opcodes.ts)
+// int32 operands stay int32 for the codes with an int32 kernel (C.INT_UNARY, from the @int32
+// marks in assembly/elementwise.ts)
 
 function unary(op: string, code: number, x: TensorLike, p0 = 0, p1 = 0): Tensor {
   return withOperands(op, [x], ([t]) => {
@@ -71,25 +69,4 @@ export function clamp(x: TensorLike, min: number, max: number): Tensor {
 /** x·scale + shift in one pass (float32). */
 export function affine(x: TensorLike, scale: number, shift: number): Tensor {
   return unary('affine', C.UN_AFFINE, x, finiteParam('affine', 'scale', scale), finiteParam('affine', 'shift', shift));
-}
-
-/** Converts to `dtype`: float32 → int32 truncates toward zero and saturates (NaN → 0). */
-export function cast(x: TensorLike, dtype: DType): Tensor {
-  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(`cast: dtype ${String(dtype)} is not float32 or int32`);
-  return withOperands('cast', [x], ([t]) => {
-    if (t!.dtype === dtype) return clone(t!);
-    const out = new Tensor(t!.shape, dtype);
-    if (dtype === 'float32') kernels().ew_cast_i32_f32(t!.ptr('cast'), out.ptr('cast'), out.size);
-    else kernels().ew_cast_f32_i32(t!.ptr('cast'), out.ptr('cast'), out.size);
-    return out;
-  });
-}
-
-/** A copy with storage of its own. */
-export function clone(x: TensorLike): Tensor {
-  return withOperands('clone', [x], ([t]) => {
-    const out = new Tensor(t!.shape, t!.dtype);
-    copyBytes(out.ptr('clone'), t!.ptr('clone'), t!.size * 4);
-    return out;
-  });
 }

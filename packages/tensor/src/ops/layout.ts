@@ -20,7 +20,7 @@ import {
   stridesOf,
 } from '../shape.js';
 import { type DType, Tensor, type TensorLike } from '../tensor.js';
-import { asFloat, cast } from './elementwise.js';
+import { asFloat, cast } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { operand, releaseIfNew, withOperands } from './operands.js';
 import { reduceAll, sum } from './reduce.js';

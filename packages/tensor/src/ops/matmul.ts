@@ -4,7 +4,7 @@ import { rt } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { gemm } from '../threads.js';
-import { asFloat } from './elementwise.js';
+import { asFloat } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
 

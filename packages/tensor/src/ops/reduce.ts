@@ -4,7 +4,7 @@ import * as C from '../generated/opcodes.js';
 import { kernels } from '../runtime.js';
 import { normalizeAxes, normalizeAxis, sizeOf, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { asFloat } from './elementwise.js';
+import { asFloat } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
