@@ -177,6 +177,24 @@ export const opTable = {
     },
   }),
   gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }) => [G.geluBackward(g, x!)] }),
+  log1p: defineOp({
+    arity: 1,
+    forward: ([x]) => T.log1p(x!),
+    // d/dx ln(1 + x) = 1/(1 + x)
+    backward: (g, { inputs: [x] }) => {
+      const d = T.add(x!, 1);
+      return freeing([d], [T.div(g, d)]);
+    },
+  }),
+  expm1: defineOp({
+    arity: 1,
+    forward: ([x]) => T.expm1(x!),
+    // d/dx (eˣ − 1) = eˣ = y + 1
+    backward: (g, { output: y }) => {
+      const d = T.add(y, 1);
+      return freeing([d], [T.mul(g, d)]);
+    },
+  }),
   softplus: defineOp({
     arity: 1,
     // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|): no overflow for large |x|

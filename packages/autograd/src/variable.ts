@@ -269,6 +269,14 @@ export class Variable {
   gelu(): Variable {
     return apply('gelu', opTable.gelu, [this], {});
   }
+  /** ln(1 + this), accurate for small values. */
+  log1p(): Variable {
+    return apply('log1p', opTable.log1p, [this], {});
+  }
+  /** e^this − 1, accurate for small values. */
+  expm1(): Variable {
+    return apply('expm1', opTable.expm1, [this], {});
+  }
   /** log(1 + e^this), stable; its gradient is σ(this). */
   softplus(): Variable {
     return apply('softplus', opTable.softplus, [this], {});

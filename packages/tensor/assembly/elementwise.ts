@@ -23,6 +23,8 @@ const UN_RECIPROCAL: i32 = 13;
 const UN_RPOW_SCALAR: i32 = 14; // p0 ** x
 const UN_LEAKY_RELU: i32 = 15; // x > 0 ? x : p0 * x
 const UN_GELU: i32 = 16; // tanh approximation
+const UN_LOG1P: i32 = 17; // ln(1 + x), accurate for small x
+const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
 
 
 // Each kernel body is generic over the element type T; the exported entry points below are its
@@ -56,6 +58,8 @@ const UN_GELU: i32 = 16; // tanh approximation
     case UN_RPOW_SCALAR: return fpow<T>(p0, x);
     case UN_LEAKY_RELU: return x > <T>0 ? x : p0 * x;
     case UN_GELU: return geluScalar<T>(x);
+    case UN_LOG1P: return sizeof<T>() == 8 ? <T>Math.log1p(<f64>x) : <T>Mathf.log1p(<f32>x);
+    case UN_EXPM1: return sizeof<T>() == 8 ? <T>Math.expm1(<f64>x) : <T>Mathf.expm1(<f32>x);
     default: return x;
   }
 }
@@ -120,6 +124,8 @@ const UN_GELU: i32 = 16; // tanh approximation
     case UN_RPOW_SCALAR: floatOnly<T>(); unaryLoop<T>(UN_RPOW_SCALAR, x, out, n, p0, p1); break;
     case UN_LEAKY_RELU: floatOnly<T>(); unaryLoop<T>(UN_LEAKY_RELU, x, out, n, p0, p1); break;
     case UN_GELU: floatOnly<T>(); unaryLoop<T>(UN_GELU, x, out, n, p0, p1); break;
+    case UN_LOG1P: floatOnly<T>(); unaryLoop<T>(UN_LOG1P, x, out, n, p0, p1); break;
+    case UN_EXPM1: floatOnly<T>(); unaryLoop<T>(UN_EXPM1, x, out, n, p0, p1); break;
     default: unreachable(); // every code of the family is dispatched above
   }
 }

@@ -209,6 +209,14 @@ export class Tensor {
   gelu(): Tensor {
     return ops.gelu(this);
   }
+  /** ln(1 + this), accurate for small values. */
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
+  /** e^this − 1, accurate for small values. */
+  expm1(): Tensor {
+    return ops.expm1(this);
+  }
   /** 1 / (1 + e^−this), computed without overflow. */
   sigmoid(): Tensor {
     return ops.sigmoid(this);

@@ -33,6 +33,8 @@ const unaryRef: Record<string, (x: number) => number> = {
   UN_RPOW_SCALAR: (x) => P0 ** x,
   UN_LEAKY_RELU: (x) => (x > 0 ? x : P0 * x),
   UN_GELU: gelu,
+  UN_LOG1P: Math.log1p,
+  UN_EXPM1: Math.expm1,
 };
 const binaryRef: Record<string, (a: number, b: number) => number> = {
   BIN_ADD: (a, b) => a + b,

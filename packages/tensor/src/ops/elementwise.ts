@@ -47,6 +47,10 @@ export const sigmoid = (x: TensorLike): Tensor => unary('sigmoid', C.UN_SIGMOID,
 export const tanh = (x: TensorLike): Tensor => unary('tanh', C.UN_TANH, x);
 /** GELU (tanh approximation): 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export const gelu = (x: TensorLike): Tensor => unary('gelu', C.UN_GELU, x);
+/** ln(1 + x), accurate where x is small (log(1 + x) would round 1 + x first). */
+export const log1p = (x: TensorLike): Tensor => unary('log1p', C.UN_LOG1P, x);
+/** eˣ − 1, accurate where x is small. */
+export const expm1 = (x: TensorLike): Tensor => unary('expm1', C.UN_EXPM1, x);
 
 function finiteParam(op: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${op}: ${name} must be a number, got ${String(v)}`);
