@@ -81,12 +81,16 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 /**
  * THE TABLE of exportable layers: each layer class maps to the emitter that writes its ONNX
  * nodes. To make a new layer exportable, add one `emitter(Class, (m, x, cx) => …)` entry here:
- * emit its nodes with `cx.node`, reference its parameters with `cx.param('weight')` (the
- * initializers then carry the stateDict names), recurse into sub-modules with `cx.child`, check
- * the input shape with `cx.fail`, and return the output's name and shape. The emitter describes
- * the layer in evaluation mode (Dropout is the identity; a normalisation layer uses its running
- * statistics). Classes are matched exactly, so a subclass that overrides forward() is not
- * exported with its parent's emitter by mistake.
+ * emit its nodes with `cx.node`, reference its parameters with `cx.param('weight')` (any
+ * stateDict entry of the module, buffers such as running statistics too; the initializers then
+ * carry the stateDict names), constants with `cx.scalar`, recurse into sub-modules with
+ * `cx.child`, reject inputs it cannot take with `cx.fail` (or a ShapeError), and return the
+ * output's name and inferred shape. Integer-list attributes (kernel_shape, strides, pads) are
+ * plain arrays. The emitter describes the layer in evaluation mode (Dropout is the identity; a
+ * normalisation layer uses its running statistics). Classes are matched exactly, so a subclass
+ * that overrides forward() is not exported with its parent's emitter by mistake. Then add the
+ * class to the list in toOnnx's doc comment and the README, and a model using it to the ONNX
+ * Runtime tests in test/onnx.test.ts.
  */
 const EMITTERS = new Map<AnyClass, Emitter<Module>>([
   emitter(Linear, (m, x, cx) => {
