@@ -69,6 +69,13 @@ function packA(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i
   }
 }
 
+// acc + a·b per lane: one fused multiply-add in the relaxed-SIMD build (rounded once, or twice
+// where the hardware has no FMA), a multiply then an add in the plain-SIMD build.
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 @inline function storeRow(dst: usize, lo: v128, hi: v128, overwrite: bool): void {
   if (overwrite) {
     v128.store(dst, lo);
@@ -91,17 +98,17 @@ function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32,
     const b0 = v128.load(pb);
     const b1 = v128.load(pb + 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(pa + 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     a = v128.load32_splat(pa + 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa + 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
     pa += MR << 2;
     pb += NR << 2;
   }

@@ -63,8 +63,9 @@ export {
   transpose,
   where,
 } from './ops.js';
-export type { ReadyOptions } from './ready.js';
-export { ready } from './ready.js';
+export type { KernelsInfo, ReadyOptions } from './ready.js';
+export { kernelsInfo, ready } from './ready.js';
+export type { SimdBuild } from './runtime.js';
 export type { SliceBounds, WindowOptions } from './shape.js';
 export {
   broadcastShapes,

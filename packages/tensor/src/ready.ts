@@ -1,8 +1,8 @@
 // ready(): starts the kernels (and worker threads) before the first op. It sits above both the
 // runtime and the threads, so neither imports the other's starter.
 import { ValueError } from './errors.js';
-import { startKernels } from './runtime.js';
-import { startThreads } from './threads.js';
+import { chooseSimd, currentRuntime, currentSimd, relaxedSimdSupported, type SimdBuild, startKernels } from './runtime.js';
+import { startThreads, threadCount } from './threads.js';
 
 /**
  * Compiles and instantiates the WebAssembly kernels once; later calls return at once.
@@ -21,6 +21,11 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
   if (asked !== 'auto' && (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 1)) {
     throw new ValueError(`ready: threads must be a positive integer or 'auto', got ${String(asked)}`);
   }
+  const simd = options.simd ?? 'auto';
+  if (simd !== 'auto' && simd !== 'relaxed' && simd !== 'plain') {
+    throw new ValueError(`ready: simd must be 'auto', 'relaxed' or 'plain', got ${String(simd)}`);
+  }
+  chooseSimd(simd);
   const cap = asked === 1 ? 1 : await machineParallelism();
   const threads = asked === 'auto' ? cap : asked;
   if (threads > cap) {
@@ -40,6 +45,49 @@ export interface ReadyOptions {
    * be chosen before the first op. Results are bit-identical to one thread.
    */
   threads?: number | 'auto';
+  /**
+   * Which build of the kernels to run; default `'auto'`: `'relaxed'` where the engine has relaxed
+   * SIMD (Chromium, Node ≥ 22, Node 20 with `--experimental-wasm-relaxed-simd`), else `'plain'`.
+   * The relaxed build fuses the matrix product's multiply-add, so its results may differ from
+   * the plain build's by that rounding; every other kernel is the same. Asking for `'relaxed'`
+   * where it is missing is a StateError; like threads, it is chosen before the first op.
+   */
+  simd?: SimdBuild | 'auto';
+}
+
+/** What runs the kernels, as reported by kernelsInfo(). */
+export interface KernelsInfo {
+  /** Whether the kernels have started (the first op or ready() starts them). */
+  started: boolean;
+  /** The build that runs, or will run when the kernels start. */
+  simd: SimdBuild;
+  /** Whether this engine could run the relaxed-SIMD build. */
+  relaxedSimdAvailable: boolean;
+  /** Threads currently used for large matrix products. */
+  threads: number;
+  /** Whether tensor data live in shared memory (threads were asked for). */
+  sharedMemory: boolean;
+}
+
+/**
+ * Reports which build of the kernels runs (relaxed or plain SIMD) and on how many threads.
+ *
+ * @example
+ * ```ts
+ * import { kernelsInfo, ready } from '@gd/tensor';
+ * await ready();
+ * kernelsInfo().threads; // 1
+ * ```
+ */
+export function kernelsInfo(): KernelsInfo {
+  const r = currentRuntime();
+  return {
+    started: r !== undefined,
+    simd: r?.simd ?? currentSimd(),
+    relaxedSimdAvailable: relaxedSimdSupported(),
+    threads: threadCount(),
+    sharedMemory: r?.shared ?? false,
+  };
 }
 
 /** How many threads the machine can run at once. */

@@ -3,7 +3,12 @@
 import { BlockAllocator } from './allocator.js';
 import { MemoryError, ShapeError, StateError } from './errors.js';
 import type { Kernels } from './generated/kernels.js';
-import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import {
+  KERNELS_RELAXED_SHARED_WASM_BASE64,
+  KERNELS_RELAXED_WASM_BASE64,
+  KERNELS_SHARED_WASM_BASE64,
+  KERNELS_WASM_BASE64,
+} from './generated/kernels-wasm.js';
 import type { Plan } from './shape.js';
 
 export type { Kernels };
@@ -28,19 +33,73 @@ export interface Runtime {
   module: WebAssembly.Module;
   /** Whether the memory is shared (threads possible). */
   shared: boolean;
+  /** Which build of the kernels runs. */
+  simd: SimdBuild;
+}
+
+/** A build of the kernels: `'relaxed'` fuses the GEMM multiply-add (`f32x4.relaxed_madd`), `'plain'` multiplies then adds. */
+export type SimdBuild = 'relaxed' | 'plain';
+
+// The smallest module using relaxed SIMD: (func (param v128 v128 v128) (result v128)
+// local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd). Engines without the feature reject it.
+const RELAXED_PROBE = new Uint8Array([
+  0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 8, 1, 0x60, 3, 0x7b, 0x7b, 0x7b, 1, 0x7b, 3, 2, 1, 0, 10, 13, 1, 11, 0, 0x20, 0, 0x20, 1, 0x20, 2,
+  0xfd, 0x85, 0x02, 0x0b,
+]);
+
+let relaxedSupported: boolean | undefined;
+
+/** Whether this engine runs relaxed SIMD (checked once, by validating a tiny module). */
+export function relaxedSimdSupported(): boolean {
+  relaxedSupported ??= WebAssembly.validate(RELAXED_PROBE as BufferSource);
+  return relaxedSupported;
+}
+
+let wanted: SimdBuild | undefined;
+
+/**
+ * Chooses the build the kernels start with (before they start): `'auto'` takes relaxed SIMD
+ * where the engine has it. Asking for `'relaxed'` where it is missing is a StateError.
+ */
+export function chooseSimd(simd: SimdBuild | 'auto'): void {
+  const build: SimdBuild = simd === 'auto' ? (relaxedSimdSupported() ? 'relaxed' : 'plain') : simd;
+  if (build === 'relaxed' && !relaxedSimdSupported()) {
+    throw new StateError(
+      "ready: simd 'relaxed' asked for, but this engine has no relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)",
+    );
+  }
+  if (runtime && runtime.simd !== build) {
+    throw new StateError(
+      `ready: simd '${simd}' asked for, but the kernels already run the '${runtime.simd}' build (choose it before the first op)`,
+    );
+  }
+  wanted = build;
+}
+
+/** The build the kernels start with (the one chosen, else the best this engine runs). */
+export function currentSimd(): SimdBuild {
+  return wanted ?? (relaxedSimdSupported() ? 'relaxed' : 'plain');
 }
 
 let runtime: Runtime | undefined;
 let pending: Promise<void> | undefined;
 
-function wasmBytes(shared = false): Uint8Array {
-  const binary = atob(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64);
+function wasmBytes(shared: boolean, simd: SimdBuild): Uint8Array {
+  const base64 =
+    simd === 'relaxed'
+      ? shared
+        ? KERNELS_RELAXED_SHARED_WASM_BASE64
+        : KERNELS_RELAXED_WASM_BASE64
+      : shared
+        ? KERNELS_SHARED_WASM_BASE64
+        : KERNELS_WASM_BASE64;
+  const binary = atob(base64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
 
-function start(module: WebAssembly.Module, shared = false): void {
+function start(module: WebAssembly.Module, shared: boolean, simd: SimdBuild): void {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
   const instance = new WebAssembly.Instance(module, {
     env: {
@@ -74,7 +133,7 @@ function start(module: WebAssembly.Module, shared = false): void {
     return memory.buffer.byteLength;
   };
   const allocator = new BlockAllocator(heapBase, memory.buffer.byteLength, grow);
-  runtime = { kernels, memory, allocator, gemmWork, module, shared };
+  runtime = { kernels, memory, allocator, gemmWork, module, shared, simd };
   kernels.rng_seed(0);
 }
 
@@ -85,8 +144,9 @@ function start(module: WebAssembly.Module, shared = false): void {
 export async function startKernels(shared: boolean): Promise<void> {
   if (!shared) {
     if (runtime) return;
-    pending ??= WebAssembly.compile(wasmBytes() as BufferSource).then((module) => {
-      if (!runtime) start(module);
+    const simd = currentSimd();
+    pending ??= WebAssembly.compile(wasmBytes(false, simd) as BufferSource).then((module) => {
+      if (!runtime) start(module, false, simd);
     });
     return pending;
   }
@@ -96,17 +156,24 @@ export async function startKernels(shared: boolean): Promise<void> {
   if (typeof SharedArrayBuffer === 'undefined') {
     throw new StateError('ready: threads need SharedArrayBuffer (in a browser, a cross-origin isolated page)');
   }
-  pending ??= WebAssembly.compile(wasmBytes(true) as BufferSource).then((module) => {
-    if (!runtime) start(module, true);
+  const simd = currentSimd();
+  pending ??= WebAssembly.compile(wasmBytes(true, simd) as BufferSource).then((module) => {
+    if (!runtime) start(module, true, simd);
   });
   await pending;
+}
+
+/** The runtime if the kernels have started, else undefined (never starts them). */
+export function currentRuntime(): Runtime | undefined {
+  return runtime;
 }
 
 /** The runtime, started synchronously if `ready()` has not finished yet. */
 export function rt(): Runtime {
   if (runtime) return runtime;
   try {
-    start(new WebAssembly.Module(wasmBytes() as BufferSource));
+    const simd = currentSimd();
+    start(new WebAssembly.Module(wasmBytes(false, simd) as BufferSource), false, simd);
   } catch (e) {
     if (e instanceof MemoryError || e instanceof StateError) throw e;
     throw new StateError(`gd: the WebAssembly kernels could not start synchronously here (${String(e)}); call 'await ready()' first`);
