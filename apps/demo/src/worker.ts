@@ -19,10 +19,16 @@ export interface PlaygroundConfig {
   seed: number;
 }
 
+/** Every request names the lesson that sent it; every reply, errors included, goes back to it. */
 export type Request =
-  | { type: 'pg-train'; cfg: PlaygroundConfig }
-  | { type: 'digits-train'; url: string; epochs: number; seed: number }
-  | { type: 'digits-predict'; pixels: Float32Array };
+  | { lesson: 'playground'; type: 'pg-train'; cfg: PlaygroundConfig }
+  | { lesson: 'digits'; type: 'digits-train'; url: string; epochs: number; seed: number }
+  | { lesson: 'digits'; type: 'digits-predict'; pixels: Float32Array };
+
+/** A lesson's name, carried by every request and reply. */
+export type Lesson = Request['lesson'];
+
+const post = (lesson: Lesson, m: Record<string, unknown>, transfer: Transferable[] = []) => postMessage({ lesson, ...m }, { transfer });
 
 const GRID = 48;
 
@@ -97,7 +103,7 @@ function trainPlayground(cfg: PlaygroundConfig): void {
         return { acc, grid };
       }),
     );
-    postMessage({ type: 'pg-progress', epoch, loss, accuracy: acc, grid, x, y });
+    post('playground', { type: 'pg-progress', epoch, loss, accuracy: acc, grid, x, y });
   };
   report(0, Number.NaN);
   minimize(([bx, by]: Tensor[]) => crossEntropy(model.forward(bx!), by!), model, {
@@ -110,7 +116,7 @@ function trainPlayground(cfg: PlaygroundConfig): void {
       return undefined;
     },
   });
-  postMessage({ type: 'pg-done' });
+  post('playground', { type: 'pg-done' });
   opt.dispose();
   model.dispose();
   for (const t of [X, Y, G]) t.dispose();
@@ -143,19 +149,19 @@ async function trainDigits(url: string, epochs: number, seed: number): Promise<v
     epochs,
     history: false,
     onEpoch: (e) => {
-      postMessage({ type: 'digits-progress', epoch: e.epoch + 1, epochs, loss: e.loss, accuracy: accuracy(model, xTest, yTest) });
+      post('digits', { type: 'digits-progress', epoch: e.epoch + 1, epochs, loss: e.loss, accuracy: accuracy(model, xTest, yTest) });
       return undefined;
     },
   });
   opt.dispose();
   model.eval();
-  postMessage({ type: 'digits-done', accuracy: accuracy(model, xTest, yTest) });
+  post('digits', { type: 'digits-done', accuracy: accuracy(model, xTest, yTest) });
   for (const t of [xTrain, yTrain, xTest, yTest]) t.dispose();
 }
 
 function predict(pixels: Float32Array): void {
   if (!digitModel) {
-    postMessage({ type: 'error', message: 'Train the digit model first.' });
+    post('digits', { type: 'error', message: 'Train the digit model first.' });
     return;
   }
   const probs = noGrad(() =>
@@ -167,17 +173,17 @@ function predict(pixels: Float32Array): void {
           .data() as Float32Array,
     ),
   );
-  postMessage({ type: 'digits-prediction', probs });
+  post('digits', { type: 'digits-prediction', probs });
 }
 
 self.addEventListener('message', async (e: MessageEvent<Request>) => {
-  await ready();
+  const m = e.data;
   try {
-    const m = e.data;
+    await ready();
     if (m.type === 'pg-train') trainPlayground(m.cfg);
     else if (m.type === 'digits-train') await trainDigits(m.url, m.epochs, m.seed);
     else if (m.type === 'digits-predict') predict(m.pixels);
   } catch (err) {
-    postMessage({ type: 'error', message: String((err as Error).message ?? err) });
+    post(m.lesson, { type: 'error', message: String((err as Error).message ?? err) });
   }
 });

@@ -1,7 +1,7 @@
 // Lesson 3 (seed §2.2–2.3): gradient descent on a line fit, with the three convergence criteria.
 import { fitLine, lineData } from '@gd/tutorial/lessons';
 import * as Plot from '@observablehq/plot';
-import { choice, el, field, fmt, section, show } from '../ui.js';
+import { type Checked, chart, checkNumber, choice, el, fitWidth, flag, fmt, numberField, onResize, readAll, section, show } from '../ui.js';
 import { contourPlot, mseGrid } from './surface.js';
 
 export function lineFitLesson(): void {
@@ -25,30 +25,50 @@ export function lineFitLesson(): void {
   );
   const data = lineData(42);
   const grid = mseGrid(data, -1, 4.5, -1.5, 3.5);
-  const [lrL, lr] = field('step η', 'fit-lr', '0.1', { step: '0.05', min: '0' });
-  const [aL, a0] = field('start a', 'fit-a', '-0.5', { step: '0.5' });
-  const [bL, b0] = field('start b', 'fit-b', '3', { step: '0.5' });
+  const lr = numberField('step η', 'fit-lr', '0.1', { what: 'the step η', min: 0, above: true, max: 100 });
+  const a0 = numberField('start a', 'fit-a', '-0.5', { what: 'the start a', min: -1000, max: 1000 });
+  const b0 = numberField('start b', 'fit-b', '3', { what: 'the start b', min: -1000, max: 1000 });
   const [critL, crit] = choice('stop when', 'fit-criterion', [
     ['loss-tolerance', '|Δloss| < threshold'],
     ['grad-tolerance', '‖∇‖₂ < threshold'],
     ['max-iterations', 'iterations reach'],
   ]);
-  const [thL, threshold] = field('threshold', 'fit-threshold', '1e-8', { step: 'any' });
+  // the iterations a run may take: more would hold the page for seconds
+  const MAX_ITERATIONS = 20_000;
+  const thresholdRule = () =>
+    crit.value === 'max-iterations'
+      ? { what: 'the number of iterations', min: 1, max: MAX_ITERATIONS, integer: true, maxReason: '(more would freeze the page)' }
+      : { what: 'the threshold', min: 0, above: true, max: 1e6 };
+  const threshold = el('input', { id: 'fit-threshold', type: 'text', inputmode: 'decimal', autocomplete: 'off', value: '1e-8' });
+  threshold.classList.add('num');
+  const th: Checked<number> = {
+    label: el('label', { for: 'fit-threshold' }, 'threshold', threshold),
+    input: threshold,
+    read: () => {
+      const r = checkNumber(threshold.value, thresholdRule());
+      flag(threshold, typeof r === 'string' ? r : null);
+      return typeof r === 'number' ? r : undefined;
+    },
+  };
+  threshold.addEventListener('input', th.read);
   const run = el('button', { id: 'fit-run', type: 'button' }, 'Run gradient descent');
   const out = el('div', { id: 'fit-output' });
-  s.append(el('div', { class: 'controls' }, lrL, aL, bL, critL, thL, run), out);
+  s.append(el('div', { class: 'controls' }, lr.label, a0.label, b0.label, critL, th.label, run), out);
   crit.addEventListener('change', () => {
     threshold.value = crit.value === 'max-iterations' ? '25' : crit.value === 'grad-tolerance' ? '1e-3' : '1e-8';
+    th.read();
   });
 
   const go = () => {
-    const t = Number(threshold.value);
+    const values = readAll(lr, a0, b0, th);
+    if (!values) return;
+    const [lrV, aV, bV, t] = values as [number, number, number, number];
     const opts = {
-      lr: Number(lr.value),
-      start: [Number(a0.value), Number(b0.value)] as [number, number],
+      lr: lrV,
+      start: [aV, bV] as [number, number],
       lossTolerance: crit.value === 'loss-tolerance' ? t : undefined,
       gradTolerance: crit.value === 'grad-tolerance' ? t : undefined,
-      maxIterations: crit.value === 'max-iterations' ? t : 20_000,
+      maxIterations: crit.value === 'max-iterations' ? t : MAX_ITERATIONS,
     };
     try {
       const r = fitLine(data, crit.value, opts);
@@ -70,8 +90,8 @@ export function lineFitLesson(): void {
         el(
           'div',
           { class: 'row' },
-          Plot.plot({
-            width: 460,
+          chart({
+            width: fitWidth(out, 460),
             height: 380,
             // the axes follow the data, not a diverging line
             y: { label: 'y', domain: [Math.min(...data.y) - 0.5, Math.max(...data.y) + 0.5] },
@@ -88,7 +108,10 @@ export function lineFitLesson(): void {
               ),
             ],
           }) as Element,
-          contourPlot(grid, [{ name: `${r.iterations} steps`, points: r.path }], ['a', 'b']),
+          contourPlot(grid, [{ name: `${r.iterations} steps`, points: r.path }], ['a', 'b'], fitWidth(out, 460), {
+            name: 'least squares',
+            at: [data.exact.a, data.exact.b],
+          }),
         ),
         el(
           'p',
@@ -101,5 +124,6 @@ export function lineFitLesson(): void {
     }
   };
   run.addEventListener('click', go);
+  onResize(go);
   go();
 }

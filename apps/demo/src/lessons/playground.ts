@@ -1,6 +1,6 @@
 // Lesson 6: a playground — train an MLP on 2-D datasets, with the decision boundary live.
 import * as Plot from '@observablehq/plot';
-import { choice, el, field, fmt, section, show } from '../ui.js';
+import { chart, choice, el, flag, fmt, numberField, readAll, section, show } from '../ui.js';
 import type { PlaygroundConfig } from '../worker.js';
 
 export function playgroundLesson(worker: Worker): void {
@@ -19,7 +19,7 @@ export function playgroundLesson(worker: Worker): void {
     ['spirals', 'spirals'],
     ['blobs', 'Gaussian blobs'],
   ]);
-  const [noiseL, noise] = field('noise', 'pg-noise', '1', { step: '0.5', min: '0' });
+  const noise = numberField('noise', 'pg-noise', '1', { what: 'the noise', min: 0, max: 10 });
   const hiddenIn = el('input', { id: 'pg-hidden', type: 'text', size: '8', value: '16, 16' });
   const [actL, act] = choice('activation', 'pg-activation', [
     ['tanh', 'tanh'],
@@ -31,9 +31,15 @@ export function playgroundLesson(worker: Worker): void {
     ['momentum', 'SGD + momentum'],
     ['sgd', 'SGD'],
   ]);
-  const [lrL, lr] = field('step η', 'pg-lr', '0.03', { step: 'any' });
-  const [bsL, bs] = field('batch', 'pg-batch', '16', { min: '1', step: '1' });
-  const [epL, ep] = field('epochs', 'pg-epochs', '100', { min: '1', step: '1' });
+  const lr = numberField('step η', 'pg-lr', '0.03', { what: 'the step η', min: 0, above: true, max: 10 });
+  const bs = numberField('batch', 'pg-batch', '16', {
+    what: 'the batch size',
+    min: 1,
+    max: 400,
+    integer: true,
+    maxReason: '(there are 400 points)',
+  });
+  const ep = numberField('epochs', 'pg-epochs', '100', { what: 'the number of epochs', min: 1, max: 1000, integer: true });
   const train = el('button', { id: 'pg-train', type: 'button' }, 'Train');
   const status = el('p', { class: 'readout', 'aria-live': 'polite' }, 'Press Train.');
   const charts = el('div', { class: 'row' });
@@ -42,13 +48,13 @@ export function playgroundLesson(worker: Worker): void {
       'div',
       { class: 'controls' },
       dsL,
-      noiseL,
+      noise.label,
       el('label', { for: 'pg-hidden' }, 'hidden layers', hiddenIn),
       actL,
       optL,
-      lrL,
-      bsL,
-      epL,
+      lr.label,
+      bs.label,
+      ep.label,
       train,
     ),
     status,
@@ -58,7 +64,11 @@ export function playgroundLesson(worker: Worker): void {
 
   worker.addEventListener('message', (e: MessageEvent) => {
     const m = e.data;
-    if (m.type === 'pg-progress') {
+    if (m.lesson !== 'playground') return;
+    if (m.type === 'error') {
+      train.disabled = false;
+      show(status, el('span', { class: 'error' }, `Training stopped: ${m.message}`));
+    } else if (m.type === 'pg-progress') {
       if (Number.isFinite(m.loss)) losses.push([m.epoch, m.loss]);
       show(
         status,
@@ -68,7 +78,7 @@ export function playgroundLesson(worker: Worker): void {
       const points = Array.from(m.y as Int32Array, (label, i) => ({ x: m.x[2 * i], y: m.x[2 * i + 1], label: String(label) }));
       show(
         charts,
-        Plot.plot({
+        chart({
           width: 400,
           height: 400,
           x: { domain: [-1.3, 1.3] },
@@ -95,7 +105,7 @@ export function playgroundLesson(worker: Worker): void {
             }),
           ],
         }) as Element,
-        Plot.plot({
+        chart({
           width: 360,
           height: 260,
           y: { type: 'log', label: 'loss' },
@@ -109,25 +119,42 @@ export function playgroundLesson(worker: Worker): void {
       status.setAttribute('data-done', 'true');
     }
   });
+  const readHidden = (): number[] | undefined => {
+    const parts = hiddenIn.value.split(/[,\s]+/).filter(Boolean);
+    const bad = parts.find((t) => !/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 64);
+    const message =
+      parts.length === 0
+        ? 'Give at least one hidden layer, like 8, 8.'
+        : bad !== undefined
+          ? `“${bad}” is not a layer size: each layer needs a whole number of neurons from 1 to 64.`
+          : parts.length > 6
+            ? 'At most 6 hidden layers.'
+            : null;
+    flag(hiddenIn, message);
+    return message ? undefined : parts.map(Number);
+  };
+  hiddenIn.addEventListener('input', readHidden);
   train.addEventListener('click', () => {
+    const hidden = readHidden();
+    const values = readAll(noise, lr, bs, ep);
+    if (!hidden) hiddenIn.focus();
+    if (!hidden || !values) return;
+    const [noiseV, lrV, bsV, epV] = values as [number, number, number, number];
     losses.length = 0;
     train.disabled = true;
     status.removeAttribute('data-done');
     const cfg: PlaygroundConfig = {
       dataset: ds.value as PlaygroundConfig['dataset'],
-      noise: Number(noise.value),
-      hidden: hiddenIn.value
-        .split(/[,\s]+/)
-        .filter(Boolean)
-        .map(Number),
+      noise: noiseV,
+      hidden,
       activation: act.value as PlaygroundConfig['activation'],
       optimizer: opt.value as PlaygroundConfig['optimizer'],
-      lr: Number(lr.value),
-      batchSize: Number(bs.value),
-      epochs: Number(ep.value),
+      lr: lrV,
+      batchSize: bsV,
+      epochs: epV,
       seed: 1,
     };
     show(status, 'training…');
-    worker.postMessage({ type: 'pg-train', cfg });
+    worker.postMessage({ lesson: 'playground', type: 'pg-train', cfg });
   });
 }
