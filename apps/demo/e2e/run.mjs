@@ -366,22 +366,85 @@ try {
     expect((await text(page, '#bp-step')).includes('∂L/∂L = 1'), 'the first step is the loss');
   });
 
-  await test('6 playground: bad settings are refused in place; Train is never left disabled', async () => {
-    await rejects(page, '#pg-hidden', ['abc', '0', '2.5', ''], '#pg-train');
-    await rejects(page, '#pg-batch', ['0', '-3', '1.5'], '#pg-train');
-    await rejects(page, '#pg-lr', ['-1', '0', ''], '#pg-train');
+  const epochOf = async () => Number(await page.getAttribute('#pg-status', 'data-epoch'));
+  await test('6 playground: the data and a heatmap per unit are shown before training; Step trains one epoch', async () => {
+    await page.waitForSelector('#pg-status[data-epoch="0"]');
+    expect((await page.locator('#pg-plots svg g[aria-label="dot"] circle').count()) === 400, 'the 400 points are not drawn');
+    expect((await page.locator('#pg-net .pg-neuron').count()) === 6, 'one heatmap per hidden unit (4 + 2)');
+    expect((await page.locator('#pg-net .pg-weight').count()) === 2 * 4 + 4 * 2 + 2, 'one line per weight');
+    await page.click('#pg-step');
+    await page.waitForSelector('#pg-status[data-epoch="1"]');
+    const [tr, te] = [Number(await text(page, '#pg-train-loss')), Number(await text(page, '#pg-test-loss'))];
+    expect(Number.isFinite(tr) && Number.isFinite(te) && tr > 0 && te > 0, `losses ${tr} ${te}`);
+  });
+
+  await test('6 playground: layers and neurons change with + and −, within limits; the URL keeps the setup', async () => {
+    await page.click('#pg-add-layer');
+    expect((await page.locator('#pg-layers .layer').count()) === 3, 'no third layer');
+    await page.click('#pg-layers .layer[data-layer="2"] button[aria-label^="add a neuron"]');
+    await page.waitForFunction(() => document.querySelectorAll('#pg-net .pg-neuron').length === 9);
+    for (let i = 0; i < 10; i++) if (await page.isEnabled('#pg-remove-layer')) await page.click('#pg-remove-layer');
+    expect((await page.locator('#pg-layers .layer').count()) === 0 && !(await page.isEnabled('#pg-remove-layer')), 'layers below 0');
+    await page.waitForFunction(() => document.querySelectorAll('#pg-net .pg-neuron').length === 0);
+    const url = new URL(page.url());
+    expect(url.searchParams.get('hidden') === '', `URL hidden=${url.searchParams.get('hidden')}`);
+    await page.click('#pg-add-layer');
+    await page.click('#pg-add-layer');
+    expect(new URL(page.url()).searchParams.get('hidden') === '2,2', 'URL does not follow the layers');
+  });
+
+  await test('6 playground: bad settings are refused in place; Play is never stuck', async () => {
+    await rejects(page, '#pg-batch', ['0', '-3', '1.5', '', '1000'], '#pg-play');
+    await rejects(page, '#pg-lr', ['-1', '0', '', 'abc'], '#pg-play');
+    await rejects(page, '#pg-noise', ['-5', 'x', '1e9'], '#pg-play');
+    expect((await text(page, '#pg-play')).includes('Play'), 'Play is stuck as Pause');
+    for (const b of await page.locator('#pg-features input').all()) await b.uncheck();
+    await page.click('#pg-play');
+    expect((await text(page, '#pg-features-error')).length > 0, 'no inputs: no message');
     expect(!(await text(page, '#lesson-digits')).includes('Training stopped'), 'a playground message landed in lesson 7');
+    await page.check('#pg-features input[data-feature="x1"]');
+    await page.check('#pg-features input[data-feature="x2"]');
   });
 
-  await test('6 playground: an MLP reaches > 90 % accuracy on circles', async () => {
-    await page.selectOption('#pg-dataset', 'circles');
-    await page.fill('#pg-epochs', '60');
-    await page.click('#pg-train');
-    await page.waitForSelector('#lesson-playground [data-done="true"]', { timeout: 120_000 });
-    const acc = Number.parseFloat(await text(page, '#pg-accuracy'));
-    expect(acc > 90, `accuracy ${acc}%`);
+  await test('6 playground: play learns the circle to > 90 % test accuracy, pause stops it; x1·x2 alone solves XOR', async () => {
+    await page.selectOption('#pg-dataset', 'circle');
+    await page.click('#pg-remove-layer');
+    for (let i = 0; i < 4; i++) await page.click('#pg-layers .layer[data-layer="0"] button[aria-label^="add a neuron"]');
+    await page.waitForFunction(() => document.querySelectorAll('#pg-net .pg-neuron').length === 6);
+    await page.click('#pg-play');
+    await page.waitForFunction(() => Number.parseFloat(document.querySelector('#pg-accuracy')?.textContent ?? '0') > 90, null, {
+      timeout: 30_000,
+    });
+    await page.click('#pg-play');
+    const e1 = await epochOf();
+    await page.waitForTimeout(300);
+    const e2 = await epochOf();
+    await page.waitForTimeout(300);
+    expect((await epochOf()) === e2 && e2 >= e1, `still training after pause: ${e1} ${e2} ${await epochOf()}`);
+    await page.selectOption('#pg-dataset', 'xor');
+    for (const b of await page.locator('#pg-features input').all()) await b.setChecked((await b.getAttribute('data-feature')) === 'x1·x2');
+    await page.click('#pg-play');
+    await page.waitForFunction(() => Number.parseFloat(document.querySelector('#pg-accuracy')?.textContent ?? '0') > 90, null, {
+      timeout: 30_000,
+    });
+    await page.click('#pg-play');
+    await page.selectOption('#pg-dataset', 'reg-gauss');
+    await page.waitForSelector('#pg-status[data-epoch="0"]');
+    expect((await page.locator('#pg-accuracy').count()) === 0, 'regression shows an accuracy');
   });
 
+  await test('6 playground: a shared link opens the same setup', async () => {
+    const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await other.goto(`${base}?dataset=spiral&hidden=3,5&features=x1,x2,sin%20x1&lr=0.01&regularization=l2&regRate=0.01#lesson-playground`);
+    await other.waitForSelector('#pg-status[data-epoch="0"]', { timeout: 30_000 });
+    expect((await other.inputValue('#pg-dataset')) === 'spiral', 'dataset not taken from the link');
+    expect((await other.locator('#pg-net .pg-neuron').count()) === 8, 'layers not taken from the link');
+    expect(await other.isChecked('#pg-features input[data-feature="sin x1"]'), 'features not taken from the link');
+    expect((await other.inputValue('#pg-reg')) === 'l2' && (await other.inputValue('#pg-lr')) === '0.01', 'settings not taken');
+    await other.close();
+  });
+
+  await page.selectOption('#pg-dataset', 'circle');
   await test('7 digits: bad epochs are refused; nothing trains', async () => {
     await rejects(page, '#digits-epochs', ['0', '', 'abc', '2.5', '1000'], '#digits-train', '#digits-status');
   });
