@@ -116,7 +116,7 @@ export function lineFitLesson(): void {
         el(
           'p',
           { class: 'note' },
-          `Least squares gives a = ${fmt(data.exact.a)}, b = ${fmt(data.exact.b)}. Right: the MSE surface over (a, b), darker is lower, with the descent path.`,
+          `Least squares gives a = ${fmt(data.exact.a)}, b = ${fmt(data.exact.b)}. The contour chart: the MSE surface over (a, b), darker is lower, with the descent path and the least-squares minimum (star).`,
         ),
       );
     } catch (e) {
