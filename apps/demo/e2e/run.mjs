@@ -433,6 +433,24 @@ try {
     expect((await page.locator('#pg-accuracy').count()) === 0, 'regression shows an accuracy');
   });
 
+  await test('6 playground: Regenerate draws new points (seed in the URL); a too-large rate reads "diverged" and stops', async () => {
+    const first = await page.locator('#pg-plots svg g[aria-label="dot"] circle').first().getAttribute('cx');
+    const seed = Number(new URL(page.url()).searchParams.get('seed'));
+    await page.click('#pg-regenerate');
+    await page.waitForFunction((s) => new URL(location.href).searchParams.get('seed') === String(s + 1), seed);
+    await page.waitForFunction((c) => document.querySelector('#pg-plots svg g[aria-label="dot"] circle')?.getAttribute('cx') !== c, first);
+    await page.selectOption('#pg-dataset', 'reg-plane');
+    await page.selectOption('#pg-optimizer', 'sgd');
+    await page.fill('#pg-lr', '10');
+    await page.dispatchEvent('#pg-lr', 'change');
+    await page.click('#pg-play');
+    await page.waitForFunction(() => document.querySelector('#pg-status')?.textContent?.includes('diverged'), null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('#pg-play')?.textContent?.includes('Play'), null, { timeout: 5000 });
+    await page.selectOption('#pg-optimizer', 'adam');
+    await page.fill('#pg-lr', '0.03');
+    await page.dispatchEvent('#pg-lr', 'change');
+  });
+
   await test('6 playground: a shared link opens the same setup', async () => {
     const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await other.goto(`${base}?dataset=spiral&hidden=3,5&features=x1,x2,sin%20x1&lr=0.01&regularization=l2&regRate=0.01#lesson-playground`);
