@@ -376,6 +376,13 @@ try {
     await page.waitForSelector('#pg-status[data-epoch="1"]');
     const [tr, te] = [Number(await text(page, '#pg-train-loss')), Number(await text(page, '#pg-test-loss'))];
     expect(Number.isFinite(tr) && Number.isFinite(te) && tr > 0 && te > 0, `losses ${tr} ${te}`);
+    const live = await page.getAttribute('#pg-status', 'data-tensors');
+    for (let i = 2; i <= 4; i++) {
+      await page.click('#pg-step');
+      await page.waitForSelector(`#pg-status[data-epoch="${i}"]`);
+    }
+    const after = await page.getAttribute('#pg-status', 'data-tensors');
+    expect(live === after, `live tensors in the worker grew from ${live} to ${after} over 3 epochs`);
   });
 
   await test('6 playground: layers and neurons change with + and −, within limits; the URL keeps the setup', async () => {
@@ -499,7 +506,7 @@ try {
     expect(zero === '0', `an ellipse read as ${zero}`);
   });
 
-  await test('7 digits: the keyboard alternative puts a held-out digit on the canvas and reads it', async () => {
+  await test('7 digits: the keyboard alternative puts a real MNIST digit on the canvas and the model reads it', async () => {
     await page.focus('#digits-sample');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('#digits-sample-label')?.textContent?.match(/labelled \d/));

@@ -4,7 +4,7 @@ import { noGrad, type Variable } from '@gd/autograd';
 import { crossEntropy, mse } from '@gd/losses';
 import { Linear, mlp, type Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
-import { argmax, eq, gather, keep, manualSeed, rand, randn, randperm, ready, scope, type Tensor, tensor } from '@gd/tensor';
+import { argmax, eq, gather, keep, manualSeed, memory, rand, randn, randperm, ready, scope, type Tensor, tensor } from '@gd/tensor';
 import { accuracy } from '@gd/tutorial/lessons';
 
 /** What the playground trains: the data, the inputs, the network and how it learns. */
@@ -214,7 +214,8 @@ function measure(s: Session): void {
 function epoch(s: Session): void {
   const [Xtr, Ytr] = s.tensors;
   const linears = s.model.layers.filter((m): m is Linear => m instanceof Linear);
-  for (const [bx, by] of batches([Xtr!, Ytr!], { batchSize: s.cfg.batchSize, seed: s.cfg.seed + s.epoch })) {
+  for (const [bx, by] of batches([Xtr!, Ytr!], { batchSize: s.cfg.batchSize, seed: s.cfg.seed }).epoch(s.epoch)) {
+    // the batch's gathered rows are made outside the step's scope: free them here
     scope(() => {
       s.opt.zeroGrad();
       let loss = lossOf(s, bx!, by!);
@@ -227,6 +228,8 @@ function epoch(s: Session): void {
       loss.backward();
       s.opt.step();
     });
+    bx!.dispose();
+    by!.dispose();
   }
   s.epoch++;
   measure(s);
@@ -283,6 +286,8 @@ function report(s: Session): void {
     targets: s.targets,
     nTrain: s.nTrain,
     running: s.running,
+    // live tensors in the worker: flat from one epoch to the next when every step frees its temporaries
+    tensors: memory().tensors,
   });
 }
 

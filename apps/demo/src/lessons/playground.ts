@@ -102,6 +102,7 @@ interface State {
   targets: Float32Array;
   nTrain: number;
   running: boolean;
+  tensors: number;
 }
 
 export function playgroundLesson(worker: Worker): void {
@@ -352,6 +353,7 @@ export function playgroundLesson(worker: Worker): void {
       Number.isFinite(tr) ? '' : el('span', { class: 'error' }, ' — diverged: lower the learning rate and press Reset.'),
     );
     status.dataset.epoch = String(m.epoch);
+    status.dataset.tensors = String(m.tensors);
     // the network: inputs, hidden units, output; each a picture of what it computes
     const cols = [c.features.length, ...m.neurons.map((l) => l.length), 1];
     const S = 40;
