@@ -33,11 +33,13 @@ export function lineFitLesson(): void {
     ['grad-tolerance', '‖∇‖₂ < threshold'],
     ['max-iterations', 'iterations reach'],
   ]);
-  // the iterations a run may take: more would hold the page for seconds
-  const MAX_ITERATIONS = 20_000;
+  // a run is at most a million iterations, done in chunks between which the page stays live
+  const MAX_ITERATIONS = 1_000_000;
+  // ~0.1 s of work per chunk on a slow machine
+  const CHUNK = 2_000;
   const thresholdRule = () =>
     crit.value === 'max-iterations'
-      ? { what: 'the number of iterations', min: 1, max: MAX_ITERATIONS, integer: true, maxReason: '(more would freeze the page)' }
+      ? { what: 'the number of iterations', min: 1, max: MAX_ITERATIONS, integer: true }
       : { what: 'the threshold', min: 0, above: true, max: 1e6 };
   const threshold = el('input', { id: 'fit-threshold', type: 'text', inputmode: 'decimal', autocomplete: 'off', value: '1e-8' });
   threshold.classList.add('num');
@@ -52,26 +54,74 @@ export function lineFitLesson(): void {
   };
   threshold.addEventListener('input', th.read);
   const run = el('button', { id: 'fit-run', type: 'button' }, 'Run gradient descent');
+  const stop = el('button', { id: 'fit-stop', class: 'secondary', type: 'button' }, 'Stop');
+  stop.disabled = true;
+  const progress = el('p', { class: 'note', id: 'fit-progress', 'aria-live': 'polite' });
   const out = el('div', { id: 'fit-output' });
-  s.append(el('div', { class: 'controls' }, lr.label, a0.label, b0.label, critL, th.label, run), out);
+  s.append(el('div', { class: 'controls' }, lr.label, a0.label, b0.label, critL, th.label, run, stop), progress, out);
+  let stopped = false;
+  stop.addEventListener('click', () => {
+    stopped = true;
+  });
   crit.addEventListener('change', () => {
     threshold.value = crit.value === 'max-iterations' ? '25' : crit.value === 'grad-tolerance' ? '1e-3' : '1e-8';
     th.read();
   });
 
   const go = () => {
+    if (run.disabled) return;
     const values = readAll(lr, a0, b0, th);
     if (!values) return;
     const [lrV, aV, bV, t] = values as [number, number, number, number];
+    const total = crit.value === 'max-iterations' ? t : MAX_ITERATIONS;
     const opts = {
       lr: lrV,
-      start: [aV, bV] as [number, number],
       lossTolerance: crit.value === 'loss-tolerance' ? t : undefined,
       gradTolerance: crit.value === 'grad-tolerance' ? t : undefined,
-      maxIterations: crit.value === 'max-iterations' ? t : MAX_ITERATIONS,
     };
-    try {
-      const r = fitLine(data, crit.value, opts);
+    // runs up to CHUNK iterations are one call, as in the tutorial; longer ones continue from
+    // where the last chunk stopped (plain GD keeps no other state), yielding to the page in
+    // between. |Δloss| needs two losses, so at a chunk's first iteration it cannot stop: such a
+    // stop can come one iteration late, at a chunk boundary.
+    let done = 0;
+    let start: [number, number] = [aV, bV];
+    let path: Array<[number, number]> = [start];
+    stopped = false;
+    run.disabled = true;
+    stop.disabled = false;
+    const chunk = () => {
+      let r: ReturnType<typeof fitLine>;
+      try {
+        r = fitLine(data, crit.value, { ...opts, start, maxIterations: Math.min(CHUNK, total - done) });
+      } catch (e) {
+        run.disabled = false;
+        stop.disabled = true;
+        show(progress);
+        show(out, el('p', { class: 'error' }, `The run stopped: ${(e as Error).message}`));
+        return;
+      }
+      done += r.iterations;
+      start = [r.a, r.b];
+      path = path.concat(r.path.slice(1));
+      // keep at most ~4000 points of a long path for drawing
+      while (path.length > 4000) path = path.filter((_, i) => i % 2 === 0 || i === path.length - 1);
+      if (r.reason === 'max-iterations' && done < total && !stopped) {
+        show(progress, `iteration ${done.toLocaleString('en')} of ${total.toLocaleString('en')}… press Stop to end here.`);
+        setTimeout(chunk, 0);
+        return;
+      }
+      run.disabled = false;
+      stop.disabled = true;
+      show(progress);
+      draw({ ...r, reason: stopped && r.reason === 'max-iterations' ? 'stopped' : r.reason, iterations: done, path });
+    };
+    chunk();
+  };
+  type Drawn = { reason: string; iterations: number; a: number; b: number; loss: number; path: Array<[number, number]> };
+  let lastDrawn: Drawn | undefined;
+  const draw = (r: Drawn) => {
+    lastDrawn = r;
+    {
       const xs = [Math.min(...data.x), Math.max(...data.x)];
       show(
         out,
@@ -85,7 +135,9 @@ export function lineFitLesson(): void {
           ` iterations · a = ${fmt(r.a)}, b = ${fmt(r.b)}, loss = ${fmt(r.loss)}`,
           r.reason === 'diverged'
             ? el('span', { class: 'error' }, ' — the loss blew up; the parameters were put back to their last finite values.')
-            : '',
+            : r.reason === 'stopped'
+              ? ' — stopped by you before any criterion was met.'
+              : '',
         ),
         el(
           'div',
@@ -119,11 +171,9 @@ export function lineFitLesson(): void {
           `Least squares gives a = ${fmt(data.exact.a)}, b = ${fmt(data.exact.b)}. The contour chart: the MSE surface over (a, b), darker is lower, with the descent path and the least-squares minimum (star).`,
         ),
       );
-    } catch (e) {
-      show(out, el('p', { class: 'error' }, String((e as Error).message)));
     }
   };
   run.addEventListener('click', go);
-  onResize(go);
+  onResize(() => lastDrawn && draw(lastDrawn));
   go();
 }
