@@ -327,7 +327,10 @@ try {
     const t0 = Date.now();
     await page.click('button[data-preset="fair coin"]');
     const waited = Date.now() - t0;
-    expect((await text(page, '#entropy-value')) === '1.0000 bits' && waited < 2000, `the page answered after ${waited} ms during a long run`);
+    expect(
+      (await text(page, '#entropy-value')) === '1.0000 bits' && waited < 2000,
+      `the page answered after ${waited} ms during a long run`,
+    );
     await page.click('#fit-stop');
     await page.waitForFunction(() => document.querySelector('#fit-reason')?.textContent === 'stopped', null, { timeout: 10_000 });
     const n = Number(await text(page, '#fit-iterations'));
