@@ -286,6 +286,7 @@ function report(s: Session): void {
     targets: s.targets,
     nTrain: s.nTrain,
     running: s.running,
+    cfg: s.cfg,
     // live tensors in the worker: flat from one epoch to the next when every step frees its temporaries
     tensors: memory().tensors,
   });

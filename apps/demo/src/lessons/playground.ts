@@ -103,6 +103,8 @@ interface State {
   nTrain: number;
   running: boolean;
   tensors: number;
+  /** the settings this state was trained with */
+  cfg: PlaygroundConfig;
 }
 
 export function playgroundLesson(worker: Worker): void {
@@ -337,7 +339,7 @@ export function playgroundLesson(worker: Worker): void {
   });
 
   const draw = (m: State) => {
-    const c = read() ?? cfg;
+    const c = m.cfg;
     const reg = isRegression(c.dataset);
     const tr = m.trainLoss.at(-1)!;
     const te = m.testLoss.at(-1)!;
