@@ -495,7 +495,15 @@ try {
     await other.close();
   });
 
+  // leave a trained circle on screen for the screenshots
   await page.selectOption('#pg-dataset', 'circle');
+  for (const b of await page.locator('#pg-features input').all())
+    await b.setChecked(['x1', 'x2'].includes(await b.getAttribute('data-feature')));
+  await page.click('#pg-play');
+  await page.waitForFunction(() => Number.parseFloat(document.querySelector('#pg-accuracy')?.textContent ?? '0') > 90, null, {
+    timeout: 30_000,
+  });
+  await page.click('#pg-play');
   await test('7 digits: bad epochs are refused; nothing trains', async () => {
     await rejects(page, '#digits-epochs', ['0', '', 'abc', '2.5', '1000'], '#digits-train', '#digits-status');
   });

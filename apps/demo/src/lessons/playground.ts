@@ -484,7 +484,7 @@ export function playgroundLesson(worker: Worker): void {
         : chart({
             width: w,
             height: 240,
-            y: { type: 'log', label: 'loss', grid: true },
+            y: { type: 'log', label: 'loss', grid: true, tickFormat: '~g' },
             x: { label: 'epoch', domain: [0, Math.max(10, m.epoch)] },
             color: { legend: true, domain: ['training loss', 'test loss'], range: ['#1d232b', '#e08a1e'] },
             marks: [
