@@ -175,8 +175,9 @@ export function digitsLesson(worker: Worker): void {
         chart({
           width: fitWidth(s, 360),
           height: 180,
-          y: { domain: [0.8, 1], label: 'held-out accuracy' },
-          x: { label: 'epoch' },
+          y: { domain: [Math.min(0.8, ...curve.map((d) => d[1] - 0.02)), 1], label: 'held-out accuracy' },
+          // whole epochs only
+          x: { label: 'epoch', ticks: curve.map((d) => d[0]), tickFormat: 'd' },
           marks: [Plot.line(curve, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
         }) as Element,
       );
