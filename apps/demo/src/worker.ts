@@ -1,11 +1,11 @@
 // Training off the page's thread: the playground's 2-D classifiers and the digit model.
 
 import { noGrad } from '@gd/autograd';
+import { accuracy } from '@gd/lessons';
 import { crossEntropy } from '@gd/losses';
 import { mlp, type Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
 import { argmax, eq, gather, keep, manualSeed, rand, randn, randperm, ready, scope, type Tensor, tensor } from '@gd/tensor';
-import { accuracy } from '@gd/tutorial/lessons';
 
 export interface PlaygroundConfig {
   dataset: 'circles' | 'xor' | 'spirals' | 'blobs';

@@ -1,5 +1,5 @@
 // Lesson 3 (seed §2.2–2.3): gradient descent on a line fit, with the three convergence criteria.
-import { fitLine, lineData } from '@gd/tutorial/lessons';
+import { fitLine, lineData } from '@gd/lessons';
 import * as Plot from '@observablehq/plot';
 import { choice, el, field, fmt, section, show } from '../ui.js';
 import { contourPlot, mseGrid } from './surface.js';

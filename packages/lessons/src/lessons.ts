@@ -1,5 +1,6 @@
 // The tutorial's lessons as functions that compute and return their results with gd itself.
-// Front ends (the terminal main job, the web demo) only present what these return.
+// The terminal main job presents what these return; the web demo reuses the line data, the line
+// fit and the accuracy count, and computes its interactive lessons in its own modules.
 import { gradcheck, type Variable, variable } from '@gd/autograd';
 import { crossEntropy, entropy, informationContent, mse } from '@gd/losses';
 import { Linear, mlp, Sequential, Sigmoid } from '@gd/nn';
