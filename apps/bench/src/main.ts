@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    sizes: { type: 'string' },
     out: { type: 'string', default: 'bench-results/latest.json' },
     svg: { type: 'string', default: 'bench-results/ratios.svg' },
   },
@@ -42,8 +43,13 @@ interface Workload {
 const { images, labels } = readDigits();
 const batchOf = (n: number): Batch => ({ x: images.subarray(0, n * 784), y: labels.subarray(0, n), n });
 
+const sizes = args.sizes ? args.sizes.split(',').map(Number) : quick ? [64, 256, 512] : [64, 128, 256, 512, 1024];
+if (!sizes.every((n) => Number.isInteger(n) && n > 0)) {
+  console.error(`--sizes: expected positive integers separated by commas, got '${args.sizes}'`);
+  process.exit(2);
+}
 const workloads: Workload[] = [];
-for (const n of quick ? [64, 256, 512] : [64, 128, 256, 512, 1024]) {
+for (const n of sizes) {
   workloads.push({
     group: 'matmul',
     label: `matmul n=${n}`,
