@@ -93,9 +93,9 @@ export interface FitOptions {
 }
 
 /**
- * Fits y = a·x + b on MSE (seed §2.3: ∂f/∂a = Σ 2(ŷ − y)·x, ∂f/∂b = Σ 2(ŷ − y), the erratum's
- * missing x and Σ restored — autograd computes exactly these). Full-batch GD, or minibatch SGD
- * (§2.4) when batchSize is given.
+ * Fits y = a·x + b on MSE (docs/tutorial.md §2.3: ∂f/∂a = Σ 2(ŷ − y)·x, ∂f/∂b = Σ 2(ŷ − y),
+ * the erratum's missing x and Σ restored — autograd computes exactly these). Full-batch GD, or
+ * minibatch SGD (§2.4) when batchSize is given.
  */
 export function fitLine(data: LineData, criterion: string, o: FitOptions): FitResult {
   const a = variable([o.start?.[0] ?? 0]);
@@ -148,7 +148,7 @@ export function fitLine(data: LineData, criterion: string, o: FitOptions): FitRe
   }
 }
 
-/** The three convergence criteria of seed §2.2, one run each, plus a too-large η. */
+/** The three convergence criteria of docs/tutorial.md §2.2, one run each, plus a too-large η. */
 export function gradientDescentLesson(seed: number): { data: LineData; runs: FitResult[] } {
   const data = lineData(seed);
   const runs = [
@@ -160,7 +160,7 @@ export function gradientDescentLesson(seed: number): { data: LineData; runs: Fit
   return { data, runs };
 }
 
-/** GD against minibatch SGD on the same line, the same number of epochs (seed §2.4). */
+/** GD against minibatch SGD on the same line, the same number of epochs (docs/tutorial.md §2.4). */
 export function sgdLesson(seed: number): { gd: FitResult; sgd: FitResult } {
   const data = lineData(seed);
   return {
