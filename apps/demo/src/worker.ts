@@ -1,11 +1,11 @@
 // Training off the page's thread: the playground's 2-D classifiers and the digit model.
 
 import { noGrad, type Variable } from '@gd/autograd';
+import { accuracy } from '@gd/lessons';
 import { crossEntropy, mse } from '@gd/losses';
 import { Linear, mlp, type Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
 import { argmax, eq, gather, keep, manualSeed, memory, rand, randn, randperm, ready, scope, type Tensor, tensor } from '@gd/tensor';
-import { accuracy } from '@gd/tutorial/lessons';
 
 /** What the playground trains: the data, the inputs, the network and how it learns. */
 export interface PlaygroundConfig {

@@ -1,4 +1,4 @@
-// Lesson 5 (seed §2.5): backpropagation through a small network, node by node.
+// Lesson 5 (docs/tutorial.md §2.5): backpropagation through a small network, node by node.
 import { gradcheck, topologicalOrder, type Variable, variable } from '@gd/autograd';
 import { mse } from '@gd/losses';
 import { keep, tensor } from '@gd/tensor';

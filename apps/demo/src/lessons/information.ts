@@ -1,4 +1,4 @@
-// Lessons 1 and 2 (seed §1.2): information content, entropy, cross-entropy and KL divergence.
+// Lessons 1 and 2 (docs/tutorial.md §1.2): information content, entropy, cross-entropy and KL divergence.
 import { crossEntropyOf, entropy, informationContent, klDivergenceOf } from '@gd/losses';
 import { scope, tensor } from '@gd/tensor';
 import * as Plot from '@observablehq/plot';

@@ -1,5 +1,5 @@
-// Lesson 3 (seed §2.2–2.3): gradient descent on a line fit, with the three convergence criteria.
-import { fitLine, lineData } from '@gd/tutorial/lessons';
+// Lesson 3 (docs/tutorial.md §2.2–2.3): gradient descent on a line fit, with the three convergence criteria.
+import { fitLine, lineData } from '@gd/lessons';
 import * as Plot from '@observablehq/plot';
 import { type Checked, chart, checkNumber, choice, el, fitWidth, flag, fmt, numberField, onResize, readAll, section, show } from '../ui.js';
 import { contourPlot, mseGrid } from './surface.js';

@@ -1,9 +1,9 @@
-// Lesson 4 (seed §2.4): plain GD, SGD, momentum and Adam on the same loss surfaces.
+// Lesson 4 (docs/tutorial.md §2.4): plain GD, SGD, momentum and Adam on the same loss surfaces.
 import { type Variable, variable } from '@gd/autograd';
+import { lineData } from '@gd/lessons';
 import { mse } from '@gd/losses';
 import { Adam, batches, type Optimizer, SGD } from '@gd/optim';
 import { axpyInPlace, keep, manualSeed, randn, scope, type Tensor, tensor } from '@gd/tensor';
-import { lineData } from '@gd/tutorial/lessons';
 import { choice, el, fitWidth, numberField, onResize, readAll, section, show } from '../ui.js';
 import { contourPlot, type Grid } from './surface.js';
 

@@ -1,7 +1,7 @@
 // The MSE loss surface of a line fit over a grid of (a, b), computed with gd in one batch:
 // predictions [G², n] = a·x + b, then the mean squared error per row.
+import type { LineData } from '@gd/lessons';
 import { scope, tensor } from '@gd/tensor';
-import type { LineData } from '@gd/tutorial/lessons';
 import * as Plot from '@observablehq/plot';
 import { chart } from '../ui.js';
 
