@@ -2,7 +2,7 @@
 import { DTypeError, ShapeError, ValueError } from './errors.js';
 import { fillInPlace } from './ops.js';
 import { heapF32, heapI32, kernels } from './runtime.js';
-import { checkShape } from './shape.js';
+import { checkShape, MAX_SIZE } from './shape.js';
 import { type DType, type NestedArray, Tensor } from './tensor.js';
 
 /** Options of tensor(): the dtype (float32 by default) and, for flat data, a shape. */
@@ -115,7 +115,8 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
 function filled(op: string, shape: readonly number[], value: number, dtype: DType): Tensor {
   checkDType(op, dtype);
   if (typeof value !== 'number') throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
-  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`${op}: value ${value} is not an integer; dtype int32 needs one`);
+  if (dtype === 'int32' && (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31))
+    throw new ValueError(`${op}: value ${value} is not an integer in the int32 range [-2^31, 2^31); dtype int32 needs one`);
   return fillInPlace(new Tensor(checkShape(op, shape), dtype), value);
 }
 
@@ -155,6 +156,7 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
   finite('arange', 'step', step);
   if (step === 0) throw new ValueError('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((hi - lo) / step));
+  if (!(n <= MAX_SIZE)) throw new ShapeError(`arange: [${lo}, ${hi}) in steps of ${step} has ${n} elements; the maximum is ${MAX_SIZE}`);
   const dt = dtype ?? ([lo, hi, step].every(Number.isInteger) ? 'int32' : 'float32');
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = lo + i * step;
@@ -173,6 +175,7 @@ export function linspace(start: number, stop: number, num: number): Tensor {
   finite('linspace', 'start', start);
   finite('linspace', 'stop', stop);
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
+  if (num > MAX_SIZE) throw new ShapeError(`linspace: ${num} elements; the maximum is ${MAX_SIZE}`);
   const values = new Float64Array(num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) values[i] = i === num - 1 && num > 1 ? stop : start + i * step;
