@@ -1,7 +1,7 @@
 // The Variable: a Tensor value that remembers how it was computed, so backward() can apply the
 // chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (seed §2.5).
 import * as T from '@gd/tensor';
-import { add, keep, ones, reshape, StateError, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { add, keep, ones, reshape, StateError, scope, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
 import { apply, opTable } from './ops.js';
 
 let gradEnabled = true;
@@ -146,42 +146,63 @@ export class Variable {
     }
     const start =
       seed === undefined ? ones(this.shape as number[]) : seed instanceof Tensor ? reshape(seed, this.shape) : tensor(seed as never);
-    if (start.size !== this.size) throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
-    const order = topologicalOrder(this);
-    const grads = new Map<Variable, Tensor>([[this, start]]);
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i]!;
-      const g = grads.get(node);
-      if (!g) continue;
-      grads.delete(node);
-      if (node.isLeaf || node.retain || options.retainGrads) node.accumulate(g);
-      if (node.isLeaf) continue;
-      if (node.released || !node.backwardFn) {
-        g.dispose();
-        throw new StateError(
-          `backward: the graph through '${node.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
-        );
-      }
-      const parentGrads = node.backwardFn(g);
-      const seen = new Set<Tensor>([g]);
-      node.parents.forEach((p, k) => {
-        let pg = parentGrads[k];
-        if (!pg || !p.requiresGrad) return;
-        // a gradient tensor passed on unchanged gets its own handle, so each holder can free it
-        if (seen.has(pg)) pg = reshape(pg, pg.shape);
-        seen.add(pg);
-        const prev = grads.get(p);
-        if (prev) {
-          grads.set(p, add(prev, pg));
-          prev.dispose();
-          pg.dispose();
-        } else {
-          grads.set(p, pg);
-        }
-      });
-      g.dispose();
-      if (!options.retainGraph) node.released = true;
+    if (start.size !== this.size) {
+      start.dispose();
+      throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
     }
+    const order = topologicalOrder(this);
+    // the gradients waiting for their node: each is owned here until it is passed on or freed
+    const pending = new Map<Variable, Tensor>([[this, start]]);
+    try {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const node = order[i]!;
+        const g = pending.get(node);
+        if (!g) continue;
+        pending.delete(node);
+        if (node.isLeaf || node.retain || options.retainGrads) node.accumulate(g);
+        if (node.isLeaf) continue;
+        try {
+          node.propagate(g, pending);
+        } finally {
+          g.dispose();
+        }
+        if (!options.retainGraph) node.released = true;
+      }
+    } finally {
+      for (const g of pending.values()) g.dispose();
+    }
+  }
+
+  /**
+   * Applies this node's gradient rule to its upstream gradient `g` and adds each result into
+   * the pending gradient of its parent. The rule runs in a scope (as tfjs's tape runs each
+   * gradient in tidy), so whatever temporaries it makes are freed, and a gradient computed for
+   * a parent that needs none is dropped there too.
+   */
+  private propagate(g: Tensor, pending: Map<Variable, Tensor>): void {
+    const rule = this.backwardFn;
+    if (this.released || !rule) {
+      throw new StateError(
+        `backward: the graph through '${this.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
+      );
+    }
+    const parentGrads = scope(() => rule(g).map((pg, k) => (pg && this.parents[k]!.requiresGrad ? pg : null)));
+    const seen = new Set<Tensor>([g]);
+    this.parents.forEach((p, k) => {
+      let pg = parentGrads[k];
+      if (!pg) return;
+      // a gradient tensor passed on unchanged gets its own handle, so each holder can free it
+      if (seen.has(pg)) pg = reshape(pg, pg.shape);
+      seen.add(pg);
+      const prev = pending.get(p);
+      if (prev) {
+        pending.set(p, add(prev, pg));
+        prev.dispose();
+        pg.dispose();
+      } else {
+        pending.set(p, pg);
+      }
+    });
   }
 
   private accumulate(g: Tensor): void {
