@@ -96,6 +96,7 @@ export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: rea
  * ```
  */
 export function tensor(data: NestedArray | Float32Array | Int32Array | Float64Array, options: TensorOptions = {}): Tensor {
+  if (options === null || typeof options !== 'object') throw new ValueError(`tensor: options must be an object, got ${String(options)}`);
   const dtype = checkDType('tensor', options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32'));
   return fromData('tensor', data, dtype, options.shape);
 }

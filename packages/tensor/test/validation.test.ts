@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arange, full, type GdError, linspace, memory, ShapeError, scope, ValueError } from '../src/index.js';
+import { arange, full, type GdError, IndexError, linspace, memory, ShapeError, scope, tensor, ValueError, where } from '../src/index.js';
 
 function fails(fn: () => unknown, type: new (...a: never[]) => GdError, message: RegExp) {
   const before = memory();
@@ -37,5 +37,31 @@ describe('creation refuses what it cannot represent', () => {
   it('scope given a non-function', () => {
     fails(() => scope(5 as never), ValueError, /scope: expected a function, got number/);
     fails(() => scope(undefined as never), ValueError, /scope: expected a function, got undefined/);
+  });
+});
+
+describe('relu treats NaN the same at every position', () => {
+  it('NaN propagates in the SIMD body and in the scalar tail', () => {
+    const x = tensor([Number.NaN, -1, 2, Number.NaN, Number.NaN, -3, 4]);
+    const y = x.relu();
+    expect(Array.from(y.data())).toEqual([Number.NaN, 0, 2, Number.NaN, Number.NaN, 0, 4]);
+    x.dispose();
+    y.dispose();
+  });
+});
+
+describe('found by the fuzz suite', () => {
+  it('an operand that fails to convert frees the operands converted before it', () => {
+    const x = tensor([1], { dtype: 'int32' });
+    fails(() => where(2, x, 1e20), ValueError, /where: value 100000000000000000000 .*int32/);
+    x.dispose();
+  });
+  it('a null or non-array axis, perm, begin or size is an IndexError, not a TypeError', () => {
+    const x = tensor([[1, 2]]);
+    fails(() => x.sum(null as never), IndexError, /sum: axis must be an integer or an array/);
+    fails(() => x.transpose('x' as never), IndexError, /transpose: perm must be/);
+    fails(() => x.slice(null as never), IndexError, /slice: begin must be/);
+    fails(() => x.slice([0, 0], null as never), IndexError, /slice: size must be/);
+    x.dispose();
   });
 });
