@@ -1,7 +1,7 @@
 // The Variable: a Tensor value that remembers how it was computed, so backward() can apply the
 // chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (seed §2.5).
 import * as T from '@gd/tensor';
-import { add, keep, ones, reshape, StateError, scope, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { add, keep, ones, reshape, ShapeError, StateError, scope, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
 import { apply, opTable } from './ops.js';
 
 let gradEnabled = true;
@@ -20,6 +20,7 @@ export function isGradEnabled(): boolean {
  * ```
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`noGrad: expected a function, got ${typeof fn}`);
   const prev = gradEnabled;
   gradEnabled = false;
   try {
@@ -139,6 +140,7 @@ export class Variable {
    * A non-scalar output needs the upstream gradient `seed`.
    */
   backward(seed?: TensorLike, options: BackwardOptions = {}): void {
+    options = optionsObject('backward', options);
     if (!this.requiresGrad)
       throw new StateError('backward: this variable does not require grad (no leaf with requiresGrad is upstream of it)');
     if (seed === undefined && this.size !== 1) {
@@ -313,6 +315,7 @@ export class Variable {
   }
   /** Matrix product; 1-D operands act as row/column vectors (NumPy), batches broadcast. */
   matmul(b: VariableLike, options: T.MatmulOptions = {}): Variable {
+    options = optionsObject('matmul', options);
     const bv = asVariable(b);
     const a2 = this.rank === 1 ? this.reshape([1, this.shape[0]!]) : this;
     const b2 = bv.rank === 1 ? bv.reshape([bv.shape[0]!, 1]) : bv;
@@ -357,6 +360,8 @@ export class Variable {
   }
   /** Broadcasts to `shape`. */
   broadcastTo(shape: readonly number[]): Variable {
+    if (!Array.isArray(shape))
+      throw new ShapeError(`broadcastTo: shape must be an array of integers, got ${shape === null ? 'null' : typeof shape}`);
     return apply('broadcastTo', opTable.broadcastTo, [this], { shape: [...shape] });
   }
   /** A block of the tensor (tf.slice semantics). */
@@ -486,6 +491,9 @@ export type VariableLike = Variable | TensorLike;
  * ```
  */
 export function variable(value: TensorLike, options: { requiresGrad?: boolean; name?: string } = {}): Variable {
+  options = optionsObject('variable', options);
+  if (options.requiresGrad !== undefined && typeof options.requiresGrad !== 'boolean')
+    throw new ValueError(`variable: requiresGrad must be true or false, got ${String(options.requiresGrad)}`);
   const t = value instanceof Tensor ? value : tensor(value as never);
   return new Variable(t, options.requiresGrad ?? true, 'leaf', [], null, options.name);
 }
@@ -498,15 +506,26 @@ function operandValue(x: VariableLike): TensorLike {
  * Joins Variables along `axis`; the gradient is split back into the pieces.
  */
 export function concat(xs: readonly VariableLike[], axis = 0): Variable {
+  if (!Array.isArray(xs))
+    throw new ValueError(`concat: expected an array of Variables or tensors, got ${xs === null ? 'null' : typeof xs}`);
   return apply('concat', opTable.concat, [...xs], { axis, count: xs.length });
 }
 
 /** Stacks Variables of one shape along a new axis. */
 export function stack(xs: readonly VariableLike[], axis = 0): Variable {
+  if (!Array.isArray(xs)) throw new ValueError(`stack: expected an array of Variables or tensors, got ${xs === null ? 'null' : typeof xs}`);
   return concat(
     xs.map((x) => asVariable(x).expandDims(axis)),
     axis,
   );
+}
+
+/** Checks an options argument is an object (undefined means the defaults). @internal */
+export function optionsObject<O>(op: string, options: O | undefined): O {
+  if (options === undefined) return {} as O;
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ValueError(`${op}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
+  return options;
 }
 
 /** A constant (no grad) Variable for a non-Variable operand. */

@@ -2,7 +2,7 @@
 // ({ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { … } }), then the
 // little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
 // Hugging Face tools read what saveSafetensors writes.
-import { fmtShape, GdError, keep, shapesEqual, type Tensor, tensor, ValueError } from '@gd/tensor';
+import { DisposedError, fmtShape, GdError, keep, shapesEqual, Tensor, tensor, ValueError } from '@gd/tensor';
 import type { Module } from './module.js';
 
 /** A safetensors file that is truncated, corrupted, or does not match the model. */
@@ -135,6 +135,10 @@ function floats(entry: SafetensorsEntry): Float32Array {
  * ```
  */
 export function saveSafetensors(source: Module | Record<string, Tensor>, options: { metadata?: Record<string, string> } = {}): Uint8Array {
+  if (source === null || typeof source !== 'object')
+    throw new ValueError(`saveSafetensors: expected a Module or a record of name → Tensor, got ${String(source)}`);
+  if (options === null || typeof options !== 'object')
+    throw new ValueError(`saveSafetensors: options must be an object, got ${String(options)}`);
   const state = typeof (source as Module).stateDict === 'function' ? (source as Module).stateDict() : (source as Record<string, Tensor>);
   const names = Object.keys(state).sort();
   if (options.metadata !== undefined && !isStringRecord(options.metadata)) {
@@ -144,7 +148,9 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
   if (options.metadata) header.__metadata__ = options.metadata;
   let offset = 0;
   for (const name of names) {
-    const t = state[name]!;
+    const t: unknown = state[name];
+    if (!(t instanceof Tensor)) throw new ValueError(`saveSafetensors: '${name}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
+    if (t.isDisposed) throw new DisposedError(`saveSafetensors: '${name}' is a disposed tensor`);
     if (t.dtype !== 'float32') throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; only float32 is written`);
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.size * 4] };
     offset += t.size * 4;

@@ -1,7 +1,7 @@
 import {
   DisposedError,
   DTypeError,
-  type GdError,
+  GdError,
   manualSeed,
   memory,
   ShapeError,
@@ -11,7 +11,7 @@ import {
   zeros,
 } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
-import { Linear, type Module, Sequential } from '../src/index.js';
+import { init, Linear, type Module, mlp, Sequential, saveSafetensors } from '../src/index.js';
 
 const values = (m: Module) => m.parameters().map((p) => Array.from(p.value.data()));
 
@@ -78,4 +78,30 @@ describe('tied weights', () => {
     expect(model.namedParameters().map(([k]) => k)).toEqual(['0.weight', '0.bias', '1.bias']);
     expect(new Set(model.parameters()).size).toBe(3);
   });
+});
+
+describe('nn entry points refuse wrong types with a GdError', () => {
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['Linear with null options', () => new Linear(2, 2, null as never), /Linear: options/],
+    ['mlp of a non-array', () => mlp('x' as never), /mlp: sizes must be an array/],
+    ['mlp with null options', () => mlp([2, 1], null as never), /mlp: options/],
+    ['init of a number', () => init.zeros(3 as never), /init: expected a Variable or a Tensor/],
+    ['init.xavierUniform of an object', () => init.xavierUniform({} as never), /init: expected a Variable or a Tensor/],
+    ['Kaiming with null options', () => init.kaimingUniform(zeros([2, 2]), null as never), /Kaiming options/],
+    ['saveSafetensors of null', () => saveSafetensors(null as never), /saveSafetensors: expected a Module/],
+    ['saveSafetensors with null options', () => saveSafetensors(new Linear(1, 1), null as never), /saveSafetensors: options/],
+    ['saveSafetensors of a record holding a number', () => saveSafetensors({ a: 1 } as never), /'a' is number/],
+  ];
+  for (const [label, run, message] of cases) {
+    it(label, () => {
+      let caught: unknown;
+      try {
+        run();
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(GdError);
+      expect((caught as Error).message).toMatch(message);
+    });
+  }
 });

@@ -97,8 +97,13 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
   if (!Number.isSafeInteger(epochs) || epochs < 0) throw new ValueError(`minimize: epochs must be an integer ≥ 0, got ${epochs}`);
   for (const k of ['lossTolerance', 'gradTolerance'] as const)
     if (options[k] !== undefined) checkNumber('minimize', k, options[k], { lo: 0 });
-  if (options.schedule !== undefined && typeof options.schedule !== 'function')
-    throw new ValueError(`minimize: schedule must be a function of the step number, got ${typeof options.schedule}`);
+  for (const k of ['schedule', 'onStep', 'onEpoch'] as const)
+    if (options[k] !== undefined && typeof options[k] !== 'function')
+      throw new ValueError(`minimize: ${k} must be a function, got ${typeof options[k]}`);
+  if (options.signal !== undefined && (options.signal === null || typeof options.signal.aborted !== 'boolean'))
+    throw new ValueError(`minimize: signal must be an AbortSignal, got ${String(options.signal)}`);
+  if (options.data !== undefined && (options.data === null || typeof (options.data as Iterable<B>)[Symbol.iterator] !== 'function'))
+    throw new ValueError(`minimize: data must be an iterable of batches, got ${String(options.data)}`);
   const opt = options.optimizer ?? new SGD(list, { lr: options.lr ?? 0.01 });
   const record = options.history ?? true;
   const history: MinimizeResult['history'] = [];

@@ -5,6 +5,7 @@ import {
   Adagrad,
   Adam,
   AdamW,
+  batches,
   clipGradNorm,
   clipGradValue,
   gradNorm,
@@ -13,6 +14,7 @@ import {
   type OptimizerState,
   RMSprop,
   SGD,
+  schedules,
 } from '../src/index.js';
 
 /** The error `fn` throws (or undefined). */
@@ -218,4 +220,33 @@ describe('Optimizer.loadStateDict validates everything, leaks nothing, changes n
     ).not.toThrow();
     opt.dispose();
   });
+});
+
+describe('optim entry points refuse wrong types with a GdError', () => {
+  const w = () => variable([1]);
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['batches of null', () => batches(null as never, { batchSize: 1 }), /batches: the dataset/],
+    ['batches of a record holding a string', () => batches({ x: 'abc' } as never, { batchSize: 1 }), /entry 0 is string/],
+    ['batches with null options', () => batches([zeros([2])], null as never), /batches: options/],
+    ['minimize with a non-function onStep', () => minimize(() => w().sum(), [w()], { onStep: 3 as never }), /onStep must be a function/],
+    [
+      'minimize with a non-function onEpoch',
+      () => minimize(() => w().sum(), [w()], { onEpoch: 'x' as never }),
+      /onEpoch must be a function/,
+    ],
+    ['minimize with a bad signal', () => minimize(() => w().sum(), [w()], { signal: {} as never }), /signal must be an AbortSignal/],
+    ['minimize with non-iterable data', () => minimize(() => w().sum(), [w()], { data: 5 as never }), /data must be an iterable/],
+    ['a schedule with null options', () => schedules.step(null as never), /schedules.step: options/],
+    ['a schedule with a NaN lr', () => schedules.exponential({ lr: Number.NaN, gamma: 0.9 }), /lr must be/],
+    ['exponential with gamma NaN', () => schedules.exponential({ lr: 1, gamma: Number.NaN }), /gamma/],
+    ['cosine with a negative minLr', () => schedules.cosine({ lr: 1, steps: 10, minLr: -1 }), /minLr/],
+    ['linearWarmup with a non-function after', () => schedules.linearWarmup({ lr: 1, warmupSteps: 2, after: 3 as never }), /after must be/],
+  ];
+  for (const [label, run, message] of cases) {
+    it(label, () => {
+      const e = thrown(run);
+      expect(e).toBeInstanceOf(GdError);
+      expect((e as Error).message).toMatch(message);
+    });
+  }
 });
