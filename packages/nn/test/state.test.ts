@@ -1,15 +1,4 @@
-import {
-  DisposedError,
-  DTypeError,
-  GdError,
-  manualSeed,
-  memory,
-  ShapeError,
-  type Tensor,
-  tensor,
-  ValueError,
-  zeros,
-} from '@gd/tensor';
+import { DisposedError, DTypeError, GdError, manualSeed, memory, ShapeError, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
 import { init, Linear, type Module, mlp, Sequential, saveSafetensors } from '../src/index.js';
 
