@@ -738,7 +738,7 @@ export function gatherBackward(dy: Tensor, indices: Tensor, axis: number, shape:
 /** float32 one-hot rows of int32 class ids in [0, depth): shape [...x.shape, depth]. */
 export function oneHot(x: TensorLike, depth: number): Tensor {
   const op = 'oneHot';
-  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${String(depth)}`);
   const idx = checkedIndices(op, x, depth, `depth ${depth}`);
   try {
     const out = new Tensor([...idx.t.shape, depth], 'float32');

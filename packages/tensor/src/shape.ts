@@ -28,7 +28,9 @@ export function checkShape(op: string, shape: unknown): number[] {
   if (shape.length > MAX_RANK) throw new ShapeError(`${op}: rank ${shape.length} exceeds the maximum ${MAX_RANK}`);
   shape.forEach((d, i) => {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: shape [${shape.join(',')}]: dimension ${i} is ${String(d)}; expected a non-negative integer`);
+      throw new ShapeError(
+        `${op}: shape [${shape.map(String).join(',')}]: dimension ${i} is ${String(d)}; expected a non-negative integer`,
+      );
     }
   });
   const n = sizeOf(shape as number[]);

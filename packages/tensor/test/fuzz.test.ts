@@ -242,7 +242,7 @@ describe('fuzz: random chains of ops match the plain-JS reference', () => {
 // Values a hostile caller passes where a number, a shape, an axis or a tensor is expected.
 const junk = fc.oneof(
   fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 0.5, -0.5, 2 ** 31, 2 ** 53, 1e300, -0),
-  fc.constantFrom('x', '', null, undefined, true, {}, [], [[1], [2, 3]], [Number.NaN], [-1], [0.5], [1e9, 1e9]),
+  fc.constantFrom('x', '', null, undefined, true, {}, [], [[1], [2, 3]], [Number.NaN], [-1], [0.5], [1e9, 1e9], Symbol('s')),
   fc.integer({ min: -10, max: 10 }),
   fc.double(),
   fc.array(fc.integer({ min: -3, max: 5 }), { maxLength: 4 }),
