@@ -1,11 +1,12 @@
 // `pnpm start`: the tutorial end to end in the terminal, with the real packages.
 import { parseArgs } from 'node:util';
+import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgdLesson, trainDigits } from '@gd/lessons';
+import { loadDigits } from '@gd/lessons/mnist';
 import { mlp } from '@gd/nn';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
-import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgdLesson, trainDigits } from './lessons.js';
-import { loadDigits } from './mnist.js';
+import { onnxAgreement } from './onnx.js';
 import { sparkline } from './sparkline.js';
 
 const { values: args } = parseArgs({
@@ -111,6 +112,17 @@ const again = accuracy(reloaded, data.xTest, data.yTest);
 console.log(`saved ${args.out}; reloaded into a fresh model: held-out accuracy ${(again * 100).toFixed(2)}%`);
 if (again !== trained.testAccuracy) {
   console.error('the reloaded model disagrees with the trained one');
+  process.exitCode = 1;
+}
+const onnxPath = args.out.replace(/(\.safetensors)?$/, '.onnx');
+const onnx = await onnxAgreement(trained.model, data.xTest, data.yTest, onnxPath);
+console.log(
+  `saved ${onnxPath} (${(onnx.bytes / 1024).toFixed(0)} KiB); ONNX Runtime ${onnx.runtime} on the ${data.xTest.shape[0]} held-out digits: ` +
+    `logits within ${onnx.maxAbsDiff.toExponential(2)} of gd's (max abs difference), accuracy ${(onnx.ortAccuracy * 100).toFixed(2)}% ` +
+    `(gd ${(onnx.gdAccuracy * 100).toFixed(2)}%), ${onnx.disagreements} predictions differ`,
+);
+if (onnx.maxAbsDiff > 1e-4 || onnx.ortAccuracy !== trained.testAccuracy) {
+  console.error('ONNX Runtime disagrees with gd on the exported model');
   process.exitCode = 1;
 }
 console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
