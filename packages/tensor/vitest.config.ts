@@ -2,7 +2,7 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 import shared from '../../vitest.shared';
 
 // The kernels come in two builds (plain SIMD, and relaxed SIMD with a fused GEMM multiply-add), so
-// the op tests run on both: each project chooses its build in a setup file before the first op.
+// every test runs on both: each project chooses its build in a setup file before the first op.
 // Node 20 runs relaxed SIMD only with --experimental-wasm-relaxed-simd (later Node by default).
 export default mergeConfig(
   shared,
@@ -17,7 +17,6 @@ export default mergeConfig(
           extends: true,
           test: {
             name: 'relaxed-simd',
-            include: ['test/ops.test.ts', 'test/simd.test.ts', 'test/threads.test.ts'],
             setupFiles: ['test/setup-relaxed.ts'],
             execArgv: ['--experimental-wasm-relaxed-simd'],
           },

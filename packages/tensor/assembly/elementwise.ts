@@ -42,7 +42,7 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
     case UN_EXP: return fexp<T>(x);
     case UN_LOG: return flog<T>(x);
     case UN_SQUARE: return x * x;
-    case UN_RELU: return x > <T>0 ? x : <T>0;
+    case UN_RELU: return max<T>(x, <T>0); // NaN-propagating, as the SIMD path (f32x4.max) and PyTorch
     // two branches keep exp's argument non-positive, so neither side overflows
     case UN_SIGMOID: {
       if (x >= <T>0) return <T>1 / (<T>1 + fexp<T>(-x));

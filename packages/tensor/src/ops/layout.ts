@@ -10,6 +10,7 @@ import {
   checkShape,
   collapsePlan,
   expandDimsShape,
+  intList,
   normalizeAxis,
   reshapeShape,
   shapesEqual,
@@ -39,9 +40,11 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const op = 'transpose';
   return withOperands(op, [x], ([t]) => {
     const r = t!.rank;
-    const p = perm ? perm.map((a) => normalizeAxis(op, a, r)) : Array.from({ length: r }, (_, i) => r - 1 - i);
+    const p = perm ? intList(op, 'perm', perm).map((a) => normalizeAxis(op, a, r)) : Array.from({ length: r }, (_, i) => r - 1 - i);
     if (p.length !== r || new Set(p).size !== r) {
-      throw new ShapeError(`transpose: perm [${(perm ?? []).join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t!.shape)}`);
+      throw new ShapeError(
+        `transpose: perm [${intList(op, 'perm', perm ?? []).join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t!.shape)}`,
+      );
     }
     const s = stridesOf(t!.shape);
     return copyStrided(
@@ -207,7 +210,7 @@ export function gatherBackward(dy: Tensor, indices: Tensor, axis: number, shape:
 /** float32 one-hot rows of int32 class ids in [0, depth): shape [...x.shape, depth]. */
 export function oneHot(x: TensorLike, depth: number): Tensor {
   const op = 'oneHot';
-  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${String(depth)}`);
   const idx = checkedIndices(op, x, depth, `depth ${depth}`);
   try {
     const out = new Tensor([...idx.t.shape, depth], 'float32');
