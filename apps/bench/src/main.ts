@@ -26,6 +26,9 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     sizes: { type: 'string' },
     browser: { type: 'boolean', default: false },
+    simd: { type: 'boolean', default: false },
+    'simd-child': { type: 'string' },
+    'min-ms': { type: 'string' },
     out: { type: 'string', default: 'bench-results/latest.json' },
     svg: { type: 'string', default: 'bench-results/ratios.svg' },
   },
@@ -33,6 +36,19 @@ const { values: args } = parseArgs({
 const quick = args.quick;
 const rounds = quick ? 3 : 7;
 const minMs = quick ? 60 : 200;
+
+if (args['simd-child']) {
+  const { simdChild } = await import('./simd.js');
+  const build = args['simd-child'];
+  if (build !== 'relaxed' && build !== 'plain') throw new Error(`--simd-child: relaxed or plain, got ${build}`);
+  await simdChild(build, Number(args.sizes ?? 1024), Number(args['min-ms'] ?? minMs));
+  process.exit(0);
+}
+if (args.simd) {
+  const { simdCompare } = await import('./simd.js');
+  simdCompare(args.sizes ? args.sizes.split(',').map(Number) : [1024], rounds, minMs);
+  process.exit(0);
+}
 
 const { images, labels } = readDigits();
 const batchOf = (n: number): Batch => ({ x: images.subarray(0, n * 784), y: labels.subarray(0, n), n });
