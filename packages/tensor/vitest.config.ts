@@ -17,6 +17,8 @@ export default mergeConfig(
           extends: true,
           test: {
             name: 'relaxed-simd',
+            // the browser suite runs Chromium's own engine: once is enough
+            exclude: ['test/browser-threads.test.ts'],
             setupFiles: ['test/setup-relaxed.ts'],
             execArgv: ['--experimental-wasm-relaxed-simd'],
           },

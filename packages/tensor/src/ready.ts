@@ -2,7 +2,7 @@
 // runtime and the threads, so neither imports the other's starter.
 import { ValueError } from './errors.js';
 import { chooseSimd, currentRuntime, currentSimd, relaxedSimdSupported, type SimdBuild, startKernels } from './runtime.js';
-import { startThreads, threadCount } from './threads.js';
+import { startThreads, stopThreads, threadCount, threadsAvailable } from './threads.js';
 
 /**
  * Compiles and instantiates the WebAssembly kernels once; later calls return at once.
@@ -27,21 +27,37 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
   }
   chooseSimd(simd);
   const cap = asked === 1 ? 1 : await machineParallelism();
-  const threads = asked === 'auto' ? cap : asked;
+  let threads = asked === 'auto' ? cap : asked;
   if (threads > cap) {
     throw new ValueError(`ready: threads ${threads} exceeds this machine's parallelism ${cap} (the cores that can run at once)`);
   }
+  const avail = threadsAvailable();
+  if (threads > 1 && !avail.ok) {
+    console.info(`gd: ${threads} threads asked for, running on one: ${avail.why}`);
+    threads = 1;
+  }
   await startKernels(threads > 1);
-  if (threads > 1) await startThreads(threads);
+  if (threads > 1) {
+    try {
+      await startThreads(threads);
+    } catch (e) {
+      if (typeof process !== 'undefined' && process.versions?.node) throw e;
+      // a page whose policy forbids Blob workers, say: the work still runs, on one thread
+      await stopThreads();
+      console.info(`gd: ${threads} threads asked for, running on one: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 }
 
 /** Options of ready(). */
 export interface ReadyOptions {
   /**
-   * Threads for large matrix products (Node's worker_threads); default 1. `'auto'` takes one per
-   * core the machine can run at once (`os.availableParallelism()`, in a browser
-   * `navigator.hardwareConcurrency`); a number above that is a ValueError, since extra threads
-   * only compete for the same cores. More than one puts tensor data in shared memory, so it must
+   * Threads for large matrix products (Node's worker_threads, or Web Workers in a cross-origin
+   * isolated page); default 1. `'auto'` takes one per core the machine can run at once
+   * (`os.availableParallelism()`, in a browser `navigator.hardwareConcurrency`); a number above
+   * that is a ValueError, since extra threads only compete for the same cores. A page that is not
+   * cross-origin isolated (no SharedArrayBuffer) runs on one thread, with a console note, and
+   * kernelsInfo() reports the threads in use. More than one puts tensor data in shared memory, so it must
    * be chosen before the first op. Results are bit-identical to one thread.
    */
   threads?: number | 'auto';

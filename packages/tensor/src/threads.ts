@@ -1,58 +1,118 @@
-// Worker threads for large matrix products. Each worker instantiates the same kernels on the
-// same shared memory and waits on a control block; a GEMM above a size threshold is split by
-// rows of C (aligned to the micro-kernel's 4 rows), the caller computes the first part and
-// waits for the rest. A row split keeps every element's arithmetic order, so results are
-// bit-identical to one thread.
+// Worker threads for large matrix products: Node's worker_threads, or Web Workers in a
+// cross-origin isolated page. Each worker instantiates the same kernels on the same shared memory
+// and waits on a control block; a GEMM above a size threshold is split by rows of C (aligned to
+// the micro-kernel's 4 rows), the caller computes the first part and waits for the rest. A row
+// split keeps every element's arithmetic order, so results are bit-identical to one thread.
 import { StateError, ValueError } from './errors.js';
 import { type Kernels, kernels, liveI32, rt } from './runtime.js';
 
-// The worker's whole program (CommonJS, run with eval): instantiate, then serve jobs forever.
+// The worker's job loop, shared by both worker kinds: wait for a job, run it, signal done.
 // Control block, int32 words: [state (0 idle, 1 job, 2 exit), transA, transB, m, n, k, a, lda,
 // b, ldb, c, ldc, accumulate, work].
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, ctrl } = workerData;
-const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('kernel abort'); } } }).exports;
-const at = ctrl >>> 2;
-for (;;) {
-  Atomics.wait(new Int32Array(memory.buffer), at, 0);
-  const w = new Int32Array(memory.buffer);
-  if (Atomics.load(w, at) === 2) break;
-  k.gemm_f32(w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8], w[at + 9], w[at + 10], w[at + 11], w[at + 12], w[at + 13]);
-  Atomics.store(w, at, 0);
-  Atomics.notify(w, at);
+const SERVE = `
+function serve(module, memory, ctrl, ready) {
+  const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('kernel abort'); } } }).exports;
+  const at = ctrl >>> 2;
+  ready();
+  for (;;) {
+    Atomics.wait(new Int32Array(memory.buffer), at, 0);
+    const w = new Int32Array(memory.buffer);
+    if (Atomics.load(w, at) === 2) break;
+    k.gemm_f32(w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8], w[at + 9], w[at + 10], w[at + 11], w[at + 12], w[at + 13]);
+    Atomics.store(w, at, 0);
+    Atomics.notify(w, at);
+  }
 }
+`;
+
+// Node: CommonJS, run with eval, data passed as workerData.
+const NODE_WORKER = `${SERVE}
+const { workerData, parentPort } = require('node:worker_threads');
+serve(workerData.module, workerData.memory, workerData.ctrl, () => parentPort.postMessage('ready'));
+`;
+
+// Browser: a classic script from a Blob URL (nothing for a bundler to resolve), data posted once.
+const WEB_WORKER = `${SERVE}
+onmessage = (e) => serve(e.data.module, e.data.memory, e.data.ctrl, () => postMessage('ready'));
 `;
 
 interface WorkerSlot {
   ctrl: number;
   work: number;
-  terminate: () => Promise<number>;
+  terminate: () => Promise<unknown>;
 }
 
 const workers: WorkerSlot[] = [];
 let active = 1;
+// A browser's main thread may not block in Atomics.wait: there the caller spins until its
+// workers finish (the wait is the length of the worker's share of one product).
+let canBlock = true;
 /** Below this many multiply-adds a product runs on one thread (waking a worker costs more). */
 const THRESHOLD = 96 * 96 * 96;
 
-/** Starts worker threads so that `n` threads in all serve large products (Node only). */
+/** Whether threads can run here: Node, or a cross-origin isolated page (or worker) with Web Workers. */
+export function threadsAvailable(): { ok: true } | { ok: false; why: string } {
+  if (typeof process !== 'undefined' && process.versions?.node) return { ok: true };
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+  if (g.crossOriginIsolated !== true)
+    return { ok: false, why: 'the page is not cross-origin isolated (serve it with COOP same-origin and COEP require-corp)' };
+  if (typeof SharedArrayBuffer === 'undefined') return { ok: false, why: 'SharedArrayBuffer is missing' };
+  if (typeof g.Worker !== 'function') return { ok: false, why: 'Web Workers are missing here' };
+  return { ok: true };
+}
+
+/** Starts worker threads so that `n` threads in all serve large products. */
 export async function startThreads(n: number): Promise<void> {
   const r = rt();
   if (!r.shared) throw new StateError('threads: the kernels were started without shared memory');
-  if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new StateError('threads: worker threads are available in Node; in a browser gd runs on one thread');
-  }
-  // a computed specifier, so browser bundlers do not try to resolve a Node module
-  const workerThreads = 'node:worker_threads';
-  const { Worker } = (await import(/* @vite-ignore */ workerThreads)) as typeof import('node:worker_threads');
+  const avail = threadsAvailable();
+  if (!avail.ok) throw new StateError(`threads: ${avail.why}`);
+  const node = typeof process !== 'undefined' && !!process.versions?.node;
+  const NodeWorker = node
+    ? // a computed specifier, so browser bundlers do not try to resolve a Node module
+      ((await import(/* @vite-ignore */ ['node', 'worker_threads'].join(':'))) as typeof import('node:worker_threads')).Worker
+    : undefined;
+  if (!node) canBlock = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+  const starting: Array<Promise<void>> = [];
   while (workers.length < n - 1) {
     const ctrl = r.allocator.alloc(64);
     const work = r.allocator.alloc(r.kernels.gemm_work_floats() * 4);
     liveI32().fill(0, ctrl >>> 2, (ctrl >>> 2) + 16);
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: r.module, memory: r.memory, ctrl } });
-    worker.unref();
-    workers.push({ ctrl, work, terminate: () => worker.terminate() });
+    const data = { module: r.module, memory: r.memory, ctrl };
+    if (NodeWorker) {
+      const worker = new NodeWorker(NODE_WORKER, { eval: true, workerData: data });
+      worker.unref();
+      starting.push(
+        new Promise((resolve, reject) => {
+          worker.once('message', () => resolve());
+          worker.once('error', reject);
+        }),
+      );
+      workers.push({ ctrl, work, terminate: () => worker.terminate() });
+    } else {
+      const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
+      const worker = new Worker(url, { name: `gd-thread-${workers.length + 1}` });
+      starting.push(
+        new Promise((resolve, reject) => {
+          worker.onmessage = () => {
+            URL.revokeObjectURL(url);
+            resolve();
+          };
+          worker.onerror = (e) => reject(new StateError(`threads: a Web Worker failed to start (${e.message})`));
+        }),
+      );
+      worker.postMessage(data);
+      workers.push({
+        ctrl,
+        work,
+        terminate: async () => {
+          worker.terminate();
+        },
+      });
+    }
   }
+  // a product is handed to a worker only once it is serving
+  await Promise.all(starting);
   active = n;
 }
 
@@ -110,6 +170,7 @@ export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ld
   K.gemm_f32(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
   for (const slot of used) {
     const at = slot.ctrl >>> 2;
-    while (Atomics.load(heap, at) !== 0) Atomics.wait(heap, at, 1);
+    if (canBlock) while (Atomics.load(heap, at) !== 0) Atomics.wait(heap, at, 1);
+    else while (Atomics.load(heap, at) !== 0);
   }
 };
