@@ -1,7 +1,7 @@
 // The page `pnpm bench --browser` drives: the Node run's workloads on gd, TensorFlow.js (wasm) and
 // jax-js (wasm), in a cross-origin isolated page so that every peer may start threads. Node calls
 // `window.gdBench(config)` and gets the rows and the threads each peer used.
-import { ready } from '@gd/tensor';
+import { kernelsInfo, ready } from '@gd/tensor';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { measure, type PeerName, type Row } from '../harness.js';
@@ -34,7 +34,7 @@ export interface PageResult {
 
 // Workers started by the libraries, counted as they start: jax-js starts its pool on its first
 // kernel, TensorFlow.js its pthreads when the backend starts, so a count taken between the
-// two attributes them. gd starts none here (it runs on one thread in the page for now).
+// two attributes them; gd starts its workers in ready(), before either.
 let workersStarted = 0;
 const NativeWorker = globalThis.Worker;
 globalThis.Worker = class extends NativeWorker {
@@ -50,7 +50,11 @@ const status = (s: string) => {
 };
 
 async function run(config: PageConfig): Promise<PageResult> {
-  await ready();
+  // every core, as the other peers take them; kernelsInfo() reports what gd got
+  const beforeGd = workersStarted;
+  await ready({ threads: 'auto' });
+  const gd = kernelsInfo();
+  console.log(`[bench] gd: ${gd.threads} threads (${workersStarted - beforeGd} workers), ${gd.simd} SIMD`);
   setWasmPaths(new URL('./tfjs/', location.href).href);
   // every core is offered; getThreadsCount() below reports what XNNPACK took
   setThreadsCount(navigator.hardwareConcurrency);
@@ -77,7 +81,7 @@ async function run(config: PageConfig): Promise<PageResult> {
   return {
     rows,
     threads: {
-      gd: 1,
+      gd: gd.threads,
       // the threads XNNPACK runs on, as TensorFlow.js reports them (1 without the threaded build)
       'tfjs-wasm': getThreadsCount(),
       // its worker pool; without one it computes on the page's thread
