@@ -8,13 +8,13 @@ import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readDigits } from '@gd/lessons/mnist';
-import { manualSeed, ready, setThreads } from '@gd/tensor';
+import { kernelsInfo, manualSeed, ready, setThreads } from '@gd/tensor';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { SingleBar } from 'cli-progress';
 import { formatTable, measure, type Row, type Stats, type Workload } from './harness.js';
 import { JAX_VERSION } from './jax.js';
-import { type Batch, matmul, memoryOverSteps, useBackend } from './peers.js';
+import { type Batch, matmul, memoryOverSteps, mlpStep, useBackend } from './peers.js';
 import { ratioChart } from './svg.js';
 import { workloads } from './workloads.js';
 
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     sizes: { type: 'string' },
     browser: { type: 'boolean', default: false },
     simd: { type: 'boolean', default: false },
+    threads: { type: 'boolean', default: false },
     'simd-child': { type: 'string' },
     'min-ms': { type: 'string' },
     out: { type: 'string', default: 'bench-results/latest.json' },
@@ -85,6 +86,26 @@ list.splice(sizes.length, 0, {
     };
   },
 });
+// the MLP step at batch 128 with gd on every thread ready({ threads: 'auto' }) started
+list.splice(list.findIndex((w) => w.group === 'mlp') + 2, 0, {
+  group: 'mlp',
+  label: 'MLP 784-128-10 step, batch 128, gd on all threads',
+  unit: 'samples/s',
+  peers: ['gd', 'tfjs-wasm', 'jax-js'],
+  metric: (ms) => (128 * 1000) / ms,
+  make: (p) => {
+    if (p !== 'gd') return mlpStep(p, batchOf(128));
+    setThreads(allThreads);
+    const inst = mlpStep(p, batchOf(128));
+    return {
+      run: () => inst.run(),
+      dispose: () => {
+        inst.dispose();
+        setThreads(1);
+      },
+    };
+  },
+});
 const selected = args.only ? list.filter((w) => w.group === args.only) : list;
 const memoryWanted = !args.only || args.only === 'memory';
 if (selected.length === 0 && !memoryWanted) {
@@ -92,12 +113,19 @@ if (selected.length === 0 && !memoryWanted) {
   process.exit(2);
 }
 
-// two threads are started (shared memory) but only the 2-thread row uses them; every other row
-// runs gd on one thread, as tfjs-wasm and jax-js run in Node
-await ready({ threads: 2 });
+// every core's thread is started (shared memory) but only the rows that say so use them; every
+// other row runs gd on one thread, as tfjs-wasm and jax-js run in Node
+await ready({ threads: 'auto' });
+const allThreads = kernelsInfo().threads;
 setThreads(1);
 await useBackend('tfjs-wasm');
 await useBackend('jax-js');
+
+if (args.threads) {
+  const { threadsCompare } = await import('./threads.js');
+  threadsCompare(batchOf, allThreads, rounds, minMs);
+  process.exit(0);
+}
 
 const rows: Row[] = [];
 const totalSamples = selected.reduce((s, w) => s + w.peers.length * rounds, 0) + (memoryWanted ? 2 : 0);

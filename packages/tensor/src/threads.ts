@@ -1,8 +1,9 @@
 // Worker threads for large matrix products: Node's worker_threads, or Web Workers in a
 // cross-origin isolated page. Each worker instantiates the same kernels on the same shared memory
 // and waits on a control block; a GEMM above a size threshold is split by rows of C (aligned to
-// the micro-kernel's 4 rows), the caller computes the first part and waits for the rest. A row
-// split keeps every element's arithmetic order, so results are bit-identical to one thread.
+// the micro-kernel's 4 rows) or columns (to its 8), the caller computes the first part and waits
+// for the rest. Either split keeps every element's arithmetic order, so results are
+// bit-identical to one thread.
 import { StateError, ValueError } from './errors.js';
 import { type Kernels, kernels, liveI32, rt } from './runtime.js';
 
@@ -147,27 +148,36 @@ export function threadCount(): number {
 /** C (=|+=) op(A)·op(B), split across the active threads when large enough. Same arguments as gemm_f32. */
 export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work) => {
   const K = kernels();
-  if (active < 2 || m * n * k < THRESHOLD || m < 8) {
+  // Split the longer side of C: rows in multiples of the micro-kernel's 4, columns in multiples of
+  // its 8. Each part repacks the other operand whole, so the longer side leaves the least repacked
+  // (the backward product Xᵀ·dY of a layer is short and wide, the forward X·W tall or square).
+  const byCols = n > m;
+  const side = byCols ? n : m;
+  const align = byCols ? 8 : 4;
+  if (active < 2 || m * n * k < THRESHOLD || side < 2 * align) {
     K.gemm_f32(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
     return;
   }
-  const chunk = Math.ceil(m / active / 4) * 4;
+  const chunk = Math.ceil(side / active / align) * align;
   // no allocation below: the view stays current
   const heap = liveI32();
   const used: WorkerSlot[] = [];
   for (let t = 1; t < active; t++) {
-    const i0 = t * chunk;
-    if (i0 >= m) break;
+    const s0 = t * chunk;
+    if (s0 >= side) break;
+    const len = Math.min(chunk, side - s0);
     const slot = workers[t - 1]!;
     const at = slot.ctrl >>> 2;
-    const rowsA = transA ? a + i0 * 4 : a + i0 * lda * 4;
-    const job = [transA, transB, Math.min(chunk, m - i0), n, k, rowsA, lda, b, ldb, c + i0 * ldc * 4, ldc, accumulate, slot.work];
+    const job = byCols
+      ? [transA, transB, m, len, k, a, lda, transB ? b + s0 * ldb * 4 : b + s0 * 4, ldb, c + s0 * 4, ldc, accumulate, slot.work]
+      : [transA, transB, len, n, k, transA ? a + s0 * 4 : a + s0 * lda * 4, lda, b, ldb, c + s0 * ldc * 4, ldc, accumulate, slot.work];
     for (let j = 0; j < job.length; j++) heap[at + 1 + j] = job[j]!;
     Atomics.store(heap, at, 1);
     Atomics.notify(heap, at);
     used.push(slot);
   }
-  K.gemm_f32(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
+  if (byCols) K.gemm_f32(transA, transB, m, Math.min(chunk, n), k, a, lda, b, ldb, c, ldc, accumulate, work);
+  else K.gemm_f32(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
   for (const slot of used) {
     const at = slot.ctrl >>> 2;
     if (canBlock) while (Atomics.load(heap, at) !== 0) Atomics.wait(heap, at, 1);

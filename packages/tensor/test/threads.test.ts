@@ -15,7 +15,9 @@ describe('matmul on two threads', () => {
       [257, 300, 129], // m not a multiple of the 4-row split
       [512, 512, 512],
       [130, 1030, 260],
-      [9, 4000, 300], // few rows, still over the threshold
+      [9, 4000, 300], // few rows, still over the threshold: split by columns
+      [32, 784, 128], // a layer's forward product at batch 32: wider than tall, split by columns
+      [128, 128, 780], // its weight gradient Xᵀ·dY: split by columns, 780 not a multiple of 8
     ];
     for (const [m, k, n] of shapes) {
       for (const [tA, tB] of [
