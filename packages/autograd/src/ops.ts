@@ -396,13 +396,22 @@ function tieSplit(g: Tensor, a: Tensor, b: Tensor, first: Tensor, needs: boolean
  * grad mode is on, records the node with its gradient rule.
  */
 export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], attrs: A): Variable {
-  const vars = inputs.map(asVariable);
-  const tensors = vars.map((v) => v.value);
+  const n = inputs.length;
+  const vars: Variable[] = new Array(n);
+  const tensors: T.Tensor[] = new Array(n);
+  const needs: boolean[] = new Array(n);
+  let any = false;
+  for (let i = 0; i < n; i++) {
+    const v = asVariable(inputs[i]!);
+    vars[i] = v;
+    tensors[i] = v.value;
+    needs[i] = v.requiresGrad;
+    any ||= v.requiresGrad;
+  }
   // the forward runs in a scope too, so an op built from several kernels cannot leak
   const output = T.scope(() => spec.forward(tensors, attrs));
-  const track = isGradEnabled() && vars.some((v) => v.requiresGrad);
-  if (!track) return new Variable(output, false, name);
-  const ctx: OpContext<A> = { needs: vars.map((v) => v.requiresGrad), inputs: tensors, output, attrs };
+  if (!any || !isGradEnabled()) return new Variable(output, false, name);
+  const ctx: OpContext<A> = { needs, inputs: tensors, output, attrs };
   const backward: Backward = (g) => spec.backward(g, ctx);
   return new Variable(output, true, name, vars, backward);
 }

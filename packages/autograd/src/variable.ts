@@ -188,14 +188,21 @@ export class Variable {
         `backward: the graph through '${this.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
       );
     }
-    const parentGrads = scope(() => rule(g).map((pg, k) => (pg && this.parents[k]!.requiresGrad ? pg : null)));
-    const seen = new Set<Tensor>([g]);
-    this.parents.forEach((p, k) => {
+    const parents = this.parents;
+    const parentGrads = scope(() => {
+      const gs = rule(g);
+      for (let k = 0; k < gs.length; k++) if (gs[k] && !parents[k]!.requiresGrad) gs[k] = null;
+      return gs;
+    });
+    for (let k = 0; k < parents.length; k++) {
       let pg = parentGrads[k];
-      if (!pg) return;
-      // a gradient tensor passed on unchanged gets its own handle, so each holder can free it
-      if (seen.has(pg)) pg = reshape(pg, pg.shape);
-      seen.add(pg);
+      if (!pg) continue;
+      // a gradient tensor passed on unchanged (or to two parents) gets its own handle, so each
+      // holder can free it
+      let repeated = pg === g;
+      for (let j = 0; j < k && !repeated; j++) repeated = parentGrads[j] === pg;
+      if (repeated) pg = reshape(pg, pg.shape);
+      const p = parents[k]!;
       const prev = pending.get(p);
       if (prev) {
         pending.set(p, add(prev, pg));
@@ -204,7 +211,7 @@ export class Variable {
       } else {
         pending.set(p, pg);
       }
-    });
+    }
   }
 
   private accumulate(g: Tensor): void {

@@ -25,6 +25,8 @@ const cases: Record<OpName, Case> = {
   sqrt: { f: (x) => x.sqrt(), inputs: () => [pos([7])] },
   exp: { f: (x) => x.exp(), inputs: () => [randn([3, 3])] },
   log: { f: (x) => x.log(), inputs: () => [pos([3, 3])] },
+  log1p: { f: (x) => x.log1p(), inputs: () => [pos([3, 3])] },
+  expm1: { f: (x) => x.expm1(), inputs: () => [randn([3, 3])] },
   square: { f: (x) => x.square(), inputs: () => [randn([6])] },
   reciprocal: { f: (x) => x.reciprocal(), inputs: () => [pos([5])] },
   relu: { f: (x) => x.relu(), inputs: () => [randn([9])] },

@@ -406,9 +406,18 @@ export function scope<T>(fn: () => T): T {
     for (const t of created) if (!t.kept) t.dispose();
     throw new ValueError('scope: fn returned a Promise; scopes are synchronous (await outside, scope each step)');
   }
+  if (created.length === 0) return result;
+  const parent = scopes[scopes.length - 1];
+  // the common results — nothing, a number, one tensor — need no search of the result
+  if (result === null || typeof result !== 'object' || result instanceof Tensor) {
+    for (const t of created) {
+      if (t === result) parent?.push(t);
+      else if (!t.kept) t.dispose();
+    }
+    return result;
+  }
   const returned = new Set<Tensor>();
   collect(result, returned, 0);
-  const parent = scopes[scopes.length - 1];
   for (const t of created) {
     if (returned.has(t)) parent?.push(t);
     else if (!t.kept) t.dispose();

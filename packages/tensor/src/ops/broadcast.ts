@@ -10,6 +10,15 @@ import { releaseIfNew, withOperands } from './operands.js';
 // ── elementwise binary, broadcasting ──────────────────────────────────────
 function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
   const K = kernels();
+  // the hot path of a training step: two live float32 tensors, nothing to convert or free
+  if (a instanceof Tensor && b instanceof Tensor && a.dtype === 'float32' && b.dtype === 'float32') {
+    const pa = a.ptr(op);
+    const pb = b.ptr(op);
+    const { shape, plan } = pairPlan(op, a.shape, b.shape, a.size, b.size);
+    const out = new Tensor(shape, 'float32');
+    if (out.size > 0) K.bc_binary_f32(code, pa, pb, out.ptr(op), writePlan(plan), META_PTR);
+    return out;
+  }
   return broadcastPair(
     op,
     a,
