@@ -137,7 +137,7 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     loss.backward();
     const norm = gradNorm(list);
     if (!Number.isFinite(norm)) return 'diverged';
-    for (const [i, p] of list.entries()) copyInto(backup[i]!, p.value);
+    for (let i = 0; i < list.length; i++) copyInto(backup[i]!, list[i]!.value);
     iterations++;
     lastLoss = value;
     lastNorm = norm;

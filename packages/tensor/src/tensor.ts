@@ -430,6 +430,10 @@ export function scope<T>(fn: () => T): T {
  * `dispose()`. Returns its argument.
  */
 export function keep<T>(value: T): T {
+  if (value instanceof Tensor) {
+    value.kept = true;
+    return value;
+  }
   const found = new Set<Tensor>();
   collect(value, found, 0);
   for (const t of found) t.kept = true;
