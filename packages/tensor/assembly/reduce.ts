@@ -52,7 +52,7 @@ const RED_ARGMIN: i32 = 4;
         }
         v0 = combineVec<T>(op, v0, v1);
         acc = combineScalar<T>(op, v128.extract_lane<T>(v0, 0), v128.extract_lane<T>(v0, 1));
-        if (lanes == 4) {
+        if (sizeof<T>() == 4) {
           acc = combineScalar<T>(op, acc, combineScalar<T>(op, v128.extract_lane<T>(v0, 2), v128.extract_lane<T>(v0, 3)));
         }
       }
@@ -97,6 +97,11 @@ export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, len: i32, 
   reduceDispatch<f32>(op, x, out, outer, len, inner, scale);
 }
 
+/** Reduce float64 over the middle axis: SUM (times `scale`), MAX, MIN. */
+export function reduce_f64(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32, scale: f64): void {
+  reduceDispatch<f64>(op, x, out, outer, len, inner, scale);
+}
+
 /** Reduce int32 over the middle axis: SUM, MAX, MIN. */
 export function reduce_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
   reduceDispatch<i32>(op, x, out, outer, len, inner, 1);
@@ -137,6 +142,11 @@ export function reduce_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, 
 /** argmax / argmin of float32 along the middle axis; out is int32. */
 export function reduce_arg_f32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
   argDispatch<f32>(op, x, out, outer, len, inner);
+}
+
+/** argmax / argmin of float64 along the middle axis; out is int32. */
+export function reduce_arg_f64(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
+  argDispatch<f64>(op, x, out, outer, len, inner);
 }
 
 /** argmax / argmin of int32 along the middle axis; out is int32. */

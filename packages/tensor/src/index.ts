@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-export type { TensorOptions } from './creation.js';
+export type { DTypeArg, TensorOptions } from './creation.js';
 export { arange, dropoutMask, eye, full, linspace, manualSeed, ones, rand, randint, randn, randperm, tensor, zeros } from './creation.js';
 export { DisposedError, DTypeError, fmtShape, GdError, IndexError, MemoryError, ShapeError, StateError, ValueError } from './errors.js';
 export type { AdamHyper, RMSpropHyper, SGDHyper } from './inplace.js';
@@ -53,6 +53,7 @@ export {
   ne,
   oneHot,
   pow,
+  promoteTypes,
   reshape,
   slice,
   softmax,
@@ -76,6 +77,6 @@ export {
   sliceBounds,
   squeezeShape,
 } from './shape.js';
-export type { DType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
-export { keep, memory, scope, TENSORS, Tensor } from './tensor.js';
+export type { DType, FloatDType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
+export { itemSize, keep, memory, scope, TENSORS, Tensor } from './tensor.js';
 export { setThreads, threadCount } from './threads.js';

@@ -5,14 +5,25 @@ import * as ops from './ops.js';
 import { bytesAt, readData, readWord, rt } from './runtime.js';
 import { sizeOf } from './shape.js';
 
-/** Element types: float32 for compute, int32 for labels and indices. */
-export type DType = 'float32' | 'int32';
+/**
+ * Element types: float32 for compute (the default), float64 where precision matters (gradient
+ * checks, convergence criteria, scientific data), int32 for labels and indices.
+ */
+export type DType = 'float32' | 'float64' | 'int32';
+
+/** The floating-point dtypes. */
+export type FloatDType = 'float32' | 'float64';
+
+/** Bytes per element of `dtype`: 8 for float64, 4 for float32 and int32. */
+export function itemSize(dtype: DType): number {
+  return dtype === 'float64' ? 8 : 4;
+}
 
 /** Nested arrays of numbers, any depth. */
 export type NestedArray = number | readonly NestedArray[];
 
 /** What ops accept wherever a tensor goes: a Tensor, a number, or (nested) arrays of numbers. */
-export type TensorLike = Tensor | number | readonly NestedArray[] | Float32Array | Int32Array;
+export type TensorLike = Tensor | number | readonly NestedArray[] | Float32Array | Float64Array | Int32Array;
 
 /** A block of WebAssembly memory shared by a tensor and its reshaped views; freed at refs = 0. */
 interface Storage {
@@ -28,7 +39,7 @@ let liveTensors = 0;
 export const TENSORS = Symbol.for('gd.tensors');
 
 /**
- * An n-dimensional array of float32 or int32 whose data live in WebAssembly memory.
+ * An n-dimensional array of float32, float64 or int32 whose data live in WebAssembly memory.
  * Ops return new tensors; free them with `dispose()` or run the work inside `scope()`.
  *
  * @example
@@ -59,7 +70,7 @@ export class Tensor {
       storage.refs++;
       this.storage = storage;
     } else {
-      const bytes = this.size * 4;
+      const bytes = this.size * itemSize(dtype);
       this.storage = { ptr: rt().allocator.alloc(bytes), bytes, refs: 1 };
     }
     liveTensors++;
@@ -91,8 +102,8 @@ export class Tensor {
     if (--s.refs === 0) rt().allocator.free(s.ptr, s.bytes);
   }
 
-  /** A copy of the data as a typed array. */
-  data(): Float32Array | Int32Array {
+  /** A copy of the data as a typed array: Float32Array, Float64Array or Int32Array by dtype. */
+  data(): Float32Array | Float64Array | Int32Array {
     return readData(this.ptr('data'), this.size, this.dtype);
   }
 
@@ -122,7 +133,7 @@ export class Tensor {
 
   /** @internal raw bytes of the data (a view, valid until the next allocation). */
   bytesView(): Uint8Array {
-    return bytesAt(this.ptr('bytes'), this.size * 4);
+    return bytesAt(this.ptr('bytes'), this.size * itemSize(this.dtype));
   }
 
   /** A short description: shape, dtype, and the values of small tensors. */
@@ -225,7 +236,7 @@ export class Tensor {
   tanh(): Tensor {
     return ops.tanh(this);
   }
-  /** Converts to another dtype (float32 → int32 truncates toward zero). */
+  /** Converts to another dtype (float → int32 truncates toward zero; float64 → float32 rounds). */
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
@@ -308,8 +319,8 @@ export class Tensor {
     return ops.gather(this, indices, axis);
   }
   /** One-hot float32 encoding of int32 class ids, with a new last axis of length `depth`. */
-  oneHot(depth: number): Tensor {
-    return ops.oneHot(this, depth);
+  oneHot(depth: number, dtype: FloatDType = 'float32'): Tensor {
+    return ops.oneHot(this, depth, dtype);
   }
 
   // ── reductions ────────────────────────────────────────────────────────────
