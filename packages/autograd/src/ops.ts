@@ -101,7 +101,7 @@ export const opTable = {
     // place of sub, square and mean (fewer ops on the training hot path, and more precise)
     forward: ([p, t], { scale }) => {
       const d = T.sub(p!, t!);
-      return freeing([d], T.tensor(T.sumOfSquares(d) * scale));
+      return freeing([d], T.tensor(T.sumOfSquares(d) * scale, { dtype: d.dtype }));
     },
     // ∂/∂p = 2·scale·(p − t)·g, ∂/∂t = −∂/∂p
     backward: (g, { inputs: [p, t], attrs: { scale }, needs }) => {

@@ -1,7 +1,7 @@
 // The Variable: a Tensor value that remembers how it was computed, so backward() can apply the
 // chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (seed §2.5).
 import * as T from '@gd/tensor';
-import { add, keep, ones, reshape, StateError, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { add, cast, keep, ones, reshape, StateError, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
 import { apply, opTable } from './ops.js';
 
 let gradEnabled = true;
@@ -144,8 +144,14 @@ export class Variable {
     if (seed === undefined && this.size !== 1) {
       throw new ValueError(`backward: output of shape [${this.shape.join(',')}] is not a scalar; pass the upstream gradient`);
     }
+    // gradients take the dtype of their Variable: the seed of a float64 output is float64
+    const gradType = this.dtype === 'float64' ? 'float64' : 'float32';
     const start =
-      seed === undefined ? ones(this.shape as number[]) : seed instanceof Tensor ? reshape(seed, this.shape) : tensor(seed as never);
+      seed === undefined
+        ? ones(this.shape as number[], gradType)
+        : seed instanceof Tensor
+          ? reshape(seed, this.shape)
+          : tensor(seed as never, { dtype: gradType });
     if (start.size !== this.size) throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
     const order = topologicalOrder(this);
     const grads = new Map<Variable, Tensor>([[this, start]]);
@@ -169,6 +175,12 @@ export class Variable {
         if (!pg || !p.requiresGrad) return;
         // a gradient tensor passed on unchanged gets its own handle, so each holder can free it
         if (seen.has(pg)) pg = reshape(pg, pg.shape);
+        // a float32 input of a float64 op gets a float32 gradient, and vice versa
+        if (pg.dtype !== p.dtype && p.dtype !== 'int32') {
+          const converted = cast(pg, p.dtype);
+          pg.dispose();
+          pg = converted;
+        }
         seen.add(pg);
         const prev = grads.get(p);
         if (prev) {

@@ -18,7 +18,7 @@ import {
 } from '../src/index.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../src/node.js';
 
-const values = (m: { parameters(): { value: { data(): Float32Array | Int32Array } }[] }) =>
+const values = (m: { parameters(): { value: { data(): ArrayLike<number> } }[] }) =>
   m.parameters().map((p) => Array.from(p.value.data()));
 
 describe('modules', () => {
