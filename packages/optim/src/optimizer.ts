@@ -15,7 +15,9 @@ export function paramList(params: Params): Variable[] {
   const list = Array.isArray(params) ? [...params] : (params as { parameters(): Variable[] }).parameters();
   for (const p of list) {
     if (!p || typeof p !== 'object' || !('value' in p)) throw new ValueError('optimizer: parameters must be Variables');
-    if (p.value.dtype !== 'float32') throw new ValueError(`optimizer: parameter of dtype ${p.value.dtype}; parameters must be float32`);
+    if (p.value.dtype !== 'float32' && p.value.dtype !== 'float64') {
+      throw new ValueError(`optimizer: parameter of dtype ${p.value.dtype}; parameters must be float32 or float64`);
+    }
   }
   return list;
 }
@@ -57,11 +59,12 @@ export abstract class Optimizer {
   /** Updates parameter i from its gradient (called by step() for parameters with a gradient). */
   protected abstract update(i: number, p: Variable, g: Tensor): void;
 
-  /** A state tensor of parameter i, created as zeros of the parameter's shape on first use. */
+  /** A state tensor of parameter i, created on first use as zeros of the parameter's shape and dtype. */
   protected slot(i: number, name: string): Tensor {
     let t = this.state[i]!.get(name);
     if (!t) {
-      t = keep(zeros(this.params[i]!.shape as number[]));
+      const p = this.params[i]!;
+      t = keep(zeros(p.shape as number[], p.value.dtype));
       this.state[i]!.set(name, t);
     }
     return t;
@@ -104,7 +107,7 @@ export abstract class Optimizer {
             `loadStateDict: state '${name}' of parameter ${i} has shape [${shape}]; the parameter has [${want.join(',')}]`,
           );
         }
-        return [name, tensor(data, { shape })] as const;
+        return [name, tensor(data, { shape, dtype: this.params[i]!.value.dtype })] as const;
       }),
     );
     this.dispose();
