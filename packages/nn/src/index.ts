@@ -11,4 +11,4 @@ export type { Activation } from './layers.js';
 export { Dropout, Flatten, GELU, LeakyReLU, Linear, mlp, parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 export { Module } from './module.js';
 export type { ParsedSafetensors, SafetensorsEntry } from './safetensors.js';
-export { loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';
+export { decodeBF16, decodeF16, loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';

@@ -1,7 +1,7 @@
 // Module: the PyTorch contract — parameters(), namedParameters(), children(), train()/eval(),
 // stateDict()/loadStateDict() — found by walking a module's own fields.
 import { Variable, type VariableLike } from '@gd/autograd';
-import { copyInto, fmtShape, ShapeError, shapesEqual, type Tensor, ValueError } from '@gd/tensor';
+import { copyInto, DTypeError, type FloatDType, fmtShape, keep, ShapeError, shapesEqual, type Tensor, ValueError } from '@gd/tensor';
 
 /**
  * Base class of layers and models. Subclasses keep parameters (Variables) and sub-modules in
@@ -57,14 +57,46 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /**
+   * Converts every parameter to `dtype` ('float64' is PyTorch's `model.double()`, 'float32' its
+   * `model.float()`), recursively, and returns this. Each parameter becomes a new Variable holding
+   * the converted value (the old value and gradient are freed), so create optimizers after to().
+   *
+   * @example
+   * ```ts
+   * const net = mlp([2, 8, 1]).to('float64');
+   * ```
+   */
+  to(dtype: FloatDType): this {
+    if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`to: dtype ${String(dtype)} is not float32 or float64`);
+    for (const [k, v] of Object.entries(this)) {
+      if (!(v instanceof Variable) || !v.requiresGrad || v.dtype === dtype) continue;
+      const converted = new Variable(keep(v.value.cast(dtype)), true, 'leaf', [], null, v.name);
+      v.zeroGrad();
+      v.value.dispose();
+      (this as Record<string, unknown>)[k] = converted;
+    }
+    for (const c of this.children()) c.to(dtype);
+    return this;
+  }
+
+  /** The dtype of the parameters (float32 for a module without any); a DTypeError if they mix. */
+  get dtype(): FloatDType {
+    const dtypes = [...new Set(this.parameters().map((p) => p.dtype))];
+    if (dtypes.length > 1) throw new DTypeError(`dtype: the parameters mix dtypes (${dtypes.join(', ')}); convert with to()`);
+    return (dtypes[0] as FloatDType | undefined) ?? 'float32';
+  }
+
   /** Name → parameter value (the live tensors, not copies). */
   stateDict(): Record<string, Tensor> {
     return Object.fromEntries(this.namedParameters().map(([k, p]) => [k, p.value]));
   }
 
   /**
-   * Copies values into the parameters. Every name and shape is checked before anything is
-   * written, so a mismatched state leaves the module as it was.
+   * Copies values into the parameters. Every name, shape and dtype is checked before anything is
+   * written, so a mismatched state leaves the module as it was. The dtypes must match: a float64
+   * state loads into a float64 model; a state of another dtype is a DTypeError that says how to
+   * convert (`model.to(dtype)` or `t.cast(dtype)`).
    */
   loadStateDict(state: Record<string, Tensor>): void {
     const params = this.namedParameters();
@@ -76,8 +108,13 @@ export abstract class Module {
     }
     for (const [k, p] of params) {
       const t = state[k]!;
-      if (t.dtype !== 'float32' || !shapesEqual(t.shape, p.shape)) {
-        throw new ShapeError(`loadStateDict: '${k}' is ${fmtShape(t.shape)} ${t.dtype}; the parameter is ${fmtShape(p.shape)} float32`);
+      if (!shapesEqual(t.shape, p.shape)) {
+        throw new ShapeError(`loadStateDict: '${k}' is ${fmtShape(t.shape)} ${t.dtype}; the parameter is ${fmtShape(p.shape)} ${p.dtype}`);
+      }
+      if (t.dtype !== p.dtype) {
+        throw new DTypeError(
+          `loadStateDict: '${k}' is ${t.dtype}; the parameter is ${p.dtype} (convert the model with to('${t.dtype}') or the state with cast('${p.dtype}'))`,
+        );
       }
     }
     for (const [k, p] of params) copyInto(p.value, state[k]!);
