@@ -235,7 +235,7 @@ describe('float64 models', () => {
     expect(b.bias!.dtype).toBe('float64');
     // U(−k, k) is lo + (hi − lo)·u on the same u, rounded once in float32
     const wa = a.weight.value.data();
-    b.weight.value.data().forEach((v, i) => expect(Math.abs(v - wa[i]!)).toBeLessThan(1e-7));
+    for (const [i, v] of b.weight.value.data().entries()) expect(Math.abs(v - wa[i]!)).toBeLessThan(1e-7);
     expect(Array.from(b.weight.value.data()).some((v) => v !== Math.fround(v))).toBe(true);
     const net = mlp([2, 4, 1], F64);
     expect(net.dtype).toBe('float64');

@@ -341,7 +341,7 @@ describe('float64: state in the parameter’s dtype, trajectories to float64 pre
   it('SGD with momentum by hand: coordinate 0 goes 1 → 0.8 → 0.46 → 0.062 to 1e-15', () => {
     // g = 2p: g₁ = 2, b₁ = 2, p₁ = 0.8; g₂ = 1.6, b₂ = 3.4, p₂ = 0.46; g₃ = 0.92, b₃ = 3.98, p₃ = 0.062
     const r = run64((p) => new SGD([p], { lr: 0.1, momentum: 0.9 }), 3);
-    [0.8, 0.46, 0.062].forEach((want, t) => expect(Math.abs(r[t]![0]! - want)).toBeLessThan(1e-15));
+    for (const [t, want] of [0.8, 0.46, 0.062].entries()) expect(Math.abs(r[t]![0]! - want)).toBeLessThan(1e-15);
     expect64(r, reference('sgd', { lr: 0.1, momentum: 0.9 }, 3));
   });
   const cases: Array<[string, (p: Variable) => SGD | Adam | RMSprop | Adagrad, string, Record<string, number | boolean>]> = [
