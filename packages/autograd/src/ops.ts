@@ -4,6 +4,7 @@
 
 import type { Tensor } from '@gd/tensor';
 import * as T from '@gd/tensor';
+import * as G from '@gd/tensor/grad';
 import { asVariable, type Backward, isGradEnabled, Variable, type VariableLike } from './variable.js';
 
 /** What a gradient rule sees: the forward inputs, output and attributes. */
@@ -37,7 +38,7 @@ function freeing<R>(temps: Tensor[], result: R): R {
 
 /** g·f(…) summed back to `shape`, freeing the full-size product. */
 function reduced(full: Tensor, shape: readonly number[]): Tensor {
-  const out = T.sumTo(full, shape);
+  const out = G.sumTo(full, shape);
   full.dispose();
   return out;
 }
@@ -49,12 +50,12 @@ export const opTable = {
   add: defineOp({
     arity: 2,
     forward: ([a, b]) => T.add(a!, b!),
-    backward: (g, ctx) => [ctx.needs[0] ? T.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? T.sumTo(g, same(ctx, 1)) : null],
+    backward: (g, ctx) => [ctx.needs[0] ? G.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? G.sumTo(g, same(ctx, 1)) : null],
   }),
   sub: defineOp({
     arity: 2,
     forward: ([a, b]) => T.sub(a!, b!),
-    backward: (g, ctx) => [ctx.needs[0] ? T.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? reduced(T.neg(g), same(ctx, 1)) : null],
+    backward: (g, ctx) => [ctx.needs[0] ? G.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? reduced(T.neg(g), same(ctx, 1)) : null],
   }),
   mul: defineOp({
     arity: 2,
@@ -159,7 +160,7 @@ export const opTable = {
     arity: 1,
     forward: ([x]) => T.relu(x!),
     // subgradient 0 at x = 0
-    backward: (g, { inputs: [x] }) => [T.reluBackward(g, x!)],
+    backward: (g, { inputs: [x] }) => [G.reluBackward(g, x!)],
   }),
   leakyRelu: defineOp<{ slope: number }>({
     arity: 1,
@@ -170,7 +171,25 @@ export const opTable = {
       return freeing([pos, d], [T.mul(g, d)]);
     },
   }),
-  gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }) => [T.geluBackward(g, x!)] }),
+  gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }) => [G.geluBackward(g, x!)] }),
+  log1p: defineOp({
+    arity: 1,
+    forward: ([x]) => T.log1p(x!),
+    // d/dx ln(1 + x) = 1/(1 + x)
+    backward: (g, { inputs: [x] }) => {
+      const d = T.add(x!, 1);
+      return freeing([d], [T.div(g, d)]);
+    },
+  }),
+  expm1: defineOp({
+    arity: 1,
+    forward: ([x]) => T.expm1(x!),
+    // d/dx (eˣ − 1) = eˣ = y + 1
+    backward: (g, { output: y }) => {
+      const d = T.add(y, 1);
+      return freeing([d], [T.mul(g, d)]);
+    },
+  }),
   softplus: defineOp({
     arity: 1,
     // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|): no overflow for large |x|
@@ -193,13 +212,13 @@ export const opTable = {
     arity: 1,
     forward: ([x]) => T.sigmoid(x!),
     // σ′ = σ(1 − σ)
-    backward: (g, { output: y }) => [T.sigmoidBackward(g, y)],
+    backward: (g, { output: y }) => [G.sigmoidBackward(g, y)],
   }),
   tanh: defineOp({
     arity: 1,
     forward: ([x]) => T.tanh(x!),
     // tanh′ = 1 − tanh²
-    backward: (g, { output: y }) => [T.tanhBackward(g, y)],
+    backward: (g, { output: y }) => [G.tanhBackward(g, y)],
   }),
   clamp: defineOp<{ min: number; max: number }>({
     arity: 1,
@@ -268,13 +287,13 @@ export const opTable = {
     arity: 1,
     forward: ([x], { axis }) => T.softmax(x!, axis),
     // dx_i = y_i (g_i − Σ_j g_j y_j)
-    backward: (g, { output: y, attrs: { axis } }) => [T.softmaxBackward(y, g, axis, false)],
+    backward: (g, { output: y, attrs: { axis } }) => [G.softmaxBackward(y, g, axis, false)],
   }),
   logSoftmax: defineOp<{ axis: number }>({
     arity: 1,
     forward: ([x], { axis }) => T.logSoftmax(x!, axis),
     // d/dx log(softmax(x))_i = onehot_i − softmax_i, so dx = g − softmax · Σ g
-    backward: (g, { output: y, attrs: { axis } }) => [T.softmaxBackward(y, g, axis, true)],
+    backward: (g, { output: y, attrs: { axis } }) => [G.softmaxBackward(y, g, axis, true)],
   }),
   reshape: defineOp<{ shape: number[] }>({
     arity: 1,
@@ -297,7 +316,7 @@ export const opTable = {
   broadcastTo: defineOp<{ shape: number[] }>({
     arity: 1,
     forward: ([x], { shape }) => T.broadcastTo(x!, shape),
-    backward: (g, { inputs: [x] }) => [T.sumTo(g, x!.shape)],
+    backward: (g, { inputs: [x] }) => [G.sumTo(g, x!.shape)],
   }),
   slice: defineOp<{ begin: number[]; size: number[] }>({
     arity: 1,
@@ -307,14 +326,14 @@ export const opTable = {
         const b = begin[i] ?? 0;
         return b < 0 ? b + d : b;
       });
-      return [T.padSlice(g, starts, x!.shape)];
+      return [G.padSlice(g, starts, x!.shape)];
     },
   }),
   gather: defineOp<{ indices: Tensor; axis: number }>({
     arity: 1,
     forward: ([x], { indices, axis }) => T.gather(x!, indices, axis),
     // the adjoint of picking is scattering back, adding where an index repeats
-    backward: (g, { inputs: [x], attrs: { indices, axis } }) => [T.gatherBackward(g, indices, axis, x!.shape)],
+    backward: (g, { inputs: [x], attrs: { indices, axis } }) => [G.gatherBackward(g, indices, axis, x!.shape)],
   }),
   concat: defineOp<{ axis: number; count: number }>({
     arity: -1,

@@ -292,6 +292,14 @@ export class Variable {
   gelu(): Variable {
     return apply('gelu', opTable.gelu, [this], {});
   }
+  /** ln(1 + this), accurate for small values. */
+  log1p(): Variable {
+    return apply('log1p', opTable.log1p, [this], {});
+  }
+  /** e^this − 1, accurate for small values. */
+  expm1(): Variable {
+    return apply('expm1', opTable.expm1, [this], {});
+  }
   /** log(1 + e^this), stable; its gradient is σ(this). */
   softplus(): Variable {
     return apply('softplus', opTable.softplus, [this], {});
@@ -335,24 +343,15 @@ export class Variable {
   }
   /** Same data, new shape (one −1 allowed). */
   reshape(shape: readonly number[]): Variable {
-    const probe = T.reshape(this.value, shape);
-    const resolved = probe.shape.slice();
-    probe.dispose();
-    return apply('reshape', opTable.reshape, [this], { shape: resolved });
+    return apply('reshape', opTable.reshape, [this], { shape: T.reshapeShape('reshape', this.shape, shape) });
   }
   /** Inserts an axis of length 1. */
   expandDims(axis = 0): Variable {
-    const probe = T.expandDims(this.value, axis);
-    const shape = probe.shape.slice();
-    probe.dispose();
-    return this.reshape(shape);
+    return this.reshape(T.expandDimsShape('expandDims', this.shape, axis));
   }
   /** Removes axes of length 1. */
   squeeze(axis?: number | readonly number[]): Variable {
-    const probe = T.squeeze(this.value, axis);
-    const shape = probe.shape.slice();
-    probe.dispose();
-    return this.reshape(shape);
+    return this.reshape(T.squeezeShape('squeeze', this.shape, axis));
   }
   /** Flattens to rank 1. */
   flatten(): Variable {
@@ -366,11 +365,7 @@ export class Variable {
   }
   /** A block of the tensor (tf.slice semantics). */
   slice(begin: number | readonly number[], size?: number | readonly number[]): Variable {
-    const b = typeof begin === 'number' ? [begin] : [...begin];
-    const probe = T.slice(this.value, b, size);
-    const sz = probe.shape.slice();
-    probe.dispose();
-    return apply('slice', opTable.slice, [this], { begin: b, size: sz });
+    return apply('slice', opTable.slice, [this], T.sliceBounds('slice', this.shape, begin, size));
   }
   /** Entries along `axis` picked by int32 indices. */
   gather(indices: TensorLike, axis = 0): Variable {

@@ -4,12 +4,35 @@
 // (element strides, 0 on broadcast axes), then scratch for the walker. The output is contiguous. The innermost axis is the hot loop: f32x4 when both inputs are
 // contiguous there, or when one is a broadcast scalar along it.
 
-import { geluGradScalar } from './elementwise';
-import {
-  BIN_ADD, BIN_DIV, BIN_GELU_GRAD, BIN_MAX, BIN_MIN, BIN_MUL, BIN_POW, BIN_RELU_GRAD,
-  BIN_SIGMOID_GRAD, BIN_SUB, BIN_TANH_GRAD,
-  CMP_EQ, CMP_GE, CMP_GT, CMP_LE, CMP_LT, CMP_NE,
-} from './opcodes';
+import { floatOnly, fpow, geluGradScalar } from './math';
+
+// Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
+// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
+// Binary elementwise with broadcasting (bc_binary_*): out = f(a, b)
+const BIN_ADD: i32 = 0; // @int32
+const BIN_SUB: i32 = 1; // @int32
+const BIN_MUL: i32 = 2; // @int32
+const BIN_DIV: i32 = 3;
+const BIN_POW: i32 = 4;
+const BIN_MAX: i32 = 5; // @int32
+const BIN_MIN: i32 = 6; // @int32
+// gradient helpers: a = upstream gradient dy, b = the saved forward input or output
+const BIN_RELU_GRAD: i32 = 7; // b > 0 ? a : 0            (b = x)
+const BIN_SIGMOID_GRAD: i32 = 8; // a * b * (1 - b)       (b = sigmoid(x))
+const BIN_TANH_GRAD: i32 = 9; // a * (1 - b * b)          (b = tanh(x))
+const BIN_GELU_GRAD: i32 = 10; // a * gelu'(b)            (b = x)
+
+// Comparisons with broadcasting (bc_compare_*): out (int32) = a ? b ? 1 : 0
+const CMP_EQ: i32 = 0;
+const CMP_NE: i32 = 1;
+const CMP_GT: i32 = 2;
+const CMP_GE: i32 = 3;
+const CMP_LT: i32 = 4;
+const CMP_LE: i32 = 5;
+
+
+// Kernel bodies are generic over the element type T (byte offsets are indices times sizeof<T>(),
+// a v128 holds 16 / sizeof<T>() lanes); the exports are their f32 and i32 instantiations.
 
 @inline function binaryHasSimd(op: i32): bool {
   return op != BIN_POW && op != BIN_GELU_GRAD;
@@ -21,19 +44,19 @@ import {
     case BIN_SUB: return a - b;
     case BIN_MUL: return a * b;
     case BIN_DIV: return a / b;
-    case BIN_MAX: {
-      if (isFloat<T>()) return <T>Mathf.max(<f32>a, <f32>b);
-      return a > b ? a : b;
+    case BIN_MAX: return max<T>(a, b);
+    case BIN_MIN: return min<T>(a, b);
+    case BIN_POW: {
+      if (isFloat<T>()) return fpow<T>(a, b);
+      return a;
     }
-    case BIN_MIN: {
-      if (isFloat<T>()) return <T>Mathf.min(<f32>a, <f32>b);
-      return a < b ? a : b;
-    }
-    case BIN_POW: return <T>Mathf.pow(<f32>a, <f32>b);
     case BIN_RELU_GRAD: return b > <T>0 ? a : <T>0;
     case BIN_SIGMOID_GRAD: return a * b * (<T>1 - b);
     case BIN_TANH_GRAD: return a * (<T>1 - b * b);
-    case BIN_GELU_GRAD: return <T>(<f32>a * geluGradScalar(<f32>b));
+    case BIN_GELU_GRAD: {
+      if (isFloat<T>()) return a * geluGradScalar<T>(b);
+      return a;
+    }
     default: return a;
   }
 }
@@ -44,56 +67,48 @@ import {
     case BIN_SUB: return v128.sub<T>(a, b);
     case BIN_MUL: return v128.mul<T>(a, b);
     case BIN_DIV: {
-      if (isFloat<T>()) return f32x4.div(a, b);
+      if (isFloat<T>()) return v128.div<T>(a, b);
       return a;
     }
     case BIN_MAX: return v128.max<T>(a, b);
     case BIN_MIN: return v128.min<T>(a, b);
-    case BIN_RELU_GRAD: {
-      if (isFloat<T>()) return v128.and(a, f32x4.gt(b, f32x4.splat(0)));
-      return v128.and(a, i32x4.gt_s(b, i32x4.splat(0)));
-    }
-    case BIN_SIGMOID_GRAD: {
-      if (isFloat<T>()) return f32x4.mul(f32x4.mul(a, b), f32x4.sub(f32x4.splat(1), b));
-      return a;
-    }
-    case BIN_TANH_GRAD: {
-      if (isFloat<T>()) return f32x4.mul(a, f32x4.sub(f32x4.splat(1), f32x4.mul(b, b)));
-      return a;
-    }
+    case BIN_RELU_GRAD: return v128.and(a, v128.gt<T>(b, v128.splat<T>(0)));
+    case BIN_SIGMOID_GRAD: return v128.mul<T>(v128.mul<T>(a, b), v128.sub<T>(v128.splat<T>(1), b));
+    case BIN_TANH_GRAD: return v128.mul<T>(a, v128.sub<T>(v128.splat<T>(1), v128.mul<T>(b, b)));
     default: return a;
   }
 }
 
 // One row of the innermost axis: n elements, input strides sa, sb (elements), output contiguous.
 @inline function binaryRow<T>(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n: i32): void {
+  const lanes: i32 = 16 / <i32>sizeof<T>();
   let i = 0;
   if (binaryHasSimd(op)) {
     if (sa == 1 && sb == 1) {
-      for (; i + 4 <= n; i += 4) {
-        const o = (<usize>i) << 2;
+      for (; i + lanes <= n; i += lanes) {
+        const o = (<usize>i) * sizeof<T>();
         v128.store(out + o, binaryVec<T>(op, v128.load(a + o), v128.load(b + o)));
       }
     } else if (sa == 1 && sb == 0) {
-      const vb = v128.load32_splat(b);
-      for (; i + 4 <= n; i += 4) {
-        const o = (<usize>i) << 2;
+      const vb = v128.splat<T>(load<T>(b));
+      for (; i + lanes <= n; i += lanes) {
+        const o = (<usize>i) * sizeof<T>();
         v128.store(out + o, binaryVec<T>(op, v128.load(a + o), vb));
       }
     } else if (sa == 0 && sb == 1) {
-      const va = v128.load32_splat(a);
-      for (; i + 4 <= n; i += 4) {
-        const o = (<usize>i) << 2;
+      const va = v128.splat<T>(load<T>(a));
+      for (; i + lanes <= n; i += lanes) {
+        const o = (<usize>i) * sizeof<T>();
         v128.store(out + o, binaryVec<T>(op, va, v128.load(b + o)));
       }
     }
   }
-  const sab = (<usize>sa) << 2;
-  const sbb = (<usize>sb) << 2;
-  let pa = a + sab * i;
-  let pb = b + sbb * i;
+  const sab = (<usize>sa) * sizeof<T>();
+  const sbb = (<usize>sb) * sizeof<T>();
+  let pa = a + sab * (<usize>i);
+  let pb = b + sbb * (<usize>i);
   for (; i < n; i++) {
-    store<T>(out + ((<usize>i) << 2), binaryScalar<T>(op, load<T>(pa), load<T>(pb)));
+    store<T>(out + (<usize>i) * sizeof<T>(), binaryScalar<T>(op, load<T>(pa), load<T>(pb)));
     pa += sab;
     pb += sbb;
   }
@@ -135,9 +150,12 @@ function planNextRow(meta: usize, nd: i32, nIn: i32): void {
     const carry = c >= dim;
     store<i32>(ctr + ((<usize>d) << 2), carry ? 0 : c);
     for (let k = 0; k < nIn; k++) {
-      const stride = (<isize>planWord(meta, (1 + k) * nd + d)) << 2;
+      // strides are non-negative; rewinding subtracts in unsigned (wrapping) arithmetic, so a
+      // row pointer above 2^31 never passes through a negative number
+      const stride = (<usize>planWord(meta, (1 + k) * nd + d)) << 2;
       const p = ptrs + ((<usize>k) << 2);
-      store<u32>(p, <u32>(<isize>load<u32>(p) + (carry ? -stride * (<isize>(dim - 1)) : stride)));
+      const at = <usize>load<u32>(p);
+      store<u32>(p, <u32>(carry ? at - stride * (<usize>(dim - 1)) : at + stride));
     }
     if (!carry) return;
     d--;
@@ -160,7 +178,7 @@ function planNextRow(meta: usize, nd: i32, nIn: i32): void {
   planSetPointer(meta, nd, 2, 0, a);
   planSetPointer(meta, nd, 2, 1, b);
   let po = out;
-  const rowBytes = (<usize>inner) << 2;
+  const rowBytes = (<usize>inner) * sizeof<T>();
   for (let r = 0; r < rows; r++) {
     binaryRow<T>(op, planPointer(meta, nd, 2, 0), sa, planPointer(meta, nd, 2, 1), sb, po, inner);
     po += rowBytes;
@@ -168,32 +186,32 @@ function planNextRow(meta: usize, nd: i32, nIn: i32): void {
   }
 }
 
-/** float32 binary op with broadcasting; `op` is one of the BIN_* codes. */
-export function bc_binary_f32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+// Integer types take only the codes marked @int32 above; the others trap.
+@inline function binaryDispatch<T>(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   switch (op) {
-    case BIN_ADD: binaryNd<f32>(BIN_ADD, a, b, out, nd, meta); break;
-    case BIN_SUB: binaryNd<f32>(BIN_SUB, a, b, out, nd, meta); break;
-    case BIN_MUL: binaryNd<f32>(BIN_MUL, a, b, out, nd, meta); break;
-    case BIN_DIV: binaryNd<f32>(BIN_DIV, a, b, out, nd, meta); break;
-    case BIN_POW: binaryNd<f32>(BIN_POW, a, b, out, nd, meta); break;
-    case BIN_MAX: binaryNd<f32>(BIN_MAX, a, b, out, nd, meta); break;
-    case BIN_MIN: binaryNd<f32>(BIN_MIN, a, b, out, nd, meta); break;
-    case BIN_RELU_GRAD: binaryNd<f32>(BIN_RELU_GRAD, a, b, out, nd, meta); break;
-    case BIN_SIGMOID_GRAD: binaryNd<f32>(BIN_SIGMOID_GRAD, a, b, out, nd, meta); break;
-    case BIN_TANH_GRAD: binaryNd<f32>(BIN_TANH_GRAD, a, b, out, nd, meta); break;
-    case BIN_GELU_GRAD: binaryNd<f32>(BIN_GELU_GRAD, a, b, out, nd, meta); break;
+    case BIN_ADD: binaryNd<T>(BIN_ADD, a, b, out, nd, meta); break;
+    case BIN_SUB: binaryNd<T>(BIN_SUB, a, b, out, nd, meta); break;
+    case BIN_MUL: binaryNd<T>(BIN_MUL, a, b, out, nd, meta); break;
+    case BIN_MAX: binaryNd<T>(BIN_MAX, a, b, out, nd, meta); break;
+    case BIN_MIN: binaryNd<T>(BIN_MIN, a, b, out, nd, meta); break;
+    case BIN_DIV: floatOnly<T>(); binaryNd<T>(BIN_DIV, a, b, out, nd, meta); break;
+    case BIN_POW: floatOnly<T>(); binaryNd<T>(BIN_POW, a, b, out, nd, meta); break;
+    case BIN_RELU_GRAD: floatOnly<T>(); binaryNd<T>(BIN_RELU_GRAD, a, b, out, nd, meta); break;
+    case BIN_SIGMOID_GRAD: floatOnly<T>(); binaryNd<T>(BIN_SIGMOID_GRAD, a, b, out, nd, meta); break;
+    case BIN_TANH_GRAD: floatOnly<T>(); binaryNd<T>(BIN_TANH_GRAD, a, b, out, nd, meta); break;
+    case BIN_GELU_GRAD: floatOnly<T>(); binaryNd<T>(BIN_GELU_GRAD, a, b, out, nd, meta); break;
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 
-/** int32 binary op with broadcasting: ADD, SUB, MUL, MAX, MIN (wrapping arithmetic). */
+/** float32 binary op with broadcasting; `op` is one of the BIN_* codes. */
+export function bc_binary_f32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  binaryDispatch<f32>(op, a, b, out, nd, meta);
+}
+
+/** int32 binary op with broadcasting (wrapping arithmetic): the codes marked @int32. */
 export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
-  switch (op) {
-    case BIN_ADD: binaryNd<i32>(BIN_ADD, a, b, out, nd, meta); break;
-    case BIN_SUB: binaryNd<i32>(BIN_SUB, a, b, out, nd, meta); break;
-    case BIN_MUL: binaryNd<i32>(BIN_MUL, a, b, out, nd, meta); break;
-    case BIN_MAX: binaryNd<i32>(BIN_MAX, a, b, out, nd, meta); break;
-    case BIN_MIN: binaryNd<i32>(BIN_MIN, a, b, out, nd, meta); break;
-  }
+  binaryDispatch<i32>(op, a, b, out, nd, meta);
 }
 
 @inline function compareScalar<T>(op: i32, a: T, b: T): i32 {
@@ -210,8 +228,8 @@ export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, 
 
 @inline function compareNd<T>(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   const inner = planWord(meta, nd - 1);
-  const sab = (<usize>planWord(meta, 2 * nd - 1)) << 2;
-  const sbb = (<usize>planWord(meta, 3 * nd - 1)) << 2;
+  const sab = (<usize>planWord(meta, 2 * nd - 1)) * sizeof<T>();
+  const sbb = (<usize>planWord(meta, 3 * nd - 1)) * sizeof<T>();
   const rows = planStart(meta, nd, 2);
   planSetPointer(meta, nd, 2, 0, a);
   planSetPointer(meta, nd, 2, 1, b);
@@ -229,28 +247,26 @@ export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, 
   }
 }
 
+@inline function compareDispatch<T>(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  switch (op) {
+    case CMP_EQ: compareNd<T>(CMP_EQ, a, b, out, nd, meta); break;
+    case CMP_NE: compareNd<T>(CMP_NE, a, b, out, nd, meta); break;
+    case CMP_GT: compareNd<T>(CMP_GT, a, b, out, nd, meta); break;
+    case CMP_GE: compareNd<T>(CMP_GE, a, b, out, nd, meta); break;
+    case CMP_LT: compareNd<T>(CMP_LT, a, b, out, nd, meta); break;
+    case CMP_LE: compareNd<T>(CMP_LE, a, b, out, nd, meta); break;
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
+  }
+}
+
 /** float32 comparison with broadcasting; out is int32 0/1. */
 export function bc_compare_f32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
-  switch (op) {
-    case CMP_EQ: compareNd<f32>(CMP_EQ, a, b, out, nd, meta); break;
-    case CMP_NE: compareNd<f32>(CMP_NE, a, b, out, nd, meta); break;
-    case CMP_GT: compareNd<f32>(CMP_GT, a, b, out, nd, meta); break;
-    case CMP_GE: compareNd<f32>(CMP_GE, a, b, out, nd, meta); break;
-    case CMP_LT: compareNd<f32>(CMP_LT, a, b, out, nd, meta); break;
-    case CMP_LE: compareNd<f32>(CMP_LE, a, b, out, nd, meta); break;
-  }
+  compareDispatch<f32>(op, a, b, out, nd, meta);
 }
 
 /** int32 comparison with broadcasting; out is int32 0/1. */
 export function bc_compare_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
-  switch (op) {
-    case CMP_EQ: compareNd<i32>(CMP_EQ, a, b, out, nd, meta); break;
-    case CMP_NE: compareNd<i32>(CMP_NE, a, b, out, nd, meta); break;
-    case CMP_GT: compareNd<i32>(CMP_GT, a, b, out, nd, meta); break;
-    case CMP_GE: compareNd<i32>(CMP_GE, a, b, out, nd, meta); break;
-    case CMP_LT: compareNd<i32>(CMP_LT, a, b, out, nd, meta); break;
-    case CMP_LE: compareNd<i32>(CMP_LE, a, b, out, nd, meta); break;
-  }
+  compareDispatch<i32>(op, a, b, out, nd, meta);
 }
 
 /**
@@ -258,10 +274,15 @@ export function bc_compare_i32(op: i32, a: usize, b: usize, out: usize, nd: i32,
  * 32-bit words are copied as bits, so one kernel serves float32 and int32; cond is int32.
  */
 export function bc_where_32(cond: usize, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  whereNd<u32>(cond, a, b, out, nd, meta);
+}
+
+// W is the word copied (u32 for 32-bit dtypes); cond is always int32.
+@inline function whereNd<W>(cond: usize, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   const inner = planWord(meta, nd - 1);
   const scb = (<usize>planWord(meta, 2 * nd - 1)) << 2;
-  const sab = (<usize>planWord(meta, 3 * nd - 1)) << 2;
-  const sbb = (<usize>planWord(meta, 4 * nd - 1)) << 2;
+  const sab = (<usize>planWord(meta, 3 * nd - 1)) * sizeof<W>();
+  const sbb = (<usize>planWord(meta, 4 * nd - 1)) * sizeof<W>();
   const rows = planStart(meta, nd, 3);
   planSetPointer(meta, nd, 3, 0, cond);
   planSetPointer(meta, nd, 3, 1, a);
@@ -272,8 +293,8 @@ export function bc_where_32(cond: usize, a: usize, b: usize, out: usize, nd: i32
     let qa = planPointer(meta, nd, 3, 1);
     let qb = planPointer(meta, nd, 3, 2);
     for (let i = 0; i < inner; i++) {
-      store<i32>(po, load<i32>(qc) != 0 ? load<i32>(qa) : load<i32>(qb));
-      po += 4;
+      store<W>(po, load<i32>(qc) != 0 ? load<W>(qa) : load<W>(qb));
+      po += sizeof<W>();
       qc += scb;
       qa += sab;
       qb += sbb;
@@ -287,13 +308,17 @@ export function bc_where_32(cond: usize, a: usize, b: usize, out: usize, nd: i32
  * transpose, slice and broadcastTo, for float32 and int32 alike.
  */
 export function bc_copy_32(x: usize, out: usize, nd: i32, meta: usize): void {
+  copyNd<u32>(x, out, nd, meta);
+}
+
+@inline function copyNd<W>(x: usize, out: usize, nd: i32, meta: usize): void {
   const inner = planWord(meta, nd - 1);
   const sx = planWord(meta, 2 * nd - 1);
-  const sxb = (<usize>sx) << 2;
+  const sxb = (<usize>sx) * sizeof<W>();
   const rows = planStart(meta, nd, 1);
   planSetPointer(meta, nd, 1, 0, x);
   let po = out;
-  const rowBytes = (<usize>inner) << 2;
+  const rowBytes = (<usize>inner) * sizeof<W>();
   for (let r = 0; r < rows; r++) {
     const qx = planPointer(meta, nd, 1, 0);
     if (sx == 1) {
@@ -301,7 +326,7 @@ export function bc_copy_32(x: usize, out: usize, nd: i32, meta: usize): void {
     } else {
       let q = qx;
       for (let i = 0; i < inner; i++) {
-        store<i32>(po + ((<usize>i) << 2), load<i32>(q));
+        store<W>(po + (<usize>i) * sizeof<W>(), load<W>(q));
         q += sxb;
       }
     }

@@ -10,7 +10,7 @@ const KC = 256;
 const MC = 128;
 const NC = 1024;
 // packed B block, packed A block, one MR×NR edge tile
-export const GEMM_WORK_FLOATS: i32 = KC * NC + KC * MC + MR * NR;
+const GEMM_WORK_FLOATS: i32 = KC * NC + KC * MC + MR * NR;
 
 /** Size in floats of the scratch `work` buffer gemm_f32 needs. */
 export function gemm_work_floats(): i32 {

@@ -1,19 +1,23 @@
-// Reductions over one axis of a tensor viewed as [outer, len, inner] (row-major).
+// Reductions over one axis of a tensor viewed as [outer, len, inner] (row-major), generic over
+// the element type T; the exports are the f32 and i32 instantiations.
 // out has outer*inner elements. inner == 1 is a contiguous row reduction (f32x4 lanes);
 // inner > 1 accumulates whole rows of `inner` elements, vectorised along inner.
-import { RED_ARGMAX, RED_ARGMIN, RED_MAX, RED_MIN, RED_SUM } from './opcodes';
+
+// Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
+// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
+// Reductions over one axis of a [outer, len, inner] view (reduce_*)
+const RED_SUM: i32 = 0;
+const RED_MAX: i32 = 1;
+const RED_MIN: i32 = 2;
+const RED_ARGMAX: i32 = 3;
+const RED_ARGMIN: i32 = 4;
+
 
 @inline function combineScalar<T>(op: i32, a: T, b: T): T {
   switch (op) {
     case RED_SUM: return a + b;
-    case RED_MAX: {
-      if (isFloat<T>()) return <T>Mathf.max(<f32>a, <f32>b);
-      return a > b ? a : b;
-    }
-    case RED_MIN: {
-      if (isFloat<T>()) return <T>Mathf.min(<f32>a, <f32>b);
-      return a < b ? a : b;
-    }
+    case RED_MAX: return max<T>(a, b);
+    case RED_MIN: return min<T>(a, b);
     default: return a;
   }
 }
@@ -28,7 +32,8 @@ import { RED_ARGMAX, RED_ARGMIN, RED_MAX, RED_MIN, RED_SUM } from './opcodes';
 }
 
 @inline function reduceAxis<T>(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32, scale: T): void {
-  const innerBytes = (<usize>inner) << 2;
+  const lanes: i32 = 16 / <i32>sizeof<T>();
+  const innerBytes = (<usize>inner) * sizeof<T>();
   const sliceBytes = innerBytes * (<usize>len);
   for (let o = 0; o < outer; o++) {
     const base = x + sliceBytes * (<usize>o);
@@ -36,39 +41,41 @@ import { RED_ARGMAX, RED_ARGMIN, RED_MAX, RED_MIN, RED_SUM } from './opcodes';
       // two vector accumulators hide the add latency; lanes are folded at the end
       let acc: T = load<T>(base);
       let i = 1;
-      if (len >= 9) {
+      if (len > 2 * lanes) {
         let v0 = v128.load(base);
         let v1 = v128.load(base + 16);
-        i = 8;
-        for (; i + 8 <= len; i += 8) {
-          const p = base + ((<usize>i) << 2);
+        i = 2 * lanes;
+        for (; i + 2 * lanes <= len; i += 2 * lanes) {
+          const p = base + (<usize>i) * sizeof<T>();
           v0 = combineVec<T>(op, v0, v128.load(p));
           v1 = combineVec<T>(op, v1, v128.load(p + 16));
         }
         v0 = combineVec<T>(op, v0, v1);
-        acc = combineScalar<T>(op, combineScalar<T>(op, v128.extract_lane<T>(v0, 0), v128.extract_lane<T>(v0, 1)),
-          combineScalar<T>(op, v128.extract_lane<T>(v0, 2), v128.extract_lane<T>(v0, 3)));
+        acc = combineScalar<T>(op, v128.extract_lane<T>(v0, 0), v128.extract_lane<T>(v0, 1));
+        if (lanes == 4) {
+          acc = combineScalar<T>(op, acc, combineScalar<T>(op, v128.extract_lane<T>(v0, 2), v128.extract_lane<T>(v0, 3)));
+        }
       }
-      for (; i < len; i++) acc = combineScalar<T>(op, acc, load<T>(base + ((<usize>i) << 2)));
-      store<T>(out + ((<usize>o) << 2), op == RED_SUM ? acc * scale : acc);
+      for (; i < len; i++) acc = combineScalar<T>(op, acc, load<T>(base + (<usize>i) * sizeof<T>()));
+      store<T>(out + (<usize>o) * sizeof<T>(), op == RED_SUM ? acc * scale : acc);
     } else {
       const dst = out + innerBytes * (<usize>o);
       memory.copy(dst, base, innerBytes);
       for (let j = 1; j < len; j++) {
         const row = base + innerBytes * (<usize>j);
         let i = 0;
-        for (; i + 4 <= inner; i += 4) {
-          const q = (<usize>i) << 2;
+        for (; i + lanes <= inner; i += lanes) {
+          const q = (<usize>i) * sizeof<T>();
           v128.store(dst + q, combineVec<T>(op, v128.load(dst + q), v128.load(row + q)));
         }
         for (; i < inner; i++) {
-          const q = (<usize>i) << 2;
+          const q = (<usize>i) * sizeof<T>();
           store<T>(dst + q, combineScalar<T>(op, load<T>(dst + q), load<T>(row + q)));
         }
       }
       if (op == RED_SUM && scale != <T>1) {
         for (let i = 0; i < inner; i++) {
-          const q = (<usize>i) << 2;
+          const q = (<usize>i) * sizeof<T>();
           store<T>(dst + q, load<T>(dst + q) * scale);
         }
       }
@@ -76,31 +83,32 @@ import { RED_ARGMAX, RED_ARGMIN, RED_MAX, RED_MIN, RED_SUM } from './opcodes';
   }
 }
 
+@inline function reduceDispatch<T>(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32, scale: T): void {
+  switch (op) {
+    case RED_SUM: reduceAxis<T>(RED_SUM, x, out, outer, len, inner, scale); break;
+    case RED_MAX: reduceAxis<T>(RED_MAX, x, out, outer, len, inner, scale); break;
+    case RED_MIN: reduceAxis<T>(RED_MIN, x, out, outer, len, inner, scale); break;
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
+  }
+}
+
 /** Reduce float32 over the middle axis: SUM (times `scale`, so mean is one pass), MAX, MIN. */
 export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32, scale: f32): void {
-  switch (op) {
-    case RED_SUM: reduceAxis<f32>(RED_SUM, x, out, outer, len, inner, scale); break;
-    case RED_MAX: reduceAxis<f32>(RED_MAX, x, out, outer, len, inner, scale); break;
-    case RED_MIN: reduceAxis<f32>(RED_MIN, x, out, outer, len, inner, scale); break;
-  }
+  reduceDispatch<f32>(op, x, out, outer, len, inner, scale);
 }
 
 /** Reduce int32 over the middle axis: SUM, MAX, MIN. */
 export function reduce_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
-  switch (op) {
-    case RED_SUM: reduceAxis<i32>(RED_SUM, x, out, outer, len, inner, 1); break;
-    case RED_MAX: reduceAxis<i32>(RED_MAX, x, out, outer, len, inner, 1); break;
-    case RED_MIN: reduceAxis<i32>(RED_MIN, x, out, outer, len, inner, 1); break;
-  }
+  reduceDispatch<i32>(op, x, out, outer, len, inner, 1);
 }
 
 // Index of the first maximum (minimum) along the axis; NaN counts as the extreme, as in NumPy.
 @inline function argAxis<T>(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
-  const innerBytes = (<usize>inner) << 2;
+  const innerBytes = (<usize>inner) * sizeof<T>();
   for (let o = 0; o < outer; o++) {
     const base = x + innerBytes * (<usize>len) * (<usize>o);
     for (let i = 0; i < inner; i++) {
-      let p = base + ((<usize>i) << 2);
+      let p = base + (<usize>i) * sizeof<T>();
       let best = load<T>(p);
       let bestIndex = 0;
       for (let j = 1; j < len; j++) {
@@ -118,14 +126,20 @@ export function reduce_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, 
   }
 }
 
+@inline function argDispatch<T>(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
+  switch (op) {
+    case RED_ARGMAX: argAxis<T>(RED_ARGMAX, x, out, outer, len, inner); break;
+    case RED_ARGMIN: argAxis<T>(RED_ARGMIN, x, out, outer, len, inner); break;
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
+  }
+}
+
 /** argmax / argmin of float32 along the middle axis; out is int32. */
 export function reduce_arg_f32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
-  if (op == RED_ARGMAX) argAxis<f32>(RED_ARGMAX, x, out, outer, len, inner);
-  else argAxis<f32>(RED_ARGMIN, x, out, outer, len, inner);
+  argDispatch<f32>(op, x, out, outer, len, inner);
 }
 
 /** argmax / argmin of int32 along the middle axis; out is int32. */
 export function reduce_arg_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
-  if (op == RED_ARGMAX) argAxis<i32>(RED_ARGMAX, x, out, outer, len, inner);
-  else argAxis<i32>(RED_ARGMIN, x, out, outer, len, inner);
+  argDispatch<i32>(op, x, out, outer, len, inner);
 }

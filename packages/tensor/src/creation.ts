@@ -1,7 +1,7 @@
 // Creating tensors: from JS data (copied in once), filled, ranges, and seeded random ones.
 import { DTypeError, ShapeError, ValueError } from './errors.js';
-import { fillInPlace } from './ops.js';
-import { heapF32, heapI32, kernels } from './runtime.js';
+import { fillInPlace } from './ops/fill.js';
+import { kernels, writeData, writeWord } from './runtime.js';
 import { checkShape, MAX_SIZE } from './shape.js';
 import { type DType, type NestedArray, Tensor } from './tensor.js';
 
@@ -79,9 +79,7 @@ export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: rea
     }
   }
   const out = new Tensor(shape, dtype);
-  const p = out.ptr(op) >> 2;
-  if (dtype === 'float32') heapF32().set(flat, p);
-  else heapI32().set(flat, p);
+  writeData(out.ptr(op), dtype, flat);
   return out;
 }
 
@@ -193,9 +191,8 @@ export function linspace(start: number, stop: number, num: number): Tensor {
  */
 export function eye(n: number, m = n, dtype: DType = 'float32'): Tensor {
   const out = zeros(checkShape('eye', [n, m]), dtype);
-  const p = out.ptr('eye') >> 2;
-  const heap = dtype === 'float32' ? heapF32() : heapI32();
-  for (let i = 0; i < Math.min(n, m); i++) heap[p + i * m + i] = 1;
+  const p = out.ptr('eye');
+  for (let i = 0; i < Math.min(n, m); i++) writeWord(p + (i * m + i) * 4, dtype, 1);
   return out;
 }
 

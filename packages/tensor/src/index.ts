@@ -21,32 +21,25 @@ export {
   sgdUpdate,
   sumOfSquares,
 } from './inplace.js';
+// the unary elementwise ops, whole: a new one needs no line here
+export * from './ops/elementwise.js';
 export type { MatmulOptions } from './ops.js';
 export {
-  abs,
   add,
-  affine,
   argmax,
   argmin,
   broadcastTo,
   cast,
-  clamp,
   clone,
   concat,
   div,
   eq,
-  exp,
   expandDims,
   fillInPlace,
   gather,
-  gatherBackward,
   ge,
-  gelu,
-  geluBackward,
   gt,
   le,
-  leakyRelu,
-  log,
   logSoftmax,
   logSumExp,
   lt,
@@ -58,35 +51,31 @@ export {
   minimum,
   mul,
   ne,
-  neg,
   oneHot,
-  padSlice,
   pow,
-  reciprocal,
-  relu,
-  reluBackward,
   reshape,
-  sigmoid,
-  sigmoidBackward,
-  sign,
   slice,
   softmax,
-  softmaxBackward,
-  sqrt,
-  square,
   squeeze,
   stack,
   sub,
   sum,
-  sumTo,
-  tanh,
-  tanhBackward,
   transpose,
   where,
 } from './ops.js';
-export type { ReadyOptions } from './runtime.js';
-export { ready } from './runtime.js';
-export { broadcastShapes, shapesEqual } from './shape.js';
+export type { ReadyOptions } from './ready.js';
+export { ready } from './ready.js';
+export type { SliceBounds, WindowOptions } from './shape.js';
+export {
+  broadcastShapes,
+  convOutputSize,
+  expandDimsShape,
+  poolOutputSize,
+  reshapeShape,
+  shapesEqual,
+  sliceBounds,
+  squeezeShape,
+} from './shape.js';
 export type { DType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
 export { keep, memory, scope, TENSORS, Tensor } from './tensor.js';
 export { setThreads, threadCount } from './threads.js';

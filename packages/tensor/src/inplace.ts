@@ -2,7 +2,7 @@
 // tensor. Each checks shapes and dtypes, then makes one fused kernel pass.
 import { DTypeError, fmtShape, ShapeError } from './errors.js';
 import { UN_AFFINE, UN_CLAMP } from './generated/opcodes.js';
-import { heapU8, kernels } from './runtime.js';
+import { copyBytes, kernels } from './runtime.js';
 import { shapesEqual } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -35,8 +35,7 @@ export function copyInto(dst: Tensor, src: Tensor): void {
   if (dst.dtype !== src.dtype || !shapesEqual(dst.shape, src.shape)) {
     throw new ShapeError(`copyInto: ${fmtShape(src.shape)} ${src.dtype} into ${fmtShape(dst.shape)} ${dst.dtype}`);
   }
-  const s = src.ptr('copyInto');
-  heapU8().copyWithin(dst.ptr('copyInto'), s, s + src.size * 4);
+  copyBytes(dst.ptr('copyInto'), src.ptr('copyInto'), src.size * 4);
 }
 
 /** x ← x·s, in place (float32). */

@@ -1,100 +1,12 @@
 // The one place that touches WebAssembly: the memory, the compiled kernels, typed views over
 // the memory, and the allocator that hands out tensor storage inside it.
 import { BlockAllocator } from './allocator.js';
-import { MemoryError, StateError, ValueError } from './errors.js';
+import { MemoryError, ShapeError, StateError } from './errors.js';
+import type { Kernels } from './generated/kernels.js';
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
-import { startThreads } from './threads.js';
+import type { Plan } from './shape.js';
 
-/** The kernel exports, as compiled from assembly/*.ts. Pointers are byte offsets. */
-export interface Kernels {
-  heap_base(): number;
-  gemm_work_floats(): number;
-  ew_unary_f32(op: number, x: number, out: number, n: number, p0: number, p1: number): void;
-  ew_unary_i32(op: number, x: number, out: number, n: number, p0: number, p1: number): void;
-  ew_cast_i32_f32(x: number, out: number, n: number): void;
-  ew_cast_f32_i32(x: number, out: number, n: number): void;
-  bc_binary_f32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_binary_i32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_compare_f32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_compare_i32(op: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_where_32(cond: number, a: number, b: number, out: number, nd: number, meta: number): void;
-  bc_copy_32(x: number, out: number, nd: number, meta: number): void;
-  reduce_f32(op: number, x: number, out: number, outer: number, len: number, inner: number, scale: number): void;
-  reduce_i32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
-  reduce_arg_f32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
-  reduce_arg_i32(op: number, x: number, out: number, outer: number, len: number, inner: number): void;
-  softmax_f32(mode: number, x: number, out: number, outer: number, len: number, inner: number): void;
-  softmax_backward_f32(mode: number, y: number, dy: number, dx: number, outer: number, len: number, inner: number): void;
-  gemm_f32(
-    transA: number,
-    transB: number,
-    m: number,
-    n: number,
-    k: number,
-    a: number,
-    lda: number,
-    b: number,
-    ldb: number,
-    c: number,
-    ldc: number,
-    accumulate: number,
-    work: number,
-  ): void;
-  rng_seed(seed: number): void;
-  rng_uniform_f32(out: number, n: number, lo: number, hi: number): void;
-  rng_normal_f32(out: number, n: number, mean: number, std: number): void;
-  rng_int_i32(out: number, n: number, lo: number, hi: number): void;
-  rng_permutation_i32(out: number, n: number): void;
-  rng_dropout_mask_f32(out: number, n: number, keep: number, scale: number): void;
-  gather_32(x: number, idx: number, out: number, outer: number, axisLen: number, inner: number, nIdx: number): void;
-  scatter_add_f32(dy: number, idx: number, dx: number, outer: number, axisLen: number, inner: number, nIdx: number): void;
-  one_hot_f32(idx: number, out: number, n: number, depth: number): void;
-  opt_axpy_f32(p: number, g: number, n: number, alpha: number): void;
-  sum_squares_f32(x: number, n: number): number;
-  opt_sgd_f32(
-    p: number,
-    g: number,
-    buf: number,
-    n: number,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    weightDecay: number,
-    nesterov: number,
-    first: number,
-  ): void;
-  opt_adam_f32(
-    p: number,
-    g: number,
-    m: number,
-    v: number,
-    vmax: number,
-    n: number,
-    lr: number,
-    beta1: number,
-    beta2: number,
-    eps: number,
-    weightDecay: number,
-    decoupled: number,
-    amsgrad: number,
-    step: number,
-  ): void;
-  opt_rmsprop_f32(
-    p: number,
-    g: number,
-    sq: number,
-    buf: number,
-    gavg: number,
-    n: number,
-    lr: number,
-    alpha: number,
-    eps: number,
-    weightDecay: number,
-    momentum: number,
-    centered: number,
-  ): void;
-  opt_adagrad_f32(p: number, g: number, sum: number, n: number, lr: number, eps: number, weightDecay: number): void;
-}
+export type { Kernels };
 
 const PAGE = 65536;
 /** Address range for kernel plans (shapes and strides), above the module's static data. */
@@ -120,21 +32,12 @@ export interface Runtime {
 
 let runtime: Runtime | undefined;
 let pending: Promise<void> | undefined;
-let f32View = new Float32Array(0);
-let i32View = new Int32Array(0);
-let u8View = new Uint8Array(0);
 
 function wasmBytes(shared = false): Uint8Array {
   const binary = atob(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-function refreshViews(memory: WebAssembly.Memory): void {
-  f32View = new Float32Array(memory.buffer);
-  i32View = new Int32Array(memory.buffer);
-  u8View = new Uint8Array(memory.buffer);
 }
 
 function start(module: WebAssembly.Module, shared = false): void {
@@ -168,31 +71,19 @@ function start(module: WebAssembly.Module, shared = false): void {
         throw new MemoryError(`alloc: WebAssembly memory could not grow to ${neededEnd} bytes`);
       }
     }
-    refreshViews(memory);
     return memory.buffer.byteLength;
   };
   const allocator = new BlockAllocator(heapBase, memory.buffer.byteLength, grow);
-  refreshViews(memory);
   runtime = { kernels, memory, allocator, gemmWork, module, shared };
   kernels.rng_seed(0);
 }
 
 /**
- * Compiles and instantiates the WebAssembly kernels once; later calls return at once.
- * In Node and in workers, ops also start the kernels synchronously on first use; on a
- * browser's main thread, await this before the first op.
- *
- * @example
- * ```ts
- * import { ready, tensor } from '@gd/tensor';
- * await ready();
- * tensor([1, 2, 3]).sum().item(); // 6
- * ```
+ * Compiles and instantiates the kernels once, asynchronously (a browser's main thread cannot
+ * compile synchronously); `shared` puts the memory in a SharedArrayBuffer for worker threads.
  */
-export async function ready(options: ReadyOptions = {}): Promise<void> {
-  const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) throw new ValueError(`ready: threads must be a positive integer, got ${threads}`);
-  if (threads === 1) {
+export async function startKernels(shared: boolean): Promise<void> {
+  if (!shared) {
     if (runtime) return;
     pending ??= WebAssembly.compile(wasmBytes() as BufferSource).then((module) => {
       if (!runtime) start(module);
@@ -209,17 +100,6 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
     if (!runtime) start(module, true);
   });
   await pending;
-  await startThreads(threads);
-}
-
-/** Options of ready(). */
-export interface ReadyOptions {
-  /**
-   * Threads for large matrix products (Node's worker_threads); default 1. More than one puts
-   * tensor data in shared memory, so it must be chosen before the first op. Results are
-   * bit-identical to one thread.
-   */
-  threads?: number;
 }
 
 /** The runtime, started synchronously if `ready()` has not finished yet. */
@@ -239,23 +119,100 @@ export function kernels(): Kernels {
   return rt().kernels;
 }
 
-// The memory grows only through the allocator's grow callback (kernels never grow it), which
-// refreshes the views, so the cached views are always current once the runtime has started.
+// ── the heap, seen from JavaScript ─────────────────────────────────────────
+// A typed-array view of WebAssembly memory goes stale when the memory grows: detached for a
+// plain memory, too short for a shared one (where writes past its end are silently dropped).
+// So no view leaves this section: the operations below take byte addresses, build a live view,
+// and use it at once, with no allocation in between. Addresses are unsigned: a byte offset above
+// 2^31 turns into an element index with `>>>`, never a signed shift.
 
-/** A float32 view over all of WebAssembly memory (index = byte offset / 4), current after any grow. */
-export function heapF32(): Float32Array {
-  if (!runtime) rt();
-  return f32View;
+let viewBuffer: ArrayBufferLike | undefined;
+let f32View = new Float32Array(0);
+let i32View = new Int32Array(0);
+let u8View = new Uint8Array(0);
+
+function live(): void {
+  const buffer = rt().memory.buffer;
+  if (buffer === viewBuffer) return;
+  viewBuffer = buffer;
+  f32View = new Float32Array(buffer);
+  i32View = new Int32Array(buffer);
+  u8View = new Uint8Array(buffer);
 }
 
-/** An int32 view over all of WebAssembly memory (index = byte offset / 4). */
-export function heapI32(): Int32Array {
-  if (!runtime) rt();
+function words(dtype: 'float32' | 'int32'): Float32Array | Int32Array {
+  live();
+  return dtype === 'float32' ? f32View : i32View;
+}
+
+/** A copy of `n` 32-bit elements at byte address `ptr`. */
+export function readData(ptr: number, n: number, dtype: 'float32' | 'int32'): Float32Array | Int32Array {
+  const at = ptr >>> 2;
+  return words(dtype).slice(at, at + n);
+}
+
+/** Writes `values` as 32-bit elements from byte address `ptr` on. */
+export function writeData(ptr: number, dtype: 'float32' | 'int32', values: ArrayLike<number>): void {
+  words(dtype).set(values, ptr >>> 2);
+}
+
+/** Sets `n` 32-bit elements at byte address `ptr` to `value`. */
+export function fillData(ptr: number, n: number, dtype: 'float32' | 'int32', value: number): void {
+  const at = ptr >>> 2;
+  words(dtype).fill(value, at, at + n);
+}
+
+/** The 32-bit element at byte address `ptr`. */
+export function readWord(ptr: number, dtype: 'float32' | 'int32'): number {
+  return words(dtype)[ptr >>> 2]!;
+}
+
+/** Sets the 32-bit element at byte address `ptr`. */
+export function writeWord(ptr: number, dtype: 'float32' | 'int32', value: number): void {
+  words(dtype)[ptr >>> 2] = value;
+}
+
+/** Copies `bytes` bytes from `src` to `dst` (the ranges may overlap). */
+export function copyBytes(dst: number, src: number, bytes: number): void {
+  live();
+  u8View.copyWithin(dst, src, src + bytes);
+}
+
+/** The first of `n` int32 values at `ptr` outside [0, bound), or undefined when all are inside. */
+export function firstOutOfRange(ptr: number, n: number, bound: number): { index: number; value: number } | undefined {
+  const heap = words('int32');
+  const at = ptr >>> 2;
+  for (let i = 0; i < n; i++) {
+    const v = heap[at + i]!;
+    if (v < 0 || v >= bound) return { index: i, value: v };
+  }
+  return undefined;
+}
+
+/** A byte view of [ptr, ptr + bytes): valid only until the next allocation. */
+export function bytesAt(ptr: number, bytes: number): Uint8Array {
+  live();
+  return u8View.subarray(ptr, ptr + bytes);
+}
+
+/** An int32 view of the whole memory for Atomics on control words: valid only until the next allocation. */
+export function liveI32(): Int32Array {
+  live();
   return i32View;
 }
 
-/** A byte view over all of WebAssembly memory. */
-export function heapU8(): Uint8Array {
-  if (!runtime) rt();
-  return u8View;
+/** Writes a plan into the kernels' plan area; returns its rank. */
+export function writePlan(plan: Plan): number {
+  const nd = plan.shape.length;
+  const n = (2 + plan.strides.length) * nd + plan.strides.length;
+  if (n > META_WORDS) throw new ShapeError(`plan of rank ${nd} is too large`);
+  const heap = words('int32');
+  const base = META_PTR >>> 2;
+  for (let d = 0; d < nd; d++) heap[base + d] = plan.shape[d]!;
+  for (let k = 0; k < plan.strides.length; k++) {
+    const s = plan.strides[k]!;
+    const at = base + (k + 1) * nd;
+    for (let d = 0; d < nd; d++) heap[at + d] = s[d]!;
+  }
+  return nd;
 }

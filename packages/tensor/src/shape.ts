@@ -1,7 +1,6 @@
 // Shapes, strides, broadcasting and the kernel plans built from them. Everything here runs
 // before a kernel: a shape that reaches a kernel has been checked.
 import { fmtShape, IndexError, ShapeError } from './errors.js';
-import { heapI32, META_PTR, META_WORDS } from './runtime.js';
 
 /** Largest rank accepted (as in PyTorch). */
 export const MAX_RANK = 64;
@@ -144,22 +143,6 @@ export function pairPlan(
   return { shape, plan: collapsePlan(shape, [broadcastStrides(a, shape), broadcastStrides(b, shape)]) };
 }
 
-/** Writes a plan into the kernels' plan area; returns its rank. */
-export function writePlan(plan: Plan): number {
-  const nd = plan.shape.length;
-  const words = (2 + plan.strides.length) * nd + plan.strides.length;
-  if (words > META_WORDS) throw new ShapeError(`plan of rank ${nd} is too large`);
-  const heap = heapI32();
-  const base = META_PTR >> 2;
-  for (let d = 0; d < nd; d++) heap[base + d] = plan.shape[d]!;
-  for (let k = 0; k < plan.strides.length; k++) {
-    const s = plan.strides[k]!;
-    const at = base + (k + 1) * nd;
-    for (let d = 0; d < nd; d++) heap[at + d] = s[d]!;
-  }
-  return nd;
-}
-
 /** [outer, len, inner] view of a shape around one axis, for the reduce/softmax kernels. */
 export function splitAt(shape: readonly number[], axis: number): [number, number, number] {
   let outer = 1;
@@ -167,4 +150,130 @@ export function splitAt(shape: readonly number[], axis: number): [number, number
   for (let i = 0; i < axis; i++) outer *= shape[i]!;
   for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
   return [outer, shape[axis]!, inner];
+}
+
+// ── shapes of shape ops: pure functions, shared by the tensor ops and autograd ──────────────
+
+/** The shape reshape gives `from` for `shape`: one −1 is inferred; ShapeError when the sizes differ. */
+export function reshapeShape(op: string, from: readonly number[], shape: readonly number[]): number[] {
+  if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array, got ${typeof shape}`);
+  const size = sizeOf(from);
+  const inferred = shape.filter((d) => d === -1).length;
+  if (inferred > 1) throw new ShapeError(`${op}: shape [${shape.join(',')}] has more than one -1`);
+  let target = shape.slice();
+  if (inferred === 1) {
+    const known = sizeOf(shape.filter((d) => d !== -1));
+    if (known === 0 || size % known !== 0) {
+      throw new ShapeError(`${op}: cannot infer -1 in [${shape.join(',')}] for ${size} elements of ${fmtShape(from)}`);
+    }
+    target = shape.map((d) => (d === -1 ? size / known : d));
+  }
+  target = checkShape(op, target);
+  if (sizeOf(target) !== size) {
+    throw new ShapeError(`${op}: ${fmtShape(from)} (${size} elements) cannot become ${fmtShape(target)} (${sizeOf(target)} elements)`);
+  }
+  return target;
+}
+
+/** `shape` with an axis of length 1 inserted at `axis` (−rank−1 … rank). */
+export function expandDimsShape(op: string, shape: readonly number[], axis: number): number[] {
+  const ax = normalizeAxis(op, axis, shape.length + 1);
+  const out = shape.slice();
+  out.splice(ax, 0, 1);
+  return out;
+}
+
+/** `shape` without its axes of length 1: all of them, or the given ones (which must have length 1). */
+export function squeezeShape(op: string, shape: readonly number[], axis?: number | readonly number[]): number[] {
+  const axes = axis === undefined ? shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes(op, axis, shape.length);
+  for (const a of axes) {
+    if (shape[a] !== 1) throw new ShapeError(`${op}: axis ${a} of ${fmtShape(shape)} has length ${shape[a]}, not 1`);
+  }
+  return shape.filter((_, i) => !axes.includes(i));
+}
+
+/** A block of a shape, resolved: a non-negative start and a length on every axis. */
+export interface SliceBounds {
+  /** First index on each axis. */
+  begin: number[];
+  /** Length on each axis. */
+  size: number[];
+}
+
+/**
+ * Resolves slice arguments against `shape`: `begin` entries may be negative (from the end),
+ * `size` entries −1 or missing (to the end); a number applies to axis 0. IndexError when out of range.
+ */
+export function sliceBounds(
+  op: string,
+  shape: readonly number[],
+  begin: number | readonly number[],
+  size?: number | readonly number[],
+): SliceBounds {
+  const r = shape.length;
+  const b = intList(op, 'begin', begin);
+  const s = size === undefined ? [] : intList(op, 'size', size);
+  if (b.length > r || s.length > r) {
+    throw new IndexError(`${op}: begin [${b}] / size [${s}] have more entries than the rank ${r} of ${fmtShape(shape)}`);
+  }
+  const starts: number[] = [];
+  const lens: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const dim = shape[i]!;
+    let st = b[i] ?? 0;
+    if (!Number.isInteger(st)) throw new IndexError(`${op}: begin ${st} on axis ${i} is not an integer`);
+    if (st < 0) st += dim;
+    if (st < 0 || st > dim) throw new IndexError(`${op}: begin ${b[i]} is out of range for axis ${i} of length ${dim}`);
+    let len = s[i] ?? -1;
+    if (len === -1) len = dim - st;
+    if (!Number.isInteger(len) || len < 0 || st + len > dim) {
+      throw new IndexError(`${op}: size ${s[i]} from ${st} exceeds axis ${i} of length ${dim} in ${fmtShape(shape)}`);
+    }
+    starts.push(st);
+    lens.push(len);
+  }
+  return { begin: starts, size: lens };
+}
+
+/** Window options of one spatial axis of a convolution or pooling. */
+export interface WindowOptions {
+  /** Step between windows (≥ 1). */
+  stride?: number;
+  /** Zeros added on each side (≥ 0). */
+  padding?: number;
+  /** Spacing between kernel taps (≥ 1). */
+  dilation?: number;
+}
+
+function windowInt(op: string, name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) throw new ShapeError(`${op}: ${name} must be an integer ≥ ${min}, got ${v}`);
+  return v;
+}
+
+/**
+ * Output length of one spatial axis of a convolution, as in PyTorch:
+ * ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1. ShapeError when the (dilated) kernel does not fit the padded input.
+ */
+export function convOutputSize(op: string, input: number, kernel: number, options: WindowOptions = {}): number {
+  const h = windowInt(op, 'input size', input, 0);
+  const k = windowInt(op, 'kernel size', kernel, 1);
+  const s = windowInt(op, 'stride', options.stride ?? 1, 1);
+  const p = windowInt(op, 'padding', options.padding ?? 0, 0);
+  const d = windowInt(op, 'dilation', options.dilation ?? 1, 1);
+  const span = d * (k - 1) + 1;
+  if (h + 2 * p < span) {
+    throw new ShapeError(`${op}: a kernel spanning ${span} does not fit an input of ${h} padded by ${p} on each side`);
+  }
+  return Math.floor((h + 2 * p - span) / s) + 1;
+}
+
+/**
+ * Output length of one spatial axis of max/average pooling (stride defaults to the kernel size),
+ * by the same formula as convOutputSize; PyTorch's rule that padding is at most half the kernel holds.
+ */
+export function poolOutputSize(op: string, input: number, kernel: number, options: WindowOptions = {}): number {
+  const k = windowInt(op, 'kernel size', kernel, 1);
+  const p = options.padding ?? 0;
+  if (p > k / 2) throw new ShapeError(`${op}: padding ${p} must be at most half the kernel size ${k}`);
+  return convOutputSize(op, input, k, { ...options, stride: options.stride ?? k });
 }

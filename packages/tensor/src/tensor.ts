@@ -2,7 +2,7 @@
 // memory), plus deterministic lifetime management: dispose(), scope() and keep().
 import { DisposedError, fmtShape, ValueError } from './errors.js';
 import * as ops from './ops.js';
-import { heapF32, heapI32, heapU8, rt } from './runtime.js';
+import { bytesAt, readData, readWord, rt } from './runtime.js';
 import { sizeOf } from './shape.js';
 
 /** Element types: float32 for compute, int32 for labels and indices. */
@@ -93,8 +93,7 @@ export class Tensor {
 
   /** A copy of the data as a typed array. */
   data(): Float32Array | Int32Array {
-    const p = this.ptr('data') >> 2;
-    return this.dtype === 'float32' ? heapF32().slice(p, p + this.size) : heapI32().slice(p, p + this.size);
+    return readData(this.ptr('data'), this.size, this.dtype);
   }
 
   /** The data as nested JS arrays (a number for rank 0). */
@@ -118,14 +117,12 @@ export class Tensor {
   /** The value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new ValueError(`item: tensor ${fmtShape(this.shape)} has ${this.size} elements; expected exactly 1`);
-    const p = this.ptr('item') >> 2;
-    return this.dtype === 'float32' ? heapF32()[p]! : heapI32()[p]!;
+    return readWord(this.ptr('item'), this.dtype);
   }
 
-  /** @internal raw bytes of the data (a view, valid until memory grows). */
+  /** @internal raw bytes of the data (a view, valid until the next allocation). */
   bytesView(): Uint8Array {
-    const p = this.ptr('bytes');
-    return heapU8().subarray(p, p + this.size * 4);
+    return bytesAt(this.ptr('bytes'), this.size * 4);
   }
 
   /** A short description: shape, dtype, and the values of small tensors. */
@@ -211,6 +208,14 @@ export class Tensor {
   /** GELU, tanh approximation. */
   gelu(): Tensor {
     return ops.gelu(this);
+  }
+  /** ln(1 + this), accurate for small values. */
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
+  /** e^this − 1, accurate for small values. */
+  expm1(): Tensor {
+    return ops.expm1(this);
   }
   /** 1 / (1 + e^−this), computed without overflow. */
   sigmoid(): Tensor {

@@ -4,7 +4,7 @@
 // waits for the rest. A row split keeps every element's arithmetic order, so results are
 // bit-identical to one thread.
 import { StateError, ValueError } from './errors.js';
-import { heapI32, type Kernels, kernels, rt } from './runtime.js';
+import { type Kernels, kernels, liveI32, rt } from './runtime.js';
 
 // The worker's whole program (CommonJS, run with eval): instantiate, then serve jobs forever.
 // Control block, int32 words: [state (0 idle, 1 job, 2 exit), transA, transB, m, n, k, a, lda,
@@ -13,7 +13,7 @@ const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('kernel abort'); } } }).exports;
-const at = ctrl >> 2;
+const at = ctrl >>> 2;
 for (;;) {
   Atomics.wait(new Int32Array(memory.buffer), at, 0);
   const w = new Int32Array(memory.buffer);
@@ -48,12 +48,19 @@ export async function startThreads(n: number): Promise<void> {
   while (workers.length < n - 1) {
     const ctrl = r.allocator.alloc(64);
     const work = r.allocator.alloc(r.kernels.gemm_work_floats() * 4);
-    heapI32().fill(0, ctrl >> 2, (ctrl >> 2) + 16);
+    liveI32().fill(0, ctrl >>> 2, (ctrl >>> 2) + 16);
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: r.module, memory: r.memory, ctrl } });
     worker.unref();
     workers.push({ ctrl, work, terminate: () => worker.terminate() });
   }
   active = n;
+}
+
+/** @internal Stops every worker thread (tests that start many runtimes in one process). */
+export async function stopThreads(): Promise<void> {
+  const all = workers.splice(0);
+  active = 1;
+  await Promise.all(all.map((w) => w.terminate()));
 }
 
 /**
@@ -85,13 +92,14 @@ export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ld
     return;
   }
   const chunk = Math.ceil(m / active / 4) * 4;
-  const heap = heapI32();
+  // no allocation below: the view stays current
+  const heap = liveI32();
   const used: WorkerSlot[] = [];
   for (let t = 1; t < active; t++) {
     const i0 = t * chunk;
     if (i0 >= m) break;
     const slot = workers[t - 1]!;
-    const at = slot.ctrl >> 2;
+    const at = slot.ctrl >>> 2;
     const rowsA = transA ? a + i0 * 4 : a + i0 * lda * 4;
     const job = [transA, transB, Math.min(chunk, m - i0), n, k, rowsA, lda, b, ldb, c + i0 * ldc * 4, ldc, accumulate, slot.work];
     for (let j = 0; j < job.length; j++) heap[at + 1 + j] = job[j]!;
@@ -101,7 +109,7 @@ export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ld
   }
   K.gemm_f32(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
   for (const slot of used) {
-    const at = slot.ctrl >> 2;
+    const at = slot.ctrl >>> 2;
     while (Atomics.load(heap, at) !== 0) Atomics.wait(heap, at, 1);
   }
 };

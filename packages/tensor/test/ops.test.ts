@@ -125,8 +125,9 @@ describe('elementwise binary ops with broadcasting match the JS reference', () =
 });
 
 describe('unary ops match Math', () => {
-  const xs = [-3.5, -1, -0.25, 0, 0.3, 1, 2.5, 7];
-  const pos = [0.1, 0.5, 1, 2, 9];
+  // 11 and 7 values: f32x4 blocks then a tail of 3, so the SIMD loop and the scalar tail both run
+  const xs = [-3.5, -1, -0.25, 0, 0.3, 1, 2.5, 7, -0.6, 0.05, 4];
+  const pos = [0.1, 0.5, 1, 2, 9, 0.25, 3.5];
   const cases: Array<[string, (t: Tensor) => Tensor, (x: number) => number, number[]]> = [
     ['neg', (t) => t.neg(), (x) => -x, xs],
     ['abs', (t) => t.abs(), Math.abs, xs],
@@ -141,12 +142,25 @@ describe('unary ops match Math', () => {
     ['reciprocal', (t) => t.reciprocal(), (x) => 1 / x, pos],
     ['leakyRelu', (t) => t.leakyRelu(0.1), (x) => (x > 0 ? x : 0.1 * x), xs],
     ['gelu', (t) => t.gelu(), (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), xs],
+    ['log1p', (t) => t.log1p(), Math.log1p, pos],
+    ['expm1', (t) => t.expm1(), Math.expm1, xs],
   ];
   for (const [name, op, f, input] of cases) {
-    it(`${name}, including SIMD tails (length ${input.length})`, () => {
+    it(`${name}, including SIMD tails (length ${input.length} = ${input.length >> 2}×4 + ${input.length % 4})`, () => {
+      expect(input.length % 4).toBeGreaterThan(0);
       scope(() => close(op(tensor(input)).data(), input.map(f), 2e-6));
     });
   }
+  it('log1p and expm1 keep their accuracy where x is tiny (ln(1 + x) in float32 would not)', () => {
+    scope(() => {
+      const x = [1e-7, -3e-8, 2e-10];
+      const rel = (got: ArrayLike<number>, want: number[]) => want.map((w, i) => Math.abs(got[i]! - w) / Math.abs(w));
+      for (const r of rel(tensor(x).log1p().data(), x.map(Math.log1p))) expect(r).toBeLessThan(1e-6);
+      for (const r of rel(tensor(x).expm1().data(), x.map(Math.expm1))) expect(r).toBeLessThan(1e-6);
+      // the naive form loses it: 1 + 1e-7 rounds to 1 + 2^-23 in float32
+      expect(Math.abs(tensor([1e-7]).add(1).log().item() - 1e-7)).toBeGreaterThan(1e-8);
+    });
+  });
   it('sigmoid does not overflow at ±1e4', () => {
     scope(() => expect(tensor([-1e4, 1e4]).sigmoid().toArray()).toEqual([0, 1]));
   });

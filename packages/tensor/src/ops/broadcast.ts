@@ -1,0 +1,118 @@
+// Two- and three-operand ops with NumPy broadcasting: arithmetic, gradient helpers, comparisons,
+// where (assembly/broadcast.ts).
+import * as C from '../generated/opcodes.js';
+import { kernels, META_PTR, writePlan } from '../runtime.js';
+import { broadcastShapes, broadcastStrides, collapsePlan, pairPlan } from '../shape.js';
+import { type DType, Tensor, type TensorLike } from '../tensor.js';
+import { asFloat } from './cast.js';
+import { releaseIfNew, withOperands } from './operands.js';
+
+// ── elementwise binary, broadcasting ──────────────────────────────────────
+function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
+  const K = kernels();
+  return broadcastPair(
+    op,
+    a,
+    b,
+    C.INT_BINARY.has(code),
+    (ints) => (ints ? 'int32' : 'float32'),
+    (ints, ...args) => (ints ? K.bc_binary_i32(code, ...args) : K.bc_binary_f32(code, ...args)),
+  );
+}
+
+/**
+ * The procedure every two-operand broadcasting op shares: broadcast the shapes, choose the int32
+ * path (when `intsAllowed` and both operands are int32) or promote to float32, write the plan,
+ * run the kernel chosen by `run` into an output of dtype `outDtype(intPath)`.
+ */
+function broadcastPair(
+  op: string,
+  a: TensorLike,
+  b: TensorLike,
+  intsAllowed: boolean,
+  outDtype: (intPath: boolean) => DType,
+  run: (intPath: boolean, a: number, b: number, out: number, nd: number, meta: number) => void,
+): Tensor {
+  return withOperands(op, [a, b], ([ta, tb]) => {
+    const { shape, plan } = pairPlan(op, ta!.shape, tb!.shape, ta!.size, tb!.size);
+    const intPath = intsAllowed && ta!.dtype === 'int32' && tb!.dtype === 'int32';
+    const out = new Tensor(shape, outDtype(intPath));
+    if (out.size === 0) return out;
+    const fa = intPath ? ta! : asFloat(ta!);
+    const fb = intPath ? tb! : asFloat(tb!);
+    const nd = writePlan(plan);
+    run(intPath, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
+    releaseIfNew(fa, ta!);
+    releaseIfNew(fb, tb!);
+    return out;
+  });
+}
+
+/** a + b with broadcasting. */
+export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', C.BIN_ADD, a, b);
+/** a − b with broadcasting. */
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', C.BIN_SUB, a, b);
+/** a · b with broadcasting. */
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', C.BIN_MUL, a, b);
+/** a / b with broadcasting (true division). */
+export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', C.BIN_DIV, a, b);
+/** aᵇ with broadcasting. */
+export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('pow', C.BIN_POW, a, b);
+/** Elementwise max(a, b). */
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('maximum', C.BIN_MAX, a, b);
+/** Elementwise min(a, b). */
+export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('minimum', C.BIN_MIN, a, b);
+/** Gradient helper: dy where x > 0, else 0. */
+export const reluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('reluBackward', C.BIN_RELU_GRAD, dy, x);
+/** Gradient helper: dy · y(1 − y) for y = sigmoid(x). */
+export const sigmoidBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('sigmoidBackward', C.BIN_SIGMOID_GRAD, dy, y);
+/** Gradient helper: dy · (1 − y²) for y = tanh(x). */
+export const tanhBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('tanhBackward', C.BIN_TANH_GRAD, dy, y);
+/** Gradient helper: dy · gelu′(x). */
+export const geluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('geluBackward', C.BIN_GELU_GRAD, dy, x);
+
+function compare(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
+  const K = kernels();
+  return broadcastPair(
+    op,
+    a,
+    b,
+    true,
+    () => 'int32',
+    (ints, ...args) => (ints ? K.bc_compare_i32(code, ...args) : K.bc_compare_f32(code, ...args)),
+  );
+}
+
+/** a == b → int32 0/1. */
+export const eq = (a: TensorLike, b: TensorLike): Tensor => compare('eq', C.CMP_EQ, a, b);
+/** a != b → int32 0/1. */
+export const ne = (a: TensorLike, b: TensorLike): Tensor => compare('ne', C.CMP_NE, a, b);
+/** a > b → int32 0/1. */
+export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('gt', C.CMP_GT, a, b);
+/** a >= b → int32 0/1. */
+export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', C.CMP_GE, a, b);
+/** a < b → int32 0/1. */
+export const lt = (a: TensorLike, b: TensorLike): Tensor => compare('lt', C.CMP_LT, a, b);
+/** a <= b → int32 0/1. */
+export const le = (a: TensorLike, b: TensorLike): Tensor => compare('le', C.CMP_LE, a, b);
+
+/** cond ? a : b elementwise, broadcasting all three; cond is true where nonzero. */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const op = 'where';
+  return withOperands(op, [cond, a, b], ([tc, ta, tb]) => {
+    const shape = broadcastShapes(op, broadcastShapes(op, tc!.shape, ta!.shape), tb!.shape);
+    const intPath = ta!.dtype === 'int32' && tb!.dtype === 'int32';
+    const out = new Tensor(shape, intPath ? 'int32' : 'float32');
+    if (out.size === 0) return out;
+    const ic = tc!.dtype === 'int32' ? tc! : ne(tc!, 0);
+    const fa = intPath ? ta! : asFloat(ta!);
+    const fb = intPath ? tb! : asFloat(tb!);
+    const strides = [tc!, ta!, tb!].map((t) => broadcastStrides(t.shape, shape));
+    const nd = writePlan(collapsePlan(shape, strides));
+    kernels().bc_where_32(ic.ptr(op), fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
+    releaseIfNew(ic, tc!);
+    releaseIfNew(fa, ta!);
+    releaseIfNew(fb, tb!);
+    return out;
+  });
+}

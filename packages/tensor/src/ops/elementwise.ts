@@ -1,0 +1,76 @@
+// Elementwise unary ops (assembly/elementwise.ts). Every export here is public API: the package
+// root re-exports this file whole, so a new op is one definition here and its Tensor method.
+import { ValueError } from '../errors.js';
+import * as C from '../generated/opcodes.js';
+import { kernels } from '../runtime.js';
+import { Tensor, type TensorLike } from '../tensor.js';
+import { asFloat } from './cast.js';
+import { releaseIfNew, withOperands } from './operands.js';
+
+// ── elementwise unary ──────────────────────────────────────────────────────
+// int32 operands stay int32 for the codes with an int32 kernel (C.INT_UNARY, from the @int32
+// marks in assembly/elementwise.ts)
+
+function unary(op: string, code: number, x: TensorLike, p0 = 0, p1 = 0): Tensor {
+  return withOperands(op, [x], ([t]) => {
+    const intPath = t!.dtype === 'int32' && C.INT_UNARY.has(code) && Number.isInteger(p0) && Number.isInteger(p1);
+    const src = intPath ? t! : asFloat(t!);
+    const out = new Tensor(t!.shape, intPath ? 'int32' : 'float32');
+    if (intPath) kernels().ew_unary_i32(code, src.ptr(op), out.ptr(op), out.size, p0, p1);
+    else kernels().ew_unary_f32(code, src.ptr(op), out.ptr(op), out.size, p0, p1);
+    releaseIfNew(src, t!);
+    return out;
+  });
+}
+
+/** −x. */
+export const neg = (x: TensorLike): Tensor => unary('neg', C.UN_NEG, x);
+/** |x|. */
+export const abs = (x: TensorLike): Tensor => unary('abs', C.UN_ABS, x);
+/** √x. */
+export const sqrt = (x: TensorLike): Tensor => unary('sqrt', C.UN_SQRT, x);
+/** eˣ. */
+export const exp = (x: TensorLike): Tensor => unary('exp', C.UN_EXP, x);
+/** ln x. */
+export const log = (x: TensorLike): Tensor => unary('log', C.UN_LOG, x);
+/** x². */
+export const square = (x: TensorLike): Tensor => unary('square', C.UN_SQUARE, x);
+/** 1/x. */
+export const reciprocal = (x: TensorLike): Tensor => unary('reciprocal', C.UN_RECIPROCAL, x);
+/** sign(x) ∈ {−1, 0, 1}. */
+export const sign = (x: TensorLike): Tensor => unary('sign', C.UN_SIGN, x);
+/** max(x, 0). */
+export const relu = (x: TensorLike): Tensor => unary('relu', C.UN_RELU, x);
+/** σ(x) = 1/(1 + e⁻ˣ). */
+export const sigmoid = (x: TensorLike): Tensor => unary('sigmoid', C.UN_SIGMOID, x);
+/** tanh x. */
+export const tanh = (x: TensorLike): Tensor => unary('tanh', C.UN_TANH, x);
+/** GELU (tanh approximation): 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export const gelu = (x: TensorLike): Tensor => unary('gelu', C.UN_GELU, x);
+/** ln(1 + x), accurate where x is small (log(1 + x) would round 1 + x first). */
+export const log1p = (x: TensorLike): Tensor => unary('log1p', C.UN_LOG1P, x);
+/** eˣ − 1, accurate where x is small. */
+export const expm1 = (x: TensorLike): Tensor => unary('expm1', C.UN_EXPM1, x);
+
+function finiteParam(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${op}: ${name} must be a number, got ${String(v)}`);
+  return v;
+}
+
+/** x > 0 ? x : slope·x. */
+export function leakyRelu(x: TensorLike, slope = 0.01): Tensor {
+  return unary('leakyRelu', C.UN_LEAKY_RELU, x, finiteParam('leakyRelu', 'slope', slope));
+}
+
+/** Limits x to [min, max]; NaN bounds and min > max are ValueErrors. */
+export function clamp(x: TensorLike, min: number, max: number): Tensor {
+  finiteParam('clamp', 'min', min);
+  finiteParam('clamp', 'max', max);
+  if (min > max) throw new ValueError(`clamp: min ${min} is greater than max ${max}`);
+  return unary('clamp', C.UN_CLAMP, x, min, max);
+}
+
+/** x·scale + shift in one pass (float32). */
+export function affine(x: TensorLike, scale: number, shift: number): Tensor {
+  return unary('affine', C.UN_AFFINE, x, finiteParam('affine', 'scale', scale), finiteParam('affine', 'shift', shift));
+}

@@ -1,0 +1,90 @@
+// Matrix products, 1-D and batched, transposes read in place (assembly/matmul.ts).
+import { fmtShape, ShapeError } from '../errors.js';
+import { rt } from '../runtime.js';
+import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
+import { Tensor, type TensorLike } from '../tensor.js';
+import { gemm } from '../threads.js';
+import { asFloat } from './cast.js';
+import { fillInPlace } from './fill.js';
+import { releaseIfNew, withOperands } from './operands.js';
+
+// ── matmul ────────────────────────────────────────────────────────────────
+/** Options of matmul: read either operand transposed, in place (no copy is made). */
+export interface MatmulOptions {
+  /** Use Aᵀ: a's last two axes are read swapped. */
+  transposeA?: boolean;
+  /** Use Bᵀ: b's last two axes are read swapped. */
+  transposeB?: boolean;
+}
+
+/**
+ * Matrix product op(a)·op(b). 2-D: [m,k]·[k,n] → [m,n]. 1-D operands act as a row (a) or a
+ * column (b) vector whose axis is dropped from the result, as in NumPy. Higher ranks are
+ * batches of matrices with NumPy-broadcast batch axes.
+ */
+export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}): Tensor {
+  const op = 'matmul';
+  return withOperands(op, [a, b], ([ta, tb]) => {
+    if (ta!.rank === 0 || tb!.rank === 0) {
+      throw new ShapeError(`matmul: ${fmtShape(ta!.shape)}·${fmtShape(tb!.shape)}: both operands need rank ≥ 1`);
+    }
+    const tA = !!options.transposeA && ta!.rank >= 2;
+    const tB = !!options.transposeB && tb!.rank >= 2;
+    const aShape = ta!.rank === 1 ? [1, ta!.shape[0]!] : ta!.shape;
+    const bShape = tb!.rank === 1 ? [tb!.shape[0]!, 1] : tb!.shape;
+    const ar = aShape.length;
+    const br = bShape.length;
+    const m = tA ? aShape[ar - 1]! : aShape[ar - 2]!;
+    const k = tA ? aShape[ar - 2]! : aShape[ar - 1]!;
+    const k2 = tB ? bShape[br - 1]! : bShape[br - 2]!;
+    const n = tB ? bShape[br - 2]! : bShape[br - 1]!;
+    if (k !== k2) {
+      const ta_ = tA ? 'ᵀ' : '';
+      const tb_ = tB ? 'ᵀ' : '';
+      throw new ShapeError(`matmul: ${fmtShape(ta!.shape)}${ta_}·${fmtShape(tb!.shape)}${tb_}: inner dimensions ${k} and ${k2} differ`);
+    }
+    const aBatch = aShape.slice(0, -2);
+    const bBatch = bShape.slice(0, -2);
+    const batch = broadcastShapes(op, aBatch, bBatch);
+    const outShape = [...batch, ...(ta!.rank === 1 ? [] : [m]), ...(tb!.rank === 1 ? [] : [n])];
+    const out = new Tensor(outShape, 'float32');
+    if (out.size === 0) return out;
+    if (k === 0) {
+      fillInPlace(out, 0);
+      return out;
+    }
+    const fa = asFloat(ta!);
+    const fb = asFloat(tb!);
+    const work = rt().gemmWork;
+    const lda = tA ? m : k;
+    const ldb = tB ? k : n;
+    const pa = fa.ptr(op);
+    const pb = fb.ptr(op);
+    const pc = out.ptr(op);
+    const nBatch = sizeOf(batch);
+    if (bBatch.length === 0 && !tA) {
+      // one tall GEMM: the batch axes of A fold into its rows
+      gemm(0, tB ? 1 : 0, m * nBatch, n, k, pa, lda, pb, ldb, pc, n, 0, work);
+    } else {
+      const sa = broadcastStrides(aBatch, batch);
+      const sb = broadcastStrides(bBatch, batch);
+      const idx = new Array<number>(batch.length).fill(0);
+      for (let i = 0; i < nBatch; i++) {
+        let oa = 0;
+        let ob = 0;
+        for (let d = 0; d < batch.length; d++) {
+          oa += idx[d]! * sa[d]!;
+          ob += idx[d]! * sb[d]!;
+        }
+        gemm(tA ? 1 : 0, tB ? 1 : 0, m, n, k, pa + oa * m * k * 4, lda, pb + ob * k * n * 4, ldb, pc + i * m * n * 4, n, 0, work);
+        for (let d = batch.length - 1; d >= 0; d--) {
+          if (++idx[d]! < batch[d]!) break;
+          idx[d] = 0;
+        }
+      }
+    }
+    releaseIfNew(fa, ta!);
+    releaseIfNew(fb, tb!);
+    return out;
+  });
+}
