@@ -1,6 +1,6 @@
 // gradcheck: the analytic gradient from backward() against central finite differences.
-import { DTypeError, type FloatDType, randn, scope, Tensor, type TensorLike, tensor } from '@gd/tensor';
-import { noGrad, Variable, variable } from './variable.js';
+import { DTypeError, type FloatDType, randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { noGrad, optionsObject, Variable, variable } from './variable.js';
 
 /**
  * Options of gradcheck. The defaults follow the dtype: float64 (as PyTorch's gradcheck) takes a
@@ -63,16 +63,16 @@ function checkDtype(inputs: TensorLike[], dtype: unknown): FloatDType {
  * ```
  */
 export function gradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike[], options: GradcheckOptions = {}): GradcheckResult {
+  if (typeof f !== 'function') throw new ValueError(`gradcheck: f must be a function of Variables, got ${typeof f}`);
+  if (!Array.isArray(inputs)) throw new ValueError(`gradcheck: inputs must be an array, got ${inputs === null ? 'null' : typeof inputs}`);
+  options = optionsObject('gradcheck', options);
   const dtype = checkDtype(inputs, options.dtype);
   const eps = options.eps ?? DEFAULTS[dtype].eps;
   const atol = options.atol ?? DEFAULTS[dtype].atol;
   const rtol = options.rtol ?? DEFAULTS[dtype].rtol;
   const View = dtype === 'float64' ? Float64Array : Float32Array;
   return scope(() => {
-    const base = inputs.map((x) => {
-      const t = x instanceof Tensor ? x : tensor(x as never, { dtype });
-      return t.cast(dtype);
-    });
+    const base = inputs.map((x) => (x instanceof Tensor ? x : tensor(x as never, { dtype })).cast(dtype));
     // analytic
     const vars = base.map((b) => variable(b));
     const y = f(...vars);

@@ -1,7 +1,18 @@
 // Module: the PyTorch contract — parameters(), namedParameters(), children(), train()/eval(),
 // stateDict()/loadStateDict() — found by walking a module's own fields.
 import { Variable, type VariableLike } from '@gd/autograd';
-import { copyInto, DTypeError, type FloatDType, fmtShape, keep, ShapeError, shapesEqual, type Tensor, ValueError } from '@gd/tensor';
+import {
+  copyInto,
+  DisposedError,
+  DTypeError,
+  type FloatDType,
+  fmtShape,
+  keep,
+  ShapeError,
+  shapesEqual,
+  Tensor,
+  ValueError,
+} from '@gd/tensor';
 
 /**
  * Base class of layers and models. Subclasses keep parameters (Variables) and sub-modules in
@@ -32,11 +43,24 @@ export abstract class Module {
     return this.namedChildren().map(([, m]) => m);
   }
 
-  /** Every parameter with its dotted name, this module's own first, then each child's. */
+  /**
+   * Every parameter with its dotted name, this module's own first, then each child's. A
+   * parameter shared by two layers (tied weights) is listed once, under its first name, as
+   * PyTorch does, so an optimizer updates it once per step.
+   */
   namedParameters(prefix = ''): Array<[string, Variable]> {
     const out: Array<[string, Variable]> = [];
-    for (const [k, v] of Object.entries(this)) if (v instanceof Variable && v.requiresGrad) out.push([prefix + k, v]);
-    for (const [k, m] of this.namedChildren()) out.push(...m.namedParameters(`${prefix}${k}.`));
+    const seen = new Set<Variable>();
+    const walk = (m: Module, at: string) => {
+      for (const [k, v] of Object.entries(m)) {
+        if (v instanceof Variable && v.requiresGrad && !seen.has(v)) {
+          seen.add(v);
+          out.push([at + k, v]);
+        }
+      }
+      for (const [k, c] of m.namedChildren()) walk(c, `${at}${k}.`);
+    };
+    walk(this, prefix);
     return out;
   }
 
@@ -93,28 +117,34 @@ export abstract class Module {
   }
 
   /**
-   * Copies values into the parameters. Every name, shape and dtype is checked before anything is
-   * written, so a mismatched state leaves the module as it was. The dtypes must match: a float64
-   * state loads into a float64 model; a state of another dtype is a DTypeError that says how to
-   * convert (`model.to(dtype)` or `t.cast(dtype)`).
+   * Copies values into the parameters. Every name, value, dtype and shape is checked before
+   * anything is written, so a mismatched state leaves the module as it was. The dtypes must
+   * match: a float64 state loads into a float64 model; a state of another dtype is a DTypeError
+   * that says how to convert (`model.to(dtype)` or `t.cast(dtype)`).
    */
   loadStateDict(state: Record<string, Tensor>): void {
+    if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof Tensor) {
+      throw new ValueError(`loadStateDict: expected a record of name → Tensor, got ${Array.isArray(state) ? 'an array' : String(state)}`);
+    }
     const params = this.namedParameters();
     const names = new Set(params.map(([k]) => k));
-    const missing = [...names].filter((k) => !(k in state));
+    const missing = [...names].filter((k) => !Object.hasOwn(state, k));
     const unexpected = Object.keys(state).filter((k) => !names.has(k));
     if (missing.length > 0 || unexpected.length > 0) {
       throw new ValueError(`loadStateDict: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
     }
     for (const [k, p] of params) {
-      const t = state[k]!;
-      if (!shapesEqual(t.shape, p.shape)) {
-        throw new ShapeError(`loadStateDict: '${k}' is ${fmtShape(t.shape)} ${t.dtype}; the parameter is ${fmtShape(p.shape)} ${p.dtype}`);
-      }
+      const t: unknown = state[k];
+      if (!(t instanceof Tensor)) throw new ValueError(`loadStateDict: '${k}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
+      if (t.isDisposed) throw new DisposedError(`loadStateDict: '${k}' is a disposed tensor`);
+      if (p.value.isDisposed) throw new DisposedError(`loadStateDict: the parameter '${k}' was disposed`);
       if (t.dtype !== p.dtype) {
         throw new DTypeError(
           `loadStateDict: '${k}' is ${t.dtype}; the parameter is ${p.dtype} (convert the model with to('${t.dtype}') or the state with cast('${p.dtype}'))`,
         );
+      }
+      if (!shapesEqual(t.shape, p.shape)) {
+        throw new ShapeError(`loadStateDict: '${k}' has shape ${fmtShape(t.shape)}; the parameter has ${fmtShape(p.shape)}`);
       }
     }
     for (const [k, p] of params) copyInto(p.value, state[k]!);

@@ -81,7 +81,7 @@ const CMP_LE: i32 = 5;
 
 // One row of the innermost axis: n elements, input strides sa, sb (elements), output contiguous.
 @inline function binaryRow<T>(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n: i32): void {
-  const lanes = 16 / sizeof<T>();
+  const lanes: i32 = 16 / <i32>sizeof<T>();
   let i = 0;
   if (binaryHasSimd(op)) {
     if (sa == 1 && sb == 1) {
@@ -201,7 +201,7 @@ function planNextRow(meta: usize, nd: i32, nIn: i32, wide: u32): void {
     case BIN_SIGMOID_GRAD: floatOnly<T>(); binaryNd<T>(BIN_SIGMOID_GRAD, a, b, out, nd, meta); break;
     case BIN_TANH_GRAD: floatOnly<T>(); binaryNd<T>(BIN_TANH_GRAD, a, b, out, nd, meta); break;
     case BIN_GELU_GRAD: floatOnly<T>(); binaryNd<T>(BIN_GELU_GRAD, a, b, out, nd, meta); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 
@@ -261,7 +261,7 @@ export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, 
     case CMP_GE: compareNd<T>(CMP_GE, a, b, out, nd, meta); break;
     case CMP_LT: compareNd<T>(CMP_LT, a, b, out, nd, meta); break;
     case CMP_LE: compareNd<T>(CMP_LE, a, b, out, nd, meta); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 

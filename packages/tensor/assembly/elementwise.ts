@@ -42,7 +42,7 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
     case UN_EXP: return fexp<T>(x);
     case UN_LOG: return flog<T>(x);
     case UN_SQUARE: return x * x;
-    case UN_RELU: return x > <T>0 ? x : <T>0;
+    case UN_RELU: return max<T>(x, <T>0); // NaN-propagating, as the SIMD path (v128.max) and PyTorch
     // two branches keep exp's argument non-positive, so neither side overflows
     case UN_SIGMOID: {
       if (x >= <T>0) return <T>1 / (<T>1 + fexp<T>(-x));
@@ -88,7 +88,7 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
 }
 
 @inline function unaryLoop<T>(op: i32, x: usize, out: usize, n: i32, p0: T, p1: T): void {
-  const lanes = 16 / sizeof<T>();
+  const lanes: i32 = 16 / <i32>sizeof<T>();
   let i = 0;
   if (unaryHasSimd<T>(op)) {
     const v0 = v128.splat<T>(p0);
@@ -126,7 +126,7 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
     case UN_GELU: floatOnly<T>(); unaryLoop<T>(UN_GELU, x, out, n, p0, p1); break;
     case UN_LOG1P: floatOnly<T>(); unaryLoop<T>(UN_LOG1P, x, out, n, p0, p1); break;
     case UN_EXPM1: floatOnly<T>(); unaryLoop<T>(UN_EXPM1, x, out, n, p0, p1); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 

@@ -32,7 +32,7 @@ const RED_ARGMIN: i32 = 4;
 }
 
 @inline function reduceAxis<T>(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32, scale: T): void {
-  const lanes = 16 / sizeof<T>();
+  const lanes: i32 = 16 / <i32>sizeof<T>();
   const innerBytes = (<usize>inner) * sizeof<T>();
   const sliceBytes = innerBytes * (<usize>len);
   for (let o = 0; o < outer; o++) {
@@ -88,7 +88,7 @@ const RED_ARGMIN: i32 = 4;
     case RED_SUM: reduceAxis<T>(RED_SUM, x, out, outer, len, inner, scale); break;
     case RED_MAX: reduceAxis<T>(RED_MAX, x, out, outer, len, inner, scale); break;
     case RED_MIN: reduceAxis<T>(RED_MIN, x, out, outer, len, inner, scale); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 
@@ -135,7 +135,7 @@ export function reduce_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, 
   switch (op) {
     case RED_ARGMAX: argAxis<T>(RED_ARGMAX, x, out, outer, len, inner); break;
     case RED_ARGMIN: argAxis<T>(RED_ARGMIN, x, out, outer, len, inner); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 

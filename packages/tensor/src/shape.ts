@@ -27,7 +27,9 @@ export function checkShape(op: string, shape: unknown): number[] {
   if (shape.length > MAX_RANK) throw new ShapeError(`${op}: rank ${shape.length} exceeds the maximum ${MAX_RANK}`);
   shape.forEach((d, i) => {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: shape [${shape.join(',')}]: dimension ${i} is ${String(d)}; expected a non-negative integer`);
+      throw new ShapeError(
+        `${op}: shape [${shape.map(String).join(',')}]: dimension ${i} is ${String(d)}; expected a non-negative integer`,
+      );
     }
   });
   const n = sizeOf(shape as number[]);
@@ -48,16 +50,24 @@ export function stridesOf(shape: readonly number[]): number[] {
 
 /** Resolves a possibly negative axis against a rank; throws IndexError when out of range. */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis)) throw new IndexError(`${op}: axis ${axis} is not an integer`);
+  if (!Number.isInteger(axis)) throw new IndexError(`${op}: axis ${String(axis)} is not an integer`);
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw new IndexError(`${op}: axis ${axis} is out of range for rank ${rank} (expected ${-rank}..${rank - 1})`);
   return a;
 }
 
+/** An argument that must be one integer or an array of them, as an array (IndexError otherwise). */
+export function intList(op: string, name: string, v: unknown): number[] {
+  if (typeof v === 'number') return [v];
+  if (!Array.isArray(v))
+    throw new IndexError(`${op}: ${name} must be an integer or an array of integers, got ${v === null ? 'null' : typeof v}`);
+  return [...v];
+}
+
 /** Resolves an axis argument (one, several, or all when undefined) to sorted unique axes. */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = typeof axis === 'number' ? [axis] : [...axis];
+  const list = intList(op, 'axis', axis);
   const out = [...new Set(list.map((a) => normalizeAxis(op, a, rank)))].sort((x, y) => x - y);
   if (out.length !== list.length) throw new IndexError(`${op}: axes [${list.join(',')}] repeat an axis`);
   return out;
@@ -201,8 +211,8 @@ export function sliceBounds(
   size?: number | readonly number[],
 ): SliceBounds {
   const r = shape.length;
-  const b = typeof begin === 'number' ? [begin] : [...begin];
-  const s = size === undefined ? [] : typeof size === 'number' ? [size] : [...size];
+  const b = intList(op, 'begin', begin);
+  const s = size === undefined ? [] : intList(op, 'size', size);
   if (b.length > r || s.length > r) {
     throw new IndexError(`${op}: begin [${b}] / size [${s}] have more entries than the rank ${r} of ${fmtShape(shape)}`);
   }

@@ -10,6 +10,7 @@ import {
   checkShape,
   collapsePlan,
   expandDimsShape,
+  intList,
   normalizeAxis,
   reshapeShape,
   shapesEqual,
@@ -41,9 +42,11 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const op = 'transpose';
   return withOperands(op, [x], ([t]) => {
     const r = t!.rank;
-    const p = perm ? perm.map((a) => normalizeAxis(op, a, r)) : Array.from({ length: r }, (_, i) => r - 1 - i);
+    const p = perm ? intList(op, 'perm', perm).map((a) => normalizeAxis(op, a, r)) : Array.from({ length: r }, (_, i) => r - 1 - i);
     if (p.length !== r || new Set(p).size !== r) {
-      throw new ShapeError(`transpose: perm [${(perm ?? []).join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t!.shape)}`);
+      throw new ShapeError(
+        `transpose: perm [${intList(op, 'perm', perm ?? []).join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t!.shape)}`,
+      );
     }
     const s = stridesOf(t!.shape);
     return copyStrided(
@@ -213,7 +216,7 @@ export function gatherBackward(dy: Tensor, indices: Tensor, axis: number, shape:
 /** One-hot rows (float32, or `dtype`) of int32 class ids in [0, depth): shape [...x.shape, depth]. */
 export function oneHot(x: TensorLike, depth: number, dtype: FloatDType = 'float32'): Tensor {
   const op = 'oneHot';
-  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${String(depth)}`);
   if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`oneHot: dtype ${String(dtype)} is not float32 or float64`);
   const idx = checkedIndices(op, x, depth, `depth ${depth}`);
   try {

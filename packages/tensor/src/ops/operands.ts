@@ -36,8 +36,10 @@ export function withOperands<R>(op: string, xs: TensorLike[], body: (ts: Tensor[
   if (allTensors) return body(xs as Tensor[]);
   const dtypes = xs.map(dtypeOf);
   const hint = dtypes.includes('float64') ? 'float64' : dtypes.find((d) => d !== undefined);
-  const conv = xs.map((x) => operand(op, x, hint));
+  // convert one by one, so a conversion that fails frees the ones made before it
+  const conv: Array<ReturnType<typeof operand>> = [];
   try {
+    for (const x of xs) conv.push(operand(op, x, hint));
     return body(conv.map((c) => c.t));
   } finally {
     for (const c of conv) if (c.owned) c.t.dispose();
