@@ -8,7 +8,7 @@ import { type Kernels, kernels, liveI32, rt } from './runtime.js';
 
 // The worker's whole program (CommonJS, run with eval): instantiate, then serve jobs forever.
 // Control block, int32 words: [state (0 idle, 1 job, 2 exit), transA, transB, m, n, k, a, lda,
-// b, ldb, c, ldc, accumulate, work].
+// b, ldb, c, ldc, accumulate, work, element bytes (4: gemm_f32, 8: gemm_f64)].
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl } = workerData;
@@ -18,7 +18,7 @@ for (;;) {
   Atomics.wait(new Int32Array(memory.buffer), at, 0);
   const w = new Int32Array(memory.buffer);
   if (Atomics.load(w, at) === 2) break;
-  k.gemm_f32(w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8], w[at + 9], w[at + 10], w[at + 11], w[at + 12], w[at + 13]);
+  (w[at + 14] === 8 ? k.gemm_f64 : k.gemm_f32)(w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8], w[at + 9], w[at + 10], w[at + 11], w[at + 12], w[at + 13]);
   Atomics.store(w, at, 0);
   Atomics.notify(w, at);
 }
@@ -85,10 +85,19 @@ export function threadCount(): number {
 }
 
 /** C (=|+=) op(A)·op(B), split across the active threads when large enough. Same arguments as gemm_f32. */
-export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work) => {
+export const gemm: Kernels['gemm_f32'] = (...args) => parallel(4, ...args);
+
+/** gemm for float64 data (gemm_f64), split across the threads the same way. */
+export const gemm64: Kernels['gemm_f64'] = (...args) => parallel(8, ...args);
+
+function parallel(
+  bytes: 4 | 8,
+  ...[transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work]: Parameters<Kernels['gemm_f32']>
+): void {
   const K = kernels();
+  const kernel = bytes === 8 ? K.gemm_f64 : K.gemm_f32;
   if (active < 2 || m * n * k < THRESHOLD || m < 8) {
-    K.gemm_f32(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
+    kernel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
     return;
   }
   const chunk = Math.ceil(m / active / 4) * 4;
@@ -100,16 +109,31 @@ export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ld
     if (i0 >= m) break;
     const slot = workers[t - 1]!;
     const at = slot.ctrl >>> 2;
-    const rowsA = transA ? a + i0 * 4 : a + i0 * lda * 4;
-    const job = [transA, transB, Math.min(chunk, m - i0), n, k, rowsA, lda, b, ldb, c + i0 * ldc * 4, ldc, accumulate, slot.work];
+    const rowsA = transA ? a + i0 * bytes : a + i0 * lda * bytes;
+    const job = [
+      transA,
+      transB,
+      Math.min(chunk, m - i0),
+      n,
+      k,
+      rowsA,
+      lda,
+      b,
+      ldb,
+      c + i0 * ldc * bytes,
+      ldc,
+      accumulate,
+      slot.work,
+      bytes,
+    ];
     for (let j = 0; j < job.length; j++) heap[at + 1 + j] = job[j]!;
     Atomics.store(heap, at, 1);
     Atomics.notify(heap, at);
     used.push(slot);
   }
-  K.gemm_f32(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
+  kernel(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
   for (const slot of used) {
     const at = slot.ctrl >>> 2;
     while (Atomics.load(heap, at) !== 0) Atomics.wait(heap, at, 1);
   }
-};
+}

@@ -1,9 +1,9 @@
 // Matrix products, 1-D and batched, transposes read in place (assembly/matmul.ts).
 import { fmtShape, ShapeError } from '../errors.js';
-import { kernels, rt } from '../runtime.js';
+import { rt } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
 import { itemSize, Tensor, type TensorLike } from '../tensor.js';
-import { gemm as gemm32 } from '../threads.js';
+import { gemm as gemm32, gemm64 } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
@@ -56,8 +56,7 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
     }
     const fa = asFloat(ta!, dtype);
     const fb = asFloat(tb!, dtype);
-    // float64 runs on the calling thread (the worker pool runs the f32 kernel)
-    const gemm = dtype === 'float64' ? kernels().gemm_f64 : gemm32;
+    const gemm = dtype === 'float64' ? gemm64 : gemm32;
     const bytes = itemSize(dtype);
     const work = rt().gemmWork;
     const lda = tA ? m : k;
