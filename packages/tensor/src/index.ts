@@ -6,6 +6,24 @@
  * @packageDocumentation
  */
 
+export type { Conv2dOptions, ConvGeometry, ConvTranspose2dOptions, MaxPoolResult, Pool2dOptions, PoolGeometry, Size2d } from './conv.js';
+export {
+  adaptiveAvgPool2d,
+  adaptiveAvgPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dGeometry,
+  convTranspose2d,
+  convTranspose2dBackwardInput,
+  convTranspose2dGeometry,
+  maxPool2d,
+  maxPool2dBackward,
+  maxPool2dWithIndices,
+  poolGeometry,
+} from './conv.js';
 export type { TensorOptions } from './creation.js';
 export { arange, dropoutMask, eye, full, linspace, manualSeed, ones, rand, randint, randn, randperm, tensor, zeros } from './creation.js';
 export { DisposedError, DTypeError, fmtShape, GdError, IndexError, MemoryError, ShapeError, StateError, ValueError } from './errors.js';

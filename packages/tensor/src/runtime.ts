@@ -40,6 +40,60 @@ export interface Kernels {
     accumulate: number,
     work: number,
   ): void;
+  conv2d_forward_f32(x: number, w: number, bias: number, out: number, col: number, work: number, geom: number): void;
+  conv2d_backward_input_f32(dy: number, w: number, dx: number, col: number, work: number, geom: number): void;
+  conv2d_backward_weight_f32(x: number, dy: number, dw: number, col: number, work: number, geom: number): void;
+  maxpool2d_f32(
+    x: number,
+    out: number,
+    arg: number,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+  ): void;
+  maxpool2d_backward_f32(dy: number, arg: number, dx: number, planes: number, hw: number, l: number): void;
+  avgpool2d_f32(
+    x: number,
+    out: number,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    div: number,
+  ): void;
+  avgpool2d_backward_f32(
+    dy: number,
+    dx: number,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    div: number,
+  ): void;
+  adaptive_avgpool2d_f32(x: number, out: number, planes: number, h: number, w: number, oh: number, ow: number): void;
+  adaptive_avgpool2d_backward_f32(dy: number, dx: number, planes: number, h: number, w: number, oh: number, ow: number): void;
   rng_seed(seed: number): void;
   rng_uniform_f32(out: number, n: number, lo: number, hi: number): void;
   rng_normal_f32(out: number, n: number, mean: number, std: number): void;

@@ -1,5 +1,7 @@
 // The Tensor: a small JS object (shape, dtype, and a reference to storage in WebAssembly
 // memory), plus deterministic lifetime management: dispose(), scope() and keep().
+
+import * as conv from './conv.js';
 import { DisposedError, fmtShape, ValueError } from './errors.js';
 import * as ops from './ops.js';
 import { heapF32, heapI32, heapU8, rt } from './runtime.js';
@@ -343,6 +345,26 @@ export class Tensor {
   /** log(softmax) along `axis`, computed as x − logSumExp(x). */
   logSoftmax(axis = -1): Tensor {
     return ops.logSoftmax(this, axis);
+  }
+  /** 2-D convolution of this [N, C, H, W] with weight [outC, C/groups, kH, kW] (see conv2d). */
+  conv2d(weight: TensorLike, bias?: TensorLike, options?: conv.Conv2dOptions): Tensor {
+    return conv.conv2d(this, weight, bias, options);
+  }
+  /** Transposed 2-D convolution (see convTranspose2d). */
+  convTranspose2d(weight: TensorLike, bias?: TensorLike, options?: conv.ConvTranspose2dOptions): Tensor {
+    return conv.convTranspose2d(this, weight, bias, options);
+  }
+  /** 2-D max pooling (see maxPool2d). */
+  maxPool2d(kernelSize: conv.Size2d, options?: conv.Pool2dOptions): Tensor {
+    return conv.maxPool2d(this, kernelSize, options);
+  }
+  /** 2-D average pooling, padding counted (see avgPool2d). */
+  avgPool2d(kernelSize: conv.Size2d, options?: conv.Pool2dOptions): Tensor {
+    return conv.avgPool2d(this, kernelSize, options);
+  }
+  /** Adaptive average pooling to `outputSize` (see adaptiveAvgPool2d). */
+  adaptiveAvgPool2d(outputSize: conv.Size2d): Tensor {
+    return conv.adaptiveAvgPool2d(this, outputSize);
   }
 
   /** @internal for scope(): the tensors this object holds */
