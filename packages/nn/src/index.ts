@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+export type { Conv2dLayerOptions } from './conv.js';
+export { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
 export type { InitTarget, KaimingOptions } from './init.js';
 export { fans, gain, init } from './init.js';
 export type { Activation } from './layers.js';
