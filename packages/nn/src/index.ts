@@ -12,5 +12,7 @@ export { fans, gain, init } from './init.js';
 export type { Activation } from './layers.js';
 export { Dropout, Flatten, GELU, LeakyReLU, Linear, mlp, parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 export { Module } from './module.js';
+export type { BatchNormOptions, LayerNormOptions } from './normalization.js';
+export { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 export type { ParsedSafetensors, SafetensorsEntry } from './safetensors.js';
 export { loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';
