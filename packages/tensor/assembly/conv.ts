@@ -84,6 +84,42 @@ function im2col<T>(
   }
 }
 
+/**
+ * colT[l, r] = col[r, l]: the same unrolling written transposed (oH·oW rows of C·kH·kW), so the
+ * weight gradient dy·colᵀ reads it as a plain row-major B without a strided pack.
+ */
+function im2colTransposed<T>(
+  x: usize, colT: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
+  pH: i32, pW: i32, dH: i32, dW: i32, oH: i32, oW: i32,
+): void {
+  const size = <usize>sizeof<T>();
+  const K = C * kH * kW;
+  const rowBytes = (<usize>K) * size;
+  memory.fill(colT, 0, (<usize>(oH * oW)) * rowBytes);
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    const plane = x + (<usize>c) * (<usize>(H * W)) * size;
+    for (let i = 0; i < kH; i++) {
+      const hLo = validLo(pH, i * dH, sH);
+      const hHi = validHi(H, pH, i * dH, sH, oH);
+      for (let j = 0; j < kW; j++) {
+        const wLo = validLo(pW, j * dW, sW);
+        const wHi = validHi(W, pW, j * dW, sW, oW);
+        for (let oh = hLo; oh < hHi; oh++) {
+          // index of tap (i, j) for output column 0 (negative when it lies in the padding)
+          const at0 = (oh * sH - pH + i * dH) * W - pW + j * dW;
+          let dst = colT + (<usize>(oh * oW + wLo)) * rowBytes + (<usize>r) * size;
+          for (let ow = wLo; ow < wHi; ow++) {
+            store<T>(dst, load<T>(plane + (<usize>(at0 + ow * sW)) * size));
+            dst += rowBytes;
+          }
+        }
+        r++;
+      }
+    }
+  }
+}
+
 /** The adjoint of im2col: x[c, ih, iw] += col[r, l] over every (r, l) that reads (c, ih, iw). */
 function col2im<T>(
   col: usize, x: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
@@ -194,7 +230,10 @@ export function conv2d_backward_input_f32(dy: usize, w: usize, dx: usize, col: u
   }
 }
 
-/** dw = Σ_n dy[n]·col(x[n])ᵀ per group — the weight gradient of conv2d; dw is overwritten. */
+/**
+ * dw = Σ_n dy[n]·col(x[n])ᵀ per group — the weight gradient of conv2d; dw is overwritten. The
+ * columns are unrolled transposed, so the GEMM packs them with contiguous vector loads.
+ */
 export function conv2d_backward_weight_f32(x: usize, dy: usize, dw: usize, col: usize, work: usize, geom: usize): void {
   const N = geo(geom, G_N), C = geo(geom, G_C), H = geo(geom, G_H), W = geo(geom, G_W);
   const OC = geo(geom, G_OC), groups = geo(geom, G_GROUPS);
@@ -205,11 +244,17 @@ export function conv2d_backward_weight_f32(x: usize, dy: usize, dw: usize, col: 
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
       const xg = x + ((<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) << 2);
-      let b = col;
-      if (pointwise) b = xg;
-      else im2colGroup(geom, xg, col, Cg);
       const dyg = dy + ((<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L << 2);
-      gemm_f32(0, 1, OCg, K, L, dyg, L, b, L, dw + (<usize>(g * OCg) * <usize>K << 2), K, n > 0 ? 1 : 0, work);
+      const dwg = dw + (<usize>(g * OCg) * <usize>K << 2);
+      if (pointwise) {
+        gemm_f32(0, 1, OCg, K, L, dyg, L, xg, L, dwg, K, n > 0 ? 1 : 0, work);
+      } else {
+        im2colTransposed<f32>(
+          xg, col, Cg, H, W, geo(geom, G_KH), geo(geom, G_KW), geo(geom, G_SH), geo(geom, G_SW),
+          geo(geom, G_PH), geo(geom, G_PW), geo(geom, G_DH), geo(geom, G_DW), geo(geom, G_OH), geo(geom, G_OW),
+        );
+        gemm_f32(0, 0, OCg, K, L, dyg, L, col, K, dwg, K, n > 0 ? 1 : 0, work);
+      }
     }
   }
 }
