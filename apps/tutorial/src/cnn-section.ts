@@ -6,7 +6,7 @@ import { loadDigits } from './mnist.js';
 
 /** Trains, reports, saves and reloads the CNN; sets a failing exit code if the reload disagrees. */
 /** Epochs of the CNN when --epochs is not given. */
-export const CNN_EPOCHS = 8;
+export const CNN_EPOCHS = 12;
 
 export async function cnnDigitsSection(o: { seed: number; epochs: number; out: string; heading: (s: string) => void }): Promise<void> {
   const f = (x: number, d = 4) => x.toFixed(d);
@@ -37,7 +37,7 @@ export async function cnnDigitsSection(o: { seed: number; epochs: number; out: s
   const seconds = (performance.now() - t0) / 1000;
   const steps = trained.result.iterations;
   console.log(
-    `model LeNet-5 (conv 5×5 1→8, pool, conv 5×5 8→16, pool, 400-120-84-10), Adam + cosine schedule, ${o.epochs} epochs, ` +
+    `model LeNet-5 (conv 5×5 1→8, pool, conv 5×5 8→16, pool, 400-120-84-10), Adam + cosine schedule, random 1-pixel shifts, ${o.epochs} epochs, ` +
       `${steps} steps of 32 in ${seconds.toFixed(1)} s (${Math.round((steps * 32) / seconds)} samples/s)`,
   );
   console.log(`train accuracy ${(trained.trainAccuracy * 100).toFixed(2)}%`);

@@ -4,6 +4,7 @@ import type { Variable } from '@gd/autograd';
 import { crossEntropy } from '@gd/losses';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@gd/nn';
 import { Adam, batches, minimize, schedules } from '@gd/optim';
+import { conv2d, oneHot, randint } from '@gd/tensor';
 import { argmax, eq, manualSeed, noGradScope, type Tensor } from './gd.js';
 import type { DigitData } from './lessons.js';
 
@@ -33,6 +34,18 @@ function images(x: Tensor): Tensor {
   return x.reshape([-1, 1, 28, 28]);
 }
 
+/**
+ * Shifts each image of a batch [B, 1, 28, 28] by its own random offset of up to `max` pixels
+ * each way (zeros come in at the edges): a grouped convolution whose per-image kernel is a
+ * single 1 at a random tap. Seeded by manualSeed like every random op.
+ */
+export function randomShift(x: Tensor, max: number): Tensor {
+  const b = x.shape[0]!;
+  const k = 2 * max + 1;
+  const kernels = oneHot(randint(0, k * k, [b]), k * k).reshape([b, 1, k, k]);
+  return conv2d(x.reshape([1, b, 28, 28]), kernels, undefined, { padding: max, groups: b }).reshape([b, 1, 28, 28]);
+}
+
 /** Share of images whose argmax matches the label, evaluated in batches without a graph. */
 export function cnnAccuracy(model: { forward(x: Tensor): Variable }, x: Tensor, y: Tensor, batch = 500): number {
   let correct = 0;
@@ -55,6 +68,8 @@ export interface CnnOptions {
   epochs: number;
   batchSize?: number;
   lr?: number;
+  /** Random shift of training images, in pixels each way (default 1; 0 turns it off). */
+  augment?: number;
   onEpoch?: (e: { epoch: number; loss: number }) => void;
   onStep?: (step: number, total: number) => void;
 }
@@ -64,10 +79,12 @@ export function trainDigitsCnn(data: DigitData, o: CnnOptions) {
   manualSeed(o.seed);
   const model = lenet();
   const batchSize = o.batchSize ?? 32;
-  const lr = o.lr ?? 2e-3;
+  const lr = o.lr ?? 3e-3;
   const total = Math.ceil(data.xTrain.shape[0]! / batchSize) * o.epochs;
   const opt = new Adam(model, { lr });
-  const result = minimize(([x, y]: Tensor[]) => crossEntropy(model.forward(images(x!)), y!), model, {
+  const augment = o.augment ?? 1;
+  const input = (x: Tensor) => (augment > 0 ? randomShift(images(x), augment) : images(x));
+  const result = minimize(([x, y]: Tensor[]) => crossEntropy(model.forward(input(x!)), y!), model, {
     optimizer: opt,
     data: batches([data.xTrain, data.yTrain], { batchSize, seed: o.seed }),
     epochs: o.epochs,
