@@ -262,10 +262,33 @@ export function conv2d_backward_weight_f32(x: usize, dy: usize, dw: usize, col: 
 // ── pooling, on planes [P, H, W] (P = N·C) ─────────────────────────────────
 
 /**
- * out[p, oh, ow] = max over the kH×kW window (padding never wins); arg[p, oh, ow] = the plane
- * index ih·W + iw of the first maximum in row-major window order, so ties route the gradient to
- * one input. NaN propagates (it wins every comparison), as in PyTorch.
+ * out[p, oh, ow] = max over the kH×kW window (padding never wins; NaN propagates, as in
+ * PyTorch). When `arg` is not 0, arg[p, oh, ow] = the plane index ih·W + iw of the first input
+ * in row-major window order equal to the maximum, so ties route the gradient to one input.
+ * Both passes are branch-free (SIMD max, i32 selects): on real data a compare-and-branch per
+ * tap mispredicts about every other time.
  */
+/**
+ * The maximum of a window, NaN-propagating. Scalar f32/f64 max compiles to compare-and-branch
+ * sequences (for NaN and ±0) that mispredict on real data; the SIMD max is branch-free, so the
+ * running maximum lives in a vector register and each tap is splatted into it.
+ */
+@inline function windowMax<T>(plane: usize, W: i32, h0: i32, h1: i32, w0: i32, w1: i32): T {
+  const size = <usize>sizeof<T>();
+  if (sizeof<T>() == 4) {
+    let acc = v128.load32_splat(plane + (<usize>(h0 * W + w0)) * size);
+    for (let ih = h0; ih < h1; ih++) {
+      for (let iw = w0; iw < w1; iw++) acc = f32x4.max(acc, v128.load32_splat(plane + (<usize>(ih * W + iw)) * size));
+    }
+    return <T>f32x4.extract_lane(acc, 0);
+  }
+  let acc = v128.load64_splat(plane + (<usize>(h0 * W + w0)) * size);
+  for (let ih = h0; ih < h1; ih++) {
+    for (let iw = w0; iw < w1; iw++) acc = f64x2.max(acc, v128.load64_splat(plane + (<usize>(ih * W + iw)) * size));
+  }
+  return <T>f64x2.extract_lane(acc, 0);
+}
+
 function maxPool<T>(
   x: usize, out: usize, arg: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
   kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
@@ -281,21 +304,20 @@ function maxPool<T>(
       for (let ow = 0; ow < oW; ow++) {
         const w0 = max(0, ow * sW - pW);
         const w1 = min(W, ow * sW - pW + kW);
-        let best = h0 * W + w0;
-        let m = load<T>(plane + (<usize>best) * size);
+        const m = windowMax<T>(plane, W, h0, h1, w0, w1);
+        store<T>(po, m);
+        po += size;
+        if (arg == 0) continue;
+        let best = -1;
         for (let ih = h0; ih < h1; ih++) {
           for (let iw = w0; iw < w1; iw++) {
             const at = ih * W + iw;
             const v = load<T>(plane + (<usize>at) * size);
-            if (v > m || (v != v && m == m)) {
-              m = v;
-              best = at;
-            }
+            const hit = (<i32>(v == m) | <i32>(v != v)) & <i32>(best < 0);
+            best = select<i32>(at, best, <bool>hit);
           }
         }
-        store<T>(po, m);
         store<i32>(pa, best);
-        po += size;
         pa += 4;
       }
     }

@@ -467,34 +467,25 @@ export interface MaxPoolResult {
   indices: Tensor;
 }
 
-/** Max pooling returning the arg-max positions too (PyTorch's `return_indices`). */
-export function maxPool2dWithIndices(x: TensorLike, kernelSize: Size2d, options: Pool2dOptions = {}): MaxPoolResult {
+/** Runs the max-pooling kernel; `withIndices` also writes the arg-max positions. */
+function maxPoolRun(x: TensorLike, kernelSize: Size2d, options: Pool2dOptions, withIndices: boolean): MaxPoolResult | Tensor {
   const op = 'maxPool2d';
   return withInputs(op, [[x, 'input']], ([tx]) => {
     const g = poolGeometry(op, tx!.shape, kernelSize, options);
     const shape = [...g.lead, g.oh, g.ow];
     const values = new Tensor(shape, 'float32');
-    const indices = new Tensor(shape, 'int32');
+    const indices = withIndices ? new Tensor(shape, 'int32') : undefined;
     if (values.size > 0) {
-      kernels().maxpool2d_f32(
-        tx!.ptr(op),
-        values.ptr(op),
-        indices.ptr(op),
-        g.planes,
-        g.h,
-        g.w,
-        g.oh,
-        g.ow,
-        g.kh,
-        g.kw,
-        g.sh,
-        g.sw,
-        g.ph,
-        g.pw,
-      );
+      const args = [g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw] as const;
+      kernels().maxpool2d_f32(tx!.ptr(op), values.ptr(op), indices ? indices.ptr(op) : 0, ...args);
     }
-    return { values, indices };
+    return indices ? { values, indices } : values;
   });
+}
+
+/** Max pooling returning the arg-max positions too (PyTorch's `return_indices`). */
+export function maxPool2dWithIndices(x: TensorLike, kernelSize: Size2d, options: Pool2dOptions = {}): MaxPoolResult {
+  return maxPoolRun(x, kernelSize, options, true) as MaxPoolResult;
 }
 
 /**
@@ -507,9 +498,7 @@ export function maxPool2dWithIndices(x: TensorLike, kernelSize: Size2d, options:
  * ```
  */
 export function maxPool2d(x: TensorLike, kernelSize: Size2d, options: Pool2dOptions = {}): Tensor {
-  const { values, indices } = maxPool2dWithIndices(x, kernelSize, options);
-  indices.dispose();
-  return values;
+  return maxPoolRun(x, kernelSize, options, false) as Tensor;
 }
 
 /** The gradient of max pooling: each dy goes to the input its window took (summed where windows overlap). */
