@@ -86,35 +86,43 @@ function im2col<T>(
 
 /**
  * colT[l, r] = col[r, l]: the same unrolling written transposed (oH·oW rows of C·kH·kW), so the
- * weight gradient dy·colᵀ reads it as a plain row-major B without a strided pack.
+ * weight gradient dy·colᵀ reads it as a plain row-major B without a strided pack. Each output
+ * position writes its receptive field as one contiguous row; fields wholly inside the image
+ * (most of them) skip the bounds tests.
  */
 function im2colTransposed<T>(
   x: usize, colT: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
   pH: i32, pW: i32, dH: i32, dW: i32, oH: i32, oW: i32,
 ): void {
   const size = <usize>sizeof<T>();
-  const K = C * kH * kW;
-  const rowBytes = (<usize>K) * size;
-  memory.fill(colT, 0, (<usize>(oH * oW)) * rowBytes);
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    const plane = x + (<usize>c) * (<usize>(H * W)) * size;
-    for (let i = 0; i < kH; i++) {
-      const hLo = validLo(pH, i * dH, sH);
-      const hHi = validHi(H, pH, i * dH, sH, oH);
-      for (let j = 0; j < kW; j++) {
-        const wLo = validLo(pW, j * dW, sW);
-        const wHi = validHi(W, pW, j * dW, sW, oW);
-        for (let oh = hLo; oh < hHi; oh++) {
-          // index of tap (i, j) for output column 0 (negative when it lies in the padding)
-          const at0 = (oh * sH - pH + i * dH) * W - pW + j * dW;
-          let dst = colT + (<usize>(oh * oW + wLo)) * rowBytes + (<usize>r) * size;
-          for (let ow = wLo; ow < wHi; ow++) {
-            store<T>(dst, load<T>(plane + (<usize>(at0 + ow * sW)) * size));
-            dst += rowBytes;
+  const planeBytes = (<usize>(H * W)) * size;
+  let dst = colT;
+  for (let oh = 0; oh < oH; oh++) {
+    const ih0 = oh * sH - pH;
+    const rowsInside = ih0 >= 0 && ih0 + (kH - 1) * dH < H;
+    for (let ow = 0; ow < oW; ow++) {
+      const iw0 = ow * sW - pW;
+      const inside = rowsInside && iw0 >= 0 && iw0 + (kW - 1) * dW < W;
+      let plane = x;
+      for (let c = 0; c < C; c++) {
+        for (let i = 0; i < kH; i++) {
+          const ih = ih0 + i * dH;
+          const row = plane + (<usize>(ih * W)) * size;
+          if (inside) {
+            for (let j = 0; j < kW; j++) {
+              store<T>(dst, load<T>(row + (<usize>(iw0 + j * dW)) * size));
+              dst += size;
+            }
+          } else {
+            const rowOk = ih >= 0 && ih < H;
+            for (let j = 0; j < kW; j++) {
+              const iw = iw0 + j * dW;
+              store<T>(dst, rowOk && iw >= 0 && iw < W ? load<T>(row + (<usize>iw) * size) : <T>0);
+              dst += size;
+            }
           }
         }
-        r++;
+        plane += planeBytes;
       }
     }
   }
