@@ -69,7 +69,10 @@ const bytes = saveSafetensors(model);
 if (r.reason !== 'grad-tolerance' || w !== '1.00,-2.00,0.50' || h !== 1 || g.grad.item() !== 6 || bytes.length < 16) {
   throw new Error('example gave ' + JSON.stringify({ reason: r.reason, w, h, g: g.grad.item() }));
 }
-console.log('example ok:', r.reason, 'after', r.iterations, 'iterations, w =', w);
+// the ONNX entry must know the main entry's classes (one copy of them across entry points)
+const onnx = toOnnx(model, { inputShape: [1, 3] });
+if (!(onnx instanceof Uint8Array) || onnx.length < 16) throw new Error('toOnnx gave ' + onnx);
+console.log('example ok:', r.reason, 'after', r.iterations, 'iterations, w =', w, '; ONNX', onnx.length, 'bytes');
 `;
   writeFileSync(
     join(app, 'example.mjs'),
@@ -78,6 +81,7 @@ import { variable } from '@gd/autograd';
 import { mse, entropy } from '@gd/losses';
 import { minimize } from '@gd/optim';
 import { mlp, saveSafetensors } from '@gd/nn';
+import { toOnnx } from '@gd/nn/onnx';
 ${body}`,
   );
   writeFileSync(
@@ -87,6 +91,7 @@ const { variable } = require('@gd/autograd');
 const { mse, entropy } = require('@gd/losses');
 const { minimize } = require('@gd/optim');
 const { mlp, saveSafetensors } = require('@gd/nn');
+const { toOnnx } = require('@gd/nn/onnx');
 (async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`,
   );
   console.log(`check-packages: ESM  ${run('node', ['example.mjs'], app).trim()}`);

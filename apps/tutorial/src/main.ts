@@ -7,6 +7,7 @@ import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
 import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgdLesson, trainDigits } from './lessons.js';
 import { loadDigits } from './mnist.js';
+import { onnxAgreement } from './onnx.js';
 import { sparkline } from './sparkline.js';
 
 const { values: args } = parseArgs({
@@ -121,6 +122,17 @@ async function mlpDigitsSection(): Promise<void> {
   console.log(`saved ${args.out}; reloaded into a fresh model: held-out accuracy ${(again * 100).toFixed(2)}%`);
   if (again !== trained.testAccuracy) {
     console.error('the reloaded model disagrees with the trained one');
+    process.exitCode = 1;
+  }
+  const onnxPath = args.out.replace(/(\.safetensors)?$/, '.onnx');
+  const onnx = await onnxAgreement(trained.model, data.xTest, data.yTest, onnxPath);
+  console.log(
+    `saved ${onnxPath} (${(onnx.bytes / 1024).toFixed(0)} KiB); ONNX Runtime ${onnx.runtime} on the ${data.xTest.shape[0]} held-out digits: ` +
+      `logits within ${onnx.maxAbsDiff.toExponential(2)} of gd's (max abs difference), accuracy ${(onnx.ortAccuracy * 100).toFixed(2)}% ` +
+      `(gd ${(onnx.gdAccuracy * 100).toFixed(2)}%), ${onnx.disagreements} predictions differ`,
+  );
+  if (onnx.maxAbsDiff > 1e-4 || onnx.ortAccuracy !== trained.testAccuracy) {
+    console.error('ONNX Runtime disagrees with gd on the exported model');
     process.exitCode = 1;
   }
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keep, slice } from '@gd/tensor';
@@ -53,5 +53,13 @@ describe('the main job (pnpm start)', () => {
     const reloaded = Number(/reloaded into a fresh model: held-out accuracy (\d+\.\d+)%/.exec(text)?.[1]);
     expect(reloaded).toBe(acc);
     expect(text).toContain('gradcheck against finite differences: ok');
+    // the same model exported to ONNX, next to the safetensors file, and run by ONNX Runtime
+    const ort = /saved (.+\.onnx) .*: logits within (\S+) of gd's .*accuracy (\d+\.\d+)% \(gd (\d+\.\d+)%\), (\d+) predictions differ/.exec(
+      text,
+    );
+    expect(ort?.[1]).toBe(out.replace(/safetensors$/, 'onnx'));
+    expect(existsSync(ort![1]!)).toBe(true);
+    expect(Number(ort![2])).toBeLessThan(1e-4);
+    expect([Number(ort![3]), Number(ort![4]), Number(ort![5])]).toEqual([acc, acc, 0]);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * @gd/nn/node — file helpers for Node: save and load safetensors files. Saving writes a
- * temporary file beside the target and renames it over, so an interrupted save never destroys
- * the previous model.
+ * @gd/nn/node — file helpers for Node: save and load safetensors files, and save ONNX files.
+ * Saving writes a temporary file beside the target and renames it over, so an interrupted save
+ * never destroys the previous model.
  *
  * @packageDocumentation
  */
@@ -10,6 +10,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Tensor } from '@gd/tensor';
 import type { Module } from './module.js';
+import { type ToOnnxOptions, toOnnx } from './onnx.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 
 /**
@@ -58,4 +59,18 @@ export async function saveSafetensorsFile(
 export async function loadSafetensorsFile(model: Module, path: string): Promise<Record<string, string>> {
   const bytes = await readFile(path);
   return loadSafetensors(model, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/**
+ * Exports a model to an ONNX file (see `toOnnx` in `@gd/nn/onnx`), atomically. The model is
+ * checked and serialised before the file is touched, so an export error leaves any previous
+ * file as it was.
+ *
+ * @example
+ * ```ts
+ * await saveOnnxFile('model.onnx', model, { inputShape: [1, 784], dynamicBatch: true });
+ * ```
+ */
+export async function saveOnnxFile(path: string, model: Module, options: ToOnnxOptions): Promise<void> {
+  await writeFileAtomic(path, toOnnx(model, options));
 }

@@ -1,0 +1,356 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import type { VariableLike } from '@gd/autograd';
+import { asVariable } from '@gd/autograd';
+import { DTypeError, GdError, manualSeed, memory, randn, ShapeError, scope, type Tensor, ValueError } from '@gd/tensor';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it, vi } from 'vitest';
+// @ts-expect-error: a plain .mjs script without type declarations
+import { onnxSchemaJson } from '../scripts/onnx-schema.mjs';
+import {
+  type Activation,
+  Dropout,
+  Flatten,
+  GELU,
+  LeakyReLU,
+  Linear,
+  Module,
+  mlp,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  Softmax,
+  Tanh,
+} from '../src/index.js';
+import { saveOnnxFile } from '../src/node.js';
+import { DataType, ModelProto } from '../src/onnx/proto.js';
+import { ONNX_OPSETS, OnnxExportError, toOnnx } from '../src/onnx.js';
+
+/** Runs exported bytes on ONNX Runtime, every graph optimisation on, and returns the output. */
+async function runOrt(bytes: Uint8Array, x: Tensor): Promise<{ dims: readonly number[]; data: Float32Array }> {
+  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+  const { output } = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data()), [...x.shape]) });
+  await session.release();
+  return { dims: output!.dims, data: output!.data as Float32Array };
+}
+
+/** gd's output of the model in eval mode. */
+const gdForward = (model: Module, x: Tensor) =>
+  scope(() => ({ dims: [...model.forward(x).shape], data: Float32Array.from(model.forward(x).value.data()) }));
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+/**
+ * Exports with a symbolic batch and checks ORT against gd at batch 1 and `batch`; also exports
+ * with a fixed batch of 1 and checks that too. Returns the largest difference seen.
+ */
+async function agreement(model: Module, sample: readonly number[], batch = 9, opset?: number): Promise<number> {
+  model.eval();
+  let worst = 0;
+  const dynamic = toOnnx(model, { inputShape: [1, ...sample], dynamicBatch: true, opset });
+  const fixed = toOnnx(model, { inputShape: [1, ...sample], opset });
+  for (const [bytes, n] of [
+    [dynamic, 1],
+    [dynamic, batch],
+    [fixed, 1],
+  ] as const) {
+    const x = randn([n, ...sample]);
+    const want = gdForward(model, x);
+    const got = await runOrt(bytes, x);
+    expect(got.dims).toEqual(want.dims);
+    worst = Math.max(worst, maxAbsDiff(got.data, want.data));
+    x.dispose();
+  }
+  return worst;
+}
+
+class Square extends Module {
+  forward(x: VariableLike) {
+    return asVariable(x).square();
+  }
+}
+
+describe('toOnnx: ONNX Runtime computes what gd computes', () => {
+  for (const activation of ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'gelu'] as Activation[]) {
+    it(`mlp with ${activation}: outputs within 1e-5 at batch 1 and 9`, async () => {
+      manualSeed(11);
+      const model = mlp([6, 16, 12, 4], { activation });
+      expect(await agreement(model, [6])).toBeLessThan(1e-5);
+    });
+  }
+
+  it('GELU as the Gelu operator (opset 20) and as its decomposition (opset 17) agree with gd', async () => {
+    manualSeed(12);
+    const model = new Sequential(new Linear(5, 7), new GELU(), new Linear(7, 3));
+    const ops = (opset: number) =>
+      (ModelProto.toObject(ModelProto.decode(toOnnx(model, { inputShape: [1, 5], opset }))) as OnnxModel).graph.node.map((n) => n.op_type);
+    expect(ops(20)).toContain('Gelu');
+    expect(ops(17)).not.toContain('Gelu');
+    expect(ops(17)).toContain('Tanh');
+    expect(await agreement(model, [5], 4, 20)).toBeLessThan(1e-5);
+    expect(await agreement(model, [5], 4, 17)).toBeLessThan(1e-5);
+  });
+
+  it('nested Sequential with Flatten, Dropout (eval), LeakyReLU(0.2), Softmax, and a Linear on rank-3 input', async () => {
+    manualSeed(13);
+    const model = new Sequential(
+      new Linear(4, 5),
+      new Sequential(new Tanh(), new Dropout(0.5), new Sequential(new Flatten(), new Linear(15, 6, { bias: false }))),
+      new LeakyReLU(0.2),
+      new Linear(6, 3),
+      new Softmax(),
+    );
+    expect(await agreement(model, [3, 4], 8)).toBeLessThan(1e-5);
+  });
+
+  it('Softmax along another axis, Sigmoid and ReLU on rank-3 values', async () => {
+    manualSeed(14);
+    const model = new Sequential(new Linear(3, 4), new Sigmoid(), new Softmax(1), new ReLU());
+    expect(await agreement(model, [2, 3], 5)).toBeLessThan(1e-5);
+  });
+
+  it('a model that is only Dropout exports as the identity', async () => {
+    manualSeed(15);
+    expect(await agreement(new Dropout(0.3), [4], 3)).toBe(0);
+  });
+
+  it('every supported opset loads with all optimisations on and agrees', async () => {
+    manualSeed(16);
+    const model = new Sequential(new Flatten(), mlp([6, 8, 3], { activation: 'gelu', dropout: 0.1 }), new Softmax());
+    for (let opset = ONNX_OPSETS.min; opset <= ONNX_OPSETS.max; opset++) {
+      expect(await agreement(model, [2, 3], 4, opset)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('a fixed batch is fixed: ORT refuses another batch size, the dynamic export accepts it', async () => {
+    manualSeed(17);
+    const model = mlp([3, 2]);
+    const x = randn([4, 3]);
+    await expect(runOrt(toOnnx(model, { inputShape: [1, 3] }), x)).rejects.toThrow();
+    expect((await runOrt(toOnnx(model, { inputShape: [1, 3], dynamicBatch: true }), x)).dims).toEqual([4, 2]);
+  });
+
+  it('float64 parameters export as DOUBLE; ORT matches a plain-JS float64 reference within 1e-12', async () => {
+    // gd computes in float32 today; a stateDict of float64 values (as float64 tensors will give)
+    // exercises the DOUBLE path, checked against x·Wᵀ + b then tanh computed in JS doubles.
+    manualSeed(18);
+    const model = new Sequential(new Linear(3, 2), new Tanh());
+    const w = [0.1234567890123, -0.5, 2.000000000001, 1e-9, 0.3333333333333333, -1.75];
+    const b = [Math.PI, -Math.E / 7];
+    const fake = (data: number[], shape: number[]) => ({ dtype: 'float64', shape, size: data.length, data: () => Float64Array.from(data) });
+    vi.spyOn(model, 'stateDict').mockReturnValue({ '0.weight': fake(w, [2, 3]), '0.bias': fake(b, [2]) } as never);
+    const bytes = toOnnx(model, { inputShape: [1, 3], dynamicBatch: true });
+    const decoded = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number }) as OnnxModel;
+    expect(decoded.graph.initializer.map((t) => t.data_type)).toEqual([DataType.DOUBLE, DataType.DOUBLE]);
+    expect(decoded.graph.input[0]!.type.tensor_type.elem_type).toBe(DataType.DOUBLE);
+    const x = [0.1, -0.2, 0.30000000000000004, 1e-7, 5, -3];
+    const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    const { output } = await session.run({ input: new ort.Tensor('float64', Float64Array.from(x), [2, 3]) });
+    const want = [0, 1].flatMap((n) =>
+      [0, 1].map((o) => Math.tanh(x[n * 3]! * w[o * 3]! + x[n * 3 + 1]! * w[o * 3 + 1]! + x[n * 3 + 2]! * w[o * 3 + 2]! + b[o]!)),
+    );
+    expect(output!.data).toBeInstanceOf(Float64Array);
+    expect(maxAbsDiff(output!.data as Float64Array, want)).toBeLessThan(1e-12);
+    // and float32 could not have held it: the same model in float32 is further off than that
+    expect(maxAbsDiff(Float32Array.from(want), want)).toBeGreaterThan(1e-12);
+  });
+
+  it('exporting leaves the model alone: training mode, randomness and WASM memory', () => {
+    manualSeed(19);
+    const model = mlp([4, 6, 2], { dropout: 0.5 });
+    const before = memory().bytesInUse;
+    const next = () => scope(() => randn([3]).data()[0]);
+    manualSeed(5);
+    const expected = next();
+    manualSeed(5);
+    toOnnx(model, { inputShape: [2, 4] });
+    expect(next()).toBe(expected);
+    expect(model.training).toBe(true);
+    expect(memory().bytesInUse).toBe(before);
+  });
+});
+
+interface OnnxModel {
+  ir_version: number;
+  producer_name: string;
+  opset_import: Array<{ domain?: string; version: number }>;
+  graph: {
+    node: Array<{
+      name: string;
+      op_type: string;
+      input: string[];
+      output: string[];
+      attribute?: Array<{ name: string; i?: number; f?: number; type: number }>;
+    }>;
+    initializer: Array<{ name: string; dims: number[]; data_type: number; raw_data: Uint8Array }>;
+    input: Array<{
+      name: string;
+      type: { tensor_type: { elem_type: number; shape: { dim: Array<{ dim_value?: number; dim_param?: string }> } } };
+    }>;
+    output: Array<{
+      name: string;
+      type: { tensor_type: { elem_type: number; shape: { dim: Array<{ dim_value?: number; dim_param?: string }> } } };
+    }>;
+  };
+}
+
+describe('toOnnx: the protobuf', () => {
+  it('round-trips: opset, IR version, initializer names = stateDict keys, dims and bytes, input and output shapes', () => {
+    manualSeed(20);
+    const model = new Sequential(new Flatten(), mlp([12, 5, 3], { activation: 'leakyRelu' }), new Softmax());
+    const bytes = toOnnx(model, { inputShape: [1, 3, 4], opset: 18, dynamicBatch: true });
+    const m = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, defaults: false }) as OnnxModel;
+    expect(m.ir_version).toBe(8);
+    expect(m.producer_name).toBe('@gd/nn');
+    expect(m.opset_import).toEqual([{ domain: '', version: 18 }]);
+    const state = model.stateDict();
+    expect(m.graph.initializer.map((t) => t.name)).toEqual(Object.keys(state));
+    expect(Object.keys(state)).toEqual(['1.0.weight', '1.0.bias', '1.2.weight', '1.2.bias']);
+    for (const t of m.graph.initializer) {
+      expect(t.data_type).toBe(DataType.FLOAT);
+      expect(t.dims).toEqual([...state[t.name]!.shape]);
+      const raw = new Float32Array(Uint8Array.from(t.raw_data).buffer);
+      expect(Array.from(raw)).toEqual(Array.from(state[t.name]!.data()));
+    }
+    expect(m.graph.node.map((n) => n.op_type)).toEqual(['Flatten', 'Gemm', 'LeakyRelu', 'Gemm', 'Softmax']);
+    expect(m.graph.node.map((n) => n.name)).toEqual(['/0/Flatten', '/1/0/Gemm', '/1/1/LeakyRelu', '/1/2/Gemm', '/2/Softmax']);
+    expect(m.graph.node[1]!.input).toEqual(['/0/Flatten_output', '1.0.weight', '1.0.bias']);
+    expect(m.graph.node[2]!.attribute).toEqual([{ name: 'alpha', type: 1, f: Math.fround(0.01) }]);
+    expect(m.graph.node.at(-1)!.output).toEqual(['output']);
+    const dims = (v: OnnxModel['graph']['input'][number]) => v.type.tensor_type.shape.dim.map((d) => d.dim_value ?? d.dim_param);
+    expect(m.graph.input.map((v) => [v.name, dims(v)])).toEqual([['input', ['batch', 3, 4]]]);
+    expect(m.graph.output.map((v) => [v.name, dims(v)])).toEqual([['output', ['batch', 3]]]);
+    // the same model exports to the same bytes
+    expect(toOnnx(model, { inputShape: [1, 3, 4], opset: 18, dynamicBatch: true })).toEqual(bytes);
+  });
+
+  it('the default opset is 17 with IR version 8', () => {
+    const m = ModelProto.toObject(ModelProto.decode(toOnnx(mlp([2, 1]), { inputShape: [1, 2] })), { longs: Number }) as OnnxModel;
+    expect(m.opset_import[0]!.version).toBe(17);
+    expect(m.ir_version).toBe(8);
+  });
+
+  it('the shipped schema JSON is generated from the official onnx.proto', () => {
+    const shipped = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'src', 'onnx', 'onnx.schema.json'), 'utf8'));
+    expect(shipped).toEqual(onnxSchemaJson());
+    const proto = readFileSync(join(import.meta.dirname, '..', 'src', 'onnx', 'onnx.proto'), 'utf8');
+    expect(proto).toContain('message ModelProto');
+    expect(proto).toContain('IR_VERSION_2025_08_26 = 0x000000000000000C;');
+  });
+});
+
+describe('toOnnx: errors', () => {
+  it('an unsupported layer fails with OnnxExportError naming its class and path', () => {
+    const nested = new Sequential(new Linear(2, 3), new Sequential(new ReLU(), new Linear(3, 3), new Square()));
+    const attempt = () => toOnnx(nested, { inputShape: [1, 2] });
+    expect(attempt).toThrow(OnnxExportError);
+    expect(attempt).toThrow(/cannot export Square at '1\.2': no ONNX emitter for Square \(exportable: Linear, ReLU, .*Sequential\)/);
+    try {
+      attempt();
+    } catch (e) {
+      expect(e).toBeInstanceOf(GdError);
+      expect((e as GdError).code).toBe('E_ONNX_EXPORT');
+    }
+    expect(() => toOnnx(new Square(), { inputShape: [1, 2] })).toThrow(/cannot export Square at the root of the model/);
+  });
+
+  it('a subclass of an exportable layer is not exported with its parent’s emitter', () => {
+    class Doubled extends Linear {
+      override forward(x: VariableLike) {
+        return super.forward(x).mul(2);
+      }
+    }
+    expect(() => toOnnx(new Sequential(new Doubled(2, 2)), { inputShape: [1, 2] })).toThrow(/cannot export Doubled at '0'/);
+  });
+
+  it('shapes that do not fit the model fail with ShapeError or OnnxExportError, naming the layer', () => {
+    const model = mlp([4, 3, 2]);
+    expect(() => toOnnx(model, { inputShape: [1, 5] })).toThrow(ShapeError);
+    expect(() => toOnnx(model, { inputShape: [1, 5] })).toThrow("toOnnx: Linear at '0' expects [..., 4] inputs; it gets [1, 5]");
+    expect(() => toOnnx(new Sequential(new Softmax(3)), { inputShape: [1, 5] })).toThrow(
+      /Softmax at '0': axis 3 is out of range for \[1, 5\]/,
+    );
+  });
+
+  it('bad options fail with ValueError naming the option and the value', () => {
+    const model = mlp([2, 1]);
+    expect(() => toOnnx(model, { inputShape: [] })).toThrow(ValueError);
+    expect(() => toOnnx(model, { inputShape: [1, 2.5] })).toThrow(/inputShape must be .* got \[1,2\.5\]/);
+    expect(() => toOnnx(model, { inputShape: [0, 2] })).toThrow(/inputShape/);
+    expect(() => toOnnx(model, { inputShape: [1, 2], opset: 12 })).toThrow('toOnnx: opset must be an integer from 13 to 22, got 12');
+    expect(() => toOnnx(model, { inputShape: [1, 2], opset: 23 })).toThrow(ValueError);
+    expect(() => toOnnx(model, { inputShape: [1, 2], dynamicBatch: 'yes' as never })).toThrow(/dynamicBatch must be a boolean, got string/);
+    expect(() => toOnnx({} as never, { inputShape: [1, 2] })).toThrow('toOnnx: model must be a Module, got Object');
+    expect(() => toOnnx(model, undefined as never)).toThrow(/options must be an object/);
+  });
+
+  it('parameters of a dtype ONNX export does not handle fail with DTypeError', () => {
+    const model = mlp([2, 1]);
+    const w = model.stateDict()['0.weight']!;
+    vi.spyOn(model, 'stateDict').mockReturnValue({ '0.weight': w, '0.bias': { ...w, dtype: 'int32' } } as never);
+    expect(() => toOnnx(model, { inputShape: [1, 2] })).toThrow(DTypeError);
+    expect(() => toOnnx(model, { inputShape: [1, 2] })).toThrow('toOnnx: the parameters mix dtypes (float32, int32); export needs one');
+  });
+});
+
+describe('saveOnnxFile', () => {
+  it('writes the bytes of toOnnx atomically; a failed export leaves the previous file as it was', async () => {
+    manualSeed(21);
+    const dir = mkdtempSync(join(tmpdir(), 'gd-onnx-'));
+    try {
+      const path = join(dir, 'model.onnx');
+      const model = mlp([3, 4, 2]);
+      await saveOnnxFile(path, model, { inputShape: [1, 3], dynamicBatch: true });
+      const written = new Uint8Array(readFileSync(path));
+      expect(written).toEqual(toOnnx(model, { inputShape: [1, 3], dynamicBatch: true }));
+      await expect(saveOnnxFile(path, new Sequential(model, new Square()), { inputShape: [1, 3] })).rejects.toThrow(OnnxExportError);
+      expect(new Uint8Array(readFileSync(path))).toEqual(written);
+      expect(readdirSync(dir)).toEqual(['model.onnx']);
+      const x = randn([2, 3]);
+      expect(maxAbsDiff((await runOrt(written, x)).data, gdForward(model.eval(), x).data)).toBeLessThan(1e-5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('README', () => {
+  // Each ```ts block of the README runs as a module importing the package's sources; a
+  // `console.log(…); // text` line must print that text (whitespace and quote style aside).
+  const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const src = (entry: string) => JSON.stringify(join(import.meta.dirname, '..', 'src', `${entry}.ts`));
+  const normalise = (s: string) => s.replace(/\s+/g, '').replaceAll('"', "'");
+  it('has an ONNX section with a block', () => {
+    expect(readme).toContain('## ONNX');
+    expect(blocks.some((b) => b.includes("'@gd/nn/onnx'"))).toBe(true);
+  });
+  blocks.forEach((block, i) => {
+    it(`block ${i + 1} runs and prints what its comments say`, async () => {
+      const code = block
+        .replaceAll("'@gd/nn/onnx'", src('onnx'))
+        .replaceAll("'@gd/nn/node'", src('node'))
+        .replaceAll("'@gd/nn'", src('index'));
+      const expected = [...block.matchAll(/console\.log\(.*\);\s*\/\/\s*(.+)$/gm)].map((m) => normalise(m[1]!));
+      const file = join(import.meta.dirname, `.readme-block-${i}.ts`);
+      const printed: string[] = [];
+      const spy = vi.spyOn(console, 'log').mockImplementation((...args) => void printed.push(normalise(format(...args))));
+      writeFileSync(file, code);
+      try {
+        await import(/* @vite-ignore */ `${file}?t=${Date.now()}`);
+      } finally {
+        spy.mockRestore();
+        rmSync(file, { force: true });
+      }
+      expect(existsSync(file)).toBe(false);
+      expect(printed).toEqual(expected);
+    });
+  });
+});
