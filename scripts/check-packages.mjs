@@ -1,6 +1,7 @@
 // Packaging check for every public package: publint, are-the-types-wrong, then `pnpm pack`,
 // install of all tarballs into a blank project outside the workspace, and an example run there
-// under Node ESM and under Node CJS; then the changesets release flow on a clone.
+// under Node ESM and under Node CJS; then the changesets release flow on a clone. Every other
+// package under packages/ must be listed as private and say "private": true.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,8 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const packages = ['tensor', 'autograd', 'losses', 'optim', 'nn'];
+/** Workspace packages that are shared by the apps but never published. */
+const privatePackages = ['lessons'];
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
@@ -31,14 +34,30 @@ function checkReleaseFlow(dir) {
     throw new Error(`changeset version: @gd/tensor is ${version('packages/tensor')}; CHANGELOG:\n${log}`);
   }
   if (version('packages/nn') === before('packages/nn')) throw new Error('changeset version: dependants of @gd/tensor were not bumped');
-  if (existsSync(join(dir, 'apps', 'tutorial', 'CHANGELOG.md'))) throw new Error('changeset version: the private app got a CHANGELOG');
+  for (const p of ['apps/tutorial', ...privatePackages.map((name) => `packages/${name}`)]) {
+    if (existsSync(join(dir, p, 'CHANGELOG.md'))) throw new Error(`changeset version: the private ${p} got a CHANGELOG`);
+    if (version(p) !== before(p)) throw new Error(`changeset version: the private ${p} was bumped`);
+  }
   console.log(
     `check-packages: changeset version wrote CHANGELOGs (@gd/tensor ${version('packages/tensor')}, @gd/nn ${version('packages/nn')})`,
   );
 }
 
+/** Every package under packages/ is either checked as public here or marked private, so no release publishes it by accident. */
+function checkPrivate() {
+  for (const name of readdirSync(join(root, 'packages'))) {
+    if (packages.includes(name)) continue;
+    const manifest = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8'));
+    if (!privatePackages.includes(name) || manifest.private !== true) {
+      throw new Error(`packages/${name} is neither checked as public nor listed and marked "private": true`);
+    }
+    console.log(`check-packages: ${manifest.name} is private (not packed, not published)`);
+  }
+}
+
 const work = mkdtempSync(join(tmpdir(), 'gd-pack-'));
 try {
+  checkPrivate();
   const tarballs = [];
   for (const name of packages) {
     const dir = join(root, 'packages', name);

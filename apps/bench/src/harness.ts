@@ -1,9 +1,22 @@
 // Timing: each sample repeats a run until `minMs` has passed and reports the mean time per run;
-// peers alternate round by round so drift in the machine hits them alike.
+// peers alternate round by round so drift in the machine hits them alike, and gd/peer is taken
+// within each round. Nothing here touches a library: the Node CLI and the browser page share it.
 
-/** One peer's run of a workload: `run` does the work and reads the result back to JS. */
+/** A peer's name: gd, TensorFlow.js on its wasm or cpu backend, jax-js on its wasm device. */
+export type PeerName = 'gd' | 'tfjs-wasm' | 'tfjs-cpu' | 'jax-js';
+
+/** Every peer in table order. */
+export const PEERS: readonly PeerName[] = ['gd', 'tfjs-wasm', 'tfjs-cpu', 'jax-js'];
+
+/** The column heading of gd's ratio to a peer. */
+export const RATIO_HEADING: Record<PeerName, string> = { gd: 'gd/gd', 'tfjs-wasm': 'gd/wasm', 'tfjs-cpu': 'gd/cpu', 'jax-js': 'gd/jax' };
+
+/**
+ * One peer's run of a workload: `run` does the work and reads the result back to JS. A peer whose
+ * results arrive asynchronously (jax-js on a worker pool) returns a promise that settles then.
+ */
 export interface Instance {
-  run(): void;
+  run(): unknown;
   dispose(): void;
 }
 
@@ -19,6 +32,24 @@ export function sample(run: () => void, minMs: number): number {
   return (performance.now() - t0) / reps;
 }
 
+function isPromise(x: unknown): x is Promise<unknown> {
+  return typeof (x as Promise<unknown> | undefined)?.then === 'function';
+}
+
+/** {@link sample} for a run that may return a promise: awaited only when it does. */
+export async function sampleAsync(run: () => unknown, minMs: number): Promise<number> {
+  const first = run();
+  if (!isPromise(first)) return sample(run, minMs);
+  await first;
+  let reps = 0;
+  const t0 = performance.now();
+  do {
+    await run();
+    reps++;
+  } while (performance.now() - t0 < minMs);
+  return (performance.now() - t0) / reps;
+}
+
 /** Median, min and max of a list of numbers. */
 export interface Stats {
   median: number;
@@ -27,6 +58,101 @@ export interface Stats {
 }
 
 export function stats(xs: readonly number[]): Stats {
+  if (xs.length === 0) throw new Error('stats: no values');
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
+}
+
+/** A unit where more is better (a rate) or less is better (a time). */
+export type Unit = 'GFLOP/s' | 'samples/s' | 'ms';
+
+/** A workload: the same work on every peer, and how to turn ms per run into its unit. */
+export interface Workload {
+  group: 'matmul' | 'mlp' | 'linefit' | 'softmax-ce';
+  label: string;
+  unit: Unit;
+  peers: PeerName[];
+  metric: (ms: number) => number;
+  make: (peer: PeerName) => Instance;
+}
+
+/** gd/peer for one round: > 1 means gd is faster, whichever way the unit points. */
+export function ratio(unit: Unit, gd: number, peer: number): number {
+  return unit === 'ms' ? peer / gd : gd / peer;
+}
+
+/** One table row: each peer's results over the rounds and gd/peer paired within each round. */
+export interface Row {
+  workload: string;
+  group: string;
+  unit: Unit;
+  results: Partial<Record<PeerName, Stats>>;
+  ratios: Partial<Record<PeerName, Stats>>;
+}
+
+/**
+ * Summarises per-round measurements (in the workload's unit, round r of every peer measured back to
+ * back). The ratio is taken within each round, then summarised: the machine's speed drifts between
+ * rounds, and a ratio of medians would mix rounds run at different speeds.
+ */
+export function summarise(w: Pick<Workload, 'label' | 'group' | 'unit'>, perPeer: ReadonlyMap<PeerName, readonly number[]>): Row {
+  const gd = perPeer.get('gd');
+  if (!gd) throw new Error(`summarise: ${w.label} has no gd measurements`);
+  const results: Row['results'] = {};
+  const ratios: Row['ratios'] = {};
+  for (const [p, xs] of perPeer) {
+    results[p] = stats(xs);
+    if (p === 'gd') continue;
+    if (xs.length !== gd.length) throw new Error(`summarise: ${w.label}: ${p} has ${xs.length} rounds, gd ${gd.length}`);
+    ratios[p] = stats(xs.map((v, r) => ratio(w.unit, gd[r]!, v)));
+  }
+  return { workload: w.label, group: w.group, unit: w.unit, results, ratios };
+}
+
+/**
+ * Measures a workload: in each round every peer runs back to back (`before` runs first, e.g. to
+ * switch a backend), and the rounds are summarised by {@link summarise}.
+ */
+export async function measure(
+  w: Workload,
+  o: { rounds: number; minMs: number; before?: (p: PeerName) => unknown; after?: (p: PeerName) => void },
+): Promise<Row> {
+  const perPeer = new Map<PeerName, number[]>(w.peers.map((p) => [p, []]));
+  for (let r = 0; r < o.rounds; r++) {
+    for (const p of w.peers) {
+      await o.before?.(p);
+      const inst = w.make(p);
+      try {
+        perPeer.get(p)!.push(w.metric(await sampleAsync(() => inst.run(), o.minMs)));
+      } finally {
+        inst.dispose();
+      }
+      o.after?.(p);
+    }
+  }
+  return summarise(w, perPeer);
+}
+
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const cell = (s: Stats | undefined) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '—');
+const ratioCell = (s: Stats | undefined) => (s ? `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : '—');
+
+/**
+ * The results as a Markdown table: a column per peer that appears in any row, then gd/peer for each
+ * peer but gd. `threads`, when given, is appended to the peers' headings ("jax-js, 2 threads").
+ */
+export function formatTable(rows: readonly Row[], threads?: Partial<Record<PeerName, number>>): string {
+  const peers = PEERS.filter((p) => rows.some((r) => r.results[p]));
+  const others = peers.filter((p) => p !== 'gd');
+  const heading = (p: PeerName) => (threads?.[p] === undefined ? p : `${p}, ${threads[p]} thread${threads[p] === 1 ? '' : 's'}`);
+  const header = ['workload', 'unit', ...peers.map(heading), ...others.map((p) => RATIO_HEADING[p])];
+  const table = rows.map((r) => [
+    r.workload,
+    r.unit,
+    ...peers.map((p) => cell(r.results[p])),
+    ...others.map((p) => ratioCell(r.ratios[p])),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...table.map(line)].join('\n');
 }

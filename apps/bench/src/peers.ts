@@ -1,14 +1,22 @@
-// The same work for each peer: gd, and TensorFlow.js on its wasm (XNNPACK, one thread in Node)
-// and cpu backends.
+// The same work for each peer: gd, TensorFlow.js on its wasm (XNNPACK, one thread in Node) and
+// cpu backends, and jax-js on its wasm device (src/jax.ts).
 import { grad, variable } from '@gd/autograd';
 import { crossEntropy, mse } from '@gd/losses';
 import { mlp } from '@gd/nn';
 import { minimize, SGD } from '@gd/optim';
 import { memory, randint, randn, scope, type Tensor, tensor } from '@gd/tensor';
 import * as tf from '@tensorflow/tfjs';
-import type { Instance } from './harness.js';
+import type { Instance, PeerName } from './harness.js';
+import { initJax, jaxLineFit, jaxMatmul, jaxMlpStep, jaxSoftmaxCE, type ReadMode } from './jax.js';
 
-export type PeerName = 'gd' | 'tfjs-wasm' | 'tfjs-cpu';
+export type { PeerName } from './harness.js';
+
+let jaxRead: ReadMode = 'sync';
+
+/** How jax-js workloads read results: 'async' where its wasm device runs on a worker pool. */
+export function setJaxReadMode(mode: ReadMode): void {
+  jaxRead = mode;
+}
 
 /** A batch of real digits: x [n, 784] and int labels [n]. */
 export interface Batch {
@@ -19,6 +27,10 @@ export interface Batch {
 
 export async function useBackend(peer: PeerName): Promise<void> {
   if (peer === 'gd') return;
+  if (peer === 'jax-js') {
+    await initJax();
+    return;
+  }
   const backend = peer === 'tfjs-wasm' ? 'wasm' : 'cpu';
   if (tf.getBackend() !== backend) {
     await tf.setBackend(backend);
@@ -28,6 +40,7 @@ export async function useBackend(peer: PeerName): Promise<void> {
 
 // ── matmul ─────────────────────────────────────────────────────────────────
 export function matmul(peer: PeerName, n: number): Instance {
+  if (peer === 'jax-js') return jaxMatmul(n, jaxRead);
   if (peer === 'gd') {
     const a = randn([n, n]);
     const b = randn([n, n]);
@@ -57,6 +70,7 @@ export function matmul(peer: PeerName, n: number): Instance {
 
 // ── MLP 784-128-10 training step: forward, softmax cross-entropy, backward, SGD update ────
 export function mlpStep(peer: PeerName, batch: Batch): Instance {
+  if (peer === 'jax-js') return jaxMlpStep(batch, jaxRead);
   if (peer === 'gd') {
     const model = mlp([784, 128, 10], { activation: 'relu' });
     const opt = new SGD(model, { lr: 0.01 });
@@ -116,6 +130,7 @@ function linePoints(): { x: Float32Array; y: Float32Array } {
 
 export function lineFit(peer: PeerName): Instance {
   const pts = linePoints();
+  if (peer === 'jax-js') return jaxLineFit(pts, jaxRead);
   if (peer === 'gd') {
     const x = tensor(pts.x);
     const y = tensor(pts.y);
@@ -156,6 +171,7 @@ export function lineFit(peer: PeerName): Instance {
 
 // ── softmax cross-entropy, forward and backward ─────────────────────────────
 export function softmaxCE(peer: PeerName, rows: number, classes: number): Instance {
+  if (peer === 'jax-js') return jaxSoftmaxCE(rows, classes, jaxRead);
   if (peer === 'gd') {
     const z = randn([rows, classes]);
     const labels = randint(0, classes, [rows]);
@@ -187,7 +203,7 @@ export function softmaxCE(peer: PeerName, rows: number, classes: number): Instan
 
 // ── memory in use across training steps ────────────────────────────────────
 /** Bytes in use every `every` steps of the MLP step (the first sample after one warm-up step). */
-export function memoryOverSteps(peer: PeerName, batch: Batch, steps: number, every: number): number[] {
+export function memoryOverSteps(peer: 'gd' | 'tfjs-wasm', batch: Batch, steps: number, every: number): number[] {
   const inst = mlpStep(peer, batch);
   const bytes = () => (peer === 'gd' ? memory().bytesInUse : tf.memory().numBytes);
   inst.run();

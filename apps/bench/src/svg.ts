@@ -6,7 +6,7 @@ export interface RatioRow {
   ratios: Array<{ peer: string; ratio: number }>;
 }
 
-const COLORS = ['#2f6fdf', '#e08a1e', '#3aa76d'];
+const COLORS = ['#2f6fdf', '#e08a1e', '#3aa76d', '#b0413e'];
 
 function esc(s: string): string {
   return s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,6 +1,11 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { memory } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
-import { sample, stats } from '../src/harness.js';
+import { serveIsolated } from '../src/browser.js';
+import { formatTable, measure, type PeerName, type Row, ratio, sample, sampleAsync, stats, summarise } from '../src/harness.js';
 import { type Batch, lineFit, matmul, memoryOverSteps, mlpStep, softmaxCE } from '../src/peers.js';
 import { ratioChart } from '../src/svg.js';
 
@@ -17,6 +22,147 @@ describe('harness', () => {
     }, 5);
     expect(runs).toBeGreaterThanOrEqual(2);
     expect(ms).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('ratios, pairing and the table, against hand numbers', () => {
+  it('ratio: > 1 when gd is faster, for rates and for times', () => {
+    expect(ratio('GFLOP/s', 30, 10)).toBe(3);
+    expect(ratio('samples/s', 10, 40)).toBe(0.25);
+    expect(ratio('ms', 2, 6)).toBe(3);
+  });
+  it('summarise pairs rounds: the median of per-round ratios, not the ratio of medians', () => {
+    // rounds: gd 10, 40, 20 GFLOP/s; the peer 10, 10, 40 → per round 1×, 4×, 0.5×
+    const row = summarise(
+      { label: 'm', group: 'matmul', unit: 'GFLOP/s' },
+      new Map<PeerName, number[]>([
+        ['gd', [10, 40, 20]],
+        ['jax-js', [10, 10, 40]],
+      ]),
+    );
+    expect(row.results.gd).toEqual({ median: 20, min: 10, max: 40 });
+    expect(row.results['jax-js']).toEqual({ median: 10, min: 10, max: 40 });
+    expect(row.ratios['jax-js']).toEqual({ median: 1, min: 0.5, max: 4 }); // the ratio of medians would say 2×
+    expect(row.ratios.gd).toBeUndefined();
+    // times: gd 2, 4 ms against 6, 4 ms → 3× and 1×
+    const t = summarise(
+      { label: 't', group: 'linefit', unit: 'ms' },
+      new Map<PeerName, number[]>([
+        ['gd', [2, 4]],
+        ['tfjs-wasm', [6, 4]],
+      ]),
+    );
+    expect(t.ratios['tfjs-wasm']).toEqual({ median: 3, min: 1, max: 3 });
+  });
+  it('summarise refuses unpaired rounds and a row without gd', () => {
+    const w = { label: 'x', group: 'mlp', unit: 'ms' } as const;
+    expect(() =>
+      summarise(
+        w,
+        new Map<PeerName, number[]>([
+          ['gd', [1, 2]],
+          ['jax-js', [1]],
+        ]),
+      ),
+    ).toThrow(/jax-js has 1 rounds, gd 2/);
+    expect(() => summarise(w, new Map<PeerName, number[]>([['jax-js', [1]]]))).toThrow(/no gd/);
+  });
+  it('measure alternates the peers round by round and awaits asynchronous runs', async () => {
+    const order: string[] = [];
+    let pending = 0;
+    const row = await measure(
+      {
+        group: 'mlp',
+        label: 'fake',
+        unit: 'ms',
+        peers: ['gd', 'jax-js'],
+        metric: (ms) => ms,
+        make: (p) => ({
+          run: () => {
+            if (p === 'gd') return undefined;
+            pending++;
+            return new Promise<void>((r) =>
+              setTimeout(() => {
+                pending--;
+                r();
+              }, 1),
+            );
+          },
+          dispose: () => order.push(`dispose ${p}`),
+        }),
+      },
+      { rounds: 2, minMs: 2, before: (p) => order.push(`before ${p}`) },
+    );
+    expect(order).toEqual([
+      'before gd',
+      'dispose gd',
+      'before jax-js',
+      'dispose jax-js',
+      'before gd',
+      'dispose gd',
+      'before jax-js',
+      'dispose jax-js',
+    ]);
+    expect(pending).toBe(0);
+    // each awaited run lasts ≥ 1 ms (a timer), each synchronous one far less
+    expect(row.results['jax-js']!.min).toBeGreaterThanOrEqual(1);
+    expect(row.ratios['jax-js']!.median).toBeGreaterThan(1);
+  });
+  it('sampleAsync times a synchronous run like sample, and awaits a promise', async () => {
+    let runs = 0;
+    expect(await sampleAsync(() => void runs++, 2)).toBeGreaterThanOrEqual(0);
+    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(await sampleAsync(() => new Promise((r) => setTimeout(r, 2)), 4)).toBeGreaterThanOrEqual(1.5);
+  });
+  it('formatTable: peers that ran, their ratio columns, threads in the headings', () => {
+    const rows: Row[] = [
+      {
+        workload: 'matmul n=64',
+        group: 'matmul',
+        unit: 'GFLOP/s',
+        results: { gd: { median: 25.5, min: 20.2, max: 25.9 }, 'jax-js': { median: 12.75, min: 10, max: 13 } },
+        ratios: { 'jax-js': { median: 2, min: 1.5, max: 2.59 } },
+      },
+      {
+        workload: 'line fit',
+        group: 'linefit',
+        unit: 'ms',
+        results: { gd: { median: 6.91, min: 6.67, max: 8.94 }, 'jax-js': { median: 131, min: 113, max: 140 } },
+        ratios: { 'jax-js': { median: 18.31, min: 15.54, max: 20.93 } },
+      },
+    ];
+    expect(formatTable(rows, { gd: 1, 'jax-js': 2 }).split('\n')).toEqual([
+      '| workload    | unit    | gd, 1 thread     | jax-js, 2 threads | gd/jax               |',
+      '|-------------|---------|------------------|-------------------|----------------------|',
+      '| matmul n=64 | GFLOP/s | 25.5 (20.2–25.9) | 12.8 (10.0–13.0)  | 2.00× (1.50–2.59)    |',
+      '| line fit    | ms      | 6.91 (6.67–8.94) | 131 (113–140)     | 18.31× (15.54–20.93) |',
+    ]);
+    expect(formatTable(rows).split('\n')[0]).toBe('| workload    | unit    | gd               | jax-js           | gd/jax               |');
+  });
+});
+
+describe('the isolated server of bench --browser', () => {
+  it('serves files cross-origin isolated, and nothing outside its directories', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gd-bench-serve-'));
+    mkdirSync(join(dir, 'page'));
+    writeFileSync(join(dir, 'page', 'index.html'), '<p>hi</p>');
+    writeFileSync(join(dir, 'secret.txt'), 'no');
+    const served: string[] = [];
+    const server = await serveIsolated({ '/': join(dir, 'page') }, served);
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const page = await fetch(`${base}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toBe('<p>hi</p>');
+      expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect((await fetch(`${base}/%2e%2e/secret.txt`)).status).toBe(404);
+      expect((await fetch(`${base}/missing.js`)).status).toBe(404);
+      expect(served).toEqual(['/']);
+    } finally {
+      server.close();
+    }
   });
 });
 

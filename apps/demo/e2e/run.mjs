@@ -4,7 +4,7 @@
 // per lesson to e2e/screenshots/. Writes test-results.json for the project's test summary.
 // Without Chromium it fails, loudly, unless E2E=skip.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -12,16 +12,26 @@ import { chromium } from 'playwright-core';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const shots = join(root, 'e2e', 'screenshots');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const LESSONS = [
+  ['lesson-information', '1-information.png'],
+  ['lesson-cross-entropy', '2-cross-entropy.png'],
+  ['lesson-line-fit', '3-line-fit.png'],
+  ['lesson-optimizers', '4-optimizers.png'],
+  ['lesson-backprop', '5-backprop.png'],
+  ['lesson-playground', '6-playground.png'],
+  ['lesson-digits', '7-digits.png'],
+];
 const results = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, tests: [] };
 const writeResults = () => writeFileSync(join(root, 'test-results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
+// E2E=skip skips the browser tests whether or not Chromium is installed, as the README says
+if (process.env.E2E === 'skip') {
+  console.log('e2e: SKIPPED because E2E=skip');
+  results.numPendingTests = 1;
+  writeResults();
+  process.exit(0);
+}
 if (!existsSync(executablePath)) {
-  if (process.env.E2E === 'skip') {
-    console.log(`e2e: SKIPPED because E2E=skip (no Chromium at ${executablePath})`);
-    results.numPendingTests = 1;
-    writeResults();
-    process.exit(0);
-  }
   console.error(
     `\n*** e2e: no Chromium at ${executablePath}. Install it (apt-get install -y chromium) or set E2E=skip to skip the browser tests. ***\n`,
   );
@@ -86,7 +96,108 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 const text = async (page, sel) => ((await page.locator(sel).textContent()) ?? '').trim();
-const shot = (page, id, file) => page.locator(`#${id}`).screenshot({ path: join(shots, file) });
+const shot = async (page, id, file) => {
+  await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+  await page.locator(`#${id}`).screenshot({ path: join(shots, file) });
+};
+const axeSource = readFileSync(join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+/** Types each bad value into a field, presses run, and checks a message appears beside the field and nothing ran. */
+async function rejects(page, field, bad, run, ranMarker) {
+  const good = await page.inputValue(field);
+  for (const v of bad) {
+    const before = ranMarker ? await page.locator(ranMarker).innerHTML() : null;
+    await page.fill(field, v);
+    if (run) await page.click(run);
+    const msg = await text(page, `${field}-error`);
+    expect(msg.length > 0, `${field} = "${v}": no message beside the field`);
+    expect(!/Error|undefined|NaN/.test(msg), `${field} = "${v}": library words in the message: ${msg}`);
+    expect((await page.getAttribute(field, 'aria-invalid')) === 'true', `${field} = "${v}": not marked invalid`);
+    if (ranMarker) expect((await page.locator(ranMarker).innerHTML()) === before, `${field} = "${v}": something ran`);
+    if (run) expect(await page.isEnabled(run), `${field} = "${v}": ${run} left disabled`);
+  }
+  await page.fill(field, good);
+  expect((await text(page, `${field}-error`)) === '', `${field}: the message stays after the value is fixed`);
+}
+
+/** Drags bar i of lesson 1's chart to value v, through several pointer moves. */
+async function dragBar(page, i, v) {
+  const bar = page.locator('#info-chart g[aria-label="bar"] rect').nth(i);
+  await bar.scrollIntoViewIfNeeded();
+  const b = await bar.boundingBox();
+  // the y grid lines sit at P = 0, 0.1, …, 1: the chart's own scale, read off the screen
+  const plot = await page.evaluate(() => {
+    const lines = [...document.querySelectorAll('#info-chart g[aria-label="y-grid"] line')].map((l) => l.getBoundingClientRect().y);
+    return { top: Math.min(...lines), bottom: Math.max(...lines) };
+  });
+  const yOf = (p) => plot.bottom - (plot.bottom - plot.top) * p;
+  const x = b.x + b.width / 2;
+  await page.mouse.move(x, b.y + b.height - 2);
+  await page.mouse.down();
+  await page.mouse.move(x + 30, yOf(v / 2), { steps: 3 });
+  await page.mouse.move(x - 30, yOf(v), { steps: 3 });
+  await page.mouse.up();
+}
+const probs = async (page) => (await page.inputValue('#info-probs')).split(',').map(Number);
+
+/** Runs axe-core on the whole page: the serious and critical violations. */
+async function axe(page) {
+  await page.addScriptTag({ content: axeSource });
+  const r = await page.evaluate(async () => {
+    const res = await window.axe.run(document, { resultTypes: ['violations'] });
+    return res.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map(
+        (v) =>
+          `${v.id} (${v.impact}): ${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 3)
+            .join(', ')}`,
+      );
+  });
+  return r;
+}
+
+/** The charts drawn narrower than their box or scaled down on screen (unreadable tick labels). */
+const squeezedCharts = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('#lessons svg[viewBox]')]
+      .filter((svg) => svg.closest('.graph-scroll') === null && svg.getAttribute('width'))
+      .map((svg) => ({
+        id: svg.closest('section')?.id,
+        drawn: Number(svg.getAttribute('width')),
+        shown: svg.getBoundingClientRect().width,
+      }))
+      .filter((c) => c.shown > 0 && c.shown < c.drawn - 1),
+  );
+
+/** Steps lesson 5 to its end; checks the active node is on screen and each text fits its box. */
+async function walkBackprop(page) {
+  await page.locator('#lesson-backprop').scrollIntoViewIfNeeded();
+  const overflow = await page.evaluate(() =>
+    [...document.querySelectorAll('.graph-node')].flatMap((g) => {
+      const w = Number(g.querySelector('rect').getAttribute('width'));
+      return [...g.querySelectorAll('text')].filter((t) => t.getBBox().x + t.getBBox().width > w - 2).map((t) => t.textContent);
+    }),
+  );
+  expect(overflow.length === 0, `text overflows its node: ${overflow.join(' | ')}`);
+  const total = Number((await text(page, '#bp-counter')).match(/of (\d+)/)[1]);
+  expect(total >= 8, `only ${total} steps`);
+  for (let i = 1; i <= total; i++) {
+    expect(await page.isEnabled('#bp-next'), `"Next step" disabled at step ${i - 1}`);
+    await page.click('#bp-next');
+    expect((await text(page, '#bp-counter')) === `step ${i} of ${total}`, `counter reads ${await text(page, '#bp-counter')}`);
+    const seen = await page.evaluate(() => {
+      const a = document.querySelector('.graph-node.active').getBoundingClientRect();
+      const box = document.querySelector('#bp-graph').getBoundingClientRect();
+      return a.left >= box.left - 1 && a.right <= box.right + 1;
+    });
+    expect(seen, `step ${i}: the active node is outside the visible graph`);
+  }
+  expect(!(await page.isEnabled('#bp-next')), '"Next step" still enabled at the end');
+  expect((await page.getAttribute('#bp-step', 'data-done')) === 'true', 'no end state');
+  expect((await text(page, '#bp-step')).includes('Done'), 'the end is not announced');
+}
 
 try {
   await waitForServer();
@@ -96,7 +207,7 @@ try {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(base);
   await page.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
-  console.log('e2e: the demo in headless Chromium');
+  console.log('e2e: the demo in headless Chromium, 1280 px wide');
 
   await test('seeded randomness: the page draws the same numbers as Node, bit for bit', async () => {
     const { manualSeed, randn } = await import('@gd/tensor');
@@ -117,7 +228,37 @@ try {
     await page.fill('#info-probs', '0.7, 0.1, 0.1, 0.1');
     const h = Number.parseFloat(await text(page, '#entropy-value'));
     expect(h > 1.35 && h < 1.36, `peaked 4-outcome entropy ${h} (expected ≈ 1.3568)`);
-    await shot(page, 'lesson-information', '1-information.png');
+  });
+
+  await test('1 information: a bar follows the drag, and the other bars share the rest', async () => {
+    await page.click('button[data-preset="uniform 4"]');
+    await dragBar(page, 2, 0.7);
+    const p = await probs(page);
+    expect(Math.abs(p[2] - 0.7) < 0.03, `x3 dragged to 0.7 reads ${p[2]}`);
+    expect(Math.abs(p[0] - 0.1) < 0.02 && Math.abs(p[3] - 0.1) < 0.02, `the others: ${p}`);
+  });
+
+  await test('1 information: with 12 outcomes the bars read x1…x12 in order and x10 is the one dragged', async () => {
+    await page.fill('#info-probs', Array(12).fill('1').join(', '));
+    const labels = await page.locator('#info-chart g[aria-label="x-axis tick label"] text').allTextContents();
+    expect(labels.join() === Array.from({ length: 12 }, (_, i) => `x${i + 1}`).join(), `bar order ${labels}`);
+    await dragBar(page, 9, 0.5);
+    const p = await probs(page);
+    expect(Math.abs(p[9] - 0.5) < 0.03 && p[1] < 0.1, `after dragging x10: ${p}`);
+  });
+
+  await test('1 information: bad distributions get a message beside the field and keep the chart', async () => {
+    await page.click('button[data-preset="peaked"]');
+    for (const bad of ['', '0.5, abc', '-0.2, 1', '1', '0, 0, 0', '1e400, 1']) {
+      await page.fill('#info-probs', bad);
+      expect((await text(page, '#info-probs-error')).length > 0, `"${bad}": no message`);
+      expect((await page.locator('#info-chart').count()) === 1, `"${bad}": the chart is gone`);
+    }
+    await page.fill('#info-probs', '0.5, 0.5');
+    expect(
+      (await text(page, '#info-probs-error')) === '' && (await text(page, '#entropy-value')) === '1.0000 bits',
+      'fixed input not taken',
+    );
   });
 
   await test('2 cross-entropy: H(Y, Ŷ) = H(Y) + KL, and equals H(Y) when Ŷ = Y', async () => {
@@ -128,7 +269,14 @@ try {
     await page.fill('#ce-mix', '1');
     await page.dispatchEvent('#ce-mix', 'input');
     expect((await num('#ce-kl')) < 1e-3, `KL at Ŷ = Y is ${await num('#ce-kl')}`);
-    await shot(page, 'lesson-cross-entropy', '2-cross-entropy.png');
+    await page.fill('#ce-mix', '0');
+    await page.dispatchEvent('#ce-mix', 'input');
+  });
+
+  await test('2 cross-entropy: mismatched or bad lists are explained beside their field', async () => {
+    await rejects(page, '#ce-pred', ['0.5, 0.5', 'a, b, c', '', '-1, 1, 1']);
+    await rejects(page, '#ce-true', ['0.7, x, 0.1', '0, 0, 0']);
+    expect(!(await page.locator('#ce-output .error').count()), 'a library error is shown');
   });
 
   await test('3 line fit: each criterion stops with its own reason; a too-large η reports divergence', async () => {
@@ -149,50 +297,215 @@ try {
     await page.fill('#fit-lr', '2.5');
     await page.click('#fit-run');
     expect((await text(page, '#fit-reason')) === 'diverged', `η = 2.5 gave ${await text(page, '#fit-reason')}`);
-    await shot(page, 'lesson-line-fit', '3-line-fit.png');
     await page.fill('#fit-lr', '0.1');
     await page.click('#fit-run');
   });
 
-  await test('4 optimizers: four paths on each surface; Adam and momentum end near the quadratic’s minimum', async () => {
-    for (const surface of ['rosenbrock', 'linefit', 'quadratic']) {
-      await page.selectOption('#opt-surface', surface);
-      await page.click('#opt-run');
-      const summary = await text(page, '#opt-summary');
-      for (const m of ['GD', 'SGD', 'momentum', 'Adam']) expect(summary.includes(`${m}: ends at`), `${surface}: no path for ${m}`);
-    }
-    await page.fill('#opt-steps', '200');
-    await page.click('#opt-run');
-    const ends = Object.fromEntries(
-      [...(await text(page, '#opt-summary')).matchAll(/(\w+): ends at \((-?[\d.]+), (-?[\d.]+)\)/g)].map((m) => [
-        m[1],
-        [Number(m[2]), Number(m[3])],
-      ]),
-    );
-    for (const m of ['momentum', 'Adam']) expect(Math.hypot(...ends[m]) < 0.1, `${m} ended at ${ends[m]}`);
-    await page.fill('#opt-steps', '60');
-    await page.click('#opt-run');
-    await shot(page, 'lesson-optimizers', '4-optimizers.png');
+  await test('3 line fit: empty, letters, negative, zero, huge and fractional inputs are refused in place', async () => {
+    await rejects(page, '#fit-lr', ['', 'abc', '-1', '0', '1e9'], '#fit-run', '#fit-output');
+    await rejects(page, '#fit-a', ['', 'x', '1e300'], '#fit-run', '#fit-output');
+    await rejects(page, '#fit-threshold', ['', 'abc', '-1e-3', '0'], '#fit-run', '#fit-output');
+    await page.selectOption('#fit-criterion', 'max-iterations');
+    await rejects(page, '#fit-threshold', ['1e7', '1000001', '2.5', '0', '-3'], '#fit-run', '#fit-output');
+    expect((await text(page, '#fit-threshold-error')) === '', 'message left');
+    await page.selectOption('#fit-criterion', 'grad-tolerance');
+    await page.click('#fit-run');
   });
 
-  await test('5 backpropagation: gradcheck passes; stepping walks from the loss to the weights', async () => {
+  await test('3 line fit: a million iterations run in chunks with progress; the page stays live and Stop ends the run', async () => {
+    await page.selectOption('#fit-criterion', 'max-iterations');
+    await page.fill('#fit-threshold', '1e6');
+    await page.click('#fit-run');
+    await page.waitForFunction(
+      () => /iteration [\d,]+ of 1,000,000/.test(document.querySelector('#fit-progress')?.textContent ?? ''),
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    expect(!(await page.isEnabled('#fit-run')) && (await page.isEnabled('#fit-stop')), 'Run/Stop states during a run');
+    // the page answers while the run goes on: lesson 1 still reacts to typing
+    const t0 = Date.now();
+    await page.click('button[data-preset="fair coin"]');
+    const waited = Date.now() - t0;
+    expect(
+      (await text(page, '#entropy-value')) === '1.0000 bits' && waited < 2000,
+      `the page answered after ${waited} ms during a long run`,
+    );
+    await page.click('#fit-stop');
+    await page.waitForFunction(() => document.querySelector('#fit-reason')?.textContent === 'stopped', null, { timeout: 10_000 });
+    const n = Number(await text(page, '#fit-iterations'));
+    expect(n >= 2_000 && n < 1_000_000, `stopped after ${n} iterations`);
+    expect(await page.isEnabled('#fit-run'), 'Run not re-enabled after Stop');
+    await page.selectOption('#fit-criterion', 'grad-tolerance');
+    await page.click('#fit-run');
+    expect((await text(page, '#fit-reason')) === 'grad-tolerance', 'a normal run after Stop');
+  });
+
+  const paths = async () => JSON.parse(await page.getAttribute('#opt-output', 'data-paths'));
+  const dist = (p, q) => Math.hypot(p[0] - q[0], p[1] - q[1]);
+  await test('4 optimizers: the defaults show each claim — GD zig-zags, momentum and Adam get closer, minimum marked', async () => {
+    await page.selectOption('#opt-surface', 'quadratic');
+    const q = await paths();
+    const flips = (pts) => pts.slice(1).filter((p, i) => Math.sign(p[1]) !== Math.sign(pts[i][1])).length;
+    expect(flips(q.GD) > 20, `GD crosses the valley floor only ${flips(q.GD)} times`);
+    expect(dist(q.momentum.at(-1), [0, 0]) < dist(q.GD.at(-1), [0, 0]) / 2, 'momentum is not ahead of GD');
+    expect(dist(q.Adam.at(-1), [0, 0]) < dist(q.GD.at(-1), [0, 0]), 'Adam is not ahead of GD');
+    const gdOnSgd = q.GD.filter((p, i) => q.SGD[i] && dist(p, q.SGD[i]) < 0.02).length;
+    expect(gdOnSgd < q.GD.length / 3, `GD’s path hides under SGD’s (${gdOnSgd} points)`);
+    expect((await page.locator('#opt-output svg text', { hasText: 'minimum' }).count()) === 1, 'the minimum is not marked');
+    await page.selectOption('#opt-surface', 'rosenbrock');
+    const r = await paths();
+    expect(dist(r.momentum.at(-1), [1, 1]) < 0.1, `momentum ends at ${r.momentum.at(-1)} on Rosenbrock`);
+    expect(dist(r.GD.at(-1), [1, 1]) > 0.5, 'GD should still be crawling along the valley');
+    await page.selectOption('#opt-surface', 'linefit');
+    const l = await paths();
+    for (const m of ['GD', 'momentum', 'Adam']) expect(l[m].length === 61, `${m} stopped early on the line fit`);
+    await page.selectOption('#opt-surface', 'quadratic');
+  });
+
+  await test('4 optimizers: a too-large step reads "diverged", not a number off the chart', async () => {
+    await page.fill('#opt-lr', '0.05');
+    await page.click('#opt-run');
+    const summary = await text(page, '#opt-summary');
+    expect(/GD: diverged after \d+ steps/.test(summary), `summary: ${summary}`);
+    expect(!/e\+/.test(summary), `huge numbers shown: ${summary}`);
+    expect((await page.locator('#opt-output figcaption', { hasText: 'GD (diverged)' }).count()) === 1, 'legend does not say diverged');
+    await page.fill('#opt-lr', '0.038');
+    await page.click('#opt-run');
+  });
+
+  await test('4 optimizers: bad inputs are refused in place and nothing throws', async () => {
+    await rejects(page, '#opt-batch', ['0', '', 'ten', '2.5', '101'], '#opt-run', '#opt-output');
+    await rejects(page, '#opt-steps', ['0', '-5', '1e7', '1.5'], '#opt-run', '#opt-output');
+    await rejects(page, '#opt-lr', ['0', '-0.1', 'abc'], '#opt-run', '#opt-output');
+    await rejects(page, '#opt-momentum', ['1', '-0.5'], '#opt-run', '#opt-output');
+    await rejects(page, '#opt-noise', ['-1', 'x'], '#opt-run', '#opt-output');
+  });
+
+  await test('5 backpropagation: gradcheck passes; stepping walks from the loss to every weight and ends', async () => {
     expect((await text(page, '#bp-gradcheck')) === 'ok', 'gradcheck failed');
+    await walkBackprop(page);
+    await page.click('#lesson-backprop button.secondary');
+    expect(await page.isEnabled('#bp-next'), 'Start over does not re-enable Next');
     await page.click('#bp-next');
     expect((await text(page, '#bp-step')).includes('∂L/∂L = 1'), 'the first step is the loss');
-    for (let i = 0; i < 5; i++) await page.click('#bp-next');
-    expect((await text(page, '#bp-step')).startsWith('∂L/∂('), 'later steps show a gradient');
-    expect((await page.locator('.graph-node.active').count()) === 1, 'one node is highlighted');
-    await shot(page, 'lesson-backprop', '5-backprop.png');
   });
 
-  await test('6 playground: an MLP reaches > 90 % accuracy on circles', async () => {
-    await page.selectOption('#pg-dataset', 'circles');
-    await page.fill('#pg-epochs', '60');
-    await page.click('#pg-train');
-    await page.waitForSelector('#lesson-playground [data-done="true"]', { timeout: 120_000 });
-    const acc = Number.parseFloat(await text(page, '#pg-accuracy'));
-    expect(acc > 90, `accuracy ${acc}%`);
-    await shot(page, 'lesson-playground', '6-playground.png');
+  const epochOf = async () => Number(await page.getAttribute('#pg-status', 'data-epoch'));
+  await test('6 playground: the data and a heatmap per unit are shown before training; Step trains one epoch', async () => {
+    await page.waitForSelector('#pg-status[data-epoch="0"]');
+    expect((await page.locator('#pg-plots svg g[aria-label="dot"] circle').count()) === 400, 'the 400 points are not drawn');
+    expect((await page.locator('#pg-net .pg-neuron').count()) === 6, 'one heatmap per hidden unit (4 + 2)');
+    expect((await page.locator('#pg-net .pg-weight').count()) === 2 * 4 + 4 * 2 + 2, 'one line per weight');
+    await page.click('#pg-step');
+    await page.waitForSelector('#pg-status[data-epoch="1"]');
+    const [tr, te] = [Number(await text(page, '#pg-train-loss')), Number(await text(page, '#pg-test-loss'))];
+    expect(Number.isFinite(tr) && Number.isFinite(te) && tr > 0 && te > 0, `losses ${tr} ${te}`);
+    const live = await page.getAttribute('#pg-status', 'data-tensors');
+    for (let i = 2; i <= 4; i++) {
+      await page.click('#pg-step');
+      await page.waitForSelector(`#pg-status[data-epoch="${i}"]`);
+    }
+    const after = await page.getAttribute('#pg-status', 'data-tensors');
+    expect(live === after, `live tensors in the worker grew from ${live} to ${after} over 3 epochs`);
+  });
+
+  await test('6 playground: layers and neurons change with + and −, within limits; the URL keeps the setup', async () => {
+    await page.click('#pg-add-layer');
+    expect((await page.locator('#pg-layers .layer').count()) === 3, 'no third layer');
+    await page.click('#pg-layers .layer[data-layer="2"] button[aria-label^="add a neuron"]');
+    await page.waitForFunction(() => document.querySelectorAll('#pg-net .pg-neuron').length === 9);
+    for (let i = 0; i < 10; i++) if (await page.isEnabled('#pg-remove-layer')) await page.click('#pg-remove-layer');
+    expect((await page.locator('#pg-layers .layer').count()) === 0 && !(await page.isEnabled('#pg-remove-layer')), 'layers below 0');
+    await page.waitForFunction(() => document.querySelectorAll('#pg-net .pg-neuron').length === 0);
+    const url = new URL(page.url());
+    expect(url.searchParams.get('hidden') === '', `URL hidden=${url.searchParams.get('hidden')}`);
+    await page.click('#pg-add-layer');
+    await page.click('#pg-add-layer');
+    expect(new URL(page.url()).searchParams.get('hidden') === '2,2', 'URL does not follow the layers');
+  });
+
+  await test('6 playground: bad settings are refused in place; Play is never stuck', async () => {
+    await rejects(page, '#pg-batch', ['0', '-3', '1.5', '', '1000'], '#pg-play');
+    await rejects(page, '#pg-lr', ['-1', '0', '', 'abc'], '#pg-play');
+    await rejects(page, '#pg-noise', ['-5', 'x', '1e9'], '#pg-play');
+    expect((await text(page, '#pg-play')).includes('Play'), 'Play is stuck as Pause');
+    for (const b of await page.locator('#pg-features input').all()) await b.uncheck();
+    await page.click('#pg-play');
+    expect((await text(page, '#pg-features-error')).length > 0, 'no inputs: no message');
+    expect(!(await text(page, '#lesson-digits')).includes('Training stopped'), 'a playground message landed in lesson 7');
+    await page.check('#pg-features input[data-feature="x1"]');
+    await page.check('#pg-features input[data-feature="x2"]');
+  });
+
+  await test('6 playground: play learns the circle to > 90 % test accuracy, pause stops it; x1·x2 alone solves XOR', async () => {
+    await page.selectOption('#pg-dataset', 'circle');
+    await page.click('#pg-remove-layer');
+    for (let i = 0; i < 4; i++) await page.click('#pg-layers .layer[data-layer="0"] button[aria-label^="add a neuron"]');
+    await page.waitForFunction(() => document.querySelectorAll('#pg-net .pg-neuron').length === 6);
+    await page.click('#pg-play');
+    await page.waitForFunction(() => Number.parseFloat(document.querySelector('#pg-accuracy')?.textContent ?? '0') > 90, null, {
+      timeout: 30_000,
+    });
+    await page.click('#pg-play');
+    const e1 = await epochOf();
+    await page.waitForTimeout(300);
+    const e2 = await epochOf();
+    await page.waitForTimeout(300);
+    expect((await epochOf()) === e2 && e2 >= e1, `still training after pause: ${e1} ${e2} ${await epochOf()}`);
+    await page.selectOption('#pg-dataset', 'xor');
+    for (const b of await page.locator('#pg-features input').all()) await b.setChecked((await b.getAttribute('data-feature')) === 'x1·x2');
+    await page.click('#pg-play');
+    await page.waitForFunction(() => Number.parseFloat(document.querySelector('#pg-accuracy')?.textContent ?? '0') > 90, null, {
+      timeout: 30_000,
+    });
+    await page.click('#pg-play');
+    await page.selectOption('#pg-dataset', 'reg-gauss');
+    await page.waitForSelector('#pg-status[data-epoch="0"]');
+    expect((await page.locator('#pg-accuracy').count()) === 0, 'regression shows an accuracy');
+  });
+
+  await test('6 playground: Regenerate draws new points (seed in the URL); a too-large rate reads "diverged" and stops', async () => {
+    const first = await page.locator('#pg-plots svg g[aria-label="dot"] circle').first().getAttribute('cx');
+    const seed = Number(new URL(page.url()).searchParams.get('seed'));
+    await page.click('#pg-regenerate');
+    await page.waitForFunction((s) => new URL(location.href).searchParams.get('seed') === String(s + 1), seed);
+    await page.waitForFunction((c) => document.querySelector('#pg-plots svg g[aria-label="dot"] circle')?.getAttribute('cx') !== c, first);
+    await page.selectOption('#pg-dataset', 'reg-plane');
+    await page.selectOption('#pg-optimizer', 'sgd');
+    await page.fill('#pg-lr', '10');
+    await page.dispatchEvent('#pg-lr', 'change');
+    await page.click('#pg-play');
+    await page.waitForFunction(() => document.querySelector('#pg-status')?.textContent?.includes('diverged'), null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('#pg-play')?.textContent?.includes('Play'), null, { timeout: 5000 });
+    await page.selectOption('#pg-optimizer', 'adam');
+    await page.fill('#pg-lr', '0.03');
+    await page.dispatchEvent('#pg-lr', 'change');
+  });
+
+  await test('6 playground: a shared link opens the same setup', async () => {
+    const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await other.goto(`${base}?dataset=spiral&hidden=3,5&features=x1,x2,sin%20x1&lr=0.01&regularization=l2&regRate=0.01#lesson-playground`);
+    await other.waitForSelector('#pg-status[data-epoch="0"]', { timeout: 30_000 });
+    expect((await other.inputValue('#pg-dataset')) === 'spiral', 'dataset not taken from the link');
+    expect((await other.locator('#pg-net .pg-neuron').count()) === 8, 'layers not taken from the link');
+    expect(await other.isChecked('#pg-features input[data-feature="sin x1"]'), 'features not taken from the link');
+    expect((await other.inputValue('#pg-reg')) === 'l2' && (await other.inputValue('#pg-lr')) === '0.01', 'settings not taken');
+    await other.close();
+  });
+
+  // leave a trained circle on screen for the screenshots
+  await page.selectOption('#pg-dataset', 'circle');
+  for (const b of await page.locator('#pg-features input').all())
+    await b.setChecked(['x1', 'x2'].includes(await b.getAttribute('data-feature')));
+  await page.click('#pg-play');
+  await page.waitForFunction(() => Number.parseFloat(document.querySelector('#pg-accuracy')?.textContent ?? '0') > 90, null, {
+    timeout: 30_000,
+  });
+  await page.click('#pg-play');
+  await test('7 digits: bad epochs are refused; nothing trains', async () => {
+    await rejects(page, '#digits-epochs', ['0', '', 'abc', '2.5', '1000'], '#digits-train', '#digits-status');
   });
 
   await test('7 digits: a model trained for a short while reads a drawn 1 and a drawn 0', async () => {
@@ -225,13 +538,65 @@ try {
     ]);
     const zero = await draw(circle);
     expect(zero === '0', `an ellipse read as ${zero}`);
-    await shot(page, 'lesson-digits', '7-digits.png');
+  });
+
+  await test('7 digits: the keyboard alternative puts a real MNIST digit on the canvas and the model reads it', async () => {
+    await page.focus('#digits-sample');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#digits-sample-label')?.textContent?.match(/labelled \d/));
+    const label = (await text(page, '#digits-sample-label')).match(/labelled (\d)/)[1];
+    await page.click('#digits-predict');
+    await page.waitForFunction((l) => document.querySelector('#digit-prediction')?.textContent === l, label, { timeout: 5000 });
+  });
+
+  await test('accessibility: axe-core finds no serious or critical violations on the whole page', async () => {
+    const v = await axe(page);
+    expect(v.length === 0, `violations: ${v.join(' | ')}`);
+  });
+
+  await test('screenshots of every lesson at 1280 px', async () => {
+    for (const [id, file] of LESSONS) await shot(page, id, `1280-${file}`);
+    await page.screenshot({ path: join(shots, '1280-0-page.png'), fullPage: true });
   });
 
   await test('no uncaught page errors', async () => {
     expect(errors.length === 0, `page errors: ${errors.join(' | ')}`);
   });
-  await page.screenshot({ path: join(shots, '0-page.png'), fullPage: true });
+
+  console.log('e2e: a phone, 390 px wide');
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true });
+  const phoneErrors = [];
+  phone.on('pageerror', (e) => phoneErrors.push(String(e)));
+  await phone.goto(base);
+  await phone.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+
+  await test('phone: nothing wider than the screen; charts drawn at their shown size', async () => {
+    const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+    expect(wide <= 390, `the page is ${wide} px wide`);
+    const squeezed = await squeezedCharts(phone);
+    expect(squeezed.length === 0, `charts scaled down: ${JSON.stringify(squeezed)}`);
+  });
+
+  await test('phone: pressing bar x4 changes x4', async () => {
+    await phone.click('button[data-preset="flat"]');
+    await dragBar(phone, 3, 0.6);
+    const p = await probs(phone);
+    expect(Math.abs(p[3] - 0.6) < 0.04 && p[1] < 0.15, `after pressing x4: ${p}`);
+  });
+
+  await test('phone: the backprop walk keeps the active node on screen to the end', async () => {
+    await walkBackprop(phone);
+  });
+
+  await test('phone: axe-core finds no serious or critical violations', async () => {
+    const v = await axe(phone);
+    expect(v.length === 0, `violations: ${v.join(' | ')}`);
+  });
+
+  await test('phone: screenshots of every lesson at 390 px; no page errors', async () => {
+    for (const [id, file] of LESSONS) await shot(phone, id, `390-${file}`);
+    expect(phoneErrors.length === 0, `page errors: ${phoneErrors.join(' | ')}`);
+  });
 } catch (e) {
   results.numFailedTests++;
   console.error(`e2e: ${e}`);

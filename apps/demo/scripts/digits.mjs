@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readDigits } from '@gd/tutorial/mnist';
+import { readDigits } from '@gd/lessons/mnist';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'public', 'digits.bin');
 const { images, labels } = readDigits();

@@ -1,119 +1,306 @@
 // Training off the page's thread: the playground's 2-D classifiers and the digit model.
 
-import { noGrad } from '@gd/autograd';
-import { crossEntropy } from '@gd/losses';
-import { mlp, type Sequential } from '@gd/nn';
+import { noGrad, type Variable } from '@gd/autograd';
+import { accuracy } from '@gd/lessons';
+import { crossEntropy, mse } from '@gd/losses';
+import { Linear, mlp, type Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
-import { argmax, eq, gather, keep, manualSeed, rand, randn, randperm, ready, scope, type Tensor, tensor } from '@gd/tensor';
-import { accuracy } from '@gd/tutorial/lessons';
+import { argmax, eq, gather, keep, manualSeed, memory, rand, randn, randperm, ready, scope, type Tensor, tensor } from '@gd/tensor';
 
+/** What the playground trains: the data, the inputs, the network and how it learns. */
 export interface PlaygroundConfig {
-  dataset: 'circles' | 'xor' | 'spirals' | 'blobs';
+  dataset: 'circle' | 'xor' | 'gauss' | 'spiral' | 'reg-plane' | 'reg-gauss';
+  /** percent */
   noise: number;
+  /** percent of the points used for training; the rest measure the test loss */
+  trainRatio: number;
+  batchSize: number;
+  features: string[];
   hidden: number[];
   activation: 'relu' | 'tanh' | 'sigmoid';
   optimizer: 'sgd' | 'momentum' | 'adam';
   lr: number;
-  batchSize: number;
-  epochs: number;
+  regularization: 'none' | 'l1' | 'l2';
+  regRate: number;
   seed: number;
 }
 
+/** Every request names the lesson that sent it; every reply, errors included, goes back to it. */
 export type Request =
-  | { type: 'pg-train'; cfg: PlaygroundConfig }
-  | { type: 'digits-train'; url: string; epochs: number; seed: number }
-  | { type: 'digits-predict'; pixels: Float32Array };
+  | { lesson: 'playground'; type: 'pg-setup'; cfg: PlaygroundConfig }
+  | { lesson: 'playground'; type: 'pg-play' | 'pg-pause' | 'pg-step' }
+  | { lesson: 'digits'; type: 'digits-train'; url: string; epochs: number; seed: number }
+  | { lesson: 'digits'; type: 'digits-predict'; pixels: Float32Array };
 
-const GRID = 48;
+/** A lesson's name, carried by every request and reply. */
+export type Lesson = Request['lesson'];
 
-/** n points of a 2-D two-class dataset in [−1, 1]², made with gd's seeded generator. */
-export function dataset(kind: PlaygroundConfig['dataset'], n: number, noise: number, seed: number): { x: Float32Array; y: Int32Array } {
+const post = (lesson: Lesson, m: Record<string, unknown>, transfer: Transferable[] = []) => postMessage({ lesson, ...m }, { transfer });
+
+/** The input features a learner can switch on, as functions of the point (x1, x2). */
+export const FEATURES: Record<string, (a: number, b: number) => number> = {
+  x1: (a) => a,
+  x2: (_, b) => b,
+  'x1²': (a) => a * a,
+  'x2²': (_, b) => b * b,
+  x1·x2: (a, b) => a * b,
+  'sin x1': (a) => Math.sin(Math.PI * a),
+  'sin x2': (_, b) => Math.sin(Math.PI * b),
+};
+
+const N_POINTS = 400;
+const GRID = 40;
+const NEURON_GRID = 20;
+
+/** True for the datasets whose targets are numbers rather than two classes. */
+export const isRegression = (d: PlaygroundConfig['dataset']) => d.startsWith('reg-');
+
+/** n points in [−1, 1]² with labels (0/1) or targets in [−1, 1], from gd's seeded generator. */
+export function dataset(kind: PlaygroundConfig['dataset'], n: number, noise: number, seed: number): { x: Float32Array; y: Float32Array } {
   manualSeed(seed);
   return scope(() => {
     const u = rand([n, 2]).data();
     const g = randn([n, 2]).data();
     const x = new Float32Array(2 * n);
-    const y = new Int32Array(n);
+    const y = new Float32Array(n);
+    const s = noise / 100;
     for (let i = 0; i < n; i++) {
       const c = i % 2;
       const a = u[2 * i]!;
       const b = u[2 * i + 1]!;
+      const ga = g[2 * i]!;
+      const gb = g[2 * i + 1]!;
       let px: number;
       let py: number;
-      if (kind === 'circles') {
-        const r = c === 0 ? 0.45 * Math.sqrt(b) : 0.7 + 0.3 * b;
-        px = r * Math.cos(2 * Math.PI * a);
-        py = r * Math.sin(2 * Math.PI * a);
+      let label = c;
+      if (kind === 'circle') {
+        const r = c === 1 ? 0.45 * Math.sqrt(b) : 0.7 + 0.25 * b;
+        px = r * Math.cos(2 * Math.PI * a) + 0.3 * s * ga;
+        py = r * Math.sin(2 * Math.PI * a) + 0.3 * s * gb;
       } else if (kind === 'xor') {
         px = a * 2 - 1;
         py = b * 2 - 1;
-        y[i] = px * py > 0 ? 1 : 0;
-      } else if (kind === 'spirals') {
-        const t = 0.1 + 0.9 * a;
-        const angle = 3.5 * Math.PI * t + c * Math.PI;
-        px = t * Math.cos(angle);
-        py = t * Math.sin(angle);
+        label = px * py > 0 ? 1 : 0;
+        px += 0.3 * s * ga;
+        py += 0.3 * s * gb;
+      } else if (kind === 'spiral') {
+        const t = 0.08 + 0.9 * a;
+        const angle = 3 * Math.PI * t + c * Math.PI;
+        px = t * Math.cos(angle) + 0.15 * s * ga;
+        py = t * Math.sin(angle) + 0.15 * s * gb;
+      } else if (kind === 'gauss') {
+        px = (c === 1 ? 0.45 : -0.45) + (0.15 + 0.3 * s) * ga;
+        py = (c === 1 ? 0.45 : -0.45) + (0.15 + 0.3 * s) * gb;
       } else {
-        px = (c === 0 ? -0.45 : 0.45) + 0.28 * g[2 * i]!;
-        py = (c === 0 ? -0.35 : 0.35) + 0.28 * g[2 * i + 1]!;
+        px = a * 2 - 1;
+        py = b * 2 - 1;
+        // a tilted plane, or two bumps of opposite sign
+        const clean =
+          kind === 'reg-plane'
+            ? (px + py) / 2
+            : Math.exp(-((px - 0.4) ** 2 + (py - 0.4) ** 2) / 0.18) - Math.exp(-((px + 0.4) ** 2 + (py + 0.4) ** 2) / 0.18);
+        label = clean + 0.5 * s * ga;
       }
-      if (kind !== 'xor') y[i] = c;
-      x[2 * i] = px + noise * 0.1 * g[2 * i]!;
-      x[2 * i + 1] = py + noise * 0.1 * g[2 * i + 1]!;
+      x[2 * i] = px;
+      x[2 * i + 1] = py;
+      y[i] = label;
     }
     return { x, y };
   });
 }
+
+/** The chosen features of each point, as rows of a [n, features] matrix. */
+function featuresOf(points: Float32Array, names: string[]): Float32Array {
+  const n = points.length / 2;
+  const out = new Float32Array(n * names.length);
+  for (let i = 0; i < n; i++) {
+    names.forEach((f, j) => {
+      out[i * names.length + j] = FEATURES[f]!(points[2 * i]!, points[2 * i + 1]!);
+    });
+  }
+  return out;
+}
+
+function grid(size: number): Float32Array {
+  const g = new Float32Array(size * size * 2);
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      g[2 * (r * size + c)] = -1.2 + (2.4 * (c + 0.5)) / size;
+      g[2 * (r * size + c) + 1] = -1.2 + (2.4 * (r + 0.5)) / size;
+    }
+  }
+  return g;
+}
+
+interface Session {
+  cfg: PlaygroundConfig;
+  points: Float32Array;
+  targets: Float32Array;
+  nTrain: number;
+  model: Sequential;
+  opt: Optimizer;
+  tensors: Tensor[];
+  epoch: number;
+  trainLoss: number[];
+  testLoss: number[];
+  running: boolean;
+}
+let pg: Session | undefined;
 
 function optimizerFor(model: Sequential, kind: PlaygroundConfig['optimizer'], lr: number): Optimizer {
   if (kind === 'adam') return new Adam(model, { lr });
   return new SGD(model, { lr, momentum: kind === 'momentum' ? 0.9 : 0 });
 }
 
-function trainPlayground(cfg: PlaygroundConfig): void {
-  const n = 400;
-  const { x, y } = dataset(cfg.dataset, n, cfg.noise, cfg.seed);
-  manualSeed(cfg.seed);
-  const model = mlp([2, ...cfg.hidden, 2], { activation: cfg.activation });
-  const opt = optimizerFor(model, cfg.optimizer, cfg.lr);
-  const X = keep(tensor(x, { shape: [n, 2] }));
-  const Y = keep(tensor(y));
-  const gridPoints = new Float32Array(GRID * GRID * 2);
-  for (let r = 0; r < GRID; r++) {
-    for (let c = 0; c < GRID; c++) {
-      gridPoints[2 * (r * GRID + c)] = -1.3 + (2.6 * (c + 0.5)) / GRID;
-      gridPoints[2 * (r * GRID + c) + 1] = -1.3 + (2.6 * (r + 0.5)) / GRID;
-    }
-  }
-  const G = keep(tensor(gridPoints, { shape: [GRID * GRID, 2] }));
-  const report = (epoch: number, loss: number) => {
-    const { acc, grid } = noGrad(() =>
-      scope(() => {
-        const acc =
-          eq(argmax(model.forward(X).value, 1), Y)
-            .sum()
-            .item() / n;
-        const grid = model.forward(G).value.softmax(1).slice([0, 1], [-1, 1]).data() as Float32Array;
-        return { acc, grid };
-      }),
-    );
-    postMessage({ type: 'pg-progress', epoch, loss, accuracy: acc, grid, x, y });
+function closeSession(): void {
+  if (!pg) return;
+  pg.running = false;
+  pg.opt.dispose();
+  pg.model.dispose();
+  for (const t of pg.tensors) t.dispose();
+  pg = undefined;
+}
+
+function lossOf(s: Session, X: Tensor | Variable, Y: Tensor): Variable {
+  const out = s.model.forward(X);
+  return isRegression(s.cfg.dataset) ? mse(out.reshape([-1]), Y) : crossEntropy(out, Y);
+}
+
+function setup(cfg: PlaygroundConfig): void {
+  closeSession();
+  const { x, y } = dataset(cfg.dataset, N_POINTS, cfg.noise, cfg.seed);
+  const nTrain = Math.max(1, Math.min(N_POINTS - 1, Math.round((N_POINTS * cfg.trainRatio) / 100)));
+  manualSeed(cfg.seed + 1);
+  const model = mlp([cfg.features.length, ...cfg.hidden, isRegression(cfg.dataset) ? 1 : 2], { activation: cfg.activation });
+  const f = featuresOf(x, cfg.features);
+  const nf = cfg.features.length;
+  const reg = isRegression(cfg.dataset);
+  const target = (a: number, b: number) => (reg ? tensor(y.slice(a, b)) : tensor(Int32Array.from(y.slice(a, b))));
+  const tensors = keep([
+    tensor(f.slice(0, nTrain * nf), { shape: [nTrain, nf] }),
+    target(0, nTrain),
+    tensor(f.slice(nTrain * nf), { shape: [N_POINTS - nTrain, nf] }),
+    target(nTrain, N_POINTS),
+    tensor(featuresOf(grid(GRID), cfg.features), { shape: [GRID * GRID, nf] }),
+    tensor(featuresOf(grid(NEURON_GRID), cfg.features), { shape: [NEURON_GRID * NEURON_GRID, nf] }),
+  ]);
+  pg = {
+    cfg,
+    points: x,
+    targets: y,
+    nTrain,
+    model,
+    opt: optimizerFor(model, cfg.optimizer, cfg.lr),
+    tensors,
+    epoch: 0,
+    trainLoss: [],
+    testLoss: [],
+    running: false,
   };
-  report(0, Number.NaN);
-  minimize(([bx, by]: Tensor[]) => crossEntropy(model.forward(bx!), by!), model, {
-    optimizer: opt,
-    data: batches([X, Y], { batchSize: cfg.batchSize, seed: cfg.seed }),
-    epochs: cfg.epochs,
-    history: false,
-    onEpoch: (e) => {
-      if ((e.epoch + 1) % Math.max(1, Math.floor(cfg.epochs / 25)) === 0 || e.epoch + 1 === cfg.epochs) report(e.epoch + 1, e.loss);
-      return undefined;
-    },
+  measure(pg);
+  report(pg);
+}
+
+function measure(s: Session): void {
+  const [Xtr, Ytr, Xte, Yte] = s.tensors;
+  noGrad(() =>
+    scope(() => {
+      s.trainLoss.push(lossOf(s, Xtr!, Ytr!).item());
+      s.testLoss.push(lossOf(s, Xte!, Yte!).item());
+    }),
+  );
+}
+
+function epoch(s: Session): void {
+  const [Xtr, Ytr] = s.tensors;
+  const linears = s.model.layers.filter((m): m is Linear => m instanceof Linear);
+  for (const [bx, by] of batches([Xtr!, Ytr!], { batchSize: s.cfg.batchSize, seed: s.cfg.seed }).epoch(s.epoch)) {
+    // the batch's gathered rows are made outside the step's scope: free them here
+    scope(() => {
+      s.opt.zeroGrad();
+      let loss = lossOf(s, bx!, by!);
+      if (s.cfg.regularization !== 'none' && s.cfg.regRate > 0) {
+        for (const l of linears) {
+          const w = s.cfg.regularization === 'l1' ? l.weight.abs().sum() : l.weight.square().sum();
+          loss = loss.add(w.mul(s.cfg.regRate));
+        }
+      }
+      loss.backward();
+      s.opt.step();
+    });
+    bx!.dispose();
+    by!.dispose();
+  }
+  s.epoch++;
+  measure(s);
+}
+
+/** The network's picture: the output over the plane, what every hidden unit computes, and the weights. */
+function report(s: Session): void {
+  const G = s.tensors[4]!;
+  const NG = s.tensors[5]!;
+  const reg = isRegression(s.cfg.dataset);
+  const { output, neurons, accuracy } = noGrad(() =>
+    scope(() => {
+      const out = s.model.forward(G).value;
+      const output = (reg ? out.reshape([-1]) : out.softmax(1).slice([0, 1], [-1, 1]).reshape([-1])).data() as Float32Array;
+      // each hidden layer's activations over the small grid, one map per unit
+      const neurons: Float32Array[][] = [];
+      let h: Variable | Tensor = NG;
+      const layers = s.model.layers;
+      for (let i = 0; i < layers.length; i++) {
+        h = layers[i]!.forward(h);
+        if (!(layers[i] instanceof Linear) && i < layers.length - 1) {
+          const v = (h as Variable).value;
+          const [, units] = v.shape as [number, number];
+          const d = v.data() as Float32Array;
+          neurons.push(
+            Array.from({ length: units }, (_, u) => Float32Array.from({ length: NEURON_GRID * NEURON_GRID }, (_, k) => d[k * units + u]!)),
+          );
+        }
+      }
+      let accuracy = Number.NaN;
+      if (!reg) {
+        const [Xte, Yte] = [s.tensors[2]!, s.tensors[3]!];
+        accuracy =
+          eq(argmax(s.model.forward(Xte).value, 1), Yte)
+            .sum()
+            .item() / Yte.shape[0]!;
+      }
+      return { output: Float32Array.from(output), neurons, accuracy };
+    }),
+  );
+  const weights = s.model.layers
+    .filter((m): m is Linear => m instanceof Linear)
+    .map((l) => ({ shape: l.weight.value.shape, w: Array.from(l.weight.value.data()) }));
+  post('playground', {
+    type: 'pg-state',
+    epoch: s.epoch,
+    trainLoss: s.trainLoss,
+    testLoss: s.testLoss,
+    accuracy,
+    output,
+    neurons,
+    weights,
+    points: s.points,
+    targets: s.targets,
+    nTrain: s.nTrain,
+    running: s.running,
+    cfg: s.cfg,
+    // live tensors in the worker: flat from one epoch to the next when every step frees its temporaries
+    tensors: memory().tensors,
   });
-  postMessage({ type: 'pg-done' });
-  opt.dispose();
-  model.dispose();
-  for (const t of [X, Y, G]) t.dispose();
+}
+
+function play(s: Session): void {
+  if (pg !== s || !s.running) return;
+  const t0 = performance.now();
+  // train for ~60 ms, show the picture, then let pause and new settings in
+  do epoch(s);
+  while (performance.now() - t0 < 60);
+  if (!s.trainLoss.every(Number.isFinite) || s.epoch >= 5000) s.running = false;
+  report(s);
+  if (s.running) setTimeout(() => play(s), 0);
 }
 
 let digitModel: Sequential | undefined;
@@ -143,19 +330,19 @@ async function trainDigits(url: string, epochs: number, seed: number): Promise<v
     epochs,
     history: false,
     onEpoch: (e) => {
-      postMessage({ type: 'digits-progress', epoch: e.epoch + 1, epochs, loss: e.loss, accuracy: accuracy(model, xTest, yTest) });
+      post('digits', { type: 'digits-progress', epoch: e.epoch + 1, epochs, loss: e.loss, accuracy: accuracy(model, xTest, yTest) });
       return undefined;
     },
   });
   opt.dispose();
   model.eval();
-  postMessage({ type: 'digits-done', accuracy: accuracy(model, xTest, yTest) });
+  post('digits', { type: 'digits-done', accuracy: accuracy(model, xTest, yTest) });
   for (const t of [xTrain, yTrain, xTest, yTest]) t.dispose();
 }
 
 function predict(pixels: Float32Array): void {
   if (!digitModel) {
-    postMessage({ type: 'error', message: 'Train the digit model first.' });
+    post('digits', { type: 'error', message: 'Train the digit model first.' });
     return;
   }
   const probs = noGrad(() =>
@@ -167,17 +354,30 @@ function predict(pixels: Float32Array): void {
           .data() as Float32Array,
     ),
   );
-  postMessage({ type: 'digits-prediction', probs });
+  post('digits', { type: 'digits-prediction', probs });
 }
 
 self.addEventListener('message', async (e: MessageEvent<Request>) => {
-  await ready();
+  const m = e.data;
   try {
-    const m = e.data;
-    if (m.type === 'pg-train') trainPlayground(m.cfg);
-    else if (m.type === 'digits-train') await trainDigits(m.url, m.epochs, m.seed);
+    await ready();
+    if (m.type === 'pg-setup') setup(m.cfg);
+    else if (m.type === 'pg-play' || m.type === 'pg-pause' || m.type === 'pg-step') {
+      if (!pg) throw new Error('set up the playground first');
+      const s = pg;
+      if (m.type === 'pg-pause') s.running = false;
+      else if (m.type === 'pg-step') {
+        s.running = false;
+        epoch(s);
+      } else if (!s.running) {
+        s.running = true;
+        setTimeout(() => play(s), 0);
+      }
+      report(s);
+    } else if (m.type === 'digits-train') await trainDigits(m.url, m.epochs, m.seed);
     else if (m.type === 'digits-predict') predict(m.pixels);
   } catch (err) {
-    postMessage({ type: 'error', message: String((err as Error).message ?? err) });
+    if (m.lesson === 'playground' && pg) pg.running = false;
+    post(m.lesson, { type: 'error', message: String((err as Error).message ?? err) });
   }
 });

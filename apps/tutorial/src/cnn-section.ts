@@ -1,13 +1,14 @@
 // `pnpm start --model cnn`: the digits section of the main job with LeNet-5 instead of the MLP.
+
+import { cnnAccuracy, lenet, trainDigitsCnn } from '@gd/lessons';
+import { loadDigits } from '@gd/lessons/mnist';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { SingleBar } from 'cli-progress';
-import { cnnAccuracy, lenet, trainDigitsCnn } from './cnn.js';
-import { loadDigits } from './mnist.js';
 
-/** Trains, reports, saves and reloads the CNN; sets a failing exit code if the reload disagrees. */
 /** Epochs of the CNN when --epochs is not given. */
 export const CNN_EPOCHS = 12;
 
+/** Trains, reports, saves and reloads the CNN; sets a failing exit code if the reload disagrees. */
 export async function cnnDigitsSection(o: { seed: number; epochs: number; out: string; heading: (s: string) => void }): Promise<void> {
   const f = (x: number, d = 4) => x.toFixed(d);
   o.heading('5. A convolutional network (LeNet-5) trained on 10,000 real MNIST digits');

@@ -1,12 +1,12 @@
 // `pnpm start`: the tutorial end to end in the terminal, with the real packages.
 import { parseArgs } from 'node:util';
+import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgdLesson, trainDigits } from '@gd/lessons';
+import { loadDigits } from '@gd/lessons/mnist';
 import { mlp } from '@gd/nn';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
-import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgdLesson, trainDigits } from './lessons.js';
-import { loadDigits } from './mnist.js';
 import { onnxAgreement } from './onnx.js';
 import { sparkline } from './sparkline.js';
 

@@ -1,11 +1,11 @@
 // The trained digits model leaves gd: exported to ONNX and run by ONNX Runtime on the held-out
 // digits, whose logits must match gd's to float32 rounding and whose predictions must be gd's.
 import { stat } from 'node:fs/promises';
+import { noGradScope } from '@gd/lessons';
 import type { Module } from '@gd/nn';
 import { saveOnnxFile } from '@gd/nn/node';
 import type { Tensor } from '@gd/tensor';
 import * as ort from 'onnxruntime-node';
-import { noGradScope } from './gd.js';
 
 /** How ONNX Runtime's run of the exported model compares with gd's. */
 export interface OnnxAgreement {

@@ -2,46 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keep, slice } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
-import { backpropLesson, gradientDescentLesson, informationLesson, trainDigits } from '../src/lessons.js';
-import { loadDigits } from '../src/mnist.js';
-
-describe('lessons', () => {
-  it('information: coin 1 bit, die log2 6, flat at the maximum, peaked below it', () => {
-    const [peaked, flat, coin, die] = informationLesson();
-    expect(coin!.entropy).toBeCloseTo(1, 6);
-    expect(die!.entropy).toBeCloseTo(Math.log2(6), 5);
-    expect(flat!.entropy).toBeCloseTo(flat!.maximum, 5);
-    expect(peaked!.entropy).toBeLessThan(flat!.entropy);
-  });
-  it('gradient descent: each criterion stops for its own reason, near the least-squares line', () => {
-    const { data, runs } = gradientDescentLesson(42);
-    expect(runs.map((r) => r.reason)).toEqual(['loss-tolerance', 'grad-tolerance', 'max-iterations', 'diverged']);
-    for (const r of runs.slice(0, 2)) {
-      expect(r.a).toBeCloseTo(data.exact.a, 2);
-      expect(r.b).toBeCloseTo(data.exact.b, 2);
-    }
-    expect(runs[2]!.iterations).toBe(30);
-    expect(Number.isFinite(runs[3]!.a)).toBe(true);
-  });
-  it('backpropagation: every parameter gets a gradient, and gradcheck agrees', () => {
-    const r = backpropLesson(42);
-    expect(r.gradcheck.ok).toBe(true);
-    expect(r.layers.filter((l) => l.name.startsWith('∂L/∂')).every((l) => l.grad!.some((g) => g !== 0))).toBe(true);
-  });
-  it('digits: a short training on a 3,000-image subset beats 85 % held-out', () => {
-    const data = loadDigits(7);
-    const small = {
-      xTrain: keep(slice(data.xTrain, [0, 0], [3000, -1])),
-      yTrain: keep(slice(data.yTrain, [0], [3000])),
-      xTest: data.xTest,
-      yTest: data.yTest,
-    };
-    const r = trainDigits(small, { seed: 7, epochs: 3 });
-    expect(r.testAccuracy).toBeGreaterThan(0.85);
-  });
-});
 
 describe('the main job (pnpm start)', () => {
   it('prints every stop reason and ≥ 95 % held-out accuracy, the same after reloading the saved model', () => {

@@ -1,4 +1,4 @@
-// Lesson 5 (seed §2.5): backpropagation through a small network, node by node.
+// Lesson 5 (docs/tutorial.md §2.5): backpropagation through a small network, node by node.
 import { gradcheck, topologicalOrder, type Variable, variable } from '@gd/autograd';
 import { mse } from '@gd/losses';
 import { keep, tensor } from '@gd/tensor';
@@ -14,6 +14,16 @@ function svgEl(tag: string, attrs: Record<string, string | number>, text?: strin
 }
 
 const values = (t: { data(): ArrayLike<number> } | null) => (t ? Array.from(t.data(), (v) => fmt(v, 3)).join(', ') : '—');
+
+/** A tensor's values as text lines, one per matrix row, so no line outgrows its box. */
+function rows(t: { data(): ArrayLike<number>; shape: readonly number[] } | null): string[] {
+  if (!t) return ['—'];
+  const d = Array.from(t.data(), (v) => fmt(v, 3));
+  const cols = t.shape.length >= 2 ? t.shape.at(-1)! : d.length;
+  const out: string[] = [];
+  for (let i = 0; i < d.length; i += cols) out.push(`[${d.slice(i, i + cols).join(', ')}]`);
+  return out;
+}
 
 /** The network L = mse(σ(w₂·σ(W₁x + b₁) + b₂), t), with every node named. */
 function build() {
@@ -65,27 +75,57 @@ export function backpropLesson(): void {
   const all = new Set<Variable>(order);
   for (const v of order) for (const p of v.parents) all.add(p);
   const nodes = [...all].filter((v) => v.name !== undefined);
-  // depth: longest path from the inputs
-  const depth = new Map<Variable, number>();
-  const depthOf = (v: Variable): number => {
-    if (!depth.has(v)) depth.set(v, v.parents.length === 0 ? 0 : 1 + Math.max(...v.parents.map(depthOf)));
-    return depth.get(v)!;
-  };
   const named = (v: Variable): Variable[] => (v.name !== undefined ? [v] : v.parents.flatMap(named));
-  const columns = new Map<number, Variable[]>();
+  const inputsOf = (v: Variable) => v.parents.flatMap(named);
+  // columns: a computed node sits one column right of its latest input; an input (a weight or
+  // x) sits just left of the first node that uses it, so no edge crosses the graph
+  const col = new Map<Variable, number>();
+  const colOf = (v: Variable): number => {
+    if (!col.has(v)) {
+      const ins = inputsOf(v);
+      col.set(v, ins.length === 0 ? 0 : 1 + Math.max(...ins.filter((p) => inputsOf(p).length > 0).map(colOf), 0));
+    }
+    return col.get(v)!;
+  };
+  for (const v of nodes) if (inputsOf(v).length > 0) colOf(v);
   for (const v of nodes) {
-    const d = depthOf(v);
-    columns.set(d, [...(columns.get(d) ?? []), v]);
+    if (inputsOf(v).length === 0) {
+      const users = nodes.filter((u) => inputsOf(u).includes(v));
+      col.set(v, Math.max(0, Math.min(...users.map((u) => col.get(u)!)) - 1));
+    }
   }
-  const depths = [...columns.keys()].sort((a, b) => a - b);
-  const W = 190;
-  const H = 70;
+  const columns = new Map<number, Variable[]>();
+  for (const v of nodes) columns.set(col.get(v)!, [...(columns.get(col.get(v)!) ?? []), v]);
+  // computed nodes first in a column, then its inputs below
+  for (const list of columns.values()) list.sort((a, b) => Number(inputsOf(a).length === 0) - Number(inputsOf(b).length === 0));
+  const lines = new Map<Variable, string[]>();
+  for (const v of nodes) {
+    const value = rows(v.value);
+    const grad = v.requiresGrad ? rows(v.grad) : ['constant'];
+    lines.set(v, [
+      v.name!,
+      ...value.map((r, i) => `${i === 0 ? 'value' : '     '} ${r}`),
+      ...grad.map((r, i) => `${i === 0 ? 'grad ' : '     '} ${r}`),
+    ]);
+  }
+  const CHAR = 7.3; // width of one 12 px monospace character
+  const LINE = 16;
+  const W = Math.ceil(Math.max(...[...lines.values()].flat().map((l) => l.length)) * CHAR + 16);
+  const heightOf = (v: Variable) => lines.get(v)!.length * LINE + 10;
+  const GAP_X = 26;
+  const GAP_Y = 14;
   const pos = new Map<Variable, [number, number]>();
-  for (const [ci, d] of depths.entries()) {
-    for (const [ri, v] of columns.get(d)!.entries()) pos.set(v, [10 + ci * (W + 30), 10 + ri * (H + 20)]);
+  const ncols = Math.max(...columns.keys()) + 1;
+  let height = 0;
+  for (const [c, list] of columns) {
+    let y = 6;
+    for (const v of list) {
+      pos.set(v, [6 + c * (W + GAP_X), y]);
+      y += heightOf(v) + GAP_Y;
+    }
+    height = Math.max(height, y);
   }
-  const width = 10 + depths.length * (W + 30);
-  const height = 10 + Math.max(...[...columns.values()].map((c) => c.length)) * (H + 20);
+  const width = 12 + ncols * W + (ncols - 1) * GAP_X;
   const svg = svgEl('svg', {
     width,
     height,
@@ -93,21 +133,30 @@ export function backpropLesson(): void {
     role: 'img',
     'aria-label': 'computation graph with values and gradients',
   }) as SVGSVGElement;
+  svg.style.maxWidth = `${width}px`;
   for (const v of nodes) {
-    for (const p of v.parents.flatMap(named)) {
+    for (const p of inputsOf(v)) {
       const [x1, y1] = pos.get(p)!;
       const [x2, y2] = pos.get(v)!;
-      svg.append(svgEl('line', { x1: x1 + W, y1: y1 + H / 2, x2, y2: y2 + H / 2, stroke: '#8c99a8' }));
+      const a = y1 + heightOf(p) / 2;
+      const b = y2 + heightOf(v) / 2;
+      const mid = (x1 + W + x2) / 2;
+      svg.append(svgEl('path', { d: `M${x1 + W},${a} C${mid},${a} ${mid},${b} ${x2},${b}`, stroke: '#8c99a8', fill: 'none' }));
     }
   }
   const boxes = new Map<Variable, SVGElement>();
   for (const v of nodes) {
     const [x0, y0] = pos.get(v)!;
-    const g = svgEl('g', { class: 'graph-node', transform: `translate(${x0},${y0})` });
-    g.append(svgEl('rect', { width: W, height: H, rx: 6 }));
-    g.append(svgEl('text', { x: 8, y: 17, 'font-weight': 'bold' }, v.name!));
-    g.append(svgEl('text', { x: 8, y: 37 }, `value [${values(v.value)}]`));
-    g.append(svgEl('text', { x: 8, y: 57, fill: '#b3261e' }, `grad  [${v.requiresGrad ? values(v.grad) : 'constant'}]`));
+    const g = svgEl('g', { class: 'graph-node', transform: `translate(${x0},${y0})`, 'data-name': v.name! });
+    g.append(svgEl('rect', { width: W, height: heightOf(v), rx: 6 }));
+    const ls = lines.get(v)!;
+    const nValue = rows(v.value).length;
+    ls.forEach((l, i) => {
+      const attrs: Record<string, string | number> = { x: 8, y: 17 + i * LINE, 'xml:space': 'preserve' };
+      if (i === 0) attrs['font-weight'] = 'bold';
+      if (i > nValue) attrs.fill = '#b3261e';
+      g.append(svgEl('text', attrs, l));
+    });
     svg.append(g);
     boxes.set(v, g);
   }
@@ -115,6 +164,12 @@ export function backpropLesson(): void {
   const extra = [W1, b1, W2, b2];
   const walk = [...steps, ...extra.filter((p) => !steps.includes(p))];
   let at = -1;
+  const counter = el('span', { id: 'bp-counter', class: 'note' }, `step 0 of ${walk.length}`);
+  const scroller = el(
+    'div',
+    { class: 'graph-scroll', id: 'bp-graph', tabindex: '0', role: 'group', 'aria-label': 'computation graph (scrolls sideways)' },
+    svg,
+  );
   const explain = el(
     'p',
     { class: 'readout', id: 'bp-step', 'aria-live': 'polite' },
@@ -125,28 +180,43 @@ export function backpropLesson(): void {
   const stepTo = (i: number) => {
     for (const b of boxes.values()) b.classList.remove('active');
     at = i;
+    next.disabled = i >= walk.length - 1;
+    counter.textContent = `step ${i + 1} of ${walk.length}`;
     if (i < 0) return;
     const v = walk[i]!;
     boxes.get(v)?.classList.add('active');
-    const users = nodes.filter((u) => u.parents.flatMap(named).includes(v)).map((u) => u.name);
+    // keep the active node in view when the graph is wider than the screen
+    const [x0] = pos.get(v)!;
+    const scale = svg.getBoundingClientRect().width / width || 1;
+    const left = x0 * scale - (scroller.clientWidth - W * scale) / 2;
+    scroller.scrollTo({ left: Math.max(0, left) });
+    const users = nodes.filter((u) => inputsOf(u).includes(v)).map((u) => u.name);
+    const last = i === walk.length - 1;
     explain.textContent =
       i === 0
         ? `∂L/∂L = 1: the walk starts at the loss.`
-        : `∂L/∂(${v.name}) = [${values(v.grad)}] — the chain rule through ${users.join(' and ')}: ∂L/∂(that node) times ∂(that node)/∂(${v.name}).`;
+        : `∂L/∂(${v.name}) = [${values(v.grad)}] — the chain rule through ${users.join(' and ')}: ∂L/∂(that node) times ∂(that node)/∂(${v.name}).${
+            last ? ' Done: every weight now has its gradient, ready for a gradient-descent step. Press “Start over” to walk again.' : ''
+          }`;
+    if (last) explain.setAttribute('data-done', 'true');
+    else explain.removeAttribute('data-done');
   };
   next.addEventListener('click', () => stepTo(Math.min(walk.length - 1, at + 1)));
   reset.addEventListener('click', () => {
     stepTo(-1);
+    counter.textContent = `step 0 of ${walk.length}`;
+    explain.removeAttribute('data-done');
     explain.textContent = 'Press “Next step” to walk the chain rule from the loss back to the weights.';
+    next.focus();
   });
   const check = gradcheck((w1, c1, w2, c2) => forward(w1!, c1!, w2!, c2!).loss, [W1.value, b1.value, W2.value, b2.value]);
   const out = el('div', {});
   s.append(out);
   show(
     out,
-    el('div', { class: 'controls' }, next, reset),
+    el('div', { class: 'controls' }, next, reset, counter),
     explain,
-    el('div', { style: 'overflow-x: auto' }, svg),
+    scroller,
     el(
       'p',
       { class: 'readout' },

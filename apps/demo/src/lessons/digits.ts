@@ -1,6 +1,6 @@
 // Lesson 7: a network trained on real handwritten digits, in the browser; draw one to test it.
 import * as Plot from '@observablehq/plot';
-import { el, field, fmt, section, show } from '../ui.js';
+import { chart, el, fitWidth, fmt, numberField, section, show } from '../ui.js';
 
 /** MNIST-style preprocessing: the ink's bounding box scaled into 20×20, centred by mass in 28×28. */
 function toPixels(canvas: HTMLCanvasElement): Float32Array | null {
@@ -70,25 +70,38 @@ export function digitsLesson(worker: Worker): void {
       'A 784-128-10 network learns to read handwritten digits from 8,000 real MNIST images, right here in the browser; 2,000 more measure its accuracy. Then draw a digit and see what it thinks.',
     ),
   );
-  const [epL, ep] = field('epochs', 'digits-epochs', '3', { min: '1', step: '1' });
+  const ep = numberField('epochs', 'digits-epochs', '3', {
+    what: 'the number of epochs',
+    min: 1,
+    max: 20,
+    integer: true,
+    maxReason: '(each takes a few seconds)',
+  });
   const train = el('button', { id: 'digits-train', type: 'button' }, 'Train on the digits');
   const status = el('p', { class: 'readout', 'aria-live': 'polite', id: 'digits-status' }, 'Press “Train on the digits”.');
   const canvas = el('canvas', {
     id: 'digit-canvas',
     width: '280',
     height: '280',
-    'aria-label': 'drawing area: draw a digit with the mouse',
+    'aria-label': 'drawing area: draw a digit with a mouse, finger or pen, or press “Show a real digit”',
   });
+  const sample = el('button', { class: 'secondary', type: 'button', id: 'digits-sample' }, 'Show a real digit');
+  const sampleLabel = el('p', { class: 'note', id: 'digits-sample-label', 'aria-live': 'polite' });
   const predict = el('button', { id: 'digits-predict', type: 'button' }, 'Recognise');
   const clear = el('button', { class: 'secondary', type: 'button', id: 'digits-clear' }, 'Clear');
   const result = el('div', { id: 'digits-result' });
   const curve: Array<[number, number]> = [];
   const curveBox = el('div', {});
   s.append(
-    el('div', { class: 'controls' }, epL, train),
+    el('div', { class: 'controls' }, ep.label, train),
     status,
     curveBox,
-    el('div', { class: 'row' }, el('div', {}, canvas, el('div', { class: 'controls' }, predict, clear)), result),
+    el(
+      'p',
+      { class: 'note' },
+      'Without a mouse or touch screen, “Show a real digit” puts one of the MNIST digits on the canvas for the network to read.',
+    ),
+    el('div', { class: 'row' }, el('div', {}, canvas, el('div', { class: 'controls' }, predict, clear, sample), sampleLabel), result),
   );
 
   const ctx = canvas.getContext('2d')!;
@@ -126,20 +139,45 @@ export function digitsLesson(worker: Worker): void {
   clear.addEventListener('click', () => {
     wipe();
     show(result);
+    sampleLabel.textContent = '';
+  });
+  // a keyboard alternative to drawing: paint a real digit, each of its 28×28 pixels as a 10×10 block
+  let digits: Uint8Array | undefined;
+  let next = 0;
+  sample.addEventListener('click', async () => {
+    try {
+      digits ??= new Uint8Array(await (await fetch(new URL('./digits.bin', document.baseURI).href)).arrayBuffer());
+    } catch {
+      sampleLabel.textContent = 'The digits could not be loaded.';
+      return;
+    }
+    const n = 10_000;
+    const i = (next++ * 997) % n;
+    wipe();
+    for (let k = 0; k < 784; k++) {
+      const v = digits[i * 784 + k]!;
+      if (v === 0) continue;
+      ctx.fillStyle = `rgb(${v},${v},${v})`;
+      ctx.fillRect((k % 28) * 10, Math.floor(k / 28) * 10, 10, 10);
+    }
+    show(result);
+    sampleLabel.textContent = `MNIST digit no. ${i + 1}, labelled ${digits[n * 784 + i]}. Press Recognise.`;
   });
 
   worker.addEventListener('message', (e: MessageEvent) => {
     const m = e.data;
+    if (m.lesson !== 'digits') return;
     if (m.type === 'digits-progress') {
       curve.push([m.epoch, m.accuracy]);
       show(status, `epoch ${m.epoch}/${m.epochs} · loss ${fmt(m.loss)} · held-out accuracy ${(m.accuracy * 100).toFixed(2)}%`);
       show(
         curveBox,
-        Plot.plot({
-          width: 360,
+        chart({
+          width: fitWidth(s, 360),
           height: 180,
-          y: { domain: [0.8, 1], label: 'held-out accuracy' },
-          x: { label: 'epoch' },
+          y: { domain: [Math.min(0.8, ...curve.map((d) => d[1] - 0.02)), 1], label: 'held-out accuracy' },
+          // whole epochs only
+          x: { label: 'epoch', ticks: curve.map((d) => d[0]), tickFormat: 'd' },
           marks: [Plot.line(curve, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
         }) as Element,
       );
@@ -163,8 +201,8 @@ export function digitsLesson(worker: Worker): void {
           el('strong', { id: 'digit-prediction' }, String(best)),
           ` (${(probs[best]! * 100).toFixed(1)}%)`,
         ),
-        Plot.plot({
-          width: 360,
+        chart({
+          width: fitWidth(s, 360),
           height: 200,
           y: { domain: [0, 1], label: 'probability' },
           x: { label: 'digit', type: 'band' },
@@ -183,10 +221,16 @@ export function digitsLesson(worker: Worker): void {
     }
   });
   train.addEventListener('click', () => {
+    const epochs = ep.read();
+    if (epochs === undefined) {
+      ep.input.focus();
+      return;
+    }
     train.disabled = true;
     curve.length = 0;
+    show(curveBox);
     show(status, 'loading the digits and training…');
-    worker.postMessage({ type: 'digits-train', url: new URL('./digits.bin', document.baseURI).href, epochs: Number(ep.value), seed: 42 });
+    worker.postMessage({ lesson: 'digits', type: 'digits-train', url: new URL('./digits.bin', document.baseURI).href, epochs, seed: 42 });
   });
   predict.addEventListener('click', () => {
     const px = toPixels(canvas);
@@ -194,6 +238,6 @@ export function digitsLesson(worker: Worker): void {
       show(result, el('p', { class: 'error' }, 'Draw a digit first.'));
       return;
     }
-    worker.postMessage({ type: 'digits-predict', pixels: px }, [px.buffer]);
+    worker.postMessage({ lesson: 'digits', type: 'digits-predict', pixels: px }, [px.buffer]);
   });
 }

@@ -1,8 +1,8 @@
-// Lessons 1 and 2 (seed §1.2): information content, entropy, cross-entropy and KL divergence.
+// Lessons 1 and 2 (docs/tutorial.md §1.2): information content, entropy, cross-entropy and KL divergence.
 import { crossEntropyOf, entropy, informationContent, klDivergenceOf } from '@gd/losses';
 import { scope, tensor } from '@gd/tensor';
 import * as Plot from '@observablehq/plot';
-import { choice, el, fmt, parseList, section, show } from '../ui.js';
+import { chart, checkDistribution, choice, el, fitWidth, flag, fmt, onResize, section, show } from '../ui.js';
 
 const UNITS: Record<string, { base: number; name: string }> = {
   bits: { base: 2, name: 'bits' },
@@ -18,39 +18,65 @@ const PRESETS: Record<string, number[]> = {
   'uniform 4': [0.25, 0.25, 0.25, 0.25],
 };
 
-const CHART = { width: 460, height: 220, marginLeft: 44, marginRight: 10, marginTop: 16, marginBottom: 32 };
+const CHART = { height: 220, marginLeft: 44, marginRight: 10, marginTop: 18, marginBottom: 32 };
 
-/** A bar chart of a distribution whose bars can be dragged to new heights. */
-function barChart(p: number[], bits: number[], onDrag: (i: number, v: number) => void): Element {
+type PlotElement = Element & {
+  scale(name: string): { domain: string[]; bandwidth?: number; apply(v: unknown): number; invert?(v: number): number };
+};
+
+/** Outcome names in their own order (x1, x2, …, x10), not sorted as text. */
+const outcomes = (n: number) => Array.from({ length: n }, (_, i) => `x${i + 1}`);
+
+/** A bar chart of a distribution; pressing a bar starts a drag handled by the lesson. */
+function barChart(p: number[], bits: number[], width: number, onPress: (chart: PlotElement, e: PointerEvent) => void): PlotElement {
   const data = p.map((v, i) => ({ outcome: `x${i + 1}`, p: v, info: bits[i]! }));
-  const chart = Plot.plot({
+  const c = chart({
     ...CHART,
+    width,
     y: { domain: [0, 1], label: 'P(x)', grid: true },
-    x: { label: null },
+    x: { label: null, domain: outcomes(p.length) },
     marks: [
       Plot.barY(data, { x: 'outcome', y: 'p', fill: '#2f6fdf' }),
-      Plot.text(data, { x: 'outcome', y: 'p', text: (d: { info: number }) => `${fmt(d.info, 2)}`, dy: -8, fontSize: 11 }),
+      Plot.text(data, {
+        x: 'outcome',
+        y: 'p',
+        text: (d: { info: number }) => (Number.isFinite(d.info) ? fmt(d.info, 2) : '∞'),
+        dy: -8,
+        fontSize: 11,
+      }),
       Plot.ruleY([0]),
     ],
+  }) as unknown as PlotElement;
+  c.setAttribute('id', 'info-chart');
+  (c as unknown as HTMLElement).style.touchAction = 'none';
+  c.addEventListener('pointerdown', (e) => onPress(c, e as PointerEvent));
+  return c;
+}
+
+/** The chart's own coordinates of a pointer event (the SVG may be scaled on screen). */
+function chartPoint(plot: Element, e: PointerEvent): [number, number] {
+  const svg = (plot.tagName.toLowerCase() === 'svg' ? plot : plot.querySelector('svg')) as SVGSVGElement;
+  const m = svg.getScreenCTM();
+  if (!m) return [Number.NaN, Number.NaN];
+  const pt = new DOMPoint(e.clientX, e.clientY).matrixTransform(m.inverse());
+  return [pt.x, pt.y];
+}
+
+/** The bar under x, through the chart's band scale, or −1. */
+function barAt(plot: PlotElement, x: number): number {
+  const sx = plot.scale('x');
+  const step = (sx as { step?: number }).step ?? sx.bandwidth ?? 0;
+  const pad = (step - (sx.bandwidth ?? 0)) / 2;
+  return sx.domain.findIndex((d) => {
+    const x0 = sx.apply(d);
+    return x >= x0 - pad && x <= x0 + (sx.bandwidth ?? 0) + pad;
   });
-  let dragging = false;
-  const update = (e: PointerEvent) => {
-    const r = (chart as Element).getBoundingClientRect();
-    const plotW = CHART.width - CHART.marginLeft - CHART.marginRight;
-    const plotH = CHART.height - CHART.marginTop - CHART.marginBottom;
-    const i = Math.floor(((e.clientX - r.left - CHART.marginLeft) / plotW) * p.length);
-    const v = 1 - (e.clientY - r.top - CHART.marginTop) / plotH;
-    if (i >= 0 && i < p.length) onDrag(i, Math.min(1, Math.max(0, v)));
-  };
-  chart.addEventListener('pointerdown', (e) => {
-    dragging = true;
-    update(e as PointerEvent);
-  });
-  chart.addEventListener('pointermove', (e) => dragging && update(e as PointerEvent));
-  window.addEventListener('pointerup', () => {
-    dragging = false;
-  });
-  return chart as Element;
+}
+
+/** Sets outcome i to v and rescales the others so the total stays 1. */
+export function setProbability(q: number[], i: number, v: number): number[] {
+  const rest = q.reduce((s, x, k) => (k === i ? s : s + x), 0);
+  return q.map((x, k) => (k === i ? v : rest > 0 ? (x * (1 - v)) / rest : (1 - v) / (q.length - 1)));
 }
 
 export function informationLesson(): void {
@@ -101,11 +127,36 @@ export function informationLesson(): void {
     presets,
     out,
   );
+  // a drag keeps its bar from press to release, across the redraws it causes
+  let drag: { i: number } | null = null;
+  let current: PlotElement | null = null;
+  let q: number[] = [];
+  const dragTo = (e: PointerEvent) => {
+    if (!drag || !current) return;
+    const [, y] = chartPoint(current, e);
+    const v = current.scale('y').invert!(y);
+    if (!Number.isFinite(v)) return;
+    p = setProbability(q, drag.i, Math.min(1, Math.max(0, v)));
+    text.value = p.map((x) => +x.toFixed(3)).join(', ');
+    flag(text, null);
+    render();
+  };
+  window.addEventListener('pointermove', (e) => {
+    if (drag) {
+      e.preventDefault();
+      dragTo(e);
+    }
+  });
+  const release = () => {
+    drag = null;
+  };
+  window.addEventListener('pointerup', release);
+  window.addEventListener('pointercancel', release);
 
   const render = () => {
     const u = UNITS[unit.value]!;
     try {
-      const { h, bits, q } = scope(() => {
+      const r = scope(() => {
         const t = tensor(p);
         const q = t.div(t.sum());
         return {
@@ -114,6 +165,8 @@ export function informationLesson(): void {
           q: Array.from(q.data()),
         };
       });
+      const { h, bits } = r;
+      q = r.q;
       const max = Math.log(p.length) / Math.log(u.base);
       show(
         out,
@@ -124,11 +177,14 @@ export function informationLesson(): void {
           el('strong', { id: 'entropy-value' }, `${fmt(h)} ${u.name}`),
           `   ·   maximum log_b N = ${fmt(max)} ${u.name}`,
         ),
-        barChart(q, bits, (i, v) => {
-          p = q.map((x, k) => (k === i ? v : x));
-          text.value = p.map((x) => +x.toFixed(3)).join(', ');
-          render();
-        }),
+        (current = barChart(q, bits, fitWidth(out, 460), (plot, e) => {
+          const [x] = chartPoint(plot, e);
+          const i = barAt(plot, x);
+          if (i < 0) return;
+          e.preventDefault();
+          drag = { i };
+          dragTo(e);
+        })),
         el(
           'p',
           { class: 'note' },
@@ -140,10 +196,15 @@ export function informationLesson(): void {
     }
   };
   text.addEventListener('input', () => {
-    p = parseList(text.value);
+    const r = checkDistribution(text.value, 'the distribution');
+    flag(text, typeof r === 'string' ? r : null);
+    // a typo keeps the last good chart on screen; the message beside the field says what to fix
+    if (typeof r === 'string') return;
+    p = r;
     render();
   });
   unit.addEventListener('change', render);
+  onResize(render);
   render();
 }
 
@@ -175,9 +236,20 @@ export function crossEntropyLesson(): void {
   );
   const render = () => {
     try {
-      const y = parseList(p.value);
-      const t = parseList(q.value);
-      if (y.length !== t.length) throw new Error(`Y has ${y.length} outcomes and Ŷ has ${t.length}`);
+      const ry = checkDistribution(p.value, 'Y');
+      const rt = checkDistribution(q.value, 'Ŷ');
+      flag(p, typeof ry === 'string' ? ry : null);
+      flag(
+        q,
+        typeof rt === 'string'
+          ? rt
+          : typeof ry !== 'string' && ry.length !== rt.length
+            ? `Ŷ needs as many outcomes as Y: Y has ${ry.length}, Ŷ has ${rt.length}.`
+            : null,
+      );
+      if (typeof ry === 'string' || typeof rt === 'string' || ry.length !== rt.length) return;
+      const y = ry;
+      const t = rt;
       const a = Number(mix.value);
       const yhat = scope(() => {
         const ty = tensor(y);
@@ -213,11 +285,11 @@ export function crossEntropyLesson(): void {
             el('td', {}, `${fmt(h + kl)} bits`),
           ),
         ),
-        Plot.plot({
-          width: 460,
+        chart({
+          width: fitWidth(out, 460),
           height: 200,
           y: { domain: [0, 1], grid: true, label: 'probability' },
-          fx: { label: null },
+          fx: { label: null, domain: outcomes(y.length) },
           x: { axis: null },
           color: { legend: true, range: ['#2f6fdf', '#e08a1e'] },
           marks: [Plot.barY(data, { fx: 'outcome', x: 'who', y: 'p', fill: 'who' }), Plot.ruleY([0])],
@@ -228,5 +300,6 @@ export function crossEntropyLesson(): void {
     }
   };
   for (const i of [p, q, mix]) i.addEventListener('input', render);
+  onResize(render);
   render();
 }

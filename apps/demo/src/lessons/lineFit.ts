@@ -1,7 +1,7 @@
-// Lesson 3 (seed §2.2–2.3): gradient descent on a line fit, with the three convergence criteria.
-import { fitLine, lineData } from '@gd/tutorial/lessons';
+// Lesson 3 (docs/tutorial.md §2.2–2.3): gradient descent on a line fit, with the three convergence criteria.
+import { fitLine, lineData } from '@gd/lessons';
 import * as Plot from '@observablehq/plot';
-import { choice, el, field, fmt, section, show } from '../ui.js';
+import { type Checked, chart, checkNumber, choice, el, fitWidth, flag, fmt, numberField, onResize, readAll, section, show } from '../ui.js';
 import { contourPlot, mseGrid } from './surface.js';
 
 export function lineFitLesson(): void {
@@ -25,33 +25,103 @@ export function lineFitLesson(): void {
   );
   const data = lineData(42);
   const grid = mseGrid(data, -1, 4.5, -1.5, 3.5);
-  const [lrL, lr] = field('step η', 'fit-lr', '0.1', { step: '0.05', min: '0' });
-  const [aL, a0] = field('start a', 'fit-a', '-0.5', { step: '0.5' });
-  const [bL, b0] = field('start b', 'fit-b', '3', { step: '0.5' });
+  const lr = numberField('step η', 'fit-lr', '0.1', { what: 'the step η', min: 0, above: true, max: 100 });
+  const a0 = numberField('start a', 'fit-a', '-0.5', { what: 'the start a', min: -1000, max: 1000 });
+  const b0 = numberField('start b', 'fit-b', '3', { what: 'the start b', min: -1000, max: 1000 });
   const [critL, crit] = choice('stop when', 'fit-criterion', [
     ['loss-tolerance', '|Δloss| < threshold'],
     ['grad-tolerance', '‖∇‖₂ < threshold'],
     ['max-iterations', 'iterations reach'],
   ]);
-  const [thL, threshold] = field('threshold', 'fit-threshold', '1e-8', { step: 'any' });
+  // a run is at most a million iterations, done in chunks between which the page stays live
+  const MAX_ITERATIONS = 1_000_000;
+  // ~0.1 s of work per chunk on a slow machine
+  const CHUNK = 2_000;
+  const thresholdRule = () =>
+    crit.value === 'max-iterations'
+      ? { what: 'the number of iterations', min: 1, max: MAX_ITERATIONS, integer: true }
+      : { what: 'the threshold', min: 0, above: true, max: 1e6 };
+  const threshold = el('input', { id: 'fit-threshold', type: 'text', inputmode: 'decimal', autocomplete: 'off', value: '1e-8' });
+  threshold.classList.add('num');
+  const th: Checked<number> = {
+    label: el('label', { for: 'fit-threshold' }, 'threshold', threshold),
+    input: threshold,
+    read: () => {
+      const r = checkNumber(threshold.value, thresholdRule());
+      flag(threshold, typeof r === 'string' ? r : null);
+      return typeof r === 'number' ? r : undefined;
+    },
+  };
+  threshold.addEventListener('input', th.read);
   const run = el('button', { id: 'fit-run', type: 'button' }, 'Run gradient descent');
+  const stop = el('button', { id: 'fit-stop', class: 'secondary', type: 'button' }, 'Stop');
+  stop.disabled = true;
+  const progress = el('p', { class: 'note', id: 'fit-progress', 'aria-live': 'polite' });
   const out = el('div', { id: 'fit-output' });
-  s.append(el('div', { class: 'controls' }, lrL, aL, bL, critL, thL, run), out);
+  s.append(el('div', { class: 'controls' }, lr.label, a0.label, b0.label, critL, th.label, run, stop), progress, out);
+  let stopped = false;
+  stop.addEventListener('click', () => {
+    stopped = true;
+  });
   crit.addEventListener('change', () => {
     threshold.value = crit.value === 'max-iterations' ? '25' : crit.value === 'grad-tolerance' ? '1e-3' : '1e-8';
+    th.read();
   });
 
   const go = () => {
-    const t = Number(threshold.value);
+    if (run.disabled) return;
+    const values = readAll(lr, a0, b0, th);
+    if (!values) return;
+    const [lrV, aV, bV, t] = values as [number, number, number, number];
+    const total = crit.value === 'max-iterations' ? t : MAX_ITERATIONS;
     const opts = {
-      lr: Number(lr.value),
-      start: [Number(a0.value), Number(b0.value)] as [number, number],
+      lr: lrV,
       lossTolerance: crit.value === 'loss-tolerance' ? t : undefined,
       gradTolerance: crit.value === 'grad-tolerance' ? t : undefined,
-      maxIterations: crit.value === 'max-iterations' ? t : 20_000,
     };
-    try {
-      const r = fitLine(data, crit.value, opts);
+    // runs up to CHUNK iterations are one call, as in the tutorial; longer ones continue from
+    // where the last chunk stopped (plain GD keeps no other state), yielding to the page in
+    // between. |Δloss| needs two losses, so at a chunk's first iteration it cannot stop: such a
+    // stop can come one iteration late, at a chunk boundary.
+    let done = 0;
+    let start: [number, number] = [aV, bV];
+    let path: Array<[number, number]> = [start];
+    stopped = false;
+    run.disabled = true;
+    stop.disabled = false;
+    const chunk = () => {
+      let r: ReturnType<typeof fitLine>;
+      try {
+        r = fitLine(data, crit.value, { ...opts, start, maxIterations: Math.min(CHUNK, total - done) });
+      } catch (e) {
+        run.disabled = false;
+        stop.disabled = true;
+        show(progress);
+        show(out, el('p', { class: 'error' }, `The run stopped: ${(e as Error).message}`));
+        return;
+      }
+      done += r.iterations;
+      start = [r.a, r.b];
+      path = path.concat(r.path.slice(1));
+      // keep at most ~4000 points of a long path for drawing
+      while (path.length > 4000) path = path.filter((_, i) => i % 2 === 0 || i === path.length - 1);
+      if (r.reason === 'max-iterations' && done < total && !stopped) {
+        show(progress, `iteration ${done.toLocaleString('en')} of ${total.toLocaleString('en')}… press Stop to end here.`);
+        setTimeout(chunk, 0);
+        return;
+      }
+      run.disabled = false;
+      stop.disabled = true;
+      show(progress);
+      draw({ ...r, reason: stopped && r.reason === 'max-iterations' ? 'stopped' : r.reason, iterations: done, path });
+    };
+    chunk();
+  };
+  type Drawn = { reason: string; iterations: number; a: number; b: number; loss: number; path: Array<[number, number]> };
+  let lastDrawn: Drawn | undefined;
+  const draw = (r: Drawn) => {
+    lastDrawn = r;
+    {
       const xs = [Math.min(...data.x), Math.max(...data.x)];
       show(
         out,
@@ -65,13 +135,15 @@ export function lineFitLesson(): void {
           ` iterations · a = ${fmt(r.a)}, b = ${fmt(r.b)}, loss = ${fmt(r.loss)}`,
           r.reason === 'diverged'
             ? el('span', { class: 'error' }, ' — the loss blew up; the parameters were put back to their last finite values.')
-            : '',
+            : r.reason === 'stopped'
+              ? ' — stopped by you before any criterion was met.'
+              : '',
         ),
         el(
           'div',
           { class: 'row' },
-          Plot.plot({
-            width: 460,
+          chart({
+            width: fitWidth(out, 460),
             height: 380,
             // the axes follow the data, not a diverging line
             y: { label: 'y', domain: [Math.min(...data.y) - 0.5, Math.max(...data.y) + 0.5] },
@@ -88,18 +160,20 @@ export function lineFitLesson(): void {
               ),
             ],
           }) as Element,
-          contourPlot(grid, [{ name: `${r.iterations} steps`, points: r.path }], ['a', 'b']),
+          contourPlot(grid, [{ name: `${r.iterations} steps`, points: r.path }], ['a', 'b'], fitWidth(out, 460), {
+            name: 'least squares',
+            at: [data.exact.a, data.exact.b],
+          }),
         ),
         el(
           'p',
           { class: 'note' },
-          `Least squares gives a = ${fmt(data.exact.a)}, b = ${fmt(data.exact.b)}. Right: the MSE surface over (a, b), darker is lower, with the descent path.`,
+          `Least squares gives a = ${fmt(data.exact.a)}, b = ${fmt(data.exact.b)}. The contour chart: the MSE surface over (a, b), darker is lower, with the descent path and the least-squares minimum (star).`,
         ),
       );
-    } catch (e) {
-      show(out, el('p', { class: 'error' }, String((e as Error).message)));
     }
   };
   run.addEventListener('click', go);
+  onResize(() => lastDrawn && draw(lastDrawn));
   go();
 }

@@ -1,10 +1,10 @@
-// Lesson 4 (seed §2.4): plain GD, SGD, momentum and Adam on the same loss surfaces.
+// Lesson 4 (docs/tutorial.md §2.4): plain GD, SGD, momentum and Adam on the same loss surfaces.
 import { type Variable, variable } from '@gd/autograd';
+import { lineData } from '@gd/lessons';
 import { mse } from '@gd/losses';
 import { Adam, batches, type Optimizer, SGD } from '@gd/optim';
 import { axpyInPlace, keep, manualSeed, randn, scope, type Tensor, tensor } from '@gd/tensor';
-import { lineData } from '@gd/tutorial/lessons';
-import { choice, el, field, section, show } from '../ui.js';
+import { choice, el, fitWidth, numberField, onResize, readAll, section, show } from '../ui.js';
 import { contourPlot, type Grid } from './surface.js';
 
 interface Surface {
@@ -14,6 +14,10 @@ interface Surface {
   start: [number, number];
   labels: [string, string];
   lr: number;
+  momentum: number;
+  steps: number;
+  /** where the minimum is, marked on the chart */
+  minimum: [number, number];
   /** Adam's step is a distance per coordinate, not a multiple of the gradient: its own default. */
   adamLr: number;
   noise: number;
@@ -25,14 +29,18 @@ const Y = keep(tensor(line.y));
 
 const SURFACES: Record<string, Surface> = {
   quadratic: {
-    name: 'ill-conditioned quadratic ½(x² + 20y²)',
-    f: (p) => p.square().mul([0.5, 10]).sum(),
+    name: 'ill-conditioned quadratic ½(x² + 50y²)',
+    f: (p) => p.square().mul([0.5, 25]).sum(),
     box: [-3, 3, -1.5, 1.5],
     start: [-2.6, 1.1],
     labels: ['x', 'y'],
-    lr: 0.045,
+    // η·50 = 1.9: each step overshoots the narrow y direction (zig-zag) while x shrinks only 4 % a step
+    lr: 0.038,
+    momentum: 0.7,
+    steps: 60,
+    minimum: [0, 0],
     adamLr: 0.15,
-    noise: 0.6,
+    noise: 3,
   },
   rosenbrock: {
     name: 'Rosenbrock (1 − x)² + 100(y − x²)²',
@@ -45,7 +53,10 @@ const SURFACES: Record<string, Surface> = {
     start: [-1.5, 2.2],
     labels: ['x', 'y'],
     lr: 0.0015,
-    adamLr: 0.05,
+    momentum: 0.95,
+    steps: 500,
+    minimum: [1, 1],
+    adamLr: 0.08,
     noise: 3,
   },
   linefit: {
@@ -60,6 +71,9 @@ const SURFACES: Record<string, Surface> = {
     start: [-0.5, 3],
     labels: ['a', 'b'],
     lr: 0.1,
+    momentum: 0.7,
+    steps: 60,
+    minimum: [line.exact.a, line.exact.b],
     adamLr: 0.15,
     noise: 0,
   },
@@ -81,20 +95,31 @@ function gridOf(s: Surface, size = 51): Grid {
 
 type Method = 'GD' | 'SGD' | 'momentum' | 'Adam';
 
+/** Where a path counts as diverged: far outside the chart, or no longer a number. */
+function escaped(s: Surface, v: number[]): boolean {
+  const [x1, x2, y1, y2] = s.box;
+  const span = Math.max(x2 - x1, y2 - y1);
+  return (
+    !v.every(Number.isFinite) || v[0]! < x1 - 100 * span || v[0]! > x2 + 100 * span || v[1]! < y1 - 100 * span || v[1]! > y2 + 100 * span
+  );
+}
+
 /** The path of one method: for the line fit SGD uses real minibatches; on the analytic surfaces it adds seeded gradient noise. */
 function path(
   s: Surface,
   method: Method,
   lr: number,
+  momentum: number,
   adamLr: number,
   steps: number,
   batchSize: number,
   noise: number,
-): Array<[number, number]> {
+): { points: Array<[number, number]>; diverged: boolean } {
   manualSeed(3);
   const p = variable(s.start);
   const opt: Optimizer =
-    method === 'Adam' ? new Adam([p], { lr: adamLr }) : method === 'momentum' ? new SGD([p], { lr, momentum: 0.9 }) : new SGD([p], { lr });
+    method === 'Adam' ? new Adam([p], { lr: adamLr }) : method === 'momentum' ? new SGD([p], { lr, momentum }) : new SGD([p], { lr });
+  let diverged = false;
   const points: Array<[number, number]> = [[s.start[0], s.start[1]]];
   const data = batches([X, Y], { batchSize, seed: 3 });
   let it = data[Symbol.iterator]();
@@ -115,7 +140,10 @@ function path(
       if (method === 'SGD' && s !== SURFACES.linefit) axpyInPlace(p.grad!, randn([2]), noise);
       opt.step();
       const v = Array.from(p.value.data());
-      if (!v.every(Number.isFinite)) return false;
+      if (escaped(s, v)) {
+        diverged = true;
+        return false;
+      }
       points.push([v[0]!, v[1]!]);
       return true;
     });
@@ -124,7 +152,7 @@ function path(
   opt.dispose();
   p.zeroGrad();
   p.value.dispose();
-  return points;
+  return { points, diverged };
 }
 
 export function optimizersLesson(): void {
@@ -147,37 +175,69 @@ export function optimizersLesson(): void {
     'opt-surface',
     Object.entries(SURFACES).map(([k, v]) => [k, v.name]),
   );
-  const [lrL, lr] = field('step η (GD, SGD, momentum)', 'opt-lr', String(SURFACES.quadratic!.lr), { step: 'any' });
-  const [adamL, adamLr] = field('Adam step', 'opt-adam-lr', String(SURFACES.quadratic!.adamLr), { step: 'any' });
-  const [stepsL, steps] = field('steps', 'opt-steps', '60', { min: '1', step: '1' });
-  const [bsL, bs] = field('SGD batch (line fit)', 'opt-batch', '10', { min: '1', step: '1' });
-  const [noiseL, noise] = field('SGD gradient noise σ (other surfaces)', 'opt-noise', String(SURFACES.quadratic!.noise), { step: 'any' });
+  const q = SURFACES.quadratic!;
+  const lr = numberField('step η (GD, SGD, momentum)', 'opt-lr', String(q.lr), { what: 'the step η', min: 0, above: true, max: 100 });
+  const beta = numberField('momentum β', 'opt-momentum', String(q.momentum), { what: 'the momentum β', min: 0, max: 0.999 });
+  const adamLr = numberField('Adam step', 'opt-adam-lr', String(q.adamLr), { what: 'Adam’s step', min: 0, above: true, max: 100 });
+  const steps = numberField('steps', 'opt-steps', String(q.steps), {
+    what: 'the number of steps',
+    min: 1,
+    max: 2000,
+    integer: true,
+    maxReason: '(a longer path hides the picture)',
+  });
+  const bs = numberField('SGD batch (line fit)', 'opt-batch', '10', {
+    what: 'the batch size',
+    min: 1,
+    max: line.x.length,
+    integer: true,
+    maxReason: `(there are ${line.x.length} points)`,
+  });
+  const noise = numberField('SGD gradient noise σ (other surfaces)', 'opt-noise', String(q.noise), {
+    what: 'the noise σ',
+    min: 0,
+    max: 1000,
+  });
   const run = el('button', { id: 'opt-run', type: 'button' }, 'Run all four');
   const out = el('div', { id: 'opt-output' });
-  s.append(el('div', { class: 'controls' }, surfL, lrL, adamL, stepsL, bsL, noiseL, run), out);
+  s.append(el('div', { class: 'controls' }, surfL, lr.label, beta.label, adamLr.label, steps.label, bs.label, noise.label, run), out);
   surf.addEventListener('change', () => {
     const sf = SURFACES[surf.value]!;
-    lr.value = String(sf.lr);
-    adamLr.value = String(sf.adamLr);
-    noise.value = String(sf.noise);
+    lr.input.value = String(sf.lr);
+    beta.input.value = String(sf.momentum);
+    adamLr.input.value = String(sf.adamLr);
+    steps.input.value = String(sf.steps);
+    noise.input.value = String(sf.noise);
+    for (const f of [lr, beta, adamLr, steps, noise]) f.read();
+    go();
   });
   const go = () => {
+    const values = readAll(lr, beta, adamLr, steps, bs, noise);
+    if (!values) return;
+    const [lrV, betaV, adamV, stepsV, bsV, noiseV] = values as [number, number, number, number, number, number];
     const sf = SURFACES[surf.value]!;
     const methods: Method[] = ['GD', 'SGD', 'momentum', 'Adam'];
-    const paths = methods.map((m) => ({
-      name: m,
-      points: path(sf, m, Number(lr.value), Number(adamLr.value), Number(steps.value), Number(bs.value), Number(noise.value)),
-    }));
+    const runs = methods.map((m) => ({ m, ...path(sf, m, lrV, betaV, adamV, stepsV, bsV, noiseV) }));
+    const paths = runs.map((r) => ({ name: r.diverged ? `${r.m} (diverged)` : r.m, points: r.points }));
+    // the paths, for anyone (or any test) who wants the numbers behind the picture
+    out.dataset.paths = JSON.stringify(Object.fromEntries(runs.map((r) => [r.m, r.points])));
     show(
       out,
-      contourPlot(gridOf(sf), paths, sf.labels),
+      contourPlot(gridOf(sf), paths, sf.labels, fitWidth(out, 560), { name: 'minimum', at: sf.minimum }),
       el(
         'p',
         { class: 'note', id: 'opt-summary' },
-        paths.map((p) => `${p.name}: ends at (${p.points.at(-1)![0].toFixed(3)}, ${p.points.at(-1)![1].toFixed(3)})`).join(' · '),
+        runs
+          .map((r) =>
+            r.diverged
+              ? `${r.m}: diverged after ${r.points.length - 1} steps`
+              : `${r.m}: ends at (${r.points.at(-1)![0].toFixed(3)}, ${r.points.at(-1)![1].toFixed(3)})`,
+          )
+          .join(' · '),
       ),
     );
   };
   run.addEventListener('click', go);
+  onResize(go);
   go();
 }

@@ -1,8 +1,9 @@
 // The MSE loss surface of a line fit over a grid of (a, b), computed with gd in one batch:
 // predictions [G², n] = a·x + b, then the mean squared error per row.
+import type { LineData } from '@gd/lessons';
 import { scope, tensor } from '@gd/tensor';
-import type { LineData } from '@gd/tutorial/lessons';
 import * as Plot from '@observablehq/plot';
+import { chart } from '../ui.js';
 
 export interface Grid {
   x1: number;
@@ -40,13 +41,15 @@ export function contourPlot(
   grid: Grid,
   paths: Array<{ name: string; points: Array<[number, number]> }>,
   labels: [string, string],
+  width = 460,
+  minimum?: { name: string; at: [number, number] },
 ): Element {
   // log scale over four decades below the maximum, so near-zero minima don't wash out the colours
   const top = Math.max(...grid.values);
   const logValues = Array.from(grid.values, (v) => Math.log10(Math.max(v, top * 1e-4)));
-  const plot = Plot.plot({
-    width: 460,
-    height: 380,
+  const plot = chart({
+    width,
+    height: Math.round(Math.min(380, width * 0.83)),
     x: { domain: [grid.x1, grid.x2], label: labels[0] },
     y: { domain: [grid.y1, grid.y2], label: labels[1] },
     color: { type: 'linear', scheme: 'blues', reverse: true, legend: false },
@@ -73,6 +76,30 @@ export function contourPlot(
           marker: 'dot',
         }),
       ),
+      ...(minimum
+        ? [
+            Plot.dot([minimum.at], {
+              x: (d: number[]) => d[0],
+              y: (d: number[]) => d[1],
+              symbol: 'star',
+              r: 7,
+              fill: '#ffd23f',
+              stroke: '#000',
+            }),
+            Plot.text([minimum.at], {
+              x: (d: number[]) => d[0],
+              y: (d: number[]) => d[1],
+              text: () => minimum.name,
+              dy: 14,
+              fontSize: 11,
+              fontWeight: 'bold',
+              fill: '#000',
+              stroke: '#fff',
+              strokeWidth: 3,
+              paintOrder: 'stroke',
+            }),
+          ]
+        : []),
     ],
   }) as Element;
   const figure = document.createElement('figure');
@@ -80,9 +107,14 @@ export function contourPlot(
   const legend = document.createElement('figcaption');
   legend.className = 'note';
   paths.forEach((p, i) => {
+    // the dot carries the path's colour; the name stays dark enough to read
     const key = document.createElement('span');
-    key.style.cssText = `color: ${PATH_COLORS[i % PATH_COLORS.length]}; margin-right: 1rem; font-weight: 600;`;
-    key.textContent = `● ${p.name}`;
+    key.style.cssText = 'margin-right: 1rem; font-weight: 600; color: #1d232b;';
+    const dot = document.createElement('span');
+    dot.setAttribute('aria-hidden', 'true');
+    dot.style.color = PATH_COLORS[i % PATH_COLORS.length]!;
+    dot.textContent = '● ';
+    key.append(dot, p.name);
     legend.append(key);
   });
   figure.append(plot, legend);

@@ -1,5 +1,6 @@
 // The tutorial's lessons as functions that compute and return their results with gd itself.
-// Front ends (the terminal main job, the web demo) only present what these return.
+// The terminal main job presents what these return; the web demo reuses the line data, the line
+// fit and the accuracy count, and computes its interactive lessons in its own modules.
 import { gradcheck, type Variable, variable } from '@gd/autograd';
 import { crossEntropy, entropy, informationContent, mse } from '@gd/losses';
 import { Linear, mlp, Sequential, Sigmoid } from '@gd/nn';
@@ -92,9 +93,9 @@ export interface FitOptions {
 }
 
 /**
- * Fits y = a·x + b on MSE (seed §2.3: ∂f/∂a = Σ 2(ŷ − y)·x, ∂f/∂b = Σ 2(ŷ − y), the erratum's
- * missing x and Σ restored — autograd computes exactly these). Full-batch GD, or minibatch SGD
- * (§2.4) when batchSize is given.
+ * Fits y = a·x + b on MSE (docs/tutorial.md §2.3: ∂f/∂a = Σ 2(ŷ − y)·x, ∂f/∂b = Σ 2(ŷ − y),
+ * the erratum's missing x and Σ restored — autograd computes exactly these). Full-batch GD, or
+ * minibatch SGD (§2.4) when batchSize is given.
  */
 export function fitLine(data: LineData, criterion: string, o: FitOptions): FitResult {
   const a = variable([o.start?.[0] ?? 0]);
@@ -147,7 +148,7 @@ export function fitLine(data: LineData, criterion: string, o: FitOptions): FitRe
   }
 }
 
-/** The three convergence criteria of seed §2.2, one run each, plus a too-large η. */
+/** The three convergence criteria of docs/tutorial.md §2.2, one run each, plus a too-large η. */
 export function gradientDescentLesson(seed: number): { data: LineData; runs: FitResult[] } {
   const data = lineData(seed);
   const runs = [
@@ -159,7 +160,7 @@ export function gradientDescentLesson(seed: number): { data: LineData; runs: Fit
   return { data, runs };
 }
 
-/** GD against minibatch SGD on the same line, the same number of epochs (seed §2.4). */
+/** GD against minibatch SGD on the same line, the same number of epochs (docs/tutorial.md §2.4). */
 export function sgdLesson(seed: number): { gd: FitResult; sgd: FitResult } {
   const data = lineData(seed);
   return {

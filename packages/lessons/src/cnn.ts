@@ -64,9 +64,13 @@ export function cnnAccuracy(model: { forward(x: Tensor): Variable }, x: Tensor, 
 
 /** Options of trainDigitsCnn. */
 export interface CnnOptions {
+  /** Seeds the init, the shuffling and the shifts. */
   seed: number;
+  /** Passes over the training images. */
   epochs: number;
+  /** Images per step (default 32). */
   batchSize?: number;
+  /** Adam's peak learning rate, annealed by a cosine schedule (default 3e-3). */
   lr?: number;
   /** Random shift of training images, in pixels each way (default 1; 0 turns it off). */
   augment?: number;

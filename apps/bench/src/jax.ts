@@ -1,0 +1,202 @@
+// The workloads on jax-js: the wasm device, each workload one `jit`-compiled function, as a
+// jax-js user would write it. jax-js arrays are reference counted: every call consumes its
+// array arguments, `.ref` (or `tree.ref`) keeps one for later, and reading data consumes it.
+// In Node there are no Web Workers, so jax-js runs on one thread; in a cross-origin isolated
+// page its wasm device starts a worker pool, and results must then be read asynchronously.
+import { init, type Array as JaxArray, jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
+import type { Instance } from './harness.js';
+
+/** The pinned jax-js version (package.json pins it; a test checks the two agree). */
+export const JAX_VERSION = '0.1.25';
+
+let started: Promise<unknown> | undefined;
+
+/** Starts jax-js's wasm device (Node 20 has no `navigator`, so it must be named). */
+export function initJax(): Promise<unknown> {
+  started ??= init('wasm');
+  return started;
+}
+
+/** How workloads read results back: synchronously (Node, one thread) or awaited (worker pool). */
+export type ReadMode = 'sync' | 'async';
+
+function read(x: JaxArray, mode: ReadMode): undefined | Promise<unknown> {
+  if (mode === 'sync') {
+    x.dataSync();
+    return undefined;
+  }
+  return x.data();
+}
+
+/** Deterministic values in [−bound, bound): the same inputs for every peer that is given them. */
+export function uniformValues(size: number, bound: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * bound;
+  }
+  return out;
+}
+
+const matmulFn = jit((a: JaxArray, b: JaxArray) => np.matmul(a, b));
+
+/** C = A·B for row-major A [m, k] and B [k, n], read back: the jitted product the benchmark times. */
+export function jaxMatmulValues(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
+  const c = matmulFn(np.array(a, { shape: [m, k] }), np.array(b, { shape: [k, n] }));
+  return c.dataSync() as Float32Array;
+}
+
+export function jaxMatmul(n: number, mode: ReadMode): Instance {
+  const a = np.array(uniformValues(n * n, 1, 1), { shape: [n, n] });
+  const b = np.array(uniformValues(n * n, 1, 2), { shape: [n, n] });
+  return {
+    run: () => read(matmulFn(a.ref, b.ref), mode),
+    dispose: () => {
+      a.dispose();
+      b.dispose();
+    },
+  };
+}
+
+/** The MLP's parameters, weights stored [in, out] as a jax-js user would. */
+export type MlpParams = { w1: JaxArray; b1: JaxArray; w2: JaxArray; b2: JaxArray };
+
+/** Mean softmax cross-entropy of the 2-layer ReLU MLP on one-hot labels. */
+function mlpLoss(p: MlpParams, x: JaxArray, onehot: JaxArray): JaxArray {
+  const h = nn.relu(np.matmul(x, p.w1).add(p.b1));
+  const logits = np.matmul(h, p.w2).add(p.b2);
+  const rows = onehot.shape[0]!;
+  return nn
+    .logSoftmax(logits, -1)
+    .mul(onehot)
+    .sum()
+    .mul(-1 / rows);
+}
+
+/** One SGD step, jitted whole: forward, cross-entropy, backward, update. Returns [loss, new params]. */
+export function mlpStepFn(lr: number) {
+  return jit((p: MlpParams, x: JaxArray, onehot: JaxArray) => {
+    const [loss, g] = valueAndGrad(mlpLoss)(tree.ref(p), x, onehot);
+    const next = tree.map((w: JaxArray, dw: JaxArray) => w.sub(dw.mul(lr)), p, g) as MlpParams;
+    return [loss, next] as [JaxArray, MlpParams];
+  });
+}
+
+/** Plain arrays for the MLP's parameters and a batch: what both gd and jax-js can be built from. */
+export interface MlpValues {
+  sizes: [number, number, number];
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+}
+
+/** Glorot-uniform weights, zero biases, seeded. */
+export function mlpValues(sizes: [number, number, number], seed: number): MlpValues {
+  const [i, h, o] = sizes;
+  return {
+    sizes,
+    w1: uniformValues(i * h, Math.sqrt(6 / (i + h)), seed),
+    b1: new Float32Array(h),
+    w2: uniformValues(h * o, Math.sqrt(6 / (h + o)), seed + 1),
+    b2: new Float32Array(o),
+  };
+}
+
+function jaxParams(v: MlpValues): MlpParams {
+  const [i, h, o] = v.sizes;
+  return {
+    w1: np.array(v.w1, { shape: [i, h] }),
+    b1: np.array(v.b1, { shape: [h] }),
+    w2: np.array(v.w2, { shape: [h, o] }),
+    b2: np.array(v.b2, { shape: [o] }),
+  };
+}
+
+function oneHot(labels: Int32Array, classes: number): JaxArray {
+  return nn.oneHot(np.array(labels, { dtype: np.int32 }), classes);
+}
+
+/** One step from the given values; the loss and the updated parameters, read back (for tests). */
+export function jaxMlpStepValues(v: MlpValues, x: Float32Array, y: Int32Array, lr: number) {
+  const n = y.length;
+  const [loss, p] = mlpStepFn(lr)(jaxParams(v), np.array(x, { shape: [n, v.sizes[0]] }), oneHot(y, v.sizes[2]));
+  return {
+    loss: (loss.dataSync() as Float32Array)[0]!,
+    w1: p.w1.dataSync() as Float32Array,
+    b1: p.b1.dataSync() as Float32Array,
+    w2: p.w2.dataSync() as Float32Array,
+    b2: p.b2.dataSync() as Float32Array,
+  };
+}
+
+export function jaxMlpStep(batch: { x: Float32Array; y: Int32Array; n: number }, mode: ReadMode): Instance {
+  const step = mlpStepFn(0.01);
+  let p = jaxParams(mlpValues([784, 128, 10], 1));
+  const x = np.array(batch.x, { shape: [batch.n, 784] });
+  const y = oneHot(batch.y, 10);
+  return {
+    run: () => {
+      const [loss, next] = step(p, x.ref, y.ref);
+      p = next;
+      return read(loss, mode);
+    },
+    dispose: () => {
+      tree.dispose(p);
+      x.dispose();
+      y.dispose();
+      step.dispose();
+    },
+  };
+}
+
+/** The tutorial's line fit: 1,000 full-batch GD iterations on MSE, one jitted update per iteration. */
+export function jaxLineFit(pts: { x: Float32Array; y: Float32Array }, mode: ReadMode): Instance {
+  const x = np.array(pts.x);
+  const y = np.array(pts.y);
+  const loss = (p: { a: JaxArray; b: JaxArray }, xs: JaxArray, ys: JaxArray) => np.mean(np.square(p.a.mul(xs).add(p.b).sub(ys)));
+  const step = jit((p: { a: JaxArray; b: JaxArray }, xs: JaxArray, ys: JaxArray) => {
+    const [, g] = valueAndGrad(loss)(tree.ref(p), xs, ys);
+    return tree.map((w: JaxArray, dw: JaxArray) => w.sub(dw.mul(0.1)), p, g) as { a: JaxArray; b: JaxArray };
+  });
+  return {
+    run: () => {
+      let p = { a: np.array(0), b: np.array(0) };
+      for (let i = 0; i < 1000; i++) p = step(p, x.ref, y.ref);
+      p.b.dispose();
+      return read(p.a, mode);
+    },
+    dispose: () => {
+      x.dispose();
+      y.dispose();
+      step.dispose();
+    },
+  };
+}
+
+/** The gradient of the mean softmax cross-entropy with respect to the logits. */
+export function jaxSoftmaxCE(rows: number, classes: number, mode: ReadMode): Instance {
+  const z = np.array(uniformValues(rows * classes, 2, 3), { shape: [rows, classes] });
+  const labels = Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes);
+  const onehot = oneHot(labels, classes);
+  const ce = (v: JaxArray, t: JaxArray) =>
+    nn
+      .logSoftmax(v, -1)
+      .mul(t)
+      .sum()
+      .mul(-1 / rows);
+  const dz = jit((v: JaxArray, t: JaxArray) => valueAndGrad(ce)(v, t)[1]);
+  return {
+    run: () => read(dz(z.ref, onehot.ref), mode),
+    dispose: () => {
+      z.dispose();
+      onehot.dispose();
+      dz.dispose();
+    },
+  };
+}

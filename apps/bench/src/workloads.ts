@@ -1,0 +1,61 @@
+// The workloads, shared by the Node CLI and the browser page: which peers run each, and its unit.
+import type { PeerName, Workload } from './harness.js';
+import { type Batch, lineFit, matmul, mlpStep, softmaxCE } from './peers.js';
+
+export interface WorkloadOptions {
+  /** Matrix sizes of the matmul rows. */
+  sizes: number[];
+  /** The peers this run has; a workload runs on those of its peers that are here. */
+  peers: readonly PeerName[];
+  /** The first n digits and their labels. */
+  batchOf: (n: number) => Batch;
+}
+
+/** Matmul at each size, the MLP step at batch 32 and 128, the line fit, softmax-CE at two sizes. */
+export function workloads(o: WorkloadOptions): Workload[] {
+  const here = (ps: PeerName[]) => ps.filter((p) => o.peers.includes(p));
+  const list: Workload[] = [];
+  for (const n of o.sizes) {
+    list.push({
+      group: 'matmul',
+      label: `matmul n=${n}`,
+      unit: 'GFLOP/s',
+      // tfjs-cpu needs seconds per product beyond 256; it is left out there
+      peers: here(n <= 256 ? ['gd', 'tfjs-wasm', 'tfjs-cpu', 'jax-js'] : ['gd', 'tfjs-wasm', 'jax-js']),
+      metric: (ms) => (2 * n ** 3) / ms / 1e6,
+      make: (p) => matmul(p, n),
+    });
+  }
+  for (const b of [32, 128]) {
+    list.push({
+      group: 'mlp',
+      label: `MLP 784-128-10 step, batch ${b}`,
+      unit: 'samples/s',
+      peers: here(['gd', 'tfjs-wasm', 'tfjs-cpu', 'jax-js']),
+      metric: (ms) => (b * 1000) / ms,
+      make: (p) => mlpStep(p, o.batchOf(b)),
+    });
+  }
+  list.push({
+    group: 'linefit',
+    label: 'line fit, 1,000 GD iterations',
+    unit: 'ms',
+    peers: here(['gd', 'tfjs-wasm', 'tfjs-cpu', 'jax-js']),
+    metric: (ms) => ms,
+    make: (p) => lineFit(p),
+  });
+  for (const [r, c] of [
+    [128, 10],
+    [1024, 1000],
+  ] as const) {
+    list.push({
+      group: 'softmax-ce',
+      label: `softmax CE fwd+bwd [${r}, ${c}]`,
+      unit: 'ms',
+      peers: here(['gd', 'tfjs-wasm', 'tfjs-cpu', 'jax-js']),
+      metric: (ms) => ms,
+      make: (p) => softmaxCE(p, r, c),
+    });
+  }
+  return list;
+}
