@@ -5,6 +5,10 @@ import { Variable, variable } from './variable.js';
 /** A scalar function of Variables, as grad() and valueAndGrad() take it. */
 export type ScalarFn = (...args: Variable[]) => Variable;
 
+function checkFunction(op: string, f: unknown): void {
+  if (typeof f !== 'function') throw new ValueError(`${op}: expected a function of Variables returning a scalar Variable, got ${typeof f}`);
+}
+
 function run(f: ScalarFn, args: Array<TensorLike | Variable>): [number, Tensor[]] {
   return scope(() => {
     const vars = args.map((a) => variable(a instanceof Variable ? a.value : a));
@@ -36,6 +40,7 @@ function run(f: ScalarFn, args: Array<TensorLike | Variable>): [number, Tensor[]
  * ```
  */
 export function grad(f: ScalarFn): (...args: Array<TensorLike | Variable>) => Tensor | Tensor[] {
+  checkFunction('grad', f);
   return (...args) => {
     const [, grads] = run(f, args);
     return grads.length === 1 ? grads[0]! : grads;
@@ -52,5 +57,6 @@ export function grad(f: ScalarFn): (...args: Array<TensorLike | Variable>) => Te
  * ```
  */
 export function valueAndGrad(f: ScalarFn): (...args: Array<TensorLike | Variable>) => [number, Tensor[]] {
+  checkFunction('valueAndGrad', f);
   return (...args) => run(f, args);
 }

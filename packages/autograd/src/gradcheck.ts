@@ -1,6 +1,6 @@
 // gradcheck: the analytic gradient from backward() against central finite differences.
 import { randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
-import { noGrad, Variable, variable } from './variable.js';
+import { noGrad, optionsObject, Variable, variable } from './variable.js';
 
 /** Options of gradcheck. Defaults suit float32: a step of 1e-3 and tolerances at its precision. */
 export interface GradcheckOptions {
@@ -39,6 +39,9 @@ export interface GradcheckResult {
  * ```
  */
 export function gradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike[], options: GradcheckOptions = {}): GradcheckResult {
+  if (typeof f !== 'function') throw new ValueError(`gradcheck: f must be a function of Variables, got ${typeof f}`);
+  if (!Array.isArray(inputs)) throw new ValueError(`gradcheck: inputs must be an array, got ${inputs === null ? 'null' : typeof inputs}`);
+  options = optionsObject('gradcheck', options);
   const eps = options.eps ?? 1e-3;
   const atol = options.atol ?? 1e-3;
   const rtol = options.rtol ?? 1e-2;

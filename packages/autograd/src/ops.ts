@@ -82,17 +82,12 @@ export const opTable = {
   pow: defineOp({
     arity: 2,
     forward: ([a, b]) => T.pow(a!, b!),
-    // d(aᵇ)/da = b·aᵇ⁻¹; d(aᵇ)/db = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch)
-    backward: (g, { inputs: [a, b], output: y }) => {
-      const bm1 = T.sub(b!, 1);
-      const p = T.pow(a!, bm1);
-      const da = T.mul(T.mul(g, b!), p);
-      const lna = T.log(a!);
-      const raw = T.mul(T.mul(g, y), lna);
-      const zeroBase = T.mul(T.eq(a!, 0), T.ge(b!, 0));
-      const db = T.where(zeroBase, 0, raw);
-      return freeing([bm1, p, lna, raw, zeroBase], [reduced(da, a!.shape), reduced(db, b!.shape)]);
-    },
+    // d(aᵇ)/da = b·aᵇ⁻¹; d(aᵇ)/db = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch).
+    // Temporaries are freed by the scope every rule runs in.
+    backward: (g, { inputs: [a, b], output: y, needs }) => [
+      needs[0] ? reduced(T.mul(T.mul(g, b!), T.pow(a!, T.sub(b!, 1))), a!.shape) : null,
+      needs[1] ? reduced(T.where(T.mul(T.eq(a!, 0), T.ge(b!, 0)), 0, T.mul(T.mul(g, y), T.log(a!))), b!.shape) : null,
+    ],
   }),
   squaredError: defineOp<{ scale: number }>({
     arity: 2,
@@ -114,12 +109,12 @@ export const opTable = {
     arity: 2,
     forward: ([a, b]) => T.maximum(a!, b!),
     // the gradient goes to the larger input; ties share it equally (as PyTorch)
-    backward: (g, { inputs: [a, b] }) => tieSplit(g, a!, b!, T.gt(a!, b!)),
+    backward: (g, { inputs: [a, b], needs }) => tieSplit(g, a!, b!, T.gt(a!, b!), needs),
   }),
   minimum: defineOp({
     arity: 2,
     forward: ([a, b]) => T.minimum(a!, b!),
-    backward: (g, { inputs: [a, b] }) => tieSplit(g, a!, b!, T.lt(a!, b!)),
+    backward: (g, { inputs: [a, b], needs }) => tieSplit(g, a!, b!, T.lt(a!, b!), needs),
   }),
   neg: defineOp({ arity: 1, forward: ([x]) => T.neg(x!), backward: (g) => [T.neg(g)] }),
   abs: defineOp({
@@ -220,7 +215,10 @@ export const opTable = {
   where: defineOp<{ cond: Tensor }>({
     arity: 2,
     forward: ([a, b], { cond }) => T.where(cond, a!, b!),
-    backward: (g, { inputs: [a, b], attrs: { cond } }) => [reduced(T.where(cond, g, 0), a!.shape), reduced(T.where(cond, 0, g), b!.shape)],
+    backward: (g, { inputs: [a, b], attrs: { cond }, needs }) => [
+      needs[0] ? reduced(T.where(cond, g, 0), a!.shape) : null,
+      needs[1] ? reduced(T.where(cond, 0, g), b!.shape) : null,
+    ],
   }),
   matmul: defineOp<{ transposeA: boolean; transposeB: boolean }>({
     arity: 2,
@@ -407,16 +405,16 @@ function extremumGrad(g: Tensor, { inputs: [x], output: y, attrs }: OpContext<{ 
   return freeing([yb, mask, maskF, count, countB, share, gs], T.mul(gs, share));
 }
 
-/** Gradients of maximum/minimum: all to the winner (`first` marks where a wins), half each on ties. */
-function tieSplit(g: Tensor, a: Tensor, b: Tensor, first: Tensor): Tensor[] {
+/**
+ * Gradients of maximum/minimum: all to the winner (`first` marks where a wins), half each on
+ * ties; only for the inputs that need one. Temporaries are freed by the rule's scope.
+ */
+function tieSplit(g: Tensor, a: Tensor, b: Tensor, first: Tensor, needs: boolean[]): Array<Tensor | null> {
   const tie = T.eq(a, b);
-  const tieA = T.where(tie, 0.5, 0);
-  const tieB = T.where(tie, 0.5, 1);
-  const wa = T.where(first, 1, tieA);
-  const wb = T.where(first, 0, tieB);
-  const ga = T.mul(g, wa);
-  const gb = T.mul(g, wb);
-  return freeing([tie, tieA, tieB, first, wa, wb], [reduced(ga, a.shape), reduced(gb, b.shape)]);
+  return [
+    needs[0] ? reduced(T.mul(g, T.where(first, 1, T.where(tie, 0.5, 0))), a.shape) : null,
+    needs[1] ? reduced(T.mul(g, T.where(first, 0, T.where(tie, 0.5, 1))), b.shape) : null,
+  ];
 }
 
 /**
@@ -426,7 +424,8 @@ function tieSplit(g: Tensor, a: Tensor, b: Tensor, first: Tensor): Tensor[] {
 export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], attrs: A): Variable {
   const vars = inputs.map(asVariable);
   const tensors = vars.map((v) => v.value);
-  const output = spec.forward(tensors, attrs);
+  // the forward runs in a scope too, so an op built from several kernels cannot leak
+  const output = T.scope(() => spec.forward(tensors, attrs));
   const track = isGradEnabled() && vars.some((v) => v.requiresGrad);
   if (!track) return new Variable(output, false, name);
   const ctx: OpContext<A> = { needs: vars.map((v) => v.requiresGrad), inputs: tensors, output, attrs };

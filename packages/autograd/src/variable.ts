@@ -1,7 +1,7 @@
 // The Variable: a Tensor value that remembers how it was computed, so backward() can apply the
 // chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (seed §2.5).
 import * as T from '@gd/tensor';
-import { add, keep, ones, reshape, StateError, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { add, keep, ones, reshape, ShapeError, StateError, scope, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
 import { apply, opTable } from './ops.js';
 
 let gradEnabled = true;
@@ -20,6 +20,7 @@ export function isGradEnabled(): boolean {
  * ```
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`noGrad: expected a function, got ${typeof fn}`);
   const prev = gradEnabled;
   gradEnabled = false;
   try {
@@ -139,6 +140,7 @@ export class Variable {
    * A non-scalar output needs the upstream gradient `seed`.
    */
   backward(seed?: TensorLike, options: BackwardOptions = {}): void {
+    options = optionsObject('backward', options);
     if (!this.requiresGrad)
       throw new StateError('backward: this variable does not require grad (no leaf with requiresGrad is upstream of it)');
     if (seed === undefined && this.size !== 1) {
@@ -146,42 +148,63 @@ export class Variable {
     }
     const start =
       seed === undefined ? ones(this.shape as number[]) : seed instanceof Tensor ? reshape(seed, this.shape) : tensor(seed as never);
-    if (start.size !== this.size) throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
-    const order = topologicalOrder(this);
-    const grads = new Map<Variable, Tensor>([[this, start]]);
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i]!;
-      const g = grads.get(node);
-      if (!g) continue;
-      grads.delete(node);
-      if (node.isLeaf || node.retain || options.retainGrads) node.accumulate(g);
-      if (node.isLeaf) continue;
-      if (node.released || !node.backwardFn) {
-        g.dispose();
-        throw new StateError(
-          `backward: the graph through '${node.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
-        );
-      }
-      const parentGrads = node.backwardFn(g);
-      const seen = new Set<Tensor>([g]);
-      node.parents.forEach((p, k) => {
-        let pg = parentGrads[k];
-        if (!pg || !p.requiresGrad) return;
-        // a gradient tensor passed on unchanged gets its own handle, so each holder can free it
-        if (seen.has(pg)) pg = reshape(pg, pg.shape);
-        seen.add(pg);
-        const prev = grads.get(p);
-        if (prev) {
-          grads.set(p, add(prev, pg));
-          prev.dispose();
-          pg.dispose();
-        } else {
-          grads.set(p, pg);
-        }
-      });
-      g.dispose();
-      if (!options.retainGraph) node.released = true;
+    if (start.size !== this.size) {
+      start.dispose();
+      throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
     }
+    const order = topologicalOrder(this);
+    // the gradients waiting for their node: each is owned here until it is passed on or freed
+    const pending = new Map<Variable, Tensor>([[this, start]]);
+    try {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const node = order[i]!;
+        const g = pending.get(node);
+        if (!g) continue;
+        pending.delete(node);
+        if (node.isLeaf || node.retain || options.retainGrads) node.accumulate(g);
+        if (node.isLeaf) continue;
+        try {
+          node.propagate(g, pending);
+        } finally {
+          g.dispose();
+        }
+        if (!options.retainGraph) node.released = true;
+      }
+    } finally {
+      for (const g of pending.values()) g.dispose();
+    }
+  }
+
+  /**
+   * Applies this node's gradient rule to its upstream gradient `g` and adds each result into
+   * the pending gradient of its parent. The rule runs in a scope (as tfjs's tape runs each
+   * gradient in tidy), so whatever temporaries it makes are freed, and a gradient computed for
+   * a parent that needs none is dropped there too.
+   */
+  private propagate(g: Tensor, pending: Map<Variable, Tensor>): void {
+    const rule = this.backwardFn;
+    if (this.released || !rule) {
+      throw new StateError(
+        `backward: the graph through '${this.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
+      );
+    }
+    const parentGrads = scope(() => rule(g).map((pg, k) => (pg && this.parents[k]!.requiresGrad ? pg : null)));
+    const seen = new Set<Tensor>([g]);
+    this.parents.forEach((p, k) => {
+      let pg = parentGrads[k];
+      if (!pg) return;
+      // a gradient tensor passed on unchanged gets its own handle, so each holder can free it
+      if (seen.has(pg)) pg = reshape(pg, pg.shape);
+      seen.add(pg);
+      const prev = pending.get(p);
+      if (prev) {
+        pending.set(p, add(prev, pg));
+        prev.dispose();
+        pg.dispose();
+      } else {
+        pending.set(p, pg);
+      }
+    });
   }
 
   private accumulate(g: Tensor): void {
@@ -292,6 +315,7 @@ export class Variable {
   }
   /** Matrix product; 1-D operands act as row/column vectors (NumPy), batches broadcast. */
   matmul(b: VariableLike, options: T.MatmulOptions = {}): Variable {
+    options = optionsObject('matmul', options);
     const bv = asVariable(b);
     const a2 = this.rank === 1 ? this.reshape([1, this.shape[0]!]) : this;
     const b2 = bv.rank === 1 ? bv.reshape([bv.shape[0]!, 1]) : bv;
@@ -336,6 +360,8 @@ export class Variable {
   }
   /** Broadcasts to `shape`. */
   broadcastTo(shape: readonly number[]): Variable {
+    if (!Array.isArray(shape))
+      throw new ShapeError(`broadcastTo: shape must be an array of integers, got ${shape === null ? 'null' : typeof shape}`);
     return apply('broadcastTo', opTable.broadcastTo, [this], { shape: [...shape] });
   }
   /** A block of the tensor (tf.slice semantics). */
@@ -497,6 +523,9 @@ export type VariableLike = Variable | TensorLike;
  * ```
  */
 export function variable(value: TensorLike, options: { requiresGrad?: boolean; name?: string } = {}): Variable {
+  options = optionsObject('variable', options);
+  if (options.requiresGrad !== undefined && typeof options.requiresGrad !== 'boolean')
+    throw new ValueError(`variable: requiresGrad must be true or false, got ${String(options.requiresGrad)}`);
   const t = value instanceof Tensor ? value : tensor(value as never);
   return new Variable(t, options.requiresGrad ?? true, 'leaf', [], null, options.name);
 }
@@ -509,15 +538,26 @@ function operandValue(x: VariableLike): TensorLike {
  * Joins Variables along `axis`; the gradient is split back into the pieces.
  */
 export function concat(xs: readonly VariableLike[], axis = 0): Variable {
+  if (!Array.isArray(xs))
+    throw new ValueError(`concat: expected an array of Variables or tensors, got ${xs === null ? 'null' : typeof xs}`);
   return apply('concat', opTable.concat, [...xs], { axis, count: xs.length });
 }
 
 /** Stacks Variables of one shape along a new axis. */
 export function stack(xs: readonly VariableLike[], axis = 0): Variable {
+  if (!Array.isArray(xs)) throw new ValueError(`stack: expected an array of Variables or tensors, got ${xs === null ? 'null' : typeof xs}`);
   return concat(
     xs.map((x) => asVariable(x).expandDims(axis)),
     axis,
   );
+}
+
+/** Checks an options argument is an object (undefined means the defaults). @internal */
+export function optionsObject<O>(op: string, options: O | undefined): O {
+  if (options === undefined) return {} as O;
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ValueError(`${op}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
+  return options;
 }
 
 /** A constant (no grad) Variable for a non-Variable operand. */

@@ -1,46 +1,99 @@
-// The code blocks of docs/tutorial.md run as written, and print what their comments say: each
-// console.log line ends in `// expected output`, compared with what the block printed.
+// Every ```ts and ```js block of the repository's documents runs as written, and prints what its
+// comments say: each console.log line ends in `// expected output`, compared with what the block
+// printed (whitespace and quote style aside; a remark after two spaces, `  (like this)`, is not
+// part of the output). A block runs inside the package whose README holds it, so `@gd/*` resolve
+// as they would for a user of that package; root documents run inside this package, which
+// depends on every published one.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const doc = join(import.meta.dirname, '..', '..', '..', 'docs', 'tutorial.md');
-const blocks = [...readFileSync(doc, 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
-// inside this package so that `@gd/*` resolve to its dependencies, as they would for a user
-const dir = join(import.meta.dirname, '..', 'node_modules', '.docs-blocks');
+const root = join(import.meta.dirname, '..', '..', '..');
+const here = join(import.meta.dirname, '..');
 
-/** The `// expected` comment of every console.log line, in order. */
-function expectedOutput(code: string): string[] {
+/** The documents whose code blocks must run, each with the folder its blocks run from. */
+function documents(): Array<{ file: string; cwd: string }> {
+  const docs: Array<{ file: string; cwd: string }> = [{ file: join(root, 'README.md'), cwd: here }];
+  for (const group of ['packages', 'apps']) {
+    for (const name of readdirSync(join(root, group))) {
+      const readme = join(root, group, name, 'README.md');
+      if (existsSync(readme)) docs.push({ file: readme, cwd: join(root, group, name) });
+    }
+  }
+  for (const name of readdirSync(join(root, 'docs'))) {
+    if (name.endsWith('.md')) docs.push({ file: join(root, 'docs', name), cwd: here });
+  }
+  return docs;
+}
+
+/** The code blocks of a Markdown text that are meant to run. */
+export function codeBlocks(markdown: string): Array<{ lang: 'ts' | 'js'; code: string }> {
+  return [...markdown.matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1] as 'ts' | 'js', code: m[2]! }));
+}
+
+const normalise = (s: string): string => s.replace(/\s+/g, '').replaceAll('"', "'");
+
+/** The `// expected` comment of every console.log line, in order, normalised. */
+export function expectedOutput(code: string): string[] {
   return code
     .split('\n')
     .filter((l) => l.trimStart().startsWith('console.log('))
     .map((l) => {
       const at = l.lastIndexOf('// ');
-      if (at < 0) throw new Error(`docs/tutorial.md: a console.log line says nothing of its output: ${l}`);
-      return l.slice(at + 3).trim();
+      if (at < 0) throw new Error(`a console.log line says nothing of its output: ${l}`);
+      return normalise(
+        l
+          .slice(at + 3)
+          .replace(/\s{2,}\(.*\)\s*$/, '')
+          .trim(),
+      );
     });
 }
 
-describe('docs/tutorial.md', () => {
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const ran: string[] = [];
+afterAll(() => {
+  for (const dir of ran) rmSync(dir, { recursive: true, force: true });
+});
 
-  it('has code blocks to run', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(2);
-  });
-  blocks.forEach((code, i) => {
-    it(`block ${i + 1} prints what its comments say`, () => {
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `block-${i + 1}.mjs`);
-      writeFileSync(file, code);
-      const printed = execFileSync(process.execPath, [file], { encoding: 'utf8' }).trimEnd().split('\n');
-      const expected = expectedOutput(code);
-      expect(expected.length).toBeGreaterThan(0);
-      expect(printed).toEqual(expected);
+for (const { file, cwd } of documents()) {
+  const blocks = codeBlocks(readFileSync(file, 'utf8'));
+  if (blocks.length === 0) continue;
+  describe(relative(root, file), () => {
+    blocks.forEach(({ lang, code }, i) => {
+      it(`block ${i + 1} prints what its comments say`, () => {
+        const dir = join(cwd, '.docs-blocks');
+        mkdirSync(dir, { recursive: true });
+        ran.push(dir);
+        const js =
+          lang === 'ts'
+            ? ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
+            : code;
+        const path = join(dir, `${relative(root, dirname(file)).replaceAll('/', '-') || 'root'}-${i + 1}.mjs`);
+        writeFileSync(path, js);
+        const printed = execFileSync(process.execPath, [path], { cwd, encoding: 'utf8', timeout: 60_000 })
+          .trimEnd()
+          .split('\n')
+          .map(normalise);
+        const expected = expectedOutput(code);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(printed).toEqual(expected);
+      });
     });
   });
-  it('the comparison catches a wrong comment', () => {
-    expect(expectedOutput("console.log(1 + 1); // 2\nconst x = 1;\nconsole.log('a', 'b'); // a b")).toEqual(['2', 'a b']);
+}
+
+describe('the document check itself', () => {
+  it('finds the blocks of every README and of docs/', () => {
+    const files = documents().map((d) => relative(root, d.file));
+    expect(files).toContain('README.md');
+    expect(files).toContain('packages/tensor/README.md');
+    expect(files).toContain('docs/tutorial.md');
+  });
+  it('catches a wrong comment, and ignores remarks', () => {
+    expect(expectedOutput("console.log(1 + 1); // 2\nconst x = 1;\nconsole.log('a', 'b'); // a b  (two letters)")).toEqual(['2', 'ab']);
     expect(() => expectedOutput('console.log(3);')).toThrow(/says nothing of its output/);
+    expect(codeBlocks('```sh\nls\n```\n```ts\nconst a = 1;\n```\n')).toEqual([{ lang: 'ts', code: 'const a = 1;\n' }]);
   });
 });

@@ -2,7 +2,7 @@
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
 import { DTypeError, IndexError, ShapeError, type TensorLike, ValueError } from '@gd/tensor';
-import { dispatch, inRange, type Loss, type LossOptions, reduce, sameShape } from './common.js';
+import { dispatch, inRange, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
 
 // log p clamped below at −100 as PyTorch's BCELoss does, so p = 0 or 1 gives a finite loss and
 // gradient: p is first clamped to the smallest positive float32, where log's gradient is finite.
@@ -26,8 +26,9 @@ export interface BinaryOptions extends LossOptions {
  * binaryCrossEntropy(tensor([0.9, 0.2]), tensor([1, 0])).item(); // (−ln 0.9 − ln 0.8) / 2
  * ```
  */
-export const binaryCrossEntropy: Loss<BinaryOptions> = ((input: VariableLike, target: VariableLike, options: BinaryOptions = {}) =>
-  dispatch([input, target], (p, y) => {
+export const binaryCrossEntropy: Loss<BinaryOptions> = ((input: VariableLike, target: VariableLike, options: BinaryOptions = {}) => {
+  lossOptions('binaryCrossEntropy', options);
+  return dispatch([input, target], (p, y) => {
     const op = 'binaryCrossEntropy';
     sameShape(op, p!, y!);
     inRange(op, 'probability', p!.value, 0, 1);
@@ -42,7 +43,8 @@ export const binaryCrossEntropy: Loss<BinaryOptions> = ((input: VariableLike, ta
       )
       .neg();
     return reduce(op, options.weight === undefined ? l : l.mul(options.weight), options.reduction);
-  })) as Loss<BinaryOptions>;
+  });
+}) as Loss<BinaryOptions>;
 
 /** Options of binaryCrossEntropyWithLogits. */
 export interface LogitsOptions extends BinaryOptions {
@@ -64,8 +66,9 @@ export const binaryCrossEntropyWithLogits: Loss<LogitsOptions> = ((
   input: VariableLike,
   target: VariableLike,
   options: LogitsOptions = {},
-) =>
-  dispatch([input, target], (x, y) => {
+) => {
+  lossOptions('binaryCrossEntropyWithLogits', options);
+  return dispatch([input, target], (x, y) => {
     const op = 'binaryCrossEntropyWithLogits';
     sameShape(op, x!, y!);
     inRange(op, 'target', y!.value, 0, 1);
@@ -78,7 +81,8 @@ export const binaryCrossEntropyWithLogits: Loss<LogitsOptions> = ((
       l = y!.neg().add(1).mul(x!).add(scale.mul(x!.neg().softplus()));
     }
     return reduce(op, options.weight === undefined ? l : l.mul(options.weight), options.reduction);
-  })) as Loss<LogitsOptions>;
+  });
+}) as Loss<LogitsOptions>;
 
 /** Options of crossEntropy and nllLoss. */
 export interface CrossEntropyOptions extends LossOptions {
@@ -151,8 +155,10 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
  * crossEntropy(tensor([[2, 0, 0]]), tensor([0], { dtype: 'int32' })).item(); // −log softmax(…)₀ ≈ 0.2395
  * ```
  */
-export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) =>
-  dispatch([input, target], (x, y) => nllFromLogProbs('crossEntropy', x!.logSoftmax(-1), y!, options))) as Loss<CrossEntropyOptions>;
+export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) => {
+  lossOptions('crossEntropy', options);
+  return dispatch([input, target], (x, y) => nllFromLogProbs('crossEntropy', x!.logSoftmax(-1), y!, options));
+}) as Loss<CrossEntropyOptions>;
 
 /**
  * Negative log-likelihood of log-probabilities (e.g. a logSoftmax output) at int32 class ids.
@@ -166,11 +172,13 @@ export const nllLoss: Loss<Omit<CrossEntropyOptions, 'labelSmoothing'>> = ((
   input: VariableLike,
   target: VariableLike,
   options: CrossEntropyOptions = {},
-) =>
-  dispatch([input, target], (x, y) => {
+) => {
+  lossOptions('nllLoss', options);
+  return dispatch([input, target], (x, y) => {
     if (y!.value.dtype !== 'int32') throw new DTypeError(`nllLoss: targets must be int32 class ids, got ${y!.value.dtype}`);
     return nllFromLogProbs('nllLoss', x!, y!, { ...options, labelSmoothing: 0 });
-  })) as Loss<CrossEntropyOptions>;
+  });
+}) as Loss<CrossEntropyOptions>;
 
 /** Options of klDivergence. */
 export interface KLOptions {
@@ -189,8 +197,9 @@ export interface KLOptions {
  * klDivergence(tensor([0.5, 0.5]).log(), tensor([0.5, 0.5]), { reduction: 'sum' }).item(); // 0
  * ```
  */
-export const klDivergence: Loss<KLOptions> = ((input: VariableLike, target: VariableLike, options: KLOptions = {}) =>
-  dispatch([input, target], (logq, y) => {
+export const klDivergence: Loss<KLOptions> = ((input: VariableLike, target: VariableLike, options: KLOptions = {}) => {
+  lossOptions('klDivergence', options);
+  return dispatch([input, target], (logq, y) => {
     const op = 'klDivergence';
     sameShape(op, logq!, y!);
     let l: Variable;
@@ -204,4 +213,5 @@ export const klDivergence: Loss<KLOptions> = ((input: VariableLike, target: Vari
     const reduction = options.reduction ?? 'mean';
     if (reduction === 'batchmean') return l.sum().div(logq!.rank > 0 ? logq!.shape[0]! : 1);
     return reduce(op, l, reduction);
-  })) as Loss<KLOptions>;
+  });
+}) as Loss<KLOptions>;

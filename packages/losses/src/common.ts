@@ -21,6 +21,25 @@ export function dispatch(inputs: VariableLike[], body: (...vs: Variable[]) => Va
   return scope(() => noGrad(() => body(...inputs.map(asVariable)).value));
 }
 
+/** Checks a loss's options argument is an object (undefined means the defaults). */
+export function lossOptions<O>(op: string, options: O | undefined): O {
+  if (options === undefined) return {} as O;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValueError(`${op}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
+  }
+  return options;
+}
+
+/** Checks a numeric option is finite (and > 0 when `positive`). */
+export function finiteOption(op: string, name: string, v: unknown, positive: boolean): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || (positive && !(v > 0))) {
+    throw new ValueError(
+      `${op}: ${name} must be a finite number${positive ? ' > 0' : ''}, got ${typeof v === 'string' ? `'${v}'` : String(v)}`,
+    );
+  }
+  return v;
+}
+
 export function reduce(op: string, l: Variable, reduction: Reduction | undefined): Variable {
   switch (reduction ?? 'mean') {
     case 'mean':

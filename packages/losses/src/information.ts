@@ -4,7 +4,7 @@
 import { Variable, type VariableLike } from '@gd/autograd';
 import type { NestedArray, Tensor } from '@gd/tensor';
 import { ValueError } from '@gd/tensor';
-import { dispatch } from './common.js';
+import { dispatch, lossOptions } from './common.js';
 
 /** Options of the information measures. */
 export interface InfoOptions {
@@ -52,7 +52,12 @@ function distribution(op: string, p: Variable, axis: number, normalize: boolean)
   const sums = p.value.sum(axis);
   const s = sums.data();
   sums.dispose();
-  if (normalize) return p.div(p.sum(axis, true));
+  if (normalize) {
+    // a distribution of total mass 0 (or one that overflows float32) has no normalised form
+    const bad = s.findIndex((v) => !(v > 0) || !Number.isFinite(v));
+    if (bad >= 0) throw new ValueError(`${op}: distribution ${bad} sums to ${s[bad]}; { normalize: true } needs a positive, finite total`);
+    return p.div(p.sum(axis, true));
+  }
   for (let i = 0; i < s.length; i++) {
     if (Math.abs(s[i]! - 1) > SUM_TOLERANCE) {
       throw new ValueError(
@@ -79,9 +84,10 @@ function pairMeasure(
   op: string,
   p: Input,
   q: Input,
-  options: DistributionOptions,
+  given: DistributionOptions,
   nats: (p: Variable, q: Variable) => Variable,
 ): number | number[] | Tensor | Variable {
+  const options = lossOptions(op, given);
   const ln = lnBase(op, options.base);
   const axis = options.axis ?? -1;
   const result = dispatch([p, q], (pv, qv) => {
@@ -110,6 +116,7 @@ export function informationContent(p: Tensor | NestedArray, options?: InfoOption
 export function informationContent(p: Variable, options?: InfoOptions): Variable;
 export function informationContent(p: Input, options: InfoOptions = {}): number | number[] | Tensor | Variable {
   const op = 'informationContent';
+  lossOptions(op, options);
   const ln = lnBase(op, options.base);
   const result = dispatch([p], (v) => {
     const d = v!.value.data();
@@ -139,6 +146,7 @@ export function entropy(p: Tensor, options?: DistributionOptions): Tensor;
 export function entropy(p: Variable, options?: DistributionOptions): Variable;
 export function entropy(p: Input, options: DistributionOptions = {}): number | number[] | Tensor | Variable {
   const op = 'entropy';
+  lossOptions(op, options);
   const ln = lnBase(op, options.base);
   const axis = options.axis ?? -1;
   const result = dispatch([p], (v) => {

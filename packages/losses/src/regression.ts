@@ -1,13 +1,16 @@
 // Regression losses: distances between predictions and real-valued targets.
 import type { Variable, VariableLike } from '@gd/autograd';
-import { dispatch, type Loss, type LossOptions, reduce, sameShape } from './common.js';
+import { dispatch, finiteOption, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
 
-function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable, o: O) => Variable): Loss<O> {
-  return ((input: VariableLike, target: VariableLike, options = {} as O) =>
-    dispatch([input, target], (x, y) => {
+function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable, o: O) => Variable, check?: (o: O) => void): Loss<O> {
+  return ((input: VariableLike, target: VariableLike, given?: O) => {
+    const options = lossOptions(op, given);
+    check?.(options);
+    return dispatch([input, target], (x, y) => {
       sameShape(op, x!, y!);
       return reduce(op, perElement(x!.sub(y!), options), options.reduction);
-    })) as Loss<O>;
+    });
+  }) as Loss<O>;
 }
 
 /**
@@ -18,15 +21,17 @@ function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable
  * mse(tensor([1, 2, 3]), tensor([1, 2, 5])).item(); // 4/3
  * ```
  */
-export const mse: Loss<LossOptions> = ((input: VariableLike, target: VariableLike, options: LossOptions = {}) =>
-  dispatch([input, target], (x, y) => {
+export const mse: Loss<LossOptions> = ((input: VariableLike, target: VariableLike, given?: LossOptions) => {
+  const options = lossOptions('mse', given);
+  return dispatch([input, target], (x, y) => {
     sameShape('mse', x!, y!);
     const reduction = options.reduction ?? 'mean';
     // 'mean' and 'sum' run as one fused op; 'none' keeps the per-element squares
     if (reduction === 'mean') return x!.squaredError(y!, 1 / x!.size); // empty input: 0·∞ = NaN, as PyTorch
     if (reduction === 'sum') return x!.squaredError(y!, 1);
     return reduce('mse', x!.sub(y!).square(), reduction);
-  })) as Loss<LossOptions>;
+  });
+}) as Loss<LossOptions>;
 
 /**
  * Mean absolute error: L = (1/n) Σ |ŷᵢ − yᵢ| (subgradient 0 where equal).
@@ -53,11 +58,15 @@ export interface HuberOptions extends LossOptions {
  * huber(tensor([0, 0]), tensor([0.5, 3])).item(); // (0.125 + 2.5) / 2
  * ```
  */
-export const huber: Loss<HuberOptions> = elementwise<HuberOptions>('huber', (d, { delta = 1 }) => {
-  const a = d.abs();
-  const q = a.minimum(delta);
-  return q.square().mul(0.5).add(a.sub(q).mul(delta));
-});
+export const huber: Loss<HuberOptions> = elementwise<HuberOptions>(
+  'huber',
+  (d, { delta = 1 }) => {
+    const a = d.abs();
+    const q = a.minimum(delta);
+    return q.square().mul(0.5).add(a.sub(q).mul(delta));
+  },
+  (o) => finiteOption('huber', 'delta', o.delta ?? 1, true),
+);
 
 /** Options of hinge. */
 export interface HingeOptions extends LossOptions {
@@ -73,16 +82,11 @@ export interface HingeOptions extends LossOptions {
  * hinge(tensor([0.5, -2]), tensor([1, -1])).item(); // (0.5 + 0) / 2
  * ```
  */
-export const hinge: Loss<HingeOptions> = ((input: VariableLike, target: VariableLike, options: HingeOptions = {}) =>
-  dispatch([input, target], (x, y) => {
+export const hinge: Loss<HingeOptions> = ((input: VariableLike, target: VariableLike, given?: HingeOptions) => {
+  const options = lossOptions('hinge', given);
+  const margin = finiteOption('hinge', 'margin', options.margin ?? 1, false);
+  return dispatch([input, target], (x, y) => {
     sameShape('hinge', x!, y!);
-    return reduce(
-      'hinge',
-      y!
-        .mul(x!)
-        .neg()
-        .add(options.margin ?? 1)
-        .relu(),
-      options.reduction,
-    );
-  })) as Loss<HingeOptions>;
+    return reduce('hinge', y!.mul(x!).neg().add(margin).relu(), options.reduction);
+  });
+}) as Loss<HingeOptions>;

@@ -1,10 +1,14 @@
 // Parameter initialisation, in place, with the formulas of PyTorch's torch.nn.init.
-import type { Variable } from '@gd/autograd';
-import { copyInto, full, rand, randn, type Tensor, ValueError } from '@gd/tensor';
+import { Variable } from '@gd/autograd';
+import { copyInto, full, rand, randn, Tensor, ValueError } from '@gd/tensor';
 
 /** What an initialiser fills: a Variable (its value) or a Tensor. */
 export type InitTarget = Variable | Tensor;
-const tensorOf = (t: InitTarget): Tensor => ('value' in t ? t.value : t);
+function tensorOf(t: InitTarget): Tensor {
+  if (t instanceof Variable) return t.value;
+  if (t instanceof Tensor) return t;
+  throw new ValueError(`init: expected a Variable or a Tensor to fill, got ${t === null ? 'null' : typeof t}`);
+}
 
 /** fan_in and fan_out of a weight [out, in, …receptive field]. */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
@@ -45,6 +49,7 @@ export interface KaimingOptions {
 }
 
 function kaimingStd(shape: readonly number[], o: KaimingOptions): number {
+  if (o === null || typeof o !== 'object') throw new ValueError(`init: Kaiming options must be an object, got ${String(o)}`);
   const { fanIn, fanOut } = fans(shape);
   const g = gain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0);
   return g / Math.sqrt(o.mode === 'fanOut' ? fanOut : fanIn);

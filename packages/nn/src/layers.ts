@@ -31,6 +31,7 @@ export class Linear extends Module {
     options: { bias?: boolean } = {},
   ) {
     super();
+    if (options === null || typeof options !== 'object') throw new ValueError(`Linear: options must be an object, got ${String(options)}`);
     for (const [k, v] of [
       ['inFeatures', inFeatures],
       ['outFeatures', outFeatures],
@@ -181,6 +182,9 @@ function activation(name: Activation): Module {
  * ```
  */
 export function mlp(sizes: readonly number[], options: { activation?: Activation; dropout?: number } = {}): Sequential {
+  if (!Array.isArray(sizes))
+    throw new ValueError(`mlp: sizes must be an array of layer widths, got ${sizes === null ? 'null' : typeof sizes}`);
+  if (options === null || typeof options !== 'object') throw new ValueError(`mlp: options must be an object, got ${String(options)}`);
   if (sizes.length < 2) throw new ValueError(`mlp: needs at least an input and an output size, got [${sizes.join(',')}]`);
   const layers: Module[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {

@@ -1,7 +1,7 @@
 // Module: the PyTorch contract — parameters(), namedParameters(), children(), train()/eval(),
 // stateDict()/loadStateDict() — found by walking a module's own fields.
 import { Variable, type VariableLike } from '@gd/autograd';
-import { copyInto, fmtShape, keep, ShapeError, shapesEqual, type Tensor, ValueError } from '@gd/tensor';
+import { copyInto, DisposedError, DTypeError, fmtShape, keep, ShapeError, shapesEqual, Tensor, ValueError } from '@gd/tensor';
 
 /**
  * Base class of layers and models. Subclasses keep parameters (Variables) and sub-modules in
@@ -34,11 +34,24 @@ export abstract class Module {
     return this.namedChildren().map(([, m]) => m);
   }
 
-  /** Every parameter with its dotted name, this module's own first, then each child's. */
+  /**
+   * Every parameter with its dotted name, this module's own first, then each child's. A
+   * parameter shared by two layers (tied weights) is listed once, under its first name, as
+   * PyTorch does, so an optimizer updates it once per step.
+   */
   namedParameters(prefix = ''): Array<[string, Variable]> {
     const out: Array<[string, Variable]> = [];
-    for (const [k, v] of Object.entries(this)) if (v instanceof Variable && v.requiresGrad) out.push([prefix + k, v]);
-    for (const [k, m] of this.namedChildren()) out.push(...m.namedParameters(`${prefix}${k}.`));
+    const seen = new Set<Variable>();
+    const walk = (m: Module, at: string) => {
+      for (const [k, v] of Object.entries(m)) {
+        if (v instanceof Variable && v.requiresGrad && !seen.has(v)) {
+          seen.add(v);
+          out.push([at + k, v]);
+        }
+      }
+      for (const [k, c] of m.namedChildren()) walk(c, `${at}${k}.`);
+    };
+    walk(this, prefix);
     return out;
   }
 
@@ -104,26 +117,32 @@ export abstract class Module {
   }
 
   /**
-   * Copies values into the parameters. Every name and shape is checked before anything is
-   * written, so a mismatched state leaves the module as it was.
+   * Copies values into the parameters. Every name, value, dtype and shape is checked before
+   * anything is written, so a mismatched state leaves the module as it was.
    */
   loadStateDict(state: Record<string, Tensor>): void {
-    const params: Array<[string, { value: Tensor }]> = [
-      ...this.namedParameters(),
-      ...this.namedBuffers().map(([k, t]): [string, { value: Tensor }] => [k, { value: t }]),
+    if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof Tensor) {
+      throw new ValueError(`loadStateDict: expected a record of name → Tensor, got ${Array.isArray(state) ? 'an array' : String(state)}`);
+    }
+    // parameters and buffers alike: each entry's live tensor, and what to call it in a message
+    const params: Array<[string, { value: Tensor }, string]> = [
+      ...this.namedParameters().map(([k, p]): [string, { value: Tensor }, string] => [k, p, 'parameter']),
+      ...this.namedBuffers().map(([k, t]): [string, { value: Tensor }, string] => [k, { value: t }, 'buffer']),
     ];
     const names = new Set(params.map(([k]) => k));
-    const missing = [...names].filter((k) => !(k in state));
+    const missing = [...names].filter((k) => !Object.hasOwn(state, k));
     const unexpected = Object.keys(state).filter((k) => !names.has(k));
     if (missing.length > 0 || unexpected.length > 0) {
       throw new ValueError(`loadStateDict: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
     }
-    for (const [k, p] of params) {
-      const t = state[k]!;
-      if (t.dtype !== p.value.dtype || !shapesEqual(t.shape, p.value.shape)) {
-        throw new ShapeError(
-          `loadStateDict: '${k}' is ${fmtShape(t.shape)} ${t.dtype}; the module holds ${fmtShape(p.value.shape)} ${p.value.dtype}`,
-        );
+    for (const [k, p, what] of params) {
+      const t: unknown = state[k];
+      if (!(t instanceof Tensor)) throw new ValueError(`loadStateDict: '${k}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
+      if (t.isDisposed) throw new DisposedError(`loadStateDict: '${k}' is a disposed tensor`);
+      if (p.value.isDisposed) throw new DisposedError(`loadStateDict: the ${what} '${k}' was disposed`);
+      if (t.dtype !== p.value.dtype) throw new DTypeError(`loadStateDict: '${k}' is ${t.dtype}; the ${what} is ${p.value.dtype}`);
+      if (!shapesEqual(t.shape, p.value.shape)) {
+        throw new ShapeError(`loadStateDict: '${k}' has shape ${fmtShape(t.shape)}; the ${what} has ${fmtShape(p.value.shape)}`);
       }
     }
     for (const [k, p] of params) copyInto(p.value, state[k]!);

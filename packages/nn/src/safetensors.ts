@@ -2,7 +2,7 @@
 // ({ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { … } }), then the
 // little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
 // Hugging Face tools read what saveSafetensors writes.
-import { fmtShape, GdError, keep, shapesEqual, type Tensor, tensor } from '@gd/tensor';
+import { DisposedError, fmtShape, GdError, keep, shapesEqual, Tensor, tensor, ValueError } from '@gd/tensor';
 import type { Module } from './module.js';
 
 /** A safetensors file that is truncated, corrupted, or does not match the model. */
@@ -16,6 +16,22 @@ export class SafetensorsError extends GdError {
 const MAX_HEADER = 100_000_000;
 const DTYPE_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A short, safe rendering of a header value for an error message (any depth, any size). */
+function brief(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = Array.isArray(v) ? 'a deeply nested array' : 'a deeply nested value';
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** True for a plain object whose values are all strings. */
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+}
 
 /** One tensor of a parsed file. */
 export interface SafetensorsEntry {
@@ -38,6 +54,9 @@ export interface ParsedSafetensors {
  */
 export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('safetensors: expected a Uint8Array');
+  // a plain Uint8Array over the same bytes: a Node Buffer's subarray().slice() would be a view
+  // into its shared pool, so the entries handed out are never Buffers
+  bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) throw new SafetensorsError(`safetensors: file of ${bytes.length} bytes is too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
@@ -58,20 +77,18 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   const ranges: Array<[number, number, string]> = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (info === null || typeof info !== 'object' || Object.values(info).some((v) => typeof v !== 'string')) {
-        throw new SafetensorsError('safetensors: __metadata__ must map strings to strings');
-      }
-      metadata = info as Record<string, string>;
+      if (!isStringRecord(info)) throw new SafetensorsError(`safetensors: __metadata__ must map strings to strings, got ${brief(info)}`);
+      metadata = { ...info };
       continue;
     }
     const { dtype, shape, data_offsets: offsets } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES))
-      throw new SafetensorsError(`safetensors: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
+      throw new SafetensorsError(`safetensors: tensor '${name}' has unknown dtype ${brief(dtype)}`);
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new SafetensorsError(`safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+      throw new SafetensorsError(`safetensors: tensor '${name}' has an invalid shape ${brief(shape)}`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isInteger(o) || o < 0)) {
-      throw new SafetensorsError(`safetensors: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+      throw new SafetensorsError(`safetensors: tensor '${name}' has invalid data_offsets ${brief(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     const expected = shape.reduce((a: number, d: number) => a * d, 1) * DTYPE_BYTES[dtype]!;
@@ -96,7 +113,9 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
 }
 
 function floats(entry: SafetensorsEntry): Float32Array {
-  const copy = entry.bytes.slice();
+  // a fresh, aligned copy: Uint8Array's own slice, since a Node Buffer's slice() is a view into
+  // its shared pool (whose offset 0 is someone else's bytes)
+  const copy = new Uint8Array(entry.bytes);
   if (!littleEndian) {
     const v = new DataView(copy.buffer);
     const out = new Float32Array(copy.length / 4);
@@ -139,13 +158,25 @@ function ints(name: string, entry: SafetensorsEntry): Int32Array {
  * ```
  */
 export function saveSafetensors(source: Module | Record<string, Tensor>, options: { metadata?: Record<string, string> } = {}): Uint8Array {
+  if (source === null || typeof source !== 'object')
+    throw new ValueError(`saveSafetensors: expected a Module or a record of name → Tensor, got ${String(source)}`);
+  if (options === null || typeof options !== 'object')
+    throw new ValueError(`saveSafetensors: options must be an object, got ${String(options)}`);
   const state = typeof (source as Module).stateDict === 'function' ? (source as Module).stateDict() : (source as Record<string, Tensor>);
   const names = Object.keys(state).sort();
+  if (options.metadata !== undefined && !isStringRecord(options.metadata)) {
+    throw new ValueError(`saveSafetensors: metadata must map strings to strings, got ${brief(options.metadata)}`);
+  }
   const header: Record<string, unknown> = {};
   if (options.metadata) header.__metadata__ = options.metadata;
   let offset = 0;
   for (const name of names) {
-    const t = state[name]!;
+    const t: unknown = state[name];
+    if (!(t instanceof Tensor)) throw new ValueError(`saveSafetensors: '${name}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
+    if (t.isDisposed) throw new DisposedError(`saveSafetensors: '${name}' is a disposed tensor`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') {
+      throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; float32 and int32 are written`);
+    }
     // int32 is written as I64, the integer type PyTorch keeps counts and indices in
     const width = t.dtype === 'int32' ? 8 : 4;
     header[name] = { dtype: t.dtype === 'int32' ? 'I64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.size * width] };

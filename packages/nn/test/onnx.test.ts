@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { format } from 'node:util';
 import type { VariableLike } from '@gd/autograd';
 import { asVariable } from '@gd/autograd';
 import { DTypeError, GdError, manualSeed, memory, randn, ShapeError, scope, type Tensor, ValueError } from '@gd/tensor';
@@ -318,39 +317,5 @@ describe('saveOnnxFile', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('README', () => {
-  // Each ```ts block of the README runs as a module importing the package's sources; a
-  // `console.log(…); // text` line must print that text (whitespace and quote style aside).
-  const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  const src = (entry: string) => JSON.stringify(join(import.meta.dirname, '..', 'src', `${entry}.ts`));
-  const normalise = (s: string) => s.replace(/\s+/g, '').replaceAll('"', "'");
-  it('has an ONNX section with a block', () => {
-    expect(readme).toContain('## ONNX');
-    expect(blocks.some((b) => b.includes("'@gd/nn/onnx'"))).toBe(true);
-  });
-  blocks.forEach((block, i) => {
-    it(`block ${i + 1} runs and prints what its comments say`, async () => {
-      const code = block
-        .replaceAll("'@gd/nn/onnx'", src('onnx'))
-        .replaceAll("'@gd/nn/node'", src('node'))
-        .replaceAll("'@gd/nn'", src('index'));
-      const expected = [...block.matchAll(/console\.log\(.*\);\s*\/\/\s*(.+)$/gm)].map((m) => normalise(m[1]!));
-      const file = join(import.meta.dirname, `.readme-block-${i}.ts`);
-      const printed: string[] = [];
-      const spy = vi.spyOn(console, 'log').mockImplementation((...args) => void printed.push(normalise(format(...args))));
-      writeFileSync(file, code);
-      try {
-        await import(/* @vite-ignore */ `${file}?t=${Date.now()}`);
-      } finally {
-        spy.mockRestore();
-        rmSync(file, { force: true });
-      }
-      expect(existsSync(file)).toBe(false);
-      expect(printed).toEqual(expected);
-    });
   });
 });

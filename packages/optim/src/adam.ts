@@ -1,6 +1,6 @@
 import type { Variable } from '@gd/autograd';
 import { adamUpdate, type Tensor, ValueError } from '@gd/tensor';
-import { Optimizer, type Params } from './optimizer.js';
+import { checkBoolean, checkNumber, checkOptions, Optimizer, type Params } from './optimizer.js';
 
 /** Options of Adam and AdamW, as PyTorch's. */
 export interface AdamOptions {
@@ -29,18 +29,23 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean = false;
 
   constructor(params: Params, options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3);
-    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
-    this.amsgrad = options.amsgrad ?? false;
-    for (const b of [this.beta1, this.beta2])
-      if (!(b >= 0 && b < 1)) throw new ValueError(`${this.type}: betas must be in [0, 1), got ${b}`);
-    if (!(this.eps >= 0)) throw new ValueError(`${this.type}: eps must be ≥ 0`);
+    super(params, checkOptions('Adam', options, false).lr ?? 1e-3);
+    const betas = options.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2)
+      throw new ValueError(`${this.type}: betas must be a pair [beta1, beta2], got ${String(betas)}`);
+    this.beta1 = checkNumber(this.type, 'beta1', betas[0], { lo: 0, hi: 1, hiOpen: true });
+    this.beta2 = checkNumber(this.type, 'beta2', betas[1], { lo: 0, hi: 1, hiOpen: true });
+    this.eps = checkNumber(this.type, 'eps', options.eps ?? 1e-8, { lo: 0, loOpen: true });
+    this.weightDecay = checkNumber(this.type, 'weightDecay', options.weightDecay ?? 0, { lo: 0 });
+    this.amsgrad = checkBoolean(this.type, 'amsgrad', options.amsgrad ?? false);
   }
 
   get type(): string {
     return 'Adam';
+  }
+
+  protected get slotNames() {
+    return ['expAvg', 'expAvgSq', 'maxExpAvgSq'];
   }
 
   protected get options() {
@@ -77,7 +82,7 @@ export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
 
   constructor(params: Params, options: AdamOptions = {}) {
-    super(params, { weightDecay: 0.01, ...options });
+    super(params, { weightDecay: 0.01, ...checkOptions('AdamW', options, false) });
   }
 
   override get type(): string {

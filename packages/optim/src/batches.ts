@@ -1,5 +1,5 @@
 // Minibatches for SGD (seed §2.4): each step sees a few samples, drawn in a seeded random order.
-import { gather, type Tensor, tensor, ValueError } from '@gd/tensor';
+import { gather, Tensor, tensor, ValueError } from '@gd/tensor';
 
 /** A dataset: tensors whose first axis indexes samples (an array, or a record of named tensors). */
 export type Dataset = readonly Tensor[] | Readonly<Record<string, Tensor>>;
@@ -65,7 +65,14 @@ function permutation(n: number, seed: number): Int32Array {
  * ```
  */
 export function batches<D extends Dataset>(dataset: D, options: BatchOptions): Batches<D> {
+  if (dataset === null || typeof dataset !== 'object')
+    throw new ValueError(`batches: the dataset must be an array or a record of tensors, got ${String(dataset)}`);
+  if (options === null || typeof options !== 'object')
+    throw new ValueError(`batches: options must be an object with batchSize, got ${String(options)}`);
   const tensors = Array.isArray(dataset) ? (dataset as Tensor[]) : Object.values(dataset as Record<string, Tensor>);
+  tensors.forEach((t: unknown, i) => {
+    if (!(t instanceof Tensor)) throw new ValueError(`batches: dataset entry ${i} is ${t === null ? 'null' : typeof t}; expected a Tensor`);
+  });
   if (tensors.length === 0) throw new ValueError('batches: the dataset has no tensors');
   const n = tensors[0]!.shape[0];
   if (n === undefined) throw new ValueError('batches: dataset tensors need a sample axis (rank ≥ 1)');

@@ -1,11 +1,11 @@
 // The tutorial's gradient-descent loop (seed §2.2): start somewhere, step θ ← θ − η∇θ, and
 // stop on one of three convergence criteria — the loss changes less than a threshold, the
 // gradient's norm falls below a threshold, or the iteration budget runs out.
-import type { Variable } from '@gd/autograd';
-import { copyInto, keep, scope, ValueError } from '@gd/tensor';
+import { Variable } from '@gd/autograd';
+import { copyInto, fmtShape, keep, scope, Tensor, ValueError } from '@gd/tensor';
 import { gradNorm } from './clip.js';
 import type { Optimizer, Params } from './optimizer.js';
-import { paramList } from './optimizer.js';
+import { checkNumber, paramList } from './optimizer.js';
 import type { Schedule } from './schedules.js';
 import { SGD } from './sgd.js';
 
@@ -85,11 +85,26 @@ export interface MinimizeResult {
  * ```
  */
 export function minimize<B = unknown>(objective: (batch: B) => Variable, params: Params, options: MinimizeOptions<B> = {}): MinimizeResult {
+  if (typeof objective !== 'function')
+    throw new ValueError(`minimize: objective must be a function returning a Variable, got ${typeof objective}`);
+  if (options === null || typeof options !== 'object') throw new ValueError(`minimize: options must be an object, got ${String(options)}`);
   const list = paramList(params);
   if (list.length === 0) throw new ValueError('minimize: no parameters to optimise');
-  const opt = options.optimizer ?? new SGD(list, { lr: options.lr ?? 0.01 });
   const maxIterations = options.maxIterations ?? (options.data ? Number.POSITIVE_INFINITY : 1000);
-  if (!(maxIterations >= 0)) throw new ValueError(`minimize: maxIterations must be ≥ 0, got ${maxIterations}`);
+  if (maxIterations !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(maxIterations) || maxIterations < 0))
+    throw new ValueError(`minimize: maxIterations must be an integer ≥ 0 (or Infinity), got ${maxIterations}`);
+  const epochs = options.epochs ?? 1;
+  if (!Number.isSafeInteger(epochs) || epochs < 0) throw new ValueError(`minimize: epochs must be an integer ≥ 0, got ${epochs}`);
+  for (const k of ['lossTolerance', 'gradTolerance'] as const)
+    if (options[k] !== undefined) checkNumber('minimize', k, options[k], { lo: 0 });
+  for (const k of ['schedule', 'onStep', 'onEpoch'] as const)
+    if (options[k] !== undefined && typeof options[k] !== 'function')
+      throw new ValueError(`minimize: ${k} must be a function, got ${typeof options[k]}`);
+  if (options.signal !== undefined && (options.signal === null || typeof options.signal.aborted !== 'boolean'))
+    throw new ValueError(`minimize: signal must be an AbortSignal, got ${String(options.signal)}`);
+  if (options.data !== undefined && (options.data === null || typeof (options.data as Iterable<B>)[Symbol.iterator] !== 'function'))
+    throw new ValueError(`minimize: data must be an iterable of batches, got ${String(options.data)}`);
+  const opt = options.optimizer ?? new SGD(list, { lr: options.lr ?? 0.01 });
   const record = options.history ?? true;
   const history: MinimizeResult['history'] = [];
   // the last parameter values whose loss and gradient were finite
@@ -107,9 +122,16 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
   /** One step on one batch; returns a stop reason or undefined. */
   const step = (batch: B, epoch: number): StopReason | undefined => {
     if (options.signal?.aborted) return 'stopped';
-    if (options.schedule) opt.lr = options.schedule(iterations);
+    if (options.schedule)
+      opt.lr = checkNumber('minimize', `the rate the schedule returned for step ${iterations}`, options.schedule(iterations), { lo: 0 });
     opt.zeroGrad();
-    const loss = objective(batch);
+    const loss: unknown = objective(batch);
+    if (!(loss instanceof Variable)) {
+      const got =
+        loss instanceof Tensor ? 'a Tensor (build it from Variables so it has a gradient)' : loss === null ? 'null' : `a ${typeof loss}`;
+      throw new ValueError(`minimize: the objective must return a scalar Variable, got ${got}`);
+    }
+    if (loss.size !== 1) throw new ValueError(`minimize: the objective must return a scalar Variable, got shape ${fmtShape(loss.shape)}`);
     const value = loss.item();
     if (!Number.isFinite(value)) return 'diverged';
     loss.backward();
@@ -136,7 +158,6 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
       if (maxIterations === 0) reason = 'max-iterations';
       while (!reason) reason = scope(() => step(undefined as B, 0));
     } else {
-      const epochs = options.epochs ?? 1;
       let previousEpochLoss = Number.NaN;
       for (let e = 0; e < epochs && !reason; e++) {
         const source = options.data.epoch ? options.data.epoch(e) : options.data;

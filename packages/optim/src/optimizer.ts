@@ -1,6 +1,6 @@
 // The optimizer contract users know from PyTorch: step(), zeroGrad(), stateDict(), loadStateDict().
-import type { Variable } from '@gd/autograd';
-import { keep, ShapeError, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
+import { Variable } from '@gd/autograd';
+import { DisposedError, keep, ShapeError, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
 
 /** Anything holding parameters: a list of Variables, or a module with parameters(). */
 export type Params =
@@ -10,14 +10,76 @@ export type Params =
       parameters(): Variable[];
     };
 
-/** Resolves a Params to its Variables. */
+/** How a parameter is named in an error: its name if it has one, else its position. */
+function label(p: Variable, i: number): string {
+  return p.name === undefined ? `parameter ${i}` : `parameter ${i} ('${p.name}')`;
+}
+
+/**
+ * Resolves a Params to its Variables, checking each is a live float32 Variable listed once: a
+ * parameter listed twice would be updated twice per step (PyTorch refuses it too).
+ *
+ * @example
+ * ```ts
+ * paramList(model).length; // the number of parameters
+ * ```
+ */
 export function paramList(params: Params): Variable[] {
-  const list = Array.isArray(params) ? [...params] : (params as { parameters(): Variable[] }).parameters();
-  for (const p of list) {
-    if (!p || typeof p !== 'object' || !('value' in p)) throw new ValueError('optimizer: parameters must be Variables');
-    if (p.value.dtype !== 'float32') throw new ValueError(`optimizer: parameter of dtype ${p.value.dtype}; parameters must be float32`);
+  let list: unknown;
+  if (Array.isArray(params)) list = [...params];
+  else if (params !== null && typeof params === 'object' && typeof (params as { parameters?: unknown }).parameters === 'function')
+    list = (params as { parameters(): Variable[] }).parameters();
+  if (!Array.isArray(list)) throw new ValueError(`optimizer: params must be an array of Variables or a module, got ${String(params)}`);
+  const seen = new Map<Variable, number>();
+  list.forEach((p: unknown, i) => {
+    if (!(p instanceof Variable))
+      throw new ValueError(
+        `optimizer: parameter ${i} is not a Variable (got ${p === null ? 'null' : typeof p === 'object' ? p.constructor.name : typeof p})`,
+      );
+    if (p.value.isDisposed) throw new DisposedError(`optimizer: ${label(p, i)} was disposed`);
+    if (p.value.dtype !== 'float32') throw new ValueError(`optimizer: ${label(p, i)} is ${p.value.dtype}; parameters must be float32`);
+    const first = seen.get(p);
+    if (first !== undefined) throw new ValueError(`optimizer: ${label(p, i)} is listed twice (also at ${first}); list each parameter once`);
+    seen.set(p, i);
+  });
+  return list as Variable[];
+}
+
+/** Bounds of a numeric option: `lo`/`hi` included unless `loOpen`/`hiOpen`. */
+interface Range {
+  lo?: number;
+  hi?: number;
+  loOpen?: boolean;
+  hiOpen?: boolean;
+}
+
+/**
+ * Checks that option `name` of `op` is a finite number in range, or throws a ValueError naming
+ * both and the value given.
+ */
+export function checkNumber(op: string, name: string, v: unknown, range: Range = {}): number {
+  const { lo = Number.NEGATIVE_INFINITY, hi = Number.POSITIVE_INFINITY, loOpen = false, hiOpen = false } = range;
+  const ok = typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+  if (!ok) {
+    const want = `${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}`.replace('-Infinity', '−∞').replace('Infinity', '∞');
+    const got = typeof v === 'string' ? `'${v}'` : String(v);
+    throw new ValueError(`${op}: ${name} must be a finite number in ${want}, got ${got}`);
   }
-  return list;
+  return v as number;
+}
+
+/** Checks that option `name` of `op` is a boolean. */
+export function checkBoolean(op: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ValueError(`${op}: ${name} must be true or false, got ${String(v)}`);
+  return v;
+}
+
+/** Checks an options argument is an object (or absent, when `required` is false). */
+export function checkOptions<O>(op: string, options: O | undefined, required: boolean): O {
+  if (options === undefined && !required) return {} as O;
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ValueError(`${op}: options must be an object${required ? ' with lr' : ''}, got ${String(options)}`);
+  return options;
 }
 
 /** A serialisable snapshot of an optimizer: its hyper-parameters, step count and state tensors. */
@@ -43,8 +105,7 @@ export abstract class Optimizer {
   protected readonly state: Array<Map<string, Tensor>>;
 
   constructor(params: Params, lr: number) {
-    if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr))
-      throw new ValueError(`optimizer: lr must be a finite number ≥ 0, got ${lr}`);
+    checkNumber(new.target.name, 'lr', lr, { lo: 0 });
     this.params = paramList(params);
     this.lr = lr;
     this.state = this.params.map(() => new Map());
@@ -52,6 +113,8 @@ export abstract class Optimizer {
 
   /** The optimizer's name in stateDict(). */
   abstract get type(): string;
+  /** The names of the per-parameter state tensors this optimizer may keep. */
+  protected abstract get slotNames(): readonly string[];
   /** Hyper-parameters other than lr, as saved in stateDict(). */
   protected abstract get options(): Record<string, number | boolean>;
   /** Updates parameter i from its gradient (called by step() for parameters with a gradient). */
@@ -74,6 +137,11 @@ export abstract class Optimizer {
 
   /** One update of every parameter that has a gradient. */
   step(): void {
+    // lr is a public field (schedules set it): check it before it reaches a kernel
+    checkNumber(`${this.type}.step`, 'lr', this.lr, { lo: 0 });
+    this.params.forEach((p, i) => {
+      if (p.value.isDisposed) throw new DisposedError(`${this.type}.step: ${label(p, i)} was disposed`);
+    });
     this.stepCount++;
     this.params.forEach((p, i) => {
       if (p.grad) this.update(i, p, p.grad);
@@ -90,28 +158,49 @@ export abstract class Optimizer {
     };
   }
 
-  /** Restores a stateDict() of the same optimizer type over parameters of the same shapes. */
+  /**
+   * Restores a stateDict() of the same optimizer type over parameters of the same shapes. The
+   * whole state is checked first (types, names, shapes, finite numbers); on any error the
+   * optimizer is unchanged and nothing is allocated.
+   */
   loadStateDict(sd: OptimizerState): void {
-    if (!sd || sd.type !== this.type) throw new ValueError(`loadStateDict: state of a ${sd?.type} optimizer cannot load into ${this.type}`);
+    const op = `${this.type}.loadStateDict`;
+    if (sd === null || typeof sd !== 'object') throw new ValueError(`${op}: expected a stateDict() object, got ${String(sd)}`);
+    if (sd.type !== this.type) throw new ValueError(`${op}: state of a ${String(sd.type)} optimizer cannot load into ${this.type}`);
     if (!Array.isArray(sd.state) || sd.state.length !== this.params.length) {
-      throw new ValueError(`loadStateDict: state has ${sd.state?.length} parameters; this optimizer has ${this.params.length}`);
+      const n = Array.isArray(sd.state) ? `${sd.state.length} parameters` : `no state array`;
+      throw new ValueError(`${op}: state has ${n}; this optimizer has ${this.params.length} parameters`);
     }
-    const fresh = sd.state.map((rec, i) =>
-      Object.entries(rec).map(([name, { shape, data }]) => {
+    if (sd.options === null || typeof sd.options !== 'object')
+      throw new ValueError(`${op}: options must be an object, got ${String(sd.options)}`);
+    const lr = sd.options.lr === undefined ? this.lr : checkNumber(op, 'options.lr', sd.options.lr, { lo: 0 });
+    if (!Number.isSafeInteger(sd.step) || sd.step < 0) throw new ValueError(`${op}: step must be an integer ≥ 0, got ${String(sd.step)}`);
+    const slots = new Set(this.slotNames);
+    const checked = sd.state.map((rec: unknown, i) => {
+      if (rec === null || typeof rec !== 'object' || Array.isArray(rec))
+        throw new ValueError(`${op}: state of parameter ${i} must be an object, got ${Array.isArray(rec) ? 'an array' : String(rec)}`);
+      return Object.entries(rec).map(([name, slot]: [string, unknown]) => {
+        const where = `state '${name}' of parameter ${i}`;
+        if (!slots.has(name)) throw new ValueError(`${op}: unknown ${where}; ${this.type} keeps [${[...slots].join(', ')}]`);
+        if (slot === null || typeof slot !== 'object') throw new ValueError(`${op}: ${where} must be { shape, data }, got ${String(slot)}`);
+        const { shape, data } = slot as { shape?: unknown; data?: unknown };
         const want = this.params[i]!.shape;
-        if (shape.length !== want.length || shape.some((d, k) => d !== want[k])) {
-          throw new ShapeError(
-            `loadStateDict: state '${name}' of parameter ${i} has shape [${shape}]; the parameter has [${want.join(',')}]`,
-          );
+        if (!Array.isArray(shape) || shape.length !== want.length || shape.some((d, k) => d !== want[k])) {
+          throw new ShapeError(`${op}: ${where} has shape ${JSON.stringify(shape) ?? 'undefined'}; the parameter has [${want.join(',')}]`);
         }
-        return [name, tensor(data, { shape })] as const;
-      }),
-    );
-    this.dispose();
-    fresh.forEach((entries, i) => {
-      for (const [name, t] of entries) this.state[i]!.set(name, keep(t));
+        const size = want.reduce((a, d) => a * d, 1);
+        if (!Array.isArray(data) || data.length !== size)
+          throw new ValueError(`${op}: ${where} must hold ${size} numbers, got ${Array.isArray(data) ? data.length : typeof data}`);
+        const bad = data.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
+        if (bad >= 0) throw new ValueError(`${op}: ${where} holds ${String(data[bad])} at ${bad}; expected finite numbers`);
+        return [name, data as number[], [...want]] as const;
+      });
     });
-    this.lr = Number(sd.options.lr ?? this.lr);
+    this.dispose();
+    checked.forEach((entries, i) => {
+      for (const [name, data, shape] of entries) this.state[i]!.set(name, keep(tensor(data, { shape })));
+    });
+    this.lr = lr;
     this.stepCount = sd.step;
   }
 

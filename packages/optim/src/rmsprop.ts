@@ -1,6 +1,6 @@
 import type { Variable } from '@gd/autograd';
-import { adagradUpdate, rmspropUpdate, type Tensor, ValueError } from '@gd/tensor';
-import { Optimizer, type Params } from './optimizer.js';
+import { adagradUpdate, rmspropUpdate, type Tensor } from '@gd/tensor';
+import { checkBoolean, checkNumber, checkOptions, Optimizer, type Params } from './optimizer.js';
 
 /** Options of RMSprop, as PyTorch's. */
 export interface RMSpropOptions {
@@ -29,17 +29,20 @@ export class RMSprop extends Optimizer {
   readonly centered: boolean;
 
   constructor(params: Params, options: RMSpropOptions = {}) {
-    super(params, options.lr ?? 0.01);
-    this.alpha = options.alpha ?? 0.99;
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
-    this.momentum = options.momentum ?? 0;
-    this.centered = options.centered ?? false;
-    if (!(this.alpha >= 0 && this.alpha <= 1)) throw new ValueError(`RMSprop: alpha must be in [0, 1], got ${this.alpha}`);
+    super(params, checkOptions('RMSprop', options, false).lr ?? 0.01);
+    this.alpha = checkNumber('RMSprop', 'alpha', options.alpha ?? 0.99, { lo: 0, hi: 1 });
+    this.eps = checkNumber('RMSprop', 'eps', options.eps ?? 1e-8, { lo: 0, loOpen: true });
+    this.weightDecay = checkNumber('RMSprop', 'weightDecay', options.weightDecay ?? 0, { lo: 0 });
+    this.momentum = checkNumber('RMSprop', 'momentum', options.momentum ?? 0, { lo: 0 });
+    this.centered = checkBoolean('RMSprop', 'centered', options.centered ?? false);
   }
 
   get type(): string {
     return 'RMSprop';
+  }
+
+  protected get slotNames() {
+    return ['squareAvg', 'momentumBuffer', 'gradAvg'];
   }
 
   protected get options() {
@@ -83,14 +86,18 @@ export class Adagrad extends Optimizer {
   readonly eps: number;
 
   constructor(params: Params, options: AdagradOptions = {}) {
-    super(params, options.lr ?? 0.01);
-    this.lrDecay = options.lrDecay ?? 0;
-    this.weightDecay = options.weightDecay ?? 0;
-    this.eps = options.eps ?? 1e-10;
+    super(params, checkOptions('Adagrad', options, false).lr ?? 0.01);
+    this.lrDecay = checkNumber('Adagrad', 'lrDecay', options.lrDecay ?? 0, { lo: 0 });
+    this.weightDecay = checkNumber('Adagrad', 'weightDecay', options.weightDecay ?? 0, { lo: 0 });
+    this.eps = checkNumber('Adagrad', 'eps', options.eps ?? 1e-10, { lo: 0, loOpen: true });
   }
 
   get type(): string {
     return 'Adagrad';
+  }
+
+  protected get slotNames() {
+    return ['sum'];
   }
 
   protected get options() {

@@ -4,6 +4,13 @@ import { ValueError } from '@gd/tensor';
 /** A learning-rate schedule: step t = 0, 1, … → η_t. */
 export type Schedule = (step: number) => number;
 
+/** Checks a schedule's options: an object whose lr is a finite number ≥ 0. */
+function base(name: string, o: { lr: number } | null | undefined): void {
+  if (o === null || typeof o !== 'object') throw new ValueError(`schedules.${name}: options must be an object, got ${String(o)}`);
+  if (typeof o.lr !== 'number' || !(o.lr >= 0) || !Number.isFinite(o.lr))
+    throw new ValueError(`schedules.${name}: lr must be a finite number ≥ 0, got ${String(o.lr)}`);
+}
+
 function positive(name: string, v: number): number {
   if (!(v > 0) || !Number.isFinite(v)) throw new ValueError(`schedules: ${name} must be a positive number, got ${v}`);
   return v;
@@ -14,8 +21,9 @@ function positive(name: string, v: number): number {
  * @example `schedules.step({ lr: 0.1, stepSize: 10, gamma: 0.5 })(25) // 0.025`
  */
 function step(o: { lr: number; stepSize: number; gamma?: number }): Schedule {
+  base('step', o);
   positive('stepSize', o.stepSize);
-  const gamma = o.gamma ?? 0.1;
+  const gamma = positive('gamma', o.gamma ?? 0.1);
   return (t) => o.lr * gamma ** Math.floor(t / o.stepSize);
 }
 
@@ -24,6 +32,8 @@ function step(o: { lr: number; stepSize: number; gamma?: number }): Schedule {
  * @example `schedules.exponential({ lr: 1, gamma: 0.9 })(2) // 0.81`
  */
 function exponential(o: { lr: number; gamma: number }): Schedule {
+  base('exponential', o);
+  positive('gamma', o.gamma);
   return (t) => o.lr * o.gamma ** t;
 }
 
@@ -32,8 +42,11 @@ function exponential(o: { lr: number; gamma: number }): Schedule {
  * @example `schedules.cosine({ lr: 0.1, steps: 100 })(50) // 0.05`
  */
 function cosine(o: { lr: number; steps: number; minLr?: number }): Schedule {
+  base('cosine', o);
   positive('steps', o.steps);
   const min = o.minLr ?? 0;
+  if (typeof min !== 'number' || !(min >= 0) || !Number.isFinite(min))
+    throw new ValueError(`schedules.cosine: minLr must be a finite number ≥ 0, got ${String(min)}`);
   return (t) => (t >= o.steps ? min : min + ((o.lr - min) * (1 + Math.cos((Math.PI * t) / o.steps))) / 2);
 }
 
@@ -43,6 +56,9 @@ function cosine(o: { lr: number; steps: number; minLr?: number }): Schedule {
  * @example `schedules.linearWarmup({ lr: 0.1, warmupSteps: 10 })(4) // 0.05`
  */
 function linearWarmup(o: { lr: number; warmupSteps: number; after?: Schedule }): Schedule {
+  base('linearWarmup', o);
+  if (o.after !== undefined && typeof o.after !== 'function')
+    throw new ValueError(`schedules.linearWarmup: after must be a schedule (a function), got ${typeof o.after}`);
   positive('warmupSteps', o.warmupSteps);
   return (t) => (t < o.warmupSteps ? (o.lr * (t + 1)) / o.warmupSteps : o.after ? o.after(t - o.warmupSteps) : o.lr);
 }

@@ -1,6 +1,6 @@
 import type { Variable } from '@gd/autograd';
 import { axpyInPlace, sgdUpdate, type Tensor, ValueError } from '@gd/tensor';
-import { Optimizer, type Params } from './optimizer.js';
+import { checkBoolean, checkNumber, checkOptions, Optimizer, type Params } from './optimizer.js';
 
 /** Options of SGD, as PyTorch's. */
 export interface SGDOptions {
@@ -28,18 +28,24 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(params: Params, options: SGDOptions) {
-    super(params, options.lr);
-    this.momentum = options.momentum ?? 0;
-    this.dampening = options.dampening ?? 0;
-    this.weightDecay = options.weightDecay ?? 0;
-    this.nesterov = options.nesterov ?? false;
-    if (this.momentum < 0 || this.weightDecay < 0) throw new ValueError('SGD: momentum and weightDecay must be ≥ 0');
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
-      throw new ValueError('SGD: Nesterov momentum requires momentum > 0 and dampening 0');
+    super(params, checkOptions('SGD', options, true).lr);
+    this.momentum = checkNumber('SGD', 'momentum', options.momentum ?? 0, { lo: 0 });
+    this.dampening = checkNumber('SGD', 'dampening', options.dampening ?? 0, { lo: 0, hi: 1 });
+    this.weightDecay = checkNumber('SGD', 'weightDecay', options.weightDecay ?? 0, { lo: 0 });
+    this.nesterov = checkBoolean('SGD', 'nesterov', options.nesterov ?? false);
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new ValueError(
+        `SGD: Nesterov momentum requires momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`,
+      );
+    }
   }
 
   get type(): string {
     return 'SGD';
+  }
+
+  protected get slotNames() {
+    return ['momentumBuffer'];
   }
 
   protected get options() {

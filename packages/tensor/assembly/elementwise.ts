@@ -26,7 +26,7 @@ const GELU_C: f32 = 0.7978845608028654;
     case UN_EXP: return Mathf.exp(x);
     case UN_LOG: return Mathf.log(x);
     case UN_SQUARE: return x * x;
-    case UN_RELU: return x > 0 ? x : <f32>0;
+    case UN_RELU: return max<f32>(x, 0); // NaN-propagating, as the SIMD path (f32x4.max) and PyTorch
     // two branches keep exp's argument non-positive, so neither side overflows
     case UN_SIGMOID: {
       if (x >= 0) return <f32>1 / (<f32>1 + Mathf.exp(-x));

@@ -2,7 +2,7 @@
 import { DTypeError, ShapeError, ValueError } from './errors.js';
 import { fillInPlace } from './ops.js';
 import { heapF32, heapI32, kernels } from './runtime.js';
-import { checkShape } from './shape.js';
+import { checkShape, MAX_SIZE } from './shape.js';
 import { type DType, type NestedArray, Tensor } from './tensor.js';
 
 /** Options of tensor(): the dtype (float32 by default) and, for flat data, a shape. */
@@ -96,6 +96,7 @@ export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: rea
  * ```
  */
 export function tensor(data: NestedArray | Float32Array | Int32Array | Float64Array, options: TensorOptions = {}): Tensor {
+  if (options === null || typeof options !== 'object') throw new ValueError(`tensor: options must be an object, got ${String(options)}`);
   const dtype = checkDType('tensor', options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32'));
   return fromData('tensor', data, dtype, options.shape);
 }
@@ -115,7 +116,8 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
 function filled(op: string, shape: readonly number[], value: number, dtype: DType): Tensor {
   checkDType(op, dtype);
   if (typeof value !== 'number') throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
-  if (dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`${op}: value ${value} is not an integer; dtype int32 needs one`);
+  if (dtype === 'int32' && (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31))
+    throw new ValueError(`${op}: value ${value} is not an integer in the int32 range [-2^31, 2^31); dtype int32 needs one`);
   return fillInPlace(new Tensor(checkShape(op, shape), dtype), value);
 }
 
@@ -155,6 +157,7 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
   finite('arange', 'step', step);
   if (step === 0) throw new ValueError('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((hi - lo) / step));
+  if (!(n <= MAX_SIZE)) throw new ShapeError(`arange: [${lo}, ${hi}) in steps of ${step} has ${n} elements; the maximum is ${MAX_SIZE}`);
   const dt = dtype ?? ([lo, hi, step].every(Number.isInteger) ? 'int32' : 'float32');
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = lo + i * step;
@@ -172,7 +175,8 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
 export function linspace(start: number, stop: number, num: number): Tensor {
   finite('linspace', 'start', start);
   finite('linspace', 'stop', stop);
-  if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
+  if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${String(num)}`);
+  if (num > MAX_SIZE) throw new ShapeError(`linspace: ${num} elements; the maximum is ${MAX_SIZE}`);
   const values = new Float64Array(num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) values[i] = i === num - 1 && num > 1 ? stop : start + i * step;
@@ -208,13 +212,14 @@ export function eye(n: number, m = n, dtype: DType = 'float32'): Tensor {
  */
 export function manualSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new ValueError(`manualSeed: seed must be an integer in [0, 2^32), got ${seed}`);
+    throw new ValueError(`manualSeed: seed must be an integer in [0, 2^32), got ${String(seed)}`);
   }
   kernels().rng_seed(seed >>> 0);
 }
 
 /** Uniform float32 values in [low, high). @example `rand([2, 2], { low: -1, high: 1 })` */
 export function rand(shape: readonly number[], options: { low?: number; high?: number } = {}): Tensor {
+  if (options === null || typeof options !== 'object') throw new ValueError(`rand: options must be an object, got ${String(options)}`);
   const low = finite('rand', 'low', options.low ?? 0);
   const high = finite('rand', 'high', options.high ?? 1);
   if (!(high > low)) throw new ValueError(`rand: high ${high} must be greater than low ${low}`);
@@ -225,6 +230,7 @@ export function rand(shape: readonly number[], options: { low?: number; high?: n
 
 /** Normal float32 values N(mean, std²). @example `randn([3, 3], { std: 0.1 })` */
 export function randn(shape: readonly number[], options: { mean?: number; std?: number } = {}): Tensor {
+  if (options === null || typeof options !== 'object') throw new ValueError(`randn: options must be an object, got ${String(options)}`);
   const mean = finite('randn', 'mean', options.mean ?? 0);
   const std = finite('randn', 'std', options.std ?? 1);
   if (std < 0) throw new ValueError(`randn: std must be ≥ 0, got ${std}`);
@@ -235,7 +241,8 @@ export function randn(shape: readonly number[], options: { mean?: number; std?: 
 
 /** Uniform int32 values in [low, high). @example `randint(0, 10, [5])` */
 export function randint(low: number, high: number, shape: readonly number[]): Tensor {
-  if (!Number.isInteger(low) || !Number.isInteger(high)) throw new ValueError(`randint: bounds must be integers, got ${low} and ${high}`);
+  if (!Number.isInteger(low) || !Number.isInteger(high))
+    throw new ValueError(`randint: bounds must be integers, got ${String(low)} and ${String(high)}`);
   if (!(high > low)) throw new ValueError(`randint: high ${high} must be greater than low ${low}`);
   if (low < -(2 ** 31) || high > 2 ** 31 || high - low > 2 ** 32 - 1) throw new ValueError(`randint: [${low}, ${high}) exceeds int32`);
   const out = new Tensor(checkShape('randint', shape), 'int32');
@@ -252,7 +259,7 @@ export function randperm(n: number): Tensor {
 
 /** A dropout mask: each entry is 1/(1−p) with probability 1−p, else 0 (float32). */
 export function dropoutMask(shape: readonly number[], p: number): Tensor {
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`dropoutMask: p must be in [0, 1), got ${p}`);
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`dropoutMask: p must be in [0, 1), got ${String(p)}`);
   const out = new Tensor(checkShape('dropoutMask', shape), 'float32');
   kernels().rng_dropout_mask_f32(out.ptr('dropoutMask'), out.size, 1 - p, 1 / (1 - p));
   return out;

@@ -9,6 +9,7 @@ import {
   broadcastStrides,
   checkShape,
   collapsePlan,
+  intList,
   normalizeAxes,
   normalizeAxis,
   pairPlan,
@@ -48,8 +49,10 @@ function withOperands<R>(op: string, xs: TensorLike[], body: (ts: Tensor[]) => R
   }
   if (allTensors) return body(xs as Tensor[]);
   const hint = xs.map(dtypeOf).find((d) => d !== undefined);
-  const conv = xs.map((x) => operand(op, x, hint));
+  // convert one by one, so a conversion that fails frees the ones made before it
+  const conv: Array<ReturnType<typeof operand>> = [];
   try {
+    for (const x of xs) conv.push(operand(op, x, hint));
     return body(conv.map((c) => c.t));
   } finally {
     for (const c of conv) if (c.owned) c.t.dispose();
@@ -512,9 +515,11 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const op = 'transpose';
   return withOperands(op, [x], ([t]) => {
     const r = t!.rank;
-    const p = perm ? perm.map((a) => normalizeAxis(op, a, r)) : Array.from({ length: r }, (_, i) => r - 1 - i);
+    const p = perm ? intList(op, 'perm', perm).map((a) => normalizeAxis(op, a, r)) : Array.from({ length: r }, (_, i) => r - 1 - i);
     if (p.length !== r || new Set(p).size !== r) {
-      throw new ShapeError(`transpose: perm [${(perm ?? []).join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t!.shape)}`);
+      throw new ShapeError(
+        `transpose: perm [${intList(op, 'perm', perm ?? []).join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t!.shape)}`,
+      );
     }
     const s = stridesOf(t!.shape);
     return copyStrided(
@@ -619,8 +624,8 @@ export function slice(x: TensorLike, begin: number | readonly number[], size?: n
   const op = 'slice';
   return withOperands(op, [x], ([t]) => {
     const r = t!.rank;
-    const b = typeof begin === 'number' ? [begin] : [...begin];
-    const s = size === undefined ? [] : typeof size === 'number' ? [size] : [...size];
+    const b = intList(op, 'begin', begin);
+    const s = size === undefined ? [] : intList(op, 'size', size);
     if (b.length > r || s.length > r)
       throw new IndexError(`slice: begin [${b}] / size [${s}] have more entries than the rank ${r} of ${fmtShape(t!.shape)}`);
     const starts: number[] = [];
@@ -733,7 +738,7 @@ export function gatherBackward(dy: Tensor, indices: Tensor, axis: number, shape:
 /** float32 one-hot rows of int32 class ids in [0, depth): shape [...x.shape, depth]. */
 export function oneHot(x: TensorLike, depth: number): Tensor {
   const op = 'oneHot';
-  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${String(depth)}`);
   const idx = checkedIndices(op, x, depth, `depth ${depth}`);
   try {
     const out = new Tensor([...idx.t.shape, depth], 'float32');

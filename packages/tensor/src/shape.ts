@@ -28,7 +28,9 @@ export function checkShape(op: string, shape: unknown): number[] {
   if (shape.length > MAX_RANK) throw new ShapeError(`${op}: rank ${shape.length} exceeds the maximum ${MAX_RANK}`);
   shape.forEach((d, i) => {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: shape [${shape.join(',')}]: dimension ${i} is ${String(d)}; expected a non-negative integer`);
+      throw new ShapeError(
+        `${op}: shape [${shape.map(String).join(',')}]: dimension ${i} is ${String(d)}; expected a non-negative integer`,
+      );
     }
   });
   const n = sizeOf(shape as number[]);
@@ -49,16 +51,24 @@ export function stridesOf(shape: readonly number[]): number[] {
 
 /** Resolves a possibly negative axis against a rank; throws IndexError when out of range. */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis)) throw new IndexError(`${op}: axis ${axis} is not an integer`);
+  if (!Number.isInteger(axis)) throw new IndexError(`${op}: axis ${String(axis)} is not an integer`);
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw new IndexError(`${op}: axis ${axis} is out of range for rank ${rank} (expected ${-rank}..${rank - 1})`);
   return a;
 }
 
+/** An argument that must be one integer or an array of them, as an array (IndexError otherwise). */
+export function intList(op: string, name: string, v: unknown): number[] {
+  if (typeof v === 'number') return [v];
+  if (!Array.isArray(v))
+    throw new IndexError(`${op}: ${name} must be an integer or an array of integers, got ${v === null ? 'null' : typeof v}`);
+  return [...v];
+}
+
 /** Resolves an axis argument (one, several, or all when undefined) to sorted unique axes. */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = typeof axis === 'number' ? [axis] : [...axis];
+  const list = intList(op, 'axis', axis);
   const out = [...new Set(list.map((a) => normalizeAxis(op, a, rank)))].sort((x, y) => x - y);
   if (out.length !== list.length) throw new IndexError(`${op}: axes [${list.join(',')}] repeat an axis`);
   return out;

@@ -407,6 +407,7 @@ function collect(value: unknown, into: Set<Tensor>, depth: number): void {
  * ```
  */
 export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`scope: expected a function, got ${fn === null ? 'null' : typeof fn}`);
   const created: Tensor[] = [];
   scopes.push(created);
   let result: T;

@@ -1,0 +1,74 @@
+import { variable } from '@gd/autograd';
+import { GdError, memory, tensor, ValueError } from '@gd/tensor';
+import { describe, expect, it } from 'vitest';
+import {
+  binaryCrossEntropy,
+  crossEntropy,
+  crossEntropyOf,
+  entropy,
+  hinge,
+  huber,
+  klDivergence,
+  klDivergenceOf,
+  mae,
+  mse,
+  nllLoss,
+} from '../src/index.js';
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('loss options are validated', () => {
+  const id0 = tensor([0], { dtype: 'int32' });
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['huber delta 0', () => huber([0, 1], [1, 3], { delta: 0 }), /delta.*0/],
+    ['huber delta negative', () => huber([0, 1], [1, 3], { delta: -1 }), /delta.*-1/],
+    ['huber delta NaN', () => huber([0, 1], [1, 3], { delta: Number.NaN }), /delta.*NaN/],
+    ['huber delta a string', () => huber([0, 1], [1, 3], { delta: '1' as never }), /delta/],
+    ['hinge margin NaN', () => hinge([0.5], [1], { margin: Number.NaN }), /margin.*NaN/],
+    ['hinge margin Infinity', () => hinge([0.5], [1], { margin: Number.POSITIVE_INFINITY }), /margin.*Infinity/],
+    ['mse options null', () => mse([1], [2], null as never), /options/],
+    ['mae options a number', () => mae([1], [2], 3 as never), /options/],
+    ['crossEntropy options null', () => crossEntropy([[1, 2]], id0, null as never), /options/],
+    ['nllLoss options null', () => nllLoss([[-1, -2]], id0, null as never), /options/],
+    ['binaryCrossEntropy options null', () => binaryCrossEntropy([0.5], [1], null as never), /options/],
+    ['klDivergence options null', () => klDivergence([[-1, -1]], [[0.5, 0.5]], null as never), /options/],
+    ['entropy options null', () => entropy([0.5, 0.5], null as never), /options/],
+    ['entropy of all zeros, normalized', () => entropy([0, 0, 0], { normalize: true }), /sums to 0/],
+    [
+      'entropy of a zero row among others, normalized',
+      () =>
+        entropy(
+          [
+            [1, 1],
+            [0, 0],
+          ],
+          { normalize: true },
+        ),
+      /distribution 1.*sums to 0/,
+    ],
+    ['crossEntropyOf of all zeros, normalized', () => crossEntropyOf([0, 0], [0.5, 0.5], { normalize: true }), /sums to 0/],
+    ['klDivergenceOf of infinite mass, normalized', () => klDivergenceOf([3e38, 3e38], [0.5, 0.5], { normalize: true }), /sums to/],
+    ['entropy of a Variable of zeros, normalized', () => entropy(variable([0, 0]), { normalize: true }), /sums to 0/],
+  ];
+  for (const [label, run, message] of cases) {
+    it(`refuses ${label} with a ValueError and leaks nothing`, () => {
+      const before = memory().tensors;
+      const e = thrown(run);
+      expect(e).toBeInstanceOf(ValueError);
+      expect(e).toBeInstanceOf(GdError);
+      expect((e as Error).message).toMatch(message);
+      if (!label.includes('Variable')) expect(memory().tensors).toBe(before);
+    });
+  }
+  it('huber with a valid delta still matches the hand-computed value', () => {
+    // d = [1, 2], δ = 1.5: ½·1² = 0.5 and 1.5·(2 − 0.75) = 1.875
+    expect(huber([0, 0], [1, 2], { delta: 1.5, reduction: 'sum' }).item()).toBeCloseTo(2.375, 6);
+  });
+});

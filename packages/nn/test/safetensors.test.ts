@@ -1,0 +1,90 @@
+import { Buffer } from 'node:buffer';
+import { manualSeed, ValueError } from '@gd/tensor';
+import { describe, expect, it } from 'vitest';
+import { Linear, loadSafetensors, type Module, parseSafetensors, SafetensorsError, saveSafetensors } from '../src/index.js';
+
+const values = (m: Module) => m.parameters().map((p) => Array.from(p.value.data()));
+
+/** `bytes` copied into a larger buffer at `offset`, returned as the subarray that holds them. */
+function embedded(bytes: Uint8Array, offset: number): Uint8Array {
+  const big = new Uint8Array(offset + bytes.length + 13).fill(0xab);
+  big.set(bytes, offset);
+  return big.subarray(offset, offset + bytes.length);
+}
+
+describe('safetensors reads any Uint8Array view', () => {
+  manualSeed(3);
+  const a = new Linear(3, 2);
+  const bytes = saveSafetensors(a, { metadata: { note: 'x' } });
+
+  const views: Array<[string, () => Uint8Array]> = [
+    // Buffer.from copies into Node's shared pool: a non-zero byteOffset into a larger ArrayBuffer
+    ['a Node Buffer', () => Buffer.from(bytes)],
+    ['a subarray at an aligned offset', () => embedded(bytes, 64)],
+    ['a subarray at an unaligned offset', () => embedded(bytes, 3)],
+  ];
+  for (const [label, make] of views) {
+    it(`loads ${label}`, () => {
+      const view = make();
+      const b = new Linear(3, 2);
+      expect(loadSafetensors(b, view)).toEqual({ note: 'x' });
+      expect(values(b)).toEqual(values(a));
+      const parsed = parseSafetensors(view);
+      expect(Array.from(new Float32Array(parsed.tensors.get('weight')!.bytes.slice().buffer))).toEqual(values(a)[0]);
+    });
+  }
+
+  it('a Buffer whose pool holds other bytes before it still loads the right numbers', () => {
+    const pooled = Buffer.allocUnsafe(8192);
+    pooled.fill(7);
+    const at = 1001;
+    pooled.set(bytes, at);
+    const b = new Linear(3, 2);
+    loadSafetensors(b, pooled.subarray(at, at + bytes.length));
+    expect(values(b)).toEqual(values(a));
+  });
+});
+
+describe('safetensors metadata is string → string', () => {
+  const m = () => new Linear(2, 1);
+  for (const bad of [[], ['a'], { n: 1 }, { a: 'x', b: null }, 'text', 5, null]) {
+    it(`saveSafetensors refuses metadata ${JSON.stringify(bad)}`, () => {
+      expect(() => saveSafetensors(m(), { metadata: bad as never })).toThrow(ValueError);
+    });
+  }
+  it('what saveSafetensors writes, parseSafetensors reads back', () => {
+    const bytes = saveSafetensors(m(), { metadata: { a: '1', 'b c': 'ü' } });
+    expect(parseSafetensors(bytes).metadata).toEqual({ a: '1', 'b c': 'ü' });
+  });
+  it('parseSafetensors refuses an array as metadata', () => {
+    const json = JSON.stringify({ __metadata__: ['a'] });
+    const header = new TextEncoder().encode(json);
+    const file = new Uint8Array(8 + header.length);
+    new DataView(file.buffer).setBigUint64(0, BigInt(header.length), true);
+    file.set(header, 8);
+    expect(() => parseSafetensors(file)).toThrow(SafetensorsError);
+  });
+  it('a header nested deep enough to overflow the stack gets a SafetensorsError', () => {
+    const depth = 200_000;
+    const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    for (const json of [
+      `{"x":{"dtype":"F32","shape":${nested},"data_offsets":[0,0]}}`,
+      `{"x":{"dtype":"F32","shape":[1],"data_offsets":${nested}}}`,
+      `{"x":{"dtype":${nested}}}`,
+      `{"__metadata__":{"a":${nested}}}`,
+    ]) {
+      const header = new TextEncoder().encode(json);
+      const file = new Uint8Array(8 + header.length);
+      new DataView(file.buffer).setBigUint64(0, BigInt(header.length), true);
+      file.set(header, 8);
+      let caught: unknown;
+      try {
+        parseSafetensors(file);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(SafetensorsError);
+      expect((caught as Error).message.length).toBeLessThan(400);
+    }
+  });
+});

@@ -1,0 +1,252 @@
+import { type Variable, variable } from '@gd/autograd';
+import { GdError, memory, scope, tensor, ValueError, zeros } from '@gd/tensor';
+import { describe, expect, it } from 'vitest';
+import {
+  Adagrad,
+  Adam,
+  AdamW,
+  batches,
+  clipGradNorm,
+  clipGradValue,
+  gradNorm,
+  minimize,
+  type Optimizer,
+  type OptimizerState,
+  RMSprop,
+  SGD,
+  schedules,
+} from '../src/index.js';
+
+/** The error `fn` throws (or undefined). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('a parameter listed twice is refused, naming it, everywhere', () => {
+  const makers: Array<[string, (ps: Variable[]) => unknown]> = [
+    ['SGD', (ps) => new SGD(ps, { lr: 0.1 })],
+    ['SGD with momentum', (ps) => new SGD(ps, { lr: 0.1, momentum: 0.9 })],
+    ['Adam', (ps) => new Adam(ps)],
+    ['AdamW', (ps) => new AdamW(ps)],
+    ['RMSprop', (ps) => new RMSprop(ps)],
+    ['Adagrad', (ps) => new Adagrad(ps)],
+    ['minimize', (ps) => minimize(() => ps[0]!.square().sum(), ps, { maxIterations: 1 })],
+    ['clipGradNorm', (ps) => clipGradNorm(ps, 1)],
+    ['clipGradValue', (ps) => clipGradValue(ps, 1)],
+    ['gradNorm', (ps) => gradNorm(ps)],
+  ];
+  for (const [label, make] of makers) {
+    it(label, () => {
+      const a = variable([1, 2], { name: 'w' });
+      const b = variable([3]);
+      const e = thrown(() => make([b, a, a]));
+      expect(e).toBeInstanceOf(ValueError);
+      expect((e as Error).message).toMatch(/'w'.*twice|twice.*'w'/);
+      expect(thrown(() => make([b, b]))).toBeInstanceOf(ValueError);
+    });
+  }
+  it('a module whose parameters() lists one Variable twice is refused too', () => {
+    const p = variable([1]);
+    expect(() => new SGD({ parameters: () => [p, p] }, { lr: 1 })).toThrow(ValueError);
+  });
+});
+
+describe('optimizer options are validated as PyTorch validates them', () => {
+  const p = () => [variable([1])];
+  const bad: Array<[string, () => unknown, RegExp]> = [
+    ['negative lr', () => new SGD(p(), { lr: -1 }), /lr.*-1/],
+    ['NaN lr', () => new Adam(p(), { lr: Number.NaN }), /lr.*NaN/],
+    ['string lr', () => new SGD(p(), { lr: '0.1' as never }), /lr/],
+    ['negative weightDecay (SGD)', () => new SGD(p(), { lr: 1, weightDecay: -0.1 }), /weightDecay.*-0\.1/],
+    ['negative weightDecay (Adam)', () => new Adam(p(), { weightDecay: -1 }), /weightDecay.*-1/],
+    ['negative weightDecay (AdamW)', () => new AdamW(p(), { weightDecay: -1 }), /weightDecay.*-1/],
+    ['negative weightDecay (RMSprop)', () => new RMSprop(p(), { weightDecay: -1 }), /weightDecay.*-1/],
+    ['negative weightDecay (Adagrad)', () => new Adagrad(p(), { weightDecay: -1 }), /weightDecay.*-1/],
+    ['infinite weightDecay', () => new SGD(p(), { lr: 1, weightDecay: Number.POSITIVE_INFINITY }), /weightDecay/],
+    ['negative momentum (SGD)', () => new SGD(p(), { lr: 1, momentum: -0.5 }), /momentum.*-0\.5/],
+    ['NaN momentum (SGD)', () => new SGD(p(), { lr: 1, momentum: Number.NaN }), /momentum.*NaN/],
+    ['negative momentum (RMSprop)', () => new RMSprop(p(), { momentum: -0.5 }), /momentum.*-0\.5/],
+    ['dampening above 1', () => new SGD(p(), { lr: 1, momentum: 0.9, dampening: 2 }), /dampening.*2/],
+    ['negative dampening', () => new SGD(p(), { lr: 1, momentum: 0.9, dampening: -1 }), /dampening.*-1/],
+    ['nesterov without momentum', () => new SGD(p(), { lr: 1, nesterov: true }), /[Nn]esterov/],
+    ['nesterov with dampening', () => new SGD(p(), { lr: 1, momentum: 0.9, dampening: 0.1, nesterov: true }), /[Nn]esterov/],
+    ['beta1 = 1', () => new Adam(p(), { betas: [1, 0.999] }), /beta.*1/],
+    ['beta2 negative', () => new Adam(p(), { betas: [0.9, -0.1] }), /beta.*-0\.1/],
+    ['betas not a pair', () => new Adam(p(), { betas: [0.9] as never }), /betas/],
+    ['eps = 0 (Adam)', () => new Adam(p(), { eps: 0 }), /eps.*0/],
+    ['eps negative (RMSprop)', () => new RMSprop(p(), { eps: -1e-8 }), /eps/],
+    ['eps NaN (Adagrad)', () => new Adagrad(p(), { eps: Number.NaN }), /eps.*NaN/],
+    ['alpha above 1', () => new RMSprop(p(), { alpha: 1.5 }), /alpha.*1\.5/],
+    ['negative lrDecay', () => new Adagrad(p(), { lrDecay: -1 }), /lrDecay.*-1/],
+    ['amsgrad not a boolean', () => new Adam(p(), { amsgrad: 'yes' as never }), /amsgrad/],
+    ['missing options', () => new SGD(p(), undefined as never), /lr/],
+    ['params null', () => new SGD(null as never, { lr: 1 }), /param/],
+    ['a params entry that is a Tensor', () => new SGD([tensor([1])] as never, { lr: 1 }), /Variable/],
+  ];
+  for (const [label, make, message] of bad) {
+    it(`refuses ${label}`, () => {
+      const e = thrown(make);
+      expect(e).toBeInstanceOf(ValueError);
+      expect((e as Error).message).toMatch(message);
+    });
+  }
+  it('an lr set to a bad value after construction is refused at step()', () => {
+    const w = variable([1]);
+    const opt = new SGD([w], { lr: 0.1 });
+    scope(() => w.square().sum().backward());
+    opt.lr = -0.5;
+    expect(() => opt.step()).toThrow(ValueError);
+    expect(Array.from(w.value.data())).toEqual([1]);
+  });
+});
+
+describe('minimize validates its options and its objective', () => {
+  const w = () => variable([1, 2]);
+  const bad: Array<[string, (v: Variable) => unknown, RegExp]> = [
+    [
+      'a schedule returning a negative rate',
+      (v) => minimize(() => v.square().sum(), [v], { schedule: () => -0.1, maxIterations: 3 }),
+      /schedule.*-0\.1/,
+    ],
+    [
+      'a schedule returning NaN',
+      (v) => minimize(() => v.square().sum(), [v], { schedule: () => Number.NaN, maxIterations: 3 }),
+      /schedule.*NaN/,
+    ],
+    ['fractional maxIterations', (v) => minimize(() => v.square().sum(), [v], { maxIterations: 2.5 }), /maxIterations.*2\.5/],
+    ['negative maxIterations', (v) => minimize(() => v.square().sum(), [v], { maxIterations: -1 }), /maxIterations.*-1/],
+    ['fractional epochs', (v) => minimize(() => v.square().sum(), [v], { data: [1, 2], epochs: 1.5 }), /epochs.*1\.5/],
+    ['negative epochs', (v) => minimize(() => v.square().sum(), [v], { data: [1, 2], epochs: -2 }), /epochs.*-2/],
+    ['NaN epochs', (v) => minimize(() => v.square().sum(), [v], { data: [1, 2], epochs: Number.NaN }), /epochs.*NaN/],
+    ['a negative gradTolerance', (v) => minimize(() => v.square().sum(), [v], { gradTolerance: -1 }), /gradTolerance.*-1/],
+    ['a NaN lossTolerance', (v) => minimize(() => v.square().sum(), [v], { lossTolerance: Number.NaN }), /lossTolerance.*NaN/],
+    ['a negative lr', (v) => minimize(() => v.square().sum(), [v], { lr: -1 }), /lr.*-1/],
+    [
+      'an objective returning a Tensor',
+      (v) => minimize(() => v.square().sum().value as never, [v], { maxIterations: 2 }),
+      /objective.*Tensor/,
+    ],
+    ['an objective returning a number', (v) => minimize(() => 3 as never, [v], { maxIterations: 2 }), /objective.*number/],
+    ['an objective returning a non-scalar', (v) => minimize(() => v.square(), [v], { maxIterations: 2 }), /objective.*\[2\]/],
+    ['an objective that is not a function', (v) => minimize(5 as never, [v]), /objective/],
+  ];
+  for (const [label, run, message] of bad) {
+    it(`refuses ${label} with a ValueError, leaking nothing, leaving the parameters as they were`, () => {
+      const v = w();
+      const before = memory().tensors;
+      const e = thrown(() => run(v));
+      expect(e).toBeInstanceOf(ValueError);
+      expect((e as Error).message).toMatch(message);
+      expect(Array.from(v.value.data())).toEqual([1, 2]);
+      expect(memory().tensors).toBe(before);
+    });
+  }
+  it('maxIterations 0 takes no step; Infinity is allowed with data', () => {
+    const v = w();
+    expect(minimize(() => v.square().sum(), [v], { maxIterations: 0 }).iterations).toBe(0);
+    const r = minimize(() => v.square().sum(), [v], { data: [1, 2, 3], maxIterations: Number.POSITIVE_INFINITY, lr: 0.1 });
+    expect(r.iterations).toBe(3);
+  });
+});
+
+describe('Optimizer.loadStateDict validates everything, leaks nothing, changes nothing on failure', () => {
+  function trained(make: (ps: Variable[]) => Optimizer): { opt: Optimizer; sd: OptimizerState; w: Variable } {
+    const w = variable([1, -2, 3]);
+    const opt = make([w]);
+    for (let i = 0; i < 2; i++) {
+      scope(() => {
+        opt.zeroGrad();
+        w.square().sum().backward();
+        opt.step();
+      });
+    }
+    return { opt, sd: JSON.parse(JSON.stringify(opt.stateDict())), w };
+  }
+  const mutations: Array<[string, (sd: OptimizerState) => unknown]> = [
+    ['null', () => null],
+    ['a number', () => 5],
+    ['state entries that are null', (sd) => ({ ...sd, state: [null] })],
+    ['a state record that is an array', (sd) => ({ ...sd, state: [[1, 2]] })],
+    ['a slot that is null', (sd) => ({ ...sd, state: [{ ...sd.state[0], expAvg: null }] })],
+    ['a slot without shape', (sd) => ({ ...sd, state: [{ ...sd.state[0], expAvg: { data: [0, 0, 0] } }] })],
+    ['a slot whose data has the wrong length', (sd) => ({ ...sd, state: [{ ...sd.state[0], expAvgSq: { shape: [3], data: [1, 2] } }] })],
+    ['a slot whose data holds a string', (sd) => ({ ...sd, state: [{ ...sd.state[0], expAvgSq: { shape: [3], data: [1, 'x', 2] } }] })],
+    ['a slot whose data holds NaN', (sd) => ({ ...sd, state: [{ ...sd.state[0], expAvgSq: { shape: [3], data: [1, null, 2] } }] })],
+    ['an unknown slot name', (sd) => ({ ...sd, state: [{ ...sd.state[0], momentum: { shape: [3], data: [1, 1, 2] } }] })],
+    ['a negative lr', (sd) => ({ ...sd, options: { ...sd.options, lr: -1 } })],
+    ['a string lr', (sd) => ({ ...sd, options: { ...sd.options, lr: 'x' } })],
+    ['a fractional step', (sd) => ({ ...sd, step: 1.5 })],
+    ['a negative step', (sd) => ({ ...sd, step: -1 })],
+    ['a missing step', (sd) => ({ ...sd, step: undefined })],
+    ['options that are null', (sd) => ({ ...sd, options: null })],
+    ['state that is not an array', (sd) => ({ ...sd, state: {} })],
+  ];
+  for (const [label, mutate] of mutations) {
+    it(`refuses ${label}`, () => {
+      const { opt, sd, w } = trained((ps) => new Adam(ps, { lr: 0.1 }));
+      const snapshot = JSON.stringify(opt.stateDict());
+      const bad = mutate(JSON.parse(JSON.stringify(sd)));
+      const before = memory().tensors;
+      const e = thrown(() => opt.loadStateDict(bad as OptimizerState));
+      expect(e).toBeInstanceOf(GdError);
+      expect(e).not.toBeInstanceOf(TypeError);
+      expect(memory().tensors).toBe(before);
+      expect(JSON.stringify(opt.stateDict())).toBe(snapshot);
+      opt.dispose();
+      w.zeroGrad();
+      w.value.dispose();
+    });
+  }
+  it('a valid state round-trips with no tensor left behind', () => {
+    const { opt, sd, w } = trained((ps) => new RMSprop(ps, { momentum: 0.5, centered: true }));
+    const before = memory().tensors;
+    opt.loadStateDict(sd);
+    expect(memory().tensors).toBe(before);
+    expect(JSON.parse(JSON.stringify(opt.stateDict()))).toEqual(sd);
+    opt.dispose();
+    w.value.dispose();
+    w.zeroGrad();
+  });
+  it('loads zero-size slots', () => {
+    const w = variable(zeros([0]));
+    const opt = new Adam([w]);
+    expect(() =>
+      opt.loadStateDict({ type: 'Adam', options: { lr: 0.1 }, step: 0, state: [{ expAvg: { shape: [0], data: [] } }] }),
+    ).not.toThrow();
+    opt.dispose();
+  });
+});
+
+describe('optim entry points refuse wrong types with a GdError', () => {
+  const w = () => variable([1]);
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['batches of null', () => batches(null as never, { batchSize: 1 }), /batches: the dataset/],
+    ['batches of a record holding a string', () => batches({ x: 'abc' } as never, { batchSize: 1 }), /entry 0 is string/],
+    ['batches with null options', () => batches([zeros([2])], null as never), /batches: options/],
+    ['minimize with a non-function onStep', () => minimize(() => w().sum(), [w()], { onStep: 3 as never }), /onStep must be a function/],
+    [
+      'minimize with a non-function onEpoch',
+      () => minimize(() => w().sum(), [w()], { onEpoch: 'x' as never }),
+      /onEpoch must be a function/,
+    ],
+    ['minimize with a bad signal', () => minimize(() => w().sum(), [w()], { signal: {} as never }), /signal must be an AbortSignal/],
+    ['minimize with non-iterable data', () => minimize(() => w().sum(), [w()], { data: 5 as never }), /data must be an iterable/],
+    ['a schedule with null options', () => schedules.step(null as never), /schedules.step: options/],
+    ['a schedule with a NaN lr', () => schedules.exponential({ lr: Number.NaN, gamma: 0.9 }), /lr must be/],
+    ['exponential with gamma NaN', () => schedules.exponential({ lr: 1, gamma: Number.NaN }), /gamma/],
+    ['cosine with a negative minLr', () => schedules.cosine({ lr: 1, steps: 10, minLr: -1 }), /minLr/],
+    ['linearWarmup with a non-function after', () => schedules.linearWarmup({ lr: 1, warmupSteps: 2, after: 3 as never }), /after must be/],
+  ];
+  for (const [label, run, message] of cases) {
+    it(label, () => {
+      const e = thrown(run);
+      expect(e).toBeInstanceOf(GdError);
+      expect((e as Error).message).toMatch(message);
+    });
+  }
+});
