@@ -61,6 +61,17 @@ const cases: Record<OpName, Case> = {
   slice: { f: (x) => x.slice([1, -3], [2, 2]), inputs: () => [randn([4, 5])] },
   gather: { f: (x) => x.gather([2, 0, 2, 1], 1), inputs: () => [randn([2, 3, 2])] },
   concat: { f: (a, b) => concat([a, b], 1), inputs: () => [randn([2, 3]), randn([2, 2])] },
+  conv2d: {
+    f: (x, w, b) => x.conv2d(w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }),
+    inputs: () => [randn([2, 4, 5, 6]), randn([6, 2, 3, 2]), randn([6])],
+  },
+  convTranspose2d: {
+    f: (x, w, b) => x.convTranspose2d(w, b, { stride: 2, padding: 1, outputPadding: [1, 0], groups: 2 }),
+    inputs: () => [randn([2, 4, 3, 4]), randn([4, 3, 3, 2]), randn([6])],
+  },
+  maxPool2d: { f: (x) => x.maxPool2d([3, 2], { stride: [2, 1], padding: [1, 1] }), inputs: () => [distinct([2, 2, 5, 4])] },
+  avgPool2d: { f: (x) => x.avgPool2d(3, { stride: 2, padding: 1 }), inputs: () => [randn([2, 2, 5, 6])] },
+  adaptiveAvgPool2d: { f: (x) => x.adaptiveAvgPool2d([2, 3]), inputs: () => [randn([2, 3, 5, 7])] },
 };
 
 describe('gradcheck over the op table', () => {
@@ -83,6 +94,14 @@ describe('gradcheck over the op table', () => {
       });
     });
   }
+
+  it('conv2d without bias, on an unbatched image with padding "same"', () => {
+    manualSeed(8);
+    scope(() => {
+      const r = gradcheck((x, w) => x.conv2d(w, undefined, { padding: 'same', dilation: 2 }), [randn([3, 5, 4]), randn([2, 3, 2, 3])]);
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+    });
+  });
 
   it('a wrong gradient rule is caught', () => {
     // x·x through mul is right; claim d/dx x³ = x² and gradcheck must disagree

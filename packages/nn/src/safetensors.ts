@@ -126,7 +126,30 @@ function floats(entry: SafetensorsEntry): Float32Array {
 }
 
 /**
- * Serialises a model's stateDict (or any name → float32 Tensor record) to safetensors bytes.
+ * int32 values of an I64 or I32 entry. gd's int32 stands for PyTorch's int64 counts and indices
+ * (BatchNorm's num_batches_tracked); a value outside the int32 range is refused, not wrapped.
+ */
+function ints(name: string, entry: SafetensorsEntry): Int32Array {
+  const v = new DataView(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength);
+  const wide = entry.dtype === 'I64';
+  const out = new Int32Array(entry.bytes.byteLength / (wide ? 8 : 4));
+  for (let i = 0; i < out.length; i++) {
+    if (!wide) {
+      out[i] = v.getInt32(i * 4, true);
+      continue;
+    }
+    const x = v.getBigInt64(i * 8, true);
+    if (x < -2147483648n || x > 2147483647n) {
+      throw new SafetensorsError(`loadSafetensors: '${name}' holds ${x} at element ${i}, outside the int32 range gd stores it in`);
+    }
+    out[i] = Number(x);
+  }
+  return out;
+}
+
+/**
+ * Serialises a model's stateDict (or any name → Tensor record) to safetensors bytes: float32 as
+ * F32, int32 as I64 (PyTorch's integer type for counts such as num_batches_tracked).
  * Names are the stateDict keys; metadata is optional string → string.
  *
  * @example
@@ -151,9 +174,13 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
     const t: unknown = state[name];
     if (!(t instanceof Tensor)) throw new ValueError(`saveSafetensors: '${name}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
     if (t.isDisposed) throw new DisposedError(`saveSafetensors: '${name}' is a disposed tensor`);
-    if (t.dtype !== 'float32') throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; only float32 is written`);
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.size * 4] };
-    offset += t.size * 4;
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') {
+      throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; float32 and int32 are written`);
+    }
+    // int32 is written as I64, the integer type PyTorch keeps counts and indices in
+    const width = t.dtype === 'int32' ? 8 : 4;
+    header[name] = { dtype: t.dtype === 'int32' ? 'I64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.size * width] };
+    offset += t.size * width;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   // pad the header with spaces so the data starts 8-byte aligned, as the reference writer does
@@ -165,6 +192,14 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
   let at = 8 + json.length;
   for (const name of names) {
     const t = state[name]!;
+    if (t.dtype === 'int32') {
+      const view = new DataView(out.buffer);
+      t.data().forEach((x, i) => {
+        view.setBigInt64(at + i * 8, BigInt(x), true);
+      });
+      at += t.size * 8;
+      continue;
+    }
     const data = t.data() as Float32Array;
     if (littleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     else for (let i = 0; i < data.length; i++) new DataView(out.buffer).setFloat32(at + i * 4, data[i]!, true);
@@ -186,7 +221,7 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
  */
 export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string, string> {
   const parsed = parseSafetensors(bytes);
-  const params = model.namedParameters();
+  const params = Object.entries(model.stateDict());
   const names = new Set(params.map(([k]) => k));
   const missing = [...names].filter((k) => !parsed.tensors.has(k));
   const unexpected = [...parsed.tensors.keys()].filter((k) => !names.has(k));
@@ -195,12 +230,23 @@ export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string
   }
   for (const [k, p] of params) {
     const e = parsed.tensors.get(k)!;
-    if (e.dtype !== 'F32') throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs F32`);
+    const accepted = p.dtype === 'int32' ? ['I64', 'I32'] : ['F32'];
+    if (!accepted.includes(e.dtype)) {
+      throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs ${accepted.join(' or ')}`);
+    }
     if (!shapesEqual(e.shape, p.shape))
       throw new SafetensorsError(`loadSafetensors: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
   }
+  // every value is converted (and range-checked) before anything is staged or written
+  const converted = params.map(([k, p]): [string, Float32Array | Int32Array] => {
+    const e = parsed.tensors.get(k)!;
+    return [k, p.dtype === 'int32' ? ints(k, e) : floats(e)];
+  });
   const staged = Object.fromEntries(
-    params.map(([k]) => [k, keep(tensor(floats(parsed.tensors.get(k)!), { shape: parsed.tensors.get(k)!.shape }))]),
+    converted.map(([k, data]) => [
+      k,
+      keep(tensor(data, { shape: parsed.tensors.get(k)!.shape, dtype: data instanceof Int32Array ? 'int32' : 'float32' })),
+    ]),
   );
   try {
     model.loadStateDict(staged);
