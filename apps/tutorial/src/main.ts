@@ -6,6 +6,7 @@ import { mlp } from '@gd/nn';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
+import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
 import { onnxAgreement } from './onnx.js';
 import { sparkline } from './sparkline.js';
 
@@ -14,17 +15,22 @@ const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     seed: { type: 'string', default: '42' },
-    epochs: { type: 'string', default: '12' },
+    epochs: { type: 'string' },
+    model: { type: 'string', default: 'mlp' },
     out: { type: 'string', default: 'model.safetensors' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: pnpm start [--seed N] [--epochs N] [--out model.safetensors]');
+  console.log('usage: pnpm start [--model mlp|cnn] [--seed N] [--epochs N] [--out model.safetensors]');
   process.exit(0);
 }
+if (args.model !== 'mlp' && args.model !== 'cnn') {
+  console.error(`--model must be mlp or cnn, got ${args.model}`);
+  process.exit(2);
+}
 const seed = Number(args.seed);
-const epochs = Number(args.epochs);
+const epochs = Number(args.epochs ?? (args.model === 'cnn' ? CNN_EPOCHS : 12));
 for (const [k, v] of [
   ['seed', seed],
   ['epochs', epochs],
@@ -102,55 +108,60 @@ console.log(
     'float32 finite differences cannot resolve more digits, so only float64 shows the chain rule agreeing to many of them)',
 );
 
-heading('5. A network trained on 10,000 real MNIST digits');
-const data = loadDigits(seed);
-console.log(`split (seed ${seed}): ${data.xTrain.shape[0]} training / ${data.xTest.shape[0]} held-out images`);
-const bar = new SingleBar({
-  format: 'training |{bar}| {percentage}% | step {value}/{total} | epoch {epoch} loss {loss} | {duration}s',
-  noTTYOutput: true,
-  notTTYSchedule: 5000,
-  hideCursor: true,
-});
-let barStarted = false;
-const t0 = performance.now();
-const trained = trainDigits(data, {
-  seed,
-  epochs,
-  onStep: (step, total) => {
-    if (!barStarted) {
-      bar.start(total, 0, { epoch: 1, loss: '-' });
-      barStarted = true;
-    }
-    bar.update(step);
-  },
-  onEpoch: ({ epoch, loss }) => bar.update({ epoch: Math.min(epoch + 2, epochs), loss: f(loss) }),
-});
-if (barStarted) bar.stop();
-const seconds = (performance.now() - t0) / 1000;
-console.log(
-  `model ${trained.sizes.join('-')}, Adam + cosine schedule, ${epochs} epochs, ${trained.result.iterations} steps in ${seconds.toFixed(1)} s`,
-);
-console.log(`train accuracy ${(trained.trainAccuracy * 100).toFixed(2)}%`);
-console.log(`held-out accuracy ${(trained.testAccuracy * 100).toFixed(2)}%`);
+if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, out: args.out, heading });
+else await mlpDigitsSection();
 
-await saveSafetensorsFile(args.out, trained.model, { metadata: { format: 'pt', sizes: trained.sizes.join(','), seed: String(seed) } });
-const reloaded = mlp(trained.sizes, { activation: 'relu' }).eval();
-await loadSafetensorsFile(reloaded, args.out);
-const again = accuracy(reloaded, data.xTest, data.yTest);
-console.log(`saved ${args.out}; reloaded into a fresh model: held-out accuracy ${(again * 100).toFixed(2)}%`);
-if (again !== trained.testAccuracy) {
-  console.error('the reloaded model disagrees with the trained one');
-  process.exitCode = 1;
-}
-const onnxPath = args.out.replace(/(\.safetensors)?$/, '.onnx');
-const onnx = await onnxAgreement(trained.model, data.xTest, data.yTest, onnxPath);
-console.log(
-  `saved ${onnxPath} (${(onnx.bytes / 1024).toFixed(0)} KiB); ONNX Runtime ${onnx.runtime} on the ${data.xTest.shape[0]} held-out digits: ` +
-    `logits within ${onnx.maxAbsDiff.toExponential(2)} of gd's (max abs difference), accuracy ${(onnx.ortAccuracy * 100).toFixed(2)}% ` +
-    `(gd ${(onnx.gdAccuracy * 100).toFixed(2)}%), ${onnx.disagreements} predictions differ`,
-);
-if (onnx.maxAbsDiff > 1e-4 || onnx.ortAccuracy !== trained.testAccuracy) {
-  console.error('ONNX Runtime disagrees with gd on the exported model');
-  process.exitCode = 1;
+async function mlpDigitsSection(): Promise<void> {
+  heading('5. A network trained on 10,000 real MNIST digits');
+  const data = loadDigits(seed);
+  console.log(`split (seed ${seed}): ${data.xTrain.shape[0]} training / ${data.xTest.shape[0]} held-out images`);
+  const bar = new SingleBar({
+    format: 'training |{bar}| {percentage}% | step {value}/{total} | epoch {epoch} loss {loss} | {duration}s',
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    hideCursor: true,
+  });
+  let barStarted = false;
+  const t0 = performance.now();
+  const trained = trainDigits(data, {
+    seed,
+    epochs,
+    onStep: (step, total) => {
+      if (!barStarted) {
+        bar.start(total, 0, { epoch: 1, loss: '-' });
+        barStarted = true;
+      }
+      bar.update(step);
+    },
+    onEpoch: ({ epoch, loss }) => bar.update({ epoch: Math.min(epoch + 2, epochs), loss: f(loss) }),
+  });
+  if (barStarted) bar.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `model ${trained.sizes.join('-')}, Adam + cosine schedule, ${epochs} epochs, ${trained.result.iterations} steps in ${seconds.toFixed(1)} s`,
+  );
+  console.log(`train accuracy ${(trained.trainAccuracy * 100).toFixed(2)}%`);
+  console.log(`held-out accuracy ${(trained.testAccuracy * 100).toFixed(2)}%`);
+
+  await saveSafetensorsFile(args.out, trained.model, { metadata: { format: 'pt', sizes: trained.sizes.join(','), seed: String(seed) } });
+  const reloaded = mlp(trained.sizes, { activation: 'relu' }).eval();
+  await loadSafetensorsFile(reloaded, args.out);
+  const again = accuracy(reloaded, data.xTest, data.yTest);
+  console.log(`saved ${args.out}; reloaded into a fresh model: held-out accuracy ${(again * 100).toFixed(2)}%`);
+  if (again !== trained.testAccuracy) {
+    console.error('the reloaded model disagrees with the trained one');
+    process.exitCode = 1;
+  }
+  const onnxPath = args.out.replace(/(\.safetensors)?$/, '.onnx');
+  const onnx = await onnxAgreement(trained.model, data.xTest, data.yTest, onnxPath);
+  console.log(
+    `saved ${onnxPath} (${(onnx.bytes / 1024).toFixed(0)} KiB); ONNX Runtime ${onnx.runtime} on the ${data.xTest.shape[0]} held-out digits: ` +
+      `logits within ${onnx.maxAbsDiff.toExponential(2)} of gd's (max abs difference), accuracy ${(onnx.ortAccuracy * 100).toFixed(2)}% ` +
+      `(gd ${(onnx.gdAccuracy * 100).toFixed(2)}%), ${onnx.disagreements} predictions differ`,
+  );
+  if (onnx.maxAbsDiff > 1e-4 || onnx.ortAccuracy !== trained.testAccuracy) {
+    console.error('ONNX Runtime disagrees with gd on the exported model');
+    process.exitCode = 1;
+  }
 }
 console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -427,6 +427,38 @@ export class Variable {
     return apply('logSoftmax', opTable.logSoftmax, [this], { axis });
   }
 
+  /**
+   * 2-D convolution of this [N, C, H, W] (or [C, H, W]) with weight [outC, C/groups, kH, kW] and
+   * an optional bias [outC], PyTorch's semantics; differentiable in all three.
+   */
+  conv2d(weight: VariableLike, bias?: VariableLike, options: T.Conv2dOptions = {}): Variable {
+    return this.batched4((x) => apply('conv2d', opTable.conv2d, bias === undefined ? [x, weight] : [x, weight, bias], { ...options }));
+  }
+  /** Transposed 2-D convolution with weight [inC, outC/groups, kH, kW] (PyTorch's conv_transpose2d). */
+  convTranspose2d(weight: VariableLike, bias?: VariableLike, options: T.ConvTranspose2dOptions = {}): Variable {
+    return this.batched4((x) =>
+      apply('convTranspose2d', opTable.convTranspose2d, bias === undefined ? [x, weight] : [x, weight, bias], { ...options }),
+    );
+  }
+  /** 2-D max pooling (stride defaults to the kernel size); the gradient goes to the first maximum. */
+  maxPool2d(kernelSize: T.Size2d, options: T.Pool2dOptions = {}): Variable {
+    return apply('maxPool2d', opTable.maxPool2d, [this], { kernelSize, options: { ...options } });
+  }
+  /** 2-D average pooling, zero padding counted in the average. */
+  avgPool2d(kernelSize: T.Size2d, options: T.Pool2dOptions = {}): Variable {
+    return apply('avgPool2d', opTable.avgPool2d, [this], { kernelSize, options: { ...options } });
+  }
+  /** Adaptive average pooling to `outputSize`. */
+  adaptiveAvgPool2d(outputSize: T.Size2d): Variable {
+    return apply('adaptiveAvgPool2d', opTable.adaptiveAvgPool2d, [this], { outputSize });
+  }
+  /** Runs a batched image op on [C, H, W] input by lifting it to [1, C, H, W] and back. */
+  private batched4(f: (x: Variable) => Variable): Variable {
+    if (this.rank !== 3) return f(this);
+    const y = f(this.reshape([1, ...this.shape]));
+    return y.reshape(y.shape.slice(1));
+  }
+
   // ── non-differentiable ops: plain Tensors of the value ──
   /** Index of the maximum (a Tensor; not differentiable). */
   argmax(axis?: number): Tensor {

@@ -61,6 +61,17 @@ const cases: Record<OpName, Case> = {
   slice: { f: (x) => x.slice([1, -3], [2, 2]), inputs: () => [randn([4, 5])] },
   gather: { f: (x) => x.gather([2, 0, 2, 1], 1), inputs: () => [randn([2, 3, 2])] },
   concat: { f: (a, b) => concat([a, b], 1), inputs: () => [randn([2, 3]), randn([2, 2])] },
+  conv2d: {
+    f: (x, w, b) => x.conv2d(w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }),
+    inputs: () => [randn([2, 4, 5, 6]), randn([6, 2, 3, 2]), randn([6])],
+  },
+  convTranspose2d: {
+    f: (x, w, b) => x.convTranspose2d(w, b, { stride: 2, padding: 1, outputPadding: [1, 0], groups: 2 }),
+    inputs: () => [randn([2, 4, 3, 4]), randn([4, 3, 3, 2]), randn([6])],
+  },
+  maxPool2d: { f: (x) => x.maxPool2d([3, 2], { stride: [2, 1], padding: [1, 1] }), inputs: () => [distinct([2, 2, 5, 4])] },
+  avgPool2d: { f: (x) => x.avgPool2d(3, { stride: 2, padding: 1 }), inputs: () => [randn([2, 2, 5, 6])] },
+  adaptiveAvgPool2d: { f: (x) => x.adaptiveAvgPool2d([2, 3]), inputs: () => [randn([2, 3, 5, 7])] },
 };
 
 describe('gradcheck over the op table in float64', () => {
@@ -69,7 +80,21 @@ describe('gradcheck over the op table in float64', () => {
   // analytic gradient must agree to ~1e-8 relative, where float32 manages ~1e-2.
   const TIGHT = 1e-7;
   const table: string[] = [];
+  // the convolution and pooling kernels exist in float32 only: in float64 they must refuse with
+  // a DTypeError that names the op and the dtype, never compute on misread bytes
+  const FLOAT32_ONLY = new Set<string>(['conv2d', 'convTranspose2d', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d']);
   for (const name of Object.keys(opTable) as OpName[]) {
+    if (FLOAT32_ONLY.has(name)) {
+      it(`${name}: float64 inputs are refused with a clear DTypeError`, () => {
+        manualSeed(7);
+        scope(() => {
+          const c = cases[name];
+          const inputs = c.inputs().map((t) => t.cast('float64'));
+          expect(() => gradcheck(c.f, inputs)).toThrow(/must be float32, got float64/);
+        });
+      });
+      continue;
+    }
     it(`${name}: float64 gradient agrees with central differences to ${TIGHT}`, () => {
       manualSeed(7);
       scope(() => {
@@ -145,6 +170,14 @@ describe('gradcheck over the op table', () => {
       });
     });
   }
+
+  it('conv2d without bias, on an unbatched image with padding "same"', () => {
+    manualSeed(8);
+    scope(() => {
+      const r = gradcheck((x, w) => x.conv2d(w, undefined, { padding: 'same', dilation: 2 }), [randn([3, 5, 4]), randn([2, 3, 2, 3])]);
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+    });
+  });
 
   it('a wrong gradient rule is caught', () => {
     // (float32 inputs: the float32 defaults)

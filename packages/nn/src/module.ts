@@ -29,6 +29,8 @@ import {
 export abstract class Module {
   /** True in training mode (Dropout active), false after eval(). */
   training = true;
+  /** This module's own buffers, by name, in registration order. */
+  private readonly ownBuffers = new Map<string, Tensor>();
 
   /** The layer's computation. */
   abstract forward(x: VariableLike): Variable;
@@ -64,6 +66,37 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Registers a buffer: state that is saved and loaded with the parameters but not trained
+   * (BatchNorm's running statistics). The tensor is kept alive across scopes; registering the
+   * same name again replaces (and frees) the old one.
+   */
+  registerBuffer(name: string, value: Tensor): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ValueError(`registerBuffer: '${name}' is not a valid buffer name`);
+    const old = this.ownBuffers.get(name);
+    if (old && old !== value) old.dispose();
+    this.ownBuffers.set(name, keep(value));
+  }
+
+  /** A buffer of this module by name (throws if there is none). */
+  buffer(name: string): Tensor {
+    const t = this.ownBuffers.get(name);
+    if (!t) throw new ValueError(`buffer: this module has no buffer '${name}'`);
+    return t;
+  }
+
+  /** Every buffer with its dotted name (PyTorch's keys, e.g. `1.running_mean`), this module's own first. */
+  namedBuffers(prefix = ''): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [...this.ownBuffers].map(([k, t]) => [prefix + k, t]);
+    for (const [k, m] of this.namedChildren()) out.push(...m.namedBuffers(`${prefix}${k}.`));
+    return out;
+  }
+
+  /** Every buffer, in namedBuffers() order. */
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, t]) => t);
+  }
+
   /** Every parameter, in namedParameters() order. */
   parameters(): Variable[] {
     return this.namedParameters().map(([, p]) => p);
@@ -82,9 +115,10 @@ export abstract class Module {
   }
 
   /**
-   * Converts every parameter to `dtype` ('float64' is PyTorch's `model.double()`, 'float32' its
-   * `model.float()`), recursively, and returns this. Each parameter becomes a new Variable holding
-   * the converted value (the old value and gradient are freed), so create optimizers after to().
+   * Converts every parameter and float buffer to `dtype` ('float64' is PyTorch's
+   * `model.double()`, 'float32' its `model.float()`), recursively, and returns this. Each
+   * parameter becomes a new Variable holding the converted value (the old value and gradient are
+   * freed), so create optimizers after to(). int32 buffers (counts) stay int32.
    *
    * @example
    * ```ts
@@ -100,6 +134,11 @@ export abstract class Module {
       v.value.dispose();
       (this as Record<string, unknown>)[k] = converted;
     }
+    for (const [k, t] of this.ownBuffers) {
+      if (t.dtype === 'int32' || t.dtype === dtype) continue;
+      this.ownBuffers.set(k, keep(t.cast(dtype)));
+      t.dispose();
+    }
     for (const c of this.children()) c.to(dtype);
     return this;
   }
@@ -111,9 +150,17 @@ export abstract class Module {
     return (dtypes[0] as FloatDType | undefined) ?? 'float32';
   }
 
-  /** Name → parameter value (the live tensors, not copies). */
-  stateDict(): Record<string, Tensor> {
-    return Object.fromEntries(this.namedParameters().map(([k, p]) => [k, p.value]));
+  /**
+   * Name → parameter value and buffer (the live tensors, not copies), in PyTorch's order: each
+   * module's own parameters, then its own buffers, then its children's.
+   */
+  stateDict(prefix = ''): Record<string, Tensor> {
+    const own: Array<[string, Tensor]> = [];
+    for (const [k, v] of Object.entries(this)) if (v instanceof Variable && v.requiresGrad) own.push([prefix + k, v.value]);
+    for (const [k, t] of this.ownBuffers) own.push([prefix + k, t]);
+    const out = Object.fromEntries(own);
+    for (const [k, m] of this.namedChildren()) Object.assign(out, m.stateDict(`${prefix}${k}.`));
+    return out;
   }
 
   /**
@@ -126,35 +173,40 @@ export abstract class Module {
     if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof Tensor) {
       throw new ValueError(`loadStateDict: expected a record of name → Tensor, got ${Array.isArray(state) ? 'an array' : String(state)}`);
     }
-    const params = this.namedParameters();
+    // parameters and buffers alike: each entry's live tensor, and what to call it in a message
+    const params: Array<[string, { value: Tensor }, string]> = [
+      ...this.namedParameters().map(([k, p]): [string, { value: Tensor }, string] => [k, p, 'parameter']),
+      ...this.namedBuffers().map(([k, t]): [string, { value: Tensor }, string] => [k, { value: t }, 'buffer']),
+    ];
     const names = new Set(params.map(([k]) => k));
     const missing = [...names].filter((k) => !Object.hasOwn(state, k));
     const unexpected = Object.keys(state).filter((k) => !names.has(k));
     if (missing.length > 0 || unexpected.length > 0) {
       throw new ValueError(`loadStateDict: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
     }
-    for (const [k, p] of params) {
+    for (const [k, p, what] of params) {
       const t: unknown = state[k];
       if (!(t instanceof Tensor)) throw new ValueError(`loadStateDict: '${k}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
       if (t.isDisposed) throw new DisposedError(`loadStateDict: '${k}' is a disposed tensor`);
-      if (p.value.isDisposed) throw new DisposedError(`loadStateDict: the parameter '${k}' was disposed`);
-      if (t.dtype !== p.dtype) {
+      if (p.value.isDisposed) throw new DisposedError(`loadStateDict: the ${what} '${k}' was disposed`);
+      if (t.dtype !== p.value.dtype) {
         throw new DTypeError(
-          `loadStateDict: '${k}' is ${t.dtype}; the parameter is ${p.dtype} (convert the model with to('${t.dtype}') or the state with cast('${p.dtype}'))`,
+          `loadStateDict: '${k}' is ${t.dtype}; the ${what} is ${p.value.dtype} (convert the model with to('${t.dtype}') or the state with cast('${p.value.dtype}'))`,
         );
       }
-      if (!shapesEqual(t.shape, p.shape)) {
-        throw new ShapeError(`loadStateDict: '${k}' has shape ${fmtShape(t.shape)}; the parameter has ${fmtShape(p.shape)}`);
+      if (!shapesEqual(t.shape, p.value.shape)) {
+        throw new ShapeError(`loadStateDict: '${k}' has shape ${fmtShape(t.shape)}; the ${what} has ${fmtShape(p.value.shape)}`);
       }
     }
     for (const [k, p] of params) copyInto(p.value, state[k]!);
   }
 
-  /** Frees every parameter's value and gradient. */
+  /** Frees every parameter's value and gradient, and every buffer. */
   dispose(): void {
     for (const p of this.parameters()) {
       p.zeroGrad();
       p.value.dispose();
     }
+    for (const t of this.buffers()) t.dispose();
   }
 }

@@ -158,9 +158,32 @@ function values(entry: SafetensorsEntry): Float32Array | Float64Array {
 }
 
 /**
- * Serialises a model's stateDict (or any name → float Tensor record) to safetensors bytes:
- * float32 as F32, float64 as F64. Names are the stateDict keys; metadata is optional string →
- * string.
+ * int32 values of an I64 or I32 entry. gd's int32 stands for PyTorch's int64 counts and indices
+ * (BatchNorm's num_batches_tracked); a value outside the int32 range is refused, not wrapped.
+ */
+function ints(name: string, entry: SafetensorsEntry): Int32Array {
+  const v = new DataView(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength);
+  const wide = entry.dtype === 'I64';
+  const out = new Int32Array(entry.bytes.byteLength / (wide ? 8 : 4));
+  for (let i = 0; i < out.length; i++) {
+    if (!wide) {
+      out[i] = v.getInt32(i * 4, true);
+      continue;
+    }
+    const x = v.getBigInt64(i * 8, true);
+    if (x < -2147483648n || x > 2147483647n) {
+      throw new SafetensorsError(`loadSafetensors: '${name}' holds ${x} at element ${i}, outside the int32 range gd stores it in`);
+    }
+    out[i] = Number(x);
+  }
+  return out;
+}
+
+/**
+ * Serialises a model's stateDict (or any name → Tensor record) to safetensors bytes: float32 as
+ * F32, float64 as F64, int32 as I64 (PyTorch's integer type for counts such as
+ * num_batches_tracked).
+ * Names are the stateDict keys; metadata is optional string → string.
  *
  * @example
  * ```ts
@@ -184,12 +207,14 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
     const t: unknown = state[name];
     if (!(t instanceof Tensor)) throw new ValueError(`saveSafetensors: '${name}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
     if (t.isDisposed) throw new DisposedError(`saveSafetensors: '${name}' is a disposed tensor`);
-    if (t.dtype !== 'float32' && t.dtype !== 'float64') {
-      throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; float32 and float64 are written`);
+    if (t.dtype !== 'float32' && t.dtype !== 'float64' && t.dtype !== 'int32') {
+      throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; float32, float64 and int32 are written`);
     }
-    const bytes = t.size * (t.dtype === 'float64' ? 8 : 4);
-    header[name] = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
-    offset += bytes;
+    // int32 is written as I64, the integer type PyTorch keeps counts and indices in
+    const width = t.dtype === 'float32' ? 4 : 8;
+    const code = t.dtype === 'int32' ? 'I64' : t.dtype === 'float64' ? 'F64' : 'F32';
+    header[name] = { dtype: code, shape: [...t.shape], data_offsets: [offset, offset + t.size * width] };
+    offset += t.size * width;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   // pad the header with spaces so the data starts 8-byte aligned, as the reference writer does
@@ -201,6 +226,14 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
   let at = 8 + json.length;
   for (const name of names) {
     const t = state[name]!;
+    if (t.dtype === 'int32') {
+      const view = new DataView(out.buffer);
+      t.data().forEach((x, i) => {
+        view.setBigInt64(at + i * 8, BigInt(x), true);
+      });
+      at += t.size * 8;
+      continue;
+    }
     const data = t.data() as Float32Array | Float64Array;
     const width = data.BYTES_PER_ELEMENT;
     if (littleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
@@ -230,7 +263,7 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
  */
 export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string, string> {
   const parsed = parseSafetensors(bytes);
-  const params = model.namedParameters();
+  const params = Object.entries(model.stateDict());
   const names = new Set(params.map(([k]) => k));
   const missing = [...names].filter((k) => !parsed.tensors.has(k));
   const unexpected = [...parsed.tensors.keys()].filter((k) => !names.has(k));
@@ -239,23 +272,39 @@ export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string
   }
   for (const [k, p] of params) {
     const e = parsed.tensors.get(k)!;
-    const as = LOADS_AS[e.dtype];
-    if (as === undefined) {
-      throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; F64 (float64) or F32, F16, BF16 (float32) can be loaded`);
-    }
-    if (as !== p.dtype) {
-      throw new SafetensorsError(
-        `loadSafetensors: '${k}' has dtype ${e.dtype}, which loads as ${as}; the model's parameter is ${p.dtype} (convert the model with to('${as}') first)`,
-      );
+    if (p.dtype === 'int32') {
+      if (e.dtype !== 'I64' && e.dtype !== 'I32') {
+        throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs I64 or I32`);
+      }
+    } else {
+      const as = LOADS_AS[e.dtype];
+      if (as === undefined) {
+        throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; F64 (float64) or F32, F16, BF16 (float32) can be loaded`);
+      }
+      if (as !== p.dtype) {
+        throw new SafetensorsError(
+          `loadSafetensors: '${k}' has dtype ${e.dtype}, which loads as ${as}; the model holds ${p.dtype} there (convert the model with to('${as}') first)`,
+        );
+      }
     }
     if (!shapesEqual(e.shape, p.shape))
       throw new SafetensorsError(`loadSafetensors: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
   }
+  // every value is converted (and range-checked) before anything is staged or written
+  const converted = params.map(([k, p]): [string, Float32Array | Float64Array | Int32Array] => {
+    const e = parsed.tensors.get(k)!;
+    return [k, p.dtype === 'int32' ? ints(k, e) : values(e)];
+  });
   const staged = Object.fromEntries(
-    params.map(([k]) => {
-      const e = parsed.tensors.get(k)!;
-      return [k, keep(tensor(values(e), { shape: e.shape, dtype: LOADS_AS[e.dtype] }))];
-    }),
+    converted.map(([k, data]) => [
+      k,
+      keep(
+        tensor(data, {
+          shape: parsed.tensors.get(k)!.shape,
+          dtype: data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32',
+        }),
+      ),
+    ]),
   );
   try {
     model.loadStateDict(staged);

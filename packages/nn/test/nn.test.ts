@@ -299,7 +299,7 @@ describe('float64 models', () => {
     }
     const f32 = mlp([3, 5, 2]);
     expect(() => loadSafetensors(again, saveSafetensors(f32))).toThrow(
-      /loadSafetensors: '0.weight' has dtype F32, which loads as float32; the model's parameter is float64/,
+      /loadSafetensors: '0.weight' has dtype F32, which loads as float32; the model holds float64 there \(convert the model with to\('float32'\) first\)/,
     );
     for (const m of [model, again, f32]) m.dispose();
   });

@@ -21,6 +21,25 @@ export {
   sgdUpdate,
   sumOfSquares,
 } from './inplace.js';
+export type {
+  Conv2dOptions,
+  ConvGeometry,
+  ConvTranspose2dOptions,
+  MaxPoolResult,
+  Pool2dOptions,
+  PoolGeometry,
+  Size2d,
+} from './ops/conv.js';
+export {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  conv2d,
+  conv2dGeometry,
+  convTranspose2d,
+  convTranspose2dGeometry,
+  maxPool2d,
+  poolGeometry,
+} from './ops/conv.js';
 // the unary elementwise ops, whole: a new one needs no line here
 export * from './ops/elementwise.js';
 export type { MatmulOptions } from './ops.js';

@@ -1,5 +1,6 @@
 // The Tensor: a small JS object (shape, dtype, and a reference to storage in WebAssembly
 // memory), plus deterministic lifetime management: dispose(), scope() and keep().
+
 import { DisposedError, fmtShape, ValueError } from './errors.js';
 import * as ops from './ops.js';
 import { bytesAt, readData, readWord, rt } from './runtime.js';
@@ -359,6 +360,26 @@ export class Tensor {
   /** log(softmax) along `axis`, computed as x − logSumExp(x). */
   logSoftmax(axis = -1): Tensor {
     return ops.logSoftmax(this, axis);
+  }
+  /** 2-D convolution of this [N, C, H, W] with weight [outC, C/groups, kH, kW] (see conv2d). */
+  conv2d(weight: TensorLike, bias?: TensorLike, options?: ops.Conv2dOptions): Tensor {
+    return ops.conv2d(this, weight, bias, options);
+  }
+  /** Transposed 2-D convolution (see convTranspose2d). */
+  convTranspose2d(weight: TensorLike, bias?: TensorLike, options?: ops.ConvTranspose2dOptions): Tensor {
+    return ops.convTranspose2d(this, weight, bias, options);
+  }
+  /** 2-D max pooling (see maxPool2d). */
+  maxPool2d(kernelSize: ops.Size2d, options?: ops.Pool2dOptions): Tensor {
+    return ops.maxPool2d(this, kernelSize, options);
+  }
+  /** 2-D average pooling, padding counted (see avgPool2d). */
+  avgPool2d(kernelSize: ops.Size2d, options?: ops.Pool2dOptions): Tensor {
+    return ops.avgPool2d(this, kernelSize, options);
+  }
+  /** Adaptive average pooling to `outputSize` (see adaptiveAvgPool2d). */
+  adaptiveAvgPool2d(outputSize: ops.Size2d): Tensor {
+    return ops.adaptiveAvgPool2d(this, outputSize);
   }
 
   /** @internal for scope(): the tensors this object holds */
