@@ -2,7 +2,7 @@
 // Runtime (every graph optimisation on): outputs equal gd's within 1e-5.
 import { copyInto, manualSeed, randint, randn, ShapeError, scope, type Tensor } from '@gd/tensor';
 import * as ort from 'onnxruntime-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AdaptiveAvgPool2d,
   AvgPool2d,
@@ -217,6 +217,48 @@ describe('toOnnx: normalisation and embedding layers on ONNX Runtime', () => {
     expect(() => toOnnx(new Sequential(new Linear(2, 2), new Embedding(3, 2)), { inputShape: [1, 2] })).toThrow(
       "toOnnx: cannot export Embedding at '1': it looks up int32 indices, so it must be the first layer of the model (its input is int32)",
     );
+  });
+});
+
+describe('toOnnx: float64 normalisation layers', () => {
+  it('BatchNorm1d then LayerNorm with float64 state (and an int32 num_batches_tracked) match a plain-JS float64 reference within 1e-12', async () => {
+    const model = new Sequential(new BatchNorm1d(2, { eps: 1e-3 }), new LayerNorm(2, { eps: 1e-6 }));
+    const fake = (data: number[], dtype = 'float64') => ({
+      dtype,
+      shape: [data.length],
+      rank: 1,
+      size: data.length,
+      data: () => (dtype === 'int32' ? Int32Array.from(data) : Float64Array.from(data)),
+    });
+    const s = {
+      w: [1.25, -0.5],
+      b: [0.1, Math.PI],
+      rm: [0.3333333333333333, -2],
+      rv: [4.000000000001, 0.25],
+      lw: [0.7, -1.3],
+      lb: [1e-7, 2],
+    };
+    vi.spyOn(model, 'stateDict').mockReturnValue({
+      '0.weight': fake(s.w),
+      '0.bias': fake(s.b),
+      '0.running_mean': fake(s.rm),
+      '0.running_var': fake(s.rv),
+      '0.num_batches_tracked': fake([7], 'int32'),
+      '1.weight': fake(s.lw),
+      '1.bias': fake(s.lb),
+    } as never);
+    const bytes = toOnnx(model.eval(), { inputShape: [1, 2], dynamicBatch: true });
+    const x = [0.1, -0.2, 3.0000000000000004, 1e-7, 5, -3];
+    const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    const { output } = await session.run({ input: new ort.Tensor('float64', Float64Array.from(x), [3, 2]) });
+    const want = [0, 1, 2].flatMap((n) => {
+      const y = [0, 1].map((c) => ((x[n * 2 + c]! - s.rm[c]!) / Math.sqrt(s.rv[c]! + 1e-3)) * s.w[c]! + s.b[c]!);
+      const mean = (y[0]! + y[1]!) / 2;
+      const v = ((y[0]! - mean) ** 2 + (y[1]! - mean) ** 2) / 2;
+      return [0, 1].map((c) => ((y[c]! - mean) / Math.sqrt(v + 1e-6)) * s.lw[c]! + s.lb[c]!);
+    });
+    expect(output!.data).toBeInstanceOf(Float64Array);
+    expect(maxAbsDiff(output!.data as Float64Array, want)).toBeLessThan(1e-12);
   });
 });
 
