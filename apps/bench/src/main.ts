@@ -72,7 +72,7 @@ list.splice(sizes.length, 0, {
 const selected = args.only ? list.filter((w) => w.group === args.only) : list;
 const memoryWanted = !args.only || args.only === 'memory';
 if (selected.length === 0 && !memoryWanted) {
-  console.error(`--only: unknown workload '${args.only}'; choose matmul, mlp, linefit, softmax-ce or memory`);
+  console.error(`--only: unknown workload '${args.only}'; choose matmul, mlp, linefit, softmax-ce, lenet, conv or memory`);
   process.exit(2);
 }
 
