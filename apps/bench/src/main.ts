@@ -149,10 +149,13 @@ mkdirSync(dirname(args.svg), { recursive: true });
 writeFileSync(
   args.svg,
   ratioChart(
-    rows.map((r) => ({
-      label: r.workload,
-      ratios: Object.entries(r.ratios).map(([peer, ratio]) => ({ peer, ratio: (ratio as Stats).median })),
-    })),
+    // gd-only rows (the conv passes) have no ratio to draw
+    rows
+      .filter((r) => Object.keys(r.ratios).length > 0)
+      .map((r) => ({
+        label: r.workload,
+        ratios: Object.entries(r.ratios).map(([peer, ratio]) => ({ peer, ratio: (ratio as Stats).median })),
+      })),
     `gd speed relative to TensorFlow.js ${tf.version.tfjs} and jax-js ${JAX_VERSION} (${machine.date})`,
   ),
 );
