@@ -4,14 +4,14 @@
 // with [out, in, kH, kW] kernels; TensorFlow.js works in NHWC with [kH, kW, in, out] kernels, so
 // its copies of the weights are permuted once at set-up (including the first dense layer's
 // columns, which follow the flatten order) and the step computes the same function.
-import { crossEntropy } from '@gd/losses';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@gd/nn';
+import { lenet } from '@gd/lessons';
 import { SGD } from '@gd/optim';
-import { scope, tensor } from '@gd/tensor';
+import { tensor } from '@gd/tensor';
 import { type Array as JaxArray, jit, lax, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName } from './harness.js';
 import { type ReadMode, uniformValues } from './jax.js';
+import { gdClassifierStep } from './peers.js';
 
 /** The step's learning rate. */
 export const LENET_LR = 0.01;
@@ -61,18 +61,7 @@ export function lenetStep(peer: PeerName, batch: ImageBatch, v: LenetValues, mod
 }
 
 function gdLenet(batch: ImageBatch, v: LenetValues): Instance {
-  const model = new Sequential(
-    new Conv2d(1, 8, 5, { padding: 2 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Conv2d(8, 16, 5),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Flatten(),
-    new Linear(400, 120),
-    new ReLU(),
-    new Linear(120, 10),
-  );
+  const model = lenet([120]);
   const state = {
     '0.weight': tensor(v.c1w, { shape: [8, 1, 5, 5] }),
     '0.bias': tensor(v.c1b),
@@ -85,26 +74,7 @@ function gdLenet(batch: ImageBatch, v: LenetValues): Instance {
   };
   model.loadStateDict(state);
   for (const t of Object.values(state)) t.dispose();
-  const opt = new SGD(model, { lr: LENET_LR });
-  const x = tensor(batch.x, { shape: [batch.n, 1, 28, 28] });
-  const y = tensor(batch.y);
-  return {
-    run: () =>
-      scope(() => {
-        opt.zeroGrad();
-        const loss = crossEntropy(model.forward(x), y);
-        loss.backward();
-        opt.step();
-        return loss.item();
-      }),
-    dispose: () => {
-      opt.zeroGrad();
-      opt.dispose();
-      model.dispose();
-      x.dispose();
-      y.dispose();
-    },
-  };
+  return gdClassifierStep(model, new SGD(model, { lr: LENET_LR }), tensor(batch.x, { shape: [batch.n, 1, 28, 28] }), tensor(batch.y));
 }
 
 /** [out, in, kH, kW] → [kH, kW, in, out]. */
