@@ -40,7 +40,7 @@ function filterImages(w: Float32Array, shape: number[]): HTMLElement {
     el(
       'p',
       { class: 'note' },
-      `What the first convolution learned: its ${out} filters of ${kh}×${kw} weights, red positive, blue negative, white zero (one scale, ±${fmt(scale, 3)}). Each slides over the image and lights up where the ink has its pattern: edges and strokes at different angles.`,
+      `What the first convolution learned: its ${out} filters of ${kh}×${kw} weights, red positive, blue negative, white zero (one scale, ±${fmt(scale, 3)}). Each slides over the image and responds most where the ink matches its pattern of red and blue.`,
     ),
     el('div', { class: 'filter-row' }, ...figures),
   );
