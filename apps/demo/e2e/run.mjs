@@ -683,6 +683,17 @@ try {
     await walkBackprop(phone);
   });
 
+  await test('phone: the CNN trains for an epoch and its 8 filters fit the screen', async () => {
+    await phone.selectOption('#digits-model', 'cnn');
+    await phone.fill('#digits-epochs', '1');
+    await phone.click('#digits-train');
+    await phone.waitForSelector('#digits-filters', { timeout: 120_000 });
+    const boxes = await phone.locator('#digits-filters canvas').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().right));
+    expect(boxes.length === 8 && Math.max(...boxes) <= 390, `filter images reach ${Math.max(...boxes)} px of 390`);
+    const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+    expect(wide <= 390, `the page is ${wide} px wide with the filters shown`);
+  });
+
   await test('phone: axe-core finds no serious or critical violations', async () => {
     const v = await axe(phone);
     expect(v.length === 0, `violations: ${v.join(' | ')}`);
