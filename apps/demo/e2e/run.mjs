@@ -52,7 +52,8 @@ const server = spawn(
 );
 const base = `http://127.0.0.1:${port}/`;
 async function waitForServer() {
-  for (let i = 0; i < 100; i++) {
+  // up to 60 s: a loaded machine starts vite slowly
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(base)).ok) return;
     } catch {}
