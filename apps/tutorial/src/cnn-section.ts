@@ -4,11 +4,15 @@ import { cnnAccuracy, lenet, trainDigitsCnn } from '@gd/lessons';
 import { loadDigits } from '@gd/lessons/mnist';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { SingleBar } from 'cli-progress';
+import { reportOnnxAgreement } from './onnx.js';
 
 /** Epochs of the CNN when --epochs is not given. */
 export const CNN_EPOCHS = 12;
 
-/** Trains, reports, saves and reloads the CNN; sets a failing exit code if the reload disagrees. */
+/**
+ * Trains, reports, saves and reloads the CNN, and exports it to ONNX; sets a failing exit code if
+ * the reload or ONNX Runtime disagrees.
+ */
 export async function cnnDigitsSection(o: { seed: number; epochs: number; out: string; heading: (s: string) => void }): Promise<void> {
   const f = (x: number, d = 4) => x.toFixed(d);
   o.heading('5. A convolutional network (LeNet-5) trained on 10,000 real MNIST digits');
@@ -52,4 +56,5 @@ export async function cnnDigitsSection(o: { seed: number; epochs: number; out: s
     console.error('the reloaded model disagrees with the trained one');
     process.exitCode = 1;
   }
+  await reportOnnxAgreement(trained.model, data, o.out, trained.testAccuracy, { sample: [1, 28, 28], batch: 500 });
 }

@@ -7,7 +7,7 @@ import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
-import { onnxAgreement } from './onnx.js';
+import { reportOnnxAgreement } from './onnx.js';
 import { sparkline } from './sparkline.js';
 
 const { values: args } = parseArgs({
@@ -152,16 +152,6 @@ async function mlpDigitsSection(): Promise<void> {
     console.error('the reloaded model disagrees with the trained one');
     process.exitCode = 1;
   }
-  const onnxPath = args.out.replace(/(\.safetensors)?$/, '.onnx');
-  const onnx = await onnxAgreement(trained.model, data.xTest, data.yTest, onnxPath);
-  console.log(
-    `saved ${onnxPath} (${(onnx.bytes / 1024).toFixed(0)} KiB); ONNX Runtime ${onnx.runtime} on the ${data.xTest.shape[0]} held-out digits: ` +
-      `logits within ${onnx.maxAbsDiff.toExponential(2)} of gd's (max abs difference), accuracy ${(onnx.ortAccuracy * 100).toFixed(2)}% ` +
-      `(gd ${(onnx.gdAccuracy * 100).toFixed(2)}%), ${onnx.disagreements} predictions differ`,
-  );
-  if (onnx.maxAbsDiff > 1e-4 || onnx.ortAccuracy !== trained.testAccuracy) {
-    console.error('ONNX Runtime disagrees with gd on the exported model');
-    process.exitCode = 1;
-  }
+  await reportOnnxAgreement(trained.model, data, args.out, trained.testAccuracy);
 }
 console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);

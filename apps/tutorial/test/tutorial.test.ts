@@ -26,5 +26,5 @@ describe('the main job (pnpm start)', () => {
     expect(existsSync(ort![1]!)).toBe(true);
     expect(Number(ort![2])).toBeLessThan(1e-4);
     expect([Number(ort![3]), Number(ort![4]), Number(ort![5])]).toEqual([acc, acc, 0]);
-  });
+  }, 300_000);
 });

@@ -10,9 +10,12 @@ import type { DigitData } from './lessons.js';
 
 /**
  * LeNet-5 for 28×28 digits: conv 5×5 1→8 (padding 2), ReLU, max-pool 2, conv 5×5 8→16, ReLU,
- * max-pool 2, flatten (16·5·5 = 400), 400→120, ReLU, 120→84, ReLU, 84→10 logits.
+ * max-pool 2, flatten (16·5·5 = 400), then fully connected layers of the `hidden` widths with
+ * ReLU between them, and 10 logits. The default is the classic 400→120→84→10.
  */
-export function lenet(): Sequential {
+export function lenet(hidden: readonly number[] = [120, 84]): Sequential {
+  const widths = [400, ...hidden];
+  const dense = widths.flatMap((w, i) => [new Linear(w, widths[i + 1] ?? 10), ...(i + 1 < widths.length ? [new ReLU()] : [])]);
   return new Sequential(
     new Conv2d(1, 8, 5, { padding: 2 }),
     new ReLU(),
@@ -21,11 +24,7 @@ export function lenet(): Sequential {
     new ReLU(),
     new MaxPool2d(2),
     new Flatten(),
-    new Linear(400, 120),
-    new ReLU(),
-    new Linear(120, 84),
-    new ReLU(),
-    new Linear(84, 10),
+    ...dense,
   );
 }
 
