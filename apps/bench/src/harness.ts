@@ -68,7 +68,7 @@ export type Unit = 'GFLOP/s' | 'samples/s' | 'ms';
 
 /** A workload: the same work on every peer, and how to turn ms per run into its unit. */
 export interface Workload {
-  group: 'matmul' | 'mlp' | 'linefit' | 'softmax-ce';
+  group: 'matmul' | 'mlp' | 'linefit' | 'softmax-ce' | 'lenet' | 'conv';
   label: string;
   unit: Unit;
   peers: PeerName[];
@@ -88,6 +88,8 @@ export interface Row {
   unit: Unit;
   results: Partial<Record<PeerName, Stats>>;
   ratios: Partial<Record<PeerName, Stats>>;
+  /** Peers that could not run the workload, with the error they threw. */
+  unsupported?: Partial<Record<PeerName, string>>;
 }
 
 /**
@@ -118,19 +120,32 @@ export async function measure(
   o: { rounds: number; minMs: number; before?: (p: PeerName) => unknown; after?: (p: PeerName) => void },
 ): Promise<Row> {
   const perPeer = new Map<PeerName, number[]>(w.peers.map((p) => [p, []]));
+  const unsupported: Partial<Record<PeerName, string>> = {};
   for (let r = 0; r < o.rounds; r++) {
     for (const p of w.peers) {
+      if (unsupported[p] !== undefined) {
+        o.after?.(p);
+        continue;
+      }
       await o.before?.(p);
-      const inst = w.make(p);
       try {
-        perPeer.get(p)!.push(w.metric(await sampleAsync(() => inst.run(), o.minMs)));
-      } finally {
-        inst.dispose();
+        const inst = w.make(p);
+        try {
+          perPeer.get(p)!.push(w.metric(await sampleAsync(() => inst.run(), o.minMs)));
+        } finally {
+          inst.dispose();
+        }
+      } catch (e) {
+        // a peer that lacks a kernel is a finding for the table; gd failing is a bug
+        if (p === 'gd') throw e;
+        unsupported[p] = e instanceof Error ? e.message : String(e);
+        perPeer.delete(p);
       }
       o.after?.(p);
     }
   }
-  return summarise(w, perPeer);
+  const row = summarise(w, perPeer);
+  return Object.keys(unsupported).length > 0 ? { ...row, unsupported } : row;
 }
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -142,15 +157,15 @@ const ratioCell = (s: Stats | undefined) => (s ? `${s.median.toFixed(2)}× (${s.
  * peer but gd. `threads`, when given, is appended to the peers' headings ("jax-js, 2 threads").
  */
 export function formatTable(rows: readonly Row[], threads?: Partial<Record<PeerName, number>>): string {
-  const peers = PEERS.filter((p) => rows.some((r) => r.results[p]));
+  const peers = PEERS.filter((p) => rows.some((r) => r.results[p] || r.unsupported?.[p] !== undefined));
   const others = peers.filter((p) => p !== 'gd');
   const heading = (p: PeerName) => (threads?.[p] === undefined ? p : `${p}, ${threads[p]} thread${threads[p] === 1 ? '' : 's'}`);
   const header = ['workload', 'unit', ...peers.map(heading), ...others.map((p) => RATIO_HEADING[p])];
   const table = rows.map((r) => [
     r.workload,
     r.unit,
-    ...peers.map((p) => cell(r.results[p])),
-    ...others.map((p) => ratioCell(r.ratios[p])),
+    ...peers.map((p) => (r.unsupported?.[p] !== undefined ? `unsupported: ${r.unsupported[p]}` : cell(r.results[p]))),
+    ...others.map((p) => (r.unsupported?.[p] !== undefined ? 'unsupported' : ratioCell(r.ratios[p]))),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

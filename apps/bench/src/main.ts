@@ -109,7 +109,7 @@ list.splice(list.findIndex((w) => w.group === 'mlp') + 2, 0, {
 const selected = args.only ? list.filter((w) => w.group === args.only) : list;
 const memoryWanted = !args.only || args.only === 'memory';
 if (selected.length === 0 && !memoryWanted) {
-  console.error(`--only: unknown workload '${args.only}'; choose matmul, mlp, linefit, softmax-ce or memory`);
+  console.error(`--only: unknown workload '${args.only}'; choose matmul, mlp, linefit, softmax-ce, lenet, conv or memory`);
   process.exit(2);
 }
 
@@ -193,10 +193,13 @@ mkdirSync(dirname(args.svg), { recursive: true });
 writeFileSync(
   args.svg,
   ratioChart(
-    rows.map((r) => ({
-      label: r.workload,
-      ratios: Object.entries(r.ratios).map(([peer, ratio]) => ({ peer, ratio: (ratio as Stats).median })),
-    })),
+    // gd-only rows (the conv passes) have no ratio to draw
+    rows
+      .filter((r) => Object.keys(r.ratios).length > 0)
+      .map((r) => ({
+        label: r.workload,
+        ratios: Object.entries(r.ratios).map(([peer, ratio]) => ({ peer, ratio: (ratio as Stats).median })),
+      })),
     `gd speed relative to TensorFlow.js ${tf.version.tfjs} and jax-js ${JAX_VERSION} (${machine.date})`,
   ),
 );

@@ -1,6 +1,6 @@
 // The same work for each peer: gd, TensorFlow.js on its wasm (XNNPACK, one thread in Node) and
 // cpu backends, and jax-js on its wasm device (src/jax.ts).
-import { grad, variable } from '@gd/autograd';
+import { grad, type Variable, variable } from '@gd/autograd';
 import { crossEntropy, mse } from '@gd/losses';
 import { mlp } from '@gd/nn';
 import { minimize, SGD } from '@gd/optim';
@@ -68,31 +68,37 @@ export function matmul(peer: PeerName, n: number): Instance {
   };
 }
 
+/**
+ * gd's classifier training step, shared by the MLP and LeNet rows: forward, softmax
+ * cross-entropy, backward, one optimizer step, all in a scope; it returns the loss (read back).
+ * The instance owns `model`, `opt`, `x` and `y` and frees them on dispose.
+ */
+export function gdClassifierStep(model: { forward(x: Tensor): Variable; dispose(): void }, opt: SGD, x: Tensor, y: Tensor): Instance {
+  return {
+    run: () =>
+      scope(() => {
+        opt.zeroGrad();
+        const loss = crossEntropy(model.forward(x), y);
+        loss.backward();
+        opt.step();
+        return loss.item();
+      }),
+    dispose: () => {
+      opt.zeroGrad();
+      opt.dispose();
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    },
+  };
+}
+
 // ── MLP 784-128-10 training step: forward, softmax cross-entropy, backward, SGD update ────
 export function mlpStep(peer: PeerName, batch: Batch): Instance {
   if (peer === 'jax-js') return jaxMlpStep(batch, jaxRead);
   if (peer === 'gd') {
     const model = mlp([784, 128, 10], { activation: 'relu' });
-    const opt = new SGD(model, { lr: 0.01 });
-    const x = tensor(batch.x, { shape: [batch.n, 784] });
-    const y = tensor(batch.y);
-    return {
-      run: () =>
-        scope(() => {
-          opt.zeroGrad();
-          const loss = crossEntropy(model.forward(x), y);
-          loss.backward();
-          opt.step();
-          loss.item();
-        }),
-      dispose: () => {
-        opt.zeroGrad();
-        opt.dispose();
-        model.dispose();
-        x.dispose();
-        y.dispose();
-      },
-    };
+    return gdClassifierStep(model, new SGD(model, { lr: 0.01 }), tensor(batch.x, { shape: [batch.n, 784] }), tensor(batch.y));
   }
   const w1 = tf.variable(tf.randomUniform([784, 128], -0.036, 0.036));
   const b1 = tf.variable(tf.zeros([128]));

@@ -1,5 +1,9 @@
 // The workloads, shared by the Node CLI and the browser page: which peers run each, and its unit.
+
+import { convWorkloads } from './conv.js';
 import type { PeerName, Workload } from './harness.js';
+import type { ReadMode } from './jax.js';
+import { lenetStep, lenetValues } from './lenet.js';
 import { type Batch, lineFit, matmul, mlpStep, softmaxCE } from './peers.js';
 
 export interface WorkloadOptions {
@@ -9,9 +13,11 @@ export interface WorkloadOptions {
   peers: readonly PeerName[];
   /** The first n digits and their labels. */
   batchOf: (n: number) => Batch;
+  /** How jax-js reads results: 'async' where its wasm device runs on a worker pool. */
+  jaxRead?: ReadMode;
 }
 
-/** Matmul at each size, the MLP step at batch 32 and 128, the line fit, softmax-CE at two sizes. */
+/** Matmul at each size, the MLP step at batch 32 and 128, the line fit, softmax-CE at two sizes, the LeNet-5 step and its convolutions. */
 export function workloads(o: WorkloadOptions): Workload[] {
   const here = (ps: PeerName[]) => ps.filter((p) => o.peers.includes(p));
   const list: Workload[] = [];
@@ -57,5 +63,15 @@ export function workloads(o: WorkloadOptions): Workload[] {
       make: (p) => softmaxCE(p, r, c),
     });
   }
+  list.push({
+    group: 'lenet',
+    label: 'LeNet-5 step, batch 32',
+    unit: 'samples/s',
+    // tfjs-wasm has no Conv2DBackpropFilter kernel: its row cell says so
+    peers: here(['gd', 'tfjs-wasm', 'tfjs-cpu', 'jax-js']),
+    metric: (ms) => (32 * 1000) / ms,
+    make: (p) => lenetStep(p, o.batchOf(32), lenetValues(1), o.jaxRead),
+  });
+  list.push(...convWorkloads(o.peers));
   return list;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { memory } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
 import { serveIsolated } from '../src/browser.js';
+import { convFlops, convPass, convWorkloads, LENET_CONVS } from '../src/conv.js';
 import { formatTable, measure, type PeerName, type Row, ratio, sample, sampleAsync, stats, summarise } from '../src/harness.js';
 import { type Batch, lineFit, matmul, memoryOverSteps, mlpStep, softmaxCE } from '../src/peers.js';
 import { ratioChart } from '../src/svg.js';
@@ -172,6 +173,9 @@ describe('gd workloads free what they allocate', () => {
     ['mlp step', () => mlpStep('gd', batch)],
     ['line fit', () => lineFit('gd')],
     ['softmax CE', () => softmaxCE('gd', 16, 10)],
+    ['conv forward', () => convPass(LENET_CONVS[1]!, 'forward')],
+    ['conv input-grad', () => convPass(LENET_CONVS[0]!, 'input-grad')],
+    ['conv weight-grad', () => convPass(LENET_CONVS[1]!, 'weight-grad')],
   ];
   for (const [name, make] of cases) {
     it(name, () => {
@@ -188,6 +192,20 @@ describe('gd workloads free what they allocate', () => {
     const samples = memoryOverSteps('gd', batch, 50, 10);
     expect(samples).toHaveLength(5);
     expect(new Set(samples).size).toBe(1);
+  });
+});
+
+describe('conv rows', () => {
+  it('flops of the LeNet layers, by hand: 2·N·outC·oH·oW·C·kH·kW', () => {
+    expect(LENET_CONVS.map(convFlops)).toEqual([2 * 32 * 8 * 28 * 28 * 1 * 25, 2 * 32 * 16 * 10 * 10 * 8 * 25]);
+  });
+  it('three passes per layer, gd only, and none without gd', () => {
+    const rows = convWorkloads(['gd', 'jax-js']);
+    expect(rows.map((w) => w.label)).toHaveLength(6);
+    expect(rows.every((w) => w.group === 'conv' && w.peers.join() === 'gd')).toBe(true);
+    // 10,035,200 flops in 1 ms is 10.0352 GFLOP/s
+    expect(rows[0]!.metric(1)).toBeCloseTo(10.0352, 10);
+    expect(convWorkloads(['jax-js'])).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,7 +52,8 @@ const server = spawn(
 );
 const base = `http://127.0.0.1:${port}/`;
 async function waitForServer() {
-  for (let i = 0; i < 100; i++) {
+  // up to 60 s: a loaded machine starts vite slowly
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(base)).ok) return;
     } catch {}
@@ -139,6 +141,41 @@ async function dragBar(page, i, v) {
   await page.mouse.up();
 }
 const probs = async (page) => (await page.inputValue('#info-probs')).split(',').map(Number);
+
+/** The 784 grey levels of the "what it read" image, as the network's input (k / 255). */
+const seenInput = (page) =>
+  page.evaluate(() => {
+    const c = document.querySelector('#digits-input');
+    const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+    return Array.from({ length: 784 }, (_, i) => d[4 * i] / 255);
+  });
+
+/** Presses "Download ONNX"; returns the file's name and bytes. */
+async function downloadOnnx(page) {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#digits-onnx')]);
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
+}
+
+/** Runs the downloaded model in ONNX Runtime on one input; returns the softmax probabilities. */
+async function ortProbs(bytes, input, shape) {
+  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(input), shape) });
+  const logits = Array.from(out[session.outputNames[0]].data);
+  const m = Math.max(...logits);
+  const e = logits.map((v) => Math.exp(v - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / z);
+}
+
+/** Checks that ONNX Runtime reads the page's last input as the page did: same digit, same probability. */
+async function sameReading(page, bytes, shape) {
+  const p = await ortProbs(bytes, await seenInput(page), shape);
+  const best = p.indexOf(Math.max(...p));
+  const pageBest = await text(page, '#digit-prediction');
+  expect(String(best) === pageBest, `ONNX Runtime reads ${best}, the page ${pageBest}`);
+  const pagePct = (await text(page, '#digits-result .readout')).match(/\(([\d.]+)%\)/)[1];
+  expect((p[best] * 100).toFixed(1) === pagePct, `ONNX Runtime gives ${(p[best] * 100).toFixed(1)} %, the page ${pagePct} %`);
+}
 
 /** Runs axe-core on the whole page: the serious and critical violations. */
 async function axe(page) {
@@ -549,6 +586,65 @@ try {
     await page.waitForFunction((l) => document.querySelector('#digit-prediction')?.textContent === l, label, { timeout: 5000 });
   });
 
+  await test('7 digits: "Download ONNX" saves digits-mlp.onnx; ONNX Runtime reads the digit as the page does', async () => {
+    const { name, bytes } = await downloadOnnx(page);
+    expect(name === 'digits-mlp.onnx', `downloaded ${name}`);
+    // a ModelProto starts with field 1 (ir_version, varint): tag byte 0x08
+    expect(bytes[0] === 0x08 && bytes.length > 100_000, `not an ONNX model: ${bytes.length} bytes starting ${bytes[0]}`);
+    await sameReading(page, bytes, [1, 784]);
+    expect((await text(page, '#digits-onnx-status')).startsWith('Saved digits-mlp.onnx'), 'no confirmation');
+  });
+
+  await test('7 digits: the CNN trains in the worker with progress and draws its 8 learned 5×5 filters', async () => {
+    await page.selectOption('#digits-model', 'cnn');
+    await page.fill('#digits-epochs', '2');
+    const t0 = Date.now();
+    await page.click('#digits-train');
+    await page.waitForFunction(() => document.querySelector('#digits-status')?.textContent?.includes('CNN: step'), null, {
+      timeout: 60_000,
+    });
+    await page.waitForSelector('#digits-accuracy', { timeout: 120_000 });
+    const seconds = (Date.now() - t0) / 1000;
+    console.log(`    CNN in the page: 2 epochs of 8,000 images in ${seconds.toFixed(1)} s`);
+    expect((await text(page, '#digits-status')).startsWith('CNN trained'), `status: ${await text(page, '#digits-status')}`);
+    const acc = Number.parseFloat(await text(page, '#digits-accuracy'));
+    expect(acc > 95, `CNN held-out accuracy ${acc}%`);
+    const filters = await page.evaluate(() =>
+      [...document.querySelectorAll('#digits-filters canvas.digits-filter')].map((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const colours = new Set();
+        for (let i = 0; i < d.length; i += 4) colours.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+        return { w: c.width, h: c.height, colours: colours.size };
+      }),
+    );
+    expect(filters.length === 8, `${filters.length} filter images`);
+    for (const f of filters) expect(f.w === 50 && f.h === 50 && f.colours > 5, `a blank or flat filter image: ${JSON.stringify(f)}`);
+    await page.focus('#digits-sample');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#digits-sample-label')?.textContent?.match(/labelled \d/));
+    const label = (await text(page, '#digits-sample-label')).match(/labelled (\d)/)[1];
+    await page.click('#digits-predict');
+    await page.waitForFunction((l) => document.querySelector('#digit-prediction')?.textContent === l, label, { timeout: 5000 });
+  });
+
+  await test('7 digits: the CNN downloads as digits-cnn.onnx that reads like the page, or says why it cannot', async () => {
+    const downloaded = page.waitForEvent('download', { timeout: 30_000 }).catch(() => null);
+    await page.click('#digits-onnx');
+    await page.waitForFunction(() => /Saved|cannot/.test(document.querySelector('#digits-onnx-status')?.textContent ?? ''), null, {
+      timeout: 30_000,
+    });
+    const status = await text(page, '#digits-onnx-status');
+    if (status.startsWith('Saved')) {
+      const download = await downloaded;
+      expect(download?.suggestedFilename() === 'digits-cnn.onnx', `downloaded ${download?.suggestedFilename()}`);
+      await sameReading(page, readFileSync(await download.path()), [1, 1, 28, 28]);
+    } else {
+      expect(/CNN cannot be exported to ONNX yet: .*Conv2d/.test(status), `export message: ${status}`);
+      expect((await page.locator('#digits-onnx-status .error').count()) === 1, 'the message is not shown as an error');
+      expect(await page.isEnabled('#digits-onnx'), 'the button stays disabled');
+    }
+  });
+
   await test('accessibility: axe-core finds no serious or critical violations on the whole page', async () => {
     const v = await axe(page);
     expect(v.length === 0, `violations: ${v.join(' | ')}`);
@@ -586,6 +682,17 @@ try {
 
   await test('phone: the backprop walk keeps the active node on screen to the end', async () => {
     await walkBackprop(phone);
+  });
+
+  await test('phone: the CNN trains for an epoch and its 8 filters fit the screen', async () => {
+    await phone.selectOption('#digits-model', 'cnn');
+    await phone.fill('#digits-epochs', '1');
+    await phone.click('#digits-train');
+    await phone.waitForSelector('#digits-filters', { timeout: 120_000 });
+    const boxes = await phone.locator('#digits-filters canvas').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().right));
+    expect(boxes.length === 8 && Math.max(...boxes) <= 390, `filter images reach ${Math.max(...boxes)} px of 390`);
+    const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+    expect(wide <= 390, `the page is ${wide} px wide with the filters shown`);
   });
 
   await test('phone: axe-core finds no serious or critical violations', async () => {

@@ -1,9 +1,9 @@
 // Training off the page's thread: the playground's 2-D classifiers and the digit model.
 
 import { noGrad, type Variable } from '@gd/autograd';
-import { accuracy } from '@gd/lessons';
+import { accuracy, trainDigitsCnn } from '@gd/lessons';
 import { crossEntropy, mse } from '@gd/losses';
-import { Linear, mlp, type Sequential } from '@gd/nn';
+import { type Conv2d, Linear, mlp, type Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
 import { argmax, eq, gather, keep, manualSeed, memory, rand, randn, randperm, ready, scope, type Tensor, tensor } from '@gd/tensor';
 
@@ -29,8 +29,12 @@ export interface PlaygroundConfig {
 export type Request =
   | { lesson: 'playground'; type: 'pg-setup'; cfg: PlaygroundConfig }
   | { lesson: 'playground'; type: 'pg-play' | 'pg-pause' | 'pg-step' }
-  | { lesson: 'digits'; type: 'digits-train'; url: string; epochs: number; seed: number }
-  | { lesson: 'digits'; type: 'digits-predict'; pixels: Float32Array };
+  | { lesson: 'digits'; type: 'digits-train'; url: string; epochs: number; seed: number; model: DigitModelKind }
+  | { lesson: 'digits'; type: 'digits-predict'; pixels: Float32Array }
+  | { lesson: 'digits'; type: 'digits-onnx' };
+
+/** The two digit models: a 784-128-10 MLP, or LeNet-5 reading 28×28 images. */
+export type DigitModelKind = 'mlp' | 'cnn';
 
 /** A lesson's name, carried by every request and reply. */
 export type Lesson = Request['lesson'];
@@ -303,41 +307,74 @@ function play(s: Session): void {
   if (s.running) setTimeout(() => play(s), 0);
 }
 
-let digitModel: Sequential | undefined;
+let digitModel: { kind: DigitModelKind; model: Sequential } | undefined;
 
-async function trainDigits(url: string, epochs: number, seed: number): Promise<void> {
+async function trainDigits(url: string, epochs: number, seed: number, kind: DigitModelKind): Promise<void> {
   const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
   const n = 10_000;
   const pixels = new Float32Array(n * 784);
   for (let i = 0; i < pixels.length; i++) pixels[i] = bytes[i]! / 255;
   const labels = Int32Array.from(bytes.subarray(n * 784, n * 784 + n));
   manualSeed(seed);
-  const { xTrain, yTrain, xTest, yTest } = scope(() => {
+  // the same 8,000/2,000 split as the terminal tutorial
+  const nTrain = 8000;
+  const data = scope(() => {
     const x = tensor(pixels, { shape: [n, 784] });
     const yl = tensor(labels);
     const perm = randperm(n);
-    const tr = perm.slice([0], [8000]);
+    const tr = perm.slice([0], [nTrain]);
     const te = perm.slice([8000], [2000]);
     return keep({ xTrain: gather(x, tr), yTrain: gather(yl, tr), xTest: gather(x, te), yTest: gather(yl, te) });
   });
-  digitModel?.dispose();
-  const model = mlp([784, 128, 10], { activation: 'relu' });
-  digitModel = model;
-  const opt = new Adam(model, { lr: 2e-3 });
-  minimize(([bx, by]: Tensor[]) => crossEntropy(model.forward(bx!), by!), model, {
-    optimizer: opt,
-    data: batches([xTrain, yTrain], { batchSize: 64, seed }),
-    epochs,
-    history: false,
-    onEpoch: (e) => {
-      post('digits', { type: 'digits-progress', epoch: e.epoch + 1, epochs, loss: e.loss, accuracy: accuracy(model, xTest, yTest) });
-      return undefined;
-    },
-  });
-  opt.dispose();
-  model.eval();
-  post('digits', { type: 'digits-done', accuracy: accuracy(model, xTest, yTest) });
-  for (const t of [xTrain, yTrain, xTest, yTest]) t.dispose();
+  const { xTrain, yTrain, xTest, yTest } = data;
+  digitModel?.model.dispose();
+  digitModel = undefined;
+  try {
+    if (kind === 'cnn') {
+      let lastStep = 0;
+      const trained = trainDigitsCnn(data, {
+        seed,
+        epochs,
+        onStep: (step, total) => {
+          // a progress line every 10 steps keeps the page informed without flooding it
+          if (step - lastStep >= 10 || step === total) {
+            lastStep = step;
+            post('digits', { type: 'digits-step', step, total });
+          }
+        },
+        onEpoch: ({ epoch, loss }) => post('digits', { type: 'digits-progress', epoch: epoch + 1, epochs, loss, accuracy: Number.NaN }),
+      });
+      digitModel = { kind, model: trained.model };
+      const conv = trained.model.layers[0] as Conv2d;
+      const w = conv.weight.value;
+      post('digits', {
+        type: 'digits-done',
+        model: kind,
+        accuracy: trained.testAccuracy,
+        filters: Float32Array.from(w.data() as Float32Array),
+        filterShape: w.shape,
+      });
+      return;
+    }
+    const model = mlp([784, 128, 10], { activation: 'relu' });
+    digitModel = { kind, model };
+    const opt = new Adam(model, { lr: 2e-3 });
+    minimize(([bx, by]: Tensor[]) => crossEntropy(model.forward(bx!), by!), model, {
+      optimizer: opt,
+      data: batches([xTrain, yTrain], { batchSize: 64, seed }),
+      epochs,
+      history: false,
+      onEpoch: (e) => {
+        post('digits', { type: 'digits-progress', epoch: e.epoch + 1, epochs, loss: e.loss, accuracy: accuracy(model, xTest, yTest) });
+        return undefined;
+      },
+    });
+    opt.dispose();
+    model.eval();
+    post('digits', { type: 'digits-done', model: kind, accuracy: accuracy(model, xTest, yTest) });
+  } finally {
+    for (const t of [xTrain, yTrain, xTest, yTest]) t.dispose();
+  }
 }
 
 function predict(pixels: Float32Array): void {
@@ -345,16 +382,36 @@ function predict(pixels: Float32Array): void {
     post('digits', { type: 'error', message: 'Train the digit model first.' });
     return;
   }
+  const { kind, model } = digitModel;
   const probs = noGrad(() =>
     scope(
       () =>
-        digitModel!
-          .forward(tensor(pixels, { shape: [1, 784] }))
+        model
+          .forward(tensor(pixels, { shape: kind === 'cnn' ? [1, 1, 28, 28] : [1, 784] }))
           .value.softmax(1)
           .data() as Float32Array,
     ),
   );
-  post('digits', { type: 'digits-prediction', probs });
+  post('digits', { type: 'digits-prediction', probs, model: kind });
+}
+
+/** The trained digit model as ONNX bytes; the exporter (and its protobuf runtime) loads only when asked. */
+async function exportOnnx(): Promise<void> {
+  if (!digitModel) {
+    post('digits', { type: 'digits-onnx-error', message: 'Train the digit model first.' });
+    return;
+  }
+  const { kind, model } = digitModel;
+  try {
+    const { toOnnx } = await import('@gd/nn/onnx');
+    const bytes = toOnnx(model, { inputShape: kind === 'cnn' ? [1, 1, 28, 28] : [1, 784], dynamicBatch: true });
+    post('digits', { type: 'digits-onnx', bytes, name: `digits-${kind}.onnx` }, [bytes.buffer]);
+  } catch (err) {
+    post('digits', {
+      type: 'digits-onnx-error',
+      message: `The ${kind.toUpperCase()} cannot be exported to ONNX yet: ${String((err as Error).message ?? err)}`,
+    });
+  }
 }
 
 self.addEventListener('message', async (e: MessageEvent<Request>) => {
@@ -374,8 +431,9 @@ self.addEventListener('message', async (e: MessageEvent<Request>) => {
         setTimeout(() => play(s), 0);
       }
       report(s);
-    } else if (m.type === 'digits-train') await trainDigits(m.url, m.epochs, m.seed);
+    } else if (m.type === 'digits-train') await trainDigits(m.url, m.epochs, m.seed, m.model);
     else if (m.type === 'digits-predict') predict(m.pixels);
+    else if (m.type === 'digits-onnx') await exportOnnx();
   } catch (err) {
     if (m.lesson === 'playground' && pg) pg.running = false;
     post(m.lesson, { type: 'error', message: String((err as Error).message ?? err) });

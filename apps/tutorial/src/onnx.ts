@@ -29,19 +29,42 @@ const argmaxRows = (logits: ArrayLike<number>, rows: number, cols: number) =>
     return best;
   });
 
+/** Options of onnxAgreement. */
+export interface OnnxAgreementOptions {
+  /**
+   * The shape of one input, as the model takes it: `[784]` for the MLP (the default, the rows of
+   * x as they are), `[1, 28, 28]` for a CNN (each row of x seen as an image).
+   */
+  sample?: readonly number[];
+  /** Images per gd forward pass (default all at once); ORT takes all at once. */
+  batch?: number;
+}
+
 /**
  * Writes `model` (in eval mode) to `path` as ONNX with a symbolic batch, runs it with ONNX
  * Runtime (every graph optimisation on) on all of `x` at once, and compares with gd's forward.
  */
-export async function onnxAgreement(model: Module, x: Tensor, y: Tensor, path: string): Promise<OnnxAgreement> {
+export async function onnxAgreement(
+  model: Module,
+  x: Tensor,
+  y: Tensor,
+  path: string,
+  options: OnnxAgreementOptions = {},
+): Promise<OnnxAgreement> {
   const [n, features] = x.shape as [number, number];
-  await saveOnnxFile(path, model, { inputShape: [1, features], dynamicBatch: true });
+  const sample = options.sample ?? [features];
+  const batch = options.batch ?? n;
+  await saveOnnxFile(path, model, { inputShape: [1, ...sample], dynamicBatch: true });
   const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all' });
-  const { output } = await session.run({ input: new ort.Tensor('float32', new Float32Array(x.data()), [n, features]) });
+  const { output } = await session.run({ input: new ort.Tensor('float32', new Float32Array(x.data()), [n, ...sample]) });
   await session.release();
-  const ours = noGradScope(() => new Float32Array(model.forward(x).value.data()));
   const theirs = output!.data as Float32Array;
+  const ours = new Float32Array(theirs.length);
   const classes = ours.length / n;
+  for (let i = 0; i < n; i += batch) {
+    const rows = Math.min(batch, n - i);
+    noGradScope(() => ours.set(model.forward(x.slice([i, 0], [rows, -1]).reshape([rows, ...sample])).value.data(), i * classes));
+  }
   let maxAbsDiff = 0;
   for (let i = 0; i < ours.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(ours[i]! - theirs[i]!));
   const labels = y.data();
@@ -57,4 +80,30 @@ export async function onnxAgreement(model: Module, x: Tensor, y: Tensor, path: s
     gdAccuracy: correct(a),
     disagreements: a.filter((p, i) => p !== b[i]).length,
   };
+}
+
+/**
+ * Exports `model` next to the safetensors file `out` (same name, `.onnx`), prints ONNX Runtime's
+ * agreement with gd on the held-out digits, and sets a failing exit code if the logits differ by
+ * more than 1e-4 or ORT's accuracy is not `accuracy` (gd's).
+ */
+export async function reportOnnxAgreement(
+  model: Module,
+  data: { xTest: Tensor; yTest: Tensor },
+  out: string,
+  accuracy: number,
+  options: OnnxAgreementOptions = {},
+): Promise<OnnxAgreement> {
+  const onnxPath = out.replace(/(\.safetensors)?$/, '.onnx');
+  const onnx = await onnxAgreement(model, data.xTest, data.yTest, onnxPath, options);
+  console.log(
+    `saved ${onnxPath} (${(onnx.bytes / 1024).toFixed(0)} KiB); ONNX Runtime ${onnx.runtime} on the ${data.xTest.shape[0]} held-out digits: ` +
+      `logits within ${onnx.maxAbsDiff.toExponential(2)} of gd's (max abs difference), accuracy ${(onnx.ortAccuracy * 100).toFixed(2)}% ` +
+      `(gd ${(onnx.gdAccuracy * 100).toFixed(2)}%), ${onnx.disagreements} predictions differ`,
+  );
+  if (onnx.maxAbsDiff > 1e-4 || onnx.ortAccuracy !== accuracy) {
+    console.error('ONNX Runtime disagrees with gd on the exported model');
+    process.exitCode = 1;
+  }
+  return onnx;
 }

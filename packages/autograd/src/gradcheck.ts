@@ -1,14 +1,22 @@
 // gradcheck: the analytic gradient from backward() against central finite differences.
-import { randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { DTypeError, type FloatDType, randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
 import { noGrad, optionsObject, Variable, variable } from './variable.js';
 
-/** Options of gradcheck. Defaults suit float32: a step of 1e-3 and tolerances at its precision. */
+/**
+ * Options of gradcheck. The defaults follow the dtype: float64 (as PyTorch's gradcheck) takes a
+ * step of 1e-6 with atol 1e-5 and rtol 1e-3; float32 a step of 1e-3 with atol 1e-3 and rtol 1e-2.
+ */
 export interface GradcheckOptions {
-  /** Finite-difference step. Default 1e-3. */
+  /**
+   * The dtype the check runs in; the inputs are cast to it. Default: float32 when every input is
+   * a float32 or int32 Tensor, float64 otherwise (a float64 Tensor, JS arrays or numbers).
+   */
+  dtype?: FloatDType;
+  /** Finite-difference step. Default 1e-6 in float64, 1e-3 in float32. */
   eps?: number;
-  /** Absolute tolerance. Default 1e-3. */
+  /** Absolute tolerance. Default 1e-5 in float64, 1e-3 in float32. */
   atol?: number;
-  /** Relative tolerance. Default 1e-2. */
+  /** Relative tolerance. Default 1e-3 in float64, 1e-2 in float32. */
   rtol?: number;
   /** Check at most this many elements per input (spread evenly). Default: all. */
   maxElements?: number;
@@ -26,12 +34,28 @@ export interface GradcheckResult {
   worst: { input: number; index: number; analytic: number; numeric: number } | null;
   /** Elements checked. */
   checked: number;
+  /** The dtype the check ran in. */
+  dtype: FloatDType;
+}
+
+const DEFAULTS: Record<FloatDType, { eps: number; atol: number; rtol: number }> = {
+  float64: { eps: 1e-6, atol: 1e-5, rtol: 1e-3 },
+  float32: { eps: 1e-3, atol: 1e-3, rtol: 1e-2 },
+};
+
+function checkDtype(inputs: TensorLike[], dtype: unknown): FloatDType {
+  if (dtype === undefined) {
+    return inputs.every((x) => x instanceof Tensor && x.dtype !== 'float64') ? 'float32' : 'float64';
+  }
+  if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`gradcheck: dtype ${String(dtype)} is not float32 or float64`);
+  return dtype;
 }
 
 /**
  * Checks `f`'s gradient rules: for each input element, the analytic gradient (backward) against
  * the central difference (f(x + ε) − f(x − ε)) / 2ε. A non-scalar output is reduced with a
- * fixed random projection Σ y·v, so every output element takes part.
+ * fixed random projection Σ y·v, so every output element takes part. Runs in float64 (the
+ * precise check, errors near 1e-9) unless every input is a float32 Tensor or `dtype` says so.
  *
  * @example
  * ```ts
@@ -42,21 +66,22 @@ export function gradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike
   if (typeof f !== 'function') throw new ValueError(`gradcheck: f must be a function of Variables, got ${typeof f}`);
   if (!Array.isArray(inputs)) throw new ValueError(`gradcheck: inputs must be an array, got ${inputs === null ? 'null' : typeof inputs}`);
   options = optionsObject('gradcheck', options);
-  const eps = options.eps ?? 1e-3;
-  const atol = options.atol ?? 1e-3;
-  const rtol = options.rtol ?? 1e-2;
+  const dtype = checkDtype(inputs, options.dtype);
+  const eps = options.eps ?? DEFAULTS[dtype].eps;
+  const atol = options.atol ?? DEFAULTS[dtype].atol;
+  const rtol = options.rtol ?? DEFAULTS[dtype].rtol;
+  const View = dtype === 'float64' ? Float64Array : Float32Array;
   return scope(() => {
-    const base = inputs.map((x) => (x instanceof Tensor ? x.clone() : tensor(x as never)).cast('float32'));
-    for (const b of base) if (b.dtype !== 'float32') throw new ValueError('gradcheck: inputs must be float32');
+    const base = inputs.map((x) => (x instanceof Tensor ? x : tensor(x as never, { dtype })).cast(dtype));
     // analytic
     const vars = base.map((b) => variable(b));
     const y = f(...vars);
-    const projection = randn(y.shape as number[]);
+    const projection = randn(y.shape as number[], { dtype });
     const proj = projection.data();
     y.mul(projection).sum().backward();
-    const analytic = vars.map((v) => (v.grad ? v.grad.data() : new Float32Array(v.size)));
+    const analytic = vars.map((v) => (v.grad ? v.grad.data() : new View(v.size)));
     for (const v of vars) v.zeroGrad();
-    // numeric, in float64 from float32 evaluations
+    // numeric, accumulated in float64 from evaluations in `dtype`
     const evaluate = (): number =>
       noGrad(() =>
         scope(() => {
@@ -78,13 +103,14 @@ export function gradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike
       const stride = limit > 0 ? n / limit : 1;
       for (let j = 0; j < limit; j++) {
         const i = Math.floor(j * stride);
-        const view = new Float32Array(b.bytesView().buffer, b.bytesView().byteOffset, n);
-        const x0 = view[i]!;
-        view[i] = x0 + eps;
+        // a fresh view for every write: an evaluation may grow the memory and detach the last one
+        const at = () => new View(b.bytesView().buffer as ArrayBuffer, b.bytesView().byteOffset, n);
+        const x0 = at()[i]!;
+        at()[i] = x0 + eps;
         const fp = evaluate();
-        new Float32Array(b.bytesView().buffer, b.bytesView().byteOffset, n)[i] = x0 - eps;
+        at()[i] = x0 - eps;
         const fm = evaluate();
-        new Float32Array(b.bytesView().buffer, b.bytesView().byteOffset, n)[i] = x0;
+        at()[i] = x0;
         const numeric = (fp - fm) / (2 * eps);
         const a = analytic[k]![i]!;
         const err = Math.abs(a - numeric);
@@ -101,6 +127,6 @@ export function gradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike
         }
       }
     });
-    return { ok, maxAbsError, maxRelError, worst, checked };
+    return { ok, maxAbsError, maxRelError, worst, checked, dtype };
   });
 }

@@ -96,7 +96,7 @@ export const opTable = {
     // place of sub, square and mean (fewer ops on the training hot path, and more precise)
     forward: ([p, t], { scale }) => {
       const d = T.sub(p!, t!);
-      return freeing([d], T.tensor(T.sumOfSquares(d) * scale));
+      return freeing([d], T.tensor(T.sumOfSquares(d) * scale, { dtype: d.dtype }));
     },
     // ∂/∂p = 2·scale·(p − t)·g, ∂/∂t = −∂/∂p
     backward: (g, { inputs: [p, t], attrs: { scale }, needs }) => {
@@ -334,6 +334,51 @@ export const opTable = {
     forward: ([x], { indices, axis }) => T.gather(x!, indices, axis),
     // the adjoint of picking is scattering back, adding where an index repeats
     backward: (g, { inputs: [x], attrs: { indices, axis } }) => [G.gatherBackward(g, indices, axis, x!.shape)],
+  }),
+  conv2d: defineOp<T.Conv2dOptions>({
+    arity: -1,
+    forward: ([x, w, b], opts) => T.conv2d(x!, w!, b, opts),
+    // y = x ⋆ w + b: dx is the transposed convolution of g with w, dw = Σ_n g ⋆ x (per tap),
+    // db = Σ g over batch and space
+    backward: (g, { inputs: [x, w], needs, attrs }) => [
+      needs[0] ? G.conv2dBackwardInput(g, w!, x!.shape, attrs) : null,
+      needs[1] ? G.conv2dBackwardWeight(x!, g, w!.shape, attrs) : null,
+      ...(needs.length > 2 ? [needs[2] ? T.sum(g, [0, 2, 3]) : null] : []),
+    ],
+  }),
+  convTranspose2d: defineOp<T.ConvTranspose2dOptions>({
+    arity: -1,
+    forward: ([x, w, b], opts) => T.convTranspose2d(x!, w!, b, opts),
+    // the adjoint of conv2d's input gradient is conv2d itself; the weight gradient is conv2d's
+    // weight gradient with the roles of input and output exchanged
+    backward: (g, { inputs: [x, w], needs, attrs }) => {
+      const { outputPadding: _, ...conv } = attrs;
+      return [
+        needs[0] ? T.conv2d(g, w!, undefined, conv) : null,
+        needs[1] ? G.conv2dBackwardWeight(g, x!, w!.shape, conv) : null,
+        ...(needs.length > 2 ? [needs[2] ? T.sum(g, [0, 2, 3]) : null] : []),
+      ];
+    },
+  }),
+  maxPool2d: defineOp<{ kernelSize: T.Size2d; options: T.Pool2dOptions }>({
+    arity: 1,
+    forward: ([x], { kernelSize, options }) => T.maxPool2d(x!, kernelSize, options),
+    // each window's gradient goes to the one input it took (the first maximum); the positions
+    // are recomputed here rather than held by the graph
+    backward: (g, { inputs: [x], attrs: { kernelSize, options } }) => {
+      const { values, indices } = G.maxPool2dWithIndices(x!, kernelSize, options);
+      return freeing([values, indices], [G.maxPool2dBackward(g, indices, x!.shape)]);
+    },
+  }),
+  avgPool2d: defineOp<{ kernelSize: T.Size2d; options: T.Pool2dOptions }>({
+    arity: 1,
+    forward: ([x], { kernelSize, options }) => T.avgPool2d(x!, kernelSize, options),
+    backward: (g, { inputs: [x], attrs: { kernelSize, options } }) => [G.avgPool2dBackward(g, x!.shape, kernelSize, options)],
+  }),
+  adaptiveAvgPool2d: defineOp<{ outputSize: T.Size2d }>({
+    arity: 1,
+    forward: ([x], { outputSize }) => T.adaptiveAvgPool2d(x!, outputSize),
+    backward: (g, { inputs: [x] }) => [G.adaptiveAvgPool2dBackward(g, x!.shape)],
   }),
   concat: defineOp<{ axis: number; count: number }>({
     arity: -1,

@@ -1,7 +1,21 @@
 // The Variable: a Tensor value that remembers how it was computed, so backward() can apply the
 // chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (seed §2.5).
 import * as T from '@gd/tensor';
-import { add, keep, ones, reshape, ShapeError, StateError, scope, TENSORS, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import {
+  add,
+  cast,
+  keep,
+  ones,
+  reshape,
+  ShapeError,
+  StateError,
+  scope,
+  TENSORS,
+  Tensor,
+  type TensorLike,
+  tensor,
+  ValueError,
+} from '@gd/tensor';
 import { apply, opTable } from './ops.js';
 
 let gradEnabled = true;
@@ -146,8 +160,14 @@ export class Variable {
     if (seed === undefined && this.size !== 1) {
       throw new ValueError(`backward: output of shape [${this.shape.join(',')}] is not a scalar; pass the upstream gradient`);
     }
+    // gradients take the dtype of their Variable: the seed of a float64 output is float64
+    const gradType = this.dtype === 'float64' ? 'float64' : 'float32';
     const start =
-      seed === undefined ? ones(this.shape as number[]) : seed instanceof Tensor ? reshape(seed, this.shape) : tensor(seed as never);
+      seed === undefined
+        ? ones(this.shape as number[], gradType)
+        : seed instanceof Tensor
+          ? reshape(seed, this.shape)
+          : tensor(seed as never, { dtype: gradType });
     if (start.size !== this.size) {
       start.dispose();
       throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
@@ -203,6 +223,12 @@ export class Variable {
       for (let j = 0; j < k && !repeated; j++) repeated = parentGrads[j] === pg;
       if (repeated) pg = reshape(pg, pg.shape);
       const p = parents[k]!;
+      // a float32 input of a float64 op gets a float32 gradient, and vice versa
+      if (pg.dtype !== p.dtype && p.dtype !== 'int32') {
+        const converted = cast(pg, p.dtype);
+        pg.dispose();
+        pg = converted;
+      }
       const prev = pending.get(p);
       if (prev) {
         pending.set(p, add(prev, pg));
@@ -406,6 +432,38 @@ export class Variable {
   /** Stable log-softmax along `axis`. */
   logSoftmax(axis = -1): Variable {
     return apply('logSoftmax', opTable.logSoftmax, [this], { axis });
+  }
+
+  /**
+   * 2-D convolution of this [N, C, H, W] (or [C, H, W]) with weight [outC, C/groups, kH, kW] and
+   * an optional bias [outC], PyTorch's semantics; differentiable in all three.
+   */
+  conv2d(weight: VariableLike, bias?: VariableLike, options: T.Conv2dOptions = {}): Variable {
+    return this.batched4((x) => apply('conv2d', opTable.conv2d, bias === undefined ? [x, weight] : [x, weight, bias], { ...options }));
+  }
+  /** Transposed 2-D convolution with weight [inC, outC/groups, kH, kW] (PyTorch's conv_transpose2d). */
+  convTranspose2d(weight: VariableLike, bias?: VariableLike, options: T.ConvTranspose2dOptions = {}): Variable {
+    return this.batched4((x) =>
+      apply('convTranspose2d', opTable.convTranspose2d, bias === undefined ? [x, weight] : [x, weight, bias], { ...options }),
+    );
+  }
+  /** 2-D max pooling (stride defaults to the kernel size); the gradient goes to the first maximum. */
+  maxPool2d(kernelSize: T.Size2d, options: T.Pool2dOptions = {}): Variable {
+    return apply('maxPool2d', opTable.maxPool2d, [this], { kernelSize, options: { ...options } });
+  }
+  /** 2-D average pooling, zero padding counted in the average. */
+  avgPool2d(kernelSize: T.Size2d, options: T.Pool2dOptions = {}): Variable {
+    return apply('avgPool2d', opTable.avgPool2d, [this], { kernelSize, options: { ...options } });
+  }
+  /** Adaptive average pooling to `outputSize`. */
+  adaptiveAvgPool2d(outputSize: T.Size2d): Variable {
+    return apply('adaptiveAvgPool2d', opTable.adaptiveAvgPool2d, [this], { outputSize });
+  }
+  /** Runs a batched image op on [C, H, W] input by lifting it to [1, C, H, W] and back. */
+  private batched4(f: (x: Variable) => Variable): Variable {
+    if (this.rank !== 3) return f(this);
+    const y = f(this.reshape([1, ...this.shape]));
+    return y.reshape(y.shape.slice(1));
   }
 
   // ── non-differentiable ops: plain Tensors of the value ──

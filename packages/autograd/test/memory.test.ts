@@ -25,8 +25,8 @@ const cases: Record<OpName, Case> = {
   sqrt: { f: (x) => x.sqrt(), inputs: () => [pos([7])] },
   exp: { f: (x) => x.exp(), inputs: () => [randn([3, 3])] },
   log: { f: (x) => x.log(), inputs: () => [pos([3, 3])] },
-  log1p: { f: (x) => x.log1p(), inputs: () => [pos([3, 3])] },
-  expm1: { f: (x) => x.expm1(), inputs: () => [randn([3, 3])] },
+  log1p: { f: (x) => x.log1p(), inputs: () => [rand([3, 4], { low: -0.5, high: 2 })] },
+  expm1: { f: (x) => x.expm1(), inputs: () => [randn([3, 4])] },
   square: { f: (x) => x.square(), inputs: () => [randn([6])] },
   reciprocal: { f: (x) => x.reciprocal(), inputs: () => [pos([5])] },
   relu: { f: (x) => x.relu(), inputs: () => [randn([9])] },
@@ -51,6 +51,14 @@ const cases: Record<OpName, Case> = {
   slice: { f: (x) => x.slice([1, -3], [2, 2]), inputs: () => [randn([4, 5])] },
   gather: { f: (x) => x.gather(ids, 1), inputs: () => [randn([2, 3, 2])] },
   concat: { f: (a, b) => concat([a, b], 1), inputs: () => [randn([2, 3]), randn([2, 2])] },
+  conv2d: { f: (x, w) => x.conv2d(w, undefined, { padding: 1, groups: 2 }), inputs: () => [randn([2, 4, 5, 5]), randn([6, 2, 3, 3])] },
+  convTranspose2d: {
+    f: (x, w) => x.convTranspose2d(w, undefined, { stride: 2 }),
+    inputs: () => [randn([2, 3, 4, 4]), randn([3, 2, 3, 3])],
+  },
+  maxPool2d: { f: (x) => x.maxPool2d(2), inputs: () => [randn([2, 3, 6, 6])] },
+  avgPool2d: { f: (x) => x.avgPool2d(3, { stride: 2, padding: 1 }), inputs: () => [randn([2, 3, 6, 6])] },
+  adaptiveAvgPool2d: { f: (x) => x.adaptiveAvgPool2d([2, 3]), inputs: () => [randn([2, 3, 5, 7])] },
 };
 
 /** Every tensor alive at the end of the test is freed, so one case cannot hide another's leak. */

@@ -2,5 +2,6 @@
 // web demo and the benchmarks. The MNIST reader needs Node's file system and lives at
 // '@gd/lessons/mnist'.
 
+export * from './cnn.js';
 export { noGradScope } from './gd.js';
 export * from './lessons.js';

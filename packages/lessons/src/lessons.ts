@@ -69,6 +69,8 @@ export function lineData(seed: number, n = 100): LineData {
 
 export interface FitResult {
   criterion: string;
+  /** The dtype the fit ran in. */
+  dtype: 'float32' | 'float64';
   reason: StopReason;
   iterations: number;
   a: number;
@@ -76,6 +78,8 @@ export interface FitResult {
   loss: number;
   /** Loss per step. */
   losses: number[];
+  /** loss_{t−1} − loss_t at the last step: what the loss-tolerance criterion saw. */
+  lastChange: number;
   /** (a, b) per step, for drawing the descent path. */
   path: Array<[number, number]>;
 }
@@ -90,6 +94,8 @@ export interface FitOptions {
   epochs?: number;
   seed?: number;
   optimizer?: 'gd' | 'adam';
+  /** The dtype of the data and parameters. Default float32. */
+  dtype?: 'float32' | 'float64';
 }
 
 /**
@@ -98,11 +104,12 @@ export interface FitOptions {
  * minibatch SGD (§2.4) when batchSize is given.
  */
 export function fitLine(data: LineData, criterion: string, o: FitOptions): FitResult {
-  const a = variable([o.start?.[0] ?? 0]);
-  const b = variable([o.start?.[1] ?? 0]);
+  const dtype = o.dtype ?? 'float32';
+  const a = variable(tensor([o.start?.[0] ?? 0], { dtype }));
+  const b = variable(tensor([o.start?.[1] ?? 0], { dtype }));
   const path: Array<[number, number]> = [[a.item(), b.item()]];
-  const X = keep(tensor(data.x));
-  const Y = keep(tensor(data.y));
+  const X = keep(tensor(data.x, { dtype }));
+  const Y = keep(tensor(data.y, { dtype }));
   const optimizer = o.optimizer === 'adam' ? new Adam([a, b], { lr: o.lr }) : undefined;
   try {
     const onStep = () => {
@@ -130,14 +137,17 @@ export function fitLine(data: LineData, criterion: string, o: FitOptions): FitRe
         onStep,
       });
     }
+    const losses = r.history.map((h) => h.loss);
     return {
       criterion,
+      dtype,
       reason: r.reason,
       iterations: r.iterations,
       a: a.item(),
       b: b.item(),
       loss: r.loss,
-      losses: r.history.map((h) => h.loss),
+      losses,
+      lastChange: losses.length >= 2 ? losses.at(-2)! - losses.at(-1)! : Number.NaN,
       path,
     };
   } finally {
@@ -148,8 +158,15 @@ export function fitLine(data: LineData, criterion: string, o: FitOptions): FitRe
   }
 }
 
-/** The three convergence criteria of docs/tutorial.md §2.2, one run each, plus a too-large η. */
-export function gradientDescentLesson(seed: number): { data: LineData; runs: FitResult[] } {
+/**
+ * The three convergence criteria of docs/tutorial.md §2.2, one run each, plus a too-large η; and
+ * the loss-tolerance criterion once more in float64, next to its float32 run (`precision`).
+ */
+export function gradientDescentLesson(seed: number): {
+  data: LineData;
+  runs: FitResult[];
+  precision: { float32: FitResult; float64: FitResult };
+} {
   const data = lineData(seed);
   const runs = [
     fitLine(data, 'loss change < 1e-10', { lr: 0.1, lossTolerance: 1e-10 }),
@@ -157,7 +174,8 @@ export function gradientDescentLesson(seed: number): { data: LineData; runs: Fit
     fitLine(data, '30 iterations', { lr: 0.1, maxIterations: 30 }),
     fitLine(data, 'η = 2.5 (too large)', { lr: 2.5, maxIterations: 10_000 }),
   ];
-  return { data, runs };
+  const float64 = fitLine(data, 'loss change < 1e-10', { lr: 0.1, lossTolerance: 1e-10, dtype: 'float64' });
+  return { data, runs, precision: { float32: runs[0]!, float64 } };
 }
 
 /** GD against minibatch SGD on the same line, the same number of epochs (docs/tutorial.md §2.4). */
@@ -177,7 +195,24 @@ export interface LayerReport {
   grad: number[] | null;
 }
 
-export function backpropLesson(seed: number): { layers: LayerReport[]; loss: number; gradcheck: { ok: boolean; maxRelError: number } } {
+/** A gradient check's verdict: the dtype it ran in, and its largest relative error. */
+export interface GradcheckReport {
+  ok: boolean;
+  maxRelError: number;
+  dtype: 'float32' | 'float64';
+}
+
+/**
+ * Backpropagation through a 2-3-1 sigmoid network; the gradients are checked against central
+ * differences in float64 (`gradcheck`, errors near 1e-9) and, for contrast, in float32
+ * (`gradcheckFloat32`, where the finite differences themselves are only good to ~1e-2).
+ */
+export function backpropLesson(seed: number): {
+  layers: LayerReport[];
+  loss: number;
+  gradcheck: GradcheckReport;
+  gradcheckFloat32: GradcheckReport;
+} {
   manualSeed(seed);
   const net = new Sequential(new Linear(2, 3), new Sigmoid(), new Linear(3, 1), new Sigmoid());
   try {
@@ -203,21 +238,25 @@ export function backpropLesson(seed: number): { layers: LayerReport[]; loss: num
         layers.push({ name: `∂L/∂${name}`, shape: p.shape, value: Array.from(p.value.data()), grad: Array.from(p.grad!.data()) });
       for (const [, v] of acts) v.zeroGrad();
       const params = net.parameters();
-      const check = gradcheck(
-        (w0, b0, w1, b1) =>
-          mse(
-            variable(x, { requiresGrad: false })
-              .matmul(w0!, { transposeB: true })
-              .add(b0!)
-              .sigmoid()
-              .matmul(w1!, { transposeB: true })
-              .add(b1!)
-              .sigmoid(),
-            target,
-          ),
-        params.map((p) => p.value),
-      );
-      return { layers, loss: loss.item(), gradcheck: { ok: check.ok, maxRelError: check.maxRelError } };
+      const check = (dtype: 'float32' | 'float64'): GradcheckReport => {
+        const r = gradcheck(
+          (w0, b0, w1, b1) =>
+            mse(
+              variable(x, { requiresGrad: false })
+                .matmul(w0!, { transposeB: true })
+                .add(b0!)
+                .sigmoid()
+                .matmul(w1!, { transposeB: true })
+                .add(b1!)
+                .sigmoid(),
+              target,
+            ),
+          params.map((p) => p.value),
+          { dtype },
+        );
+        return { ok: r.ok, maxRelError: r.maxRelError, dtype: r.dtype };
+      };
+      return { layers, loss: loss.item(), gradcheck: check('float64'), gradcheckFloat32: check('float32') };
     });
   } finally {
     net.dispose();

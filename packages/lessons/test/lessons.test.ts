@@ -21,9 +21,25 @@ describe('lessons', () => {
     expect(runs[2]!.iterations).toBe(30);
     expect(Number.isFinite(runs[3]!.a)).toBe(true);
   });
-  it('backpropagation: every parameter gets a gradient, and gradcheck agrees', () => {
+  it('loss tolerance 1e-10: float32 stops on a rounding stall, float64 by descent, nearer the least-squares line', () => {
+    const { data, precision } = gradientDescentLesson(42);
+    const { float32: r32, float64: r64 } = precision;
+    expect([r32.dtype, r64.dtype]).toEqual(['float32', 'float64']);
+    expect([r32.reason, r64.reason]).toEqual(['loss-tolerance', 'loss-tolerance']);
+    // float32: the loss no longer changes at all; float64: a real change, below the tolerance
+    expect(r32.lastChange).toBe(0);
+    expect(r64.lastChange).toBeGreaterThan(0);
+    expect(r64.lastChange).toBeLessThan(1e-10);
+    expect(r64.iterations).toBeGreaterThan(r32.iterations);
+    expect(Math.abs(r64.a - data.exact.a)).toBeLessThan(Math.abs(r32.a - data.exact.a) / 4);
+    expect(Math.abs(r64.b - data.exact.b)).toBeLessThan(1e-6);
+  });
+  it('backpropagation: every parameter gets a gradient, and gradcheck agrees to ~1e-7 in float64', () => {
     const r = backpropLesson(42);
-    expect(r.gradcheck.ok).toBe(true);
+    expect(r.gradcheck).toMatchObject({ ok: true, dtype: 'float64' });
+    expect(r.gradcheck.maxRelError).toBeLessThan(1e-6);
+    expect(r.gradcheckFloat32).toMatchObject({ ok: true, dtype: 'float32' });
+    expect(r.gradcheckFloat32.maxRelError).toBeGreaterThan(100 * r.gradcheck.maxRelError);
     expect(r.layers.filter((l) => l.name.startsWith('∂L/∂')).every((l) => l.grad!.some((g) => g !== 0))).toBe(true);
   });
   it('digits: a short training on a 3,000-image subset beats 85 % held-out', () => {

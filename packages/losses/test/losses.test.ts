@@ -311,3 +311,68 @@ describe('the fused squared error equals its unfused composition', () => {
     }
   });
 });
+
+describe('float64: every loss computes in float64 against a plain-JS reference', () => {
+  const F64 = { dtype: 'float64' } as const;
+  const x = [0.3, -1.2, 2.5, 0.05, -0.7, 1.1];
+  const y = [0.1, -1, 2, 0.3, 0.2, 1.9];
+  const mean = (v: number[]) => v.reduce((s, a) => s + a, 0) / v.length;
+  const near = (got: number, want: number) =>
+    expect(Math.abs(got - want), `${got} vs ${want}`).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(want)));
+  const one = (t: { dtype: string; item(): number }) => {
+    expect(t.dtype).toBe('float64');
+    return t.item();
+  };
+  it('regression losses', () => {
+    scope(() => {
+      const X = tensor(x, F64);
+      const Y = tensor(y, F64);
+      near(one(mse(X, Y)), mean(x.map((v, i) => (v - y[i]!) ** 2)));
+      near(one(mae(X, Y)), mean(x.map((v, i) => Math.abs(v - y[i]!))));
+      const hub = (d: number) => (Math.abs(d) <= 0.5 ? 0.5 * d * d : 0.5 * (Math.abs(d) - 0.25));
+      near(one(huber(X, Y, { delta: 0.5 })), mean(x.map((v, i) => hub(v - y[i]!))));
+      const s = y.map((v) => (v > 0.25 ? 1 : -1));
+      near(one(hinge(X, tensor(s, F64))), mean(x.map((v, i) => Math.max(0, 1 - s[i]! * v))));
+    });
+  });
+  it('classification losses', () => {
+    scope(() => {
+      const p = [0.9, 0.2, 0.55, 1e-9];
+      const t = [1, 0, 1, 0];
+      near(
+        one(binaryCrossEntropy(tensor(p, F64), tensor(t, F64))),
+        mean(p.map((v, i) => -(t[i]! * Math.log(v) + (1 - t[i]!) * Math.log(1 - v)))),
+      );
+      const z = [3, -2, 0.1, -0.4];
+      const sp = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+      near(one(binaryCrossEntropyWithLogits(tensor(z, F64), tensor(t, F64))), mean(z.map((v, i) => sp(v) - t[i]! * v)));
+      const logits = [
+        [2, 0.5, -1],
+        [0.1, 0.2, 0.3],
+      ];
+      const ids = [0, 2];
+      const lse = logits.map((r) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0)));
+      near(one(crossEntropy(tensor(logits, F64), tensor(ids, { dtype: 'int32' }))), mean(ids.map((k, r) => lse[r]! - logits[r]![k]!)));
+      const logp = logits.map((r, i) => r.map((v) => v - lse[i]!));
+      near(one(nllLoss(tensor(logp, F64), tensor(ids, { dtype: 'int32' }))), mean(ids.map((k, r) => -logp[r]![k]!)));
+      const q = [0.2, 0.3, 0.5];
+      const lp = [0.1, 0.6, 0.3].map(Math.log);
+      near(
+        one(klDivergence(tensor(lp, F64), tensor(q, F64), { reduction: 'sum' })),
+        q.reduce((s, v, i) => s + v * (Math.log(v) - lp[i]!), 0),
+      );
+    });
+  });
+  it('gradients of a loss are float64 and pass a float64 gradcheck', () => {
+    scope(() => {
+      const w = variable(tensor(x, F64));
+      const l = mse(w, tensor(y, F64));
+      l.backward();
+      expect(w.grad!.dtype).toBe('float64');
+      const r = gradcheck((a: Variable) => crossEntropy(a.reshape([2, 3]), tensor([0, 2], { dtype: 'int32' })), [x]);
+      expect(r.dtype).toBe('float64');
+      expect(r.maxRelError).toBeLessThan(1e-7);
+      w.zeroGrad();
+    });
+  });
+});

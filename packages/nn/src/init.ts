@@ -1,6 +1,6 @@
 // Parameter initialisation, in place, with the formulas of PyTorch's torch.nn.init.
 import { Variable } from '@gd/autograd';
-import { copyInto, full, rand, randn, Tensor, ValueError } from '@gd/tensor';
+import { copyInto, DTypeError, type FloatDType, full, rand, randn, Tensor, ValueError } from '@gd/tensor';
 
 /** What an initialiser fills: a Variable (its value) or a Tensor. */
 export type InitTarget = Variable | Tensor;
@@ -17,9 +17,11 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
 }
 
-function fill(t: InitTarget, make: (shape: number[]) => Tensor): InitTarget {
+// draws in the target's own float dtype (a float64 draw is the float32 one unrounded)
+function fill(t: InitTarget, make: (shape: number[], dtype: FloatDType) => Tensor): InitTarget {
   const v = tensorOf(t);
-  const src = make(v.shape as number[]);
+  if (v.dtype !== 'float32' && v.dtype !== 'float64') throw new DTypeError(`init: needs a float32 or float64 target, got ${v.dtype}`);
+  const src = make(v.shape as number[], v.dtype);
   copyInto(v, src);
   src.dispose();
   return t;
@@ -58,31 +60,32 @@ function kaimingStd(shape: readonly number[], o: KaimingOptions): number {
 /** The initialisers; each fills a Variable's (or Tensor's) value in place and returns it. */
 export const init = {
   /** U(a, b). */
-  uniform: (t: InitTarget, a = 0, b = 1) => fill(t, (s) => rand(s, { low: a, high: b })),
+  uniform: (t: InitTarget, a = 0, b = 1) => fill(t, (s, dtype) => rand(s, { low: a, high: b, dtype })),
   /** N(mean, std²). */
-  normal: (t: InitTarget, mean = 0, std = 1) => fill(t, (s) => randn(s, { mean, std })),
+  normal: (t: InitTarget, mean = 0, std = 1) => fill(t, (s, dtype) => randn(s, { mean, std, dtype })),
   /** All `value`. */
-  constant: (t: InitTarget, value: number) => fill(t, (s) => full(s, value)),
+  constant: (t: InitTarget, value: number) => fill(t, (s, dtype) => full(s, value, dtype)),
   /** All zeros. */
-  zeros: (t: InitTarget) => fill(t, (s) => full(s, 0)),
+  zeros: (t: InitTarget) => fill(t, (s, dtype) => full(s, 0, dtype)),
   /** All ones. */
-  ones: (t: InitTarget) => fill(t, (s) => full(s, 1)),
+  ones: (t: InitTarget) => fill(t, (s, dtype) => full(s, 1, dtype)),
   /** Glorot: U(−b, b) with b = gain·√(6/(fan_in + fan_out)). */
   xavierUniform: (t: InitTarget, g = 1) => {
     const { fanIn, fanOut } = fans(tensorOf(t).shape);
     const b = g * Math.sqrt(6 / (fanIn + fanOut));
-    return fill(t, (s) => rand(s, { low: -b, high: b }));
+    return fill(t, (s, dtype) => rand(s, { low: -b, high: b, dtype }));
   },
   /** Glorot: N(0, σ²) with σ = gain·√(2/(fan_in + fan_out)). */
   xavierNormal: (t: InitTarget, g = 1) => {
     const { fanIn, fanOut } = fans(tensorOf(t).shape);
-    return fill(t, (s) => randn(s, { std: g * Math.sqrt(2 / (fanIn + fanOut)) }));
+    return fill(t, (s, dtype) => randn(s, { std: g * Math.sqrt(2 / (fanIn + fanOut)), dtype }));
   },
   /** He: U(−b, b) with b = gain·√(3/fan). */
   kaimingUniform: (t: InitTarget, o: KaimingOptions = {}) => {
     const b = Math.sqrt(3) * kaimingStd(tensorOf(t).shape, o);
-    return fill(t, (s) => rand(s, { low: -b, high: b }));
+    return fill(t, (s, dtype) => rand(s, { low: -b, high: b, dtype }));
   },
   /** He: N(0, σ²) with σ = gain/√fan. */
-  kaimingNormal: (t: InitTarget, o: KaimingOptions = {}) => fill(t, (s) => randn(s, { std: kaimingStd(tensorOf(t).shape, o) })),
+  kaimingNormal: (t: InitTarget, o: KaimingOptions = {}) =>
+    fill(t, (s, dtype) => randn(s, { std: kaimingStd(tensorOf(t).shape, o), dtype })),
 };

@@ -1,6 +1,6 @@
 // Layers: Linear, activations, Dropout, Sequential, and mlp() for multi-layer networks.
 import { asVariable, type Variable, type VariableLike, variable } from '@gd/autograd';
-import { dropoutMask, keep, ValueError, zeros } from '@gd/tensor';
+import { DTypeError, dropoutMask, type FloatDType, keep, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
 import { Module } from './module.js';
 
@@ -14,6 +14,7 @@ export function parameter(value: Parameters<typeof variable>[0], name?: string):
 /**
  * y = x·Wᵀ + b, with weight [out, in] and bias [out] initialised as PyTorch's nn.Linear:
  * U(−1/√in, 1/√in) for both (kaiming_uniform with a = √5). The product reads Wᵀ in place.
+ * `{ dtype: 'float64' }` makes float64 parameters (the same draws as float32, unrounded).
  *
  * @example
  * ```ts
@@ -28,7 +29,7 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    options: { bias?: boolean } = {},
+    options: { bias?: boolean; dtype?: FloatDType } = {},
   ) {
     super();
     if (options === null || typeof options !== 'object') throw new ValueError(`Linear: options must be an object, got ${String(options)}`);
@@ -38,10 +39,12 @@ export class Linear extends Module {
     ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ValueError(`Linear: ${k} must be a positive integer, got ${v}`);
     }
+    const dtype = options.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`Linear: dtype ${String(dtype)} is not float32 or float64`);
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = parameter(zeros([outFeatures, inFeatures]), 'weight');
+    this.weight = parameter(zeros([outFeatures, inFeatures], dtype), 'weight');
     init.kaimingUniform(this.weight, { a: Math.sqrt(5) });
-    this.bias = options.bias === false ? null : parameter(zeros([outFeatures]), 'bias');
+    this.bias = options.bias === false ? null : parameter(zeros([outFeatures], dtype), 'bias');
     if (this.bias) init.uniform(this.bias, -bound, bound);
   }
 
@@ -119,7 +122,7 @@ export class Dropout extends Module {
   forward(x: VariableLike): Variable {
     const v = asVariable(x);
     if (!this.training || this.p === 0) return v;
-    return v.mul(dropoutMask(v.shape as number[], this.p));
+    return v.mul(dropoutMask(v.shape as number[], this.p, v.dtype === 'float64' ? 'float64' : 'float32'));
   }
 }
 
@@ -174,21 +177,21 @@ function activation(name: Activation): Module {
 
 /**
  * A multi-layer perceptron (seed §2.5: each layer Σ w·σ(L_prev) + b): Linear layers of the
- * given sizes with an activation between them, none after the last.
+ * given sizes with an activation between them, none after the last; `dtype` as Linear's.
  *
  * @example
  * ```ts
  * const net = mlp([784, 128, 10], { activation: 'relu' }); // Linear, ReLU, Linear
  * ```
  */
-export function mlp(sizes: readonly number[], options: { activation?: Activation; dropout?: number } = {}): Sequential {
+export function mlp(sizes: readonly number[], options: { activation?: Activation; dropout?: number; dtype?: FloatDType } = {}): Sequential {
   if (!Array.isArray(sizes))
     throw new ValueError(`mlp: sizes must be an array of layer widths, got ${sizes === null ? 'null' : typeof sizes}`);
   if (options === null || typeof options !== 'object') throw new ValueError(`mlp: options must be an object, got ${String(options)}`);
   if (sizes.length < 2) throw new ValueError(`mlp: needs at least an input and an output size, got [${sizes.join(',')}]`);
   const layers: Module[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
-    layers.push(new Linear(sizes[i]!, sizes[i + 1]!));
+    layers.push(new Linear(sizes[i]!, sizes[i + 1]!, { dtype: options.dtype }));
     if (i + 2 < sizes.length) {
       layers.push(activation(options.activation ?? 'relu'));
       if (options.dropout) layers.push(new Dropout(options.dropout));

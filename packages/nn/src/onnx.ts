@@ -5,9 +5,11 @@
  *
  * @packageDocumentation
  */
-import { DTypeError, GdError, ShapeError, ValueError } from '@gd/tensor';
+import { conv2dGeometry, DTypeError, GdError, type Pool2dOptions, poolGeometry, ShapeError, type Size2d, ValueError } from '@gd/tensor';
+import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
 import { Dropout, Flatten, GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 import { Module } from './module.js';
+import { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 import { AttributeType, DataType, ModelProto } from './onnx/proto.js';
 
 /** A model that cannot be exported: a layer without an ONNX emitter, or a graph ONNX cannot express. */
@@ -40,10 +42,11 @@ const ELEM_TYPE: Record<string, string> = { float32: 'FLOAT', float64: 'DOUBLE' 
 /** One axis of a value's shape: a size, or a symbolic name such as `batch`. */
 type Dim = number | string;
 
-/** A value in the graph under construction: its name and (inferred) shape. */
+/** A value in the graph under construction: its name, (inferred) shape, and whether it holds int32 indices. */
 interface Value {
   name: string;
   shape: Dim[];
+  index?: boolean;
 }
 
 type Attribute = number | number[] | string | { float: number };
@@ -52,6 +55,8 @@ type Attribute = number | number[] | string | { float: number };
 interface EmitContext {
   /** The dotted path of the module being emitted, as in stateDict keys ('' for the model itself). */
   readonly path: string;
+  /** The module being emitted. */
+  readonly module: Module;
   /** The target operator set. */
   readonly opset: number;
   /**
@@ -63,6 +68,8 @@ interface EmitContext {
   param(field: string): string;
   /** A Constant node holding a scalar in the model's dtype. */
   scalar(value: number): string;
+  /** A Constant node holding a tensor of `dims` filled with `value`, in the model's dtype. */
+  filled(value: number, dims: number[]): string;
   /** Emits a child module on `x` (for containers). */
   child(name: string, module: Module, x: Value): Value;
   /** Throws an OnnxExportError naming the module's class and path. */
@@ -130,8 +137,105 @@ const EMITTERS = new Map<AnyClass, Emitter<Module>>([
     return { name: cx.node('Flatten', [x.name], { axis: 1 }), shape: [x.shape[0]!, (rest as number[]).reduce((a, b) => a * b, 1)] };
   }),
   emitter(Dropout, (_m, x) => x),
+  emitter(Conv2d, (m, x, cx) => {
+    const [n, c, h, w] = spatial(x, cx);
+    const g = conv2dGeometry(`toOnnx: ${describe(m, cx.path)}`, [1, c, h, w], m.weight.shape, m.options);
+    // 'same' with an odd total padding puts the extra row/column at the bottom/right
+    const same = m.options.padding === 'same';
+    const bottom = same ? g.dh * (g.kh - 1) - g.ph : g.ph;
+    const right = same ? g.dw * (g.kw - 1) - g.pw : g.pw;
+    const bias = m.bias ? [cx.param('bias')] : [];
+    const y = cx.node('Conv', [x.name, cx.param('weight'), ...bias], {
+      kernel_shape: [g.kh, g.kw],
+      strides: [g.sh, g.sw],
+      pads: [g.ph, g.pw, bottom, right],
+      dilations: [g.dh, g.dw],
+      group: g.groups,
+    });
+    return { name: y, shape: [n, g.oc, g.oh, g.ow] };
+  }),
+  emitter(MaxPool2d, (m, x, cx) => pool('MaxPool', m.kernelSize, m.options, x, cx, {})),
+  // gd averages over the whole window, zero padding included (PyTorch's count_include_pad).
+  emitter(AvgPool2d, (m, x, cx) => pool('AveragePool', m.kernelSize, m.options, x, cx, { count_include_pad: 1 })),
+  emitter(AdaptiveAvgPool2d, (m, x, cx) => {
+    const [n, c, h, w] = spatial(x, cx);
+    const [oh, ow] = typeof m.outputSize === 'number' ? [m.outputSize, m.outputSize] : m.outputSize;
+    if (oh === 1 && ow === 1) return { name: cx.node('GlobalAveragePool', [x.name]), shape: [n, c, 1, 1] };
+    // Equal windows only: an output cell i averages rows ⌊i·H/oH⌋ … ⌈(i + 1)·H/oH⌉ − 1, one fixed
+    // AveragePool window when oH divides H (likewise W).
+    if (h % oh !== 0 || w % ow !== 0) cx.fail(`output size [${oh}, ${ow}] must divide the input's [${h}, ${w}] (or be 1)`);
+    const k = [h / oh, w / ow];
+    return { name: cx.node('AveragePool', [x.name], { kernel_shape: k, strides: k }), shape: [n, c, oh, ow] };
+  }),
+  emitter(BatchNorm1d, (m, x, cx) => batchNorm(m, [2, 3], x, cx)),
+  emitter(BatchNorm2d, (m, x, cx) => batchNorm(m, [4], x, cx)),
+  emitter(LayerNorm, (m, x, cx) => {
+    if (cx.opset < 17) cx.fail(`LayerNormalization needs opset 17 or later; the export targets opset ${cx.opset}`);
+    const k = m.normalizedShape.length;
+    const tail = x.shape.slice(x.shape.length - k);
+    if (x.shape.length < k || tail.join() !== m.normalizedShape.join()) {
+      throw new ShapeError(`toOnnx: ${describe(m, cx.path)} normalises over ${fmt(m.normalizedShape)}; its input is ${fmt(x.shape)}`);
+    }
+    const scale = m.weight ? cx.param('weight') : cx.filled(1, m.normalizedShape);
+    const bias = m.bias ? [cx.param('bias')] : [];
+    const y = cx.node('LayerNormalization', [x.name, scale, ...bias], { axis: -k, epsilon: { float: m.eps } });
+    return { name: y, shape: x.shape };
+  }),
+  emitter(Embedding, (m, x, cx) => {
+    if (!x.index) cx.fail('it looks up int32 indices, so it must be the first layer of the model (its input is int32)');
+    return { name: cx.node('Gather', [cx.param('weight'), x.name], { axis: 0 }), shape: [...x.shape, m.embeddingDim] };
+  }),
   emitter(Sequential, (m, x, cx) => m.namedChildren().reduce((v, [name, child]) => cx.child(name, child, v), x)),
 ]);
+
+/** The [N, C, H, W] of a convolution's or pooling's input, C, H and W known. */
+function spatial(x: Value, cx: EmitContext): [Dim, number, number, number] {
+  const [n, ...chw] = x.shape;
+  if (x.shape.length !== 4 || chw.some((d) => typeof d !== 'number')) {
+    throw new ShapeError(`toOnnx: ${describe(cx.module, cx.path)} expects [N, C, H, W] inputs; it gets ${fmt(x.shape)}`);
+  }
+  return [n!, ...(chw as [number, number, number])];
+}
+
+function pool(
+  op: 'MaxPool' | 'AveragePool',
+  kernelSize: Size2d,
+  options: Pool2dOptions,
+  x: Value,
+  cx: EmitContext,
+  extra: Record<string, Attribute>,
+): Value {
+  const [n, c, h, w] = spatial(x, cx);
+  const g = poolGeometry(`toOnnx: ${describe(cx.module, cx.path)}`, [1, c, h, w], kernelSize, options);
+  const y = cx.node(op, [x.name], { kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads: [g.ph, g.pw, g.ph, g.pw], ...extra });
+  return { name: y, shape: [n, c, g.oh, g.ow] };
+}
+
+/** BatchNorm in evaluation mode: BatchNormalization with the running statistics (ones and zeros without affine). */
+function batchNorm(m: BatchNorm1d | BatchNorm2d, ranks: number[], x: Value, cx: EmitContext): Value {
+  if (!ranks.includes(x.shape.length) || x.shape[1] !== m.numFeatures) {
+    throw new ShapeError(
+      `toOnnx: ${describe(m, cx.path)} expects rank ${ranks.join(' or ')} inputs with ${m.numFeatures} channels on axis 1; it gets ${fmt(x.shape)}`,
+    );
+  }
+  const scale = m.weight ? cx.param('weight') : cx.filled(1, [m.numFeatures]);
+  const bias = m.bias ? cx.param('bias') : cx.filled(0, [m.numFeatures]);
+  const y = cx.node('BatchNormalization', [x.name, scale, bias, cx.param('running_mean'), cx.param('running_var')], {
+    epsilon: { float: m.eps },
+  });
+  return { name: y, shape: x.shape };
+}
+
+/** The first module that computes something: the first leaf of nested Sequentials. */
+function firstLeaf(m: Module): Module {
+  let cur = m;
+  while (cur instanceof Sequential) {
+    const first = cur.namedChildren()[0];
+    if (first === undefined) break;
+    cur = first[1];
+  }
+  return cur;
+}
 
 const fmt = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
 const describe = (m: Module, path: string) => `${m.constructor.name} at ${path === '' ? 'the root of the model' : `'${path}'`}`;
@@ -177,8 +281,11 @@ function rawData(values: ArrayLike<number>, dtype: string): Uint8Array {
  * `inputShape` and one output `output`. Parameters are stored as initializers named by their
  * stateDict keys (`0.weight`, …) in the parameters' dtype (float32 → FLOAT, float64 → DOUBLE).
  * Exportable layers: Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Flatten, Dropout,
- * and Sequential (so `mlp`) nested to any depth. Any other module throws OnnxExportError naming
- * its class and its path in the model.
+ * Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (output sizes that divide the input's),
+ * BatchNorm1d, BatchNorm2d (running statistics), LayerNorm (opset ≥ 17), Embedding (first layer
+ * only: the model's input is then int32 indices), and Sequential (so `mlp`) nested to any depth.
+ * Integer buffers such as num_batches_tracked are not exported. Any other module throws
+ * OnnxExportError naming its class and its path in the model.
  *
  * @example
  * ```ts
@@ -188,7 +295,8 @@ function rawData(values: ArrayLike<number>, dtype: string): Uint8Array {
 export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
   const { inputShape, opset, dynamicBatch } = checkOptions(model, options);
   const state = model.stateDict();
-  const dtypes = [...new Set(Object.values(state).map((t) => t.dtype as string))];
+  // Integer buffers (BatchNorm's num_batches_tracked) only count training steps: the graph never reads them.
+  const dtypes = [...new Set(Object.values(state).map((t) => t.dtype as string))].filter((d) => d !== 'int32');
   if (dtypes.length > 1) throw new DTypeError(`toOnnx: the parameters mix dtypes (${dtypes.join(', ')}); export needs one`);
   const dtype = dtypes[0] ?? 'float32';
   const elemType = ELEM_TYPE[dtype];
@@ -214,6 +322,7 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
     const scopeName = `/${path.replaceAll('.', '/')}`;
     const cx: EmitContext = {
       path,
+      module,
       opset,
       node(op, inputs, attributes = {}) {
         const name = fresh(`${scopeName === '/' ? '' : scopeName}/${op}`);
@@ -240,13 +349,15 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
           });
         return key;
       },
-      scalar(value) {
+      scalar: (value) => cx.filled(value, []),
+      filled(value, dims) {
         const out = cx.node('Constant', []);
         const node = nodes[nodes.length - 1] as { attribute: object[] };
+        const values = new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(value);
         node.attribute.push({
           name: 'value',
           type: AttributeType.TENSOR,
-          t: { data_type: elem, dims: [], raw_data: rawData([value], dtype) },
+          t: { data_type: elem, dims, raw_data: rawData(values, dtype) },
         });
         return out;
       },
@@ -258,7 +369,9 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
     return fn(module, x, cx);
   };
 
-  const input: Value = { name: 'input', shape: dynamicBatch ? ['batch', ...inputShape.slice(1)] : inputShape };
+  // A model that starts with an Embedding takes int32 indices, as gd's Embedding does.
+  const index = firstLeaf(model) instanceof Embedding;
+  const input: Value = { name: 'input', shape: dynamicBatch ? ['batch', ...inputShape.slice(1)] : inputShape, index };
   const result = emit(model, '', input);
   // The graph's result is named `output`: rename the node output that produces it, or add an
   // Identity when the model passes its input through unchanged.
@@ -271,11 +384,11 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
     }
   }
 
-  const valueInfo = (name: string, shape: Dim[]) => ({
+  const valueInfo = (name: string, shape: Dim[], elemType = elem) => ({
     name,
     type: {
       tensor_type: {
-        elem_type: elem,
+        elem_type: elemType,
         shape: { dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
       },
     },
@@ -288,7 +401,7 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
       name: model.constructor.name,
       node: nodes,
       initializer: [...initializers.values()],
-      input: [valueInfo('input', input.shape)],
+      input: [valueInfo('input', input.shape, index ? DataType.INT32! : elem)],
       output: [valueInfo('output', result.shape)],
     },
   });

@@ -112,21 +112,77 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   return { tensors, metadata };
 }
 
-function floats(entry: SafetensorsEntry): Float32Array {
-  // a fresh, aligned copy: Uint8Array's own slice, since a Node Buffer's slice() is a view into
-  // its shared pool (whose offset 0 is someone else's bytes)
-  const copy = new Uint8Array(entry.bytes);
-  if (!littleEndian) {
-    const v = new DataView(copy.buffer);
-    const out = new Float32Array(copy.length / 4);
-    for (let i = 0; i < out.length; i++) out[i] = v.getFloat32(i * 4, true);
-    return out;
+/** An IEEE 754 half-precision value from its 16 bits. */
+export function decodeF16(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const frac = bits & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24; // zero and subnormals
+  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** A bfloat16 value from its 16 bits: the upper half of a float32. */
+export function decodeBF16(bits: number): number {
+  const f = new Float32Array(1);
+  new Uint32Array(f.buffer)[0] = (bits & 0xffff) << 16;
+  return f[0]!;
+}
+
+/** The gd dtype a safetensors dtype loads as: F64 → float64; F32, F16, BF16 → float32. */
+const LOADS_AS: Record<string, 'float32' | 'float64'> = { F64: 'float64', F32: 'float32', F16: 'float32', BF16: 'float32' };
+
+// an entry's values as the typed array of the dtype it loads as (little-endian in the file)
+function values(entry: SafetensorsEntry): Float32Array | Float64Array {
+  const b = entry.bytes;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  switch (entry.dtype) {
+    case 'F64': {
+      const out = new Float64Array(b.length / 8);
+      for (let i = 0; i < out.length; i++) out[i] = v.getFloat64(i * 8, true);
+      return out;
+    }
+    case 'F16':
+    case 'BF16': {
+      const decode = entry.dtype === 'F16' ? decodeF16 : decodeBF16;
+      const out = new Float32Array(b.length / 2);
+      for (let i = 0; i < out.length; i++) out[i] = decode(v.getUint16(i * 2, true));
+      return out;
+    }
+    default: {
+      const out = new Float32Array(b.length / 4);
+      for (let i = 0; i < out.length; i++) out[i] = v.getFloat32(i * 4, true);
+      return out;
+    }
   }
-  return new Float32Array(copy.buffer, 0, copy.length / 4);
 }
 
 /**
- * Serialises a model's stateDict (or any name → float32 Tensor record) to safetensors bytes.
+ * int32 values of an I64 or I32 entry. gd's int32 stands for PyTorch's int64 counts and indices
+ * (BatchNorm's num_batches_tracked); a value outside the int32 range is refused, not wrapped.
+ */
+function ints(name: string, entry: SafetensorsEntry): Int32Array {
+  const v = new DataView(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength);
+  const wide = entry.dtype === 'I64';
+  const out = new Int32Array(entry.bytes.byteLength / (wide ? 8 : 4));
+  for (let i = 0; i < out.length; i++) {
+    if (!wide) {
+      out[i] = v.getInt32(i * 4, true);
+      continue;
+    }
+    const x = v.getBigInt64(i * 8, true);
+    if (x < -2147483648n || x > 2147483647n) {
+      throw new SafetensorsError(`loadSafetensors: '${name}' holds ${x} at element ${i}, outside the int32 range gd stores it in`);
+    }
+    out[i] = Number(x);
+  }
+  return out;
+}
+
+/**
+ * Serialises a model's stateDict (or any name → Tensor record) to safetensors bytes: float32 as
+ * F32, float64 as F64, int32 as I64 (PyTorch's integer type for counts such as
+ * num_batches_tracked).
  * Names are the stateDict keys; metadata is optional string → string.
  *
  * @example
@@ -151,9 +207,14 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
     const t: unknown = state[name];
     if (!(t instanceof Tensor)) throw new ValueError(`saveSafetensors: '${name}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
     if (t.isDisposed) throw new DisposedError(`saveSafetensors: '${name}' is a disposed tensor`);
-    if (t.dtype !== 'float32') throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; only float32 is written`);
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.size * 4] };
-    offset += t.size * 4;
+    if (t.dtype !== 'float32' && t.dtype !== 'float64' && t.dtype !== 'int32') {
+      throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; float32, float64 and int32 are written`);
+    }
+    // int32 is written as I64, the integer type PyTorch keeps counts and indices in
+    const width = t.dtype === 'float32' ? 4 : 8;
+    const code = t.dtype === 'int32' ? 'I64' : t.dtype === 'float64' ? 'F64' : 'F32';
+    header[name] = { dtype: code, shape: [...t.shape], data_offsets: [offset, offset + t.size * width] };
+    offset += t.size * width;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   // pad the header with spaces so the data starts 8-byte aligned, as the reference writer does
@@ -165,10 +226,25 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
   let at = 8 + json.length;
   for (const name of names) {
     const t = state[name]!;
-    const data = t.data() as Float32Array;
+    if (t.dtype === 'int32') {
+      const view = new DataView(out.buffer);
+      t.data().forEach((x, i) => {
+        view.setBigInt64(at + i * 8, BigInt(x), true);
+      });
+      at += t.size * 8;
+      continue;
+    }
+    const data = t.data() as Float32Array | Float64Array;
+    const width = data.BYTES_PER_ELEMENT;
     if (littleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
-    else for (let i = 0; i < data.length; i++) new DataView(out.buffer).setFloat32(at + i * 4, data[i]!, true);
-    at += t.size * 4;
+    else {
+      const view = new DataView(out.buffer);
+      for (let i = 0; i < data.length; i++) {
+        if (width === 8) view.setFloat64(at + i * 8, data[i]!, true);
+        else view.setFloat32(at + i * 4, data[i]!, true);
+      }
+    }
+    at += data.byteLength;
   }
   return out;
 }
@@ -176,8 +252,9 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
 /**
  * Loads safetensors bytes into a model. The whole file is parsed and every name, dtype and
  * shape checked against the model before any parameter is written, so a truncated, corrupted
- * or mismatched file throws SafetensorsError and leaves the model as it was. Returns the
- * file's metadata.
+ * or mismatched file throws SafetensorsError and leaves the model as it was. F64 loads into
+ * float64 parameters; F32, F16 and BF16 (as PyTorch checkpoints carry them) into float32 ones.
+ * Returns the file's metadata.
  *
  * @example
  * ```ts
@@ -186,7 +263,7 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
  */
 export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string, string> {
   const parsed = parseSafetensors(bytes);
-  const params = model.namedParameters();
+  const params = Object.entries(model.stateDict());
   const names = new Set(params.map(([k]) => k));
   const missing = [...names].filter((k) => !parsed.tensors.has(k));
   const unexpected = [...parsed.tensors.keys()].filter((k) => !names.has(k));
@@ -195,12 +272,39 @@ export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string
   }
   for (const [k, p] of params) {
     const e = parsed.tensors.get(k)!;
-    if (e.dtype !== 'F32') throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs F32`);
+    if (p.dtype === 'int32') {
+      if (e.dtype !== 'I64' && e.dtype !== 'I32') {
+        throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs I64 or I32`);
+      }
+    } else {
+      const as = LOADS_AS[e.dtype];
+      if (as === undefined) {
+        throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; F64 (float64) or F32, F16, BF16 (float32) can be loaded`);
+      }
+      if (as !== p.dtype) {
+        throw new SafetensorsError(
+          `loadSafetensors: '${k}' has dtype ${e.dtype}, which loads as ${as}; the model holds ${p.dtype} there (convert the model with to('${as}') first)`,
+        );
+      }
+    }
     if (!shapesEqual(e.shape, p.shape))
       throw new SafetensorsError(`loadSafetensors: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
   }
+  // every value is converted (and range-checked) before anything is staged or written
+  const converted = params.map(([k, p]): [string, Float32Array | Float64Array | Int32Array] => {
+    const e = parsed.tensors.get(k)!;
+    return [k, p.dtype === 'int32' ? ints(k, e) : values(e)];
+  });
   const staged = Object.fromEntries(
-    params.map(([k]) => [k, keep(tensor(floats(parsed.tensors.get(k)!), { shape: parsed.tensors.get(k)!.shape }))]),
+    converted.map(([k, data]) => [
+      k,
+      keep(
+        tensor(data, {
+          shape: parsed.tensors.get(k)!.shape,
+          dtype: data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32',
+        }),
+      ),
+    ]),
   );
   try {
     model.loadStateDict(staged);

@@ -6,6 +6,8 @@ import { manualSeed, memory, ones, randn, ShapeError, scope, tensor, ValueError 
 import { describe, expect, it } from 'vitest';
 import {
   Dropout,
+  decodeBF16,
+  decodeF16,
   init,
   Linear,
   loadSafetensors,
@@ -18,8 +20,7 @@ import {
 } from '../src/index.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../src/node.js';
 
-const values = (m: { parameters(): { value: { data(): Float32Array | Int32Array } }[] }) =>
-  m.parameters().map((p) => Array.from(p.value.data()));
+const values = (m: { parameters(): { value: { data(): ArrayLike<number> } }[] }) => m.parameters().map((p) => Array.from(p.value.data()));
 
 describe('modules', () => {
   it('Sequential names parameters with dotted paths and runs layers in order', () => {
@@ -168,8 +169,8 @@ describe('safetensors', () => {
     ],
     [
       'wrong dtype',
-      () => handBuilt({ ...spec, '0.bias': { dtype: 'F16', shape: [2], data_offsets: [8, 12] } }, [0.5, -1.5, 0.25]),
-      /'0.bias' has dtype F16; the model needs F32/,
+      () => handBuilt({ ...spec, '0.bias': { dtype: 'I16', shape: [2], data_offsets: [8, 12] } }, [0.5, -1.5, 0.25]),
+      /'0.bias' has dtype I16; F64 \(float64\) or F32, F16, BF16 \(float32\) can be loaded/,
     ],
     [
       'wrong shape',
@@ -220,5 +221,116 @@ describe('safetensors', () => {
     await loadSafetensorsFile(b, path);
     expect(values(b)).toEqual(values(a));
     expect(existsSync(path) && readFileSync(path).length).toBe(saveSafetensors(a).length);
+  });
+});
+
+describe('float64 models', () => {
+  const F64 = { dtype: 'float64' } as const;
+  it('layers take { dtype }: the same seed gives the float32 draws unrounded', () => {
+    manualSeed(4);
+    const a = new Linear(5, 3);
+    manualSeed(4);
+    const b = new Linear(5, 3, F64);
+    expect(b.weight.dtype).toBe('float64');
+    expect(b.bias!.dtype).toBe('float64');
+    // U(−k, k) is lo + (hi − lo)·u on the same u, rounded once in float32
+    const wa = a.weight.value.data();
+    for (const [i, v] of b.weight.value.data().entries()) expect(Math.abs(v - wa[i]!)).toBeLessThan(1e-7);
+    expect(Array.from(b.weight.value.data()).some((v) => v !== Math.fround(v))).toBe(true);
+    const net = mlp([2, 4, 1], F64);
+    expect(net.dtype).toBe('float64');
+    expect(net.forward(tensor([[0.1, 0.2]], F64)).dtype).toBe('float64');
+    expect(() => new Linear(2, 2, { dtype: 'int32' as never })).toThrow(/Linear: dtype int32 is not float32 or float64/);
+    for (const m of [a, b, net]) m.dispose();
+  });
+
+  it('to() converts every parameter in place and returns the module; gradients follow', () => {
+    manualSeed(5);
+    const net = mlp([3, 4, 2]);
+    const before = values(net);
+    const names = net.namedParameters().map(([k]) => k);
+    const live = memory().tensors;
+    expect(net.to('float64')).toBe(net);
+    expect(net.parameters().every((p) => p.dtype === 'float64')).toBe(true);
+    expect(net.namedParameters().map(([k]) => k)).toEqual(names);
+    expect(values(net)).toEqual(before);
+    expect(memory().tensors).toBe(live);
+    scope(() => {
+      net
+        .forward(tensor([[0.1, -0.2, 0.3]], F64))
+        .sum()
+        .backward();
+      for (const p of net.parameters()) expect(p.grad!.dtype).toBe('float64');
+    });
+    net.to('float32');
+    expect(net.dtype).toBe('float32');
+    expect(values(net)).toEqual(before);
+    expect(() => net.to('int32' as never)).toThrow(/to: dtype int32 is not float32 or float64/);
+    net.dispose();
+  });
+
+  it('loadStateDict takes a float64 state into a float64 model and says clearly when dtypes differ', () => {
+    manualSeed(6);
+    const src = mlp([2, 3, 1], F64);
+    const dst = mlp([2, 3, 1], F64);
+    dst.loadStateDict(src.stateDict());
+    expect(values(dst)).toEqual(values(src));
+    const f32 = mlp([2, 3, 1]);
+    const keep32 = values(f32);
+    expect(() => f32.loadStateDict(src.stateDict())).toThrow(
+      /loadStateDict: '0.weight' is float64; the parameter is float32 \(convert the model with to\('float64'\) or the state with cast\('float32'\)\)/,
+    );
+    expect(values(f32)).toEqual(keep32);
+    for (const m of [src, dst, f32]) m.dispose();
+  });
+
+  it('safetensors: F64 round trip keeps every bit; F32 files do not load into a float64 model', () => {
+    manualSeed(7);
+    const model = mlp([3, 5, 2], F64);
+    const bytes = saveSafetensors(model);
+    const parsed = parseSafetensors(bytes);
+    expect([...parsed.tensors.values()].map((e) => e.dtype)).toEqual(['F64', 'F64', 'F64', 'F64']);
+    const again = mlp([3, 5, 2], F64);
+    loadSafetensors(again, bytes);
+    for (const [[, p], [, q]] of again.namedParameters().map((e, i) => [e, model.namedParameters()[i]!] as const)) {
+      const a = p.value.data() as Float64Array;
+      const b = q.value.data() as Float64Array;
+      expect(new Uint8Array(a.buffer)).toEqual(new Uint8Array(b.buffer));
+    }
+    const f32 = mlp([3, 5, 2]);
+    expect(() => loadSafetensors(again, saveSafetensors(f32))).toThrow(
+      /loadSafetensors: '0.weight' has dtype F32, which loads as float32; the model holds float64 there \(convert the model with to\('float32'\) first\)/,
+    );
+    for (const m of [model, again, f32]) m.dispose();
+  });
+
+  it('safetensors: F16 and BF16 decode into float32 against known bit patterns', () => {
+    // F16: 0x3c00 = 1, 0xc000 = −2, 0x3555 = 0.333251953125, 0x0001 = 2⁻²⁴ (smallest subnormal),
+    // 0x7bff = 65504 (largest), 0x7c00 = +∞, 0x8000 = −0
+    expect([0x3c00, 0xc000, 0x3555, 0x0001, 0x7bff, 0x7c00].map(decodeF16)).toEqual([1, -2, 0.333251953125, 2 ** -24, 65504, Infinity]);
+    expect(Object.is(decodeF16(0x8000), -0)).toBe(true);
+    expect(decodeF16(0x7e00)).toBeNaN();
+    // BF16: 0x3f80 = 1, 0xc049 = −3.140625, 0x3eab = 0.333984375, 0x7f80 = +∞
+    expect([0x3f80, 0xc049, 0x3eab, 0x7f80].map(decodeBF16)).toEqual([1, -3.140625, 0.333984375, Infinity]);
+    // a file as PyTorch writes a half-precision Linear(2, 1): weight F16, bias BF16
+    const header = JSON.stringify({
+      '0.bias': { dtype: 'BF16', shape: [1], data_offsets: [0, 2] },
+      '0.weight': { dtype: 'F16', shape: [1, 2], data_offsets: [2, 6] },
+    });
+    const json = new TextEncoder().encode(header);
+    const file = new Uint8Array(8 + json.length + 6);
+    const view = new DataView(file.buffer);
+    view.setBigUint64(0, BigInt(json.length), true);
+    file.set(json, 8);
+    const at = 8 + json.length;
+    view.setUint16(at, 0xc049, true);
+    view.setUint16(at + 2, 0x3c00, true);
+    view.setUint16(at + 4, 0x3555, true);
+    const model = new Sequential(new Linear(2, 1));
+    loadSafetensors(model, file);
+    expect(model.stateDict()['0.weight']!.dtype).toBe('float32');
+    expect(Array.from(model.stateDict()['0.weight']!.data())).toEqual([1, 0.333251953125]);
+    expect(Array.from(model.stateDict()['0.bias']!.data())).toEqual([-3.140625]);
+    model.dispose();
   });
 });

@@ -137,8 +137,8 @@ describe('toOnnx: ONNX Runtime computes what gd computes', () => {
   });
 
   it('float64 parameters export as DOUBLE; ORT matches a plain-JS float64 reference within 1e-12', async () => {
-    // gd computes in float32 today; a stateDict of float64 values (as float64 tensors will give)
-    // exercises the DOUBLE path, checked against x·Wᵀ + b then tanh computed in JS doubles.
+    // hand-picked float64 values through the DOUBLE path, checked against x·Wᵀ + b then tanh
+    // computed in JS doubles (independent of gd's own float64 kernels)
     manualSeed(18);
     const model = new Sequential(new Linear(3, 2), new Tanh());
     const w = [0.1234567890123, -0.5, 2.000000000001, 1e-9, 0.3333333333333333, -1.75];
@@ -159,6 +159,29 @@ describe('toOnnx: ONNX Runtime computes what gd computes', () => {
     expect(maxAbsDiff(output!.data as Float64Array, want)).toBeLessThan(1e-12);
     // and float32 could not have held it: the same model in float32 is further off than that
     expect(maxAbsDiff(Float32Array.from(want), want)).toBeGreaterThan(1e-12);
+  });
+
+  it('a real float64 gd model, exported and run by ONNX Runtime, agrees with gd within 1e-12', async () => {
+    manualSeed(21);
+    const model = mlp([4, 16, 8, 3], { activation: 'tanh', dtype: 'float64' }).eval();
+    expect(model.dtype).toBe('float64');
+    const bytes = toOnnx(model, { inputShape: [1, 4], dynamicBatch: true });
+    const decoded = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number }) as OnnxModel;
+    expect(new Set(decoded.graph.initializer.map((t) => t.data_type))).toEqual(new Set([DataType.DOUBLE]));
+    const x = randn([7, 4], { dtype: 'float64' });
+    const want = scope(() => model.forward(x).value.data());
+    expect(want).toBeInstanceOf(Float64Array);
+    const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    const { output } = await session.run({ input: new ort.Tensor('float64', x.data() as Float64Array, [7, 4]) });
+    await session.release();
+    expect(output!.dims).toEqual([7, 3]);
+    expect(output!.data).toBeInstanceOf(Float64Array);
+    expect(maxAbsDiff(output!.data as Float64Array, want)).toBeLessThan(1e-12);
+    // the float32 copy of the same model is nowhere near that
+    const f32 = scope(() => model.to('float32').forward(x.cast('float32')).value.data());
+    expect(maxAbsDiff(f32, want)).toBeGreaterThan(1e-9);
+    x.dispose();
+    model.dispose();
   });
 
   it('exporting leaves the model alone: training mode, randomness and WASM memory', () => {
@@ -293,9 +316,9 @@ describe('toOnnx: errors', () => {
   it('parameters of a dtype ONNX export does not handle fail with DTypeError', () => {
     const model = mlp([2, 1]);
     const w = model.stateDict()['0.weight']!;
-    vi.spyOn(model, 'stateDict').mockReturnValue({ '0.weight': w, '0.bias': { ...w, dtype: 'int32' } } as never);
+    vi.spyOn(model, 'stateDict').mockReturnValue({ '0.weight': w, '0.bias': { ...w, dtype: 'float64' } } as never);
     expect(() => toOnnx(model, { inputShape: [1, 2] })).toThrow(DTypeError);
-    expect(() => toOnnx(model, { inputShape: [1, 2] })).toThrow('toOnnx: the parameters mix dtypes (float32, int32); export needs one');
+    expect(() => toOnnx(model, { inputShape: [1, 2] })).toThrow('toOnnx: the parameters mix dtypes (float32, float64); export needs one');
   });
 });
 

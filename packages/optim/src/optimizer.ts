@@ -16,8 +16,8 @@ function label(p: Variable, i: number): string {
 }
 
 /**
- * Resolves a Params to its Variables, checking each is a live float32 Variable listed once: a
- * parameter listed twice would be updated twice per step (PyTorch refuses it too).
+ * Resolves a Params to its Variables, checking each is a live float32 or float64 Variable listed
+ * once: a parameter listed twice would be updated twice per step (PyTorch refuses it too).
  *
  * @example
  * ```ts
@@ -37,7 +37,9 @@ export function paramList(params: Params): Variable[] {
         `optimizer: parameter ${i} is not a Variable (got ${p === null ? 'null' : typeof p === 'object' ? p.constructor.name : typeof p})`,
       );
     if (p.value.isDisposed) throw new DisposedError(`optimizer: ${label(p, i)} was disposed`);
-    if (p.value.dtype !== 'float32') throw new ValueError(`optimizer: ${label(p, i)} is ${p.value.dtype}; parameters must be float32`);
+    if (p.value.dtype !== 'float32' && p.value.dtype !== 'float64') {
+      throw new ValueError(`optimizer: ${label(p, i)} is ${p.value.dtype}; parameters must be float32 or float64`);
+    }
     const first = seen.get(p);
     if (first !== undefined) throw new ValueError(`optimizer: ${label(p, i)} is listed twice (also at ${first}); list each parameter once`);
     seen.set(p, i);
@@ -124,7 +126,9 @@ export abstract class Optimizer {
   protected slot(i: number, name: string): Tensor {
     let t = this.state[i]!.get(name);
     if (!t) {
-      t = keep(zeros(this.params[i]!.shape as number[]));
+      // state takes the parameter's dtype (float64 parameters keep float64 moments)
+      const p = this.params[i]!;
+      t = keep(zeros(p.shape as number[], p.value.dtype));
       this.state[i]!.set(name, t);
     }
     return t;
@@ -198,7 +202,8 @@ export abstract class Optimizer {
     });
     this.dispose();
     checked.forEach((entries, i) => {
-      for (const [name, data, shape] of entries) this.state[i]!.set(name, keep(tensor(data, { shape })));
+      const dtype = this.params[i]!.value.dtype;
+      for (const [name, data, shape] of entries) this.state[i]!.set(name, keep(tensor(data, { shape, dtype })));
     });
     this.lr = lr;
     this.stepCount = sd.step;

@@ -309,3 +309,106 @@ describe('minimize: the three convergence criteria and the other stops', () => {
     expect(memory().bytesInUse).toBe(baseline);
   });
 });
+
+describe('float64: state in the parameter’s dtype, trajectories to float64 precision', () => {
+  const F64 = { dtype: 'float64' } as const;
+  function run64(make: (p: Variable) => { step(): void; zeroGrad(): void; dispose(): void }, steps: number): number[][] {
+    const p = variable(tensor([1, -2, 0.5], F64));
+    const opt = make(p);
+    const out: number[][] = [];
+    for (let i = 0; i < steps; i++) {
+      scope(() => {
+        opt.zeroGrad();
+        lossOf(p).backward();
+        expect(p.grad!.dtype).toBe('float64');
+        opt.step();
+      });
+      expect(p.value.dtype).toBe('float64');
+      out.push(Array.from(p.value.data()));
+    }
+    opt.dispose();
+    return out;
+  }
+  // relative 1e-13: float32 would be off in the 7th digit
+  const expect64 = (actual: number[][], expected: number[][]) => {
+    for (const [t, row] of actual.entries()) {
+      for (const [i, v] of row.entries()) {
+        const e = expected[t]![i]!;
+        expect(Math.abs(v - e), `step ${t + 1}, coordinate ${i}: ${v} vs ${e}`).toBeLessThanOrEqual(1e-13 * Math.max(1, Math.abs(e)));
+      }
+    }
+  };
+  it('SGD with momentum by hand: coordinate 0 goes 1 → 0.8 → 0.46 → 0.062 to 1e-15', () => {
+    // g = 2p: g₁ = 2, b₁ = 2, p₁ = 0.8; g₂ = 1.6, b₂ = 3.4, p₂ = 0.46; g₃ = 0.92, b₃ = 3.98, p₃ = 0.062
+    const r = run64((p) => new SGD([p], { lr: 0.1, momentum: 0.9 }), 3);
+    for (const [t, want] of [0.8, 0.46, 0.062].entries()) expect(Math.abs(r[t]![0]! - want)).toBeLessThan(1e-15);
+    expect64(r, reference('sgd', { lr: 0.1, momentum: 0.9 }, 3));
+  });
+  const cases: Array<[string, (p: Variable) => SGD | Adam | RMSprop | Adagrad, string, Record<string, number | boolean>]> = [
+    [
+      'SGD + Nesterov + decay',
+      (p) => new SGD([p], { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 }),
+      'sgd',
+      { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 },
+    ],
+    [
+      'Adam + L2 + AMSGrad',
+      (p) => new Adam([p], { lr: 0.05, weightDecay: 0.1, amsgrad: true }),
+      'adam',
+      { lr: 0.05, weightDecay: 0.1, amsgrad: true },
+    ],
+    ['AdamW', (p) => new AdamW([p], { lr: 0.05, weightDecay: 0.1 }), 'adamw', { lr: 0.05, weightDecay: 0.1 }],
+    [
+      'RMSprop centered + momentum',
+      (p) => new RMSprop([p], { lr: 0.01, centered: true, momentum: 0.5 }),
+      'rmsprop',
+      { lr: 0.01, centered: true, momentum: 0.5 },
+    ],
+    ['Adagrad + lr decay', (p) => new Adagrad([p], { lr: 0.1, lrDecay: 0.1 }), 'adagrad', { lr: 0.1, lrDecay: 0.1 }],
+  ];
+  for (const [name, make, kind, o] of cases) it(`${name} over 6 steps`, () => expect64(run64(make, 6), reference(kind, o, 6)));
+
+  it('state tensors are float64 and survive stateDict round trips bit for bit', () => {
+    const p = variable(tensor([0.1, 0.2, 0.3], F64));
+    const opt = new Adam([p], { lr: 0.01 });
+    scope(() => {
+      lossOf(p).backward();
+      opt.step();
+    });
+    const sd = opt.stateDict();
+    const m = sd.state[0]!.exp_avg ?? Object.values(sd.state[0]!)[0]!;
+    expect(m.data.some((v) => v !== Math.fround(v))).toBe(true);
+    const again = new Adam([p], { lr: 0.01 });
+    again.loadStateDict(sd);
+    expect(again.stateDict()).toEqual(sd);
+    opt.dispose();
+    again.dispose();
+    expect(() => new SGD([variable(tensor([1], { dtype: 'int32' }))], { lr: 0.1 })).toThrow(/parameters must be float32 or float64/);
+  });
+
+  it('minimize in float64 honours lossTolerance 1e-12 by descent, where float32 stalls', () => {
+    const fit = (dtype: 'float32' | 'float64') => {
+      const x = tensor([0, 0.25, 0.5, 0.75, 1], { dtype });
+      const y = x.mul(2).add(0.3);
+      const w = variable(tensor([0], { dtype }));
+      const b = variable(tensor([0], { dtype }));
+      const xv = variable(x, { requiresGrad: false });
+      const r = minimize(() => xv.mul(w).add(b).sub(y).square().mean(), [w, b], { lr: 0.5, lossTolerance: 1e-12, maxIterations: 100_000 });
+      return { r, w: w.item(), b: b.item() };
+    };
+    const f64 = fit('float64');
+    expect(f64.r.reason).toBe('loss-tolerance');
+    const [prev, last] = f64.r.history.slice(-2).map((h) => h.loss);
+    // the loss was still falling when it stopped: a real change below 1e-12, not a rounding stall
+    expect(prev! - last!).toBeGreaterThan(0);
+    expect(prev! - last!).toBeLessThan(1e-12);
+    expect(Math.abs(f64.w - 2)).toBeLessThan(1e-5);
+    expect(Math.abs(f64.b - 0.3)).toBeLessThan(1e-5);
+    // float32 stops because the loss no longer changes at all: it can no longer be represented
+    const f32 = fit('float32');
+    expect(f32.r.reason).toBe('loss-tolerance');
+    const tail = f32.r.history.slice(-2).map((h) => h.loss);
+    expect(tail[0]! - tail[1]!).toBeLessThan(1e-12);
+    expect(f32.r.iterations).not.toBe(f64.r.iterations);
+  });
+});

@@ -81,7 +81,7 @@ const CMP_LE: i32 = 5;
 
 // One row of the innermost axis: n elements, input strides sa, sb (elements), output contiguous.
 @inline function binaryRow<T>(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n: i32): void {
-  const lanes = 16 / sizeof<T>();
+  const lanes: i32 = 16 / <i32>sizeof<T>();
   let i = 0;
   if (binaryHasSimd(op)) {
     if (sa == 1 && sb == 1) {
@@ -140,7 +140,8 @@ function planStart(meta: usize, nd: i32, nIn: i32): i32 {
   return rows;
 }
 
-function planNextRow(meta: usize, nd: i32, nIn: i32): void {
+// `wide` has bit k set when input k has 8-byte elements (float64); the others are 4 bytes.
+function planNextRow(meta: usize, nd: i32, nIn: i32, wide: u32): void {
   const ctr = planCounters(meta, nd, nIn);
   const ptrs = planPointers(meta, nd, nIn);
   let d = nd - 2;
@@ -152,7 +153,7 @@ function planNextRow(meta: usize, nd: i32, nIn: i32): void {
     for (let k = 0; k < nIn; k++) {
       // strides are non-negative; rewinding subtracts in unsigned (wrapping) arithmetic, so a
       // row pointer above 2^31 never passes through a negative number
-      const stride = (<usize>planWord(meta, (1 + k) * nd + d)) << 2;
+      const stride = (<usize>planWord(meta, (1 + k) * nd + d)) << (2 + ((wide >>> <u32>k) & 1));
       const p = ptrs + ((<usize>k) << 2);
       const at = <usize>load<u32>(p);
       store<u32>(p, <u32>(carry ? at - stride * (<usize>(dim - 1)) : at + stride));
@@ -182,7 +183,7 @@ function planNextRow(meta: usize, nd: i32, nIn: i32): void {
   for (let r = 0; r < rows; r++) {
     binaryRow<T>(op, planPointer(meta, nd, 2, 0), sa, planPointer(meta, nd, 2, 1), sb, po, inner);
     po += rowBytes;
-    planNextRow(meta, nd, 2);
+    planNextRow(meta, nd, 2, sizeof<T>() == 8 ? 3 : 0);
   }
 }
 
@@ -200,13 +201,18 @@ function planNextRow(meta: usize, nd: i32, nIn: i32): void {
     case BIN_SIGMOID_GRAD: floatOnly<T>(); binaryNd<T>(BIN_SIGMOID_GRAD, a, b, out, nd, meta); break;
     case BIN_TANH_GRAD: floatOnly<T>(); binaryNd<T>(BIN_TANH_GRAD, a, b, out, nd, meta); break;
     case BIN_GELU_GRAD: floatOnly<T>(); binaryNd<T>(BIN_GELU_GRAD, a, b, out, nd, meta); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 
 /** float32 binary op with broadcasting; `op` is one of the BIN_* codes. */
 export function bc_binary_f32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   binaryDispatch<f32>(op, a, b, out, nd, meta);
+}
+
+/** float64 binary op with broadcasting; `op` is one of the BIN_* codes. */
+export function bc_binary_f64(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  binaryDispatch<f64>(op, a, b, out, nd, meta);
 }
 
 /** int32 binary op with broadcasting (wrapping arithmetic): the codes marked @int32. */
@@ -243,7 +249,7 @@ export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, 
       qa += sab;
       qb += sbb;
     }
-    planNextRow(meta, nd, 2);
+    planNextRow(meta, nd, 2, sizeof<T>() == 8 ? 3 : 0);
   }
 }
 
@@ -255,13 +261,18 @@ export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, 
     case CMP_GE: compareNd<T>(CMP_GE, a, b, out, nd, meta); break;
     case CMP_LT: compareNd<T>(CMP_LT, a, b, out, nd, meta); break;
     case CMP_LE: compareNd<T>(CMP_LE, a, b, out, nd, meta); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 
 /** float32 comparison with broadcasting; out is int32 0/1. */
 export function bc_compare_f32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   compareDispatch<f32>(op, a, b, out, nd, meta);
+}
+
+/** float64 comparison with broadcasting; out is int32 0/1. */
+export function bc_compare_f64(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  compareDispatch<f64>(op, a, b, out, nd, meta);
 }
 
 /** int32 comparison with broadcasting; out is int32 0/1. */
@@ -275,6 +286,11 @@ export function bc_compare_i32(op: i32, a: usize, b: usize, out: usize, nd: i32,
  */
 export function bc_where_32(cond: usize, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   whereNd<u32>(cond, a, b, out, nd, meta);
+}
+
+/** out = cond != 0 ? a : b for 64-bit words (float64), broadcasting as bc_where_32; cond is int32. */
+export function bc_where_64(cond: usize, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
+  whereNd<u64>(cond, a, b, out, nd, meta);
 }
 
 // W is the word copied (u32 for 32-bit dtypes); cond is always int32.
@@ -299,7 +315,7 @@ export function bc_where_32(cond: usize, a: usize, b: usize, out: usize, nd: i32
       qa += sab;
       qb += sbb;
     }
-    planNextRow(meta, nd, 3);
+    planNextRow(meta, nd, 3, sizeof<W>() == 8 ? 6 : 0);
   }
 }
 
@@ -309,6 +325,11 @@ export function bc_where_32(cond: usize, a: usize, b: usize, out: usize, nd: i32
  */
 export function bc_copy_32(x: usize, out: usize, nd: i32, meta: usize): void {
   copyNd<u32>(x, out, nd, meta);
+}
+
+/** Strided gather of 64-bit words (float64) into a contiguous output, as bc_copy_32. */
+export function bc_copy_64(x: usize, out: usize, nd: i32, meta: usize): void {
+  copyNd<u64>(x, out, nd, meta);
 }
 
 @inline function copyNd<W>(x: usize, out: usize, nd: i32, meta: usize): void {
@@ -331,6 +352,6 @@ export function bc_copy_32(x: usize, out: usize, nd: i32, meta: usize): void {
       }
     }
     po += rowBytes;
-    planNextRow(meta, nd, 1);
+    planNextRow(meta, nd, 1, sizeof<W>() == 8 ? 1 : 0);
   }
 }

@@ -42,7 +42,7 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
     case UN_EXP: return fexp<T>(x);
     case UN_LOG: return flog<T>(x);
     case UN_SQUARE: return x * x;
-    case UN_RELU: return max<T>(x, <T>0); // NaN-propagating, as the SIMD path (f32x4.max) and PyTorch
+    case UN_RELU: return max<T>(x, <T>0); // NaN-propagating, as the SIMD path (v128.max) and PyTorch
     // two branches keep exp's argument non-positive, so neither side overflows
     case UN_SIGMOID: {
       if (x >= <T>0) return <T>1 / (<T>1 + fexp<T>(-x));
@@ -88,7 +88,7 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
 }
 
 @inline function unaryLoop<T>(op: i32, x: usize, out: usize, n: i32, p0: T, p1: T): void {
-  const lanes = 16 / sizeof<T>();
+  const lanes: i32 = 16 / <i32>sizeof<T>();
   let i = 0;
   if (unaryHasSimd<T>(op)) {
     const v0 = v128.splat<T>(p0);
@@ -126,13 +126,18 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
     case UN_GELU: floatOnly<T>(); unaryLoop<T>(UN_GELU, x, out, n, p0, p1); break;
     case UN_LOG1P: floatOnly<T>(); unaryLoop<T>(UN_LOG1P, x, out, n, p0, p1); break;
     case UN_EXPM1: floatOnly<T>(); unaryLoop<T>(UN_EXPM1, x, out, n, p0, p1); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 
 /** out[i] = f(x[i]) for float32 data; `op` is one of the UN_* codes. */
 export function ew_unary_f32(op: i32, x: usize, out: usize, n: i32, p0: f32, p1: f32): void {
   unaryDispatch<f32>(op, x, out, n, p0, p1);
+}
+
+/** out[i] = f(x[i]) for float64 data; `op` is one of the UN_* codes. */
+export function ew_unary_f64(op: i32, x: usize, out: usize, n: i32, p0: f64, p1: f64): void {
+  unaryDispatch<f64>(op, x, out, n, p0, p1);
 }
 
 /** out[i] = f(x[i]) for int32 data: the codes marked @int32 above. */
@@ -164,4 +169,49 @@ export function ew_cast_f32_i32(x: usize, out: usize, n: i32): void {
     const o = (<usize>i) << 2;
     store<i32>(out + o, <i32>load<f32>(x + o));
   }
+}
+
+// Casts to and from float64: one generic loop, S → D by AssemblyScript's conversion (float → int
+// truncates toward zero and saturates, NaN → 0, as the float32 cast does; f64 → f32 rounds to
+// nearest even).
+@inline function castLoop<S, D>(x: usize, out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    store<D>(out + (<usize>i) * sizeof<D>(), convert<S, D>(load<S>(x + (<usize>i) * sizeof<S>())));
+  }
+}
+
+@inline function convert<S, D>(v: S): D {
+  if (isFloat<S>() && !isFloat<D>()) {
+    // saturating truncation, NaN → 0 (the semantics of i32.trunc_sat)
+    const f = <f64>v;
+    if (f != f) return <D>0;
+    if (f >= 2147483647.0) return <D>2147483647;
+    if (f <= -2147483648.0) return <D>-2147483648;
+    return <D><i32>f;
+  }
+  return <D>v;
+}
+
+/** float32 → float64 (exact). */
+export function ew_cast_f32_f64(x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    v128.store(out + ((<usize>i) << 3), f64x2.promote_low_f32x4(v128.load64_zero(x + ((<usize>i) << 2))));
+  }
+  for (; i < n; i++) store<f64>(out + ((<usize>i) << 3), <f64>load<f32>(x + ((<usize>i) << 2)));
+}
+
+/** float64 → float32 (rounded to nearest). */
+export function ew_cast_f64_f32(x: usize, out: usize, n: i32): void {
+  castLoop<f64, f32>(x, out, n);
+}
+
+/** int32 → float64 (exact). */
+export function ew_cast_i32_f64(x: usize, out: usize, n: i32): void {
+  castLoop<i32, f64>(x, out, n);
+}
+
+/** float64 → int32, truncating toward zero, saturating (NaN → 0). */
+export function ew_cast_f64_i32(x: usize, out: usize, n: i32): void {
+  castLoop<f64, i32>(x, out, n);
 }

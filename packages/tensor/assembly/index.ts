@@ -1,6 +1,7 @@
 // The kernel module's entry: every family's exports, compiled into one .wasm.
 
 export * from './broadcast';
+export * from './conv';
 export * from './elementwise';
 export * from './layout';
 export * from './matmul';

@@ -17,6 +17,10 @@
   return sizeof<T>() == 8 ? <T>Math.pow(<f64>x, <f64>y) : <T>Mathf.pow(<f32>x, <f32>y);
 }
 
+// Dispatchers end in `default: abort()` (the host throws) rather than `unreachable()`: a trapping
+// default lets the optimizer treat the codes as exhaustive and fold the per-op loops into one loop
+// that switches on the code for every element, several times slower.
+
 /** Traps when instantiated for an integer type: the op has no integer kernel. */
 @inline export function floatOnly<T>(): void {
   if (!isFloat<T>()) unreachable();

@@ -168,3 +168,143 @@ export function gemm_f32(
     }
   }
 }
+
+// ── float64 ──────────────────────────────────────────────────────────────────
+// The same Goto blocking for f64: an MR×NR64 = 4×4 tile held in eight f64x2 accumulators. KC64 is
+// half of KC, so the packed blocks fit in the same `work` bytes as the f32 ones.
+const NR64 = 4;
+const KC64 = KC / 2;
+
+function packB64(transB: i32, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+  for (let jp = 0; jp < nc; jp += NR64) {
+    const cols = min(NR64, nc - jp);
+    const panel = dst + ((<usize>(jp * kc)) << 3);
+    for (let p = 0; p < kc; p++) {
+      const row = panel + ((<usize>(p * NR64)) << 3);
+      if (transB == 0) {
+        const src = b + ((<usize>((pc + p) * ldb + jc + jp)) << 3);
+        if (cols == NR64) {
+          v128.store(row, v128.load(src));
+          v128.store(row + 16, v128.load(src + 16));
+        } else {
+          for (let j = 0; j < NR64; j++) store<f64>(row + ((<usize>j) << 3), j < cols ? load<f64>(src + ((<usize>j) << 3)) : 0);
+        }
+      } else {
+        for (let j = 0; j < NR64; j++) {
+          store<f64>(row + ((<usize>j) << 3), j < cols ? load<f64>(b + ((<usize>((jc + jp + j) * ldb + pc + p)) << 3)) : 0);
+        }
+      }
+    }
+  }
+}
+
+function packA64(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
+  for (let ip = 0; ip < mc; ip += MR) {
+    const rows = min(MR, mc - ip);
+    const panel = dst + ((<usize>(ip * kc)) << 3);
+    if (transA == 0) {
+      for (let i = 0; i < MR; i++) {
+        if (i < rows) {
+          const src = a + ((<usize>((ic + ip + i) * lda + pc)) << 3);
+          for (let p = 0; p < kc; p++) store<f64>(panel + ((<usize>(p * MR + i)) << 3), load<f64>(src + ((<usize>p) << 3)));
+        } else {
+          for (let p = 0; p < kc; p++) store<f64>(panel + ((<usize>(p * MR + i)) << 3), 0);
+        }
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const src = a + ((<usize>((pc + p) * lda + ic + ip)) << 3);
+        const out = panel + ((<usize>(p * MR)) << 3);
+        for (let i = 0; i < MR; i++) store<f64>(out + ((<usize>i) << 3), i < rows ? load<f64>(src + ((<usize>i) << 3)) : 0);
+      }
+    }
+  }
+}
+
+@inline function storeRow64(dst: usize, lo: v128, hi: v128, overwrite: bool): void {
+  if (overwrite) {
+    v128.store(dst, lo);
+    v128.store(dst + 16, hi);
+  } else {
+    v128.store(dst, f64x2.add(v128.load(dst), lo));
+    v128.store(dst + 16, f64x2.add(v128.load(dst + 16), hi));
+  }
+}
+
+// MR×NR64 tile of C from kc steps of packed A (MR doubles per step) and packed B (NR64 per step).
+function microKernel64(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool, tile: usize): void {
+  let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
+  let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
+  let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
+  let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
+  let pa = ap;
+  let pb = bp;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb + 16);
+    let a = v128.load64_splat(pa);
+    c00 = f64x2.add(c00, f64x2.mul(a, b0));
+    c01 = f64x2.add(c01, f64x2.mul(a, b1));
+    a = v128.load64_splat(pa + 8);
+    c10 = f64x2.add(c10, f64x2.mul(a, b0));
+    c11 = f64x2.add(c11, f64x2.mul(a, b1));
+    a = v128.load64_splat(pa + 16);
+    c20 = f64x2.add(c20, f64x2.mul(a, b0));
+    c21 = f64x2.add(c21, f64x2.mul(a, b1));
+    a = v128.load64_splat(pa + 24);
+    c30 = f64x2.add(c30, f64x2.mul(a, b0));
+    c31 = f64x2.add(c31, f64x2.mul(a, b1));
+    pa += MR << 3;
+    pb += NR64 << 3;
+  }
+  const rowBytes = (<usize>ldc) << 3;
+  if (mr == MR && nr == NR64) {
+    storeRow64(c, c00, c01, overwrite);
+    storeRow64(c + rowBytes, c10, c11, overwrite);
+    storeRow64(c + 2 * rowBytes, c20, c21, overwrite);
+    storeRow64(c + 3 * rowBytes, c30, c31, overwrite);
+    return;
+  }
+  storeRow64(tile, c00, c01, true);
+  storeRow64(tile + 32, c10, c11, true);
+  storeRow64(tile + 64, c20, c21, true);
+  storeRow64(tile + 96, c30, c31, true);
+  for (let i = 0; i < mr; i++) {
+    for (let j = 0; j < nr; j++) {
+      const dst = c + rowBytes * (<usize>i) + ((<usize>j) << 3);
+      const v = load<f64>(tile + ((<usize>(i * NR64 + j)) << 3));
+      store<f64>(dst, overwrite ? v : load<f64>(dst) + v);
+    }
+  }
+}
+
+/** gemm_f32 for float64 data, with the same arguments and the same `work` scratch. */
+export function gemm_f64(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32, work: usize,
+): void {
+  const packedB = work;
+  const packedA = work + ((<usize>(KC64 * NC)) << 3);
+  const tile = packedA + ((<usize>(KC64 * MC)) << 3);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC64) {
+      const kc = min(KC64, k - pc);
+      packB64(transB, b, ldb, pc, jc, kc, nc, packedB);
+      const overwrite = pc == 0 && accumulate == 0;
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA64(transA, a, lda, ic, pc, mc, kc, packedA);
+        for (let jr = 0; jr < nc; jr += NR64) {
+          const nr = min(NR64, nc - jr);
+          const bp = packedB + ((<usize>(jr * kc)) << 3);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const cp = c + ((<usize>((ic + ir) * ldc + jc + jr)) << 3);
+            microKernel64(kc, packedA + ((<usize>(ir * kc)) << 3), bp, cp, ldc, mr, nr, overwrite, tile);
+          }
+        }
+      }
+    }
+  }
+}

@@ -100,3 +100,29 @@ export function rng_permutation_i32(out: usize, n: i32): void {
 export function rng_dropout_mask_f32(out: usize, n: i32, keep: f32, scale: f32): void {
   for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i) << 2), uniform01() < keep ? scale : <f32>0);
 }
+
+// float64 draws take the same numbers from the stream as their float32 counterparts and skip the
+// final rounding: one seed gives a float64 tensor whose float32 cast is the float32 draw.
+
+/** rng_uniform_f32 in float64: the same draws, unrounded. */
+export function rng_uniform_f64(out: usize, n: i32, lo: f64, hi: f64): void {
+  const w = hi - lo;
+  for (let i = 0; i < n; i++) store<f64>(out + ((<usize>i) << 3), lo + w * <f64>uniform01());
+}
+
+/** rng_normal_f32 in float64: the same draws, unrounded. */
+export function rng_normal_f64(out: usize, n: i32, mean: f64, std: f64): void {
+  for (let i = 0; i < n; i += 2) {
+    const u1 = (<f64>(next() >>> 8) + 1) * 5.9604644775390625e-8;
+    const u2 = <f64>(next() >>> 8) * 5.9604644775390625e-8;
+    const r = Math.sqrt(-2 * Math.log(u1));
+    const theta = 2 * Math.PI * u2;
+    store<f64>(out + ((<usize>i) << 3), mean + std * r * Math.cos(theta));
+    if (i + 1 < n) store<f64>(out + ((<usize>(i + 1)) << 3), mean + std * r * Math.sin(theta));
+  }
+}
+
+/** rng_dropout_mask_f32 in float64. */
+export function rng_dropout_mask_f64(out: usize, n: i32, keep: f64, scale: f64): void {
+  for (let i = 0; i < n; i++) store<f64>(out + ((<usize>i) << 3), <f64>uniform01() < keep ? scale : 0);
+}

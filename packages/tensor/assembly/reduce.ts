@@ -32,7 +32,7 @@ const RED_ARGMIN: i32 = 4;
 }
 
 @inline function reduceAxis<T>(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32, scale: T): void {
-  const lanes = 16 / sizeof<T>();
+  const lanes: i32 = 16 / <i32>sizeof<T>();
   const innerBytes = (<usize>inner) * sizeof<T>();
   const sliceBytes = innerBytes * (<usize>len);
   for (let o = 0; o < outer; o++) {
@@ -52,7 +52,7 @@ const RED_ARGMIN: i32 = 4;
         }
         v0 = combineVec<T>(op, v0, v1);
         acc = combineScalar<T>(op, v128.extract_lane<T>(v0, 0), v128.extract_lane<T>(v0, 1));
-        if (lanes == 4) {
+        if (sizeof<T>() == 4) {
           acc = combineScalar<T>(op, acc, combineScalar<T>(op, v128.extract_lane<T>(v0, 2), v128.extract_lane<T>(v0, 3)));
         }
       }
@@ -88,13 +88,18 @@ const RED_ARGMIN: i32 = 4;
     case RED_SUM: reduceAxis<T>(RED_SUM, x, out, outer, len, inner, scale); break;
     case RED_MAX: reduceAxis<T>(RED_MAX, x, out, outer, len, inner, scale); break;
     case RED_MIN: reduceAxis<T>(RED_MIN, x, out, outer, len, inner, scale); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 
 /** Reduce float32 over the middle axis: SUM (times `scale`, so mean is one pass), MAX, MIN. */
 export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32, scale: f32): void {
   reduceDispatch<f32>(op, x, out, outer, len, inner, scale);
+}
+
+/** Reduce float64 over the middle axis: SUM (times `scale`), MAX, MIN. */
+export function reduce_f64(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32, scale: f64): void {
+  reduceDispatch<f64>(op, x, out, outer, len, inner, scale);
 }
 
 /** Reduce int32 over the middle axis: SUM, MAX, MIN. */
@@ -130,13 +135,18 @@ export function reduce_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, 
   switch (op) {
     case RED_ARGMAX: argAxis<T>(RED_ARGMAX, x, out, outer, len, inner); break;
     case RED_ARGMIN: argAxis<T>(RED_ARGMIN, x, out, outer, len, inner); break;
-    default: unreachable(); // every code of the family is dispatched above
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }
 
 /** argmax / argmin of float32 along the middle axis; out is int32. */
 export function reduce_arg_f32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
   argDispatch<f32>(op, x, out, outer, len, inner);
+}
+
+/** argmax / argmin of float64 along the middle axis; out is int32. */
+export function reduce_arg_f64(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
+  argDispatch<f64>(op, x, out, outer, len, inner);
 }
 
 /** argmax / argmin of int32 along the middle axis; out is int32. */

@@ -18,6 +18,11 @@ export function softmax_f32(mode: i32, x: usize, out: usize, outer: i32, len: i3
   softmaxAxis<f32>(mode, x, out, outer, len, inner);
 }
 
+/** softmax_f32 for float64 data. */
+export function softmax_f64(mode: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
+  softmaxAxis<f64>(mode, x, out, outer, len, inner);
+}
+
 @inline function softmaxAxis<T>(mode: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
   if (mode != SM_SOFTMAX && mode != SM_LOG_SOFTMAX && mode != SM_LOGSUMEXP) unreachable();
   const stride = (<usize>inner) * sizeof<T>();
@@ -57,6 +62,11 @@ export function softmax_f32(mode: i32, x: usize, out: usize, outer: i32, len: i3
  */
 export function softmax_backward_f32(mode: i32, y: usize, dy: usize, dx: usize, outer: i32, len: i32, inner: i32): void {
   softmaxBackwardAxis<f32>(mode, y, dy, dx, outer, len, inner);
+}
+
+/** softmax_backward_f32 for float64 data. */
+export function softmax_backward_f64(mode: i32, y: usize, dy: usize, dx: usize, outer: i32, len: i32, inner: i32): void {
+  softmaxBackwardAxis<f64>(mode, y, dy, dx, outer, len, inner);
 }
 
 @inline function softmaxBackwardAxis<T>(mode: i32, y: usize, dy: usize, dx: usize, outer: i32, len: i32, inner: i32): void {

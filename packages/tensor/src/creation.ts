@@ -3,17 +3,34 @@ import { DTypeError, ShapeError, ValueError } from './errors.js';
 import { fillInPlace } from './ops/fill.js';
 import { kernels, writeData, writeWord } from './runtime.js';
 import { checkShape, MAX_SIZE } from './shape.js';
-import { type DType, type NestedArray, Tensor } from './tensor.js';
+import { type DType, type FloatDType, itemSize, type NestedArray, Tensor } from './tensor.js';
 
 /** Options of tensor(): the dtype (float32 by default) and, for flat data, a shape. */
 export interface TensorOptions {
+  /** Element type; a Float64Array keeps every bit with 'float64'. */
   dtype?: DType;
+  /** Shape of flat (typed-array) data. */
   shape?: readonly number[];
 }
 
 function checkDType(op: string, dtype: unknown): DType {
-  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(`${op}: dtype ${String(dtype)} is not float32 or int32`);
+  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
+    throw new DTypeError(`${op}: dtype ${String(dtype)} is not float32, float64 or int32`);
+  }
   return dtype;
+}
+
+function checkFloat(op: string, dtype: unknown): FloatDType {
+  if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`${op}: dtype ${String(dtype)} is not float32 or float64`);
+  return dtype;
+}
+
+/** A dtype given as itself or as `{ dtype }` (float32 when neither says). */
+export type DTypeArg = DType | { dtype?: DType };
+
+function dtypeArg(op: string, arg: DTypeArg | undefined): DType {
+  if (arg !== null && typeof arg === 'object') return checkDType(op, arg.dtype ?? 'float32');
+  return checkDType(op, arg ?? 'float32');
 }
 
 /** Infers the shape of nested arrays and flattens them, checking they are rectangular numbers. */
@@ -85,12 +102,14 @@ export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: rea
 
 /**
  * A tensor from JS data, copied into WebAssembly memory once: a number (rank 0), nested arrays
- * (shape inferred), or a typed array (flat; give `shape`). float32 unless `{ dtype: 'int32' }`.
+ * (shape inferred), or a typed array (flat; give `shape`). float32 unless `options.dtype` says
+ * 'float64' or 'int32' (an Int32Array defaults to int32).
  *
  * @example
  * ```ts
  * tensor([[1, 2], [3, 4]]).shape;              // [2, 2]
  * tensor([0, 2, 1], { dtype: 'int32' }).dtype; // 'int32'
+ * tensor([0.1], { dtype: 'float64' }).item();   // 0.1 exactly as JS holds it
  * ```
  */
 export function tensor(data: NestedArray | Float32Array | Int32Array | Float64Array, options: TensorOptions = {}): Tensor {
@@ -107,8 +126,8 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | Float64Ar
  * full([2, 2], 7).toArray(); // [[7, 7], [7, 7]]
  * ```
  */
-export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
-  return filled('full', shape, value, dtype);
+export function full(shape: readonly number[], value: number, dtype?: DTypeArg): Tensor {
+  return filled('full', shape, value, dtypeArg('full', dtype));
 }
 
 function filled(op: string, shape: readonly number[], value: number, dtype: DType): Tensor {
@@ -120,13 +139,13 @@ function filled(op: string, shape: readonly number[], value: number, dtype: DTyp
 }
 
 /** A tensor of zeros. @example `zeros([2, 3]).sum().item(); // 0` */
-export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  return filled('zeros', shape, 0, dtype);
+export function zeros(shape: readonly number[], dtype?: DTypeArg): Tensor {
+  return filled('zeros', shape, 0, dtypeArg('zeros', dtype));
 }
 
 /** A tensor of ones. @example `ones([2, 3]).sum().item(); // 6` */
-export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  return filled('ones', shape, 1, dtype);
+export function ones(shape: readonly number[], dtype?: DTypeArg): Tensor {
+  return filled('ones', shape, 1, dtypeArg('ones', dtype));
 }
 
 function finite(op: string, name: string, v: unknown): number {
@@ -163,14 +182,15 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
 }
 
 /**
- * `num` evenly spaced float32 values from `start` to `stop`, both included.
+ * `num` evenly spaced values (float32, or `options.dtype`) from `start` to `stop`, both included.
  *
  * @example
  * ```ts
  * linspace(0, 1, 5).toArray(); // [0, 0.25, 0.5, 0.75, 1]
  * ```
  */
-export function linspace(start: number, stop: number, num: number): Tensor {
+export function linspace(start: number, stop: number, num: number, options: { dtype?: FloatDType } = {}): Tensor {
+  const dtype = checkFloat('linspace', options.dtype ?? 'float32');
   finite('linspace', 'start', start);
   finite('linspace', 'stop', stop);
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${String(num)}`);
@@ -178,7 +198,7 @@ export function linspace(start: number, stop: number, num: number): Tensor {
   const values = new Float64Array(num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) values[i] = i === num - 1 && num > 1 ? stop : start + i * step;
-  return fromData('linspace', values, 'float32', [num]);
+  return fromData('linspace', values, dtype, [num]);
 }
 
 /**
@@ -189,10 +209,11 @@ export function linspace(start: number, stop: number, num: number): Tensor {
  * eye(2).toArray(); // [[1, 0], [0, 1]]
  * ```
  */
-export function eye(n: number, m = n, dtype: DType = 'float32'): Tensor {
-  const out = zeros(checkShape('eye', [n, m]), dtype);
+export function eye(n: number, m = n, dtype?: DTypeArg): Tensor {
+  const dt = dtypeArg('eye', dtype);
+  const out = zeros(checkShape('eye', [n, m]), dt);
   const p = out.ptr('eye');
-  for (let i = 0; i < Math.min(n, m); i++) writeWord(p + (i * m + i) * 4, dtype, 1);
+  for (let i = 0; i < Math.min(n, m); i++) writeWord(p + (i * m + i) * itemSize(dt), dt, 1);
   return out;
 }
 
@@ -214,25 +235,36 @@ export function manualSeed(seed: number): void {
   kernels().rng_seed(seed >>> 0);
 }
 
-/** Uniform float32 values in [low, high). @example `rand([2, 2], { low: -1, high: 1 })` */
-export function rand(shape: readonly number[], options: { low?: number; high?: number } = {}): Tensor {
+/**
+ * Uniform values in [low, high), float32 unless `dtype: 'float64'` (which takes the same draws
+ * from the generator, unrounded). @example `rand([2, 2], { low: -1, high: 1 })`
+ */
+export function rand(shape: readonly number[], options: { low?: number; high?: number; dtype?: FloatDType } = {}): Tensor {
   if (options === null || typeof options !== 'object') throw new ValueError(`rand: options must be an object, got ${String(options)}`);
   const low = finite('rand', 'low', options.low ?? 0);
   const high = finite('rand', 'high', options.high ?? 1);
   if (!(high > low)) throw new ValueError(`rand: high ${high} must be greater than low ${low}`);
-  const out = new Tensor(checkShape('rand', shape), 'float32');
-  kernels().rng_uniform_f32(out.ptr('rand'), out.size, low, high);
+  const dtype = checkFloat('rand', options.dtype ?? 'float32');
+  const out = new Tensor(checkShape('rand', shape), dtype);
+  if (dtype === 'float64') kernels().rng_uniform_f64(out.ptr('rand'), out.size, low, high);
+  else kernels().rng_uniform_f32(out.ptr('rand'), out.size, low, high);
   return out;
 }
 
-/** Normal float32 values N(mean, std²). @example `randn([3, 3], { std: 0.1 })` */
-export function randn(shape: readonly number[], options: { mean?: number; std?: number } = {}): Tensor {
+/**
+ * Normal values N(mean, std²), float32 unless `dtype: 'float64'` (the same draws as float32,
+ * unrounded: one seed gives a float64 tensor whose float32 cast is the float32 one).
+ * @example `randn([3, 3], { std: 0.1 })`
+ */
+export function randn(shape: readonly number[], options: { mean?: number; std?: number; dtype?: FloatDType } = {}): Tensor {
   if (options === null || typeof options !== 'object') throw new ValueError(`randn: options must be an object, got ${String(options)}`);
   const mean = finite('randn', 'mean', options.mean ?? 0);
   const std = finite('randn', 'std', options.std ?? 1);
   if (std < 0) throw new ValueError(`randn: std must be ≥ 0, got ${std}`);
-  const out = new Tensor(checkShape('randn', shape), 'float32');
-  kernels().rng_normal_f32(out.ptr('randn'), out.size, mean, std);
+  const dtype = checkFloat('randn', options.dtype ?? 'float32');
+  const out = new Tensor(checkShape('randn', shape), dtype);
+  if (dtype === 'float64') kernels().rng_normal_f64(out.ptr('randn'), out.size, mean, std);
+  else kernels().rng_normal_f32(out.ptr('randn'), out.size, mean, std);
   return out;
 }
 
@@ -254,10 +286,12 @@ export function randperm(n: number): Tensor {
   return out;
 }
 
-/** A dropout mask: each entry is 1/(1−p) with probability 1−p, else 0 (float32). */
-export function dropoutMask(shape: readonly number[], p: number): Tensor {
+/** A dropout mask: each entry is 1/(1−p) with probability 1−p, else 0 (float32, or `dtype`). */
+export function dropoutMask(shape: readonly number[], p: number, dtype: FloatDType = 'float32'): Tensor {
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`dropoutMask: p must be in [0, 1), got ${String(p)}`);
-  const out = new Tensor(checkShape('dropoutMask', shape), 'float32');
-  kernels().rng_dropout_mask_f32(out.ptr('dropoutMask'), out.size, 1 - p, 1 / (1 - p));
+  checkFloat('dropoutMask', dtype);
+  const out = new Tensor(checkShape('dropoutMask', shape), dtype);
+  if (dtype === 'float64') kernels().rng_dropout_mask_f64(out.ptr('dropoutMask'), out.size, 1 - p, 1 / (1 - p));
+  else kernels().rng_dropout_mask_f32(out.ptr('dropoutMask'), out.size, 1 - p, 1 / (1 - p));
   return out;
 }

@@ -1,10 +1,20 @@
 /**
  * @gd/tensor/grad — the tensor-level helpers that gradient rules need and users do not: the
- * adjoints of activations, softmax, gather, broadcasting and slicing. @gd/autograd builds its
+ * adjoints of activations, softmax, gather, broadcasting, slicing, convolution and pooling. @gd/autograd builds its
  * backward passes from them.
  *
  * @packageDocumentation
  */
+
 export { geluBackward, reluBackward, sigmoidBackward, tanhBackward } from './ops/broadcast.js';
+export {
+  adaptiveAvgPool2dBackward,
+  avgPool2dBackward,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  convTranspose2dBackwardInput,
+  maxPool2dBackward,
+  maxPool2dWithIndices,
+} from './ops/conv.js';
 export { gatherBackward, padSlice, sumTo } from './ops/layout.js';
 export { softmaxBackward } from './ops/softmax.js';

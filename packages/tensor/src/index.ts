@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-export type { TensorOptions } from './creation.js';
+export type { DTypeArg, TensorOptions } from './creation.js';
 export { arange, dropoutMask, eye, full, linspace, manualSeed, ones, rand, randint, randn, randperm, tensor, zeros } from './creation.js';
 export { DisposedError, DTypeError, fmtShape, GdError, IndexError, MemoryError, ShapeError, StateError, ValueError } from './errors.js';
 export type { AdamHyper, RMSpropHyper, SGDHyper } from './inplace.js';
@@ -21,6 +21,25 @@ export {
   sgdUpdate,
   sumOfSquares,
 } from './inplace.js';
+export type {
+  Conv2dOptions,
+  ConvGeometry,
+  ConvTranspose2dOptions,
+  MaxPoolResult,
+  Pool2dOptions,
+  PoolGeometry,
+  Size2d,
+} from './ops/conv.js';
+export {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  conv2d,
+  conv2dGeometry,
+  convTranspose2d,
+  convTranspose2dGeometry,
+  maxPool2d,
+  poolGeometry,
+} from './ops/conv.js';
 // the unary elementwise ops, whole: a new one needs no line here
 export * from './ops/elementwise.js';
 export type { MatmulOptions } from './ops.js';
@@ -53,6 +72,7 @@ export {
   ne,
   oneHot,
   pow,
+  promoteTypes,
   reshape,
   slice,
   softmax,
@@ -77,6 +97,6 @@ export {
   sliceBounds,
   squeezeShape,
 } from './shape.js';
-export type { DType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
-export { keep, memory, scope, TENSORS, Tensor } from './tensor.js';
+export type { DType, FloatDType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
+export { itemSize, keep, memory, scope, TENSORS, Tensor } from './tensor.js';
 export { setThreads, threadCount } from './threads.js';

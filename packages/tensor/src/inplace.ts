@@ -4,12 +4,15 @@ import { DTypeError, fmtShape, ShapeError } from './errors.js';
 import { UN_AFFINE, UN_CLAMP } from './generated/opcodes.js';
 import { copyBytes, kernels } from './runtime.js';
 import { shapesEqual } from './shape.js';
-import type { Tensor } from './tensor.js';
+import { itemSize, type Tensor } from './tensor.js';
 
 function sameLayout(op: string, ...ts: Tensor[]): number {
   const first = ts[0]!;
   for (const t of ts) {
-    if (t.dtype !== 'float32') throw new DTypeError(`${op}: needs float32 tensors, got ${t.dtype}`);
+    if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new DTypeError(`${op}: needs float32 or float64 tensors, got ${t.dtype}`);
+    if (t.dtype !== first.dtype) {
+      throw new DTypeError(`${op}: tensors must share one dtype, got ${ts.map((x) => x.dtype).join(', ')}`);
+    }
     if (t.size !== first.size || !shapesEqual(t.shape, first.shape)) {
       throw new ShapeError(`${op}: shapes ${ts.map((x) => fmtShape(x.shape)).join(', ')} must all be equal`);
     }
@@ -21,13 +24,13 @@ function sameLayout(op: string, ...ts: Tensor[]): number {
 /** p ← p + alpha·g, in place. @example `axpyInPlace(w, grad, -0.1) // w ← w − 0.1·grad` */
 export function axpyInPlace(p: Tensor, g: Tensor, alpha: number): void {
   const n = sameLayout('axpyInPlace', p, g);
-  kernels().opt_axpy_f32(p.ptr('axpyInPlace'), g.ptr('axpyInPlace'), n, alpha);
+  (p.dtype === 'float64' ? kernels().opt_axpy_f64 : kernels().opt_axpy_f32)(p.ptr('axpyInPlace'), g.ptr('axpyInPlace'), n, alpha);
 }
 
-/** Σ x² of a float32 tensor, accumulated in float64. @example `Math.sqrt(sumOfSquares(grad))` */
+/** Σ x² of a float tensor, accumulated in float64. @example `Math.sqrt(sumOfSquares(grad))` */
 export function sumOfSquares(x: Tensor): number {
   const n = sameLayout('sumOfSquares', x);
-  return kernels().sum_squares_f32(x.ptr('sumOfSquares'), n);
+  return (x.dtype === 'float64' ? kernels().sum_squares_f64 : kernels().sum_squares_f32)(x.ptr('sumOfSquares'), n);
 }
 
 /** dst ← src (same shape and dtype), in place. */
@@ -35,19 +38,33 @@ export function copyInto(dst: Tensor, src: Tensor): void {
   if (dst.dtype !== src.dtype || !shapesEqual(dst.shape, src.shape)) {
     throw new ShapeError(`copyInto: ${fmtShape(src.shape)} ${src.dtype} into ${fmtShape(dst.shape)} ${dst.dtype}`);
   }
-  copyBytes(dst.ptr('copyInto'), src.ptr('copyInto'), src.size * 4);
+  copyBytes(dst.ptr('copyInto'), src.ptr('copyInto'), src.size * itemSize(src.dtype));
 }
 
-/** x ← x·s, in place (float32). */
+/** x ← x·s, in place (float32 or float64). */
 export function scaleInPlace(x: Tensor, s: number): void {
   const n = sameLayout('scaleInPlace', x);
-  kernels().ew_unary_f32(UN_AFFINE, x.ptr('scaleInPlace'), x.ptr('scaleInPlace'), n, s, 0);
+  (x.dtype === 'float64' ? kernels().ew_unary_f64 : kernels().ew_unary_f32)(
+    UN_AFFINE,
+    x.ptr('scaleInPlace'),
+    x.ptr('scaleInPlace'),
+    n,
+    s,
+    0,
+  );
 }
 
-/** x ← clamp(x, lo, hi), in place (float32). */
+/** x ← clamp(x, lo, hi), in place (float32 or float64). */
 export function clampInPlace(x: Tensor, lo: number, hi: number): void {
   const n = sameLayout('clampInPlace', x);
-  kernels().ew_unary_f32(UN_CLAMP, x.ptr('clampInPlace'), x.ptr('clampInPlace'), n, lo, hi);
+  (x.dtype === 'float64' ? kernels().ew_unary_f64 : kernels().ew_unary_f32)(
+    UN_CLAMP,
+    x.ptr('clampInPlace'),
+    x.ptr('clampInPlace'),
+    n,
+    lo,
+    hi,
+  );
 }
 
 /** Hyper-parameters of sgdUpdate (PyTorch's SGD). */
@@ -64,7 +81,7 @@ export interface SGDHyper {
 /** One fused SGD step on parameter p with gradient g and momentum buffer buf. */
 export function sgdUpdate(p: Tensor, g: Tensor, buf: Tensor, h: SGDHyper): void {
   const n = sameLayout('sgdUpdate', p, g, buf);
-  kernels().opt_sgd_f32(
+  (p.dtype === 'float64' ? kernels().opt_sgd_f64 : kernels().opt_sgd_f32)(
     p.ptr('sgd'),
     g.ptr('sgd'),
     buf.ptr('sgd'),
@@ -95,7 +112,7 @@ export interface AdamHyper {
 /** One fused Adam/AdamW step; vmax is used only with amsgrad. */
 export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor, h: AdamHyper): void {
   const n = sameLayout('adamUpdate', p, g, m, v, vmax);
-  kernels().opt_adam_f32(
+  (p.dtype === 'float64' ? kernels().opt_adam_f64 : kernels().opt_adam_f32)(
     p.ptr('adam'),
     g.ptr('adam'),
     m.ptr('adam'),
@@ -126,7 +143,7 @@ export interface RMSpropHyper {
 /** One fused RMSprop step with square average sq, momentum buffer buf and gradient average gavg. */
 export function rmspropUpdate(p: Tensor, g: Tensor, sq: Tensor, buf: Tensor, gavg: Tensor, h: RMSpropHyper): void {
   const n = sameLayout('rmspropUpdate', p, g, sq, buf, gavg);
-  kernels().opt_rmsprop_f32(
+  (p.dtype === 'float64' ? kernels().opt_rmsprop_f64 : kernels().opt_rmsprop_f32)(
     p.ptr('rmsprop'),
     g.ptr('rmsprop'),
     sq.ptr('rmsprop'),
@@ -145,5 +162,13 @@ export function rmspropUpdate(p: Tensor, g: Tensor, sq: Tensor, buf: Tensor, gav
 /** One fused Adagrad step with sum of squares `sum`; lr is the step's decayed rate. */
 export function adagradUpdate(p: Tensor, g: Tensor, sum: Tensor, h: { lr: number; eps: number; weightDecay: number }): void {
   const n = sameLayout('adagradUpdate', p, g, sum);
-  kernels().opt_adagrad_f32(p.ptr('adagrad'), g.ptr('adagrad'), sum.ptr('adagrad'), n, h.lr, h.eps, h.weightDecay);
+  (p.dtype === 'float64' ? kernels().opt_adagrad_f64 : kernels().opt_adagrad_f32)(
+    p.ptr('adagrad'),
+    g.ptr('adagrad'),
+    sum.ptr('adagrad'),
+    n,
+    h.lr,
+    h.eps,
+    h.weightDecay,
+  );
 }

@@ -2,6 +2,7 @@
 // kernel call. No input reaches a kernel unchecked. One file per kernel family, named as in assembly/.
 export * from './ops/broadcast.js';
 export * from './ops/cast.js';
+export * from './ops/conv.js';
 export * from './ops/elementwise.js';
 export * from './ops/fill.js';
 export * from './ops/layout.js';

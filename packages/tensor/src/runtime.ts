@@ -195,48 +195,59 @@ export function kernels(): Kernels {
 
 let viewBuffer: ArrayBufferLike | undefined;
 let f32View = new Float32Array(0);
+let f64View = new Float64Array(0);
 let i32View = new Int32Array(0);
 let u8View = new Uint8Array(0);
+
+/** Element dtypes as the heap sees them. */
+type HeapDType = 'float32' | 'float64' | 'int32';
 
 function live(): void {
   const buffer = rt().memory.buffer;
   if (buffer === viewBuffer) return;
   viewBuffer = buffer;
   f32View = new Float32Array(buffer);
+  f64View = new Float64Array(buffer);
   i32View = new Int32Array(buffer);
   u8View = new Uint8Array(buffer);
 }
 
-function words(dtype: 'float32' | 'int32'): Float32Array | Int32Array {
+function words(dtype: HeapDType): Float32Array | Float64Array | Int32Array {
   live();
-  return dtype === 'float32' ? f32View : i32View;
+  return dtype === 'float32' ? f32View : dtype === 'int32' ? i32View : f64View;
 }
 
-/** A copy of `n` 32-bit elements at byte address `ptr`. */
-export function readData(ptr: number, n: number, dtype: 'float32' | 'int32'): Float32Array | Int32Array {
-  const at = ptr >>> 2;
-  return words(dtype).slice(at, at + n);
+// element index of a byte address: 4-byte elements shift by 2, 8-byte ones by 3 (storage is
+// 16-byte aligned, so both are exact)
+function at(ptr: number, dtype: HeapDType): number {
+  return dtype === 'float64' ? ptr >>> 3 : ptr >>> 2;
 }
 
-/** Writes `values` as 32-bit elements from byte address `ptr` on. */
-export function writeData(ptr: number, dtype: 'float32' | 'int32', values: ArrayLike<number>): void {
-  words(dtype).set(values, ptr >>> 2);
+/** A copy of `n` elements of `dtype` at byte address `ptr`. */
+export function readData(ptr: number, n: number, dtype: HeapDType): Float32Array | Float64Array | Int32Array {
+  const i = at(ptr, dtype);
+  return words(dtype).slice(i, i + n);
 }
 
-/** Sets `n` 32-bit elements at byte address `ptr` to `value`. */
-export function fillData(ptr: number, n: number, dtype: 'float32' | 'int32', value: number): void {
-  const at = ptr >>> 2;
-  words(dtype).fill(value, at, at + n);
+/** Writes `values` as elements of `dtype` from byte address `ptr` on. */
+export function writeData(ptr: number, dtype: HeapDType, values: ArrayLike<number>): void {
+  words(dtype).set(values, at(ptr, dtype));
 }
 
-/** The 32-bit element at byte address `ptr`. */
-export function readWord(ptr: number, dtype: 'float32' | 'int32'): number {
-  return words(dtype)[ptr >>> 2]!;
+/** Sets `n` elements of `dtype` at byte address `ptr` to `value`. */
+export function fillData(ptr: number, n: number, dtype: HeapDType, value: number): void {
+  const i = at(ptr, dtype);
+  words(dtype).fill(value, i, i + n);
 }
 
-/** Sets the 32-bit element at byte address `ptr`. */
-export function writeWord(ptr: number, dtype: 'float32' | 'int32', value: number): void {
-  words(dtype)[ptr >>> 2] = value;
+/** The element of `dtype` at byte address `ptr`. */
+export function readWord(ptr: number, dtype: HeapDType): number {
+  return words(dtype)[at(ptr, dtype)]!;
+}
+
+/** Sets the element of `dtype` at byte address `ptr`. */
+export function writeWord(ptr: number, dtype: HeapDType, value: number): void {
+  words(dtype)[at(ptr, dtype)] = value;
 }
 
 /** Copies `bytes` bytes from `src` to `dst` (the ranges may overlap). */

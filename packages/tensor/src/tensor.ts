@@ -1,18 +1,30 @@
 // The Tensor: a small JS object (shape, dtype, and a reference to storage in WebAssembly
 // memory), plus deterministic lifetime management: dispose(), scope() and keep().
+
 import { DisposedError, fmtShape, ValueError } from './errors.js';
 import * as ops from './ops.js';
 import { bytesAt, readData, readWord, rt } from './runtime.js';
 import { sizeOf } from './shape.js';
 
-/** Element types: float32 for compute, int32 for labels and indices. */
-export type DType = 'float32' | 'int32';
+/**
+ * Element types: float32 for compute (the default), float64 where precision matters (gradient
+ * checks, convergence criteria, scientific data), int32 for labels and indices.
+ */
+export type DType = 'float32' | 'float64' | 'int32';
+
+/** The floating-point dtypes. */
+export type FloatDType = 'float32' | 'float64';
+
+/** Bytes per element of `dtype`: 8 for float64, 4 for float32 and int32. */
+export function itemSize(dtype: DType): number {
+  return dtype === 'float64' ? 8 : 4;
+}
 
 /** Nested arrays of numbers, any depth. */
 export type NestedArray = number | readonly NestedArray[];
 
 /** What ops accept wherever a tensor goes: a Tensor, a number, or (nested) arrays of numbers. */
-export type TensorLike = Tensor | number | readonly NestedArray[] | Float32Array | Int32Array;
+export type TensorLike = Tensor | number | readonly NestedArray[] | Float32Array | Float64Array | Int32Array;
 
 /** A block of WebAssembly memory shared by a tensor and its reshaped views; freed at refs = 0. */
 interface Storage {
@@ -28,7 +40,7 @@ let liveTensors = 0;
 export const TENSORS = Symbol.for('gd.tensors');
 
 /**
- * An n-dimensional array of float32 or int32 whose data live in WebAssembly memory.
+ * An n-dimensional array of float32, float64 or int32 whose data live in WebAssembly memory.
  * Ops return new tensors; free them with `dispose()` or run the work inside `scope()`.
  *
  * @example
@@ -59,7 +71,7 @@ export class Tensor {
       storage.refs++;
       this.storage = storage;
     } else {
-      const bytes = this.size * 4;
+      const bytes = this.size * itemSize(dtype);
       this.storage = { ptr: rt().allocator.alloc(bytes), bytes, refs: 1 };
     }
     liveTensors++;
@@ -91,8 +103,8 @@ export class Tensor {
     if (--s.refs === 0) rt().allocator.free(s.ptr, s.bytes);
   }
 
-  /** A copy of the data as a typed array. */
-  data(): Float32Array | Int32Array {
+  /** A copy of the data as a typed array: Float32Array, Float64Array or Int32Array by dtype. */
+  data(): Float32Array | Float64Array | Int32Array {
     return readData(this.ptr('data'), this.size, this.dtype);
   }
 
@@ -122,7 +134,7 @@ export class Tensor {
 
   /** @internal raw bytes of the data (a view, valid until the next allocation). */
   bytesView(): Uint8Array {
-    return bytesAt(this.ptr('bytes'), this.size * 4);
+    return bytesAt(this.ptr('bytes'), this.size * itemSize(this.dtype));
   }
 
   /** A short description: shape, dtype, and the values of small tensors. */
@@ -225,7 +237,7 @@ export class Tensor {
   tanh(): Tensor {
     return ops.tanh(this);
   }
-  /** Converts to another dtype (float32 → int32 truncates toward zero). */
+  /** Converts to another dtype (float → int32 truncates toward zero; float64 → float32 rounds). */
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
@@ -308,8 +320,8 @@ export class Tensor {
     return ops.gather(this, indices, axis);
   }
   /** One-hot float32 encoding of int32 class ids, with a new last axis of length `depth`. */
-  oneHot(depth: number): Tensor {
-    return ops.oneHot(this, depth);
+  oneHot(depth: number, dtype: FloatDType = 'float32'): Tensor {
+    return ops.oneHot(this, depth, dtype);
   }
 
   // ── reductions ────────────────────────────────────────────────────────────
@@ -348,6 +360,26 @@ export class Tensor {
   /** log(softmax) along `axis`, computed as x − logSumExp(x). */
   logSoftmax(axis = -1): Tensor {
     return ops.logSoftmax(this, axis);
+  }
+  /** 2-D convolution of this [N, C, H, W] with weight [outC, C/groups, kH, kW] (see conv2d). */
+  conv2d(weight: TensorLike, bias?: TensorLike, options?: ops.Conv2dOptions): Tensor {
+    return ops.conv2d(this, weight, bias, options);
+  }
+  /** Transposed 2-D convolution (see convTranspose2d). */
+  convTranspose2d(weight: TensorLike, bias?: TensorLike, options?: ops.ConvTranspose2dOptions): Tensor {
+    return ops.convTranspose2d(this, weight, bias, options);
+  }
+  /** 2-D max pooling (see maxPool2d). */
+  maxPool2d(kernelSize: ops.Size2d, options?: ops.Pool2dOptions): Tensor {
+    return ops.maxPool2d(this, kernelSize, options);
+  }
+  /** 2-D average pooling, padding counted (see avgPool2d). */
+  avgPool2d(kernelSize: ops.Size2d, options?: ops.Pool2dOptions): Tensor {
+    return ops.avgPool2d(this, kernelSize, options);
+  }
+  /** Adaptive average pooling to `outputSize` (see adaptiveAvgPool2d). */
+  adaptiveAvgPool2d(outputSize: ops.Size2d): Tensor {
+    return ops.adaptiveAvgPool2d(this, outputSize);
   }
 
   /** @internal for scope(): the tensors this object holds */

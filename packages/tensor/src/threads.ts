@@ -9,7 +9,7 @@ import { type Kernels, kernels, liveI32, rt } from './runtime.js';
 
 // The worker's job loop, shared by both worker kinds: wait for a job, run it, signal done.
 // Control block, int32 words: [state (0 idle, 1 job, 2 exit), transA, transB, m, n, k, a, lda,
-// b, ldb, c, ldc, accumulate, work].
+// b, ldb, c, ldc, accumulate, work, element bytes (4: gemm_f32, 8: gemm_f64)].
 const SERVE = `
 function serve(module, memory, ctrl, ready) {
   const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('kernel abort'); } } }).exports;
@@ -19,7 +19,7 @@ function serve(module, memory, ctrl, ready) {
     Atomics.wait(new Int32Array(memory.buffer), at, 0);
     const w = new Int32Array(memory.buffer);
     if (Atomics.load(w, at) === 2) break;
-    k.gemm_f32(w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8], w[at + 9], w[at + 10], w[at + 11], w[at + 12], w[at + 13]);
+    (w[at + 14] === 8 ? k.gemm_f64 : k.gemm_f32)(w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8], w[at + 9], w[at + 10], w[at + 11], w[at + 12], w[at + 13]);
     Atomics.store(w, at, 0);
     Atomics.notify(w, at);
   }
@@ -146,16 +146,25 @@ export function threadCount(): number {
 }
 
 /** C (=|+=) op(A)·op(B), split across the active threads when large enough. Same arguments as gemm_f32. */
-export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work) => {
+export const gemm: Kernels['gemm_f32'] = (...args) => parallel(4, ...args);
+
+/** gemm for float64 data (gemm_f64), split across the threads the same way. */
+export const gemm64: Kernels['gemm_f64'] = (...args) => parallel(8, ...args);
+
+function parallel(
+  bytes: 4 | 8,
+  ...[transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work]: Parameters<Kernels['gemm_f32']>
+): void {
   const K = kernels();
   // Split the longer side of C: rows in multiples of the micro-kernel's 4, columns in multiples of
   // its 8. Each part repacks the other operand whole, so the longer side leaves the least repacked
   // (the backward product Xᵀ·dY of a layer is short and wide, the forward X·W tall or square).
+  const kernel = bytes === 8 ? K.gemm_f64 : K.gemm_f32;
   const byCols = n > m;
   const side = byCols ? n : m;
   const align = byCols ? 8 : 4;
   if (active < 2 || m * n * k < THRESHOLD || side < 2 * align) {
-    K.gemm_f32(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
+    kernel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
     return;
   }
   const chunk = Math.ceil(side / active / align) * align;
@@ -169,18 +178,48 @@ export const gemm: Kernels['gemm_f32'] = (transA, transB, m, n, k, a, lda, b, ld
     const slot = workers[t - 1]!;
     const at = slot.ctrl >>> 2;
     const job = byCols
-      ? [transA, transB, m, len, k, a, lda, transB ? b + s0 * ldb * 4 : b + s0 * 4, ldb, c + s0 * 4, ldc, accumulate, slot.work]
-      : [transA, transB, len, n, k, transA ? a + s0 * 4 : a + s0 * lda * 4, lda, b, ldb, c + s0 * ldc * 4, ldc, accumulate, slot.work];
+      ? [
+          transA,
+          transB,
+          m,
+          len,
+          k,
+          a,
+          lda,
+          transB ? b + s0 * ldb * bytes : b + s0 * bytes,
+          ldb,
+          c + s0 * bytes,
+          ldc,
+          accumulate,
+          slot.work,
+          bytes,
+        ]
+      : [
+          transA,
+          transB,
+          len,
+          n,
+          k,
+          transA ? a + s0 * bytes : a + s0 * lda * bytes,
+          lda,
+          b,
+          ldb,
+          c + s0 * ldc * bytes,
+          ldc,
+          accumulate,
+          slot.work,
+          bytes,
+        ];
     for (let j = 0; j < job.length; j++) heap[at + 1 + j] = job[j]!;
     Atomics.store(heap, at, 1);
     Atomics.notify(heap, at);
     used.push(slot);
   }
-  if (byCols) K.gemm_f32(transA, transB, m, Math.min(chunk, n), k, a, lda, b, ldb, c, ldc, accumulate, work);
-  else K.gemm_f32(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
+  if (byCols) kernel(transA, transB, m, Math.min(chunk, n), k, a, lda, b, ldb, c, ldc, accumulate, work);
+  else kernel(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
   for (const slot of used) {
     const at = slot.ctrl >>> 2;
     if (canBlock) while (Atomics.load(heap, at) !== 0) Atomics.wait(heap, at, 1);
     else while (Atomics.load(heap, at) !== 0);
   }
-};
+}

@@ -26,17 +26,20 @@ describe('matmul on two threads', () => {
         [false, true],
         [true, true],
       ] as const) {
-        scope(() => {
-          manualSeed(m + n);
-          const a = randn(tA ? [k, m] : [m, k]);
-          const b = randn(tB ? [n, k] : [k, n]);
-          setThreads(1);
-          const one = matmul(a, b, { transposeA: tA, transposeB: tB }).data();
-          setThreads(2);
-          const two = matmul(a, b, { transposeA: tA, transposeB: tB }).data();
-          expect(two.length).toBe(m * n);
-          expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
-        });
+        for (const dtype of ['float32', 'float64'] as const) {
+          scope(() => {
+            manualSeed(m + n);
+            const a = randn(tA ? [k, m] : [m, k], { dtype });
+            const b = randn(tB ? [n, k] : [k, n], { dtype });
+            setThreads(1);
+            const one = matmul(a, b, { transposeA: tA, transposeB: tB }).data();
+            setThreads(2);
+            const two = matmul(a, b, { transposeA: tA, transposeB: tB }).data();
+            expect(two.length).toBe(m * n);
+            expect(two.BYTES_PER_ELEMENT).toBe(dtype === 'float64' ? 8 : 4);
+            expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
+          });
+        }
       }
     }
     scope(() => {

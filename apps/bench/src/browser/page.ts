@@ -62,7 +62,8 @@ async function run(config: PageConfig): Promise<PageResult> {
   await useBackend('tfjs-wasm');
   const tfjsWorkers = workersStarted - beforeTfjs;
   await useBackend('jax-js');
-  setJaxReadMode(crossOriginIsolated ? 'async' : 'sync');
+  const jaxRead = crossOriginIsolated ? 'async' : 'sync';
+  setJaxReadMode(jaxRead);
   const beforeJax = workersStarted;
 
   const images = Float32Array.from(config.x);
@@ -70,6 +71,7 @@ async function run(config: PageConfig): Promise<PageResult> {
   const list = workloads({
     sizes: config.sizes,
     peers: ['gd', 'tfjs-wasm', 'jax-js'],
+    jaxRead,
     batchOf: (n) => ({ x: images.subarray(0, n * 784), y: labels.subarray(0, n), n }),
   }).filter((w) => !config.only || w.group === config.only);
   const rows: Row[] = [];

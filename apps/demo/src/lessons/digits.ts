@@ -1,6 +1,62 @@
 // Lesson 7: a network trained on real handwritten digits, in the browser; draw one to test it.
 import * as Plot from '@observablehq/plot';
-import { chart, el, fitWidth, fmt, numberField, section, show } from '../ui.js';
+import { chart, choice, el, fitWidth, fmt, numberField, section, show } from '../ui.js';
+
+/** A diverging colour for w in [−1, 1]: blue for negative, white at zero, red for positive. */
+function diverging(w: number): string {
+  const t = Math.max(-1, Math.min(1, w));
+  const [r, g, b] =
+    t < 0
+      ? [255 + t * (255 - 33), 255 + t * (255 - 102), 255 + t * (255 - 172)]
+      : [255 - t * (255 - 178), 255 - t * (255 - 24), 255 - t * (255 - 43)];
+  return `rgb(${Math.round(r)},${Math.round(g)},${Math.round(b)})`;
+}
+
+/** The first convolution's kernels [out, 1, k, k] as small images, one shared colour scale. */
+function filterImages(w: Float32Array, shape: number[]): HTMLElement {
+  const [out, , kh, kw] = shape as [number, number, number, number];
+  const scale = Math.max(1e-12, ...Array.from(w, Math.abs));
+  const cell = 10;
+  const figures = Array.from({ length: out }, (_, f) => {
+    const c = el('canvas', {
+      width: String(kw * cell),
+      height: String(kh * cell),
+      class: 'digits-filter',
+      role: 'img',
+      'aria-label': `filter ${f + 1} of the first convolution, ${kh}×${kw} weights`,
+    });
+    const ctx = c.getContext('2d')!;
+    for (let y = 0; y < kh; y++) {
+      for (let x = 0; x < kw; x++) {
+        ctx.fillStyle = diverging(w[f * kh * kw + y * kw + x]! / scale);
+        ctx.fillRect(x * cell, y * cell, cell, cell);
+      }
+    }
+    return el('figure', {}, c, el('figcaption', {}, String(f + 1)));
+  });
+  return el(
+    'div',
+    { id: 'digits-filters' },
+    el(
+      'p',
+      { class: 'note' },
+      `What the first convolution learned: its ${out} filters of ${kh}×${kw} weights, red positive, blue negative, white zero (one scale, ±${fmt(scale, 3)}). Each slides over the image and responds most where the ink matches its pattern of red and blue.`,
+    ),
+    el('div', { class: 'filter-row' }, ...figures),
+  );
+}
+
+/** The 28×28 input the network read, grey levels exactly as it saw them. */
+function inputImage(px: Float32Array): HTMLCanvasElement {
+  const c = el('canvas', { id: 'digits-input', width: '28', height: '28', role: 'img', 'aria-label': 'the 28×28 image the network read' });
+  const ctx = c.getContext('2d')!;
+  for (let i = 0; i < 784; i++) {
+    const v = Math.round(px[i]! * 255);
+    ctx.fillStyle = `rgb(${v},${v},${v})`;
+    ctx.fillRect(i % 28, Math.floor(i / 28), 1, 1);
+  }
+  return c;
+}
 
 /** MNIST-style preprocessing: the ink's bounding box scaled into 20×20, centred by mass in 28×28. */
 function toPixels(canvas: HTMLCanvasElement): Float32Array | null {
@@ -67,9 +123,20 @@ export function digitsLesson(worker: Worker): void {
     el(
       'p',
       {},
-      'A 784-128-10 network learns to read handwritten digits from 8,000 real MNIST images, right here in the browser; 2,000 more measure its accuracy. Then draw a digit and see what it thinks.',
+      'A network learns to read handwritten digits from real MNIST images, right here in the browser; 2,000 more measure its accuracy. Then draw a digit and see what it thinks.',
+    ),
+    el(
+      'p',
+      {},
+      'The MLP (784-128-10) sees each image as 784 unrelated numbers. The CNN (LeNet-5: two 5×5 convolutions with max pooling, then 400-120-84-10) slides small filters over the 28×28 image, so a stroke is recognised wherever it is; each of its epochs takes several seconds here. A few epochs give about 97 %; the full run in the terminal, ',
+      el('code', {}, 'pnpm start --model cnn'),
+      ', trains for 12 epochs and reaches 98.5 % or more on the same 2,000 held-out digits.',
     ),
   );
+  const [kindLabel, kind] = choice('model', 'digits-model', [
+    ['mlp', 'MLP (784-128-10)'],
+    ['cnn', 'CNN (LeNet-5)'],
+  ]);
   const ep = numberField('epochs', 'digits-epochs', '3', {
     what: 'the number of epochs',
     min: 1,
@@ -90,12 +157,20 @@ export function digitsLesson(worker: Worker): void {
   const predict = el('button', { id: 'digits-predict', type: 'button' }, 'Recognise');
   const clear = el('button', { class: 'secondary', type: 'button', id: 'digits-clear' }, 'Clear');
   const result = el('div', { id: 'digits-result' });
+  const download = el('button', { id: 'digits-onnx', type: 'button', class: 'secondary', disabled: '' }, 'Download ONNX');
+  const onnxStatus = el('p', { class: 'note', id: 'digits-onnx-status', 'aria-live': 'polite' });
+  const filtersBox = el('div', {});
   const curve: Array<[number, number]> = [];
+  let lastInput: Float32Array | undefined;
+  let trainedKind = 'mlp';
   const curveBox = el('div', {});
   s.append(
-    el('div', { class: 'controls' }, ep.label, train),
+    el('div', { class: 'controls' }, kindLabel, ep.label, train),
     status,
     curveBox,
+    filtersBox,
+    el('div', { class: 'controls' }, download),
+    onnxStatus,
     el(
       'p',
       { class: 'note' },
@@ -167,7 +242,23 @@ export function digitsLesson(worker: Worker): void {
   worker.addEventListener('message', (e: MessageEvent) => {
     const m = e.data;
     if (m.lesson !== 'digits') return;
-    if (m.type === 'digits-progress') {
+    if (m.type === 'digits-step') {
+      show(status, `CNN: step ${m.step}/${m.total}${curve.length ? ` · epoch ${curve.length} loss ${fmt(curve.at(-1)![1])}` : ''}`);
+    } else if (m.type === 'digits-progress' && Number.isNaN(m.accuracy)) {
+      // the CNN reports its training loss per epoch; held-out accuracy is measured once, at the end
+      curve.push([m.epoch, m.loss]);
+      show(status, `CNN: epoch ${m.epoch}/${m.epochs} · loss ${fmt(m.loss)}`);
+      show(
+        curveBox,
+        chart({
+          width: fitWidth(s, 360),
+          height: 180,
+          y: { domain: [0, Math.max(...curve.map((d) => d[1]))], label: 'training loss' },
+          x: { label: 'epoch', ticks: curve.map((d) => d[0]), tickFormat: 'd' },
+          marks: [Plot.line(curve, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
+        }) as Element,
+      );
+    } else if (m.type === 'digits-progress') {
       curve.push([m.epoch, m.accuracy]);
       show(status, `epoch ${m.epoch}/${m.epochs} · loss ${fmt(m.loss)} · held-out accuracy ${(m.accuracy * 100).toFixed(2)}%`);
       show(
@@ -183,14 +274,19 @@ export function digitsLesson(worker: Worker): void {
       );
     } else if (m.type === 'digits-done') {
       train.disabled = false;
+      download.disabled = false;
+      trainedKind = m.model;
+      show(onnxStatus);
+      if (m.filters) show(filtersBox, filterImages(m.filters, m.filterShape));
       show(
         status,
-        'trained · held-out accuracy ',
+        `${m.model === 'cnn' ? 'CNN' : 'MLP'} trained · held-out accuracy `,
         el('strong', { id: 'digits-accuracy' }, `${(m.accuracy * 100).toFixed(2)}%`),
         ' — now draw a digit and press Recognise.',
       );
     } else if (m.type === 'digits-prediction') {
       const probs = Array.from(m.probs as Float32Array);
+      const seen = lastInput ? el('figure', { class: 'digits-seen' }, inputImage(lastInput), el('figcaption', {}, 'what it read')) : null;
       const best = probs.indexOf(Math.max(...probs));
       show(
         result,
@@ -201,6 +297,7 @@ export function digitsLesson(worker: Worker): void {
           el('strong', { id: 'digit-prediction' }, String(best)),
           ` (${(probs[best]! * 100).toFixed(1)}%)`,
         ),
+        seen,
         chart({
           width: fitWidth(s, 360),
           height: 200,
@@ -215,6 +312,21 @@ export function digitsLesson(worker: Worker): void {
           ],
         }) as Element,
       );
+    } else if (m.type === 'digits-onnx') {
+      download.disabled = false;
+      const url = URL.createObjectURL(new Blob([m.bytes], { type: 'application/octet-stream' }));
+      const a = el('a', { href: url, download: m.name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      show(
+        onnxStatus,
+        `Saved ${m.name} (${(m.bytes.byteLength / 1024).toFixed(0)} KB): open it with ONNX Runtime in Python, C++, Node or the browser.`,
+      );
+    } else if (m.type === 'digits-onnx-error') {
+      download.disabled = false;
+      show(onnxStatus, el('span', { class: 'error' }, m.message));
     } else if (m.type === 'error') {
       train.disabled = false;
       show(result, el('p', { class: 'error' }, m.message));
@@ -227,10 +339,20 @@ export function digitsLesson(worker: Worker): void {
       return;
     }
     train.disabled = true;
+    download.disabled = true;
     curve.length = 0;
     show(curveBox);
+    show(filtersBox);
+    show(onnxStatus);
     show(status, 'loading the digits and training…');
-    worker.postMessage({ lesson: 'digits', type: 'digits-train', url: new URL('./digits.bin', document.baseURI).href, epochs, seed: 42 });
+    worker.postMessage({
+      lesson: 'digits',
+      type: 'digits-train',
+      url: new URL('./digits.bin', document.baseURI).href,
+      epochs,
+      seed: 42,
+      model: kind.value,
+    });
   });
   predict.addEventListener('click', () => {
     const px = toPixels(canvas);
@@ -238,6 +360,12 @@ export function digitsLesson(worker: Worker): void {
       show(result, el('p', { class: 'error' }, 'Draw a digit first.'));
       return;
     }
+    lastInput = px.slice();
     worker.postMessage({ lesson: 'digits', type: 'digits-predict', pixels: px }, [px.buffer]);
+  });
+  download.addEventListener('click', () => {
+    download.disabled = true;
+    show(onnxStatus, `exporting the ${trainedKind.toUpperCase()} to ONNX…`);
+    worker.postMessage({ lesson: 'digits', type: 'digits-onnx' });
   });
 }

@@ -4,7 +4,7 @@ import * as C from '../generated/opcodes.js';
 import { kernels, META_PTR, writePlan } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, collapsePlan, pairPlan } from '../shape.js';
 import { type DType, Tensor, type TensorLike } from '../tensor.js';
-import { asFloat } from './cast.js';
+import { asType, floatType, promoteTypes } from './cast.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
 // ── elementwise binary, broadcasting ──────────────────────────────────────
@@ -24,33 +24,40 @@ function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor 
     a,
     b,
     C.INT_BINARY.has(code),
-    (ints) => (ints ? 'int32' : 'float32'),
-    (ints, ...args) => (ints ? K.bc_binary_i32(code, ...args) : K.bc_binary_f32(code, ...args)),
+    (dtype) => dtype,
+    (dtype, ...args) =>
+      dtype === 'int32'
+        ? K.bc_binary_i32(code, ...args)
+        : dtype === 'float64'
+          ? K.bc_binary_f64(code, ...args)
+          : K.bc_binary_f32(code, ...args),
   );
 }
 
 /**
- * The procedure every two-operand broadcasting op shares: broadcast the shapes, choose the int32
- * path (when `intsAllowed` and both operands are int32) or promote to float32, write the plan,
- * run the kernel chosen by `run` into an output of dtype `outDtype(intPath)`.
+ * The procedure every two-operand broadcasting op shares: broadcast the shapes, choose the dtype
+ * both operands compute in (int32 when `intsAllowed` and both are int32, else the promoted float
+ * type: float64 if either is float64, float32 otherwise), cast to it, write the plan, and run the
+ * kernel chosen by `run` into an output of dtype `outDtype(compute)`.
  */
 function broadcastPair(
   op: string,
   a: TensorLike,
   b: TensorLike,
   intsAllowed: boolean,
-  outDtype: (intPath: boolean) => DType,
-  run: (intPath: boolean, a: number, b: number, out: number, nd: number, meta: number) => void,
+  outDtype: (compute: DType) => DType,
+  run: (compute: DType, a: number, b: number, out: number, nd: number, meta: number) => void,
 ): Tensor {
   return withOperands(op, [a, b], ([ta, tb]) => {
     const { shape, plan } = pairPlan(op, ta!.shape, tb!.shape, ta!.size, tb!.size);
     const intPath = intsAllowed && ta!.dtype === 'int32' && tb!.dtype === 'int32';
-    const out = new Tensor(shape, outDtype(intPath));
+    const compute: DType = intPath ? 'int32' : floatType(ta!, tb!);
+    const out = new Tensor(shape, outDtype(compute));
     if (out.size === 0) return out;
-    const fa = intPath ? ta! : asFloat(ta!);
-    const fb = intPath ? tb! : asFloat(tb!);
+    const fa = asType(ta!, compute);
+    const fb = asType(tb!, compute);
     const nd = writePlan(plan);
-    run(intPath, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
+    run(compute, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
     releaseIfNew(fa, ta!);
     releaseIfNew(fb, tb!);
     return out;
@@ -88,7 +95,12 @@ function compare(op: string, code: number, a: TensorLike, b: TensorLike): Tensor
     b,
     true,
     () => 'int32',
-    (ints, ...args) => (ints ? K.bc_compare_i32(code, ...args) : K.bc_compare_f32(code, ...args)),
+    (dtype, ...args) =>
+      dtype === 'int32'
+        ? K.bc_compare_i32(code, ...args)
+        : dtype === 'float64'
+          ? K.bc_compare_f64(code, ...args)
+          : K.bc_compare_f32(code, ...args),
   );
 }
 
@@ -110,15 +122,16 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const op = 'where';
   return withOperands(op, [cond, a, b], ([tc, ta, tb]) => {
     const shape = broadcastShapes(op, broadcastShapes(op, tc!.shape, ta!.shape), tb!.shape);
-    const intPath = ta!.dtype === 'int32' && tb!.dtype === 'int32';
-    const out = new Tensor(shape, intPath ? 'int32' : 'float32');
+    const dtype = promoteTypes(ta!.dtype, tb!.dtype);
+    const out = new Tensor(shape, dtype);
     if (out.size === 0) return out;
     const ic = tc!.dtype === 'int32' ? tc! : ne(tc!, 0);
-    const fa = intPath ? ta! : asFloat(ta!);
-    const fb = intPath ? tb! : asFloat(tb!);
+    const fa = asType(ta!, dtype);
+    const fb = asType(tb!, dtype);
     const strides = [tc!, ta!, tb!].map((t) => broadcastStrides(t.shape, shape));
     const nd = writePlan(collapsePlan(shape, strides));
-    kernels().bc_where_32(ic.ptr(op), fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
+    const where = dtype === 'float64' ? kernels().bc_where_64 : kernels().bc_where_32;
+    where(ic.ptr(op), fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
     releaseIfNew(ic, tc!);
     releaseIfNew(fa, ta!);
     releaseIfNew(fb, tb!);

@@ -4,7 +4,7 @@ import { ValueError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
 import { kernels } from '../runtime.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { asFloat } from './cast.js';
+import { asFloat, floatType } from './cast.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
 // ── elementwise unary ──────────────────────────────────────────────────────
@@ -14,9 +14,10 @@ import { releaseIfNew, withOperands } from './operands.js';
 function unary(op: string, code: number, x: TensorLike, p0 = 0, p1 = 0): Tensor {
   return withOperands(op, [x], ([t]) => {
     const intPath = t!.dtype === 'int32' && C.INT_UNARY.has(code) && Number.isInteger(p0) && Number.isInteger(p1);
-    const src = intPath ? t! : asFloat(t!);
-    const out = new Tensor(t!.shape, intPath ? 'int32' : 'float32');
+    const src = intPath ? t! : asFloat(t!, floatType(t!));
+    const out = new Tensor(t!.shape, src.dtype);
     if (intPath) kernels().ew_unary_i32(code, src.ptr(op), out.ptr(op), out.size, p0, p1);
+    else if (src.dtype === 'float64') kernels().ew_unary_f64(code, src.ptr(op), out.ptr(op), out.size, p0, p1);
     else kernels().ew_unary_f32(code, src.ptr(op), out.ptr(op), out.size, p0, p1);
     releaseIfNew(src, t!);
     return out;
@@ -70,7 +71,7 @@ export function clamp(x: TensorLike, min: number, max: number): Tensor {
   return unary('clamp', C.UN_CLAMP, x, min, max);
 }
 
-/** x·scale + shift in one pass (float32). */
+/** x·scale + shift in one pass (float32, or float64 for float64 x). */
 export function affine(x: TensorLike, scale: number, shift: number): Tensor {
   return unary('affine', C.UN_AFFINE, x, finiteParam('affine', 'scale', scale), finiteParam('affine', 'shift', shift));
 }

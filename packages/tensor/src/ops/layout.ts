@@ -20,8 +20,8 @@ import {
   squeezeShape,
   stridesOf,
 } from '../shape.js';
-import { type DType, Tensor, type TensorLike } from '../tensor.js';
-import { asFloat, cast } from './cast.js';
+import { type DType, type FloatDType, itemSize, Tensor, type TensorLike } from '../tensor.js';
+import { asFloat, cast, floatType, promoteTypes } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { operand, releaseIfNew, withOperands } from './operands.js';
 import { reduceAll, sum } from './reduce.js';
@@ -31,7 +31,9 @@ function copyStrided(op: string, t: Tensor, shape: number[], strides: number[], 
   const out = new Tensor(shape, t.dtype);
   if (out.size === 0) return out;
   const nd = writePlan(collapsePlan(shape, [strides]));
-  kernels().bc_copy_32(t.ptr(op) + offset * 4, out.ptr(op), nd, META_PTR);
+  // 64-bit elements move as whole 8-byte words
+  if (t.dtype === 'float64') kernels().bc_copy_64(t.ptr(op) + offset * 8, out.ptr(op), nd, META_PTR);
+  else kernels().bc_copy_32(t.ptr(op) + offset * 4, out.ptr(op), nd, META_PTR);
   return out;
 }
 
@@ -146,10 +148,11 @@ export function padSlice(dy: Tensor, begin: readonly number[], shape: readonly n
   const src = dy.ptr(op);
   const dst = out.ptr(op);
   const idx = new Array<number>(Math.max(0, r - 1)).fill(0);
+  const bytes = itemSize(dy.dtype);
   for (let row = 0; row < rows; row++) {
     let off = r === 0 ? 0 : begin[r - 1]!;
     for (let d = 0; d < r - 1; d++) off += (idx[d]! + begin[d]!) * outStrides[d]!;
-    copyBytes(dst + off * 4, src + row * rowElems * 4, rowElems * 4);
+    copyBytes(dst + off * bytes, src + row * rowElems * bytes, rowElems * bytes);
     for (let d = r - 2; d >= 0; d--) {
       if (++idx[d]! < dy.shape[d]!) break;
       idx[d] = 0;
@@ -184,7 +187,8 @@ export function gather(x: TensorLike, indices: TensorLike, axis = 0): Tensor {
     try {
       const shape = [...t!.shape.slice(0, ax), ...idx.t.shape, ...t!.shape.slice(ax + 1)];
       const out = new Tensor(shape, t!.dtype);
-      if (out.size > 0) kernels().gather_32(t!.ptr(op), idx.t.ptr(op), out.ptr(op), outer, len, inner, idx.t.size);
+      const kernel = t!.dtype === 'float64' ? kernels().gather_64 : kernels().gather_32;
+      if (out.size > 0) kernel(t!.ptr(op), idx.t.ptr(op), out.ptr(op), outer, len, inner, idx.t.size);
       return out;
     } finally {
       if (idx.owned) idx.t.dispose();
@@ -198,23 +202,27 @@ export function gatherBackward(dy: Tensor, indices: Tensor, axis: number, shape:
   const ax = normalizeAxis(op, axis, shape.length);
   const [outer, len, inner] = splitAt(shape, ax);
   const idx = checkedIndices(op, indices, len, `axis ${ax} of ${fmtShape(shape)}`);
-  const out = new Tensor(shape, 'float32');
+  const dtype = floatType(dy);
+  const out = new Tensor(shape, dtype);
   fillInPlace(out, 0);
-  const g = asFloat(dy);
-  if (out.size > 0 && idx.t.size > 0) kernels().scatter_add_f32(g.ptr(op), idx.t.ptr(op), out.ptr(op), outer, len, inner, idx.t.size);
+  const g = asFloat(dy, dtype);
+  const kernel = dtype === 'float64' ? kernels().scatter_add_f64 : kernels().scatter_add_f32;
+  if (out.size > 0 && idx.t.size > 0) kernel(g.ptr(op), idx.t.ptr(op), out.ptr(op), outer, len, inner, idx.t.size);
   releaseIfNew(g, dy);
   if (idx.owned) idx.t.dispose();
   return out;
 }
 
-/** float32 one-hot rows of int32 class ids in [0, depth): shape [...x.shape, depth]. */
-export function oneHot(x: TensorLike, depth: number): Tensor {
+/** One-hot rows (float32, or `dtype`) of int32 class ids in [0, depth): shape [...x.shape, depth]. */
+export function oneHot(x: TensorLike, depth: number, dtype: FloatDType = 'float32'): Tensor {
   const op = 'oneHot';
   if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${String(depth)}`);
+  if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`oneHot: dtype ${String(dtype)} is not float32 or float64`);
   const idx = checkedIndices(op, x, depth, `depth ${depth}`);
   try {
-    const out = new Tensor([...idx.t.shape, depth], 'float32');
-    if (out.size > 0) kernels().one_hot_f32(idx.t.ptr(op), out.ptr(op), idx.t.size, depth);
+    const out = new Tensor([...idx.t.shape, depth], dtype);
+    const kernel = dtype === 'float64' ? kernels().one_hot_f64 : kernels().one_hot_f32;
+    if (out.size > 0) kernel(idx.t.ptr(op), out.ptr(op), idx.t.size, depth);
     return out;
   } finally {
     if (idx.owned) idx.t.dispose();
@@ -229,7 +237,7 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
     const first = ts[0]!;
     if (first.rank === 0) throw new ShapeError('concat: scalars cannot be joined; use stack');
     const ax = normalizeAxis(op, axis, first.rank);
-    const dtype: DType = ts.every((t) => t.dtype === 'int32') ? 'int32' : 'float32';
+    const dtype: DType = ts.map((t) => t.dtype).reduce(promoteTypes);
     for (const t of ts) {
       if (t.rank !== first.rank || t.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
         throw new ShapeError(`concat: ${fmtShape(t.shape)} does not match ${fmtShape(first.shape)} outside axis ${ax}`);
@@ -239,13 +247,14 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
     shape[ax] = ts.reduce((acc, t) => acc + t.shape[ax]!, 0);
     const out = new Tensor(checkShape(op, shape), dtype);
     const [outer, , inner] = splitAt(shape, ax);
-    const outRow = shape[ax]! * inner * 4;
+    const bytes = itemSize(dtype);
+    const outRow = shape[ax]! * inner * bytes;
     let offset = 0;
     try {
       for (const t of ts) {
         // a cast allocates (and may grow the memory): copy only after it
         const src = t.dtype === dtype ? t : cast(t, dtype);
-        const rowBytes = t.shape[ax]! * inner * 4;
+        const rowBytes = t.shape[ax]! * inner * bytes;
         const sp = src.ptr(op);
         const dp = out.ptr(op);
         for (let o = 0; o < outer; o++) copyBytes(dp + o * outRow + offset, sp + o * rowBytes, rowBytes);

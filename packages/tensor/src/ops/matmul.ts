@@ -2,9 +2,9 @@
 import { fmtShape, ShapeError } from '../errors.js';
 import { rt } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
-import { Tensor, type TensorLike } from '../tensor.js';
-import { gemm } from '../threads.js';
-import { asFloat } from './cast.js';
+import { itemSize, Tensor, type TensorLike } from '../tensor.js';
+import { gemm as gemm32, gemm64 } from '../threads.js';
+import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
@@ -47,14 +47,17 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
     const bBatch = bShape.slice(0, -2);
     const batch = broadcastShapes(op, aBatch, bBatch);
     const outShape = [...batch, ...(ta!.rank === 1 ? [] : [m]), ...(tb!.rank === 1 ? [] : [n])];
-    const out = new Tensor(outShape, 'float32');
+    const dtype = floatType(ta!, tb!);
+    const out = new Tensor(outShape, dtype);
     if (out.size === 0) return out;
     if (k === 0) {
       fillInPlace(out, 0);
       return out;
     }
-    const fa = asFloat(ta!);
-    const fb = asFloat(tb!);
+    const fa = asFloat(ta!, dtype);
+    const fb = asFloat(tb!, dtype);
+    const gemm = dtype === 'float64' ? gemm64 : gemm32;
+    const bytes = itemSize(dtype);
     const work = rt().gemmWork;
     const lda = tA ? m : k;
     const ldb = tB ? k : n;
@@ -76,7 +79,21 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
           oa += idx[d]! * sa[d]!;
           ob += idx[d]! * sb[d]!;
         }
-        gemm(tA ? 1 : 0, tB ? 1 : 0, m, n, k, pa + oa * m * k * 4, lda, pb + ob * k * n * 4, ldb, pc + i * m * n * 4, n, 0, work);
+        gemm(
+          tA ? 1 : 0,
+          tB ? 1 : 0,
+          m,
+          n,
+          k,
+          pa + oa * m * k * bytes,
+          lda,
+          pb + ob * k * n * bytes,
+          ldb,
+          pc + i * m * n * bytes,
+          n,
+          0,
+          work,
+        );
         for (let d = batch.length - 1; d >= 0; d--) {
           if (++idx[d]! < batch[d]!) break;
           idx[d] = 0;

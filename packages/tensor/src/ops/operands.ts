@@ -9,11 +9,16 @@ export function operand(op: string, x: TensorLike, partner?: DType): { t: Tensor
     if (x.isDisposed) throw new DisposedError(`${op}: tensor ${fmtShape(x.shape)} ${x.dtype} was disposed`);
     return { t: x, owned: false };
   }
+  // a JS number or array takes its partner's dtype where it fits, so it never upcasts a tensor:
+  // float64 partners make float64 operands (no float32 rounding on the way), int32 partners keep
+  // integers int32, everything else is float32
   if (typeof x === 'number') {
-    return { t: fromData(op, x, partner === 'int32' && Number.isInteger(x) ? 'int32' : 'float32'), owned: true };
+    const dtype = partner === 'float64' ? 'float64' : partner === 'int32' && Number.isInteger(x) ? 'int32' : 'float32';
+    return { t: fromData(op, x, dtype), owned: true };
   }
   if (x instanceof Int32Array) return { t: fromData(op, x, 'int32'), owned: true };
-  return { t: fromData(op, x, 'float32'), owned: true };
+  if (x instanceof Float64Array) return { t: fromData(op, x, 'float64'), owned: true };
+  return { t: fromData(op, x, partner === 'float64' && !(x instanceof Float32Array) ? 'float64' : 'float32'), owned: true };
 }
 
 function dtypeOf(x: TensorLike): DType | undefined {
@@ -29,7 +34,8 @@ export function withOperands<R>(op: string, xs: TensorLike[], body: (ts: Tensor[
     else if (x.isDisposed) throw new DisposedError(`${op}: tensor ${fmtShape(x.shape)} ${x.dtype} was disposed`);
   }
   if (allTensors) return body(xs as Tensor[]);
-  const hint = xs.map(dtypeOf).find((d) => d !== undefined);
+  const dtypes = xs.map(dtypeOf);
+  const hint = dtypes.includes('float64') ? 'float64' : dtypes.find((d) => d !== undefined);
   // convert one by one, so a conversion that fails frees the ones made before it
   const conv: Array<ReturnType<typeof operand>> = [];
   try {

@@ -4,7 +4,7 @@ import * as C from '../generated/opcodes.js';
 import { kernels } from '../runtime.js';
 import { normalizeAxes, normalizeAxis, sizeOf, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { asFloat } from './cast.js';
+import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
@@ -41,10 +41,10 @@ function reduce(
     if (count === 0 && code !== C.RED_SUM) {
       throw new ValueError(`${op}: cannot reduce ${fmtShape(t!.shape)} over an empty axis (no identity)`);
     }
-    const float = t!.dtype === 'float32' || mean;
-    let cur = float ? asFloat(t!) : t!;
+    const float = t!.dtype !== 'int32' || mean;
+    let cur = float ? asFloat(t!, floatType(t!)) : t!;
     if (count === 0 || sizeOf(finalShape) === 0) {
-      const out = new Tensor(finalShape, float ? 'float32' : 'int32');
+      const out = new Tensor(finalShape, cur.dtype);
       fillInPlace(out, mean ? Number.NaN : 0);
       releaseIfNew(cur, t!);
       return out;
@@ -58,8 +58,7 @@ function reduce(
       const inner = sizeOf(shape.slice(hi));
       shape = [...shape.slice(0, lo), ...shape.slice(lo, hi).map(() => 1), ...shape.slice(hi)];
       const next = new Tensor(shape, cur.dtype);
-      if (cur.dtype === 'float32') kernels().reduce_f32(code, cur.ptr(op), next.ptr(op), outer, len, inner, mean ? 1 / len : 1);
-      else kernels().reduce_i32(code, cur.ptr(op), next.ptr(op), outer, len, inner);
+      reduceKernel(code, cur, next, outer, len, inner, mean ? 1 / len : 1);
       releaseIfNew(cur, t!);
       cur = next;
     }
@@ -69,13 +68,22 @@ function reduce(
   });
 }
 
+// the kernel of src's dtype: x viewed as [outer, len, inner] reduced into out
+function reduceKernel(code: number, src: Tensor, out: Tensor, outer: number, len: number, inner: number, scale: number): void {
+  const K = kernels();
+  const op = 'reduce';
+  if (src.dtype === 'float32') K.reduce_f32(code, src.ptr(op), out.ptr(op), outer, len, inner, scale);
+  else if (src.dtype === 'float64') K.reduce_f64(code, src.ptr(op), out.ptr(op), outer, len, inner, scale);
+  else K.reduce_i32(code, src.ptr(op), out.ptr(op), outer, len, inner);
+}
+
 /** A reduction over every element of a non-empty tensor into `shape` (one element): one kernel call. */
 export function reduceAll(op: string, code: number, t: Tensor, shape: readonly number[], mean: boolean): Tensor {
-  const float = t.dtype === 'float32' || mean;
-  const src = float ? asFloat(t) : t;
+  const float = t.dtype !== 'int32' || mean;
+  const src = float ? asFloat(t, floatType(t)) : t;
   const out = new Tensor(shape, src.dtype);
-  if (float) kernels().reduce_f32(code, src.ptr(op), out.ptr(op), 1, t.size, 1, mean ? 1 / t.size : 1);
-  else kernels().reduce_i32(code, src.ptr(op), out.ptr(op), 1, t.size, 1);
+  src.ptr(op);
+  reduceKernel(code, src, out, 1, t.size, 1, mean ? 1 / t.size : 1);
   releaseIfNew(src, t);
   return out;
 }
@@ -83,7 +91,7 @@ export function reduceAll(op: string, code: number, t: Tensor, shape: readonly n
 /** Σ over axes (all by default). */
 export const sum = (x: TensorLike, axis?: number | readonly number[], keepDims = false): Tensor =>
   reduce('sum', C.RED_SUM, x, axis, keepDims, false);
-/** Mean over axes (all by default); always float32. */
+/** Mean over axes (all by default); float64 for float64 input, float32 otherwise. */
 export const mean = (x: TensorLike, axis?: number | readonly number[], keepDims = false): Tensor =>
   reduce('mean', C.RED_SUM, x, axis, keepDims, true);
 /** Maximum over axes (all by default). */
@@ -102,6 +110,7 @@ function argReduce(op: string, code: number, x: TensorLike, axis: number | undef
     const [outer, len, inner] = splitAt(shape, ax);
     const out = new Tensor(flat ? [] : dropAxes(shape, [ax]), 'int32');
     if (t!.dtype === 'float32') kernels().reduce_arg_f32(code, t!.ptr(op), out.ptr(op), outer, len, inner);
+    else if (t!.dtype === 'float64') kernels().reduce_arg_f64(code, t!.ptr(op), out.ptr(op), outer, len, inner);
     else kernels().reduce_arg_i32(code, t!.ptr(op), out.ptr(op), outer, len, inner);
     return out;
   });

@@ -4,7 +4,7 @@ import * as C from '../generated/opcodes.js';
 import { kernels } from '../runtime.js';
 import { normalizeAxis, shapesEqual, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { asFloat } from './cast.js';
+import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
 import { dropAxes } from './reduce.js';
@@ -17,13 +17,15 @@ function softmaxFamily(op: string, mode: number, x: TensorLike, axis: number, ke
     const [outer, len, inner] = splitAt(t!.shape, ax);
     const lse = mode === C.SM_LOGSUMEXP;
     const shape = lse ? (keepDims ? t!.shape.map((d, i) => (i === ax ? 1 : d)) : dropAxes(t!.shape, [ax])) : t!.shape;
-    const out = new Tensor(shape, 'float32');
+    const dtype = floatType(t!);
+    const out = new Tensor(shape, dtype);
     if (len === 0) {
       fillInPlace(out, Number.NEGATIVE_INFINITY);
       return out;
     }
-    const src = asFloat(t!);
-    if (out.size > 0) kernels().softmax_f32(mode, src.ptr(op), out.ptr(op), outer, len, inner);
+    const src = asFloat(t!, dtype);
+    const kernel = dtype === 'float64' ? kernels().softmax_f64 : kernels().softmax_f32;
+    if (out.size > 0) kernel(mode, src.ptr(op), out.ptr(op), outer, len, inner);
     releaseIfNew(src, t!);
     return out;
   });
@@ -46,9 +48,15 @@ export function softmaxBackward(y: Tensor, dy: Tensor, axis: number, log: boolea
   if (!shapesEqual(y.shape, dy.shape)) throw new ShapeError(`${op}: y ${fmtShape(y.shape)} and dy ${fmtShape(dy.shape)} differ`);
   const ax = normalizeAxis(op, axis, y.rank);
   const [outer, len, inner] = splitAt(y.shape, ax);
-  const out = new Tensor(y.shape, 'float32');
+  const dtype = floatType(y, dy);
+  const out = new Tensor(y.shape, dtype);
+  const fy = asFloat(y, dtype);
+  const fdy = asFloat(dy, dtype);
   if (out.size > 0) {
-    kernels().softmax_backward_f32(log ? C.SM_LOG_SOFTMAX : C.SM_SOFTMAX, y.ptr(op), dy.ptr(op), out.ptr(op), outer, len, inner);
+    const kernel = dtype === 'float64' ? kernels().softmax_backward_f64 : kernels().softmax_backward_f32;
+    kernel(log ? C.SM_LOG_SOFTMAX : C.SM_SOFTMAX, fy.ptr(op), fdy.ptr(op), out.ptr(op), outer, len, inner);
   }
+  releaseIfNew(fy, y);
+  releaseIfNew(fdy, dy);
   return out;
 }

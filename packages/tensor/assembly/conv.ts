@@ -1,0 +1,464 @@
+// Convolution and pooling over NCHW images. A convolution is lowered to GEMM: im2col unrolls each
+// receptive field of one image (and one group) into a column, so that
+//   out[o, l] = Σ_r w[o, r] · col[r, l],   r = (c·kH + i)·kW + j,  l = oh·oW + ow,
+// and the packed f32x4 gemm_f32 does the multiply-adds. Its adjoints are GEMMs too: the input
+// gradient is col = wᵀ·dy scattered back by col2im (a transposed convolution), the weight
+// gradient dw += dy·colᵀ. The geometry arrives as int32 words at `geom`, written by the
+// TypeScript side after every check (see GEOM_* below). The index walks are generic over the
+// element type, so a float64 instantiation needs only new exported wrappers.
+
+import { gemm_f32 } from './matmul';
+
+// geometry words
+const G_N = 0;
+const G_C = 1; // input channels
+const G_H = 2;
+const G_W = 3;
+const G_OC = 4; // output channels
+const G_GROUPS = 5;
+const G_KH = 6;
+const G_KW = 7;
+const G_SH = 8;
+const G_SW = 9;
+const G_PH = 10;
+const G_PW = 11;
+const G_DH = 12;
+const G_DW = 13;
+const G_OH = 14;
+const G_OW = 15;
+
+@inline function geo(geom: usize, at: i32): i32 {
+  return load<i32>(geom + ((<usize>at) << 2));
+}
+
+/** ⌈a / b⌉ for b > 0 and any sign of a. */
+@inline function ceilDiv(a: i32, b: i32): i32 {
+  return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+/** The range [lo, hi) of output positions o with 0 ≤ o·s − p + off < len. */
+@inline function validLo(p: i32, off: i32, s: i32): i32 {
+  return max(0, ceilDiv(p - off, s));
+}
+@inline function validHi(len: i32, p: i32, off: i32, s: i32, outLen: i32): i32 {
+  return min(outLen, ceilDiv(len + p - off, s));
+}
+
+/**
+ * col[r, l] = x[c, oh·sH − pH + i·dH, ow·sW − pW + j·dW] (0 outside the image), for one image of
+ * C channels; col has C·kH·kW rows of oH·oW.
+ */
+function im2col<T>(
+  x: usize, col: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
+  pH: i32, pW: i32, dH: i32, dW: i32, oH: i32, oW: i32,
+): void {
+  const size = <usize>sizeof<T>();
+  let dst = col;
+  for (let c = 0; c < C; c++) {
+    const plane = x + (<usize>c) * (<usize>(H * W)) * size;
+    for (let i = 0; i < kH; i++) {
+      const hLo = validLo(pH, i * dH, sH);
+      const hHi = max(hLo, validHi(H, pH, i * dH, sH, oH));
+      for (let j = 0; j < kW; j++) {
+        const wLo = min(oW, validLo(pW, j * dW, sW));
+        const wHi = max(wLo, validHi(W, pW, j * dW, sW, oW));
+        if (hLo > 0) memory.fill(dst, 0, (<usize>(hLo * oW)) * size);
+        for (let oh = hLo; oh < hHi; oh++) {
+          const row = dst + (<usize>(oh * oW)) * size;
+          const src = plane + (<usize>((oh * sH - pH + i * dH) * W)) * size;
+          if (wLo > 0) memory.fill(row, 0, (<usize>wLo) * size);
+          if (sW == 1) {
+            const iw0 = wLo - pW + j * dW;
+            memory.copy(row + (<usize>wLo) * size, src + (<usize>iw0) * size, (<usize>(wHi - wLo)) * size);
+          } else {
+            for (let ow = wLo; ow < wHi; ow++) {
+              store<T>(row + (<usize>ow) * size, load<T>(src + (<usize>(ow * sW - pW + j * dW)) * size));
+            }
+          }
+          if (wHi < oW) memory.fill(row + (<usize>wHi) * size, 0, (<usize>(oW - wHi)) * size);
+        }
+        if (hHi < oH) memory.fill(dst + (<usize>(hHi * oW)) * size, 0, (<usize>((oH - hHi) * oW)) * size);
+        dst += (<usize>(oH * oW)) * size;
+      }
+    }
+  }
+}
+
+/**
+ * colT[l, r] = col[r, l]: the same unrolling written transposed (oH·oW rows of C·kH·kW), so the
+ * weight gradient dy·colᵀ reads it as a plain row-major B without a strided pack. Each output
+ * position writes its receptive field as one contiguous row; fields wholly inside the image
+ * (most of them) skip the bounds tests.
+ */
+function im2colTransposed<T>(
+  x: usize, colT: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
+  pH: i32, pW: i32, dH: i32, dW: i32, oH: i32, oW: i32,
+): void {
+  const size = <usize>sizeof<T>();
+  const planeBytes = (<usize>(H * W)) * size;
+  let dst = colT;
+  for (let oh = 0; oh < oH; oh++) {
+    const ih0 = oh * sH - pH;
+    const rowsInside = ih0 >= 0 && ih0 + (kH - 1) * dH < H;
+    for (let ow = 0; ow < oW; ow++) {
+      const iw0 = ow * sW - pW;
+      const inside = rowsInside && iw0 >= 0 && iw0 + (kW - 1) * dW < W;
+      let plane = x;
+      for (let c = 0; c < C; c++) {
+        for (let i = 0; i < kH; i++) {
+          const ih = ih0 + i * dH;
+          const row = plane + (<usize>(ih * W)) * size;
+          if (inside) {
+            for (let j = 0; j < kW; j++) {
+              store<T>(dst, load<T>(row + (<usize>(iw0 + j * dW)) * size));
+              dst += size;
+            }
+          } else {
+            const rowOk = ih >= 0 && ih < H;
+            for (let j = 0; j < kW; j++) {
+              const iw = iw0 + j * dW;
+              store<T>(dst, rowOk && iw >= 0 && iw < W ? load<T>(row + (<usize>iw) * size) : <T>0);
+              dst += size;
+            }
+          }
+        }
+        plane += planeBytes;
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: x[c, ih, iw] += col[r, l] over every (r, l) that reads (c, ih, iw). */
+function col2im<T>(
+  col: usize, x: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
+  pH: i32, pW: i32, dH: i32, dW: i32, oH: i32, oW: i32,
+): void {
+  const size = <usize>sizeof<T>();
+  let src = col;
+  for (let c = 0; c < C; c++) {
+    const plane = x + (<usize>c) * (<usize>(H * W)) * size;
+    for (let i = 0; i < kH; i++) {
+      const hLo = validLo(pH, i * dH, sH);
+      const hHi = validHi(H, pH, i * dH, sH, oH);
+      for (let j = 0; j < kW; j++) {
+        const wLo = validLo(pW, j * dW, sW);
+        const wHi = validHi(W, pW, j * dW, sW, oW);
+        for (let oh = hLo; oh < hHi; oh++) {
+          const row = src + (<usize>(oh * oW)) * size;
+          const dst = plane + (<usize>((oh * sH - pH + i * dH) * W)) * size;
+          for (let ow = wLo; ow < wHi; ow++) {
+            const at = dst + (<usize>(ow * sW - pW + j * dW)) * size;
+            store<T>(at, load<T>(at) + load<T>(row + (<usize>ow) * size));
+          }
+        }
+        src += (<usize>(oH * oW)) * size;
+      }
+    }
+  }
+}
+
+/** A 1×1 kernel with stride 1 and no padding reads the image itself as its column matrix. */
+@inline function isPointwise(geom: usize): bool {
+  return geo(geom, G_KH) == 1 && geo(geom, G_KW) == 1 && geo(geom, G_SH) == 1 && geo(geom, G_SW) == 1 &&
+    geo(geom, G_PH) == 0 && geo(geom, G_PW) == 0;
+}
+
+@inline function im2colGroup(geom: usize, x: usize, col: usize, Cg: i32): void {
+  im2col<f32>(
+    x, col, Cg, geo(geom, G_H), geo(geom, G_W), geo(geom, G_KH), geo(geom, G_KW), geo(geom, G_SH), geo(geom, G_SW),
+    geo(geom, G_PH), geo(geom, G_PW), geo(geom, G_DH), geo(geom, G_DW), geo(geom, G_OH), geo(geom, G_OW),
+  );
+}
+
+/**
+ * out[n, o] = Σ_c w[o, c] ⋆ x[n, c] (+ bias[o]) for x [N, C, H, W], w [OC, C/groups, kH, kW],
+ * out [N, OC, oH, oW]. `bias` 0 means none; `col` holds (C/groups)·kH·kW·oH·oW floats.
+ */
+export function conv2d_forward_f32(x: usize, w: usize, bias: usize, out: usize, col: usize, work: usize, geom: usize): void {
+  const N = geo(geom, G_N), C = geo(geom, G_C), H = geo(geom, G_H), W = geo(geom, G_W);
+  const OC = geo(geom, G_OC), groups = geo(geom, G_GROUPS);
+  const L = geo(geom, G_OH) * geo(geom, G_OW);
+  const Cg = C / groups, OCg = OC / groups;
+  const K = Cg * geo(geom, G_KH) * geo(geom, G_KW);
+  const pointwise = isPointwise(geom);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < groups; g++) {
+      const xg = x + ((<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) << 2);
+      let b = col;
+      if (pointwise) b = xg;
+      else im2colGroup(geom, xg, col, Cg);
+      const og = out + ((<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L << 2);
+      gemm_f32(0, 0, OCg, L, K, w + (<usize>(g * OCg) * <usize>K << 2), K, b, L, og, L, 0, work);
+    }
+    if (bias != 0) {
+      for (let o = 0; o < OC; o++) {
+        const v = f32x4.splat(load<f32>(bias + ((<usize>o) << 2)));
+        const row = out + ((<usize>n * <usize>OC + <usize>o) * <usize>L << 2);
+        let l = 0;
+        for (; l + 4 <= L; l += 4) {
+          const at = row + ((<usize>l) << 2);
+          v128.store(at, f32x4.add(v128.load(at), v));
+        }
+        for (; l < L; l++) {
+          const at = row + ((<usize>l) << 2);
+          store<f32>(at, load<f32>(at) + f32x4.extract_lane(v, 0));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dx = the input gradient of conv2d (a transposed convolution of dy with w): for each image and
+ * group, col = wᵀ·dy, then col2im into dx. dx is overwritten.
+ */
+export function conv2d_backward_input_f32(dy: usize, w: usize, dx: usize, col: usize, work: usize, geom: usize): void {
+  const N = geo(geom, G_N), C = geo(geom, G_C), H = geo(geom, G_H), W = geo(geom, G_W);
+  const OC = geo(geom, G_OC), groups = geo(geom, G_GROUPS);
+  const L = geo(geom, G_OH) * geo(geom, G_OW);
+  const Cg = C / groups, OCg = OC / groups;
+  const K = Cg * geo(geom, G_KH) * geo(geom, G_KW);
+  const pointwise = isPointwise(geom);
+  if (!pointwise) memory.fill(dx, 0, (<usize>N * <usize>C * <usize>(H * W)) << 2);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < groups; g++) {
+      const xg = dx + ((<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) << 2);
+      const dyg = dy + ((<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L << 2);
+      const wg = w + (<usize>(g * OCg) * <usize>K << 2);
+      if (pointwise) {
+        gemm_f32(1, 0, K, L, OCg, wg, K, dyg, L, xg, L, 0, work);
+      } else {
+        gemm_f32(1, 0, K, L, OCg, wg, K, dyg, L, col, L, 0, work);
+        col2im<f32>(
+          col, xg, Cg, H, W, geo(geom, G_KH), geo(geom, G_KW), geo(geom, G_SH), geo(geom, G_SW),
+          geo(geom, G_PH), geo(geom, G_PW), geo(geom, G_DH), geo(geom, G_DW), geo(geom, G_OH), geo(geom, G_OW),
+        );
+      }
+    }
+  }
+}
+
+/**
+ * dw = Σ_n dy[n]·col(x[n])ᵀ per group — the weight gradient of conv2d; dw is overwritten. The
+ * columns are unrolled transposed, so the GEMM packs them with contiguous vector loads.
+ */
+export function conv2d_backward_weight_f32(x: usize, dy: usize, dw: usize, col: usize, work: usize, geom: usize): void {
+  const N = geo(geom, G_N), C = geo(geom, G_C), H = geo(geom, G_H), W = geo(geom, G_W);
+  const OC = geo(geom, G_OC), groups = geo(geom, G_GROUPS);
+  const L = geo(geom, G_OH) * geo(geom, G_OW);
+  const Cg = C / groups, OCg = OC / groups;
+  const K = Cg * geo(geom, G_KH) * geo(geom, G_KW);
+  const pointwise = isPointwise(geom);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < groups; g++) {
+      const xg = x + ((<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) << 2);
+      const dyg = dy + ((<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L << 2);
+      const dwg = dw + (<usize>(g * OCg) * <usize>K << 2);
+      if (pointwise) {
+        gemm_f32(0, 1, OCg, K, L, dyg, L, xg, L, dwg, K, n > 0 ? 1 : 0, work);
+      } else {
+        im2colTransposed<f32>(
+          xg, col, Cg, H, W, geo(geom, G_KH), geo(geom, G_KW), geo(geom, G_SH), geo(geom, G_SW),
+          geo(geom, G_PH), geo(geom, G_PW), geo(geom, G_DH), geo(geom, G_DW), geo(geom, G_OH), geo(geom, G_OW),
+        );
+        gemm_f32(0, 0, OCg, K, L, dyg, L, col, K, dwg, K, n > 0 ? 1 : 0, work);
+      }
+    }
+  }
+}
+
+// ── pooling, on planes [P, H, W] (P = N·C) ─────────────────────────────────
+
+/**
+ * out[p, oh, ow] = max over the kH×kW window (padding never wins; NaN propagates, as in
+ * PyTorch). When `arg` is not 0, arg[p, oh, ow] = the plane index ih·W + iw of the first input
+ * in row-major window order equal to the maximum, so ties route the gradient to one input.
+ * Both passes are branch-free (SIMD max, i32 selects): on real data a compare-and-branch per
+ * tap mispredicts about every other time.
+ */
+/**
+ * The maximum of a window, NaN-propagating. Scalar f32/f64 max compiles to compare-and-branch
+ * sequences (for NaN and ±0) that mispredict on real data; the SIMD max is branch-free, so the
+ * running maximum lives in a vector register and each tap is splatted into it.
+ */
+@inline function windowMax<T>(plane: usize, W: i32, h0: i32, h1: i32, w0: i32, w1: i32): T {
+  const size = <usize>sizeof<T>();
+  if (sizeof<T>() == 4) {
+    let acc = v128.load32_splat(plane + (<usize>(h0 * W + w0)) * size);
+    for (let ih = h0; ih < h1; ih++) {
+      for (let iw = w0; iw < w1; iw++) acc = f32x4.max(acc, v128.load32_splat(plane + (<usize>(ih * W + iw)) * size));
+    }
+    return <T>f32x4.extract_lane(acc, 0);
+  }
+  let acc = v128.load64_splat(plane + (<usize>(h0 * W + w0)) * size);
+  for (let ih = h0; ih < h1; ih++) {
+    for (let iw = w0; iw < w1; iw++) acc = f64x2.max(acc, v128.load64_splat(plane + (<usize>(ih * W + iw)) * size));
+  }
+  return <T>f64x2.extract_lane(acc, 0);
+}
+
+function maxPool<T>(
+  x: usize, out: usize, arg: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
+): void {
+  const size = <usize>sizeof<T>();
+  let po = out;
+  let pa = arg;
+  for (let p = 0; p < P; p++) {
+    const plane = x + (<usize>p) * (<usize>(H * W)) * size;
+    for (let oh = 0; oh < oH; oh++) {
+      const h0 = max(0, oh * sH - pH);
+      const h1 = min(H, oh * sH - pH + kH);
+      for (let ow = 0; ow < oW; ow++) {
+        const w0 = max(0, ow * sW - pW);
+        const w1 = min(W, ow * sW - pW + kW);
+        const m = windowMax<T>(plane, W, h0, h1, w0, w1);
+        store<T>(po, m);
+        po += size;
+        if (arg == 0) continue;
+        let best = -1;
+        for (let ih = h0; ih < h1; ih++) {
+          for (let iw = w0; iw < w1; iw++) {
+            const at = ih * W + iw;
+            const v = load<T>(plane + (<usize>at) * size);
+            const hit = (<i32>(v == m) | <i32>(v != v)) & <i32>(best < 0);
+            best = select<i32>(at, best, <bool>hit);
+          }
+        }
+        store<i32>(pa, best);
+        pa += 4;
+      }
+    }
+  }
+}
+
+/** Max pooling forward; see maxPool. */
+export function maxpool2d_f32(
+  x: usize, out: usize, arg: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
+): void {
+  maxPool<f32>(x, out, arg, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW);
+}
+
+/** dx[p, arg[p, l]] += dy[p, l]: the gradient of max pooling; dx is overwritten. */
+export function maxpool2d_backward_f32(dy: usize, arg: usize, dx: usize, P: i32, HW: i32, L: i32): void {
+  memory.fill(dx, 0, (<usize>P * <usize>HW) << 2);
+  let pd = dy;
+  let pa = arg;
+  for (let p = 0; p < P; p++) {
+    const plane = dx + ((<usize>p * <usize>HW) << 2);
+    for (let l = 0; l < L; l++) {
+      const at = plane + ((<usize>load<i32>(pa)) << 2);
+      store<f32>(at, load<f32>(at) + load<f32>(pd));
+      pd += 4;
+      pa += 4;
+    }
+  }
+}
+
+/**
+ * Average pooling over windows [h0, h1) × [w0, w1) of each output, clipped to the image, with
+ * divisor `div` (kH·kW when padding counts) or the clipped window's area when `div` is 0.
+ * mode 0: out = mean of x over the window; mode 1: dx[window] += dy / divisor (the adjoint;
+ * dx zeroed first). Window starts are oh·sH − pH (and the same across).
+ */
+function avgPool<T>(
+  mode: i32, x: usize, out: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, div: i32,
+): void {
+  const size = <usize>sizeof<T>();
+  if (mode == 1) memory.fill(x, 0, (<usize>P) * (<usize>(H * W)) * size);
+  let po = out;
+  for (let p = 0; p < P; p++) {
+    const plane = x + (<usize>p) * (<usize>(H * W)) * size;
+    for (let oh = 0; oh < oH; oh++) {
+      const h0 = max(0, oh * sH - pH);
+      const h1 = min(H, oh * sH - pH + kH);
+      for (let ow = 0; ow < oW; ow++) {
+        const w0 = max(0, ow * sW - pW);
+        const w1 = min(W, ow * sW - pW + kW);
+        const d = <T>(div != 0 ? div : (h1 - h0) * (w1 - w0));
+        if (mode == 0) {
+          let s = <T>0;
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = w0; iw < w1; iw++) s += load<T>(plane + (<usize>(ih * W + iw)) * size);
+          }
+          store<T>(po, s / d);
+        } else {
+          const g = load<T>(po) / d;
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = w0; iw < w1; iw++) {
+              const at = plane + (<usize>(ih * W + iw)) * size;
+              store<T>(at, load<T>(at) + g);
+            }
+          }
+        }
+        po += size;
+      }
+    }
+  }
+}
+
+/** Average pooling forward (x → out). `div` 0 divides by the clipped window's area. */
+export function avgpool2d_f32(
+  x: usize, out: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, div: i32,
+): void {
+  avgPool<f32>(0, x, out, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW, div);
+}
+
+/** Average pooling backward (dy → dx, overwritten). */
+export function avgpool2d_backward_f32(
+  dy: usize, dx: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, div: i32,
+): void {
+  avgPool<f32>(1, dx, dy, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW, div);
+}
+
+/**
+ * Adaptive average pooling: output cell (oh, ow) averages rows [⌊oh·H/oH⌋, ⌈(oh+1)·H/oH⌉) and
+ * the same across, as PyTorch. mode 0: x → out; mode 1: dy (at out) → dx (at x, overwritten).
+ */
+function adaptiveAvgPool<T>(mode: i32, x: usize, out: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32): void {
+  const size = <usize>sizeof<T>();
+  if (mode == 1) memory.fill(x, 0, (<usize>P) * (<usize>(H * W)) * size);
+  let po = out;
+  for (let p = 0; p < P; p++) {
+    const plane = x + (<usize>p) * (<usize>(H * W)) * size;
+    for (let oh = 0; oh < oH; oh++) {
+      const h0 = (oh * H) / oH;
+      const h1 = ((oh + 1) * H + oH - 1) / oH;
+      for (let ow = 0; ow < oW; ow++) {
+        const w0 = (ow * W) / oW;
+        const w1 = ((ow + 1) * W + oW - 1) / oW;
+        const d = <T>((h1 - h0) * (w1 - w0));
+        if (mode == 0) {
+          let s = <T>0;
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = w0; iw < w1; iw++) s += load<T>(plane + (<usize>(ih * W + iw)) * size);
+          }
+          store<T>(po, s / d);
+        } else {
+          const g = load<T>(po) / d;
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = w0; iw < w1; iw++) {
+              const at = plane + (<usize>(ih * W + iw)) * size;
+              store<T>(at, load<T>(at) + g);
+            }
+          }
+        }
+        po += size;
+      }
+    }
+  }
+}
+
+/** Adaptive average pooling forward. */
+export function adaptive_avgpool2d_f32(x: usize, out: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32): void {
+  adaptiveAvgPool<f32>(0, x, out, P, H, W, oH, oW);
+}
+
+/** Adaptive average pooling backward (dy → dx, overwritten). */
+export function adaptive_avgpool2d_backward_f32(dy: usize, dx: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32): void {
+  adaptiveAvgPool<f32>(1, dx, dy, P, H, W, oH, oW);
+}
