@@ -1,7 +1,7 @@
 /**
  * @gd/autograd — reverse-mode automatic differentiation over @gd/tensor. Variables mirror the
  * Tensor ops and record a graph; backward() applies the chain rule from the output to every
- * leaf (the tutorial's backpropagation, seed §2.5).
+ * leaf (the tutorial's backpropagation, docs/tutorial.md §2.5).
  *
  * @packageDocumentation
  */

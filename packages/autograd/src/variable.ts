@@ -1,5 +1,5 @@
 // The Variable: a Tensor value that remembers how it was computed, so backward() can apply the
-// chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (seed §2.5).
+// chain rule from an output back to every leaf: dz/dx = dz/dy · dy/dx (docs/tutorial.md §2.5).
 import * as T from '@gd/tensor';
 import {
   add,

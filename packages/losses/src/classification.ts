@@ -1,4 +1,4 @@
-// Classification losses: cross-entropy in its multi-class and binary forms (seed §1.2, with
+// Classification losses: cross-entropy in its multi-class and binary forms (docs/tutorial.md §1.2, with
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
 import { DTypeError, IndexError, ShapeError, type TensorLike, ValueError } from '@gd/tensor';
@@ -146,7 +146,7 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
 }
 
 /**
- * Cross-entropy from logits (seed §1.2: H(Y, Ŷ) = −Σ Yᵢ log Ŷᵢ with Ŷ = softmax(logits)),
+ * Cross-entropy from logits (docs/tutorial.md §1.2: H(Y, Ŷ) = −Σ Yᵢ log Ŷᵢ with Ŷ = softmax(logits)),
  * computed from log-softmax so no probability is ever exponentiated into 0. Targets are int32
  * class ids ([N] for [N, C] logits) or probabilities of the logits' shape. As PyTorch's.
  *

@@ -1,7 +1,7 @@
 /**
  * @gd/losses — loss functions on Tensors (values) and Variables (differentiable), with
  * PyTorch's definitions and reductions, and the information theory behind cross-entropy:
- * information content, entropy, cross-entropy and KL divergence in any base (seed §1).
+ * information content, entropy, cross-entropy and KL divergence in any base (docs/tutorial.md §1).
  *
  * @packageDocumentation
  */

@@ -1,4 +1,4 @@
-// Information theory on probability distributions (seed §1.2): information content, entropy,
+// Information theory on probability distributions (docs/tutorial.md §1.2): information content, entropy,
 // cross-entropy and KL divergence, in any base. JS numbers in give JS numbers out; Tensors
 // give Tensors; Variables give differentiable Variables.
 import { Variable, type VariableLike } from '@gd/autograd';

@@ -14,7 +14,7 @@ function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable
 }
 
 /**
- * Mean squared error (seed §1.1): L = (1/n) Σ (ŷᵢ − yᵢ)².
+ * Mean squared error (docs/tutorial.md §1.1): L = (1/n) Σ (ŷᵢ − yᵢ)².
  *
  * @example
  * ```ts

@@ -34,7 +34,7 @@ describe('regression losses against hand-computed values', () => {
   it('hinge: max(0, 1 − y·ŷ)', () => {
     expect(hinge([0.5, -2, 0.2], [1, -1, -1], { reduction: 'none' }).toArray()).toEqual([0.5, 0, expect.closeTo(1.2, 6)]);
   });
-  it('the gradient of mse on a line fit is the seed §2.3 formula (with its errata corrected)', () => {
+  it('the gradient of mse on a line fit is the docs/tutorial.md §2.3 formula (with its errata corrected)', () => {
     // f = Σ(ŷ − y)², ŷ = a·x + b: ∂f/∂a = Σ 2(ŷ − y)·x, ∂f/∂b = Σ 2(ŷ − y)
     const x = [1, 2, 3, 4];
     const y = [3, 5, 7, 9.5];
@@ -201,7 +201,7 @@ describe('every loss is differentiable: gradcheck', () => {
   }
 });
 
-describe('information theory (seed §1.2)', () => {
+describe('information theory (docs/tutorial.md §1.2)', () => {
   it('information content: −log_b p', () => {
     expect(informationContent(0.25, { base: 2 })).toBeCloseTo(2, 6);
     expect(informationContent(0.5, { base: Math.E })).toBeCloseTo(Math.LN2, 6);

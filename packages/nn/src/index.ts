@@ -1,5 +1,5 @@
 /**
- * @gd/nn — modules, layers and multi-layer networks (seed §2.5), parameter initialisation,
+ * @gd/nn — modules, layers and multi-layer networks (docs/tutorial.md §2.5), parameter initialisation,
  * and safetensors save/load. File helpers for Node are in `@gd/nn/node`.
  *
  * @packageDocumentation

@@ -176,7 +176,7 @@ function activation(name: Activation): Module {
 }
 
 /**
- * A multi-layer perceptron (seed §2.5: each layer Σ w·σ(L_prev) + b): Linear layers of the
+ * A multi-layer perceptron (docs/tutorial.md §2.5: each layer Σ w·σ(L_prev) + b): Linear layers of the
  * given sizes with an activation between them, none after the last; `dtype` as Linear's.
  *
  * @example

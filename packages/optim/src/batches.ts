@@ -1,4 +1,4 @@
-// Minibatches for SGD (seed §2.4): each step sees a few samples, drawn in a seeded random order.
+// Minibatches for SGD (docs/tutorial.md §2.4): each step sees a few samples, drawn in a seeded random order.
 import { gather, Tensor, tensor, ValueError } from '@gd/tensor';
 
 /** A dataset: tensors whose first axis indexes samples (an array, or a record of named tensors). */

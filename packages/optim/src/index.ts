@@ -1,6 +1,6 @@
 /**
  * @gd/optim — gradient descent and its descendants: the tutorial's minimize loop with its three
- * convergence criteria (seed §2.2), minibatch SGD (§2.4), momentum, Adam, AdamW, RMSprop,
+ * convergence criteria (docs/tutorial.md §2.2), minibatch SGD (§2.4), momentum, Adam, AdamW, RMSprop,
  * Adagrad, gradient clipping and learning-rate schedules. Each update is one fused WASM pass.
  *
  * @packageDocumentation

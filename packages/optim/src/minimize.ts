@@ -1,4 +1,4 @@
-// The tutorial's gradient-descent loop (seed §2.2): start somewhere, step θ ← θ − η∇θ, and
+// The tutorial's gradient-descent loop (docs/tutorial.md §2.2): start somewhere, step θ ← θ − η∇θ, and
 // stop on one of three convergence criteria — the loss changes less than a threshold, the
 // gradient's norm falls below a threshold, or the iteration budget runs out.
 import { Variable } from '@gd/autograd';

@@ -12,7 +12,7 @@ export interface SGDOptions {
 }
 
 /**
- * Stochastic gradient descent (seed §2.2 and §2.4): θ ← θ − η∇θ, with optional momentum
+ * Stochastic gradient descent (docs/tutorial.md §2.2 and §2.4): θ ← θ − η∇θ, with optional momentum
  * (heavy ball or Nesterov), dampening and weight decay — PyTorch's update rule.
  *
  * @example
