@@ -5,8 +5,8 @@ import { crossEntropy } from '@gd/losses';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@gd/nn';
 import { Adam, batches, minimize, schedules } from '@gd/optim';
 import { conv2d, oneHot, randint } from '@gd/tensor';
-import { argmax, eq, manualSeed, noGradScope, type Tensor } from './gd.js';
-import type { DigitData } from './lessons.js';
+import { manualSeed, type Tensor } from './gd.js';
+import { accuracy, type DigitData } from './lessons.js';
 
 /**
  * LeNet-5 for 28×28 digits: conv 5×5 1→8 (padding 2), ReLU, max-pool 2, conv 5×5 8→16, ReLU,
@@ -45,20 +45,9 @@ export function randomShift(x: Tensor, max: number): Tensor {
   return conv2d(x.reshape([1, b, 28, 28]), kernels, undefined, { padding: max, groups: b }).reshape([b, 1, 28, 28]);
 }
 
-/** Share of images whose argmax matches the label, evaluated in batches without a graph. */
+/** Share of images whose argmax matches the label: {@link accuracy} on rows seen as 28×28 images. */
 export function cnnAccuracy(model: { forward(x: Tensor): Variable }, x: Tensor, y: Tensor, batch = 500): number {
-  let correct = 0;
-  const n = x.shape[0]!;
-  for (let i = 0; i < n; i += batch) {
-    correct += noGradScope(() => {
-      const xb = x.slice([i, 0], [Math.min(batch, n - i), -1]);
-      const yb = y.slice([i], [Math.min(batch, n - i)]);
-      return eq(argmax(model.forward(images(xb)).value, 1), yb)
-        .sum()
-        .item();
-    });
-  }
-  return correct / n;
+  return accuracy(model, x, y, batch, images);
 }
 
 /** Options of trainDigitsCnn. */

@@ -281,15 +281,24 @@ export interface DigitsOptions {
   onStep?: (step: number, total: number) => void;
 }
 
-/** Share of rows whose argmax matches the label, evaluated in batches without a graph. */
-export function accuracy(model: { forward(x: Tensor): Variable }, x: Tensor, y: Tensor, batch = 500): number {
+/**
+ * Share of rows whose argmax matches the label, evaluated in batches without a graph; `input`
+ * reshapes each batch of rows into what the model takes (the CNN's images).
+ */
+export function accuracy(
+  model: { forward(x: Tensor): Variable },
+  x: Tensor,
+  y: Tensor,
+  batch = 500,
+  input: (rows: Tensor) => Tensor = (rows) => rows,
+): number {
   let correct = 0;
   const n = x.shape[0]!;
   for (let i = 0; i < n; i += batch) {
     correct += noGradScope(() => {
       const xb = x.slice([i, 0], [Math.min(batch, n - i), -1]);
       const yb = y.slice([i], [Math.min(batch, n - i)]);
-      return eq(argmax(model.forward(xb).value, 1), yb)
+      return eq(argmax(model.forward(input(xb)).value, 1), yb)
         .sum()
         .item();
     });
