@@ -1,12 +1,10 @@
 // A LeNet-5-style convolutional network on the real digits: two 5×5 convolutions with max
 // pooling, then three fully connected layers. It sees each 784-pixel row as a 28×28 image.
 import type { Variable } from '@gd/autograd';
-import { crossEntropy } from '@gd/losses';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@gd/nn';
-import { Adam, batches, minimize, schedules } from '@gd/optim';
 import { conv2d, oneHot, randint } from '@gd/tensor';
 import { manualSeed, type Tensor } from './gd.js';
-import { accuracy, type DigitData } from './lessons.js';
+import { accuracy, type DigitData, fitDigits } from './lessons.js';
 
 /**
  * LeNet-5 for 28×28 digits: conv 5×5 1→8 (padding 2), ReLU, max-pool 2, conv 5×5 8→16, ReLU,
@@ -70,29 +68,9 @@ export interface CnnOptions {
 export function trainDigitsCnn(data: DigitData, o: CnnOptions) {
   manualSeed(o.seed);
   const model = lenet();
-  const batchSize = o.batchSize ?? 32;
-  const lr = o.lr ?? 3e-3;
-  const total = Math.ceil(data.xTrain.shape[0]! / batchSize) * o.epochs;
-  const opt = new Adam(model, { lr });
   const augment = o.augment ?? 1;
   const input = (x: Tensor) => (augment > 0 ? randomShift(images(x), augment) : images(x));
-  const result = minimize(([x, y]: Tensor[]) => crossEntropy(model.forward(input(x!)), y!), model, {
-    optimizer: opt,
-    data: batches([data.xTrain, data.yTrain], { batchSize, seed: o.seed }),
-    epochs: o.epochs,
-    schedule: schedules.cosine({ lr, steps: total }),
-    history: false,
-    onStep: (s) => {
-      o.onStep?.(s.iteration, total);
-      return undefined;
-    },
-    onEpoch: (e) => {
-      o.onEpoch?.({ epoch: e.epoch, loss: e.loss });
-      return undefined;
-    },
-  });
-  opt.dispose();
-  model.eval();
+  const result = fitDigits(model, data, { ...o, batchSize: o.batchSize ?? 32, lr: o.lr ?? 3e-3 }, input);
   return {
     model,
     result,

@@ -306,20 +306,24 @@ export function accuracy(
   return correct / n;
 }
 
-/** Trains an MLP on the digits with Adam and a cosine schedule; returns the model and accuracy. */
-export function trainDigits(data: DigitData, o: DigitsOptions) {
-  manualSeed(o.seed);
-  const sizes = [784, ...(o.hidden ?? [256, 128]), 10];
-  const model = mlp(sizes, { activation: 'relu' });
-  const batchSize = o.batchSize ?? 64;
-  const perEpoch = Math.ceil(data.xTrain.shape[0]! / batchSize);
-  const total = perEpoch * o.epochs;
-  const opt = new Adam(model, { lr: o.lr ?? 2e-3 });
-  const result = minimize(([x, y]: Tensor[]) => crossEntropy(model.forward(x!), y!), model, {
+/**
+ * The loop both digit models train with: Adam whose rate follows a cosine schedule from `lr`,
+ * over seeded minibatches of the training rows, softmax cross-entropy on the model's logits.
+ * `input` turns a batch of rows into what the model takes. Leaves the model in eval mode.
+ */
+export function fitDigits(
+  model: { forward(x: Tensor): Variable; parameters(): Variable[]; eval(): unknown },
+  data: DigitData,
+  o: { seed: number; epochs: number; batchSize: number; lr: number } & Pick<DigitsOptions, 'onStep' | 'onEpoch'>,
+  input: (rows: Tensor) => Tensor = (rows) => rows,
+) {
+  const total = Math.ceil(data.xTrain.shape[0]! / o.batchSize) * o.epochs;
+  const opt = new Adam(model, { lr: o.lr });
+  const result = minimize(([x, y]: Tensor[]) => crossEntropy(model.forward(input(x!)), y!), model, {
     optimizer: opt,
-    data: batches([data.xTrain, data.yTrain], { batchSize, seed: o.seed }),
+    data: batches([data.xTrain, data.yTrain], { batchSize: o.batchSize, seed: o.seed }),
     epochs: o.epochs,
-    schedule: schedules.cosine({ lr: o.lr ?? 2e-3, steps: total }),
+    schedule: schedules.cosine({ lr: o.lr, steps: total }),
     history: false,
     onStep: (s) => {
       o.onStep?.(s.iteration, total);
@@ -332,6 +336,15 @@ export function trainDigits(data: DigitData, o: DigitsOptions) {
   });
   opt.dispose();
   model.eval();
+  return result;
+}
+
+/** Trains an MLP on the digits with Adam and a cosine schedule; returns the model and accuracy. */
+export function trainDigits(data: DigitData, o: DigitsOptions) {
+  manualSeed(o.seed);
+  const sizes = [784, ...(o.hidden ?? [256, 128]), 10];
+  const model = mlp(sizes, { activation: 'relu' });
+  const result = fitDigits(model, data, { ...o, batchSize: o.batchSize ?? 64, lr: o.lr ?? 2e-3 });
   return {
     model,
     sizes,
