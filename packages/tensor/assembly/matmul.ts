@@ -4,10 +4,13 @@
 // register-tiled MR×NR f32x4 micro-kernel runs over the packed panels.
 // `work` is caller-provided scratch of GEMM_WORK_FLOATS floats (the kernel never allocates).
 
-const MR = 4;
+// The relaxed-SIMD build fuses each multiply-add, which frees the registers a separate product
+// needs: there a 6×8 tile (twelve accumulators) keeps the FMA units busier; the plain build keeps
+// 4×8, whose eight accumulators and their products fit the sixteen vector registers.
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 const NR = 8;
 const KC = 256;
-const MC = 128;
+const MC: i32 = ASC_FEATURE_RELAXED_SIMD ? 120 : 128;
 const NC = 1024;
 // packed B block, packed A block, one MR×NR edge tile
 const GEMM_WORK_FLOATS: i32 = KC * NC + KC * MC + MR * NR;
@@ -61,6 +64,7 @@ function packA(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i
         const out = panel + ((<usize>(p * MR)) << 2);
         if (rows == MR) {
           v128.store(out, v128.load(src));
+          if (MR == 6) store<u64>(out + 16, load<u64>(src + 16));
         } else {
           for (let i = 0; i < MR; i++) store<f32>(out + ((<usize>i) << 2), i < rows ? load<f32>(src + ((<usize>i) << 2)) : 0);
         }
@@ -92,6 +96,8 @@ function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32,
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   let pa = ap;
   let pb = bp;
   for (let p = 0; p < kc; p++) {
@@ -109,6 +115,14 @@ function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32,
     a = v128.load32_splat(pa + 12);
     c30 = madd(a, b0, c30);
     c31 = madd(a, b1, c31);
+    if (MR == 6) {
+      a = v128.load32_splat(pa + 16);
+      c40 = madd(a, b0, c40);
+      c41 = madd(a, b1, c41);
+      a = v128.load32_splat(pa + 20);
+      c50 = madd(a, b0, c50);
+      c51 = madd(a, b1, c51);
+    }
     pa += MR << 2;
     pb += NR << 2;
   }
@@ -118,6 +132,10 @@ function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32,
     storeRow(c + rowBytes, c10, c11, overwrite);
     storeRow(c + 2 * rowBytes, c20, c21, overwrite);
     storeRow(c + 3 * rowBytes, c30, c31, overwrite);
+    if (MR == 6) {
+      storeRow(c + 4 * rowBytes, c40, c41, overwrite);
+      storeRow(c + 5 * rowBytes, c50, c51, overwrite);
+    }
     return;
   }
   // edge tile: spill to scratch, then write only the mr×nr part that exists
@@ -125,6 +143,10 @@ function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32,
   storeRow(tile + 32, c10, c11, true);
   storeRow(tile + 64, c20, c21, true);
   storeRow(tile + 96, c30, c31, true);
+  if (MR == 6) {
+    storeRow(tile + 128, c40, c41, true);
+    storeRow(tile + 160, c50, c51, true);
+  }
   for (let i = 0; i < mr; i++) {
     for (let j = 0; j < nr; j++) {
       const dst = c + rowBytes * (<usize>i) + ((<usize>j) << 2);
@@ -170,8 +192,9 @@ export function gemm_f32(
 }
 
 // ── float64 ──────────────────────────────────────────────────────────────────
-// The same Goto blocking for f64: an MR×NR64 = 4×4 tile held in eight f64x2 accumulators. KC64 is
+// The same Goto blocking for f64: an MR64×NR64 = 4×4 tile held in eight f64x2 accumulators. KC64 is
 // half of KC, so the packed blocks fit in the same `work` bytes as the f32 ones.
+const MR64 = 4;
 const NR64 = 4;
 const KC64 = KC / 2;
 
@@ -199,23 +222,23 @@ function packB64(transB: i32, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc:
 }
 
 function packA64(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let ip = 0; ip < mc; ip += MR) {
-    const rows = min(MR, mc - ip);
+  for (let ip = 0; ip < mc; ip += MR64) {
+    const rows = min(MR64, mc - ip);
     const panel = dst + ((<usize>(ip * kc)) << 3);
     if (transA == 0) {
-      for (let i = 0; i < MR; i++) {
+      for (let i = 0; i < MR64; i++) {
         if (i < rows) {
           const src = a + ((<usize>((ic + ip + i) * lda + pc)) << 3);
-          for (let p = 0; p < kc; p++) store<f64>(panel + ((<usize>(p * MR + i)) << 3), load<f64>(src + ((<usize>p) << 3)));
+          for (let p = 0; p < kc; p++) store<f64>(panel + ((<usize>(p * MR64 + i)) << 3), load<f64>(src + ((<usize>p) << 3)));
         } else {
-          for (let p = 0; p < kc; p++) store<f64>(panel + ((<usize>(p * MR + i)) << 3), 0);
+          for (let p = 0; p < kc; p++) store<f64>(panel + ((<usize>(p * MR64 + i)) << 3), 0);
         }
       }
     } else {
       for (let p = 0; p < kc; p++) {
         const src = a + ((<usize>((pc + p) * lda + ic + ip)) << 3);
-        const out = panel + ((<usize>(p * MR)) << 3);
-        for (let i = 0; i < MR; i++) store<f64>(out + ((<usize>i) << 3), i < rows ? load<f64>(src + ((<usize>i) << 3)) : 0);
+        const out = panel + ((<usize>(p * MR64)) << 3);
+        for (let i = 0; i < MR64; i++) store<f64>(out + ((<usize>i) << 3), i < rows ? load<f64>(src + ((<usize>i) << 3)) : 0);
       }
     }
   }
@@ -231,7 +254,7 @@ function packA64(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc:
   }
 }
 
-// MR×NR64 tile of C from kc steps of packed A (MR doubles per step) and packed B (NR64 per step).
+// MR64×NR64 tile of C from kc steps of packed A (MR64 doubles per step) and packed B (NR64 per step).
 function microKernel64(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool, tile: usize): void {
   let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
   let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
@@ -254,11 +277,11 @@ function microKernel64(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i3
     a = v128.load64_splat(pa + 24);
     c30 = f64x2.add(c30, f64x2.mul(a, b0));
     c31 = f64x2.add(c31, f64x2.mul(a, b1));
-    pa += MR << 3;
+    pa += MR64 << 3;
     pb += NR64 << 3;
   }
   const rowBytes = (<usize>ldc) << 3;
-  if (mr == MR && nr == NR64) {
+  if (mr == MR64 && nr == NR64) {
     storeRow64(c, c00, c01, overwrite);
     storeRow64(c + rowBytes, c10, c11, overwrite);
     storeRow64(c + 2 * rowBytes, c20, c21, overwrite);
@@ -298,8 +321,8 @@ export function gemm_f64(
         for (let jr = 0; jr < nc; jr += NR64) {
           const nr = min(NR64, nc - jr);
           const bp = packedB + ((<usize>(jr * kc)) << 3);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const mr = min(MR, mc - ir);
+          for (let ir = 0; ir < mc; ir += MR64) {
+            const mr = min(MR64, mc - ir);
             const cp = c + ((<usize>((ic + ir) * ldc + jc + jr)) << 3);
             microKernel64(kc, packedA + ((<usize>(ir * kc)) << 3), bp, cp, ldc, mr, nr, overwrite, tile);
           }
