@@ -186,6 +186,16 @@ export const unaryOps = {
       return freeing([d], [T.mul(g, d)]);
     },
   }),
+  /** ln σ(this), stable; its gradient is σ(−this). */
+  logSigmoid: defineOp({
+    arity: 1,
+    forward: ([x]) => T.logSigmoid(x!),
+    // d/dx ln σ(x) = 1 − σ(x) = σ(−x)
+    backward: (g, { inputs: [x] }) => {
+      const s = T.sigmoid(T.neg(x!));
+      return [T.mul(g, s)];
+    },
+  }),
   /** log(1 + e^this), stable; its gradient is σ(this). */
   softplus: defineOp({
     arity: 1,

@@ -52,6 +52,7 @@ export const cases: Record<OpName, Case> = {
   gelu: { f: (x) => x.gelu(), inputs: () => [randn([9])] },
   log1p: { f: (x) => x.log1p(), inputs: () => [rand([3, 4], { low: -0.5, high: 2 })] },
   expm1: { f: (x) => x.expm1(), inputs: () => [randn([3, 4])] },
+  logSigmoid: { f: (x) => x.logSigmoid(), inputs: () => [randn([4, 5]).mul(3)] },
   softplus: { f: (x) => x.softplus(), inputs: () => [randn([4, 5]).mul(3)] },
   sigmoid: { f: (x) => x.sigmoid(), inputs: () => [randn([4, 5])] },
   tanh: { f: (x) => x.tanh(), inputs: () => [randn([4, 5])] },
