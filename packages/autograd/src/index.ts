@@ -13,6 +13,6 @@ export { grad, valueAndGrad } from './functional.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export { gradcheck } from './gradcheck.js';
 export type { OpContext, OpName, OpSpec } from './ops.js';
-export { apply, opTable } from './ops.js';
+export { opTable } from './ops.js';
 export type { Backward, BackwardOptions, VariableLike } from './variable.js';
-export { asVariable, concat, isGradEnabled, noGrad, stack, topologicalOrder, Variable, variable } from './variable.js';
+export { apply, asVariable, concat, isGradEnabled, noGrad, stack, topologicalOrder, Variable, variable } from './variable.js';

@@ -5,7 +5,6 @@
 import type { Tensor } from '@gd/tensor';
 import * as T from '@gd/tensor';
 import * as G from '@gd/tensor/grad';
-import { asVariable, type Backward, isGradEnabled, Variable, type VariableLike } from './variable.js';
 
 /** What a gradient rule sees: the forward inputs, output and attributes. */
 export interface OpContext<A> {
@@ -45,18 +44,21 @@ function reduced(full: Tensor, shape: readonly number[]): Tensor {
 
 const same = (ctx: OpContext<unknown>, i: number) => ctx.inputs[i]!.shape;
 
-/** Every differentiable op, by name. The gradcheck suite enumerates this table. */
-export const opTable = {
+/** The elementwise ops of two operands, with broadcasting: each is a Variable method `a.op(b)` too. */
+export const binaryOps = {
+  /** this + b. */
   add: defineOp({
     arity: 2,
     forward: ([a, b]) => T.add(a!, b!),
     backward: (g, ctx) => [ctx.needs[0] ? G.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? G.sumTo(g, same(ctx, 1)) : null],
   }),
+  /** this − b. */
   sub: defineOp({
     arity: 2,
     forward: ([a, b]) => T.sub(a!, b!),
     backward: (g, ctx) => [ctx.needs[0] ? G.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? reduced(T.neg(g), same(ctx, 1)) : null],
   }),
+  /** this · b. */
   mul: defineOp({
     arity: 2,
     forward: ([a, b]) => T.mul(a!, b!),
@@ -66,6 +68,7 @@ export const opTable = {
       needs[1] ? reduced(T.mul(g, a!), b!.shape) : null,
     ],
   }),
+  /** this / b. */
   div: defineOp({
     arity: 2,
     forward: ([a, b]) => T.div(a!, b!),
@@ -80,6 +83,7 @@ export const opTable = {
       return [needs[0] ? reduced(gb, a!.shape) : freeing([gb], null), db];
     },
   }),
+  /** this ** b. */
   pow: defineOp({
     arity: 2,
     forward: ([a, b]) => T.pow(a!, b!),
@@ -90,34 +94,26 @@ export const opTable = {
       needs[1] ? reduced(T.where(T.mul(T.eq(a!, 0), T.ge(b!, 0)), 0, T.mul(T.mul(g, y), T.log(a!))), b!.shape) : null,
     ],
   }),
-  squaredError: defineOp<{ scale: number }>({
-    arity: 2,
-    // Σ (p − t)² · scale in one pass, accumulated in float64 — mse's 'sum' and 'mean' fused, in
-    // place of sub, square and mean (fewer ops on the training hot path, and more precise)
-    forward: ([p, t], { scale }) => {
-      const d = T.sub(p!, t!);
-      return freeing([d], T.tensor(T.sumOfSquares(d) * scale, { dtype: d.dtype }));
-    },
-    // ∂/∂p = 2·scale·(p − t)·g, ∂/∂t = −∂/∂p
-    backward: (g, { inputs: [p, t], attrs: { scale }, needs }) => {
-      const d = T.sub(p!, t!);
-      T.scaleInPlace(d, 2 * scale * g.item());
-      const dt = needs[1] ? reduced(T.neg(d), t!.shape) : null;
-      return [needs[0] ? reduced(d, p!.shape) : freeing([d], null), dt];
-    },
-  }),
+  /** Elementwise maximum (ties share the gradient). */
   maximum: defineOp({
     arity: 2,
     forward: ([a, b]) => T.maximum(a!, b!),
     // the gradient goes to the larger input; ties share it equally (as PyTorch)
     backward: (g, { inputs: [a, b], needs }) => tieSplit(g, a!, b!, T.gt(a!, b!), needs),
   }),
+  /** Elementwise minimum (ties share the gradient). */
   minimum: defineOp({
     arity: 2,
     forward: ([a, b]) => T.minimum(a!, b!),
     backward: (g, { inputs: [a, b], needs }) => tieSplit(g, a!, b!, T.lt(a!, b!), needs),
   }),
+};
+
+/** The elementwise ops of one input and no attributes: each is a Variable method `x.op()` too. */
+export const unaryOps = {
+  /** −this. */
   neg: defineOp({ arity: 1, forward: ([x]) => T.neg(x!), backward: (g) => [T.neg(g)] }),
+  /** |this| (subgradient 0 at 0). */
   abs: defineOp({
     arity: 1,
     forward: ([x]) => T.abs(x!),
@@ -127,6 +123,7 @@ export const opTable = {
       return freeing([s], [T.mul(g, s)]);
     },
   }),
+  /** √this. */
   sqrt: defineOp({
     arity: 1,
     forward: ([x]) => T.sqrt(x!),
@@ -136,8 +133,11 @@ export const opTable = {
       return freeing([h], [T.mul(h, 0.5)]);
     },
   }),
+  /** e^this. */
   exp: defineOp({ arity: 1, forward: ([x]) => T.exp(x!), backward: (g, { output: y }) => [T.mul(g, y)] }),
+  /** ln this. */
   log: defineOp({ arity: 1, forward: ([x]) => T.log(x!), backward: (g, { inputs: [x] }) => [T.div(g, x!)] }),
+  /** this². */
   square: defineOp({
     arity: 1,
     forward: ([x]) => T.square(x!),
@@ -146,6 +146,7 @@ export const opTable = {
       return freeing([gx], [T.mul(gx, 2)]);
     },
   }),
+  /** 1 / this. */
   reciprocal: defineOp({
     arity: 1,
     forward: ([x]) => T.reciprocal(x!),
@@ -156,22 +157,16 @@ export const opTable = {
       return freeing([y2, p], [T.neg(p)]);
     },
   }),
+  /** max(this, 0) (subgradient 0 at 0). */
   relu: defineOp({
     arity: 1,
     forward: ([x]) => T.relu(x!),
     // subgradient 0 at x = 0
     backward: (g, { inputs: [x] }) => [G.reluBackward(g, x!)],
   }),
-  leakyRelu: defineOp<{ slope: number }>({
-    arity: 1,
-    forward: ([x], { slope }) => T.leakyRelu(x!, slope),
-    backward: (g, { inputs: [x], attrs: { slope } }) => {
-      const pos = T.gt(x!, 0);
-      const d = T.where(pos, 1, slope);
-      return freeing([pos, d], [T.mul(g, d)]);
-    },
-  }),
+  /** GELU (tanh approximation). */
   gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }) => [G.geluBackward(g, x!)] }),
+  /** ln(1 + this), accurate for small values. */
   log1p: defineOp({
     arity: 1,
     forward: ([x]) => T.log1p(x!),
@@ -181,6 +176,7 @@ export const opTable = {
       return freeing([d], [T.div(g, d)]);
     },
   }),
+  /** e^this − 1, accurate for small values. */
   expm1: defineOp({
     arity: 1,
     forward: ([x]) => T.expm1(x!),
@@ -190,6 +186,17 @@ export const opTable = {
       return freeing([d], [T.mul(g, d)]);
     },
   }),
+  /** ln σ(this), stable; its gradient is σ(−this). */
+  logSigmoid: defineOp({
+    arity: 1,
+    forward: ([x]) => T.logSigmoid(x!),
+    // d/dx ln σ(x) = 1 − σ(x) = σ(−x)
+    backward: (g, { inputs: [x] }) => {
+      const s = T.sigmoid(T.neg(x!));
+      return [T.mul(g, s)];
+    },
+  }),
+  /** log(1 + e^this), stable; its gradient is σ(this). */
   softplus: defineOp({
     arity: 1,
     // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|): no overflow for large |x|
@@ -208,17 +215,50 @@ export const opTable = {
       return freeing([s], [T.mul(g, s)]);
     },
   }),
+  /** σ(this). */
   sigmoid: defineOp({
     arity: 1,
     forward: ([x]) => T.sigmoid(x!),
     // σ′ = σ(1 − σ)
     backward: (g, { output: y }) => [G.sigmoidBackward(g, y)],
   }),
+  /** tanh(this). */
   tanh: defineOp({
     arity: 1,
     forward: ([x]) => T.tanh(x!),
     // tanh′ = 1 − tanh²
     backward: (g, { output: y }) => [G.tanhBackward(g, y)],
+  }),
+};
+
+/** Every differentiable op, by name. The gradcheck suite enumerates this table. */
+export const opTable = {
+  ...binaryOps,
+  ...unaryOps,
+  squaredError: defineOp<{ scale: number }>({
+    arity: 2,
+    // Σ (p − t)² · scale in one pass, accumulated in float64 — mse's 'sum' and 'mean' fused, in
+    // place of sub, square and mean (fewer ops on the training hot path, and more precise)
+    forward: ([p, t], { scale }) => {
+      const d = T.sub(p!, t!);
+      return freeing([d], T.tensor(T.sumOfSquares(d) * scale, { dtype: d.dtype }));
+    },
+    // ∂/∂p = 2·scale·(p − t)·g, ∂/∂t = −∂/∂p
+    backward: (g, { inputs: [p, t], attrs: { scale }, needs }) => {
+      const d = T.sub(p!, t!);
+      T.scaleInPlace(d, 2 * scale * g.item());
+      const dt = needs[1] ? reduced(T.neg(d), t!.shape) : null;
+      return [needs[0] ? reduced(d, p!.shape) : freeing([d], null), dt];
+    },
+  }),
+  leakyRelu: defineOp<{ slope: number }>({
+    arity: 1,
+    forward: ([x], { slope }) => T.leakyRelu(x!, slope),
+    backward: (g, { inputs: [x], attrs: { slope } }) => {
+      const pos = T.gt(x!, 0);
+      const d = T.where(pos, 1, slope);
+      return freeing([pos, d], [T.mul(g, d)]);
+    },
   }),
   clamp: defineOp<{ min: number; max: number }>({
     arity: 1,
@@ -434,29 +474,4 @@ function tieSplit(g: Tensor, a: Tensor, b: Tensor, first: Tensor, needs: boolean
     needs[0] ? reduced(T.mul(g, T.where(first, 1, T.where(tie, 0.5, 0))), a.shape) : null,
     needs[1] ? reduced(T.mul(g, T.where(first, 0, T.where(tie, 0.5, 1))), b.shape) : null,
   ];
-}
-
-/**
- * Applies an op to Variables: computes the forward value and, when any input requires grad and
- * grad mode is on, records the node with its gradient rule.
- */
-export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], attrs: A): Variable {
-  const n = inputs.length;
-  const vars: Variable[] = new Array(n);
-  const tensors: T.Tensor[] = new Array(n);
-  const needs: boolean[] = new Array(n);
-  let any = false;
-  for (let i = 0; i < n; i++) {
-    const v = asVariable(inputs[i]!);
-    vars[i] = v;
-    tensors[i] = v.value;
-    needs[i] = v.requiresGrad;
-    any ||= v.requiresGrad;
-  }
-  // the forward runs in a scope too, so an op built from several kernels cannot leak
-  const output = T.scope(() => spec.forward(tensors, attrs));
-  if (!any || !isGradEnabled()) return new Variable(output, false, name);
-  const ctx: OpContext<A> = { needs, inputs: tensors, output, attrs };
-  const backward: Backward = (g) => spec.backward(g, ctx);
-  return new Variable(output, true, name, vars, backward);
 }

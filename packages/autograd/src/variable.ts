@@ -16,7 +16,7 @@ import {
   tensor,
   ValueError,
 } from '@gd/tensor';
-import { apply, opTable } from './ops.js';
+import { binaryOps, type OpContext, type OpSpec, opTable, unaryOps } from './ops.js';
 
 let gradEnabled = true;
 
@@ -66,6 +66,7 @@ export type Backward = (g: Tensor) => Array<Tensor | null>;
  * w.grad!.toArray(); // [4, 6]
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface after the class declares the methods installed there
 export class Variable {
   /** The forward value. */
   readonly value: Tensor;
@@ -253,97 +254,13 @@ export class Variable {
   }
 
   // ── ops: each records a node whose gradient rule is in the op table (ops.ts) ──
-  /** this + b. */
-  add(b: VariableLike): Variable {
-    return apply('add', opTable.add, [this, b], {});
-  }
-  /** this − b. */
-  sub(b: VariableLike): Variable {
-    return apply('sub', opTable.sub, [this, b], {});
-  }
-  /** this · b. */
-  mul(b: VariableLike): Variable {
-    return apply('mul', opTable.mul, [this, b], {});
-  }
-  /** this / b. */
-  div(b: VariableLike): Variable {
-    return apply('div', opTable.div, [this, b], {});
-  }
-  /** this ** b. */
-  pow(b: VariableLike): Variable {
-    return apply('pow', opTable.pow, [this, b], {});
-  }
   /** Σ (this − target)² · scale as a scalar, in one fused pass (the core of mse). */
   squaredError(target: VariableLike, scale = 1): Variable {
     return apply('squaredError', opTable.squaredError, [this, target], { scale });
   }
-  /** Elementwise maximum (ties share the gradient). */
-  maximum(b: VariableLike): Variable {
-    return apply('maximum', opTable.maximum, [this, b], {});
-  }
-  /** Elementwise minimum (ties share the gradient). */
-  minimum(b: VariableLike): Variable {
-    return apply('minimum', opTable.minimum, [this, b], {});
-  }
-  /** −this. */
-  neg(): Variable {
-    return apply('neg', opTable.neg, [this], {});
-  }
-  /** |this| (subgradient 0 at 0). */
-  abs(): Variable {
-    return apply('abs', opTable.abs, [this], {});
-  }
-  /** √this. */
-  sqrt(): Variable {
-    return apply('sqrt', opTable.sqrt, [this], {});
-  }
-  /** e^this. */
-  exp(): Variable {
-    return apply('exp', opTable.exp, [this], {});
-  }
-  /** ln this. */
-  log(): Variable {
-    return apply('log', opTable.log, [this], {});
-  }
-  /** this². */
-  square(): Variable {
-    return apply('square', opTable.square, [this], {});
-  }
-  /** 1 / this. */
-  reciprocal(): Variable {
-    return apply('reciprocal', opTable.reciprocal, [this], {});
-  }
-  /** max(this, 0) (subgradient 0 at 0). */
-  relu(): Variable {
-    return apply('relu', opTable.relu, [this], {});
-  }
   /** this > 0 ? this : slope · this. */
   leakyRelu(slope = 0.01): Variable {
     return apply('leakyRelu', opTable.leakyRelu, [this], { slope });
-  }
-  /** GELU (tanh approximation). */
-  gelu(): Variable {
-    return apply('gelu', opTable.gelu, [this], {});
-  }
-  /** ln(1 + this), accurate for small values. */
-  log1p(): Variable {
-    return apply('log1p', opTable.log1p, [this], {});
-  }
-  /** e^this − 1, accurate for small values. */
-  expm1(): Variable {
-    return apply('expm1', opTable.expm1, [this], {});
-  }
-  /** log(1 + e^this), stable; its gradient is σ(this). */
-  softplus(): Variable {
-    return apply('softplus', opTable.softplus, [this], {});
-  }
-  /** σ(this). */
-  sigmoid(): Variable {
-    return apply('sigmoid', opTable.sigmoid, [this], {});
-  }
-  /** tanh(this). */
-  tanh(): Variable {
-    return apply('tanh', opTable.tanh, [this], {});
   }
   /** Limits to [min, max]; the gradient passes where min ≤ x ≤ max. */
   clamp(min: number, max: number): Variable {
@@ -512,6 +429,54 @@ export class Variable {
   get [TENSORS](): Tensor[] {
     return this.grad ? [this.value, this.grad] : [this.value];
   }
+}
+
+/**
+ * The elementwise methods, one per entry of the op table's `unaryOps` and `binaryOps`, each with
+ * the entry's documentation: `x.op()` and `a.op(b)` record that op.
+ */
+export interface Variable extends OpMethods<typeof unaryOps, []>, OpMethods<typeof binaryOps, [b: VariableLike]> {}
+
+/** One method per op of the group O, taking `Args`. */
+type OpMethods<O, Args extends unknown[]> = { [K in keyof O]: (...args: Args) => Variable };
+
+function define(name: string, value: (this: Variable, ...args: never[]) => Variable): void {
+  Object.defineProperty(Variable.prototype, name, { value, configurable: true, writable: true });
+}
+for (const [name, spec] of Object.entries(unaryOps) as Array<[string, OpSpec]>) {
+  define(name, function (this: Variable) {
+    return apply(name, spec, [this], {});
+  });
+}
+for (const [name, spec] of Object.entries(binaryOps) as Array<[string, OpSpec]>) {
+  define(name, function (this: Variable, b: VariableLike) {
+    return apply(name, spec, [this, b], {});
+  });
+}
+
+/**
+ * Applies an op to Variables: computes the forward value and, when any input requires grad and
+ * grad mode is on, records the node with its gradient rule.
+ */
+export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], attrs: A): Variable {
+  const n = inputs.length;
+  const vars: Variable[] = new Array(n);
+  const tensors: Tensor[] = new Array(n);
+  const needs: boolean[] = new Array(n);
+  let any = false;
+  for (let i = 0; i < n; i++) {
+    const v = asVariable(inputs[i]!);
+    vars[i] = v;
+    tensors[i] = v.value;
+    needs[i] = v.requiresGrad;
+    any ||= v.requiresGrad;
+  }
+  // the forward runs in a scope too, so an op built from several kernels cannot leak
+  const output = scope(() => spec.forward(tensors, attrs));
+  if (!any || !isGradEnabled()) return new Variable(output, false, name);
+  const ctx: OpContext<A> = { needs, inputs: tensors, output, attrs };
+  const backward: Backward = (g) => spec.backward(g, ctx);
+  return new Variable(output, true, name, vars, backward);
 }
 
 /** Nodes reachable from `root` that require grad, inputs before outputs (iterative DFS). */

@@ -1,78 +1,8 @@
-import type { Tensor } from '@gd/tensor';
-import { manualSeed, memory, rand, randn, scope, tensor } from '@gd/tensor';
+import { manualSeed, memory, randn, scope, tensor } from '@gd/tensor';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { concat, gradcheck, type OpName, opTable, type Variable, variable } from '../src/index.js';
-
-// One case per op of the op table: a function of Variables and inputs that are safe for it
-// (away from kinks and poles, where finite differences are meaningless). The shapes broadcast
-// wherever the op broadcasts. An op added to the table without a case here fails the suite.
-type Case = { f: (...xs: Variable[]) => Variable; inputs: () => Tensor[] };
-const pos = (shape: number[]) => rand(shape, { low: 0.5, high: 2 });
-const awayFromZero = (shape: number[]) => {
-  const s = randn(shape).sign();
-  return rand(shape, { low: 0.3, high: 1.5 }).mul(s.add(s.eq(0)));
-};
-const distinct = (shape: number[]) => {
-  // distinct values spaced ≥ 0.1 apart, so max/min/maximum have no ties within ±eps; i ↦ 7919·i
-  // mod n is a permutation of 0…n−1 (7919 is prime and no n here is a multiple of it)
-  const n = shape.reduce((a, b) => a * b, 1);
-  const perm = Array.from({ length: n }, (_, i) => ((i * 7919) % n) * 0.1 - n * 0.05);
-  return tensor(perm).reshape(shape);
-};
-
-const cases: Record<OpName, Case> = {
-  add: { f: (a, b) => a.add(b), inputs: () => [randn([3, 4]), randn([4])] },
-  sub: { f: (a, b) => a.sub(b), inputs: () => [randn([2, 1, 3]), randn([4, 1])] },
-  mul: { f: (a, b) => a.mul(b), inputs: () => [randn([3, 1]), randn([1, 5])] },
-  div: { f: (a, b) => a.div(b), inputs: () => [randn([2, 3]), awayFromZero([3])] },
-  pow: { f: (a, b) => a.pow(b), inputs: () => [pos([2, 3]), rand([2, 3], { low: -1.5, high: 2.5 })] },
-  squaredError: { f: (a, b) => a.squaredError(b, 0.25), inputs: () => [randn([3, 4]), randn([3, 4])] },
-  maximum: { f: (a, b) => a.maximum(b), inputs: () => [distinct([2, 3]), distinct([3]).add(0.05)] },
-  minimum: { f: (a, b) => a.minimum(b), inputs: () => [distinct([2, 3]), distinct([3]).add(0.05)] },
-  neg: { f: (x) => x.neg(), inputs: () => [randn([5])] },
-  abs: { f: (x) => x.abs(), inputs: () => [awayFromZero([2, 5])] },
-  sqrt: { f: (x) => x.sqrt(), inputs: () => [pos([7])] },
-  exp: { f: (x) => x.exp(), inputs: () => [randn([3, 3])] },
-  log: { f: (x) => x.log(), inputs: () => [pos([3, 3])] },
-  square: { f: (x) => x.square(), inputs: () => [randn([6])] },
-  reciprocal: { f: (x) => x.reciprocal(), inputs: () => [pos([5])] },
-  relu: { f: (x) => x.relu(), inputs: () => [awayFromZero([9])] },
-  leakyRelu: { f: (x) => x.leakyRelu(0.1), inputs: () => [awayFromZero([9])] },
-  gelu: { f: (x) => x.gelu(), inputs: () => [randn([9])] },
-  log1p: { f: (x) => x.log1p(), inputs: () => [rand([3, 4], { low: -0.5, high: 2 })] },
-  expm1: { f: (x) => x.expm1(), inputs: () => [randn([3, 4])] },
-  softplus: { f: (x) => x.softplus(), inputs: () => [randn([4, 5]).mul(3)] },
-  sigmoid: { f: (x) => x.sigmoid(), inputs: () => [randn([4, 5])] },
-  tanh: { f: (x) => x.tanh(), inputs: () => [randn([4, 5])] },
-  clamp: { f: (x) => x.clamp(-0.5, 0.5), inputs: () => [distinct([3, 4]).add(0.033)] },
-  where: { f: (a, b) => a.where(tensor([[1, 0, 1]], { dtype: 'int32' }), b), inputs: () => [randn([2, 3]), randn([3])] },
-  matmul: { f: (a, b) => a.matmul(b), inputs: () => [randn([2, 3, 4]), randn([4, 5])] },
-  sum: { f: (x) => x.sum(1, true), inputs: () => [randn([3, 4, 2])] },
-  mean: { f: (x) => x.mean([0, 2]), inputs: () => [randn([3, 4, 2])] },
-  max: { f: (x) => x.max(1), inputs: () => [distinct([3, 5])] },
-  min: { f: (x) => x.min(0), inputs: () => [distinct([3, 5])] },
-  logSumExp: { f: (x) => x.logSumExp(-1), inputs: () => [randn([3, 6])] },
-  softmax: { f: (x) => x.softmax(0), inputs: () => [randn([4, 3])] },
-  logSoftmax: { f: (x) => x.logSoftmax(-1), inputs: () => [randn([3, 5])] },
-  reshape: { f: (x) => x.reshape([6, -1]), inputs: () => [randn([2, 3, 4])] },
-  transpose: { f: (x) => x.transpose([2, 0, 1]), inputs: () => [randn([2, 3, 4])] },
-  broadcastTo: { f: (x) => x.broadcastTo([4, 3, 2]), inputs: () => [randn([3, 1])] },
-  slice: { f: (x) => x.slice([1, -3], [2, 2]), inputs: () => [randn([4, 5])] },
-  gather: { f: (x) => x.gather([2, 0, 2, 1], 1), inputs: () => [randn([2, 3, 2])] },
-  concat: { f: (a, b) => concat([a, b], 1), inputs: () => [randn([2, 3]), randn([2, 2])] },
-  conv2d: {
-    f: (x, w, b) => x.conv2d(w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }),
-    inputs: () => [randn([2, 4, 5, 6]), randn([6, 2, 3, 2]), randn([6])],
-  },
-  convTranspose2d: {
-    f: (x, w, b) => x.convTranspose2d(w, b, { stride: 2, padding: 1, outputPadding: [1, 0], groups: 2 }),
-    inputs: () => [randn([2, 4, 3, 4]), randn([4, 3, 3, 2]), randn([6])],
-  },
-  maxPool2d: { f: (x) => x.maxPool2d([3, 2], { stride: [2, 1], padding: [1, 1] }), inputs: () => [distinct([2, 2, 5, 4])] },
-  avgPool2d: { f: (x) => x.avgPool2d(3, { stride: 2, padding: 1 }), inputs: () => [randn([2, 2, 5, 6])] },
-  adaptiveAvgPool2d: { f: (x) => x.adaptiveAvgPool2d([2, 3]), inputs: () => [randn([2, 3, 5, 7])] },
-};
+import { gradcheck, type OpName, opTable, type Variable, variable } from '../src/index.js';
+import { awayFromZero, cases } from './cases.js';
 
 describe('gradcheck over the op table in float64', () => {
   // The same cases with every input cast to float64: central differences with ε = 1e-6 have a

@@ -25,6 +25,7 @@ const UN_LEAKY_RELU: i32 = 15; // x > 0 ? x : p0 * x
 const UN_GELU: i32 = 16; // tanh approximation
 const UN_LOG1P: i32 = 17; // ln(1 + x), accurate for small x
 const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
+const UN_LOG_SIGMOID: i32 = 19; // ln σ(x) = min(x, 0) − ln(1 + e^−|x|), no overflow
 
 
 // Each kernel body is generic over the element type T; the exported entry points below are its
@@ -60,6 +61,10 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
     case UN_GELU: return geluScalar<T>(x);
     case UN_LOG1P: return sizeof<T>() == 8 ? <T>Math.log1p(<f64>x) : <T>Mathf.log1p(<f32>x);
     case UN_EXPM1: return sizeof<T>() == 8 ? <T>Math.expm1(<f64>x) : <T>Mathf.expm1(<f32>x);
+    case UN_LOG_SIGMOID: {
+      const e = fexp<T>(-abs<T>(x));
+      return min<T>(x, <T>0) - (sizeof<T>() == 8 ? <T>Math.log1p(<f64>e) : <T>Mathf.log1p(<f32>e));
+    }
     default: return x;
   }
 }
@@ -126,6 +131,7 @@ const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
     case UN_GELU: floatOnly<T>(); unaryLoop<T>(UN_GELU, x, out, n, p0, p1); break;
     case UN_LOG1P: floatOnly<T>(); unaryLoop<T>(UN_LOG1P, x, out, n, p0, p1); break;
     case UN_EXPM1: floatOnly<T>(); unaryLoop<T>(UN_EXPM1, x, out, n, p0, p1); break;
+    case UN_LOG_SIGMOID: floatOnly<T>(); unaryLoop<T>(UN_LOG_SIGMOID, x, out, n, p0, p1); break;
     default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
 }

@@ -6,6 +6,9 @@
  * @packageDocumentation
  */
 
+// the helpers call Tensor methods: loading this entry installs them, as the root does
+import './methods.js';
+
 export { geluBackward, reluBackward, sigmoidBackward, tanhBackward } from './ops/broadcast.js';
 export {
   adaptiveAvgPool2dBackward,

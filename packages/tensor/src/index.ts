@@ -21,6 +21,8 @@ export {
   sgdUpdate,
   sumOfSquares,
 } from './inplace.js';
+// the class with its fluent methods installed (methods.ts adds them to tensor.ts's class)
+export { Tensor } from './methods.js';
 export type {
   Conv2dOptions,
   ConvGeometry,
@@ -98,5 +100,5 @@ export {
   squeezeShape,
 } from './shape.js';
 export type { DType, FloatDType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
-export { itemSize, keep, memory, scope, TENSORS, Tensor } from './tensor.js';
+export { itemSize, keep, memory, scope, TENSORS } from './tensor.js';
 export { setThreads, threadCount } from './threads.js';

@@ -2,7 +2,7 @@
 // memory), plus deterministic lifetime management: dispose(), scope() and keep().
 
 import { DisposedError, fmtShape, ValueError } from './errors.js';
-import * as ops from './ops.js';
+import type { TensorMethods } from './generated/methods.js';
 import { bytesAt, readData, readWord, rt } from './runtime.js';
 import { sizeOf } from './shape.js';
 
@@ -49,6 +49,7 @@ export const TENSORS = Symbol.for('gd.tensors');
  * a.matmul(a).toArray(); // [[7, 10], [15, 22]]
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below declares the methods methods.ts installs
 export class Tensor {
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
@@ -144,248 +145,29 @@ export class Tensor {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${body})`;
   }
 
-  // ── elementwise ────────────────────────────────────────────────────────────
-  /** this + b, with broadcasting. */
-  add(b: TensorLike): Tensor {
-    return ops.add(this, b);
-  }
-  /** this − b, with broadcasting. */
-  sub(b: TensorLike): Tensor {
-    return ops.sub(this, b);
-  }
-  /** this · b (elementwise), with broadcasting. */
-  mul(b: TensorLike): Tensor {
-    return ops.mul(this, b);
-  }
-  /** this / b (true division: int32 inputs give float32), with broadcasting. */
-  div(b: TensorLike): Tensor {
-    return ops.div(this, b);
-  }
-  /** this ** b, with broadcasting. */
-  pow(b: TensorLike): Tensor {
-    return ops.pow(this, b);
-  }
-  /** Elementwise maximum, with broadcasting (NaN propagates). */
-  maximum(b: TensorLike): Tensor {
-    return ops.maximum(this, b);
-  }
-  /** Elementwise minimum, with broadcasting (NaN propagates). */
-  minimum(b: TensorLike): Tensor {
-    return ops.minimum(this, b);
-  }
-  /** −this. */
-  neg(): Tensor {
-    return ops.neg(this);
-  }
-  /** |this|. */
-  abs(): Tensor {
-    return ops.abs(this);
-  }
-  /** √this. */
-  sqrt(): Tensor {
-    return ops.sqrt(this);
-  }
-  /** e^this. */
-  exp(): Tensor {
-    return ops.exp(this);
-  }
-  /** Natural logarithm. */
-  log(): Tensor {
-    return ops.log(this);
-  }
-  /** this². */
-  square(): Tensor {
-    return ops.square(this);
-  }
-  /** 1 / this. */
-  reciprocal(): Tensor {
-    return ops.reciprocal(this);
-  }
-  /** −1, 0 or 1 by sign. */
-  sign(): Tensor {
-    return ops.sign(this);
-  }
-  /** Limits every element to [min, max]. */
-  clamp(min: number, max: number): Tensor {
-    return ops.clamp(this, min, max);
-  }
-  /** max(this, 0). */
-  relu(): Tensor {
-    return ops.relu(this);
-  }
-  /** this > 0 ? this : slope · this. */
-  leakyRelu(slope = 0.01): Tensor {
-    return ops.leakyRelu(this, slope);
-  }
-  /** GELU, tanh approximation. */
-  gelu(): Tensor {
-    return ops.gelu(this);
-  }
-  /** ln(1 + this), accurate for small values. */
-  log1p(): Tensor {
-    return ops.log1p(this);
-  }
-  /** e^this − 1, accurate for small values. */
-  expm1(): Tensor {
-    return ops.expm1(this);
-  }
-  /** 1 / (1 + e^−this), computed without overflow. */
-  sigmoid(): Tensor {
-    return ops.sigmoid(this);
-  }
-  /** Hyperbolic tangent. */
-  tanh(): Tensor {
-    return ops.tanh(this);
-  }
-  /** Converts to another dtype (float → int32 truncates toward zero; float64 → float32 rounds). */
-  cast(dtype: DType): Tensor {
-    return ops.cast(this, dtype);
-  }
-  /** A copy with its own storage. */
-  clone(): Tensor {
-    return ops.clone(this);
+  /** Flattens to rank 1 (a reshape: shares storage with this tensor). */
+  flatten(): Tensor {
+    return this.reshape([this.size]);
   }
 
-  // ── comparisons and selection ─────────────────────────────────────────────
-  /** this == b as int32 0/1, with broadcasting. */
-  eq(b: TensorLike): Tensor {
-    return ops.eq(this, b);
-  }
-  /** this != b as int32 0/1. */
-  ne(b: TensorLike): Tensor {
-    return ops.ne(this, b);
-  }
-  /** this > b as int32 0/1. */
-  gt(b: TensorLike): Tensor {
-    return ops.gt(this, b);
-  }
-  /** this >= b as int32 0/1. */
-  ge(b: TensorLike): Tensor {
-    return ops.ge(this, b);
-  }
-  /** this < b as int32 0/1. */
-  lt(b: TensorLike): Tensor {
-    return ops.lt(this, b);
-  }
-  /** this <= b as int32 0/1. */
-  le(b: TensorLike): Tensor {
-    return ops.le(this, b);
-  }
-  /** cond ? this : other, elementwise with broadcasting (cond nonzero = true). */
-  where(cond: TensorLike, other: TensorLike): Tensor {
-    return ops.where(cond, this, other);
-  }
-
-  // ── linear algebra ────────────────────────────────────────────────────────
-  /** Matrix product: 2-D, 1-D (as NumPy) and batched (…, m, k)·(…, k, n) with broadcast batch dims. */
-  matmul(b: TensorLike, options?: ops.MatmulOptions): Tensor {
-    return ops.matmul(this, b, options);
-  }
-
-  // ── shape ─────────────────────────────────────────────────────────────────
-  /** Permutes the axes (default: reverses them). */
-  transpose(perm?: readonly number[]): Tensor {
-    return ops.transpose(this, perm);
-  }
   /** The transpose (all axes reversed). */
   get T(): Tensor {
-    return ops.transpose(this);
-  }
-  /** Same data, new shape (one dimension may be −1). Shares storage with this tensor. */
-  reshape(shape: readonly number[]): Tensor {
-    return ops.reshape(this, shape);
-  }
-  /** Inserts a dimension of size 1 at `axis`. */
-  expandDims(axis = 0): Tensor {
-    return ops.expandDims(this, axis);
-  }
-  /** Removes dimensions of size 1 (all, or the given ones). */
-  squeeze(axis?: number | readonly number[]): Tensor {
-    return ops.squeeze(this, axis);
-  }
-  /** Flattens to rank 1. */
-  flatten(): Tensor {
-    return ops.reshape(this, [this.size]);
-  }
-  /** Repeats along size-1 axes to reach `shape` (NumPy broadcasting). */
-  broadcastTo(shape: readonly number[]): Tensor {
-    return ops.broadcastTo(this, shape);
-  }
-  /** The block starting at `begin` with `size` elements per axis (−1: to the end), as in tf.slice. */
-  slice(begin: number | readonly number[], size?: number | readonly number[]): Tensor {
-    return ops.slice(this, begin, size);
-  }
-  /** Picks entries along `axis` by int32 indices; the output has idx's shape in place of that axis. */
-  gather(indices: TensorLike, axis = 0): Tensor {
-    return ops.gather(this, indices, axis);
-  }
-  /** One-hot float32 encoding of int32 class ids, with a new last axis of length `depth`. */
-  oneHot(depth: number, dtype: FloatDType = 'float32'): Tensor {
-    return ops.oneHot(this, depth, dtype);
-  }
-
-  // ── reductions ────────────────────────────────────────────────────────────
-  /** Sum over the given axes (all by default). */
-  sum(axis?: number | readonly number[], keepDims = false): Tensor {
-    return ops.sum(this, axis, keepDims);
-  }
-  /** Mean over the given axes (all by default). */
-  mean(axis?: number | readonly number[], keepDims = false): Tensor {
-    return ops.mean(this, axis, keepDims);
-  }
-  /** Maximum over the given axes (all by default). */
-  max(axis?: number | readonly number[], keepDims = false): Tensor {
-    return ops.max(this, axis, keepDims);
-  }
-  /** Minimum over the given axes (all by default). */
-  min(axis?: number | readonly number[], keepDims = false): Tensor {
-    return ops.min(this, axis, keepDims);
-  }
-  /** Index of the maximum along `axis` (of the flattened tensor when omitted), int32. */
-  argmax(axis?: number): Tensor {
-    return ops.argmax(this, axis);
-  }
-  /** Index of the minimum along `axis` (of the flattened tensor when omitted), int32. */
-  argmin(axis?: number): Tensor {
-    return ops.argmin(this, axis);
-  }
-  /** log Σ exp along `axis`, stable (max subtracted first). */
-  logSumExp(axis = -1, keepDims = false): Tensor {
-    return ops.logSumExp(this, axis, keepDims);
-  }
-  /** Softmax along `axis`, stable. */
-  softmax(axis = -1): Tensor {
-    return ops.softmax(this, axis);
-  }
-  /** log(softmax) along `axis`, computed as x − logSumExp(x). */
-  logSoftmax(axis = -1): Tensor {
-    return ops.logSoftmax(this, axis);
-  }
-  /** 2-D convolution of this [N, C, H, W] with weight [outC, C/groups, kH, kW] (see conv2d). */
-  conv2d(weight: TensorLike, bias?: TensorLike, options?: ops.Conv2dOptions): Tensor {
-    return ops.conv2d(this, weight, bias, options);
-  }
-  /** Transposed 2-D convolution (see convTranspose2d). */
-  convTranspose2d(weight: TensorLike, bias?: TensorLike, options?: ops.ConvTranspose2dOptions): Tensor {
-    return ops.convTranspose2d(this, weight, bias, options);
-  }
-  /** 2-D max pooling (see maxPool2d). */
-  maxPool2d(kernelSize: ops.Size2d, options?: ops.Pool2dOptions): Tensor {
-    return ops.maxPool2d(this, kernelSize, options);
-  }
-  /** 2-D average pooling, padding counted (see avgPool2d). */
-  avgPool2d(kernelSize: ops.Size2d, options?: ops.Pool2dOptions): Tensor {
-    return ops.avgPool2d(this, kernelSize, options);
-  }
-  /** Adaptive average pooling to `outputSize` (see adaptiveAvgPool2d). */
-  adaptiveAvgPool2d(outputSize: ops.Size2d): Tensor {
-    return ops.adaptiveAvgPool2d(this, outputSize);
+    return this.transpose();
   }
 
   /** @internal for scope(): the tensors this object holds */
   get [TENSORS](): Tensor[] {
     return [this];
   }
+}
+
+/**
+ * The fluent methods: each op function of the same name with this tensor as its first operand
+ * (generated from the ops' declarations, installed by methods.ts).
+ */
+export interface Tensor extends TensorMethods {
+  /** cond ? this : other, elementwise with broadcasting (cond nonzero = true). */
+  where(cond: TensorLike, other: TensorLike): Tensor;
 }
 
 function collect(value: unknown, into: Set<Tensor>, depth: number): void {

@@ -35,6 +35,7 @@ const unaryRef: Record<string, (x: number) => number> = {
   UN_GELU: gelu,
   UN_LOG1P: Math.log1p,
   UN_EXPM1: Math.expm1,
+  UN_LOG_SIGMOID: (x) => -Math.log1p(Math.exp(-x)),
 };
 const binaryRef: Record<string, (a: number, b: number) => number> = {
   BIN_ADD: (a, b) => a + b,

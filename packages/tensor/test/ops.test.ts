@@ -144,6 +144,7 @@ describe('unary ops match Math', () => {
     ['gelu', (t) => t.gelu(), (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), xs],
     ['log1p', (t) => t.log1p(), Math.log1p, pos],
     ['expm1', (t) => t.expm1(), Math.expm1, xs],
+    ['logSigmoid', (t) => t.logSigmoid(), (x) => -Math.log1p(Math.exp(-x)), xs],
   ];
   for (const [name, op, f, input] of cases) {
     it(`${name}, including SIMD tails (length ${input.length} = ${input.length >> 2}×4 + ${input.length % 4})`, () => {
@@ -159,6 +160,14 @@ describe('unary ops match Math', () => {
       for (const r of rel(tensor(x).expm1().data(), x.map(Math.expm1))) expect(r).toBeLessThan(1e-6);
       // the naive form loses it: 1 + 1e-7 rounds to 1 + 2^-23 in float32
       expect(Math.abs(tensor([1e-7]).add(1).log().item() - 1e-7)).toBeGreaterThan(1e-8);
+    });
+  });
+  it('logSigmoid stays finite and exact far out: ln σ(−1e4) = −1e4, ln σ(1e4) = −e^−1e4 ≈ 0', () => {
+    // the naive ln(σ(x)) is ln 0 = −∞ at −1e4 in float32 and float64 alike
+    scope(() => {
+      expect(tensor([-1e4, -100, 1e4]).logSigmoid().toArray()).toEqual([-1e4, -100, 0]);
+      expect(tensor([-1e4]).sigmoid().log().item()).toBe(Number.NEGATIVE_INFINITY);
+      expect(tensor([-1e4], { dtype: 'float64' }).logSigmoid().item()).toBe(-1e4);
     });
   });
   it('sigmoid does not overflow at ±1e4', () => {

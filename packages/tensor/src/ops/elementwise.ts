@@ -52,6 +52,8 @@ export const gelu = (x: TensorLike): Tensor => unary('gelu', C.UN_GELU, x);
 export const log1p = (x: TensorLike): Tensor => unary('log1p', C.UN_LOG1P, x);
 /** eˣ − 1, accurate where x is small. */
 export const expm1 = (x: TensorLike): Tensor => unary('expm1', C.UN_EXPM1, x);
+/** ln σ(x) = −ln(1 + e⁻ˣ), without overflow for large |x| (PyTorch's `logsigmoid`). */
+export const logSigmoid = (x: TensorLike): Tensor => unary('logSigmoid', C.UN_LOG_SIGMOID, x);
 
 function finiteParam(op: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${op}: ${name} must be a number, got ${String(v)}`);
