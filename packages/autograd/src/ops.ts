@@ -437,6 +437,16 @@ function tieSplit(g: Tensor, a: Tensor, b: Tensor, first: Tensor, needs: boolean
 }
 
 /**
+ * An op's operand as a Variable. A JS number or nested array next to a float64 operand becomes
+ * float64, unrounded (`v.add(1e-5)` on a float64 v adds 1e-5, not its float32 neighbour), as in
+ * @gd/tensor's ops; otherwise asVariable's conversion.
+ */
+function operandVariable(x: VariableLike, float64Partner: boolean): Variable {
+  if (float64Partner && (typeof x === 'number' || Array.isArray(x))) return new Variable(T.tensor(x as never, { dtype: 'float64' }), false);
+  return asVariable(x);
+}
+
+/**
  * Applies an op to Variables: computes the forward value and, when any input requires grad and
  * grad mode is on, records the node with its gradient rule.
  */
@@ -446,8 +456,10 @@ export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], 
   const tensors: T.Tensor[] = new Array(n);
   const needs: boolean[] = new Array(n);
   let any = false;
+  let float64 = false;
+  for (const x of inputs) if ((x instanceof Variable || x instanceof T.Tensor) && x.dtype === 'float64') float64 = true;
   for (let i = 0; i < n; i++) {
-    const v = asVariable(inputs[i]!);
+    const v = operandVariable(inputs[i]!, float64);
     vars[i] = v;
     tensors[i] = v.value;
     needs[i] = v.requiresGrad;
