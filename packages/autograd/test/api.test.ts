@@ -24,6 +24,17 @@ describe('autograd API', () => {
       expect(Array.from(f.add(1e-5).value.data())).toEqual([Math.fround(0.25 + Math.fround(1e-5)), Math.fround(2 + Math.fround(1e-5))]);
     });
   });
+  it('float64 gradient rules keep their constants unrounded (leakyRelu slope, shares of tied maxima)', () => {
+    scope(() => {
+      const x = variable(tensor([-2, 3], { dtype: 'float64' }));
+      x.leakyRelu(0.1).sum().backward();
+      expect(Array.from(x.grad!.data())).toEqual([0.1, 1]);
+      const t = variable(tensor([5, 5, 1, 5], { dtype: 'float64' }));
+      t.max().backward();
+      expect(t.grad!.dtype).toBe('float64');
+      expect(Array.from(t.grad!.data())).toEqual([1 / 3, 1 / 3, 0, 1 / 3]);
+    });
+  });
   it('gradients accumulate across backward calls until zeroGrad; detach and noGrad stop the graph', () => {
     const w = variable([2]);
     w.mul(3).sum().backward();
