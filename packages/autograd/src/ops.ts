@@ -254,10 +254,12 @@ export const opTable = {
   leakyRelu: defineOp<{ slope: number }>({
     arity: 1,
     forward: ([x], { slope }) => T.leakyRelu(x!, slope),
+    // g where x > 0, g·slope elsewhere; g·slope keeps g's dtype (a where over the two numbers
+    // would round the slope to float32 and put 1.5e-8 into a float64 gradient)
     backward: (g, { inputs: [x], attrs: { slope } }) => {
       const pos = T.gt(x!, 0);
-      const d = T.where(pos, 1, slope);
-      return freeing([pos, d], [T.mul(g, d)]);
+      const gs = T.mul(g, slope);
+      return freeing([pos, gs], [T.where(pos, g, gs)]);
     },
   }),
   clamp: defineOp<{ min: number; max: number }>({
@@ -456,7 +458,8 @@ function spread(g: Tensor, shape: readonly number[], axis: number | number[] | u
 function extremumGrad(g: Tensor, { inputs: [x], output: y, attrs }: OpContext<{ axis?: number | number[]; keepDims: boolean }>): Tensor {
   const yb = spread(y, x!.shape, attrs.axis);
   const mask = T.eq(x!, yb);
-  const maskF = T.cast(mask, 'float32');
+  // in g's float dtype: shares such as 1/3 among three ties stay exact to float64 in float64
+  const maskF = T.cast(mask, g.dtype === 'float64' ? 'float64' : 'float32');
   const count = T.sum(maskF, attrs.axis, true);
   const countB = T.broadcastTo(count, x!.shape);
   const share = T.div(maskF, countB);

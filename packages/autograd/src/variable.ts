@@ -464,8 +464,10 @@ export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], 
   const tensors: Tensor[] = new Array(n);
   const needs: boolean[] = new Array(n);
   let any = false;
+  let float64 = false;
+  for (const x of inputs) if ((x instanceof Variable || x instanceof Tensor) && x.dtype === 'float64') float64 = true;
   for (let i = 0; i < n; i++) {
-    const v = asVariable(inputs[i]!);
+    const v = operandVariable(inputs[i]!, float64);
     vars[i] = v;
     tensors[i] = v.value;
     needs[i] = v.requiresGrad;
@@ -477,6 +479,16 @@ export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], 
   const ctx: OpContext<A> = { needs, inputs: tensors, output, attrs };
   const backward: Backward = (g) => spec.backward(g, ctx);
   return new Variable(output, true, name, vars, backward);
+}
+
+/**
+ * An op's operand as a Variable. A JS number or nested array next to a float64 operand becomes
+ * float64, unrounded (`v.add(1e-5)` on a float64 v adds 1e-5, not its float32 neighbour), as in
+ * @gd/tensor's ops; otherwise asVariable's conversion.
+ */
+function operandVariable(x: VariableLike, float64Partner: boolean): Variable {
+  if (float64Partner && (typeof x === 'number' || Array.isArray(x))) return new Variable(tensor(x as never, { dtype: 'float64' }), false);
+  return asVariable(x);
 }
 
 /** Nodes reachable from `root` that require grad, inputs before outputs (iterative DFS). */

@@ -11,6 +11,30 @@ describe('autograd API', () => {
     expect(da!.toArray()).toEqual([3, 4]);
     expect(db!.toArray()).toEqual([1, 2]);
   });
+  it('a JS number or array joins a float64 Variable unrounded, as in the tensor ops', () => {
+    scope(() => {
+      const v = variable(tensor([0.25, 2], { dtype: 'float64' }));
+      // 1e-5 in float32 is 9.99999974737875e-6: the float64 sum must not see that neighbour
+      expect(Array.from(v.add(1e-5).value.data())).toEqual([0.25 + 1e-5, 2 + 1e-5]);
+      expect(Array.from(v.mul([0.1, 0.3]).value.data())).toEqual([0.25 * 0.1, 2 * 0.3]);
+      expect(Array.from(v.value.add(1e-5).data())).toEqual(Array.from(v.add(1e-5).value.data()));
+      // a float32 Variable keeps float32 (a JS number never upcasts)
+      const f = variable(tensor([0.25, 2]));
+      expect(f.add(1e-5).dtype).toBe('float32');
+      expect(Array.from(f.add(1e-5).value.data())).toEqual([Math.fround(0.25 + Math.fround(1e-5)), Math.fround(2 + Math.fround(1e-5))]);
+    });
+  });
+  it('float64 gradient rules keep their constants unrounded (leakyRelu slope, shares of tied maxima)', () => {
+    scope(() => {
+      const x = variable(tensor([-2, 3], { dtype: 'float64' }));
+      x.leakyRelu(0.1).sum().backward();
+      expect(Array.from(x.grad!.data())).toEqual([0.1, 1]);
+      const t = variable(tensor([5, 5, 1, 5], { dtype: 'float64' }));
+      t.max().backward();
+      expect(t.grad!.dtype).toBe('float64');
+      expect(Array.from(t.grad!.data())).toEqual([1 / 3, 1 / 3, 0, 1 / 3]);
+    });
+  });
   it('gradients accumulate across backward calls until zeroGrad; detach and noGrad stop the graph', () => {
     const w = variable([2]);
     w.mul(3).sum().backward();

@@ -2,23 +2,25 @@
 // pooling, then three fully connected layers. It sees each 784-pixel row as a 28×28 image.
 import type { Variable } from '@gd/autograd';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@gd/nn';
-import { conv2d, oneHot, randint } from '@gd/tensor';
+import { conv2d, type FloatDType, oneHot, randint } from '@gd/tensor';
 import { manualSeed, type Tensor } from './gd.js';
 import { accuracy, type DigitData, fitDigits } from './lessons.js';
 
 /**
  * LeNet-5 for 28×28 digits: conv 5×5 1→8 (padding 2), ReLU, max-pool 2, conv 5×5 8→16, ReLU,
  * max-pool 2, flatten (16·5·5 = 400), then fully connected layers of the `hidden` widths with
- * ReLU between them, and 10 logits. The default is the classic 400→120→84→10.
+ * ReLU between them, and 10 logits. The default is the classic 400→120→84→10. `dtype` is every
+ * layer's (float64 trains the whole network in float64).
  */
-export function lenet(hidden: readonly number[] = [120, 84]): Sequential {
+export function lenet(hidden: readonly number[] = [120, 84], options: { dtype?: FloatDType } = {}): Sequential {
+  const { dtype } = options;
   const widths = [400, ...hidden];
-  const dense = widths.flatMap((w, i) => [new Linear(w, widths[i + 1] ?? 10), ...(i + 1 < widths.length ? [new ReLU()] : [])]);
+  const dense = widths.flatMap((w, i) => [new Linear(w, widths[i + 1] ?? 10, { dtype }), ...(i + 1 < widths.length ? [new ReLU()] : [])]);
   return new Sequential(
-    new Conv2d(1, 8, 5, { padding: 2 }),
+    new Conv2d(1, 8, 5, { padding: 2, dtype }),
     new ReLU(),
     new MaxPool2d(2),
-    new Conv2d(8, 16, 5),
+    new Conv2d(8, 16, 5, { dtype }),
     new ReLU(),
     new MaxPool2d(2),
     new Flatten(),

@@ -1,14 +1,16 @@
 // Convolution and pooling layers, PyTorch's names, options, init and state-dict keys.
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
-import { type Conv2dOptions, type Pool2dOptions, type Size2d, ValueError, zeros } from '@gd/tensor';
+import { type Conv2dOptions, type FloatDType, type Pool2dOptions, type Size2d, ValueError, zeros } from '@gd/tensor';
 import { fans, init } from './init.js';
-import { parameter } from './layers.js';
+import { layerDtype, parameter } from './layers.js';
 import { Module } from './module.js';
 
 /** Options of Conv2d: the conv2d options plus whether to learn a bias (default true). */
 export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn an additive bias per output channel (default true). */
   bias?: boolean;
+  /** dtype of the weight and bias (default float32; float64 takes the same draws, scaled in float64). */
+  dtype?: FloatDType;
 }
 
 function positive(op: string, name: string, v: number): void {
@@ -30,7 +32,7 @@ function kernelPair(op: string, k: Size2d): [number, number] {
  *
  * @example
  * ```ts
- * const conv = new Conv2d(1, 8, 5, { padding: 2 });
+ * const conv = new Conv2d(1, 8, 5, { padding: 2 }); // { dtype: 'float64' } for float64
  * conv.forward(randn([32, 1, 28, 28])).shape; // [32, 8, 28, 28]
  * ```
  */
@@ -57,11 +59,12 @@ export class Conv2d extends Module {
       throw new ValueError(`Conv2d: inChannels ${inChannels} and outChannels ${outChannels} must be divisible by groups ${groups}`);
     }
     const [kh, kw] = kernelPair('Conv2d', kernelSize);
-    const { bias, ...conv } = options;
+    const { bias, dtype: d, ...conv } = options;
+    const dtype = layerDtype('Conv2d', d);
     this.options = conv;
-    this.weight = parameter(zeros([outChannels, inChannels / groups, kh, kw]), 'weight');
+    this.weight = parameter(zeros([outChannels, inChannels / groups, kh, kw], dtype), 'weight');
     init.kaimingUniform(this.weight, { a: Math.sqrt(5) });
-    this.bias = bias === false ? null : parameter(zeros([outChannels]), 'bias');
+    this.bias = bias === false ? null : parameter(zeros([outChannels], dtype), 'bias');
     if (this.bias) {
       const bound = 1 / Math.sqrt(fans(this.weight.shape).fanIn);
       init.uniform(this.bias, -bound, bound);

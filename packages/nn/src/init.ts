@@ -17,7 +17,8 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
 }
 
-// draws in the target's own float dtype (a float64 draw is the float32 one unrounded)
+// draws in the target's own float dtype (a float64 draw takes the float32 one's random bits and
+// scales them in float64)
 function fill(t: InitTarget, make: (shape: number[], dtype: FloatDType) => Tensor): InitTarget {
   const v = tensorOf(t);
   if (v.dtype !== 'float32' && v.dtype !== 'float64') throw new DTypeError(`init: needs a float32 or float64 target, got ${v.dtype}`);

@@ -4,6 +4,13 @@ import { DTypeError, dropoutMask, type FloatDType, keep, ValueError, zeros } fro
 import { init } from './init.js';
 import { Module } from './module.js';
 
+/** The `dtype` option of a layer, checked: float32 (the default) or float64. */
+export function layerDtype(op: string, dtype: unknown): FloatDType {
+  if (dtype === undefined) return 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`${op}: dtype ${String(dtype)} is not float32 or float64`);
+  return dtype;
+}
+
 /** A trainable parameter: a Variable whose value survives every scope. */
 export function parameter(value: Parameters<typeof variable>[0], name?: string): Variable {
   const v = variable(value, { name });
@@ -14,7 +21,7 @@ export function parameter(value: Parameters<typeof variable>[0], name?: string):
 /**
  * y = x·Wᵀ + b, with weight [out, in] and bias [out] initialised as PyTorch's nn.Linear:
  * U(−1/√in, 1/√in) for both (kaiming_uniform with a = √5). The product reads Wᵀ in place.
- * `{ dtype: 'float64' }` makes float64 parameters (the same draws as float32, unrounded).
+ * `{ dtype: 'float64' }` makes float64 parameters (the same draws as float32, scaled in float64).
  *
  * @example
  * ```ts
@@ -39,8 +46,7 @@ export class Linear extends Module {
     ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ValueError(`Linear: ${k} must be a positive integer, got ${v}`);
     }
-    const dtype = options.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`Linear: dtype ${String(dtype)} is not float32 or float64`);
+    const dtype = layerDtype('Linear', options.dtype);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = parameter(zeros([outFeatures, inFeatures], dtype), 'weight');
     init.kaimingUniform(this.weight, { a: Math.sqrt(5) });

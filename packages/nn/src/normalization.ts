@@ -2,9 +2,23 @@
 // names, init, buffers and state-dict keys. The statistics are composed from differentiable
 // ops (mean, sub, square, sqrt), so their gradients come from the op table.
 import { asVariable, noGrad, Variable, type VariableLike } from '@gd/autograd';
-import { add, copyInto, fmtShape, mul, ones, ShapeError, Tensor, type TensorLike, tensor, ValueError, zeros } from '@gd/tensor';
+import {
+  add,
+  cast,
+  copyInto,
+  type FloatDType,
+  fmtShape,
+  mul,
+  ones,
+  ShapeError,
+  Tensor,
+  type TensorLike,
+  tensor,
+  ValueError,
+  zeros,
+} from '@gd/tensor';
 import { init } from './init.js';
-import { parameter } from './layers.js';
+import { layerDtype, parameter } from './layers.js';
 import { Module } from './module.js';
 
 /** Options of BatchNorm1d and BatchNorm2d (PyTorch's defaults). */
@@ -18,6 +32,8 @@ export interface BatchNormOptions {
   momentum?: number | null;
   /** Learn a per-channel scale `weight` (ones) and shift `bias` (zeros) (default true). */
   affine?: boolean;
+  /** dtype of the parameters and running statistics (default float32); the count stays int32. */
+  dtype?: FloatDType;
 }
 
 function positiveInt(op: string, name: string, v: number): void {
@@ -57,10 +73,11 @@ abstract class BatchNorm extends Module {
     if (m !== null && !(m >= 0 && m <= 1)) throw new ValueError(`${op}: momentum must be in [0, 1] or null, got ${m}`);
     this.momentum = m;
     const affine = options.affine ?? true;
-    this.weight = affine ? parameter(ones([numFeatures]), 'weight') : null;
-    this.bias = affine ? parameter(zeros([numFeatures]), 'bias') : null;
-    this.registerBuffer('running_mean', zeros([numFeatures]));
-    this.registerBuffer('running_var', ones([numFeatures]));
+    const dtype = layerDtype(op, options.dtype);
+    this.weight = affine ? parameter(ones([numFeatures], dtype), 'weight') : null;
+    this.bias = affine ? parameter(zeros([numFeatures], dtype), 'bias') : null;
+    this.registerBuffer('running_mean', zeros([numFeatures], dtype));
+    this.registerBuffer('running_var', ones([numFeatures], dtype));
     this.registerBuffer('num_batches_tracked', tensor(0, { dtype: 'int32' }));
   }
 
@@ -109,8 +126,10 @@ abstract class BatchNorm extends Module {
         const a = mul(running, 1 - m);
         const b = mul(flat, m * scale);
         const sum = add(a, b);
-        copyInto(running, sum);
-        for (const t of [flat, a, b, sum]) t.dispose();
+        // a batch of another dtype (a float64 input to a float32 layer) updates the statistics in theirs
+        const next = sum.dtype === running.dtype ? sum : cast(sum, running.dtype);
+        copyInto(running, next);
+        for (const t of new Set([flat, a, b, sum, next])) t.dispose();
       };
       update('running_mean', mean, 1);
       update('running_var', variance, n / (n - 1));
@@ -157,6 +176,8 @@ export interface LayerNormOptions {
   eps?: number;
   /** Learn `weight` (ones) and `bias` (zeros) of normalizedShape (default true). */
   elementwiseAffine?: boolean;
+  /** dtype of `weight` and `bias` (default float32). */
+  dtype?: FloatDType;
 }
 
 /**
@@ -188,8 +209,9 @@ export class LayerNorm extends Module {
     this.eps = options.eps ?? 1e-5;
     checkEps('LayerNorm', this.eps);
     const affine = options.elementwiseAffine ?? true;
-    this.weight = affine ? parameter(ones(this.normalizedShape), 'weight') : null;
-    this.bias = affine ? parameter(zeros(this.normalizedShape), 'bias') : null;
+    const dtype = layerDtype('LayerNorm', options.dtype);
+    this.weight = affine ? parameter(ones(this.normalizedShape, dtype), 'weight') : null;
+    this.bias = affine ? parameter(zeros(this.normalizedShape, dtype), 'bias') : null;
   }
 
   forward(x: VariableLike): Variable {
@@ -226,11 +248,13 @@ export class Embedding extends Module {
   constructor(
     readonly numEmbeddings: number,
     readonly embeddingDim: number,
+    options: { dtype?: FloatDType } = {},
   ) {
     super();
     positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     positiveInt('Embedding', 'embeddingDim', embeddingDim);
-    this.weight = parameter(zeros([numEmbeddings, embeddingDim]), 'weight');
+    const dtype = layerDtype('Embedding', options.dtype);
+    this.weight = parameter(zeros([numEmbeddings, embeddingDim], dtype), 'weight');
     init.normal(this.weight, 0, 1);
   }
 

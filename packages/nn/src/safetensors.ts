@@ -196,30 +196,40 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
   if (options === null || typeof options !== 'object')
     throw new ValueError(`saveSafetensors: options must be an object, got ${String(options)}`);
   const state = typeof (source as Module).stateDict === 'function' ? (source as Module).stateDict() : (source as Record<string, Tensor>);
-  const names = Object.keys(state).sort();
   if (options.metadata !== undefined && !isStringRecord(options.metadata)) {
     throw new ValueError(`saveSafetensors: metadata must map strings to strings, got ${brief(options.metadata)}`);
   }
-  const header: Record<string, unknown> = {};
-  if (options.metadata) header.__metadata__ = options.metadata;
-  let offset = 0;
-  for (const name of names) {
+  for (const name of Object.keys(state)) {
     const t: unknown = state[name];
     if (!(t instanceof Tensor)) throw new ValueError(`saveSafetensors: '${name}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
     if (t.isDisposed) throw new DisposedError(`saveSafetensors: '${name}' is a disposed tensor`);
     if (t.dtype !== 'float32' && t.dtype !== 'float64' && t.dtype !== 'int32') {
       throw new SafetensorsError(`saveSafetensors: '${name}' is ${t.dtype}; float32, float64 and int32 are written`);
     }
-    // int32 is written as I64, the integer type PyTorch keeps counts and indices in
+  }
+  // int32 is written as I64, the integer type PyTorch keeps counts and indices in
+  const code = (t: Tensor) => (t.dtype === 'int32' ? 'I64' : t.dtype === 'float64' ? 'F64' : 'F32');
+  // The reference writer's order (and so PyTorch's save_file): the wider dtypes first (I64, F64,
+  // then F32, so every tensor starts aligned to its element size), by name within a dtype; the
+  // header lists the tensors in that order after __metadata__. The same state gives the same bytes.
+  const rank: Record<string, number> = { I64: 0, F64: 1, F32: 2 };
+  const names = Object.keys(state).sort((a, b) => rank[code(state[a]!)]! - rank[code(state[b]!)]! || (a < b ? -1 : a > b ? 1 : 0));
+  const entries: string[] = [];
+  if (options.metadata) entries.push(`"__metadata__":${JSON.stringify(options.metadata)}`);
+  let offset = 0;
+  for (const name of names) {
+    const t = state[name]!;
     const width = t.dtype === 'float32' ? 4 : 8;
-    const code = t.dtype === 'int32' ? 'I64' : t.dtype === 'float64' ? 'F64' : 'F32';
-    header[name] = { dtype: code, shape: [...t.shape], data_offsets: [offset, offset + t.size * width] };
+    const info = { dtype: code(t), shape: [...t.shape], data_offsets: [offset, offset + t.size * width] };
+    // written entry by entry: a JS object would move integer-like names ("0", "1") to the front
+    entries.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     offset += t.size * width;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  const text = `{${entries.join(',')}}`;
+  let json = new TextEncoder().encode(text);
   // pad the header with spaces so the data starts 8-byte aligned, as the reference writer does
   const pad = (8 - (json.length % 8)) % 8;
-  if (pad > 0) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(pad));
+  if (pad > 0) json = new TextEncoder().encode(text + ' '.repeat(pad));
   const out = new Uint8Array(8 + json.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);

@@ -151,6 +151,45 @@ describe('LayerNorm and Embedding', () => {
   });
 });
 
+/**
+ * A safetensors file as the reference writer (safetensors.torch.save_file) lays it out, written
+ * here independently of gd's writer: tensors ordered by dtype, widest first (I64 before F32, so
+ * each starts aligned), then by name; their data in that order; the header is compact JSON with
+ * __metadata__ first and then { dtype, shape, data_offsets } per tensor in the same order,
+ * padded with spaces to a multiple of 8 bytes, after its length as a little-endian u64.
+ */
+function torchSaveFile(
+  tensors: Array<{ name: string; dtype: 'F32' | 'I64'; shape: number[]; values: number[] }>,
+  metadata: Record<string, string>,
+): Uint8Array {
+  const order = [...tensors].sort((a, b) => (a.dtype === b.dtype ? (a.name < b.name ? -1 : 1) : a.dtype === 'I64' ? -1 : 1));
+  let offset = 0;
+  const parts = [`"__metadata__":${JSON.stringify(metadata)}`];
+  const chunks: Uint8Array[] = [];
+  for (const t of order) {
+    const bytes = new Uint8Array(t.values.length * (t.dtype === 'I64' ? 8 : 4));
+    const view = new DataView(bytes.buffer);
+    t.values.forEach((v, i) => {
+      if (t.dtype === 'I64') view.setBigInt64(i * 8, BigInt(v), true);
+      else view.setFloat32(i * 4, v, true);
+    });
+    parts.push(`"${t.name}":{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes.length}]}`);
+    offset += bytes.length;
+    chunks.push(bytes);
+  }
+  let json = `{${parts.join(',')}}`;
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(new TextEncoder().encode(json), 8);
+  let at = 8 + json.length;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 describe('buffers in state dicts and safetensors', () => {
   const make = () =>
     new Sequential(new Conv2d(1, 4, 3), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(4 * 5 * 5, 3));
@@ -194,6 +233,78 @@ describe('buffers in state dicts and safetensors', () => {
     );
   });
 
+  it("loads a file written as PyTorch's save_file(model.state_dict()) writes it; eval outputs match a plain-JS forward", () => {
+    // The state of torch.nn.Sequential(Conv2d(1, 4, 3), BatchNorm2d(4), ReLU(), MaxPool2d(2),
+    // Flatten(), Linear(100, 3)) after some training: float32 numbers, num_batches_tracked 123.
+    const val = (k: number, s: number) => Math.fround(Math.sin(k * 1.37 + s) * 0.6);
+    const f32 = (n: number, s: number, map = (v: number) => v) => Array.from({ length: n }, (_, k) => Math.fround(map(val(k, s))));
+    const state = {
+      '0.weight': { shape: [4, 1, 3, 3], v: f32(36, 1) },
+      '0.bias': { shape: [4], v: f32(4, 2) },
+      '1.weight': { shape: [4], v: f32(4, 3, (v) => 1 + v) },
+      '1.bias': { shape: [4], v: f32(4, 4) },
+      '1.running_mean': { shape: [4], v: f32(4, 5) },
+      '1.running_var': { shape: [4], v: f32(4, 6, (v) => 0.5 + Math.abs(v)) },
+      '5.weight': { shape: [3, 100], v: f32(300, 7, (v) => v * 0.3) },
+      '5.bias': { shape: [3], v: f32(3, 8) },
+    };
+    const file = torchSaveFile(
+      [
+        ...Object.entries(state).map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape, values: t.v })),
+        { name: '1.num_batches_tracked', dtype: 'I64' as const, shape: [], values: [123] },
+      ],
+      { format: 'pt' },
+    );
+    // what the reference writer puts first: the 8-byte length, then the header, I64 data first
+    const n = Number(new DataView(file.buffer).getBigUint64(0, true));
+    expect(n % 8).toBe(0);
+    const header = new TextDecoder().decode(file.subarray(8, 8 + n));
+    expect(
+      header.startsWith(
+        '{"__metadata__":{"format":"pt"},"1.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"0.bias":',
+      ),
+    ).toBe(true);
+    expect(header.trimEnd().endsWith('"5.weight":{"dtype":"F32","shape":[3,100],"data_offsets":[244,1444]}}')).toBe(true);
+
+    const net = make();
+    expect(loadSafetensors(net, file)).toEqual({ format: 'pt' });
+    expect((net as unknown as { 1: BatchNorm2d })[1].buffer('num_batches_tracked').item()).toBe(123);
+    // gd writes the same state as the same bytes
+    expect(saveSafetensors(net, { metadata: { format: 'pt' } })).toEqual(file);
+
+    // the eval-mode forward, written out in float64 from the same numbers
+    manualSeed(10);
+    const x = randn([2, 1, 12, 12]);
+    const xd = arr(x);
+    const S = Object.fromEntries(Object.entries(state).map(([k, t]) => [k, t.v])) as Record<keyof typeof state, number[]>;
+    const expected: number[] = [];
+    for (let b = 0; b < 2; b++) {
+      const pooled: number[] = [];
+      for (let c = 0; c < 4; c++) {
+        const act = (i: number, j: number) => {
+          let y = S['0.bias'][c]!;
+          for (let a = 0; a < 3; a++)
+            for (let e = 0; e < 3; e++) y += S['0.weight'][c * 9 + a * 3 + e]! * xd[b * 144 + (i + a) * 12 + j + e]!;
+          const z = ((y - S['1.running_mean'][c]!) / Math.sqrt(S['1.running_var'][c]! + 1e-5)) * S['1.weight'][c]! + S['1.bias'][c]!;
+          return Math.max(z, 0);
+        };
+        for (let i = 0; i < 5; i++)
+          for (let j = 0; j < 5; j++)
+            pooled.push(Math.max(act(2 * i, 2 * j), act(2 * i, 2 * j + 1), act(2 * i + 1, 2 * j), act(2 * i + 1, 2 * j + 1)));
+      }
+      for (let k = 0; k < 3; k++) expected.push(pooled.reduce((s, v, f) => s + v * S['5.weight'][k * 100 + f]!, S['5.bias'][k]!));
+    }
+    net.eval();
+    const worst = (got: number[]) => Math.max(...got.map((v, i) => Math.abs(v - expected[i]!))) / Math.max(...expected.map(Math.abs));
+    scope(() => {
+      expect(worst(arr(net.forward(x).value))).toBeLessThan(1e-5);
+      // converted as PyTorch's model.double(), the same model agrees to float64 rounding
+      net.to('float64');
+      expect(worst(arr(net.forward(x.cast('float64')).value))).toBeLessThan(1e-13);
+    });
+    net.dispose();
+  });
+
   it('an I64 count outside the int32 range is refused, and the model is left as it was', () => {
     manualSeed(8);
     const net = make();
@@ -205,6 +316,19 @@ describe('buffers in state dicts and safetensors', () => {
     expect(() => loadSafetensors(target, bytes)).toThrow(SafetensorsError);
     expect(() => loadSafetensors(target, bytes)).toThrow(/1099511627776 at element 0, outside the int32 range/);
     expect(arr(target.stateDict()['0.weight']!)).toEqual(Array.from(before));
+    // the int32 range's ends load; one past either end is refused
+    for (const [count, ok] of [
+      [2n ** 31n - 1n, true],
+      [-(2n ** 31n), true],
+      [2n ** 31n, false],
+      [-(2n ** 31n) - 1n, false],
+    ] as const) {
+      new DataView(e.bytes.buffer, e.bytes.byteOffset, 8).setBigInt64(0, count, true);
+      if (ok) {
+        loadSafetensors(target, bytes);
+        expect((target as unknown as { 1: BatchNorm2d })[1].buffer('num_batches_tracked').item()).toBe(Number(count));
+      } else expect(() => loadSafetensors(target, bytes)).toThrow(new RegExp(`'1.num_batches_tracked' holds ${count} at element 0`));
+    }
   });
 
   it('memory stays flat over 1,000 CNN training steps with BatchNorm', () => {

@@ -4,10 +4,10 @@
 // and the packed f32x4 gemm_f32 does the multiply-adds. Its adjoints are GEMMs too: the input
 // gradient is col = wᵀ·dy scattered back by col2im (a transposed convolution), the weight
 // gradient dw += dy·colᵀ. The geometry arrives as int32 words at `geom`, written by the
-// TypeScript side after every check (see GEOM_* below). The index walks are generic over the
-// element type, so a float64 instantiation needs only new exported wrappers.
+// TypeScript side after every check (see G_* below). Every kernel is generic over the element
+// type: the f32 exports run on gemm_f32 and f32x4, the f64 ones on gemm_f64 and f64x2.
 
-import { gemm_f32 } from './matmul';
+import { gemm_f32, gemm_f64 } from './matmul';
 
 // geometry words
 const G_N = 0;
@@ -163,18 +163,40 @@ function col2im<T>(
     geo(geom, G_PH) == 0 && geo(geom, G_PW) == 0;
 }
 
-@inline function im2colGroup(geom: usize, x: usize, col: usize, Cg: i32): void {
-  im2col<f32>(
+@inline function im2colGroup<T>(geom: usize, x: usize, col: usize, Cg: i32): void {
+  im2col<T>(
     x, col, Cg, geo(geom, G_H), geo(geom, G_W), geo(geom, G_KH), geo(geom, G_KW), geo(geom, G_SH), geo(geom, G_SW),
     geo(geom, G_PH), geo(geom, G_PW), geo(geom, G_DH), geo(geom, G_DW), geo(geom, G_OH), geo(geom, G_OW),
   );
 }
 
-/**
- * out[n, o] = Σ_c w[o, c] ⋆ x[n, c] (+ bias[o]) for x [N, C, H, W], w [OC, C/groups, kH, kW],
- * out [N, OC, oH, oW]. `bias` 0 means none; `col` holds (C/groups)·kH·kW·oH·oW floats.
- */
-export function conv2d_forward_f32(x: usize, w: usize, bias: usize, out: usize, col: usize, work: usize, geom: usize): void {
+/** The packed GEMM of the element type: gemm_f32 or gemm_f64 (same arguments, same scratch). */
+@inline function gemm<T>(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32, work: usize,
+): void {
+  if (sizeof<T>() == 4) gemm_f32(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
+  else gemm_f64(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
+}
+
+/** row[0 … L) += v, four floats or two doubles per SIMD step. */
+@inline function addScalar<T>(row: usize, L: i32, v: T): void {
+  const size = <usize>sizeof<T>();
+  const lanes: i32 = 16 / sizeof<T>();
+  const s = sizeof<T>() == 4 ? f32x4.splat(<f32>v) : f64x2.splat(<f64>v);
+  let l = 0;
+  for (; l + lanes <= L; l += lanes) {
+    const at = row + (<usize>l) * size;
+    v128.store(at, sizeof<T>() == 4 ? f32x4.add(v128.load(at), s) : f64x2.add(v128.load(at), s));
+  }
+  for (; l < L; l++) {
+    const at = row + (<usize>l) * size;
+    store<T>(at, load<T>(at) + v);
+  }
+}
+
+function convForward<T>(x: usize, w: usize, bias: usize, out: usize, col: usize, work: usize, geom: usize): void {
+  const size = <usize>sizeof<T>();
   const N = geo(geom, G_N), C = geo(geom, G_C), H = geo(geom, G_H), W = geo(geom, G_W);
   const OC = geo(geom, G_OC), groups = geo(geom, G_GROUPS);
   const L = geo(geom, G_OH) * geo(geom, G_OW);
@@ -183,53 +205,40 @@ export function conv2d_forward_f32(x: usize, w: usize, bias: usize, out: usize, 
   const pointwise = isPointwise(geom);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
-      const xg = x + ((<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) << 2);
+      const xg = x + (<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) * size;
       let b = col;
       if (pointwise) b = xg;
-      else im2colGroup(geom, xg, col, Cg);
-      const og = out + ((<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L << 2);
-      gemm_f32(0, 0, OCg, L, K, w + (<usize>(g * OCg) * <usize>K << 2), K, b, L, og, L, 0, work);
+      else im2colGroup<T>(geom, xg, col, Cg);
+      const og = out + (<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L * size;
+      gemm<T>(0, 0, OCg, L, K, w + <usize>(g * OCg) * <usize>K * size, K, b, L, og, L, 0, work);
     }
     if (bias != 0) {
       for (let o = 0; o < OC; o++) {
-        const v = f32x4.splat(load<f32>(bias + ((<usize>o) << 2)));
-        const row = out + ((<usize>n * <usize>OC + <usize>o) * <usize>L << 2);
-        let l = 0;
-        for (; l + 4 <= L; l += 4) {
-          const at = row + ((<usize>l) << 2);
-          v128.store(at, f32x4.add(v128.load(at), v));
-        }
-        for (; l < L; l++) {
-          const at = row + ((<usize>l) << 2);
-          store<f32>(at, load<f32>(at) + f32x4.extract_lane(v, 0));
-        }
+        addScalar<T>(out + (<usize>n * <usize>OC + <usize>o) * <usize>L * size, L, load<T>(bias + (<usize>o) * size));
       }
     }
   }
 }
 
-/**
- * dx = the input gradient of conv2d (a transposed convolution of dy with w): for each image and
- * group, col = wᵀ·dy, then col2im into dx. dx is overwritten.
- */
-export function conv2d_backward_input_f32(dy: usize, w: usize, dx: usize, col: usize, work: usize, geom: usize): void {
+function convBackwardInput<T>(dy: usize, w: usize, dx: usize, col: usize, work: usize, geom: usize): void {
+  const size = <usize>sizeof<T>();
   const N = geo(geom, G_N), C = geo(geom, G_C), H = geo(geom, G_H), W = geo(geom, G_W);
   const OC = geo(geom, G_OC), groups = geo(geom, G_GROUPS);
   const L = geo(geom, G_OH) * geo(geom, G_OW);
   const Cg = C / groups, OCg = OC / groups;
   const K = Cg * geo(geom, G_KH) * geo(geom, G_KW);
   const pointwise = isPointwise(geom);
-  if (!pointwise) memory.fill(dx, 0, (<usize>N * <usize>C * <usize>(H * W)) << 2);
+  if (!pointwise) memory.fill(dx, 0, <usize>N * <usize>C * <usize>(H * W) * size);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
-      const xg = dx + ((<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) << 2);
-      const dyg = dy + ((<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L << 2);
-      const wg = w + (<usize>(g * OCg) * <usize>K << 2);
+      const xg = dx + (<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) * size;
+      const dyg = dy + (<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L * size;
+      const wg = w + <usize>(g * OCg) * <usize>K * size;
       if (pointwise) {
-        gemm_f32(1, 0, K, L, OCg, wg, K, dyg, L, xg, L, 0, work);
+        gemm<T>(1, 0, K, L, OCg, wg, K, dyg, L, xg, L, 0, work);
       } else {
-        gemm_f32(1, 0, K, L, OCg, wg, K, dyg, L, col, L, 0, work);
-        col2im<f32>(
+        gemm<T>(1, 0, K, L, OCg, wg, K, dyg, L, col, L, 0, work);
+        col2im<T>(
           col, xg, Cg, H, W, geo(geom, G_KH), geo(geom, G_KW), geo(geom, G_SH), geo(geom, G_SW),
           geo(geom, G_PH), geo(geom, G_PW), geo(geom, G_DH), geo(geom, G_DW), geo(geom, G_OH), geo(geom, G_OW),
         );
@@ -238,11 +247,8 @@ export function conv2d_backward_input_f32(dy: usize, w: usize, dx: usize, col: u
   }
 }
 
-/**
- * dw = Σ_n dy[n]·col(x[n])ᵀ per group — the weight gradient of conv2d; dw is overwritten. The
- * columns are unrolled transposed, so the GEMM packs them with contiguous vector loads.
- */
-export function conv2d_backward_weight_f32(x: usize, dy: usize, dw: usize, col: usize, work: usize, geom: usize): void {
+function convBackwardWeight<T>(x: usize, dy: usize, dw: usize, col: usize, work: usize, geom: usize): void {
+  const size = <usize>sizeof<T>();
   const N = geo(geom, G_N), C = geo(geom, G_C), H = geo(geom, G_H), W = geo(geom, G_W);
   const OC = geo(geom, G_OC), groups = geo(geom, G_GROUPS);
   const L = geo(geom, G_OH) * geo(geom, G_OW);
@@ -251,31 +257,63 @@ export function conv2d_backward_weight_f32(x: usize, dy: usize, dw: usize, col: 
   const pointwise = isPointwise(geom);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
-      const xg = x + ((<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) << 2);
-      const dyg = dy + ((<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L << 2);
-      const dwg = dw + (<usize>(g * OCg) * <usize>K << 2);
+      const xg = x + (<usize>n * <usize>C + <usize>(g * Cg)) * <usize>(H * W) * size;
+      const dyg = dy + (<usize>n * <usize>OC + <usize>(g * OCg)) * <usize>L * size;
+      const dwg = dw + <usize>(g * OCg) * <usize>K * size;
       if (pointwise) {
-        gemm_f32(0, 1, OCg, K, L, dyg, L, xg, L, dwg, K, n > 0 ? 1 : 0, work);
+        gemm<T>(0, 1, OCg, K, L, dyg, L, xg, L, dwg, K, n > 0 ? 1 : 0, work);
       } else {
-        im2colTransposed<f32>(
+        im2colTransposed<T>(
           xg, col, Cg, H, W, geo(geom, G_KH), geo(geom, G_KW), geo(geom, G_SH), geo(geom, G_SW),
           geo(geom, G_PH), geo(geom, G_PW), geo(geom, G_DH), geo(geom, G_DW), geo(geom, G_OH), geo(geom, G_OW),
         );
-        gemm_f32(0, 0, OCg, K, L, dyg, L, col, K, dwg, K, n > 0 ? 1 : 0, work);
+        gemm<T>(0, 0, OCg, K, L, dyg, L, col, K, dwg, K, n > 0 ? 1 : 0, work);
       }
     }
   }
 }
 
-// ── pooling, on planes [P, H, W] (P = N·C) ─────────────────────────────────
+/**
+ * out[n, o] = Σ_c w[o, c] ⋆ x[n, c] (+ bias[o]) for x [N, C, H, W], w [OC, C/groups, kH, kW],
+ * out [N, OC, oH, oW]. `bias` 0 means none; `col` holds (C/groups)·kH·kW·oH·oW floats.
+ */
+export function conv2d_forward_f32(x: usize, w: usize, bias: usize, out: usize, col: usize, work: usize, geom: usize): void {
+  convForward<f32>(x, w, bias, out, col, work, geom);
+}
+
+/** conv2d_forward_f32 on float64 data (`col` holds doubles; the GEMM is gemm_f64). */
+export function conv2d_forward_f64(x: usize, w: usize, bias: usize, out: usize, col: usize, work: usize, geom: usize): void {
+  convForward<f64>(x, w, bias, out, col, work, geom);
+}
 
 /**
- * out[p, oh, ow] = max over the kH×kW window (padding never wins; NaN propagates, as in
- * PyTorch). When `arg` is not 0, arg[p, oh, ow] = the plane index ih·W + iw of the first input
- * in row-major window order equal to the maximum, so ties route the gradient to one input.
- * Both passes are branch-free (SIMD max, i32 selects): on real data a compare-and-branch per
- * tap mispredicts about every other time.
+ * dx = the input gradient of conv2d (a transposed convolution of dy with w): for each image and
+ * group, col = wᵀ·dy, then col2im into dx. dx is overwritten.
  */
+export function conv2d_backward_input_f32(dy: usize, w: usize, dx: usize, col: usize, work: usize, geom: usize): void {
+  convBackwardInput<f32>(dy, w, dx, col, work, geom);
+}
+
+/** conv2d_backward_input_f32 on float64 data. */
+export function conv2d_backward_input_f64(dy: usize, w: usize, dx: usize, col: usize, work: usize, geom: usize): void {
+  convBackwardInput<f64>(dy, w, dx, col, work, geom);
+}
+
+/**
+ * dw = Σ_n dy[n]·col(x[n])ᵀ per group — the weight gradient of conv2d; dw is overwritten. The
+ * columns are unrolled transposed, so the GEMM packs them with contiguous vector loads.
+ */
+export function conv2d_backward_weight_f32(x: usize, dy: usize, dw: usize, col: usize, work: usize, geom: usize): void {
+  convBackwardWeight<f32>(x, dy, dw, col, work, geom);
+}
+
+/** conv2d_backward_weight_f32 on float64 data. */
+export function conv2d_backward_weight_f64(x: usize, dy: usize, dw: usize, col: usize, work: usize, geom: usize): void {
+  convBackwardWeight<f64>(x, dy, dw, col, work, geom);
+}
+
+// ── pooling, on planes [P, H, W] (P = N·C) ─────────────────────────────────
+
 /**
  * The maximum of a window, NaN-propagating. Scalar f32/f64 max compiles to compare-and-branch
  * sequences (for NaN and ±0) that mispredict on real data; the SIMD max is branch-free, so the
@@ -297,6 +335,13 @@ export function conv2d_backward_weight_f32(x: usize, dy: usize, dw: usize, col: 
   return <T>f64x2.extract_lane(acc, 0);
 }
 
+/**
+ * out[p, oh, ow] = max over the kH×kW window (padding never wins; NaN propagates, as in
+ * PyTorch). When `arg` is not 0, arg[p, oh, ow] = the plane index ih·W + iw of the first input
+ * in row-major window order equal to the maximum, so ties route the gradient to one input.
+ * Both passes are branch-free (SIMD max, i32 selects): on real data a compare-and-branch per
+ * tap mispredicts about every other time.
+ */
 function maxPool<T>(
   x: usize, out: usize, arg: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
   kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
@@ -340,20 +385,38 @@ export function maxpool2d_f32(
   maxPool<f32>(x, out, arg, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW);
 }
 
-/** dx[p, arg[p, l]] += dy[p, l]: the gradient of max pooling; dx is overwritten. */
-export function maxpool2d_backward_f32(dy: usize, arg: usize, dx: usize, P: i32, HW: i32, L: i32): void {
-  memory.fill(dx, 0, (<usize>P * <usize>HW) << 2);
+/** maxpool2d_f32 on float64 data (the positions stay int32). */
+export function maxpool2d_f64(
+  x: usize, out: usize, arg: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
+): void {
+  maxPool<f64>(x, out, arg, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW);
+}
+
+function maxPoolBackward<T>(dy: usize, arg: usize, dx: usize, P: i32, HW: i32, L: i32): void {
+  const size = <usize>sizeof<T>();
+  memory.fill(dx, 0, <usize>P * <usize>HW * size);
   let pd = dy;
   let pa = arg;
   for (let p = 0; p < P; p++) {
-    const plane = dx + ((<usize>p * <usize>HW) << 2);
+    const plane = dx + <usize>p * <usize>HW * size;
     for (let l = 0; l < L; l++) {
-      const at = plane + ((<usize>load<i32>(pa)) << 2);
-      store<f32>(at, load<f32>(at) + load<f32>(pd));
-      pd += 4;
+      const at = plane + (<usize>load<i32>(pa)) * size;
+      store<T>(at, load<T>(at) + load<T>(pd));
+      pd += size;
       pa += 4;
     }
   }
+}
+
+/** dx[p, arg[p, l]] += dy[p, l]: the gradient of max pooling; dx is overwritten. */
+export function maxpool2d_backward_f32(dy: usize, arg: usize, dx: usize, P: i32, HW: i32, L: i32): void {
+  maxPoolBackward<f32>(dy, arg, dx, P, HW, L);
+}
+
+/** maxpool2d_backward_f32 on float64 data. */
+export function maxpool2d_backward_f64(dy: usize, arg: usize, dx: usize, P: i32, HW: i32, L: i32): void {
+  maxPoolBackward<f64>(dy, arg, dx, P, HW, L);
 }
 
 /**
@@ -407,12 +470,28 @@ export function avgpool2d_f32(
   avgPool<f32>(0, x, out, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW, div);
 }
 
+/** avgpool2d_f32 on float64 data. */
+export function avgpool2d_f64(
+  x: usize, out: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, div: i32,
+): void {
+  avgPool<f64>(0, x, out, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW, div);
+}
+
 /** Average pooling backward (dy → dx, overwritten). */
 export function avgpool2d_backward_f32(
   dy: usize, dx: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
   kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, div: i32,
 ): void {
   avgPool<f32>(1, dx, dy, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW, div);
+}
+
+/** avgpool2d_backward_f32 on float64 data. */
+export function avgpool2d_backward_f64(
+  dy: usize, dx: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, div: i32,
+): void {
+  avgPool<f64>(1, dx, dy, P, H, W, oH, oW, kH, kW, sH, sW, pH, pW, div);
 }
 
 /**
@@ -458,7 +537,17 @@ export function adaptive_avgpool2d_f32(x: usize, out: usize, P: i32, H: i32, W: 
   adaptiveAvgPool<f32>(0, x, out, P, H, W, oH, oW);
 }
 
+/** adaptive_avgpool2d_f32 on float64 data. */
+export function adaptive_avgpool2d_f64(x: usize, out: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32): void {
+  adaptiveAvgPool<f64>(0, x, out, P, H, W, oH, oW);
+}
+
 /** Adaptive average pooling backward (dy → dx, overwritten). */
 export function adaptive_avgpool2d_backward_f32(dy: usize, dx: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32): void {
   adaptiveAvgPool<f32>(1, dx, dy, P, H, W, oH, oW);
+}
+
+/** adaptive_avgpool2d_backward_f32 on float64 data. */
+export function adaptive_avgpool2d_backward_f64(dy: usize, dx: usize, P: i32, H: i32, W: i32, oH: i32, oW: i32): void {
+  adaptiveAvgPool<f64>(1, dx, dy, P, H, W, oH, oW);
 }

@@ -253,7 +253,8 @@ export function rand(shape: readonly number[], options: { low?: number; high?: n
 
 /**
  * Normal values N(mean, std²), float32 unless `dtype: 'float64'` (the same draws as float32,
- * unrounded: one seed gives a float64 tensor whose float32 cast is the float32 one).
+ * unrounded: with the default mean and std, one seed gives a float64 tensor whose float32 cast
+ * is the float32 one; other mean and std scale in each dtype's arithmetic, equal to a few ulps).
  * @example `randn([3, 3], { std: 0.1 })`
  */
 export function randn(shape: readonly number[], options: { mean?: number; std?: number; dtype?: FloatDType } = {}): Tensor {

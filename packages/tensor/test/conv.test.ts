@@ -11,9 +11,10 @@ import {
   adaptiveAvgPool2d,
   avgPool2d,
   type Conv2dOptions,
+  type ConvTranspose2dOptions,
   conv2d,
   convTranspose2d,
-  DTypeError,
+  type FloatDType,
   manualSeed,
   maxPool2d,
   memory,
@@ -132,9 +133,20 @@ describe('conv2d against a direct loop reference', () => {
           configs.push({ stride, padding: padding === 'same' ? 'same' : [...padding], dilation, groups });
         }
 
-  it('forward, input gradient and weight gradient over the grid', () => {
+  // float32 kernels against the float64 loop: ~1e-4 relative; float64 kernels: the same sums in
+  // another order, ~1e-15 relative (1e-12 leaves room for the longest sums)
+  for (const [dtype, tol] of [
+    ['float32', 1e-4],
+    ['float64', 1e-12],
+  ] as const)
+    it(`forward, input gradient and weight gradient over the grid (${dtype})`, () => {
+      gridCheck(dtype, tol);
+    });
+
+  function gridCheck(dtype: FloatDType, tol: number): void {
     manualSeed(3);
     let checked = 0;
+    let transposed = 0;
     for (const [kh, kw] of kernelsHW) {
       for (const o of configs) {
         scope(() => {
@@ -143,22 +155,23 @@ describe('conv2d against a direct loop reference', () => {
           const ws = [5 * groups, xs[1]! / groups, kh!, kw!];
           const g = geometry(xs, ws, o);
           if (g.oh < 1 || g.ow < 1) return;
-          const x = randn(xs);
-          const w = randn(ws);
-          const b = randn([ws[0]!]);
+          const x = randn(xs, { dtype });
+          const w = randn(ws, { dtype });
+          const b = randn([ws[0]!], { dtype });
           const xd = Array.from(x.data());
           const wd = Array.from(w.data());
           const bd = Array.from(b.data());
           const y = conv2d(x, w, b, toOpts(o));
           expect(y.shape).toEqual([g.n, g.oc, g.oh, g.ow]);
+          expect(y.dtype).toBe(dtype);
           const ref = new Array<number>(y.size).fill(0);
           for (let i = 0; i < ref.length; i++) ref[i] = bd[Math.floor(i / (g.oh * g.ow)) % g.oc]!;
           eachTap(g, (yi, xi, wi) => {
             ref[yi]! += xd[xi]! * wd[wi]!;
           });
-          close(y.data(), ref);
+          close(y.data(), ref, tol);
           // adjoints: dx[xi] += dy[yi]·w[wi], dw[wi] += dy[yi]·x[xi]
-          const dy = randn(y.shape as number[]);
+          const dy = randn(y.shape as number[], { dtype });
           const dyd = Array.from(dy.data());
           const dxRef = new Array<number>(x.size).fill(0);
           const dwRef = new Array<number>(w.size).fill(0);
@@ -166,14 +179,27 @@ describe('conv2d against a direct loop reference', () => {
             dxRef[xi]! += dyd[yi]! * wd[wi]!;
             dwRef[wi]! += dyd[yi]! * xd[xi]!;
           });
-          close(conv2dBackwardInput(dy, w, xs, toOpts(o)).data(), dxRef);
-          close(conv2dBackwardWeight(x, dy, ws, toOpts(o)).data(), dwRef);
+          const dx = conv2dBackwardInput(dy, w, xs, toOpts(o));
+          const dw = conv2dBackwardWeight(x, dy, ws, toOpts(o));
+          expect([dx.dtype, dw.dtype]).toEqual([dtype, dtype]);
+          close(dx.data(), dxRef, tol);
+          close(dw.data(), dwRef, tol);
+          // convTranspose2d is the same adjoint as a forward op (outputPadding 0 fits when the
+          // forward convolution's windows end exactly at the padded input's edge)
+          const exact = (len: number, p: number, d: number, k: number, s: number) => (len + 2 * p - d * (k - 1) - 1) % s === 0;
+          if (o.padding !== 'same' && exact(g.h, g.ph, g.dh, g.kh, g.sh) && exact(g.w, g.pw, g.dw, g.kw, g.sw)) {
+            const t = convTranspose2d(dy, w, undefined, toOpts(o) as ConvTranspose2dOptions);
+            expect(t.dtype).toBe(dtype);
+            close(t.data(), dxRef, tol);
+            transposed++;
+          }
           checked++;
         });
       }
     }
     expect(checked).toBeGreaterThan(60);
-  });
+    expect(transposed).toBeGreaterThan(10);
+  }
 
   it('a hand-computed 3×3 example; no bias; unbatched input', () => {
     const x = tensor([
@@ -263,7 +289,6 @@ describe('conv2d against a direct loop reference', () => {
     expect(() => conv2d(x, ones([2, 3, 3, 3]), undefined, { dilation: [1, 1.5] as never })).toThrow(/dilation/);
     expect(() => conv2d(x, ones([2, 3, 3, 3]), [1, 2, 3])).toThrow(/bias must be \[2\]/);
     expect(() => conv2d(ones([3, 5]), ones([2, 3, 3, 3]))).toThrow(ShapeError);
-    expect(() => conv2d(tensor([[[[1]]]], { dtype: 'int32' }), ones([1, 1, 1, 1]))).toThrow(DTypeError);
     expect(() => maxPool2d(x, 3, { padding: 2 })).toThrow(/at most half the kernel size/);
     expect(() => maxPool2d(x, 6)).toThrow(ShapeError);
   });
@@ -441,5 +466,200 @@ describe('pooling against a loop reference', () => {
       const dx = adaptiveAvgPool2dBackward(dy, x.shape);
       expect(Math.abs(y.mul(dy).sum().item() - x.mul(dx).sum().item())).toBeLessThan(1e-4);
     });
+  });
+});
+
+describe('float64 pooling against a loop reference', () => {
+  const grid: Array<{ k: [number, number]; s: [number, number]; p: [number, number] }> = [
+    { k: [2, 2], s: [2, 2], p: [0, 0] },
+    { k: [3, 3], s: [2, 2], p: [1, 1] },
+    { k: [3, 2], s: [1, 2], p: [1, 0] },
+    { k: [2, 3], s: [3, 1], p: [0, 1] },
+    { k: [5, 3], s: [2, 3], p: [2, 1] },
+  ];
+  const opts = (s: [number, number], p: [number, number]) => ({ stride: s, padding: p });
+
+  it('maxPool2d: values bit-exact, first-maximum indices, gradient summed where windows overlap', () => {
+    manualSeed(21);
+    for (const { k, s, p } of grid) {
+      scope(() => {
+        // values closer than float32 can tell apart: a float32 kernel would pick another maximum
+        const x = randn([2, 3, 9, 7], { dtype: 'float64' }).mul(1e-9).add(1);
+        const { values, indices } = maxPool2dWithIndices(x, k, opts(s, p));
+        expect(values.dtype).toBe('float64');
+        const pick = (vals: Array<[number, number]>): [number, number] => {
+          let best: [number, number] = [Number.NEGATIVE_INFINITY, -1];
+          for (const v of vals) if (v[1] >= 0 && v[0] > best[0]) best = v;
+          return best;
+        };
+        const ref = refPool(x, k, s, p, pick);
+        expect(Array.from(values.data())).toEqual(ref.out);
+        expect(Array.from(indices.data())).toEqual(ref.arg);
+        expect(maxPool2d(x, k, opts(s, p)).data()).toEqual(values.data());
+        const dy = randn(values.shape as number[], { dtype: 'float64' });
+        const dx = maxPool2dBackward(dy, indices, x.shape);
+        expect(dx.dtype).toBe('float64');
+        const dxRef = new Array<number>(x.size).fill(0);
+        const dyd = dy.data();
+        const per = values.shape[2]! * values.shape[3]!;
+        ref.arg.forEach((at, i) => {
+          dxRef[Math.floor(i / per) * 63 + at]! += dyd[i]!;
+        });
+        close(dx.data(), dxRef, 1e-15);
+      });
+    }
+  });
+
+  it('avgPool2d and its gradient, counting padding', () => {
+    manualSeed(22);
+    for (const { k, s, p } of grid) {
+      scope(() => {
+        const [h, w] = [9, 7];
+        const x = randn([2, 2, h, w], { dtype: 'float64' });
+        const y = avgPool2d(x, k, opts(s, p));
+        expect(y.dtype).toBe('float64');
+        const area = k[0] * k[1];
+        const ref = refPool(x, k, s, p, (vals) => [vals.reduce((a, v) => a + (v[1] >= 0 ? v[0] : 0), 0) / area, 0]);
+        close(y.data(), ref.out, 1e-14);
+        // dx[window] += dy/(kH·kW), written out window by window
+        const dy = randn(y.shape as number[], { dtype: 'float64' });
+        const dx = avgPool2dBackward(dy, x.shape, k, opts(s, p));
+        expect(dx.dtype).toBe('float64');
+        const [oh, ow] = [y.shape[2]!, y.shape[3]!];
+        const dyd = dy.data();
+        const dxRef = new Array<number>(x.size).fill(0);
+        for (let pl = 0; pl < 4; pl++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++)
+              for (let a = 0; a < k[0]; a++)
+                for (let b = 0; b < k[1]; b++) {
+                  const ih = i * s[0] - p[0] + a;
+                  const iw = j * s[1] - p[1] + b;
+                  if (ih >= 0 && ih < h && iw >= 0 && iw < w) dxRef[pl * h * w + ih * w + iw]! += dyd[(pl * oh + i) * ow + j]! / area;
+                }
+        close(dx.data(), dxRef, 1e-14);
+      });
+    }
+  });
+
+  it('adaptiveAvgPool2d and its gradient, PyTorch windows', () => {
+    manualSeed(23);
+    for (const [h, w, oh, ow] of [
+      [7, 5, 3, 2],
+      [6, 6, 4, 4],
+      [5, 9, 5, 1],
+      [4, 3, 7, 5],
+    ] as const) {
+      scope(() => {
+        const x = randn([2, 3, h, w], { dtype: 'float64' });
+        const y = adaptiveAvgPool2d(x, [oh, ow]);
+        expect(y.dtype).toBe('float64');
+        const xd = x.data();
+        const dy = randn([2, 3, oh, ow], { dtype: 'float64' });
+        const dyd = dy.data();
+        const ref: number[] = [];
+        const dxRef = new Array<number>(x.size).fill(0);
+        for (let pl = 0; pl < 6; pl++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++) {
+              const [h0, h1] = [Math.floor((i * h) / oh), Math.ceil(((i + 1) * h) / oh)];
+              const [w0, w1] = [Math.floor((j * w) / ow), Math.ceil(((j + 1) * w) / ow)];
+              const area = (h1 - h0) * (w1 - w0);
+              let s = 0;
+              for (let a = h0; a < h1; a++)
+                for (let b = w0; b < w1; b++) {
+                  s += xd[pl * h * w + a * w + b]!;
+                  dxRef[pl * h * w + a * w + b]! += dyd[(pl * oh + i) * ow + j]! / area;
+                }
+              ref.push(s / area);
+            }
+        close(y.data(), ref, 1e-14);
+        const dx = adaptiveAvgPool2dBackward(dy, x.shape);
+        expect(dx.dtype).toBe('float64');
+        close(dx.data(), dxRef, 1e-14);
+      });
+    }
+  });
+});
+
+describe('mixed dtypes in convolution and pooling promote like every other op', () => {
+  it('float32 ⊕ float64 → float64, computed on the exact float64 values', () => {
+    manualSeed(24);
+    scope(() => {
+      const x32 = randn([2, 3, 6, 5]);
+      const w64 = randn([4, 3, 3, 2], { dtype: 'float64' });
+      const b64 = randn([4], { dtype: 'float64' });
+      const y = conv2d(x32, w64, b64, { padding: 1 });
+      expect(y.dtype).toBe('float64');
+      // the float32 input joins exactly (every float32 is a float64)
+      expect(y.data()).toEqual(conv2d(x32.cast('float64'), w64, b64, { padding: 1 }).data());
+      // a float32 bias on a float64 convolution, a float64 input with float32 weights
+      expect(conv2d(x32.cast('float64'), w64.cast('float32'), b64.cast('float32')).dtype).toBe('float64');
+      expect(convTranspose2d(y, w64.cast('float32'), undefined, { padding: 1 }).dtype).toBe('float64');
+      // JS arrays take the tensors' dtype
+      expect(conv2d(x32, [[[[1]], [[2]], [[3]]]]).dtype).toBe('float32');
+      expect(conv2d(x32.cast('float64'), [[[[1]], [[2]], [[3]]]]).dtype).toBe('float64');
+    });
+  });
+
+  it('int32 images compute in float32 (int32 ⊕ float32 → float32) and pool in float32', () => {
+    const xi = tensor(
+      [
+        [
+          [
+            [1, 2, 3],
+            [4, 5, 6],
+            [7, 8, 9],
+          ],
+        ],
+      ],
+      { dtype: 'int32' },
+    );
+    const y = conv2d(
+      xi,
+      tensor([
+        [
+          [
+            [1, 0],
+            [0, -1],
+          ],
+        ],
+      ]),
+    );
+    expect(y.dtype).toBe('float32');
+    expect(y.toArray()).toEqual([
+      [
+        [
+          [-4, -4],
+          [-4, -4],
+        ],
+      ],
+    ]);
+    expect(conv2d(xi, tensor([[[[0.5]]]], { dtype: 'float64' })).dtype).toBe('float64');
+    const m = maxPool2d(xi, 2);
+    expect(m.dtype).toBe('float32');
+    expect(m.toArray()).toEqual([[[[5]]]]);
+    expect(avgPool2d(xi, 3).dtype).toBe('float32');
+    expect(avgPool2d(xi, 3).item()).toBe(5);
+  });
+
+  it('memory stays flat over float64 and mixed convolutions and pooling', () => {
+    const x = randn([2, 3, 8, 8], { dtype: 'float64' });
+    const w = randn([4, 3, 3, 3]);
+    const run = () =>
+      scope(() => {
+        const y = conv2d(x, w, undefined, { padding: 1 });
+        conv2dBackwardInput(y, w, x.shape, { padding: 1 });
+        conv2dBackwardWeight(x, y, w.shape, { padding: 1 });
+        const { values, indices } = maxPool2dWithIndices(y, 2);
+        maxPool2dBackward(values, indices, y.shape);
+        avgPool2dBackward(avgPool2d(y, 2), y.shape, 2);
+        adaptiveAvgPool2dBackward(adaptiveAvgPool2d(y, 3), y.shape);
+      });
+    run();
+    const before = memory();
+    for (let i = 0; i < 10; i++) run();
+    expect(memory().bytesInUse).toBe(before.bytesInUse);
+    expect(memory().tensors).toBe(before.tensors);
   });
 });

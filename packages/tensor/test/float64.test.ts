@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gatherBackward, geluBackward, padSlice, reluBackward, sigmoidBackward, softmaxBackward, tanhBackward } from '../src/grad.js';
 import * as g from '../src/index.js';
+import { kernels } from '../src/runtime.js';
 import * as R from './reference.js';
 
 const T64 = { dtype: 'float64' } as const;
@@ -34,6 +35,18 @@ const P = X.map((v) => Math.abs(v) + 0.1);
 
 beforeAll(async () => {
   await g.ready();
+});
+
+describe('every float32 kernel has a float64 one', () => {
+  it('each export named *_f32 (or *_32) has its *_f64 (*_64) twin', () => {
+    const names = Object.keys(kernels());
+    const f32 = names.filter((n) => /_(f)?32$/.test(n) && !n.startsWith('ew_cast_'));
+    expect(f32.length).toBeGreaterThan(30);
+    expect(f32.filter((n) => !names.includes(n.replace(/32$/, '64')))).toEqual([]);
+    // the convolution and pooling families among them
+    for (const n of ['conv2d_forward_f64', 'conv2d_backward_input_f64', 'conv2d_backward_weight_f64', 'maxpool2d_backward_f64'])
+      expect(names).toContain(n);
+  });
 });
 
 describe('float64 tensors', () => {

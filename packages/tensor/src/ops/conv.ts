@@ -1,11 +1,14 @@
 // Convolution and pooling over NCHW images, with PyTorch's semantics and layout. Every option
 // and shape is checked here; the kernels (assembly/conv.ts) then run on a geometry block of
-// int32 words written into the plan area.
-import { fromData } from '../creation.js';
-import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
+// int32 words written into the plan area. Operands of mixed dtypes promote like every other op
+// (float64 if any is float64, else float32; int32 computes in float32), and the f32 or f64
+// kernels run on the promoted copies.
+import { DisposedError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { kernels, META_PTR, rt, writeData } from '../runtime.js';
-import { Tensor, type TensorLike } from '../tensor.js';
+import { type FloatDType, itemSize, Tensor, type TensorLike } from '../tensor.js';
 import { add } from './broadcast.js';
+import { asFloat, floatType } from './cast.js';
+import { operand } from './operands.js';
 
 /** A size per spatial axis: one number for both, or `[height, width]`. */
 export type Size2d = number | readonly [number, number];
@@ -83,14 +86,32 @@ export interface ConvGeometry {
   ow: number;
 }
 
-function live(op: string, x: TensorLike, what: string): { t: Tensor; owned: boolean } {
-  if (x instanceof Tensor) {
-    if (x.isDisposed) throw new DisposedError(`${op}: ${what} ${fmtShape(x.shape)} ${x.dtype} was disposed`);
-    if (x.dtype !== 'float32') throw new DTypeError(`${op}: ${what} must be float32, got ${x.dtype}`);
-    return { t: x, owned: false };
-  }
-  const t = fromData(op, x, 'float32');
-  return { t, owned: true };
+/** The kernels of one float dtype, by the names of their f32 exports. */
+function kernelsFor(dtype: FloatDType) {
+  const K = kernels();
+  return dtype === 'float64'
+    ? {
+        forward: K.conv2d_forward_f64,
+        backwardInput: K.conv2d_backward_input_f64,
+        backwardWeight: K.conv2d_backward_weight_f64,
+        maxPool: K.maxpool2d_f64,
+        maxPoolBackward: K.maxpool2d_backward_f64,
+        avgPool: K.avgpool2d_f64,
+        avgPoolBackward: K.avgpool2d_backward_f64,
+        adaptive: K.adaptive_avgpool2d_f64,
+        adaptiveBackward: K.adaptive_avgpool2d_backward_f64,
+      }
+    : {
+        forward: K.conv2d_forward_f32,
+        backwardInput: K.conv2d_backward_input_f32,
+        backwardWeight: K.conv2d_backward_weight_f32,
+        maxPool: K.maxpool2d_f32,
+        maxPoolBackward: K.maxpool2d_backward_f32,
+        avgPool: K.avgpool2d_f32,
+        avgPoolBackward: K.avgpool2d_backward_f32,
+        adaptive: K.adaptive_avgpool2d_f32,
+        adaptiveBackward: K.adaptive_avgpool2d_backward_f32,
+      };
 }
 
 function pair(op: string, name: string, v: Size2d | undefined, fallback: number, min: number): [number, number] {
@@ -113,9 +134,9 @@ function outLen(len: number, k: number, s: number, p: number, d: number): number
   return Math.floor((len + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
 
-/** Byte size of the largest intermediate and every dimension must stay within wasm32. */
+/** Byte size of the largest intermediate (in float64, the wider case) must stay within wasm32. */
 function checkSize(op: string, floats: number): void {
-  if (floats * 4 >= 2 ** 32) throw new ShapeError(`${op}: an intermediate of ${floats} floats exceeds the 4 GiB of wasm32 memory`);
+  if (floats * 8 >= 2 ** 32) throw new ShapeError(`${op}: an intermediate of ${floats} elements exceeds the 4 GiB of wasm32 memory`);
 }
 
 /**
@@ -178,8 +199,8 @@ function writeGeometry(g: ConvGeometry): number {
 }
 
 /** Runs `body` with a scratch block for one image-group's column matrix, freed afterwards. */
-function withColumns<R>(g: ConvGeometry, body: (col: number) => R): R {
-  const bytes = Math.max(16, (g.c / g.groups) * g.kh * g.kw * g.oh * g.ow * 4);
+function withColumns<R>(g: ConvGeometry, dtype: FloatDType, body: (col: number) => R): R {
+  const bytes = Math.max(16, (g.c / g.groups) * g.kh * g.kw * g.oh * g.ow * itemSize(dtype));
   const alloc = rt().allocator;
   const col = alloc.alloc(bytes);
   try {
@@ -202,14 +223,42 @@ function finish(out: Tensor, batched: boolean): Tensor {
   return squeezed;
 }
 
-/** Runs `body` on checked float32 operands, disposing those converted from arrays. */
-function withInputs<R>(op: string, xs: Array<[TensorLike | undefined, string]>, body: (ts: Array<Tensor | undefined>) => R): R {
-  const conv: Array<{ t: Tensor; owned: boolean } | undefined> = [];
+/**
+ * Runs `body` on the operands promoted to the float dtype they compute in (float64 if any tensor
+ * is float64, else float32), disposing the copies made from arrays or by the promotion. A JS
+ * array takes the tensors' dtype, as in every other op.
+ */
+function withInputs<R>(
+  op: string,
+  xs: Array<[TensorLike | undefined, string]>,
+  body: (ts: Array<Tensor | undefined>, dtype: FloatDType) => R,
+): R {
+  const given: Tensor[] = [];
+  for (const [x, what] of xs) {
+    if (!(x instanceof Tensor)) continue;
+    if (x.isDisposed) throw new DisposedError(`${op}: ${what} ${fmtShape(x.shape)} ${x.dtype} was disposed`);
+    given.push(x);
+  }
+  const hint = floatType(...given);
+  const temps: Tensor[] = [];
   try {
-    for (const [x, what] of xs) conv.push(x === undefined ? undefined : live(op, x, what));
-    return body(conv.map((c) => c?.t));
+    // arrays first (a Float64Array makes a float64 operand), then the promotion over all of them
+    const ts = xs.map(([x]) => {
+      if (x === undefined) return undefined;
+      const { t, owned } = operand(op, x, hint);
+      if (owned) temps.push(t);
+      return t;
+    });
+    const dtype = floatType(...ts.filter((t): t is Tensor => t !== undefined));
+    const fs = ts.map((t) => {
+      if (t === undefined) return undefined;
+      const f = asFloat(t, dtype);
+      if (f !== t) temps.push(f);
+      return f;
+    });
+    return body(fs, dtype);
   } finally {
-    for (const c of conv) if (c?.owned) c.t.dispose();
+    for (const t of temps) t.dispose();
   }
 }
 
@@ -240,16 +289,16 @@ export function conv2d(x: TensorLike, weight: TensorLike, bias?: TensorLike, opt
       [weight, 'weight'],
       [bias, 'bias'],
     ],
-    ([tx, tw, tb]) => {
+    ([tx, tw, tb], dtype) => {
       const { t: xb, batched } = batchedView(tx!);
       try {
         const g = conv2dGeometry(op, xb.shape, tw!.shape, options);
         checkBias(op, tb, g.oc);
-        const out = new Tensor([g.n, g.oc, g.oh, g.ow], 'float32');
+        const out = new Tensor([g.n, g.oc, g.oh, g.ow], dtype);
         if (out.size > 0) {
-          withColumns(g, (col) => {
+          withColumns(g, dtype, (col) => {
             const geom = writeGeometry(g);
-            kernels().conv2d_forward_f32(xb.ptr(op), tw!.ptr(op), tb ? tb.ptr(op) : 0, out.ptr(op), col, rt().gemmWork, geom);
+            kernelsFor(dtype).forward(xb.ptr(op), tw!.ptr(op), tb ? tb.ptr(op) : 0, out.ptr(op), col, rt().gemmWork, geom);
           });
         }
         return finish(out, batched);
@@ -272,15 +321,15 @@ export function conv2dBackwardInput(dy: Tensor, weight: Tensor, inputShape: read
       [dy, 'dy'],
       [weight, 'weight'],
     ],
-    ([tdy, tw]) => {
+    ([tdy, tw], dtype) => {
       const g = conv2dGeometry(op, inputShape, tw!.shape, options);
       const want = [g.n, g.oc, g.oh, g.ow];
       if (tdy!.shape.join() !== want.join()) throw new ShapeError(`${op}: dy must be ${fmtShape(want)}, got ${fmtShape(tdy!.shape)}`);
-      const dx = new Tensor(inputShape, 'float32');
+      const dx = new Tensor(inputShape, dtype);
       if (dx.size > 0) {
-        withColumns(g, (col) => {
+        withColumns(g, dtype, (col) => {
           const geom = writeGeometry(g);
-          kernels().conv2d_backward_input_f32(tdy!.ptr(op), tw!.ptr(op), dx.ptr(op), col, rt().gemmWork, geom);
+          kernelsFor(dtype).backwardInput(tdy!.ptr(op), tw!.ptr(op), dx.ptr(op), col, rt().gemmWork, geom);
         });
       }
       return dx;
@@ -297,18 +346,18 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, weightShape: readonl
       [x, 'input'],
       [dy, 'dy'],
     ],
-    ([tx, tdy]) => {
+    ([tx, tdy], dtype) => {
       const g = conv2dGeometry(op, tx!.shape, weightShape, options);
       const want = [g.n, g.oc, g.oh, g.ow];
       if (tdy!.shape.join() !== want.join()) throw new ShapeError(`${op}: dy must be ${fmtShape(want)}, got ${fmtShape(tdy!.shape)}`);
-      const dw = new Tensor(weightShape, 'float32');
+      const dw = new Tensor(weightShape, dtype);
       if (g.n === 0) {
         dw.bytesView().fill(0);
         return dw;
       }
-      withColumns(g, (col) => {
+      withColumns(g, dtype, (col) => {
         const geom = writeGeometry(g);
-        kernels().conv2d_backward_weight_f32(tx!.ptr(op), tdy!.ptr(op), dw.ptr(op), col, rt().gemmWork, geom);
+        kernelsFor(dtype).backwardWeight(tx!.ptr(op), tdy!.ptr(op), dw.ptr(op), col, rt().gemmWork, geom);
       });
       return dw;
     },
@@ -372,16 +421,16 @@ export function convTranspose2d(x: TensorLike, weight: TensorLike, bias?: Tensor
       [weight, 'weight'],
       [bias, 'bias'],
     ],
-    ([tx, tw, tb]) => {
+    ([tx, tw, tb], dtype) => {
       const { t: xb, batched } = batchedView(tx!);
       try {
         const g = convTranspose2dGeometry(op, xb.shape, tw!.shape, options);
         checkBias(op, tb, g.c);
-        const out = new Tensor([g.n, g.c, g.h, g.w], 'float32');
+        const out = new Tensor([g.n, g.c, g.h, g.w], dtype);
         if (out.size > 0) {
-          withColumns(g, (col) => {
+          withColumns(g, dtype, (col) => {
             const geom = writeGeometry(g);
-            kernels().conv2d_backward_input_f32(xb.ptr(op), tw!.ptr(op), out.ptr(op), col, rt().gemmWork, geom);
+            kernelsFor(dtype).backwardInput(xb.ptr(op), tw!.ptr(op), out.ptr(op), col, rt().gemmWork, geom);
           });
         }
         if (tb) {
@@ -468,14 +517,14 @@ export interface MaxPoolResult {
 /** Runs the max-pooling kernel; `withIndices` also writes the arg-max positions. */
 function maxPoolRun(x: TensorLike, kernelSize: Size2d, options: Pool2dOptions, withIndices: boolean): MaxPoolResult | Tensor {
   const op = 'maxPool2d';
-  return withInputs(op, [[x, 'input']], ([tx]) => {
+  return withInputs(op, [[x, 'input']], ([tx], dtype) => {
     const g = poolGeometry(op, tx!.shape, kernelSize, options);
     const shape = [...g.lead, g.oh, g.ow];
-    const values = new Tensor(shape, 'float32');
+    const values = new Tensor(shape, dtype);
     const indices = withIndices ? new Tensor(shape, 'int32') : undefined;
     if (values.size > 0) {
       const args = [g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw] as const;
-      kernels().maxpool2d_f32(tx!.ptr(op), values.ptr(op), indices ? indices.ptr(op) : 0, ...args);
+      kernelsFor(dtype).maxPool(tx!.ptr(op), values.ptr(op), indices ? indices.ptr(op) : 0, ...args);
     }
     return indices ? { values, indices } : values;
   });
@@ -504,11 +553,14 @@ export function maxPool2dBackward(dy: Tensor, indices: Tensor, inputShape: reado
   const op = 'maxPool2dBackward';
   if (dy.shape.join() !== indices.shape.join())
     throw new ShapeError(`${op}: dy ${fmtShape(dy.shape)} and indices ${fmtShape(indices.shape)} differ`);
-  const planes = inputShape.slice(0, -2).reduce((a, b) => a * b, 1);
-  const hw = inputShape[inputShape.length - 2]! * inputShape[inputShape.length - 1]!;
-  const dx = new Tensor(inputShape, 'float32');
-  if (dx.size > 0) kernels().maxpool2d_backward_f32(dy.ptr(op), indices.ptr(op), dx.ptr(op), planes, hw, dy.size / Math.max(1, planes));
-  return dx;
+  return withInputs(op, [[dy, 'dy']], ([tdy], dtype) => {
+    const planes = inputShape.slice(0, -2).reduce((a, b) => a * b, 1);
+    const hw = inputShape[inputShape.length - 2]! * inputShape[inputShape.length - 1]!;
+    const dx = new Tensor(inputShape, dtype);
+    if (dx.size > 0)
+      kernelsFor(dtype).maxPoolBackward(tdy!.ptr(op), indices.ptr(op), dx.ptr(op), planes, hw, tdy!.size / Math.max(1, planes));
+    return dx;
+  });
 }
 
 /**
@@ -522,11 +574,11 @@ export function maxPool2dBackward(dy: Tensor, indices: Tensor, inputShape: reado
  */
 export function avgPool2d(x: TensorLike, kernelSize: Size2d, options: Pool2dOptions = {}): Tensor {
   const op = 'avgPool2d';
-  return withInputs(op, [[x, 'input']], ([tx]) => {
+  return withInputs(op, [[x, 'input']], ([tx], dtype) => {
     const g = poolGeometry(op, tx!.shape, kernelSize, options);
-    const out = new Tensor([...g.lead, g.oh, g.ow], 'float32');
+    const out = new Tensor([...g.lead, g.oh, g.ow], dtype);
     if (out.size > 0) {
-      kernels().avgpool2d_f32(tx!.ptr(op), out.ptr(op), g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.kh * g.kw);
+      kernelsFor(dtype).avgPool(tx!.ptr(op), out.ptr(op), g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.kh * g.kw);
     }
     return out;
   });
@@ -538,26 +590,14 @@ export function avgPool2dBackward(dy: Tensor, inputShape: readonly number[], ker
   const g = poolGeometry(op, inputShape, kernelSize, options);
   if (dy.shape.join() !== [...g.lead, g.oh, g.ow].join())
     throw new ShapeError(`${op}: dy ${fmtShape(dy.shape)} does not match the pooled shape`);
-  const dx = new Tensor(inputShape, 'float32');
-  if (dx.size > 0) {
-    kernels().avgpool2d_backward_f32(
-      dy.ptr(op),
-      dx.ptr(op),
-      g.planes,
-      g.h,
-      g.w,
-      g.oh,
-      g.ow,
-      g.kh,
-      g.kw,
-      g.sh,
-      g.sw,
-      g.ph,
-      g.pw,
-      g.kh * g.kw,
-    );
-  }
-  return dx;
+  return withInputs(op, [[dy, 'dy']], ([tdy], dtype) => {
+    const dx = new Tensor(inputShape, dtype);
+    if (dx.size > 0) {
+      const args = [g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.kh * g.kw] as const;
+      kernelsFor(dtype).avgPoolBackward(tdy!.ptr(op), dx.ptr(op), ...args);
+    }
+    return dx;
+  });
 }
 
 function adaptiveGeometry(
@@ -585,11 +625,11 @@ function adaptiveGeometry(
  */
 export function adaptiveAvgPool2d(x: TensorLike, outputSize: Size2d): Tensor {
   const op = 'adaptiveAvgPool2d';
-  return withInputs(op, [[x, 'input']], ([tx]) => {
+  return withInputs(op, [[x, 'input']], ([tx], dtype) => {
     const g = adaptiveGeometry(op, tx!.shape, outputSize);
     const [h, w] = tx!.shape.slice(-2) as [number, number];
-    const out = new Tensor([...g.lead, g.oh, g.ow], 'float32');
-    if (out.size > 0) kernels().adaptive_avgpool2d_f32(tx!.ptr(op), out.ptr(op), g.planes, h, w, g.oh, g.ow);
+    const out = new Tensor([...g.lead, g.oh, g.ow], dtype);
+    if (out.size > 0) kernelsFor(dtype).adaptive(tx!.ptr(op), out.ptr(op), g.planes, h, w, g.oh, g.ow);
     return out;
   });
 }
@@ -599,7 +639,9 @@ export function adaptiveAvgPool2dBackward(dy: Tensor, inputShape: readonly numbe
   const op = 'adaptiveAvgPool2dBackward';
   const g = adaptiveGeometry(op, inputShape, dy.shape.slice(-2) as [number, number]);
   const [h, w] = inputShape.slice(-2) as [number, number];
-  const dx = new Tensor(inputShape, 'float32');
-  if (dx.size > 0) kernels().adaptive_avgpool2d_backward_f32(dy.ptr(op), dx.ptr(op), g.planes, h, w, g.oh, g.ow);
-  return dx;
+  return withInputs(op, [[dy, 'dy']], ([tdy], dtype) => {
+    const dx = new Tensor(inputShape, dtype);
+    if (dx.size > 0) kernelsFor(dtype).adaptiveBackward(tdy!.ptr(op), dx.ptr(op), g.planes, h, w, g.oh, g.ow);
+    return dx;
+  });
 }
