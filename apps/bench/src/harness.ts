@@ -5,6 +5,9 @@
 /** A peer's name: gd, TensorFlow.js on its wasm or cpu backend, jax-js on its wasm device. */
 export type PeerName = 'gd' | 'tfjs-wasm' | 'tfjs-cpu' | 'jax-js';
 
+/** The matmul sizes when `--sizes` is not given: the full run includes n = 1024. */
+export const DEFAULT_SIZES = { quick: [64, 256, 512], full: [64, 128, 256, 512, 1024] } as const;
+
 /** Every peer in table order. */
 export const PEERS: readonly PeerName[] = ['gd', 'tfjs-wasm', 'tfjs-cpu', 'jax-js'];
 
@@ -90,6 +93,20 @@ export interface Row {
   ratios: Partial<Record<PeerName, Stats>>;
   /** Peers that could not run the workload, with the error they threw. */
   unsupported?: Partial<Record<PeerName, string>>;
+  /** The fastest peer but gd (by median), and gd/that peer per round: the ratio a target is set against. */
+  best?: { peer: PeerName; ratio: Stats };
+  /**
+   * Where each peer ran in more than one configuration (the browser's isolated and plain pages):
+   * the configuration its results and ratios are taken from, the faster one.
+   */
+  config?: Partial<Record<PeerName, string>>;
+  /** Every configuration's results (median and range), the losing ones included. */
+  byConfig?: Record<string, Partial<Record<PeerName, Stats>>>;
+}
+
+/** Whether a is a better result than b in this unit (a higher rate, a shorter time). */
+export function better(unit: Unit, a: number, b: number): boolean {
+  return unit === 'ms' ? a < b : a > b;
 }
 
 /**
@@ -108,7 +125,50 @@ export function summarise(w: Pick<Workload, 'label' | 'group' | 'unit'>, perPeer
     if (xs.length !== gd.length) throw new Error(`summarise: ${w.label}: ${p} has ${xs.length} rounds, gd ${gd.length}`);
     ratios[p] = stats(xs.map((v, r) => ratio(w.unit, gd[r]!, v)));
   }
-  return { workload: w.label, group: w.group, unit: w.unit, results, ratios };
+  const row: Row = { workload: w.label, group: w.group, unit: w.unit, results, ratios };
+  let best: PeerName | undefined;
+  for (const p of PEERS) {
+    const s = results[p];
+    if (p === 'gd' || !s) continue;
+    if (best === undefined || better(w.unit, s.median, results[best]!.median)) best = p;
+  }
+  if (best !== undefined) row.best = { peer: best, ratio: ratios[best]! };
+  return row;
+}
+
+/**
+ * Summarises a workload measured in several configurations (round r of every configuration and
+ * peer run back to back): each peer is taken in its best configuration (by median), and gd/peer
+ * is paired within each round between gd's best configuration and the peer's. `unsupported`
+ * gives, per configuration, the peers that threw; a peer is unsupported only if it failed in all.
+ */
+export function summariseBest(
+  w: Pick<Workload, 'label' | 'group' | 'unit'>,
+  perConfig: ReadonlyMap<string, ReadonlyMap<PeerName, readonly number[]>>,
+  unsupported: ReadonlyMap<string, Partial<Record<PeerName, string>>> = new Map(),
+): Row {
+  const byConfig: Record<string, Partial<Record<PeerName, Stats>>> = {};
+  const chosen = new Map<PeerName, { config: string; xs: readonly number[]; median: number }>();
+  for (const [config, perPeer] of perConfig) {
+    byConfig[config] = {};
+    for (const [p, xs] of perPeer) {
+      if (xs.length === 0) continue;
+      const s = stats(xs);
+      byConfig[config]![p] = s;
+      const now = chosen.get(p);
+      if (!now || better(w.unit, s.median, now.median)) chosen.set(p, { config, xs, median: s.median });
+    }
+  }
+  const series = new Map<PeerName, readonly number[]>(PEERS.filter((p) => chosen.has(p)).map((p) => [p, chosen.get(p)!.xs]));
+  const row = summarise(w, series);
+  row.config = Object.fromEntries([...chosen].map(([p, c]) => [p, c.config]));
+  row.byConfig = byConfig;
+  const failed: Partial<Record<PeerName, string>> = {};
+  for (const errors of unsupported.values()) {
+    for (const [p, e] of Object.entries(errors) as Array<[PeerName, string]>) if (!chosen.has(p)) failed[p] ??= e;
+  }
+  if (Object.keys(failed).length > 0) row.unsupported = failed;
+  return row;
 }
 
 /**
@@ -154,20 +214,60 @@ const ratioCell = (s: Stats | undefined) => (s ? `${s.median.toFixed(2)}× (${s.
 
 /**
  * The results as a Markdown table: a column per peer that appears in any row, then gd/peer for each
- * peer but gd. `threads`, when given, is appended to the peers' headings ("jax-js, 2 threads").
+ * peer but gd, then the best peer of the row and gd/best. `threads`, when given, is appended to the
+ * peers' headings ("jax-js, 2 threads"); a row that took a peer from one of several configurations
+ * names it in the cell ("31.2 (30.0–32.1) [isolated, 2 threads]", `describe` spells a configuration).
  */
-export function formatTable(rows: readonly Row[], threads?: Partial<Record<PeerName, number>>): string {
+export function formatTable(
+  rows: readonly Row[],
+  threads?: Partial<Record<PeerName, number>>,
+  describe: (config: string, peer: PeerName) => string = (c) => c,
+): string {
   const peers = PEERS.filter((p) => rows.some((r) => r.results[p] || r.unsupported?.[p] !== undefined));
   const others = peers.filter((p) => p !== 'gd');
+  const withBest = rows.some((r) => r.best);
   const heading = (p: PeerName) => (threads?.[p] === undefined ? p : `${p}, ${threads[p]} thread${threads[p] === 1 ? '' : 's'}`);
-  const header = ['workload', 'unit', ...peers.map(heading), ...others.map((p) => RATIO_HEADING[p])];
+  const header = [
+    'workload',
+    'unit',
+    ...peers.map(heading),
+    ...others.map((p) => RATIO_HEADING[p]),
+    ...(withBest ? ['best peer', 'gd/best'] : []),
+  ];
+  const where = (r: Row, p: PeerName) => (r.config?.[p] === undefined ? '' : ` [${describe(r.config[p]!, p)}]`);
   const table = rows.map((r) => [
     r.workload,
     r.unit,
-    ...peers.map((p) => (r.unsupported?.[p] !== undefined ? `unsupported: ${r.unsupported[p]}` : cell(r.results[p]))),
+    ...peers.map((p) =>
+      r.unsupported?.[p] !== undefined ? `unsupported: ${r.unsupported[p]}` : `${cell(r.results[p])}${r.results[p] ? where(r, p) : ''}`,
+    ),
     ...others.map((p) => (r.unsupported?.[p] !== undefined ? 'unsupported' : ratioCell(r.ratios[p]))),
+    ...(withBest ? [r.best?.peer ?? '—', ratioCell(r.best?.ratio)] : []),
   ]);
+  return markdown(header, table);
+}
+
+function markdown(header: string[], table: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...table.map(line)].join('\n');
+}
+
+/**
+ * Every configuration's median for every peer, the losing ones included: a column per peer and
+ * configuration ("jax-js, isolated"), for rows measured in several configurations.
+ */
+export function formatConfigTable(rows: readonly Row[], configs: readonly string[]): string {
+  const peers = PEERS.filter((p) => rows.some((r) => configs.some((c) => r.byConfig?.[c]?.[p])));
+  const columns = peers.flatMap((p) => configs.map((c) => [p, c] as const));
+  const header = ['workload', 'unit', ...columns.map(([p, c]) => `${p}, ${c}`)];
+  const table = rows.map((r) => [
+    r.workload,
+    r.unit,
+    ...columns.map(([p, c]) => {
+      const s = r.byConfig?.[c]?.[p];
+      return s ? `${fmt(s.median)}${r.config?.[p] === c ? ' *' : ''}` : '—';
+    }),
+  ]);
+  return markdown(header, table);
 }

@@ -51,6 +51,25 @@ export function jaxMatmulValues(a: Float32Array, b: Float32Array, m: number, k: 
   return c.dataSync() as Float32Array;
 }
 
+/** {@link jaxMatmulValues} in float64. */
+export function jaxMatmul64Values(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  const c = matmulFn(np.array(a, { shape: [m, k], dtype: np.float64 }), np.array(b, { shape: [k, n], dtype: np.float64 }));
+  return c.dataSync() as Float64Array;
+}
+
+/** The float64 product of two n×n matrices (the float32 inputs, widened), read back. */
+export function jaxMatmul64(n: number, mode: ReadMode): Instance {
+  const a = np.array(Float64Array.from(uniformValues(n * n, 1, 1)), { shape: [n, n], dtype: np.float64 });
+  const b = np.array(Float64Array.from(uniformValues(n * n, 1, 2)), { shape: [n, n], dtype: np.float64 });
+  return {
+    run: () => read(matmulFn(a.ref, b.ref), mode),
+    dispose: () => {
+      a.dispose();
+      b.dispose();
+    },
+  };
+}
+
 export function jaxMatmul(n: number, mode: ReadMode): Instance {
   const a = np.array(uniformValues(n * n, 1, 1), { shape: [n, n] });
   const b = np.array(uniformValues(n * n, 1, 2), { shape: [n, n] });
@@ -108,38 +127,45 @@ export function mlpValues(sizes: [number, number, number], seed: number): MlpVal
   };
 }
 
-function jaxParams(v: MlpValues): MlpParams {
+/** The float dtypes the workloads run in. */
+export type Float = 'float32' | 'float64';
+
+/** An array of `dtype` from float32 values (float64 widens them exactly). */
+function floats(values: Float32Array, shape: number[], dtype: Float): JaxArray {
+  return dtype === 'float64' ? np.array(Float64Array.from(values), { shape, dtype: np.float64 }) : np.array(values, { shape });
+}
+
+function jaxParams(v: MlpValues, dtype: Float = 'float32'): MlpParams {
   const [i, h, o] = v.sizes;
   return {
-    w1: np.array(v.w1, { shape: [i, h] }),
-    b1: np.array(v.b1, { shape: [h] }),
-    w2: np.array(v.w2, { shape: [h, o] }),
-    b2: np.array(v.b2, { shape: [o] }),
+    w1: floats(v.w1, [i, h], dtype),
+    b1: floats(v.b1, [h], dtype),
+    w2: floats(v.w2, [h, o], dtype),
+    b2: floats(v.b2, [o], dtype),
   };
 }
 
-function oneHot(labels: Int32Array, classes: number): JaxArray {
-  return nn.oneHot(np.array(labels, { dtype: np.int32 }), classes);
+function oneHot(labels: Int32Array, classes: number, dtype: Float = 'float32'): JaxArray {
+  const t = nn.oneHot(np.array(labels, { dtype: np.int32 }), classes);
+  return dtype === 'float64' ? np.astype(t, np.float64) : t;
 }
 
-/** One step from the given values; the loss and the updated parameters, read back (for tests). */
-export function jaxMlpStepValues(v: MlpValues, x: Float32Array, y: Int32Array, lr: number) {
+/**
+ * One step from the given values, in float32 or (inputs widened) float64; the loss and the
+ * updated parameters, read back (for tests).
+ */
+export function jaxMlpStepValues(v: MlpValues, x: Float32Array, y: Int32Array, lr: number, dtype: Float = 'float32') {
   const n = y.length;
-  const [loss, p] = mlpStepFn(lr)(jaxParams(v), np.array(x, { shape: [n, v.sizes[0]] }), oneHot(y, v.sizes[2]));
-  return {
-    loss: (loss.dataSync() as Float32Array)[0]!,
-    w1: p.w1.dataSync() as Float32Array,
-    b1: p.b1.dataSync() as Float32Array,
-    w2: p.w2.dataSync() as Float32Array,
-    b2: p.b2.dataSync() as Float32Array,
-  };
+  const [loss, p] = mlpStepFn(lr)(jaxParams(v, dtype), floats(x, [n, v.sizes[0]], dtype), oneHot(y, v.sizes[2], dtype));
+  const out = (a: JaxArray) => a.dataSync() as Float32Array | Float64Array;
+  return { loss: out(loss)[0]!, w1: out(p.w1), b1: out(p.b1), w2: out(p.w2), b2: out(p.b2) };
 }
 
-export function jaxMlpStep(batch: { x: Float32Array; y: Int32Array; n: number }, mode: ReadMode): Instance {
+export function jaxMlpStep(batch: { x: Float32Array; y: Int32Array; n: number }, mode: ReadMode, dtype: Float = 'float32'): Instance {
   const step = mlpStepFn(0.01);
-  let p = jaxParams(mlpValues([784, 128, 10], 1));
-  const x = np.array(batch.x, { shape: [batch.n, 784] });
-  const y = oneHot(batch.y, 10);
+  let p = jaxParams(mlpValues([784, 128, 10], 1), dtype);
+  const x = floats(batch.x, [batch.n, 784], dtype);
+  const y = oneHot(batch.y, 10, dtype);
   return {
     run: () => {
       const [loss, next] = step(p, x.ref, y.ref);
@@ -153,6 +179,11 @@ export function jaxMlpStep(batch: { x: Float32Array; y: Int32Array; n: number },
       step.dispose();
     },
   };
+}
+
+/** The MLP step with float64 parameters and inputs. */
+export function jaxMlpStep64(batch: { x: Float32Array; y: Int32Array; n: number }, mode: ReadMode): Instance {
+  return jaxMlpStep(batch, mode, 'float64');
 }
 
 /** The tutorial's line fit: 1,000 full-batch GD iterations on MSE, one jitted update per iteration. */

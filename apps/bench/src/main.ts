@@ -12,7 +12,7 @@ import { kernelsInfo, manualSeed, ready, setThreads } from '@gd/tensor';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { SingleBar } from 'cli-progress';
-import { formatTable, measure, type Row, type Stats, type Workload } from './harness.js';
+import { DEFAULT_SIZES, formatTable, measure, type Row, type Stats, type Workload } from './harness.js';
 import { JAX_VERSION } from './jax.js';
 import { type Batch, matmul, memoryOverSteps, mlpStep, useBackend } from './peers.js';
 import { ratioChart } from './svg.js';
@@ -54,15 +54,24 @@ if (args.simd) {
 const { images, labels } = readDigits();
 const batchOf = (n: number): Batch => ({ x: images.subarray(0, n * 784), y: labels.subarray(0, n), n });
 
-const sizes = args.sizes ? args.sizes.split(',').map(Number) : quick ? [64, 256, 512] : [64, 128, 256, 512, 1024];
+const sizes = args.sizes ? args.sizes.split(',').map(Number) : [...DEFAULT_SIZES[quick ? 'quick' : 'full']];
 if (!sizes.every((n) => Number.isInteger(n) && n > 0)) {
   console.error(`--sizes: expected positive integers separated by commas, got '${args.sizes}'`);
   process.exit(2);
 }
 
+// --only takes one group or several, separated by commas
+const GROUPS = ['matmul', 'mlp', 'linefit', 'softmax-ce', 'lenet', 'conv', 'memory'];
+const only = args.only?.split(',').map((g) => g.trim());
+const unknown = only?.filter((g) => !GROUPS.includes(g)) ?? [];
+if (unknown.length > 0) {
+  console.error(`--only: unknown workload '${unknown.join(',')}'; choose among ${GROUPS.join(', ')} (commas for several)`);
+  process.exit(2);
+}
+
 if (args.browser) {
-  const { runInBrowser } = await import('./browser.js');
-  await runInBrowser({ quick, rounds, minMs, sizes, only: args.only, out: args.out });
+  const { browserSizes, runInBrowser } = await import('./browser.js');
+  await runInBrowser({ quick, rounds, minMs, sizes: browserSizes(quick, sizes, args.sizes !== undefined), only, out: args.out });
   process.exit(0);
 }
 
@@ -106,12 +115,8 @@ list.splice(list.findIndex((w) => w.group === 'mlp') + 2, 0, {
     };
   },
 });
-const selected = args.only ? list.filter((w) => w.group === args.only) : list;
-const memoryWanted = !args.only || args.only === 'memory';
-if (selected.length === 0 && !memoryWanted) {
-  console.error(`--only: unknown workload '${args.only}'; choose matmul, mlp, linefit, softmax-ce, lenet, conv or memory`);
-  process.exit(2);
-}
+const selected = only ? list.filter((w) => only.includes(w.group)) : list;
+const memoryWanted = !only || only.includes('memory');
 
 // every core's thread is started (shared memory) but only the rows that say so use them; every
 // other row runs gd on one thread, as tfjs-wasm and jax-js run in Node

@@ -1,6 +1,7 @@
 // The workloads, shared by the Node CLI and the browser page: which peers run each, and its unit.
 
 import { convWorkloads } from './conv.js';
+import { float64Workloads } from './float64.js';
 import type { PeerName, Workload } from './harness.js';
 import type { ReadMode } from './jax.js';
 import { lenetStep, lenetValues } from './lenet.js';
@@ -17,7 +18,7 @@ export interface WorkloadOptions {
   jaxRead?: ReadMode;
 }
 
-/** Matmul at each size, the MLP step at batch 32 and 128, the line fit, softmax-CE at two sizes, the LeNet-5 step and its convolutions. */
+/** Matmul at each size, the MLP step at batch 32 and 128, both in float64 too, the line fit, softmax-CE at two sizes, the LeNet-5 step and its convolutions. */
 export function workloads(o: WorkloadOptions): Workload[] {
   const here = (ps: PeerName[]) => ps.filter((p) => o.peers.includes(p));
   const list: Workload[] = [];
@@ -42,6 +43,7 @@ export function workloads(o: WorkloadOptions): Workload[] {
       make: (p) => mlpStep(p, o.batchOf(b)),
     });
   }
+  list.push(...float64Workloads(o));
   list.push({
     group: 'linefit',
     label: 'line fit, 1,000 GD iterations',

@@ -4,9 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memory } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
-import { serveIsolated } from '../src/browser.js';
+import { browserSizes, CONFIGS, describeConfig, serveStatic } from '../src/browser.js';
 import { convFlops, convPass, convWorkloads, LENET_CONVS } from '../src/conv.js';
-import { formatTable, measure, type PeerName, type Row, ratio, sample, sampleAsync, stats, summarise } from '../src/harness.js';
+import {
+  DEFAULT_SIZES,
+  formatConfigTable,
+  formatTable,
+  measure,
+  type PeerName,
+  type Row,
+  ratio,
+  sample,
+  sampleAsync,
+  stats,
+  summarise,
+  summariseBest,
+} from '../src/harness.js';
 import { type Batch, lineFit, matmul, memoryOverSteps, mlpStep, softmaxCE } from '../src/peers.js';
 import { ratioChart } from '../src/svg.js';
 
@@ -115,7 +128,85 @@ describe('ratios, pairing and the table, against hand numbers', () => {
     expect(runs).toBeGreaterThanOrEqual(2);
     expect(await sampleAsync(() => new Promise((r) => setTimeout(r, 2)), 4)).toBeGreaterThanOrEqual(1.5);
   });
-  it('formatTable: peers that ran, their ratio columns, threads in the headings', () => {
+  it('summarise names the best peer: the fastest but gd, whichever way the unit points', () => {
+    const rate = summarise(
+      { label: 'r', group: 'mlp', unit: 'samples/s' },
+      new Map<PeerName, number[]>([
+        ['gd', [40, 40]],
+        ['tfjs-wasm', [10, 12]],
+        ['jax-js', [20, 10]],
+      ]),
+    );
+    // medians: tfjs-wasm 12, jax-js 20 → jax-js; gd/jax per round 2×, 4×
+    expect(rate.best).toEqual({ peer: 'jax-js', ratio: { median: 4, min: 2, max: 4 } });
+    const time = summarise(
+      { label: 't', group: 'linefit', unit: 'ms' },
+      new Map<PeerName, number[]>([
+        ['gd', [1]],
+        ['tfjs-wasm', [3]],
+        ['jax-js', [5]],
+      ]),
+    );
+    expect(time.best?.peer).toBe('tfjs-wasm');
+    expect(summarise({ label: 'g', group: 'conv', unit: 'ms' }, new Map<PeerName, number[]>([['gd', [1]]])).best).toBeUndefined();
+  });
+  it('summariseBest takes each peer in its better configuration and pairs the rounds across them', () => {
+    // gd is faster isolated (30, 20, 40 vs 10, 10, 10); jax-js faster not isolated (10, 5, 20 vs 1, 1, 1)
+    const row = summariseBest(
+      { label: 'm', group: 'mlp', unit: 'samples/s' },
+      new Map([
+        [
+          'isolated',
+          new Map<PeerName, number[]>([
+            ['gd', [30, 20, 40]],
+            ['jax-js', [1, 1, 1]],
+            ['tfjs-wasm', []],
+          ]),
+        ],
+        [
+          'plain',
+          new Map<PeerName, number[]>([
+            ['gd', [10, 10, 10]],
+            ['jax-js', [10, 5, 20]],
+          ]),
+        ],
+      ]),
+      new Map([
+        ['isolated', { 'tfjs-wasm': 'no kernel' }],
+        ['plain', { 'tfjs-wasm': 'no kernel either' }],
+      ]),
+    );
+    expect(row.config).toEqual({ gd: 'isolated', 'jax-js': 'plain' });
+    expect(row.results.gd).toEqual({ median: 30, min: 20, max: 40 });
+    expect(row.results['jax-js']).toEqual({ median: 10, min: 5, max: 20 });
+    // round by round: 30/10, 20/5, 40/20 = 3, 4, 2
+    expect(row.ratios['jax-js']).toEqual({ median: 3, min: 2, max: 4 });
+    expect(row.best).toEqual({ peer: 'jax-js', ratio: { median: 3, min: 2, max: 4 } });
+    expect(row.byConfig?.isolated?.['jax-js']?.median).toBe(1);
+    expect(row.byConfig?.plain?.gd?.median).toBe(10);
+    expect(row.unsupported).toEqual({ 'tfjs-wasm': 'no kernel' });
+  });
+  it('summariseBest: a peer that fails in one configuration only is taken from the other, not called unsupported', () => {
+    const row = summariseBest(
+      { label: 't', group: 'matmul', unit: 'ms' },
+      new Map([
+        ['a', new Map<PeerName, number[]>([['gd', [2]]])],
+        [
+          'b',
+          new Map<PeerName, number[]>([
+            ['gd', [4]],
+            ['jax-js', [8]],
+          ]),
+        ],
+      ]),
+      new Map([['a', { 'jax-js': 'Float16Array is not defined' }]]),
+    );
+    expect(row.unsupported).toBeUndefined();
+    expect(row.config).toEqual({ gd: 'a', 'jax-js': 'b' });
+    // times: the shorter is better, gd 2 ms against jax-js 8 ms is 4×
+    expect(row.ratios['jax-js']!.median).toBe(4);
+  });
+  it('formatTable: peers that ran, their ratio columns, threads in the headings, the best peer', () => {
     const rows: Row[] = [
       {
         workload: 'matmul n=64',
@@ -123,6 +214,7 @@ describe('ratios, pairing and the table, against hand numbers', () => {
         unit: 'GFLOP/s',
         results: { gd: { median: 25.5, min: 20.2, max: 25.9 }, 'jax-js': { median: 12.75, min: 10, max: 13 } },
         ratios: { 'jax-js': { median: 2, min: 1.5, max: 2.59 } },
+        best: { peer: 'jax-js', ratio: { median: 2, min: 1.5, max: 2.59 } },
       },
       {
         workload: 'line fit',
@@ -133,23 +225,56 @@ describe('ratios, pairing and the table, against hand numbers', () => {
       },
     ];
     expect(formatTable(rows, { gd: 1, 'jax-js': 2 }).split('\n')).toEqual([
-      '| workload    | unit    | gd, 1 thread     | jax-js, 2 threads | gd/jax               |',
-      '|-------------|---------|------------------|-------------------|----------------------|',
-      '| matmul n=64 | GFLOP/s | 25.5 (20.2–25.9) | 12.8 (10.0–13.0)  | 2.00× (1.50–2.59)    |',
-      '| line fit    | ms      | 6.91 (6.67–8.94) | 131 (113–140)     | 18.31× (15.54–20.93) |',
+      '| workload    | unit    | gd, 1 thread     | jax-js, 2 threads | gd/jax               | best peer | gd/best           |',
+      '|-------------|---------|------------------|-------------------|----------------------|-----------|-------------------|',
+      '| matmul n=64 | GFLOP/s | 25.5 (20.2–25.9) | 12.8 (10.0–13.0)  | 2.00× (1.50–2.59)    | jax-js    | 2.00× (1.50–2.59) |',
+      '| line fit    | ms      | 6.91 (6.67–8.94) | 131 (113–140)     | 18.31× (15.54–20.93) | —         | —                 |',
     ]);
-    expect(formatTable(rows).split('\n')[0]).toBe('| workload    | unit    | gd               | jax-js           | gd/jax               |');
+    expect(formatTable(rows.slice(1)).split('\n')[0]).toBe('| workload | unit | gd               | jax-js        | gd/jax               |');
+  });
+  it('formatTable names the configuration each cell was taken from; formatConfigTable shows them all', () => {
+    const row: Row = {
+      workload: 'mlp',
+      group: 'mlp',
+      unit: 'samples/s',
+      results: { gd: { median: 300, min: 200, max: 400 }, 'jax-js': { median: 100, min: 50, max: 200 } },
+      ratios: { 'jax-js': { median: 3, min: 2, max: 4 } },
+      best: { peer: 'jax-js', ratio: { median: 3, min: 2, max: 4 } },
+      config: { gd: 'isolated', 'jax-js': 'not isolated' },
+      byConfig: {
+        isolated: { gd: { median: 300, min: 200, max: 400 }, 'jax-js': { median: 10, min: 10, max: 10 } },
+        'not isolated': { gd: { median: 100, min: 100, max: 100 }, 'jax-js': { median: 100, min: 50, max: 200 } },
+      },
+    };
+    const threads: Record<string, Record<string, number>> = { isolated: { gd: 2, 'jax-js': 2 }, 'not isolated': { gd: 1, 'jax-js': 1 } };
+    const line = formatTable([row], undefined, (c, p) => describeConfig(c, threads[c]![p])).split('\n')[2];
+    expect(line).toBe(
+      '| mlp      | samples/s | 300 (200–400) [isolated, 2 threads] | 100 (50.0–200) [not isolated, 1 thread] | 3.00× (2.00–4.00) | jax-js    | 3.00× (2.00–4.00) |',
+    );
+    expect(formatConfigTable([row], CONFIGS).split('\n')).toEqual([
+      '| workload | unit      | gd, isolated | gd, not isolated | jax-js, isolated | jax-js, not isolated |',
+      '|----------|-----------|--------------|------------------|------------------|----------------------|',
+      '| mlp      | samples/s | 300 *        | 100              | 10.0             | 100 *                |',
+    ]);
+  });
+  it("the matmul sizes: n = 1024 in the full run, and in the browser's quick run", () => {
+    expect(DEFAULT_SIZES.full).toContain(1024);
+    expect(browserSizes(true, [...DEFAULT_SIZES.quick], false)).toEqual([256, 1024]);
+    expect(browserSizes(false, [...DEFAULT_SIZES.full], false)).toEqual([...DEFAULT_SIZES.full]);
+    // --sizes is obeyed as given
+    expect(browserSizes(true, [64], true)).toEqual([64]);
   });
 });
 
 describe('the isolated server of bench --browser', () => {
-  it('serves files cross-origin isolated, and nothing outside its directories', async () => {
+  it('serves files cross-origin isolated (or not, for the second page), and nothing outside its directories', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gd-bench-serve-'));
     mkdirSync(join(dir, 'page'));
     writeFileSync(join(dir, 'page', 'index.html'), '<p>hi</p>');
     writeFileSync(join(dir, 'secret.txt'), 'no');
     const served: string[] = [];
-    const server = await serveIsolated({ '/': join(dir, 'page') }, served);
+    const server = await serveStatic({ '/': join(dir, 'page') }, { served });
+    const plain = await serveStatic({ '/': join(dir, 'page') }, { isolated: false });
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const page = await fetch(`${base}/`);
@@ -161,8 +286,14 @@ describe('the isolated server of bench --browser', () => {
       expect((await fetch(`${base}/%2e%2e/secret.txt`)).status).toBe(404);
       expect((await fetch(`${base}/missing.js`)).status).toBe(404);
       expect(served).toEqual(['/']);
+      // the second page of the run: the same files, without the headers
+      const other = await fetch(`http://127.0.0.1:${(plain.address() as AddressInfo).port}/`);
+      expect(await other.text()).toBe('<p>hi</p>');
+      expect(other.headers.get('cross-origin-opener-policy')).toBeNull();
+      expect(other.headers.get('cross-origin-embedder-policy')).toBeNull();
     } finally {
       server.close();
+      plain.close();
     }
   });
 });

@@ -4,8 +4,9 @@
 // per lesson to e2e/screenshots/. Writes test-results.json for the project's test summary.
 // Without Chromium it fails, loudly, unless E2E=skip.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
@@ -60,6 +61,29 @@ async function waitForServer() {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('e2e: vite preview did not start');
+}
+
+/** The built demo from a plain static server, without the cross-origin isolation headers. */
+function servePlain(dir) {
+  const types = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.wasm': 'application/wasm',
+    '.bin': 'application/octet-stream',
+  };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const file = normalize(join(dir, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 const browser = await chromium.launch({
@@ -254,6 +278,22 @@ try {
     expect(page_ === node, `page ${page_} vs Node ${node}`);
   });
 
+  await test('served cross-origin isolated: the worker trains on every core, and the page says so', async () => {
+    const res = await fetch(base);
+    expect(res.headers.get('cross-origin-opener-policy') === 'same-origin', 'no COOP header');
+    expect(res.headers.get('cross-origin-embedder-policy') === 'require-corp', 'no COEP header');
+    expect(await page.evaluate(() => crossOriginIsolated), 'the page is not cross-origin isolated');
+    await page.waitForSelector('#threads[data-threads]', { timeout: 30_000 });
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Number(await page.getAttribute('#threads', 'data-threads'));
+    expect(threads === cores, `the worker trains on ${threads} threads of ${cores} cores`);
+    const note = await text(page, '#threads');
+    expect(note.includes(`on ${threads} thread`) && note.includes('is cross-origin isolated'), `the note: ${note}`);
+    // gd's worker threads are Web Workers started from the training worker
+    const workers = page.workers().length;
+    expect(workers >= threads, `${workers} workers for ${threads} threads`);
+  });
+
   await test('1 information: the uniform 4-outcome distribution reads 2 bits, in nats ln 4', async () => {
     await page.click('button[data-preset="uniform 4"]');
     expect((await text(page, '#entropy-value')) === '2.0000 bits', `entropy shows ${await text(page, '#entropy-value')}`);
@@ -314,6 +354,23 @@ try {
     await rejects(page, '#ce-pred', ['0.5, 0.5', 'a, b, c', '', '-1, 1, 1']);
     await rejects(page, '#ce-true', ['0.7, x, 0.1', '0, 0, 0']);
     expect(!(await page.locator('#ce-output .error').count()), 'a library error is shown');
+  });
+
+  await test('3 line fit: |Δloss| < 1e-10 in float32 and float64 side by side, stopping at different iterations, and why', async () => {
+    const n32 = Number(await text(page, '#fit-f32-iterations'));
+    const n64 = Number(await text(page, '#fit-f64-iterations'));
+    expect(Number.isInteger(n32) && Number.isInteger(n64) && n32 > 10 && n64 > 10, `iterations ${n32}, ${n64}`);
+    expect(n32 !== n64, `both stop after ${n32} iterations`);
+    // float64 stops on a real change below 1e-10; float32 on a change it could not represent
+    const d64 = Number(await text(page, '#fit-f64-change'));
+    const d32 = Number(await text(page, '#fit-f32-change'));
+    expect(d64 > 0 && d64 < 1e-10, `float64's last change ${d64}`);
+    expect(Math.abs(d32) < 1e-10, `float32's last change ${d32}`);
+    const off32 = Number(await text(page, '#fit-f32-off'));
+    const off64 = Number(await text(page, '#fit-f64-off'));
+    expect(off64 < off32, `float64 ends ${off64} from least squares, float32 ${off32}`);
+    const why = await text(page, '#fit-precision-why');
+    expect(why.includes(`after ${n32} iterations`) && why.includes(`after ${n64} iterations`) && why.includes('apart'), `the note: ${why}`);
   });
 
   await test('3 line fit: each criterion stops with its own reason; a too-large η reports divergence', async () => {
@@ -420,8 +477,15 @@ try {
     await rejects(page, '#opt-noise', ['-1', 'x'], '#opt-run', '#opt-output');
   });
 
-  await test('5 backpropagation: gradcheck passes; stepping walks from the loss to every weight and ends', async () => {
+  await test('5 backpropagation: gradcheck passes in float64 to < 1e-6, far tighter than the float32 check', async () => {
     expect((await text(page, '#bp-gradcheck')) === 'ok', 'gradcheck failed');
+    const e64 = Number(await text(page, '#bp-gradcheck-error'));
+    const e32 = Number(await text(page, '#bp-gradcheck-error32'));
+    expect(e64 > 0 && e64 < 1e-6, `float64 max relative error ${e64}`);
+    expect(e32 > 100 * e64 && e32 < 1e-1, `float32 max relative error ${e32} against float64 ${e64}`);
+  });
+
+  await test('5 backpropagation: stepping walks from the loss to every weight and ends', async () => {
     await walkBackprop(page);
     await page.click('#lesson-backprop button.secondary');
     expect(await page.isEnabled('#bp-next'), 'Start over does not re-enable Next');
@@ -657,6 +721,32 @@ try {
 
   await test('no uncaught page errors', async () => {
     expect(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  });
+
+  await test('served without the isolation headers: one thread, a clear note, and training still works', async () => {
+    const plain = await servePlain(join(root, 'dist'));
+    const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const otherErrors = [];
+    other.on('pageerror', (e) => otherErrors.push(String(e)));
+    try {
+      await other.goto(`http://127.0.0.1:${plain.address().port}/#lesson-playground`);
+      await other.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+      expect((await other.evaluate(() => crossOriginIsolated)) === false, 'the plain page is cross-origin isolated');
+      await other.waitForSelector('#threads[data-threads]', { timeout: 30_000 });
+      expect((await other.getAttribute('#threads', 'data-threads')) === '1', 'more than one thread without isolation');
+      const note = await text(other, '#threads');
+      expect(
+        note.includes('one thread') && note.includes('not cross-origin isolated') && note.includes('require-corp'),
+        `the note: ${note}`,
+      );
+      await other.waitForSelector('#pg-status[data-epoch="0"]', { timeout: 30_000 });
+      await other.click('#pg-step');
+      await other.waitForSelector('#pg-status[data-epoch="1"]', { timeout: 30_000 });
+      expect(otherErrors.length === 0, `page errors: ${otherErrors.join(' | ')}`);
+    } finally {
+      await other.close();
+      plain.close();
+    }
   });
 
   console.log('e2e: a phone, 390 px wide');

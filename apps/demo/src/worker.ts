@@ -5,7 +5,22 @@ import { accuracy, trainDigitsCnn } from '@gd/lessons';
 import { crossEntropy, mse } from '@gd/losses';
 import { type Conv2d, Linear, mlp, type Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
-import { argmax, eq, gather, keep, manualSeed, memory, rand, randn, randperm, ready, scope, type Tensor, tensor } from '@gd/tensor';
+import {
+  argmax,
+  eq,
+  gather,
+  keep,
+  kernelsInfo,
+  manualSeed,
+  memory,
+  rand,
+  randn,
+  randperm,
+  ready,
+  scope,
+  type Tensor,
+  tensor,
+} from '@gd/tensor';
 
 /** What the playground trains: the data, the inputs, the network and how it learns. */
 export interface PlaygroundConfig {
@@ -23,6 +38,18 @@ export interface PlaygroundConfig {
   regularization: 'none' | 'l1' | 'l2';
   regRate: number;
   seed: number;
+}
+
+/**
+ * What the worker says once its kernels have started: the threads it trains on (every core where
+ * the page is cross-origin isolated, else one) and why it has only one.
+ */
+export interface ThreadsReport {
+  lesson: 'system';
+  type: 'threads';
+  threads: number;
+  crossOriginIsolated: boolean;
+  simd: string;
 }
 
 /** Every request names the lesson that sent it; every reply, errors included, goes back to it. */
@@ -414,10 +441,30 @@ async function exportOnnx(): Promise<void> {
   }
 }
 
+// every core the machine has, in Web Workers started from this one on the same shared memory; a
+// page that is not cross-origin isolated has no shared memory, and ready() falls back to one
+// thread. Started by the first request: the page imports this module too (for its helpers), and
+// must not start threads of its own.
+let started: Promise<void> | undefined;
+function start(): Promise<void> {
+  return ready({ threads: 'auto' }).then(() => {
+    const k = kernelsInfo();
+    const report: ThreadsReport = {
+      lesson: 'system',
+      type: 'threads',
+      threads: k.threads,
+      crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
+      simd: k.simd,
+    };
+    postMessage(report);
+  });
+}
+
 self.addEventListener('message', async (e: MessageEvent<Request>) => {
   const m = e.data;
   try {
-    await ready();
+    started ??= start();
+    await started;
     if (m.type === 'pg-setup') setup(m.cfg);
     else if (m.type === 'pg-play' || m.type === 'pg-pause' || m.type === 'pg-step') {
       if (!pg) throw new Error('set up the playground first');

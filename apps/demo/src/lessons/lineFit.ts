@@ -176,4 +176,71 @@ export function lineFitLesson(): void {
   run.addEventListener('click', go);
   onResize(() => lastDrawn && draw(lastDrawn));
   go();
+  s.append(precisionNote(data));
+}
+
+/** The spacing between a number and the next one of its type: 2^(exponent − mantissa bits). */
+const spacing = (x: number, bits: 23 | 52) => 2 ** (Math.floor(Math.log2(Math.abs(x))) - bits);
+
+/**
+ * The loss-tolerance criterion |Δloss| < 1e-10, from (0, 0) with η = 0.1, in float32 and in
+ * float64 side by side: where each stops, and why they stop at different iterations.
+ */
+function precisionNote(data: ReturnType<typeof lineData>): HTMLElement {
+  const opts = { lr: 0.1, lossTolerance: 1e-10 };
+  const runs = [fitLine(data, 'loss-tolerance', opts), fitLine(data, 'loss-tolerance', { ...opts, dtype: 'float64' })];
+  const [f32, f64] = runs as [ReturnType<typeof fitLine>, ReturnType<typeof fitLine>];
+  const off = (r: ReturnType<typeof fitLine>) => Math.hypot(r.a - data.exact.a, r.b - data.exact.b);
+  const row = (r: ReturnType<typeof fitLine>) => {
+    const id = r.dtype === 'float32' ? 'f32' : 'f64';
+    return el(
+      'tr',
+      {},
+      el('th', { scope: 'row' }, r.dtype),
+      el('td', { id: `fit-${id}-iterations` }, String(r.iterations)),
+      el('td', { id: `fit-${id}-change` }, r.lastChange === 0 ? '0' : r.lastChange.toExponential(2)),
+      el('td', {}, fmt(r.loss, 8)),
+      el('td', { id: `fit-${id}-off` }, off(r).toExponential(2)),
+    );
+  };
+  const ulp32 = spacing(f32.loss, 23);
+  const ulp64 = spacing(f64.loss, 52);
+  const why =
+    f32.iterations === f64.iterations
+      ? 'Here both stop at the same iteration.'
+      : `Near a loss of ${fmt(f32.loss)}, neighbouring float32 numbers are ${ulp32.toExponential(1)} apart (float64’s ${ulp64.toExponential(1)}): float32 cannot represent a change of 1e-10 at all, so its test is met when the computed loss ${
+          f32.lastChange === 0 ? 'stops changing (Δloss = 0)' : 'moves by a rounding step'
+        } — after ${f32.iterations} iterations, because the loss can no longer be told apart, not because descent converged. float64 sees the loss keep falling until its change really is below 1e-10, after ${f64.iterations} iterations, and ends ${
+          off(f64) < off(f32) ? 'nearer' : 'no nearer'
+        } the least-squares line.`;
+  return el(
+    'div',
+    { id: 'fit-precision' },
+    el('h3', {}, 'The same criterion in float32 and float64'),
+    el('p', {}, 'Stop when |Δloss| < 1e-10, from (a, b) = (0, 0) with η = 0.1, once in each precision:'),
+    el(
+      'div',
+      // focusable, so a keyboard can scroll it where the screen is narrower than the table
+      { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'float32 and float64 runs' },
+      el(
+        'table',
+        { class: 'values' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            el('th', { scope: 'col' }, 'dtype'),
+            el('th', { scope: 'col' }, 'iterations'),
+            el('th', { scope: 'col' }, 'last Δloss'),
+            el('th', { scope: 'col' }, 'loss'),
+            el('th', { scope: 'col' }, 'distance to least squares'),
+          ),
+        ),
+        el('tbody', {}, row(f32), row(f64)),
+      ),
+    ),
+    el('p', { class: 'note', id: 'fit-precision-why' }, why),
+  );
 }
