@@ -16,5 +16,6 @@ export {
   maxPool2dBackward,
   maxPool2dWithIndices,
 } from './ops/conv.js';
+export { scaleByInPlace, sumOfSquaresScaled } from './inplace.js';
 export { gatherBackward, padSlice, sumTo } from './ops/layout.js';
 export { softmaxBackward } from './ops/softmax.js';

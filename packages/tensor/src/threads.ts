@@ -5,7 +5,7 @@
 // for the rest. Either split keeps every element's arithmetic order, so results are
 // bit-identical to one thread.
 import { StateError, ValueError } from './errors.js';
-import { type Kernels, kernels, liveI32, rt } from './runtime.js';
+import { type Kernels, liveI32, onTape, recording, rt } from './runtime.js';
 
 // The worker's job loop, shared by both worker kinds: wait for a job, run it, signal done.
 // Control block, int32 words: [state (0 idle, 1 job, 2 exit), transA, transB, m, n, k, a, lda,
@@ -146,16 +146,24 @@ export function threadCount(): number {
 }
 
 /** C (=|+=) op(A)·op(B), split across the active threads when large enough. Same arguments as gemm_f32. */
-export const gemm: Kernels['gemm_f32'] = (...args) => parallel(4, ...args);
+export const gemm: Kernels['gemm_f32'] = (...args) => {
+  // on record()'s tape as one step: a replay splits the product across the threads active then
+  if (recording()) onTape(() => parallel(4, ...args));
+  parallel(4, ...args);
+};
 
 /** gemm for float64 data (gemm_f64), split across the threads the same way. */
-export const gemm64: Kernels['gemm_f64'] = (...args) => parallel(8, ...args);
+export const gemm64: Kernels['gemm_f64'] = (...args) => {
+  if (recording()) onTape(() => parallel(8, ...args));
+  parallel(8, ...args);
+};
 
 function parallel(
   bytes: 4 | 8,
   ...[transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work]: Parameters<Kernels['gemm_f32']>
 ): void {
-  const K = kernels();
+  // the kernels themselves, not record()'s taped version: this whole call is one step on the tape
+  const K = rt().kernels;
   // Split the longer side of C: rows in multiples of the micro-kernel's 4, columns in multiples of
   // its 8. Each part repacks the other operand whole, so the longer side leaves the least repacked
   // (the backward product Xᵀ·dY of a layer is short and wide, the forward X·W tall or square).
