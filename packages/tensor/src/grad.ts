@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export { scaleByInPlace, sumOfSquaresScaled } from './inplace.js';
 export { geluBackward, reluBackward, sigmoidBackward, tanhBackward } from './ops/broadcast.js';
 export {
   adaptiveAvgPool2dBackward,
@@ -16,6 +17,5 @@ export {
   maxPool2dBackward,
   maxPool2dWithIndices,
 } from './ops/conv.js';
-export { scaleByInPlace, sumOfSquaresScaled } from './inplace.js';
 export { gatherBackward, padSlice, sumTo } from './ops/layout.js';
 export { softmaxBackward } from './ops/softmax.js';

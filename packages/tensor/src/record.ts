@@ -132,10 +132,7 @@ export function record<T>(fn: () => T): Recording<T> {
  * });
  * ```
  */
-export function valueCheck(
-  tensors: readonly Tensor[],
-  check: (...data: Array<Float32Array | Float64Array | Int32Array>) => void,
-): void {
+export function valueCheck(tensors: readonly Tensor[], check: (...data: Array<Float32Array | Float64Array | Int32Array>) => void): void {
   if (!Array.isArray(tensors)) throw new ValueError(`valueCheck: expected an array of tensors, got ${typeof tensors}`);
   if (typeof check !== 'function') throw new ValueError(`valueCheck: expected a check function, got ${typeof check}`);
   // the addresses now: a replay reads the same memory even where a tensor object has gone
