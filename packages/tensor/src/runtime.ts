@@ -214,7 +214,7 @@ export function onTape(step: () => void): void {
 }
 
 /** A closure calling `f` with `a`, with a fixed argument count for the common arities (a fast call). */
-export function bound(f: (...args: number[]) => unknown, a: number[]): () => void {
+function bound(f: (...args: number[]) => unknown, a: number[]): () => void {
   switch (a.length) {
     case 2:
       return () => f(a[0]!, a[1]!);
