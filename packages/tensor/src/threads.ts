@@ -8,18 +8,29 @@ import { StateError, ValueError } from './errors.js';
 import { type Kernels, liveI32, onTape, recording, rt } from './runtime.js';
 
 // The worker's job loop, shared by both worker kinds: wait for a job, run it, signal done.
+/** How long a worker keeps polling for the next product after one, before it sleeps. */
+const WORKER_SPIN_MS = 2;
+/** How long the caller polls for a worker's part before it sleeps on it (in Node; a page's main thread always polls). */
+const CALLER_SPIN_MS = 0.5;
+
 // Control block, int32 words: [state (0 idle, 1 job posted, 2 exit, 3 running), transA, transB,
 // m, n, k, a, lda, b, ldb, c, ldc, accumulate, work, element bytes (4: gemm_f32, 8: gemm_f64)].
 // A worker claims a posted job (1 → 3) before running it; the caller, done with its own part,
 // takes back a job no worker has claimed yet (1 → 0) and runs it itself, so a worker that the
 // system has not scheduled (another process on its core) delays nothing.
 const SERVE = `
+const SPIN_MS = ${WORKER_SPIN_MS};
 function serve(module, memory, ctrl, ready) {
   const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('kernel abort'); } } }).exports;
   const at = ctrl >>> 2;
   ready();
   for (;;) {
-    Atomics.wait(new Int32Array(memory.buffer), at, 0);
+    // spin a little before sleeping: a training step posts its products back to back, and waking
+    // a sleeping thread costs tens to hundreds of microseconds (more in a virtual machine)
+    const until = performance.now() + SPIN_MS;
+    const view = new Int32Array(memory.buffer);
+    while (Atomics.load(view, at) === 0 && performance.now() < until);
+    Atomics.wait(view, at, 0);
     const w = new Int32Array(memory.buffer);
     const state = Atomics.load(w, at);
     if (state === 2) break;
@@ -237,9 +248,11 @@ function parallel(
       kernel(job[0]!, job[1]!, job[2]!, job[3]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!, job[12]!);
       continue;
     }
+    // poll first (the worker's part usually ends within its wake-up time), then sleep on it
+    const until = performance.now() + CALLER_SPIN_MS;
     let state = Atomics.load(heap, at);
     while (state !== 0) {
-      if (canBlock) Atomics.wait(heap, at, state);
+      if (canBlock && performance.now() > until) Atomics.wait(heap, at, state);
       state = Atomics.load(heap, at);
     }
   }
