@@ -144,7 +144,8 @@ export function lineFit(peer: PeerName): Instance {
       run: () => {
         const a = variable([0]);
         const b = variable([0]);
-        minimize(() => mse(a.mul(x).add(b), y), [a, b], { lr: 0.1, maxIterations: 1000, history: false });
+        // replay: the step is recorded once and its kernels replayed (the same numbers, bit for bit)
+        minimize(() => mse(a.mul(x).add(b), y), [a, b], { lr: 0.1, maxIterations: 1000, history: false, replay: true });
         a.item();
         b.item();
         for (const v of [a, b]) {

@@ -239,14 +239,15 @@ export const opTable = {
     arity: 2,
     // Σ (p − t)² · scale in one pass, accumulated in float64 — mse's 'sum' and 'mean' fused, in
     // place of sub, square and mean (fewer ops on the training hot path, and more precise)
+    // (the sum and g stay in WebAssembly memory, never read into JavaScript, so record() replays it)
     forward: ([p, t], { scale }) => {
       const d = T.sub(p!, t!);
-      return freeing([d], T.tensor(T.sumOfSquares(d) * scale, { dtype: d.dtype }));
+      return freeing([d], G.sumOfSquaresScaled(d, scale));
     },
     // ∂/∂p = 2·scale·(p − t)·g, ∂/∂t = −∂/∂p
     backward: (g, { inputs: [p, t], attrs: { scale }, needs }) => {
       const d = T.sub(p!, t!);
-      T.scaleInPlace(d, 2 * scale * g.item());
+      G.scaleByInPlace(d, g, 2 * scale);
       const dt = needs[1] ? reduced(T.neg(d), t!.shape) : null;
       return [needs[0] ? reduced(d, p!.shape) : freeing([d], null), dt];
     },

@@ -1,7 +1,7 @@
 // Classification losses: cross-entropy in its multi-class and binary forms (docs/tutorial.md §1.2, with
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
-import { DTypeError, IndexError, ShapeError, type TensorLike, ValueError } from '@gd/tensor';
+import { DTypeError, IndexError, ShapeError, type TensorLike, ValueError, valueCheck } from '@gd/tensor';
 import { dispatch, inRange, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
 
 // log p clamped below at −100 as PyTorch's BCELoss does, so p = 0 or 1 gives a finite loss and
@@ -103,10 +103,11 @@ function classTargets(op: string, x: Variable, y: Variable): Variable {
       `${op}: targets [${y.shape.join(',')}] do not match input [${x.shape.join(',')}] (expected [${x.rank === 2 ? n : ''}])`,
     );
   }
-  const ids = y.value.data();
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i]! < 0 || ids[i]! >= c) throw new IndexError(`${op}: class id ${ids[i]} at position ${i} is out of range for ${c} classes`);
-  }
+  valueCheck([y.value], (ids) => {
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i]! < 0 || ids[i]! >= c) throw new IndexError(`${op}: class id ${ids[i]} at position ${i} is out of range for ${c} classes`);
+    }
+  });
   return asVariable(y.value.oneHot(c));
 }
 

@@ -1,6 +1,6 @@
 // What every loss shares: Tensor-or-Variable dispatch, reductions and target checks.
 import { asVariable, noGrad, Variable, type VariableLike } from '@gd/autograd';
-import { ShapeError, scope, type Tensor, type TensorLike, ValueError } from '@gd/tensor';
+import { ShapeError, scope, type Tensor, type TensorLike, ValueError, valueCheck } from '@gd/tensor';
 
 /** How a loss reduces its per-element values, as in PyTorch. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -61,11 +61,13 @@ export function sameShape(op: string, a: Variable, b: Variable, what = 'target')
 
 /** Checks every value of a tensor lies in [lo, hi]. */
 export function inRange(op: string, what: string, t: Tensor, lo: number, hi: number): void {
-  const d = t.data();
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]!;
-    if (!(v >= lo && v <= hi)) throw new ValueError(`${op}: ${what} ${v} at flat index ${i} is outside [${lo}, ${hi}]`);
-  }
+  // a value check, so a recorded loss (record()) checks again on every replay
+  valueCheck([t], (d) => {
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (!(v >= lo && v <= hi)) throw new ValueError(`${op}: ${what} ${v} at flat index ${i} is outside [${lo}, ${hi}]`);
+    }
+  });
 }
 
 /** The overloads every loss exposes: Variables in → Variable out; Tensors/arrays in → Tensor out. */

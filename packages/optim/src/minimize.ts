@@ -2,8 +2,7 @@
 // stop on one of three convergence criteria — the loss changes less than a threshold, the
 // gradient's norm falls below a threshold, or the iteration budget runs out.
 import { Variable } from '@gd/autograd';
-import { copyInto, fmtShape, keep, scope, Tensor, ValueError } from '@gd/tensor';
-import { gradNorm } from './clip.js';
+import { copyInto, fmtShape, keep, type Recording, record, reshape, scope, sumOfSquares, Tensor, ValueError } from '@gd/tensor';
 import type { Optimizer, Params } from './optimizer.js';
 import { checkNumber, paramList } from './optimizer.js';
 import type { Schedule } from './schedules.js';
@@ -55,6 +54,14 @@ export interface MinimizeOptions<B = unknown> {
   epochs?: number;
   /** Record the history (loss, gradNorm per step). Default true. */
   history?: boolean;
+  /**
+   * Record the first step's objective and backward pass with record() and replay them on every
+   * later step: the same kernels on the same memory, so the same numbers bit for bit, without the
+   * JavaScript that builds the graph each step (several times faster for small problems).
+   * Full-batch mode only; the objective must do the same work every step — the same ops on the
+   * same tensors, reading no tensor values (see record()). Default false.
+   */
+  replay?: boolean;
 }
 
 /** What minimize() returns. */
@@ -104,8 +111,12 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     throw new ValueError(`minimize: signal must be an AbortSignal, got ${String(options.signal)}`);
   if (options.data !== undefined && (options.data === null || typeof (options.data as Iterable<B>)[Symbol.iterator] !== 'function'))
     throw new ValueError(`minimize: data must be an iterable of batches, got ${String(options.data)}`);
+  if (options.replay !== undefined && typeof options.replay !== 'boolean')
+    throw new ValueError(`minimize: replay must be true or false, got ${String(options.replay)}`);
+  if (options.replay && options.data !== undefined)
+    throw new ValueError('minimize: replay needs full-batch mode (no data): a replayed step reads the same tensors every time');
   const opt = options.optimizer ?? new SGD(list, { lr: options.lr ?? 0.01 });
-  const record = options.history ?? true;
+  const keepHistory = options.history ?? true;
   const history: MinimizeResult['history'] = [];
   // the last parameter values whose loss and gradient were finite
   const backup = list.map((p) => keep(p.value.clone()));
@@ -125,23 +136,58 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     if (options.schedule)
       opt.lr = checkNumber('minimize', `the rate the schedule returned for step ${iterations}`, options.schedule(iterations), { lo: 0 });
     opt.zeroGrad();
-    const loss: unknown = objective(batch);
-    if (!(loss instanceof Variable)) {
-      const got =
-        loss instanceof Tensor ? 'a Tensor (build it from Variables so it has a gradient)' : loss === null ? 'null' : `a ${typeof loss}`;
-      throw new ValueError(`minimize: the objective must return a scalar Variable, got ${got}`);
+    if (options.replay) {
+      const value = replayedStep();
+      if (!Number.isFinite(value)) {
+        // as in the eager step, whose backward never ran: no gradient is left behind
+        for (const p of list) p.zeroGrad();
+        return 'diverged';
+      }
+      return afterBackward(value, epoch);
     }
-    if (loss.size !== 1) throw new ValueError(`minimize: the objective must return a scalar Variable, got shape ${fmtShape(loss.shape)}`);
+    const loss = checkedLoss(objective(batch));
     const value = loss.item();
     if (!Number.isFinite(value)) return 'diverged';
     loss.backward();
-    const norm = gradNorm(list);
+    return afterBackward(value, epoch);
+  };
+
+  // replay mode: the objective and its backward pass, recorded once; the gradients it wrote are
+  // handed to the parameters again after every replay (as fresh handles, so zeroGrad() may free them)
+  let recorded: Recording<Tensor> | undefined;
+  let grads: Array<Tensor | null> = [];
+  const replayedStep = (): number => {
+    if (recorded) {
+      recorded.replay();
+      for (let i = 0; i < list.length; i++) {
+        const g = grads[i];
+        // a new handle on the same storage (as reshape makes, without its checks: g is known good)
+        if (g) list[i]!.grad = keep(new Tensor(g.shape, g.dtype, g.storage));
+      }
+      return recorded.result.item();
+    }
+    const first = record(() => {
+      const loss = checkedLoss(objective(undefined as B));
+      loss.backward();
+      return keep(loss.value);
+    });
+    recorded = first;
+    grads = list.map((p) => (p.grad ? keep(reshape(p.grad, p.grad.shape)) : null));
+    return first.result.item();
+  };
+
+  /** The rest of a step once the gradients are in: norm, backup, history, the update, the stop tests. */
+  const afterBackward = (value: number, epoch: number): StopReason | undefined => {
+    // gradNorm(list) without re-checking the list every step (paramList checked it above)
+    let squares = 0;
+    for (const p of list) if (p.grad) squares += sumOfSquares(p.grad);
+    const norm = Math.sqrt(squares);
     if (!Number.isFinite(norm)) return 'diverged';
     for (let i = 0; i < list.length; i++) copyInto(backup[i]!, list[i]!.value);
     iterations++;
     lastLoss = value;
     lastNorm = norm;
-    if (record) history.push({ iteration: iterations, loss: value, gradNorm: norm, lr: opt.lr });
+    if (keepHistory) history.push({ iteration: iterations, loss: value, gradNorm: norm, lr: opt.lr });
     if (!options.data && options.gradTolerance !== undefined && norm < options.gradTolerance) return 'grad-tolerance';
     opt.step();
     if (options.onStep?.({ iteration: iterations, epoch, loss: value, gradNorm: norm, lr: opt.lr }) === false) return 'stopped';
@@ -150,6 +196,16 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     previousLoss = value;
     if (iterations >= maxIterations) return 'max-iterations';
     return undefined;
+  };
+
+  const checkedLoss = (loss: unknown): Variable => {
+    if (!(loss instanceof Variable)) {
+      const got =
+        loss instanceof Tensor ? 'a Tensor (build it from Variables so it has a gradient)' : loss === null ? 'null' : `a ${typeof loss}`;
+      throw new ValueError(`minimize: the objective must return a scalar Variable, got ${got}`);
+    }
+    if (loss.size !== 1) throw new ValueError(`minimize: the objective must return a scalar Variable, got shape ${fmtShape(loss.shape)}`);
+    return loss;
   };
 
   let epochsDone = 0;
@@ -194,6 +250,11 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     if (reason === 'diverged') restore();
   } finally {
     for (const b of backup) b.dispose();
+    if (recorded) {
+      recorded.result.dispose();
+      for (const g of grads) g?.dispose();
+      recorded.dispose();
+    }
     if (!options.optimizer) opt.dispose();
   }
   return { reason, iterations, loss: lastLoss, gradNorm: lastNorm, epochs: epochsDone, history };

@@ -146,6 +146,19 @@ export function ew_unary_f64(op: i32, x: usize, out: usize, n: i32, p0: f64, p1:
   unaryDispatch<f64>(op, x, out, n, p0, p1);
 }
 
+/**
+ * x ← x·(factor·s[0]) for float32 data, the scale read from memory at `s` (a gradient seed), so
+ * no value passes through JavaScript; factor·s[0] is rounded to float32 as ew_unary_f32's parameter is.
+ */
+export function ew_scale_by_f32(x: usize, n: i32, s: usize, factor: f64): void {
+  unaryDispatch<f32>(UN_AFFINE, x, x, n, <f32>(factor * <f64>load<f32>(s)), 0);
+}
+
+/** ew_scale_by_f32 for float64 data and a float64 scale. */
+export function ew_scale_by_f64(x: usize, n: i32, s: usize, factor: f64): void {
+  unaryDispatch<f64>(UN_AFFINE, x, x, n, factor * load<f64>(s), 0);
+}
+
 /** out[i] = f(x[i]) for int32 data: the codes marked @int32 above. */
 export function ew_unary_i32(op: i32, x: usize, out: usize, n: i32, p0: i32, p1: i32): void {
   unaryDispatch<i32>(op, x, out, n, p0, p1);

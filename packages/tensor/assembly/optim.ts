@@ -69,6 +69,16 @@ export function sum_squares_f64(x: usize, n: i32): f64 {
   return s;
 }
 
+/** out[0] = Σ x²·scale of float32 data, as float32: sum_squares_f32 times scale, rounded once (mse's fused forward). */
+export function sum_squares_scaled_f32(x: usize, n: i32, scale: f64, out: usize): void {
+  store<f32>(out, <f32>(sum_squares_f32(x, n) * scale));
+}
+
+/** sum_squares_scaled_f32 for float64 data. */
+export function sum_squares_scaled_f64(x: usize, n: i32, scale: f64, out: usize): void {
+  store<f64>(out, sum_squares_f64(x, n) * scale);
+}
+
 @inline function sgd<T>(
   p: usize, g: usize, buf: usize, n: i32,
   lr: T, momentum: T, dampening: T, weightDecay: T, nesterov: i32, first: i32,

@@ -24,6 +24,13 @@ export class BlockAllocator {
   bytesInUse = 0;
   /** The most bytes ever in use at once. */
   peakBytes = 0;
+  /**
+   * Blocks a recording (record.ts) holds, by address: how many recordings hold each, its size, and
+   * whether its owner has freed it (then it returns to the free lists when the last holder lets go).
+   */
+  private readonly pins = new Map<number, { holders: number; size: number; freed: boolean }>();
+  /** While a recording records: the addresses it holds (every block allocated or freed meanwhile). */
+  private holding: number[] | null = null;
 
   /**
    * @param base first usable address (aligned)
@@ -44,14 +51,59 @@ export class BlockAllocator {
     const ptr = this.takeFree(size) ?? this.takeTop(size) ?? this.takeAfterCoalescing(size) ?? this.takeGrown(size);
     this.bytesInUse += size;
     if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
+    if (this.holding !== null) this.pin(ptr, size, false);
     return ptr;
   }
 
   /** Gives back a block obtained from `alloc(bytes)` with the same `bytes`. */
   free(ptr: number, bytes: number): void {
     const size = alignedSize(bytes);
+    if (this.pins.size > 0 || this.holding !== null) {
+      const pin = this.pins.get(ptr);
+      // a held block stays in use (and out of the free lists) until its last holder lets go;
+      // a recording that is recording holds whatever is freed meanwhile too
+      if (pin) pin.freed = true;
+      if (this.holding !== null) this.pin(ptr, size, true);
+      if (pin || this.holding !== null) return;
+    }
     this.bytesInUse -= size;
     this.pushFree(ptr, size);
+  }
+
+  /**
+   * Starts holding, for a recording, every block allocated or freed from now until
+   * `stopHolding()`: none of them is reused while the recording lives, since replaying it writes
+   * them again.
+   */
+  startHolding(): void {
+    this.holding = [];
+  }
+
+  /** Stops holding new blocks; returns the addresses held since `startHolding()`. */
+  stopHolding(): number[] {
+    const held = this.holding ?? [];
+    this.holding = null;
+    return held;
+  }
+
+  /** Lets go of blocks held by `startHolding()`; the ones their owners freed return to the free lists. */
+  release(held: readonly number[]): void {
+    for (const ptr of held) {
+      const pin = this.pins.get(ptr);
+      if (!pin || --pin.holders > 0) continue;
+      this.pins.delete(ptr);
+      if (pin.freed) {
+        this.bytesInUse -= pin.size;
+        this.pushFree(ptr, pin.size);
+      }
+    }
+  }
+
+  private pin(ptr: number, size: number, freed: boolean): void {
+    const pin = this.pins.get(ptr);
+    if (pin) pin.holders++;
+    else this.pins.set(ptr, { holders: 1, size, freed });
+    this.holding!.push(ptr);
   }
 
   /** Bytes between the base and the highest address ever handed out, free or not. */

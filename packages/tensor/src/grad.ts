@@ -9,6 +9,7 @@
 // the helpers call Tensor methods: loading this entry installs them, as the root does
 import './methods.js';
 
+export { scaleByInPlace, sumOfSquaresScaled } from './inplace.js';
 export { geluBackward, reluBackward, sigmoidBackward, tanhBackward } from './ops/broadcast.js';
 export {
   adaptiveAvgPool2dBackward,

@@ -87,6 +87,7 @@ export {
 } from './ops.js';
 export type { KernelsInfo, ReadyOptions } from './ready.js';
 export { kernelsInfo, ready } from './ready.js';
+export { Recording, record, valueCheck } from './record.js';
 export type { SimdBuild } from './runtime.js';
 export type { SliceBounds, WindowOptions } from './shape.js';
 export {

@@ -4,7 +4,7 @@ import { DTypeError, fmtShape, ShapeError } from './errors.js';
 import { UN_AFFINE, UN_CLAMP } from './generated/opcodes.js';
 import { copyBytes, kernels } from './runtime.js';
 import { shapesEqual } from './shape.js';
-import { itemSize, type Tensor } from './tensor.js';
+import { itemSize, Tensor } from './tensor.js';
 
 function sameLayout(op: string, ...ts: Tensor[]): number {
   const first = ts[0]!;
@@ -31,6 +31,39 @@ export function axpyInPlace(p: Tensor, g: Tensor, alpha: number): void {
 export function sumOfSquares(x: Tensor): number {
   const n = sameLayout('sumOfSquares', x);
   return (x.dtype === 'float64' ? kernels().sum_squares_f64 : kernels().sum_squares_f32)(x.ptr('sumOfSquares'), n);
+}
+
+/**
+ * Σ x²·scale as a scalar tensor of x's dtype, accumulated in float64 and rounded once — the value
+ * sumOfSquares(x)·scale, computed without passing through JavaScript (so record() can replay it).
+ */
+export function sumOfSquaresScaled(x: Tensor, scale: number): Tensor {
+  const n = sameLayout('sumOfSquaresScaled', x);
+  const out = new Tensor([], x.dtype);
+  (x.dtype === 'float64' ? kernels().sum_squares_scaled_f64 : kernels().sum_squares_scaled_f32)(
+    x.ptr('sumOfSquaresScaled'),
+    n,
+    scale,
+    out.ptr('sumOfSquaresScaled'),
+  );
+  return out;
+}
+
+/**
+ * x ← x·(factor·s), in place, where s is a one-element tensor of x's dtype read by the kernel:
+ * the same numbers as scaleInPlace(x, factor·s.item()), with no value passing through JavaScript.
+ */
+export function scaleByInPlace(x: Tensor, s: Tensor, factor: number): void {
+  const n = sameLayout('scaleByInPlace', x);
+  if (s.size !== 1 || s.dtype !== x.dtype) {
+    throw new ShapeError(`scaleByInPlace: the scale must be one element of ${x.dtype}, got ${fmtShape(s.shape)} ${s.dtype}`);
+  }
+  (x.dtype === 'float64' ? kernels().ew_scale_by_f64 : kernels().ew_scale_by_f32)(
+    x.ptr('scaleByInPlace'),
+    n,
+    s.ptr('scaleByInPlace'),
+    factor,
+  );
 }
 
 /** dst ← src (same shape and dtype), in place. */

@@ -130,10 +130,12 @@ function start(module: WebAssembly.Module, shared: boolean, simd: SimdBuild): vo
         throw new MemoryError(`alloc: WebAssembly memory could not grow to ${neededEnd} bytes`);
       }
     }
+    viewsStale = true;
     return memory.buffer.byteLength;
   };
   const allocator = new BlockAllocator(heapBase, memory.buffer.byteLength, grow);
   runtime = { kernels, memory, allocator, gemmWork, module, shared, simd };
+  viewsStale = true;
   kernels.rng_seed(0);
 }
 
@@ -181,9 +183,101 @@ export function rt(): Runtime {
   return runtime as unknown as Runtime;
 }
 
-/** The kernels, starting them if needed. */
+/** The kernels, starting them if needed (while record() records, a version that also writes the tape). */
 export function kernels(): Kernels {
-  return rt().kernels;
+  return tape === null ? rt().kernels : tapedKernels();
+}
+
+// ── the tape of record() (record.ts) ───────────────────────────────────────
+// While a tape is set, every kernel call and every write of the heap from JavaScript is appended
+// to it as a closure over its arguments, so replaying the closures redoes the same work on the
+// same addresses. A read of tensor data from JavaScript would let a value steer the work, which a
+// replay cannot follow: it is a StateError while recording, except inside valueCheck().
+
+let tape: Array<() => void> | null = null;
+let checking = 0;
+let taped: { of: Kernels; kernels: Kernels } | undefined;
+
+/** @internal Sets (or clears, with null) the tape that kernel calls and heap writes are appended to. */
+export function setTape(t: Array<() => void> | null): void {
+  tape = t;
+}
+
+/** @internal Whether record() is recording. */
+export function recording(): boolean {
+  return tape !== null;
+}
+
+/** @internal Appends one step to the tape, if recording. */
+export function onTape(step: () => void): void {
+  tape?.push(step);
+}
+
+/** A closure calling `f` with `a`, with a fixed argument count for the common arities (a fast call). */
+function bound(f: (...args: number[]) => unknown, a: number[]): () => void {
+  switch (a.length) {
+    case 2:
+      return () => f(a[0]!, a[1]!);
+    case 3:
+      return () => f(a[0]!, a[1]!, a[2]!);
+    case 4:
+      return () => f(a[0]!, a[1]!, a[2]!, a[3]!);
+    case 5:
+      return () => f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!);
+    case 6:
+      return () => f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+    case 7:
+      return () => f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
+    default:
+      return () => f(...a);
+  }
+}
+
+function tapedKernels(): Kernels {
+  const k = rt().kernels;
+  if (taped?.of === k) return taped.kernels;
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(k)) {
+    if (typeof f !== 'function') {
+      wrapped[name] = f;
+      continue;
+    }
+    const fn = f as (...args: number[]) => unknown;
+    wrapped[name] = (...args: number[]) => {
+      const r = fn(...args);
+      // a kernel that returns a number hands a tensor value to JavaScript (sumOfSquares)
+      if (r !== undefined) noRead(`${name} returned a value to JavaScript`);
+      tape?.push(bound(fn, args));
+      return r;
+    };
+  }
+  taped = { of: k, kernels: wrapped as unknown as Kernels };
+  return taped.kernels;
+}
+
+function noRead(what: string): void {
+  if (tape !== null && checking === 0) {
+    throw new StateError(
+      `record: ${what} while recording; a recording replays kernels only, so the recorded function must not read tensor values (item(), data(), toArray(), sumOfSquares) — read them after replay()`,
+    );
+  }
+}
+
+/**
+ * Runs `check`, which may read the heap to validate values (indices in range); while record()
+ * records, the check is also put on the tape, so every replay checks the values it then finds.
+ */
+export function replayedCheck(check: () => void): void {
+  const run = () => {
+    checking++;
+    try {
+      check();
+    } finally {
+      checking--;
+    }
+  };
+  run();
+  tape?.push(run);
 }
 
 // ── the heap, seen from JavaScript ─────────────────────────────────────────
@@ -202,8 +296,15 @@ let u8View = new Uint8Array(0);
 /** Element dtypes as the heap sees them. */
 type HeapDType = 'float32' | 'float64' | 'int32';
 
+// The views are rebuilt after the memory grows, which only the allocator's grow (above) does — the
+// kernels never grow it — so that grow marks them stale, and live() need not ask the memory for its
+// buffer (a slow getter) on every access.
+let viewsStale = true;
+
 function live(): void {
+  if (!viewsStale) return;
   const buffer = rt().memory.buffer;
+  viewsStale = false;
   if (buffer === viewBuffer) return;
   viewBuffer = buffer;
   f32View = new Float32Array(buffer);
@@ -225,6 +326,7 @@ function at(ptr: number, dtype: HeapDType): number {
 
 /** A copy of `n` elements of `dtype` at byte address `ptr`. */
 export function readData(ptr: number, n: number, dtype: HeapDType): Float32Array | Float64Array | Int32Array {
+  noRead('data() or toArray() read a tensor');
   const i = at(ptr, dtype);
   return words(dtype).slice(i, i + n);
 }
@@ -232,32 +334,46 @@ export function readData(ptr: number, n: number, dtype: HeapDType): Float32Array
 /** Writes `values` as elements of `dtype` from byte address `ptr` on. */
 export function writeData(ptr: number, dtype: HeapDType, values: ArrayLike<number>): void {
   words(dtype).set(values, at(ptr, dtype));
+  if (tape !== null) {
+    const copy = words(dtype).slice(at(ptr, dtype), at(ptr, dtype) + values.length);
+    tape.push(() => words(dtype).set(copy, at(ptr, dtype)));
+  }
 }
 
 /** Sets `n` elements of `dtype` at byte address `ptr` to `value`. */
 export function fillData(ptr: number, n: number, dtype: HeapDType, value: number): void {
   const i = at(ptr, dtype);
   words(dtype).fill(value, i, i + n);
+  tape?.push(() => words(dtype).fill(value, i, i + n));
 }
 
 /** The element of `dtype` at byte address `ptr`. */
 export function readWord(ptr: number, dtype: HeapDType): number {
+  noRead('item() read a tensor');
   return words(dtype)[at(ptr, dtype)]!;
 }
 
 /** Sets the element of `dtype` at byte address `ptr`. */
 export function writeWord(ptr: number, dtype: HeapDType, value: number): void {
   words(dtype)[at(ptr, dtype)] = value;
+  tape?.push(() => {
+    words(dtype)[at(ptr, dtype)] = value;
+  });
 }
 
 /** Copies `bytes` bytes from `src` to `dst` (the ranges may overlap). */
 export function copyBytes(dst: number, src: number, bytes: number): void {
   live();
   u8View.copyWithin(dst, src, src + bytes);
+  tape?.push(() => {
+    live();
+    u8View.copyWithin(dst, src, src + bytes);
+  });
 }
 
 /** The first of `n` int32 values at `ptr` outside [0, bound), or undefined when all are inside. */
 export function firstOutOfRange(ptr: number, n: number, bound: number): { index: number; value: number } | undefined {
+  noRead('an index check read a tensor');
   const heap = words('int32');
   const at = ptr >>> 2;
   for (let i = 0; i < n; i++) {
@@ -269,6 +385,7 @@ export function firstOutOfRange(ptr: number, n: number, bound: number): { index:
 
 /** A byte view of [ptr, ptr + bytes): valid only until the next allocation. */
 export function bytesAt(ptr: number, bytes: number): Uint8Array {
+  noRead('the bytes of a tensor were read');
   live();
   return u8View.subarray(ptr, ptr + bytes);
 }
@@ -291,6 +408,10 @@ export function writePlan(plan: Plan): number {
     const s = plan.strides[k]!;
     const at = base + (k + 1) * nd;
     for (let d = 0; d < nd; d++) heap[at + d] = s[d]!;
+  }
+  if (tape !== null) {
+    const copy = heap.slice(base, base + n);
+    tape.push(() => words('int32').set(copy, base));
   }
   return nd;
 }

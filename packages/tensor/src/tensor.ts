@@ -36,6 +36,14 @@ interface Storage {
 const scopes: Tensor[][] = [];
 let liveTensors = 0;
 
+// while record() records: every tensor whose data an op used (record.ts checks them before a replay)
+let touched: Set<Tensor> | null = null;
+
+/** @internal Starts (a set) or stops (null) noting the tensors ops use. */
+export function noteTensors(into: Set<Tensor> | null): void {
+  touched = into;
+}
+
 /** Objects that hold tensors (such as autograd Variables) list them under this key for scope(). */
 export const TENSORS = Symbol.for('gd.tensors');
 
@@ -92,6 +100,7 @@ export class Tensor {
   /** @internal byte offset of the first element; throws DisposedError if disposed. */
   ptr(op: string): number {
     if (this.disposed) throw new DisposedError(`${op}: tensor ${fmtShape(this.shape)} ${this.dtype} was disposed`);
+    touched?.add(this);
     return this.storage.ptr;
   }
 

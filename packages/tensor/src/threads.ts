@@ -5,20 +5,36 @@
 // for the rest. Either split keeps every element's arithmetic order, so results are
 // bit-identical to one thread.
 import { StateError, ValueError } from './errors.js';
-import { type Kernels, kernels, liveI32, rt } from './runtime.js';
+import { type Kernels, liveI32, onTape, recording, rt } from './runtime.js';
 
 // The worker's job loop, shared by both worker kinds: wait for a job, run it, signal done.
-// Control block, int32 words: [state (0 idle, 1 job, 2 exit), transA, transB, m, n, k, a, lda,
-// b, ldb, c, ldc, accumulate, work, element bytes (4: gemm_f32, 8: gemm_f64)].
+/** How long a worker keeps polling for the next product after one, before it sleeps. */
+const WORKER_SPIN_MS = 2;
+/** How long the caller polls for a worker's part before it sleeps on it (in Node; a page's main thread always polls). */
+const CALLER_SPIN_MS = 0.5;
+
+// Control block, int32 words: [state (0 idle, 1 job posted, 2 exit, 3 running), transA, transB,
+// m, n, k, a, lda, b, ldb, c, ldc, accumulate, work, element bytes (4: gemm_f32, 8: gemm_f64)].
+// A worker claims a posted job (1 → 3) before running it; the caller, done with its own part,
+// takes back a job no worker has claimed yet (1 → 0) and runs it itself, so a worker that the
+// system has not scheduled (another process on its core) delays nothing.
 const SERVE = `
+const SPIN_MS = ${WORKER_SPIN_MS};
 function serve(module, memory, ctrl, ready) {
   const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('kernel abort'); } } }).exports;
   const at = ctrl >>> 2;
   ready();
   for (;;) {
-    Atomics.wait(new Int32Array(memory.buffer), at, 0);
+    // spin a little before sleeping: a training step posts its products back to back, and waking
+    // a sleeping thread costs tens to hundreds of microseconds (more in a virtual machine)
+    const until = performance.now() + SPIN_MS;
+    const view = new Int32Array(memory.buffer);
+    while (Atomics.load(view, at) === 0 && performance.now() < until);
+    Atomics.wait(view, at, 0);
     const w = new Int32Array(memory.buffer);
-    if (Atomics.load(w, at) === 2) break;
+    const state = Atomics.load(w, at);
+    if (state === 2) break;
+    if (state !== 1 || Atomics.compareExchange(w, at, 1, 3) !== 1) continue;
     (w[at + 14] === 8 ? k.gemm_f64 : k.gemm_f32)(w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8], w[at + 9], w[at + 10], w[at + 11], w[at + 12], w[at + 13]);
     Atomics.store(w, at, 0);
     Atomics.notify(w, at);
@@ -146,16 +162,24 @@ export function threadCount(): number {
 }
 
 /** C (=|+=) op(A)·op(B), split across the active threads when large enough. Same arguments as gemm_f32. */
-export const gemm: Kernels['gemm_f32'] = (...args) => parallel(4, ...args);
+export const gemm: Kernels['gemm_f32'] = (...args) => {
+  // on record()'s tape as one step: a replay splits the product across the threads active then
+  if (recording()) onTape(() => parallel(4, ...args));
+  parallel(4, ...args);
+};
 
 /** gemm for float64 data (gemm_f64), split across the threads the same way. */
-export const gemm64: Kernels['gemm_f64'] = (...args) => parallel(8, ...args);
+export const gemm64: Kernels['gemm_f64'] = (...args) => {
+  if (recording()) onTape(() => parallel(8, ...args));
+  parallel(8, ...args);
+};
 
 function parallel(
   bytes: 4 | 8,
   ...[transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work]: Parameters<Kernels['gemm_f32']>
 ): void {
-  const K = kernels();
+  // the kernels themselves, not record()'s taped version: this whole call is one step on the tape
+  const K = rt().kernels;
   // Split the longer side of C: rows in multiples of the micro-kernel's 4, columns in multiples of
   // its 8. Each part repacks the other operand whole, so the longer side leaves the least repacked
   // (the backward product Xᵀ·dY of a layer is short and wide, the forward X·W tall or square).
@@ -170,7 +194,7 @@ function parallel(
   const chunk = Math.ceil(side / active / align) * align;
   // no allocation below: the view stays current
   const heap = liveI32();
-  const used: WorkerSlot[] = [];
+  const used: Array<{ slot: WorkerSlot; job: number[] }> = [];
   for (let t = 1; t < active; t++) {
     const s0 = t * chunk;
     if (s0 >= side) break;
@@ -213,13 +237,23 @@ function parallel(
     for (let j = 0; j < job.length; j++) heap[at + 1 + j] = job[j]!;
     Atomics.store(heap, at, 1);
     Atomics.notify(heap, at);
-    used.push(slot);
+    used.push({ slot, job });
   }
   if (byCols) kernel(transA, transB, m, Math.min(chunk, n), k, a, lda, b, ldb, c, ldc, accumulate, work);
   else kernel(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
-  for (const slot of used) {
+  for (const { slot, job } of used) {
     const at = slot.ctrl >>> 2;
-    if (canBlock) while (Atomics.load(heap, at) !== 0) Atomics.wait(heap, at, 1);
-    else while (Atomics.load(heap, at) !== 0);
+    // not claimed yet: run it here (the same part, the same arithmetic), with the worker's scratch
+    if (Atomics.compareExchange(heap, at, 1, 0) === 1) {
+      kernel(job[0]!, job[1]!, job[2]!, job[3]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!, job[12]!);
+      continue;
+    }
+    // poll first (the worker's part usually ends within its wake-up time), then sleep on it
+    const until = performance.now() + CALLER_SPIN_MS;
+    let state = Atomics.load(heap, at);
+    while (state !== 0) {
+      if (canBlock && performance.now() > until) Atomics.wait(heap, at, state);
+      state = Atomics.load(heap, at);
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Runs in its own file (a fresh worker process): threads must be chosen before the first op.
 import { describe, expect, it } from 'vitest';
-import { manualSeed, matmul, randn, ready, scope, setThreads, tensor, threadCount, ValueError } from '../src/index.js';
+import { fillInPlace, manualSeed, matmul, randn, ready, record, scope, setThreads, tensor, threadCount, ValueError } from '../src/index.js';
 
 describe('matmul on two threads', () => {
   it('rejects bad thread counts', async () => {
@@ -59,6 +59,44 @@ describe('matmul on two threads', () => {
           .matmul([[5], [6]])
           .toArray(),
       ).toEqual([[17], [39]]);
+    });
+  });
+
+  it("gives one thread's bits over many back-to-back products, whichever thread runs the second part", () => {
+    // just above the split threshold, one after another: the caller often finishes first and runs a
+    // part no worker has claimed yet itself; either way every element is the same
+    scope(() => {
+      manualSeed(7);
+      const a = randn([100, 100]);
+      const b = randn([100, 104]);
+      setThreads(1);
+      const one = matmul(a, b).data();
+      setThreads(2);
+      for (let i = 0; i < 300; i++) {
+        scope(() => {
+          const two = matmul(a, b).data();
+          expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
+        });
+      }
+    });
+  });
+
+  it('record() replays a split product bit-identically on one or two threads', () => {
+    scope(() => {
+      manualSeed(8);
+      const a = randn([128, 300]);
+      const b = randn([300, 128]);
+      setThreads(1);
+      const one = matmul(a, b).data();
+      setThreads(2);
+      const r = record(() => matmul(a, b));
+      for (const threads of [2, 1, 2]) {
+        setThreads(threads);
+        fillInPlace(r.result, 0);
+        r.replay();
+        expect(Buffer.from(r.result.data().buffer).equals(Buffer.from(one.buffer))).toBe(true);
+      }
+      r.dispose();
     });
   });
 

@@ -3,7 +3,7 @@
 import { fromData } from '../creation.js';
 import { DTypeError, fmtShape, IndexError, ShapeError, ValueError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
-import { copyBytes, firstOutOfRange, kernels, META_PTR, writePlan } from '../runtime.js';
+import { copyBytes, firstOutOfRange, kernels, META_PTR, replayedCheck, writePlan } from '../runtime.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -168,10 +168,18 @@ function checkedIndices(op: string, indices: TensorLike, bound: number, what: st
     if (c.owned) c.t.dispose();
     throw new DTypeError(`${op}: indices must be int32, got ${c.t.dtype}`);
   }
-  const bad = firstOutOfRange(c.t.ptr(op), c.t.size, bound);
-  if (bad) {
-    if (c.owned) c.t.dispose();
-    throw new IndexError(`${op}: index ${bad.value} at position ${bad.index} is out of range for ${what} (expected 0..${bound - 1})`);
+  const t = c.t;
+  const ptr = t.ptr(op);
+  // a value check: record() replays it, so a replayed gather checks the indices it then finds
+  try {
+    replayedCheck(() => {
+      const bad = firstOutOfRange(ptr, t.size, bound);
+      if (bad)
+        throw new IndexError(`${op}: index ${bad.value} at position ${bad.index} is out of range for ${what} (expected 0..${bound - 1})`);
+    });
+  } catch (e) {
+    if (c.owned) t.dispose();
+    throw e;
   }
   return c;
 }
