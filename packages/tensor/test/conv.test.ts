@@ -11,6 +11,7 @@ import {
   adaptiveAvgPool2d,
   avgPool2d,
   type Conv2dOptions,
+  type ConvGeometry,
   type ConvTranspose2dOptions,
   conv2d,
   convTranspose2d,
@@ -28,27 +29,9 @@ import {
 } from '../src/index.js';
 
 // Plain-JS references, written as the definition reads: loops over every output and kernel tap.
-interface Geo {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  oc: number;
-  groups: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  oh: number;
-  ow: number;
-}
 
 /** Visits every (output, tap) pair that reads a real input pixel. */
-function eachTap(g: Geo, visit: (yi: number, xi: number, wi: number) => void): void {
+function eachTap(g: ConvGeometry, visit: (yi: number, xi: number, wi: number) => void): void {
   const cg = g.c / g.groups;
   const ocg = g.oc / g.groups;
   for (let n = 0; n < g.n; n++)
@@ -75,7 +58,7 @@ function geometry(
   xs: number[],
   ws: number[],
   o: { stride?: number[]; padding?: number[] | 'same'; dilation?: number[]; groups?: number },
-): Geo {
+): ConvGeometry {
   const [n, c, h, w] = xs as [number, number, number, number];
   const [oc, , kh, kw] = ws as [number, number, number, number];
   const [sh, sw] = o.stride ?? [1, 1];
