@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { VariableLike } from '@gd/autograd';
 import { asVariable } from '@gd/autograd';
 import { DTypeError, GdError, manualSeed, memory, randn, ShapeError, scope, type Tensor, ValueError } from '@gd/tensor';
+import { thrown } from '@gd/testing';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 // @ts-expect-error: a plain .mjs script without type declarations
@@ -272,14 +273,13 @@ describe('toOnnx: errors', () => {
   it('an unsupported layer fails with OnnxExportError naming its class and path', () => {
     const nested = new Sequential(new Linear(2, 3), new Sequential(new ReLU(), new Linear(3, 3), new Square()));
     const attempt = () => toOnnx(nested, { inputShape: [1, 2] });
-    expect(attempt).toThrow(OnnxExportError);
-    expect(attempt).toThrow(/cannot export Square at '1\.2': no ONNX emitter for Square \(exportable: Linear, ReLU, .*Sequential\)/);
-    try {
-      attempt();
-    } catch (e) {
-      expect(e).toBeInstanceOf(GdError);
-      expect((e as GdError).code).toBe('E_ONNX_EXPORT');
-    }
+    const e = thrown(attempt);
+    expect(e).toBeInstanceOf(OnnxExportError);
+    expect(e).toBeInstanceOf(GdError);
+    expect((e as GdError).message).toMatch(
+      /cannot export Square at '1\.2': no ONNX emitter for Square \(exportable: Linear, ReLU, .*Sequential\)/,
+    );
+    expect((e as GdError).code).toBe('E_ONNX_EXPORT');
     expect(() => toOnnx(new Square(), { inputShape: [1, 2] })).toThrow(/cannot export Square at the root of the model/);
   });
 
