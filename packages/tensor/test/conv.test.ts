@@ -27,6 +27,7 @@ import {
   tensor,
   ValueError,
 } from '../src/index.js';
+import { close as closeTo } from './families.js';
 
 // Plain-JS references, written as the definition reads: loops over every output and kernel tap.
 
@@ -74,15 +75,8 @@ function geometry(
   return { n, c, h, w, oc, groups: o.groups ?? 1, kh, kw, sh: sh!, sw: sw!, ph: ph!, pw: pw!, dh: dh!, dw: dw!, oh, ow };
 }
 
-function close(actual: ArrayLike<number>, expected: number[], tol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!));
-    worst = Math.max(worst, err);
-  }
-  expect(worst).toBeLessThanOrEqual(tol);
-}
+// every element within 1e-4 relative (absolute below 1) unless a test says otherwise
+const close = (actual: ArrayLike<number>, expected: number[], tol = 1e-4): void => closeTo(actual, expected, tol);
 
 const toOpts = (o: { stride?: number[]; padding?: number[] | 'same'; dilation?: number[]; groups?: number }): Conv2dOptions => ({
   stride: o.stride as [number, number] | undefined,
