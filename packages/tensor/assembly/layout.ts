@@ -58,24 +58,24 @@ export function gather_32(x: usize, idx: usize, out: usize, outer: i32, axisLen:
   gather<u32>(x, idx, out, outer, axisLen, inner, nIdx);
 }
 
-/** dx[o, idx[t], :] += dy[o, t, :] — the gradient of gather; dx must be zeroed by the caller. */
-export function scatter_add_f32(dy: usize, idx: usize, dx: usize, outer: i32, axisLen: i32, inner: i32, nIdx: i32): void {
-  scatterAdd<f32>(dy, idx, dx, outer, axisLen, inner, nIdx);
-}
-
-/** out[i, idx[i]] = 1 over a zeroed float32 [n, depth] output. */
-export function one_hot_f32(idx: usize, out: usize, n: i32, depth: i32): void {
-  oneHot<f32>(idx, out, n, depth);
-}
-
 /** gather_32 for 64-bit elements (float64): rows of `inner` 8-byte words copied as bits. */
 export function gather_64(x: usize, idx: usize, out: usize, outer: i32, axisLen: i32, inner: i32, nIdx: i32): void {
   gather<u64>(x, idx, out, outer, axisLen, inner, nIdx);
 }
 
+/** dx[o, idx[t], :] += dy[o, t, :] — the gradient of gather; dx must be zeroed by the caller. */
+export function scatter_add_f32(dy: usize, idx: usize, dx: usize, outer: i32, axisLen: i32, inner: i32, nIdx: i32): void {
+  scatterAdd<f32>(dy, idx, dx, outer, axisLen, inner, nIdx);
+}
+
 /** scatter_add_f32 for float64: dx[o, idx[t], :] += dy[o, t, :], f64x2 along the row. */
 export function scatter_add_f64(dy: usize, idx: usize, dx: usize, outer: i32, axisLen: i32, inner: i32, nIdx: i32): void {
   scatterAdd<f64>(dy, idx, dx, outer, axisLen, inner, nIdx);
+}
+
+/** out[i, idx[i]] = 1 over a zeroed float32 [n, depth] output. */
+export function one_hot_f32(idx: usize, out: usize, n: i32, depth: i32): void {
+  oneHot<f32>(idx, out, n, depth);
 }
 
 /** out[i, idx[i]] = 1 over a zeroed float64 [n, depth] output. */
