@@ -317,13 +317,16 @@ function refPool(
   return { out, arg };
 }
 
+/** Pooling windows (kernel, stride, padding) the loop references are checked over. */
+const POOL_GRID: Array<{ k: [number, number]; s: [number, number]; p: [number, number] }> = [
+  { k: [2, 2], s: [2, 2], p: [0, 0] },
+  { k: [3, 3], s: [2, 2], p: [1, 1] },
+  { k: [3, 2], s: [1, 2], p: [1, 0] },
+  { k: [2, 3], s: [3, 1], p: [0, 1] },
+];
+
 describe('pooling against a loop reference', () => {
-  const grid: Array<{ k: [number, number]; s: [number, number]; p: [number, number] }> = [
-    { k: [2, 2], s: [2, 2], p: [0, 0] },
-    { k: [3, 3], s: [2, 2], p: [1, 1] },
-    { k: [3, 2], s: [1, 2], p: [1, 0] },
-    { k: [2, 3], s: [3, 1], p: [0, 1] },
-  ];
+  const grid = POOL_GRID;
   const firstMax = (vals: Array<[number, number]>): [number, number] => {
     let best: [number, number] = [Number.NEGATIVE_INFINITY, -1];
     for (const v of vals) if (v[1] >= 0 && v[0] > best[0]) best = v;
@@ -447,13 +450,7 @@ describe('pooling against a loop reference', () => {
 });
 
 describe('float64 pooling against a loop reference', () => {
-  const grid: Array<{ k: [number, number]; s: [number, number]; p: [number, number] }> = [
-    { k: [2, 2], s: [2, 2], p: [0, 0] },
-    { k: [3, 3], s: [2, 2], p: [1, 1] },
-    { k: [3, 2], s: [1, 2], p: [1, 0] },
-    { k: [2, 3], s: [3, 1], p: [0, 1] },
-    { k: [5, 3], s: [2, 3], p: [2, 1] },
-  ];
+  const grid: typeof POOL_GRID = [...POOL_GRID, { k: [5, 3], s: [2, 3], p: [2, 1] }];
   const opts = (s: [number, number], p: [number, number]) => ({ stride: s, padding: p });
 
   it('maxPool2d: values bit-exact, first-maximum indices, gradient summed where windows overlap', () => {
