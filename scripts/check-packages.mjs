@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const packages = ['tensor', 'autograd', 'losses', 'optim', 'nn'];
-/** Workspace packages that are shared by the apps but never published. */
-const privatePackages = ['lessons'];
+/** Workspace packages shared by the apps or by the tests, never published. */
+const privatePackages = ['lessons', 'testing'];
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 

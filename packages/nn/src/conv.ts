@@ -76,6 +76,20 @@ export class Conv2d extends Module {
   }
 }
 
+/** What MaxPool2d and AvgPool2d share: a kernel size checked at construction, and the pooling options. */
+abstract class Pool2d extends Module {
+  constructor(
+    op: string,
+    /** The window: one size for both axes, or [height, width]. */
+    readonly kernelSize: Size2d,
+    /** Stride and padding, as given. */
+    readonly options: Pool2dOptions,
+  ) {
+    super();
+    kernelPair(op, kernelSize);
+  }
+}
+
 /**
  * 2-D max pooling (stride defaults to the kernel size).
  *
@@ -84,13 +98,9 @@ export class Conv2d extends Module {
  * new MaxPool2d(2).forward(randn([1, 8, 28, 28])).shape; // [1, 8, 14, 14]
  * ```
  */
-export class MaxPool2d extends Module {
-  constructor(
-    readonly kernelSize: Size2d,
-    readonly options: Pool2dOptions = {},
-  ) {
-    super();
-    kernelPair('MaxPool2d', kernelSize);
+export class MaxPool2d extends Pool2d {
+  constructor(kernelSize: Size2d, options: Pool2dOptions = {}) {
+    super('MaxPool2d', kernelSize, options);
   }
   forward(x: VariableLike): Variable {
     return asVariable(x).maxPool2d(this.kernelSize, this.options);
@@ -105,13 +115,9 @@ export class MaxPool2d extends Module {
  * new AvgPool2d(2).forward(randn([1, 8, 28, 28])).shape; // [1, 8, 14, 14]
  * ```
  */
-export class AvgPool2d extends Module {
-  constructor(
-    readonly kernelSize: Size2d,
-    readonly options: Pool2dOptions = {},
-  ) {
-    super();
-    kernelPair('AvgPool2d', kernelSize);
+export class AvgPool2d extends Pool2d {
+  constructor(kernelSize: Size2d, options: Pool2dOptions = {}) {
+    super('AvgPool2d', kernelSize, options);
   }
   forward(x: VariableLike): Variable {
     return asVariable(x).avgPool2d(this.kernelSize, this.options);

@@ -1,6 +1,6 @@
 // The convolution, pooling, normalisation and embedding layers exported to ONNX and run by ONNX
 // Runtime (every graph optimisation on): outputs equal gd's within 1e-5.
-import { copyInto, manualSeed, randint, randn, ShapeError, scope, type Tensor } from '@gd/tensor';
+import { copyInto, manualSeed, randint, randn, ShapeError, scope } from '@gd/tensor';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -20,51 +20,7 @@ import {
 } from '../src/index.js';
 import { ModelProto } from '../src/onnx/proto.js';
 import { OnnxExportError, toOnnx } from '../src/onnx.js';
-
-async function runOrt(bytes: Uint8Array, x: Tensor): Promise<{ dims: readonly number[]; data: Float32Array }> {
-  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
-  const input =
-    x.dtype === 'int32'
-      ? new ort.Tensor('int32', Int32Array.from(x.data()), [...x.shape])
-      : new ort.Tensor('float32', Float32Array.from(x.data()), [...x.shape]);
-  const { output } = await session.run({ input });
-  await session.release();
-  return { dims: output!.dims, data: output!.data as Float32Array };
-}
-
-const gdForward = (model: Module, x: Tensor) =>
-  scope(() => {
-    const y = model.forward(x);
-    return { dims: [...y.shape], data: Float32Array.from(y.value.data()) };
-  });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-/** ORT against gd (eval mode): dynamic batch at 1 and 5, fixed batch at 1. Returns the worst difference. */
-async function agreement(model: Module, sample: readonly number[], input = (n: number) => randn([n, ...sample])): Promise<number> {
-  model.eval();
-  let worst = 0;
-  const dynamic = toOnnx(model, { inputShape: [1, ...sample], dynamicBatch: true });
-  const fixed = toOnnx(model, { inputShape: [1, ...sample] });
-  for (const [bytes, n] of [
-    [dynamic, 1],
-    [dynamic, 5],
-    [fixed, 1],
-  ] as const) {
-    const x = input(n);
-    const want = gdForward(model, x);
-    const got = await runOrt(bytes, x);
-    expect(got.dims).toEqual(want.dims);
-    worst = Math.max(worst, maxAbsDiff(got.data, want.data));
-    x.dispose();
-  }
-  return worst;
-}
+import { agreement, maxAbsDiff, runOrt } from './ort.js';
 
 /**
  * Trains the running statistics away from 0 and 1 (inputs of mean 3, sd 2) and randomises every
@@ -206,7 +162,7 @@ describe('toOnnx: normalisation and embedding layers on ONNX Runtime', () => {
   it('Embedding takes int32 indices (Gather) and feeds later layers: within 1e-5', async () => {
     manualSeed(24);
     const model = new Sequential(new Embedding(20, 6), new LayerNorm(6), new Flatten(), new Linear(24, 3));
-    expect(await agreement(model, [4], (n) => randint(0, 20, [n, 4]))).toBeLessThan(1e-5);
+    expect(await agreement(model, [4], { input: (n) => randint(0, 20, [n, 4]) })).toBeLessThan(1e-5);
     const bytes = toOnnx(model, { inputShape: [1, 4] });
     const input = (ModelProto.decode(bytes) as unknown as { graph: { input: Array<{ type: { tensor_type: { elem_type: number } } }> } })
       .graph.input[0]!;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VariableLike } from '@gd/autograd';
 import { asVariable } from '@gd/autograd';
-import { DTypeError, GdError, manualSeed, memory, randn, ShapeError, scope, type Tensor, ValueError } from '@gd/tensor';
+import { DTypeError, GdError, manualSeed, memory, randn, ShapeError, scope, ValueError } from '@gd/tensor';
+import { thrown } from '@gd/testing';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 // @ts-expect-error: a plain .mjs script without type declarations
@@ -26,49 +27,7 @@ import {
 import { saveOnnxFile } from '../src/node.js';
 import { DataType, ModelProto } from '../src/onnx/proto.js';
 import { ONNX_OPSETS, OnnxExportError, toOnnx } from '../src/onnx.js';
-
-/** Runs exported bytes on ONNX Runtime, every graph optimisation on, and returns the output. */
-async function runOrt(bytes: Uint8Array, x: Tensor): Promise<{ dims: readonly number[]; data: Float32Array }> {
-  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
-  const { output } = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data()), [...x.shape]) });
-  await session.release();
-  return { dims: output!.dims, data: output!.data as Float32Array };
-}
-
-/** gd's output of the model in eval mode. */
-const gdForward = (model: Module, x: Tensor) =>
-  scope(() => ({ dims: [...model.forward(x).shape], data: Float32Array.from(model.forward(x).value.data()) }));
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-};
-
-/**
- * Exports with a symbolic batch and checks ORT against gd at batch 1 and `batch`; also exports
- * with a fixed batch of 1 and checks that too. Returns the largest difference seen.
- */
-async function agreement(model: Module, sample: readonly number[], batch = 9, opset?: number): Promise<number> {
-  model.eval();
-  let worst = 0;
-  const dynamic = toOnnx(model, { inputShape: [1, ...sample], dynamicBatch: true, opset });
-  const fixed = toOnnx(model, { inputShape: [1, ...sample], opset });
-  for (const [bytes, n] of [
-    [dynamic, 1],
-    [dynamic, batch],
-    [fixed, 1],
-  ] as const) {
-    const x = randn([n, ...sample]);
-    const want = gdForward(model, x);
-    const got = await runOrt(bytes, x);
-    expect(got.dims).toEqual(want.dims);
-    worst = Math.max(worst, maxAbsDiff(got.data, want.data));
-    x.dispose();
-  }
-  return worst;
-}
+import { agreement, gdForward, maxAbsDiff, runOrt } from './ort.js';
 
 class Square extends Module {
   forward(x: VariableLike) {
@@ -81,7 +40,7 @@ describe('toOnnx: ONNX Runtime computes what gd computes', () => {
     it(`mlp with ${activation}: outputs within 1e-5 at batch 1 and 9`, async () => {
       manualSeed(11);
       const model = mlp([6, 16, 12, 4], { activation });
-      expect(await agreement(model, [6])).toBeLessThan(1e-5);
+      expect(await agreement(model, [6], { batch: 9 })).toBeLessThan(1e-5);
     });
   }
 
@@ -93,8 +52,8 @@ describe('toOnnx: ONNX Runtime computes what gd computes', () => {
     expect(ops(20)).toContain('Gelu');
     expect(ops(17)).not.toContain('Gelu');
     expect(ops(17)).toContain('Tanh');
-    expect(await agreement(model, [5], 4, 20)).toBeLessThan(1e-5);
-    expect(await agreement(model, [5], 4, 17)).toBeLessThan(1e-5);
+    expect(await agreement(model, [5], { batch: 4, opset: 20 })).toBeLessThan(1e-5);
+    expect(await agreement(model, [5], { batch: 4, opset: 17 })).toBeLessThan(1e-5);
   });
 
   it('nested Sequential with Flatten, Dropout (eval), LeakyReLU(0.2), Softmax, and a Linear on rank-3 input', async () => {
@@ -106,25 +65,25 @@ describe('toOnnx: ONNX Runtime computes what gd computes', () => {
       new Linear(6, 3),
       new Softmax(),
     );
-    expect(await agreement(model, [3, 4], 8)).toBeLessThan(1e-5);
+    expect(await agreement(model, [3, 4], { batch: 8 })).toBeLessThan(1e-5);
   });
 
   it('Softmax along another axis, Sigmoid and ReLU on rank-3 values', async () => {
     manualSeed(14);
     const model = new Sequential(new Linear(3, 4), new Sigmoid(), new Softmax(1), new ReLU());
-    expect(await agreement(model, [2, 3], 5)).toBeLessThan(1e-5);
+    expect(await agreement(model, [2, 3])).toBeLessThan(1e-5);
   });
 
   it('a model that is only Dropout exports as the identity', async () => {
     manualSeed(15);
-    expect(await agreement(new Dropout(0.3), [4], 3)).toBe(0);
+    expect(await agreement(new Dropout(0.3), [4], { batch: 3 })).toBe(0);
   });
 
   it('every supported opset loads with all optimisations on and agrees', async () => {
     manualSeed(16);
     const model = new Sequential(new Flatten(), mlp([6, 8, 3], { activation: 'gelu', dropout: 0.1 }), new Softmax());
     for (let opset = ONNX_OPSETS.min; opset <= ONNX_OPSETS.max; opset++) {
-      expect(await agreement(model, [2, 3], 4, opset)).toBeLessThan(1e-5);
+      expect(await agreement(model, [2, 3], { batch: 4, opset })).toBeLessThan(1e-5);
     }
   });
 
@@ -272,14 +231,13 @@ describe('toOnnx: errors', () => {
   it('an unsupported layer fails with OnnxExportError naming its class and path', () => {
     const nested = new Sequential(new Linear(2, 3), new Sequential(new ReLU(), new Linear(3, 3), new Square()));
     const attempt = () => toOnnx(nested, { inputShape: [1, 2] });
-    expect(attempt).toThrow(OnnxExportError);
-    expect(attempt).toThrow(/cannot export Square at '1\.2': no ONNX emitter for Square \(exportable: Linear, ReLU, .*Sequential\)/);
-    try {
-      attempt();
-    } catch (e) {
-      expect(e).toBeInstanceOf(GdError);
-      expect((e as GdError).code).toBe('E_ONNX_EXPORT');
-    }
+    const e = thrown(attempt);
+    expect(e).toBeInstanceOf(OnnxExportError);
+    expect(e).toBeInstanceOf(GdError);
+    expect((e as GdError).message).toMatch(
+      /cannot export Square at '1\.2': no ONNX emitter for Square \(exportable: Linear, ReLU, .*Sequential\)/,
+    );
+    expect((e as GdError).code).toBe('E_ONNX_EXPORT');
     expect(() => toOnnx(new Square(), { inputShape: [1, 2] })).toThrow(/cannot export Square at the root of the model/);
   });
 

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { manualSeed, ValueError } from '@gd/tensor';
+import { thrown } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import { Linear, loadSafetensors, type Module, parseSafetensors, SafetensorsError, saveSafetensors } from '../src/index.js';
 
@@ -77,12 +78,7 @@ describe('safetensors metadata is string → string', () => {
       const file = new Uint8Array(8 + header.length);
       new DataView(file.buffer).setBigUint64(0, BigInt(header.length), true);
       file.set(header, 8);
-      let caught: unknown;
-      try {
-        parseSafetensors(file);
-      } catch (e) {
-        caught = e;
-      }
+      const caught = thrown(() => parseSafetensors(file));
       expect(caught).toBeInstanceOf(SafetensorsError);
       expect((caught as Error).message.length).toBeLessThan(400);
     }

@@ -56,16 +56,8 @@ export class Adam extends Optimizer {
     const m = this.slot(i, 'expAvg');
     const v = this.slot(i, 'expAvgSq');
     const vmax = this.amsgrad ? this.slot(i, 'maxExpAvgSq') : v;
-    adamUpdate(p.value, g, m, v, vmax, {
-      lr: this.lr,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-      decoupled: this.decoupled,
-      amsgrad: this.amsgrad,
-      step: this.stepCount,
-    });
+    // the hyper-parameters are the saved options, plus the rate, the decay mode and the step
+    adamUpdate(p.value, g, m, v, vmax, { ...this.options, lr: this.lr, decoupled: this.decoupled, step: this.stepCount });
   }
 }
 

@@ -53,14 +53,7 @@ export class RMSprop extends Optimizer {
     const sq = this.slot(i, 'squareAvg');
     const buf = this.momentum > 0 ? this.slot(i, 'momentumBuffer') : sq;
     const gavg = this.centered ? this.slot(i, 'gradAvg') : sq;
-    rmspropUpdate(p.value, g, sq, buf, gavg, {
-      lr: this.lr,
-      alpha: this.alpha,
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-      momentum: this.momentum,
-      centered: this.centered,
-    });
+    rmspropUpdate(p.value, g, sq, buf, gavg, { ...this.options, lr: this.lr });
   }
 }
 

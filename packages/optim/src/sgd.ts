@@ -59,13 +59,6 @@ export class SGD extends Optimizer {
     }
     const first = !this.state[i]!.has('momentumBuffer');
     const buf = this.slot(i, 'momentumBuffer');
-    sgdUpdate(p.value, g, buf, {
-      lr: this.lr,
-      momentum: this.momentum,
-      dampening: this.dampening,
-      weightDecay: this.weightDecay,
-      nesterov: this.nesterov,
-      first,
-    });
+    sgdUpdate(p.value, g, buf, { ...this.options, lr: this.lr, first });
   }
 }

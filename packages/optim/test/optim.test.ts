@@ -7,16 +7,24 @@ import { Adagrad, Adam, AdamW, batches, clipGradNorm, clipGradValue, minimize, R
 const C = [1, 0.5, 3];
 const lossOf = (p: Variable) => p.square().mul(C).sum();
 
-function run(make: (p: Variable) => { step(): void; zeroGrad(): void; dispose(): void }, steps: number, start = [1, -2, 0.5]): number[][] {
-  const p = variable(start);
+/** The parameter's trajectory under `make`'s optimizer; in float64, every gradient and step is checked to stay float64. */
+function run(
+  make: (p: Variable) => { step(): void; zeroGrad(): void; dispose(): void },
+  steps: number,
+  start = [1, -2, 0.5],
+  dtype: 'float32' | 'float64' = 'float32',
+): number[][] {
+  const p = variable(tensor(start, { dtype }));
   const opt = make(p);
   const out: number[][] = [];
   for (let i = 0; i < steps; i++) {
     scope(() => {
       opt.zeroGrad();
       lossOf(p).backward();
+      expect(p.grad!.dtype).toBe(dtype);
       opt.step();
     });
+    expect(p.value.dtype).toBe(dtype);
     out.push(Array.from(p.value.data()));
   }
   opt.dispose();
@@ -312,23 +320,8 @@ describe('minimize: the three convergence criteria and the other stops', () => {
 
 describe('float64: state in the parameter’s dtype, trajectories to float64 precision', () => {
   const F64 = { dtype: 'float64' } as const;
-  function run64(make: (p: Variable) => { step(): void; zeroGrad(): void; dispose(): void }, steps: number): number[][] {
-    const p = variable(tensor([1, -2, 0.5], F64));
-    const opt = make(p);
-    const out: number[][] = [];
-    for (let i = 0; i < steps; i++) {
-      scope(() => {
-        opt.zeroGrad();
-        lossOf(p).backward();
-        expect(p.grad!.dtype).toBe('float64');
-        opt.step();
-      });
-      expect(p.value.dtype).toBe('float64');
-      out.push(Array.from(p.value.data()));
-    }
-    opt.dispose();
-    return out;
-  }
+  const run64 = (make: (p: Variable) => { step(): void; zeroGrad(): void; dispose(): void }, steps: number) =>
+    run(make, steps, [1, -2, 0.5], 'float64');
   // relative 1e-13: float32 would be off in the 7th digit
   const expect64 = (actual: number[][], expected: number[][]) => {
     for (const [t, row] of actual.entries()) {

@@ -420,6 +420,30 @@ export function maxpool2d_backward_f64(dy: usize, arg: usize, dx: usize, P: i32,
 }
 
 /**
+ * One output of average pooling over the window [h0, h1) × [w0, w1) of a plane of width W:
+ * mode 0 stores the window's sum / d at po; mode 1 adds load(po) / d to every input of the
+ * window (the adjoint, scattering the gradient at po).
+ */
+@inline function windowMean<T>(mode: i32, plane: usize, W: i32, h0: i32, h1: i32, w0: i32, w1: i32, d: T, po: usize): void {
+  const size = <usize>sizeof<T>();
+  if (mode == 0) {
+    let s = <T>0;
+    for (let ih = h0; ih < h1; ih++) {
+      for (let iw = w0; iw < w1; iw++) s += load<T>(plane + (<usize>(ih * W + iw)) * size);
+    }
+    store<T>(po, s / d);
+  } else {
+    const g = load<T>(po) / d;
+    for (let ih = h0; ih < h1; ih++) {
+      for (let iw = w0; iw < w1; iw++) {
+        const at = plane + (<usize>(ih * W + iw)) * size;
+        store<T>(at, load<T>(at) + g);
+      }
+    }
+  }
+}
+
+/**
  * Average pooling over windows [h0, h1) × [w0, w1) of each output, clipped to the image, with
  * divisor `div` (kH·kW when padding counts) or the clipped window's area when `div` is 0.
  * mode 0: out = mean of x over the window; mode 1: dx[window] += dy / divisor (the adjoint;
@@ -441,21 +465,7 @@ function avgPool<T>(
         const w0 = max(0, ow * sW - pW);
         const w1 = min(W, ow * sW - pW + kW);
         const d = <T>(div != 0 ? div : (h1 - h0) * (w1 - w0));
-        if (mode == 0) {
-          let s = <T>0;
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = w0; iw < w1; iw++) s += load<T>(plane + (<usize>(ih * W + iw)) * size);
-          }
-          store<T>(po, s / d);
-        } else {
-          const g = load<T>(po) / d;
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = w0; iw < w1; iw++) {
-              const at = plane + (<usize>(ih * W + iw)) * size;
-              store<T>(at, load<T>(at) + g);
-            }
-          }
-        }
+        windowMean<T>(mode, plane, W, h0, h1, w0, w1, d, po);
         po += size;
       }
     }
@@ -511,21 +521,7 @@ function adaptiveAvgPool<T>(mode: i32, x: usize, out: usize, P: i32, H: i32, W: 
         const w0 = (ow * W) / oW;
         const w1 = ((ow + 1) * W + oW - 1) / oW;
         const d = <T>((h1 - h0) * (w1 - w0));
-        if (mode == 0) {
-          let s = <T>0;
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = w0; iw < w1; iw++) s += load<T>(plane + (<usize>(ih * W + iw)) * size);
-          }
-          store<T>(po, s / d);
-        } else {
-          const g = load<T>(po) / d;
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = w0; iw < w1; iw++) {
-              const at = plane + (<usize>(ih * W + iw)) * size;
-              store<T>(at, load<T>(at) + g);
-            }
-          }
-        }
+        windowMean<T>(mode, plane, W, h0, h1, w0, w1, d, po);
         po += size;
       }
     }

@@ -14,59 +14,79 @@ const MC: i32 = ASC_FEATURE_RELAXED_SIMD ? 120 : 128;
 const NC = 1024;
 // packed B block, packed A block, one MR×NR edge tile
 const GEMM_WORK_FLOATS: i32 = KC * NC + KC * MC + MR * NR;
+// float64: a 4×4 tile (eight f64x2 accumulators); KC64 is half of KC, so the packed blocks fit in
+// the same `work` bytes as the f32 ones
+const MR64 = 4;
+const NR64 = 4;
+const KC64 = KC / 2;
+
+// The blocking of element type T: panel rows are 32 bytes (NR f32 or NR64 f64) either way.
+@inline function tileM<T>(): i32 {
+  return sizeof<T>() == 4 ? MR : MR64;
+}
+@inline function tileN<T>(): i32 {
+  return sizeof<T>() == 4 ? NR : NR64;
+}
+@inline function depth<T>(): i32 {
+  return sizeof<T>() == 4 ? KC : KC64;
+}
 
 /** Size in floats of the scratch `work` buffer gemm_f32 needs. */
 export function gemm_work_floats(): i32 {
   return GEMM_WORK_FLOATS;
 }
 
-// Panel layout: panel q holds columns [q·NR, q·NR+NR) as kc rows of NR floats, zero-padded.
-function packB(transB: i32, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
-  for (let jp = 0; jp < nc; jp += NR) {
-    const cols = min(NR, nc - jp);
-    const panel = dst + ((<usize>(jp * kc)) << 2);
+// Panel layout: panel q holds columns [q·nr, q·nr+nr) as kc rows of nr elements, zero-padded.
+function packB<T>(transB: i32, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+  const nr = tileN<T>();
+  const size = <usize>sizeof<T>();
+  for (let jp = 0; jp < nc; jp += nr) {
+    const cols = min(nr, nc - jp);
+    const panel = dst + (<usize>(jp * kc)) * size;
     for (let p = 0; p < kc; p++) {
-      const row = panel + ((<usize>(p * NR)) << 2);
+      const row = panel + (<usize>(p * nr)) * size;
       if (transB == 0) {
-        const src = b + ((<usize>((pc + p) * ldb + jc + jp)) << 2);
-        if (cols == NR) {
+        const src = b + (<usize>((pc + p) * ldb + jc + jp)) * size;
+        if (cols == nr) {
           v128.store(row, v128.load(src));
           v128.store(row + 16, v128.load(src + 16));
         } else {
-          for (let j = 0; j < NR; j++) store<f32>(row + ((<usize>j) << 2), j < cols ? load<f32>(src + ((<usize>j) << 2)) : 0);
+          for (let j = 0; j < nr; j++) store<T>(row + (<usize>j) * size, j < cols ? load<T>(src + (<usize>j) * size) : <T>0);
         }
       } else {
-        for (let j = 0; j < NR; j++) {
-          store<f32>(row + ((<usize>j) << 2), j < cols ? load<f32>(b + ((<usize>((jc + jp + j) * ldb + pc + p)) << 2)) : 0);
+        for (let j = 0; j < nr; j++) {
+          store<T>(row + (<usize>j) * size, j < cols ? load<T>(b + (<usize>((jc + jp + j) * ldb + pc + p)) * size) : <T>0);
         }
       }
     }
   }
 }
 
-// Panel layout: panel q holds rows [q·MR, q·MR+MR) as kc groups of MR floats, zero-padded.
-function packA(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let ip = 0; ip < mc; ip += MR) {
-    const rows = min(MR, mc - ip);
-    const panel = dst + ((<usize>(ip * kc)) << 2);
+// Panel layout: panel q holds rows [q·mr, q·mr+mr) as kc groups of mr elements, zero-padded.
+function packA<T>(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
+  const mr = tileM<T>();
+  const size = <usize>sizeof<T>();
+  for (let ip = 0; ip < mc; ip += mr) {
+    const rows = min(mr, mc - ip);
+    const panel = dst + (<usize>(ip * kc)) * size;
     if (transA == 0) {
-      for (let i = 0; i < MR; i++) {
+      for (let i = 0; i < mr; i++) {
         if (i < rows) {
-          const src = a + ((<usize>((ic + ip + i) * lda + pc)) << 2);
-          for (let p = 0; p < kc; p++) store<f32>(panel + ((<usize>(p * MR + i)) << 2), load<f32>(src + ((<usize>p) << 2)));
+          const src = a + (<usize>((ic + ip + i) * lda + pc)) * size;
+          for (let p = 0; p < kc; p++) store<T>(panel + (<usize>(p * mr + i)) * size, load<T>(src + (<usize>p) * size));
         } else {
-          for (let p = 0; p < kc; p++) store<f32>(panel + ((<usize>(p * MR + i)) << 2), 0);
+          for (let p = 0; p < kc; p++) store<T>(panel + (<usize>(p * mr + i)) * size, <T>0);
         }
       }
     } else {
       for (let p = 0; p < kc; p++) {
-        const src = a + ((<usize>((pc + p) * lda + ic + ip)) << 2);
-        const out = panel + ((<usize>(p * MR)) << 2);
-        if (rows == MR) {
+        const src = a + (<usize>((pc + p) * lda + ic + ip)) * size;
+        const out = panel + (<usize>(p * mr)) * size;
+        if (sizeof<T>() == 4 && rows == mr) {
           v128.store(out, v128.load(src));
           if (MR == 6) store<u64>(out + 16, load<u64>(src + 16));
         } else {
-          for (let i = 0; i < MR; i++) store<f32>(out + ((<usize>i) << 2), i < rows ? load<f32>(src + ((<usize>i) << 2)) : 0);
+          for (let i = 0; i < mr; i++) store<T>(out + (<usize>i) * size, i < rows ? load<T>(src + (<usize>i) * size) : <T>0);
         }
       }
     }
@@ -80,13 +100,27 @@ function packA(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
-@inline function storeRow(dst: usize, lo: v128, hi: v128, overwrite: bool): void {
+// One 32-byte row of a C tile from two accumulators of T lanes: written, or added to C.
+@inline function storeRow<T>(dst: usize, lo: v128, hi: v128, overwrite: bool): void {
   if (overwrite) {
     v128.store(dst, lo);
     v128.store(dst + 16, hi);
   } else {
-    v128.store(dst, f32x4.add(v128.load(dst), lo));
-    v128.store(dst + 16, f32x4.add(v128.load(dst + 16), hi));
+    v128.store(dst, v128.add<T>(v128.load(dst), lo));
+    v128.store(dst + 16, v128.add<T>(v128.load(dst + 16), hi));
+  }
+}
+
+// The mr×nr part of an edge tile spilled to `tile` (rows of tileN<T>() elements) into C.
+@inline function storeEdge<T>(tile: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool): void {
+  const size = <usize>sizeof<T>();
+  const rowBytes = (<usize>ldc) * size;
+  for (let i = 0; i < mr; i++) {
+    for (let j = 0; j < nr; j++) {
+      const dst = c + rowBytes * (<usize>i) + (<usize>j) * size;
+      const v = load<T>(tile + (<usize>(i * tileN<T>() + j)) * size);
+      store<T>(dst, overwrite ? v : load<T>(dst) + v);
+    }
   }
 }
 
@@ -128,30 +162,61 @@ function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32,
   }
   const rowBytes = (<usize>ldc) << 2;
   if (mr == MR && nr == NR) {
-    storeRow(c, c00, c01, overwrite);
-    storeRow(c + rowBytes, c10, c11, overwrite);
-    storeRow(c + 2 * rowBytes, c20, c21, overwrite);
-    storeRow(c + 3 * rowBytes, c30, c31, overwrite);
+    storeRow<f32>(c, c00, c01, overwrite);
+    storeRow<f32>(c + rowBytes, c10, c11, overwrite);
+    storeRow<f32>(c + 2 * rowBytes, c20, c21, overwrite);
+    storeRow<f32>(c + 3 * rowBytes, c30, c31, overwrite);
     if (MR == 6) {
-      storeRow(c + 4 * rowBytes, c40, c41, overwrite);
-      storeRow(c + 5 * rowBytes, c50, c51, overwrite);
+      storeRow<f32>(c + 4 * rowBytes, c40, c41, overwrite);
+      storeRow<f32>(c + 5 * rowBytes, c50, c51, overwrite);
     }
     return;
   }
   // edge tile: spill to scratch, then write only the mr×nr part that exists
-  storeRow(tile, c00, c01, true);
-  storeRow(tile + 32, c10, c11, true);
-  storeRow(tile + 64, c20, c21, true);
-  storeRow(tile + 96, c30, c31, true);
+  storeRow<f32>(tile, c00, c01, true);
+  storeRow<f32>(tile + 32, c10, c11, true);
+  storeRow<f32>(tile + 64, c20, c21, true);
+  storeRow<f32>(tile + 96, c30, c31, true);
   if (MR == 6) {
-    storeRow(tile + 128, c40, c41, true);
-    storeRow(tile + 160, c50, c51, true);
+    storeRow<f32>(tile + 128, c40, c41, true);
+    storeRow<f32>(tile + 160, c50, c51, true);
   }
-  for (let i = 0; i < mr; i++) {
-    for (let j = 0; j < nr; j++) {
-      const dst = c + rowBytes * (<usize>i) + ((<usize>j) << 2);
-      const v = load<f32>(tile + ((<usize>(i * NR + j)) << 2));
-      store<f32>(dst, overwrite ? v : load<f32>(dst) + v);
+  storeEdge<f32>(tile, c, ldc, mr, nr, overwrite);
+}
+
+/** The blocked loops of gemm_f32 and gemm_f64 around their packing and micro-kernel. */
+function gemm<T>(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32, work: usize,
+): void {
+  const MRT = tileM<T>();
+  const NRT = tileN<T>();
+  const KCT = depth<T>();
+  const size = <usize>sizeof<T>();
+  const packedB = work;
+  const packedA = work + (<usize>(KCT * NC)) * size;
+  const tile = packedA + (<usize>(KCT * MC)) * size;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KCT) {
+      const kc = min(KCT, k - pc);
+      packB<T>(transB, b, ldb, pc, jc, kc, nc, packedB);
+      const overwrite = pc == 0 && accumulate == 0;
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA<T>(transA, a, lda, ic, pc, mc, kc, packedA);
+        for (let jr = 0; jr < nc; jr += NRT) {
+          const nr = min(NRT, nc - jr);
+          const bp = packedB + (<usize>(jr * kc)) * size;
+          for (let ir = 0; ir < mc; ir += MRT) {
+            const mr = min(MRT, mc - ir);
+            const cp = c + (<usize>((ic + ir) * ldc + jc + jr)) * size;
+            const ap = packedA + (<usize>(ir * kc)) * size;
+            if (sizeof<T>() == 4) microKernel(kc, ap, bp, cp, ldc, mr, nr, overwrite, tile);
+            else microKernel64(kc, ap, bp, cp, ldc, mr, nr, overwrite, tile);
+          }
+        }
+      }
     }
   }
 }
@@ -165,94 +230,12 @@ export function gemm_f32(
   transA: i32, transB: i32, m: i32, n: i32, k: i32,
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32, work: usize,
 ): void {
-  const packedB = work;
-  const packedA = work + ((<usize>(KC * NC)) << 2);
-  const tile = packedA + ((<usize>(KC * MC)) << 2);
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
-      packB(transB, b, ldb, pc, jc, kc, nc, packedB);
-      const overwrite = pc == 0 && accumulate == 0;
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
-        packA(transA, a, lda, ic, pc, mc, kc, packedA);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const nr = min(NR, nc - jr);
-          const bp = packedB + ((<usize>(jr * kc)) << 2);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const mr = min(MR, mc - ir);
-            const cp = c + ((<usize>((ic + ir) * ldc + jc + jr)) << 2);
-            microKernel(kc, packedA + ((<usize>(ir * kc)) << 2), bp, cp, ldc, mr, nr, overwrite, tile);
-          }
-        }
-      }
-    }
-  }
+  gemm<f32>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
 }
 
 // ── float64 ──────────────────────────────────────────────────────────────────
-// The same Goto blocking for f64: an MR64×NR64 = 4×4 tile held in eight f64x2 accumulators. KC64 is
-// half of KC, so the packed blocks fit in the same `work` bytes as the f32 ones.
-const MR64 = 4;
-const NR64 = 4;
-const KC64 = KC / 2;
-
-function packB64(transB: i32, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
-  for (let jp = 0; jp < nc; jp += NR64) {
-    const cols = min(NR64, nc - jp);
-    const panel = dst + ((<usize>(jp * kc)) << 3);
-    for (let p = 0; p < kc; p++) {
-      const row = panel + ((<usize>(p * NR64)) << 3);
-      if (transB == 0) {
-        const src = b + ((<usize>((pc + p) * ldb + jc + jp)) << 3);
-        if (cols == NR64) {
-          v128.store(row, v128.load(src));
-          v128.store(row + 16, v128.load(src + 16));
-        } else {
-          for (let j = 0; j < NR64; j++) store<f64>(row + ((<usize>j) << 3), j < cols ? load<f64>(src + ((<usize>j) << 3)) : 0);
-        }
-      } else {
-        for (let j = 0; j < NR64; j++) {
-          store<f64>(row + ((<usize>j) << 3), j < cols ? load<f64>(b + ((<usize>((jc + jp + j) * ldb + pc + p)) << 3)) : 0);
-        }
-      }
-    }
-  }
-}
-
-function packA64(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let ip = 0; ip < mc; ip += MR64) {
-    const rows = min(MR64, mc - ip);
-    const panel = dst + ((<usize>(ip * kc)) << 3);
-    if (transA == 0) {
-      for (let i = 0; i < MR64; i++) {
-        if (i < rows) {
-          const src = a + ((<usize>((ic + ip + i) * lda + pc)) << 3);
-          for (let p = 0; p < kc; p++) store<f64>(panel + ((<usize>(p * MR64 + i)) << 3), load<f64>(src + ((<usize>p) << 3)));
-        } else {
-          for (let p = 0; p < kc; p++) store<f64>(panel + ((<usize>(p * MR64 + i)) << 3), 0);
-        }
-      }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        const src = a + ((<usize>((pc + p) * lda + ic + ip)) << 3);
-        const out = panel + ((<usize>(p * MR64)) << 3);
-        for (let i = 0; i < MR64; i++) store<f64>(out + ((<usize>i) << 3), i < rows ? load<f64>(src + ((<usize>i) << 3)) : 0);
-      }
-    }
-  }
-}
-
-@inline function storeRow64(dst: usize, lo: v128, hi: v128, overwrite: bool): void {
-  if (overwrite) {
-    v128.store(dst, lo);
-    v128.store(dst + 16, hi);
-  } else {
-    v128.store(dst, f64x2.add(v128.load(dst), lo));
-    v128.store(dst + 16, f64x2.add(v128.load(dst + 16), hi));
-  }
-}
+// The same Goto blocking for f64 (packB, packA and gemm above, instantiated for f64): an
+// MR64×NR64 = 4×4 tile held in eight f64x2 accumulators.
 
 // MR64×NR64 tile of C from kc steps of packed A (MR64 doubles per step) and packed B (NR64 per step).
 function microKernel64(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool, tile: usize): void {
@@ -282,23 +265,17 @@ function microKernel64(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i3
   }
   const rowBytes = (<usize>ldc) << 3;
   if (mr == MR64 && nr == NR64) {
-    storeRow64(c, c00, c01, overwrite);
-    storeRow64(c + rowBytes, c10, c11, overwrite);
-    storeRow64(c + 2 * rowBytes, c20, c21, overwrite);
-    storeRow64(c + 3 * rowBytes, c30, c31, overwrite);
+    storeRow<f64>(c, c00, c01, overwrite);
+    storeRow<f64>(c + rowBytes, c10, c11, overwrite);
+    storeRow<f64>(c + 2 * rowBytes, c20, c21, overwrite);
+    storeRow<f64>(c + 3 * rowBytes, c30, c31, overwrite);
     return;
   }
-  storeRow64(tile, c00, c01, true);
-  storeRow64(tile + 32, c10, c11, true);
-  storeRow64(tile + 64, c20, c21, true);
-  storeRow64(tile + 96, c30, c31, true);
-  for (let i = 0; i < mr; i++) {
-    for (let j = 0; j < nr; j++) {
-      const dst = c + rowBytes * (<usize>i) + ((<usize>j) << 3);
-      const v = load<f64>(tile + ((<usize>(i * NR64 + j)) << 3));
-      store<f64>(dst, overwrite ? v : load<f64>(dst) + v);
-    }
-  }
+  storeRow<f64>(tile, c00, c01, true);
+  storeRow<f64>(tile + 32, c10, c11, true);
+  storeRow<f64>(tile + 64, c20, c21, true);
+  storeRow<f64>(tile + 96, c30, c31, true);
+  storeEdge<f64>(tile, c, ldc, mr, nr, overwrite);
 }
 
 /** gemm_f32 for float64 data, with the same arguments and the same `work` scratch. */
@@ -306,28 +283,5 @@ export function gemm_f64(
   transA: i32, transB: i32, m: i32, n: i32, k: i32,
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32, work: usize,
 ): void {
-  const packedB = work;
-  const packedA = work + ((<usize>(KC64 * NC)) << 3);
-  const tile = packedA + ((<usize>(KC64 * MC)) << 3);
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC64) {
-      const kc = min(KC64, k - pc);
-      packB64(transB, b, ldb, pc, jc, kc, nc, packedB);
-      const overwrite = pc == 0 && accumulate == 0;
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
-        packA64(transA, a, lda, ic, pc, mc, kc, packedA);
-        for (let jr = 0; jr < nc; jr += NR64) {
-          const nr = min(NR64, nc - jr);
-          const bp = packedB + ((<usize>(jr * kc)) << 3);
-          for (let ir = 0; ir < mc; ir += MR64) {
-            const mr = min(MR64, mc - ir);
-            const cp = c + ((<usize>((ic + ir) * ldc + jc + jr)) << 3);
-            microKernel64(kc, packedA + ((<usize>(ir * kc)) << 3), bp, cp, ldc, mr, nr, overwrite, tile);
-          }
-        }
-      }
-    }
-  }
+  gemm<f64>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
 }

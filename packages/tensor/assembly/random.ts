@@ -44,23 +44,60 @@ export function rng_seed(seed: u32): void {
   return <f32>(next() >>> 8) * <f32>5.9604644775390625e-8;
 }
 
-/** out[i] ~ U[lo, hi). */
-export function rng_uniform_f32(out: usize, n: i32, lo: f32, hi: f32): void {
+// The float draws are generic over T (f32 or f64): both take the same numbers from the stream,
+// and the float64 ones skip the final rounding, so one seed gives a float64 tensor whose float32
+// cast is the float32 draw.
+
+@inline function uniform<T>(out: usize, n: i32, lo: T, hi: T): void {
   const w = hi - lo;
-  for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i) << 2), lo + w * uniform01());
+  for (let i = 0; i < n; i++) store<T>(out + (<usize>i) * sizeof<T>(), lo + w * <T>uniform01());
 }
 
-/** out[i] ~ N(mean, std²), by the Box–Muller transform (in float64, rounded once). */
-export function rng_normal_f32(out: usize, n: i32, mean: f32, std: f32): void {
+// Box–Muller in float64, rounded once to T.
+@inline function normal<T>(out: usize, n: i32, mean: T, std: T): void {
   for (let i = 0; i < n; i += 2) {
     // u1 in (0, 1] so log(u1) is finite
     const u1 = (<f64>(next() >>> 8) + 1) * 5.9604644775390625e-8;
     const u2 = <f64>(next() >>> 8) * 5.9604644775390625e-8;
     const r = Math.sqrt(-2 * Math.log(u1));
     const theta = 2 * Math.PI * u2;
-    store<f32>(out + ((<usize>i) << 2), <f32>(<f64>mean + <f64>std * r * Math.cos(theta)));
-    if (i + 1 < n) store<f32>(out + ((<usize>(i + 1)) << 2), <f32>(<f64>mean + <f64>std * r * Math.sin(theta)));
+    store<T>(out + (<usize>i) * sizeof<T>(), <T>(<f64>mean + <f64>std * r * Math.cos(theta)));
+    if (i + 1 < n) store<T>(out + (<usize>(i + 1)) * sizeof<T>(), <T>(<f64>mean + <f64>std * r * Math.sin(theta)));
   }
+}
+
+@inline function dropoutMask<T>(out: usize, n: i32, keep: T, scale: T): void {
+  for (let i = 0; i < n; i++) store<T>(out + (<usize>i) * sizeof<T>(), <T>uniform01() < keep ? scale : <T>0);
+}
+
+/** out[i] ~ U[lo, hi). */
+export function rng_uniform_f32(out: usize, n: i32, lo: f32, hi: f32): void {
+  uniform<f32>(out, n, lo, hi);
+}
+
+/** rng_uniform_f32 in float64: the same draws, unrounded. */
+export function rng_uniform_f64(out: usize, n: i32, lo: f64, hi: f64): void {
+  uniform<f64>(out, n, lo, hi);
+}
+
+/** out[i] ~ N(mean, std²), by the Box–Muller transform (in float64, rounded once). */
+export function rng_normal_f32(out: usize, n: i32, mean: f32, std: f32): void {
+  normal<f32>(out, n, mean, std);
+}
+
+/** rng_normal_f32 in float64: the same draws, unrounded. */
+export function rng_normal_f64(out: usize, n: i32, mean: f64, std: f64): void {
+  normal<f64>(out, n, mean, std);
+}
+
+/** Bernoulli mask for dropout: out[i] = (u < keep) ? scale : 0. */
+export function rng_dropout_mask_f32(out: usize, n: i32, keep: f32, scale: f32): void {
+  dropoutMask<f32>(out, n, keep, scale);
+}
+
+/** rng_dropout_mask_f32 in float64. */
+export function rng_dropout_mask_f64(out: usize, n: i32, keep: f64, scale: f64): void {
+  dropoutMask<f64>(out, n, keep, scale);
 }
 
 // A uniform integer in [0, range) by Lemire's multiply-shift with rejection (unbiased).
@@ -94,35 +131,4 @@ export function rng_permutation_i32(out: usize, n: i32): void {
     store<i32>(pi, load<i32>(pj));
     store<i32>(pj, t);
   }
-}
-
-/** Bernoulli mask for dropout: out[i] = (u < keep) ? scale : 0. */
-export function rng_dropout_mask_f32(out: usize, n: i32, keep: f32, scale: f32): void {
-  for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i) << 2), uniform01() < keep ? scale : <f32>0);
-}
-
-// float64 draws take the same numbers from the stream as their float32 counterparts and skip the
-// final rounding: one seed gives a float64 tensor whose float32 cast is the float32 draw.
-
-/** rng_uniform_f32 in float64: the same draws, unrounded. */
-export function rng_uniform_f64(out: usize, n: i32, lo: f64, hi: f64): void {
-  const w = hi - lo;
-  for (let i = 0; i < n; i++) store<f64>(out + ((<usize>i) << 3), lo + w * <f64>uniform01());
-}
-
-/** rng_normal_f32 in float64: the same draws, unrounded. */
-export function rng_normal_f64(out: usize, n: i32, mean: f64, std: f64): void {
-  for (let i = 0; i < n; i += 2) {
-    const u1 = (<f64>(next() >>> 8) + 1) * 5.9604644775390625e-8;
-    const u2 = <f64>(next() >>> 8) * 5.9604644775390625e-8;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    const theta = 2 * Math.PI * u2;
-    store<f64>(out + ((<usize>i) << 3), mean + std * r * Math.cos(theta));
-    if (i + 1 < n) store<f64>(out + ((<usize>(i + 1)) << 3), mean + std * r * Math.sin(theta));
-  }
-}
-
-/** rng_dropout_mask_f32 in float64. */
-export function rng_dropout_mask_f64(out: usize, n: i32, keep: f64, scale: f64): void {
-  for (let i = 0; i < n; i++) store<f64>(out + ((<usize>i) << 3), <f64>uniform01() < keep ? scale : 0);
 }

@@ -21,16 +21,32 @@ function sameLayout(op: string, ...ts: Tensor[]): number {
   return first.size;
 }
 
+/**
+ * Checks the tensors (sameLayout) and runs the float32 or float64 export of one kernel on their
+ * pointers, their common size, then `rest` (the kernel's scalar arguments).
+ */
+function fused<R>(op: string, ts: Tensor[], f32: (...args: number[]) => R, f64: (...args: number[]) => R, ...rest: number[]): R {
+  const n = sameLayout(op, ...ts);
+  return (ts[0]!.dtype === 'float64' ? f64 : f32)(...ts.map((t) => t.ptr(op)), n, ...rest);
+}
+
+/** x ← f(x) in place for a unary op code with its two parameters. */
+function unaryInPlace(op: string, code: number, x: Tensor, p0: number, p1: number): void {
+  const n = sameLayout(op, x);
+  const ptr = x.ptr(op);
+  (x.dtype === 'float64' ? kernels().ew_unary_f64 : kernels().ew_unary_f32)(code, ptr, ptr, n, p0, p1);
+}
+
 /** p ← p + alpha·g, in place. @example `axpyInPlace(w, grad, -0.1) // w ← w − 0.1·grad` */
 export function axpyInPlace(p: Tensor, g: Tensor, alpha: number): void {
-  const n = sameLayout('axpyInPlace', p, g);
-  (p.dtype === 'float64' ? kernels().opt_axpy_f64 : kernels().opt_axpy_f32)(p.ptr('axpyInPlace'), g.ptr('axpyInPlace'), n, alpha);
+  const K = kernels();
+  fused('axpyInPlace', [p, g], K.opt_axpy_f32, K.opt_axpy_f64, alpha);
 }
 
 /** Σ x² of a float tensor, accumulated in float64. @example `Math.sqrt(sumOfSquares(grad))` */
 export function sumOfSquares(x: Tensor): number {
-  const n = sameLayout('sumOfSquares', x);
-  return (x.dtype === 'float64' ? kernels().sum_squares_f64 : kernels().sum_squares_f32)(x.ptr('sumOfSquares'), n);
+  const K = kernels();
+  return fused('sumOfSquares', [x], K.sum_squares_f32, K.sum_squares_f64);
 }
 
 /**
@@ -76,28 +92,12 @@ export function copyInto(dst: Tensor, src: Tensor): void {
 
 /** x ← x·s, in place (float32 or float64). */
 export function scaleInPlace(x: Tensor, s: number): void {
-  const n = sameLayout('scaleInPlace', x);
-  (x.dtype === 'float64' ? kernels().ew_unary_f64 : kernels().ew_unary_f32)(
-    UN_AFFINE,
-    x.ptr('scaleInPlace'),
-    x.ptr('scaleInPlace'),
-    n,
-    s,
-    0,
-  );
+  unaryInPlace('scaleInPlace', UN_AFFINE, x, s, 0);
 }
 
 /** x ← clamp(x, lo, hi), in place (float32 or float64). */
 export function clampInPlace(x: Tensor, lo: number, hi: number): void {
-  const n = sameLayout('clampInPlace', x);
-  (x.dtype === 'float64' ? kernels().ew_unary_f64 : kernels().ew_unary_f32)(
-    UN_CLAMP,
-    x.ptr('clampInPlace'),
-    x.ptr('clampInPlace'),
-    n,
-    lo,
-    hi,
-  );
+  unaryInPlace('clampInPlace', UN_CLAMP, x, lo, hi);
 }
 
 /** Hyper-parameters of sgdUpdate (PyTorch's SGD). */
@@ -113,12 +113,12 @@ export interface SGDHyper {
 
 /** One fused SGD step on parameter p with gradient g and momentum buffer buf. */
 export function sgdUpdate(p: Tensor, g: Tensor, buf: Tensor, h: SGDHyper): void {
-  const n = sameLayout('sgdUpdate', p, g, buf);
-  (p.dtype === 'float64' ? kernels().opt_sgd_f64 : kernels().opt_sgd_f32)(
-    p.ptr('sgd'),
-    g.ptr('sgd'),
-    buf.ptr('sgd'),
-    n,
+  const K = kernels();
+  fused(
+    'sgdUpdate',
+    [p, g, buf],
+    K.opt_sgd_f32,
+    K.opt_sgd_f64,
     h.lr,
     h.momentum,
     h.dampening,
@@ -144,14 +144,12 @@ export interface AdamHyper {
 
 /** One fused Adam/AdamW step; vmax is used only with amsgrad. */
 export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor, h: AdamHyper): void {
-  const n = sameLayout('adamUpdate', p, g, m, v, vmax);
-  (p.dtype === 'float64' ? kernels().opt_adam_f64 : kernels().opt_adam_f32)(
-    p.ptr('adam'),
-    g.ptr('adam'),
-    m.ptr('adam'),
-    v.ptr('adam'),
-    vmax.ptr('adam'),
-    n,
+  const K = kernels();
+  fused(
+    'adamUpdate',
+    [p, g, m, v, vmax],
+    K.opt_adam_f32,
+    K.opt_adam_f64,
     h.lr,
     h.beta1,
     h.beta2,
@@ -175,14 +173,12 @@ export interface RMSpropHyper {
 
 /** One fused RMSprop step with square average sq, momentum buffer buf and gradient average gavg. */
 export function rmspropUpdate(p: Tensor, g: Tensor, sq: Tensor, buf: Tensor, gavg: Tensor, h: RMSpropHyper): void {
-  const n = sameLayout('rmspropUpdate', p, g, sq, buf, gavg);
-  (p.dtype === 'float64' ? kernels().opt_rmsprop_f64 : kernels().opt_rmsprop_f32)(
-    p.ptr('rmsprop'),
-    g.ptr('rmsprop'),
-    sq.ptr('rmsprop'),
-    buf.ptr('rmsprop'),
-    gavg.ptr('rmsprop'),
-    n,
+  const K = kernels();
+  fused(
+    'rmspropUpdate',
+    [p, g, sq, buf, gavg],
+    K.opt_rmsprop_f32,
+    K.opt_rmsprop_f64,
     h.lr,
     h.alpha,
     h.eps,
@@ -194,14 +190,6 @@ export function rmspropUpdate(p: Tensor, g: Tensor, sq: Tensor, buf: Tensor, gav
 
 /** One fused Adagrad step with sum of squares `sum`; lr is the step's decayed rate. */
 export function adagradUpdate(p: Tensor, g: Tensor, sum: Tensor, h: { lr: number; eps: number; weightDecay: number }): void {
-  const n = sameLayout('adagradUpdate', p, g, sum);
-  (p.dtype === 'float64' ? kernels().opt_adagrad_f64 : kernels().opt_adagrad_f32)(
-    p.ptr('adagrad'),
-    g.ptr('adagrad'),
-    sum.ptr('adagrad'),
-    n,
-    h.lr,
-    h.eps,
-    h.weightDecay,
-  );
+  const K = kernels();
+  fused('adagradUpdate', [p, g, sum], K.opt_adagrad_f32, K.opt_adagrad_f64, h.lr, h.eps, h.weightDecay);
 }

@@ -11,6 +11,7 @@ import {
   adaptiveAvgPool2d,
   avgPool2d,
   type Conv2dOptions,
+  type ConvGeometry,
   type ConvTranspose2dOptions,
   conv2d,
   convTranspose2d,
@@ -26,29 +27,12 @@ import {
   tensor,
   ValueError,
 } from '../src/index.js';
+import { close as closeTo } from './families.js';
 
 // Plain-JS references, written as the definition reads: loops over every output and kernel tap.
-interface Geo {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  oc: number;
-  groups: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  oh: number;
-  ow: number;
-}
 
 /** Visits every (output, tap) pair that reads a real input pixel. */
-function eachTap(g: Geo, visit: (yi: number, xi: number, wi: number) => void): void {
+function eachTap(g: ConvGeometry, visit: (yi: number, xi: number, wi: number) => void): void {
   const cg = g.c / g.groups;
   const ocg = g.oc / g.groups;
   for (let n = 0; n < g.n; n++)
@@ -75,7 +59,7 @@ function geometry(
   xs: number[],
   ws: number[],
   o: { stride?: number[]; padding?: number[] | 'same'; dilation?: number[]; groups?: number },
-): Geo {
+): ConvGeometry {
   const [n, c, h, w] = xs as [number, number, number, number];
   const [oc, , kh, kw] = ws as [number, number, number, number];
   const [sh, sw] = o.stride ?? [1, 1];
@@ -91,15 +75,8 @@ function geometry(
   return { n, c, h, w, oc, groups: o.groups ?? 1, kh, kw, sh: sh!, sw: sw!, ph: ph!, pw: pw!, dh: dh!, dw: dw!, oh, ow };
 }
 
-function close(actual: ArrayLike<number>, expected: number[], tol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!));
-    worst = Math.max(worst, err);
-  }
-  expect(worst).toBeLessThanOrEqual(tol);
-}
+// every element within 1e-4 relative (absolute below 1) unless a test says otherwise
+const close = (actual: ArrayLike<number>, expected: number[], tol = 1e-4): void => closeTo(actual, expected, tol);
 
 const toOpts = (o: { stride?: number[]; padding?: number[] | 'same'; dilation?: number[]; groups?: number }): Conv2dOptions => ({
   stride: o.stride as [number, number] | undefined,
@@ -340,13 +317,16 @@ function refPool(
   return { out, arg };
 }
 
+/** Pooling windows (kernel, stride, padding) the loop references are checked over. */
+const POOL_GRID: Array<{ k: [number, number]; s: [number, number]; p: [number, number] }> = [
+  { k: [2, 2], s: [2, 2], p: [0, 0] },
+  { k: [3, 3], s: [2, 2], p: [1, 1] },
+  { k: [3, 2], s: [1, 2], p: [1, 0] },
+  { k: [2, 3], s: [3, 1], p: [0, 1] },
+];
+
 describe('pooling against a loop reference', () => {
-  const grid: Array<{ k: [number, number]; s: [number, number]; p: [number, number] }> = [
-    { k: [2, 2], s: [2, 2], p: [0, 0] },
-    { k: [3, 3], s: [2, 2], p: [1, 1] },
-    { k: [3, 2], s: [1, 2], p: [1, 0] },
-    { k: [2, 3], s: [3, 1], p: [0, 1] },
-  ];
+  const grid = POOL_GRID;
   const firstMax = (vals: Array<[number, number]>): [number, number] => {
     let best: [number, number] = [Number.NEGATIVE_INFINITY, -1];
     for (const v of vals) if (v[1] >= 0 && v[0] > best[0]) best = v;
@@ -470,13 +450,7 @@ describe('pooling against a loop reference', () => {
 });
 
 describe('float64 pooling against a loop reference', () => {
-  const grid: Array<{ k: [number, number]; s: [number, number]; p: [number, number] }> = [
-    { k: [2, 2], s: [2, 2], p: [0, 0] },
-    { k: [3, 3], s: [2, 2], p: [1, 1] },
-    { k: [3, 2], s: [1, 2], p: [1, 0] },
-    { k: [2, 3], s: [3, 1], p: [0, 1] },
-    { k: [5, 3], s: [2, 3], p: [2, 1] },
-  ];
+  const grid: typeof POOL_GRID = [...POOL_GRID, { k: [5, 3], s: [2, 3], p: [2, 1] }];
   const opts = (s: [number, number], p: [number, number]) => ({ stride: s, padding: p });
 
   it('maxPool2d: values bit-exact, first-maximum indices, gradient summed where windows overlap', () => {

@@ -1,3 +1,4 @@
+import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import {
   arange,
@@ -17,19 +18,7 @@ import {
 
 // One test per class of bad input: the error's type, its code, and a message naming the op, what
 // was given and what was expected. Nothing allocated by a failing call is leaked.
-function fails(fn: () => unknown, type: new (...a: never[]) => GdError, message: RegExp) {
-  const before = memory();
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(type);
-  expect(caught).toBeInstanceOf(GdError);
-  expect((caught as GdError).message).toMatch(message);
-  expect(memory().bytesInUse).toBe(before.bytesInUse);
-}
+const fails = failsWith(memory, GdError);
 
 describe('bad input gives a typed error and loses nothing', () => {
   const a = tensor([

@@ -21,7 +21,8 @@ export function close(actual: ArrayLike<number>, expected: ArrayLike<number>, to
   }
 }
 
-const ref = (t: T): R.Ref => ({ shape: [...t.shape], data: Array.from(t.data()) });
+/** A tensor as the plain-JS reference's { shape, data }. */
+export const ref = (t: T): R.Ref => ({ shape: [...t.shape], data: Array.from(t.data()) });
 // 2×3×5 values, off multiples of 4 so SIMD loops have tails
 const A = Array.from({ length: 30 }, (_, i) => ((i * 7) % 11) - 5 + i / 8);
 const B5 = [0.5, -2, 3, 1.25, -0.75];

@@ -20,20 +20,10 @@ import {
   tensor,
   zeros,
 } from '../src/index.js';
+import { close, ref } from './families.js';
 import * as R from './reference.js';
 
 const F32 = (v: number) => Math.fround(v);
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5) {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i]!;
-    const a = actual[i]!;
-    if (Number.isNaN(e)) expect(a).toBeNaN();
-    else if (!Number.isFinite(e)) expect(a).toBe(e);
-    else expect(Math.abs(a - e), `index ${i}: ${a} vs ${e}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(e)));
-  }
-}
-const ref = (t: Tensor): R.Ref => ({ shape: [...t.shape], data: Array.from(t.data()) });
 
 // shapes up to rank 4 with dimensions 0..5 — including size-0 axes and lengths off multiples of 4
 const dim = fc.integer({ min: 0, max: 5 });

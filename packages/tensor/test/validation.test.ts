@@ -1,19 +1,8 @@
+import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
-import { arange, full, type GdError, IndexError, linspace, memory, ShapeError, scope, tensor, ValueError, where } from '../src/index.js';
+import { arange, full, GdError, IndexError, linspace, memory, ShapeError, scope, tensor, ValueError, where } from '../src/index.js';
 
-function fails(fn: () => unknown, type: new (...a: never[]) => GdError, message: RegExp) {
-  const before = memory();
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(type);
-  expect((caught as Error).message).toMatch(message);
-  expect(memory().tensors).toBe(before.tensors);
-  expect(memory().bytesInUse).toBe(before.bytesInUse);
-}
+const fails = failsWith(memory, GdError);
 
 describe('creation refuses what it cannot represent', () => {
   it('full int32 outside the int32 range', () => {

@@ -19,34 +19,27 @@ function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor 
     if (out.size > 0) K.bc_binary_f32(code, pa, pb, out.ptr(op), writePlan(plan), META_PTR);
     return out;
   }
-  return broadcastPair(
-    op,
-    a,
-    b,
-    C.INT_BINARY.has(code),
-    (dtype) => dtype,
-    (dtype, ...args) =>
-      dtype === 'int32'
-        ? K.bc_binary_i32(code, ...args)
-        : dtype === 'float64'
-          ? K.bc_binary_f64(code, ...args)
-          : K.bc_binary_f32(code, ...args),
-  );
+  const family = { int32: K.bc_binary_i32, float32: K.bc_binary_f32, float64: K.bc_binary_f64 };
+  return broadcastPair(op, code, a, b, C.INT_BINARY.has(code), (dtype) => dtype, family);
 }
+
+/** One broadcasting kernel family (bc_binary_*, bc_compare_*): its export per compute dtype. */
+type PairKernels = Record<DType, (code: number, a: number, b: number, out: number, nd: number, meta: number) => void>;
 
 /**
  * The procedure every two-operand broadcasting op shares: broadcast the shapes, choose the dtype
  * both operands compute in (int32 when `intsAllowed` and both are int32, else the promoted float
- * type: float64 if either is float64, float32 otherwise), cast to it, write the plan, and run the
- * kernel chosen by `run` into an output of dtype `outDtype(compute)`.
+ * type: float64 if either is float64, float32 otherwise), cast to it, write the plan, and run
+ * op `code` with that dtype's kernel of `family` into an output of dtype `outDtype(compute)`.
  */
 function broadcastPair(
   op: string,
+  code: number,
   a: TensorLike,
   b: TensorLike,
   intsAllowed: boolean,
   outDtype: (compute: DType) => DType,
-  run: (compute: DType, a: number, b: number, out: number, nd: number, meta: number) => void,
+  family: PairKernels,
 ): Tensor {
   return withOperands(op, [a, b], ([ta, tb]) => {
     const { shape, plan } = pairPlan(op, ta!.shape, tb!.shape, ta!.size, tb!.size);
@@ -57,7 +50,7 @@ function broadcastPair(
     const fa = asType(ta!, compute);
     const fb = asType(tb!, compute);
     const nd = writePlan(plan);
-    run(compute, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
+    family[compute](code, fa.ptr(op), fb.ptr(op), out.ptr(op), nd, META_PTR);
     releaseIfNew(fa, ta!);
     releaseIfNew(fb, tb!);
     return out;
@@ -89,19 +82,8 @@ export const geluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('g
 
 function compare(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
   const K = kernels();
-  return broadcastPair(
-    op,
-    a,
-    b,
-    true,
-    () => 'int32',
-    (dtype, ...args) =>
-      dtype === 'int32'
-        ? K.bc_compare_i32(code, ...args)
-        : dtype === 'float64'
-          ? K.bc_compare_f64(code, ...args)
-          : K.bc_compare_f32(code, ...args),
-  );
+  const family = { int32: K.bc_compare_i32, float32: K.bc_compare_f32, float64: K.bc_compare_f64 };
+  return broadcastPair(op, code, a, b, true, () => 'int32', family);
 }
 
 /** a == b → int32 0/1. */

@@ -56,7 +56,7 @@ export interface ConvGeometry {
   n: number;
   /** Input channels. */
   c: number;
-  /** Input height and width. */
+  /** Input height. */
   h: number;
   /** Input width. */
   w: number;
@@ -68,15 +68,15 @@ export interface ConvGeometry {
   kh: number;
   /** Kernel width. */
   kw: number;
-  /** Strides. */
+  /** Stride down. */
   sh: number;
   /** Stride across. */
   sw: number;
-  /** Top and left padding. */
+  /** Top padding. */
   ph: number;
   /** Left padding. */
   pw: number;
-  /** Dilations. */
+  /** Dilation down. */
   dh: number;
   /** Dilation across. */
   dw: number;
@@ -198,13 +198,16 @@ function writeGeometry(g: ConvGeometry): number {
   return META_PTR;
 }
 
-/** Runs `body` with a scratch block for one image-group's column matrix, freed afterwards. */
-function withColumns<R>(g: ConvGeometry, dtype: FloatDType, body: (col: number) => R): R {
+/**
+ * Runs `body` with a scratch block for one image-group's column matrix (freed afterwards) and
+ * the geometry written into the plan area (after the allocation, which may grow the memory).
+ */
+function withColumns<R>(g: ConvGeometry, dtype: FloatDType, body: (col: number, geom: number) => R): R {
   const bytes = Math.max(16, (g.c / g.groups) * g.kh * g.kw * g.oh * g.ow * itemSize(dtype));
   const alloc = rt().allocator;
   const col = alloc.alloc(bytes);
   try {
-    return body(col);
+    return body(col, writeGeometry(g));
   } finally {
     alloc.free(col, bytes);
   }
@@ -262,6 +265,35 @@ function withInputs<R>(
   }
 }
 
+/**
+ * The frame of conv2d and convTranspose2d: operands promoted (withInputs), an unbatched input
+ * [C, H, W] lifted to [1, C, H, W] for `body` and its batch axis dropped from the result.
+ */
+function withImages(
+  op: string,
+  x: TensorLike,
+  weight: TensorLike,
+  bias: TensorLike | undefined,
+  body: (xb: Tensor, w: Tensor, b: Tensor | undefined, dtype: FloatDType) => Tensor,
+): Tensor {
+  return withInputs(
+    op,
+    [
+      [x, 'input'],
+      [weight, 'weight'],
+      [bias, 'bias'],
+    ],
+    ([tx, tw, tb], dtype) => {
+      const { t: xb, batched } = batchedView(tx!);
+      try {
+        return finish(body(xb, tw!, tb, dtype), batched);
+      } finally {
+        if (xb !== tx) xb.dispose();
+      }
+    },
+  );
+}
+
 function checkBias(op: string, bias: Tensor | undefined, channels: number): void {
   if (bias && (bias.rank !== 1 || bias.shape[0] !== channels)) {
     throw new ShapeError(`${op}: bias must be [${channels}], got ${fmtShape(bias.shape)}`);
@@ -282,31 +314,23 @@ function checkBias(op: string, bias: Tensor | undefined, channels: number): void
  */
 export function conv2d(x: TensorLike, weight: TensorLike, bias?: TensorLike, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
-  return withInputs(
-    op,
-    [
-      [x, 'input'],
-      [weight, 'weight'],
-      [bias, 'bias'],
-    ],
-    ([tx, tw, tb], dtype) => {
-      const { t: xb, batched } = batchedView(tx!);
-      try {
-        const g = conv2dGeometry(op, xb.shape, tw!.shape, options);
-        checkBias(op, tb, g.oc);
-        const out = new Tensor([g.n, g.oc, g.oh, g.ow], dtype);
-        if (out.size > 0) {
-          withColumns(g, dtype, (col) => {
-            const geom = writeGeometry(g);
-            kernelsFor(dtype).forward(xb.ptr(op), tw!.ptr(op), tb ? tb.ptr(op) : 0, out.ptr(op), col, rt().gemmWork, geom);
-          });
-        }
-        return finish(out, batched);
-      } finally {
-        if (xb !== tx) xb.dispose();
-      }
-    },
-  );
+  return withImages(op, x, weight, bias, (xb, tw, tb, dtype) => {
+    const g = conv2dGeometry(op, xb.shape, tw.shape, options);
+    checkBias(op, tb, g.oc);
+    const out = new Tensor([g.n, g.oc, g.oh, g.ow], dtype);
+    if (out.size > 0) {
+      withColumns(g, dtype, (col, geom) => {
+        kernelsFor(dtype).forward(xb.ptr(op), tw.ptr(op), tb ? tb.ptr(op) : 0, out.ptr(op), col, rt().gemmWork, geom);
+      });
+    }
+    return out;
+  });
+}
+
+/** Checks that a convolution's upstream gradient has the output shape [N, outC, oH, oW] of `g`. */
+function checkDy(op: string, dy: Tensor, g: ConvGeometry): void {
+  const want = [g.n, g.oc, g.oh, g.ow];
+  if (dy.shape.join() !== want.join()) throw new ShapeError(`${op}: dy must be ${fmtShape(want)}, got ${fmtShape(dy.shape)}`);
 }
 
 /**
@@ -323,12 +347,10 @@ export function conv2dBackwardInput(dy: Tensor, weight: Tensor, inputShape: read
     ],
     ([tdy, tw], dtype) => {
       const g = conv2dGeometry(op, inputShape, tw!.shape, options);
-      const want = [g.n, g.oc, g.oh, g.ow];
-      if (tdy!.shape.join() !== want.join()) throw new ShapeError(`${op}: dy must be ${fmtShape(want)}, got ${fmtShape(tdy!.shape)}`);
+      checkDy(op, tdy!, g);
       const dx = new Tensor(inputShape, dtype);
       if (dx.size > 0) {
-        withColumns(g, dtype, (col) => {
-          const geom = writeGeometry(g);
+        withColumns(g, dtype, (col, geom) => {
           kernelsFor(dtype).backwardInput(tdy!.ptr(op), tw!.ptr(op), dx.ptr(op), col, rt().gemmWork, geom);
         });
       }
@@ -348,15 +370,13 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, weightShape: readonl
     ],
     ([tx, tdy], dtype) => {
       const g = conv2dGeometry(op, tx!.shape, weightShape, options);
-      const want = [g.n, g.oc, g.oh, g.ow];
-      if (tdy!.shape.join() !== want.join()) throw new ShapeError(`${op}: dy must be ${fmtShape(want)}, got ${fmtShape(tdy!.shape)}`);
+      checkDy(op, tdy!, g);
       const dw = new Tensor(weightShape, dtype);
       if (g.n === 0) {
         dw.bytesView().fill(0);
         return dw;
       }
-      withColumns(g, dtype, (col) => {
-        const geom = writeGeometry(g);
+      withColumns(g, dtype, (col, geom) => {
         kernelsFor(dtype).backwardWeight(tx!.ptr(op), tdy!.ptr(op), dw.ptr(op), col, rt().gemmWork, geom);
       });
       return dw;
@@ -414,39 +434,23 @@ export function convTranspose2dGeometry(
  */
 export function convTranspose2d(x: TensorLike, weight: TensorLike, bias?: TensorLike, options: ConvTranspose2dOptions = {}): Tensor {
   const op = 'convTranspose2d';
-  return withInputs(
-    op,
-    [
-      [x, 'input'],
-      [weight, 'weight'],
-      [bias, 'bias'],
-    ],
-    ([tx, tw, tb], dtype) => {
-      const { t: xb, batched } = batchedView(tx!);
-      try {
-        const g = convTranspose2dGeometry(op, xb.shape, tw!.shape, options);
-        checkBias(op, tb, g.c);
-        const out = new Tensor([g.n, g.c, g.h, g.w], dtype);
-        if (out.size > 0) {
-          withColumns(g, dtype, (col) => {
-            const geom = writeGeometry(g);
-            kernelsFor(dtype).backwardInput(xb.ptr(op), tw!.ptr(op), out.ptr(op), col, rt().gemmWork, geom);
-          });
-        }
-        if (tb) {
-          // out[n, c, …] += bias[c]
-          const b4 = tb.reshape([1, g.c, 1, 1]);
-          const biased = add(out, b4);
-          b4.dispose();
-          out.dispose();
-          return finish(biased, batched);
-        }
-        return finish(out, batched);
-      } finally {
-        if (xb !== tx) xb.dispose();
-      }
-    },
-  );
+  return withImages(op, x, weight, bias, (xb, tw, tb, dtype) => {
+    const g = convTranspose2dGeometry(op, xb.shape, tw.shape, options);
+    checkBias(op, tb, g.c);
+    const out = new Tensor([g.n, g.c, g.h, g.w], dtype);
+    if (out.size > 0) {
+      withColumns(g, dtype, (col, geom) => {
+        kernelsFor(dtype).backwardInput(xb.ptr(op), tw.ptr(op), out.ptr(op), col, rt().gemmWork, geom);
+      });
+    }
+    if (!tb) return out;
+    // out[n, c, …] += bias[c]
+    const b4 = tb.reshape([1, g.c, 1, 1]);
+    const biased = add(out, b4);
+    b4.dispose();
+    out.dispose();
+    return biased;
+  });
 }
 
 /** The convTranspose2d input gradient: a plain convolution of dy with the same weight. */
@@ -457,32 +461,15 @@ export function convTranspose2dBackwardInput(dy: Tensor, weight: Tensor, options
 
 // ── pooling ───────────────────────────────────────────────────────────────
 
-/** The resolved geometry of one pooling op over planes [P, H, W]. */
-export interface PoolGeometry {
+/**
+ * The resolved geometry of one pooling op over planes [P, H, W]: the window fields of a
+ * convolution's geometry (no channels, groups or dilation).
+ */
+export interface PoolGeometry extends Pick<ConvGeometry, 'h' | 'w' | 'oh' | 'ow' | 'kh' | 'kw' | 'sh' | 'sw' | 'ph' | 'pw'> {
   /** Leading dims (N, C) of the input. */
   lead: number[];
   /** Number of planes (N·C). */
   planes: number;
-  /** Input height. */
-  h: number;
-  /** Input width. */
-  w: number;
-  /** Output height. */
-  oh: number;
-  /** Output width. */
-  ow: number;
-  /** Kernel height. */
-  kh: number;
-  /** Kernel width. */
-  kw: number;
-  /** Stride down. */
-  sh: number;
-  /** Stride across. */
-  sw: number;
-  /** Padding top. */
-  ph: number;
-  /** Padding left. */
-  pw: number;
 }
 
 /** Checks a pooling op's input ([N, C, H, W] or [C, H, W]) and options, PyTorch's rules. */
