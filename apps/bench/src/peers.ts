@@ -4,7 +4,7 @@ import { grad, type Variable, variable } from '@gd/autograd';
 import { crossEntropy, mse } from '@gd/losses';
 import { mlp } from '@gd/nn';
 import { minimize, SGD } from '@gd/optim';
-import { memory, randint, randn, scope, type Tensor, tensor } from '@gd/tensor';
+import { copyInto, memory, randint, randn, record, type Tensor, tensor, zeros } from '@gd/tensor';
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName } from './harness.js';
 import { initJax, jaxLineFit, jaxMatmul, jaxMlpStep, jaxSoftmaxCE, type ReadMode } from './jax.js';
@@ -69,26 +69,36 @@ export function matmul(peer: PeerName, n: number): Instance {
 }
 
 /**
- * gd's classifier training step, shared by the MLP and LeNet rows: forward, softmax
- * cross-entropy, backward, one optimizer step, all in a scope; it returns the loss (read back).
- * The instance owns `model`, `opt`, `x` and `y` and frees them on dispose.
+ * gd's classifier training step, shared by the MLP and LeNet rows, as a user writes it with a
+ * recorded step (packages/optim/README.md): the forward pass, softmax cross-entropy and backward
+ * pass are recorded once on input tensors of the batch's shape; each step copies its batch into
+ * them, replays, and runs the SGD update eagerly; it returns the loss (read back). The instance
+ * owns `model`, `opt`, `x` and `y` and frees them on dispose.
  */
 export function gdClassifierStep(model: { forward(x: Tensor): Variable; dispose(): void }, opt: SGD, x: Tensor, y: Tensor): Instance {
+  const xIn = zeros([...x.shape], { dtype: x.dtype });
+  const yIn = zeros([...y.shape], { dtype: y.dtype });
+  opt.zeroGrad();
+  const recorded = record(() => {
+    const loss = crossEntropy(model.forward(xIn), yIn);
+    loss.backward();
+    return loss.value;
+  });
   return {
-    run: () =>
-      scope(() => {
-        opt.zeroGrad();
-        const loss = crossEntropy(model.forward(x), y);
-        loss.backward();
-        opt.step();
-        return loss.item();
-      }),
+    run: () => {
+      copyInto(xIn, x);
+      copyInto(yIn, y);
+      recorded.replay();
+      opt.step();
+      return recorded.result.item();
+    },
     dispose: () => {
+      recorded.result.dispose();
+      recorded.dispose();
       opt.zeroGrad();
       opt.dispose();
       model.dispose();
-      x.dispose();
-      y.dispose();
+      for (const t of [x, y, xIn, yIn]) t.dispose();
     },
   };
 }

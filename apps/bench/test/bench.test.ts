@@ -2,7 +2,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memory } from '@gd/tensor';
+import { crossEntropy } from '@gd/losses';
+import { mlp } from '@gd/nn';
+import { SGD } from '@gd/optim';
+import { manualSeed, memory, scope, tensor } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
 import { browserSizes, CONFIGS, describeConfig, serveStatic } from '../src/browser.js';
 import { convFlops, convPass, convWorkloads, LENET_CONVS } from '../src/conv.js';
@@ -20,7 +23,7 @@ import {
   summarise,
   summariseBest,
 } from '../src/harness.js';
-import { type Batch, lineFit, matmul, memoryOverSteps, mlpStep, softmaxCE } from '../src/peers.js';
+import { type Batch, gdClassifierStep, lineFit, matmul, memoryOverSteps, mlpStep, softmaxCE } from '../src/peers.js';
 import { ratioChart } from '../src/svg.js';
 
 const batch: Batch = { x: new Float32Array(8 * 784).map((_, i) => (i % 7) / 7), y: Int32Array.from({ length: 8 }, (_, i) => i % 10), n: 8 };
@@ -323,6 +326,43 @@ describe('gd workloads free what they allocate', () => {
     const samples = memoryOverSteps('gd', batch, 50, 10);
     expect(samples).toHaveLength(5);
     expect(new Set(samples).size).toBe(1);
+  });
+});
+
+describe("gd's recorded classifier step", () => {
+  it('gives the eager step bit for bit: the same losses and parameters', () => {
+    const x = tensor(batch.x, { shape: [batch.n, 784] });
+    const y = tensor(batch.y);
+    manualSeed(5);
+    const eagerModel = mlp([784, 16, 10], { activation: 'relu' });
+    const opt = new SGD(eagerModel, { lr: 0.1 });
+    const eager: number[] = [];
+    for (let i = 0; i < 4; i++)
+      eager.push(
+        scope(() => {
+          opt.zeroGrad();
+          const loss = crossEntropy(eagerModel.forward(x), y);
+          loss.backward();
+          opt.step();
+          return loss.item();
+        }),
+      );
+    manualSeed(5);
+    const model = mlp([784, 16, 10], { activation: 'relu' });
+    const params = model.parameters();
+    const inst = gdClassifierStep(model, new SGD(model, { lr: 0.1 }), x.clone(), y.clone());
+    const replayed = Array.from({ length: 4 }, () => inst.run() as number);
+    expect(replayed).toEqual(eager);
+    expect(eager[3]!).toBeLessThan(eager[0]!);
+    eagerModel.parameters().forEach((p, i) => {
+      expect(Array.from(params[i]!.value.data())).toEqual(Array.from(p.value.data()));
+    });
+    inst.dispose();
+    opt.zeroGrad();
+    opt.dispose();
+    eagerModel.dispose();
+    x.dispose();
+    y.dispose();
   });
 });
 

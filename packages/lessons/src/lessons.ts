@@ -318,7 +318,10 @@ export function accuracy(
 /**
  * The loop both digit models train with: Adam whose rate follows a cosine schedule from `lr`,
  * over seeded minibatches of the training rows, softmax cross-entropy on the model's logits.
- * `input` turns a batch of rows into what the model takes. Leaves the model in eval mode.
+ * `input` turns a batch of rows into what the model takes. The step is recorded on the first
+ * batch and replayed on the others (minimize's `replay`), so `model` and `input` must do the
+ * same work on every batch and read no tensor values (a StateError otherwise; BatchNorm in
+ * training mode reads its step count). Leaves the model in eval mode.
  */
 export function fitDigits(
   model: { forward(x: Tensor): Variable; parameters(): Variable[]; eval(): unknown },
@@ -334,6 +337,8 @@ export function fitDigits(
     epochs: o.epochs,
     schedule: schedules.cosine({ lr: o.lr, steps: total }),
     history: false,
+    // the step is recorded once and replayed on each batch: the same numbers as rebuilding it
+    replay: true,
     onStep: (s) => {
       o.onStep?.(s.iteration, total);
       return undefined;

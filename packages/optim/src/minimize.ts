@@ -57,9 +57,13 @@ export interface MinimizeOptions<B = unknown> {
   /**
    * Record the first step's objective and backward pass with record() and replay them on every
    * later step: the same kernels on the same memory, so the same numbers bit for bit, without the
-   * JavaScript that builds the graph each step (several times faster for small problems).
-   * Full-batch mode only; the objective must do the same work every step — the same ops on the
-   * same tensors, reading no tensor values (see record()). Default false.
+   * JavaScript that builds the graph each step (several times faster for small problems). The
+   * objective must do the same work every step — the same ops on the same tensors, reading no
+   * tensor values (see record()). With `data`, each batch must be a tensor or arrays/records of
+   * tensors (as batches() yields): the objective is recorded on copies of the first batch, and
+   * every later batch of the same shapes is copied into them and replayed; a batch of other
+   * shapes (the last, smaller one) runs eagerly. The optimizer's update runs eagerly every step.
+   * Default false.
    */
   replay?: boolean;
 }
@@ -113,8 +117,6 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     throw new ValueError(`minimize: data must be an iterable of batches, got ${String(options.data)}`);
   if (options.replay !== undefined && typeof options.replay !== 'boolean')
     throw new ValueError(`minimize: replay must be true or false, got ${String(options.replay)}`);
-  if (options.replay && options.data !== undefined)
-    throw new ValueError('minimize: replay needs full-batch mode (no data): a replayed step reads the same tensors every time');
   const opt = options.optimizer ?? new SGD(list, { lr: options.lr ?? 0.01 });
   const keepHistory = options.history ?? true;
   const history: MinimizeResult['history'] = [];
@@ -136,7 +138,7 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     if (options.schedule)
       opt.lr = checkNumber('minimize', `the rate the schedule returned for step ${iterations}`, options.schedule(iterations), { lo: 0 });
     opt.zeroGrad();
-    if (options.replay) {
+    if (options.replay && (options.data === undefined || sameShapes(batch))) {
       const value = replayedStep();
       if (!Number.isFinite(value)) {
         // as in the eager step, whose backward never ran: no gradient is left behind
@@ -156,8 +158,27 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
   // handed to the parameters again after every replay (as fresh handles, so zeroGrad() may free them)
   let recorded: Recording<Tensor> | undefined;
   let grads: Array<Tensor | null> = [];
+  // with data: the tensors the recording reads (copies of the first batch's), the batch built of
+  // them, its shapes, and the tensors of the batch at hand
+  let inputs: Tensor[] = [];
+  let fixedBatch: B | undefined;
+  let signature = '';
+  let found: Tensor[] = [];
+  /** Whether the batch at hand can be replayed: the first batch, or one with the first batch's shapes. */
+  const sameShapes = (batch: B): boolean => {
+    found = [];
+    const s = tensorsOf(batch, found);
+    if (!recorded) {
+      signature = s;
+      inputs = found.map((t) => keep(t.clone()));
+      fixedBatch = withTensors(batch, inputs, { next: 0 }) as B;
+      return true;
+    }
+    return s === signature;
+  };
   const replayedStep = (): number => {
     if (recorded) {
+      for (let i = 0; i < inputs.length; i++) copyInto(inputs[i]!, found[i]!);
       recorded.replay();
       for (let i = 0; i < list.length; i++) {
         const g = grads[i];
@@ -167,7 +188,7 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
       return recorded.result.item();
     }
     const first = record(() => {
-      const loss = checkedLoss(objective(undefined as B));
+      const loss = checkedLoss(objective(fixedBatch as B));
       loss.backward();
       return keep(loss.value);
     });
@@ -255,7 +276,42 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
       for (const g of grads) g?.dispose();
       recorded.dispose();
     }
+    for (const t of inputs) t.dispose();
     if (!options.optimizer) opt.dispose();
   }
   return { reason, iterations, loss: lastLoss, gradNorm: lastNorm, epochs: epochsDone, history };
+}
+
+/**
+ * The tensors of a batch, in order, appended to `out` (a tensor, or arrays and plain records of
+ * them, nested); returns the batch's signature (structure, dtypes and shapes). A ValueError for
+ * anything else: a replayed step can only be fed new tensor values.
+ */
+function tensorsOf(batch: unknown, out: Tensor[]): string {
+  if (batch instanceof Tensor) {
+    out.push(batch);
+    return `${batch.dtype}${fmtShape(batch.shape)}`;
+  }
+  if (Array.isArray(batch)) {
+    let s = '[';
+    for (const b of batch) s += `${tensorsOf(b, out)},`;
+    return `${s}]`;
+  }
+  if (batch !== null && typeof batch === 'object' && Object.getPrototypeOf(batch) === Object.prototype) {
+    let s = '{';
+    for (const [k, v] of Object.entries(batch)) s += `${JSON.stringify(k)}:${tensorsOf(v, out)},`;
+    return `${s}}`;
+  }
+  const got =
+    batch === null ? 'null' : batch instanceof Variable ? 'a Variable' : typeof batch === 'object' ? 'an object' : `a ${typeof batch}`;
+  throw new ValueError(
+    `minimize: replay with data needs batches of tensors (a Tensor, or arrays and records of them, as batches() yields), got ${got} in a batch`,
+  );
+}
+
+/** The batch with its tensors replaced, in order, by `tensors` (its structure as tensorsOf walks it). */
+function withTensors(batch: unknown, tensors: Tensor[], at: { next: number }): unknown {
+  if (batch instanceof Tensor) return tensors[at.next++];
+  if (Array.isArray(batch)) return batch.map((b) => withTensors(b, tensors, at));
+  return Object.fromEntries(Object.entries(batch as Record<string, unknown>).map(([k, v]) => [k, withTensors(v, tensors, at)]));
 }

@@ -1,7 +1,7 @@
 import { type Variable, variable } from '@gd/autograd';
-import { manualSeed, memory, randn, StateError, tensor, ValueError } from '@gd/tensor';
+import { dropoutMask, manualSeed, memory, oneHot, randn, StateError, scope, type Tensor, tensor, ValueError } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
-import { Adam, type MinimizeOptions, minimize, SGD } from '../src/index.js';
+import { Adam, batches, type MinimizeOptions, minimize, SGD, schedules } from '../src/index.js';
 
 const bits = (a: Float32Array | Float64Array | Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
@@ -144,10 +144,13 @@ describe('minimize({ replay: true })', () => {
     expect(replayed.grad).toBe(null);
   });
 
-  it('rejects replay with data, a non-boolean replay, and an objective that reads values', () => {
+  it('rejects a non-boolean replay, batches that are not tensors, and an objective that reads values', () => {
     const a = variable([1]);
     expect(() => minimize(() => a.square().sum(), [a], { replay: 'yes' as never })).toThrow(ValueError);
-    expect(() => minimize(() => a.square().sum(), [a], { replay: true, data: [1, 2] })).toThrow(/replay needs full-batch mode/);
+    expect(() => minimize(() => a.square().sum(), [a], { replay: true, data: [1, 2] })).toThrow(
+      /replay with data needs batches of tensors .* got a number in a batch/,
+    );
+    expect(() => minimize(() => a.square().sum(), [a], { replay: true, data: [[tensor([1]), 'x']] })).toThrow(/got a string in a batch/);
     const before = memory();
     expect(() => minimize(() => (a.value.item() > 0 ? a.square().sum() : a.sum()), [a], { replay: true, maxIterations: 3 })).toThrow(
       StateError,
@@ -174,5 +177,140 @@ describe('minimize({ replay: true })', () => {
     const replayed = run(true);
     expect(replayed.r.history).toEqual(eager.r.history);
     expect(bits(replayed.v).equals(bits(eager.v))).toBe(true);
+  });
+});
+
+// a 6-10-3 classifier on 50 seeded samples in batches of 16 (16, 16, 16 and a last batch of 2),
+// with dropout on the hidden layer so every step draws random numbers inside the objective
+function minibatchRun(replay: boolean, makeOpt: (params: Variable[]) => SGD | Adam, o: { record?: boolean; schedule?: boolean } = {}) {
+  manualSeed(11);
+  const x = randn([50, 6]);
+  const labels = tensor(
+    Array.from({ length: 50 }, (_, i) => (i * 7) % 3),
+    { dtype: 'int32' },
+  );
+  const w1 = variable(scope(() => randn([6, 10]).mul(0.4)));
+  const b1 = variable(tensor(new Array(10).fill(0.05)));
+  const w2 = variable(scope(() => randn([10, 3]).mul(0.4)));
+  const params = [w1, b1, w2];
+  const opt = makeOpt(params);
+  // cross-entropy −(1/n) Σ onehot · log softmax(dropout(relu(x·W1 + b1))·W2)
+  const forward = (xb: Tensor, yb: Tensor): Variable => {
+    const h = variable(xb, { requiresGrad: false }).matmul(w1).add(b1).relu();
+    return h
+      .mul(dropoutMask(h.shape, 0.2))
+      .matmul(w2)
+      .logSoftmax(-1)
+      .mul(oneHot(yb, 3))
+      .sum()
+      .mul(-1 / xb.shape[0]!);
+  };
+  const epochLosses: number[] = [];
+  const memoryAtEpochEnd: number[] = [];
+  const memoryAtFullSteps: number[] = [];
+  const data = o.record
+    ? {
+        [Symbol.iterator]: () => [][Symbol.iterator](),
+        // the same batches as records, made lazily (inside each step's scope, which frees them)
+        epoch: (e: number) => ({
+          *[Symbol.iterator]() {
+            for (const [xb, yb] of batches([x, labels], { batchSize: 16, seed: 5 }).epoch(e)) yield { features: xb!, target: yb! };
+          },
+        }),
+      }
+    : batches([x, labels], { batchSize: 16, seed: 5 });
+  let calls = 0;
+  const r = minimize(
+    (batch: unknown) => {
+      calls++;
+      const [xb, yb] = o.record ? [(batch as { features: Tensor }).features, (batch as { target: Tensor }).target] : (batch as Tensor[]);
+      return forward(xb!, yb!);
+    },
+    params,
+    {
+      optimizer: opt,
+      data: data as never,
+      epochs: 3,
+      replay,
+      schedule: o.schedule ? schedules.cosine({ lr: 0.05, steps: 12 }) : undefined,
+      onStep: (s) => {
+        if (s.iteration % 4 !== 0) memoryAtFullSteps.push(memory().bytesInUse);
+        return undefined;
+      },
+      onEpoch: (e) => {
+        epochLosses.push(e.loss);
+        memoryAtEpochEnd.push(memory().bytesInUse);
+        return undefined;
+      },
+    },
+  );
+  const out = { r, calls, epochLosses, memoryAtEpochEnd, memoryAtFullSteps, values: params.map((p) => p.value.data()) };
+  opt.zeroGrad();
+  opt.dispose();
+  for (const p of params) p.value.dispose();
+  x.dispose();
+  labels.dispose();
+  return out;
+}
+
+describe('minimize({ data, replay: true })', () => {
+  const sgd = (params: Variable[]) => new SGD(params, { lr: 0.1, momentum: 0.9 });
+  const adam = (params: Variable[]) => new Adam(params, { lr: 0.02 });
+
+  it('gives the eager minibatch run bit for bit (SGD momentum, Adam, a schedule, a last batch of another size)', () => {
+    for (const [makeOpt, schedule] of [
+      [sgd, false],
+      [adam, false],
+      [adam, true],
+    ] as const) {
+      const eager = minibatchRun(false, makeOpt, { schedule });
+      const replayed = minibatchRun(true, makeOpt, { schedule });
+      expect(eager.r.iterations).toBe(12);
+      expect(replayed.r.reason).toBe('epochs');
+      expect(replayed.r.iterations).toBe(eager.r.iterations);
+      // the objective ran once per step eagerly; replayed, once to be recorded and once per last batch
+      expect(eager.calls).toBe(12);
+      expect(replayed.calls).toBe(1 + 3);
+      expect(replayed.r.history).toEqual(eager.r.history);
+      expect(replayed.epochLosses).toEqual(eager.epochLosses);
+      for (let i = 0; i < 3; i++) expect(bits(replayed.values[i]!).equals(bits(eager.values[i]!))).toBe(true);
+      // and it learns: the last epoch's mean loss is below the first's
+      expect(replayed.epochLosses[2]!).toBeLessThan(replayed.epochLosses[0]!);
+    }
+  });
+
+  it('takes batches that are records of tensors', () => {
+    const eager = minibatchRun(false, adam, { record: true });
+    const replayed = minibatchRun(true, adam, { record: true });
+    const arrays = minibatchRun(true, adam);
+    expect(replayed.calls).toBe(4);
+    expect(replayed.r.history).toEqual(eager.r.history);
+    for (let i = 0; i < 3; i++) expect(bits(replayed.values[i]!).equals(bits(eager.values[i]!))).toBe(true);
+    expect(replayed.r.history).toEqual(arrays.r.history);
+  });
+
+  it('keeps memory in use flat: the same at every replayed step and at the end of every epoch', () => {
+    const start = memory();
+    const run = minibatchRun(true, sgd);
+    // steps 1–3 of each epoch are full batches (step 1 is the recording, whose graph is gone by then)
+    expect(run.memoryAtFullSteps).toHaveLength(9);
+    expect(new Set(run.memoryAtFullSteps).size).toBe(1);
+    expect(new Set(run.memoryAtEpochEnd).size).toBe(1);
+    expect(memory().bytesInUse).toBe(start.bytesInUse);
+    expect(memory().tensors).toBe(start.tensors);
+  });
+
+  it('frees the copies of the batch when the objective cannot be recorded', () => {
+    const a = variable([1, 2]);
+    const data = [[tensor([1, 2])], [tensor([3, 4])]];
+    const before = memory();
+    expect(() =>
+      minimize(([x]: Tensor[]) => (x!.sum().item() > 0 ? a.mul(x!).sum() : a.sum()), [a], { replay: true, data, lr: 0.1 }),
+    ).toThrow(StateError);
+    expect(memory().bytesInUse).toBe(before.bytesInUse);
+    expect(memory().tensors).toBe(before.tensors);
+    for (const [x] of data) x!.dispose();
+    a.zeroGrad();
+    a.value.dispose();
   });
 });
