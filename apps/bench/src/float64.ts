@@ -3,29 +3,17 @@
 // Node 20 lacks, so in Node its cells read "unsupported: Float16Array is not defined".
 import { mlp } from '@gd/nn';
 import { SGD } from '@gd/optim';
-import { randn, tensor } from '@gd/tensor';
+import { tensor } from '@gd/tensor';
 import type { Instance, PeerName, Workload } from './harness.js';
 import { jaxMatmul64, jaxMlpStep64, type ReadMode } from './jax.js';
-import { type Batch, gdClassifierStep } from './peers.js';
+import { type Batch, gdClassifierStep, gdMatmul } from './peers.js';
 
 /** The float64 matmul's size: n = 512 (2·512³ flops a product). */
 export const FLOAT64_MATMUL_N = 512;
 
 /** gd's float64 product C = A·B of two n×n normal matrices, read back. */
 export function gdMatmul64(n: number): Instance {
-  const a = randn([n, n], { dtype: 'float64' });
-  const b = randn([n, n], { dtype: 'float64' });
-  return {
-    run: () => {
-      const c = a.matmul(b);
-      c.data();
-      c.dispose();
-    },
-    dispose: () => {
-      a.dispose();
-      b.dispose();
-    },
-  };
+  return gdMatmul(n, 'float64');
 }
 
 /** gd's MLP 784-128-10 training step with float64 parameters and inputs. */

@@ -39,23 +39,26 @@ export async function useBackend(peer: PeerName): Promise<void> {
 }
 
 // ── matmul ─────────────────────────────────────────────────────────────────
+/** gd's product C = A·B of two n×n normal matrices in the given dtype, read back. */
+export function gdMatmul(n: number, dtype: 'float32' | 'float64'): Instance {
+  const a = randn([n, n], { dtype });
+  const b = randn([n, n], { dtype });
+  return {
+    run: () => {
+      const c = a.matmul(b);
+      c.data();
+      c.dispose();
+    },
+    dispose: () => {
+      a.dispose();
+      b.dispose();
+    },
+  };
+}
+
 export function matmul(peer: PeerName, n: number): Instance {
   if (peer === 'jax-js') return jaxMatmul(n, jaxRead);
-  if (peer === 'gd') {
-    const a = randn([n, n]);
-    const b = randn([n, n]);
-    return {
-      run: () => {
-        const c = a.matmul(b);
-        c.data();
-        c.dispose();
-      },
-      dispose: () => {
-        a.dispose();
-        b.dispose();
-      },
-    };
-  }
+  if (peer === 'gd') return gdMatmul(n, 'float32');
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
   return {
