@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { softmaxBackward } from '../src/grad.js';
 import {
   arange,
   concat,
@@ -289,6 +290,40 @@ describe('softmax family is stable', () => {
       );
       const s = x.softmax(0).sum(0).data();
       close(s, [1, 1, 1], 1e-6);
+    });
+  });
+  it('long float32 rows (SIMD exp in the body, the same steps in the tail) match float64 to float32 precision', () => {
+    scope(() => {
+      // 1,003 values over [−104, 0] cross e^x's float32 underflow (−87.3), plus −∞ and a repeat of
+      // the first four in the tail, which must give the body's values bit for bit
+      const n = 1003;
+      const row = Array.from({ length: n }, (_, j) => (j < n - 4 ? -104 * Math.abs(Math.sin(j * 0.37)) : 0));
+      row[n - 4] = row[0]!;
+      row[n - 3] = row[1]!;
+      row[n - 2] = row[2]!;
+      row[7] = Number.NEGATIVE_INFINITY;
+      const x = tensor([row]);
+      const x64 = tensor([row], { dtype: 'float64' });
+      const xr = x.data();
+      const m = Math.max(...xr);
+      const z = Array.from(xr, (v) => Math.exp(v - m)).reduce((a, b) => a + b, 0);
+      const sm = x.softmax().data();
+      for (let j = 0; j < n; j++) {
+        const e = Math.exp(xr[j]! - m) / z;
+        expect(Math.abs(sm[j]! - e)).toBeLessThanOrEqual(2.5e-7 * e + 1e-38);
+      }
+      expect(sm[7]).toBe(0);
+      expect([sm[n - 4], sm[n - 3], sm[n - 2]]).toEqual([sm[0], sm[1], sm[2]]);
+      close(x.logSoftmax().data(), x64.logSoftmax().data(), 2e-5);
+      close(x.logSumExp(1).data(), x64.logSumExp(1).data(), 1e-6);
+      // the log-softmax gradient dx = dy − softmax·Σdy, its exp in SIMD too
+      const dy = tensor([Array.from({ length: n }, (_, j) => Math.cos(j))]);
+      const y = x.logSoftmax();
+      const dx = softmaxBackward(y, dy, -1, true).data();
+      const sdy = Array.from(dy.data()).reduce((a, b) => a + b, 0);
+      const ys = y.data();
+      const dyd = dy.data();
+      for (let j = 0; j < n; j++) expect(dx[j]).toBeCloseTo(dyd[j]! - Math.exp(ys[j]!) * sdy, 5);
     });
   });
 });
