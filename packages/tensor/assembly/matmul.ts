@@ -54,12 +54,39 @@ function packB<T>(transB: i32, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc
           for (let j = 0; j < nr; j++) store<T>(row + (<usize>j) * size, j < cols ? load<T>(src + (<usize>j) * size) : <T>0);
         }
       } else {
+        if (sizeof<T>() == 4 && cols == nr && p + 4 <= kc) {
+          // Bᵀ stored row-major: four steps of the panel at once, two 4×4 transposes of the eight
+          // stored rows' next four elements
+          const src = b + (<usize>((jc + jp) * ldb + pc + p)) * size;
+          const ld = (<usize>ldb) * size;
+          transpose4(row, 32, src, ld);
+          transpose4(row + 16, 32, src + 4 * ld, ld);
+          p += 3;
+          continue;
+        }
         for (let j = 0; j < nr; j++) {
           store<T>(row + (<usize>j) * size, j < cols ? load<T>(b + (<usize>((jc + jp + j) * ldb + pc + p)) * size) : <T>0);
         }
       }
     }
   }
+}
+
+// Four rows of four f32 at src (rows ld bytes apart) written transposed: row i of the result (the
+// i-th element of each source row) at dst + i·stride.
+@inline function transpose4(dst: usize, stride: usize, src: usize, ld: usize): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + ld);
+  const r2 = v128.load(src + 2 * ld);
+  const r3 = v128.load(src + 3 * ld);
+  const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<i64>(t0, t1, 0, 2));
+  v128.store(dst + stride, v128.shuffle<i64>(t0, t1, 1, 3));
+  v128.store(dst + 2 * stride, v128.shuffle<i64>(t2, t3, 0, 2));
+  v128.store(dst + 3 * stride, v128.shuffle<i64>(t2, t3, 1, 3));
 }
 
 // Panel layout: panel q holds rows [q·mr, q·mr+mr) as kc groups of mr elements, zero-padded.
@@ -69,7 +96,34 @@ function packA<T>(transA: i32, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc
   for (let ip = 0; ip < mc; ip += mr) {
     const rows = min(mr, mc - ip);
     const panel = dst + (<usize>(ip * kc)) * size;
-    if (transA == 0) {
+    if (transA == 0 && sizeof<T>() == 4 && rows == mr) {
+      // four steps at once: the first four rows' next four elements transposed into the steps'
+      // groups, and in the 6-row tile the last two rows' pairs interleaved after them
+      const src = a + (<usize>((ic + ip) * lda + pc)) * size;
+      const ld = (<usize>lda) * size;
+      const group = (<usize>mr) * size;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const out = panel + (<usize>(p * mr)) * size;
+        const s = src + (<usize>p) * size;
+        transpose4(out, group, s, ld);
+        if (MR == 6) {
+          const r4 = v128.load(s + 4 * ld);
+          const r5 = v128.load(s + 5 * ld);
+          const lo = v128.shuffle<i32>(r4, r5, 0, 4, 1, 5);
+          const hi = v128.shuffle<i32>(r4, r5, 2, 6, 3, 7);
+          v128.store_lane<i64>(out + 16, lo, 0);
+          v128.store_lane<i64>(out + 16 + group, lo, 1);
+          v128.store_lane<i64>(out + 16 + 2 * group, hi, 0);
+          v128.store_lane<i64>(out + 16 + 3 * group, hi, 1);
+        }
+      }
+      for (; p < kc; p++) {
+        for (let i = 0; i < mr; i++) {
+          store<T>(panel + (<usize>(p * mr + i)) * size, load<T>(src + (<usize>i) * ld + (<usize>p) * size));
+        }
+      }
+    } else if (transA == 0) {
       for (let i = 0; i < mr; i++) {
         if (i < rows) {
           const src = a + (<usize>((ic + ip + i) * lda + pc)) * size;

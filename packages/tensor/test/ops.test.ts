@@ -353,6 +353,21 @@ describe('matmul', () => {
       { numRuns: 120 },
     );
   });
+  it('transposed operands across a K block and its odd tail: the 4-step SIMD packing and its scalar rest', () => {
+    // k = 263 = 256 + 7: the second K block packs one group of four steps, then three steps one by
+    // one; m = 13 and n = 21 leave partial row and column panels (packed by the scalar path)
+    scope(() => {
+      const [m, k, n] = [13, 263, 21];
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const a = values(ta ? [k, m] : [m, k], 7);
+          const b = values(tb ? [n, k] : [k, n], 11);
+          const want = R.matmul(ta ? R.transpose2d(ref(a)) : ref(a), tb ? R.transpose2d(ref(b)) : ref(b));
+          close(matmul(a, b, { transposeA: ta, transposeB: tb }).data(), want.data, 1e-4);
+        }
+      }
+    });
+  });
   it('large enough to exercise the K, M and N blocking (300×700·700×1030)', () => {
     scope(() => {
       manualSeed(5);
