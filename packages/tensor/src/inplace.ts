@@ -5,6 +5,7 @@ import { UN_AFFINE, UN_CLAMP } from './generated/opcodes.js';
 import { copyBytes, kernels } from './runtime.js';
 import { shapesEqual } from './shape.js';
 import { itemSize, Tensor } from './tensor.js';
+import { splitUpdate, type UpdateKernel } from './threads.js';
 
 function sameLayout(op: string, ...ts: Tensor[]): number {
   const first = ts[0]!;
@@ -30,6 +31,22 @@ function fused<R>(op: string, ts: Tensor[], f32: (...args: number[]) => R, f64: 
   return (ts[0]!.dtype === 'float64' ? f64 : f32)(...ts.map((t) => t.ptr(op)), n, ...rest);
 }
 
+/**
+ * Checks the tensors (sameLayout) and runs an optimizer kernel, float32 or float64, on their
+ * pointers, their common size and `rest`: split across the threads when the tensors are large.
+ */
+function update(op: string, ts: Tensor[], kernel: UpdateKernel, ...rest: number[]): void {
+  const n = sameLayout(op, ...ts);
+  const f64 = ts[0]!.dtype === 'float64';
+  splitUpdate(
+    kernel,
+    ts.map((t) => t.ptr(op)),
+    n,
+    f64 ? 8 : 4,
+    rest,
+  );
+}
+
 /** x ← f(x) in place for a unary op code with its two parameters. */
 function unaryInPlace(op: string, code: number, x: Tensor, p0: number, p1: number): void {
   const n = sameLayout(op, x);
@@ -39,8 +56,7 @@ function unaryInPlace(op: string, code: number, x: Tensor, p0: number, p1: numbe
 
 /** p ← p + alpha·g, in place. @example `axpyInPlace(w, grad, -0.1) // w ← w − 0.1·grad` */
 export function axpyInPlace(p: Tensor, g: Tensor, alpha: number): void {
-  const K = kernels();
-  fused('axpyInPlace', [p, g], K.opt_axpy_f32, K.opt_axpy_f64, alpha);
+  update('axpyInPlace', [p, g], 'opt_axpy', alpha);
 }
 
 /** Σ x² of a float tensor, accumulated in float64. @example `Math.sqrt(sumOfSquares(grad))` */
@@ -113,19 +129,7 @@ export interface SGDHyper {
 
 /** One fused SGD step on parameter p with gradient g and momentum buffer buf. */
 export function sgdUpdate(p: Tensor, g: Tensor, buf: Tensor, h: SGDHyper): void {
-  const K = kernels();
-  fused(
-    'sgdUpdate',
-    [p, g, buf],
-    K.opt_sgd_f32,
-    K.opt_sgd_f64,
-    h.lr,
-    h.momentum,
-    h.dampening,
-    h.weightDecay,
-    h.nesterov ? 1 : 0,
-    h.first ? 1 : 0,
-  );
+  update('sgdUpdate', [p, g, buf], 'opt_sgd', h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.first ? 1 : 0);
 }
 
 /** Hyper-parameters of adamUpdate (PyTorch's Adam and AdamW). */
@@ -144,12 +148,10 @@ export interface AdamHyper {
 
 /** One fused Adam/AdamW step; vmax is used only with amsgrad. */
 export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor, h: AdamHyper): void {
-  const K = kernels();
-  fused(
+  update(
     'adamUpdate',
     [p, g, m, v, vmax],
-    K.opt_adam_f32,
-    K.opt_adam_f64,
+    'opt_adam',
     h.lr,
     h.beta1,
     h.beta2,
@@ -173,23 +175,10 @@ export interface RMSpropHyper {
 
 /** One fused RMSprop step with square average sq, momentum buffer buf and gradient average gavg. */
 export function rmspropUpdate(p: Tensor, g: Tensor, sq: Tensor, buf: Tensor, gavg: Tensor, h: RMSpropHyper): void {
-  const K = kernels();
-  fused(
-    'rmspropUpdate',
-    [p, g, sq, buf, gavg],
-    K.opt_rmsprop_f32,
-    K.opt_rmsprop_f64,
-    h.lr,
-    h.alpha,
-    h.eps,
-    h.weightDecay,
-    h.momentum,
-    h.centered ? 1 : 0,
-  );
+  update('rmspropUpdate', [p, g, sq, buf, gavg], 'opt_rmsprop', h.lr, h.alpha, h.eps, h.weightDecay, h.momentum, h.centered ? 1 : 0);
 }
 
 /** One fused Adagrad step with sum of squares `sum`; lr is the step's decayed rate. */
 export function adagradUpdate(p: Tensor, g: Tensor, sum: Tensor, h: { lr: number; eps: number; weightDecay: number }): void {
-  const K = kernels();
-  fused('adagradUpdate', [p, g, sum], K.opt_adagrad_f32, K.opt_adagrad_f64, h.lr, h.eps, h.weightDecay);
+  update('adagradUpdate', [p, g, sum], 'opt_adagrad', h.lr, h.eps, h.weightDecay);
 }

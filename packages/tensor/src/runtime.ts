@@ -396,6 +396,12 @@ export function liveI32(): Int32Array {
   return i32View;
 }
 
+/** A float64 view of the whole memory (a worker job's arguments): valid only until the next allocation. */
+export function liveF64(): Float64Array {
+  live();
+  return f64View;
+}
+
 /** Writes a plan into the kernels' plan area; returns its rank. */
 export function writePlan(plan: Plan): number {
   const nd = plan.shape.length;

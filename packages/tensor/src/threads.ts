@@ -1,31 +1,62 @@
-// Worker threads for large matrix products: Node's worker_threads, or Web Workers in a
-// cross-origin isolated page. Each worker instantiates the same kernels on the same shared memory
-// and waits on a control block; a GEMM above a size threshold is split by rows of C (aligned to
-// the micro-kernel's 4 rows) or columns (to its 8), the caller computes the first part and waits
-// for the rest. Either split keeps every element's arithmetic order, so results are
-// bit-identical to one thread.
+// Worker threads for large matrix products and optimizer updates: Node's worker_threads, or Web
+// Workers in a cross-origin isolated page. Each worker instantiates the same kernels on the same
+// shared memory and waits on a control block for a job: a kernel and its arguments. A GEMM above a
+// size threshold is split by rows of C (aligned to the micro-kernel's 4 rows) or columns (to its
+// 8), an optimizer update over a large parameter into contiguous ranges; the caller computes the
+// first part and waits for the rest. Every split keeps each element's arithmetic order, so results
+// are bit-identical to one thread.
+//
+// The splits are chosen so that a training step hands each thread the same part of a layer's
+// weight every time: the forward X·Wᵀ splits by columns of C (rows of W), the weight gradient
+// dYᵀ·X by rows of C (rows of dW), and the update of W by contiguous ranges that fall on the same
+// rows. A part written by one core and read by the other next costs a transfer of its cache lines
+// between the cores, which for a layer of 100k weights is as long as its update.
 import { StateError, ValueError } from './errors.js';
-import { type Kernels, liveI32, onTape, recording, rt } from './runtime.js';
+import { type Kernels, liveF64, liveI32, onTape, recording, rt } from './runtime.js';
 
 // The worker's job loop, shared by both worker kinds: wait for a job, run it, signal done.
-/** How long a worker keeps polling for the next product after one, before it sleeps. */
+/** How long a worker keeps polling for the next job after one, before it sleeps. */
 const WORKER_SPIN_MS = 2;
 /** How long the caller polls for a worker's part before it sleeps on it (in Node; a page's main thread always polls). */
 const CALLER_SPIN_MS = 0.5;
 
-// Control block, int32 words: [state (0 idle, 1 job posted, 2 exit, 3 running), transA, transB,
-// m, n, k, a, lda, b, ldb, c, ldc, accumulate, work, element bytes (4: gemm_f32, 8: gemm_f64)].
+/** The kernels a worker runs, by their index in a job. Each takes at most MAX_ARGS arguments. */
+const JOBS = [
+  'gemm_f32',
+  'gemm_f64',
+  'opt_axpy_f32',
+  'opt_axpy_f64',
+  'opt_sgd_f32',
+  'opt_sgd_f64',
+  'opt_adam_f32',
+  'opt_adam_f64',
+  'opt_rmsprop_f32',
+  'opt_rmsprop_f64',
+  'opt_adagrad_f32',
+  'opt_adagrad_f64',
+] as const;
+type JobName = (typeof JOBS)[number];
+const MAX_ARGS = 14;
+/** The optimizer kernels a worker runs (their _f32 and _f64 exports): (pointers…, n, scalars…), every pointer to n elements. */
+export type UpdateKernel = 'opt_axpy' | 'opt_sgd' | 'opt_adam' | 'opt_rmsprop' | 'opt_adagrad';
+
+// Control block: int32 word 0 is the state (0 idle, 1 job posted, 2 exit, 3 running), word 1 the
+// job's kernel (an index in JOBS); from byte 8, up to MAX_ARGS float64 arguments (pointers and
+// sizes are exact in a float64, and scalars keep every bit of a float32 or float64).
 // A worker claims a posted job (1 → 3) before running it; the caller, done with its own part,
 // takes back a job no worker has claimed yet (1 → 0) and runs it itself, so a worker that the
 // system has not scheduled (another process on its core) delays nothing.
+const CTRL_BYTES = 8 + 8 * MAX_ARGS;
 const SERVE = `
 const SPIN_MS = ${WORKER_SPIN_MS};
+const JOBS = ${JSON.stringify(JOBS)};
 function serve(module, memory, ctrl, ready) {
   const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('kernel abort'); } } }).exports;
+  const fns = JOBS.map((name) => k[name]);
   const at = ctrl >>> 2;
   ready();
   for (;;) {
-    // spin a little before sleeping: a training step posts its products back to back, and waking
+    // spin a little before sleeping: a training step posts its jobs back to back, and waking
     // a sleeping thread costs tens to hundreds of microseconds (more in a virtual machine)
     const until = performance.now() + SPIN_MS;
     const view = new Int32Array(memory.buffer);
@@ -35,7 +66,8 @@ function serve(module, memory, ctrl, ready) {
     const state = Atomics.load(w, at);
     if (state === 2) break;
     if (state !== 1 || Atomics.compareExchange(w, at, 1, 3) !== 1) continue;
-    (w[at + 14] === 8 ? k.gemm_f64 : k.gemm_f32)(w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8], w[at + 9], w[at + 10], w[at + 11], w[at + 12], w[at + 13]);
+    const a = new Float64Array(memory.buffer, ctrl + 8, ${MAX_ARGS});
+    fns[w[at + 1]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]);
     Atomics.store(w, at, 0);
     Atomics.notify(w, at);
   }
@@ -66,6 +98,10 @@ let active = 1;
 let canBlock = true;
 /** Below this many multiply-adds a product runs on one thread (waking a worker costs more). */
 const THRESHOLD = 96 * 96 * 96;
+/** Below this many elements an optimizer update runs on one thread. */
+const UPDATE_THRESHOLD = 1 << 15;
+/** Parts of a split update start on a 64-byte line (16 float32 or 8 float64 elements). */
+const UPDATE_ALIGN_BYTES = 64;
 
 /** Whether threads can run here: Node, or a cross-origin isolated page (or worker) with Web Workers. */
 export function threadsAvailable(): { ok: true } | { ok: false; why: string } {
@@ -92,9 +128,9 @@ export async function startThreads(n: number): Promise<void> {
   if (!node) canBlock = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
   const starting: Array<Promise<void>> = [];
   while (workers.length < n - 1) {
-    const ctrl = r.allocator.alloc(64);
+    const ctrl = r.allocator.alloc(CTRL_BYTES);
     const work = r.allocator.alloc(r.kernels.gemm_work_floats() * 4);
-    liveI32().fill(0, ctrl >>> 2, (ctrl >>> 2) + 16);
+    liveI32().fill(0, ctrl >>> 2, (ctrl + CTRL_BYTES) >>> 2);
     const data = { module: r.module, memory: r.memory, ctrl };
     if (NodeWorker) {
       const worker = new NodeWorker(NODE_WORKER, { eval: true, workerData: data });
@@ -164,88 +200,122 @@ export function threadCount(): number {
 /** C (=|+=) op(A)·op(B), split across the active threads when large enough. Same arguments as gemm_f32. */
 export const gemm: Kernels['gemm_f32'] = (...args) => {
   // on record()'s tape as one step: a replay splits the product across the threads active then
-  if (recording()) onTape(() => parallel(4, ...args));
-  parallel(4, ...args);
+  if (recording()) onTape(() => splitGemm(4, ...args));
+  splitGemm(4, ...args);
 };
 
 /** gemm for float64 data (gemm_f64), split across the threads the same way. */
 export const gemm64: Kernels['gemm_f64'] = (...args) => {
-  if (recording()) onTape(() => parallel(8, ...args));
-  parallel(8, ...args);
+  if (recording()) onTape(() => splitGemm(8, ...args));
+  splitGemm(8, ...args);
 };
 
-function parallel(
+/**
+ * Runs an optimizer kernel over n elements: `ptrs` each point to n elements of `bytes`, `rest` are
+ * its scalar arguments. A large update is split into contiguous ranges across the active threads.
+ */
+export function splitUpdate(kernel: UpdateKernel, ptrs: number[], n: number, bytes: 4 | 8, rest: number[]): void {
+  const name: JobName = `${kernel}_${bytes === 8 ? 'f64' : 'f32'}`;
+  if (recording()) onTape(() => runUpdate(name, ptrs, n, bytes, rest));
+  runUpdate(name, ptrs, n, bytes, rest);
+}
+
+function runUpdate(name: JobName, ptrs: number[], n: number, bytes: 4 | 8, rest: number[]): void {
+  if (active < 2 || n < UPDATE_THRESHOLD) {
+    (rt().kernels[name] as (...a: number[]) => void)(...ptrs, n, ...rest);
+    return;
+  }
+  const align = UPDATE_ALIGN_BYTES / bytes;
+  const chunk = Math.ceil(n / active / align) * align;
+  const parts: number[][] = [];
+  for (let s0 = 0; s0 < n; s0 += chunk) parts.push([...ptrs.map((p) => p + s0 * bytes), Math.min(chunk, n - s0), ...rest]);
+  dispatch(JOBS.indexOf(name), parts);
+}
+
+function splitGemm(
   bytes: 4 | 8,
   ...[transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work]: Parameters<Kernels['gemm_f32']>
 ): void {
-  // the kernels themselves, not record()'s taped version: this whole call is one step on the tape
-  const K = rt().kernels;
-  // Split the longer side of C: rows in multiples of the micro-kernel's 4, columns in multiples of
-  // its 8. Each part repacks the other operand whole, so the longer side leaves the least repacked
-  // (the backward product Xᵀ·dY of a layer is short and wide, the forward X·W tall or square).
-  const kernel = bytes === 8 ? K.gemm_f64 : K.gemm_f32;
-  const byCols = n > m;
-  const side = byCols ? n : m;
-  const align = byCols ? 8 : 4;
-  if (active < 2 || m * n * k < THRESHOLD || side < 2 * align) {
+  const kernel = bytes === 8 ? rt().kernels.gemm_f64 : rt().kernels.gemm_f32;
+  if (active < 2 || m * n * k < THRESHOLD || Math.max(m, n) < 16) {
     kernel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
     return;
   }
+  // A layer's forward X·Wᵀ (B transposed) splits by columns, so each thread reads the same rows of
+  // W every step; its weight gradient dYᵀ·X (A transposed) by rows, so each thread writes the rows
+  // of dW that its part of the update then reads. Any other product splits its longer side: each
+  // part repacks the other operand whole, and the longer side leaves the least repacked.
+  let byCols = transB && !transA ? true : transA && !transB ? false : n > m;
+  // a side too short to split in two (rows in multiples of the micro-kernel's 4, columns of its 8)
+  if (byCols ? n < 16 : m < 8) byCols = !byCols;
+  const side = byCols ? n : m;
+  const align = byCols ? 8 : 4;
   const chunk = Math.ceil(side / active / align) * align;
-  // no allocation below: the view stays current
-  const heap = liveI32();
-  const used: Array<{ slot: WorkerSlot; job: number[] }> = [];
-  for (let t = 1; t < active; t++) {
-    const s0 = t * chunk;
-    if (s0 >= side) break;
+  const parts: number[][] = [];
+  const slots = [rt().gemmWork, ...workers.map((w) => w.work)];
+  for (let s0 = 0, t = 0; s0 < side; s0 += chunk, t++) {
     const len = Math.min(chunk, side - s0);
+    parts.push(
+      byCols
+        ? [
+            transA,
+            transB,
+            m,
+            len,
+            k,
+            a,
+            lda,
+            transB ? b + s0 * ldb * bytes : b + s0 * bytes,
+            ldb,
+            c + s0 * bytes,
+            ldc,
+            accumulate,
+            slots[t]!,
+          ]
+        : [
+            transA,
+            transB,
+            len,
+            n,
+            k,
+            transA ? a + s0 * bytes : a + s0 * lda * bytes,
+            lda,
+            b,
+            ldb,
+            c + s0 * ldc * bytes,
+            ldc,
+            accumulate,
+            slots[t]!,
+          ],
+    );
+  }
+  // the caller's part uses the scratch it was given
+  parts[0]![12] = work;
+  dispatch(bytes === 8 ? 1 : 0, parts);
+}
+
+/** Posts parts 1… to the workers, runs part 0 here, then waits for (or takes back) the others. */
+function dispatch(job: number, parts: number[][]): void {
+  const K = rt().kernels as unknown as Record<JobName, (...a: number[]) => void>;
+  const kernel = K[JOBS[job]!];
+  // no allocation below: the views stay current
+  const heap = liveI32();
+  const f64 = liveF64();
+  for (let t = 1; t < parts.length; t++) {
     const slot = workers[t - 1]!;
     const at = slot.ctrl >>> 2;
-    const job = byCols
-      ? [
-          transA,
-          transB,
-          m,
-          len,
-          k,
-          a,
-          lda,
-          transB ? b + s0 * ldb * bytes : b + s0 * bytes,
-          ldb,
-          c + s0 * bytes,
-          ldc,
-          accumulate,
-          slot.work,
-          bytes,
-        ]
-      : [
-          transA,
-          transB,
-          len,
-          n,
-          k,
-          transA ? a + s0 * bytes : a + s0 * lda * bytes,
-          lda,
-          b,
-          ldb,
-          c + s0 * ldc * bytes,
-          ldc,
-          accumulate,
-          slot.work,
-          bytes,
-        ];
-    for (let j = 0; j < job.length; j++) heap[at + 1 + j] = job[j]!;
+    const args = parts[t]!;
+    heap[at + 1] = job;
+    f64.set(args, (slot.ctrl + 8) >>> 3);
     Atomics.store(heap, at, 1);
     Atomics.notify(heap, at);
-    used.push({ slot, job });
   }
-  if (byCols) kernel(transA, transB, m, Math.min(chunk, n), k, a, lda, b, ldb, c, ldc, accumulate, work);
-  else kernel(transA, transB, Math.min(chunk, m), n, k, a, lda, b, ldb, c, ldc, accumulate, work);
-  for (const { slot, job } of used) {
-    const at = slot.ctrl >>> 2;
-    // not claimed yet: run it here (the same part, the same arithmetic), with the worker's scratch
+  kernel(...parts[0]!);
+  for (let t = 1; t < parts.length; t++) {
+    const at = workers[t - 1]!.ctrl >>> 2;
+    // not claimed yet: run it here (the same part, the same arithmetic)
     if (Atomics.compareExchange(heap, at, 1, 0) === 1) {
-      kernel(job[0]!, job[1]!, job[2]!, job[3]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!, job[12]!);
+      kernel(...parts[t]!);
       continue;
     }
     // poll first (the worker's part usually ends within its wake-up time), then sleep on it

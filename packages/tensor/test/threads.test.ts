@@ -1,6 +1,24 @@
 // Runs in its own file (a fresh worker process): threads must be chosen before the first op.
 import { describe, expect, it } from 'vitest';
-import { fillInPlace, manualSeed, matmul, randn, ready, record, scope, setThreads, tensor, threadCount, ValueError } from '../src/index.js';
+import {
+  adagradUpdate,
+  adamUpdate,
+  axpyInPlace,
+  fillInPlace,
+  manualSeed,
+  matmul,
+  randn,
+  ready,
+  record,
+  rmspropUpdate,
+  scope,
+  setThreads,
+  sgdUpdate,
+  type Tensor,
+  tensor,
+  threadCount,
+  ValueError,
+} from '../src/index.js';
 
 describe('matmul on two threads', () => {
   it('rejects bad thread counts', async () => {
@@ -16,8 +34,9 @@ describe('matmul on two threads', () => {
       [512, 512, 512],
       [130, 1030, 260],
       [9, 4000, 300], // few rows, still over the threshold: split by columns
-      [32, 784, 128], // a layer's forward product at batch 32: wider than tall, split by columns
-      [128, 128, 780], // its weight gradient Xᵀ·dY: split by columns, 780 not a multiple of 8
+      [32, 784, 128], // a layer's forward X·Wᵀ at batch 32 (B transposed: split by columns)
+      [128, 128, 780], // its weight gradient dYᵀ·X (A transposed: split by rows); 780 columns not a multiple of 8
+      [6, 500, 400], // A transposed but too few rows to split: split by columns
     ];
     for (const [m, k, n] of shapes) {
       for (const [tA, tB] of [
@@ -98,6 +117,74 @@ describe('matmul on two threads', () => {
       }
       r.dispose();
     });
+  });
+
+  it("optimizer updates over a large parameter split across threads give one thread's bits", () => {
+    // 100,003 elements: over the split threshold, parts not a multiple of the SIMD width
+    const n = 100_003;
+    const updates: Record<string, (p: Tensor, g: Tensor, s: Tensor[]) => void> = {
+      axpy: (p, g) => axpyInPlace(p, g, -0.01),
+      sgd: (p, g, [b]) => sgdUpdate(p, g, b!, { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3, nesterov: false, first: false }),
+      adam: (p, g, [m, v, vmax]) =>
+        adamUpdate(p, g, m!, v!, vmax!, {
+          lr: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          eps: 1e-8,
+          weightDecay: 0.01,
+          decoupled: true,
+          amsgrad: true,
+          step: 3,
+        }),
+      rmsprop: (p, g, [sq, b, ga]) =>
+        rmspropUpdate(p, g, sq!, b!, ga!, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0.5, centered: true }),
+      adagrad: (p, g, [sum]) => adagradUpdate(p, g, sum!, { lr: 0.1, eps: 1e-10, weightDecay: 0 }),
+    };
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const [name, update] of Object.entries(updates)) {
+        scope(() => {
+          const run = (threads: number, replayed: boolean) => {
+            manualSeed(3);
+            const p = randn([n], { dtype });
+            const g = randn([n], { dtype });
+            const state = [0, 1, 2].map(() => randn([n], { dtype }).abs());
+            setThreads(threads);
+            if (replayed) {
+              // recorded (the first update), then replayed (the second)
+              const r = record(() => update(p, g, state));
+              r.replay();
+              r.dispose();
+            } else {
+              update(p, g, state);
+              update(p, g, state);
+            }
+            return p.data();
+          };
+          const one = run(1, false);
+          for (const [threads, replayed] of [
+            [2, false],
+            [2, true],
+          ] as const) {
+            const two = run(threads, replayed);
+            expect(
+              Buffer.from(two.buffer).equals(Buffer.from(one.buffer)),
+              `${name} ${dtype} ${threads} threads${replayed ? ', replayed' : ''}`,
+            ).toBe(true);
+          }
+          if (name === 'axpy') {
+            // two steps of p − 0.01·g, against a plain-JS loop
+            manualSeed(3);
+            const p0 = randn([n], { dtype }).data();
+            const g0 = randn([n], { dtype }).data();
+            const round = dtype === 'float32' ? Math.fround : (x: number) => x;
+            for (const i of [0, 50_000, 50_176, n - 1]) {
+              const once = round(p0[i]! + round(round(-0.01) * g0[i]!));
+              expect(one[i]).toBe(round(once + round(round(-0.01) * g0[i]!)));
+            }
+          }
+        });
+      }
+    }
   });
 
   it('setThreads is bounded by the threads started', () => {
