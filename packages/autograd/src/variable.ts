@@ -16,6 +16,7 @@ import {
   tensor,
   ValueError,
 } from '@gd/tensor';
+import { holdForReplay } from '@gd/tensor/grad';
 import { binaryOps, type OpContext, type OpSpec, opTable, unaryOps } from './ops.js';
 
 let gradEnabled = true;
@@ -245,6 +246,11 @@ export class Variable {
     if (this.grad === null || this.grad.isDisposed) {
       // leaves own their gradient beyond any scope; intermediate retained grads share g
       this.grad = keep(this.isLeaf ? g : reshape(g, g.shape));
+      // inside record(): every replay writes this gradient again, so one dropped by zeroGrad()
+      // between replays comes back (else the optimizer would silently skip the parameter)
+      holdForReplay(this.grad, (t) => {
+        if (this.grad === null || this.grad.isDisposed) this.grad = keep(reshape(t, t.shape));
+      });
       return;
     }
     const next = keep(add(this.grad, g));

@@ -2,7 +2,7 @@
 // stop on one of three convergence criteria — the loss changes less than a threshold, the
 // gradient's norm falls below a threshold, or the iteration budget runs out.
 import { Variable } from '@gd/autograd';
-import { copyInto, fmtShape, keep, type Recording, record, reshape, scope, sumOfSquares, Tensor, ValueError } from '@gd/tensor';
+import { copyInto, fmtShape, keep, type Recording, record, scope, sumOfSquares, Tensor, ValueError } from '@gd/tensor';
 import type { Optimizer, Params } from './optimizer.js';
 import { checkNumber, paramList } from './optimizer.js';
 import type { Schedule } from './schedules.js';
@@ -154,10 +154,10 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     return afterBackward(value, epoch);
   };
 
-  // replay mode: the objective and its backward pass, recorded once; the gradients it wrote are
-  // handed to the parameters again after every replay (as fresh handles, so zeroGrad() may free them)
+  // replay mode: the objective and its backward pass, recorded once; every replay hands the
+  // parameters the gradients it wrote again (autograd's backward asks record() to), so the
+  // zeroGrad() of each step may drop them
   let recorded: Recording<Tensor> | undefined;
-  let grads: Array<Tensor | null> = [];
   // with data: the tensors the recording reads (copies of the first batch's), the batch built of
   // them, its shapes, and the tensors of the batch at hand
   let inputs: Tensor[] = [];
@@ -180,11 +180,6 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     if (recorded) {
       for (let i = 0; i < inputs.length; i++) copyInto(inputs[i]!, found[i]!);
       recorded.replay();
-      for (let i = 0; i < list.length; i++) {
-        const g = grads[i];
-        // a new handle on the same storage (as reshape makes, without its checks: g is known good)
-        if (g) list[i]!.grad = keep(new Tensor(g.shape, g.dtype, g.storage));
-      }
       return recorded.result.item();
     }
     const first = record(() => {
@@ -193,7 +188,6 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
       return keep(loss.value);
     });
     recorded = first;
-    grads = list.map((p) => (p.grad ? keep(reshape(p.grad, p.grad.shape)) : null));
     return first.result.item();
   };
 
@@ -273,7 +267,6 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     for (const b of backup) b.dispose();
     if (recorded) {
       recorded.result.dispose();
-      for (const g of grads) g?.dispose();
       recorded.dispose();
     }
     for (const t of inputs) t.dispose();

@@ -1,5 +1,5 @@
-import { type Variable, variable } from '@gd/autograd';
-import { dropoutMask, manualSeed, memory, oneHot, randn, StateError, scope, type Tensor, tensor, ValueError } from '@gd/tensor';
+import { asVariable, type Variable, variable } from '@gd/autograd';
+import { dropoutMask, manualSeed, memory, oneHot, randn, record, StateError, scope, type Tensor, tensor, ValueError } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
 import { Adam, batches, type MinimizeOptions, minimize, SGD, schedules } from '../src/index.js';
 
@@ -312,5 +312,72 @@ describe('minimize({ data, replay: true })', () => {
     for (const [x] of data) x!.dispose();
     a.zeroGrad();
     a.value.dispose();
+  });
+});
+
+describe('a recorded step in a loop of one’s own', () => {
+  it('gives the eager loop bit for bit whether or not zeroGrad() runs between replays, with memory flat', () => {
+    // PyTorch's habit: zero the gradients before every step. A replay writes the gradients again,
+    // so the parameters get them back and the optimizer does not skip them
+    const run = (mode: 'eager' | 'replay' | 'replay, zeroGrad each step') =>
+      scope(() => {
+        manualSeed(4);
+        const x = randn([16, 3]);
+        const y = randn([16, 1]);
+        const w = variable(randn([3, 1]));
+        const b = variable([0]);
+        const opt = new SGD([w, b], { lr: 0.1, momentum: 0.5 });
+        const objective = () =>
+          asVariable(x)
+            .matmul(w)
+            .add(b)
+            .squaredError(y, 1 / 16);
+        const losses: number[] = [];
+        const inUse: number[] = [];
+        if (mode === 'eager') {
+          for (let i = 0; i < 6; i++) {
+            opt.zeroGrad();
+            const loss = scope(() => {
+              const l = objective();
+              l.backward();
+              return l.value.item();
+            });
+            opt.step();
+            losses.push(loss);
+          }
+        } else {
+          opt.zeroGrad();
+          const step = record(() => {
+            const l = objective();
+            l.backward();
+            return l.value;
+          });
+          opt.step();
+          losses.push(step.result.item());
+          for (let i = 1; i < 6; i++) {
+            if (mode !== 'replay') opt.zeroGrad();
+            step.replay();
+            expect(w.grad, `${mode}: step ${i}`).not.toBeNull();
+            opt.step();
+            losses.push(step.result.item());
+            inUse.push(memory().bytesInUse);
+          }
+          step.dispose();
+          // the gradient outlives the recording
+          expect(w.grad!.data().length).toBe(3);
+        }
+        const out = { losses, w: Array.from(w.value.data()), inUse };
+        opt.zeroGrad();
+        opt.dispose();
+        return out;
+      });
+    const eager = run('eager');
+    for (const mode of ['replay', 'replay, zeroGrad each step'] as const) {
+      const r = run(mode);
+      expect(r.losses, mode).toEqual(eager.losses);
+      expect(r.w, mode).toEqual(eager.w);
+      expect(new Set(r.inUse).size, `${mode}: bytes in use ${r.inUse}`).toBe(1);
+    }
+    expect(eager.losses[5]).toBeLessThan(eager.losses[0]!);
   });
 });

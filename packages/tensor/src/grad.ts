@@ -1,6 +1,7 @@
 /**
  * @gd/tensor/grad — the tensor-level helpers that gradient rules need and users do not: the
- * adjoints of activations, softmax, gather, broadcasting, slicing, convolution and pooling. @gd/autograd builds its
+ * adjoints of activations, softmax, gather, broadcasting, slicing, convolution and pooling, and the
+ * hook that hands a replayed backward's gradients back (holdForReplay). @gd/autograd builds its
  * backward passes from them.
  *
  * @packageDocumentation
@@ -22,3 +23,4 @@ export {
 } from './ops/conv.js';
 export { gatherBackward, padSlice, sumTo } from './ops/layout.js';
 export { softmaxBackward } from './ops/softmax.js';
+export { holdForReplay } from './record.js';

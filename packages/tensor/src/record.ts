@@ -5,7 +5,7 @@
 // step spends most of its time in that JavaScript, not in the kernels.
 import { DisposedError, fmtShape, StateError, ValueError } from './errors.js';
 import { readData, recording, replayedCheck, rt, setTape } from './runtime.js';
-import { noteTensors, scope, type Tensor } from './tensor.js';
+import { keep, noteTensors, scope, Tensor } from './tensor.js';
 
 /**
  * A recorded computation: `result` is what the function returned the time it ran; `replay()`
@@ -18,14 +18,16 @@ export class Recording<T> {
   private steps: Array<() => void>;
   private held: number[];
   private inputs: Tensor[];
+  private restores: Restore[];
   private disposed = false;
 
   /** @internal — use record(). */
-  constructor(result: T, steps: Array<() => void>, held: number[], inputs: Tensor[]) {
+  constructor(result: T, steps: Array<() => void>, held: number[], inputs: Tensor[], restores: Restore[] = []) {
     this.result = result;
     this.steps = steps;
     this.held = held;
     this.inputs = inputs;
+    this.restores = restores;
   }
 
   /** Kernel calls and heap writes on the tape. */
@@ -55,6 +57,7 @@ export class Recording<T> {
     }
     const steps = this.steps;
     for (let i = 0; i < steps.length; i++) steps[i]!();
+    for (const r of this.restores) r.restore(r.view);
   }
 
   /**
@@ -64,11 +67,30 @@ export class Recording<T> {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    for (const r of this.restores) r.view.dispose();
     rt().allocator.release(this.held);
     this.steps = [];
     this.held = [];
     this.inputs = [];
+    this.restores = [];
   }
+}
+
+/** A tensor a replay writes again, and what to do with it after each replay. */
+interface Restore {
+  view: Tensor;
+  restore: (t: Tensor) => void;
+}
+let restores: Restore[] | null = null;
+
+/**
+ * @internal While record() records: keeps a tensor over `t`'s memory for the recording and calls
+ * `restore` with it after every replay. Autograd gives a Variable back the gradient a recorded
+ * backward writes, when zeroGrad() dropped it between replays. Does nothing when not recording.
+ */
+export function holdForReplay(t: Tensor, restore: (t: Tensor) => void): void {
+  if (restores === null) return;
+  restores.push({ view: keep(new Tensor(t.shape, t.dtype, t.storage)), restore });
 }
 
 /**
@@ -103,21 +125,25 @@ export function record<T>(fn: () => T): Recording<T> {
   setTape(steps);
   noteTensors(used);
   allocator.startHolding();
+  const kept: Restore[] = [];
+  restores = kept;
   let result: T;
   try {
     result = scope(fn);
   } catch (e) {
+    for (const r of kept) r.view.dispose();
     allocator.release(allocator.stopHolding());
     throw e;
   } finally {
     setTape(null);
     noteTensors(null);
+    restores = null;
   }
   const held = allocator.stopHolding();
   // the tensors read that existed before: a replay needs their memory still theirs
   const mine = new Set(held);
   const inputs = [...used].filter((t) => !mine.has(t.storage.ptr) && t.storage.refs > 0);
-  return new Recording(result, steps, held, inputs);
+  return new Recording(result, steps, held, inputs, kept);
 }
 
 /**
