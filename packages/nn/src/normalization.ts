@@ -11,6 +11,7 @@ import {
   mul,
   ones,
   ShapeError,
+  StateError,
   Tensor,
   type TensorLike,
   tensor,
@@ -111,15 +112,28 @@ abstract class BatchNorm extends Module {
     return y;
   }
 
+  /** The batch count, read for the cumulative average: something record() cannot replay. */
+  private batchesTracked(count: Tensor): number {
+    try {
+      return count.item();
+    } catch (e) {
+      if (!(e instanceof StateError)) throw e;
+      throw new StateError(
+        `${this.op}: with momentum null (a cumulative average) each batch is weighed by 1/count, read in JavaScript, which record() cannot replay; give a momentum to record a training step`,
+      );
+    }
+  }
+
   /** running ← (1 − m)·running + m·batch, the variance unbiased (n/(n − 1)), as PyTorch. */
   private track(mean: Tensor, variance: Tensor, n: number): void {
     noGrad(() => {
       const count = this.buffer('num_batches_tracked');
-      const tracked = count.item() + 1;
-      const next = tensor(tracked, { dtype: 'int32' });
-      copyInto(count, next);
-      next.dispose();
-      const m = this.momentum ?? 1 / tracked;
+      // counted by a kernel, so a recorded training step (record()) counts on every replay; only
+      // the cumulative average (momentum null) reads the count, to weigh the batch by 1/count
+      const counted = add(count, 1);
+      copyInto(count, counted);
+      counted.dispose();
+      const m = this.momentum ?? 1 / this.batchesTracked(count);
       const update = (name: string, batch: Tensor, scale: number) => {
         const running = this.buffer(name);
         const flat = batch.reshape([this.numFeatures]);

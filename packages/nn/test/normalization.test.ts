@@ -1,5 +1,5 @@
 import { gradcheck } from '@gd/autograd';
-import { axpyInPlace, manualSeed, memory, randn, scope, tensor, ValueError } from '@gd/tensor';
+import { axpyInPlace, copyInto, manualSeed, memory, randn, record, StateError, scope, tensor, ValueError } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
 import {
   BatchNorm1d,
@@ -47,6 +47,63 @@ describe('BatchNorm', () => {
     near(arr(bn.buffer('running_mean')), [0.38, 0.76]);
     near(arr(bn.buffer('running_var')), [1.19, 2.33]);
     expect(bn.buffer('num_batches_tracked').item()).toBe(2);
+  });
+
+  it('a recorded training step replays the running statistics and the batch count', () => {
+    // eager: four training steps on four batches; recorded: the first step recorded, then three
+    // replays on the other batches copied in. Same statistics, count, outputs and gradients, bit for bit
+    const run = (replayed: boolean) =>
+      scope(() => {
+        manualSeed(2);
+        const model = new Sequential(new Linear(3, 4), new BatchNorm1d(4));
+        const batches = [0, 1, 2, 3].map(() => randn([6, 3]));
+        const x = randn([6, 3]);
+        const outs: number[] = [];
+        const step = () => {
+          const loss = model.forward(x).square().mean();
+          loss.backward();
+          return loss.value;
+        };
+        if (replayed) {
+          copyInto(x, batches[0]!);
+          const r = record(step);
+          outs.push(r.result.item());
+          for (const b of batches.slice(1)) {
+            copyInto(x, b);
+            r.replay();
+            outs.push(r.result.item());
+          }
+          r.dispose();
+        } else {
+          for (const b of batches) {
+            copyInto(x, b);
+            for (const p of model.parameters()) p.zeroGrad();
+            outs.push(scope(() => step().item()));
+          }
+        }
+        const state = model.stateDict();
+        const out = {
+          outs,
+          mean: arr(state['1.running_mean']!),
+          variance: arr(state['1.running_var']!),
+          count: arr(state['1.num_batches_tracked']!),
+          grad: arr(model.parameters()[0]!.grad!),
+        };
+        model.dispose();
+        return out;
+      });
+    const eager = run(false);
+    const replayed = run(true);
+    expect(replayed).toEqual(eager);
+    expect(eager.count).toEqual([4]);
+    // a cumulative average (momentum null) reads the count: refused while recording, by name
+    scope(() => {
+      const bn = new BatchNorm1d(2, { momentum: null });
+      const x = randn([4, 2]);
+      expect(() => record(() => bn.forward(x).value)).toThrow(StateError);
+      expect(() => record(() => bn.forward(x).value)).toThrow(/BatchNorm1d: with momentum null/);
+      bn.dispose();
+    });
   });
 
   it('eval mode uses the running statistics and leaves them alone; affine parameters apply', () => {
