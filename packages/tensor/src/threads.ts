@@ -177,7 +177,8 @@ export async function stopThreads(): Promise<void> {
 }
 
 /**
- * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products.
+ * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products and
+ * optimizer updates.
  *
  * @example
  * ```ts
@@ -192,7 +193,7 @@ export function setThreads(n: number): void {
   active = n;
 }
 
-/** Threads currently used for large matrix products. */
+/** Threads currently used for large matrix products and optimizer updates. */
 export function threadCount(): number {
   return active;
 }
@@ -237,7 +238,8 @@ function splitGemm(
   ...[transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work]: Parameters<Kernels['gemm_f32']>
 ): void {
   const kernel = bytes === 8 ? rt().kernels.gemm_f64 : rt().kernels.gemm_f32;
-  if (active < 2 || m * n * k < THRESHOLD || Math.max(m, n) < 16) {
+  // each side is split in multiples of the micro-kernel's tile: 4 rows, 8 columns
+  if (active < 2 || m * n * k < THRESHOLD || (m < 8 && n < 16)) {
     kernel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
     return;
   }
@@ -246,7 +248,7 @@ function splitGemm(
   // of dW that its part of the update then reads. Any other product splits its longer side: each
   // part repacks the other operand whole, and the longer side leaves the least repacked.
   let byCols = transB && !transA ? true : transA && !transB ? false : n > m;
-  // a side too short to split in two (rows in multiples of the micro-kernel's 4, columns of its 8)
+  // a side too short to split in two: the other one (not both are, above)
   if (byCols ? n < 16 : m < 8) byCols = !byCols;
   const side = byCols ? n : m;
   const align = byCols ? 8 : 4;

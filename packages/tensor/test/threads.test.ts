@@ -37,6 +37,7 @@ describe('matmul on two threads', () => {
       [32, 784, 128], // a layer's forward X·Wᵀ at batch 32 (B transposed: split by columns)
       [128, 128, 780], // its weight gradient dYᵀ·X (A transposed: split by rows); 780 columns not a multiple of 8
       [6, 500, 400], // A transposed but too few rows to split: split by columns
+      [12, 10_000, 12], // both sides short: 12 rows split as 8 + 4
     ];
     for (const [m, k, n] of shapes) {
       for (const [tA, tB] of [
