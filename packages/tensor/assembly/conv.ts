@@ -347,6 +347,8 @@ function maxPool<T>(
   kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
 ): void {
   const size = <usize>sizeof<T>();
+  // the common 2×2 window of stride 2 without padding, float32: four outputs at a time
+  const pairs = sizeof<T>() == 4 && kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0;
   let po = out;
   let pa = arg;
   for (let p = 0; p < P; p++) {
@@ -354,7 +356,15 @@ function maxPool<T>(
     for (let oh = 0; oh < oH; oh++) {
       const h0 = max(0, oh * sH - pH);
       const h1 = min(H, oh * sH - pH + kH);
-      for (let ow = 0; ow < oW; ow++) {
+      let ow = 0;
+      if (pairs) {
+        for (; ow + 4 <= oW; ow += 4) {
+          maxPool2x2Quad(plane, W, oh * 2, ow * 2, po, pa);
+          po += 16;
+          if (arg != 0) pa += 16;
+        }
+      }
+      for (; ow < oW; ow++) {
         const w0 = max(0, ow * sW - pW);
         const w1 = min(W, ow * sW - pW + kW);
         const m = windowMax<T>(plane, W, h0, h1, w0, w1);
@@ -375,6 +385,35 @@ function maxPool<T>(
       }
     }
   }
+}
+
+/**
+ * Four outputs of a 2×2, stride-2 float32 max pool: the window row-major taps (top-left,
+ * top-right, bottom-left, bottom-right) of four neighbouring windows gathered as four vectors from
+ * two 8-float rows. The same maximum as windowMax, taken in the same order, and with `arg` the
+ * same first tap equal to it (or NaN), picked by selects from the last tap back.
+ */
+@inline function maxPool2x2Quad(plane: usize, W: i32, ih: i32, iw: i32, out: usize, arg: usize): void {
+  const r0 = plane + (<usize>(ih * W + iw)) * 4;
+  const r1 = r0 + (<usize>W) * 4;
+  const a0 = v128.load(r0);
+  const a1 = v128.load(r0 + 16);
+  const b0 = v128.load(r1);
+  const b1 = v128.load(r1 + 16);
+  const tl = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+  const tr = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+  const bl = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+  const br = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+  const m = f32x4.max(f32x4.max(f32x4.max(f32x4.max(tl, tl), tr), bl), br);
+  v128.store(out, m);
+  if (arg == 0) return;
+  const at = i32x4.add(i32x4.splat(ih * W + iw), i32x4(0, 2, 4, 6));
+  const atB = i32x4.add(at, i32x4.splat(W));
+  let best = i32x4.add(atB, i32x4.splat(1));
+  best = v128.bitselect(atB, best, v128.or(f32x4.eq(bl, m), f32x4.ne(bl, bl)));
+  best = v128.bitselect(i32x4.add(at, i32x4.splat(1)), best, v128.or(f32x4.eq(tr, m), f32x4.ne(tr, tr)));
+  best = v128.bitselect(at, best, v128.or(f32x4.eq(tl, m), f32x4.ne(tl, tl)));
+  v128.store(arg, best);
 }
 
 /** Max pooling forward; see maxPool. */

@@ -355,6 +355,30 @@ describe('pooling against a loop reference', () => {
     }
   });
 
+  it('maxPool2d 2×2 stride 2 (four windows at a time): ties, NaN and ±0 as the window loop takes them', () => {
+    // 19 columns: two groups of four windows per row, then one window alone; values from a small
+    // set so that windows tie, with NaNs and signed zeros among them
+    const [n, c, h, w] = [2, 2, 6, 19];
+    const pool = [0, -0, 1, 1, 2, Number.NaN, -1, 2];
+    const data = Array.from({ length: n * c * h * w }, (_, i) => pool[(i * 7 + (i >> 3)) % pool.length]!);
+    const x = tensor(data, { shape: [n, c, h, w] });
+    const firstMaxOrNaN = (vals: Array<[number, number]>): [number, number] => {
+      const nan = vals.find((v) => Number.isNaN(v[0]));
+      if (nan) return nan;
+      // the maximum (+0 over −0, as Math.max and the SIMD max take it) at the first tap equal to it
+      const m = Math.max(...vals.map((v) => v[0]));
+      return [m, vals.find((v) => v[0] === m)![1]];
+    };
+    const ref = refPool(x, [2, 2], [2, 2], [0, 0], firstMaxOrNaN);
+    const { values, indices } = maxPool2dWithIndices(x, 2);
+    const got = Array.from(values.data());
+    expect(got.map((v) => (Number.isNaN(v) ? 'NaN' : v))).toEqual(ref.out.map((v) => (Number.isNaN(v) ? 'NaN' : v)));
+    expect(Array.from(indices.data())).toEqual(ref.arg);
+    expect(got.filter((v) => Number.isNaN(v)).length).toBeGreaterThan(4);
+    const plain = Array.from(maxPool2d(x, 2).data());
+    expect(plain.map((v) => (Number.isNaN(v) ? 'NaN' : v))).toEqual(got.map((v) => (Number.isNaN(v) ? 'NaN' : v)));
+  });
+
   it('maxPool2d ties route the whole gradient to the first maximum', () => {
     const x = tensor([
       [
