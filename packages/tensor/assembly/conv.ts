@@ -84,50 +84,6 @@ function im2col<T>(
   }
 }
 
-/**
- * colT[l, r] = col[r, l]: the same unrolling written transposed (oH·oW rows of C·kH·kW), so the
- * weight gradient dy·colᵀ reads it as a plain row-major B without a strided pack. Each output
- * position writes its receptive field as one contiguous row; fields wholly inside the image
- * (most of them) skip the bounds tests.
- */
-function im2colTransposed<T>(
-  x: usize, colT: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
-  pH: i32, pW: i32, dH: i32, dW: i32, oH: i32, oW: i32,
-): void {
-  const size = <usize>sizeof<T>();
-  const planeBytes = (<usize>(H * W)) * size;
-  let dst = colT;
-  for (let oh = 0; oh < oH; oh++) {
-    const ih0 = oh * sH - pH;
-    const rowsInside = ih0 >= 0 && ih0 + (kH - 1) * dH < H;
-    for (let ow = 0; ow < oW; ow++) {
-      const iw0 = ow * sW - pW;
-      const inside = rowsInside && iw0 >= 0 && iw0 + (kW - 1) * dW < W;
-      let plane = x;
-      for (let c = 0; c < C; c++) {
-        for (let i = 0; i < kH; i++) {
-          const ih = ih0 + i * dH;
-          const row = plane + (<usize>(ih * W)) * size;
-          if (inside) {
-            for (let j = 0; j < kW; j++) {
-              store<T>(dst, load<T>(row + (<usize>(iw0 + j * dW)) * size));
-              dst += size;
-            }
-          } else {
-            const rowOk = ih >= 0 && ih < H;
-            for (let j = 0; j < kW; j++) {
-              const iw = iw0 + j * dW;
-              store<T>(dst, rowOk && iw >= 0 && iw < W ? load<T>(row + (<usize>iw) * size) : <T>0);
-              dst += size;
-            }
-          }
-        }
-        plane += planeBytes;
-      }
-    }
-  }
-}
-
 /** The adjoint of im2col: x[c, ih, iw] += col[r, l] over every (r, l) that reads (c, ih, iw). */
 function col2im<T>(
   col: usize, x: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
@@ -263,11 +219,9 @@ function convBackwardWeight<T>(x: usize, dy: usize, dw: usize, col: usize, work:
       if (pointwise) {
         gemm<T>(0, 1, OCg, K, L, dyg, L, xg, L, dwg, K, n > 0 ? 1 : 0, work);
       } else {
-        im2colTransposed<T>(
-          xg, col, Cg, H, W, geo(geom, G_KH), geo(geom, G_KW), geo(geom, G_SH), geo(geom, G_SW),
-          geo(geom, G_PH), geo(geom, G_PW), geo(geom, G_DH), geo(geom, G_DW), geo(geom, G_OH), geo(geom, G_OW),
-        );
-        gemm<T>(0, 0, OCg, K, L, dyg, L, col, K, dwg, K, n > 0 ? 1 : 0, work);
+        // dw += dy·colᵀ: col read transposed, which the GEMM packs four steps at a time
+        im2colGroup<T>(geom, xg, col, Cg);
+        gemm<T>(0, 1, OCg, K, L, dyg, L, col, L, dwg, K, n > 0 ? 1 : 0, work);
       }
     }
   }
