@@ -102,7 +102,18 @@ function col2im<T>(
         for (let oh = hLo; oh < hHi; oh++) {
           const row = src + (<usize>(oh * oW)) * size;
           const dst = plane + (<usize>((oh * sH - pH + i * dH) * W)) * size;
-          for (let ow = wLo; ow < wHi; ow++) {
+          let ow = wLo;
+          if (sW == 1) {
+            // a run of the image row: whole vectors, each lane the same add as one at a time
+            const lanes = 16 / sizeof<T>();
+            const shift = (<usize>(j * dW - pW)) * size;
+            for (; ow + lanes <= wHi; ow += lanes) {
+              const from = row + (<usize>ow) * size;
+              const at = dst + (<usize>ow) * size + shift;
+              v128.store(at, v128.add<T>(v128.load(at), v128.load(from)));
+            }
+          }
+          for (; ow < wHi; ow++) {
             const at = dst + (<usize>(ow * sW - pW + j * dW)) * size;
             store<T>(at, load<T>(at) + load<T>(row + (<usize>ow) * size));
           }
