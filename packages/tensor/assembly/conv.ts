@@ -44,6 +44,13 @@ const G_OW = 15;
   return min(outLen, ceilDiv(len + p - off, s));
 }
 
+/** Copies `bytes` (a multiple of 4) from `src` to `dst`, the regions not overlapping. */
+@inline function copyRun(dst: usize, src: usize, bytes: usize): void {
+  let o: usize = 0;
+  for (; o + 16 <= bytes; o += 16) v128.store(dst + o, v128.load(src + o));
+  for (; o < bytes; o += 4) store<u32>(dst + o, load<u32>(src + o));
+}
+
 /**
  * col[r, l] = x[c, oh·sH − pH + i·dH, ow·sW − pW + j·dW] (0 outside the image), for one image of
  * C channels; col has C·kH·kW rows of oH·oW.
@@ -68,8 +75,9 @@ function im2col<T>(
           const src = plane + (<usize>((oh * sH - pH + i * dH) * W)) * size;
           if (wLo > 0) memory.fill(row, 0, (<usize>wLo) * size);
           if (sW == 1) {
+            // rows are short (tens of elements): a vector loop beats memory.copy's call
             const iw0 = wLo - pW + j * dW;
-            memory.copy(row + (<usize>wLo) * size, src + (<usize>iw0) * size, (<usize>(wHi - wLo)) * size);
+            copyRun(row + (<usize>wLo) * size, src + (<usize>iw0) * size, (<usize>(wHi - wLo)) * size);
           } else {
             for (let ow = wLo; ow < wHi; ow++) {
               store<T>(row + (<usize>ow) * size, load<T>(src + (<usize>(ow * sW - pW + j * dW)) * size));
