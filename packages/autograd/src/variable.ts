@@ -249,7 +249,8 @@ export class Variable {
       // inside record(): every replay writes this gradient again, so one dropped by zeroGrad()
       // between replays comes back (else the optimizer would silently skip the parameter)
       holdForReplay(this.grad, (t) => {
-        if (this.grad === null || this.grad.isDisposed) this.grad = keep(reshape(t, t.shape));
+        // a new handle on the same memory (what reshape makes, without its checks: t is known good)
+        if (this.grad === null || this.grad.isDisposed) this.grad = keep(new Tensor(t.shape, t.dtype, t.storage));
       });
       return;
     }

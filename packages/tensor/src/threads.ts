@@ -35,7 +35,6 @@ const JOBS = [
   'opt_adagrad_f32',
   'opt_adagrad_f64',
 ] as const;
-type JobName = (typeof JOBS)[number];
 const MAX_ARGS = 14;
 /** The optimizer kernels a worker runs (their _f32 and _f64 exports): (pointers…, n, scalars…), every pointer to n elements. */
 export type UpdateKernel = 'opt_axpy' | 'opt_sgd' | 'opt_adam' | 'opt_rmsprop' | 'opt_adagrad';
@@ -216,21 +215,56 @@ export const gemm64: Kernels['gemm_f64'] = (...args) => {
  * its scalar arguments. A large update is split into contiguous ranges across the active threads.
  */
 export function splitUpdate(kernel: UpdateKernel, ptrs: number[], n: number, bytes: 4 | 8, rest: number[]): void {
-  const name: JobName = `${kernel}_${bytes === 8 ? 'f64' : 'f32'}`;
-  if (recording()) onTape(() => runUpdate(name, ptrs, n, bytes, rest));
-  runUpdate(name, ptrs, n, bytes, rest);
+  const job = UPDATE_JOB[kernel] + (bytes === 8 ? 1 : 0);
+  if (recording()) onTape(() => runUpdate(job, ptrs, n, bytes, rest));
+  runUpdate(job, ptrs, n, bytes, rest);
 }
 
-function runUpdate(name: JobName, ptrs: number[], n: number, bytes: 4 | 8, rest: number[]): void {
+/** Each update kernel's float32 export in JOBS (its float64 export follows it). */
+const UPDATE_JOB: Record<UpdateKernel, number> = {
+  opt_axpy: JOBS.indexOf('opt_axpy_f32'),
+  opt_sgd: JOBS.indexOf('opt_sgd_f32'),
+  opt_adam: JOBS.indexOf('opt_adam_f32'),
+  opt_rmsprop: JOBS.indexOf('opt_rmsprop_f32'),
+  opt_adagrad: JOBS.indexOf('opt_adagrad_f32'),
+};
+
+// the kernels of JOBS, looked up once per runtime (a small update runs every step of a loop)
+let jobKernels: { of: Kernels; fns: Array<(...a: number[]) => void> } | undefined;
+function jobKernel(job: number): (...a: number[]) => void {
+  const K = rt().kernels;
+  if (jobKernels?.of !== K) jobKernels = { of: K, fns: JOBS.map((name) => K[name] as (...a: number[]) => void) };
+  return jobKernels.fns[job]!;
+}
+
+/** f(...a) with a fixed argument count for the update kernels' arities (a spread call into WebAssembly is slow). */
+function call(f: (...a: number[]) => unknown, a: number[]): unknown {
+  switch (a.length) {
+    case 4:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!);
+    case 7:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
+    case 10:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!);
+    case 12:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    case 14:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!);
+    default:
+      return f(...a);
+  }
+}
+
+function runUpdate(job: number, ptrs: number[], n: number, bytes: 4 | 8, rest: number[]): void {
   if (active < 2 || n < UPDATE_THRESHOLD) {
-    (rt().kernels[name] as (...a: number[]) => void)(...ptrs, n, ...rest);
+    call(jobKernel(job), [...ptrs, n, ...rest]);
     return;
   }
   const align = UPDATE_ALIGN_BYTES / bytes;
   const chunk = Math.ceil(n / active / align) * align;
   const parts: number[][] = [];
   for (let s0 = 0; s0 < n; s0 += chunk) parts.push([...ptrs.map((p) => p + s0 * bytes), Math.min(chunk, n - s0), ...rest]);
-  dispatch(JOBS.indexOf(name), parts);
+  dispatch(job, parts);
 }
 
 function splitGemm(
@@ -298,8 +332,7 @@ function splitGemm(
 
 /** Posts parts 1… to the workers, runs part 0 here, then waits for (or takes back) the others. */
 function dispatch(job: number, parts: number[][]): void {
-  const K = rt().kernels as unknown as Record<JobName, (...a: number[]) => void>;
-  const kernel = K[JOBS[job]!];
+  const kernel = jobKernel(job);
   // no allocation below: the views stay current
   const heap = liveI32();
   const f64 = liveF64();
@@ -312,12 +345,12 @@ function dispatch(job: number, parts: number[][]): void {
     Atomics.store(heap, at, 1);
     Atomics.notify(heap, at);
   }
-  kernel(...parts[0]!);
+  call(kernel, parts[0]!);
   for (let t = 1; t < parts.length; t++) {
     const at = workers[t - 1]!.ctrl >>> 2;
     // not claimed yet: run it here (the same part, the same arithmetic)
     if (Atomics.compareExchange(heap, at, 1, 0) === 1) {
-      kernel(...parts[t]!);
+      call(kernel, parts[t]!);
       continue;
     }
     // poll first (the worker's part usually ends within its wake-up time), then sleep on it
