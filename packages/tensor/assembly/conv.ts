@@ -7,6 +7,7 @@
 // TypeScript side after every check (see G_* below). Every kernel is generic over the element
 // type: the f32 exports run on gemm_f32 and f32x4, the f64 ones on gemm_f64 and f64x2.
 
+import { addRow } from './layout';
 import { gemm_f32, gemm_f64 } from './matmul';
 
 // geometry words
@@ -110,18 +111,12 @@ function col2im<T>(
         for (let oh = hLo; oh < hHi; oh++) {
           const row = src + (<usize>(oh * oW)) * size;
           const dst = plane + (<usize>((oh * sH - pH + i * dH) * W)) * size;
-          let ow = wLo;
           if (sW == 1) {
-            // a run of the image row: whole vectors, each lane the same add as one at a time
-            const lanes = 16 / sizeof<T>();
-            const shift = (<usize>(j * dW - pW)) * size;
-            for (; ow + lanes <= wHi; ow += lanes) {
-              const from = row + (<usize>ow) * size;
-              const at = dst + (<usize>ow) * size + shift;
-              v128.store(at, v128.add<T>(v128.load(at), v128.load(from)));
-            }
+            // a run of the image row
+            addRow<T>(dst + (<usize>(wLo - pW + j * dW)) * size, row + (<usize>wLo) * size, wHi - wLo);
+            continue;
           }
-          for (; ow < wHi; ow++) {
+          for (let ow = wLo; ow < wHi; ow++) {
             const at = dst + (<usize>(ow * sW - pW + j * dW)) * size;
             store<T>(at, load<T>(at) + load<T>(row + (<usize>ow) * size));
           }

@@ -17,25 +17,29 @@
   }
 }
 
+/** dst[0 … n) += src[0 … n), a vector at a time; each element gets the same one add either way. */
+@inline export function addRow<T>(dst: usize, src: usize, n: i32): void {
+  const size = <usize>sizeof<T>();
+  const lanes = 16 / <i32>sizeof<T>();
+  let i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const q = (<usize>i) * size;
+    v128.store(dst + q, v128.add<T>(v128.load(dst + q), v128.load(src + q)));
+  }
+  for (; i < n; i++) {
+    const q = (<usize>i) * size;
+    store<T>(dst + q, load<T>(dst + q) + load<T>(src + q));
+  }
+}
+
 /** dx[o, idx[t], :] += dy[o, t, :], SIMD along the row; dx must be zeroed by the caller. */
 @inline function scatterAdd<T>(dy: usize, idx: usize, dx: usize, outer: i32, axisLen: i32, inner: i32, nIdx: i32): void {
-  const size = sizeof<T>();
-  const lanes = 16 / <i32>sizeof<T>();
-  const rowBytes = (<usize>inner) * size;
+  const rowBytes = (<usize>inner) * sizeof<T>();
   let pd = dy;
   for (let o = 0; o < outer; o++) {
     const base = dx + rowBytes * (<usize>axisLen) * (<usize>o);
     for (let t = 0; t < nIdx; t++) {
-      const row = base + rowBytes * (<usize>load<i32>(idx + ((<usize>t) << 2)));
-      let i = 0;
-      for (; i + lanes <= inner; i += lanes) {
-        const q = (<usize>i) * size;
-        v128.store(row + q, v128.add<T>(v128.load(row + q), v128.load(pd + q)));
-      }
-      for (; i < inner; i++) {
-        const q = (<usize>i) * size;
-        store<T>(row + q, load<T>(row + q) + load<T>(pd + q));
-      }
+      addRow<T>(base + rowBytes * (<usize>load<i32>(idx + ((<usize>t) << 2))), pd, inner);
       pd += rowBytes;
     }
   }
