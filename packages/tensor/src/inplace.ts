@@ -23,15 +23,6 @@ function sameLayout(op: string, ...ts: Tensor[]): number {
 }
 
 /**
- * Checks the tensors (sameLayout) and runs the float32 or float64 export of one kernel on their
- * pointers, their common size, then `rest` (the kernel's scalar arguments).
- */
-function fused<R>(op: string, ts: Tensor[], f32: (...args: number[]) => R, f64: (...args: number[]) => R, ...rest: number[]): R {
-  const n = sameLayout(op, ...ts);
-  return (ts[0]!.dtype === 'float64' ? f64 : f32)(...ts.map((t) => t.ptr(op)), n, ...rest);
-}
-
-/**
  * Checks the tensors (sameLayout) and runs an optimizer kernel, float32 or float64, on their
  * pointers, their common size and `rest`: split across the threads when the tensors are large.
  */
@@ -61,8 +52,8 @@ export function axpyInPlace(p: Tensor, g: Tensor, alpha: number): void {
 
 /** Σ x² of a float tensor, accumulated in float64. @example `Math.sqrt(sumOfSquares(grad))` */
 export function sumOfSquares(x: Tensor): number {
-  const K = kernels();
-  return fused('sumOfSquares', [x], K.sum_squares_f32, K.sum_squares_f64);
+  const n = sameLayout('sumOfSquares', x);
+  return (x.dtype === 'float64' ? kernels().sum_squares_f64 : kernels().sum_squares_f32)(x.ptr('sumOfSquares'), n);
 }
 
 /**

@@ -213,23 +213,34 @@ export function onTape(step: () => void): void {
   tape?.push(step);
 }
 
-/** A closure calling `f` with `a`, with a fixed argument count for the common arities (a fast call). */
-function bound(f: (...args: number[]) => unknown, a: number[]): () => void {
+/**
+ * f(...a) with a fixed argument count for the kernels' arities (a spread call into WebAssembly
+ * takes a slow path): the tape's replays and the threads' parts call kernels this way.
+ */
+export function callWith(f: (...args: number[]) => unknown, a: readonly number[]): unknown {
   switch (a.length) {
     case 2:
-      return () => f(a[0]!, a[1]!);
+      return f(a[0]!, a[1]!);
     case 3:
-      return () => f(a[0]!, a[1]!, a[2]!);
+      return f(a[0]!, a[1]!, a[2]!);
     case 4:
-      return () => f(a[0]!, a[1]!, a[2]!, a[3]!);
+      return f(a[0]!, a[1]!, a[2]!, a[3]!);
     case 5:
-      return () => f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!);
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!);
     case 6:
-      return () => f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
     case 7:
-      return () => f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
+    case 10:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!);
+    case 12:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    case 13:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!);
+    case 14:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!);
     default:
-      return () => f(...a);
+      return f(...a);
   }
 }
 
@@ -247,7 +258,7 @@ function tapedKernels(): Kernels {
       const r = fn(...args);
       // a kernel that returns a number hands a tensor value to JavaScript (sumOfSquares)
       if (r !== undefined) noRead(`${name} returned a value to JavaScript`);
-      tape?.push(bound(fn, args));
+      tape?.push(() => callWith(fn, args));
       return r;
     };
   }

@@ -12,7 +12,7 @@
 // rows. A part written by one core and read by the other next costs a transfer of its cache lines
 // between the cores, which for a layer of 100k weights is as long as its update.
 import { StateError, ValueError } from './errors.js';
-import { type Kernels, liveF64, liveI32, onTape, recording, rt } from './runtime.js';
+import { callWith, type Kernels, liveF64, liveI32, onTape, recording, rt } from './runtime.js';
 
 // The worker's job loop, shared by both worker kinds: wait for a job, run it, signal done.
 /** How long a worker keeps polling for the next job after one, before it sleeps. */
@@ -237,27 +237,9 @@ function jobKernel(job: number): (...a: number[]) => void {
   return jobKernels.fns[job]!;
 }
 
-/** f(...a) with a fixed argument count for the update kernels' arities (a spread call into WebAssembly is slow). */
-function call(f: (...a: number[]) => unknown, a: number[]): unknown {
-  switch (a.length) {
-    case 4:
-      return f(a[0]!, a[1]!, a[2]!, a[3]!);
-    case 7:
-      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
-    case 10:
-      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!);
-    case 12:
-      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
-    case 14:
-      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!);
-    default:
-      return f(...a);
-  }
-}
-
 function runUpdate(job: number, ptrs: number[], n: number, bytes: 4 | 8, rest: number[]): void {
   if (active < 2 || n < UPDATE_THRESHOLD) {
-    call(jobKernel(job), [...ptrs, n, ...rest]);
+    callWith(jobKernel(job), [...ptrs, n, ...rest]);
     return;
   }
   const align = UPDATE_ALIGN_BYTES / bytes;
@@ -288,26 +270,13 @@ function splitGemm(
   const align = byCols ? 8 : 4;
   const chunk = Math.ceil(side / active / align) * align;
   const parts: number[][] = [];
-  const slots = [rt().gemmWork, ...workers.map((w) => w.work)];
   for (let s0 = 0, t = 0; s0 < side; s0 += chunk, t++) {
     const len = Math.min(chunk, side - s0);
+    // the caller's part uses the scratch it was given, worker t's part that worker's
+    const scratch = t === 0 ? work : workers[t - 1]!.work;
     parts.push(
       byCols
-        ? [
-            transA,
-            transB,
-            m,
-            len,
-            k,
-            a,
-            lda,
-            transB ? b + s0 * ldb * bytes : b + s0 * bytes,
-            ldb,
-            c + s0 * bytes,
-            ldc,
-            accumulate,
-            slots[t]!,
-          ]
+        ? [transA, transB, m, len, k, a, lda, transB ? b + s0 * ldb * bytes : b + s0 * bytes, ldb, c + s0 * bytes, ldc, accumulate, scratch]
         : [
             transA,
             transB,
@@ -321,12 +290,10 @@ function splitGemm(
             c + s0 * ldc * bytes,
             ldc,
             accumulate,
-            slots[t]!,
+            scratch,
           ],
     );
   }
-  // the caller's part uses the scratch it was given
-  parts[0]![12] = work;
   dispatch(bytes === 8 ? 1 : 0, parts);
 }
 
@@ -345,12 +312,12 @@ function dispatch(job: number, parts: number[][]): void {
     Atomics.store(heap, at, 1);
     Atomics.notify(heap, at);
   }
-  call(kernel, parts[0]!);
+  callWith(kernel, parts[0]!);
   for (let t = 1; t < parts.length; t++) {
     const at = workers[t - 1]!.ctrl >>> 2;
     // not claimed yet: run it here (the same part, the same arithmetic)
     if (Atomics.compareExchange(heap, at, 1, 0) === 1) {
-      call(kernel, parts[t]!);
+      callWith(kernel, parts[t]!);
       continue;
     }
     // poll first (the worker's part usually ends within its wake-up time), then sleep on it
