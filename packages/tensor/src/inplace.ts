@@ -1,6 +1,6 @@
 // In-place updates for optimizers and training loops: the only ops that write into an existing
 // tensor. Each checks shapes and dtypes, then makes one fused kernel pass.
-import { DTypeError, fmtShape, ShapeError } from './errors.js';
+import { DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
 import { UN_AFFINE, UN_CLAMP } from './generated/opcodes.js';
 import { copyBytes, kernels } from './runtime.js';
 import { shapesEqual } from './shape.js';
@@ -8,6 +8,12 @@ import { itemSize, Tensor } from './tensor.js';
 import { splitUpdate, type UpdateKernel } from './threads.js';
 
 function sameLayout(op: string, ...ts: Tensor[]): number {
+  for (const t of ts as unknown[]) {
+    if (!(t instanceof Tensor)) {
+      const got = t === null ? 'null' : typeof t === 'object' ? (t.constructor?.name ?? 'an object') : typeof t;
+      throw new ValueError(`${op}: expected float32 or float64 tensors, got ${got}`);
+    }
+  }
   const first = ts[0]!;
   for (const t of ts) {
     if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new DTypeError(`${op}: needs float32 or float64 tensors, got ${t.dtype}`);
@@ -47,6 +53,7 @@ function unaryInPlace(op: string, code: number, x: Tensor, p0: number, p1: numbe
 
 /** p ← p + alpha·g, in place. @example `axpyInPlace(w, grad, -0.1) // w ← w − 0.1·grad` */
 export function axpyInPlace(p: Tensor, g: Tensor, alpha: number): void {
+  if (typeof alpha !== 'number') throw new ValueError(`axpyInPlace: alpha must be a number, got ${alpha === null ? 'null' : typeof alpha}`);
   update('axpyInPlace', [p, g], 'opt_axpy', alpha);
 }
 

@@ -2,6 +2,7 @@ import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import {
   arange,
+  axpyInPlace,
   DisposedError,
   DTypeError,
   GdError,
@@ -11,6 +12,7 @@ import {
   rand,
   randint,
   ShapeError,
+  sumOfSquares,
   tensor,
   ValueError,
   zeros,
@@ -54,6 +56,17 @@ describe('bad input gives a typed error and loses nothing', () => {
     fails(() => a.gather(floatIdx, 0), DTypeError, /gather: indices must be int32/);
     fails(() => a.cast('float16' as never), DTypeError, /cast: dtype float16 is not float32, float64 or int32/);
   });
+  it('in-place updates given something other than tensors, or a non-number alpha', () => {
+    const p = zeros([3]);
+    const g = zeros([3]);
+    fails(() => axpyInPlace(p, null as never, 1), ValueError, /axpyInPlace: expected float32 or float64 tensors, got null/);
+    fails(() => axpyInPlace(p, Buffer.alloc(12) as never, 1), ValueError, /axpyInPlace: expected float32 or float64 tensors, got Buffer/);
+    fails(() => axpyInPlace(p, [1, 2, 3] as never, 1), ValueError, /got Array/);
+    fails(() => axpyInPlace(p, g, '1' as never), ValueError, /axpyInPlace: alpha must be a number, got string/);
+    fails(() => sumOfSquares(undefined as never), ValueError, /sumOfSquares: expected float32 or float64 tensors, got undefined/);
+    expect(Array.from(p.data())).toEqual([0, 0, 0]);
+  });
+
   it('disposed tensor', () => {
     const t = tensor([1, 2]);
     t.dispose();
