@@ -53,6 +53,45 @@ export async function sampleAsync(run: () => unknown, minMs: number): Promise<nu
   return (performance.now() - t0) / reps;
 }
 
+/** One setting of a paired comparison: `use` switches to it, `run` does one run there. */
+export interface Setting {
+  use(): void;
+  run(): void;
+}
+
+/**
+ * Milliseconds per run of each setting, from short blocks of runs (`blockMs` each) that take
+ * turns until every setting has run for `minMs`. The speed of a shared machine drifts over
+ * seconds, which `sample`'s one long run per setting turns into noise in their ratio; blocks
+ * that alternate see the same drift. Each block starts with one untimed run (what switching
+ * costs — a worker waking, caches refilled — is paid once by a training loop, not every few steps).
+ */
+export function interleaved(
+  settings: readonly Setting[],
+  minMs: number,
+  blockMs = 10,
+  now: () => number = () => performance.now(),
+): number[] {
+  if (settings.length === 0) throw new Error('interleaved: no settings');
+  const spent = settings.map(() => 0);
+  const reps = settings.map(() => 0);
+  while (spent.some((t) => t < minMs)) {
+    settings.forEach((s, i) => {
+      s.use();
+      s.run();
+      const t0 = now();
+      let t = t0;
+      do {
+        s.run();
+        reps[i]!++;
+        t = now();
+      } while (t - t0 < blockMs);
+      spent[i]! += t - t0;
+    });
+  }
+  return spent.map((t, i) => t / reps[i]!);
+}
+
 /** Median, min and max of a list of numbers. */
 export interface Stats {
   median: number;

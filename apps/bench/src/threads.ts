@@ -1,8 +1,9 @@
 // `pnpm bench --threads`: gd on every thread ready({ threads: 'auto' }) started against gd on one,
-// on the MLP step and matmul 1024; within each round one run per setting, the ratio taken there.
+// on the MLP step and matmul 1024; within each round the two settings take turns in short blocks
+// on the same instance, and the ratio is taken there.
 import { manualSeed, setThreads } from '@gd/tensor';
 import type { Instance } from './harness.js';
-import { sample, stats } from './harness.js';
+import { interleaved, stats } from './harness.js';
 import { type Batch, matmul, mlpStep } from './peers.js';
 
 export function threadsCompare(batchOf: (n: number) => Batch, all: number, rounds: number, minMs: number): void {
@@ -16,21 +17,18 @@ export function threadsCompare(batchOf: (n: number) => Batch, all: number, round
     const one: number[] = [];
     const many: number[] = [];
     const ratio: number[] = [];
+    // one instance serves both settings; within a round they take turns in short blocks
+    setThreads(1);
+    manualSeed(1);
+    const inst = make();
+    const at = (n: number) => ({ use: () => setThreads(n), run: () => void inst.run() });
     for (let r = 0; r < rounds; r++) {
-      const at = (n: number) => {
-        setThreads(n);
-        manualSeed(1);
-        const inst = make();
-        const v = metric(sample(() => inst.run(), minMs));
-        inst.dispose();
-        return v;
-      };
-      const a = at(1);
-      const b = at(all);
+      const [a, b] = interleaved([at(1), at(all)], minMs).map(metric) as [number, number];
       one.push(a);
       many.push(b);
       ratio.push(b / a);
     }
+    inst.dispose();
     setThreads(1);
     const f = (s: ReturnType<typeof stats>, d = 0) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
     console.log(`${label}: 1 thread ${f(stats(one))} ${unit}, ${all} threads ${f(stats(many))}, ratio ${f(stats(ratio), 2)}`);

@@ -13,6 +13,7 @@ import {
   DEFAULT_SIZES,
   formatConfigTable,
   formatTable,
+  interleaved,
   measure,
   type PeerName,
   type Row,
@@ -39,6 +40,40 @@ describe('harness', () => {
     }, 5);
     expect(runs).toBeGreaterThanOrEqual(2);
     expect(ms).toBeGreaterThanOrEqual(0);
+  });
+  it('interleaved: alternating blocks see the same drift in the machine, so the ratio of two settings survives it', () => {
+    // a fake clock: setting 1 costs 1 ms a run and setting 2 costs 0.5, both 3× slower from 150 to 400 ms
+    let t = 0;
+    let current = 0;
+    const slow = () => (t >= 150 && t < 400 ? 3 : 1);
+    const log: string[] = [];
+    const settings = [1, 0.5].map((cost, i) => ({
+      use: () => {
+        current = i;
+        log.push(`use ${i}`);
+      },
+      run: () => {
+        t += cost * slow();
+        if (current !== i) throw new Error('ran in the other setting');
+      },
+    }));
+    const [one, two] = interleaved(settings, 200, 10, () => t);
+    // within a block the factor is the same for both, so their ratio is the cost ratio (to the block edges)
+    expect(Math.abs(one! / two! - 2)).toBeLessThan(0.1);
+    expect(log.slice(0, 4)).toEqual(['use 0', 'use 1', 'use 0', 'use 1']);
+    // the same runs timed one setting after the other (200 ms each) see the slow phase unequally
+    t = 0;
+    const perRun = (i: number) => {
+      settings[i]!.use();
+      const t0 = t;
+      let n = 0;
+      for (; t - t0 < 200; n++) settings[i]!.run();
+      return (t - t0) / n;
+    };
+    const a = perRun(0);
+    // setting 1: 150 runs at 1 ms, then 17 at 3 ms (to 201 ms); setting 2: 133 runs at 1.5 ms and one at
+    // 0.5 (200 ms): the faster setting comes out slower
+    expect(a / perRun(1)).toBeCloseTo(201 / 167 / (200 / 134), 10);
   });
 });
 
