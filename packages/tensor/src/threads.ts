@@ -102,6 +102,58 @@ const UPDATE_THRESHOLD = 1 << 15;
 /** Parts of a split update start on a 64-byte line (16 float32 or 8 float64 elements). */
 const UPDATE_ALIGN_BYTES = 64;
 
+/** Of the last 32 split products, how many took longer than one thread would have before splitting pauses. */
+const SLOW_OF_32 = 8;
+/** The first pause, in ms; a pause that starts within RELAPSE_MS of the last one's end doubles it, up to MAX_PAUSE_MS. */
+const PAUSE_MS = 10;
+const MAX_PAUSE_MS = 1000;
+const RELAPSE_MS = 1000;
+
+/**
+ * Decides when splitting stops paying. On a machine where other work is running, the system
+ * may deschedule a worker that holds its part for a whole time slice — milliseconds in which the
+ * caller waits, which made two threads slower than one (0.6× with one busy process on two cores).
+ * A split that took longer than one thread would have (the caller's own part's time × the number
+ * of parts) is slow; when SLOW_OF_32 of the last 32 were, products run on one thread for a pause
+ * of PAUSE_MS, doubled (up to MAX_PAUSE_MS) while the load is found again within RELAPSE_MS of
+ * the last pause, so a loaded machine pays a few probes a second and a freed one splits again
+ * within a second. On a quiet machine 1–5 % of splits are slow (a worker woken late), far from
+ * the limit. Which thread computes a part never changes its bits.
+ * @internal exported for its tests
+ */
+export class SplitGovernor {
+  private history = 0;
+  private pause = 0;
+  private until = Number.NEGATIVE_INFINITY;
+
+  /** Whether a product may be split at time `now` (ms). */
+  allows(now: number): boolean {
+    return now >= this.until;
+  }
+
+  /** Records a split product: the caller's own part took `own` ms, the whole `total` ms, over `parts` parts. */
+  record(now: number, own: number, total: number, parts: number): void {
+    this.history = ((this.history << 1) | (total > own * parts ? 1 : 0)) >>> 0;
+    if (popcount(this.history) < SLOW_OF_32) return;
+    this.pause = now - this.until < RELAPSE_MS ? Math.min(2 * this.pause, MAX_PAUSE_MS) : PAUSE_MS;
+    this.until = now + this.pause;
+    this.history = 0;
+  }
+
+  /** The last pause in ms, and whether products run on one thread at `now`. */
+  state(now: number): { pauseMs: number; paused: boolean } {
+    return { pauseMs: this.pause, paused: !this.allows(now) };
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x; v !== 0; v &= v - 1) n++;
+  return n;
+}
+
+const governor = new SplitGovernor();
+
 /** Whether threads can run here: Node, or a cross-origin isolated page (or worker) with Web Workers. */
 export function threadsAvailable(): { ok: true } | { ok: false; why: string } {
   if (typeof process !== 'undefined' && process.versions?.node) return { ok: true };
@@ -238,7 +290,7 @@ function jobKernel(job: number): (...a: number[]) => void {
 }
 
 function runUpdate(job: number, ptrs: number[], n: number, bytes: 4 | 8, rest: number[]): void {
-  if (active < 2 || n < UPDATE_THRESHOLD) {
+  if (active < 2 || n < UPDATE_THRESHOLD || !governor.allows(performance.now())) {
     callWith(jobKernel(job), [...ptrs, n, ...rest]);
     return;
   }
@@ -255,7 +307,7 @@ function splitGemm(
 ): void {
   const kernel = bytes === 8 ? rt().kernels.gemm_f64 : rt().kernels.gemm_f32;
   // each side is split in multiples of the micro-kernel's tile: 4 rows, 8 columns
-  if (active < 2 || m * n * k < THRESHOLD || (m < 8 && n < 16)) {
+  if (active < 2 || m * n * k < THRESHOLD || (m < 8 && n < 16) || !governor.allows(performance.now())) {
     kernel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
     return;
   }
@@ -303,6 +355,7 @@ function dispatch(job: number, parts: number[][]): void {
   // no allocation below: the views stay current
   const heap = liveI32();
   const f64 = liveF64();
+  const t0 = performance.now();
   for (let t = 1; t < parts.length; t++) {
     const slot = workers[t - 1]!;
     const at = slot.ctrl >>> 2;
@@ -313,6 +366,7 @@ function dispatch(job: number, parts: number[][]): void {
     Atomics.notify(heap, at);
   }
   callWith(kernel, parts[0]!);
+  const own = performance.now() - t0;
   for (let t = 1; t < parts.length; t++) {
     const at = workers[t - 1]!.ctrl >>> 2;
     // not claimed yet: run it here (the same part, the same arithmetic)
@@ -328,4 +382,6 @@ function dispatch(job: number, parts: number[][]): void {
       state = Atomics.load(heap, at);
     }
   }
+  const now = performance.now();
+  governor.record(now, own, now - t0, parts.length);
 }

@@ -101,6 +101,29 @@ describe('matmul on two threads', () => {
     });
   });
 
+  it("gives one thread's bits on a loaded machine, where splitting pauses and resumes", async () => {
+    // two busy threads on top of the caller and its worker: the worker is descheduled now and then
+    const { Worker } = await import('node:worker_threads');
+    const busy = [0, 1].map(() => new Worker('for (;;) {}', { eval: true }));
+    try {
+      scope(() => {
+        manualSeed(8);
+        const a = randn([128, 300]);
+        const b = randn([300, 128]);
+        setThreads(1);
+        const one = Buffer.from(matmul(a, b).data().buffer);
+        setThreads(2);
+        for (let i = 0; i < 300; i++) {
+          scope(() => {
+            expect(Buffer.from(matmul(a, b).data().buffer).equals(one)).toBe(true);
+          });
+        }
+      });
+    } finally {
+      await Promise.all(busy.map((w) => w.terminate()));
+    }
+  });
+
   it('record() replays a split product bit-identically on one or two threads', () => {
     scope(() => {
       manualSeed(8);
