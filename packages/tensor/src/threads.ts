@@ -103,22 +103,25 @@ const UPDATE_THRESHOLD = 1 << 15;
 const UPDATE_ALIGN_BYTES = 64;
 
 /** Of the last 32 split products, how many took longer than one thread would have before splitting pauses. */
-const SLOW_OF_32 = 8;
+const SLOW_OF_32 = 16;
 /** The first pause, in ms; a pause that starts within RELAPSE_MS of the last one's end doubles it, up to MAX_PAUSE_MS. */
 const PAUSE_MS = 10;
 const MAX_PAUSE_MS = 1000;
 const RELAPSE_MS = 1000;
+/** A split is slow only beyond this margin (ms): a browser's clock is coarsened to 5 µs or more. */
+const SLACK_MS = 0.05;
 
 /**
  * Decides when splitting stops paying. On a machine where other work is running, the system
  * may deschedule a worker that holds its part for a whole time slice — milliseconds in which the
  * caller waits, which made two threads slower than one (0.6× with one busy process on two cores).
  * A split that took longer than one thread would have (the caller's own part's time × the number
- * of parts) is slow; when SLOW_OF_32 of the last 32 were, products run on one thread for a pause
+ * of parts, and SLACK_MS more), or whose caller had to run a part no worker had claimed (a worker
+ * that gets no time also takes it from the caller while it polls), is slow; when SLOW_OF_32 of the last 32 were, products run on one thread for a pause
  * of PAUSE_MS, doubled (up to MAX_PAUSE_MS) while the load is found again within RELAPSE_MS of
  * the last pause, so a loaded machine pays a few probes a second and a freed one splits again
- * within a second. On a quiet machine 1–5 % of splits are slow (a worker woken late), far from
- * the limit. Which thread computes a part never changes its bits.
+ * within a second. With one busy program on two cores 60–80 % of splits were slow; on a quiet
+ * machine 0.3–5 % (a worker woken late), far from the limit. Which thread computes a part never changes its bits.
  * @internal exported for its tests
  */
 export class SplitGovernor {
@@ -131,9 +134,13 @@ export class SplitGovernor {
     return now >= this.until;
   }
 
-  /** Records a split product: the caller's own part took `own` ms, the whole `total` ms, over `parts` parts. */
-  record(now: number, own: number, total: number, parts: number): void {
-    this.history = ((this.history << 1) | (total > own * parts ? 1 : 0)) >>> 0;
+  /**
+   * Records a split product: the caller's own part took `own` ms, the whole `total` ms, over
+   * `parts` parts; `tookBack` when the caller ran a part that no worker had claimed.
+   */
+  record(now: number, own: number, total: number, parts: number, tookBack = false): void {
+    const slow = tookBack || total > own * parts + SLACK_MS;
+    this.history = ((this.history << 1) | (slow ? 1 : 0)) >>> 0;
     if (popcount(this.history) < SLOW_OF_32) return;
     this.pause = now - this.until < RELAPSE_MS ? Math.min(2 * this.pause, MAX_PAUSE_MS) : PAUSE_MS;
     this.until = now + this.pause;
@@ -367,11 +374,13 @@ function dispatch(job: number, parts: number[][]): void {
   }
   callWith(kernel, parts[0]!);
   const own = performance.now() - t0;
+  let tookBack = false;
   for (let t = 1; t < parts.length; t++) {
     const at = workers[t - 1]!.ctrl >>> 2;
     // not claimed yet: run it here (the same part, the same arithmetic)
     if (Atomics.compareExchange(heap, at, 1, 0) === 1) {
       callWith(kernel, parts[t]!);
+      tookBack = true;
       continue;
     }
     // poll first (the worker's part usually ends within its wake-up time), then sleep on it
@@ -383,5 +392,5 @@ function dispatch(job: number, parts: number[][]): void {
     }
   }
   const now = performance.now();
-  governor.record(now, own, now - t0, parts.length);
+  governor.record(now, own, now - t0, parts.length, tookBack);
 }

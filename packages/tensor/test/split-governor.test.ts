@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { SplitGovernor } from '../src/threads.js';
 
-// A split whose caller part took 1 ms over 2 parts: slow when the whole took over 2 ms.
+// A split whose caller part took 1 ms over 2 parts: slow when the whole took over 2 ms and 50 µs.
 const slow = (g: SplitGovernor, now: number) => g.record(now, 1, 2.5, 2);
-const good = (g: SplitGovernor, now: number) => g.record(now, 1, 2, 2);
+const good = (g: SplitGovernor, now: number) => g.record(now, 1, 2.05, 2);
 
 describe('SplitGovernor: when splitting a product stops paying', () => {
-  it('pauses splitting for 10 ms once 8 of the last 32 splits took longer than one thread would', () => {
+  it('pauses splitting for 10 ms once 16 of the last 32 splits took longer than one thread would', () => {
     const g = new SplitGovernor();
     expect(g.allows(0)).toBe(true);
-    for (let i = 0; i < 7; i++) slow(g, 0);
-    // exactly as long as one thread (2 × 1 ms) is not slow
+    for (let i = 0; i < 15; i++) slow(g, 0);
+    // as long as one thread (2 × 1 ms) and the clock's margin is not slow
     good(g, 0);
     expect(g.allows(0)).toBe(true);
     slow(g, 5);
@@ -19,7 +19,7 @@ describe('SplitGovernor: when splitting a product stops paying', () => {
     expect(g.allows(15)).toBe(true);
   });
 
-  it('counts only the last 32 splits: one slow split in 5 never pauses, one in 4 does', () => {
+  it('counts only the last 32 splits: one slow split in 3 never pauses, one in 2 does', () => {
     const every = (n: number) => {
       const g = new SplitGovernor();
       for (let i = 0; i < 400; i++) {
@@ -29,9 +29,9 @@ describe('SplitGovernor: when splitting a product stops paying', () => {
       }
       return -1;
     };
-    expect(every(5)).toBe(-1);
-    // slow at 0, 4, …, 28: the eighth slow split is the 29th
-    expect(every(4)).toBe(28);
+    expect(every(3)).toBe(-1);
+    // slow at 0, 2, …, 30: the sixteenth slow split is the 31st
+    expect(every(2)).toBe(30);
   });
 
   it('doubles the pause while the load returns within a second of the last pause, to at most 1 s, and starts over after', () => {
@@ -39,19 +39,26 @@ describe('SplitGovernor: when splitting a product stops paying', () => {
     let now = 0;
     const pauses: number[] = [];
     for (let k = 0; k < 9; k++) {
-      for (let i = 0; i < 8; i++) slow(g, now);
+      for (let i = 0; i < 16; i++) slow(g, now);
       pauses.push(g.state(now).pauseMs);
       now += g.state(now).pauseMs + 100; // the pause ends, and the load is found again 100 ms later
     }
     expect(pauses).toEqual([10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
     now += 2000;
-    for (let i = 0; i < 8; i++) slow(g, now);
+    for (let i = 0; i < 16; i++) slow(g, now);
     expect(g.state(now).pauseMs).toBe(10);
   });
 
-  it('a product taken back from a worker that never claimed it (the caller ran both parts) is slow', () => {
-    const g = new SplitGovernor();
-    for (let i = 0; i < 8; i++) g.record(i, 1, 2.01, 2);
-    expect(g.allows(8)).toBe(false);
+  it('a product 60 µs slower than one thread is slow, and so is one the caller took back whole', () => {
+    const late = new SplitGovernor();
+    // the caller's part took 0.4 ms, then waiting for the worker's 0.46 ms more
+    for (let i = 0; i < 16; i++) late.record(i, 0.4, 0.86, 2);
+    expect(late.allows(16)).toBe(false);
+    const back = new SplitGovernor();
+    // no worker claimed its part: the caller ran both, as fast as one thread
+    for (let i = 0; i < 15; i++) back.record(i, 0.4, 0.8, 2, true);
+    expect(back.allows(15)).toBe(true);
+    back.record(15, 0.4, 0.8, 2, true);
+    expect(back.allows(16)).toBe(false);
   });
 });
