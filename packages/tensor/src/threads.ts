@@ -87,6 +87,8 @@ onmessage = (e) => serve(e.data.module, e.data.memory, e.data.ctrl, () => postMe
 interface WorkerSlot {
   ctrl: number;
   work: number;
+  /** When the caller last handed this worker a part (performance.now() ms). */
+  lastPart: number;
   terminate: () => Promise<unknown>;
 }
 
@@ -102,32 +104,43 @@ const UPDATE_THRESHOLD = 1 << 15;
 /** Parts of a split update start on a 64-byte line (16 float32 or 8 float64 elements). */
 const UPDATE_ALIGN_BYTES = 64;
 
-/** Of the last 32 split products, how many took longer than one thread would have before splitting pauses. */
+/** Of the last 32 split products, how many were slow (see SplitGovernor) before splitting pauses. */
 const SLOW_OF_32 = 16;
 /** The first pause, in ms; a pause that starts within RELAPSE_MS of the last one's end doubles it, up to MAX_PAUSE_MS. */
 const PAUSE_MS = 10;
 const MAX_PAUSE_MS = 1000;
 const RELAPSE_MS = 1000;
-/** A split is slow only beyond this margin (ms): a browser's clock is coarsened to 5 µs or more. */
+/**
+ * A split is slow only beyond this margin (ms): a browser's clock is coarsened to 5 µs or more.
+ * And a part left unclaimed counts only when the caller's own part took this long: a running
+ * worker claims within microseconds, but the polls of one just woken or not yet optimized can
+ * miss a shorter part.
+ */
 const SLACK_MS = 0.05;
+/** A worker given a part within this long (ms) is still polling; after longer it may sleep, and a late claim then says nothing of load. */
+const AWAKE_MS = WORKER_SPIN_MS / 2;
 
 /**
  * Decides when splitting stops paying. On a machine where other work is running, the system
  * may deschedule a worker that holds its part for a whole time slice — milliseconds in which the
  * caller waits, which made two threads slower than one (0.6× with one busy process on two cores).
- * A split that took longer than one thread would have (the caller's own part's time × the number
- * of parts, and SLACK_MS more), or whose caller had to run a part no worker had claimed (a worker
- * that gets no time also takes it from the caller while it polls), is slow; when SLOW_OF_32 of the last 32 were, products run on one thread for a pause
- * of PAUSE_MS, doubled (up to MAX_PAUSE_MS) while the load is found again within RELAPSE_MS of
- * the last pause, so a loaded machine pays a few probes a second and a freed one splits again
- * within a second. With one busy program on two cores 60–80 % of splits were slow; on a quiet
- * machine 0.3–5 % (a worker woken late), far from the limit. Which thread computes a part never changes its bits.
+ * A split is slow when it took longer than one thread would have (the caller's own part's time ×
+ * the number of parts, and SLACK_MS more), or when the caller had to run half or more of the
+ * workers' parts itself because no worker claimed them during its own part of SLACK_MS or more (a
+ * worker that gets no time also takes it from the caller while it polls). Splits sent to a worker that may have been asleep are not
+ * judged: waking it is not load. When SLOW_OF_32 of the last 32 judged splits were slow, products
+ * and optimizer updates run on one thread for a pause of PAUSE_MS, doubled (up to MAX_PAUSE_MS)
+ * while the load is found again within RELAPSE_MS of the last pause, so a loaded machine pays a
+ * few probes a second and a freed one splits again within a second. Which thread computes a part
+ * never changes its bits.
  * @internal exported for its tests
  */
 export class SplitGovernor {
   private history = 0;
   private pause = 0;
   private until = Number.NEGATIVE_INFINITY;
+  /** Pauses begun since the last reset. */
+  pauses = 0;
 
   /** Whether a product may be split at time `now` (ms). */
   allows(now: number): boolean {
@@ -135,16 +148,25 @@ export class SplitGovernor {
   }
 
   /**
-   * Records a split product: the caller's own part took `own` ms, the whole `total` ms, over
-   * `parts` parts; `tookBack` when the caller ran a part that no worker had claimed.
+   * Judges a split product: the caller's own part took `own` ms and the whole `total` ms, over
+   * `parts` parts, of which the caller ran `takenBack` that no worker had claimed.
    */
-  record(now: number, own: number, total: number, parts: number, tookBack = false): void {
-    const slow = tookBack || total > own * parts + SLACK_MS;
+  record(now: number, own: number, total: number, parts: number, takenBack = 0): void {
+    const slow = (takenBack > 0 && 2 * takenBack >= parts - 1 && own >= SLACK_MS) || total > own * parts + SLACK_MS;
     this.history = ((this.history << 1) | (slow ? 1 : 0)) >>> 0;
     if (popcount(this.history) < SLOW_OF_32) return;
     this.pause = now - this.until < RELAPSE_MS ? Math.min(2 * this.pause, MAX_PAUSE_MS) : PAUSE_MS;
     this.until = now + this.pause;
     this.history = 0;
+    this.pauses++;
+  }
+
+  /** Forgets every split judged so far and any pause. */
+  reset(): void {
+    this.history = 0;
+    this.pause = 0;
+    this.until = Number.NEGATIVE_INFINITY;
+    this.pauses = 0;
   }
 
   /** The last pause in ms, and whether products run on one thread at `now`. */
@@ -160,6 +182,18 @@ function popcount(x: number): number {
 }
 
 const governor = new SplitGovernor();
+/** Products and updates split across threads since the threads were last set. */
+let splits = 0;
+
+/** @internal Splits since the last setThreads / ready, and the governor's pauses (for tests). */
+export function splitStats(): { splits: number; pauses: number } {
+  return { splits, pauses: governor.pauses };
+}
+
+function resetSplits(): void {
+  governor.reset();
+  splits = 0;
+}
 
 /** Whether threads can run here: Node, or a cross-origin isolated page (or worker) with Web Workers. */
 export function threadsAvailable(): { ok: true } | { ok: false; why: string } {
@@ -199,7 +233,7 @@ export async function startThreads(n: number): Promise<void> {
           worker.once('error', reject);
         }),
       );
-      workers.push({ ctrl, work, terminate: () => worker.terminate() });
+      workers.push({ ctrl, work, lastPart: Number.NEGATIVE_INFINITY, terminate: () => worker.terminate() });
     } else {
       const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
       const worker = new Worker(url, { name: `gd-thread-${workers.length + 1}` });
@@ -216,6 +250,7 @@ export async function startThreads(n: number): Promise<void> {
       workers.push({
         ctrl,
         work,
+        lastPart: Number.NEGATIVE_INFINITY,
         terminate: async () => {
           worker.terminate();
         },
@@ -225,12 +260,14 @@ export async function startThreads(n: number): Promise<void> {
   // a product is handed to a worker only once it is serving
   await Promise.all(starting);
   active = n;
+  resetSplits();
 }
 
 /** @internal Stops every worker thread (tests that start many runtimes in one process). */
 export async function stopThreads(): Promise<void> {
   const all = workers.splice(0);
   active = 1;
+  resetSplits();
   await Promise.all(all.map((w) => w.terminate()));
 }
 
@@ -249,6 +286,7 @@ export function setThreads(n: number): void {
     throw new ValueError(`setThreads: n must be an integer from 1 to ${workers.length + 1} (threads started by ready), got ${n}`);
   }
   active = n;
+  resetSplits();
 }
 
 /** Threads currently used for large matrix products and optimizer updates. */
@@ -363,8 +401,12 @@ function dispatch(job: number, parts: number[][]): void {
   const heap = liveI32();
   const f64 = liveF64();
   const t0 = performance.now();
+  splits++;
+  // judged only if every worker was still polling from its last part
+  let judged = true;
   for (let t = 1; t < parts.length; t++) {
     const slot = workers[t - 1]!;
+    if (t0 - slot.lastPart > AWAKE_MS) judged = false;
     const at = slot.ctrl >>> 2;
     const args = parts[t]!;
     heap[at + 1] = job;
@@ -374,13 +416,13 @@ function dispatch(job: number, parts: number[][]): void {
   }
   callWith(kernel, parts[0]!);
   const own = performance.now() - t0;
-  let tookBack = false;
+  let takenBack = 0;
   for (let t = 1; t < parts.length; t++) {
     const at = workers[t - 1]!.ctrl >>> 2;
     // not claimed yet: run it here (the same part, the same arithmetic)
     if (Atomics.compareExchange(heap, at, 1, 0) === 1) {
       callWith(kernel, parts[t]!);
-      tookBack = true;
+      takenBack++;
       continue;
     }
     // poll first (the worker's part usually ends within its wake-up time), then sleep on it
@@ -392,5 +434,6 @@ function dispatch(job: number, parts: number[][]): void {
     }
   }
   const now = performance.now();
-  governor.record(now, own, now - t0, parts.length, tookBack);
+  for (let t = 1; t < parts.length; t++) workers[t - 1]!.lastPart = now;
+  if (judged) governor.record(now, own, now - t0, parts.length, takenBack);
 }

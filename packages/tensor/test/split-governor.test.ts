@@ -49,16 +49,42 @@ describe('SplitGovernor: when splitting a product stops paying', () => {
     expect(g.state(now).pauseMs).toBe(10);
   });
 
-  it('a product 60 µs slower than one thread is slow, and so is one the caller took back whole', () => {
+  it('a product 60 µs slower than one thread is slow, and so is one whose worker part the caller ran', () => {
     const late = new SplitGovernor();
     // the caller's part took 0.4 ms, then waiting for the worker's 0.46 ms more
     for (let i = 0; i < 16; i++) late.record(i, 0.4, 0.86, 2);
     expect(late.allows(16)).toBe(false);
     const back = new SplitGovernor();
     // no worker claimed its part: the caller ran both, as fast as one thread
-    for (let i = 0; i < 15; i++) back.record(i, 0.4, 0.8, 2, true);
+    for (let i = 0; i < 15; i++) back.record(i, 0.4, 0.8, 2, 1);
     expect(back.allows(15)).toBe(true);
-    back.record(15, 0.4, 0.8, 2, true);
+    back.record(15, 0.4, 0.8, 2, 1);
     expect(back.allows(16)).toBe(false);
+    expect(back.pauses).toBe(1);
+    // a part left unclaimed during a caller's part of 40 µs says nothing: a worker's poll can miss that
+    const short = new SplitGovernor();
+    for (let i = 0; i < 32; i++) short.record(i, 0.04, 0.08, 2, 1);
+    expect(short.pauses).toBe(0);
+  });
+
+  it('on four threads, one part of three taken back still pays; two of three do not', () => {
+    const one = new SplitGovernor();
+    // the caller ran its part and one worker's: half of one thread's time
+    for (let i = 0; i < 32; i++) one.record(i, 0.1, 0.2, 4, 1);
+    expect(one.pauses).toBe(0);
+    const two = new SplitGovernor();
+    for (let i = 0; i < 16; i++) two.record(i, 0.1, 0.3, 4, 2);
+    expect(two.pauses).toBe(1);
+  });
+
+  it('reset forgets the slow splits and ends a pause', () => {
+    const g = new SplitGovernor();
+    for (let i = 0; i < 16; i++) slow(g, 0);
+    expect(g.allows(1)).toBe(false);
+    g.reset();
+    expect(g.allows(1)).toBe(true);
+    expect(g.pauses).toBe(0);
+    for (let i = 0; i < 15; i++) slow(g, 1);
+    expect(g.allows(1)).toBe(true);
   });
 });

@@ -18,7 +18,9 @@ import {
   tensor,
   threadCount,
   ValueError,
+  zeros,
 } from '../src/index.js';
+import { splitStats } from '../src/threads.js';
 
 describe('matmul on two threads', () => {
   it('rejects bad thread counts', async () => {
@@ -98,6 +100,8 @@ describe('matmul on two threads', () => {
           expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
         });
       }
+      // splitting pauses only after 16 slow splits, so at least those were made
+      expect(splitStats().splits).toBeGreaterThanOrEqual(16);
     });
   });
 
@@ -110,18 +114,43 @@ describe('matmul on two threads', () => {
         manualSeed(8);
         const a = randn([128, 300]);
         const b = randn([300, 128]);
+        const x = randn([40000]);
         setThreads(1);
         const one = Buffer.from(matmul(a, b).data().buffer);
+        // an update accumulates: a part run twice, or not at all, changes the sum
+        const acc1 = zeros([40000]);
+        for (let i = 0; i < 100; i++) axpyInPlace(acc1, x, 0.5);
         setThreads(2);
-        for (let i = 0; i < 300; i++) {
+        const acc2 = zeros([40000]);
+        for (let i = 0; i < 100; i++) {
           scope(() => {
             expect(Buffer.from(matmul(a, b).data().buffer).equals(one)).toBe(true);
           });
+          axpyInPlace(acc2, x, 0.5);
         }
+        expect(Buffer.from(acc2.data().buffer).equals(Buffer.from(acc1.data().buffer))).toBe(true);
+        // the first 16 splits are always made: a pause needs 16 slow ones
+        expect(splitStats().splits).toBeGreaterThanOrEqual(16);
       });
     } finally {
       await Promise.all(busy.map((w) => w.terminate()));
     }
+  });
+
+  it('a worker woken from sleep is not taken for load: products 3 ms apart never pause splitting', () => {
+    scope(() => {
+      manualSeed(9);
+      const a = randn([100, 100]);
+      const b = randn([100, 104]);
+      setThreads(2);
+      for (let i = 0; i < 40; i++) {
+        // longer than a worker polls before it sleeps: the next part often finds it asleep
+        const until = performance.now() + 3;
+        while (performance.now() < until);
+        scope(() => matmul(a, b).data());
+      }
+      expect(splitStats()).toEqual({ splits: 40, pauses: 0 });
+    });
   });
 
   it('record() replays a split product bit-identically on one or two threads', () => {
@@ -138,6 +167,8 @@ describe('matmul on two threads', () => {
         fillInPlace(r.result, 0);
         r.replay();
         expect(Buffer.from(r.result.data().buffer).equals(Buffer.from(one.buffer))).toBe(true);
+        // the replay split the product on two threads (setThreads starts the count afresh)
+        expect(splitStats().splits).toBe(threads === 2 ? 1 : 0);
       }
       r.dispose();
     });
@@ -182,6 +213,8 @@ describe('matmul on two threads', () => {
               update(p, g, state);
               update(p, g, state);
             }
+            // both updates were split on two threads
+            expect(splitStats().splits).toBe(threads === 2 ? 2 : 0);
             return p.data();
           };
           const one = run(1, false);
