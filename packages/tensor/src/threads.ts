@@ -4,7 +4,8 @@
 // size threshold is split by rows of C (aligned to the micro-kernel's 4 rows) or columns (to its
 // 8), an optimizer update over a large parameter into contiguous ranges; the caller computes the
 // first part and waits for the rest. Every split keeps each element's arithmetic order, so results
-// are bit-identical to one thread.
+// are bit-identical to one thread. While splits stop paying (another program keeps a worker from
+// its core), a governor keeps products on one thread for a while.
 //
 // The splits are chosen so that a training step hands each thread the same part of a layer's
 // weight every time: the forward X·Wᵀ splits by columns of C (rows of W), the weight gradient
@@ -126,13 +127,13 @@ const AWAKE_MS = WORKER_SPIN_MS / 2;
  * caller waits, which made two threads slower than one (0.6× with one busy process on two cores).
  * A split is slow when it took longer than one thread would have (the caller's own part's time ×
  * the number of parts, and SLACK_MS more), or when the caller had to run half or more of the
- * workers' parts itself because no worker claimed them during its own part of SLACK_MS or more (a
- * worker that gets no time also takes it from the caller while it polls). Splits sent to a worker that may have been asleep are not
- * judged: waking it is not load. When SLOW_OF_32 of the last 32 judged splits were slow, products
- * and optimizer updates run on one thread for a pause of PAUSE_MS, doubled (up to MAX_PAUSE_MS)
- * while the load is found again within RELAPSE_MS of the last pause, so a loaded machine pays a
- * few probes a second and a freed one splits again within a second. Which thread computes a part
- * never changes its bits.
+ * workers' parts itself because no worker claimed them during its own part of SLACK_MS or more
+ * (a worker that gets no time also takes it from the caller while it polls). Splits sent to a
+ * worker that may have been asleep are not judged: waking it is not load. When SLOW_OF_32 of the
+ * last 32 judged splits were slow, products and optimizer updates run on one thread for a pause
+ * of PAUSE_MS, doubled (up to MAX_PAUSE_MS) while the load is found again within RELAPSE_MS of
+ * the last pause, so a loaded machine pays a few probes a second and a freed one splits again
+ * within a second. Which thread computes a part never changes its bits.
  * @internal exported for its tests
  */
 export class SplitGovernor {
