@@ -126,7 +126,7 @@ const AWAKE_MS = WORKER_SPIN_MS / 2;
  * may deschedule a worker that holds its part for a whole time slice — milliseconds in which the
  * caller waits, which made two threads slower than one (0.6× with one busy process on two cores).
  * A split is slow when it took longer than one thread would have (the caller's own part's time ×
- * the number of parts, and SLACK_MS more), or when the caller had to run half or more of the
+ * the number of parts, and SLACK_MS more), or when the caller had to run more than half of the
  * workers' parts itself because no worker claimed them during its own part of SLACK_MS or more
  * (a worker that gets no time also takes it from the caller while it polls). Splits sent to a
  * worker that may have been asleep are not judged: waking it is not load. When SLOW_OF_32 of the
@@ -153,7 +153,7 @@ export class SplitGovernor {
    * `parts` parts, of which the caller ran `takenBack` that no worker had claimed.
    */
   record(now: number, own: number, total: number, parts: number, takenBack = 0): void {
-    const slow = (takenBack > 0 && 2 * takenBack >= parts - 1 && own >= SLACK_MS) || total > own * parts + SLACK_MS;
+    const slow = (2 * takenBack > parts - 1 && own >= SLACK_MS) || total > own * parts + SLACK_MS;
     this.history = ((this.history << 1) | (slow ? 1 : 0)) >>> 0;
     if (popcount(this.history) < SLOW_OF_32) return;
     this.pause = now - this.until < RELAPSE_MS ? Math.min(2 * this.pause, MAX_PAUSE_MS) : PAUSE_MS;
@@ -183,17 +183,20 @@ function popcount(x: number): number {
 }
 
 const governor = new SplitGovernor();
-/** Products and updates split across threads since the threads were last set. */
+/** Products and updates split across threads, and of those the ones the governor judged. */
 let splits = 0;
+let judgedSplits = 0;
 
-/** @internal Splits since the last setThreads / ready, and the governor's pauses (for tests). */
-export function splitStats(): { splits: number; pauses: number } {
-  return { splits, pauses: governor.pauses };
+/** @internal Splits, judged splits and the governor's pauses since threads started or resetSplits (for tests). */
+export function splitStats(): { splits: number; judged: number; pauses: number } {
+  return { splits, judged: judgedSplits, pauses: governor.pauses };
 }
 
-function resetSplits(): void {
+/** @internal Forgets the governor's judgements and pauses, and zeroes splitStats (tests start from here). */
+export function resetSplits(): void {
   governor.reset();
   splits = 0;
+  judgedSplits = 0;
 }
 
 /** Whether threads can run here: Node, or a cross-origin isolated page (or worker) with Web Workers. */
@@ -287,7 +290,6 @@ export function setThreads(n: number): void {
     throw new ValueError(`setThreads: n must be an integer from 1 to ${workers.length + 1} (threads started by ready), got ${n}`);
   }
   active = n;
-  resetSplits();
 }
 
 /** Threads currently used for large matrix products and optimizer updates. */
@@ -436,5 +438,8 @@ function dispatch(job: number, parts: number[][]): void {
   }
   const now = performance.now();
   for (let t = 1; t < parts.length; t++) workers[t - 1]!.lastPart = now;
-  if (judged) governor.record(now, own, now - t0, parts.length, takenBack);
+  if (judged) {
+    judgedSplits++;
+    governor.record(now, own, now - t0, parts.length, takenBack);
+  }
 }

@@ -67,6 +67,16 @@ describe('SplitGovernor: when splitting a product stops paying', () => {
     expect(short.pauses).toBe(0);
   });
 
+  it('on three threads, one part of two taken back still pays; two of two do not', () => {
+    const one = new SplitGovernor();
+    // the caller ran its part and one worker's: two thirds of one thread's time
+    for (let i = 0; i < 32; i++) one.record(i, 0.1, 0.2, 3, 1);
+    expect(one.pauses).toBe(0);
+    const two = new SplitGovernor();
+    for (let i = 0; i < 16; i++) two.record(i, 0.1, 0.3, 3, 2);
+    expect(two.pauses).toBe(1);
+  });
+
   it('on four threads, one part of three taken back still pays; two of three do not', () => {
     const one = new SplitGovernor();
     // the caller ran its part and one worker's: half of one thread's time
