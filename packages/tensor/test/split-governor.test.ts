@@ -67,24 +67,19 @@ describe('SplitGovernor: when splitting a product stops paying', () => {
     expect(short.pauses).toBe(0);
   });
 
-  it('on three threads, one part of two taken back still pays; two of two do not', () => {
-    const one = new SplitGovernor();
-    // the caller ran its part and one worker's: two thirds of one thread's time
-    for (let i = 0; i < 32; i++) one.record(i, 0.1, 0.2, 3, 1);
-    expect(one.pauses).toBe(0);
-    const two = new SplitGovernor();
-    for (let i = 0; i < 16; i++) two.record(i, 0.1, 0.3, 3, 2);
-    expect(two.pauses).toBe(1);
-  });
-
-  it('on four threads, one part of three taken back still pays; two of three do not', () => {
-    const one = new SplitGovernor();
-    // the caller ran its part and one worker's: half of one thread's time
-    for (let i = 0; i < 32; i++) one.record(i, 0.1, 0.2, 4, 1);
-    expect(one.pauses).toBe(0);
-    const two = new SplitGovernor();
-    for (let i = 0; i < 16; i++) two.record(i, 0.1, 0.3, 4, 2);
-    expect(two.pauses).toBe(1);
+  // parts, and the taken-back worker parts after which a split still pays (the caller ran its part
+  // and those, as fast as the split took) and after which it does not
+  it.each([
+    [3, 1, 2],
+    [4, 1, 2],
+    [5, 2, 3],
+  ])('on %i threads, %i taken-back worker parts still pay and %i do not', (parts, pays, not) => {
+    const ok = new SplitGovernor();
+    for (let i = 0; i < 32; i++) ok.record(i, 0.1, 0.1 * (1 + pays), parts, pays);
+    expect(ok.pauses).toBe(0);
+    const bad = new SplitGovernor();
+    for (let i = 0; i < 16; i++) bad.record(i, 0.1, 0.1 * (1 + not), parts, not);
+    expect(bad.pauses).toBe(1);
   });
 
   it('reset forgets the slow splits and ends a pause', () => {
