@@ -254,5 +254,9 @@ describe('matmul on two threads', () => {
   it('setThreads is bounded by the threads started', () => {
     expect(() => setThreads(3)).toThrow(/from 1 to 2/);
     expect(() => setThreads(0)).toThrow(ValueError);
+    // a string that looks like a count says it is a string
+    expect(() => setThreads('2' as unknown as number)).toThrow(/got string "2"$/);
+    expect(() => setThreads(Number.NaN)).toThrow(/got NaN$/);
+    expect(threadCount()).toBe(2);
   });
 });
