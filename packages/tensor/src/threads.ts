@@ -288,7 +288,7 @@ export async function stopThreads(): Promise<void> {
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > workers.length + 1) {
     throw new ValueError(
-      `setThreads: n must be an integer from 1 to ${workers.length + 1} (threads started by ready), got ${typeof n === 'number' ? n : `${typeof n} ${JSON.stringify(n) ?? String(n)}`}`,
+      `setThreads: n must be an integer from 1 to ${workers.length + 1} (threads started by ready), got ${typeof n === 'number' || n == null ? String(n) : `${typeof n} ${JSON.stringify(n) ?? String(n)}`}`,
     );
   }
   active = n;

@@ -257,6 +257,7 @@ describe('matmul on two threads', () => {
     // a string that looks like a count says it is a string
     expect(() => setThreads('2' as unknown as number)).toThrow(/got string "2"$/);
     expect(() => setThreads(Number.NaN)).toThrow(/got NaN$/);
+    expect(() => setThreads(undefined as unknown as number)).toThrow(/got undefined$/);
     expect(threadCount()).toBe(2);
   });
 });
