@@ -248,9 +248,8 @@ export class Variable {
       this.grad = keep(this.isLeaf ? g : reshape(g, g.shape));
       // inside record(): every replay writes this gradient again, so one dropped by zeroGrad()
       // between replays comes back (else the optimizer would silently skip the parameter)
-      holdForReplay(this.grad, (t) => {
-        // a new handle on the same memory (what reshape makes, without its checks: t is known good)
-        if (this.grad === null || this.grad.isDisposed) this.grad = keep(new Tensor(t.shape, t.dtype, t.storage));
+      holdForReplay(this.grad, (alias) => {
+        if (this.grad === null || this.grad.isDisposed) this.grad = alias();
       });
       return;
     }

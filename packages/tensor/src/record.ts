@@ -57,7 +57,7 @@ export class Recording<T> {
     }
     const steps = this.steps;
     for (let i = 0; i < steps.length; i++) steps[i]!();
-    for (const r of this.restores) r.restore(r.view);
+    for (const r of this.restores) r.restore(() => alias(r.view));
   }
 
   /**
@@ -79,18 +79,24 @@ export class Recording<T> {
 /** A tensor a replay writes again, and what to do with it after each replay. */
 interface Restore {
   view: Tensor;
-  restore: (t: Tensor) => void;
+  restore: (alias: () => Tensor) => void;
+}
+
+/** A new handle on `t`'s memory, kept beyond any scope (what reshape to the same shape makes, without its checks). */
+function alias(t: Tensor): Tensor {
+  return keep(new Tensor(t.shape, t.dtype, t.storage));
 }
 let restores: Restore[] | null = null;
 
 /**
- * @internal While record() records: keeps a tensor over `t`'s memory for the recording and calls
- * `restore` with it after every replay. Autograd gives a Variable back the gradient a recorded
- * backward writes, when zeroGrad() dropped it between replays. Does nothing when not recording.
+ * @internal While record() records: keeps a handle on `t`'s memory for the recording and calls
+ * `restore` after every replay, with `alias()` to make a new handle on that memory. Autograd
+ * gives a Variable back the gradient a recorded backward writes, when zeroGrad() dropped it
+ * between replays. Does nothing when not recording.
  */
-export function holdForReplay(t: Tensor, restore: (t: Tensor) => void): void {
+export function holdForReplay(t: Tensor, restore: (alias: () => Tensor) => void): void {
   if (restores === null) return;
-  restores.push({ view: keep(new Tensor(t.shape, t.dtype, t.storage)), restore });
+  restores.push({ view: alias(t), restore });
 }
 
 /**
