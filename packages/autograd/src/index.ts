@@ -25,6 +25,7 @@ export {
   noGrad,
   stack,
   topologicalOrder,
+  traceOps,
   Variable,
   variable,
 } from './variable.js';
