@@ -65,15 +65,12 @@ export const en = {
     p2: 'Entropy is the expected information, the uncertainty of the whole system: ',
     p2end: '. It is largest, log_b N, when all N outcomes are equally likely.',
     unit: 'unit',
-    units: { bits: 'bits', nats: 'nats', dits: 'dits' } as Record<string, string>,
-    unitOptions: { bits: 'bits (base 2)', nats: 'nats (base e)', dits: 'dits (base 10)' } as Record<string, string>,
+    units: { bits: 'bits', nats: 'nats', dits: 'dits' },
+    unitOptions: { bits: 'bits (base 2)', nats: 'nats (base e)', dits: 'dits (base 10)' },
     probs: 'P(x₁), P(x₂), … (rescaled to sum to 1)',
     probsAria: 'probabilities, comma separated',
     presets: 'presets',
-    presetNames: { peaked: 'peaked', flat: 'flat', 'fair coin': 'fair coin', 'fair die': 'fair die', 'uniform 4': 'uniform 4' } as Record<
-      string,
-      string
-    >,
+    presetNames: { peaked: 'peaked', flat: 'flat', 'fair coin': 'fair coin', 'fair die': 'fair die', 'uniform 4': 'uniform 4' },
     maximum: (max: string, unit: string) => `   ·   maximum log_b N = ${max} ${unit}`,
     barsNote: (unit: string) =>
       `Labels on the bars: the information content of each outcome, in ${unit}. Drag a bar or type to change the distribution.`,
@@ -109,7 +106,7 @@ export const en = {
       'loss-tolerance': '|Δloss| < threshold',
       'grad-tolerance': '‖∇‖₂ < threshold',
       'max-iterations': 'iterations reach',
-    } as Record<string, string>,
+    },
     iterationsWhat: 'the number of iterations',
     threshold: 'threshold',
     thresholdWhat: 'the threshold',
@@ -123,7 +120,7 @@ export const en = {
       'max-iterations': 'max-iterations',
       diverged: 'diverged',
       stopped: 'stopped',
-    } as Record<string, string>,
+    },
     stopped: 'stopped: ',
     after: ' after ',
     summary: (a: string, b: string, loss: string) => ` iterations · a = ${a}, b = ${b}, loss = ${loss}`,
@@ -154,7 +151,7 @@ export const en = {
       quadratic: 'ill-conditioned quadratic ½(x² + 50y²)',
       rosenbrock: 'Rosenbrock (1 − x)² + 100(y − x²)²',
       linefit: 'line-fit MSE over (a, b)',
-    } as Record<string, string>,
+    },
     lr: 'step η (GD, SGD, momentum)',
     lrWhat: 'the step η',
     beta: 'momentum β',
@@ -170,7 +167,7 @@ export const en = {
     noise: 'SGD gradient noise σ (other surfaces)',
     noiseWhat: 'the noise σ',
     run: 'Run all four',
-    methods: { GD: 'GD', SGD: 'SGD', momentum: 'momentum', Adam: 'Adam' } as Record<string, string>,
+    methods: { GD: 'GD', SGD: 'SGD', momentum: 'momentum', Adam: 'Adam' },
     divergedName: (m: string) => `${m} (diverged)`,
     minimum: 'minimum',
     divergedAfter: (m: string, n: number) => `${m}: diverged after ${n} steps`,
@@ -213,7 +210,7 @@ export const en = {
       spiral: 'spiral',
       'reg-plane': 'regression: plane',
       'reg-gauss': 'regression: two bumps',
-    } as Record<string, string>,
+    },
     noise: 'noise %',
     noiseWhat: 'the noise',
     ratio: 'training %',
@@ -225,11 +222,11 @@ export const en = {
     regenerate: 'Regenerate',
     activation: 'activation',
     optimizer: 'optimizer',
-    optimizers: { adam: 'Adam', momentum: 'SGD + momentum', sgd: 'SGD' } as Record<string, string>,
+    optimizers: { adam: 'Adam', momentum: 'SGD + momentum', sgd: 'SGD' },
     lr: 'learning rate',
     lrWhat: 'the learning rate',
     reg: 'regularisation',
-    regs: { none: 'none', l1: 'L1', l2: 'L2' } as Record<string, string>,
+    regs: { none: 'none', l1: 'L1', l2: 'L2' },
     regRate: 'regularisation rate',
     regRateWhat: 'the regularisation rate',
     inputs: 'inputs',
@@ -605,6 +602,11 @@ export const zh: Messages = {
     onnx: '（ONNX 导出器还不能写出这个模型中的某一种层，上面的英文原文给出了层的名字。）',
   },
 };
+
+/** The word for a key of a small map of the catalogue (an option, a reason); the key itself if it has none. */
+export function pick(map: Record<string, string>, key: string): string {
+  return map[key] ?? key;
+}
 
 /** Both catalogues, by language. */
 export const CATALOGUES: Record<Lang, Messages> = { en, 'zh-CN': zh };

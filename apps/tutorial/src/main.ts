@@ -7,7 +7,7 @@ import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
-import { CATALOGUES, columns, padCols, pickLang } from './messages.js';
+import { CATALOGUES, columns, padCols, pick, pickLang } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
 import { sparkline } from './sparkline.js';
 
@@ -56,7 +56,7 @@ const started = performance.now();
 
 heading(m.h1);
 for (const r of informationLesson()) {
-  console.log(`${padCols(m.distributions[r.name] ?? r.name, 10)} p = [${r.p.map((v) => f(v, 3)).join(', ')}]`);
+  console.log(`${padCols(pick(m.distributions, r.name), 10)} p = [${r.p.map((v) => f(v, 3)).join(', ')}]`);
   console.log(
     `${''.padEnd(10)} I(x) = [${r.bits.map((v) => f(v, 3)).join(', ')}] ${m.bits}   H = ${f(r.entropy)} ${m.bits}   ${m.maxLog} = ${f(r.maximum)}`,
   );
@@ -74,7 +74,7 @@ const padStartCols = (s: string, w: number) => ' '.repeat(Math.max(0, w - column
 }
 for (const r of gd.runs) {
   console.log(
-    `${padCols(m.criteria[r.criterion] ?? r.criterion, 22)} ${padCols(m.reasons[r.reason] ?? r.reason, 16)} ${String(r.iterations).padStart(10)} ${f(r.a).padStart(9)} ${f(r.b).padStart(9)} ${r.loss.toExponential(4).padStart(11)}`,
+    `${padCols(pick(m.criteria, r.criterion), 22)} ${padCols(pick(m.reasons, r.reason), 16)} ${String(r.iterations).padStart(10)} ${f(r.a).padStart(9)} ${f(r.b).padStart(9)} ${r.loss.toExponential(4).padStart(11)}`,
   );
 }
 

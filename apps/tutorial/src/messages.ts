@@ -12,14 +12,23 @@ export const en = {
   badInteger: (name: string, got: string) => `--${name} must be a non-negative integer, got ${got}`,
   badLang: (got: string) => `--lang must be en or zh, got ${got}`,
   h1: '1. Information and entropy (§1.2)',
-  distributions: { peaked: 'peaked', flat: 'flat', 'fair coin': 'fair coin', 'fair die': 'fair die' } as Record<string, string>,
+  distributions: { peaked: 'peaked', flat: 'flat', 'fair coin': 'fair coin', 'fair die': 'fair die' },
   bits: 'bits',
   maxLog: 'max log2 N',
   h2: '2. Gradient descent on a line fit y = a·x + b, MSE (§2.2, §2.3)',
   data: (a: string, b: string) => `data: 100 points around y = 2x + 1; least squares gives a = ${a}, b = ${b}`,
   fitHeader: ['criterion', 'stop reason', 'iterations', 'a', 'b', 'loss'],
-  criteria: {} as Record<string, string>,
-  reasons: {} as Record<string, string>,
+  criteria: {
+    'loss change < 1e-10': 'loss change < 1e-10',
+    '30 iterations': '30 iterations',
+    'η = 2.5 (too large)': 'η = 2.5 (too large)',
+  },
+  reasons: {
+    'loss-tolerance': 'loss-tolerance',
+    'grad-tolerance': 'grad-tolerance',
+    'max-iterations': 'max-iterations',
+    diverged: 'diverged',
+  },
   precisionIntro: 'the loss-tolerance criterion (loss change < 1e-10) in float32 and in float64:',
   precisionHeader: ['dtype', 'iterations', 'last loss change', '|a − a*|', '|b − b*|', 'loss'],
   precisionWhy: (o: { n32: number; loss: string; ulp: string; ulp64: string; n64: number; closer: string }) =>
@@ -134,6 +143,11 @@ export const zh: Messages = {
   onnxDisagrees: 'ONNX Runtime 对导出的模型给出的结果与 gd 不一致',
   done: (seconds: string) => `完成，用时 ${seconds} 秒`,
 };
+
+/** The word for a key of a small map of the catalogue (a name, a reason); the key itself if it has none. */
+export function pick(map: Record<string, string>, key: string): string {
+  return map[key] ?? key;
+}
 
 /** Both catalogues, by language. */
 export const CATALOGUES: Record<Lang, Messages> = { en, zh };

@@ -2,7 +2,7 @@
 import { crossEntropyOf, entropy, informationContent, klDivergenceOf } from '@gd/losses';
 import { scope, tensor } from '@gd/tensor';
 import * as Plot from '@observablehq/plot';
-import { onLang, t, tr, trAttr } from '../i18n.js';
+import { onLang, pick, t, tr, trAttr } from '../i18n.js';
 import { chart, checkDistribution, choice, el, fitWidth, flag, fmt, libraryError, onResize, section, show } from '../ui.js';
 
 const UNITS: Record<string, { base: number }> = {
@@ -103,7 +103,7 @@ export function informationLesson(): void {
   const [unitLabel, unit] = choice(
     tr((m) => m.info.unit),
     'info-unit',
-    Object.keys(UNITS).map((k) => [k, tr((m) => m.info.unitOptions[k]!)]),
+    Object.keys(UNITS).map((k) => [k, tr((m) => pick(m.info.unitOptions, k))]),
   );
   const text = el('input', {
     id: 'info-probs',
@@ -117,7 +117,7 @@ export function informationLesson(): void {
     const b = el(
       'button',
       { class: 'secondary', type: 'button', 'data-preset': name },
-      tr((m) => m.info.presetNames[name]!),
+      tr((m) => pick(m.info.presetNames, name)),
     );
     b.addEventListener('click', () => {
       p = [...PRESETS[name]!];
@@ -169,7 +169,7 @@ export function informationLesson(): void {
   window.addEventListener('pointercancel', release);
 
   const render = () => {
-    const u = { ...UNITS[unit.value]!, name: t().info.units[unit.value]! };
+    const u = { ...UNITS[unit.value]!, name: pick(t().info.units, unit.value) };
     try {
       const r = scope(() => {
         const t = tensor(p);

@@ -1,7 +1,7 @@
 // Lesson 3 (docs/tutorial.md §2.2–2.3): gradient descent on a line fit, with the three convergence criteria.
 import { fitLine, lineData } from '@gd/lessons';
 import * as Plot from '@observablehq/plot';
-import { type Messages, onLang, t, tr, trAttr } from '../i18n.js';
+import { type Messages, onLang, pick, t, tr, trAttr } from '../i18n.js';
 import {
   type Checked,
   chart,
@@ -63,7 +63,7 @@ export function lineFitLesson(): void {
   const [critL, crit] = choice(
     tr((m) => m.fit.stopWhen),
     'fit-criterion',
-    ['loss-tolerance', 'grad-tolerance', 'max-iterations'].map((k) => [k, tr((m) => m.fit.criteria[k]!)]),
+    ['loss-tolerance', 'grad-tolerance', 'max-iterations'].map((k) => [k, tr((m) => pick(m.fit.criteria, k))]),
   );
   // a run is at most a million iterations, done in chunks between which the page stays live
   const MAX_ITERATIONS = 1_000_000;
@@ -180,7 +180,7 @@ export function lineFitLesson(): void {
           'p',
           { class: 'readout' },
           m.fit.stopped,
-          el('strong', { id: 'fit-reason', 'data-reason': r.reason }, m.fit.reasons[r.reason] ?? r.reason),
+          el('strong', { id: 'fit-reason', 'data-reason': r.reason }, pick(m.fit.reasons, r.reason)),
           m.fit.after,
           el('strong', { id: 'fit-iterations' }, String(r.iterations)),
           m.fit.summary(fmt(r.a), fmt(r.b), fmt(r.loss)),

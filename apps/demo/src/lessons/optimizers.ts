@@ -4,7 +4,7 @@ import { lineData } from '@gd/lessons';
 import { mse } from '@gd/losses';
 import { Adam, batches, type Optimizer, SGD } from '@gd/optim';
 import { axpyInPlace, keep, manualSeed, randn, scope, type Tensor, tensor } from '@gd/tensor';
-import { onLang, t, tr } from '../i18n.js';
+import { onLang, pick, t, tr } from '../i18n.js';
 import { choice, el, fitWidth, numberField, onResize, readAll, section, show } from '../ui.js';
 import { contourPlot, type Grid } from './surface.js';
 
@@ -170,7 +170,7 @@ export function optimizersLesson(): void {
   const [surfL, surf] = choice(
     tr((m) => m.opt.surface),
     'opt-surface',
-    Object.keys(SURFACES).map((k) => [k, tr((m) => m.opt.surfaces[k]!)]),
+    Object.keys(SURFACES).map((k) => [k, tr((m) => pick(m.opt.surfaces, k))]),
   );
   const q = SURFACES.quadratic!;
   const lr = numberField(
@@ -250,7 +250,7 @@ export function optimizersLesson(): void {
     const msg = t().opt;
     const methods: Method[] = ['GD', 'SGD', 'momentum', 'Adam'];
     const runs = methods.map((m) => ({ m, ...path(sf, m, lrV, betaV, adamV, stepsV, bsV, noiseV) }));
-    const named = (m: Method) => msg.methods[m] ?? m;
+    const named = (m: Method) => pick(msg.methods, m);
     const paths = runs.map((r) => ({ name: r.diverged ? msg.divergedName(named(r.m)) : named(r.m), points: r.points }));
     // the paths, for anyone (or any test) who wants the numbers behind the picture
     out.dataset.paths = JSON.stringify(Object.fromEntries(runs.map((r) => [r.m, r.points])));

@@ -1,7 +1,7 @@
 // Lesson 6: a playground — pick data, inputs and a network, and watch every unit learn, with
 // the training running continuously in the worker on the real gd packages.
 import * as Plot from '@observablehq/plot';
-import { onLang, t, tr, trAttr } from '../i18n.js';
+import { onLang, pick, t, tr, trAttr } from '../i18n.js';
 import { chart, choice, el, fitWidth, flag, fmt, libraryError, live, numberField, onResize, readAll, section, show } from '../ui.js';
 import { FEATURES, isRegression, type PlaygroundConfig } from '../worker.js';
 
@@ -122,7 +122,7 @@ export function playgroundLesson(worker: Worker): void {
   const [dsL, ds] = choice(
     tr((m) => m.pg.data),
     'pg-dataset',
-    ['circle', 'xor', 'gauss', 'spiral', 'reg-plane', 'reg-gauss'].map((k) => [k, tr((m) => m.pg.datasets[k]!)]),
+    ['circle', 'xor', 'gauss', 'spiral', 'reg-plane', 'reg-gauss'].map((k) => [k, tr((m) => pick(m.pg.datasets, k))]),
     cfg.dataset,
   );
   const noise = numberField(
@@ -172,7 +172,7 @@ export function playgroundLesson(worker: Worker): void {
   const [optL, opt] = choice(
     tr((m) => m.pg.optimizer),
     'pg-optimizer',
-    ['adam', 'momentum', 'sgd'].map((k) => [k, tr((m) => m.pg.optimizers[k]!)]),
+    ['adam', 'momentum', 'sgd'].map((k) => [k, tr((m) => pick(m.pg.optimizers, k))]),
     cfg.optimizer,
   );
   const lr = numberField(
@@ -184,7 +184,7 @@ export function playgroundLesson(worker: Worker): void {
   const [regL, regSel] = choice(
     tr((m) => m.pg.reg),
     'pg-reg',
-    ['none', 'l1', 'l2'].map((k) => [k, tr((m) => m.pg.regs[k]!)]),
+    ['none', 'l1', 'l2'].map((k) => [k, tr((m) => pick(m.pg.regs, k))]),
     cfg.regularization,
   );
   const regRate = numberField(
