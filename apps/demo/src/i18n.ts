@@ -315,6 +315,9 @@ export const en = {
 /** The shape every catalogue has: the keys and argument types of the English one. */
 export type Messages = typeof en;
 
+/** A name followed by Chinese text: a space after a Latin or Greek letter or a digit, as Chinese typesetting has it. */
+const sp = (w: string) => (/[A-Za-z0-9\u00c0-\u024f\u0370-\u03ff]$/.test(w) ? `${w} ` : w);
+
 /** The Chinese (简体中文) catalogue, in the tutorial's own terms. */
 export const zh: Messages = {
   page: {
@@ -340,17 +343,18 @@ export const zh: Messages = {
     libraryError: 'gd 库的英文原文：',
   },
   check: {
-    empty: (what: string) => `请为${what}输入一个数。`,
+    empty: (what: string) => `请为${sp(what)}输入一个数。`,
     notNumber: (t: string) => `“${t}”不是数字。请用数字书写，例如 0.5 或 1e-3。`,
-    whole: (what: string, example: number) => `${what}必须是整数，例如 ${example}。`,
-    moreThan0: (what: string) => `${what}必须大于 0。`,
-    moreThan: (what: string, min: number) => `${what}必须大于 ${min}。`,
-    atLeast: (what: string, min: number) => `${what}至少为 ${min}。`,
-    atMost: (what: string, max: number | undefined, reason: string) => `${what}最多为 ${max ?? '一个有限的数'}${reason}。`,
-    distEmpty: (name: string) => `请输入${name}的各个概率，用逗号分隔，例如 0.5, 0.5。`,
+    whole: (what: string, example: number) => `${sp(what)}必须是整数，例如 ${example}。`,
+    moreThan0: (what: string) => `${sp(what)}必须大于 0。`,
+    moreThan: (what: string, min: number) => `${sp(what)}必须大于 ${min}。`,
+    atLeast: (what: string, min: number) => `${sp(what)}至少为 ${min}。`,
+    atMost: (what: string, max: number | undefined, reason: string) =>
+      max === undefined ? `${sp(what)}必须是有限的数。` : `${sp(what)}最多为 ${max}${reason}。`,
+    distEmpty: (name: string) => `请输入${sp(name)}的各个概率，用逗号分隔，例如 0.5, 0.5。`,
     distNotNumber: (t: string) => `“${t}”不是数字。请用数字书写，例如 0.25。`,
-    distTwo: (name: string) => `${name}至少需要两个结果。`,
-    distMany: (name: string) => `${name}最多只能有 26 个结果。`,
+    distTwo: (name: string) => `${sp(name)}至少需要两个结果。`,
+    distMany: (name: string) => `${sp(name)}最多只能有 26 个结果。`,
     distNegative: '概率不能是负数。',
     distLarge: '这个数太大了：请用 0.2 这样的值。',
     distZero: '至少要有一个结果的概率大于 0。',
