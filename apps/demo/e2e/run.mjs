@@ -895,6 +895,16 @@ try {
     await zhPhone.click('#pg-step');
     await zhPhone.waitForSelector('#pg-status[data-epoch="1"]', { timeout: 30_000 });
     const loss = await text(zhPhone, '#pg-train-loss');
+    // before training, the worker's refusal is said in the page's language, and follows a switch
+    await zhPhone.click('#digits-sample');
+    await zhPhone.waitForFunction(() => /\d/.test(document.querySelector('#digits-sample-label')?.textContent ?? ''));
+    await zhPhone.click('#digits-predict');
+    await zhPhone.waitForFunction(() => document.querySelector('#digits-result .error')?.textContent === '请先训练数字模型。');
+    await zhPhone.click('#lang-en');
+    expect((await text(zhPhone, '#digits-result .error')) === 'Train the digit model first.', 'the refusal did not follow the switch');
+    expect((await text(zhPhone, '#digits-sample-label')).includes('labelled'), 'the sample label did not follow the switch');
+    await zhPhone.click('#lang-zh');
+    await zhPhone.click('#digits-clear');
     await zhPhone.fill('#digits-epochs', '1');
     await zhPhone.click('#digits-train');
     await zhPhone.waitForSelector('#digits-accuracy', { timeout: 180_000 });
