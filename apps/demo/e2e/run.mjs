@@ -285,6 +285,13 @@ const untranslated = (page, id) =>
     },
     [id, [...ALLOWED_LATIN]],
   );
+/** The labels, buttons, headings and menus whose text is wider than their own box (spilling out or cut off). */
+const clippedText = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('#lessons label, #lessons button, #lessons h2, #lessons th, #lessons select, header button, header h1')]
+      .filter((e) => e.scrollWidth > e.clientWidth + 1)
+      .map((e) => e.textContent.trim().slice(0, 40)),
+  );
 const hasHan = (s) => /[\u4e00-\u9fff]/.test(s);
 
 try {
@@ -742,6 +749,11 @@ try {
     expect(v.length === 0, `violations: ${v.join(' | ')}`);
   });
 
+  await test('no label, button or heading wider than its box at 1280 px', async () => {
+    const clipped = await clippedText(page);
+    expect(clipped.length === 0, `clipped: ${clipped.join(' | ')}`);
+  });
+
   await test('screenshots of every lesson at 1280 px', async () => {
     for (const [id, file] of LESSONS) await shot(page, id, `1280-${file}`);
     await page.screenshot({ path: join(shots, '1280-0-page.png'), fullPage: true });
@@ -784,9 +796,11 @@ try {
   await phone.goto(base);
   await phone.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
 
-  await test('phone: nothing wider than the screen; charts drawn at their shown size', async () => {
+  await test('phone: nothing wider than the screen, no clipped label; charts drawn at their shown size', async () => {
     const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
     expect(wide <= 390, `the page is ${wide} px wide`);
+    const clipped = await clippedText(phone);
+    expect(clipped.length === 0, `clipped: ${clipped.join(' | ')}`);
     const squeezed = await squeezedCharts(phone);
     expect(squeezed.length === 0, `charts scaled down: ${JSON.stringify(squeezed)}`);
   });
@@ -952,9 +966,11 @@ try {
     }
   });
 
-  await test('zh phone: nothing wider than the screen; charts drawn at their shown size; axe-core finds no serious violations', async () => {
+  await test('zh phone: nothing wider than the screen, no clipped label; charts drawn at their shown size; axe-core finds no serious violations', async () => {
     const wide = await zhPhone.evaluate(() => document.documentElement.scrollWidth);
     expect(wide <= 390, `the page is ${wide} px wide`);
+    const clipped = await clippedText(zhPhone);
+    expect(clipped.length === 0, `clipped: ${clipped.join(' | ')}`);
     const squeezed = await squeezedCharts(zhPhone);
     expect(squeezed.length === 0, `charts scaled down: ${JSON.stringify(squeezed)}`);
     const v = await axe(zhPhone);
@@ -980,12 +996,7 @@ try {
     }
     const wide = await zhWide.evaluate(() => document.documentElement.scrollWidth);
     expect(wide <= 1280, `the page is ${wide} px wide`);
-    // a label or button whose text is cut off by its own box
-    const clipped = await zhWide.evaluate(() =>
-      [...document.querySelectorAll('#lessons label, #lessons button, #lessons h2, #lessons th')]
-        .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible')
-        .map((e) => e.textContent),
-    );
+    const clipped = await clippedText(zhWide);
     expect(clipped.length === 0, `clipped: ${clipped.join(' | ')}`);
     const v = await axe(zhWide);
     expect(v.length === 0, `violations: ${v.join(' | ')}`);
