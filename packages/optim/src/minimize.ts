@@ -30,8 +30,9 @@ export interface StepInfo {
 export interface MinimizeOptions<B = unknown> {
   /**
    * The optimizer; default plain gradient descent θ ← θ − η∇θ with η = lr. One whose step() takes
-   * a closure (LBFGS, Newton) is handed one that evaluates the objective on the step's batch; its
-   * first call returns the loss minimize() has just computed, so no evaluation is repeated.
+   * a closure (LBFGS, Newton) is handed one that evaluates the objective on the step's batch,
+   * calls backward() keeping the graph, and returns the loss; its first call returns the loss
+   * minimize() has just computed, so no evaluation is repeated.
    */
   optimizer?: Optimizer;
   /** η for the default optimizer. Default 0.01. */
@@ -150,7 +151,7 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
         for (const p of list) p.zeroGrad();
         return 'diverged';
       }
-      return afterBackward(value, epoch, () => {
+      return afterBackward(value, epoch, recorded!.result, () => {
         recorded!.replay();
         return recorded!.result;
       });
@@ -158,10 +159,12 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     const loss = checkedLoss(objective(batch));
     const value = loss.item();
     if (!Number.isFinite(value)) return 'diverged';
-    loss.backward();
-    return afterBackward(value, epoch, () => {
+    // a closure optimizer gets the loss with its graph (Newton differentiates it again)
+    const closureStep = takesClosure(opt);
+    loss.backward(undefined, { retainGraph: closureStep });
+    return afterBackward(value, epoch, loss, () => {
       const again = checkedLoss(objective(batch));
-      again.backward();
+      again.backward(undefined, { retainGraph: true });
       return again;
     });
   };
@@ -205,9 +208,15 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
 
   /**
    * The rest of a step once the gradients are in: norm, backup, history, the update, the stop
-   * tests. `evaluate` computes the objective and its gradients again, for a closure optimizer.
+   * tests. For a closure optimizer, `loss` is the step's loss and `evaluate` computes the
+   * objective and its gradients again.
    */
-  const afterBackward = (value: number, epoch: number, evaluate: () => Variable | Tensor): StopReason | undefined => {
+  const afterBackward = (
+    value: number,
+    epoch: number,
+    loss: Variable | Tensor,
+    evaluate: () => Variable | Tensor,
+  ): StopReason | undefined => {
     // gradNorm(list) without re-checking the list every step (paramList checked it above)
     let squares = 0;
     for (const p of list) if (p.grad) squares += sumOfSquares(p.grad);
@@ -225,7 +234,7 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
       const closure: LossClosure = () => {
         if (first) {
           first = false;
-          return value;
+          return loss;
         }
         opt.zeroGrad();
         return evaluate();
