@@ -219,3 +219,39 @@ describe('LBFGS state', () => {
     other.dispose();
   });
 });
+
+describe('LBFGS in float32 and over mixed dtypes', () => {
+  it('float32 parameters keep float32 state and reach the minimum of a quadratic', () => {
+    // f = Σ cᵢ (xᵢ − tᵢ)², minimum at t; L-BFGS with line search is exact on it within n + 1 iterations
+    const x = variable(tensor([0, 0, 0]));
+    const opt = new LBFGS([x], { lineSearchFn: 'strongWolfe' });
+    scope(() =>
+      opt.step(() => {
+        opt.zeroGrad();
+        const loss = x.sub([1, -2, 3]).square().mul([1, 10, 0.5]).sum();
+        loss.backward();
+        return loss;
+      }),
+    );
+    expect([x.value.dtype, opt.lbfgsState.d!.dtype]).toEqual(['float32', 'float32']);
+    const err = Math.max(...Array.from(x.value.data()).map((v, i) => Math.abs(v - [1, -2, 3][i]!)));
+    expect(err <= 1e-4, `|x − t| = ${err}`).toBe(true);
+    opt.dispose();
+  });
+  it('a float32 and a float64 parameter flatten into one float64 vector; each is updated in its own dtype', () => {
+    const a = variable(tensor([0]));
+    const b = variable(tensor([0], { dtype: 'float64' }));
+    const opt = new LBFGS([a, b], { lineSearchFn: 'strongWolfe' });
+    scope(() =>
+      opt.step(() => {
+        opt.zeroGrad();
+        const loss = a.sub(2).square().sum().add(b.sub(-1).square().mul(3).sum());
+        loss.backward();
+        return loss;
+      }),
+    );
+    expect([a.value.dtype, b.value.dtype, opt.lbfgsState.d!.dtype]).toEqual(['float32', 'float64', 'float64']);
+    expect(Math.abs(a.item() - 2) <= 1e-5 && Math.abs(b.item() + 1) <= 1e-5, `a ${a.item()}, b ${b.item()}`).toBe(true);
+    opt.dispose();
+  });
+});
