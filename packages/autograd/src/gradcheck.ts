@@ -1,6 +1,6 @@
 // gradcheck: the analytic gradient from backward() against central finite differences.
 import { DTypeError, type FloatDType, randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
-import { noGrad, optionsObject, Variable, variable } from './variable.js';
+import { enableGrad, gradients, noGrad, optionsObject, Variable, variable } from './variable.js';
 
 /**
  * Options of gradcheck. The defaults follow the dtype: float64 (as PyTorch's gradcheck) takes a
@@ -80,7 +80,10 @@ export function gradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike
     const y = f(...vars);
     const projection = randn(y.shape as number[], { dtype });
     const proj = projection.data();
-    y.mul(projection).sum().backward();
+    // an output that does not depend on the inputs (a linear op's second derivative) has
+    // gradient zero
+    const projected = y.mul(projection).sum();
+    if (projected.requiresGrad) projected.backward();
     const analytic = vars.map((v) => (v.grad ? v.grad.data() : new View(v.size)));
     for (const v of vars) v.zeroGrad();
     // numeric: f's outputs at x ± ε (evaluated in `dtype`), differenced output by output and then
@@ -131,5 +134,45 @@ export function gradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike
       }
     });
     return { ok, maxAbsError, maxRelError, worst, checked, dtype };
+  });
+}
+
+/**
+ * Checks `f`'s second derivatives (PyTorch's gradgradcheck): the gradient of the first
+ * derivative, projected as h(x) = Σ_i ⟨∂s/∂x_i, v_i⟩ with s = Σ f(x)·u for fixed random u and v,
+ * against central differences of h — so every gradient rule's own rule (createGraph) is checked
+ * against finite differences of the first derivatives. Options and result as gradcheck's.
+ *
+ * @example
+ * ```ts
+ * gradgradcheck((x) => x.tanh().sum(), [randn([3], { dtype: 'float64' })]).ok; // true
+ * ```
+ */
+export function gradgradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike[], options: GradcheckOptions = {}): GradcheckResult {
+  if (typeof f !== 'function') throw new ValueError(`gradgradcheck: f must be a function of Variables, got ${typeof f}`);
+  if (!Array.isArray(inputs))
+    throw new ValueError(`gradgradcheck: inputs must be an array, got ${inputs === null ? 'null' : typeof inputs}`);
+  options = optionsObject('gradgradcheck', options);
+  const dtype = checkDtype(inputs, options.dtype);
+  return scope(() => {
+    const base = inputs.map((x) => (x instanceof Tensor ? x : tensor(x as never, { dtype })).cast(dtype));
+    const shape = noGrad(() => scope(() => [...f(...base.map((b) => new Variable(b, false))).shape]));
+    const u = randn(shape, { dtype });
+    const vs = base.map((b) => randn(b.shape as number[], { dtype }));
+    const h = (...xs: Variable[]) =>
+      enableGrad(() => {
+        // the finite-difference evaluations pass constants: differentiate at them all the same
+        const leaves = xs.map((x) => (x.requiresGrad ? x : variable(x.value)));
+        const s = f(...leaves)
+          .mul(u)
+          .sum();
+        const gs = s.requiresGrad ? gradients(s, leaves, { createGraph: true, allowUnused: true }) : [];
+        let total: Variable = new Variable(tensor(0, { dtype }), false);
+        gs.forEach((g, i) => {
+          if (g) total = total.add(g.mul(vs[i]!).sum());
+        });
+        return total;
+      });
+    return gradcheck(h, base, { ...options, dtype });
   });
 }

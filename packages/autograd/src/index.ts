@@ -8,11 +8,23 @@
 
 export type { DotOptions } from './dot.js';
 export { toDot } from './dot.js';
-export type { ScalarFn } from './functional.js';
-export { grad, valueAndGrad } from './functional.js';
+export type { GradFn, Inputs, ScalarFn } from './functional.js';
+export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './functional.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
-export { gradcheck } from './gradcheck.js';
-export type { OpContext, OpName, OpSpec } from './ops.js';
-export { opTable } from './ops.js';
-export type { Backward, BackwardOptions, VariableLike } from './variable.js';
-export { apply, asVariable, concat, isGradEnabled, noGrad, stack, topologicalOrder, Variable, variable } from './variable.js';
+export { gradcheck, gradgradcheck } from './gradcheck.js';
+export type { GradOps, GradRule, OpContext, OpName, OpSpec, Val } from './ops.js';
+export { helperOps, opTable } from './ops.js';
+export type { Backward, BackwardOptions, GradientsOptions, VariableLike } from './variable.js';
+export {
+  apply,
+  asVariable,
+  concat,
+  enableGrad,
+  gradients,
+  isGradEnabled,
+  noGrad,
+  stack,
+  topologicalOrder,
+  Variable,
+  variable,
+} from './variable.js';

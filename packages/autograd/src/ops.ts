@@ -1,48 +1,120 @@
-// The op table: every differentiable op's forward and its gradient rule (vector–Jacobian
-// product) side by side. `g` is the upstream gradient ∂L/∂y; each rule returns ∂L/∂input.
-// Broadcasting inputs get their gradient summed back to their own shape (sumTo).
+// The op registry: every differentiable op declared once — its forward on tensors, its gradient
+// rule (the vector–Jacobian product), and, for the elementwise ones, the method it becomes.
+// `g` is the upstream gradient ∂L/∂y; each rule returns ∂L/∂input.
+//
+// A rule is written once, against `F` (GradOps): on the fast path F computes on plain Tensors with
+// the fused first-order kernels of @gd/tensor/grad; with `createGraph` F records differentiable
+// ops, so the gradient has a graph of its own and derivatives of any order come from the same
+// rules. The linear helpers the rules use (sumTo, padSlice, scatter-add, the convolution and
+// pooling adjoints) are ops of this table too, each with its adjoint as its rule.
 
 import type { Tensor } from '@gd/tensor';
 import * as T from '@gd/tensor';
 import * as G from '@gd/tensor/grad';
+/**
+ * A value a gradient rule computes with: a Tensor on the fast path, a Variable with createGraph.
+ * Rules read only its shape and dtype and hand it to GradOps.
+ */
+export interface Val {
+  readonly shape: readonly number[];
+  readonly dtype: T.DType;
+  readonly size: number;
+  readonly rank: number;
+}
 
 /** What a gradient rule sees: the forward inputs, output and attributes. */
 export interface OpContext<A> {
   /** Which inputs need a gradient (the rest may return null and skip the work). */
   needs: boolean[];
-  inputs: Tensor[];
-  output: Tensor;
+  /** The inputs (Variables when the gradient records a graph, else their values). */
+  inputs: Val[];
+  /** The output (the op's own Variable when the gradient records a graph, else its value). */
+  output: Val;
+  /** The inputs' values, for constants such as masks. */
+  values: Tensor[];
+  /** The output's value. */
+  outputValue: Tensor;
   attrs: A;
+  /** True when the gradient records a graph (createGraph). */
+  graph: boolean;
 }
+
+/** The vector–Jacobian product of one op: the upstream gradient → one gradient per input. */
+export type GradRule<A> = (g: Val, ctx: OpContext<A>, F: GradOps) => Array<Val | null>;
 
 /** A differentiable op: forward on tensors, and its vector–Jacobian product. */
 export interface OpSpec<A = Record<string, never>> {
-  /** Number of Variable inputs. */
+  /** Number of inputs (−1: any). */
   arity: number;
   /** The forward computation on the input values. */
   forward(inputs: Tensor[], attrs: A): Tensor;
-  /** The vector–Jacobian product: the upstream gradient g → one gradient per input (null: none). */
-  backward(g: Tensor, ctx: OpContext<A>): Array<Tensor | null>;
+  /** The vector–Jacobian product, written against F so that it is differentiable itself. */
+  backward: GradRule<A>;
+}
+
+/**
+ * The operations gradient rules are written in. Two implementations: on Tensors (with the fused
+ * first-order kernels) and on Variables (recording, so the result can be differentiated again).
+ */
+export interface GradOps {
+  add(a: Val, b: Val | number): Val;
+  sub(a: Val, b: Val | number): Val;
+  mul(a: Val, b: Val | number): Val;
+  div(a: Val, b: Val | number): Val;
+  neg(a: Val): Val;
+  exp(a: Val): Val;
+  log(a: Val): Val;
+  square(a: Val): Val;
+  pow(a: Val, b: Val | number): Val;
+  sigmoid(a: Val): Val;
+  tanh(a: Val): Val;
+  /** The value in another dtype (a gradient takes its input's dtype). */
+  cast(a: Val, dtype: T.DType): Val;
+  /** cond ? a : b with a constant condition. */
+  where(cond: Tensor, a: Val | number, b: Val | number): Val;
+  sum(a: Val, axis: number | number[] | undefined, keepDims: boolean): Val;
+  reshape(a: Val, shape: readonly number[]): Val;
+  broadcastTo(a: Val, shape: readonly number[]): Val;
+  transpose(a: Val, perm: number[]): Val;
+  slice(a: Val, begin: number[], size: number[]): Val;
+  gather(a: Val, indices: Tensor, axis: number): Val;
+  matmul(a: Val, b: Val, options: T.MatmulOptions): Val;
+  conv2d(x: Val, w: Val, options: T.Conv2dOptions): Val;
+  avgPool2d(x: Val, kernelSize: T.Size2d, options: T.Pool2dOptions): Val;
+  adaptiveAvgPool2d(x: Val, outputSize: T.Size2d): Val;
+  /** The adjoint of broadcasting: sums over the broadcast axes back to `shape`. */
+  sumTo(g: Val, shape: readonly number[]): Val;
+  /** The adjoint of slice: g written into zeros of `shape` at `begin`. */
+  padSlice(g: Val, begin: number[], shape: readonly number[]): Val;
+  /** The adjoint of gather: g scattered (added) back to `shape`. */
+  scatterAdd(g: Val, indices: Tensor, axis: number, shape: readonly number[]): Val;
+  /** g·relu′(x). */
+  reluBackward(g: Val, x: Val, xv: Tensor): Val;
+  /** g·gelu′(x). */
+  geluBackward(g: Val, x: Val): Val;
+  /** g·σ′ from σ's output y. */
+  sigmoidBackward(g: Val, y: Val): Val;
+  /** g·tanh′ from tanh's output y. */
+  tanhBackward(g: Val, y: Val): Val;
+  /** The softmax (or log-softmax) vector–Jacobian product from its output y. */
+  softmaxBackward(y: Val, g: Val, axis: number, log: boolean): Val;
+  conv2dBackwardInput(g: Val, w: Val, inputShape: readonly number[], options: T.Conv2dOptions): Val;
+  conv2dBackwardWeight(x: Val, g: Val, weightShape: readonly number[], options: T.Conv2dOptions): Val;
+  maxPool2dBackward(g: Val, indices: Tensor, inputShape: readonly number[]): Val;
+  /** Picks the maximum-pool positions `indices` (per plane) of x: the adjoint of maxPool2dBackward. */
+  maxPoolGather(x: Val, indices: Tensor): Val;
+  avgPool2dBackward(g: Val, inputShape: readonly number[], kernelSize: T.Size2d, options: T.Pool2dOptions): Val;
+  adaptiveAvgPool2dBackward(g: Val, inputShape: readonly number[]): Val;
 }
 
 function defineOp<A = Record<string, never>>(spec: OpSpec<A>): OpSpec<A> {
   return spec;
 }
 
-/** Frees intermediates of a gradient rule once the result is computed. */
-function freeing<R>(temps: Tensor[], result: R): R {
-  for (const t of temps) t.dispose();
-  return result;
-}
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** g·f(…) summed back to `shape`, freeing the full-size product. */
-function reduced(full: Tensor, shape: readonly number[]): Tensor {
-  const out = G.sumTo(full, shape);
-  full.dispose();
-  return out;
-}
-
-const same = (ctx: OpContext<unknown>, i: number) => ctx.inputs[i]!.shape;
+/** F's result summed back to an input's shape (broadcasting inputs). */
+const toShape = (F: GradOps, x: Val, shape: readonly number[]) => (sameShape(x.shape, shape) ? x : F.sumTo(x, shape));
 
 /** The elementwise ops of two operands, with broadcasting: each is a Variable method `a.op(b)` too. */
 export const binaryOps = {
@@ -50,48 +122,45 @@ export const binaryOps = {
   add: defineOp({
     arity: 2,
     forward: ([a, b]) => T.add(a!, b!),
-    backward: (g, ctx) => [ctx.needs[0] ? G.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? G.sumTo(g, same(ctx, 1)) : null],
+    backward: (g, { inputs: [a, b], needs }, F) => [needs[0] ? toShape(F, g, a!.shape) : null, needs[1] ? toShape(F, g, b!.shape) : null],
   }),
   /** this − b. */
   sub: defineOp({
     arity: 2,
     forward: ([a, b]) => T.sub(a!, b!),
-    backward: (g, ctx) => [ctx.needs[0] ? G.sumTo(g, same(ctx, 0)) : null, ctx.needs[1] ? reduced(T.neg(g), same(ctx, 1)) : null],
+    backward: (g, { inputs: [a, b], needs }, F) => [
+      needs[0] ? toShape(F, g, a!.shape) : null,
+      needs[1] ? toShape(F, F.neg(g), b!.shape) : null,
+    ],
   }),
   /** this · b. */
   mul: defineOp({
     arity: 2,
     forward: ([a, b]) => T.mul(a!, b!),
     // d(ab)/da = b, d(ab)/db = a
-    backward: (g, { inputs: [a, b], needs }) => [
-      needs[0] ? reduced(T.mul(g, b!), a!.shape) : null,
-      needs[1] ? reduced(T.mul(g, a!), b!.shape) : null,
+    backward: (g, { inputs: [a, b], needs }, F) => [
+      needs[0] ? toShape(F, F.mul(g, b!), a!.shape) : null,
+      needs[1] ? toShape(F, F.mul(g, a!), b!.shape) : null,
     ],
   }),
   /** this / b. */
   div: defineOp({
     arity: 2,
     forward: ([a, b]) => T.div(a!, b!),
-    // d(a/b)/da = 1/b, d(a/b)/db = −a/b² = −y/b
-    backward: (g, { inputs: [a, b], output: y, needs }) => {
-      const gb = T.div(g, b!);
-      let db: Tensor | null = null;
-      if (needs[1]) {
-        const gy = T.mul(gb, y);
-        db = freeing([gy], reduced(T.neg(gy), b!.shape));
-      }
-      return [needs[0] ? reduced(gb, a!.shape) : freeing([gb], null), db];
+    // d(a/b)/da = 1/b, d(a/b)/db = −a/b² = −(g/b)·y
+    backward: (g, { inputs: [a, b], output: y, needs }, F) => {
+      const gb = F.div(g, b!);
+      return [needs[0] ? toShape(F, gb, a!.shape) : null, needs[1] ? toShape(F, F.neg(F.mul(gb, y)), b!.shape) : null];
     },
   }),
   /** this ** b. */
   pow: defineOp({
     arity: 2,
     forward: ([a, b]) => T.pow(a!, b!),
-    // d(aᵇ)/da = b·aᵇ⁻¹; d(aᵇ)/db = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch).
-    // Temporaries are freed by the scope every rule runs in.
-    backward: (g, { inputs: [a, b], output: y, needs }) => [
-      needs[0] ? reduced(T.mul(T.mul(g, b!), T.pow(a!, T.sub(b!, 1))), a!.shape) : null,
-      needs[1] ? reduced(T.where(T.mul(T.eq(a!, 0), T.ge(b!, 0)), 0, T.mul(T.mul(g, y), T.log(a!))), b!.shape) : null,
+    // d(aᵇ)/da = b·aᵇ⁻¹; d(aᵇ)/db = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch)
+    backward: (g, { inputs: [a, b], output: y, values: [av, bv], needs }, F) => [
+      needs[0] ? toShape(F, F.mul(F.mul(g, b!), F.pow(a!, F.sub(b!, 1))), a!.shape) : null,
+      needs[1] ? toShape(F, F.where(T.mul(T.eq(av!, 0), T.ge(bv!, 0)), 0, F.mul(F.mul(g, y), F.log(a!))), b!.shape) : null,
     ],
   }),
   /** Elementwise maximum (ties share the gradient). */
@@ -99,139 +168,110 @@ export const binaryOps = {
     arity: 2,
     forward: ([a, b]) => T.maximum(a!, b!),
     // the gradient goes to the larger input; ties share it equally (as PyTorch)
-    backward: (g, { inputs: [a, b], needs }) => tieSplit(g, a!, b!, T.gt(a!, b!), needs),
+    backward: (g, ctx, F) => tieSplit(g, ctx, T.gt(ctx.values[0]!, ctx.values[1]!), F),
   }),
   /** Elementwise minimum (ties share the gradient). */
   minimum: defineOp({
     arity: 2,
     forward: ([a, b]) => T.minimum(a!, b!),
-    backward: (g, { inputs: [a, b], needs }) => tieSplit(g, a!, b!, T.lt(a!, b!), needs),
+    backward: (g, ctx, F) => tieSplit(g, ctx, T.lt(ctx.values[0]!, ctx.values[1]!), F),
   }),
 };
 
 /** The elementwise ops of one input and no attributes: each is a Variable method `x.op()` too. */
 export const unaryOps = {
   /** −this. */
-  neg: defineOp({ arity: 1, forward: ([x]) => T.neg(x!), backward: (g) => [T.neg(g)] }),
+  neg: defineOp({ arity: 1, forward: ([x]) => T.neg(x!), backward: (g, _, F) => [F.neg(g)] }),
   /** |this| (subgradient 0 at 0). */
   abs: defineOp({
     arity: 1,
     forward: ([x]) => T.abs(x!),
     // subgradient sign(x): 0 at x = 0
-    backward: (g, { inputs: [x] }) => {
-      const s = T.sign(x!);
-      return freeing([s], [T.mul(g, s)]);
-    },
+    backward: (g, { values: [x] }, F) => [F.mul(g, T.sign(x!))],
   }),
   /** √this. */
   sqrt: defineOp({
     arity: 1,
     forward: ([x]) => T.sqrt(x!),
     // d√x/dx = 1/(2√x)
-    backward: (g, { output: y }) => {
-      const h = T.div(g, y);
-      return freeing([h], [T.mul(h, 0.5)]);
-    },
+    backward: (g, { output: y }, F) => [F.mul(F.div(g, y), 0.5)],
   }),
   /** e^this. */
-  exp: defineOp({ arity: 1, forward: ([x]) => T.exp(x!), backward: (g, { output: y }) => [T.mul(g, y)] }),
+  exp: defineOp({ arity: 1, forward: ([x]) => T.exp(x!), backward: (g, { output: y }, F) => [F.mul(g, y)] }),
   /** ln this. */
-  log: defineOp({ arity: 1, forward: ([x]) => T.log(x!), backward: (g, { inputs: [x] }) => [T.div(g, x!)] }),
+  log: defineOp({ arity: 1, forward: ([x]) => T.log(x!), backward: (g, { inputs: [x] }, F) => [F.div(g, x!)] }),
   /** this². */
   square: defineOp({
     arity: 1,
     forward: ([x]) => T.square(x!),
-    backward: (g, { inputs: [x] }) => {
-      const gx = T.mul(g, x!);
-      return freeing([gx], [T.mul(gx, 2)]);
-    },
+    backward: (g, { inputs: [x] }, F) => [F.mul(F.mul(g, x!), 2)],
   }),
   /** 1 / this. */
   reciprocal: defineOp({
     arity: 1,
     forward: ([x]) => T.reciprocal(x!),
     // d(1/x)/dx = −1/x² = −y²
-    backward: (g, { output: y }) => {
-      const y2 = T.square(y);
-      const p = T.mul(g, y2);
-      return freeing([y2, p], [T.neg(p)]);
-    },
+    backward: (g, { output: y }, F) => [F.neg(F.mul(g, F.square(y)))],
   }),
   /** max(this, 0) (subgradient 0 at 0). */
   relu: defineOp({
     arity: 1,
     forward: ([x]) => T.relu(x!),
     // subgradient 0 at x = 0
-    backward: (g, { inputs: [x] }) => [G.reluBackward(g, x!)],
+    backward: (g, { inputs: [x], values: [xv] }, F) => [F.reluBackward(g, x!, xv!)],
   }),
   /** GELU (tanh approximation). */
-  gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }) => [G.geluBackward(g, x!)] }),
+  gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }, F) => [F.geluBackward(g, x!)] }),
   /** ln(1 + this), accurate for small values. */
   log1p: defineOp({
     arity: 1,
     forward: ([x]) => T.log1p(x!),
     // d/dx ln(1 + x) = 1/(1 + x)
-    backward: (g, { inputs: [x] }) => {
-      const d = T.add(x!, 1);
-      return freeing([d], [T.div(g, d)]);
-    },
+    backward: (g, { inputs: [x] }, F) => [F.div(g, F.add(x!, 1))],
   }),
   /** e^this − 1, accurate for small values. */
   expm1: defineOp({
     arity: 1,
     forward: ([x]) => T.expm1(x!),
     // d/dx (eˣ − 1) = eˣ = y + 1
-    backward: (g, { output: y }) => {
-      const d = T.add(y, 1);
-      return freeing([d], [T.mul(g, d)]);
-    },
+    backward: (g, { output: y }, F) => [F.mul(g, F.add(y, 1))],
   }),
   /** ln σ(this), stable; its gradient is σ(−this). */
   logSigmoid: defineOp({
     arity: 1,
     forward: ([x]) => T.logSigmoid(x!),
     // d/dx ln σ(x) = 1 − σ(x) = σ(−x)
-    backward: (g, { inputs: [x] }) => {
-      const s = T.sigmoid(T.neg(x!));
-      return [T.mul(g, s)];
-    },
+    backward: (g, { inputs: [x] }, F) => [F.mul(g, F.sigmoid(F.neg(x!)))],
   }),
   /** log(1 + e^this), stable; its gradient is σ(this). */
   softplus: defineOp({
     arity: 1,
-    // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|): no overflow for large |x|
-    forward: ([x]) => {
-      const r = T.relu(x!);
-      const a = T.abs(x!);
-      const na = T.neg(a);
-      const e = T.exp(na);
-      const e1 = T.add(e, 1);
-      const l = T.log(e1);
-      return freeing([a, na, e, e1], reducedAdd(r, l));
-    },
+    // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|): no overflow for large |x| (the forward's scope
+    // frees the temporaries)
+    forward: ([x]) => T.add(T.relu(x!), T.log(T.add(T.exp(T.neg(T.abs(x!))), 1))),
     // softplus′ = σ(x), exactly, including at x = 0
-    backward: (g, { inputs: [x] }) => {
-      const s = T.sigmoid(x!);
-      return freeing([s], [T.mul(g, s)]);
-    },
+    backward: (g, { inputs: [x] }, F) => [F.mul(g, F.sigmoid(x!))],
   }),
   /** σ(this). */
   sigmoid: defineOp({
     arity: 1,
     forward: ([x]) => T.sigmoid(x!),
     // σ′ = σ(1 − σ)
-    backward: (g, { output: y }) => [G.sigmoidBackward(g, y)],
+    backward: (g, { output: y }, F) => [F.sigmoidBackward(g, y)],
   }),
   /** tanh(this). */
   tanh: defineOp({
     arity: 1,
     forward: ([x]) => T.tanh(x!),
     // tanh′ = 1 − tanh²
-    backward: (g, { output: y }) => [G.tanhBackward(g, y)],
+    backward: (g, { output: y }, F) => [F.tanhBackward(g, y)],
   }),
 };
 
-/** Every differentiable op, by name. The gradcheck suite enumerates this table. */
+type Reduction = { axis?: number | number[]; keepDims: boolean };
+type Conv = T.Conv2dOptions;
+
+/** Every differentiable op, by name. The gradcheck and gradgradcheck suites enumerate this table. */
 export const opTable = {
   ...binaryOps,
   ...unaryOps,
@@ -240,16 +280,17 @@ export const opTable = {
     // Σ (p − t)² · scale in one pass, accumulated in float64 — mse's 'sum' and 'mean' fused, in
     // place of sub, square and mean (fewer ops on the training hot path, and more precise)
     // (the sum and g stay in WebAssembly memory, never read into JavaScript, so record() replays it)
-    forward: ([p, t], { scale }) => {
-      const d = T.sub(p!, t!);
-      return freeing([d], G.sumOfSquaresScaled(d, scale));
-    },
+    forward: ([p, t], { scale }) => G.sumOfSquaresScaled(T.sub(p!, t!), scale),
     // ∂/∂p = 2·scale·(p − t)·g, ∂/∂t = −∂/∂p
-    backward: (g, { inputs: [p, t], attrs: { scale }, needs }) => {
-      const d = T.sub(p!, t!);
-      G.scaleByInPlace(d, g, 2 * scale);
-      const dt = needs[1] ? reduced(T.neg(d), t!.shape) : null;
-      return [needs[0] ? reduced(d, p!.shape) : freeing([d], null), dt];
+    backward: (g, { inputs: [p, t], attrs: { scale }, needs, graph }, F) => {
+      let d: Val;
+      if (graph) d = F.mul(F.mul(F.sub(p!, t!), g), 2 * scale);
+      else {
+        const dt = T.sub(p! as Tensor, t! as Tensor);
+        G.scaleByInPlace(dt, g as Tensor, 2 * scale);
+        d = dt;
+      }
+      return [needs[0] ? toShape(F, d, p!.shape) : null, needs[1] ? toShape(F, F.neg(d), t!.shape) : null];
     },
   }),
   leakyRelu: defineOp<{ slope: number }>({
@@ -257,29 +298,20 @@ export const opTable = {
     forward: ([x], { slope }) => T.leakyRelu(x!, slope),
     // g where x > 0, g·slope elsewhere; g·slope keeps g's dtype (a where over the two numbers
     // would round the slope to float32 and put 1.5e-8 into a float64 gradient)
-    backward: (g, { inputs: [x], attrs: { slope } }) => {
-      const pos = T.gt(x!, 0);
-      const gs = T.mul(g, slope);
-      return freeing([pos, gs], [T.where(pos, g, gs)]);
-    },
+    backward: (g, { values: [x], attrs: { slope } }, F) => [F.where(T.gt(x!, 0), g, F.mul(g, slope))],
   }),
   clamp: defineOp<{ min: number; max: number }>({
     arity: 1,
     forward: ([x], { min, max }) => T.clamp(x!, min, max),
     // passes where min ≤ x ≤ max (bounds included, as PyTorch)
-    backward: (g, { inputs: [x], attrs: { min, max } }) => {
-      const lo = T.ge(x!, min);
-      const hi = T.le(x!, max);
-      const inside = T.mul(lo, hi);
-      return freeing([lo, hi, inside], [T.where(inside, g, 0)]);
-    },
+    backward: (g, { values: [x], attrs: { min, max } }, F) => [F.where(T.mul(T.ge(x!, min), T.le(x!, max)), g, 0)],
   }),
   where: defineOp<{ cond: Tensor }>({
     arity: 2,
     forward: ([a, b], { cond }) => T.where(cond, a!, b!),
-    backward: (g, { inputs: [a, b], attrs: { cond }, needs }) => [
-      needs[0] ? reduced(T.where(cond, g, 0), a!.shape) : null,
-      needs[1] ? reduced(T.where(cond, 0, g), b!.shape) : null,
+    backward: (g, { inputs: [a, b], attrs: { cond }, needs }, F) => [
+      needs[0] ? toShape(F, F.where(cond, g, 0), a!.shape) : null,
+      needs[1] ? toShape(F, F.where(cond, 0, g), b!.shape) : null,
     ],
   }),
   matmul: defineOp<{ transposeA: boolean; transposeB: boolean }>({
@@ -287,106 +319,96 @@ export const opTable = {
     forward: ([a, b], attrs) => T.matmul(a!, b!, attrs),
     // C = op(A)·op(B): dA = g·op(B)ᵀ, dB = op(A)ᵀ·g, each read through the transposed GEMM
     // variants (no transpose is materialised), then summed over broadcast batch axes.
-    backward: (g, { inputs: [a, b], attrs: { transposeA: tA, transposeB: tB }, needs }) => {
-      const da = !needs[0] ? null : tA ? T.matmul(b!, g, { transposeA: tB, transposeB: true }) : T.matmul(g, b!, { transposeB: !tB });
-      const db = !needs[1] ? null : tB ? T.matmul(g, a!, { transposeA: true, transposeB: tA }) : T.matmul(a!, g, { transposeA: !tA });
-      return [da && reduced(da, a!.shape), db && reduced(db, b!.shape)];
+    backward: (g, { inputs: [a, b], attrs: { transposeA: tA, transposeB: tB }, needs }, F) => {
+      const da = !needs[0] ? null : tA ? F.matmul(b!, g, { transposeA: tB, transposeB: true }) : F.matmul(g, b!, { transposeB: !tB });
+      const db = !needs[1] ? null : tB ? F.matmul(g, a!, { transposeA: true, transposeB: tA }) : F.matmul(a!, g, { transposeA: !tA });
+      return [da && toShape(F, da, a!.shape), db && toShape(F, db, b!.shape)];
     },
   }),
-  sum: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
+  sum: defineOp<Reduction>({
     arity: 1,
     forward: ([x], { axis, keepDims }) => T.sum(x!, axis, keepDims),
-    backward: (g, { inputs: [x], attrs }) => [spread(g, x!.shape, attrs.axis)],
+    backward: (g, { inputs: [x], attrs }, F) => [spread(F, g, x!.shape, attrs.axis)],
   }),
-  mean: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
+  mean: defineOp<Reduction>({
     arity: 1,
     forward: ([x], { axis, keepDims }) => T.mean(x!, axis, keepDims),
-    backward: (g, { inputs: [x], output: y, attrs }) => {
-      const s = spread(g, x!.shape, attrs.axis);
-      return freeing([s], [T.mul(s, y.size / Math.max(1, x!.size))]);
-    },
+    backward: (g, { inputs: [x], output: y, attrs }, F) => [F.mul(spread(F, g, x!.shape, attrs.axis), y.size / Math.max(1, x!.size))],
   }),
-  max: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
+  max: defineOp<Reduction>({
     arity: 1,
     forward: ([x], { axis, keepDims }) => T.max(x!, axis, keepDims),
-    backward: (g, ctx) => [extremumGrad(g, ctx)],
+    backward: (g, ctx, F) => [extremumGrad(g, ctx, F)],
   }),
-  min: defineOp<{ axis?: number | number[]; keepDims: boolean }>({
+  min: defineOp<Reduction>({
     arity: 1,
     forward: ([x], { axis, keepDims }) => T.min(x!, axis, keepDims),
-    backward: (g, ctx) => [extremumGrad(g, ctx)],
+    backward: (g, ctx, F) => [extremumGrad(g, ctx, F)],
   }),
   logSumExp: defineOp<{ axis: number; keepDims: boolean }>({
     arity: 1,
     forward: ([x], { axis, keepDims }) => T.logSumExp(x!, axis, keepDims),
-    // ∂/∂x_i log Σ exp x = softmax(x)_i
-    backward: (g, { inputs: [x], attrs: { axis } }) => {
-      const sm = T.softmax(x!, axis);
-      const gs = spread(g, x!.shape, axis);
-      return freeing([sm, gs], [T.mul(gs, sm)]);
+    // ∂/∂x_i log Σ exp x = softmax(x)_i = exp(x_i − y)
+    backward: (g, { inputs: [x], output: y, attrs: { axis } }, F) => {
+      const shape = x!.shape;
+      return [F.mul(spread(F, g, shape, axis), F.exp(F.sub(x!, spread(F, y, shape, axis))))];
     },
   }),
   softmax: defineOp<{ axis: number }>({
     arity: 1,
     forward: ([x], { axis }) => T.softmax(x!, axis),
     // dx_i = y_i (g_i − Σ_j g_j y_j)
-    backward: (g, { output: y, attrs: { axis } }) => [G.softmaxBackward(y, g, axis, false)],
+    backward: (g, { output: y, attrs: { axis } }, F) => [F.softmaxBackward(y, g, axis, false)],
   }),
   logSoftmax: defineOp<{ axis: number }>({
     arity: 1,
     forward: ([x], { axis }) => T.logSoftmax(x!, axis),
     // d/dx log(softmax(x))_i = onehot_i − softmax_i, so dx = g − softmax · Σ g
-    backward: (g, { output: y, attrs: { axis } }) => [G.softmaxBackward(y, g, axis, true)],
+    backward: (g, { output: y, attrs: { axis } }, F) => [F.softmaxBackward(y, g, axis, true)],
   }),
   reshape: defineOp<{ shape: number[] }>({
     arity: 1,
     forward: ([x], { shape }) => T.reshape(x!, shape),
-    backward: (g, { inputs: [x] }) => [T.reshape(g, x!.shape)],
+    backward: (g, { inputs: [x] }, F) => [F.reshape(g, x!.shape)],
   }),
   transpose: defineOp<{ perm?: number[] }>({
     arity: 1,
     forward: ([x], { perm }) => T.transpose(x!, perm),
-    backward: (g, { inputs: [x], attrs: { perm } }) => {
+    backward: (g, { inputs: [x], attrs: { perm } }, F) => {
       const r = x!.rank;
       const p = (perm ?? Array.from({ length: r }, (_, i) => r - 1 - i)).map((a) => (a < 0 ? a + r : a));
       const inverse = new Array<number>(r);
       p.forEach((a, i) => {
         inverse[a] = i;
       });
-      return [T.transpose(g, inverse)];
+      return [F.transpose(g, inverse)];
     },
   }),
   broadcastTo: defineOp<{ shape: number[] }>({
     arity: 1,
     forward: ([x], { shape }) => T.broadcastTo(x!, shape),
-    backward: (g, { inputs: [x] }) => [G.sumTo(g, x!.shape)],
+    backward: (g, { inputs: [x] }, F) => [toShape(F, g, x!.shape)],
   }),
   slice: defineOp<{ begin: number[]; size: number[] }>({
     arity: 1,
     forward: ([x], { begin, size }) => T.slice(x!, begin, size),
-    backward: (g, { inputs: [x], attrs: { begin } }) => {
-      const starts = x!.shape.map((d, i) => {
-        const b = begin[i] ?? 0;
-        return b < 0 ? b + d : b;
-      });
-      return [G.padSlice(g, starts, x!.shape)];
-    },
+    backward: (g, { inputs: [x], attrs: { begin } }, F) => [F.padSlice(g, sliceStarts(x!.shape, begin), x!.shape)],
   }),
   gather: defineOp<{ indices: Tensor; axis: number }>({
     arity: 1,
     forward: ([x], { indices, axis }) => T.gather(x!, indices, axis),
     // the adjoint of picking is scattering back, adding where an index repeats
-    backward: (g, { inputs: [x], attrs: { indices, axis } }) => [G.gatherBackward(g, indices, axis, x!.shape)],
+    backward: (g, { inputs: [x], attrs: { indices, axis } }, F) => [F.scatterAdd(g, indices, axis, x!.shape)],
   }),
-  conv2d: defineOp<T.Conv2dOptions>({
+  conv2d: defineOp<Conv>({
     arity: -1,
     forward: ([x, w, b], opts) => T.conv2d(x!, w!, b, opts),
     // y = x ⋆ w + b: dx is the transposed convolution of g with w, dw = Σ_n g ⋆ x (per tap),
     // db = Σ g over batch and space
-    backward: (g, { inputs: [x, w], needs, attrs }) => [
-      needs[0] ? G.conv2dBackwardInput(g, w!, x!.shape, attrs) : null,
-      needs[1] ? G.conv2dBackwardWeight(x!, g, w!.shape, attrs) : null,
-      ...(needs.length > 2 ? [needs[2] ? T.sum(g, [0, 2, 3]) : null] : []),
+    backward: (g, { inputs: [x, w], needs, attrs }, F) => [
+      needs[0] ? F.conv2dBackwardInput(g, w!, x!.shape, attrs) : null,
+      needs[1] ? F.conv2dBackwardWeight(x!, g, w!.shape, attrs) : null,
+      ...(needs.length > 2 ? [needs[2] ? F.sum(g, [0, 2, 3], false) : null] : []),
     ],
   }),
   convTranspose2d: defineOp<T.ConvTranspose2dOptions>({
@@ -394,12 +416,12 @@ export const opTable = {
     forward: ([x, w, b], opts) => T.convTranspose2d(x!, w!, b, opts),
     // the adjoint of conv2d's input gradient is conv2d itself; the weight gradient is conv2d's
     // weight gradient with the roles of input and output exchanged
-    backward: (g, { inputs: [x, w], needs, attrs }) => {
+    backward: (g, { inputs: [x, w], needs, attrs }, F) => {
       const { outputPadding: _, ...conv } = attrs;
       return [
-        needs[0] ? T.conv2d(g, w!, undefined, conv) : null,
-        needs[1] ? G.conv2dBackwardWeight(g, x!, w!.shape, conv) : null,
-        ...(needs.length > 2 ? [needs[2] ? T.sum(g, [0, 2, 3]) : null] : []),
+        needs[0] ? F.conv2d(g, w!, conv) : null,
+        needs[1] ? F.conv2dBackwardWeight(g, x!, w!.shape, conv) : null,
+        ...(needs.length > 2 ? [needs[2] ? F.sum(g, [0, 2, 3], false) : null] : []),
       ];
     },
   }),
@@ -408,74 +430,206 @@ export const opTable = {
     forward: ([x], { kernelSize, options }) => T.maxPool2d(x!, kernelSize, options),
     // each window's gradient goes to the one input it took (the first maximum); the positions
     // are recomputed here rather than held by the graph
-    backward: (g, { inputs: [x], attrs: { kernelSize, options } }) => {
-      const { values, indices } = G.maxPool2dWithIndices(x!, kernelSize, options);
-      return freeing([values, indices], [G.maxPool2dBackward(g, indices, x!.shape)]);
+    backward: (g, { inputs: [x], values: [xv], attrs: { kernelSize, options } }, F) => {
+      const { indices } = G.maxPool2dWithIndices(xv!, kernelSize, options);
+      return [F.maxPool2dBackward(g, indices, x!.shape)];
     },
   }),
   avgPool2d: defineOp<{ kernelSize: T.Size2d; options: T.Pool2dOptions }>({
     arity: 1,
     forward: ([x], { kernelSize, options }) => T.avgPool2d(x!, kernelSize, options),
-    backward: (g, { inputs: [x], attrs: { kernelSize, options } }) => [G.avgPool2dBackward(g, x!.shape, kernelSize, options)],
+    backward: (g, { inputs: [x], attrs: { kernelSize, options } }, F) => [F.avgPool2dBackward(g, x!.shape, kernelSize, options)],
   }),
   adaptiveAvgPool2d: defineOp<{ outputSize: T.Size2d }>({
     arity: 1,
     forward: ([x], { outputSize }) => T.adaptiveAvgPool2d(x!, outputSize),
-    backward: (g, { inputs: [x] }) => [G.adaptiveAvgPool2dBackward(g, x!.shape)],
+    backward: (g, { inputs: [x] }, F) => [F.adaptiveAvgPool2dBackward(g, x!.shape)],
+  }),
+  cast: defineOp<{ dtype: T.DType }>({
+    arity: 1,
+    forward: ([x], { dtype }) => T.cast(x!, dtype),
+    backward: (g, { inputs: [x] }, F) => [F.cast(g, x!.dtype)],
   }),
   concat: defineOp<{ axis: number; count: number }>({
     arity: -1,
     forward: (xs, { axis }) => T.concat(xs, axis),
-    backward: (g, { inputs, attrs: { axis } }) => {
+    backward: (g, { inputs, attrs: { axis } }, F) => {
       const ax = axis < 0 ? axis + g.rank : axis;
       let offset = 0;
       return inputs.map((x) => {
         const begin = g.shape.map((_, i) => (i === ax ? offset : 0));
         offset += x.shape[ax]!;
-        return T.slice(g, begin, x.shape);
+        return F.slice(g, begin, [...x.shape]);
       });
     },
+  }),
+
+  // ── the linear helpers of the rules above, each differentiable through its adjoint ──
+  sumTo: defineOp<{ shape: number[] }>({
+    arity: 1,
+    forward: ([x], { shape }) => G.sumTo(x!, shape),
+    backward: (g, { inputs: [x] }, F) => [F.broadcastTo(g, x!.shape)],
+  }),
+  padSlice: defineOp<{ begin: number[]; shape: number[] }>({
+    arity: 1,
+    forward: ([x], { begin, shape }) => G.padSlice(x!, begin, shape),
+    backward: (g, { inputs: [x], attrs: { begin } }, F) => [F.slice(g, begin, [...x!.shape])],
+  }),
+  scatterAdd: defineOp<{ indices: Tensor; axis: number; shape: number[] }>({
+    arity: 1,
+    forward: ([x], { indices, axis, shape }) => G.gatherBackward(x!, indices, axis, shape),
+    backward: (g, { attrs: { indices, axis } }, F) => [F.gather(g, indices, axis)],
+  }),
+  conv2dBackwardInput: defineOp<{ inputShape: number[]; options: Conv }>({
+    arity: 2,
+    forward: ([g, w], { inputShape, options }) => G.conv2dBackwardInput(g!, w!, inputShape, options),
+    // linear in g and in w: ∂⟨gx, dx⟩ over g is conv2d(gx, w), over w the weight gradient of (gx, g)
+    backward: (gx, { inputs: [g, w], needs, attrs: { options } }, F) => [
+      needs[0] ? F.conv2d(gx, w!, options) : null,
+      needs[1] ? F.conv2dBackwardWeight(gx, g!, w!.shape, options) : null,
+    ],
+  }),
+  conv2dBackwardWeight: defineOp<{ weightShape: number[]; options: Conv }>({
+    arity: 2,
+    forward: ([x, g], { weightShape, options }) => G.conv2dBackwardWeight(x!, g!, weightShape, options),
+    backward: (gw, { inputs: [x, g], needs, attrs: { options } }, F) => [
+      needs[0] ? F.conv2dBackwardInput(g!, gw, x!.shape, options) : null,
+      needs[1] ? F.conv2d(x!, gw, options) : null,
+    ],
+  }),
+  maxPool2dBackward: defineOp<{ indices: Tensor; inputShape: number[] }>({
+    arity: 1,
+    forward: ([g], { indices, inputShape }) => G.maxPool2dBackward(g!, indices, inputShape),
+    backward: (gx, { attrs: { indices } }, F) => [F.maxPoolGather(gx, indices)],
+  }),
+  maxPoolGather: defineOp<{ indices: Tensor }>({
+    arity: 1,
+    forward: ([x], { indices }) => maxPoolGatherForward(x!, indices),
+    backward: (g, { inputs: [x], attrs: { indices } }, F) => [F.maxPool2dBackward(g, indices, x!.shape)],
+  }),
+  avgPool2dBackward: defineOp<{ inputShape: number[]; kernelSize: T.Size2d; options: T.Pool2dOptions }>({
+    arity: 1,
+    forward: ([g], { inputShape, kernelSize, options }) => G.avgPool2dBackward(g!, inputShape, kernelSize, options),
+    backward: (gx, { attrs: { kernelSize, options } }, F) => [F.avgPool2d(gx, kernelSize, options)],
+  }),
+  adaptiveAvgPool2dBackward: defineOp<{ inputShape: number[] }>({
+    arity: 1,
+    forward: ([g], { inputShape }) => G.adaptiveAvgPool2dBackward(g!, inputShape),
+    backward: (gx, { inputs: [g] }, F) => [F.adaptiveAvgPool2d(gx, [g!.shape[2]!, g!.shape[3]!])],
   }),
 };
 
 /** Name of a differentiable op in the table. */
 export type OpName = keyof typeof opTable;
 
-/** a + b, freeing both. */
-function reducedAdd(a: Tensor, b: Tensor): Tensor {
-  return freeing([a, b], T.add(a, b));
+/** The ops of the table that exist only as the rules' helpers (no Variable method of their own). */
+export const helperOps: readonly OpName[] = [
+  'sumTo',
+  'padSlice',
+  'scatterAdd',
+  'conv2dBackwardInput',
+  'conv2dBackwardWeight',
+  'maxPool2dBackward',
+  'maxPoolGather',
+  'avgPool2dBackward',
+  'adaptiveAvgPool2dBackward',
+];
+
+/** The starts of a slice's block, negative begins counted from the end. */
+function sliceStarts(shape: readonly number[], begin: readonly number[]): number[] {
+  return shape.map((d, i) => {
+    const b = begin[i] ?? 0;
+    return b < 0 ? b + d : b;
+  });
+}
+
+/** x's entries at per-plane flat positions `indices` [..., oH, oW] of x [..., H, W]. */
+function maxPoolGatherForward(x: Tensor, indices: Tensor): Tensor {
+  const hw = x.shape[x.rank - 2]! * x.shape[x.rank - 1]!;
+  const planes = x.size / Math.max(1, hw);
+  const per = indices.size / Math.max(1, planes);
+  const offsets = T.reshape(T.mul(T.arange(planes), hw).cast('int32'), [planes, 1]);
+  const flat = T.add(T.reshape(indices, [planes, per]), offsets);
+  return T.reshape(T.gather(T.reshape(x, [x.size]), T.reshape(flat, [indices.size]), 0), indices.shape);
 }
 
 /** Spreads a reduced gradient back over the reduced axes of `shape`. */
-function spread(g: Tensor, shape: readonly number[], axis: number | number[] | undefined): Tensor {
+function spread(F: GradOps, g: Val, shape: readonly number[], axis: number | number[] | undefined): Val {
   const r = shape.length;
   const axes = axis === undefined ? shape.map((_, i) => i) : (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + r : a));
   const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const gk = T.reshape(g, kept);
-  return freeing([gk], T.broadcastTo(gk, shape));
+  return F.broadcastTo(F.reshape(g, kept), shape);
 }
 
 /** max/min: the gradient goes to the elements equal to the extremum, shared equally among ties. */
-function extremumGrad(g: Tensor, { inputs: [x], output: y, attrs }: OpContext<{ axis?: number | number[]; keepDims: boolean }>): Tensor {
-  const yb = spread(y, x!.shape, attrs.axis);
-  const mask = T.eq(x!, yb);
+function extremumGrad(g: Val, { values: [x], outputValue: y, attrs }: OpContext<Reduction>, F: GradOps): Val {
+  const yb = T.broadcastTo(T.reshape(y, keptShape(x!.shape, attrs.axis)), x!.shape);
   // in g's float dtype: shares such as 1/3 among three ties stay exact to float64 in float64
-  const maskF = T.cast(mask, g.dtype === 'float64' ? 'float64' : 'float32');
-  const count = T.sum(maskF, attrs.axis, true);
-  const countB = T.broadcastTo(count, x!.shape);
-  const share = T.div(maskF, countB);
-  const gs = spread(g, x!.shape, attrs.axis);
-  return freeing([yb, mask, maskF, count, countB, share, gs], T.mul(gs, share));
+  const maskF = T.cast(T.eq(x!, yb), g.dtype === 'float64' ? 'float64' : 'float32');
+  const share = T.div(maskF, T.broadcastTo(T.sum(maskF, attrs.axis, true), x!.shape));
+  return F.mul(spread(F, g, x!.shape, attrs.axis), share);
+}
+
+function keptShape(shape: readonly number[], axis: number | number[] | undefined): number[] {
+  const r = shape.length;
+  const axes = axis === undefined ? shape.map((_, i) => i) : (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + r : a));
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
 /**
  * Gradients of maximum/minimum: all to the winner (`first` marks where a wins), half each on
- * ties; only for the inputs that need one. Temporaries are freed by the rule's scope.
+ * ties; only for the inputs that need one.
  */
-function tieSplit(g: Tensor, a: Tensor, b: Tensor, first: Tensor, needs: boolean[]): Array<Tensor | null> {
-  const tie = T.eq(a, b);
-  return [
-    needs[0] ? reduced(T.mul(g, T.where(first, 1, T.where(tie, 0.5, 0))), a.shape) : null,
-    needs[1] ? reduced(T.mul(g, T.where(first, 0, T.where(tie, 0.5, 1))), b.shape) : null,
-  ];
+function tieSplit(g: Val, { inputs: [a, b], values: [av, bv], needs }: OpContext<unknown>, first: Tensor, F: GradOps): Array<Val | null> {
+  const tie = T.eq(av!, bv!);
+  const dt = g.dtype === 'float64' ? 'float64' : 'float32';
+  const shareA = T.cast(T.where(first, 1, T.where(tie, 0.5, 0)), dt);
+  const shareB = T.cast(T.where(first, 0, T.where(tie, 0.5, 1)), dt);
+  return [needs[0] ? toShape(F, F.mul(g, shareA), a!.shape) : null, needs[1] ? toShape(F, F.mul(g, shareB), b!.shape) : null];
 }
+
+/** GradOps on plain Tensors: the fast path, with the fused first-order kernels. */
+export const tensorOps: GradOps = {
+  add: (a, b) => T.add(a as Tensor, b as Tensor),
+  sub: (a, b) => T.sub(a as Tensor, b as Tensor),
+  mul: (a, b) => T.mul(a as Tensor, b as Tensor),
+  div: (a, b) => T.div(a as Tensor, b as Tensor),
+  neg: (a) => T.neg(a as Tensor),
+  exp: (a) => T.exp(a as Tensor),
+  log: (a) => T.log(a as Tensor),
+  square: (a) => T.square(a as Tensor),
+  pow: (a, b) => T.pow(a as Tensor, b as Tensor),
+  sigmoid: (a) => T.sigmoid(a as Tensor),
+  tanh: (a) => T.tanh(a as Tensor),
+  cast: (a, dtype) => T.cast(a as Tensor, dtype),
+  where: (c, a, b) => T.where(c, a as Tensor, b as Tensor),
+  sum: (a, axis, keep) => T.sum(a as Tensor, axis, keep),
+  reshape: (a, shape) => T.reshape(a as Tensor, shape),
+  broadcastTo: (a, shape) => T.broadcastTo(a as Tensor, shape),
+  transpose: (a, perm) => T.transpose(a as Tensor, perm),
+  slice: (a, begin, size) => T.slice(a as Tensor, begin, size),
+  gather: (a, idx, axis) => T.gather(a as Tensor, idx, axis),
+  matmul: (a, b, o) => T.matmul(a as Tensor, b as Tensor, o),
+  conv2d: (x, w, o) => T.conv2d(x as Tensor, w as Tensor, undefined, o),
+  avgPool2d: (x, k, o) => T.avgPool2d(x as Tensor, k, o),
+  adaptiveAvgPool2d: (x, s) => T.adaptiveAvgPool2d(x as Tensor, s),
+  sumTo: (g, shape) => G.sumTo(g as Tensor, shape),
+  padSlice: (g, begin, shape) => G.padSlice(g as Tensor, begin, shape),
+  scatterAdd: (g, idx, axis, shape) => G.gatherBackward(g as Tensor, idx, axis, shape),
+  reluBackward: (g, _x, xv) => G.reluBackward(g as Tensor, xv),
+  geluBackward: (g, x) => G.geluBackward(g as Tensor, x as Tensor),
+  sigmoidBackward: (g, y) => G.sigmoidBackward(g as Tensor, y as Tensor),
+  tanhBackward: (g, y) => G.tanhBackward(g as Tensor, y as Tensor),
+  softmaxBackward: (y, g, axis, log) => G.softmaxBackward(y as Tensor, g as Tensor, axis, log),
+  conv2dBackwardInput: (g, w, shape, o) => G.conv2dBackwardInput(g as Tensor, w as Tensor, shape, o),
+  conv2dBackwardWeight: (x, g, shape, o) => G.conv2dBackwardWeight(x as Tensor, g as Tensor, shape, o),
+  maxPool2dBackward: (g, idx, shape) => G.maxPool2dBackward(g as Tensor, idx, shape),
+  maxPoolGather: (x, idx) => maxPoolGatherForward(x as Tensor, idx),
+  avgPool2dBackward: (g, shape, k, o) => G.avgPool2dBackward(g as Tensor, shape, k, o),
+  adaptiveAvgPool2dBackward: (g, shape) => G.adaptiveAvgPool2dBackward(g as Tensor, shape),
+};
+
+/** GELU's tanh form: 0.5·x·(1 + tanh(u)), u = √(2/π)(x + 0.044715x³). */
+export const GELU_C = Math.sqrt(2 / Math.PI);
+/** The cubic coefficient of GELU's tanh form. */
+export const GELU_K = 0.044715;

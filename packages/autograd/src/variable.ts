@@ -4,6 +4,7 @@ import * as T from '@gd/tensor';
 import {
   add,
   cast,
+  DIFFERENTIABLE,
   keep,
   ones,
   reshape,
@@ -17,7 +18,21 @@ import {
   ValueError,
 } from '@gd/tensor';
 import { holdForReplay } from '@gd/tensor/grad';
-import { binaryOps, type OpContext, type OpSpec, opTable, unaryOps } from './ops.js';
+import {
+  binaryOps,
+  GELU_C,
+  GELU_K,
+  type GradOps,
+  type OpContext,
+  type OpSpec,
+  opTable,
+  type Val as RuleVal,
+  tensorOps,
+  unaryOps,
+} from './ops.js';
+
+/** A gradient on the fast path (a Tensor) or with a graph (a Variable). */
+type Val = Tensor | Variable;
 
 let gradEnabled = true;
 
@@ -45,16 +60,40 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Runs `fn` with grad mode on, even inside noGrad() (PyTorch's `enable_grad`): the functional
+ * forms use it to differentiate wherever they are called.
+ */
+export function enableGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`enableGrad: expected a function, got ${typeof fn}`);
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
 /** Options of backward(). */
 export interface BackwardOptions {
-  /** Keep the graph's gradient functions so backward() can run through it again. */
+  /** Keep the graph's gradient functions so backward() can run through it again (default: createGraph). */
   retainGraph?: boolean;
   /** Also store `.grad` on every intermediate node (for inspection, e.g. toDot). */
   retainGrads?: boolean;
+  /**
+   * Record the graph of the gradient itself, so it can be differentiated again (second and
+   * higher derivatives, gradient penalties). Each leaf's `.grad` then holds the gradient's value,
+   * and `asVariable(x.grad)` the differentiable gradient.
+   */
+  createGraph?: boolean;
 }
 
-/** The vector–Jacobian product of one recorded op: upstream gradient → one gradient per input. */
-export type Backward = (g: Tensor) => Array<Tensor | null>;
+/** A recorded op's gradient rule, bound to its node: the upstream gradient → one per input. */
+export type Backward = (g: RuleVal, graph: boolean) => Array<RuleVal | null>;
+
+/** Each differentiable gradient (createGraph) by the Tensor it leaves in `.grad`. */
+const gradGraphs = new WeakMap<Tensor, Variable>();
 
 /**
  * A Tensor in a computation graph. Ops on Variables return Variables that record their inputs
@@ -153,57 +192,31 @@ export class Variable {
   /**
    * Reverse mode: visits the graph in reverse topological order and applies each op's
    * vector–Jacobian product (the chain rule), accumulating into `.grad` of the leaves.
-   * A non-scalar output needs the upstream gradient `seed`.
+   * A non-scalar output needs the upstream gradient `seed`. With `{ createGraph: true }` the
+   * gradient is recorded too, so it can be differentiated again.
    */
-  backward(seed?: TensorLike, options: BackwardOptions = {}): void {
+  backward(seed?: TensorLike | Variable, options: BackwardOptions = {}): void {
     options = optionsObject('backward', options);
     if (!this.requiresGrad)
       throw new StateError('backward: this variable does not require grad (no leaf with requiresGrad is upstream of it)');
-    if (seed === undefined && this.size !== 1) {
-      throw new ValueError(`backward: output of shape [${this.shape.join(',')}] is not a scalar; pass the upstream gradient`);
-    }
-    // gradients take the dtype of their Variable: the seed of a float64 output is float64
-    const gradType = this.dtype === 'float64' ? 'float64' : 'float32';
-    const start =
-      seed === undefined
-        ? ones(this.shape as number[], gradType)
-        : seed instanceof Tensor
-          ? reshape(seed, this.shape)
-          : tensor(seed as never, { dtype: gradType });
-    if (start.size !== this.size) {
-      start.dispose();
-      throw new ValueError(`backward: seed has ${start.size} elements; the output has ${this.size}`);
-    }
-    const order = topologicalOrder(this);
-    // the gradients waiting for their node: each is owned here until it is passed on or freed
-    const pending = new Map<Variable, Tensor>([[this, start]]);
-    try {
-      for (let i = order.length - 1; i >= 0; i--) {
-        const node = order[i]!;
-        const g = pending.get(node);
-        if (!g) continue;
-        pending.delete(node);
-        if (node.isLeaf || node.retain || options.retainGrads) node.accumulate(g);
-        if (node.isLeaf) continue;
-        try {
-          node.propagate(g, pending);
-        } finally {
-          g.dispose();
-        }
-        if (!options.retainGraph) node.released = true;
-      }
-    } finally {
-      for (const g of pending.values()) g.dispose();
-    }
+    const createGraph = !!options.createGraph;
+    const start = seedOf('backward', this, seed, createGraph);
+    backpropagate([this], [start], {
+      createGraph,
+      retainGraph: options.retainGraph ?? createGraph,
+      accumulate: { retainGrads: !!options.retainGrads },
+    });
   }
 
   /**
    * Applies this node's gradient rule to its upstream gradient `g` and adds each result into
-   * the pending gradient of its parent. The rule runs in a scope (as tfjs's tape runs each
-   * gradient in tidy), so whatever temporaries it makes are freed, and a gradient computed for
-   * a parent that needs none is dropped there too.
+   * the pending gradient of its parent. On the fast path the rule runs in a scope (as tfjs's tape
+   * runs each gradient in tidy), so whatever temporaries it makes are freed, and a gradient
+   * computed for a parent that needs none is dropped there too; with a graph, the rule's
+   * results are Variables of the caller's scope.
+   * @internal
    */
-  private propagate(g: Tensor, pending: Map<Variable, Tensor>): void {
+  propagate(g: Val, pending: Map<Variable, Val>, graph: boolean): void {
     const rule = this.backwardFn;
     if (this.released || !rule) {
       throw new StateError(
@@ -211,38 +224,66 @@ export class Variable {
       );
     }
     const parents = this.parents;
-    const parentGrads = scope(() => {
-      const gs = rule(g);
+    const run = () => {
+      const gs = rule(g, graph) as Array<Val | null>;
       for (let k = 0; k < gs.length; k++) if (gs[k] && !parents[k]!.requiresGrad) gs[k] = null;
       return gs;
-    });
+    };
+    const parentGrads = graph ? run() : scope(run as () => Tensor[]);
     for (let k = 0; k < parents.length; k++) {
       let pg = parentGrads[k];
       if (!pg) continue;
-      // a gradient tensor passed on unchanged (or to two parents) gets its own handle, so each
-      // holder can free it
-      let repeated = pg === g;
-      for (let j = 0; j < k && !repeated; j++) repeated = parentGrads[j] === pg;
-      if (repeated) pg = reshape(pg, pg.shape);
       const p = parents[k]!;
+      if (!graph) {
+        // a gradient tensor passed on unchanged (or to two parents) gets its own handle, so each
+        // holder can free it
+        let repeated = pg === g;
+        for (let j = 0; j < k && !repeated; j++) repeated = parentGrads[j] === pg;
+        if (repeated) pg = reshape(pg as Tensor, pg.shape);
+      }
       // a float32 input of a float64 op gets a float32 gradient, and vice versa
       if (pg.dtype !== p.dtype && p.dtype !== 'int32') {
-        const converted = cast(pg, p.dtype);
-        pg.dispose();
+        const converted = graph ? (pg as Variable).cast(p.dtype) : cast(pg as Tensor, p.dtype);
+        if (!graph) (pg as Tensor).dispose();
         pg = converted;
       }
       const prev = pending.get(p);
       if (prev) {
-        pending.set(p, add(prev, pg));
-        prev.dispose();
-        pg.dispose();
+        if (graph) pending.set(p, (prev as Variable).add(pg as Variable));
+        else {
+          pending.set(p, add(prev as Tensor, pg as Tensor));
+          (prev as Tensor).dispose();
+          (pg as Tensor).dispose();
+        }
       } else {
         pending.set(p, pg);
       }
     }
   }
 
-  private accumulate(g: Tensor): void {
+  /** Marks the graph through this node as freed (backward without retainGraph). @internal */
+  release(): void {
+    this.released = true;
+  }
+
+  /** Whether backward() keeps `.grad` on this node. @internal */
+  get retainsGrad(): boolean {
+    return this.retain;
+  }
+
+  /** Adds a gradient into `.grad` (a Tensor on the fast path, a Variable with a graph). @internal */
+  accumulate(g: Val): void {
+    if (g instanceof Variable) {
+      const prev = this.grad === null || this.grad.isDisposed ? null : (gradGraphs.get(this.grad) ?? new Variable(this.grad, false));
+      const sum = prev ? prev.add(g) : g;
+      if (this.grad && !this.grad.isDisposed) this.grad.dispose();
+      // the gradient's value outlives the caller's scope, as a fast-path gradient does; its
+      // graph is reached through asVariable(x.grad)
+      this.grad = keep(reshape(sum.value, sum.shape));
+      // the graph's node holds a handle of its own, so zeroGrad() on this one leaves it usable
+      gradGraphs.set(this.grad, new Variable(reshape(sum.value, sum.shape), sum.requiresGrad, 'grad', [sum], (up) => [up]));
+      return;
+    }
     if (this.grad === null || this.grad.isDisposed) {
       // leaves own their gradient beyond any scope; intermediate retained grads share g
       this.grad = keep(this.isLeaf ? g : reshape(g, g.shape));
@@ -263,6 +304,11 @@ export class Variable {
   /** Σ (this − target)² · scale as a scalar, in one fused pass (the core of mse). */
   squaredError(target: VariableLike, scale = 1): Variable {
     return apply('squaredError', opTable.squaredError, [this, target], { scale });
+  }
+  /** The value in another dtype; the gradient is cast back to this one's. */
+  cast(dtype: T.DType): Variable {
+    if (dtype === this.dtype) return this;
+    return apply('cast', opTable.cast, [this], { dtype });
   }
   /** this > 0 ? this : slope · this. */
   leakyRelu(slope = 0.01): Variable {
@@ -431,6 +477,19 @@ export class Variable {
     return T.sign(this.value);
   }
 
+  /**
+   * A Tensor method called with this as an operand (`W.matmul(x)`) records as the Variable op:
+   * the constant is lifted to a Variable that needs no grad. @internal
+   */
+  [DIFFERENTIABLE](method: string, self: Tensor, args: unknown[]): Variable {
+    const lifted = asVariable(self) as unknown as Record<string, unknown>;
+    const fn = lifted[method];
+    if (typeof fn !== 'function') {
+      throw new ValueError(`${method}: a Tensor's ${method} has no gradient rule; it cannot take a Variable operand`);
+    }
+    return (fn as (...a: unknown[]) => Variable).apply(lifted, args);
+  }
+
   /** @internal for scope(): the tensors this variable holds */
   get [TENSORS](): Tensor[] {
     return this.grad ? [this.value, this.grad] : [this.value];
@@ -482,9 +541,243 @@ export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], 
   // the forward runs in a scope too, so an op built from several kernels cannot leak
   const output = scope(() => spec.forward(tensors, attrs));
   if (!any || !isGradEnabled()) return new Variable(output, false, name);
-  const ctx: OpContext<A> = { needs, inputs: tensors, output, attrs };
-  const backward: Backward = (g) => spec.backward(g, ctx);
-  return new Variable(output, true, name, vars, backward);
+  let node: Variable;
+  const backward: Backward = (g, graph) => {
+    const ctx: OpContext<A> = graph
+      ? { needs, inputs: vars, output: node, values: tensors, outputValue: output, attrs, graph }
+      : { needs, inputs: tensors, output, values: tensors, outputValue: output, attrs, graph };
+    return spec.backward(g, ctx, graph ? graphOps : tensorOps);
+  };
+  node = new Variable(output, true, name, vars, backward);
+  return node;
+}
+
+/** The options of backpropagate(). */
+interface Propagation {
+  createGraph: boolean;
+  retainGraph: boolean;
+  /** Accumulate into `.grad` of leaves (and retained nodes); absent: only capture. */
+  accumulate?: { retainGrads: boolean };
+  /** Nodes whose total gradient is returned instead (gradients()). */
+  capture?: Set<Variable>;
+}
+
+/**
+ * The chain rule from `roots` (with upstream gradients `seeds`) back through the graph: each
+ * node's gradient rule, in reverse topological order, each gradient complete before its node's
+ * rule runs. Returns the gradients of the captured nodes.
+ */
+function backpropagate(roots: Variable[], seeds: Val[], options: Propagation): Map<Variable, Val> {
+  const { createGraph: graph, capture } = options;
+  const order = topologicalOrder(roots);
+  // the gradients waiting for their node: each is owned here until it is passed on or freed
+  const pending = new Map<Variable, Val>();
+  const captured = new Map<Variable, Val>();
+  const prevMode = gradEnabled;
+  gradEnabled = graph;
+  try {
+    for (let r = 0; r < roots.length; r++) {
+      const prev = pending.get(roots[r]!);
+      pending.set(
+        roots[r]!,
+        prev ? (graph ? (prev as Variable).add(seeds[r] as Variable) : add(prev as Tensor, seeds[r] as Tensor)) : seeds[r]!,
+      );
+    }
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i]!;
+      const g = pending.get(node);
+      if (!g) continue;
+      pending.delete(node);
+      const wanted = capture?.has(node) ?? false;
+      if (wanted) captured.set(node, graph ? g : reshape(g as Tensor, g.shape));
+      const acc = options.accumulate;
+      const owned = !!acc && (node.isLeaf || node.retainsGrad || acc.retainGrads);
+      if (owned) node.accumulate(g);
+      if (node.isLeaf) {
+        // a leaf's gradient not taken by accumulate() is freed here
+        if (!owned && !graph) (g as Tensor).dispose();
+        continue;
+      }
+      try {
+        node.propagate(g, pending, graph);
+      } finally {
+        if (!graph) (g as Tensor).dispose();
+      }
+      if (!options.retainGraph) node.release();
+    }
+  } finally {
+    gradEnabled = prevMode;
+    if (!graph) for (const g of pending.values()) (g as Tensor).dispose();
+  }
+  return captured;
+}
+
+/** The upstream gradient to start from: ones for a scalar output, else the given seed. */
+function seedOf(op: string, out: Variable, seed: TensorLike | Variable | undefined, graph: boolean): Val {
+  if (seed === undefined && out.size !== 1) {
+    throw new ValueError(`${op}: output of shape [${out.shape.join(',')}] is not a scalar; pass the upstream gradient`);
+  }
+  // gradients take the dtype of their Variable: the seed of a float64 output is float64
+  const gradType = out.dtype === 'float64' ? 'float64' : 'float32';
+  let start: Tensor;
+  if (seed instanceof Variable) {
+    if (seed.size !== out.size) throw new ValueError(`${op}: seed has ${seed.size} elements; the output has ${out.size}`);
+    if (graph) return seed.reshape(out.shape);
+    start = reshape(seed.value, out.shape);
+  } else {
+    start =
+      seed === undefined
+        ? ones(out.shape as number[], gradType)
+        : seed instanceof Tensor
+          ? seed.size === out.size
+            ? reshape(seed, out.shape)
+            : seed
+          : tensor(seed as never, { dtype: gradType });
+    if (start.size !== out.size) {
+      if (start !== seed) start.dispose();
+      throw new ValueError(`${op}: seed has ${start.size} elements; the output has ${out.size}`);
+    }
+    if (start.shape.join() !== out.shape.join()) {
+      const r = reshape(start, out.shape);
+      start.dispose();
+      start = r;
+    }
+  }
+  return graph ? new Variable(start, false) : start;
+}
+
+/** Options of gradients(). */
+export interface GradientsOptions {
+  /** The upstream gradient of each output (default: 1 for scalar outputs). */
+  gradOutputs?: Array<TensorLike | Variable | undefined> | TensorLike | Variable;
+  /** Record the gradients' own graph, so they can be differentiated again. */
+  createGraph?: boolean;
+  /** Keep the graph for another backward pass (default: createGraph). */
+  retainGraph?: boolean;
+  /** An input the outputs do not depend on gets null instead of an error. */
+  allowUnused?: boolean;
+}
+
+/**
+ * The gradients of `outputs` with respect to `inputs` (PyTorch's `torch.autograd.grad`): Σ over
+ * outputs of gradOutput · ∂output/∂input, without touching any `.grad`. With `createGraph` the
+ * results are differentiable Variables (derivatives of any order); without it they are Variables
+ * that require no grad.
+ *
+ * @example
+ * ```ts
+ * const x = variable(tensor([3], { dtype: 'float64' }));
+ * const [dx] = gradients(x.pow(3), [x], { createGraph: true }); // 3x² = 27
+ * const [ddx] = gradients(dx!, [x]); // 6x = 18
+ * ```
+ */
+export function gradients(
+  outputs: Variable | readonly Variable[],
+  inputs: Variable | readonly Variable[],
+  options: GradientsOptions = {},
+): Array<Variable | null> {
+  options = optionsObject('gradients', options);
+  const outs = outputs instanceof Variable ? [outputs] : outputs;
+  const ins = inputs instanceof Variable ? [inputs] : inputs;
+  if (!Array.isArray(outs) || outs.some((o) => !(o instanceof Variable)))
+    throw new ValueError('gradients: outputs must be a Variable or an array of Variables');
+  if (!Array.isArray(ins) || ins.some((x) => !(x instanceof Variable)))
+    throw new ValueError('gradients: inputs must be a Variable or an array of Variables');
+  ins.forEach((x, i) => {
+    if (!x.requiresGrad) throw new StateError(`gradients: input ${i} does not require grad`);
+  });
+  const graph = !!options.createGraph;
+  const go = options.gradOutputs;
+  const seedsIn = Array.isArray(go) && outs.length > 1 ? go : outs.length === 1 ? [go] : (go as undefined) === undefined ? [] : [go];
+  const roots: Variable[] = [];
+  const seeds: Val[] = [];
+  outs.forEach((o, i) => {
+    if (!o.requiresGrad) return;
+    roots.push(o);
+    seeds.push(seedOf('gradients', o, seedsIn[i] as TensorLike | Variable | undefined, graph));
+  });
+  const captured = backpropagate(roots, seeds, { createGraph: graph, retainGraph: options.retainGraph ?? graph, capture: new Set(ins) });
+  return ins.map((x, i) => {
+    const g = captured.get(x);
+    if (!g) {
+      if (options.allowUnused) return null;
+      throw new StateError(`gradients: input ${i} is not used by the outputs; pass { allowUnused: true } to get null for it`);
+    }
+    return g instanceof Variable ? g : new Variable(g, false);
+  });
+}
+
+/** GradOps on Variables: every step records, so a gradient can be differentiated again. */
+const graphOps: GradOps = {
+  add: (a, b) => V(a).add(L(b)),
+  sub: (a, b) => V(a).sub(L(b)),
+  mul: (a, b) => V(a).mul(L(b)),
+  div: (a, b) => V(a).div(L(b)),
+  neg: (a) => V(a).neg(),
+  exp: (a) => V(a).exp(),
+  log: (a) => V(a).log(),
+  square: (a) => V(a).square(),
+  pow: (a, b) => V(a).pow(L(b)),
+  sigmoid: (a) => V(a).sigmoid(),
+  tanh: (a) => V(a).tanh(),
+  cast: (a, dtype) => V(a).cast(dtype),
+  where: (cond, a, b) => apply('where', opTable.where, [L(a), L(b)], { cond }),
+  sum: (a, axis, keepDims) => V(a).sum(axis, keepDims),
+  reshape: (a, shape) => V(a).reshape(shape),
+  broadcastTo: (a, shape) => V(a).broadcastTo(shape),
+  transpose: (a, perm) => V(a).transpose(perm),
+  slice: (a, begin, size) => apply('slice', opTable.slice, [L(a)], { begin, size }),
+  gather: (a, indices, axis) => apply('gather', opTable.gather, [L(a)], { indices, axis }),
+  matmul: (a, b, o) => apply('matmul', opTable.matmul, [L(a), L(b)], { transposeA: !!o.transposeA, transposeB: !!o.transposeB }),
+  conv2d: (x, w, o) => apply('conv2d', opTable.conv2d, [L(x), L(w)], { ...o }),
+  avgPool2d: (x, kernelSize, options) => apply('avgPool2d', opTable.avgPool2d, [L(x)], { kernelSize, options }),
+  adaptiveAvgPool2d: (x, outputSize) => apply('adaptiveAvgPool2d', opTable.adaptiveAvgPool2d, [L(x)], { outputSize }),
+  sumTo: (g, shape) => apply('sumTo', opTable.sumTo, [L(g)], { shape: [...shape] }),
+  padSlice: (g, begin, shape) => apply('padSlice', opTable.padSlice, [L(g)], { begin, shape: [...shape] }),
+  scatterAdd: (g, indices, axis, shape) => apply('scatterAdd', opTable.scatterAdd, [L(g)], { indices, axis, shape: [...shape] }),
+  // relu′ is 0 or 1: g where x > 0
+  reluBackward: (g, _x, xv) => apply('where', opTable.where, [L(g), 0], { cond: T.gt(xv, 0) }),
+  // gelu(x) = ½x(1 + tanh u), u = c(x + kx³): gelu′ = ½(1 + tanh u) + ½x(1 − tanh²u)·c(1 + 3kx²)
+  geluBackward: (g, x) => {
+    const xv = V(x);
+    const t = xv.add(xv.pow(3).mul(GELU_K)).mul(GELU_C).tanh();
+    const du = xv
+      .square()
+      .mul(3 * GELU_K)
+      .add(1)
+      .mul(GELU_C);
+    const d = t
+      .add(1)
+      .mul(0.5)
+      .add(xv.mul(0.5).mul(t.square().neg().add(1)).mul(du));
+    return V(g).mul(d);
+  },
+  sigmoidBackward: (g, y) => V(g).mul(V(y).mul(V(y).neg().add(1))),
+  tanhBackward: (g, y) => V(g).mul(V(y).square().neg().add(1)),
+  softmaxBackward: (y, g, axis, log) =>
+    log ? V(g).sub(V(y).exp().mul(V(g).sum(axis, true))) : V(y).mul(V(g).sub(V(g).mul(V(y)).sum(axis, true))),
+  conv2dBackwardInput: (g, w, inputShape, options) =>
+    apply('conv2dBackwardInput', opTable.conv2dBackwardInput, [L(g), L(w)], { inputShape: [...inputShape], options }),
+  conv2dBackwardWeight: (x, g, weightShape, options) =>
+    apply('conv2dBackwardWeight', opTable.conv2dBackwardWeight, [L(x), L(g)], { weightShape: [...weightShape], options }),
+  maxPool2dBackward: (g, indices, inputShape) =>
+    apply('maxPool2dBackward', opTable.maxPool2dBackward, [L(g)], { indices, inputShape: [...inputShape] }),
+  maxPoolGather: (x, indices) => apply('maxPoolGather', opTable.maxPoolGather, [L(x)], { indices }),
+  avgPool2dBackward: (g, inputShape, kernelSize, options) =>
+    apply('avgPool2dBackward', opTable.avgPool2dBackward, [L(g)], { inputShape: [...inputShape], kernelSize, options }),
+  adaptiveAvgPool2dBackward: (g, inputShape) =>
+    apply('adaptiveAvgPool2dBackward', opTable.adaptiveAvgPool2dBackward, [L(g)], { inputShape: [...inputShape] }),
+};
+
+/** A rule's value as an operand. */
+function L(x: RuleVal | number): VariableLike {
+  return x as Val | number;
+}
+
+/** A rule's value as a Variable (constants become Variables that need no grad). */
+function V(x: RuleVal): Variable {
+  const v = x as Val;
+  return v instanceof Variable ? v : asVariable(v);
 }
 
 /**
@@ -497,25 +790,28 @@ function operandVariable(x: VariableLike, float64Partner: boolean): Variable {
   return asVariable(x);
 }
 
-/** Nodes reachable from `root` that require grad, inputs before outputs (iterative DFS). */
-export function topologicalOrder(root: Variable): Variable[] {
+/** Nodes reachable from `roots` that require grad, inputs before outputs (iterative DFS). */
+export function topologicalOrder(roots: Variable | readonly Variable[]): Variable[] {
   const order: Variable[] = [];
   const visited = new Set<Variable>();
-  const stack: Array<[Variable, number]> = [[root, 0]];
-  visited.add(root);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const [node, next] = top;
-    if (next < node.parents.length) {
-      top[1]++;
-      const p = node.parents[next]!;
-      if (p.requiresGrad && !visited.has(p)) {
-        visited.add(p);
-        stack.push([p, 0]);
+  for (const root of roots instanceof Variable ? [roots] : roots) {
+    if (visited.has(root)) continue;
+    const stack: Array<[Variable, number]> = [[root, 0]];
+    visited.add(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [node, next] = top;
+      if (next < node.parents.length) {
+        top[1]++;
+        const p = node.parents[next]!;
+        if (p.requiresGrad && !visited.has(p)) {
+          visited.add(p);
+          stack.push([p, 0]);
+        }
+      } else {
+        order.push(node);
+        stack.pop();
       }
-    } else {
-      order.push(node);
-      stack.pop();
     }
   }
   return order;
@@ -573,5 +869,43 @@ export function optionsObject<O>(op: string, options: O | undefined): O {
 
 /** A constant (no grad) Variable for a non-Variable operand. */
 export function asVariable(x: VariableLike): Variable {
-  return x instanceof Variable ? x : new Variable(x instanceof Tensor ? x : tensor(x as never), false);
+  if (x instanceof Variable) return x;
+  if (x instanceof Tensor) return gradGraphs.get(x) ?? new Variable(x, false);
+  return new Variable(tensor(x as never), false);
+}
+
+// A Tensor method with a Variable operand returns a Variable (the takeover above).
+declare module '@gd/tensor' {
+  interface Tensor {
+    /** this + b, recorded: the result is differentiable in b. */
+    add(b: Variable): Variable;
+    add(b: TensorLike): Tensor;
+    /** this − b, recorded. */
+    sub(b: Variable): Variable;
+    sub(b: TensorLike): Tensor;
+    /** this · b, recorded. */
+    mul(b: Variable): Variable;
+    mul(b: TensorLike): Tensor;
+    /** this / b, recorded. */
+    div(b: Variable): Variable;
+    div(b: TensorLike): Tensor;
+    /** this ** b, recorded. */
+    pow(b: Variable): Variable;
+    pow(b: TensorLike): Tensor;
+    /** Elementwise maximum, recorded. */
+    maximum(b: Variable): Variable;
+    maximum(b: TensorLike): Tensor;
+    /** Elementwise minimum, recorded. */
+    minimum(b: Variable): Variable;
+    minimum(b: TensorLike): Tensor;
+    /** Matrix product with a Variable, recorded (PyTorch's `W @ x`). */
+    matmul(b: Variable, options?: T.MatmulOptions): Variable;
+    matmul(b: TensorLike, options?: T.MatmulOptions): Tensor;
+    /** cond ? this : other, recorded in other. */
+    where(cond: TensorLike, other: Variable): Variable;
+    where(cond: TensorLike, other: TensorLike): Tensor;
+    /** 2-D convolution by a Variable weight, recorded. */
+    conv2d(weight: Variable, bias?: VariableLike, options?: T.Conv2dOptions): Variable;
+    conv2d(weight: TensorLike, bias?: TensorLike, options?: T.Conv2dOptions): Tensor;
+  }
 }

@@ -1,7 +1,8 @@
 import type { Tensor } from '@gd/tensor';
-import { keep, rand, randn, tensor } from '@gd/tensor';
+import { conv2d, keep, rand, randn, tensor, zeros } from '@gd/tensor';
+import { maxPool2dWithIndices } from '@gd/tensor/grad';
 import type { OpName, Variable } from '../src/index.js';
-import { concat } from '../src/index.js';
+import { apply, concat, opTable } from '../src/index.js';
 
 let made: { mask: Tensor; ids: Tensor } | undefined;
 /**
@@ -83,4 +84,54 @@ export const cases: Record<OpName, Case> = {
   maxPool2d: { f: (x) => x.maxPool2d([3, 2], { stride: [2, 1], padding: [1, 1] }), inputs: () => [distinct([2, 2, 5, 4])] },
   avgPool2d: { f: (x) => x.avgPool2d(3, { stride: 2, padding: 1 }), inputs: () => [randn([2, 2, 5, 6])] },
   adaptiveAvgPool2d: { f: (x) => x.adaptiveAvgPool2d([2, 3]), inputs: () => [randn([2, 3, 5, 7])] },
+  // the rules' helpers, called as the rules call them
+  cast: { f: (x) => apply('cast', opTable.cast, [x], { dtype: x.dtype }), inputs: () => [randn([2, 3])] },
+  sumTo: { f: (x) => apply('sumTo', opTable.sumTo, [x], { shape: [3, 1] }), inputs: () => [randn([2, 3, 4])] },
+  padSlice: { f: (x) => apply('padSlice', opTable.padSlice, [x], { begin: [1, 2], shape: [4, 5] }), inputs: () => [randn([2, 2])] },
+  scatterAdd: {
+    f: (x) => apply('scatterAdd', opTable.scatterAdd, [x], { indices: constants().ids, axis: 1, shape: [2, 3, 2] }),
+    inputs: () => [randn([2, 4, 2])],
+  },
+  conv2dBackwardInput: {
+    f: (g, w) => apply('conv2dBackwardInput', opTable.conv2dBackwardInput, [g, w], { inputShape: [2, 4, 5, 6], options: CONV }),
+    inputs: () => [randn(convOut()), randn([6, 2, 3, 2])],
+  },
+  conv2dBackwardWeight: {
+    f: (x, g) => apply('conv2dBackwardWeight', opTable.conv2dBackwardWeight, [x, g], { weightShape: [6, 2, 3, 2], options: CONV }),
+    inputs: () => [randn([2, 4, 5, 6]), randn(convOut())],
+  },
+  maxPool2dBackward: {
+    f: (g) => apply('maxPool2dBackward', opTable.maxPool2dBackward, [g], { indices: poolIndices(), inputShape: [2, 2, 5, 4] }),
+    inputs: () => [randn(poolIndices().shape as number[])],
+  },
+  maxPoolGather: {
+    f: (x) => apply('maxPoolGather', opTable.maxPoolGather, [x], { indices: poolIndices() }),
+    inputs: () => [randn([2, 2, 5, 4])],
+  },
+  avgPool2dBackward: {
+    f: (g) =>
+      apply('avgPool2dBackward', opTable.avgPool2dBackward, [g], {
+        inputShape: [2, 2, 5, 6],
+        kernelSize: 3,
+        options: { stride: 2, padding: 1 },
+      }),
+    inputs: () => [randn([2, 2, 3, 3])],
+  },
+  adaptiveAvgPool2dBackward: {
+    f: (g) => apply('adaptiveAvgPool2dBackward', opTable.adaptiveAvgPool2dBackward, [g], { inputShape: [2, 3, 5, 7] }),
+    inputs: () => [randn([2, 3, 2, 3])],
+  },
 };
+
+/** The conv2d case's options, shared by its two gradient helpers. */
+const CONV = { stride: [2, 1] as [number, number], padding: [1, 2] as [number, number], dilation: [1, 2] as [number, number], groups: 2 };
+/** The output shape of conv2d with CONV on [2, 4, 5, 6] by [6, 2, 3, 2]. */
+function convOut(): number[] {
+  return [...conv2d(zeros([2, 4, 5, 6]), zeros([6, 2, 3, 2]), undefined, CONV).shape];
+}
+let pool: Tensor | undefined;
+/** The first-maximum positions of the maxPool2d case's windows (kept, like constants()). */
+function poolIndices(): Tensor {
+  pool ??= keep(maxPool2dWithIndices(distinct([2, 2, 5, 4]), [3, 2], { stride: [2, 1], padding: [1, 1] }).indices);
+  return pool;
+}

@@ -5,7 +5,13 @@
 // Tensor class and the ops do not import each other; the package's entry points load it.
 import { methodOps } from './generated/methods.js';
 import { where } from './ops/broadcast.js';
-import { Tensor, type TensorLike } from './tensor.js';
+import { DIFFERENTIABLE, type Differentiable, Tensor, type TensorLike } from './tensor.js';
+
+/** The first operand that takes over the method (a differentiable value), if any. */
+function takeover(a: unknown, b: unknown, c: unknown): Differentiable | undefined {
+  for (const x of [a, b, c]) if (typeof x === 'object' && x !== null && DIFFERENTIABLE in x) return x as Differentiable;
+  return undefined;
+}
 
 type Op = (x: Tensor, a?: unknown, b?: unknown, c?: unknown) => Tensor;
 
@@ -18,11 +24,16 @@ function define(name: string, value: (this: Tensor, ...args: never[]) => Tensor)
 for (const [name, f] of Object.entries(methodOps)) {
   const op = f as Op;
   define(name, function (this: Tensor, a?: unknown, b?: unknown, c?: unknown) {
+    // a differentiable operand (W.matmul(x) with x a Variable) records the op, as PyTorch's W @ x
+    const d = takeover(a, b, c);
+    if (d) return d[DIFFERENTIABLE](name, this, [a, b, c]) as Tensor;
     return op(this, a, b, c);
   });
 }
 // where's tensor is its second operand
 define('where', function (this: Tensor, cond: TensorLike, other: TensorLike) {
+  const d = takeover(other, undefined, undefined);
+  if (d) return d[DIFFERENTIABLE]('where', this, [cond, other]) as Tensor;
   return where(cond, this, other);
 });
 

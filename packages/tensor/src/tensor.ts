@@ -48,6 +48,18 @@ export function noteTensors(into: Set<Tensor> | null): void {
 export const TENSORS = Symbol.for('gd.tensors');
 
 /**
+ * The key by which a differentiable value (@gd/autograd's Variable) takes over a Tensor method
+ * called with it as an operand: `W.matmul(x)` with x differentiable is `x[DIFFERENTIABLE]('matmul',
+ * W, [x])`, so the op records whichever operand is the constant.
+ */
+export const DIFFERENTIABLE = Symbol.for('gd.differentiable');
+
+/** A value that takes over the Tensor methods it is an operand of (see DIFFERENTIABLE). */
+export interface Differentiable {
+  [DIFFERENTIABLE](method: string, self: Tensor, args: unknown[]): unknown;
+}
+
+/**
  * An n-dimensional array of float32, float64 or int32 whose data live in WebAssembly memory.
  * Ops return new tensors; free them with `dispose()` or run the work inside `scope()`.
  *

@@ -1,0 +1,197 @@
+import { manualSeed, memory, randn, scope, type Tensor, tensor } from '@gd/tensor';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  asVariable,
+  concat,
+  grad,
+  gradgradcheck,
+  gradients,
+  hessian,
+  hvp,
+  jacobian,
+  jvp,
+  type OpName,
+  opTable,
+  type Variable,
+  variable,
+  vjp,
+} from '../src/index.js';
+import { cases } from './cases.js';
+
+const f64 = (x: number[] | number) => tensor(x, { dtype: 'float64' });
+const arr = (t: Tensor | Variable) => Array.from(t.data() as Float64Array);
+const close = (got: number[], want: number[], tol = 1e-12) => {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `[${i}] ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(tol);
+};
+
+describe('derivatives of any order', () => {
+  it('grad composes: d²/dx² x³ at 3 is 18, not the first derivative 27; the third is 6', () => {
+    scope(() => {
+      const cube = (x: Variable) => x.pow(3).sum();
+      close(arr(grad(cube)(f64([3])) as Tensor), [27]);
+      close(arr(grad(grad(cube) as never)(f64([3])) as Tensor), [18]);
+      close(arr(grad(grad(grad(cube) as never) as never)(f64([3])) as Tensor), [6]);
+      // x⁴ at 2: 32, 48, 48, 24
+      const quart = (x: Variable) => x.pow(4).sum();
+      close(arr(grad(grad(grad(grad(quart) as never) as never) as never)(f64([2])) as Tensor), [24]);
+    });
+  });
+
+  it('gradients(…, { createGraph }) returns differentiable gradients; without it, constants', () => {
+    scope(() => {
+      const x = variable(f64([0.5, -1]));
+      const y = x.tanh().mul(x).sum(); // y = Σ x tanh x
+      const [dx] = gradients(y, [x], { createGraph: true });
+      const t = [Math.tanh(0.5), Math.tanh(-1)];
+      // dy/dx = tanh x + x(1 − tanh²x)
+      close(arr(dx!), [t[0]! + 0.5 * (1 - t[0]! ** 2), t[1]! - 1 * (1 - t[1]! ** 2)]);
+      expect(dx!.requiresGrad).toBe(true);
+      // d²y/dx² = 2(1 − tanh²x) − 2x tanh x (1 − tanh²x)
+      const [ddx] = gradients(dx!.sum(), [x]);
+      const want = [0.5, -1].map((v, i) => 2 * (1 - t[i]! ** 2) - 2 * v * t[i]! * (1 - t[i]! ** 2));
+      close(arr(ddx!), want);
+      expect(ddx!.requiresGrad).toBe(false);
+      expect(x.grad).toBe(null);
+    });
+  });
+
+  it('backward({ createGraph }) leaves a gradient that asVariable() differentiates (a gradient penalty)', () => {
+    scope(() => {
+      const w = variable(f64([1, 2]));
+      const x = f64([3, 4]);
+      // L = (w·x)², ∇L = 2(w·x)x; penalty P = |∇L|² = 4(w·x)²|x|², ∂P/∂w = 8(w·x)|x|² x
+      w.mul(x).sum().square().backward(undefined, { createGraph: true });
+      close(arr(w.grad!), [66, 88]);
+      const penalty = asVariable(w.grad!).square().sum();
+      w.zeroGrad();
+      penalty.backward();
+      close(arr(w.grad!), [8 * 11 * 25 * 3, 8 * 11 * 25 * 4]);
+      w.zeroGrad();
+    });
+  });
+
+  it('hessian and jacobian match hand-derived matrices', () => {
+    scope(() => {
+      // f = x₀²x₁ + sin-free cubic: H = [[2x₁, 2x₀], [2x₀, 0]]
+      const f = (x: Variable) => x.slice(0, 1).square().mul(x.slice(1, 1)).sum();
+      const H = hessian(f)(f64([1, 3]));
+      expect(H.shape).toEqual([2, 2]);
+      close(arr(H), [6, 2, 2, 0]);
+      // a [2, 2] input: the Hessian is [2, 2, 2, 2]; Σ x³ has H = diag(6x)
+      const H4 = hessian((x) => x.pow(3).sum())(f64([1, 2, 3, 4]).reshape([2, 2]));
+      expect(H4.shape).toEqual([2, 2, 2, 2]);
+      const want = new Array(16).fill(0);
+      [1, 2, 3, 4].forEach((v, i) => {
+        want[i * 4 + i] = 6 * v;
+      });
+      close(arr(H4), want);
+      // J of x ↦ [x₀x₁, exp(x₀)]: [[x₁, x₀], [e^x₀, 0]]
+      const J = jacobian((x) => {
+        const a = x.slice(0, 1);
+        const b = x.slice(1, 1);
+        return concat([a.mul(b), a.exp()], 0);
+      })(f64([0.5, 2]));
+      expect(J.shape).toEqual([2, 2]);
+      close(arr(J), [2, 0.5, Math.exp(0.5), 0]);
+    });
+  });
+
+  it('hvp, vjp and jvp follow torch.autograd.functional', () => {
+    scope(() => {
+      const [value, hv] = hvp((x) => x.pow(3).sum(), f64([1, 2]), f64([1, 1]));
+      close(arr(value), [9]);
+      close(arr(hv as Tensor), [6, 12]);
+      // two inputs: f = Σ a²b, H·(va, vb) = (2b·va + 2a·vb, 2a·va)
+      const [, hv2] = hvp((a, b) => a.square().mul(b).sum(), [f64([1, 2]), f64([3, 4])], [f64([1, 0]), f64([0, 1])]);
+      const [ha, hb] = hv2 as Tensor[];
+      close(arr(ha!), [6, 4]);
+      close(arr(hb!), [2, 0]);
+      const [y, g] = vjp((x) => x.square(), f64([1, 2]), f64([1, 10]));
+      close(arr(y), [1, 4]);
+      close(arr(g as Tensor), [2, 40]);
+      const [y2, t] = jvp((x) => x.square().mul(f64([1, 3])), f64([1, 2]), f64([1, 10]));
+      close(arr(y2), [1, 12]);
+      close(arr(t), [2, 120]);
+    });
+  });
+
+  it('grad of a function nobody differentiates is zero at second order (linear f)', () => {
+    scope(() => {
+      close(arr(grad(grad((x) => x.mul(3).sum()) as never)(f64([2])) as Tensor), [0]);
+      close(arr(hessian((x) => x.mul(3).sum())(f64([2, 5]))), [0, 0, 0, 0]);
+    });
+  });
+
+  it('a second-order pass under scope() leaks nothing', () => {
+    manualSeed(1);
+    const before = memory().tensors;
+    for (let i = 0; i < 3; i++) {
+      scope(() => {
+        hessian((x) => x.tanh().square().sum())(randn([4], { dtype: 'float64' }));
+        const x = variable(randn([3], { dtype: 'float64' }));
+        x.exp().sum().backward(undefined, { createGraph: true });
+        asVariable(x.grad!).sum().backward();
+        x.zeroGrad();
+      });
+    }
+    expect(memory().tensors).toBe(before);
+  });
+});
+
+describe('gradgradcheck over the op table in float64', () => {
+  const table: Array<[string, number, number]> = [];
+  for (const name of Object.keys(opTable) as OpName[]) {
+    it(`${name}: second derivatives agree with central differences of the first`, () => {
+      manualSeed(11);
+      scope(() => {
+        const c = cases[name];
+        const inputs = c.inputs().map((t) => t.cast('float64'));
+        const r = gradgradcheck(c.f, inputs, { eps: 1e-6, atol: 1e-5, rtol: 1e-3 });
+        expect(r.dtype).toBe('float64');
+        expect(r.checked).toBe(inputs.reduce((n, t) => n + t.size, 0));
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        // what is left is h's rounding over the 2ε step: ~1e-16 · Σ|terms| / 2e-6
+        expect(r.maxAbsError, JSON.stringify(r)).toBeLessThan(1e-7);
+        table.push([name, r.checked, r.maxAbsError]);
+      });
+    });
+  }
+  afterAll(() => {
+    if (!process.env.GRADCHECK_REPORT) return;
+    const rows = table.map(([name, n, e]) => `| ${name} | ${n} | ${e.toExponential(2)} |`);
+    console.log(['| op (float64) | elements checked | gradgradcheck max abs error |', '| --- | ---: | ---: |', ...rows].join('\n'));
+  });
+});
+
+describe('a constant and a differentiable operand, in either order', () => {
+  it('W.matmul(x) with W a Tensor and x a Variable records, as x.matmul-style ops do', () => {
+    scope(() => {
+      const W = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
+      const x = variable([1, -1]);
+      const y = W.matmul(x); // [−1, −1]
+      expect(y.requiresGrad).toBe(true);
+      expect(Array.from(y.data())).toEqual([-1, -1]);
+      y.sum().backward();
+      // ∂Σ(Wx)/∂x = Wᵀ·1 = [4, 6]
+      expect(Array.from(x.grad!.data())).toEqual([4, 6]);
+      x.zeroGrad();
+      // the same for the elementwise operators and where, with the constant first
+      const z = tensor([2, 3])
+        .mul(x)
+        .add(tensor([1, 1]).sub(x))
+        .sum();
+      z.backward();
+      expect(Array.from(x.grad!.data())).toEqual([1, 2]);
+      x.zeroGrad();
+      const w = tensor([5, 6]).where(tensor([1, 0], { dtype: 'int32' }), x);
+      expect(Array.from(w.data())).toEqual([5, -1]);
+      w.sum().backward();
+      expect(Array.from(x.grad!.data())).toEqual([0, 1]);
+      x.zeroGrad();
+    });
+  });
+});
