@@ -1,7 +1,7 @@
 /**
  * @gd/optim — gradient descent and its descendants: the tutorial's minimize loop with its three
  * convergence criteria (docs/tutorial.md §2.2), minibatch SGD (§2.4), momentum, Adam, AdamW, RMSprop,
- * Adagrad, L-BFGS, gradient clipping and learning-rate schedules. Each update is one fused WASM pass.
+ * Adagrad, L-BFGS, Newton's method, gradient clipping and learning-rate schedules. Each update is one fused WASM pass.
  *
  * @packageDocumentation
  */
@@ -16,6 +16,8 @@ export type { LBFGSOptions, LBFGSState } from './lbfgs.js';
 export { LBFGS } from './lbfgs.js';
 export type { MinimizeOptions, MinimizeResult, StepInfo, StopReason } from './minimize.js';
 export { minimize } from './minimize.js';
+export type { NewtonOptions } from './newton.js';
+export { Newton } from './newton.js';
 export type { OptimizerState, Params } from './optimizer.js';
 export { Optimizer, paramList } from './optimizer.js';
 export type { AdagradOptions, RMSpropOptions } from './rmsprop.js';
