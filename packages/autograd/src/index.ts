@@ -12,6 +12,8 @@ export type { GradFn, Inputs, ScalarFn } from './functional.js';
 export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './functional.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export { gradcheck, gradgradcheck } from './gradcheck.js';
+export type { VariableLinalg } from './linalg.js';
+export { linalg } from './linalg.js';
 export type { GradOps, GradRule, OpContext, OpName, OpSpec, Val } from './ops.js';
 export { helperOps, opTable } from './ops.js';
 export type { Backward, BackwardOptions, GradientsOptions, VariableLike } from './variable.js';

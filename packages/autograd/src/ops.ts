@@ -79,6 +79,8 @@ export interface GradOps {
   slice(a: Val, begin: number[], size: number[]): Val;
   gather(a: Val, indices: Tensor, axis: number): Val;
   matmul(a: Val, b: Val, options: T.MatmulOptions): Val;
+  /** X = A⁻¹B for A [..., n, n] and B [..., n, k] (linalg.solve, itself differentiable). */
+  solve(a: Val, b: Val): Val;
   conv2d(x: Val, w: Val, options: T.Conv2dOptions): Val;
   avgPool2d(x: Val, kernelSize: T.Size2d, options: T.Pool2dOptions): Val;
   adaptiveAvgPool2d(x: Val, outputSize: T.Size2d): Val;
@@ -464,6 +466,44 @@ export const opTable = {
     },
   }),
 
+  solve: defineOp({
+    arity: 2,
+    // B is [..., n, k] here (linalg.solve lifts a vector b to a column); the batch axes broadcast
+    forward: ([a, b]) => T.linalg.solve(a!, b!),
+    // X = A⁻¹B: gB = A⁻ᵀ·g (a solve again, so the rule differentiates further), gA = −gB·Xᵀ;
+    // each summed back over the batch axes its input was broadcast along
+    backward: (g, { inputs: [a, b], output: x, needs }, F) => {
+      const gb = F.solve(F.transpose(a!, swapLastTwo(a!.rank)), g);
+      return [
+        needs[0] ? toShape(F, F.neg(F.matmul(gb, x, { transposeB: true })), a!.shape) : null,
+        needs[1] ? toShape(F, gb, b!.shape) : null,
+      ];
+    },
+  }),
+  cholesky: defineOp({
+    arity: 1,
+    forward: ([a]) => T.linalg.cholesky(a!),
+    // A = L·Lᵀ (Murray 2016, PyTorch's cholesky_backward): P = Φ(Lᵀ·g), the lower triangle of
+    // Lᵀ·g made symmetric with its diagonal halved, then S = L⁻ᵀ·P·L⁻¹ — two solves with Lᵀ, the
+    // second on the transpose: P·L⁻¹ = (L⁻ᵀ·Pᵀ)ᵀ. S is PyTorch's (symmetric) gradient; the
+    // factorisation reads only A's lower triangle, where A_ij (i > j) stands for A_ji too, so the
+    // gradient of what is computed is S folded onto that triangle: S_ij + S_ji below the
+    // diagonal, S_ii on it, 0 above — the same downstream of any symmetric A, and exact for
+    // gradcheck
+    backward: (g, { output: l }, F) => {
+      const n = l.shape[l.rank - 1]!;
+      const swap = swapLastTwo(l.rank);
+      const dtype = g.dtype === 'float64' ? 'float64' : 'float32';
+      const lower = lowerMask(n, 0, dtype);
+      const strict = lowerMask(n, -1, dtype);
+      const m = F.mul(F.matmul(l, g, { transposeA: true }), lower);
+      const p = F.mul(F.add(m, F.transpose(F.mul(m, strict), swap)), 0.5);
+      const lt = F.transpose(l, swap);
+      const s = F.transpose(F.solve(lt, F.transpose(F.solve(lt, p), swap)), swap);
+      return [F.add(F.mul(s, lower), F.mul(F.transpose(s, swap), strict))];
+    },
+  }),
+
   // ── the linear helpers of the rules above, each differentiable through its adjoint ──
   sumTo: defineOp<{ shape: number[] }>({
     arity: 1,
@@ -534,6 +574,21 @@ export const helperOps: readonly OpName[] = [
   'avgPool2dBackward',
   'adaptiveAvgPool2dBackward',
 ];
+
+/** The permutation of `rank` axes that swaps the last two (a batch of matrices transposed). */
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
+}
+
+/** The n×n mask of the entries on and below diagonal k (k = 0: the lower triangle; −1: strictly below). */
+function lowerMask(n: number, k: number, dtype: T.FloatDType): Tensor {
+  const data = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= Math.min(n - 1, i + k); j++) data[i * n + j] = 1;
+  return T.tensor(data, { dtype, shape: [n, n] });
+}
 
 /** The starts of a slice's block, negative begins counted from the end. */
 function sliceStarts(shape: readonly number[], begin: readonly number[]): number[] {
@@ -610,6 +665,7 @@ export const tensorOps: GradOps = {
   slice: (a, begin, size) => T.slice(a as Tensor, begin, size),
   gather: (a, idx, axis) => T.gather(a as Tensor, idx, axis),
   matmul: (a, b, o) => T.matmul(a as Tensor, b as Tensor, o),
+  solve: (a, b) => T.linalg.solve(a as Tensor, b as Tensor),
   conv2d: (x, w, o) => T.conv2d(x as Tensor, w as Tensor, undefined, o),
   avgPool2d: (x, k, o) => T.avgPool2d(x as Tensor, k, o),
   adaptiveAvgPool2d: (x, s) => T.adaptiveAvgPool2d(x as Tensor, s),

@@ -752,6 +752,7 @@ const graphOps: GradOps = {
   slice: (a, begin, size) => apply('slice', opTable.slice, [L(a)], { begin, size }),
   gather: (a, indices, axis) => apply('gather', opTable.gather, [L(a)], { indices, axis }),
   matmul: (a, b, o) => apply('matmul', opTable.matmul, [L(a), L(b)], { transposeA: !!o.transposeA, transposeB: !!o.transposeB }),
+  solve: (a, b) => apply('solve', opTable.solve, [L(a), L(b)], {}),
   conv2d: (x, w, o) => apply('conv2d', opTable.conv2d, [L(x), L(w)], { ...o }),
   avgPool2d: (x, kernelSize, options) => apply('avgPool2d', opTable.avgPool2d, [L(x)], { kernelSize, options }),
   adaptiveAvgPool2d: (x, outputSize) => apply('adaptiveAvgPool2d', opTable.adaptiveAvgPool2d, [L(x)], { outputSize }),

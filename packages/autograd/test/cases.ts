@@ -1,8 +1,8 @@
 import type { Tensor } from '@gd/tensor';
-import { conv2d, keep, rand, randn, tensor, zeros } from '@gd/tensor';
+import { conv2d, eye, keep, rand, randn, tensor, zeros } from '@gd/tensor';
 import { maxPool2dWithIndices } from '@gd/tensor/grad';
 import type { OpName, Variable } from '../src/index.js';
-import { apply, concat, opTable } from '../src/index.js';
+import { apply, concat, linalg, opTable } from '../src/index.js';
 
 let made: { mask: Tensor; ids: Tensor } | undefined;
 /**
@@ -30,6 +30,12 @@ const distinct = (shape: number[]) => {
   const n = shape.reduce((a, b) => a * b, 1);
   const perm = Array.from({ length: n }, (_, i) => ((i * 7919) % n) * 0.1 - n * 0.05);
   return tensor(perm).reshape(shape);
+};
+
+/** A batch of `batch` symmetric positive-definite n×n matrices: M·Mᵀ + 3I. */
+const spd = (batch: number, n: number) => {
+  const m = randn([batch, n, n]);
+  return m.matmul(m, { transposeB: true }).add(eye(n).mul(3));
 };
 
 export const cases: Record<OpName, Case> = {
@@ -73,6 +79,10 @@ export const cases: Record<OpName, Case> = {
   slice: { f: (x) => x.slice([1, -3], [2, 2]), inputs: () => [randn([4, 5])] },
   gather: { f: (x) => x.gather(constants().ids, 1), inputs: () => [randn([2, 3, 2])] },
   concat: { f: (a, b) => concat([a, b], 1), inputs: () => [randn([2, 3]), randn([2, 2])] },
+  // a batch of two well-conditioned 3×3 systems (randn + 3I) sharing one B, broadcast
+  solve: { f: (a, b) => linalg.solve(a, b), inputs: () => [randn([2, 3, 3]).add(eye(3).mul(3)), randn([3, 2])] },
+  // symmetric positive-definite (M·Mᵀ + 3I) and exactly symmetric, so ±ε on any entry stays so
+  cholesky: { f: (a) => linalg.cholesky(a), inputs: () => [spd(2, 3)] },
   conv2d: {
     f: (x, w, b) => x.conv2d(w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }),
     inputs: () => [randn([2, 4, 5, 6]), randn([6, 2, 3, 2]), randn([6])],

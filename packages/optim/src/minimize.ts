@@ -3,6 +3,7 @@
 // gradient's norm falls below a threshold, or the iteration budget runs out.
 import { Variable } from '@gd/autograd';
 import { copyInto, fmtShape, keep, type Recording, record, scope, sumOfSquares, Tensor, ValueError } from '@gd/tensor';
+import { type LossClosure, takesClosure } from './closure.js';
 import type { Optimizer, Params } from './optimizer.js';
 import { checkNumber, paramList } from './optimizer.js';
 import type { Schedule } from './schedules.js';
@@ -27,7 +28,12 @@ export interface StepInfo {
 
 /** Options of minimize(). */
 export interface MinimizeOptions<B = unknown> {
-  /** The optimizer; default plain gradient descent θ ← θ − η∇θ with η = lr. */
+  /**
+   * The optimizer; default plain gradient descent θ ← θ − η∇θ with η = lr. One whose step() takes
+   * a closure (LBFGS, Newton) is handed one that evaluates the objective on the step's batch,
+   * calls backward() keeping the graph, and returns the loss; its first call returns the loss
+   * minimize() has just computed, so no evaluation is repeated.
+   */
   optimizer?: Optimizer;
   /** η for the default optimizer. Default 0.01. */
   lr?: number;
@@ -145,13 +151,22 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
         for (const p of list) p.zeroGrad();
         return 'diverged';
       }
-      return afterBackward(value, epoch);
+      return afterBackward(value, epoch, recorded!.result, () => {
+        recorded!.replay();
+        return recorded!.result;
+      });
     }
     const loss = checkedLoss(objective(batch));
     const value = loss.item();
     if (!Number.isFinite(value)) return 'diverged';
-    loss.backward();
-    return afterBackward(value, epoch);
+    // a closure optimizer gets the loss with its graph (Newton differentiates it again)
+    const closureStep = takesClosure(opt);
+    loss.backward(undefined, { retainGraph: closureStep });
+    return afterBackward(value, epoch, loss, () => {
+      const again = checkedLoss(objective(batch));
+      again.backward(undefined, { retainGraph: true });
+      return again;
+    });
   };
 
   // replay mode: the objective and its backward pass, recorded once; every replay hands the
@@ -191,8 +206,17 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     return first.result.item();
   };
 
-  /** The rest of a step once the gradients are in: norm, backup, history, the update, the stop tests. */
-  const afterBackward = (value: number, epoch: number): StopReason | undefined => {
+  /**
+   * The rest of a step once the gradients are in: norm, backup, history, the update, the stop
+   * tests. For a closure optimizer, `loss` is the step's loss and `evaluate` computes the
+   * objective and its gradients again.
+   */
+  const afterBackward = (
+    value: number,
+    epoch: number,
+    loss: Variable | Tensor,
+    evaluate: () => Variable | Tensor,
+  ): StopReason | undefined => {
     // gradNorm(list) without re-checking the list every step (paramList checked it above)
     let squares = 0;
     for (const p of list) if (p.grad) squares += sumOfSquares(p.grad);
@@ -204,7 +228,19 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     lastNorm = norm;
     if (keepHistory) history.push({ iteration: iterations, loss: value, gradNorm: norm, lr: opt.lr });
     if (!options.data && options.gradTolerance !== undefined && norm < options.gradTolerance) return 'grad-tolerance';
-    opt.step();
+    if (takesClosure(opt)) {
+      // the closure's first call is the evaluation just made; later calls evaluate again
+      let first = true;
+      const closure: LossClosure = () => {
+        if (first) {
+          first = false;
+          return loss;
+        }
+        opt.zeroGrad();
+        return evaluate();
+      };
+      opt.step(closure);
+    } else opt.step();
     if (options.onStep?.({ iteration: iterations, epoch, loss: value, gradNorm: norm, lr: opt.lr }) === false) return 'stopped';
     if (!options.data && options.lossTolerance !== undefined && Math.abs(value - previousLoss) < options.lossTolerance)
       return 'loss-tolerance';

@@ -4,6 +4,7 @@ export * from './broadcast';
 export * from './conv';
 export * from './elementwise';
 export * from './layout';
+export * from './linalg';
 export * from './matmul';
 export * from './random';
 export * from './reduce';

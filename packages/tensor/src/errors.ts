@@ -46,6 +46,12 @@ export class ValueError extends GdError {
   }
 }
 
+/**
+ * A linear-algebra op whose input has no answer: a singular matrix for linalg.solve, one that is
+ * not positive-definite for linalg.cholesky (torch.linalg.LinAlgError). A ValueError, code E_VALUE.
+ */
+export class LinalgError extends ValueError {}
+
 /** An index or axis out of range. */
 export class IndexError extends GdError {
   constructor(message: string) {

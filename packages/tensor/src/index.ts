@@ -8,7 +8,18 @@
 
 export type { DTypeArg, TensorOptions } from './creation.js';
 export { arange, dropoutMask, eye, full, linspace, manualSeed, ones, rand, randint, randn, randperm, tensor, zeros } from './creation.js';
-export { DisposedError, DTypeError, fmtShape, GdError, IndexError, MemoryError, ShapeError, StateError, ValueError } from './errors.js';
+export {
+  DisposedError,
+  DTypeError,
+  fmtShape,
+  GdError,
+  IndexError,
+  LinalgError,
+  MemoryError,
+  ShapeError,
+  StateError,
+  ValueError,
+} from './errors.js';
 export type { AdamHyper, RMSpropHyper, SGDHyper } from './inplace.js';
 export {
   adagradUpdate,
@@ -44,7 +55,7 @@ export {
 } from './ops/conv.js';
 // the unary elementwise ops, whole: a new one needs no line here
 export * from './ops/elementwise.js';
-export type { MatmulOptions } from './ops.js';
+export type { Linalg, MatmulOptions } from './ops.js';
 export {
   add,
   argmax,
@@ -61,6 +72,7 @@ export {
   ge,
   gt,
   le,
+  linalg,
   logSoftmax,
   logSumExp,
   lt,

@@ -6,6 +6,7 @@ export * from './ops/conv.js';
 export * from './ops/elementwise.js';
 export * from './ops/fill.js';
 export * from './ops/layout.js';
+export * from './ops/linalg.js';
 export * from './ops/matmul.js';
 export * from './ops/reduce.js';
 export * from './ops/softmax.js';

@@ -1,0 +1,143 @@
+// Newton's method over all parameters flattened together: θ ← θ − lr·(H + damping·I)⁻¹∇θ, with
+// the Hessian H from autograd's second derivatives and the system solved by Cholesky, which
+// also says when H + damping·I is not positive-definite (the step would not descend).
+import { gradients, Variable, concat as vconcat } from '@gd/autograd';
+import {
+  axpyInPlace,
+  cast,
+  concat,
+  eye,
+  type FloatDType,
+  LinalgError,
+  linalg,
+  scope,
+  stack,
+  type Tensor,
+  tensor,
+  ValueError,
+  zeros,
+} from '@gd/tensor';
+import { checkClosure, type LossClosure } from './closure.js';
+import { checkNumber, checkOptions, Optimizer, type Params } from './optimizer.js';
+
+/** Options of Newton. */
+export interface NewtonOptions {
+  /** Step size: 1 is the full Newton step. Default 1. */
+  lr?: number;
+  /** λ added to the Hessian's diagonal (Levenberg–Marquardt damping). Default 0. */
+  damping?: number;
+}
+
+/**
+ * Newton's method: each `step(closure)` evaluates the loss, its gradient ∇ and Hessian H over
+ * all parameters flattened together, and moves θ ← θ − lr·(H + damping·I)⁻¹∇. On a quadratic
+ * with positive-definite H one full step (lr = 1) lands on the minimum. H + damping·I must be
+ * positive-definite, else the step is refused with an error naming `damping`. The closure
+ * returns the loss (a Variable built from the parameters, its graph kept: it may call
+ * `backward({ retainGraph: true })`, or no backward at all); the Hessian costs one backward pass
+ * per parameter element, so Newton is for small problems.
+ *
+ * @example
+ * ```ts
+ * const x = variable(tensor([0, 0], { dtype: 'float64' }));
+ * const opt = new Newton([x]);
+ * opt.step(() => x.sub([1, 2]).square().sum()); // x is now [1, 2]
+ * ```
+ */
+export class Newton extends Optimizer {
+  /** step() takes a closure (minimize() passes one). */
+  readonly takesClosure = true;
+  /** λ added to the Hessian's diagonal. */
+  readonly damping: number;
+  private readonly flatType: FloatDType;
+  private readonly numel: number;
+
+  constructor(params: Params, options: NewtonOptions = {}) {
+    super(params, checkOptions('Newton', options, false).lr ?? 1);
+    this.damping = checkNumber('Newton', 'damping', options.damping ?? 0, { lo: 0 });
+    if (this.params.length === 0) throw new ValueError('Newton: no parameters to optimise');
+    this.flatType = this.params.some((p) => p.value.dtype === 'float64') ? 'float64' : 'float32';
+    this.numel = this.params.reduce((n, p) => n + p.size, 0);
+  }
+
+  get type(): string {
+    return 'Newton';
+  }
+
+  protected get slotNames(): readonly string[] {
+    return [];
+  }
+
+  protected get options() {
+    return { damping: this.damping };
+  }
+
+  protected update(): void {
+    // step(closure) replaces the per-parameter update of the base class
+  }
+
+  /**
+   * One Newton step. `closure` returns the loss as a scalar Variable with its graph; the result
+   * is that loss (before the step).
+   */
+  override step(closure?: LossClosure): Variable | Tensor | number {
+    const op = 'Newton.step';
+    const fn = checkClosure(op, closure);
+    checkNumber(op, 'lr', this.lr, { lo: 0 });
+    const loss = fn();
+    if (!(loss instanceof Variable) || loss.size !== 1 || !loss.requiresGrad) {
+      const got =
+        loss instanceof Variable
+          ? loss.size !== 1
+            ? `a Variable of shape [${loss.shape.join(',')}]`
+            : 'a Variable that does not depend on the parameters'
+          : loss === null
+            ? 'null'
+            : typeof loss === 'object'
+              ? `a ${loss.constructor.name} (no graph to differentiate)`
+              : `a ${typeof loss}`;
+      throw new ValueError(`${op}: the closure must return the loss as a scalar Variable built from the parameters, got ${got}`);
+    }
+    scope(() => {
+      const n = this.numel;
+      const flatOf = (gs: Array<Variable | null>): Variable[] =>
+        gs.map((g, i) => (g ?? new Variable(zeros([this.params[i]!.size], this.flatType), false)).reshape([this.params[i]!.size]));
+      // ∇ with its own graph, then H row by row: row i is ∇(∂L/∂θᵢ)
+      const grad = vconcat(flatOf(gradients(loss, this.params, { createGraph: true, allowUnused: true })));
+      const g = grad.value.dtype === this.flatType ? grad.value : cast(grad.value, this.flatType);
+      const rows: Tensor[] = [];
+      for (let i = 0; i < n; i++) {
+        const unitData = new Float64Array(n);
+        unitData[i] = 1;
+        const seed = tensor(unitData, { dtype: grad.dtype === 'float64' ? 'float64' : 'float32' });
+        const row = grad.requiresGrad
+          ? gradients(grad, this.params, { gradOutputs: seed, retainGraph: true, allowUnused: true })
+          : this.params.map(() => null);
+        rows.push(concat(flatOf(row).map((v) => (v.value.dtype === this.flatType ? v.value : cast(v.value, this.flatType)))));
+      }
+      const hessian = stack(rows);
+      const damped = this.damping === 0 ? hessian : hessian.add(eye(n, n, this.flatType).mul(this.damping));
+      // Cholesky succeeds exactly when H + λI is positive-definite: the test the step needs
+      try {
+        linalg.cholesky(damped);
+      } catch (e) {
+        if (!(e instanceof LinalgError)) throw e;
+        const minor = /leading minor of order (\d+)/.exec(e.message)?.[1];
+        throw new ValueError(
+          `${op}: the Hessian plus damping·I (damping = ${this.damping}) is not positive-definite (its leading minor of order ${minor} is not), so the Newton step would not descend; increase damping`,
+        );
+      }
+      const delta = linalg.solve(damped, g);
+      let offset = 0;
+      for (const p of this.params) {
+        let piece = delta.slice([offset], [p.size]).reshape(p.shape);
+        if (piece.dtype !== p.value.dtype) piece = cast(piece, p.value.dtype);
+        axpyInPlace(p.value, piece, -this.lr);
+        offset += p.size;
+      }
+    });
+    // a refused step is not counted
+    this.stepCount++;
+    return loss;
+  }
+}
