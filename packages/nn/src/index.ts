@@ -5,12 +5,14 @@
  * @packageDocumentation
  */
 
+export { ModuleDict, ModuleList } from './containers.js';
 export type { Conv2dLayerOptions } from './conv.js';
 export { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
 export type { InitTarget, KaimingOptions } from './init.js';
 export { fans, gain, init } from './init.js';
 export type { Activation } from './layers.js';
 export { Dropout, Flatten, GELU, LeakyReLU, Linear, mlp, parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
+export type { AnyModule } from './module.js';
 export { Module } from './module.js';
 export type { BatchNormOptions, LayerNormOptions } from './normalization.js';
 export { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
