@@ -5,6 +5,13 @@
  * @packageDocumentation
  */
 
+export type {
+  AttentionMask,
+  MultiheadAttentionForwardOptions,
+  MultiheadAttentionOptions,
+  ScaledDotProductAttentionOptions,
+} from './attention.js';
+export { causalMask, MultiheadAttention, scaledDotProductAttention } from './attention.js';
 export { ModuleDict, ModuleList } from './containers.js';
 export type { Conv2dLayerOptions } from './conv.js';
 export { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
@@ -18,3 +25,11 @@ export type { BatchNormOptions, LayerNormOptions } from './normalization.js';
 export { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 export type { ParsedSafetensors, SafetensorsEntry } from './safetensors.js';
 export { decodeBF16, decodeF16, loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';
+export type {
+  TransformerActivation,
+  TransformerEncoderForwardOptions,
+  TransformerEncoderLayerForwardOptions,
+  TransformerEncoderLayerOptions,
+  TransformerEncoderOptions,
+} from './transformer.js';
+export { copyModule, TransformerEncoder, TransformerEncoderLayer } from './transformer.js';
