@@ -23,6 +23,8 @@ export type { AnyModule } from './module.js';
 export { Module } from './module.js';
 export type { BatchNormOptions, LayerNormOptions } from './normalization.js';
 export { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
+export type { RNNOptions, SimpleRNNOptions } from './rnn.js';
+export { GRU, LSTM, RNN } from './rnn.js';
 export type { ParsedSafetensors, SafetensorsEntry } from './safetensors.js';
 export { decodeBF16, decodeF16, loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';
 export type {
