@@ -34,7 +34,7 @@ export interface TransformerEncoderLayerOptions {
 export interface TransformerEncoderLayerForwardOptions {
   /** [S, S] or [batch·heads, S, S]: float (added) or int32 (nonzero = not allowed). */
   srcMask?: AttentionMask | null;
-  /** [batch, S]: float (added) or int32 (nonzero = padding). */
+  /** Padding of the keys, [batch, S]: float (added) or int32 (nonzero = padding). */
   srcKeyPaddingMask?: AttentionMask | null;
   /** Each position attends to itself and earlier ones only. */
   isCausal?: boolean;
@@ -144,7 +144,7 @@ export interface TransformerEncoderOptions {
 export interface TransformerEncoderForwardOptions {
   /** [S, S] or [batch·heads, S, S]: float (added) or int32 (nonzero = not allowed). */
   mask?: AttentionMask | null;
-  /** [batch, S]: float (added) or int32 (nonzero = padding). */
+  /** Padding of the keys, [batch, S]: float (added) or int32 (nonzero = padding). */
   srcKeyPaddingMask?: AttentionMask | null;
   /** Each position attends to itself and earlier ones only. */
   isCausal?: boolean;
