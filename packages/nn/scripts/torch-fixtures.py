@@ -140,6 +140,14 @@ def main():
          {'x': randn(4, 2, 8)},
          lambda m, i: list(zip(['out', 'weights'], m(i['x'], i['x'], i['x'], attn_mask=causal(4), need_weights=False))))
 
+    mask3 = torch.rand(2 * 2, 3, 4) > 0.6
+    mask3[:, :, 0] = False
+    case('mha_3d_mask', {'layer': 'MultiheadAttention', 'args': [8, 2], 'options': {},
+                         'call': {'args': ['query', 'key', 'value'], 'options': {'attnMask': 'attn_mask'}}},
+         lambda: nn.MultiheadAttention(8, 2),
+         {'query': randn(3, 2, 8), 'key': randn(4, 2, 8), 'value': randn(4, 2, 8), 'attn_mask': mask3},
+         lambda m, i: list(zip(['out', 'weights'], m(i['query'], i['key'], i['value'], attn_mask=i['attn_mask']))))
+
     # ── Transformer encoder ──
     case('encoder_layer_post_relu', {'layer': 'TransformerEncoderLayer', 'args': [8, 2],
                                      'options': {'dimFeedforward': 16, 'dropout': 0},
@@ -162,6 +170,28 @@ def main():
                                        norm=nn.LayerNorm(8), enable_nested_tensor=False),
          {'src': randn(2, 4, 8), 'mask': 0.5 * randn(4, 4), 'src_key_padding_mask': torch.tensor([[0, 0, 0, 1], [0, 0, 0, 0]], dtype=torch.bool)},
          lambda m, i: [('out', m(i['src'], mask=i['mask'], src_key_padding_mask=i['src_key_padding_mask']))])
+
+    # ── Transformer decoder ──
+    case('decoder_layer_post_relu', {'layer': 'TransformerDecoderLayer', 'args': [8, 2],
+                                     'options': {'dimFeedforward': 16, 'dropout': 0},
+                                     'call': {'args': ['tgt', 'memory'],
+                                              'options': {'tgtIsCausal': True, 'memoryKeyPaddingMask': 'memory_key_padding_mask'}}},
+         lambda: nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0),
+         {'tgt': randn(4, 2, 8), 'memory': randn(5, 2, 8), 'memory_key_padding_mask': kpm},
+         lambda m, i: [('out', m(i['tgt'], i['memory'], tgt_mask=causal(4), memory_key_padding_mask=i['memory_key_padding_mask']))])
+    case('decoder_two_layers_pre_gelu', {'layer': 'TransformerDecoder', 'args': [8, 2],
+                                         'options': {'dimFeedforward': 16, 'dropout': 0, 'activation': 'gelu', 'normFirst': True,
+                                                     'batchFirst': True, 'numLayers': 2, 'norm': True},
+                                         'call': {'args': ['tgt', 'memory'],
+                                                  'options': {'tgtMask': 'tgt_mask', 'memoryMask': 'memory_mask',
+                                                              'tgtKeyPaddingMask': 'tgt_key_padding_mask'}}},
+         lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0, activation='gelu',
+                                                                  norm_first=True, batch_first=True), 2, norm=nn.LayerNorm(8)),
+         {'tgt': randn(2, 3, 8), 'memory': randn(2, 4, 8), 'tgt_mask': 0.5 * randn(3, 3),
+          'memory_mask': torch.tensor([[0, 1, 0, 0], [0, 0, 1, 1], [1, 0, 0, 0]], dtype=torch.bool),
+          'tgt_key_padding_mask': torch.tensor([[0, 0, 1], [0, 0, 0]], dtype=torch.bool)},
+         lambda m, i: [('out', m(i['tgt'], i['memory'], tgt_mask=i['tgt_mask'], memory_mask=i['memory_mask'],
+                                  tgt_key_padding_mask=i['tgt_key_padding_mask']))])
 
     # ── recurrent layers ──
     def rnn_outputs(names):

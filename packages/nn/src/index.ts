@@ -29,9 +29,12 @@ export type { ParsedSafetensors, SafetensorsEntry } from './safetensors.js';
 export { decodeBF16, decodeF16, loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';
 export type {
   TransformerActivation,
+  TransformerDecoderForwardOptions,
+  TransformerDecoderLayerOptions,
+  TransformerDecoderOptions,
   TransformerEncoderForwardOptions,
   TransformerEncoderLayerForwardOptions,
   TransformerEncoderLayerOptions,
   TransformerEncoderOptions,
 } from './transformer.js';
-export { copyModule, TransformerEncoder, TransformerEncoderLayer } from './transformer.js';
+export { copyModule, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer } from './transformer.js';

@@ -49,6 +49,13 @@ function optionsOf<O>(op: string, options: O | undefined): O {
   return options;
 }
 
+function activationOf(op: string, a: TransformerActivation | undefined): (x: Variable) => Variable {
+  if (a === undefined || a === 'relu') return (x) => x.relu();
+  if (a === 'gelu') return geluExact;
+  if (typeof a === 'function') return a;
+  throw new ValueError(`${op}: activation must be 'relu', 'gelu' or a function, got ${typeof a === 'string' ? `'${a}'` : typeOf(a)}`);
+}
+
 /**
  * One Transformer encoder block (PyTorch's nn.TransformerEncoderLayer): self-attention, then a
  * feed-forward block linear2(dropout(activation(linear1(x)))), each with dropout, a residual
@@ -103,12 +110,7 @@ export class TransformerEncoderLayer extends Module<[src: VariableLike, options?
     this.norm2 = new LayerNorm(dModel, { eps, dtype });
     this.dropout1 = new Dropout(p);
     this.dropout2 = new Dropout(p);
-    const a = o.activation ?? 'relu';
-    if (a === 'relu') this.activation = (x) => x.relu();
-    else if (a === 'gelu') this.activation = geluExact;
-    else if (typeof a === 'function') this.activation = a;
-    else
-      throw new ValueError(`${op}: activation must be 'relu', 'gelu' or a function, got ${typeof a === 'string' ? `'${a}'` : typeOf(a)}`);
+    this.activation = activationOf(op, o.activation);
   }
 
   /** Whether inputs are [batch, seq, feature]. */
@@ -174,18 +176,8 @@ export class TransformerEncoder extends Module<[src: VariableLike, options?: Tra
     options: TransformerEncoderOptions = {},
   ) {
     super();
-    const op = 'TransformerEncoder';
-    if (!(layer instanceof TransformerEncoderLayer))
-      throw new ValueError(
-        `${op}: layer must be a TransformerEncoderLayer, got ${(layer as unknown) instanceof Module ? (layer as object).constructor.name : typeOf(layer)}`,
-      );
-    if (!Number.isInteger(numLayers) || numLayers < 1)
-      throw new ValueError(`${op}: numLayers must be a positive integer, got ${String(numLayers)}`);
-    const o = optionsOf(op, options);
-    if (o.norm !== undefined && o.norm !== null && !(o.norm instanceof Module))
-      throw new ValueError(`${op}: norm must be a Module (e.g. a LayerNorm) or null, got ${typeOf(o.norm)}`);
-    this.layers = new ModuleList(Array.from({ length: numLayers }, () => copyModule(layer)));
-    this.norm = o.norm ?? null;
+    this.layers = new ModuleList(stackOf('TransformerEncoder', TransformerEncoderLayer, layer, numLayers));
+    this.norm = normOf('TransformerEncoder', options);
   }
 
   /** src [S, N, d] ([N, S, d] with batchFirst) through every layer, then the norm. */
@@ -195,6 +187,195 @@ export class TransformerEncoder extends Module<[src: VariableLike, options?: Tra
     for (const layer of this.layers) x = layer.forward(x, { srcMask: mask, srcKeyPaddingMask, isCausal });
     return this.norm ? this.norm.forward(x) : x;
   }
+}
+
+/** Options of TransformerDecoderLayer: those of TransformerEncoderLayer. */
+export type TransformerDecoderLayerOptions = TransformerEncoderLayerOptions;
+
+/** Options of TransformerDecoderLayer.forward and TransformerDecoder.forward. */
+export interface TransformerDecoderForwardOptions {
+  /** Self-attention mask over the target, [T, T] or [batch·heads, T, T]: float (added) or int32 (nonzero = not allowed). */
+  tgtMask?: AttentionMask | null;
+  /** Cross-attention mask, [T, S] or [batch·heads, T, S]. */
+  memoryMask?: AttentionMask | null;
+  /** Padding of the target, [batch, T]. */
+  tgtKeyPaddingMask?: AttentionMask | null;
+  /** Padding of the memory, [batch, S]. */
+  memoryKeyPaddingMask?: AttentionMask | null;
+  /** Each target position attends to itself and earlier ones only (instead of tgtMask). */
+  tgtIsCausal?: boolean;
+  /** Target position i attends to memory positions j ≤ i only (instead of memoryMask). */
+  memoryIsCausal?: boolean;
+}
+
+/**
+ * One Transformer decoder block (PyTorch's nn.TransformerDecoderLayer): self-attention over the
+ * target, attention from the target to the encoder's output (`memory`), and the feed-forward
+ * block, each with dropout, a residual connection and LayerNorm (post-norm, or pre-norm with
+ * `normFirst`). Keys: `self_attn.*`, `multihead_attn.*`, `linear1.*`, `linear2.*`, `norm1.*`,
+ * `norm2.*`, `norm3.*`.
+ *
+ * @example
+ * ```ts
+ * const layer = new TransformerDecoderLayer(16, 4, { dimFeedforward: 64, batchFirst: true });
+ * layer.forward(tgt, memory, { tgtIsCausal: true }); // [N, T, 16]
+ * ```
+ */
+export class TransformerDecoderLayer extends Module<
+  [tgt: VariableLike, memory: VariableLike, options?: TransformerDecoderForwardOptions],
+  Variable
+> {
+  /** Self-attention over the target. */
+  readonly self_attn: MultiheadAttention;
+  /** Attention from the target to the memory. */
+  readonly multihead_attn: MultiheadAttention;
+  /** First feed-forward layer, dModel → dimFeedforward. */
+  readonly linear1: Linear;
+  /** Dropout inside the feed-forward block. */
+  readonly dropout: Dropout;
+  /** Second feed-forward layer, dimFeedforward → dModel. */
+  readonly linear2: Linear;
+  /** Pre-norm (true) or post-norm (false). */
+  readonly normFirst: boolean;
+  /** LayerNorm of the self-attention block. */
+  readonly norm1: LayerNorm;
+  /** LayerNorm of the cross-attention block. */
+  readonly norm2: LayerNorm;
+  /** LayerNorm of the feed-forward block. */
+  readonly norm3: LayerNorm;
+  /** Dropout after self-attention. */
+  readonly dropout1: Dropout;
+  /** Dropout after cross-attention. */
+  readonly dropout2: Dropout;
+  /** Dropout after the feed-forward block. */
+  readonly dropout3: Dropout;
+  /** The feed-forward activation. */
+  readonly activation: (x: Variable) => Variable;
+
+  constructor(
+    readonly dModel: number,
+    readonly nhead: number,
+    options: TransformerDecoderLayerOptions = {},
+  ) {
+    super();
+    const op = 'TransformerDecoderLayer';
+    const o = optionsOf(op, options);
+    const dtype = layerDtype(op, o.dtype);
+    const p = o.dropout ?? 0.1;
+    const batchFirst = o.batchFirst ?? false;
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, batchFirst, dtype });
+    this.multihead_attn = new MultiheadAttention(dModel, nhead, { dropout: p, batchFirst, dtype });
+    this.linear1 = new Linear(dModel, o.dimFeedforward ?? 2048, { dtype });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(o.dimFeedforward ?? 2048, dModel, { dtype });
+    this.normFirst = o.normFirst ?? false;
+    const eps = o.layerNormEps ?? 1e-5;
+    this.norm1 = new LayerNorm(dModel, { eps, dtype });
+    this.norm2 = new LayerNorm(dModel, { eps, dtype });
+    this.norm3 = new LayerNorm(dModel, { eps, dtype });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+    this.dropout3 = new Dropout(p);
+    this.activation = activationOf(op, o.activation);
+  }
+
+  /** tgt [T, N, dModel] and memory [S, N, dModel] ([N, ·, dModel] with batchFirst) → [T, N, dModel]. */
+  forward(tgt: VariableLike, memory: VariableLike, options: TransformerDecoderForwardOptions = {}): Variable {
+    const o = optionsOf('TransformerDecoderLayer.forward', options);
+    const mem = asVariable(memory);
+    const sa = (x: Variable) =>
+      this.dropout1.forward(
+        this.self_attn.forward(x, x, x, {
+          attnMask: o.tgtMask,
+          keyPaddingMask: o.tgtKeyPaddingMask,
+          needWeights: false,
+          isCausal: o.tgtIsCausal ?? false,
+        })[0],
+      );
+    const ca = (x: Variable) =>
+      this.dropout2.forward(
+        this.multihead_attn.forward(x, mem, mem, {
+          attnMask: o.memoryMask,
+          keyPaddingMask: o.memoryKeyPaddingMask,
+          needWeights: false,
+          isCausal: o.memoryIsCausal ?? false,
+        })[0],
+      );
+    const ff = (x: Variable) => this.dropout3.forward(this.linear2.forward(this.dropout.forward(this.activation(this.linear1.forward(x)))));
+    let x = asVariable(tgt);
+    if (this.normFirst) {
+      x = x.add(sa(this.norm1.forward(x)));
+      x = x.add(ca(this.norm2.forward(x)));
+      return x.add(ff(this.norm3.forward(x)));
+    }
+    x = this.norm1.forward(x.add(sa(x)));
+    x = this.norm2.forward(x.add(ca(x)));
+    return this.norm3.forward(x.add(ff(x)));
+  }
+}
+
+/** Options of TransformerDecoder. */
+export interface TransformerDecoderOptions {
+  /** A final normalisation after the last layer (PyTorch's `norm`), e.g. a LayerNorm; default none. */
+  norm?: Module | null;
+}
+
+/**
+ * A stack of `numLayers` deep copies of a decoder layer (PyTorch's nn.TransformerDecoder), keys
+ * `layers.0.…`, then `norm.…` when a final norm is given; every layer attends to the same memory.
+ *
+ * @example
+ * ```ts
+ * const decoder = new TransformerDecoder(new TransformerDecoderLayer(16, 4), 2);
+ * decoder.forward(tgt, memory, { tgtIsCausal: true }); // [T, N, 16]
+ * ```
+ */
+export class TransformerDecoder extends Module<
+  [tgt: VariableLike, memory: VariableLike, options?: TransformerDecoderForwardOptions],
+  Variable
+> {
+  /** The layers, in order. */
+  readonly layers: ModuleList<TransformerDecoderLayer>;
+  /** The final normalisation, or null. */
+  readonly norm: Module | null;
+
+  constructor(
+    layer: TransformerDecoderLayer,
+    readonly numLayers: number,
+    options: TransformerDecoderOptions = {},
+  ) {
+    super();
+    this.layers = new ModuleList(stackOf('TransformerDecoder', TransformerDecoderLayer, layer, numLayers));
+    this.norm = normOf('TransformerDecoder', options);
+  }
+
+  /** tgt and memory through every layer, then the norm. */
+  forward(tgt: VariableLike, memory: VariableLike, options: TransformerDecoderForwardOptions = {}): Variable {
+    const o = optionsOf('TransformerDecoder.forward', options);
+    let x = asVariable(tgt);
+    const mem = asVariable(memory);
+    for (const layer of this.layers) x = layer.forward(x, mem, o);
+    return this.norm ? this.norm.forward(x) : x;
+  }
+}
+
+/** numLayers deep copies of `layer`, checked to be a `cls`. */
+function stackOf<L extends AnyModule>(op: string, cls: abstract new (...args: never[]) => L, layer: L, numLayers: number): L[] {
+  if (!((layer as unknown) instanceof cls)) {
+    const got = (layer as unknown) instanceof Module ? (layer as object).constructor.name : typeOf(layer);
+    throw new ValueError(`${op}: layer must be a ${cls.name}, got ${got}`);
+  }
+  if (!Number.isInteger(numLayers) || numLayers < 1)
+    throw new ValueError(`${op}: numLayers must be a positive integer, got ${String(numLayers)}`);
+  return Array.from({ length: numLayers }, () => copyModule(layer));
+}
+
+/** The `norm` option of a stack, checked. */
+function normOf(op: string, options: { norm?: Module | null } | undefined): Module | null {
+  const o = optionsOf(op, options);
+  if (o.norm !== undefined && o.norm !== null && !(o.norm instanceof Module))
+    throw new ValueError(`${op}: norm must be a Module (e.g. a LayerNorm) or null, got ${typeOf(o.norm)}`);
+  return o.norm ?? null;
 }
 
 /**

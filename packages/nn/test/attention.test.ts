@@ -3,7 +3,15 @@ import { GdError, manualSeed, memory, randn, ShapeError, scope, tensor, ValueErr
 import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import { normalCdf } from '../src/functional.js';
-import { LayerNorm, MultiheadAttention, scaledDotProductAttention, TransformerEncoder, TransformerEncoderLayer } from '../src/index.js';
+import {
+  LayerNorm,
+  MultiheadAttention,
+  scaledDotProductAttention,
+  TransformerDecoder,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerEncoderLayer,
+} from '../src/index.js';
 
 const fails = failsWith(memory, GdError);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -224,5 +232,30 @@ describe('TransformerEncoder', () => {
     expect(x.grad!.data().every(Number.isFinite)).toBe(true);
     x.zeroGrad();
     expect(x instanceof Variable).toBe(true);
+  });
+});
+
+describe('TransformerDecoder', () => {
+  it('has PyTorch’s keys: self_attn, multihead_attn, linear1/2, norm1/2/3, under layers.N', () => {
+    manualSeed(0);
+    const dec = new TransformerDecoder(new TransformerDecoderLayer(8, 2, { dimFeedforward: 16 }), 2);
+    const keys = Object.keys(dec.stateDict());
+    expect(keys.length).toBe(2 * 18);
+    expect(keys.slice(4, 8)).toEqual([
+      'layers.0.multihead_attn.in_proj_weight',
+      'layers.0.multihead_attn.in_proj_bias',
+      'layers.0.multihead_attn.out_proj.weight',
+      'layers.0.multihead_attn.out_proj.bias',
+    ]);
+    expect(keys.slice(-2)).toEqual(['layers.1.norm3.weight', 'layers.1.norm3.bias']);
+    fails(
+      () => new TransformerDecoder(new TransformerEncoderLayer(8, 2) as never, 2),
+      ValueError,
+      /layer must be a TransformerDecoderLayer, got TransformerEncoderLayer/,
+      {
+        leakCheck: false,
+      },
+    );
+    dec.dispose();
   });
 });

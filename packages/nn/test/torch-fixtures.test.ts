@@ -19,6 +19,8 @@ import {
   RNN,
   type SafetensorsEntry,
   scaledDotProductAttention,
+  TransformerDecoder,
+  TransformerDecoderLayer,
   TransformerEncoder,
   TransformerEncoderLayer,
 } from '../src/index.js';
@@ -69,6 +71,15 @@ function build(c: Config): Module<never[], unknown> | null {
       return new MultiheadAttention(a!, b!, o);
     case 'TransformerEncoderLayer':
       return new TransformerEncoderLayer(a!, b!, o);
+    case 'TransformerDecoderLayer':
+      return new TransformerDecoderLayer(a!, b!, o);
+    case 'TransformerDecoder': {
+      const { numLayers, norm, ...layer } = o as typeof o & { numLayers: number; norm: boolean };
+      const template = new TransformerDecoderLayer(a!, b!, layer);
+      const decoder = new TransformerDecoder(template, numLayers, { norm: norm ? new LayerNorm(a!, { dtype: 'float64' }) : null });
+      template.dispose();
+      return decoder;
+    }
     case 'TransformerEncoder': {
       const { numLayers, norm, ...layer } = o as typeof o & { numLayers: number; norm: boolean };
       // the template layer is not part of the encoder, which holds copies of it
@@ -97,7 +108,7 @@ const cases = readdirSync(dir)
 
 describe('sequence layers match PyTorch 1.13 in float64 (outputs and gradients to 1e-9)', () => {
   it('has the fixtures', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(15);
+    expect(cases.length).toBe(18);
   });
   for (const name of cases) {
     it(name, () => {
