@@ -310,9 +310,20 @@ export class MultiheadAttention extends Module<
     const h = this.numHeads;
     const d = this.headDim;
     const heads = (x: Variable, t: number) => x.reshape([n, t, h, d]).transpose([0, 2, 1, 3]); // [N, H, T, d]
-    const qh = heads(this.project(q, 0), l);
-    const kh = heads(this.project(k, 1), s);
-    const vh = heads(this.project(v, 2), s);
+    let qp: Variable;
+    let kp: Variable;
+    let vp: Variable;
+    if (self && this.in_proj_weight) {
+      // self-attention: one matmul by the packed [3E, E] weight, then the three column blocks
+      let qkv = q.matmul(this.in_proj_weight, { transposeB: true });
+      if (this.in_proj_bias) qkv = qkv.add(this.in_proj_bias);
+      [qp, kp, vp] = [0, 1, 2].map((i) => qkv.slice([0, 0, i * e], [n, l, e])) as [Variable, Variable, Variable];
+    } else {
+      [qp, kp, vp] = [this.project(q, 0), this.project(k, 1), this.project(v, 2)];
+    }
+    const qh = heads(qp, l);
+    const kh = heads(kp, s);
+    const vh = heads(vp, s);
     const mask = this.mask(attnMask, keyPaddingMask, isCausal, batched, n, l, s, qh.dtype === 'float64' ? 'float64' : 'float32');
     const [out, weights] = attention(op, qh, kh, vh, { attnMask: mask, dropoutP: this.training ? this.dropout : 0 });
     let y = this.out_proj.forward(out.transpose([0, 2, 1, 3]).reshape([n, l, e]));

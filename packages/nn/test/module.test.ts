@@ -31,6 +31,12 @@ describe('the module contract', () => {
     expect(y.toArray()).toEqual([[7]]);
     expect(d.toArray()).toEqual([[2]]);
     expect(m.namedParameters().map(([k]) => k)).toEqual(['w']);
+    // the signature is checked: tsc (the typecheck of this package) fails if these lines compile
+    // @ts-expect-error — Pair.forward takes two inputs
+    expect(() => m.forward(tensor([[3]]))).toThrow();
+    // @ts-expect-error — and returns a pair, not a Variable
+    const single: Variable = m.forward(tensor([[3]]), tensor([[1]]));
+    expect(Array.isArray(single)).toBe(true);
   });
 
   it('ModuleList and ModuleDict are walked with PyTorch’s keys, and load back', () => {
