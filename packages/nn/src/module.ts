@@ -273,6 +273,25 @@ function namesTo(from: AnyModule, to: AnyModule, seen: Set<AnyModule>): string[]
 }
 
 /**
+ * Records where an error came from (at the innermost running module) and, at the outermost,
+ * puts that path in front of its message. The error itself is what propagates: naming the path
+ * must never replace it, so a failure here leaves it as it was.
+ */
+function locate(e: Error): void {
+  try {
+    if (!located.has(e) && running.length > 1) located.set(e, runningPath());
+    if (running.length === 1 && located.has(e)) {
+      const where = located.get(e)!;
+      located.delete(e);
+      e.message = `${where}: ${e.message}`;
+      if (typeof e.stack === 'string') e.stack = e.stack.replace(/^[^\n]*/, `${e.name}: ${e.message.split('\n')[0]}`);
+    }
+  } catch {
+    // a frozen error, or a module that cannot be walked: the error goes on unchanged
+  }
+}
+
+/**
  * Replaces each forward on a module's prototype chain (once per class) by one that records the
  * call in `running`, so an error from a sub-module leaves the outermost forward with its path.
  */
@@ -290,13 +309,7 @@ function wrapForwards(proto: object): void {
         try {
           return inner.apply(this, args);
         } catch (e) {
-          if (e instanceof Error && !located.has(e) && running.length > 1) located.set(e, runningPath());
-          if (e instanceof Error && running.length === 1 && located.has(e)) {
-            const where = located.get(e)!;
-            located.delete(e);
-            e.message = `${where}: ${e.message}`;
-            if (typeof e.stack === 'string') e.stack = e.stack.replace(/^[^\n]*/, `${e.name}: ${e.message.split('\n')[0]}`);
-          }
+          if (e instanceof Error) locate(e);
           throw e;
         } finally {
           running.pop();

@@ -123,3 +123,33 @@ describe('errors inside a sub-module name its path', () => {
     x.dispose();
   });
 });
+
+describe('naming the path never replaces the error', () => {
+  it('a sub-module error inside a module that cannot be walked, and a frozen error, propagate as they are', () => {
+    class Inner extends Module {
+      forward(_x: VariableLike): Variable {
+        throw Object.freeze(new ShapeError('inner: frozen'));
+      }
+    }
+    class Thrower extends Module {
+      forward(_x: VariableLike): Variable {
+        throw new StateError('thrower: broken');
+      }
+    }
+    class Loose extends Module {
+      layers = [new Thrower()];
+      inner = new Inner();
+      forward(x: VariableLike): Variable {
+        return asVariable(x).sum().add(this.layers[0]!.forward(x));
+      }
+    }
+    class Frozen extends Module {
+      inner = new Inner();
+      forward(x: VariableLike): Variable {
+        return this.inner.forward(x);
+      }
+    }
+    fails(() => new Loose().forward(tensor([1])), StateError, /^thrower: broken$/, { leakCheck: false });
+    fails(() => new Frozen().forward(tensor([1])), ShapeError, /^inner: frozen$/, { leakCheck: false });
+  });
+});
