@@ -83,6 +83,20 @@ describe('the module contract', () => {
     expect(dict.namedParameters().map(([k]) => k)).toEqual(['y.weight', 'y.bias']);
     fails(() => dict.set('a.b', a), ValueError, /key must be a non-empty string without '\.', got 'a\.b'/);
     fails(() => new ModuleDict({ z: 1 as never }), ValueError, /the value of 'z' is not a Module/);
+    fails(() => dict.set('training', a), ValueError, /the key 'training' is a property of ModuleDict/);
+    fails(() => dict.set('get', a), ValueError, /the key 'get' is a property/);
+    // insertion order, integer-like keys included, and the modules are fields a walk of own fields finds
+    const ordered = new ModuleDict<Module>({ b: a, 10: b, 2: c });
+    expect(ordered.keys()).toEqual(['2', '10', 'b']); // a record's own integer-like keys come first
+    const pairs = new ModuleDict<Module>([
+      ['b', a],
+      ['10', b],
+      ['2', c],
+    ]);
+    expect(pairs.keys()).toEqual(['b', '10', '2']);
+    expect(pairs.namedParameters().map(([k]) => k)).toEqual(['b.weight', 'b.bias', '10.weight', '10.bias']);
+    expect(Object.values(pairs).filter((v) => v instanceof Module)).toEqual([c, b, a]); // field order; namedChildren keeps insertion order
+    expect(Object.values(list).filter((v) => v instanceof Module)).toEqual([a, b, c]);
   });
 
   it('refuses a field holding a plain array of modules, naming ModuleList', () => {
