@@ -1,11 +1,15 @@
-import { Variable, variable } from '@gd/autograd';
+import { gradcheck, Variable, variable } from '@gd/autograd';
 import { GdError, manualSeed, memory, randn, ShapeError, scope, tensor, ValueError } from '@gd/tensor';
 import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import { normalCdf } from '../src/functional.js';
 import {
+  BatchNorm1d,
+  copyModule,
   LayerNorm,
+  Linear,
   MultiheadAttention,
+  Sequential,
   scaledDotProductAttention,
   TransformerDecoder,
   TransformerDecoderLayer,
@@ -257,5 +261,44 @@ describe('TransformerDecoder', () => {
       },
     );
     dec.dispose();
+  });
+});
+
+describe('gradients by central differences (float64)', () => {
+  it('scaledDotProductAttention with a float mask, and Φ across the branches of its erf', () => {
+    manualSeed(6);
+    scope(() => {
+      const mask = randn([3, 4], { dtype: 'float64' });
+      const r = gradcheck(
+        (q, k, v) => scaledDotProductAttention(q!, k!, v!, { attnMask: mask }),
+        [randn([2, 3, 2], { dtype: 'float64' }), randn([2, 4, 2], { dtype: 'float64' }), randn([2, 4, 3], { dtype: 'float64' })],
+      );
+      expect(r.ok).toBe(true);
+      // Φ and the exact GELU across the branches of the erf approximation
+      const x = tensor([-7, -3.1, -1.5, -0.9, -0.2, 0.3, 1.2, 2.5, 4, 9], { dtype: 'float64' });
+      expect(gradcheck((v) => normalCdf(v!), [x]).ok).toBe(true);
+    });
+  });
+});
+
+describe('copyModule', () => {
+  it('copies parameters and buffers into new tensors, keeps sharing inside the copy', () => {
+    manualSeed(7);
+    const net = new Sequential(new Linear(3, 3), new BatchNorm1d(3));
+    const shared = new Sequential(net.layers[0]!, net.layers[0]!);
+    const copy = copyModule(net);
+    const sd = net.stateDict();
+    const cd = copy.stateDict();
+    expect(Object.keys(cd)).toEqual(Object.keys(sd));
+    for (const k of Object.keys(sd)) {
+      expect(cd[k]).not.toBe(sd[k]);
+      expect(Array.from(cd[k]!.data())).toEqual(Array.from(sd[k]!.data()));
+    }
+    expect(cd['1.num_batches_tracked']!.dtype).toBe('int32');
+    const twin = copyModule(shared);
+    expect(twin.layers[0]).toBe(twin.layers[1]);
+    expect(twin.layers[0]).not.toBe(net.layers[0]);
+    expect(twin.parameters().length).toBe(2);
+    for (const m of [net, copy, twin]) m.dispose();
   });
 });
