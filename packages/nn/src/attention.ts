@@ -59,7 +59,15 @@ function additiveOf(op: string, mask: AttentionMask, dtype: FloatDType): Variabl
   return tensor(mask as never, { dtype });
 }
 
-/** The causal mask [L, S]: 0 on and below the diagonal, −∞ above (one constant; tril later). */
+/**
+ * The causal mask [L, S] as a float mask: 0 on and below the diagonal, −∞ above, so query i sees
+ * keys j ≤ i (what `isCausal` adds to the scores). A constant, copied in once.
+ *
+ * @example
+ * ```ts
+ * causalMask(2, 3).toArray(); // [[0, -Infinity, -Infinity], [0, 0, -Infinity]]
+ * ```
+ */
 export function causalMask(l: number, s: number, dtype: FloatDType = 'float32'): Tensor {
   const data = dtype === 'float64' ? new Float64Array(l * s) : new Float32Array(l * s);
   for (let i = 0; i < l; i++) for (let j = i + 1; j < s; j++) data[i * s + j] = Number.NEGATIVE_INFINITY;

@@ -1,5 +1,5 @@
-// Composed stand-ins for ops @gd/tensor does not have yet; each is one function to swap for the
-// kernel when it lands.
+// Functions composed from differentiable elementwise ops where @gd/tensor has no kernel: the
+// standard normal CDF and the exact GELU. Each is one function, so a kernel can replace it alone.
 import type { Variable } from '@gd/autograd';
 
 // fdlibm s_erf.c: erf on |u| < 0.84375 as u + u·pp(u²)/qq(u²), on [0.84375, 1.25) as

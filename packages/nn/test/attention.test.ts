@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { normalCdf } from '../src/functional.js';
 import {
   BatchNorm1d,
+  causalMask,
   copyModule,
   LayerNorm,
   Linear,
@@ -300,5 +301,23 @@ describe('copyModule', () => {
     expect(twin.layers[0]).not.toBe(net.layers[0]);
     expect(twin.parameters().length).toBe(2);
     for (const m of [net, copy, twin]) m.dispose();
+  });
+});
+
+describe('causalMask', () => {
+  it('is 0 on and below the diagonal and −∞ above, for L ≠ S too', () => {
+    const inf = Number.NEGATIVE_INFINITY;
+    const m = causalMask(2, 3, 'float64');
+    expect(m.dtype).toBe('float64');
+    expect(m.toArray()).toEqual([
+      [0, inf, inf],
+      [0, 0, inf],
+    ]);
+    expect(causalMask(3, 2).toArray()).toEqual([
+      [0, inf],
+      [0, 0],
+      [0, 0],
+    ]);
+    m.dispose();
   });
 });
