@@ -51,7 +51,8 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
 
   /**
    * Direct sub-modules with their names. A field that holds an array with a module in it is a
-   * ValueError that names `ModuleList`: its parameters would otherwise be missed.
+   * ValueError that names `ModuleList`, and a Map or plain object with one is a ValueError that
+   * names `ModuleDict`: their parameters would otherwise be missed.
    */
   namedChildren(): Array<[string, AnyModule]> {
     const out: Array<[string, AnyModule]> = [];
@@ -60,6 +61,10 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
       else if (Array.isArray(v) && v.some((e) => e instanceof Module)) {
         throw new ValueError(
           `${this.constructor.name}: the field '${k}' holds an array of modules; hold them in a ModuleList (this.${k} = new ModuleList([...])) so their parameters are found`,
+        );
+      } else if (holdsModulesByName(v)) {
+        throw new ValueError(
+          `${this.constructor.name}: the field '${k}' holds modules by name in a ${v instanceof Map ? 'Map' : 'plain object'}; hold them in a ModuleDict (this.${k} = new ModuleDict({...})) so their parameters are found`,
         );
       }
     }
@@ -235,6 +240,13 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
     }
     for (const t of this.buffers()) t.dispose();
   }
+}
+
+/** Whether `v` is a Map or a plain object with a module among its values (a ModuleDict's job). */
+function holdsModulesByName(v: unknown): v is object {
+  if (v instanceof Map) return [...v.values()].some((e) => e instanceof Module);
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  return Object.values(v).some((e) => e instanceof Module);
 }
 
 /** A module with any inputs and output: what walking, saving and loading accept. */

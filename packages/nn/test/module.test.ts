@@ -99,7 +99,7 @@ describe('the module contract', () => {
     expect(Object.values(list).filter((v) => v instanceof Module)).toEqual([a, b, c]);
   });
 
-  it('refuses a field holding a plain array of modules, naming ModuleList', () => {
+  it('refuses a field holding a plain array of modules (naming ModuleList), or a Map or plain object of them (naming ModuleDict)', () => {
     class Loose extends Module {
       layers = [new Linear(2, 2), new Linear(2, 2)];
       forward(x: VariableLike): Variable {
@@ -109,6 +109,26 @@ describe('the module contract', () => {
     const m = new Loose();
     fails(() => m.parameters(), ValueError, /Loose: the field 'layers' holds an array of modules; hold them in a ModuleList/);
     fails(() => m.stateDict(), ValueError, /ModuleList/);
+    class ByName extends Module {
+      heads: Record<string, Module> = { cls: new Linear(2, 2) };
+      forward(x: VariableLike): Variable {
+        return asVariable(x);
+      }
+    }
+    class InMap extends Module {
+      heads = new Map([['cls', new Linear(2, 2)]]);
+      forward(x: VariableLike): Variable {
+        return asVariable(x);
+      }
+    }
+    const byName = new ByName();
+    const inMap = new InMap();
+    fails(
+      () => byName.parameters(),
+      ValueError,
+      /ByName: the field 'heads' holds modules by name in a plain object; hold them in a ModuleDict/,
+    );
+    fails(() => inMap.train(), ValueError, /InMap: the field 'heads' holds modules by name in a Map; hold them in a ModuleDict/);
   });
 });
 
