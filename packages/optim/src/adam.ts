@@ -43,7 +43,7 @@ export class Adam extends Optimizer {
     this.amsgrad = checked.amsgrad;
   }
 
-  protected checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
+  protected override checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
     return {
       beta1: checkNumber(op, `${prefix}beta1`, o.beta1, { lo: 0, hi: 1, hiOpen: true }),
       beta2: checkNumber(op, `${prefix}beta2`, o.beta2, { lo: 0, hi: 1, hiOpen: true }),

@@ -144,9 +144,16 @@ export abstract class Optimizer {
   protected abstract get options(): Record<string, number | boolean>;
   /**
    * Checks a full set of hyper-parameters other than lr (the names of `options`) as the
-   * constructor does, naming each `prefix + name` in an error, and returns them.
+   * constructor does, naming each `prefix + name` in an error, and returns them. The built-in
+   * optimizers check ranges; this default (for an optimizer of one's own) checks that each is a
+   * finite number or a boolean, as the current value is.
    */
-  protected abstract checkedOptions(op: string, o: Record<string, unknown>, prefix: string): Record<string, number | boolean>;
+  protected checkedOptions(op: string, o: Record<string, unknown>, prefix: string): Record<string, number | boolean> {
+    const out: Record<string, number | boolean> = {};
+    for (const [k, now] of Object.entries(this.options))
+      out[k] = typeof now === 'boolean' ? checkBoolean(op, prefix + k, o[k]) : checkNumber(op, prefix + k, o[k]);
+    return out;
+  }
   /** State slots that hold sums or averages of squares, so are never negative. */
   protected get nonNegativeSlots(): readonly string[] {
     return [];

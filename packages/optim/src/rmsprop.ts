@@ -39,7 +39,7 @@ export class RMSprop extends Optimizer {
     this.centered = checked.centered;
   }
 
-  protected checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
+  protected override checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
     return {
       alpha: checkNumber(op, `${prefix}alpha`, o.alpha, { lo: 0, hi: 1 }),
       eps: checkNumber(op, `${prefix}eps`, o.eps, { lo: 0, loOpen: true }),
@@ -104,7 +104,7 @@ export class Adagrad extends Optimizer {
     this.eps = checked.eps;
   }
 
-  protected checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
+  protected override checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
     return {
       lrDecay: checkNumber(op, `${prefix}lrDecay`, o.lrDecay, { lo: 0 }),
       weightDecay: checkNumber(op, `${prefix}weightDecay`, o.weightDecay, { lo: 0 }),

@@ -37,7 +37,7 @@ export class SGD extends Optimizer {
     this.nesterov = checked.nesterov;
   }
 
-  protected checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
+  protected override checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
     const checked = {
       momentum: checkNumber(op, `${prefix}momentum`, o.momentum, { lo: 0 }),
       dampening: checkNumber(op, `${prefix}dampening`, o.dampening, { lo: 0, hi: 1 }),

@@ -1,5 +1,5 @@
 import { type Variable, variable } from '@gd/autograd';
-import { GdError, memory, scope, tensor, ValueError, zeros } from '@gd/tensor';
+import { copyInto, GdError, memory, scope, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
 import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,7 +11,7 @@ import {
   clipGradValue,
   gradNorm,
   minimize,
-  type Optimizer,
+  Optimizer,
   type OptimizerState,
   RMSprop,
   SGD,
@@ -316,4 +316,46 @@ describe('optim entry points refuse wrong types with a GdError', () => {
       fails(run, GdError, message);
     });
   }
+});
+
+describe('an optimizer of one’s own', () => {
+  it('restores its saved options through the default check (finite numbers, booleans), refusing others', () => {
+    /** θ ← θ − lr·scale·g, optionally sign(g): two options of each kind, no state. */
+    class Scaled extends Optimizer {
+      scale = 2;
+      signed = false;
+      get type() {
+        return 'Scaled';
+      }
+      protected get slotNames() {
+        return [];
+      }
+      protected get options() {
+        return { scale: this.scale, signed: this.signed };
+      }
+      protected update(_i: number, p: Variable, g: Tensor): void {
+        const step = this.signed ? g.sign() : g;
+        copyInto(p.value, p.value.sub(step.mul(this.lr * this.scale)));
+      }
+    }
+    const w = variable([1, -2]);
+    const a = new Scaled([w], 0.1);
+    a.scale = 3;
+    a.signed = true;
+    const b = new Scaled([w], 0.1);
+    b.loadStateDict(JSON.parse(JSON.stringify(a.stateDict())));
+    expect([b.scale, b.signed]).toEqual([3, true]);
+    fails(
+      () => b.loadStateDict({ ...a.stateDict(), options: { lr: 0.1, scale: 'x' as never } }),
+      ValueError,
+      /Scaled\.loadStateDict: options\.scale must be a finite number/,
+    );
+    fails(
+      () => b.loadStateDict({ ...a.stateDict(), options: { lr: 0.1, signed: 1 } }),
+      ValueError,
+      /options\.signed must be true or false/,
+    );
+    expect([b.scale, b.signed]).toEqual([3, true]);
+    w.value.dispose();
+  });
 });
