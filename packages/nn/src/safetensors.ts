@@ -208,6 +208,15 @@ const LOADS_AS: Record<string, 'float32' | 'float64'> = { F64: 'float64', F32: '
 // an entry's values as the typed array of the dtype it loads as (little-endian in the file)
 function values(entry: SafetensorsEntry): Float32Array | Float64Array {
   const b = entry.bytes;
+  // the file's own bytes where they already are the values (little-endian host, aligned):
+  // tensor() copies them once, where a loop would take seconds over a large model
+  if (littleEndian && (entry.dtype === 'F32' || entry.dtype === 'F64')) {
+    const width = entry.dtype === 'F32' ? 4 : 8;
+    if (b.byteOffset % width === 0)
+      return entry.dtype === 'F32'
+        ? new Float32Array(b.buffer, b.byteOffset, b.length / 4)
+        : new Float64Array(b.buffer, b.byteOffset, b.length / 8);
+  }
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   switch (entry.dtype) {
     case 'F64': {
