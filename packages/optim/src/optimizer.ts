@@ -154,6 +154,12 @@ export abstract class Optimizer {
       out[k] = typeof now === 'boolean' ? checkBoolean(op, prefix + k, o[k]) : checkNumber(op, prefix + k, o[k]);
     return out;
   }
+  /**
+   * Checks how the loaded slots of parameter i agree with each other (each is already checked
+   * alone), throwing a ValueError naming `op`; the default checks nothing.
+   */
+  protected checkSlots(_op: string, _i: number, _slots: Record<string, number[]>): void {}
+
   /** State slots that hold sums or averages of squares, so are never negative. */
   protected get nonNegativeSlots(): readonly string[] {
     return [];
@@ -266,6 +272,9 @@ export abstract class Optimizer {
         }
         return [name, data as number[], [...want]] as const;
       });
+    });
+    checked.forEach((entries, i) => {
+      this.checkSlots(op, i, Object.fromEntries(entries.map(([name, data]) => [name, data])));
     });
     this.dispose();
     checked.forEach((entries, i) => {

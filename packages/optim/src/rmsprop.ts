@@ -1,5 +1,5 @@
 import type { Variable } from '@gd/autograd';
-import { adagradUpdate, rmspropUpdate, type Tensor } from '@gd/tensor';
+import { adagradUpdate, rmspropUpdate, type Tensor, ValueError } from '@gd/tensor';
 import { checkBoolean, checkNumber, checkOptions, Optimizer, type Params } from './optimizer.js';
 
 /** Options of RMSprop, as PyTorch's. */
@@ -59,6 +59,21 @@ export class RMSprop extends Optimizer {
 
   protected override get nonNegativeSlots() {
     return ['squareAvg'];
+  }
+
+  /**
+   * Centered: the mean square is at least the squared mean (s ≥ ḡ², by Cauchy–Schwarz over the
+   * same weights), else √(s − ḡ²) is NaN; a relative slack of 1e-5 leaves float rounding alone.
+   */
+  protected override checkSlots(op: string, i: number, slots: Record<string, number[]>): void {
+    const { squareAvg: s, gradAvg: ga } = slots;
+    if (!s || !ga) return;
+    const bad = s.findIndex((v, k) => ga[k]! * ga[k]! > v * (1 + 1e-5));
+    if (bad >= 0) {
+      throw new ValueError(
+        `${op}: state of parameter ${i} at ${bad}: squareAvg ${s[bad]} is below gradAvg² = ${ga[bad]! * ga[bad]!}; a mean square is never below the squared mean`,
+      );
+    }
   }
 
   protected get options() {

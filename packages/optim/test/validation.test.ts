@@ -233,6 +233,20 @@ describe('Optimizer.loadStateDict validates everything, leaks nothing, changes n
     w.value.dispose();
   });
 
+  it('refuses a centered RMSprop state whose squared mean exceeds its mean square (√ of a negative: NaN parameters)', () => {
+    const { opt, sd, w } = trained((ps) => new RMSprop(ps, { centered: true }));
+    const snapshot = JSON.stringify(opt.stateDict());
+    const s = sd.state[0]!.squareAvg!.data;
+    const bad = { ...sd, state: [{ ...sd.state[0], gradAvg: { shape: [3], data: [0, Math.sqrt(s[1]!) * 1.01, 0] } }] };
+    fails(() => opt.loadStateDict(bad), ValueError, /state of parameter 0 at 1: squareAvg .* is below gradAvg²/);
+    expect(JSON.stringify(opt.stateDict())).toBe(snapshot);
+    // its own state, whatever the rounding, loads
+    opt.loadStateDict(sd);
+    opt.dispose();
+    w.zeroGrad();
+    w.value.dispose();
+  });
+
   it('restores the saved hyper-parameters, as PyTorch restores param_groups', () => {
     const cases: Array<[string, (ps: Variable[]) => Optimizer, (ps: Variable[]) => Optimizer, Record<string, unknown>]> = [
       [
