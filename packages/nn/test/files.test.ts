@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manualSeed, memory, StateError, tensor, ValueError } from '@gd/tensor';
@@ -105,6 +106,35 @@ describe('saving: fsync, rename, and what a killed save left behind is cleared b
     saveSafetensorsFileSync(path, a);
     expect(readdirSync(sub).sort()).toEqual([live, unrelated, 'model.safetensors'].sort());
     expect(new Uint8Array(readFileSync(path))).toEqual(saveSafetensors(a));
+  });
+});
+
+describe('a save is on disk before it takes the name', () => {
+  it('flushes the temporary file (fsync) before renaming it over the target', async () => {
+    const sub = mkdtempSync(join(dir, 'fsync-'));
+    const path = join(sub, 'model.safetensors');
+    // FileHandle is not exported: patch its prototype's sync() through a handle
+    const probe = await open(join(sub, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync(): Promise<void> };
+    await probe.close();
+    rmSync(join(sub, 'probe'));
+    const seen: Array<{ targetExists: boolean; files: string[] }> = [];
+    const original = proto.sync;
+    proto.sync = function (this: unknown) {
+      seen.push({ targetExists: existsSync(path), files: readdirSync(sub) });
+      return original.call(this);
+    };
+    try {
+      await saveSafetensorsFile(path, model(1));
+    } finally {
+      proto.sync = original;
+    }
+    // the first sync is the temporary file's, while the target does not exist yet; the folder may follow
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(seen[0]!.targetExists).toBe(false);
+    expect(seen[0]!.files).toHaveLength(1);
+    expect(seen[0]!.files[0]).toMatch(/^\.model\.safetensors\.\d+\.[0-9a-f]{12}\.tmp$/);
+    expect(readdirSync(sub)).toEqual(['model.safetensors']);
   });
 });
 
