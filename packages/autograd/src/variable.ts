@@ -17,7 +17,7 @@ import {
   tensor,
   ValueError,
 } from '@gd/tensor';
-import { holdForReplay } from '@gd/tensor/grad';
+import { holdForReplay, replaceHeldForReplay } from '@gd/tensor/grad';
 import {
   binaryOps,
   GELU_C,
@@ -288,20 +288,24 @@ export class Variable {
       gradGraphs.set(this.grad, new Variable(reshape(sum.value, sum.shape), sum.requiresGrad, 'grad', [sum], (up) => [up]));
       return;
     }
+    // inside record(): every replay writes this gradient again, so one dropped by zeroGrad()
+    // between replays comes back (else the optimizer would silently skip the parameter)
+    const restore = (alias: () => Tensor) => {
+      if (this.grad === null || this.grad.isDisposed) this.grad = alias();
+    };
     if (this.grad === null || this.grad.isDisposed) {
       // leaves own their gradient beyond any scope; intermediate retained grads share g
       this.grad = keep(this.isLeaf ? g : reshape(g, g.shape));
-      // inside record(): every replay writes this gradient again, so one dropped by zeroGrad()
-      // between replays comes back (else the optimizer would silently skip the parameter)
-      holdForReplay(this.grad, (alias) => {
-        if (this.grad === null || this.grad.isDisposed) this.grad = alias();
-      });
+      holdForReplay(this.grad, restore);
       return;
     }
+    // inside record(): the sum is handed back instead; a gradient from before record() is refused
+    replaceHeldForReplay(this.grad);
     const next = keep(add(this.grad, g));
     this.grad.dispose();
     if (this.isLeaf) g.dispose();
     this.grad = next;
+    holdForReplay(next, restore);
   }
 
   // ── ops: each records a node whose gradient rule is in the op table (ops.ts) ──

@@ -19,7 +19,7 @@ export type { InitTarget, KaimingOptions } from './init.js';
 export { fans, gain, init } from './init.js';
 export type { Activation } from './layers.js';
 export { Dropout, Flatten, GELU, LeakyReLU, Linear, mlp, parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
-export type { AnyModule } from './module.js';
+export type { AnyModule, LoadStateDictOptions, LoadStateDictResult } from './module.js';
 export { Module } from './module.js';
 export type { BatchNormOptions, LayerNormOptions } from './normalization.js';
 export { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';

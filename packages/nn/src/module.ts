@@ -14,6 +14,28 @@ import {
   ValueError,
 } from '@gd/tensor';
 
+/** Options of Module.loadStateDict(). */
+export interface LoadStateDictOptions {
+  /** Refuse a state whose names differ from the model's (default true), as PyTorch's strict. */
+  strict?: boolean;
+}
+
+/** What Module.loadStateDict() reports: PyTorch's missing_keys and unexpected_keys. */
+export interface LoadStateDictResult {
+  /** The model's names the state lacks (left as they were). */
+  missingKeys: string[];
+  /** The state's names the model lacks (skipped). */
+  unexpectedKeys: string[];
+}
+
+/** Whether two tensors of one dtype and shape hold the same values (NaN matching NaN). */
+function sameValues(a: Tensor, b: Tensor): boolean {
+  const x = a.data();
+  const y = b.data();
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+  return true;
+}
+
 /**
  * Base class of layers and models. Subclasses keep parameters (Variables) and sub-modules in
  * fields; they are discovered in field order, with dotted names like `0.weight`. A collection of
@@ -149,7 +171,9 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
    * Converts every parameter and float buffer to `dtype` ('float64' is PyTorch's
    * `model.double()`, 'float32' its `model.float()`), recursively, and returns this. Each
    * parameter becomes a new Variable holding the converted value (the old value and gradient are
-   * freed), so create optimizers after to(). int32 buffers (counts) stay int32.
+   * freed), so create optimizers after to(). A parameter shared by several layers (tied weights)
+   * is converted once and stays shared. int32 buffers (counts) stay int32. All or nothing: every
+   * value is converted before any layer changes, so on an error the model is as it was.
    *
    * @example
    * ```ts
@@ -158,19 +182,49 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
    */
   to(dtype: FloatDType): this {
     if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`to: dtype ${String(dtype)} is not float32 or float64`);
-    for (const [k, v] of Object.entries(this)) {
-      if (!(v instanceof Variable) || !v.requiresGrad || v.dtype === dtype) continue;
-      const converted = new Variable(keep(v.value.cast(dtype)), true, 'leaf', [], null, v.name);
+    // every module of the tree once (a shared sub-module too)
+    const modules: AnyModule[] = [];
+    const walk = (m: AnyModule) => {
+      if (modules.includes(m)) return;
+      modules.push(m);
+      for (const c of m.children()) walk(c);
+    };
+    walk(this);
+    // old → converted, each shared parameter or buffer once
+    const params = new Map<Variable, Variable>();
+    const buffers = new Map<Tensor, Tensor>();
+    try {
+      for (const m of modules) {
+        for (const v of Object.values(m)) {
+          if (!(v instanceof Variable) || !v.requiresGrad || v.dtype === dtype || params.has(v)) continue;
+          params.set(v, new Variable(keep(v.value.cast(dtype)), true, 'leaf', [], null, v.name));
+        }
+        for (const t of m.ownBuffers.values()) {
+          if (t.dtype === 'int32' || t.dtype === dtype || buffers.has(t)) continue;
+          buffers.set(t, keep(t.cast(dtype)));
+        }
+      }
+    } catch (e) {
+      for (const v of params.values()) v.value.dispose();
+      for (const t of buffers.values()) t.dispose();
+      throw e;
+    }
+    // nothing below can fail: the model changes all at once
+    for (const m of modules) {
+      for (const [k, v] of Object.entries(m)) {
+        const converted = v instanceof Variable ? params.get(v) : undefined;
+        if (converted) (m as unknown as Record<string, unknown>)[k] = converted;
+      }
+      for (const [k, t] of m.ownBuffers) {
+        const converted = buffers.get(t);
+        if (converted) m.ownBuffers.set(k, converted);
+      }
+    }
+    for (const v of params.keys()) {
       v.zeroGrad();
       v.value.dispose();
-      (this as Record<string, unknown>)[k] = converted;
     }
-    for (const [k, t] of this.ownBuffers) {
-      if (t.dtype === 'int32' || t.dtype === dtype) continue;
-      this.ownBuffers.set(k, keep(t.cast(dtype)));
-      t.dispose();
-    }
-    for (const c of this.children()) c.to(dtype);
+    for (const t of buffers.keys()) t.dispose();
     return this;
   }
 
@@ -183,7 +237,9 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
 
   /**
    * Name → parameter value and buffer (the live tensors, not copies), in PyTorch's order: each
-   * module's own parameters, then its own buffers, then its children's.
+   * module's own parameters, then its own buffers, then its children's. A parameter shared by
+   * several layers (tied weights) is listed under each of its names, as PyTorch's state_dict
+   * lists it, all of them the same tensor.
    */
   stateDict(prefix = ''): Record<string, Tensor> {
     const own: Array<[string, Tensor]> = [];
@@ -195,41 +251,79 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
   }
 
   /**
-   * Copies values into the parameters. Every name, value, dtype and shape is checked before
-   * anything is written, so a mismatched state leaves the module as it was. The dtypes must
-   * match: a float64 state loads into a float64 model; a state of another dtype is a DTypeError
-   * that says how to convert (`model.to(dtype)` or `t.cast(dtype)`).
+   * Copies values into the parameters and buffers. Every name, value, dtype and shape is checked
+   * before anything is written, so a mismatched state leaves the module as it was. The dtypes
+   * must match: a float64 state loads into a float64 model; a state of another dtype is a
+   * DTypeError that says how to convert (`model.to(dtype)` or `t.cast(dtype)`). A tied
+   * parameter loads from any of its names (the tie is kept: it stays one tensor); where the state
+   * gives it under several names, their values must agree.
+   *
+   * With `{ strict: false }` names the model lacks are skipped and parameters the state lacks are
+   * left as they are; with the default `strict: true` either is a ValueError. Returns the names
+   * of both kinds, as PyTorch's `missing_keys` and `unexpected_keys`.
+   *
+   * @example
+   * ```ts
+   * const { missingKeys, unexpectedKeys } = model.loadStateDict(state, { strict: false });
+   * ```
    */
-  loadStateDict(state: Record<string, Tensor>): void {
+  loadStateDict(state: Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
     if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof Tensor) {
       throw new ValueError(`loadStateDict: expected a record of name → Tensor, got ${Array.isArray(state) ? 'an array' : String(state)}`);
     }
-    // parameters and buffers alike: each entry's live tensor, and what to call it in a message
-    const params: Array<[string, { value: Tensor }, string]> = [
-      ...this.namedParameters().map(([k, p]): [string, { value: Tensor }, string] => [k, p, 'parameter']),
-      ...this.namedBuffers().map(([k, t]): [string, { value: Tensor }, string] => [k, { value: t }, 'buffer']),
-    ];
-    const names = new Set(params.map(([k]) => k));
-    const missing = [...names].filter((k) => !Object.hasOwn(state, k));
-    const unexpected = Object.keys(state).filter((k) => !names.has(k));
-    if (missing.length > 0 || unexpected.length > 0) {
-      throw new ValueError(`loadStateDict: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
+    if (options === null || typeof options !== 'object')
+      throw new ValueError(`loadStateDict: options must be an object, got ${String(options)}`);
+    const strict = options.strict ?? true;
+    if (typeof strict !== 'boolean') throw new ValueError(`loadStateDict: strict must be true or false, got ${String(strict)}`);
+    // every name with its live tensor; the names of one tensor (tied weights) grouped together
+    const live = this.stateDict();
+    const paramValues = new Set(this.parameters().map((p) => p.value));
+    const aliases = new Map<Tensor, string[]>();
+    for (const [k, t] of Object.entries(live)) {
+      const names = aliases.get(t);
+      if (names) names.push(k);
+      else aliases.set(t, [k]);
     }
-    for (const [k, p, what] of params) {
-      const t: unknown = state[k];
-      if (!(t instanceof Tensor)) throw new ValueError(`loadStateDict: '${k}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
-      if (t.isDisposed) throw new DisposedError(`loadStateDict: '${k}' is a disposed tensor`);
-      if (p.value.isDisposed) throw new DisposedError(`loadStateDict: the ${what} '${k}' was disposed`);
-      if (t.dtype !== p.value.dtype) {
-        throw new DTypeError(
-          `loadStateDict: '${k}' is ${t.dtype}; the ${what} is ${p.value.dtype} (convert the model with to('${t.dtype}') or the state with cast('${p.value.dtype}'))`,
-        );
-      }
-      if (!shapesEqual(t.shape, p.value.shape)) {
-        throw new ShapeError(`loadStateDict: '${k}' has shape ${fmtShape(t.shape)}; the ${what} has ${fmtShape(p.value.shape)}`);
-      }
+    const unexpectedKeys = Object.keys(state).filter((k) => !Object.hasOwn(live, k));
+    const missingKeys = [...aliases.values()].filter((names) => !names.some((k) => Object.hasOwn(state, k))).flat();
+    if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
+      const parts = [];
+      if (missingKeys.length > 0) parts.push(`missing [${missingKeys.join(', ')}]`);
+      if (unexpectedKeys.length > 0) parts.push(`unexpected [${unexpectedKeys.join(', ')}]`);
+      throw new ValueError(`loadStateDict: ${parts.join(', ')} (pass { strict: false } to load the names that match)`);
     }
-    for (const [k, p] of params) copyInto(p.value, state[k]!);
+    const writes: Array<[Tensor, Tensor]> = [];
+    for (const [target, names] of aliases) {
+      const what = paramValues.has(target) ? 'parameter' : 'buffer';
+      let source: Tensor | undefined;
+      let sourceName = '';
+      for (const k of names) {
+        if (!Object.hasOwn(state, k)) continue;
+        const t: unknown = state[k];
+        if (!(t instanceof Tensor)) throw new ValueError(`loadStateDict: '${k}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
+        if (t.isDisposed) throw new DisposedError(`loadStateDict: '${k}' is a disposed tensor`);
+        if (target.isDisposed) throw new DisposedError(`loadStateDict: the ${what} '${k}' was disposed`);
+        if (t.dtype !== target.dtype) {
+          throw new DTypeError(
+            `loadStateDict: '${k}' is ${t.dtype}; the ${what} is ${target.dtype} (convert the model with to('${t.dtype}') or the state with cast('${target.dtype}'))`,
+          );
+        }
+        if (!shapesEqual(t.shape, target.shape)) {
+          throw new ShapeError(`loadStateDict: '${k}' has shape ${fmtShape(t.shape)}; the ${what} has ${fmtShape(target.shape)}`);
+        }
+        if (source === undefined) {
+          source = t;
+          sourceName = k;
+        } else if (t !== source && !sameValues(t, source)) {
+          throw new ValueError(
+            `loadStateDict: '${sourceName}' and '${k}' name one tied ${what}, but the state gives them different values`,
+          );
+        }
+      }
+      if (source) writes.push([target, source]);
+    }
+    for (const [target, source] of writes) copyInto(target, source);
+    return { missingKeys, unexpectedKeys };
   }
 
   /** Frees every parameter's value and gradient, and every buffer. */

@@ -625,7 +625,9 @@ function build(
       const flatten = (o: unknown) => (Array.isArray(o) ? o.forEach(flatten) : flat.push(o));
       flatten(out);
       if (flat.length === 0 || flat.some((o) => !(o instanceof Variable) && !(o instanceof Tensor))) {
-        throw new OnnxExportError(`toOnnx: the model's forward returned ${typeOf(out)}; export needs tensors out (one, or an array of them)`);
+        throw new OnnxExportError(
+          `toOnnx: the model's forward returned ${typeOf(out)}; export needs tensors out (one, or an array of them)`,
+        );
       }
       const ys = flat.map((o) => asVariable(o as VariableLike));
       const input: Value = { name: 'input', shape: shape.map((d, i) => symbolic.get(i) ?? d), index };

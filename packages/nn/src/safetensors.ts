@@ -47,32 +47,82 @@ export interface ParsedSafetensors {
   metadata: Record<string, string>;
 }
 
+/** One tensor of a header: where its bytes are in the data section. */
+export interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  /** Byte offsets into the data (after the 8-byte length and the header). */
+  begin: number;
+  end: number;
+}
+
+/** A parsed, validated header. */
+export interface ParsedHeader {
+  tensors: Map<string, HeaderEntry>;
+  metadata: Record<string, string>;
+}
+
 /**
- * Parses and validates a safetensors file: header bounds, JSON, dtypes, shapes, that each
- * tensor's byte range matches its shape, and that the ranges cover the data without gaps or
- * overlaps.
+ * The header length in a file's first 8 bytes, checked against the limit and the file size
+ * (`total`, the whole file's bytes).
  */
-export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
-  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('safetensors: expected a Uint8Array');
-  // a plain Uint8Array over the same bytes: a Node Buffer's subarray().slice() would be a view
-  // into its shared pool, so the entries handed out are never Buffers
-  bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8) throw new SafetensorsError(`safetensors: file of ${bytes.length} bytes is too short for the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
+export function headerLength(first8: Uint8Array, total: number): number {
+  if (first8.length < 8 || total < 8)
+    throw new SafetensorsError(`safetensors: file of ${total} bytes is too short for the 8-byte header length`);
+  const n = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
   if (n > MAX_HEADER) throw new SafetensorsError(`safetensors: header length ${n} exceeds ${MAX_HEADER}`);
-  if (8 + n > bytes.length)
-    throw new SafetensorsError(`safetensors: truncated: header says ${n} bytes, file has ${bytes.length - 8} after the length`);
+  if (8 + n > total) throw new SafetensorsError(`safetensors: truncated: header says ${n} bytes, file has ${total - 8} after the length`);
+  return n;
+}
+
+/**
+ * The first key that appears twice in one object of a JSON text (JSON.parse keeps the last
+ * silently), or undefined. The text is valid JSON: strings, nesting and colons are all that
+ * matter.
+ */
+function duplicateKey(text: string): string | undefined {
+  // one frame per open object (its keys) or array (null)
+  const frames: Array<Set<string> | null> = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') frames.push(new Set());
+    else if (c === '[') frames.push(null);
+    else if (c === '}' || c === ']') frames.pop();
+    else if (c === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      const keys = frames[frames.length - 1];
+      if (!keys) continue;
+      let j = i + 1;
+      while (j < text.length && ' \t\n\r'.includes(text[j]!)) j++;
+      if (text[j] !== ':') continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      if (keys.has(key)) return key;
+      keys.add(key);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses and validates a header (the `n` bytes after the length) for a data section of
+ * `dataLength` bytes: JSON, no name twice, dtypes, shapes, that each tensor's byte range
+ * matches its shape, and that the ranges cover the data without gaps or overlaps.
+ */
+export function parseHeader(headerBytes: Uint8Array, dataLength: number): ParsedHeader {
+  let text: string;
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    header = JSON.parse(text);
   } catch (e) {
     throw new SafetensorsError(`safetensors: header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header))
     throw new SafetensorsError('safetensors: header is not a JSON object');
-  const data = bytes.subarray(8 + n);
-  const tensors = new Map<string, SafetensorsEntry>();
+  const twice = duplicateKey(text);
+  if (twice !== undefined) throw new SafetensorsError(`safetensors: header names ${brief(twice)} twice; each name must appear once`);
+  const tensors = new Map<string, HeaderEntry>();
   let metadata: Record<string, string> = {};
   const ranges: Array<[number, number, string]> = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
@@ -97,10 +147,10 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
         `safetensors: tensor '${name}' ${dtype} ${fmtShape(shape)} needs ${expected} bytes; data_offsets give ${end - begin}`,
       );
     }
-    if (end > data.length)
-      throw new SafetensorsError(`safetensors: truncated: tensor '${name}' ends at byte ${end}; the data has ${data.length}`);
+    if (end > dataLength)
+      throw new SafetensorsError(`safetensors: truncated: tensor '${name}' ends at byte ${end}; the data has ${dataLength}`);
     ranges.push([begin, end, name]);
-    tensors.set(name, { dtype, shape, bytes: data.subarray(begin, end) });
+    tensors.set(name, { dtype, shape, begin, end });
   }
   ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let at = 0;
@@ -108,8 +158,31 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
     if (begin !== at) throw new SafetensorsError(`safetensors: tensor '${name}' starts at ${begin}; expected ${at} (a gap or an overlap)`);
     at = end;
   }
-  if (at !== data.length) throw new SafetensorsError(`safetensors: ${data.length - at} bytes of data are not indexed by any tensor`);
+  if (at !== dataLength) throw new SafetensorsError(`safetensors: ${dataLength - at} bytes of data are not indexed by any tensor`);
   return { tensors, metadata };
+}
+
+/**
+ * Parses and validates a safetensors file: header bounds, JSON, no name twice, dtypes, shapes,
+ * that each tensor's byte range matches its shape, and that the ranges cover the data without
+ * gaps or overlaps.
+ *
+ * @example
+ * ```ts
+ * parseSafetensors(bytes).tensors.get('0.weight')!.shape; // [128, 784]
+ * ```
+ */
+export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
+  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('safetensors: expected a Uint8Array');
+  // a plain Uint8Array over the same bytes: a Node Buffer's subarray().slice() would be a view
+  // into its shared pool, so the entries handed out are never Buffers
+  bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = headerLength(bytes, bytes.length);
+  const data = bytes.subarray(8 + n);
+  const header = parseHeader(bytes.subarray(8, 8 + n), data.length);
+  const tensors = new Map<string, SafetensorsEntry>();
+  for (const [name, e] of header.tensors) tensors.set(name, { dtype: e.dtype, shape: e.shape, bytes: data.subarray(e.begin, e.end) });
+  return { tensors, metadata: header.metadata };
 }
 
 /** An IEEE 754 half-precision value from its 16 bits. */
@@ -135,6 +208,15 @@ const LOADS_AS: Record<string, 'float32' | 'float64'> = { F64: 'float64', F32: '
 // an entry's values as the typed array of the dtype it loads as (little-endian in the file)
 function values(entry: SafetensorsEntry): Float32Array | Float64Array {
   const b = entry.bytes;
+  // the file's own bytes where they already are the values (little-endian host, aligned):
+  // tensor() copies them once, where a loop would take seconds over a large model
+  if (littleEndian && (entry.dtype === 'F32' || entry.dtype === 'F64')) {
+    const width = entry.dtype === 'F32' ? 4 : 8;
+    if (b.byteOffset % width === 0)
+      return entry.dtype === 'F32'
+        ? new Float32Array(b.buffer, b.byteOffset, b.length / 4)
+        : new Float64Array(b.buffer, b.byteOffset, b.length / 8);
+  }
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   switch (entry.dtype) {
     case 'F64': {
@@ -204,6 +286,9 @@ export function saveSafetensors(
     throw new ValueError(`saveSafetensors: metadata must map strings to strings, got ${brief(options.metadata)}`);
   }
   for (const name of Object.keys(state)) {
+    // the format keeps this name for the metadata: a tensor under it could not be read back
+    if (name === '__metadata__')
+      throw new SafetensorsError(`saveSafetensors: a tensor cannot be named '__metadata__' (the format's metadata key); rename it`);
     const t: unknown = state[name];
     if (!(t instanceof Tensor)) throw new ValueError(`saveSafetensors: '${name}' is ${t === null ? 'null' : typeof t}; expected a Tensor`);
     if (t.isDisposed) throw new DisposedError(`saveSafetensors: '${name}' is a disposed tensor`);
@@ -263,12 +348,79 @@ export function saveSafetensors(
   return out;
 }
 
+/** What a load will write: each name of the file the model takes, with its header entry. */
+export type LoadPlan = Array<[string, HeaderEntry, Tensor]>;
+
+/**
+ * Checks a parsed header against a model before any data is read: every name of the file is one
+ * of the model's, every parameter and buffer is in the file under one of its names (a tied
+ * parameter under any of them), and dtypes and shapes match.
+ */
+export function planLoad(model: AnyModule, header: ParsedHeader, op: string): LoadPlan {
+  const live = model.stateDict();
+  const aliases = new Map<Tensor, string[]>();
+  for (const [k, t] of Object.entries(live)) {
+    const names = aliases.get(t);
+    if (names) names.push(k);
+    else aliases.set(t, [k]);
+  }
+  const missing = [...aliases.values()].filter((names) => !names.some((k) => header.tensors.has(k))).flat();
+  const unexpected = [...header.tensors.keys()].filter((k) => !Object.hasOwn(live, k));
+  if (missing.length > 0 || unexpected.length > 0) {
+    const parts = [];
+    if (missing.length > 0) parts.push(`missing [${missing.join(', ')}]`);
+    if (unexpected.length > 0) parts.push(`unexpected [${unexpected.join(', ')}]`);
+    throw new SafetensorsError(`${op}: ${parts.join(', ')}`);
+  }
+  const plan: LoadPlan = [];
+  // in the model's order, so the first mismatch named is the model's first
+  for (const [k, p] of Object.entries(live)) {
+    const e = header.tensors.get(k);
+    if (e === undefined) continue;
+    if (p.dtype === 'int32') {
+      if (e.dtype !== 'I64' && e.dtype !== 'I32') {
+        throw new SafetensorsError(`${op}: '${k}' has dtype ${e.dtype}; the model needs I64 or I32`);
+      }
+    } else {
+      const as = LOADS_AS[e.dtype];
+      if (as === undefined) {
+        throw new SafetensorsError(`${op}: '${k}' has dtype ${e.dtype}; F64 (float64) or F32, F16, BF16 (float32) can be loaded`);
+      }
+      if (as !== p.dtype) {
+        throw new SafetensorsError(
+          `${op}: '${k}' has dtype ${e.dtype}, which loads as ${as}; the model holds ${p.dtype} there (convert the model with to('${as}') first)`,
+        );
+      }
+    }
+    if (!shapesEqual(e.shape, p.shape))
+      throw new SafetensorsError(`${op}: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
+    plan.push([k, e, p]);
+  }
+  return plan;
+}
+
+/** A staged tensor (kept) of one entry's bytes, converted (and range-checked) to the dtype the model holds. */
+export function stageEntry(name: string, entry: HeaderEntry, target: Tensor, bytes: Uint8Array): Tensor {
+  const e = { dtype: entry.dtype, shape: entry.shape, bytes };
+  const data = target.dtype === 'int32' ? ints(name, e) : values(e);
+  return keep(tensor(data, { shape: entry.shape, dtype: target.dtype }));
+}
+
+/** Writes staged tensors into the model (all checked, all or nothing) and frees them. */
+export function commitLoad(model: AnyModule, staged: Record<string, Tensor>): void {
+  try {
+    model.loadStateDict(staged);
+  } finally {
+    for (const t of Object.values(staged)) t.dispose();
+  }
+}
+
 /**
  * Loads safetensors bytes into a model. The whole file is parsed and every name, dtype and
  * shape checked against the model before any parameter is written, so a truncated, corrupted
  * or mismatched file throws SafetensorsError and leaves the model as it was. F64 loads into
  * float64 parameters; F32, F16 and BF16 (as PyTorch checkpoints carry them) into float32 ones.
- * Returns the file's metadata.
+ * A tied parameter loads from any of its names. Returns the file's metadata.
  *
  * @example
  * ```ts
@@ -276,54 +428,19 @@ export function saveSafetensors(
  * ```
  */
 export function loadSafetensors(model: AnyModule, bytes: Uint8Array): Record<string, string> {
-  const parsed = parseSafetensors(bytes);
-  const params = Object.entries(model.stateDict());
-  const names = new Set(params.map(([k]) => k));
-  const missing = [...names].filter((k) => !parsed.tensors.has(k));
-  const unexpected = [...parsed.tensors.keys()].filter((k) => !names.has(k));
-  if (missing.length > 0 || unexpected.length > 0) {
-    throw new SafetensorsError(`loadSafetensors: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
-  }
-  for (const [k, p] of params) {
-    const e = parsed.tensors.get(k)!;
-    if (p.dtype === 'int32') {
-      if (e.dtype !== 'I64' && e.dtype !== 'I32') {
-        throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; the model needs I64 or I32`);
-      }
-    } else {
-      const as = LOADS_AS[e.dtype];
-      if (as === undefined) {
-        throw new SafetensorsError(`loadSafetensors: '${k}' has dtype ${e.dtype}; F64 (float64) or F32, F16, BF16 (float32) can be loaded`);
-      }
-      if (as !== p.dtype) {
-        throw new SafetensorsError(
-          `loadSafetensors: '${k}' has dtype ${e.dtype}, which loads as ${as}; the model holds ${p.dtype} there (convert the model with to('${as}') first)`,
-        );
-      }
-    }
-    if (!shapesEqual(e.shape, p.shape))
-      throw new SafetensorsError(`loadSafetensors: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
-  }
-  // every value is converted (and range-checked) before anything is staged or written
-  const converted = params.map(([k, p]): [string, Float32Array | Float64Array | Int32Array] => {
-    const e = parsed.tensors.get(k)!;
-    return [k, p.dtype === 'int32' ? ints(k, e) : values(e)];
-  });
-  const staged = Object.fromEntries(
-    converted.map(([k, data]) => [
-      k,
-      keep(
-        tensor(data, {
-          shape: parsed.tensors.get(k)!.shape,
-          dtype: data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32',
-        }),
-      ),
-    ]),
-  );
+  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('loadSafetensors: expected a Uint8Array');
+  bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = headerLength(bytes, bytes.length);
+  const data = bytes.subarray(8 + n);
+  const header = parseHeader(bytes.subarray(8, 8 + n), data.length);
+  const plan = planLoad(model, header, 'loadSafetensors');
+  const staged: Record<string, Tensor> = {};
   try {
-    model.loadStateDict(staged);
-  } finally {
+    for (const [k, e, target] of plan) staged[k] = stageEntry(k, e, target, data.subarray(e.begin, e.end));
+  } catch (err) {
     for (const t of Object.values(staged)) t.dispose();
+    throw err;
   }
-  return parsed.metadata;
+  commitLoad(model, staged);
+  return header.metadata;
 }

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { manualSeed, ValueError } from '@gd/tensor';
+import { manualSeed, tensor, ValueError } from '@gd/tensor';
 import { thrown } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import { Linear, loadSafetensors, type Module, parseSafetensors, SafetensorsError, saveSafetensors } from '../src/index.js';
@@ -82,5 +82,43 @@ describe('safetensors metadata is string → string', () => {
       expect(caught).toBeInstanceOf(SafetensorsError);
       expect((caught as Error).message.length).toBeLessThan(400);
     }
+  });
+  /** A file of `json` as its header and `data` float32 values. */
+  const file = (json: string, data: number[]) => {
+    const header = new TextEncoder().encode(json);
+    const out = new Uint8Array(8 + header.length + data.length * 4);
+    const view = new DataView(out.buffer);
+    view.setBigUint64(0, BigInt(header.length), true);
+    out.set(header, 8);
+    data.forEach((v, i) => {
+      view.setFloat32(8 + header.length + i * 4, v, true);
+    });
+    return out;
+  };
+  it('refuses a header that names a tensor twice (JSON.parse would keep the last without a word)', () => {
+    const one = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+    const cases: Array<[string, RegExp]> = [
+      [`{"weight":${one},"weight":${one}}`, /header names "weight" twice/],
+      // the same name, written with an escape
+      [`{"weight":${one},"w\\u0065ight":${one}}`, /header names "weight" twice/],
+      // a field twice inside one tensor's entry
+      ['{"weight":{"dtype":"F64","dtype":"F32","shape":[1],"data_offsets":[0,4]}}', /header names "dtype" twice/],
+      [`{"__metadata__":{"a":"1","a":"2"},"weight":${one}}`, /header names "a" twice/],
+    ];
+    for (const [json, message] of cases) {
+      const caught = thrown(() => parseSafetensors(file(json, [1.5])));
+      expect(caught, json).toBeInstanceOf(SafetensorsError);
+      expect((caught as Error).message, json).toMatch(message);
+    }
+    // the same names in different objects, and a name that only looks like a key inside a string, are fine
+    const ok = `{"__metadata__":{"dtype":"x: y","shape":"\\"weight\\":"},"weight":${one}}`;
+    expect(parseSafetensors(file(ok, [1.5])).tensors.get('weight')!.shape).toEqual([1]);
+  });
+  it("refuses to save a tensor named '__metadata__', which no reader could load back", () => {
+    const t = tensor([1]);
+    const caught = thrown(() => saveSafetensors({ __metadata__: t, w: t }));
+    expect(caught).toBeInstanceOf(SafetensorsError);
+    expect((caught as Error).message).toMatch(/saveSafetensors: a tensor cannot be named '__metadata__'/);
+    t.dispose();
   });
 });

@@ -13,7 +13,8 @@ export interface AdamOptions {
 
 /**
  * Adam (Kingma & Ba) with bias correction and optional AMSGrad; weight decay is L2 added to the
- * gradient, as in PyTorch's Adam.
+ * gradient, as in PyTorch's Adam. Each parameter counts its own steps for the bias correction, so
+ * one whose first gradient comes late takes a first step of lr, as PyTorch's does.
  *
  * @example
  * ```ts
@@ -33,11 +34,23 @@ export class Adam extends Optimizer {
     const betas = options.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2)
       throw new ValueError(`${this.type}: betas must be a pair [beta1, beta2], got ${String(betas)}`);
-    this.beta1 = checkNumber(this.type, 'beta1', betas[0], { lo: 0, hi: 1, hiOpen: true });
-    this.beta2 = checkNumber(this.type, 'beta2', betas[1], { lo: 0, hi: 1, hiOpen: true });
-    this.eps = checkNumber(this.type, 'eps', options.eps ?? 1e-8, { lo: 0, loOpen: true });
-    this.weightDecay = checkNumber(this.type, 'weightDecay', options.weightDecay ?? 0, { lo: 0 });
-    this.amsgrad = checkBoolean(this.type, 'amsgrad', options.amsgrad ?? false);
+    const o = { beta1: betas[0], beta2: betas[1], eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? 0 };
+    const checked = this.checkedOptions(this.type, { ...o, amsgrad: options.amsgrad ?? false }, '');
+    this.beta1 = checked.beta1;
+    this.beta2 = checked.beta2;
+    this.eps = checked.eps;
+    this.weightDecay = checked.weightDecay;
+    this.amsgrad = checked.amsgrad;
+  }
+
+  protected override checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
+    return {
+      beta1: checkNumber(op, `${prefix}beta1`, o.beta1, { lo: 0, hi: 1, hiOpen: true }),
+      beta2: checkNumber(op, `${prefix}beta2`, o.beta2, { lo: 0, hi: 1, hiOpen: true }),
+      eps: checkNumber(op, `${prefix}eps`, o.eps, { lo: 0, loOpen: true }),
+      weightDecay: checkNumber(op, `${prefix}weightDecay`, o.weightDecay, { lo: 0 }),
+      amsgrad: checkBoolean(op, `${prefix}amsgrad`, o.amsgrad),
+    };
   }
 
   get type(): string {
@@ -48,6 +61,10 @@ export class Adam extends Optimizer {
     return ['expAvg', 'expAvgSq', 'maxExpAvgSq'];
   }
 
+  protected override get nonNegativeSlots() {
+    return ['expAvgSq', 'maxExpAvgSq'];
+  }
+
   protected get options() {
     return { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad };
   }
@@ -56,8 +73,9 @@ export class Adam extends Optimizer {
     const m = this.slot(i, 'expAvg');
     const v = this.slot(i, 'expAvgSq');
     const vmax = this.amsgrad ? this.slot(i, 'maxExpAvgSq') : v;
-    // the hyper-parameters are the saved options, plus the rate, the decay mode and the step
-    adamUpdate(p.value, g, m, v, vmax, { ...this.options, lr: this.lr, decoupled: this.decoupled, step: this.stepCount });
+    // the hyper-parameters are the saved options, plus the rate, the decay mode and the
+    // parameter's own step: bias correction counts the updates this parameter received
+    adamUpdate(p.value, g, m, v, vmax, { ...this.options, lr: this.lr, decoupled: this.decoupled, step: this.steps[i]! });
   }
 }
 

@@ -47,6 +47,12 @@ export function paramList(params: Params): Variable[] {
   return list as Variable[];
 }
 
+/** A short rendering of a value for an error message. */
+function brief(v: unknown): string {
+  const text = Array.isArray(v) ? JSON.stringify(v) : String(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /** Bounds of a numeric option: `lo`/`hi` included unless `loOpen`/`hiOpen`. */
 interface Range {
   lo?: number;
@@ -84,11 +90,22 @@ export function checkOptions<O>(op: string, options: O | undefined, required: bo
   return options;
 }
 
-/** A serialisable snapshot of an optimizer: its hyper-parameters, step count and state tensors. */
+/**
+ * A serialisable snapshot of an optimizer: its hyper-parameters (PyTorch's param_groups), step
+ * counts and state tensors.
+ */
 export interface OptimizerState {
   type: string;
+  /** lr and the other hyper-parameters; loadStateDict() restores them. */
   options: Record<string, number | boolean>;
+  /** step() calls. */
   step: number;
+  /**
+   * Each parameter's own step count (PyTorch's `state[p]['step']`): the updates it received, which
+   * Adam's bias correction and Adagrad's rate decay count. Optional when loading: a state saved
+   * without it gives every parameter that has state the count `step`.
+   */
+  steps?: number[];
   /** One record per parameter, in order: state name → { shape, data }. */
   state: Array<Record<string, { shape: number[]; data: number[] }>>;
 }
@@ -102,8 +119,13 @@ export abstract class Optimizer {
   readonly params: Variable[];
   /** Learning rate; schedules change it between steps. */
   lr: number;
-  /** Steps taken. */
+  /** step() calls. */
   stepCount = 0;
+  /**
+   * Each parameter's own step count: the updates it received. A parameter without a gradient is
+   * skipped by step() and its count stays, as PyTorch keeps `state[p]['step']` per parameter.
+   */
+  protected readonly steps: number[];
   protected readonly state: Array<Map<string, Tensor>>;
 
   constructor(params: Params, lr: number) {
@@ -111,14 +133,37 @@ export abstract class Optimizer {
     this.params = paramList(params);
     this.lr = lr;
     this.state = this.params.map(() => new Map());
+    this.steps = this.params.map(() => 0);
   }
 
   /** The optimizer's name in stateDict(). */
   abstract get type(): string;
   /** The names of the per-parameter state tensors this optimizer may keep. */
   protected abstract get slotNames(): readonly string[];
-  /** Hyper-parameters other than lr, as saved in stateDict(). */
+  /** Hyper-parameters other than lr, as saved in stateDict(); each is the field of that name. */
   protected abstract get options(): Record<string, number | boolean>;
+  /**
+   * Checks a full set of hyper-parameters other than lr (the names of `options`) as the
+   * constructor does, naming each `prefix + name` in an error, and returns them. The built-in
+   * optimizers check ranges; this default (for an optimizer of one's own) checks that each is a
+   * finite number or a boolean, as the current value is.
+   */
+  protected checkedOptions(op: string, o: Record<string, unknown>, prefix: string): Record<string, number | boolean> {
+    const out: Record<string, number | boolean> = {};
+    for (const [k, now] of Object.entries(this.options))
+      out[k] = typeof now === 'boolean' ? checkBoolean(op, prefix + k, o[k]) : checkNumber(op, prefix + k, o[k]);
+    return out;
+  }
+  /**
+   * Checks how the loaded slots of parameter i agree with each other (each is already checked
+   * alone), throwing a ValueError naming `op`; the default checks nothing.
+   */
+  protected checkSlots(_op: string, _i: number, _slots: Record<string, number[]>): void {}
+
+  /** State slots that hold sums or averages of squares, so are never negative. */
+  protected get nonNegativeSlots(): readonly string[] {
+    return [];
+  }
   /** Updates parameter i from its gradient (called by step() for parameters with a gradient). */
   protected abstract update(i: number, p: Variable, g: Tensor): void;
 
@@ -148,7 +193,9 @@ export abstract class Optimizer {
     });
     this.stepCount++;
     this.params.forEach((p, i) => {
-      if (p.grad) this.update(i, p, p.grad);
+      if (!p.grad) return;
+      this.steps[i]!++;
+      this.update(i, p, p.grad);
     });
   }
 
@@ -158,14 +205,17 @@ export abstract class Optimizer {
       type: this.type,
       options: { lr: this.lr, ...this.options },
       step: this.stepCount,
+      steps: [...this.steps],
       state: this.state.map((m) => Object.fromEntries([...m].map(([k, t]) => [k, { shape: [...t.shape], data: Array.from(t.data()) }]))),
     };
   }
 
   /**
-   * Restores a stateDict() of the same optimizer type over parameters of the same shapes. The
-   * whole state is checked first (types, names, shapes, finite numbers); on any error the
-   * optimizer is unchanged and nothing is allocated.
+   * Restores a stateDict() of the same optimizer type over parameters of the same shapes: the
+   * state tensors, the step counts and the saved hyper-parameters (lr, betas, weightDecay, …, as
+   * PyTorch restores its param_groups). The whole state is checked first (types, names, shapes,
+   * numbers finite in the parameter's dtype, squares never negative, each option as the
+   * constructor checks it); on any error the optimizer is unchanged and nothing is allocated.
    */
   loadStateDict(sd: OptimizerState): void {
     const op = `${this.type}.loadStateDict`;
@@ -178,8 +228,21 @@ export abstract class Optimizer {
     if (sd.options === null || typeof sd.options !== 'object')
       throw new ValueError(`${op}: options must be an object, got ${String(sd.options)}`);
     const lr = sd.options.lr === undefined ? this.lr : checkNumber(op, 'options.lr', sd.options.lr, { lo: 0 });
+    const current = this.options;
+    for (const k of Object.keys(sd.options)) {
+      if (k !== 'lr' && !Object.hasOwn(current, k))
+        throw new ValueError(`${op}: unknown option '${k}'; ${this.type} has [lr, ${Object.keys(current).join(', ')}]`);
+    }
+    const options = this.checkedOptions(op, { ...current, ...sd.options }, 'options.');
     if (!Number.isSafeInteger(sd.step) || sd.step < 0) throw new ValueError(`${op}: step must be an integer ≥ 0, got ${String(sd.step)}`);
+    if (sd.steps !== undefined) {
+      if (!Array.isArray(sd.steps) || sd.steps.length !== this.params.length)
+        throw new ValueError(`${op}: steps must be an array of ${this.params.length} counts, one per parameter, got ${brief(sd.steps)}`);
+      const bad = sd.steps.findIndex((n) => !Number.isSafeInteger(n) || n < 0 || n > sd.step);
+      if (bad >= 0) throw new ValueError(`${op}: steps[${bad}] must be an integer in [0, step = ${sd.step}], got ${String(sd.steps[bad])}`);
+    }
     const slots = new Set(this.slotNames);
+    const nonNegative = new Set(this.nonNegativeSlots);
     const checked = sd.state.map((rec: unknown, i) => {
       if (rec === null || typeof rec !== 'object' || Array.isArray(rec))
         throw new ValueError(`${op}: state of parameter ${i} must be an object, got ${Array.isArray(rec) ? 'an array' : String(rec)}`);
@@ -195,10 +258,23 @@ export abstract class Optimizer {
         const size = want.reduce((a, d) => a * d, 1);
         if (!Array.isArray(data) || data.length !== size)
           throw new ValueError(`${op}: ${where} must hold ${size} numbers, got ${Array.isArray(data) ? data.length : typeof data}`);
-        const bad = data.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
-        if (bad >= 0) throw new ValueError(`${op}: ${where} holds ${String(data[bad])} at ${bad}; expected finite numbers`);
+        // finite in the parameter's dtype: 1e39 is finite in float64 and Infinity in float32
+        const f32 = this.params[i]!.value.dtype === 'float32';
+        const bad = data.findIndex((x) => typeof x !== 'number' || !Number.isFinite(f32 ? Math.fround(x) : x));
+        if (bad >= 0)
+          throw new ValueError(
+            `${op}: ${where} holds ${String(data[bad])} at ${bad}; expected finite ${f32 ? 'float32' : 'float64'} numbers`,
+          );
+        if (nonNegative.has(name)) {
+          const negative = (data as number[]).findIndex((x) => x < 0);
+          if (negative >= 0)
+            throw new ValueError(`${op}: ${where} holds ${data[negative]} at ${negative}; it is a sum of squares, never negative`);
+        }
         return [name, data as number[], [...want]] as const;
       });
+    });
+    checked.forEach((entries, i) => {
+      this.checkSlots(op, i, Object.fromEntries(entries.map(([name, data]) => [name, data])));
     });
     this.dispose();
     checked.forEach((entries, i) => {
@@ -206,7 +282,11 @@ export abstract class Optimizer {
       for (const [name, data, shape] of entries) this.state[i]!.set(name, keep(tensor(data, { shape, dtype })));
     });
     this.lr = lr;
+    Object.assign(this, options);
     this.stepCount = sd.step;
+    checked.forEach((entries, i) => {
+      this.steps[i] = sd.steps?.[i] ?? (entries.length > 0 ? sd.step : 0);
+    });
   }
 
   /** Frees the state tensors. */

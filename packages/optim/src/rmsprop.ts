@@ -1,5 +1,5 @@
 import type { Variable } from '@gd/autograd';
-import { adagradUpdate, rmspropUpdate, type Tensor } from '@gd/tensor';
+import { adagradUpdate, rmspropUpdate, type Tensor, ValueError } from '@gd/tensor';
 import { checkBoolean, checkNumber, checkOptions, Optimizer, type Params } from './optimizer.js';
 
 /** Options of RMSprop, as PyTorch's. */
@@ -30,11 +30,23 @@ export class RMSprop extends Optimizer {
 
   constructor(params: Params, options: RMSpropOptions = {}) {
     super(params, checkOptions('RMSprop', options, false).lr ?? 0.01);
-    this.alpha = checkNumber('RMSprop', 'alpha', options.alpha ?? 0.99, { lo: 0, hi: 1 });
-    this.eps = checkNumber('RMSprop', 'eps', options.eps ?? 1e-8, { lo: 0, loOpen: true });
-    this.weightDecay = checkNumber('RMSprop', 'weightDecay', options.weightDecay ?? 0, { lo: 0 });
-    this.momentum = checkNumber('RMSprop', 'momentum', options.momentum ?? 0, { lo: 0 });
-    this.centered = checkBoolean('RMSprop', 'centered', options.centered ?? false);
+    const { alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered = false } = options;
+    const checked = this.checkedOptions('RMSprop', { alpha, eps, weightDecay, momentum, centered }, '');
+    this.alpha = checked.alpha;
+    this.eps = checked.eps;
+    this.weightDecay = checked.weightDecay;
+    this.momentum = checked.momentum;
+    this.centered = checked.centered;
+  }
+
+  protected override checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
+    return {
+      alpha: checkNumber(op, `${prefix}alpha`, o.alpha, { lo: 0, hi: 1 }),
+      eps: checkNumber(op, `${prefix}eps`, o.eps, { lo: 0, loOpen: true }),
+      weightDecay: checkNumber(op, `${prefix}weightDecay`, o.weightDecay, { lo: 0 }),
+      momentum: checkNumber(op, `${prefix}momentum`, o.momentum, { lo: 0 }),
+      centered: checkBoolean(op, `${prefix}centered`, o.centered),
+    };
   }
 
   get type(): string {
@@ -43,6 +55,25 @@ export class RMSprop extends Optimizer {
 
   protected get slotNames() {
     return ['squareAvg', 'momentumBuffer', 'gradAvg'];
+  }
+
+  protected override get nonNegativeSlots() {
+    return ['squareAvg'];
+  }
+
+  /**
+   * Centered: the mean square is at least the squared mean (s ≥ ḡ², by Cauchy–Schwarz over the
+   * same weights), else √(s − ḡ²) is NaN; a relative slack of 1e-5 leaves float rounding alone.
+   */
+  protected override checkSlots(op: string, i: number, slots: Record<string, number[]>): void {
+    const { squareAvg: s, gradAvg: ga } = slots;
+    if (!s || !ga) return;
+    const bad = s.findIndex((v, k) => ga[k]! * ga[k]! > v * (1 + 1e-5));
+    if (bad >= 0) {
+      throw new ValueError(
+        `${op}: state of parameter ${i} at ${bad}: squareAvg ${s[bad]} is below gradAvg² = ${ga[bad]! * ga[bad]!}; a mean square is never below the squared mean`,
+      );
+    }
   }
 
   protected get options() {
@@ -66,7 +97,8 @@ export interface AdagradOptions {
 }
 
 /**
- * Adagrad: per-coordinate rates η/√(Σ g²), with optional rate decay η/(1 + (t − 1)·decay).
+ * Adagrad: per-coordinate rates η/√(Σ g²), with optional rate decay η/(1 + (t − 1)·decay), t
+ * the steps this parameter took.
  *
  * @example
  * ```ts
@@ -80,9 +112,19 @@ export class Adagrad extends Optimizer {
 
   constructor(params: Params, options: AdagradOptions = {}) {
     super(params, checkOptions('Adagrad', options, false).lr ?? 0.01);
-    this.lrDecay = checkNumber('Adagrad', 'lrDecay', options.lrDecay ?? 0, { lo: 0 });
-    this.weightDecay = checkNumber('Adagrad', 'weightDecay', options.weightDecay ?? 0, { lo: 0 });
-    this.eps = checkNumber('Adagrad', 'eps', options.eps ?? 1e-10, { lo: 0, loOpen: true });
+    const { lrDecay = 0, weightDecay = 0, eps = 1e-10 } = options;
+    const checked = this.checkedOptions('Adagrad', { lrDecay, weightDecay, eps }, '');
+    this.lrDecay = checked.lrDecay;
+    this.weightDecay = checked.weightDecay;
+    this.eps = checked.eps;
+  }
+
+  protected override checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
+    return {
+      lrDecay: checkNumber(op, `${prefix}lrDecay`, o.lrDecay, { lo: 0 }),
+      weightDecay: checkNumber(op, `${prefix}weightDecay`, o.weightDecay, { lo: 0 }),
+      eps: checkNumber(op, `${prefix}eps`, o.eps, { lo: 0, loOpen: true }),
+    };
   }
 
   get type(): string {
@@ -93,13 +135,18 @@ export class Adagrad extends Optimizer {
     return ['sum'];
   }
 
+  protected override get nonNegativeSlots() {
+    return ['sum'];
+  }
+
   protected get options() {
     return { lrDecay: this.lrDecay, weightDecay: this.weightDecay, eps: this.eps };
   }
 
   protected update(i: number, p: Variable, g: Tensor): void {
     const sum = this.slot(i, 'sum');
-    const lr = this.lr / (1 + (this.stepCount - 1) * this.lrDecay);
+    // the parameter's own step, as PyTorch's state[p]['step']
+    const lr = this.lr / (1 + (this.steps[i]! - 1) * this.lrDecay);
     adagradUpdate(p.value, g, sum, { lr, eps: this.eps, weightDecay: this.weightDecay });
   }
 }

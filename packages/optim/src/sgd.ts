@@ -29,15 +29,27 @@ export class SGD extends Optimizer {
 
   constructor(params: Params, options: SGDOptions) {
     super(params, checkOptions('SGD', options, true).lr);
-    this.momentum = checkNumber('SGD', 'momentum', options.momentum ?? 0, { lo: 0 });
-    this.dampening = checkNumber('SGD', 'dampening', options.dampening ?? 0, { lo: 0, hi: 1 });
-    this.weightDecay = checkNumber('SGD', 'weightDecay', options.weightDecay ?? 0, { lo: 0 });
-    this.nesterov = checkBoolean('SGD', 'nesterov', options.nesterov ?? false);
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+    const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
+    const checked = this.checkedOptions('SGD', { momentum, dampening, weightDecay, nesterov }, '');
+    this.momentum = checked.momentum;
+    this.dampening = checked.dampening;
+    this.weightDecay = checked.weightDecay;
+    this.nesterov = checked.nesterov;
+  }
+
+  protected override checkedOptions(op: string, o: Record<string, unknown>, prefix: string) {
+    const checked = {
+      momentum: checkNumber(op, `${prefix}momentum`, o.momentum, { lo: 0 }),
+      dampening: checkNumber(op, `${prefix}dampening`, o.dampening, { lo: 0, hi: 1 }),
+      weightDecay: checkNumber(op, `${prefix}weightDecay`, o.weightDecay, { lo: 0 }),
+      nesterov: checkBoolean(op, `${prefix}nesterov`, o.nesterov),
+    };
+    if (checked.nesterov && (checked.momentum <= 0 || checked.dampening !== 0)) {
       throw new ValueError(
-        `SGD: Nesterov momentum requires momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`,
+        `${op}: Nesterov momentum requires momentum > 0 and dampening 0, got momentum ${checked.momentum}, dampening ${checked.dampening}`,
       );
     }
+    return checked;
   }
 
   get type(): string {

@@ -381,3 +381,54 @@ describe('a recorded step in a loop of one’s own', () => {
     expect(eager.losses[5]).toBeLessThan(eager.losses[0]!);
   });
 });
+
+describe('record() and the gradients it finds', () => {
+  it('refuses a backward that would add to a gradient from before the recording, saying to zero it, leaving it as it was', () => {
+    const w = variable([1, 2]);
+    w.square().sum().backward(); // grad 2w = [2, 4]
+    const before = memory();
+    const e = (() => {
+      try {
+        record(() => {
+          const l = w.mul(3).sum();
+          l.backward();
+          return l.value;
+        });
+      } catch (err) {
+        return err as Error;
+      }
+      return undefined;
+    })();
+    expect(e).toBeInstanceOf(StateError);
+    expect(e!.message).toMatch(
+      /record: backward\(\) added to a gradient \[2\] float32 that was there before record\(\) began; .*zeroGrad\(\).* before record\(\)/,
+    );
+    expect(Array.from(w.grad!.data())).toEqual([2, 4]);
+    expect(memory().bytesInUse).toBe(before.bytesInUse);
+    expect(memory().tensors).toBe(before.tensors);
+    w.zeroGrad();
+    w.value.dispose();
+  });
+
+  it('two backward passes in one recording (two micro-batches) hand back their sum on every replay, with or without zeroGrad()', () => {
+    const x1 = tensor([1, 2]);
+    const x2 = tensor([3, -1]);
+    const w = variable([0.5, -0.5]);
+    // loss_k = Σ x_k·w²: ∂/∂w = 2·x_k·w, summed over both batches = 2·(x1 + x2)·w
+    const expected = () => Array.from(w.value.data()).map((v, i) => 2 * ([1, 2][i]! + [3, -1][i]!) * v);
+    const step = record(() => {
+      for (const x of [x1, x2]) w.square().mul(x).sum().backward();
+      return w.value;
+    });
+    expect(Array.from(w.grad!.data())).toEqual(expected());
+    for (const zero of [false, true, true]) {
+      if (zero) w.zeroGrad();
+      step.replay();
+      expect(w.grad, `zeroGrad: ${zero}`).not.toBeNull();
+      expect(Array.from(w.grad!.data()), `zeroGrad: ${zero}`).toEqual(expected());
+    }
+    step.dispose();
+    w.zeroGrad();
+    for (const t of [x1, x2, w.value]) t.dispose();
+  });
+});

@@ -1,5 +1,5 @@
 import { type Variable, variable } from '@gd/autograd';
-import { GdError, memory, scope, tensor, ValueError, zeros } from '@gd/tensor';
+import { copyInto, GdError, memory, scope, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
 import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,7 +11,7 @@ import {
   clipGradValue,
   gradNorm,
   minimize,
-  type Optimizer,
+  Optimizer,
   type OptimizerState,
   RMSprop,
   SGD,
@@ -173,6 +173,23 @@ describe('Optimizer.loadStateDict validates everything, leaks nothing, changes n
     ['a missing step', (sd) => ({ ...sd, step: undefined })],
     ['options that are null', (sd) => ({ ...sd, options: null })],
     ['state that is not an array', (sd) => ({ ...sd, state: {} })],
+    // a negative second moment makes √v̂ NaN and the parameter with it
+    ['a negative expAvgSq', (sd) => ({ ...sd, state: [{ ...sd.state[0], expAvgSq: { shape: [3], data: [1, -1e-3, 2] } }] })],
+    ['a negative maxExpAvgSq', (sd) => ({ ...sd, state: [{ ...sd.state[0], maxExpAvgSq: { shape: [3], data: [-1, 1, 2] } }] })],
+    // finite in float64, Infinity in the float32 parameter's state
+    [
+      'a value beyond float32 in a float32 state',
+      (sd) => ({ ...sd, state: [{ ...sd.state[0], expAvg: { shape: [3], data: [1e39, 0, 0] } }] }),
+    ],
+    ['a saved beta1 of 1', (sd) => ({ ...sd, options: { ...sd.options, beta1: 1 } })],
+    ['a saved eps of 0', (sd) => ({ ...sd, options: { ...sd.options, eps: 0 } })],
+    ['a saved weightDecay of −1', (sd) => ({ ...sd, options: { ...sd.options, weightDecay: -1 } })],
+    ['a saved amsgrad that is a string', (sd) => ({ ...sd, options: { ...sd.options, amsgrad: 'yes' } })],
+    ['an unknown option', (sd) => ({ ...sd, options: { ...sd.options, momentum: 0.9 } })],
+    ['steps of the wrong length', (sd) => ({ ...sd, steps: [2, 2] })],
+    ['a negative per-parameter step', (sd) => ({ ...sd, steps: [-1] })],
+    ['a per-parameter step beyond step', (sd) => ({ ...sd, steps: [3] })],
+    ['steps that are not an array', (sd) => ({ ...sd, steps: 2 })],
   ];
   for (const [label, mutate] of mutations) {
     it(`refuses ${label}`, () => {
@@ -197,6 +214,84 @@ describe('Optimizer.loadStateDict validates everything, leaks nothing, changes n
     w.value.dispose();
     w.zeroGrad();
   });
+  it('names what is wrong: a negative second moment, an option out of range', () => {
+    const { opt, sd, w } = trained((ps) => new Adam(ps, { lr: 0.1 }));
+    const negative = { ...sd, state: [{ ...sd.state[0], expAvgSq: { shape: [3], data: [1, -0.5, 2] } }] };
+    fails(
+      () => opt.loadStateDict(negative),
+      ValueError,
+      /Adam\.loadStateDict: state 'expAvgSq' of parameter 0 holds -0\.5 at 1; .*never negative/,
+    );
+    fails(
+      () => opt.loadStateDict({ ...sd, options: { ...sd.options, beta2: 1.5 } }),
+      ValueError,
+      /options\.beta2 must be .* \[0, 1\), got 1\.5/,
+    );
+    fails(() => opt.loadStateDict({ ...sd, options: { ...sd.options, foo: 1 } }), ValueError, /unknown option 'foo'; Adam has \[lr, beta1/);
+    opt.dispose();
+    w.zeroGrad();
+    w.value.dispose();
+  });
+
+  it('refuses a centered RMSprop state whose squared mean exceeds its mean square (√ of a negative: NaN parameters)', () => {
+    const { opt, sd, w } = trained((ps) => new RMSprop(ps, { centered: true }));
+    const snapshot = JSON.stringify(opt.stateDict());
+    const s = sd.state[0]!.squareAvg!.data;
+    const bad = { ...sd, state: [{ ...sd.state[0], gradAvg: { shape: [3], data: [0, Math.sqrt(s[1]!) * 1.01, 0] } }] };
+    fails(() => opt.loadStateDict(bad), ValueError, /state of parameter 0 at 1: squareAvg .* is below gradAvg²/);
+    expect(JSON.stringify(opt.stateDict())).toBe(snapshot);
+    // its own state, whatever the rounding, loads
+    opt.loadStateDict(sd);
+    opt.dispose();
+    w.zeroGrad();
+    w.value.dispose();
+  });
+
+  it('restores the saved hyper-parameters, as PyTorch restores param_groups', () => {
+    const cases: Array<[string, (ps: Variable[]) => Optimizer, (ps: Variable[]) => Optimizer, Record<string, unknown>]> = [
+      [
+        'Adam',
+        (ps) => new Adam(ps, { lr: 0.05, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true }),
+        (ps) => new Adam(ps),
+        { lr: 0.05, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1, amsgrad: true },
+      ],
+      ['AdamW', (ps) => new AdamW(ps, { weightDecay: 0.2 }), (ps) => new AdamW(ps), { weightDecay: 0.2 }],
+      [
+        'SGD',
+        (ps) => new SGD(ps, { lr: 0.3, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+        (ps) => new SGD(ps, { lr: 0.1 }),
+        { lr: 0.3, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 0.01 },
+      ],
+      [
+        'RMSprop',
+        (ps) => new RMSprop(ps, { alpha: 0.9, momentum: 0.5, centered: true }),
+        (ps) => new RMSprop(ps),
+        { alpha: 0.9, momentum: 0.5, centered: true },
+      ],
+      ['Adagrad', (ps) => new Adagrad(ps, { lrDecay: 0.2, eps: 1e-8 }), (ps) => new Adagrad(ps), { lrDecay: 0.2, eps: 1e-8 }],
+    ];
+    for (const [name, saver, loader, want] of cases) {
+      const { opt, sd, w } = trained(saver);
+      const other = loader([w]);
+      other.loadStateDict(sd);
+      for (const [k, v] of Object.entries(want)) expect((other as unknown as Record<string, unknown>)[k], `${name}.${k}`).toBe(v);
+      expect(JSON.parse(JSON.stringify(other.stateDict()))).toEqual(sd);
+      opt.dispose();
+      other.dispose();
+      w.value.dispose();
+    }
+    // a saved Nesterov needs momentum: refused across options
+    const { opt, sd, w } = trained((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true }));
+    fails(
+      () => opt.loadStateDict({ ...sd, options: { ...sd.options, momentum: 0 } }),
+      ValueError,
+      /Nesterov momentum requires momentum > 0/,
+    );
+    opt.dispose();
+    w.zeroGrad();
+    w.value.dispose();
+  });
+
   it('loads zero-size slots', () => {
     const w = variable(zeros([0]));
     const opt = new Adam([w]);
@@ -235,4 +330,46 @@ describe('optim entry points refuse wrong types with a GdError', () => {
       fails(run, GdError, message);
     });
   }
+});
+
+describe('an optimizer of one’s own', () => {
+  it('restores its saved options through the default check (finite numbers, booleans), refusing others', () => {
+    /** θ ← θ − lr·scale·g, optionally sign(g): two options of each kind, no state. */
+    class Scaled extends Optimizer {
+      scale = 2;
+      signed = false;
+      get type() {
+        return 'Scaled';
+      }
+      protected get slotNames() {
+        return [];
+      }
+      protected get options() {
+        return { scale: this.scale, signed: this.signed };
+      }
+      protected update(_i: number, p: Variable, g: Tensor): void {
+        const step = this.signed ? g.sign() : g;
+        copyInto(p.value, p.value.sub(step.mul(this.lr * this.scale)));
+      }
+    }
+    const w = variable([1, -2]);
+    const a = new Scaled([w], 0.1);
+    a.scale = 3;
+    a.signed = true;
+    const b = new Scaled([w], 0.1);
+    b.loadStateDict(JSON.parse(JSON.stringify(a.stateDict())));
+    expect([b.scale, b.signed]).toEqual([3, true]);
+    fails(
+      () => b.loadStateDict({ ...a.stateDict(), options: { lr: 0.1, scale: 'x' as never } }),
+      ValueError,
+      /Scaled\.loadStateDict: options\.scale must be a finite number/,
+    );
+    fails(
+      () => b.loadStateDict({ ...a.stateDict(), options: { lr: 0.1, signed: 1 } }),
+      ValueError,
+      /options\.signed must be true or false/,
+    );
+    expect([b.scale, b.signed]).toEqual([3, true]);
+    w.value.dispose();
+  });
 });

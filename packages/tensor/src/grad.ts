@@ -23,4 +23,4 @@ export {
 } from './ops/conv.js';
 export { gatherBackward, padSlice, sumTo } from './ops/layout.js';
 export { softmaxBackward } from './ops/softmax.js';
-export { holdForReplay } from './record.js';
+export { holdForReplay, replaceHeldForReplay } from './record.js';

@@ -100,6 +100,24 @@ export function holdForReplay(t: Tensor, restore: (alias: () => Tensor) => void)
 }
 
 /**
+ * @internal While record() records: `t`, a gradient held by holdForReplay() that is about to be
+ * replaced by its sum with another, stops being handed back (the sum is held instead). A
+ * gradient from before the recording is refused with a StateError: a replay would add to that
+ * stale sum again, not to the gradient of the moment. Does nothing when not recording.
+ */
+export function replaceHeldForReplay(t: Tensor): void {
+  if (restores === null) return;
+  const i = restores.findIndex((r) => r.view.storage === t.storage);
+  if (i < 0) {
+    throw new StateError(
+      `record: backward() added to a gradient ${fmtShape(t.shape)} ${t.dtype} that was there before record() began; every replay would add to that old sum again. Clear the gradients (zeroGrad(), or optimizer.zeroGrad()) before record()`,
+    );
+  }
+  restores[i]!.view.dispose();
+  restores.splice(i, 1);
+}
+
+/**
  * Runs `fn` once, as scope() does (its temporaries are disposed, what it returns is kept), and
  * records every kernel it ran, so `replay()` repeats the work without the JavaScript around it.
  * Holds the memory of those temporaries until `dispose()`, so replays allocate nothing and
