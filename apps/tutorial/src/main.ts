@@ -8,6 +8,7 @@ import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
 import { reportOnnxAgreement } from './onnx.js';
+import { POEM_EPOCHS, poemSection } from './poem.js';
 import { sparkline } from './sparkline.js';
 
 const { values: args } = parseArgs({
@@ -18,19 +19,20 @@ const { values: args } = parseArgs({
     epochs: { type: 'string' },
     model: { type: 'string', default: 'mlp' },
     out: { type: 'string', default: 'model.safetensors' },
+    poems: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: pnpm start [--model mlp|cnn] [--seed N] [--epochs N] [--out model.safetensors]');
+  console.log('usage: pnpm start [--model mlp|cnn|poem] [--seed N] [--epochs N] [--out model.safetensors] [--poems N]');
   process.exit(0);
 }
-if (args.model !== 'mlp' && args.model !== 'cnn') {
-  console.error(`--model must be mlp or cnn, got ${args.model}`);
+if (args.model !== 'mlp' && args.model !== 'cnn' && args.model !== 'poem') {
+  console.error(`--model must be mlp, cnn or poem, got ${args.model}`);
   process.exit(2);
 }
 const seed = Number(args.seed);
-const epochs = Number(args.epochs ?? (args.model === 'cnn' ? CNN_EPOCHS : 12));
+const epochs = Number(args.epochs ?? (args.model === 'cnn' ? CNN_EPOCHS : args.model === 'poem' ? POEM_EPOCHS : 12));
 for (const [k, v] of [
   ['seed', seed],
   ['epochs', epochs],
@@ -109,6 +111,7 @@ console.log(
 );
 
 if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, out: args.out, heading });
+else if (args.model === 'poem') await poemSection({ seed, epochs, out: args.out, poems: args.poems, heading });
 else await mlpDigitsSection();
 
 async function mlpDigitsSection(): Promise<void> {
