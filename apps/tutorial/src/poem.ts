@@ -71,6 +71,7 @@ export async function poemSection(o: {
   const trained = trainCharTransformer(vocab, train, {
     seed: o.seed,
     epochs: o.epochs,
+    model: { dropout: 0.1 },
     onStep: (s) => {
       if (!barStarted) {
         bar.start(s.steps, 0, { epoch: 1, loss: '-' });
@@ -87,7 +88,7 @@ export async function poemSection(o: {
   const params = model.parameters().reduce((n, p) => n + p.size, 0);
   console.log(
     `model: ${c.numLayers} pre-norm blocks, ${c.dModel} wide, ${c.numHeads} heads, context ${c.contextLength}, ${params.toLocaleString('en')} parameters ` +
-      `(token embedding tied to the output); AdamW, warm-up + cosine, clipping at norm 1; ${o.epochs} epochs, ${trained.steps} steps of 32 poems ` +
+      `(token embedding tied to the output), dropout ${c.dropout}; AdamW, warm-up + cosine, clipping at norm 1; ${o.epochs} epochs, ${trained.steps} steps of 32 poems ` +
       `in ${f(seconds, 1)} s (${f((cpu.user + cpu.system) / 1e6, 1)} s of CPU, one thread)`,
   );
 
