@@ -118,6 +118,7 @@ describe('training and sampling', () => {
     const poem = '千山鳥飛絕，萬逕人蹤滅。孤舟蓑笠翁，獨釣寒江雪。';
     const vocab = CharVocab.fromTexts([poem]);
     const inUse: number[] = [];
+    const before = memory();
     const { model, losses } = trainCharTransformer(vocab, Array(32).fill(poem), {
       seed: 5,
       epochs: 40,
@@ -134,6 +135,8 @@ describe('training and sampling', () => {
     const samples = samplePoems(model, vocab, { count: 3, seed: 1, temperature: 0.5 });
     expect(samples).toEqual([poem, poem, poem]);
     model.dispose();
+    // training, sampling and disposing the model leave no tensor and no byte behind
+    expect([memory().tensors, memory().bytesInUse]).toEqual([before.tensors, before.bytesInUse]);
   });
   it('samples are seeded: the same seed the same poems, another seed others', () => {
     const texts = loadTangQuatrains(5)

@@ -2,7 +2,7 @@
 // with one forward(x) so that @gd/nn's MultiheadAttention can take its place.
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
 import { Linear, Module } from '@gd/nn';
-import { keep, type Tensor, tensor, ValueError } from '@gd/tensor';
+import { type Tensor, tensor, ValueError } from '@gd/tensor';
 
 /**
  * Self-attention over [batch, time, dModel] in which position t sees positions ≤ t only:
@@ -13,7 +13,6 @@ import { keep, type Tensor, tensor, ValueError } from '@gd/tensor';
 export class CausalSelfAttention extends Module {
   readonly qkv: Linear;
   readonly proj: Linear;
-  private readonly masks = new Map<number, Tensor>();
 
   constructor(
     readonly dModel: number,
@@ -27,16 +26,14 @@ export class CausalSelfAttention extends Module {
     this.proj = new Linear(dModel, dModel);
   }
 
-  /** The [t, t] mask of 0 (may attend) and −∞ (the future), made once per length and kept. */
+  /**
+   * The [t, t] mask of 0 (may attend) and −∞ (the future). It is made on each call, in the
+   * caller's scope, so that nothing outlives the step that used it.
+   */
   causalMask(t: number): Tensor {
-    let m = this.masks.get(t);
-    if (!m) {
-      const v = new Float32Array(t * t);
-      for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) v[i * t + j] = Number.NEGATIVE_INFINITY;
-      m = keep(tensor(v, { shape: [t, t] }));
-      this.masks.set(t, m);
-    }
-    return m;
+    const v = new Float32Array(t * t);
+    for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) v[i * t + j] = Number.NEGATIVE_INFINITY;
+    return tensor(v, { shape: [t, t] });
   }
 
   forward(x: VariableLike): Variable {
@@ -56,11 +53,5 @@ export class CausalSelfAttention extends Module {
       .add(this.causalMask(t));
     const heads = scores.softmax(-1).matmul(part(2)); // [b, h, t, d]
     return this.proj.forward(heads.transpose([0, 2, 1, 3]).reshape([b, t, this.dModel]));
-  }
-
-  override dispose(): void {
-    for (const m of this.masks.values()) m.dispose();
-    this.masks.clear();
-    super.dispose();
   }
 }
