@@ -10,6 +10,7 @@ import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
 import { curvatureSection } from './curvature-section.js';
 import { CATALOGUES, columns, padCols, pick, pickLang } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
+import { POEM_EPOCHS, poemSection } from './poem.js';
 import { sparkline } from './sparkline.js';
 
 const { values: args } = parseArgs({
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'mlp' },
     out: { type: 'string', default: 'model.safetensors' },
     lang: { type: 'string' },
+    poems: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -34,12 +36,12 @@ if (args.help) {
   console.log(m.usage);
   process.exit(0);
 }
-if (args.model !== 'mlp' && args.model !== 'cnn') {
+if (args.model !== 'mlp' && args.model !== 'cnn' && args.model !== 'poem') {
   console.error(m.badModel(String(args.model)));
   process.exit(2);
 }
 const seed = Number(args.seed);
-const epochs = Number(args.epochs ?? (args.model === 'cnn' ? CNN_EPOCHS : 12));
+const epochs = Number(args.epochs ?? (args.model === 'cnn' ? CNN_EPOCHS : args.model === 'poem' ? POEM_EPOCHS : 12));
 for (const [k, v] of [
   ['seed', seed],
   ['epochs', epochs],
@@ -126,6 +128,7 @@ console.log(m.gradcheck32(bp.gradcheckFloat32.ok ? m.ok : m.failed, bp.gradcheck
 curvatureSection({ seed, heading, m, f });
 
 if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, out: args.out, heading, m });
+else if (args.model === 'poem') await poemSection({ seed, epochs, out: args.out, poems: args.poems, heading });
 else await mlpDigitsSection();
 
 async function mlpDigitsSection(): Promise<void> {

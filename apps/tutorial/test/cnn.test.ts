@@ -19,7 +19,7 @@ describe('pnpm start --model', () => {
       stderr = (e as { stderr: string }).stderr;
     }
     expect(code).toBe(2);
-    expect(stderr).toContain('--model must be mlp or cnn, got rnn');
+    expect(stderr).toContain('--model must be mlp, cnn or poem, got rnn');
   });
 
   it('--model cnn also exports the CNN to ONNX, and ONNX Runtime agrees with gd on the held-out digits', () => {

@@ -1,0 +1,152 @@
+// `pnpm start --model poem`: a character-level Transformer trained on the five-character Tang
+// quatrains, measured in bits per character against what the characters' own distribution gives.
+import {
+  bigramModel,
+  CharTransformer,
+  CharVocab,
+  characterBits,
+  formReport,
+  heldOutBits,
+  samplePoems,
+  splitPoems,
+  trainCharTransformer,
+  trainingEntropy,
+  transformerCharModel,
+  uniformModel,
+  unigramModel,
+} from '@gd/lessons';
+import { loadTangQuatrains } from '@gd/lessons/tang';
+import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
+import { SingleBar } from 'cli-progress';
+
+/** Epochs of the poem model when --epochs is not given. */
+export const POEM_EPOCHS = 8;
+
+/** 孟浩然《春曉》, held out on purpose whatever the seed, to be read character by character. */
+const SPRING_MORNING = { text: '春眠不覺曉，處處聞啼鳥。夜來風雨聲，花落知多少。', title: '春曉', author: '孟浩然' };
+
+/**
+ * Splits the quatrains, prints the baselines, trains and samples the Transformer, reads 春曉 with
+ * it, saves and reloads it; sets a failing exit code if the reloaded model scores differently.
+ * `poems` (a count, as given on the command line) keeps only the first that many quatrains: a quick run.
+ */
+export async function poemSection(o: {
+  seed: number;
+  epochs: number;
+  out: string;
+  poems?: string;
+  heading: (s: string) => void;
+}): Promise<void> {
+  const f = (x: number, d = 2) => x.toFixed(d);
+  o.heading('5. 唐詩: a character-level Transformer on Tang quatrains, in bits per character (§1.2)');
+  const count = o.poems === undefined ? undefined : Number(o.poems);
+  if (count !== undefined && !(Number.isInteger(count) && count >= 20)) {
+    console.error(`--poems must be an integer of at least 20, got ${o.poems}`);
+    process.exit(2);
+  }
+  const all = loadTangQuatrains(5);
+  const corpus = count === undefined ? all : all.slice(0, count);
+  const holdOut = corpus.some((q) => q.text === SPRING_MORNING.text) ? [SPRING_MORNING.text] : [];
+  const split = splitPoems(corpus, { seed: o.seed, holdOut });
+  const train = split.train.map((q) => q.text);
+  const held = split.heldOut.map((q) => q.text);
+  const vocab = CharVocab.fromTexts(train);
+  console.log(
+    `corpus: ${corpus.length} five-character quatrains (五言絕句) of 全唐詩, chinese-poetry 2.0.1, ${split.duplicates} repeated text${split.duplicates === 1 ? '' : 's'} kept once; ` +
+      `split by poem (seed ${o.seed}): ${train.length} training / ${held.length} held-out poems${holdOut.length ? `, 《${SPRING_MORNING.title}》 held out on purpose` : ''}`,
+  );
+  console.log(
+    `vocabulary: ${vocab.outcomes - 1} training characters and an unknown one; H(X) of the training characters = ${f(trainingEntropy(vocab, train), 3)} bits`,
+  );
+
+  const bar = new SingleBar({
+    format: 'training |{bar}| {percentage}% | step {value}/{total} | epoch {epoch} loss {loss} bits/token | {duration}s',
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    hideCursor: true,
+  });
+  let barStarted = false;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const trained = trainCharTransformer(vocab, train, {
+    seed: o.seed,
+    epochs: o.epochs,
+    model: { dropout: 0.1 },
+    onStep: (s) => {
+      if (!barStarted) {
+        bar.start(s.steps, 0, { epoch: 1, loss: '-' });
+        barStarted = true;
+      }
+      bar.update(s.step, { epoch: s.epoch, loss: f(s.bits, 3) });
+    },
+  });
+  if (barStarted) bar.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const { model } = trained;
+  const c = model.config;
+  const params = model.parameters().reduce((n, p) => n + p.size, 0);
+  console.log(
+    `model: ${c.numLayers} pre-norm blocks, ${c.dModel} wide, ${c.numHeads} heads, context ${c.contextLength}, ${params.toLocaleString('en')} parameters ` +
+      `(token embedding tied to the output), dropout ${c.dropout}; AdamW, warm-up + cosine, clipping at norm 1; ${o.epochs} epochs, ${trained.steps} steps of 32 poems ` +
+      `in ${f(seconds, 1)} s (${f((cpu.user + cpu.system) / 1e6, 1)} s of CPU, one thread)`,
+  );
+
+  const transformer = transformerCharModel(model);
+  const models = [uniformModel(vocab), unigramModel(vocab, train), bigramModel(vocab, train), transformer];
+  const scores = models.map((m) => heldOutBits(m, vocab, held));
+  console.log(`held-out cross-entropy (bits/char): ${models.map((m, i) => `${m.name} ${f(scores[i]!.bitsPerChar, 3)}`).join(' | ')}`);
+  console.log(
+    `(${scores[0]!.chars} held-out characters; unigram with add-one smoothing, bigram interpolated with it by Witten–Bell; ` +
+      `the transformer is ${f(scores[2]!.bitsPerChar - scores[3]!.bitsPerChar, 3)} bits/char less surprised than the bigram, ` +
+      `${f(scores[1]!.bitsPerChar - scores[3]!.bitsPerChar, 3)} less than the character distribution)`,
+  );
+
+  const samples = samplePoems(model, vocab, { count: 32, seed: o.seed, temperature: 0.8 });
+  console.log('\nsampled at temperature 0.8 from the start token, each ending at the end token:');
+  for (const s of samples.slice(0, 8)) console.log(`  ${s}`);
+  const form = formReport(samples, train);
+  console.log(
+    `form: ${form.wellFormed} of ${form.samples} samples are well-formed quatrains (4 lines of 5 characters, ，。，。); ` +
+      `${form.copiedLines} of ${form.lines} generated lines appear verbatim in the training poems`,
+  );
+
+  if (holdOut.length) {
+    const bits = characterBits(transformer, vocab, SPRING_MORNING.text);
+    const bigramBits = characterBits(models[2]!, vocab, SPRING_MORNING.text);
+    console.log(
+      `\n《${SPRING_MORNING.title}》 ${SPRING_MORNING.author}, held out on purpose: −log₂ p of each character (transformer / bigram), in bits`,
+    );
+    for (let line = 0; line < 4; line++) {
+      const cells = bits
+        .slice(line * 6, line * 6 + 6)
+        .map((b, i) => `${b.char} ${f(b.bits, 1).padStart(4)} / ${f(bigramBits[line * 6 + i]!.bits, 1).padStart(4)}`);
+      console.log(`  ${cells.join('   ')}`);
+    }
+    const total = (xs: Array<{ bits: number }>) => xs.reduce((s, b) => s + b.bits, 0);
+    console.log(
+      `  in all ${f(total(bits), 1)} bits (${f(total(bits) / bits.length)} per character) for the transformer, ${f(total(bigramBits), 1)} for the bigram`,
+    );
+  }
+
+  await saveSafetensorsFile(o.out, model, {
+    metadata: {
+      format: 'pt',
+      model: 'char-transformer',
+      config: JSON.stringify(c),
+      vocab: JSON.stringify(vocab.chars),
+      seed: String(o.seed),
+    },
+  });
+  const reloaded = new CharTransformer(c).eval();
+  const meta = await loadSafetensorsFile(reloaded, o.out);
+  const vocab2 = CharVocab.fromChars(JSON.parse(meta.vocab ?? '[]'));
+  const again = heldOutBits(transformerCharModel(reloaded), vocab2, held).bitsPerChar;
+  console.log(`saved ${o.out}; reloaded into a fresh model with its vocabulary: held-out ${f(again, 3)} bits/char`);
+  if (again !== scores[3]!.bitsPerChar) {
+    console.error('the reloaded model disagrees with the trained one');
+    process.exitCode = 1;
+  }
+  reloaded.dispose();
+  model.dispose();
+}
