@@ -232,8 +232,11 @@ const squeezedCharts = (page) =>
       .filter((c) => c.shown > 0 && c.shown < c.drawn - 1),
   );
 
+const BACKPROP_EN = { total: /of (\d+)/, counter: (i, n) => `step ${i} of ${n}`, done: 'Done' };
+const BACKPROP_ZH = { total: /共 (\d+) 步/, counter: (i, n) => `第 ${i} 步，共 ${n} 步`, done: '完成' };
+
 /** Steps lesson 5 to its end; checks the active node is on screen and each text fits its box. */
-async function walkBackprop(page) {
+async function walkBackprop(page, words = BACKPROP_EN) {
   await page.locator('#lesson-backprop').scrollIntoViewIfNeeded();
   const overflow = await page.evaluate(() =>
     [...document.querySelectorAll('.graph-node')].flatMap((g) => {
@@ -242,12 +245,12 @@ async function walkBackprop(page) {
     }),
   );
   expect(overflow.length === 0, `text overflows its node: ${overflow.join(' | ')}`);
-  const total = Number((await text(page, '#bp-counter')).match(/of (\d+)/)[1]);
+  const total = Number((await text(page, '#bp-counter')).match(words.total)[1]);
   expect(total >= 8, `only ${total} steps`);
   for (let i = 1; i <= total; i++) {
     expect(await page.isEnabled('#bp-next'), `"Next step" disabled at step ${i - 1}`);
     await page.click('#bp-next');
-    expect((await text(page, '#bp-counter')) === `step ${i} of ${total}`, `counter reads ${await text(page, '#bp-counter')}`);
+    expect((await text(page, '#bp-counter')) === words.counter(i, total), `counter reads ${await text(page, '#bp-counter')}`);
     const seen = await page.evaluate(() => {
       const a = document.querySelector('.graph-node.active').getBoundingClientRect();
       const box = document.querySelector('#bp-graph').getBoundingClientRect();
@@ -257,12 +260,44 @@ async function walkBackprop(page) {
   }
   expect(!(await page.isEnabled('#bp-next')), '"Next step" still enabled at the end');
   expect((await page.getAttribute('#bp-step', 'data-done')) === 'true', 'no end state');
-  expect((await text(page, '#bp-step')).includes('Done'), 'the end is not announced');
+  expect((await text(page, '#bp-step')).includes(words.done), 'the end is not announced');
 }
+
+// Latin words a Chinese page may show: names of methods, models, formats and symbols
+const ALLOWED_LATIN = new Set(
+  'MNIST ONNX Adam SGD GD L-BFGS ReLU MLP CNN LeNet-5 XOR KL MSE KB tanh sigmoid sin log float32 float64 Rosenbrock WebAssembly Web Worker SIMD Node Python Runtime gd'.split(
+    ' ',
+  ),
+);
+
+/** The Latin words of a lesson's text that are not on the allow-list (code, formulas and text marked English aside). */
+const untranslated = (page, id) =>
+  page.evaluate(
+    ([id, allowed]) => {
+      const found = new Set();
+      const walk = document.createTreeWalker(document.getElementById(id), NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        const p = n.parentElement;
+        if (!p || p.closest('code, .formula, [lang="en"], script, style')) continue;
+        for (const [w] of n.data.matchAll(/[A-Za-z][A-Za-z0-9-]*/g)) if (/[A-Za-z]{2}/.test(w) && !allowed.includes(w)) found.add(w);
+      }
+      return [...found];
+    },
+    [id, [...ALLOWED_LATIN]],
+  );
+/** The labels, buttons, headings and menus whose text is wider than their own box (spilling out or cut off). */
+const clippedText = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('#lessons label, #lessons button, #lessons h2, #lessons th, #lessons select, header button, header h1')]
+      .filter((e) => e.scrollWidth > e.clientWidth + 1)
+      .map((e) => e.textContent.trim().slice(0, 40)),
+  );
+const hasHan = (s) => /[\u4e00-\u9fff]/.test(s);
 
 try {
   await waitForServer();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // English pages say so: the page's language otherwise follows the browser's
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -714,6 +749,11 @@ try {
     expect(v.length === 0, `violations: ${v.join(' | ')}`);
   });
 
+  await test('no label, button or heading wider than its box at 1280 px', async () => {
+    const clipped = await clippedText(page);
+    expect(clipped.length === 0, `clipped: ${clipped.join(' | ')}`);
+  });
+
   await test('screenshots of every lesson at 1280 px', async () => {
     for (const [id, file] of LESSONS) await shot(page, id, `1280-${file}`);
     await page.screenshot({ path: join(shots, '1280-0-page.png'), fullPage: true });
@@ -750,15 +790,17 @@ try {
   });
 
   console.log('e2e: a phone, 390 px wide');
-  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true });
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, locale: 'en-US' });
   const phoneErrors = [];
   phone.on('pageerror', (e) => phoneErrors.push(String(e)));
   await phone.goto(base);
   await phone.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
 
-  await test('phone: nothing wider than the screen; charts drawn at their shown size', async () => {
+  await test('phone: nothing wider than the screen, no clipped label; charts drawn at their shown size', async () => {
     const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
     expect(wide <= 390, `the page is ${wide} px wide`);
+    const clipped = await clippedText(phone);
+    expect(clipped.length === 0, `clipped: ${clipped.join(' | ')}`);
     const squeezed = await squeezedCharts(phone);
     expect(squeezed.length === 0, `charts scaled down: ${JSON.stringify(squeezed)}`);
   });
@@ -794,6 +836,174 @@ try {
     for (const [id, file] of LESSONS) await shot(phone, id, `390-${file}`);
     expect(phoneErrors.length === 0, `page errors: ${phoneErrors.join(' | ')}`);
   });
+
+  console.log('e2e: 中文, 390 px and 1280 px wide');
+  await test('zh: the language follows navigator.language, ?lang= selects one, and a choice is remembered', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+    const p = await ctx.newPage();
+    try {
+      await p.goto(base);
+      await p.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+      const zhState = await p.evaluate(() => [
+        document.documentElement.lang,
+        document.title,
+        document.querySelector('#lesson-line-fit h2').textContent,
+      ]);
+      expect(zhState[0] === 'zh-CN' && hasHan(zhState[1]) && zhState[2].includes('梯度下降'), `a zh-CN browser: ${zhState}`);
+      expect((await p.getAttribute('#lang-zh', 'aria-pressed')) === 'true', 'the switch does not show 中文 as chosen');
+      await p.click('#lang-en');
+      expect((await p.evaluate(() => document.documentElement.lang)) === 'en', '<html lang> does not follow');
+      expect((await text(p, '#lesson-line-fit h2')) === '3. Gradient descent on a line fit', 'the lesson is not in English');
+      await p.reload();
+      await p.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+      expect((await p.evaluate(() => document.documentElement.lang)) === 'en', 'the choice of English is not remembered');
+      await p.goto(`${base}?lang=zh-CN`);
+      await p.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+      expect((await p.evaluate(() => document.documentElement.lang)) === 'zh-CN', '?lang=zh-CN does not select Chinese');
+      await p.goto(`${base}?lang=en`);
+      await p.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+      expect((await text(p, '#lesson-backprop h2')) === '5. Backpropagation', '?lang=en does not select English');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  const zhPhone = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, locale: 'en-US' });
+  const zhErrors = [];
+  zhPhone.on('pageerror', (e) => zhErrors.push(String(e)));
+  await zhPhone.goto(`${base}?lang=zh-CN`);
+  await zhPhone.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+
+  await test('zh phone: bad input is explained in Chinese beside the field', async () => {
+    for (const [field, bad] of [
+      ['#fit-lr', 'abc'],
+      ['#fit-lr', '0'],
+      ['#opt-steps', '2.5'],
+      ['#digits-epochs', '1000'],
+      ['#pg-lr', ''],
+    ]) {
+      const good = await zhPhone.inputValue(field);
+      await zhPhone.fill(field, bad);
+      const msg = await text(zhPhone, `${field}-error`);
+      expect(hasHan(msg), `${field} = "${bad}": ${msg}`);
+      await zhPhone.fill(field, good);
+    }
+    await zhPhone.fill('#info-probs', '0.5');
+    expect(hasHan(await text(zhPhone, '#info-probs-error')), 'the distribution message is not in Chinese');
+    await zhPhone.fill('#info-probs', '0.05, 0.05, 0.8, 0.05, 0.05');
+  });
+
+  await test('zh phone: switching languages keeps each lesson’s state: typed values, results, the walk, training', async () => {
+    await zhPhone.fill('#fit-lr', '0.05');
+    await zhPhone.click('#fit-run');
+    await zhPhone.waitForFunction(
+      () =>
+        document.querySelector('#fit-reason')?.dataset.reason === 'grad-tolerance' ||
+        document.querySelector('#fit-reason')?.dataset.reason === 'loss-tolerance',
+    );
+    const iterations = await text(zhPhone, '#fit-iterations');
+    const reason = await zhPhone.getAttribute('#fit-reason', 'data-reason');
+    expect(hasHan(await text(zhPhone, '#fit-reason')), 'the stop reason is not in Chinese');
+    await zhPhone.fill('#fit-b', 'abc');
+    for (let i = 0; i < 3; i++) await zhPhone.click('#bp-next');
+    await zhPhone.click('#pg-step');
+    await zhPhone.waitForSelector('#pg-status[data-epoch="1"]', { timeout: 30_000 });
+    const loss = await text(zhPhone, '#pg-train-loss');
+    // before training, the worker's refusal is said in the page's language, and follows a switch
+    await zhPhone.click('#digits-sample');
+    await zhPhone.waitForFunction(() => /\d/.test(document.querySelector('#digits-sample-label')?.textContent ?? ''));
+    await zhPhone.click('#digits-predict');
+    await zhPhone.waitForFunction(() => document.querySelector('#digits-result .error')?.textContent === '请先训练数字模型。');
+    await zhPhone.click('#lang-en');
+    expect((await text(zhPhone, '#digits-result .error')) === 'Train the digit model first.', 'the refusal did not follow the switch');
+    expect((await text(zhPhone, '#digits-sample-label')).includes('labelled'), 'the sample label did not follow the switch');
+    await zhPhone.click('#lang-zh');
+    await zhPhone.click('#digits-clear');
+    await zhPhone.fill('#digits-epochs', '1');
+    await zhPhone.click('#digits-train');
+    await zhPhone.waitForSelector('#digits-accuracy', { timeout: 180_000 });
+    const acc = await text(zhPhone, '#digits-accuracy');
+    expect(hasHan(await text(zhPhone, '#digits-status')), 'the training status is not in Chinese');
+    for (const [button, l] of [
+      ['#lang-en', 'en'],
+      ['#lang-zh', 'zh-CN'],
+      ['#lang-en', 'en'],
+    ]) {
+      await zhPhone.click(button);
+      await zhPhone.waitForTimeout(100);
+      const en = l === 'en';
+      expect((await zhPhone.evaluate(() => document.documentElement.lang)) === l, `<html lang> is not ${l}`);
+      expect((await zhPhone.inputValue('#fit-lr')) === '0.05' && (await zhPhone.inputValue('#fit-b')) === 'abc', 'a typed value was lost');
+      expect((await text(zhPhone, '#fit-iterations')) === iterations, 'the line fit result changed');
+      const reasonText = await text(zhPhone, '#fit-reason');
+      expect(en ? reasonText === reason : hasHan(reasonText), `the stop reason reads ${reasonText}`);
+      const bMsg = await text(zhPhone, '#fit-b-error');
+      expect(en ? bMsg.includes('is not a number') : hasHan(bMsg), `the message beside b: ${bMsg}`);
+      const counter = await text(zhPhone, '#bp-counter');
+      expect(en ? counter.startsWith('step 3 of') : counter.startsWith('第 3 步'), `the backprop walk reads ${counter}`);
+      expect((await zhPhone.locator('.graph-node.active').count()) === 1, 'the active node was lost');
+      expect(
+        (await text(zhPhone, '#pg-epoch')) === '1' && (await text(zhPhone, '#pg-train-loss')) === loss,
+        'the playground state changed',
+      );
+      const status = await text(zhPhone, '#pg-status');
+      expect(en ? status.includes('training loss') : status.includes('训练损失'), `the playground status: ${status}`);
+      expect((await text(zhPhone, '#digits-accuracy')) === acc, 'the trained digit model’s accuracy changed');
+      const ds = await text(zhPhone, '#digits-status');
+      expect(en ? ds.includes('MLP trained') : ds.includes('训练完成'), `the digits status: ${ds}`);
+    }
+    await zhPhone.click('#lang-zh');
+    await zhPhone.fill('#fit-b', '3');
+    await zhPhone.fill('#fit-lr', '0.1');
+  });
+
+  await test('zh phone: no untranslated English in any lesson; the backprop walk fits its boxes', async () => {
+    await zhPhone.click('#lesson-backprop .controls button.secondary');
+    await walkBackprop(zhPhone, BACKPROP_ZH);
+    for (const [id] of LESSONS) {
+      const words = await untranslated(zhPhone, id);
+      expect(words.length === 0, `${id}: English words on the Chinese page: ${words.join(', ')}`);
+    }
+  });
+
+  await test('zh phone: nothing wider than the screen, no clipped label; charts drawn at their shown size; axe-core finds no serious violations', async () => {
+    const wide = await zhPhone.evaluate(() => document.documentElement.scrollWidth);
+    expect(wide <= 390, `the page is ${wide} px wide`);
+    const clipped = await clippedText(zhPhone);
+    expect(clipped.length === 0, `clipped: ${clipped.join(' | ')}`);
+    const squeezed = await squeezedCharts(zhPhone);
+    expect(squeezed.length === 0, `charts scaled down: ${JSON.stringify(squeezed)}`);
+    const v = await axe(zhPhone);
+    expect(v.length === 0, `violations: ${v.join(' | ')}`);
+  });
+
+  await test('zh phone: screenshots of every lesson at 390 px; no page errors', async () => {
+    for (const [id, file] of LESSONS) await shot(zhPhone, id, `zh-390-${file}`);
+    expect(zhErrors.length === 0, `page errors: ${zhErrors.join(' | ')}`);
+  });
+  await zhPhone.close();
+
+  const zhWide = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  zhWide.on('pageerror', (e) => zhErrors.push(String(e)));
+  await zhWide.goto(`${base}?lang=zh-CN`);
+  await zhWide.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+  await test('zh 1280 px: no untranslated English, nothing clipped, axe-core finds no serious violations, screenshots', async () => {
+    await zhWide.click('#pg-step');
+    await zhWide.waitForSelector('#pg-status[data-epoch="1"]', { timeout: 30_000 });
+    for (const [id] of LESSONS) {
+      const words = await untranslated(zhWide, id);
+      expect(words.length === 0, `${id}: English words on the Chinese page: ${words.join(', ')}`);
+    }
+    const wide = await zhWide.evaluate(() => document.documentElement.scrollWidth);
+    expect(wide <= 1280, `the page is ${wide} px wide`);
+    const clipped = await clippedText(zhWide);
+    expect(clipped.length === 0, `clipped: ${clipped.join(' | ')}`);
+    const v = await axe(zhWide);
+    expect(v.length === 0, `violations: ${v.join(' | ')}`);
+    for (const [id, file] of LESSONS) await shot(zhWide, id, `zh-1280-${file}`);
+    expect(zhErrors.length === 0, `page errors: ${zhErrors.join(' | ')}`);
+  });
+  await zhWide.close();
 } catch (e) {
   results.numFailedTests++;
   console.error(`e2e: ${e}`);

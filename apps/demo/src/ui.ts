@@ -1,7 +1,9 @@
 // Small DOM helpers shared by the lessons.
 import * as Plot from '@observablehq/plot';
+import { type Messages, onLang, t } from './i18n.js';
 
-type Child = Node | string | null | undefined | false;
+/** What an element can hold: a node, a text, or nothing. */
+export type Child = Node | string | null | undefined | false;
 
 /** Creates an element with attributes and children. */
 export function el<K extends keyof HTMLElementTagNameMap>(
@@ -16,25 +18,40 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** A labelled input; returns the label (to place) and the input (to read). */
-export function field(label: string, id: string, value: string, attrs: Record<string, string> = {}): [HTMLLabelElement, HTMLInputElement] {
+export function field(label: Child, id: string, value: string, attrs: Record<string, string> = {}): [HTMLLabelElement, HTMLInputElement] {
   const input = el('input', { id, value, type: 'number', ...attrs });
   return [el('label', { for: id }, label, input), input];
 }
 
 /** A labelled select. */
-export function choice(label: string, id: string, options: Array<[string, string]>, value?: string): [HTMLLabelElement, HTMLSelectElement] {
+export function choice(label: Child, id: string, options: Array<[string, Child]>, value?: string): [HTMLLabelElement, HTMLSelectElement] {
   const select = el('select', { id }, ...options.map(([v, text]) => el('option', { value: v }, text)));
   if (value) select.value = value;
   return [el('label', { for: id }, label, select), select];
 }
 
-/** Replaces a container's children. */
+const views = new Map<Element, () => Child[]>();
+
+/** Replaces a container's children (and forgets any view drawn there by `live`). */
 export function show(container: Element, ...children: Child[]): void {
+  views.delete(container);
   container.replaceChildren(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
 }
 
+/**
+ * Shows render() in a container, and again, in the new words, after every change of language:
+ * for what a lesson shows in answer to the learner (a result, a status), which must stay.
+ */
+export function live(container: Element, render: () => Child[]): void {
+  show(container, ...render());
+  views.set(container, render);
+}
+onLang(() => {
+  for (const [c, render] of [...views]) if (c.isConnected) live(c, render);
+});
+
 /** A lesson section with a heading and an introduction. */
-export function section(id: string, title: string, ...intro: Child[]): HTMLElement {
+export function section(id: string, title: Child, ...intro: Child[]): HTMLElement {
   const s = el('section', { id, 'aria-labelledby': `${id}-title` }, el('h2', { id: `${id}-title` }, title), ...intro);
   document.getElementById('lessons')!.append(s);
   return s;
@@ -56,35 +73,33 @@ export function parseList(text: string): number[] {
 
 /** What a numeric field accepts; `what` names the quantity in the learner's words. */
 export interface NumberRule {
-  what: string;
+  what: (m: Messages) => string;
   min?: number;
   /** true: the value must be strictly greater than min */
   above?: boolean;
   max?: number;
   integer?: boolean;
   /** why the maximum is there, said after "at most …" */
-  maxReason?: string;
+  maxReason?: (m: Messages) => string;
 }
 
 /** Checks one typed number; returns the number or the message to show next to the field. */
 export function checkNumber(raw: string, r: NumberRule): number | string {
-  const t = raw.trim();
-  if (t === '') return `Type a number for ${r.what}.`;
-  const v = Number(t);
-  if (Number.isNaN(v)) return `“${t}” is not a number. Use digits, like 0.5 or 1e-3.`;
-  if (r.integer && Number.isFinite(v) && !Number.isInteger(v))
-    return `${cap(r.what)} must be a whole number, like ${Math.max(1, Math.round(v))}.`;
+  const m = t();
+  const c = m.check;
+  const what = r.what(m);
+  const text = raw.trim();
+  if (text === '') return c.empty(what);
+  const v = Number(text);
+  if (Number.isNaN(v)) return c.notNumber(text);
+  if (r.integer && Number.isFinite(v) && !Number.isInteger(v)) return c.whole(what, Math.max(1, Math.round(v)));
   if (r.min !== undefined && (r.above ? v <= r.min : v < r.min)) {
-    if (r.above && r.min === 0) return `${cap(r.what)} must be more than 0.`;
-    return `${cap(r.what)} must be ${r.above ? 'more than' : 'at least'} ${r.min}.`;
+    if (r.above && r.min === 0) return c.moreThan0(what);
+    return r.above ? c.moreThan(what, r.min) : c.atLeast(what, r.min);
   }
-  if (!Number.isFinite(v) || (r.max !== undefined && v > r.max)) {
-    return `${cap(r.what)} must be at most ${r.max ?? 'a finite number'}${r.maxReason ? ` ${r.maxReason}` : ''}.`;
-  }
+  if (!Number.isFinite(v) || (r.max !== undefined && v > r.max)) return c.atMost(what, r.max, r.maxReason ? r.maxReason(m) : '');
   return v;
 }
-
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** A checked field: the label to place, the input, and read() which shows any problem next to it. */
 export interface Checked<T> {
@@ -110,7 +125,7 @@ export function flag(input: HTMLInputElement, message: string | null): void {
 
 /** A labelled number field checked on every keystroke and when read. */
 export function numberField(
-  label: string,
+  label: Child,
   id: string,
   value: string,
   rule: NumberRule,
@@ -124,21 +139,26 @@ export function numberField(
     return typeof r === 'number' ? r : undefined;
   };
   input.addEventListener('input', read);
+  // a message beside the field is said again in the new language
+  onLang(() => {
+    if (input.getAttribute('aria-invalid') === 'true') read();
+  });
   return { label: el('label', { for: id }, label, input), input, read };
 }
 
-/** Checks a list of probabilities (weights, rescaled to sum to 1); returns them or a message. */
+/** Checks a list of probabilities (weights, rescaled to sum to 1); returns them or a message (name: the list, in the page's language). */
 export function checkDistribution(text: string, name: string): number[] | string {
+  const c = t().check;
   const parts = text.split(/[,\s]+/).filter(Boolean);
-  if (parts.length === 0) return `Type the probabilities of ${name}, separated by commas, like 0.5, 0.5.`;
+  if (parts.length === 0) return c.distEmpty(name);
   const bad = parts.find((s) => Number.isNaN(Number(s)));
-  if (bad !== undefined) return `“${bad}” is not a number. Use digits, like 0.25.`;
+  if (bad !== undefined) return c.distNotNumber(bad);
   const p = parts.map(Number);
-  if (p.length < 2) return `${cap(name)} needs at least two outcomes.`;
-  if (p.length > 26) return `${cap(name)} can have at most 26 outcomes.`;
-  if (p.some((v) => v < 0)) return 'A probability cannot be negative.';
-  if (p.some((v) => !Number.isFinite(v) || v > 1e6)) return 'That number is too large: use values like 0.2.';
-  if (p.reduce((s, v) => s + v, 0) <= 0) return 'At least one outcome must have a probability above 0.';
+  if (p.length < 2) return c.distTwo(name);
+  if (p.length > 26) return c.distMany(name);
+  if (p.some((v) => v < 0)) return c.distNegative;
+  if (p.some((v) => !Number.isFinite(v) || v > 1e6)) return c.distLarge;
+  if (p.reduce((s, v) => s + v, 0) <= 0) return c.distZero;
   return p;
 }
 
@@ -193,4 +213,20 @@ export function chart(options: Plot.PlotOptions): Element {
   const p = Plot.plot(options) as Element;
   for (const g of Array.from(p.querySelectorAll('g[aria-label]'))) g.setAttribute('role', 'group');
   return p;
+}
+
+/**
+ * A message of the gd library (in English, as the library says it) with the page's explanation
+ * after it where the page is not in English; the original is marked as English for screen readers.
+ */
+export function libraryError(prefix: string, message: string, explanation: string, tag: 'p' | 'span' = 'p'): HTMLElement {
+  const m = t();
+  return el(
+    tag,
+    { class: 'error' },
+    prefix,
+    m.page.libraryError,
+    el('span', { lang: 'en' }, message),
+    explanation ? el('span', { class: 'explain' }, ` ${explanation}`) : null,
+  );
 }

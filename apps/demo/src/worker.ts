@@ -406,7 +406,8 @@ async function trainDigits(url: string, epochs: number, seed: number, kind: Digi
 
 function predict(pixels: Float32Array): void {
   if (!digitModel) {
-    post('digits', { type: 'error', message: 'Train the digit model first.' });
+    // the page says this in its own words (the code names the message)
+    post('digits', { type: 'error', code: 'untrained', message: 'Train the digit model first.' });
     return;
   }
   const { kind, model } = digitModel;
@@ -425,7 +426,7 @@ function predict(pixels: Float32Array): void {
 /** The trained digit model as ONNX bytes; the exporter (and its protobuf runtime) loads only when asked. */
 async function exportOnnx(): Promise<void> {
   if (!digitModel) {
-    post('digits', { type: 'digits-onnx-error', message: 'Train the digit model first.' });
+    post('digits', { type: 'digits-onnx-error', code: 'untrained', message: 'Train the digit model first.' });
     return;
   }
   const { kind, model } = digitModel;
@@ -434,10 +435,8 @@ async function exportOnnx(): Promise<void> {
     const bytes = toOnnx(model, { inputShape: kind === 'cnn' ? [1, 1, 28, 28] : [1, 784], dynamicBatch: true });
     post('digits', { type: 'digits-onnx', bytes, name: `digits-${kind}.onnx` }, [bytes.buffer]);
   } catch (err) {
-    post('digits', {
-      type: 'digits-onnx-error',
-      message: `The ${kind.toUpperCase()} cannot be exported to ONNX yet: ${String((err as Error).message ?? err)}`,
-    });
+    // the exporter's own reason, as gd says it; the page puts its words around it
+    post('digits', { type: 'digits-onnx-error', model: kind.toUpperCase(), reason: String((err as Error).message ?? err) });
   }
 }
 

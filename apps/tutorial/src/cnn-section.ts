@@ -4,6 +4,7 @@ import { cnnAccuracy, lenet, trainDigitsCnn } from '@gd/lessons';
 import { loadDigits } from '@gd/lessons/mnist';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { SingleBar } from 'cli-progress';
+import type { Messages } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
 
 /** Epochs of the CNN when --epochs is not given. */
@@ -13,13 +14,21 @@ export const CNN_EPOCHS = 12;
  * Trains, reports, saves and reloads the CNN, and exports it to ONNX; sets a failing exit code if
  * the reload or ONNX Runtime disagrees.
  */
-export async function cnnDigitsSection(o: { seed: number; epochs: number; out: string; heading: (s: string) => void }): Promise<void> {
+export async function cnnDigitsSection(o: {
+  seed: number;
+  epochs: number;
+  out: string;
+  heading: (s: string) => void;
+  /** the words of the tour, in its language */
+  m: Messages;
+}): Promise<void> {
+  const m = o.m;
   const f = (x: number, d = 4) => x.toFixed(d);
-  o.heading('5. A convolutional network (LeNet-5) trained on 10,000 real MNIST digits');
+  o.heading(m.h5cnn);
   const data = loadDigits(o.seed);
-  console.log(`split (seed ${o.seed}): ${data.xTrain.shape[0]} training / ${data.xTest.shape[0]} held-out images, seen as 28×28`);
+  console.log(m.splitCnn(o.seed, data.xTrain.shape[0]!, data.xTest.shape[0]!));
   const bar = new SingleBar({
-    format: 'training |{bar}| {percentage}% | step {value}/{total} | epoch {epoch} loss {loss} | {duration}s',
+    format: m.bar,
     noTTYOutput: true,
     notTTYSchedule: 5000,
     hideCursor: true,
@@ -41,20 +50,17 @@ export async function cnnDigitsSection(o: { seed: number; epochs: number; out: s
   if (barStarted) bar.stop();
   const seconds = (performance.now() - t0) / 1000;
   const steps = trained.result.iterations;
-  console.log(
-    `model LeNet-5 (conv 5×5 1→8, pool, conv 5×5 8→16, pool, 400-120-84-10), Adam + cosine schedule, random 1-pixel shifts, ${o.epochs} epochs, ` +
-      `${steps} steps of 32 in ${seconds.toFixed(1)} s (${Math.round((steps * 32) / seconds)} samples/s)`,
-  );
-  console.log(`train accuracy ${(trained.trainAccuracy * 100).toFixed(2)}%`);
-  console.log(`held-out accuracy ${(trained.testAccuracy * 100).toFixed(2)}%`);
+  console.log(m.cnnModel(o.epochs, steps, seconds.toFixed(1), Math.round((steps * 32) / seconds)));
+  console.log(m.trainAccuracy((trained.trainAccuracy * 100).toFixed(2)));
+  console.log(m.heldOut((trained.testAccuracy * 100).toFixed(2)));
   await saveSafetensorsFile(o.out, trained.model, { metadata: { format: 'pt', model: 'lenet5', seed: String(o.seed) } });
   const reloaded = lenet().eval();
   await loadSafetensorsFile(reloaded, o.out);
   const again = cnnAccuracy(reloaded, data.xTest, data.yTest);
-  console.log(`saved ${o.out}; reloaded into a fresh model: held-out accuracy ${(again * 100).toFixed(2)}%`);
+  console.log(m.reloaded(o.out, (again * 100).toFixed(2)));
   if (again !== trained.testAccuracy) {
-    console.error('the reloaded model disagrees with the trained one');
+    console.error(m.reloadDisagrees);
     process.exitCode = 1;
   }
-  await reportOnnxAgreement(trained.model, data, o.out, trained.testAccuracy, { sample: [1, 28, 28], batch: 500 });
+  await reportOnnxAgreement(trained.model, data, o.out, trained.testAccuracy, { sample: [1, 28, 28], batch: 500, m });
 }

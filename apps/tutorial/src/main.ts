@@ -7,6 +7,7 @@ import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
+import { CATALOGUES, columns, padCols, pick, pickLang } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
 import { sparkline } from './sparkline.js';
 
@@ -18,15 +19,22 @@ const { values: args } = parseArgs({
     epochs: { type: 'string' },
     model: { type: 'string', default: 'mlp' },
     out: { type: 'string', default: 'model.safetensors' },
+    lang: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
+const lang = pickLang(args.lang, process.env);
+if (lang === undefined) {
+  console.error(CATALOGUES.en.badLang(String(args.lang ?? process.env.GD_LANG)));
+  process.exit(2);
+}
+const m = CATALOGUES[lang];
 if (args.help) {
-  console.log('usage: pnpm start [--model mlp|cnn] [--seed N] [--epochs N] [--out model.safetensors]');
+  console.log(m.usage);
   process.exit(0);
 }
 if (args.model !== 'mlp' && args.model !== 'cnn') {
-  console.error(`--model must be mlp or cnn, got ${args.model}`);
+  console.error(m.badModel(String(args.model)));
   process.exit(2);
 }
 const seed = Number(args.seed);
@@ -36,38 +44,45 @@ for (const [k, v] of [
   ['epochs', epochs],
 ] as const) {
   if (!Number.isInteger(v) || v < 0) {
-    console.error(`--${k} must be a non-negative integer, got ${String(args[k])}`);
+    console.error(m.badInteger(k, String(args[k])));
     process.exit(2);
   }
 }
 const f = (x: number, d = 4) => (Math.abs(x) >= 1e6 ? x.toExponential(2) : x.toFixed(d));
-const heading = (s: string) => console.log(`\n━━ ${s} ${'━'.repeat(Math.max(0, 74 - s.length))}`);
+const heading = (s: string) => console.log(`\n━━ ${s} ${'━'.repeat(Math.max(0, 74 - columns(s)))}`);
 
 await ready();
 const started = performance.now();
 
-heading('1. Information and entropy (§1.2)');
+heading(m.h1);
 for (const r of informationLesson()) {
-  console.log(`${r.name.padEnd(10)} p = [${r.p.map((v) => f(v, 3)).join(', ')}]`);
+  console.log(`${padCols(pick(m.distributions, r.name), 10)} p = [${r.p.map((v) => f(v, 3)).join(', ')}]`);
   console.log(
-    `${''.padEnd(10)} I(x) = [${r.bits.map((v) => f(v, 3)).join(', ')}] bits   H = ${f(r.entropy)} bits   max log2 N = ${f(r.maximum)}`,
+    `${''.padEnd(10)} I(x) = [${r.bits.map((v) => f(v, 3)).join(', ')}] ${m.bits}   H = ${f(r.entropy)} ${m.bits}   ${m.maxLog} = ${f(r.maximum)}`,
   );
 }
 
-heading('2. Gradient descent on a line fit y = a·x + b, MSE (§2.2, §2.3)');
+heading(m.h2);
 const gd = gradientDescentLesson(seed);
-console.log(`data: 100 points around y = 2x + 1; least squares gives a = ${f(gd.data.exact.a)}, b = ${f(gd.data.exact.b)}`);
-console.log('criterion              stop reason      iterations        a         b        loss');
+console.log(m.data(f(gd.data.exact.a), f(gd.data.exact.b)));
+const padStartCols = (s: string, w: number) => ' '.repeat(Math.max(0, w - columns(s))) + s;
+{
+  const [c, r, it, a, b, l] = m.fitHeader as [string, string, string, string, string, string];
+  console.log(
+    `${padCols(c, 22)} ${padCols(r, 16)} ${padStartCols(it, 10)} ${padStartCols(a, 9)} ${padStartCols(b, 9)} ${padStartCols(l, 11)}`,
+  );
+}
 for (const r of gd.runs) {
   console.log(
-    `${r.criterion.padEnd(22)} ${r.reason.padEnd(16)} ${String(r.iterations).padStart(10)} ${f(r.a).padStart(9)} ${f(r.b).padStart(9)} ${r.loss.toExponential(4).padStart(11)}`,
+    `${padCols(pick(m.criteria, r.criterion), 22)} ${padCols(pick(m.reasons, r.reason), 16)} ${String(r.iterations).padStart(10)} ${f(r.a).padStart(9)} ${f(r.b).padStart(9)} ${r.loss.toExponential(4).padStart(11)}`,
   );
 }
 
 {
   const { float32: r32, float64: r64 } = gd.precision;
-  console.log('\nthe loss-tolerance criterion (loss change < 1e-10) in float32 and in float64:');
-  console.log('dtype     iterations   last loss change   |a − a*|     |b − b*|     loss');
+  console.log(`\n${m.precisionIntro}`);
+  const [d, it, lc, da, db, l] = m.precisionHeader as [string, string, string, string, string, string];
+  console.log(`${padCols(d, 9)} ${padStartCols(it, 10)} ${padStartCols(lc, 18)}   ${padCols(da, 12)} ${padCols(db, 12)} ${l}`);
   for (const r of [r32, r64]) {
     console.log(
       `${r.dtype.padEnd(9)} ${String(r.iterations).padStart(10)} ${r.lastChange.toExponential(2).padStart(18)} ${Math.abs(
@@ -81,42 +96,41 @@ for (const r of gd.runs) {
   }
   const ulp = 2 ** (Math.floor(Math.log2(r32.loss)) - 23);
   console.log(
-    `float32 stops at ${r32.iterations} because the loss stops changing at all: near ${r32.loss.toExponential(3)} neighbouring float32 ` +
-      `numbers are ${ulp.toExponential(1)} apart, so no change smaller than that can be represented, and 1e-10 is met by rounding, ` +
-      `not by convergence. float64 (spacing ${(ulp / 2 ** 29).toExponential(1)}) keeps descending until the change really is below ` +
-      `1e-10, at ${r64.iterations}, ${(Math.abs(r32.a - gd.data.exact.a) / Math.abs(r64.a - gd.data.exact.a)).toFixed(0)}× closer to the least-squares a.`,
+    m.precisionWhy({
+      n32: r32.iterations,
+      loss: r32.loss.toExponential(3),
+      ulp: ulp.toExponential(1),
+      ulp64: (ulp / 2 ** 29).toExponential(1),
+      n64: r64.iterations,
+      closer: (Math.abs(r32.a - gd.data.exact.a) / Math.abs(r64.a - gd.data.exact.a)).toFixed(0),
+    }),
   );
 }
 
-heading('3. Minibatch SGD against full-batch GD (§2.4)');
+heading(m.h3);
 const sg = sgdLesson(seed);
-console.log(`GD,  40 steps of 100 points: ${sparkline(sg.gd.losses)}  final loss ${f(sg.gd.loss)}`);
-console.log(`SGD, 40 steps of 10 points:  ${sparkline(sg.sgd.losses)}  final loss ${f(sg.sgd.loss)}`);
-console.log(`SGD's steps wander (the drunkard's walk) but head the same way: a = ${f(sg.sgd.a)}, b = ${f(sg.sgd.b)}`);
+console.log(m.gdLine(sparkline(sg.gd.losses), f(sg.gd.loss)));
+console.log(m.sgdLine(sparkline(sg.sgd.losses), f(sg.sgd.loss)));
+console.log(m.sgdWander(f(sg.sgd.a), f(sg.sgd.b)));
 
-heading('4. Backpropagation through a 2-3-1 sigmoid network (§2.5)');
+heading(m.h4);
 const bp = backpropLesson(seed);
 for (const l of bp.layers) {
-  const g = l.grad ? `  grad [${l.grad.map((v) => f(v)).join(', ')}]` : '';
-  console.log(`${l.name.padEnd(14)} [${l.shape.join('×')}] value [${l.value.map((v) => f(v)).join(', ')}]${g}`);
+  const g = l.grad ? `  ${m.grad} [${l.grad.map((v) => f(v)).join(', ')}]` : '';
+  console.log(`${padCols(m.layerName(l.name), 14)} [${l.shape.join('×')}] ${m.value} [${l.value.map((v) => f(v)).join(', ')}]${g}`);
 }
-console.log(
-  `loss ${f(bp.loss, 6)}; gradcheck against finite differences in float64: ${bp.gradcheck.ok ? 'ok' : 'FAILED'} (max relative error ${bp.gradcheck.maxRelError.toExponential(2)})`,
-);
-console.log(
-  `the same check in float32: ${bp.gradcheckFloat32.ok ? 'ok' : 'FAILED'} (max relative error ${bp.gradcheckFloat32.maxRelError.toExponential(2)}: ` +
-    'float32 finite differences cannot resolve more digits, so only float64 shows the chain rule agreeing to many of them)',
-);
+console.log(m.gradcheck(f(bp.loss, 6), bp.gradcheck.ok ? m.ok : m.failed, bp.gradcheck.maxRelError.toExponential(2)));
+console.log(m.gradcheck32(bp.gradcheckFloat32.ok ? m.ok : m.failed, bp.gradcheckFloat32.maxRelError.toExponential(2)));
 
-if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, out: args.out, heading });
+if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, out: args.out, heading, m });
 else await mlpDigitsSection();
 
 async function mlpDigitsSection(): Promise<void> {
-  heading('5. A network trained on 10,000 real MNIST digits');
+  heading(m.h5);
   const data = loadDigits(seed);
-  console.log(`split (seed ${seed}): ${data.xTrain.shape[0]} training / ${data.xTest.shape[0]} held-out images`);
+  console.log(m.split(seed, data.xTrain.shape[0]!, data.xTest.shape[0]!));
   const bar = new SingleBar({
-    format: 'training |{bar}| {percentage}% | step {value}/{total} | epoch {epoch} loss {loss} | {duration}s',
+    format: m.bar,
     noTTYOutput: true,
     notTTYSchedule: 5000,
     hideCursor: true,
@@ -137,21 +151,19 @@ async function mlpDigitsSection(): Promise<void> {
   });
   if (barStarted) bar.stop();
   const seconds = (performance.now() - t0) / 1000;
-  console.log(
-    `model ${trained.sizes.join('-')}, Adam + cosine schedule, ${epochs} epochs, ${trained.result.iterations} steps in ${seconds.toFixed(1)} s`,
-  );
-  console.log(`train accuracy ${(trained.trainAccuracy * 100).toFixed(2)}%`);
-  console.log(`held-out accuracy ${(trained.testAccuracy * 100).toFixed(2)}%`);
+  console.log(m.mlpModel(trained.sizes.join('-'), epochs, trained.result.iterations, seconds.toFixed(1)));
+  console.log(m.trainAccuracy((trained.trainAccuracy * 100).toFixed(2)));
+  console.log(m.heldOut((trained.testAccuracy * 100).toFixed(2)));
 
   await saveSafetensorsFile(args.out, trained.model, { metadata: { format: 'pt', sizes: trained.sizes.join(','), seed: String(seed) } });
   const reloaded = mlp(trained.sizes, { activation: 'relu' }).eval();
   await loadSafetensorsFile(reloaded, args.out);
   const again = accuracy(reloaded, data.xTest, data.yTest);
-  console.log(`saved ${args.out}; reloaded into a fresh model: held-out accuracy ${(again * 100).toFixed(2)}%`);
+  console.log(m.reloaded(args.out, (again * 100).toFixed(2)));
   if (again !== trained.testAccuracy) {
-    console.error('the reloaded model disagrees with the trained one');
+    console.error(m.reloadDisagrees);
     process.exitCode = 1;
   }
-  await reportOnnxAgreement(trained.model, data, args.out, trained.testAccuracy);
+  await reportOnnxAgreement(trained.model, data, args.out, trained.testAccuracy, { m });
 }
-console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`\n${m.done(((performance.now() - started) / 1000).toFixed(1))}`);

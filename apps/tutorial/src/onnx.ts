@@ -6,6 +6,7 @@ import type { Module } from '@gd/nn';
 import { saveOnnxFile } from '@gd/nn/node';
 import type { Tensor } from '@gd/tensor';
 import * as ort from 'onnxruntime-node';
+import { en, type Messages } from './messages.js';
 
 /** How ONNX Runtime's run of the exported model compares with gd's. */
 export interface OnnxAgreement {
@@ -92,17 +93,25 @@ export async function reportOnnxAgreement(
   data: { xTest: Tensor; yTest: Tensor },
   out: string,
   accuracy: number,
-  options: OnnxAgreementOptions = {},
+  options: OnnxAgreementOptions & { m?: Messages } = {},
 ): Promise<OnnxAgreement> {
+  const m = options.m ?? en;
   const onnxPath = out.replace(/(\.safetensors)?$/, '.onnx');
   const onnx = await onnxAgreement(model, data.xTest, data.yTest, onnxPath, options);
   console.log(
-    `saved ${onnxPath} (${(onnx.bytes / 1024).toFixed(0)} KiB); ONNX Runtime ${onnx.runtime} on the ${data.xTest.shape[0]} held-out digits: ` +
-      `logits within ${onnx.maxAbsDiff.toExponential(2)} of gd's (max abs difference), accuracy ${(onnx.ortAccuracy * 100).toFixed(2)}% ` +
-      `(gd ${(onnx.gdAccuracy * 100).toFixed(2)}%), ${onnx.disagreements} predictions differ`,
+    m.onnx({
+      path: onnxPath,
+      kib: (onnx.bytes / 1024).toFixed(0),
+      runtime: onnx.runtime,
+      n: data.xTest.shape[0]!,
+      diff: onnx.maxAbsDiff.toExponential(2),
+      ort: (onnx.ortAccuracy * 100).toFixed(2),
+      gd: (onnx.gdAccuracy * 100).toFixed(2),
+      differ: onnx.disagreements,
+    }),
   );
   if (onnx.maxAbsDiff > 1e-4 || onnx.ortAccuracy !== accuracy) {
-    console.error('ONNX Runtime disagrees with gd on the exported model');
+    console.error(m.onnxDisagrees);
     process.exitCode = 1;
   }
   return onnx;

@@ -12,6 +12,7 @@ describe('pnpm start --model', () => {
       execFileSync(process.execPath, [join(import.meta.dirname, '..', 'dist', 'main.js'), '--model', 'rnn'], {
         encoding: 'utf8',
         stdio: 'pipe',
+        env: { ...process.env, GD_LANG: 'en' },
       });
     } catch (e) {
       code = (e as { status: number }).status;
@@ -28,6 +29,7 @@ describe('pnpm start --model', () => {
       [join(import.meta.dirname, '..', 'dist', 'main.js'), '--model', 'cnn', '--epochs', '1', '--out', out],
       {
         encoding: 'utf8',
+        env: { ...process.env, GD_LANG: 'en' },
       },
     );
     const acc = Number(/held-out accuracy (\d+\.\d+)%/.exec(text)?.[1]);

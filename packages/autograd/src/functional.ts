@@ -42,19 +42,22 @@ function graphGrads(op: string, f: ScalarFn, args: Array<TensorLike | Variable>)
 }
 
 function run(op: string, f: ScalarFn, args: Array<TensorLike | Variable>): [number, Tensor[]] {
-  return scope(() => {
-    const vars = args.map((a) => variable(a instanceof Variable ? a.value : a));
-    const out = scalarOutput(op, f(...vars));
-    const value = out.item();
-    const grads = out.requiresGrad ? gradients(out, vars, { allowUnused: true }) : vars.map(() => null);
-    const result = grads.map((g, i) => {
-      // an input f did not use has gradient zero
-      const t = g ? g.value : zeros(vars[i]!.shape as number[], vars[i]!.dtype);
-      t.kept = false;
-      return t;
-    });
-    return [value, result] as [number, Tensor[]];
-  });
+  // f is differentiated wherever grad(f) is called, noGrad() included (f may be grad(g) itself)
+  return scope(() =>
+    enableGrad(() => {
+      const vars = args.map((a) => variable(a instanceof Variable ? a.value : a));
+      const out = scalarOutput(op, f(...vars));
+      const value = out.item();
+      const grads = out.requiresGrad ? gradients(out, vars, { allowUnused: true }) : vars.map(() => null);
+      const result = grads.map((g, i) => {
+        // an input f did not use has gradient zero
+        const t = g ? g.value : zeros(vars[i]!.shape as number[], vars[i]!.dtype);
+        t.kept = false;
+        return t;
+      });
+      return [value, result] as [number, Tensor[]];
+    }),
+  );
 }
 
 /** True when a call should record: a Variable argument and grad mode on. */

@@ -27,6 +27,7 @@ export {
   noGrad,
   stack,
   topologicalOrder,
+  traceOps,
   Variable,
   variable,
 } from './variable.js';

@@ -120,6 +120,8 @@ export class Variable {
   readonly parents: readonly Variable[];
   /** An optional label (shown by toDot). */
   name: string | undefined;
+  /** The op's attributes (axes, shapes, options), as recorded; what an exporter reads. */
+  readonly attrs: unknown;
   private backwardFn: Backward | null;
   private released = false;
   private retain = false;
@@ -132,6 +134,7 @@ export class Variable {
     parents: readonly Variable[] = [],
     backwardFn: Backward | null = null,
     name?: string,
+    attrs?: unknown,
   ) {
     this.value = value;
     this.requiresGrad = requiresGrad;
@@ -139,6 +142,7 @@ export class Variable {
     this.parents = parents;
     this.backwardFn = backwardFn;
     this.name = name;
+    this.attrs = attrs;
   }
 
   /** True for user-created variables (not produced by an op). */
@@ -540,7 +544,8 @@ export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], 
   }
   // the forward runs in a scope too, so an op built from several kernels cannot leak
   const output = scope(() => spec.forward(tensors, attrs));
-  if (!any || !isGradEnabled()) return new Variable(output, false, name);
+  const recording = any && isGradEnabled();
+  if (!recording && tracing === 0) return new Variable(output, false, name);
   let node: Variable;
   const backward: Backward = (g, graph) => {
     const ctx: OpContext<A> = graph
@@ -548,8 +553,26 @@ export function apply<A>(name: string, spec: OpSpec<A>, inputs: VariableLike[], 
       : { needs, inputs: tensors, output, values: tensors, outputValue: output, attrs, graph };
     return spec.backward(g, ctx, graph ? graphOps : tensorOps);
   };
-  node = new Variable(output, true, name, vars, backward);
+  // while tracing, every op keeps its inputs and attributes, whether or not it needs a gradient
+  node = new Variable(output, recording, name, vars, recording ? backward : null, undefined, attrs);
   return node;
+}
+
+let tracing = 0;
+
+/**
+ * Runs `fn` with every op recording its inputs and attributes, gradient or not, so the graph of
+ * a whole computation — constants included — can be walked from its result (an exporter's
+ * trace). Gradients are unaffected.
+ */
+export function traceOps<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`traceOps: expected a function, got ${typeof fn}`);
+  tracing++;
+  try {
+    return fn();
+  } finally {
+    tracing--;
+  }
 }
 
 /** The options of backpropagate(). */

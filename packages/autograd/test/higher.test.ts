@@ -10,6 +10,7 @@ import {
   hvp,
   jacobian,
   jvp,
+  noGrad,
   type OpName,
   opTable,
   type Variable,
@@ -192,6 +193,75 @@ describe('a constant and a differentiable operand, in either order', () => {
       w.sum().backward();
       expect(Array.from(x.grad!.data())).toEqual([0, 1]);
       x.zeroGrad();
+    });
+  });
+});
+
+describe('gradients(): contract and errors', () => {
+  it('several outputs with gradOutputs sum their vector–Jacobian products; .grad is untouched', () => {
+    scope(() => {
+      const x = variable(f64([1, 2]));
+      const y1 = x.square(); // ∂/∂x with g1 = [1, 1]: 2x
+      const y2 = x.mul(3).sum(); // ∂/∂x with g2 = 2: 6
+      const [g] = gradients([y1, y2], [x], { gradOutputs: [f64([1, 1]), f64([2])] });
+      close(arr(g!), [2 + 6, 4 + 6]);
+      expect(x.grad).toBe(null);
+    });
+  });
+
+  it('an unused input is an error unless allowUnused, which gives null', () => {
+    scope(() => {
+      const x = variable(f64([1]));
+      const z = variable(f64([2]));
+      const y = x.square().sum();
+      expect(() => gradients(y, [x, z], { retainGraph: true })).toThrow(/input 1 is not used by the outputs; pass \{ allowUnused: true \}/);
+      const [gx, gz] = gradients(y, [x, z], { allowUnused: true });
+      close(arr(gx!), [2]);
+      expect(gz).toBe(null);
+    });
+  });
+
+  it('an input that requires no grad, a non-scalar output without gradOutputs, and non-Variables are refused', () => {
+    scope(() => {
+      const x = variable(f64([1, 2]));
+      const c = variable(f64([1]), { requiresGrad: false });
+      expect(() => gradients(x.square().sum(), [c])).toThrow(/input 0 does not require grad/);
+      expect(() => gradients(x.square(), [x])).toThrow(/not a scalar; pass the upstream gradient/);
+      expect(() => gradients(x.square().sum(), [f64([1]) as never])).toThrow(/inputs must be a Variable or an array of Variables/);
+      expect(() => gradients(3 as never, [x])).toThrow(/outputs must be a Variable/);
+    });
+  });
+
+  it('the graph is freed after a pass without retainGraph (as backward), and kept with createGraph', () => {
+    scope(() => {
+      const x = variable(f64([1.5]));
+      const y = x.exp().sum();
+      gradients(y, [x]);
+      expect(() => gradients(y, [x])).toThrow(/freed by an earlier backward\(\); pass \{ retainGraph: true \}/);
+      const y2 = x.exp().sum();
+      const [g] = gradients(y2, [x], { createGraph: true });
+      const [again] = gradients(y2, [x]);
+      close(arr(again!), arr(g!));
+    });
+  });
+
+  it('second derivatives work inside noGrad() through the functional forms (they enable grad themselves)', () => {
+    scope(() => {
+      const d2 = noGrad(() => grad(grad((x) => x.pow(3).sum()) as never)(f64([2])) as Tensor);
+      close(arr(d2), [12]);
+    });
+  });
+
+  it('a second-order pass of mixed float32 and float64 keeps each gradient in its Variable dtype', () => {
+    scope(() => {
+      const a = variable(tensor([0.5]));
+      const b = variable(f64([2]));
+      const y = a.mul(b).square().sum(); // (ab)²
+      const [ga] = gradients(y, [a], { createGraph: true }); // 2ab²
+      expect(ga!.dtype).toBe('float32');
+      const [gab] = gradients(ga!.sum(), [b]); // ∂/∂b 2ab² = 4ab
+      expect(gab!.dtype).toBe('float64');
+      close(arr(gab!), [4], 1e-6);
     });
   });
 });

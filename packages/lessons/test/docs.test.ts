@@ -91,6 +91,13 @@ describe('the document check itself', () => {
     expect(files).toContain('packages/tensor/README.md');
     expect(files).toContain('docs/tutorial.md');
   });
+  it('runs the Chinese tutorial too, whose examples print what the English one prints', () => {
+    expect(documents().map((d) => relative(root, d.file))).toContain('docs/tutorial.zh.md');
+    const printed = (file: string) => codeBlocks(readFileSync(join(root, 'docs', file), 'utf8')).map((b) => expectedOutput(b.code));
+    const en = printed('tutorial.md');
+    expect(en.length).toBeGreaterThan(0);
+    expect(printed('tutorial.zh.md')).toEqual(en);
+  });
   it('catches a wrong comment, and ignores remarks', () => {
     expect(expectedOutput("console.log(1 + 1); // 2\nconst x = 1;\nconsole.log('a', 'b'); // a b  (two letters)")).toEqual(['2', 'ab']);
     expect(() => expectedOutput('console.log(3);')).toThrow(/says nothing of its output/);

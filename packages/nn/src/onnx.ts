@@ -5,9 +5,22 @@
  *
  * @packageDocumentation
  */
-import { conv2dGeometry, DTypeError, GdError, type Pool2dOptions, poolGeometry, ShapeError, type Size2d, ValueError } from '@gd/tensor';
+import { asVariable, traceOps, Variable, type VariableLike } from '@gd/autograd';
+import {
+  conv2dGeometry,
+  DTypeError,
+  full,
+  GdError,
+  type Pool2dOptions,
+  poolGeometry,
+  ShapeError,
+  type Size2d,
+  scope,
+  Tensor,
+  ValueError,
+} from '@gd/tensor';
 import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
-import { Dropout, Flatten, GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
+import { Flatten, GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 import { Module } from './module.js';
 import { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 import { AttributeType, DataType, ModelProto } from './onnx/proto.js';
@@ -27,6 +40,12 @@ export interface ToOnnxOptions {
   opset?: number;
   /** Make the first axis of the input and output symbolic (`batch`), so any batch size runs. Default false. */
   dynamicBatch?: boolean;
+  /**
+   * More symbolic axes of the input, axis → name (e.g. `{ 1: 'sequence' }` for a sequence
+   * model), so inputs of any size along them run. Export checks that the model's graph does not
+   * depend on their sizes (a constant built from one would), and fails naming the axis if it does.
+   */
+  dynamicAxes?: Readonly<Record<number, string>>;
 }
 
 /** The lowest and highest operator sets toOnnx writes. */
@@ -40,19 +59,23 @@ const IR_VERSION: Record<number, number> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 
 const ELEM_TYPE: Record<string, string> = { float32: 'FLOAT', float64: 'DOUBLE' };
 
 /** One axis of a value's shape: a size, or a symbolic name such as `batch`. */
-type Dim = number | string;
+export type Dim = number | string;
 
 /** A value in the graph under construction: its name, (inferred) shape, and whether it holds int32 indices. */
-interface Value {
+export interface Value {
+  /** The name of the graph value. */
   name: string;
+  /** Its shape, symbolic axes by name. */
   shape: Dim[];
+  /** Whether it holds int32 indices. */
   index?: boolean;
 }
 
-type Attribute = number | number[] | string | { float: number };
+/** An ONNX attribute: an int, ints, a string or a float. */
+export type Attribute = number | number[] | string | { float: number };
 
 /** What an emitter uses to add nodes to the graph. */
-interface EmitContext {
+export interface EmitContext {
   /** The dotted path of the module being emitted, as in stateDict keys ('' for the model itself). */
   readonly path: string;
   /** The module being emitted. */
@@ -77,17 +100,20 @@ interface EmitContext {
 }
 
 /** Turns one module into ONNX nodes: takes the input value, returns the output value. */
-type Emitter<M extends Module> = (module: M, x: Value, cx: EmitContext) => Value;
+export type Emitter<M extends Module> = (module: M, x: Value, cx: EmitContext) => Value;
 
 // biome-ignore lint/suspicious/noExplicitAny: a table of emitters, each typed by its own class
-type AnyClass = abstract new (...args: any[]) => Module;
+export type AnyClass = abstract new (...args: any[]) => Module;
 const emitter = <C extends AnyClass>(cls: C, emit: Emitter<InstanceType<C>>): [AnyClass, Emitter<Module>] => [cls, emit as Emitter<Module>];
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 /**
- * THE TABLE of exportable layers: each layer class maps to the emitter that writes its ONNX
- * nodes. To make a new layer exportable, add one `emitter(Class, (m, x, cx) => …)` entry here:
+ * The layers exported by an emitter of their own instead of by tracing their forward: a fused
+ * ONNX operator (Gemm, Conv, LayerNormalization…) where the trace would give several nodes, or a
+ * layer whose forward an ONNX graph cannot follow. Every other module — Sequential, the sequence
+ * layers, a user's own — is exported by tracing the ops of its forward through the op registry's
+ * ONNX lowerings (below). registerOnnxEmitter() adds an entry beside its layer. An entry:
  * emit its nodes with `cx.node`, reference its parameters with `cx.param('weight')` (any
  * stateDict entry of the module, buffers such as running statistics too; the initializers then
  * carry the stateDict names), constants with `cx.scalar`, recurse into sub-modules with
@@ -136,7 +162,6 @@ const EMITTERS = new Map<AnyClass, Emitter<Module>>([
     if (rest.some((d) => typeof d !== 'number')) cx.fail(`only the first axis may be symbolic; input is ${fmt(x.shape)}`);
     return { name: cx.node('Flatten', [x.name], { axis: 1 }), shape: [x.shape[0]!, (rest as number[]).reduce((a, b) => a * b, 1)] };
   }),
-  emitter(Dropout, (_m, x) => x),
   emitter(Conv2d, (m, x, cx) => {
     const [n, c, h, w] = spatial(x, cx);
     const g = conv2dGeometry(`toOnnx: ${describe(m, cx.path)}`, [1, c, h, w], m.weight.shape, m.options);
@@ -185,8 +210,17 @@ const EMITTERS = new Map<AnyClass, Emitter<Module>>([
     if (!x.index) cx.fail('it looks up int32 indices, so it must be the first layer of the model (its input is int32)');
     return { name: cx.node('Gather', [cx.param('weight'), x.name], { axis: 0 }), shape: [...x.shape, m.embeddingDim] };
   }),
-  emitter(Sequential, (m, x, cx) => m.namedChildren().reduce((v, [name, child]) => cx.child(name, child, v), x)),
 ]);
+
+/**
+ * Registers the ONNX emitter of a layer class (matched exactly, not its subclasses): export then
+ * writes the emitter's nodes for each instance instead of tracing its forward. The emitter gets
+ * the module, its (first) input and an EmitContext.
+ */
+export function registerOnnxEmitter<C extends AnyClass>(cls: C, emit: Emitter<InstanceType<C>>): void {
+  if (typeof cls !== 'function') throw new ValueError(`registerOnnxEmitter: expected a Module class, got ${typeOf(cls)}`);
+  EMITTERS.set(cls, emit as Emitter<Module>);
+}
 
 /** The [N, C, H, W] of a convolution's or pooling's input, C, H and W known. */
 function spatial(x: Value, cx: EmitContext): [Dim, number, number, number] {
@@ -240,14 +274,11 @@ function firstLeaf(m: Module): Module {
 const fmt = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
 const describe = (m: Module, path: string) => `${m.constructor.name} at ${path === '' ? 'the root of the model' : `'${path}'`}`;
 
-/** The exportable layer classes, by name (for error messages). */
-const exportable = () => [...EMITTERS.keys()].map((c) => c.name).join(', ');
-
-function checkOptions(model: unknown, options: ToOnnxOptions): { inputShape: number[]; opset: number; dynamicBatch: boolean } {
+function checkOptions(model: unknown, options: ToOnnxOptions): { inputShape: number[]; opset: number; dynamic: Map<number, string> } {
   if (!(model instanceof Module)) throw new ValueError(`toOnnx: model must be a Module, got ${typeOf(model)}`);
   if (options === null || typeof options !== 'object')
     throw new ValueError(`toOnnx: options must be an object with inputShape, got ${typeOf(options)}`);
-  const { inputShape, opset = ONNX_OPSETS.default, dynamicBatch = false } = options;
+  const { inputShape, opset = ONNX_OPSETS.default, dynamicBatch = false, dynamicAxes = {} } = options;
   if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ValueError(
       `toOnnx: inputShape must be a non-empty array of positive integers (batch first), got ${JSON.stringify(inputShape)}`,
@@ -257,35 +288,485 @@ function checkOptions(model: unknown, options: ToOnnxOptions): { inputShape: num
     throw new ValueError(`toOnnx: opset must be an integer from ${ONNX_OPSETS.min} to ${ONNX_OPSETS.max}, got ${opset}`);
   }
   if (typeof dynamicBatch !== 'boolean') throw new ValueError(`toOnnx: dynamicBatch must be a boolean, got ${typeOf(dynamicBatch)}`);
-  return { inputShape: [...inputShape], opset, dynamicBatch };
+  if (dynamicAxes === null || typeof dynamicAxes !== 'object' || Array.isArray(dynamicAxes))
+    throw new ValueError(`toOnnx: dynamicAxes must be an object of axis → name, got ${typeOf(dynamicAxes)}`);
+  const dynamic = new Map<number, string>();
+  if (dynamicBatch) dynamic.set(0, 'batch');
+  for (const [k, name] of Object.entries(dynamicAxes)) {
+    const axis = Number(k);
+    if (!Number.isInteger(axis) || axis < 0 || axis >= inputShape.length || typeof name !== 'string' || name === '') {
+      throw new ValueError(
+        `toOnnx: dynamicAxes must map axes 0…${inputShape.length - 1} of the input to names, got ${JSON.stringify(dynamicAxes)}`,
+      );
+    }
+    dynamic.set(axis, name);
+  }
+  return { inputShape: [...inputShape], opset, dynamic };
 }
 
 const typeOf = (v: unknown) =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v;
 
-/** Little-endian bytes of values in a float dtype, as TensorProto.raw_data holds them. */
+/** Little-endian bytes of values in a dtype, as TensorProto.raw_data holds them. */
 function rawData(values: ArrayLike<number>, dtype: string): Uint8Array {
-  const double = dtype === 'float64';
-  const out = new Uint8Array(values.length * (double ? 8 : 4));
+  const size = dtype === 'float64' || dtype === 'int64' ? 8 : 4;
+  const out = new Uint8Array(values.length * size);
   const view = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) {
-    if (double) view.setFloat64(i * 8, values[i]!, true);
-    else view.setFloat32(i * 4, values[i]!, true);
+    if (dtype === 'float64') view.setFloat64(i * 8, values[i]!, true);
+    else if (dtype === 'float32') view.setFloat32(i * 4, values[i]!, true);
+    else if (dtype === 'int64') view.setBigInt64(i * 8, BigInt(values[i]!), true);
+    else view.setInt32(i * 4, values[i]!, true);
   }
   return out;
 }
 
+// The sizes a symbolic axis takes in the two traces of an export: primes no layer is likely to
+// have, so a size seen in the graph can be told to come from the axis; the two traces must give
+// the same graph.
+const TRACE_SIZES = [
+  [13, 17, 19, 23, 29],
+  [31, 37, 41, 43, 47],
+];
+
+/** Where the sizes of the symbolic axes come from: size → the axis's name and position in the input. */
+type DynSizes = Map<number, { name: string; axis: number }>;
+
+/** What an op's ONNX lowering uses: EmitContext's node and constants, plus shape helpers. */
+export interface LowerContext {
+  /** The target operator set. */
+  readonly opset: number;
+  /** Adds a node and returns its output's name (as EmitContext.node). */
+  node(op: string, inputs: string[], attributes?: Record<string, Attribute>): string;
+  /** A 1-D int64 tensor of these sizes; a size that comes from a symbolic axis is read from the input's shape at run time. */
+  sizes(values: readonly number[]): string;
+  /** A constant tensor (its dtype's ONNX type). */
+  constant(t: Tensor): string;
+  /** A scalar constant of the graph's float dtype. */
+  scalar(value: number): string;
+  /** The symbolic form of a traced shape. */
+  shape(dims: readonly number[]): Dim[];
+  /** Throws an OnnxExportError about this op. */
+  fail(reason: string): never;
+}
+
+/** One op of the registry as ONNX nodes: its inputs' values, its attributes and its traced node → its output's name. */
+type Lowering = (cx: LowerContext, xs: string[], attrs: never, v: Variable) => string;
+
+const axesOf = (axis: number | number[] | undefined, rank: number): number[] =>
+  axis === undefined
+    ? Array.from({ length: rank }, (_, i) => i)
+    : (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + rank : a));
+
+/** A reduction: axes as an input from opset 18 (ReduceSum from 13), as an attribute before. */
+function reduce(op: string, inputAxesFrom: number) {
+  return (cx: LowerContext, [x]: string[], attrs: { axis?: number | number[]; keepDims?: boolean }, v: Variable) => {
+    const axes = axesOf(attrs.axis, v.parents[0]!.rank);
+    const keepdims = attrs.keepDims ? 1 : 0;
+    if (cx.opset >= inputAxesFrom) return cx.node(op, [x!, cx.sizes(axes)], { keepdims });
+    return cx.node(op, [x!], { axes, keepdims });
+  };
+}
+
+const unary =
+  (op: string) =>
+  (cx: LowerContext, [x]: string[]) =>
+    cx.node(op, [x!]);
+const binary =
+  (op: string) =>
+  (cx: LowerContext, [a, b]: string[]) =>
+    cx.node(op, [a!, b!]);
+
+/**
+ * The ONNX lowering of each op of @gd/autograd's registry, by name: export traces a forward and
+ * writes each recorded op with its lowering. An op without one cannot be exported.
+ */
+const LOWERINGS: Record<string, Lowering> = {
+  add: binary('Add'),
+  sub: binary('Sub'),
+  mul: binary('Mul'),
+  div: binary('Div'),
+  pow: binary('Pow'),
+  maximum: binary('Max'),
+  minimum: binary('Min'),
+  neg: unary('Neg'),
+  abs: unary('Abs'),
+  sqrt: unary('Sqrt'),
+  exp: unary('Exp'),
+  log: unary('Log'),
+  square: (cx, [x]) => cx.node('Mul', [x!, x!]),
+  reciprocal: unary('Reciprocal'),
+  relu: unary('Relu'),
+  sigmoid: unary('Sigmoid'),
+  tanh: unary('Tanh'),
+  softplus: unary('Softplus'),
+  log1p: (cx, [x]) => cx.node('Log', [cx.node('Add', [x!, cx.scalar(1)])]),
+  expm1: (cx, [x]) => cx.node('Sub', [cx.node('Exp', [x!]), cx.scalar(1)]),
+  logSigmoid: (cx, [x]) => cx.node('Neg', [cx.node('Softplus', [cx.node('Neg', [x!])])]),
+  gelu: (cx, [x]) => geluTanh(cx, x!),
+  leakyRelu: (cx, [x], { slope }: { slope: number }) => cx.node('LeakyRelu', [x!], { alpha: { float: slope } }),
+  clamp: (cx, [x], { min, max }: { min: number; max: number }) => cx.node('Clip', [x!, cx.scalar(min), cx.scalar(max)]),
+  where: (cx, [a, b], { cond }: { cond: Tensor }) =>
+    cx.node('Where', [cx.node('Cast', [cx.constant(cond)], { to: DataType.BOOL! }), a!, b!]),
+  matmul: (cx, [a, b], { transposeA, transposeB }: { transposeA: boolean; transposeB: boolean }, v) => {
+    const swap = (x: string, rank: number) => {
+      const perm = Array.from({ length: rank }, (_, i) => i);
+      [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1]!, perm[rank - 2]!];
+      return cx.node('Transpose', [x], { perm });
+    };
+    return cx.node('MatMul', [transposeA ? swap(a!, v.parents[0]!.rank) : a!, transposeB ? swap(b!, v.parents[1]!.rank) : b!]);
+  },
+  sum: reduce('ReduceSum', 13),
+  mean: reduce('ReduceMean', 18),
+  max: reduce('ReduceMax', 18),
+  min: reduce('ReduceMin', 18),
+  logSumExp: reduce('ReduceLogSumExp', 18),
+  softmax: (cx, [x], { axis }: { axis: number }) => cx.node('Softmax', [x!], { axis }),
+  logSoftmax: (cx, [x], { axis }: { axis: number }) => cx.node('LogSoftmax', [x!], { axis }),
+  reshape: (cx, [x], { shape }: { shape: number[] }) => cx.node('Reshape', [x!, cx.sizes(shape)]),
+  transpose: (cx, [x], { perm }: { perm?: number[] }, v) => {
+    const r = v.parents[0]!.rank;
+    const p = (perm ?? Array.from({ length: r }, (_, i) => r - 1 - i)).map((a) => (a < 0 ? a + r : a));
+    return cx.node('Transpose', [x!], { perm: p });
+  },
+  broadcastTo: (cx, [x], { shape }: { shape: number[] }) => cx.node('Expand', [x!, cx.sizes(shape)]),
+  slice: (cx, [x], { begin }: { begin: number[] }, v) => {
+    const shape = v.parents[0]!.shape;
+    const starts = shape.map((d, i) => ((begin[i] ?? 0) < 0 ? begin[i]! + d : (begin[i] ?? 0)));
+    const ends = starts.map((st, i) => st + v.shape[i]!);
+    // an axis taken whole is left out, so it may be symbolic
+    const axes = shape.map((_, i) => i).filter((i) => !(starts[i] === 0 && ends[i] === shape[i]));
+    if (axes.length === 0) return cx.node('Identity', [x!]);
+    return cx.node('Slice', [x!, cx.sizes(axes.map((i) => starts[i]!)), cx.sizes(axes.map((i) => ends[i]!)), cx.sizes(axes)]);
+  },
+  gather: (cx, [x], { indices, axis }: { indices: Tensor; axis: number }) => cx.node('Gather', [x!, cx.constant(indices)], { axis }),
+  concat: (cx, xs, { axis }: { axis: number }) => cx.node('Concat', xs, { axis }),
+  cast: (cx, [x], { dtype }: { dtype: string }) => cx.node('Cast', [x!], { to: DataType[ONNX_TYPE[dtype]!]! }),
+  squaredError: (cx, [p, t], { scale }: { scale: number }) => {
+    const d = cx.node('Sub', [p!, t!]);
+    return cx.node('Mul', [cx.node('ReduceSum', [cx.node('Mul', [d, d])], { keepdims: 0 }), cx.scalar(scale)]);
+  },
+};
+
+/** gd dtype → ONNX TensorProto.DataType name. */
+const ONNX_TYPE: Record<string, string> = { float32: 'FLOAT', float64: 'DOUBLE', int32: 'INT32', int64: 'INT64' };
+
+/** GELU's tanh form, ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in gd's order of operations. */
+function geluTanh(cx: { node: LowerContext['node']; scalar(v: number): string }, x: string): string {
+  const x3 = cx.node('Mul', [cx.node('Mul', [x, x]), x]);
+  const inner = cx.node('Mul', [cx.scalar(GELU_C), cx.node('Add', [x, cx.node('Mul', [cx.scalar(0.044715), x3])])]);
+  const half = cx.node('Mul', [cx.scalar(0.5), x]);
+  return cx.node('Mul', [half, cx.node('Add', [cx.scalar(1), cx.node('Tanh', [inner])])]);
+}
+
+/** A traced graph, ready to encode. */
+interface Built {
+  nodes: Array<{ name: string; op_type: string; input: string[]; output: string[]; attribute: object[] }>;
+  initializers: Array<{ name: string; data_type: number; dims: number[]; raw_data: Uint8Array }>;
+  input: Value;
+  output: Value;
+}
+
+/** The modules of a model by object, with their stateDict paths ('' for the model). */
+function modulePaths(model: Module): Map<Module, string> {
+  const paths = new Map<Module, string>();
+  const walk = (m: Module, path: string) => {
+    if (!paths.has(m)) paths.set(m, path);
+    for (const [name, c] of m.namedChildren()) walk(c, path === '' ? name : `${path}.${name}`);
+  };
+  walk(model, '');
+  return paths;
+}
+
+/**
+ * Traces `model.forward` on an input of `shape` (the symbolic axes at the given sizes) and writes
+ * the graph: modules with an emitter as one module node each, every other op by its lowering.
+ */
+function build(
+  model: Module,
+  shape: number[],
+  dyn: DynSizes,
+  opset: number,
+  dtype: string,
+  index: boolean,
+  symbolic: Map<number, string>,
+  fill: number,
+): Built {
+  const elem = DataType[ELEM_TYPE[dtype]!]!;
+  const nodes: Built['nodes'] = [];
+  const initializers = new Map<string, Built['initializers'][number]>();
+  const used = new Map<string, number>();
+  const fresh = (base: string) => {
+    const n = used.get(base) ?? 0;
+    used.set(base, n + 1);
+    return n === 0 ? base : `${base}_${n}`;
+  };
+  const state = model.stateDict();
+  const paramOf = new Map<Tensor, string>();
+  for (const [k, t] of Object.entries(state)) if (!paramOf.has(t)) paramOf.set(t, k);
+  const paths = modulePaths(model);
+  const training = new Map<Module, boolean>([...paths.keys()].map((m) => [m, m.training]));
+  const wrapped: Module[] = [];
+
+  const addNode = (prefix: string, op: string, inputs: string[], attributes: Record<string, Attribute> = {}): string => {
+    const name = fresh(`${prefix}/${op}`);
+    const output = `${name}_output`;
+    nodes.push({
+      name,
+      op_type: op,
+      input: inputs,
+      output: [output],
+      attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)),
+    });
+    return output;
+  };
+  const addInitializer = (base: string, dt: string, dims: number[], values: ArrayLike<number>): string => {
+    const name = fresh(base);
+    initializers.set(name, { name, data_type: DataType[ONNX_TYPE[dt]!]!, dims, raw_data: rawData(values, dt) });
+    return name;
+  };
+  const filledConstant = (prefix: string, value: number, dims: number[]): string => {
+    const out = addNode(prefix, 'Constant', []);
+    const node = nodes[nodes.length - 1]!;
+    const values = new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(value);
+    node.attribute.push({ name: 'value', type: AttributeType.TENSOR, t: { data_type: elem, dims, raw_data: rawData(values, dtype) } });
+    return out;
+  };
+  const symShape = (dims: readonly number[]): Dim[] => dims.map((d) => dyn.get(d)?.name ?? d);
+  // a size read from the input's shape at run time: one int64 element
+  const runtimeSize = (prefix: string, axis: number): string => {
+    const shapeOf = addNode(prefix, 'Shape', ['input']);
+    return addNode(prefix, 'Gather', [shapeOf, addInitializer('axis', 'int64', [1], [axis])], { axis: 0 });
+  };
+  /** The int64 sizes tensor: constants, with each size that is a symbolic size times a constant read at run time. */
+  const sizesOf = (prefix: string, values: readonly number[]): string => {
+    const parts: string[] = [];
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 0) parts.push(addInitializer('sizes', 'int64', [run.length], run));
+      run = [];
+    };
+    for (const v of values) {
+      let rest = v;
+      const factors: number[] = [];
+      for (const [size, { axis }] of dyn) {
+        while (rest !== 0 && rest % size === 0) {
+          factors.push(axis);
+          rest /= size;
+        }
+      }
+      if (factors.length === 0) {
+        run.push(v);
+        continue;
+      }
+      flush();
+      let p = runtimeSize(prefix, factors[0]!);
+      for (const axis of factors.slice(1)) p = addNode(prefix, 'Mul', [p, runtimeSize(prefix, axis)]);
+      if (rest !== 1) p = addNode(prefix, 'Mul', [p, addInitializer('sizes', 'int64', [1], [rest])]);
+      parts.push(p);
+    }
+    flush();
+    if (parts.length === 1) return parts[0]!;
+    return addNode(prefix, 'Concat', parts, { axis: 0 });
+  };
+
+  return scope(() => {
+    // evaluation mode for the trace (Dropout is the identity; normalisation uses running statistics)
+    model.eval();
+    try {
+      // a module with its own emitter becomes one node of the trace: its forward still runs (the
+      // values flow on), and its output records the module and its inputs instead of its ops
+      // every other module's ops are tagged with its path as it returns (inner modules first), so
+      // an op that cannot be exported is named with the module it is in
+      const where = new Map<Variable, string>();
+      const tag = (y: Variable, path: string) => {
+        const stack = [y];
+        while (stack.length > 0) {
+          const v = stack.pop()!;
+          if (where.has(v)) continue;
+          where.set(v, path);
+          stack.push(...v.parents);
+        }
+      };
+      for (const [m, path] of paths) {
+        const emit = EMITTERS.get(m.constructor as AnyClass);
+        const original = Object.getPrototypeOf(m).forward as (...args: unknown[]) => unknown;
+        Object.defineProperty(m, 'forward', {
+          configurable: true,
+          writable: true,
+          value: (...args: unknown[]) => {
+            const out = original.apply(m, args);
+            if (!emit) {
+              if (out instanceof Variable) tag(out, path);
+              return out;
+            }
+            const y = out instanceof Variable ? out : asVariable(out as VariableLike);
+            const inputs = args.filter((a) => a instanceof Variable || a instanceof Tensor).map((a) => asVariable(a as VariableLike));
+            return new Variable(y.value, false, 'module', inputs, null, undefined, { module: m, path });
+          },
+        });
+        wrapped.push(m);
+      }
+      const x = index ? full(shape, fill - 1, 'int32') : full(shape, fill / 10, dtype as 'float32' | 'float64');
+      let out: unknown;
+      try {
+        out = traceOps(() => (model as unknown as { forward(x: Tensor): unknown }).forward(x));
+      } catch (e) {
+        // the layer's own error, said as export's, in its own class
+        if (e instanceof GdError) {
+          const Class = e.constructor as new (message: string) => GdError;
+          const again = new Class(`toOnnx: the model's forward fails on an input of ${fmt(input0(shape, symbolic))}: ${e.message}`);
+          if (again instanceof GdError && again.constructor === Class) throw again;
+        }
+        throw e;
+      }
+      if (!(out instanceof Variable) && !(out instanceof Tensor)) {
+        throw new OnnxExportError(`toOnnx: the model's forward returned ${typeOf(out)}; export needs one tensor out`);
+      }
+      const y = asVariable(out as VariableLike);
+      const input: Value = { name: 'input', shape: shape.map((d, i) => symbolic.get(i) ?? d), index };
+
+      // walk the graph from the output, inputs before the nodes that use them
+      const values = new Map<Variable, string>();
+      const constants = new Map<Tensor, string>();
+      const order: Variable[] = [];
+      const seen = new Set<Variable>([y]);
+      const stack: Array<[Variable, number]> = [[y, 0]];
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]!;
+        const [v, next] = top;
+        if (next < v.parents.length) {
+          top[1]++;
+          const p = v.parents[next]!;
+          if (!seen.has(p)) {
+            seen.add(p);
+            stack.push([p, 0]);
+          }
+        } else {
+          order.push(v);
+          stack.pop();
+        }
+      }
+      const constantOf = (t: Tensor): string => {
+        if (t === x) return 'input';
+        const key = paramOf.get(t);
+        if (key !== undefined) {
+          if (!initializers.has(key))
+            initializers.set(key, {
+              name: key,
+              data_type: elem,
+              dims: [...t.shape],
+              raw_data: rawData(t.data() as ArrayLike<number>, dtype),
+            });
+          return key;
+        }
+        let name = constants.get(t);
+        if (name === undefined) {
+          const dt = t.dtype === 'int32' ? 'int32' : dtype;
+          name = addInitializer('const', dt, [...t.shape], t.cast(dt as 'float32' | 'float64' | 'int32').data() as ArrayLike<number>);
+          constants.set(t, name);
+        }
+        return name;
+      };
+      for (const v of order) {
+        if (v.op === 'module') {
+          const { module, path } = v.attrs as { module: Module; path: string };
+          const scopeName = `/${path.replaceAll('.', '/')}`;
+          const prefix = scopeName === '/' ? '' : scopeName;
+          const first = v.parents[0];
+          const xin: Value = first
+            ? { name: values.get(first)!, shape: symShape(first.shape), index: first.dtype === 'int32' }
+            : { name: 'input', shape: input.shape, index };
+          const cx: EmitContext = {
+            path,
+            module,
+            opset,
+            node: (op, inputs, attributes = {}) => addNode(prefix, op, inputs, attributes),
+            param(field) {
+              const key = path === '' ? field : `${path}.${field}`;
+              const t = state[key];
+              if (t === undefined) cx.fail(`it has no parameter '${key}'`);
+              return constantOf(t);
+            },
+            scalar: (value) => filledConstant(prefix, value, []),
+            filled: (value, dims) => filledConstant(prefix, value, dims),
+            child: () => cx.fail('a layer with an emitter of its own is written by it alone'),
+            fail(reason): never {
+              throw new OnnxExportError(`toOnnx: cannot export ${describe(module, path)}: ${reason}`);
+            },
+          };
+          values.set(v, EMITTERS.get(module.constructor as AnyClass)!(module, xin, cx).name);
+          continue;
+        }
+        if (v.parents.length === 0) {
+          values.set(v, constantOf(v.value));
+          continue;
+        }
+        const lower = LOWERINGS[v.op];
+        const fail = (reason: string): never => {
+          const path = where.get(v);
+          const module = path === undefined ? undefined : [...paths].find(([, p]) => p === path)?.[0];
+          const inside = module === undefined ? "the model's forward" : describe(module, path!);
+          throw new OnnxExportError(`toOnnx: cannot export the op '${v.op}' in ${inside}: ${reason}`);
+        };
+        if (lower === undefined) fail(`it has no ONNX lowering (exportable layers: ${exportable()})`);
+        const cx: LowerContext = {
+          opset,
+          node: (op, inputs, attributes) => addNode('', op, inputs, attributes),
+          sizes: (vs) => sizesOf('', vs),
+          constant: constantOf,
+          scalar: (value) => filledConstant('', value, []),
+          shape: symShape,
+          fail,
+        };
+        values.set(
+          v,
+          lower!(
+            cx,
+            v.parents.map((p) => values.get(p)!),
+            v.attrs as never,
+            v,
+          ),
+        );
+      }
+      let result = values.get(y)!;
+      // the graph's result is named `output`: an Identity when the model passes a graph value through
+      if (result === 'input' || initializers.has(result)) result = addNode('', 'Identity', [result]);
+      for (const n of nodes) {
+        n.input = n.input.map((name) => (name === result ? 'output' : name));
+        n.output = n.output.map((name) => (name === result ? 'output' : name));
+      }
+      const output: Value = { name: 'output', shape: symShape(y.shape) };
+      return { nodes, initializers: [...initializers.values()], input, output };
+    } finally {
+      for (const m of wrapped) delete (m as unknown as Record<string, unknown>).forward;
+      for (const [m, on] of training) m.training = on;
+    }
+  });
+}
+
+/** The input's shape as the user gave it, symbolic axes by name. */
+const input0 = (shape: readonly number[], symbolic: Map<number, string>): Dim[] => shape.map((d, i) => symbolic.get(i) ?? d);
+
+/** The exportable layer classes, by name (for error messages). */
+const exportable = () => [...EMITTERS.keys()].map((c) => c.name).join(', ');
+
 /**
  * Exports a model to ONNX: returns the bytes of an ONNX ModelProto whose graph computes
  * `model.forward` in evaluation mode (Dropout is the identity), with one input `input` of
- * `inputShape` and one output `output`. Parameters are stored as initializers named by their
- * stateDict keys (`0.weight`, …) in the parameters' dtype (float32 → FLOAT, float64 → DOUBLE).
- * Exportable layers: Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Flatten, Dropout,
- * Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (output sizes that divide the input's),
- * BatchNorm1d, BatchNorm2d (running statistics), LayerNorm (opset ≥ 17), Embedding (first layer
- * only: the model's input is then int32 indices), and Sequential (so `mlp`) nested to any depth.
- * Integer buffers such as num_batches_tracked are not exported. Any other module throws
- * OnnxExportError naming its class and its path in the model.
+ * `inputShape` and one output `output`. The forward is traced: each op it runs is written by its
+ * ONNX lowering, so any model composed of exportable ops exports — Sequential, the attention and
+ * Transformer layers, a user's own modules. Layers with an emitter of their own (Linear → Gemm,
+ * Conv2d, the pools, BatchNorm1d/2d with their running statistics, LayerNorm → LayerNormalization
+ * from opset 17, Embedding → Gather of int32 indices, the activations; registerOnnxEmitter adds
+ * one) are written by it. Parameters are stored as initializers named by their stateDict keys
+ * (`0.weight`, …) in the parameters' dtype (float32 → FLOAT, float64 → DOUBLE); a constant the
+ * forward uses becomes an initializer too. An op without a lowering throws OnnxExportError
+ * naming it.
+ *
+ * `dynamicBatch` and `dynamicAxes` make input axes symbolic: export traces the model at two sizes
+ * of each, reads any size that comes from them at run time (a reshape to `[batch, sequence, h,
+ * d]`), and fails naming the axis if the two traces differ (a constant built from its size).
  *
  * @example
  * ```ts
@@ -293,7 +774,7 @@ function rawData(values: ArrayLike<number>, dtype: string): Uint8Array {
  * ```
  */
 export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
-  const { inputShape, opset, dynamicBatch } = checkOptions(model, options);
+  const { inputShape, opset, dynamic } = checkOptions(model, options);
   const state = model.stateDict();
   // Integer buffers (BatchNorm's num_batches_tracked) only count training steps: the graph never reads them.
   const dtypes = [...new Set(Object.values(state).map((t) => t.dtype as string))].filter((d) => d !== 'int32');
@@ -302,88 +783,38 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
   const elemType = ELEM_TYPE[dtype];
   if (elemType === undefined) throw new DTypeError(`toOnnx: parameters of dtype ${dtype} cannot be exported; float32 or float64 can`);
   const elem = DataType[elemType]!;
-
-  const nodes: object[] = [];
-  const initializers = new Map<string, object>();
-  const used = new Map<string, number>();
-  const fresh = (base: string) => {
-    const n = used.get(base) ?? 0;
-    used.set(base, n + 1);
-    return n === 0 ? base : `${base}_${n}`;
-  };
-
-  const emit = (module: Module, path: string, x: Value): Value => {
-    const fn = EMITTERS.get(module.constructor as AnyClass);
-    if (fn === undefined) {
-      throw new OnnxExportError(
-        `toOnnx: cannot export ${describe(module, path)}: no ONNX emitter for ${module.constructor.name} (exportable: ${exportable()})`,
-      );
-    }
-    const scopeName = `/${path.replaceAll('.', '/')}`;
-    const cx: EmitContext = {
-      path,
-      module,
-      opset,
-      node(op, inputs, attributes = {}) {
-        const name = fresh(`${scopeName === '/' ? '' : scopeName}/${op}`);
-        const output = `${name}_output`;
-        nodes.push({
-          name,
-          op_type: op,
-          input: inputs,
-          output: [output],
-          attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)),
-        });
-        return output;
-      },
-      param(field) {
-        const key = path === '' ? field : `${path}.${field}`;
-        const t = state[key];
-        if (t === undefined) cx.fail(`it has no parameter '${key}'`);
-        if (!initializers.has(key))
-          initializers.set(key, {
-            name: key,
-            data_type: elem,
-            dims: [...t.shape],
-            raw_data: rawData(t.data() as ArrayLike<number>, dtype),
-          });
-        return key;
-      },
-      scalar: (value) => cx.filled(value, []),
-      filled(value, dims) {
-        const out = cx.node('Constant', []);
-        const node = nodes[nodes.length - 1] as { attribute: object[] };
-        const values = new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(value);
-        node.attribute.push({
-          name: 'value',
-          type: AttributeType.TENSOR,
-          t: { data_type: elem, dims, raw_data: rawData(values, dtype) },
-        });
-        return out;
-      },
-      child: (name, child, v) => emit(child, path === '' ? name : `${path}.${name}`, v),
-      fail(reason): never {
-        throw new OnnxExportError(`toOnnx: cannot export ${describe(module, path)}: ${reason}`);
-      },
-    };
-    return fn(module, x, cx);
-  };
-
   // A model that starts with an Embedding takes int32 indices, as gd's Embedding does.
   const index = firstLeaf(model) instanceof Embedding;
-  const input: Value = { name: 'input', shape: dynamicBatch ? ['batch', ...inputShape.slice(1)] : inputShape, index };
-  const result = emit(model, '', input);
-  // The graph's result is named `output`: rename the node output that produces it, or add an
-  // Identity when the model passes its input through unchanged.
-  if (result.name === input.name) {
-    nodes.push({ name: '/Identity', op_type: 'Identity', input: [input.name], output: ['output'], attribute: [] });
-  } else {
-    for (const n of nodes as Array<{ input: string[]; output: string[] }>) {
-      n.input = n.input.map((v) => (v === result.name ? 'output' : v));
-      n.output = n.output.map((v) => (v === result.name ? 'output' : v));
+
+  const traceAt = (k: number): Built => {
+    const dyn: DynSizes = new Map();
+    const shape = inputShape.map((d, axis) => {
+      const name = dynamic.get(axis);
+      if (name === undefined) return d;
+      const size = TRACE_SIZES[k]![dyn.size]!;
+      dyn.set(size, { name, axis });
+      return size;
+    });
+    return build(model, shape, dyn, opset, dtype, index, dynamic, k + 1);
+  };
+  const built = traceAt(0);
+  {
+    // the graph must not depend on the input's values, nor on the sizes of its symbolic axes: a
+    // second trace with other values (and other sizes) gives the same one. A constant that does
+    // depend on them was computed outside the recorded ops (a Tensor op or argmax on the input).
+    const again = traceAt(1);
+    const signature = (b: Built) =>
+      JSON.stringify([b.nodes, b.initializers.map((i) => [i.name, i.dims, Array.from(i.raw_data)])], (_, v) =>
+        v instanceof Uint8Array ? Array.from(v) : v,
+      );
+    if (signature(built) !== signature(again)) {
+      const axes = [...dynamic].map(([a, n]) => `${a}: '${n}'`).join(', ');
+      throw new OnnxExportError(
+        `toOnnx: the model's graph depends on its input's values${dynamic.size > 0 ? ` or on the sizes of its symbolic axes (${axes})` : ''}: a value computed from the input outside the recorded ops (a Tensor op on it, or a non-differentiable op such as argmax)${dynamic.size > 0 ? ', or a constant built from a symbolic size (export with that axis fixed)' : ''}`,
+      );
     }
   }
-
+  const { nodes, initializers, input, output } = built;
   const valueInfo = (name: string, shape: Dim[], elemType = elem) => ({
     name,
     type: {
@@ -400,9 +831,9 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
     graph: {
       name: model.constructor.name,
       node: nodes,
-      initializer: [...initializers.values()],
+      initializer: initializers,
       input: [valueInfo('input', input.shape, index ? DataType.INT32! : elem)],
-      output: [valueInfo('output', result.shape)],
+      output: [valueInfo('output', output.shape)],
     },
   });
   const bytes = ModelProto.encode(message).finish();

@@ -108,12 +108,12 @@ describe('toOnnx: convolution and pooling layers on ONNX Runtime', () => {
     );
   });
 
-  it('a convolution on a non-image input fails with ShapeError naming the layer', () => {
+  it('a convolution on a non-image input fails with ShapeError, in the layer’s words', () => {
     expect(() => toOnnx(new Sequential(new Conv2d(1, 1, 3)), { inputShape: [1, 9] })).toThrow(ShapeError);
     expect(() => toOnnx(new Sequential(new Conv2d(1, 1, 3)), { inputShape: [1, 9] })).toThrow(
-      "toOnnx: Conv2d at '0' expects [N, C, H, W] inputs; it gets [1, 9]",
+      /^toOnnx: the model's forward fails on an input of \[1, 9\]: .*conv2d: input must be \[N, C, H, W\]/,
     );
-    expect(() => toOnnx(new Sequential(new Conv2d(2, 1, 3)), { inputShape: [1, 1, 5, 5] })).toThrow(/Conv2d at '0'.*1 channels/);
+    expect(() => toOnnx(new Sequential(new Conv2d(2, 1, 3)), { inputShape: [1, 1, 5, 5] })).toThrow(/input \[1,1,5,5\] has 1 channels/);
   });
 });
 
@@ -169,9 +169,9 @@ describe('toOnnx: normalisation and embedding layers on ONNX Runtime', () => {
     expect(input.type.tensor_type.elem_type).toBe(6); // INT32
   });
 
-  it('an Embedding that is not the first layer fails with OnnxExportError', () => {
+  it('an Embedding that is not the first layer fails, in the layer’s words', () => {
     expect(() => toOnnx(new Sequential(new Linear(2, 2), new Embedding(3, 2)), { inputShape: [1, 2] })).toThrow(
-      "toOnnx: cannot export Embedding at '1': it looks up int32 indices, so it must be the first layer of the model (its input is int32)",
+      /^toOnnx: the model's forward fails on an input of \[1, 2\]: .*Embedding: indices must be int32/,
     );
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VariableLike } from '@gd/autograd';
 import { asVariable } from '@gd/autograd';
-import { DTypeError, GdError, manualSeed, memory, randn, ShapeError, scope, ValueError } from '@gd/tensor';
+import { DTypeError, GdError, manualSeed, memory, randn, ShapeError, scope, tensor, ValueError } from '@gd/tensor';
 import { thrown } from '@gd/testing';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
@@ -32,6 +32,13 @@ import { agreement, gdForward, maxAbsDiff, runOrt } from './ort.js';
 class Square extends Module {
   forward(x: VariableLike) {
     return asVariable(x).square();
+  }
+}
+
+/** A module using an op with no ONNX lowering (max pooling outside the MaxPool2d layer). */
+class Pool extends Module {
+  forward(x: VariableLike) {
+    return asVariable(x).reshape([-1, 1, 2, 2]).maxPool2d(2).flatten();
   }
 }
 
@@ -227,36 +234,108 @@ describe('toOnnx: the protobuf', () => {
   });
 });
 
-describe('toOnnx: errors', () => {
-  it('an unsupported layer fails with OnnxExportError naming its class and path', () => {
-    const nested = new Sequential(new Linear(2, 3), new Sequential(new ReLU(), new Linear(3, 3), new Square()));
-    const attempt = () => toOnnx(nested, { inputShape: [1, 2] });
-    const e = thrown(attempt);
-    expect(e).toBeInstanceOf(OnnxExportError);
-    expect(e).toBeInstanceOf(GdError);
-    expect((e as GdError).message).toMatch(
-      /cannot export Square at '1\.2': no ONNX emitter for Square \(exportable: Linear, ReLU, .*Sequential\)/,
-    );
-    expect((e as GdError).code).toBe('E_ONNX_EXPORT');
-    expect(() => toOnnx(new Square(), { inputShape: [1, 2] })).toThrow(/cannot export Square at the root of the model/);
-  });
-
-  it('a subclass of an exportable layer is not exported with its parent’s emitter', () => {
+describe('toOnnx: models exported by tracing their forward', () => {
+  it('a module of its own (x²) and a subclass of Linear that changes forward are traced, and agree with gd', async () => {
+    manualSeed(31);
+    expect(await agreement(new Sequential(new Linear(3, 4), new Square()), [3])).toBeLessThan(1e-5);
     class Doubled extends Linear {
       override forward(x: VariableLike) {
         return super.forward(x).mul(2);
       }
     }
-    expect(() => toOnnx(new Sequential(new Doubled(2, 2)), { inputShape: [1, 2] })).toThrow(/cannot export Doubled at '0'/);
+    const ops = (ModelProto.toObject(ModelProto.decode(toOnnx(new Doubled(2, 2), { inputShape: [1, 2] }))) as OnnxModel).graph.node.map(
+      (n) => n.op_type,
+    );
+    expect(ops).toContain('Mul');
+    expect(await agreement(new Sequential(new Doubled(2, 3)), [2])).toBeLessThan(1e-5);
   });
 
-  it('shapes that do not fit the model fail with ShapeError or OnnxExportError, naming the layer', () => {
+  it('a self-attention block with symbolic batch and sequence: ORT agrees with gd at other sizes', async () => {
+    manualSeed(32);
+    class SelfAttention extends Module {
+      qkv = new Linear(8, 24);
+      out = new Linear(8, 8);
+      forward(xIn: VariableLike) {
+        const x = asVariable(xIn);
+        const [b, t] = x.shape as number[];
+        const heads = (z: typeof x) => z.reshape([b!, t!, 2, 4]).transpose([0, 2, 1, 3]);
+        const qkv = this.qkv.forward(x);
+        const q = heads(qkv.slice([0, 0, 0], [-1, -1, 8]));
+        const k = heads(qkv.slice([0, 0, 8], [-1, -1, 8]));
+        const v = heads(qkv.slice([0, 0, 16], [-1, -1, 8]));
+        const att = q.matmul(k, { transposeB: true }).mul(0.5).softmax(-1).matmul(v);
+        return this.out.forward(att.transpose([0, 2, 1, 3]).reshape([b!, t!, 8]));
+      }
+    }
+    const model = new SelfAttention().eval();
+    const bytes = toOnnx(model, { inputShape: [1, 4, 8], dynamicBatch: true, dynamicAxes: { 1: 'sequence' } });
+    const decoded = ModelProto.toObject(ModelProto.decode(bytes)) as OnnxModel;
+    expect(JSON.stringify(decoded.graph.input)).toContain('sequence');
+    for (const [n, t] of [
+      [1, 4],
+      [2, 5],
+      [3, 9],
+    ]) {
+      const x = randn([n!, t!, 8]);
+      const got = await runOrt(bytes, x);
+      expect(got.dims).toEqual([n, t, 8]);
+      expect(maxAbsDiff(got.data, gdForward(model, x).data)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('a constant built from a symbolic size is refused for that axis, and exports with the axis fixed', async () => {
+    manualSeed(33);
+    class Causal extends Module {
+      forward(xIn: VariableLike) {
+        const x = asVariable(xIn);
+        const t = x.shape[1]!;
+        // a [t, t] mask made from the traced length: the graph then holds t itself
+        const mask = tensor(
+          Array.from({ length: t * t }, (_, i) => (i % t <= Math.floor(i / t) ? 0 : -1e9)),
+          { shape: [t, t] },
+        );
+        return x.matmul(x, { transposeB: true }).add(mask).softmax(-1);
+      }
+    }
+    expect(() => toOnnx(new Causal(), { inputShape: [1, 4, 3], dynamicAxes: { 1: 'sequence' } })).toThrow(
+      /symbolic axes \(1: 'sequence'\)/,
+    );
+    const x = randn([2, 4, 3]);
+    const bytes = toOnnx(new Causal(), { inputShape: [1, 4, 3], dynamicBatch: true });
+    expect(maxAbsDiff((await runOrt(bytes, x)).data, gdForward(new Causal(), x).data)).toBeLessThan(1e-5);
+  });
+});
+
+describe('toOnnx: errors', () => {
+  it('an op without an ONNX lowering fails with OnnxExportError naming the op, the module and its path', () => {
+    const nested = new Sequential(new Linear(2, 4), new Sequential(new ReLU(), new Pool()));
+    const e = thrown(() => toOnnx(nested, { inputShape: [1, 2] }));
+    expect(e).toBeInstanceOf(OnnxExportError);
+    expect(e).toBeInstanceOf(GdError);
+    expect((e as GdError).message).toMatch(/cannot export the op 'maxPool2d' in Pool at '1\.1': it has no ONNX lowering/);
+    expect((e as GdError).code).toBe('E_ONNX_EXPORT');
+    expect(() => toOnnx(new Pool(), { inputShape: [1, 4] })).toThrow(/'maxPool2d' in Pool at the root of the model/);
+  });
+
+  it('a value computed from the input outside the recorded ops is refused, not baked in as a constant', () => {
+    class Masked extends Module {
+      forward(x: VariableLike) {
+        const v = asVariable(x);
+        // gt() gives an int32 Tensor: no op of the graph, so its values would be frozen
+        return v.mul(v.gt(0.15));
+      }
+    }
+    expect(() => toOnnx(new Masked(), { inputShape: [1, 3] })).toThrow(OnnxExportError);
+    expect(() => toOnnx(new Masked(), { inputShape: [1, 3] })).toThrow(/depends on its input's values/);
+  });
+
+  it('shapes that do not fit the model fail with the layer’s own error class, said as export’s', () => {
     const model = mlp([4, 3, 2]);
     expect(() => toOnnx(model, { inputShape: [1, 5] })).toThrow(ShapeError);
-    expect(() => toOnnx(model, { inputShape: [1, 5] })).toThrow("toOnnx: Linear at '0' expects [..., 4] inputs; it gets [1, 5]");
-    expect(() => toOnnx(new Sequential(new Softmax(3)), { inputShape: [1, 5] })).toThrow(
-      /Softmax at '0': axis 3 is out of range for \[1, 5\]/,
+    expect(() => toOnnx(model, { inputShape: [1, 5] })).toThrow(
+      /^toOnnx: the model's forward fails on an input of \[1, 5\]: .*inner dimensions 5 and 4/,
     );
+    expect(() => toOnnx(new Sequential(new Softmax(3)), { inputShape: [1, 5] })).toThrow(/axis 3/);
   });
 
   it('bad options fail with ValueError naming the option and the value', () => {
@@ -290,7 +369,9 @@ describe('saveOnnxFile', () => {
       await saveOnnxFile(path, model, { inputShape: [1, 3], dynamicBatch: true });
       const written = new Uint8Array(readFileSync(path));
       expect(written).toEqual(toOnnx(model, { inputShape: [1, 3], dynamicBatch: true }));
-      await expect(saveOnnxFile(path, new Sequential(model, new Square()), { inputShape: [1, 3] })).rejects.toThrow(OnnxExportError);
+      await expect(saveOnnxFile(path, new Sequential(new Linear(3, 4), new Pool()), { inputShape: [1, 3] })).rejects.toThrow(
+        OnnxExportError,
+      );
       expect(new Uint8Array(readFileSync(path))).toEqual(written);
       expect(readdirSync(dir)).toEqual(['model.onnx']);
       const x = randn([2, 3]);

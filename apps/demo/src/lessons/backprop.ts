@@ -2,7 +2,8 @@
 import { gradcheck, topologicalOrder, type Variable, variable } from '@gd/autograd';
 import { mse } from '@gd/losses';
 import { keep, tensor } from '@gd/tensor';
-import { el, fmt, section, show } from '../ui.js';
+import { onLang, t, tr, trAttr } from '../i18n.js';
+import { el, fmt, live, section, show } from '../ui.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -53,13 +54,13 @@ function build() {
 export function backpropLesson(): void {
   const s = section(
     'lesson-backprop',
-    '5. Backpropagation',
+    tr((m) => m.bp.title),
     el(
       'p',
       {},
-      'A network is one function of all its weights. Backpropagation applies the chain rule ',
+      tr((m) => m.bp.p1),
       el('span', { class: 'formula' }, 'dz/dx = dz/dy · dy/dx'),
-      ' from the loss back to every weight, each node passing ∂L/∂(its input) to the nodes it was computed from.',
+      tr((m) => m.bp.p1end),
     ),
   );
   const { params, forward } = build();
@@ -98,90 +99,109 @@ export function backpropLesson(): void {
   for (const v of nodes) columns.set(col.get(v)!, [...(columns.get(col.get(v)!) ?? []), v]);
   // computed nodes first in a column, then its inputs below
   for (const list of columns.values()) list.sort((a, b) => Number(inputsOf(a).length === 0) - Number(inputsOf(b).length === 0));
-  const lines = new Map<Variable, string[]>();
-  for (const v of nodes) {
-    const value = rows(v.value);
-    const grad = v.requiresGrad ? rows(v.grad) : ['constant'];
-    lines.set(v, [
-      v.name!,
-      ...value.map((r, i) => `${i === 0 ? 'value' : '     '} ${r}`),
-      ...grad.map((r, i) => `${i === 0 ? 'grad ' : '     '} ${r}`),
-    ]);
-  }
   const CHAR = 7.3; // width of one 12 px monospace character
+  const WIDE = 12.5; // and of a Chinese one
   const LINE = 16;
-  const W = Math.ceil(Math.max(...[...lines.values()].flat().map((l) => l.length)) * CHAR + 16);
-  const heightOf = (v: Variable) => lines.get(v)!.length * LINE + 10;
   const GAP_X = 26;
   const GAP_Y = 14;
-  const pos = new Map<Variable, [number, number]>();
   const ncols = Math.max(...columns.keys()) + 1;
-  let height = 0;
-  for (const [c, list] of columns) {
-    let y = 6;
-    for (const v of list) {
-      pos.set(v, [6 + c * (W + GAP_X), y]);
-      y += heightOf(v) + GAP_Y;
-    }
-    height = Math.max(height, y);
-  }
-  const width = 12 + ncols * W + (ncols - 1) * GAP_X;
-  const svg = svgEl('svg', {
-    width,
-    height,
-    viewBox: `0 0 ${width} ${height}`,
-    role: 'img',
-    'aria-label': 'computation graph with values and gradients',
-  }) as SVGSVGElement;
-  svg.style.maxWidth = `${width}px`;
-  for (const v of nodes) {
-    for (const p of inputsOf(v)) {
-      const [x1, y1] = pos.get(p)!;
-      const [x2, y2] = pos.get(v)!;
-      const a = y1 + heightOf(p) / 2;
-      const b = y2 + heightOf(v) / 2;
-      const mid = (x1 + W + x2) / 2;
-      svg.append(svgEl('path', { d: `M${x1 + W},${a} C${mid},${a} ${mid},${b} ${x2},${b}`, stroke: '#8c99a8', fill: 'none' }));
-    }
-  }
+  const textWidth = (l: string) => Array.from(l).reduce((w, ch) => w + (ch.charCodeAt(0) >= 0x2e80 ? WIDE : CHAR), 0);
+  const svg = svgEl('svg', { role: 'img' }) as SVGSVGElement;
+  trAttr(svg, 'aria-label', (m) => m.bp.graphAria);
   const boxes = new Map<Variable, SVGElement>();
-  for (const v of nodes) {
-    const [x0, y0] = pos.get(v)!;
-    const g = svgEl('g', { class: 'graph-node', transform: `translate(${x0},${y0})`, 'data-name': v.name! });
-    g.append(svgEl('rect', { width: W, height: heightOf(v), rx: 6 }));
-    const ls = lines.get(v)!;
-    const nValue = rows(v.value).length;
-    ls.forEach((l, i) => {
-      const attrs: Record<string, string | number> = { x: 8, y: 17 + i * LINE, 'xml:space': 'preserve' };
-      if (i === 0) attrs['font-weight'] = 'bold';
-      if (i > nValue) attrs.fill = '#b3261e';
-      g.append(svgEl('text', attrs, l));
-    });
-    svg.append(g);
-    boxes.set(v, g);
-  }
+  const pos = new Map<Variable, [number, number]>();
+  let W = 0;
+  let width = 0;
+  /** Draws the graph, its labels in the page's language (their widths differ, so the boxes do). */
+  const drawGraph = () => {
+    const m = t().bp;
+    const lines = new Map<Variable, string[]>();
+    // the labels before the values share one width, so the values line up
+    const pad = (label: string, to: string) => label + ' '.repeat(Math.max(0, Math.round((textWidth(to) - textWidth(label)) / CHAR)));
+    const longest = [m.value, m.grad].reduce((a, b) => (textWidth(a) >= textWidth(b) ? a : b));
+    const blank = ' '.repeat(Math.round(textWidth(longest) / CHAR));
+    for (const v of nodes) {
+      const value = rows(v.value);
+      const grad = v.requiresGrad ? rows(v.grad) : [m.constant];
+      lines.set(v, [
+        v.name!,
+        ...value.map((r, i) => `${i === 0 ? pad(m.value, longest) : blank} ${r}`),
+        ...grad.map((r, i) => `${i === 0 ? pad(m.grad, longest) : blank} ${r}`),
+      ]);
+    }
+    W = Math.ceil(Math.max(...[...lines.values()].flat().map(textWidth)) + 16);
+    const heightOf = (v: Variable) => lines.get(v)!.length * LINE + 10;
+    let height = 0;
+    for (const [c, list] of columns) {
+      let y = 6;
+      for (const v of list) {
+        pos.set(v, [6 + c * (W + GAP_X), y]);
+        y += heightOf(v) + GAP_Y;
+      }
+      height = Math.max(height, y);
+    }
+    width = 12 + ncols * W + (ncols - 1) * GAP_X;
+    svg.replaceChildren();
+    boxes.clear();
+    svg.setAttribute('width', String(width));
+    svg.setAttribute('height', String(height));
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    svg.style.maxWidth = `${width}px`;
+    for (const v of nodes) {
+      for (const p of inputsOf(v)) {
+        const [x1, y1] = pos.get(p)!;
+        const [x2, y2] = pos.get(v)!;
+        const a = y1 + heightOf(p) / 2;
+        const b = y2 + heightOf(v) / 2;
+        const mid = (x1 + W + x2) / 2;
+        svg.append(svgEl('path', { d: `M${x1 + W},${a} C${mid},${a} ${mid},${b} ${x2},${b}`, stroke: '#8c99a8', fill: 'none' }));
+      }
+    }
+    for (const v of nodes) {
+      const [x0, y0] = pos.get(v)!;
+      const g = svgEl('g', { class: 'graph-node', transform: `translate(${x0},${y0})`, 'data-name': v.name! });
+      g.append(svgEl('rect', { width: W, height: heightOf(v), rx: 6 }));
+      const ls = lines.get(v)!;
+      const nValue = rows(v.value).length;
+      ls.forEach((l, i) => {
+        const attrs: Record<string, string | number> = { x: 8, y: 17 + i * LINE, 'xml:space': 'preserve' };
+        if (i === 0) attrs['font-weight'] = 'bold';
+        if (i > nValue) attrs.fill = '#b3261e';
+        g.append(svgEl('text', attrs, l));
+      });
+      svg.append(g);
+      boxes.set(v, g);
+    }
+  };
+  drawGraph();
   const steps = [...order].reverse().filter((v) => v.name !== undefined);
   const extra = [W1, b1, W2, b2];
   const walk = [...steps, ...extra.filter((p) => !steps.includes(p))];
   let at = -1;
-  const counter = el('span', { id: 'bp-counter', class: 'note' }, `step 0 of ${walk.length}`);
-  const scroller = el(
-    'div',
-    { class: 'graph-scroll', id: 'bp-graph', tabindex: '0', role: 'group', 'aria-label': 'computation graph (scrolls sideways)' },
-    svg,
+  const counter = el('span', { id: 'bp-counter', class: 'note' });
+  const scroller = trAttr(
+    el('div', { class: 'graph-scroll', id: 'bp-graph', tabindex: '0', role: 'group' }, svg),
+    'aria-label',
+    (m) => m.bp.scrollAria,
   );
-  const explain = el(
-    'p',
-    { class: 'readout', id: 'bp-step', 'aria-live': 'polite' },
-    'Press “Next step” to walk the chain rule from the loss back to the weights.',
+  const explain = el('p', { class: 'readout', id: 'bp-step', 'aria-live': 'polite' });
+  live(explain, () => [t().bp.press]);
+  live(counter, () => [t().bp.counter(0, walk.length)]);
+  const next = el(
+    'button',
+    { id: 'bp-next', type: 'button' },
+    tr((m) => m.bp.next),
   );
-  const next = el('button', { id: 'bp-next', type: 'button' }, 'Next step');
-  const reset = el('button', { class: 'secondary', type: 'button' }, 'Start over');
+  const reset = el(
+    'button',
+    { class: 'secondary', type: 'button' },
+    tr((m) => m.bp.reset),
+  );
   const stepTo = (i: number) => {
     for (const b of boxes.values()) b.classList.remove('active');
     at = i;
     next.disabled = i >= walk.length - 1;
-    counter.textContent = `step ${i + 1} of ${walk.length}`;
+    live(counter, () => [t().bp.counter(i + 1, walk.length)]);
     if (i < 0) return;
     const v = walk[i]!;
     boxes.get(v)?.classList.add('active');
@@ -190,24 +210,27 @@ export function backpropLesson(): void {
     const scale = svg.getBoundingClientRect().width / width || 1;
     const left = x0 * scale - (scroller.clientWidth - W * scale) / 2;
     scroller.scrollTo({ left: Math.max(0, left) });
-    const users = nodes.filter((u) => inputsOf(u).includes(v)).map((u) => u.name);
+    const users = nodes.filter((u) => inputsOf(u).includes(v)).map((u) => u.name!);
     const last = i === walk.length - 1;
-    explain.textContent =
-      i === 0
-        ? `∂L/∂L = 1: the walk starts at the loss.`
-        : `∂L/∂(${v.name}) = [${values(v.grad)}] — the chain rule through ${users.join(' and ')}: ∂L/∂(that node) times ∂(that node)/∂(${v.name}).${
-            last ? ' Done: every weight now has its gradient, ready for a gradient-descent step. Press “Start over” to walk again.' : ''
-          }`;
+    live(explain, () => {
+      const m = t().bp;
+      return [i === 0 ? m.first : `${m.through(v.name!, values(v.grad), users)}${last ? m.done : ''}`];
+    });
     if (last) explain.setAttribute('data-done', 'true');
     else explain.removeAttribute('data-done');
   };
   next.addEventListener('click', () => stepTo(Math.min(walk.length - 1, at + 1)));
   reset.addEventListener('click', () => {
     stepTo(-1);
-    counter.textContent = `step 0 of ${walk.length}`;
+    live(counter, () => [t().bp.counter(0, walk.length)]);
     explain.removeAttribute('data-done');
-    explain.textContent = 'Press “Next step” to walk the chain rule from the loss back to the weights.';
+    live(explain, () => [t().bp.press]);
     next.focus();
+  });
+  // the labels change width with the language: draw the graph again, at the same step
+  onLang(() => {
+    drawGraph();
+    if (at >= 0) boxes.get(walk[at]!)?.classList.add('active');
   });
   // checked in float64, as PyTorch's gradcheck does: the finite differences are then good to
   // ~1e-9, so the chain rule is seen to agree to many digits; float32's only to ~1e-4 here
@@ -225,18 +248,22 @@ export function backpropLesson(): void {
     el(
       'p',
       { class: 'readout' },
-      'gradcheck in float64 (analytic gradient against central finite differences): ',
-      el('strong', { id: 'bp-gradcheck' }, check.ok ? 'ok' : 'FAILED'),
-      ' · max relative error ',
+      tr((m) => m.bp.check),
+      el(
+        'strong',
+        { id: 'bp-gradcheck', 'data-ok': String(check.ok) },
+        tr((m) => (check.ok ? m.bp.ok : m.bp.failed)),
+      ),
+      tr((m) => m.bp.maxRel),
       el('strong', { id: 'bp-gradcheck-error' }, check.maxRelError.toExponential(2)),
-      ` over ${check.checked} weights`,
+      tr((m) => m.bp.over(check.checked)),
     ),
     el(
       'p',
       { class: 'note' },
-      'The same check in float32 gives a max relative error of ',
+      tr((m) => m.bp.f32a),
       el('span', { id: 'bp-gradcheck-error32' }, check32.maxRelError.toExponential(2)),
-      ': a finite difference subtracts two nearly equal losses, and float32 keeps only about 7 significant digits of each, so the check itself is what is imprecise there. In float64 (about 16 digits) only the chain rule’s agreement is left to see.',
+      tr((m) => m.bp.f32b),
     ),
   );
 }

@@ -1,6 +1,7 @@
 // Lesson 7: a network trained on real handwritten digits, in the browser; draw one to test it.
 import * as Plot from '@observablehq/plot';
-import { chart, choice, el, fitWidth, fmt, numberField, section, show } from '../ui.js';
+import { t, tr, trAttr } from '../i18n.js';
+import { chart, choice, el, fitWidth, fmt, libraryError, live, numberField, section, show } from '../ui.js';
 
 /** A diverging colour for w in [−1, 1]: blue for negative, white at zero, red for positive. */
 function diverging(w: number): string {
@@ -23,7 +24,7 @@ function filterImages(w: Float32Array, shape: number[]): HTMLElement {
       height: String(kh * cell),
       class: 'digits-filter',
       role: 'img',
-      'aria-label': `filter ${f + 1} of the first convolution, ${kh}×${kw} weights`,
+      'aria-label': t().digits.filterAria(f + 1, kh, kw),
     });
     const ctx = c.getContext('2d')!;
     for (let y = 0; y < kh; y++) {
@@ -37,18 +38,14 @@ function filterImages(w: Float32Array, shape: number[]): HTMLElement {
   return el(
     'div',
     { id: 'digits-filters' },
-    el(
-      'p',
-      { class: 'note' },
-      `What the first convolution learned: its ${out} filters of ${kh}×${kw} weights, red positive, blue negative, white zero (one scale, ±${fmt(scale, 3)}). Each slides over the image and responds most where the ink matches its pattern of red and blue.`,
-    ),
+    el('p', { class: 'note' }, t().digits.filters(out, kh, kw, fmt(scale, 3))),
     el('div', { class: 'filter-row' }, ...figures),
   );
 }
 
 /** The 28×28 input the network read, grey levels exactly as it saw them. */
 function inputImage(px: Float32Array): HTMLCanvasElement {
-  const c = el('canvas', { id: 'digits-input', width: '28', height: '28', role: 'img', 'aria-label': 'the 28×28 image the network read' });
+  const c = el('canvas', { id: 'digits-input', width: '28', height: '28', role: 'img', 'aria-label': t().digits.inputAria });
   const ctx = c.getContext('2d')!;
   for (let i = 0; i < 784; i++) {
     const v = Math.round(px[i]! * 255);
@@ -119,45 +116,78 @@ function toPixels(canvas: HTMLCanvasElement): Float32Array | null {
 export function digitsLesson(worker: Worker): void {
   const s = section(
     'lesson-digits',
-    '7. Digits',
+    tr((m) => m.digits.title),
     el(
       'p',
       {},
-      'A network learns to read handwritten digits from real MNIST images, right here in the browser; 2,000 more measure its accuracy. Then draw a digit and see what it thinks.',
+      tr((m) => m.digits.p1),
     ),
     el(
       'p',
       {},
-      'The MLP (784-128-10) sees each image as 784 unrelated numbers. The CNN (LeNet-5: two 5×5 convolutions with max pooling, then 400-120-84-10) slides small filters over the 28×28 image, so a stroke is recognised wherever it is; each of its epochs takes several seconds here. A few epochs give about 97 %; the full run in the terminal, ',
+      tr((m) => m.digits.p2),
       el('code', {}, 'pnpm start --model cnn'),
-      ', trains for 12 epochs and reaches 98.5 % or more on the same 2,000 held-out digits.',
+      tr((m) => m.digits.p2end),
     ),
   );
-  const [kindLabel, kind] = choice('model', 'digits-model', [
-    ['mlp', 'MLP (784-128-10)'],
-    ['cnn', 'CNN (LeNet-5)'],
-  ]);
-  const ep = numberField('epochs', 'digits-epochs', '3', {
-    what: 'the number of epochs',
-    min: 1,
-    max: 20,
-    integer: true,
-    maxReason: '(each takes a few seconds)',
-  });
-  const train = el('button', { id: 'digits-train', type: 'button' }, 'Train on the digits');
-  const status = el('p', { class: 'readout', 'aria-live': 'polite', id: 'digits-status' }, 'Press “Train on the digits”.');
-  const canvas = el('canvas', {
-    id: 'digit-canvas',
-    width: '280',
-    height: '280',
-    'aria-label': 'drawing area: draw a digit with a mouse, finger or pen, or press “Show a real digit”',
-  });
-  const sample = el('button', { class: 'secondary', type: 'button', id: 'digits-sample' }, 'Show a real digit');
+  const [kindLabel, kind] = choice(
+    tr((m) => m.digits.model),
+    'digits-model',
+    [
+      ['mlp', 'MLP (784-128-10)'],
+      ['cnn', 'CNN (LeNet-5)'],
+    ],
+  );
+  const ep = numberField(
+    tr((m) => m.digits.epochs),
+    'digits-epochs',
+    '3',
+    {
+      what: (m) => m.digits.epochsWhat,
+      min: 1,
+      max: 20,
+      integer: true,
+      maxReason: (m) => m.digits.epochsWhy,
+    },
+  );
+  const train = el(
+    'button',
+    { id: 'digits-train', type: 'button' },
+    tr((m) => m.digits.train),
+  );
+  const status = el('p', { class: 'readout', 'aria-live': 'polite', id: 'digits-status' });
+  live(status, () => [t().digits.pressTrain]);
+  const canvas = trAttr(
+    el('canvas', {
+      id: 'digit-canvas',
+      width: '280',
+      height: '280',
+    }),
+    'aria-label',
+    (m) => m.digits.canvasAria,
+  );
+  const sample = el(
+    'button',
+    { class: 'secondary', type: 'button', id: 'digits-sample' },
+    tr((m) => m.digits.sample),
+  );
   const sampleLabel = el('p', { class: 'note', id: 'digits-sample-label', 'aria-live': 'polite' });
-  const predict = el('button', { id: 'digits-predict', type: 'button' }, 'Recognise');
-  const clear = el('button', { class: 'secondary', type: 'button', id: 'digits-clear' }, 'Clear');
+  const predict = el(
+    'button',
+    { id: 'digits-predict', type: 'button' },
+    tr((m) => m.digits.predict),
+  );
+  const clear = el(
+    'button',
+    { class: 'secondary', type: 'button', id: 'digits-clear' },
+    tr((m) => m.digits.clear),
+  );
   const result = el('div', { id: 'digits-result' });
-  const download = el('button', { id: 'digits-onnx', type: 'button', class: 'secondary', disabled: '' }, 'Download ONNX');
+  const download = el(
+    'button',
+    { id: 'digits-onnx', type: 'button', class: 'secondary', disabled: '' },
+    tr((m) => m.digits.download),
+  );
   const onnxStatus = el('p', { class: 'note', id: 'digits-onnx-status', 'aria-live': 'polite' });
   const filtersBox = el('div', {});
   const curve: Array<[number, number]> = [];
@@ -174,7 +204,7 @@ export function digitsLesson(worker: Worker): void {
     el(
       'p',
       { class: 'note' },
-      'Without a mouse or touch screen, “Show a real digit” puts one of the MNIST digits on the canvas for the network to read.',
+      tr((m) => m.digits.keyboard),
     ),
     el('div', { class: 'row' }, el('div', {}, canvas, el('div', { class: 'controls' }, predict, clear, sample), sampleLabel), result),
   );
@@ -214,7 +244,7 @@ export function digitsLesson(worker: Worker): void {
   clear.addEventListener('click', () => {
     wipe();
     show(result);
-    sampleLabel.textContent = '';
+    show(sampleLabel);
   });
   // a keyboard alternative to drawing: paint a real digit, each of its 28×28 pixels as a 10×10 block
   let digits: Uint8Array | undefined;
@@ -223,7 +253,7 @@ export function digitsLesson(worker: Worker): void {
     try {
       digits ??= new Uint8Array(await (await fetch(new URL('./digits.bin', document.baseURI).href)).arrayBuffer());
     } catch {
-      sampleLabel.textContent = 'The digits could not be loaded.';
+      live(sampleLabel, () => [t().digits.loadFailed]);
       return;
     }
     const n = 10_000;
@@ -236,73 +266,74 @@ export function digitsLesson(worker: Worker): void {
       ctx.fillRect((k % 28) * 10, Math.floor(k / 28) * 10, 10, 10);
     }
     show(result);
-    sampleLabel.textContent = `MNIST digit no. ${i + 1}, labelled ${digits[n * 784 + i]}. Press Recognise.`;
+    const label = digits[n * 784 + i]!;
+    live(sampleLabel, () => [t().digits.sampleLabel(i + 1, label)]);
   });
 
   worker.addEventListener('message', (e: MessageEvent) => {
     const m = e.data;
     if (m.lesson !== 'digits') return;
     if (m.type === 'digits-step') {
-      show(status, `CNN: step ${m.step}/${m.total}${curve.length ? ` · epoch ${curve.length} loss ${fmt(curve.at(-1)![1])}` : ''}`);
+      const epochLoss = curve.length ? ([curve.length, fmt(curve.at(-1)![1])] as const) : undefined;
+      live(status, () => [t().digits.cnnStep(m.step, m.total) + (epochLoss ? t().digits.cnnStepEpoch(...epochLoss) : '')]);
     } else if (m.type === 'digits-progress' && Number.isNaN(m.accuracy)) {
       // the CNN reports its training loss per epoch; held-out accuracy is measured once, at the end
       curve.push([m.epoch, m.loss]);
-      show(status, `CNN: epoch ${m.epoch}/${m.epochs} · loss ${fmt(m.loss)}`);
-      show(
-        curveBox,
+      const points = curve.slice();
+      live(status, () => [t().digits.cnnEpoch(m.epoch, m.epochs, fmt(m.loss))]);
+      live(curveBox, () => [
         chart({
           width: fitWidth(s, 360),
           height: 180,
-          y: { domain: [0, Math.max(...curve.map((d) => d[1]))], label: 'training loss' },
-          x: { label: 'epoch', ticks: curve.map((d) => d[0]), tickFormat: 'd' },
-          marks: [Plot.line(curve, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
+          y: { domain: [0, Math.max(...points.map((d) => d[1]))], label: t().digits.trainingLoss },
+          x: { label: t().digits.epochAxis, ticks: points.map((d) => d[0]), tickFormat: 'd' },
+          marks: [Plot.line(points, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
         }) as Element,
-      );
+      ]);
     } else if (m.type === 'digits-progress') {
       curve.push([m.epoch, m.accuracy]);
-      show(status, `epoch ${m.epoch}/${m.epochs} · loss ${fmt(m.loss)} · held-out accuracy ${(m.accuracy * 100).toFixed(2)}%`);
-      show(
-        curveBox,
+      const points = curve.slice();
+      live(status, () => [t().digits.mlpEpoch(m.epoch, m.epochs, fmt(m.loss), (m.accuracy * 100).toFixed(2))]);
+      live(curveBox, () => [
         chart({
           width: fitWidth(s, 360),
           height: 180,
-          y: { domain: [Math.min(0.8, ...curve.map((d) => d[1] - 0.02)), 1], label: 'held-out accuracy' },
+          y: { domain: [Math.min(0.8, ...points.map((d) => d[1] - 0.02)), 1], label: t().digits.heldOut },
           // whole epochs only
-          x: { label: 'epoch', ticks: curve.map((d) => d[0]), tickFormat: 'd' },
-          marks: [Plot.line(curve, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
+          x: { label: t().digits.epochAxis, ticks: points.map((d) => d[0]), tickFormat: 'd' },
+          marks: [Plot.line(points, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
         }) as Element,
-      );
+      ]);
     } else if (m.type === 'digits-done') {
       train.disabled = false;
       download.disabled = false;
       trainedKind = m.model;
       show(onnxStatus);
-      if (m.filters) show(filtersBox, filterImages(m.filters, m.filterShape));
-      show(
-        status,
-        `${m.model === 'cnn' ? 'CNN' : 'MLP'} trained · held-out accuracy `,
+      if (m.filters) live(filtersBox, () => [filterImages(m.filters, m.filterShape)]);
+      const name = m.model === 'cnn' ? 'CNN' : 'MLP';
+      live(status, () => [
+        t().digits.trained(name),
         el('strong', { id: 'digits-accuracy' }, `${(m.accuracy * 100).toFixed(2)}%`),
-        ' — now draw a digit and press Recognise.',
-      );
+        t().digits.nowDraw,
+      ]);
     } else if (m.type === 'digits-prediction') {
       const probs = Array.from(m.probs as Float32Array);
-      const seen = lastInput ? el('figure', { class: 'digits-seen' }, inputImage(lastInput), el('figcaption', {}, 'what it read')) : null;
+      const input = lastInput;
       const best = probs.indexOf(Math.max(...probs));
-      show(
-        result,
+      live(result, () => [
         el(
           'p',
           { class: 'readout' },
-          'It reads: ',
+          t().digits.reads,
           el('strong', { id: 'digit-prediction' }, String(best)),
           ` (${(probs[best]! * 100).toFixed(1)}%)`,
         ),
-        seen,
+        input ? el('figure', { class: 'digits-seen' }, inputImage(input), el('figcaption', {}, t().digits.whatItRead)) : null,
         chart({
           width: fitWidth(s, 360),
           height: 200,
-          y: { domain: [0, 1], label: 'probability' },
-          x: { label: 'digit', type: 'band' },
+          y: { domain: [0, 1], label: t().digits.probability },
+          x: { label: t().digits.digit, type: 'band' },
           marks: [
             Plot.barY(
               probs.map((p, d) => ({ d, p })),
@@ -311,7 +342,7 @@ export function digitsLesson(worker: Worker): void {
             Plot.ruleY([0]),
           ],
         }) as Element,
-      );
+      ]);
     } else if (m.type === 'digits-onnx') {
       download.disabled = false;
       const url = URL.createObjectURL(new Blob([m.bytes], { type: 'application/octet-stream' }));
@@ -320,16 +351,20 @@ export function digitsLesson(worker: Worker): void {
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
-      show(
-        onnxStatus,
-        `Saved ${m.name} (${(m.bytes.byteLength / 1024).toFixed(0)} KB): open it with ONNX Runtime in Python, C++, Node or the browser.`,
-      );
+      const kb = (m.bytes.byteLength / 1024).toFixed(0);
+      live(onnxStatus, () => [t().digits.saved(m.name, kb)]);
     } else if (m.type === 'digits-onnx-error') {
       download.disabled = false;
-      show(onnxStatus, el('span', { class: 'error' }, m.message));
+      live(onnxStatus, () => [
+        m.code === 'untrained'
+          ? el('span', { class: 'error' }, t().digits.trainFirst)
+          : libraryError(t().digits.onnxCannot(m.model), m.reason, t().explain.onnx, 'span'),
+      ]);
     } else if (m.type === 'error') {
       train.disabled = false;
-      show(result, el('p', { class: 'error' }, m.message));
+      live(result, () => [
+        m.code === 'untrained' ? el('p', { class: 'error' }, t().digits.trainFirst) : libraryError('', m.message, t().explain.training),
+      ]);
     }
   });
   train.addEventListener('click', () => {
@@ -344,7 +379,7 @@ export function digitsLesson(worker: Worker): void {
     show(curveBox);
     show(filtersBox);
     show(onnxStatus);
-    show(status, 'loading the digits and training…');
+    live(status, () => [t().digits.loading]);
     worker.postMessage({
       lesson: 'digits',
       type: 'digits-train',
@@ -357,7 +392,7 @@ export function digitsLesson(worker: Worker): void {
   predict.addEventListener('click', () => {
     const px = toPixels(canvas);
     if (!px) {
-      show(result, el('p', { class: 'error' }, 'Draw a digit first.'));
+      live(result, () => [el('p', { class: 'error' }, t().digits.drawFirst)]);
       return;
     }
     lastInput = px.slice();
@@ -365,7 +400,8 @@ export function digitsLesson(worker: Worker): void {
   });
   download.addEventListener('click', () => {
     download.disabled = true;
-    show(onnxStatus, `exporting the ${trainedKind.toUpperCase()} to ONNX…`);
+    const name = trainedKind.toUpperCase();
+    live(onnxStatus, () => [t().digits.exporting(name)]);
     worker.postMessage({ lesson: 'digits', type: 'digits-onnx' });
   });
 }

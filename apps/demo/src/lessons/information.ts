@@ -2,12 +2,13 @@
 import { crossEntropyOf, entropy, informationContent, klDivergenceOf } from '@gd/losses';
 import { scope, tensor } from '@gd/tensor';
 import * as Plot from '@observablehq/plot';
-import { chart, checkDistribution, choice, el, fitWidth, flag, fmt, onResize, section, show } from '../ui.js';
+import { onLang, pick, t, tr, trAttr } from '../i18n.js';
+import { chart, checkDistribution, choice, el, fitWidth, flag, fmt, libraryError, onResize, section, show } from '../ui.js';
 
-const UNITS: Record<string, { base: number; name: string }> = {
-  bits: { base: 2, name: 'bits' },
-  nats: { base: Math.E, name: 'nats' },
-  dits: { base: 10, name: 'dits' },
+const UNITS: Record<string, { base: number }> = {
+  bits: { base: 2 },
+  nats: { base: Math.E },
+  dits: { base: 10 },
 };
 
 const PRESETS: Record<string, number[]> = {
@@ -82,38 +83,42 @@ export function setProbability(q: number[], i: number, v: number): number[] {
 export function informationLesson(): void {
   const s = section(
     'lesson-information',
-    '1. Information content and entropy',
+    tr((m) => m.info.title),
     el(
       'p',
       {},
-      'The less likely an outcome, the more information it carries: ',
+      tr((m) => m.info.p1),
       el('span', { class: 'formula' }, 'I(x) = −log_b P(x)'),
-      '.',
+      tr((m) => m.info.p1end),
     ),
     el(
       'p',
       {},
-      'Entropy is the expected information, the uncertainty of the whole system: ',
+      tr((m) => m.info.p2),
       el('span', { class: 'formula' }, 'H(X) = −Σ P(xᵢ) log_b P(xᵢ)'),
-      '. It is largest, log_b N, when all N outcomes are equally likely.',
+      tr((m) => m.info.p2end),
     ),
   );
   let p = [...PRESETS.peaked!];
-  const [unitLabel, unit] = choice('unit', 'info-unit', [
-    ['bits', 'bits (base 2)'],
-    ['nats', 'nats (base e)'],
-    ['dits', 'dits (base 10)'],
-  ]);
+  const [unitLabel, unit] = choice(
+    tr((m) => m.info.unit),
+    'info-unit',
+    Object.keys(UNITS).map((k) => [k, tr((m) => pick(m.info.unitOptions, k))]),
+  );
   const text = el('input', {
     id: 'info-probs',
     type: 'text',
     size: '36',
     value: p.join(', '),
-    'aria-label': 'probabilities, comma separated',
   });
-  const presets = el('div', { class: 'controls', role: 'group', 'aria-label': 'presets' });
+  trAttr(text, 'aria-label', (m) => m.info.probsAria);
+  const presets = trAttr(el('div', { class: 'controls', role: 'group' }), 'aria-label', (m) => m.info.presets);
   for (const name of Object.keys(PRESETS)) {
-    const b = el('button', { class: 'secondary', type: 'button', 'data-preset': name }, name);
+    const b = el(
+      'button',
+      { class: 'secondary', type: 'button', 'data-preset': name },
+      tr((m) => pick(m.info.presetNames, name)),
+    );
     b.addEventListener('click', () => {
       p = [...PRESETS[name]!];
       text.value = p.map((v) => +v.toFixed(4)).join(', ');
@@ -123,7 +128,17 @@ export function informationLesson(): void {
   }
   const out = el('div', { id: 'info-output' });
   s.append(
-    el('div', { class: 'controls' }, el('label', { for: 'info-probs' }, 'P(x₁), P(x₂), … (rescaled to sum to 1)', text), unitLabel),
+    el(
+      'div',
+      { class: 'controls' },
+      el(
+        'label',
+        { for: 'info-probs' },
+        tr((m) => m.info.probs),
+        text,
+      ),
+      unitLabel,
+    ),
     presets,
     out,
   );
@@ -154,7 +169,7 @@ export function informationLesson(): void {
   window.addEventListener('pointercancel', release);
 
   const render = () => {
-    const u = UNITS[unit.value]!;
+    const u = { ...UNITS[unit.value]!, name: pick(t().info.units, unit.value) };
     try {
       const r = scope(() => {
         const t = tensor(p);
@@ -175,7 +190,7 @@ export function informationLesson(): void {
           { class: 'readout' },
           'H = ',
           el('strong', { id: 'entropy-value' }, `${fmt(h)} ${u.name}`),
-          `   ·   maximum log_b N = ${fmt(max)} ${u.name}`,
+          t().info.maximum(fmt(max), u.name),
         ),
         (current = barChart(q, bits, fitWidth(out, 460), (plot, e) => {
           const [x] = chartPoint(plot, e);
@@ -185,22 +200,26 @@ export function informationLesson(): void {
           drag = { i };
           dragTo(e);
         })),
-        el(
-          'p',
-          { class: 'note' },
-          `Labels on the bars: the information content of each outcome, in ${u.name}. Drag a bar or type to change the distribution.`,
-        ),
+        el('p', { class: 'note' }, t().info.barsNote(u.name)),
       );
     } catch (e) {
-      show(out, el('p', { class: 'error' }, String((e as Error).message)));
+      show(out, libraryError('', String((e as Error).message), t().explain.info));
     }
   };
-  text.addEventListener('input', () => {
-    const r = checkDistribution(text.value, 'the distribution');
+  const check = () => {
+    const r = checkDistribution(text.value, t().info.distribution);
     flag(text, typeof r === 'string' ? r : null);
+    return r;
+  };
+  text.addEventListener('input', () => {
+    const r = check();
     // a typo keeps the last good chart on screen; the message beside the field says what to fix
     if (typeof r === 'string') return;
     p = r;
+    render();
+  });
+  onLang(() => {
+    if (text.getAttribute('aria-invalid') === 'true') check();
     render();
   });
   unit.addEventListener('change', render);
@@ -211,13 +230,13 @@ export function informationLesson(): void {
 export function crossEntropyLesson(): void {
   const s = section(
     'lesson-cross-entropy',
-    '2. Cross-entropy',
+    tr((m) => m.ce.title),
     el(
       'p',
       {},
-      'Cross-entropy measures how far a predicted distribution Ŷ is from the true Y: ',
+      tr((m) => m.ce.p1),
       el('span', { class: 'formula' }, 'H(Y, Ŷ) = −Σ Yᵢ log Ŷᵢ'),
-      '. It equals the entropy of Y plus the KL divergence, so it is smallest when the prediction matches.',
+      tr((m) => m.ce.p1end),
     ),
   );
   const p = el('input', { id: 'ce-true', type: 'text', size: '24', value: '0.7, 0.2, 0.1' });
@@ -228,25 +247,34 @@ export function crossEntropyLesson(): void {
     el(
       'div',
       { class: 'controls' },
-      el('label', { for: 'ce-true' }, 'true Y', p),
-      el('label', { for: 'ce-pred' }, 'predicted Ŷ', q),
-      el('label', { for: 'ce-mix' }, 'move Ŷ toward Y', mix),
+      el(
+        'label',
+        { for: 'ce-true' },
+        tr((m) => m.ce.trueY),
+        p,
+      ),
+      el(
+        'label',
+        { for: 'ce-pred' },
+        tr((m) => m.ce.predicted),
+        q,
+      ),
+      el(
+        'label',
+        { for: 'ce-mix' },
+        tr((m) => m.ce.mix),
+        mix,
+      ),
     ),
     out,
   );
   const render = () => {
+    const m = t();
     try {
       const ry = checkDistribution(p.value, 'Y');
       const rt = checkDistribution(q.value, 'Ŷ');
       flag(p, typeof ry === 'string' ? ry : null);
-      flag(
-        q,
-        typeof rt === 'string'
-          ? rt
-          : typeof ry !== 'string' && ry.length !== rt.length
-            ? `Ŷ needs as many outcomes as Y: Y has ${ry.length}, Ŷ has ${rt.length}.`
-            : null,
-      );
+      flag(q, typeof rt === 'string' ? rt : typeof ry !== 'string' && ry.length !== rt.length ? m.ce.mismatch(ry.length, rt.length) : null);
       if (typeof ry === 'string' || typeof rt === 'string' || ry.length !== rt.length) return;
       const y = ry;
       const t = rt;
@@ -267,8 +295,8 @@ export function crossEntropyLesson(): void {
       const ce = crossEntropyOf(y, yhat, opts);
       const kl = klDivergenceOf(y, yhat, opts);
       const data = y.flatMap((v, i) => [
-        { outcome: `x${i + 1}`, who: 'Y (true)', p: v / y.reduce((s_, x) => s_ + x, 0) },
-        { outcome: `x${i + 1}`, who: 'Ŷ (predicted)', p: yhat[i]! },
+        { outcome: `x${i + 1}`, who: m.ce.whoTrue, p: v / y.reduce((s_, x) => s_ + x, 0) },
+        { outcome: `x${i + 1}`, who: m.ce.whoPredicted, p: yhat[i]! },
       ]);
       show(
         out,
@@ -279,16 +307,16 @@ export function crossEntropyLesson(): void {
           el(
             'tr',
             {},
-            el('td', { id: 'ce-h' }, `${fmt(h)} bits`),
-            el('td', { id: 'ce-ce' }, `${fmt(ce)} bits`),
-            el('td', { id: 'ce-kl' }, `${fmt(kl)} bits`),
-            el('td', {}, `${fmt(h + kl)} bits`),
+            el('td', { id: 'ce-h' }, `${fmt(h)} ${m.ce.bits}`),
+            el('td', { id: 'ce-ce' }, `${fmt(ce)} ${m.ce.bits}`),
+            el('td', { id: 'ce-kl' }, `${fmt(kl)} ${m.ce.bits}`),
+            el('td', {}, `${fmt(h + kl)} ${m.ce.bits}`),
           ),
         ),
         chart({
           width: fitWidth(out, 460),
           height: 200,
-          y: { domain: [0, 1], grid: true, label: 'probability' },
+          y: { domain: [0, 1], grid: true, label: m.ce.probability },
           fx: { label: null, domain: outcomes(y.length) },
           x: { axis: null },
           color: { legend: true, range: ['#2f6fdf', '#e08a1e'] },
@@ -296,10 +324,11 @@ export function crossEntropyLesson(): void {
         }) as Element,
       );
     } catch (e) {
-      show(out, el('p', { class: 'error' }, String((e as Error).message)));
+      show(out, libraryError('', String((e as Error).message), m.explain.info));
     }
   };
   for (const i of [p, q, mix]) i.addEventListener('input', render);
+  onLang(render);
   onResize(render);
   render();
 }

@@ -1,50 +1,87 @@
 // Lesson 3 (docs/tutorial.md §2.2–2.3): gradient descent on a line fit, with the three convergence criteria.
 import { fitLine, lineData } from '@gd/lessons';
 import * as Plot from '@observablehq/plot';
-import { type Checked, chart, checkNumber, choice, el, fitWidth, flag, fmt, numberField, onResize, readAll, section, show } from '../ui.js';
+import { type Messages, onLang, pick, t, tr, trAttr } from '../i18n.js';
+import {
+  type Checked,
+  chart,
+  checkNumber,
+  choice,
+  el,
+  fitWidth,
+  flag,
+  fmt,
+  libraryError,
+  live,
+  numberField,
+  onResize,
+  readAll,
+  section,
+  show,
+} from '../ui.js';
 import { contourPlot, mseGrid } from './surface.js';
 
 export function lineFitLesson(): void {
   const s = section(
     'lesson-line-fit',
-    '3. Gradient descent on a line fit',
+    tr((m) => m.fit.title),
     el(
       'p',
       {},
-      'Fit ŷ = a·x + b to the points by minimising the mean squared error. Gradient descent starts at (a, b) and repeats ',
+      tr((m) => m.fit.p1),
       el('span', { class: 'formula' }, "θ' = θ − η·∇θ"),
-      ', with ',
+      tr((m) => m.fit.p1mid),
       el('span', { class: 'formula' }, '∂L/∂a = (2/n) Σ (ŷ − y)·x,  ∂L/∂b = (2/n) Σ (ŷ − y)'),
-      '.',
+      tr((m) => m.fit.p1end),
     ),
     el(
       'p',
       {},
-      'It stops when the loss changes less than a threshold, when the gradient’s norm falls below a threshold, or after a maximum number of iterations. Too large a step η makes it diverge — and gd catches that.',
+      tr((m) => m.fit.p2),
     ),
   );
   const data = lineData(42);
   const grid = mseGrid(data, -1, 4.5, -1.5, 3.5);
-  const lr = numberField('step η', 'fit-lr', '0.1', { what: 'the step η', min: 0, above: true, max: 100 });
-  const a0 = numberField('start a', 'fit-a', '-0.5', { what: 'the start a', min: -1000, max: 1000 });
-  const b0 = numberField('start b', 'fit-b', '3', { what: 'the start b', min: -1000, max: 1000 });
-  const [critL, crit] = choice('stop when', 'fit-criterion', [
-    ['loss-tolerance', '|Δloss| < threshold'],
-    ['grad-tolerance', '‖∇‖₂ < threshold'],
-    ['max-iterations', 'iterations reach'],
-  ]);
+  const lr = numberField(
+    tr((m) => m.fit.lr),
+    'fit-lr',
+    '0.1',
+    { what: (m) => m.fit.lrWhat, min: 0, above: true, max: 100 },
+  );
+  const a0 = numberField(
+    tr((m) => m.fit.a),
+    'fit-a',
+    '-0.5',
+    { what: (m) => m.fit.aWhat, min: -1000, max: 1000 },
+  );
+  const b0 = numberField(
+    tr((m) => m.fit.b),
+    'fit-b',
+    '3',
+    { what: (m) => m.fit.bWhat, min: -1000, max: 1000 },
+  );
+  const [critL, crit] = choice(
+    tr((m) => m.fit.stopWhen),
+    'fit-criterion',
+    ['loss-tolerance', 'grad-tolerance', 'max-iterations'].map((k) => [k, tr((m) => pick(m.fit.criteria, k))]),
+  );
   // a run is at most a million iterations, done in chunks between which the page stays live
   const MAX_ITERATIONS = 1_000_000;
   // ~0.1 s of work per chunk on a slow machine
   const CHUNK = 2_000;
   const thresholdRule = () =>
     crit.value === 'max-iterations'
-      ? { what: 'the number of iterations', min: 1, max: MAX_ITERATIONS, integer: true }
-      : { what: 'the threshold', min: 0, above: true, max: 1e6 };
+      ? { what: (m: Messages) => m.fit.iterationsWhat, min: 1, max: MAX_ITERATIONS, integer: true }
+      : { what: (m: Messages) => m.fit.thresholdWhat, min: 0, above: true, max: 1e6 };
   const threshold = el('input', { id: 'fit-threshold', type: 'text', inputmode: 'decimal', autocomplete: 'off', value: '1e-8' });
   threshold.classList.add('num');
   const th: Checked<number> = {
-    label: el('label', { for: 'fit-threshold' }, 'threshold', threshold),
+    label: el(
+      'label',
+      { for: 'fit-threshold' },
+      tr((m) => m.fit.threshold),
+      threshold,
+    ),
     input: threshold,
     read: () => {
       const r = checkNumber(threshold.value, thresholdRule());
@@ -53,8 +90,19 @@ export function lineFitLesson(): void {
     },
   };
   threshold.addEventListener('input', th.read);
-  const run = el('button', { id: 'fit-run', type: 'button' }, 'Run gradient descent');
-  const stop = el('button', { id: 'fit-stop', class: 'secondary', type: 'button' }, 'Stop');
+  onLang(() => {
+    if (threshold.getAttribute('aria-invalid') === 'true') th.read();
+  });
+  const run = el(
+    'button',
+    { id: 'fit-run', type: 'button' },
+    tr((m) => m.fit.run),
+  );
+  const stop = el(
+    'button',
+    { id: 'fit-stop', class: 'secondary', type: 'button' },
+    tr((m) => m.fit.stop),
+  );
   stop.disabled = true;
   const progress = el('p', { class: 'note', id: 'fit-progress', 'aria-live': 'polite' });
   const out = el('div', { id: 'fit-output' });
@@ -72,12 +120,12 @@ export function lineFitLesson(): void {
     if (run.disabled) return;
     const values = readAll(lr, a0, b0, th);
     if (!values) return;
-    const [lrV, aV, bV, t] = values as [number, number, number, number];
-    const total = crit.value === 'max-iterations' ? t : MAX_ITERATIONS;
+    const [lrV, aV, bV, thr] = values as [number, number, number, number];
+    const total = crit.value === 'max-iterations' ? thr : MAX_ITERATIONS;
     const opts = {
       lr: lrV,
-      lossTolerance: crit.value === 'loss-tolerance' ? t : undefined,
-      gradTolerance: crit.value === 'grad-tolerance' ? t : undefined,
+      lossTolerance: crit.value === 'loss-tolerance' ? thr : undefined,
+      gradTolerance: crit.value === 'grad-tolerance' ? thr : undefined,
     };
     // runs up to CHUNK iterations are one call, as in the tutorial; longer ones continue from
     // where the last chunk stopped (plain GD keeps no other state), yielding to the page in
@@ -97,7 +145,8 @@ export function lineFitLesson(): void {
         run.disabled = false;
         stop.disabled = true;
         show(progress);
-        show(out, el('p', { class: 'error' }, `The run stopped: ${(e as Error).message}`));
+        const message = (e as Error).message;
+        live(out, () => [libraryError(t().fit.runStopped, message, t().explain.run)]);
         return;
       }
       done += r.iterations;
@@ -106,7 +155,8 @@ export function lineFitLesson(): void {
       // keep at most ~4000 points of a long path for drawing
       while (path.length > 4000) path = path.filter((_, i) => i % 2 === 0 || i === path.length - 1);
       if (r.reason === 'max-iterations' && done < total && !stopped) {
-        show(progress, `iteration ${done.toLocaleString('en')} of ${total.toLocaleString('en')}… press Stop to end here.`);
+        const [d, n] = [done.toLocaleString('en'), total.toLocaleString('en')];
+        live(progress, () => [t().fit.progress(d, n)]);
         setTimeout(chunk, 0);
         return;
       }
@@ -121,6 +171,7 @@ export function lineFitLesson(): void {
   let lastDrawn: Drawn | undefined;
   const draw = (r: Drawn) => {
     lastDrawn = r;
+    const m = t();
     {
       const xs = [Math.min(...data.x), Math.max(...data.x)];
       show(
@@ -128,16 +179,12 @@ export function lineFitLesson(): void {
         el(
           'p',
           { class: 'readout' },
-          'stopped: ',
-          el('strong', { id: 'fit-reason' }, r.reason),
-          ' after ',
+          m.fit.stopped,
+          el('strong', { id: 'fit-reason', 'data-reason': r.reason }, pick(m.fit.reasons, r.reason)),
+          m.fit.after,
           el('strong', { id: 'fit-iterations' }, String(r.iterations)),
-          ` iterations · a = ${fmt(r.a)}, b = ${fmt(r.b)}, loss = ${fmt(r.loss)}`,
-          r.reason === 'diverged'
-            ? el('span', { class: 'error' }, ' — the loss blew up; the parameters were put back to their last finite values.')
-            : r.reason === 'stopped'
-              ? ' — stopped by you before any criterion was met.'
-              : '',
+          m.fit.summary(fmt(r.a), fmt(r.b), fmt(r.loss)),
+          r.reason === 'diverged' ? el('span', { class: 'error' }, m.fit.diverged) : r.reason === 'stopped' ? m.fit.byYou : '',
         ),
         el(
           'div',
@@ -160,21 +207,18 @@ export function lineFitLesson(): void {
               ),
             ],
           }) as Element,
-          contourPlot(grid, [{ name: `${r.iterations} steps`, points: r.path }], ['a', 'b'], fitWidth(out, 460), {
-            name: 'least squares',
+          contourPlot(grid, [{ name: m.fit.steps(r.iterations), points: r.path }], ['a', 'b'], fitWidth(out, 460), {
+            name: m.fit.leastSquares,
             at: [data.exact.a, data.exact.b],
           }),
         ),
-        el(
-          'p',
-          { class: 'note' },
-          `Least squares gives a = ${fmt(data.exact.a)}, b = ${fmt(data.exact.b)}. The contour chart: the MSE surface over (a, b), darker is lower, with the descent path and the least-squares minimum (star).`,
-        ),
+        el('p', { class: 'note' }, m.fit.note(fmt(data.exact.a), fmt(data.exact.b))),
       );
     }
   };
   run.addEventListener('click', go);
   onResize(() => lastDrawn && draw(lastDrawn));
+  onLang(() => lastDrawn && out.querySelector('#fit-reason') && draw(lastDrawn));
   go();
   s.append(precisionNote(data));
 }
@@ -205,42 +249,60 @@ function precisionNote(data: ReturnType<typeof lineData>): HTMLElement {
   };
   const ulp32 = spacing(f32.loss, 23);
   const ulp64 = spacing(f64.loss, 52);
-  const why =
+  const why = (m: Messages) =>
     f32.iterations === f64.iterations
-      ? 'Here both stop at the same iteration.'
-      : `Near a loss of ${fmt(f32.loss)}, neighbouring float32 numbers are ${ulp32.toExponential(1)} apart (float64’s ${ulp64.toExponential(1)}): float32 cannot represent a change of 1e-10 at all, so its test is met when the computed loss ${
-          f32.lastChange === 0 ? 'stops changing (Δloss = 0)' : 'moves by a rounding step'
-        } — after ${f32.iterations} iterations, because the loss can no longer be told apart, not because descent converged. float64 sees the loss keep falling until its change really is below 1e-10, after ${f64.iterations} iterations, and ends ${
-          off(f64) < off(f32) ? 'nearer' : 'no nearer'
-        } the least-squares line.`;
+      ? m.fit.same
+      : m.fit.why({
+          loss: fmt(f32.loss),
+          ulp32: ulp32.toExponential(1),
+          ulp64: ulp64.toExponential(1),
+          zero: f32.lastChange === 0,
+          n32: f32.iterations,
+          n64: f64.iterations,
+          nearer: off(f64) < off(f32),
+        });
   return el(
     'div',
     { id: 'fit-precision' },
-    el('h3', {}, 'The same criterion in float32 and float64'),
-    el('p', {}, 'Stop when |Δloss| < 1e-10, from (a, b) = (0, 0) with η = 0.1, once in each precision:'),
     el(
-      'div',
-      // focusable, so a keyboard can scroll it where the screen is narrower than the table
-      { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'float32 and float64 runs' },
-      el(
-        'table',
-        { class: 'values' },
-        el(
-          'thead',
-          {},
-          el(
-            'tr',
-            {},
-            el('th', { scope: 'col' }, 'dtype'),
-            el('th', { scope: 'col' }, 'iterations'),
-            el('th', { scope: 'col' }, 'last Δloss'),
-            el('th', { scope: 'col' }, 'loss'),
-            el('th', { scope: 'col' }, 'distance to least squares'),
-          ),
-        ),
-        el('tbody', {}, row(f32), row(f64)),
-      ),
+      'h3',
+      {},
+      tr((m) => m.fit.precisionTitle),
     ),
-    el('p', { class: 'note', id: 'fit-precision-why' }, why),
+    el(
+      'p',
+      {},
+      tr((m) => m.fit.precisionIntro),
+    ),
+    trAttr(
+      // focusable, so a keyboard can scroll it where the screen is narrower than the table
+      el(
+        'div',
+        { class: 'table-scroll', tabindex: '0', role: 'region' },
+        el(
+          'table',
+          { class: 'values' },
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ...[0, 1, 2, 3, 4].map((i) =>
+                el(
+                  'th',
+                  { scope: 'col' },
+                  tr((m) => m.fit.cols[i]!),
+                ),
+              ),
+            ),
+          ),
+          el('tbody', {}, row(f32), row(f64)),
+        ),
+      ),
+      'aria-label',
+      (m) => m.fit.precisionAria,
+    ),
+    el('p', { class: 'note', id: 'fit-precision-why' }, tr(why)),
   );
 }

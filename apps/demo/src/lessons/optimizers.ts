@@ -4,11 +4,11 @@ import { lineData } from '@gd/lessons';
 import { mse } from '@gd/losses';
 import { Adam, batches, type Optimizer, SGD } from '@gd/optim';
 import { axpyInPlace, keep, manualSeed, randn, scope, type Tensor, tensor } from '@gd/tensor';
+import { onLang, pick, t, tr } from '../i18n.js';
 import { choice, el, fitWidth, numberField, onResize, readAll, section, show } from '../ui.js';
 import { contourPlot, type Grid } from './surface.js';
 
 interface Surface {
-  name: string;
   f: (p: Variable, batch?: Variable[]) => Variable;
   box: [number, number, number, number];
   start: [number, number];
@@ -29,7 +29,6 @@ const Y = keep(tensor(line.y));
 
 const SURFACES: Record<string, Surface> = {
   quadratic: {
-    name: 'ill-conditioned quadratic ½(x² + 50y²)',
     f: (p) => p.square().mul([0.5, 25]).sum(),
     box: [-3, 3, -1.5, 1.5],
     start: [-2.6, 1.1],
@@ -43,7 +42,6 @@ const SURFACES: Record<string, Surface> = {
     noise: 3,
   },
   rosenbrock: {
-    name: 'Rosenbrock (1 − x)² + 100(y − x²)²',
     f: (p) => {
       const x = p.slice([0], [1]);
       const y = p.slice([1], [1]);
@@ -60,7 +58,6 @@ const SURFACES: Record<string, Surface> = {
     noise: 3,
   },
   linefit: {
-    name: 'line-fit MSE over (a, b)',
     f: (p, batch) => {
       const a = p.slice([0], [1]);
       const b = p.slice([1], [1]);
@@ -158,47 +155,81 @@ function path(
 export function optimizersLesson(): void {
   const s = section(
     'lesson-optimizers',
-    '4. GD, SGD, momentum and Adam',
+    tr((m) => m.opt.title),
     el(
       'p',
       {},
-      'Plain gradient descent follows the steepest slope and zig-zags in narrow valleys. SGD computes each step on a few random samples: cheap, and its path wanders like a drunkard, but its overall direction is right. Momentum accumulates speed along the valley; Adam scales each coordinate by its own gradient history.',
+      tr((m) => m.opt.p1),
     ),
     el(
       'p',
       { class: 'note' },
-      'On the line fit, SGD uses real minibatches of the points. The two analytic surfaces have no samples, so there SGD’s sampling noise is imitated by adding seeded Gaussian noise σ to each gradient.',
+      tr((m) => m.opt.p2),
     ),
   );
   const [surfL, surf] = choice(
-    'surface',
+    tr((m) => m.opt.surface),
     'opt-surface',
-    Object.entries(SURFACES).map(([k, v]) => [k, v.name]),
+    Object.keys(SURFACES).map((k) => [k, tr((m) => pick(m.opt.surfaces, k))]),
   );
   const q = SURFACES.quadratic!;
-  const lr = numberField('step η (GD, SGD, momentum)', 'opt-lr', String(q.lr), { what: 'the step η', min: 0, above: true, max: 100 });
-  const beta = numberField('momentum β', 'opt-momentum', String(q.momentum), { what: 'the momentum β', min: 0, max: 0.999 });
-  const adamLr = numberField('Adam step', 'opt-adam-lr', String(q.adamLr), { what: 'Adam’s step', min: 0, above: true, max: 100 });
-  const steps = numberField('steps', 'opt-steps', String(q.steps), {
-    what: 'the number of steps',
-    min: 1,
-    max: 2000,
-    integer: true,
-    maxReason: '(a longer path hides the picture)',
-  });
-  const bs = numberField('SGD batch (line fit)', 'opt-batch', '10', {
-    what: 'the batch size',
-    min: 1,
-    max: line.x.length,
-    integer: true,
-    maxReason: `(there are ${line.x.length} points)`,
-  });
-  const noise = numberField('SGD gradient noise σ (other surfaces)', 'opt-noise', String(q.noise), {
-    what: 'the noise σ',
-    min: 0,
-    max: 1000,
-  });
-  const run = el('button', { id: 'opt-run', type: 'button' }, 'Run all four');
+  const lr = numberField(
+    tr((m) => m.opt.lr),
+    'opt-lr',
+    String(q.lr),
+    { what: (m) => m.opt.lrWhat, min: 0, above: true, max: 100 },
+  );
+  const beta = numberField(
+    tr((m) => m.opt.beta),
+    'opt-momentum',
+    String(q.momentum),
+    { what: (m) => m.opt.betaWhat, min: 0, max: 0.999 },
+  );
+  const adamLr = numberField(
+    tr((m) => m.opt.adamLr),
+    'opt-adam-lr',
+    String(q.adamLr),
+    { what: (m) => m.opt.adamLrWhat, min: 0, above: true, max: 100 },
+  );
+  const steps = numberField(
+    tr((m) => m.opt.steps),
+    'opt-steps',
+    String(q.steps),
+    {
+      what: (m) => m.opt.stepsWhat,
+      min: 1,
+      max: 2000,
+      integer: true,
+      maxReason: (m) => m.opt.stepsWhy,
+    },
+  );
+  const bs = numberField(
+    tr((m) => m.opt.batch),
+    'opt-batch',
+    '10',
+    {
+      what: (m) => m.opt.batchWhat,
+      min: 1,
+      max: line.x.length,
+      integer: true,
+      maxReason: (m) => m.opt.batchWhy(line.x.length),
+    },
+  );
+  const noise = numberField(
+    tr((m) => m.opt.noise),
+    'opt-noise',
+    String(q.noise),
+    {
+      what: (m) => m.opt.noiseWhat,
+      min: 0,
+      max: 1000,
+    },
+  );
+  const run = el(
+    'button',
+    { id: 'opt-run', type: 'button' },
+    tr((m) => m.opt.run),
+  );
   const out = el('div', { id: 'opt-output' });
   s.append(el('div', { class: 'controls' }, surfL, lr.label, beta.label, adamLr.label, steps.label, bs.label, noise.label, run), out);
   surf.addEventListener('change', () => {
@@ -216,28 +247,32 @@ export function optimizersLesson(): void {
     if (!values) return;
     const [lrV, betaV, adamV, stepsV, bsV, noiseV] = values as [number, number, number, number, number, number];
     const sf = SURFACES[surf.value]!;
+    const msg = t().opt;
     const methods: Method[] = ['GD', 'SGD', 'momentum', 'Adam'];
     const runs = methods.map((m) => ({ m, ...path(sf, m, lrV, betaV, adamV, stepsV, bsV, noiseV) }));
-    const paths = runs.map((r) => ({ name: r.diverged ? `${r.m} (diverged)` : r.m, points: r.points }));
+    const named = (m: Method) => pick(msg.methods, m);
+    const paths = runs.map((r) => ({ name: r.diverged ? msg.divergedName(named(r.m)) : named(r.m), points: r.points }));
     // the paths, for anyone (or any test) who wants the numbers behind the picture
     out.dataset.paths = JSON.stringify(Object.fromEntries(runs.map((r) => [r.m, r.points])));
     show(
       out,
-      contourPlot(gridOf(sf), paths, sf.labels, fitWidth(out, 560), { name: 'minimum', at: sf.minimum }),
+      contourPlot(gridOf(sf), paths, sf.labels, fitWidth(out, 560), { name: msg.minimum, at: sf.minimum }),
       el(
         'p',
         { class: 'note', id: 'opt-summary' },
         runs
           .map((r) =>
             r.diverged
-              ? `${r.m}: diverged after ${r.points.length - 1} steps`
-              : `${r.m}: ends at (${r.points.at(-1)![0].toFixed(3)}, ${r.points.at(-1)![1].toFixed(3)})`,
+              ? msg.divergedAfter(named(r.m), r.points.length - 1)
+              : msg.endsAt(named(r.m), r.points.at(-1)![0].toFixed(3), r.points.at(-1)![1].toFixed(3)),
           )
-          .join(' · '),
+          .join(msg.sep),
       ),
     );
   };
   run.addEventListener('click', go);
   onResize(go);
+  // the paths are seeded: drawn again in the new words, they are the same paths
+  onLang(go);
   go();
 }

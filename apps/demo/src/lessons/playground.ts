@@ -1,7 +1,8 @@
 // Lesson 6: a playground — pick data, inputs and a network, and watch every unit learn, with
 // the training running continuously in the worker on the real gd packages.
 import * as Plot from '@observablehq/plot';
-import { chart, choice, el, fitWidth, fmt, numberField, onResize, readAll, section, show } from '../ui.js';
+import { onLang, pick, t, tr, trAttr } from '../i18n.js';
+import { chart, choice, el, fitWidth, flag, fmt, libraryError, live, numberField, onResize, readAll, section, show } from '../ui.js';
 import { FEATURES, isRegression, type PlaygroundConfig } from '../worker.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -110,44 +111,56 @@ interface State {
 export function playgroundLesson(worker: Worker): void {
   const s = section(
     'lesson-playground',
-    '6. Playground',
+    tr((m) => m.pg.title),
     el(
       'p',
       {},
-      'Choose the data, the inputs the network sees, its layers and how it learns, then press play. Each small square shows what one unit computes over the plane (blue positive, orange negative); each line is a weight, thicker when larger, blue when positive. The network learns on the training points (filled) and is judged on the test points (white rings). Training runs in a Web Worker on the gd packages.',
+      tr((m) => m.pg.p1),
     ),
   );
   const cfg = fromUrl();
   const [dsL, ds] = choice(
-    'data',
+    tr((m) => m.pg.data),
     'pg-dataset',
-    [
-      ['circle', 'circle'],
-      ['xor', 'XOR'],
-      ['gauss', 'Gaussian'],
-      ['spiral', 'spiral'],
-      ['reg-plane', 'regression: plane'],
-      ['reg-gauss', 'regression: two bumps'],
-    ],
+    ['circle', 'xor', 'gauss', 'spiral', 'reg-plane', 'reg-gauss'].map((k) => [k, tr((m) => pick(m.pg.datasets, k))]),
     cfg.dataset,
   );
-  const noise = numberField('noise %', 'pg-noise', String(cfg.noise), { what: 'the noise', min: 0, max: 50 });
-  const ratio = numberField('training %', 'pg-ratio', String(cfg.trainRatio), {
-    what: 'the share of training points',
-    min: 10,
-    max: 90,
-    integer: true,
-  });
-  const bs = numberField('batch size', 'pg-batch', String(cfg.batchSize), {
-    what: 'the batch size',
-    min: 1,
-    max: 360,
-    integer: true,
-    maxReason: '(there are at most 360 training points)',
-  });
-  const regen = el('button', { class: 'secondary', type: 'button', id: 'pg-regenerate' }, 'Regenerate');
+  const noise = numberField(
+    tr((m) => m.pg.noise),
+    'pg-noise',
+    String(cfg.noise),
+    { what: (m) => m.pg.noiseWhat, min: 0, max: 50 },
+  );
+  const ratio = numberField(
+    tr((m) => m.pg.ratio),
+    'pg-ratio',
+    String(cfg.trainRatio),
+    {
+      what: (m) => m.pg.ratioWhat,
+      min: 10,
+      max: 90,
+      integer: true,
+    },
+  );
+  const bs = numberField(
+    tr((m) => m.pg.batch),
+    'pg-batch',
+    String(cfg.batchSize),
+    {
+      what: (m) => m.pg.batchWhat,
+      min: 1,
+      max: 360,
+      integer: true,
+      maxReason: (m) => m.pg.batchWhy,
+    },
+  );
+  const regen = el(
+    'button',
+    { class: 'secondary', type: 'button', id: 'pg-regenerate' },
+    tr((m) => m.pg.regenerate),
+  );
   const [actL, act] = choice(
-    'activation',
+    tr((m) => m.pg.activation),
     'pg-activation',
     [
       ['tanh', 'tanh'],
@@ -157,32 +170,42 @@ export function playgroundLesson(worker: Worker): void {
     cfg.activation,
   );
   const [optL, opt] = choice(
-    'optimizer',
+    tr((m) => m.pg.optimizer),
     'pg-optimizer',
-    [
-      ['adam', 'Adam'],
-      ['momentum', 'SGD + momentum'],
-      ['sgd', 'SGD'],
-    ],
+    ['adam', 'momentum', 'sgd'].map((k) => [k, tr((m) => pick(m.pg.optimizers, k))]),
     cfg.optimizer,
   );
-  const lr = numberField('learning rate', 'pg-lr', String(cfg.lr), { what: 'the learning rate', min: 0, above: true, max: 10 });
+  const lr = numberField(
+    tr((m) => m.pg.lr),
+    'pg-lr',
+    String(cfg.lr),
+    { what: (m) => m.pg.lrWhat, min: 0, above: true, max: 10 },
+  );
   const [regL, regSel] = choice(
-    'regularisation',
+    tr((m) => m.pg.reg),
     'pg-reg',
-    [
-      ['none', 'none'],
-      ['l1', 'L1'],
-      ['l2', 'L2'],
-    ],
+    ['none', 'l1', 'l2'].map((k) => [k, tr((m) => pick(m.pg.regs, k))]),
     cfg.regularization,
   );
-  const regRate = numberField('regularisation rate', 'pg-reg-rate', String(cfg.regRate), {
-    what: 'the regularisation rate',
-    min: 0,
-    max: 10,
-  });
-  const features = el('fieldset', { class: 'features', id: 'pg-features' }, el('legend', {}, 'inputs'));
+  const regRate = numberField(
+    tr((m) => m.pg.regRate),
+    'pg-reg-rate',
+    String(cfg.regRate),
+    {
+      what: (m) => m.pg.regRateWhat,
+      min: 0,
+      max: 10,
+    },
+  );
+  const features = el(
+    'fieldset',
+    { class: 'features', id: 'pg-features' },
+    el(
+      'legend',
+      {},
+      tr((m) => m.pg.inputs),
+    ),
+  );
   const boxes = new Map<string, HTMLInputElement>();
   for (const name of Object.keys(FEATURES)) {
     const id = `pg-f-${Object.keys(FEATURES).indexOf(name)}`;
@@ -193,12 +216,21 @@ export function playgroundLesson(worker: Worker): void {
   }
   const featureError = el('span', { class: 'field-error', id: 'pg-features-error', 'aria-live': 'polite' });
   features.append(featureError);
-  const play = el('button', { id: 'pg-play', type: 'button' }, '▶ Play');
-  const step = el('button', { class: 'secondary', id: 'pg-step', type: 'button' }, 'Step');
-  const reset = el('button', { class: 'secondary', id: 'pg-reset', type: 'button' }, 'Reset');
+  const play = el('button', { id: 'pg-play', type: 'button' });
+  const step = el(
+    'button',
+    { class: 'secondary', id: 'pg-step', type: 'button' },
+    tr((m) => m.pg.step),
+  );
+  const reset = el(
+    'button',
+    { class: 'secondary', id: 'pg-reset', type: 'button' },
+    tr((m) => m.pg.reset),
+  );
   const layersBox = el('div', { class: 'layers', id: 'pg-layers' });
-  const status = el('p', { class: 'readout', id: 'pg-status', 'aria-live': 'polite' }, 'Setting up…');
-  const net = el('div', { class: 'pg-net', id: 'pg-net', tabindex: '0', role: 'group', 'aria-label': 'the network (scrolls sideways)' });
+  const status = el('p', { class: 'readout', id: 'pg-status', 'aria-live': 'polite' });
+  live(status, () => [t().pg.settingUp]);
+  const net = trAttr(el('div', { class: 'pg-net', id: 'pg-net', tabindex: '0', role: 'group' }), 'aria-label', (m) => m.pg.netAria);
   const plots = el('div', { class: 'row', id: 'pg-plots' });
   s.append(
     el('div', { class: 'controls' }, dsL, noise.label, ratio.label, bs.label, regen),
@@ -216,11 +248,12 @@ export function playgroundLesson(worker: Worker): void {
   let last: State | undefined;
   let frame = false;
   const drawLayers = () => {
-    const add = el('button', { type: 'button', class: 'secondary', id: 'pg-add-layer', 'aria-label': 'add a hidden layer' }, '+ layer');
+    const m = t().pg;
+    const add = el('button', { type: 'button', class: 'secondary', id: 'pg-add-layer', 'aria-label': m.addLayerAria }, m.addLayer);
     const remove = el(
       'button',
-      { type: 'button', class: 'secondary', id: 'pg-remove-layer', 'aria-label': 'remove the last hidden layer' },
-      '− layer',
+      { type: 'button', class: 'secondary', id: 'pg-remove-layer', 'aria-label': m.removeLayerAria },
+      m.removeLayer,
     );
     add.disabled = hidden.length >= MAX_LAYERS;
     remove.disabled = hidden.length === 0;
@@ -233,8 +266,8 @@ export function playgroundLesson(worker: Worker): void {
       changed();
     });
     const per = hidden.map((n, i) => {
-      const plus = el('button', { type: 'button', class: 'secondary small', 'aria-label': `add a neuron to layer ${i + 1}` }, '+');
-      const minus = el('button', { type: 'button', class: 'secondary small', 'aria-label': `remove a neuron from layer ${i + 1}` }, '−');
+      const plus = el('button', { type: 'button', class: 'secondary small', 'aria-label': m.addNeuron(i + 1) }, '+');
+      const minus = el('button', { type: 'button', class: 'secondary small', 'aria-label': m.removeNeuron(i + 1) }, '−');
       plus.disabled = n >= MAX_NEURONS;
       minus.disabled = n <= 1;
       plus.addEventListener('click', () => {
@@ -247,30 +280,22 @@ export function playgroundLesson(worker: Worker): void {
       });
       return el('span', { class: 'layer', 'data-layer': String(i) }, minus, el('span', { class: 'count' }, `${n}`), plus);
     });
-    show(
-      layersBox,
-      el(
-        'span',
-        { class: 'note', id: 'pg-layers-text' },
-        `${hidden.length} hidden layer${hidden.length === 1 ? '' : 's'}${hidden.length ? ':' : ''}`,
-      ),
-      ...per,
-      remove,
-      add,
-    );
+    show(layersBox, el('span', { class: 'note', id: 'pg-layers-text' }, m.layers(hidden.length)), ...per, remove, add);
   };
 
   /** The settings, or undefined when one is wrong (each shown beside its field). */
+  let batchTooLarge = false;
   const read = (): PlaygroundConfig | undefined => {
+    batchTooLarge = false;
     const values = readAll(noise, ratio, bs, lr, regRate);
     const chosen = [...boxes].filter(([, b]) => b.checked).map(([n]) => n);
-    featureError.textContent = chosen.length ? '' : 'Choose at least one input.';
+    featureError.textContent = chosen.length ? '' : t().pg.chooseInput;
     if (!values || chosen.length === 0) return undefined;
     const [noiseV, ratioV, bsV, lrV, rateV] = values as [number, number, number, number, number];
     const nTrain = Math.round((400 * ratioV) / 100);
     if (bsV > nTrain) {
-      bs.input.setAttribute('aria-invalid', 'true');
-      document.getElementById('pg-batch-error')!.textContent = `The batch size must be at most ${nTrain}, the number of training points.`;
+      flag(bs.input, t().pg.batchTrain(nTrain));
+      batchTooLarge = true;
       return undefined;
     }
     return {
@@ -290,7 +315,7 @@ export function playgroundLesson(worker: Worker): void {
   };
   const setPlaying = (on: boolean) => {
     running = on;
-    play.textContent = on ? '❚❚ Pause' : '▶ Play';
+    play.textContent = on ? t().pg.pause : t().pg.play;
     play.setAttribute('aria-pressed', String(on));
   };
   const setup = (): boolean => {
@@ -298,7 +323,7 @@ export function playgroundLesson(worker: Worker): void {
     if (!c) {
       worker.postMessage({ lesson: 'playground', type: 'pg-pause' });
       setPlaying(false);
-      show(status, el('span', { class: 'error' }, 'Fix the marked setting to go on.'));
+      live(status, () => [el('span', { class: 'error' }, t().pg.fix)]);
       return false;
     }
     toUrl(c);
@@ -329,7 +354,7 @@ export function playgroundLesson(worker: Worker): void {
       setPlaying(true);
       worker.postMessage({ lesson: 'playground', type: 'pg-play' });
     } else {
-      show(status, el('span', { class: 'error' }, 'Fix the marked setting to go on.'));
+      live(status, () => [el('span', { class: 'error' }, t().pg.fix)]);
     }
   });
   step.addEventListener('click', () => {
@@ -339,20 +364,21 @@ export function playgroundLesson(worker: Worker): void {
   });
 
   const draw = (m: State) => {
+    const msg = t().pg;
     const c = m.cfg;
     const reg = isRegression(c.dataset);
     const tr = m.trainLoss.at(-1)!;
     const te = m.testLoss.at(-1)!;
     show(
       status,
-      'epoch ',
+      msg.epoch,
       el('strong', { id: 'pg-epoch' }, String(m.epoch)),
-      ' · training loss ',
+      msg.trainLoss,
       el('strong', { id: 'pg-train-loss' }, fmt(tr, 3)),
-      ' · test loss ',
+      msg.testLoss,
       el('strong', { id: 'pg-test-loss' }, fmt(te, 3)),
-      ...(reg ? [] : [' · test accuracy ', el('strong', { id: 'pg-accuracy' }, `${(m.accuracy * 100).toFixed(1)}%`)]),
-      Number.isFinite(tr) ? '' : el('span', { class: 'error' }, ' — diverged: lower the learning rate and press Reset.'),
+      ...(reg ? [] : [msg.accuracy, el('strong', { id: 'pg-accuracy' }, `${(m.accuracy * 100).toFixed(1)}%`)]),
+      Number.isFinite(tr) ? '' : el('span', { class: 'error', 'data-diverged': 'true' }, msg.diverged),
     );
     status.dataset.epoch = String(m.epoch);
     status.dataset.tensors = String(m.tensors);
@@ -368,7 +394,7 @@ export function playgroundLesson(worker: Worker): void {
       height,
       viewBox: `0 0 ${width} ${height}`,
       role: 'img',
-      'aria-label': 'the network: one picture per unit, weights as lines',
+      'aria-label': msg.svgAria,
     }) as SVGSVGElement;
     svg.style.maxWidth = `${width}px`;
     const at = (ci: number, k: number): [number, number] => [
@@ -435,7 +461,7 @@ export function playgroundLesson(worker: Worker): void {
     );
     svg.append(svgEl('rect', { x: ox, y: oy, width: S, height: S, fill: 'none', stroke: '#1d232b' }));
     const label = svgEl('text', { x: ox, y: oy + S + 12, 'font-size': 11 });
-    label.textContent = 'output';
+    label.textContent = msg.output;
     svg.append(label);
     show(net, svg);
     // the output over the plane with the data, and the loss curves
@@ -476,22 +502,18 @@ export function playgroundLesson(worker: Worker): void {
         ],
       }),
       m.trainLoss.length < 2
-        ? el(
-            'p',
-            { class: 'note', style: `width: ${w}px` },
-            'The training and test loss curves appear here once training starts: press Play or Step.',
-          )
+        ? el('p', { class: 'note', style: `width: ${w}px` }, msg.curvesLater)
         : chart({
             width: w,
             height: 240,
-            y: { type: 'log', label: 'loss', grid: true, tickFormat: '~g' },
-            x: { label: 'epoch', domain: [0, Math.max(10, m.epoch)] },
-            color: { legend: true, domain: ['training loss', 'test loss'], range: ['#1d232b', '#e08a1e'] },
+            y: { type: 'log', label: msg.loss, grid: true, tickFormat: '~g' },
+            x: { label: msg.epochAxis, domain: [0, Math.max(10, m.epoch)] },
+            color: { legend: true, domain: [msg.trainingLoss, msg.testLossKey], range: ['#1d232b', '#e08a1e'] },
             marks: [
               Plot.line(
                 m.trainLoss
-                  .flatMap((v, i) => (Number.isFinite(v) && v > 0 ? [{ e: i, v, k: 'training loss' }] : []))
-                  .concat(m.testLoss.flatMap((v, i) => (Number.isFinite(v) && v > 0 ? [{ e: i, v, k: 'test loss' }] : []))),
+                  .flatMap((v, i) => (Number.isFinite(v) && v > 0 ? [{ e: i, v, k: msg.trainingLoss }] : []))
+                  .concat(m.testLoss.flatMap((v, i) => (Number.isFinite(v) && v > 0 ? [{ e: i, v, k: msg.testLossKey }] : []))),
                 { x: 'e', y: 'v', stroke: 'k' },
               ),
             ],
@@ -504,7 +526,8 @@ export function playgroundLesson(worker: Worker): void {
     if (m.lesson !== 'playground') return;
     if (m.type === 'error') {
       setPlaying(false);
-      show(status, el('span', { class: 'error' }, `Training stopped: ${m.message}`));
+      const message = String(m.message);
+      live(status, () => [libraryError(t().pg.stopped, message, t().explain.training, 'span')]);
     } else if (m.type === 'pg-state') {
       last = m as State;
       if (!m.running && running && (!Number.isFinite(m.trainLoss.at(-1)) || m.epoch >= 5000)) setPlaying(false);
@@ -519,6 +542,17 @@ export function playgroundLesson(worker: Worker): void {
     }
   });
   onResize(() => last && draw(last));
+  onLang(() => {
+    drawLayers();
+    setPlaying(running);
+    const chosen = [...boxes.values()].some((b) => b.checked);
+    featureError.textContent = chosen ? '' : t().pg.chooseInput;
+    // a batch larger than the training set is only known here: say it again in the new words
+    if (batchTooLarge) read();
+    // a status drawn from the last state is drawn again; a message (live) follows by itself
+    if (last && status.querySelector('#pg-epoch')) draw(last);
+  });
+  setPlaying(false);
   drawLayers();
   setup();
 }

@@ -1,0 +1,697 @@
+// The page's words in English and in Chinese: one catalogue per language. `en` defines the keys
+// and their types; `zh` is declared as `Messages`, so a key missing from it fails the typecheck.
+// Numbers and formulas are not here: they are the same in both languages.
+
+/** A language the page is shown in. */
+export type Lang = 'en' | 'zh-CN';
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
+
+/** The English catalogue: its shape is the type every other catalogue must have. */
+export const en = {
+  page: {
+    title: 'gd — gradient descent, taught by running it',
+    intro: 'Every number on this page is computed by the gd packages, running in your browser on WebAssembly.',
+    lessons: 'Lessons',
+    nav: [
+      '1 Information',
+      '2 Cross-entropy',
+      '3 Gradient descent',
+      '4 GD · SGD · momentum · Adam',
+      '5 Backpropagation',
+      '6 Playground',
+      '7 Digits',
+    ],
+    starting: 'Starting the WebAssembly kernels…',
+    ready: 'Ready: every lesson below runs gd in this page.',
+    failed: 'gd could not start: ',
+    seedBefore: 'Randomness in gd is seeded and runs inside its WebAssembly module: ',
+    seedThen: ' then ',
+    seedGives: ' gives ',
+    seedAfter: ' here and in Node, bit for bit.',
+    language: 'Language',
+    threads: (n: number, simd: string) =>
+      `Training runs in a Web Worker on ${n} ${plural(n, 'thread', 'threads')} (${simd} SIMD): this page is cross-origin isolated, so gd's threads share its memory.`,
+    oneThread: (simd: string) =>
+      `Training runs in a Web Worker on one thread (${simd} SIMD): this page is not cross-origin isolated, so threads cannot share memory. Served with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, it trains on every core.`,
+    glossary: 'Glossary: the tutorial’s terms in Chinese and English',
+    glossaryZh: 'Chinese',
+    glossaryEn: 'English',
+    /** How the page introduces an error message of the gd library (which stays in English). */
+    libraryError: '',
+  },
+  check: {
+    empty: (what: string) => `Type a number for ${what}.`,
+    notNumber: (t: string) => `“${t}” is not a number. Use digits, like 0.5 or 1e-3.`,
+    whole: (what: string, example: number) => `${cap(what)} must be a whole number, like ${example}.`,
+    moreThan0: (what: string) => `${cap(what)} must be more than 0.`,
+    moreThan: (what: string, min: number) => `${cap(what)} must be more than ${min}.`,
+    atLeast: (what: string, min: number) => `${cap(what)} must be at least ${min}.`,
+    atMost: (what: string, max: number | undefined, reason: string) =>
+      `${cap(what)} must be at most ${max ?? 'a finite number'}${reason ? ` ${reason}` : ''}.`,
+    distEmpty: (name: string) => `Type the probabilities of ${name}, separated by commas, like 0.5, 0.5.`,
+    distNotNumber: (t: string) => `“${t}” is not a number. Use digits, like 0.25.`,
+    distTwo: (name: string) => `${cap(name)} needs at least two outcomes.`,
+    distMany: (name: string) => `${cap(name)} can have at most 26 outcomes.`,
+    distNegative: 'A probability cannot be negative.',
+    distLarge: 'That number is too large: use values like 0.2.',
+    distZero: 'At least one outcome must have a probability above 0.',
+  },
+  info: {
+    title: '1. Information content and entropy',
+    p1: 'The less likely an outcome, the more information it carries: ',
+    p1end: '.',
+    p2: 'Entropy is the expected information, the uncertainty of the whole system: ',
+    p2end: '. It is largest, log_b N, when all N outcomes are equally likely.',
+    unit: 'unit',
+    units: { bits: 'bits', nats: 'nats', dits: 'dits' },
+    unitOptions: { bits: 'bits (base 2)', nats: 'nats (base e)', dits: 'dits (base 10)' },
+    probs: 'P(x₁), P(x₂), … (rescaled to sum to 1)',
+    probsAria: 'probabilities, comma separated',
+    presets: 'presets',
+    presetNames: { peaked: 'peaked', flat: 'flat', 'fair coin': 'fair coin', 'fair die': 'fair die', 'uniform 4': 'uniform 4' },
+    maximum: (max: string, unit: string) => `   ·   maximum log_b N = ${max} ${unit}`,
+    barsNote: (unit: string) =>
+      `Labels on the bars: the information content of each outcome, in ${unit}. Drag a bar or type to change the distribution.`,
+    distribution: 'the distribution',
+  },
+  ce: {
+    title: '2. Cross-entropy',
+    p1: 'Cross-entropy measures how far a predicted distribution Ŷ is from the true Y: ',
+    p1end: '. It equals the entropy of Y plus the KL divergence, so it is smallest when the prediction matches.',
+    trueY: 'true Y',
+    predicted: 'predicted Ŷ',
+    mix: 'move Ŷ toward Y',
+    mismatch: (ny: number, nq: number) => `Ŷ needs as many outcomes as Y: Y has ${ny}, Ŷ has ${nq}.`,
+    bits: 'bits',
+    whoTrue: 'Y (true)',
+    whoPredicted: 'Ŷ (predicted)',
+    probability: 'probability',
+  },
+  fit: {
+    title: '3. Gradient descent on a line fit',
+    p1: 'Fit ŷ = a·x + b to the points by minimising the mean squared error. Gradient descent starts at (a, b) and repeats ',
+    p1mid: ', with ',
+    p1end: '.',
+    p2: 'It stops when the loss changes less than a threshold, when the gradient’s norm falls below a threshold, or after a maximum number of iterations. Too large a step η makes it diverge — and gd catches that.',
+    lr: 'step η',
+    lrWhat: 'the step η',
+    a: 'start a',
+    aWhat: 'the start a',
+    b: 'start b',
+    bWhat: 'the start b',
+    stopWhen: 'stop when',
+    criteria: {
+      'loss-tolerance': '|Δloss| < threshold',
+      'grad-tolerance': '‖∇‖₂ < threshold',
+      'max-iterations': 'iterations reach',
+    },
+    iterationsWhat: 'the number of iterations',
+    threshold: 'threshold',
+    thresholdWhat: 'the threshold',
+    run: 'Run gradient descent',
+    stop: 'Stop',
+    runStopped: 'The run stopped: ',
+    progress: (done: string, total: string) => `iteration ${done} of ${total}… press Stop to end here.`,
+    reasons: {
+      'loss-tolerance': 'loss-tolerance',
+      'grad-tolerance': 'grad-tolerance',
+      'max-iterations': 'max-iterations',
+      diverged: 'diverged',
+      stopped: 'stopped',
+    },
+    stopped: 'stopped: ',
+    after: ' after ',
+    summary: (a: string, b: string, loss: string) => ` iterations · a = ${a}, b = ${b}, loss = ${loss}`,
+    diverged: ' — the loss blew up; the parameters were put back to their last finite values.',
+    byYou: ' — stopped by you before any criterion was met.',
+    steps: (n: number) => `${n} steps`,
+    leastSquares: 'least squares',
+    note: (a: string, b: string) =>
+      `Least squares gives a = ${a}, b = ${b}. The contour chart: the MSE surface over (a, b), darker is lower, with the descent path and the least-squares minimum (star).`,
+    precisionTitle: 'The same criterion in float32 and float64',
+    precisionIntro: 'Stop when |Δloss| < 1e-10, from (a, b) = (0, 0) with η = 0.1, once in each precision:',
+    precisionAria: 'float32 and float64 runs',
+    cols: ['dtype', 'iterations', 'last Δloss', 'loss', 'distance to least squares'],
+    same: 'Here both stop at the same iteration.',
+    why: (o: { loss: string; ulp32: string; ulp64: string; zero: boolean; n32: number; n64: number; nearer: boolean }) =>
+      `Near a loss of ${o.loss}, neighbouring float32 numbers are ${o.ulp32} apart (float64’s ${o.ulp64}): float32 cannot represent a change of 1e-10 at all, so its test is met when the computed loss ${
+        o.zero ? 'stops changing (Δloss = 0)' : 'moves by a rounding step'
+      } — after ${o.n32} iterations, because the loss can no longer be told apart, not because descent converged. float64 sees the loss keep falling until its change really is below 1e-10, after ${o.n64} iterations, and ends ${
+        o.nearer ? 'nearer' : 'no nearer'
+      } the least-squares line.`,
+  },
+  opt: {
+    title: '4. GD, SGD, momentum and Adam',
+    p1: 'Plain gradient descent follows the steepest slope and zig-zags in narrow valleys. SGD computes each step on a few random samples: cheap, and its path wanders like a drunkard, but its overall direction is right. Momentum accumulates speed along the valley; Adam scales each coordinate by its own gradient history.',
+    p2: 'On the line fit, SGD uses real minibatches of the points. The two analytic surfaces have no samples, so there SGD’s sampling noise is imitated by adding seeded Gaussian noise σ to each gradient.',
+    surface: 'surface',
+    surfaces: {
+      quadratic: 'ill-conditioned quadratic ½(x² + 50y²)',
+      rosenbrock: 'Rosenbrock (1 − x)² + 100(y − x²)²',
+      linefit: 'line-fit MSE over (a, b)',
+    },
+    lr: 'step η (GD, SGD, momentum)',
+    lrWhat: 'the step η',
+    beta: 'momentum β',
+    betaWhat: 'the momentum β',
+    adamLr: 'Adam step',
+    adamLrWhat: 'Adam’s step',
+    steps: 'steps',
+    stepsWhat: 'the number of steps',
+    stepsWhy: '(a longer path hides the picture)',
+    batch: 'SGD batch (line fit)',
+    batchWhat: 'the batch size',
+    batchWhy: (n: number) => `(there are ${n} points)`,
+    noise: 'SGD gradient noise σ (other surfaces)',
+    noiseWhat: 'the noise σ',
+    run: 'Run all four',
+    methods: { GD: 'GD', SGD: 'SGD', momentum: 'momentum', Adam: 'Adam' },
+    divergedName: (m: string) => `${m} (diverged)`,
+    minimum: 'minimum',
+    divergedAfter: (m: string, n: number) => `${m}: diverged after ${n} steps`,
+    endsAt: (m: string, x: string, y: string) => `${m}: ends at (${x}, ${y})`,
+    sep: ' · ',
+  },
+  bp: {
+    title: '5. Backpropagation',
+    p1: 'A network is one function of all its weights. Backpropagation applies the chain rule ',
+    p1end: ' from the loss back to every weight, each node passing ∂L/∂(its input) to the nodes it was computed from.',
+    value: 'value',
+    grad: 'grad ',
+    constant: 'constant',
+    graphAria: 'computation graph with values and gradients',
+    scrollAria: 'computation graph (scrolls sideways)',
+    counter: (i: number, n: number) => `step ${i} of ${n}`,
+    press: 'Press “Next step” to walk the chain rule from the loss back to the weights.',
+    next: 'Next step',
+    reset: 'Start over',
+    first: '∂L/∂L = 1: the walk starts at the loss.',
+    through: (name: string, grad: string, users: string[]) =>
+      `∂L/∂(${name}) = [${grad}] — the chain rule through ${users.join(' and ')}: ∂L/∂(that node) times ∂(that node)/∂(${name}).`,
+    done: ' Done: every weight now has its gradient, ready for a gradient-descent step. Press “Start over” to walk again.',
+    check: 'gradcheck in float64 (analytic gradient against central finite differences): ',
+    ok: 'ok',
+    failed: 'FAILED',
+    maxRel: ' · max relative error ',
+    over: (n: number) => ` over ${n} weights`,
+    f32a: 'The same check in float32 gives a max relative error of ',
+    f32b: ': a finite difference subtracts two nearly equal losses, and float32 keeps only about 7 significant digits of each, so the check itself is what is imprecise there. In float64 (about 16 digits) only the chain rule’s agreement is left to see.',
+  },
+  pg: {
+    title: '6. Playground',
+    p1: 'Choose the data, the inputs the network sees, its layers and how it learns, then press play. Each small square shows what one unit computes over the plane (blue positive, orange negative); each line is a weight, thicker when larger, blue when positive. The network learns on the training points (filled) and is judged on the test points (white rings). Training runs in a Web Worker on the gd packages.',
+    data: 'data',
+    datasets: {
+      circle: 'circle',
+      xor: 'XOR',
+      gauss: 'Gaussian',
+      spiral: 'spiral',
+      'reg-plane': 'regression: plane',
+      'reg-gauss': 'regression: two bumps',
+    },
+    noise: 'noise %',
+    noiseWhat: 'the noise',
+    ratio: 'training %',
+    ratioWhat: 'the share of training points',
+    batch: 'batch size',
+    batchWhat: 'the batch size',
+    batchWhy: '(there are at most 360 training points)',
+    batchTrain: (n: number) => `The batch size must be at most ${n}, the number of training points.`,
+    regenerate: 'Regenerate',
+    activation: 'activation',
+    optimizer: 'optimizer',
+    optimizers: { adam: 'Adam', momentum: 'SGD + momentum', sgd: 'SGD' },
+    lr: 'learning rate',
+    lrWhat: 'the learning rate',
+    reg: 'regularisation',
+    regs: { none: 'none', l1: 'L1', l2: 'L2' },
+    regRate: 'regularisation rate',
+    regRateWhat: 'the regularisation rate',
+    inputs: 'inputs',
+    chooseInput: 'Choose at least one input.',
+    play: '▶ Play',
+    pause: '❚❚ Pause',
+    step: 'Step',
+    reset: 'Reset',
+    settingUp: 'Setting up…',
+    netAria: 'the network (scrolls sideways)',
+    addLayer: '+ layer',
+    addLayerAria: 'add a hidden layer',
+    removeLayer: '− layer',
+    removeLayerAria: 'remove the last hidden layer',
+    addNeuron: (i: number) => `add a neuron to layer ${i}`,
+    removeNeuron: (i: number) => `remove a neuron from layer ${i}`,
+    layers: (n: number) => `${n} hidden ${plural(n, 'layer', 'layers')}${n ? ':' : ''}`,
+    fix: 'Fix the marked setting to go on.',
+    epoch: 'epoch ',
+    trainLoss: ' · training loss ',
+    testLoss: ' · test loss ',
+    accuracy: ' · test accuracy ',
+    diverged: ' — diverged: lower the learning rate and press Reset.',
+    svgAria: 'the network: one picture per unit, weights as lines',
+    output: 'output',
+    curvesLater: 'The training and test loss curves appear here once training starts: press Play or Step.',
+    loss: 'loss',
+    epochAxis: 'epoch',
+    trainingLoss: 'training loss',
+    testLossKey: 'test loss',
+    stopped: 'Training stopped: ',
+  },
+  digits: {
+    title: '7. Digits',
+    p1: 'A network learns to read handwritten digits from real MNIST images, right here in the browser; 2,000 more measure its accuracy. Then draw a digit and see what it thinks.',
+    p2: 'The MLP (784-128-10) sees each image as 784 unrelated numbers. The CNN (LeNet-5: two 5×5 convolutions with max pooling, then 400-120-84-10) slides small filters over the 28×28 image, so a stroke is recognised wherever it is; each of its epochs takes several seconds here. A few epochs give about 97 %; the full run in the terminal, ',
+    p2end: ', trains for 12 epochs and reaches 98.5 % or more on the same 2,000 held-out digits.',
+    model: 'model',
+    epochs: 'epochs',
+    epochsWhat: 'the number of epochs',
+    epochsWhy: '(each takes a few seconds)',
+    train: 'Train on the digits',
+    pressTrain: 'Press “Train on the digits”.',
+    canvasAria: 'drawing area: draw a digit with a mouse, finger or pen, or press “Show a real digit”',
+    sample: 'Show a real digit',
+    predict: 'Recognise',
+    clear: 'Clear',
+    download: 'Download ONNX',
+    keyboard: 'Without a mouse or touch screen, “Show a real digit” puts one of the MNIST digits on the canvas for the network to read.',
+    filterAria: (f: number, kh: number, kw: number) => `filter ${f} of the first convolution, ${kh}×${kw} weights`,
+    filters: (out: number, kh: number, kw: number, scale: string) =>
+      `What the first convolution learned: its ${out} filters of ${kh}×${kw} weights, red positive, blue negative, white zero (one scale, ±${scale}). Each slides over the image and responds most where the ink matches its pattern of red and blue.`,
+    inputAria: 'the 28×28 image the network read',
+    loadFailed: 'The digits could not be loaded.',
+    sampleLabel: (no: number, label: number) => `MNIST digit no. ${no}, labelled ${label}. Press Recognise.`,
+    cnnStep: (step: number, total: number) => `CNN: step ${step}/${total}`,
+    cnnStepEpoch: (epoch: number, loss: string) => ` · epoch ${epoch} loss ${loss}`,
+    cnnEpoch: (epoch: number, epochs: number, loss: string) => `CNN: epoch ${epoch}/${epochs} · loss ${loss}`,
+    trainingLoss: 'training loss',
+    epochAxis: 'epoch',
+    mlpEpoch: (epoch: number, epochs: number, loss: string, acc: string) =>
+      `epoch ${epoch}/${epochs} · loss ${loss} · held-out accuracy ${acc}%`,
+    heldOut: 'held-out accuracy',
+    trained: (model: string) => `${model} trained · held-out accuracy `,
+    nowDraw: ' — now draw a digit and press Recognise.',
+    whatItRead: 'what it read',
+    reads: 'It reads: ',
+    probability: 'probability',
+    digit: 'digit',
+    saved: (name: string, kb: string) => `Saved ${name} (${kb} KB): open it with ONNX Runtime in Python, C++, Node or the browser.`,
+    onnxCannot: (model: string) => `The ${model} cannot be exported to ONNX yet: `,
+    trainFirst: 'Train the digit model first.',
+    loading: 'loading the digits and training…',
+    drawFirst: 'Draw a digit first.',
+    exporting: (model: string) => `exporting the ${model} to ONNX…`,
+  },
+  /** Said after an English message of the gd library, where the page shows one. */
+  explain: {
+    run: '',
+    info: '',
+    training: '',
+    onnx: '',
+  },
+};
+
+/** The shape every catalogue has: the keys and argument types of the English one. */
+export type Messages = typeof en;
+
+/** A name followed by Chinese text: a space after a Latin or Greek letter or a digit, as Chinese typesetting has it. */
+const sp = (w: string) => (/[A-Za-z0-9\u00c0-\u024f\u0370-\u03ff]$/.test(w) ? `${w} ` : w);
+
+/** The Chinese (简体中文) catalogue, in the tutorial's own terms. */
+export const zh: Messages = {
+  page: {
+    title: 'gd —— 在运行中学习梯度下降',
+    intro: '本页的每一个数字都由 gd 的各个包计算，它们以 WebAssembly 在你的浏览器里运行。',
+    lessons: '课程',
+    nav: ['1 信息量', '2 交叉熵', '3 梯度下降', '4 GD · SGD · 动量 · Adam', '5 反向传播', '6 实验场', '7 手写数字'],
+    starting: '正在启动 WebAssembly 计算核心…',
+    ready: '就绪：下面每一课都在本页中运行 gd。',
+    failed: 'gd 无法启动：',
+    seedBefore: 'gd 的随机数带种子，并在它的 WebAssembly 模块中生成：先 ',
+    seedThen: '，再 ',
+    seedGives: '，在这里和在 Node 中都得到 ',
+    seedAfter: '，每一位都相同。',
+    language: '语言',
+    threads: (n: number, simd: string) =>
+      `训练在一个 Web Worker 中以 ${n} 个线程运行（${simd === 'relaxed' ? '宽松 SIMD' : '普通 SIMD'}）：本页是跨源隔离的，gd 的线程可以共享内存。`,
+    oneThread: (simd: string) =>
+      `训练在一个 Web Worker 中以单线程运行（${simd === 'relaxed' ? '宽松 SIMD' : '普通 SIMD'}）：本页不是跨源隔离的，线程无法共享内存。若服务器发送响应头 Cross-Origin-Opener-Policy: same-origin 和 Cross-Origin-Embedder-Policy: require-corp，就会用上所有核心。`,
+    glossary: '术语表：教程用语的中英对照',
+    glossaryZh: '中文',
+    glossaryEn: '英文',
+    libraryError: 'gd 库的英文原文：',
+  },
+  check: {
+    empty: (what: string) => `请为${sp(what)}输入一个数。`,
+    notNumber: (t: string) => `“${t}”不是数字。请用数字书写，例如 0.5 或 1e-3。`,
+    whole: (what: string, example: number) => `${sp(what)}必须是整数，例如 ${example}。`,
+    moreThan0: (what: string) => `${sp(what)}必须大于 0。`,
+    moreThan: (what: string, min: number) => `${sp(what)}必须大于 ${min}。`,
+    atLeast: (what: string, min: number) => `${sp(what)}至少为 ${min}。`,
+    atMost: (what: string, max: number | undefined, reason: string) =>
+      max === undefined ? `${sp(what)}必须是有限的数。` : `${sp(what)}最多为 ${max}${reason}。`,
+    distEmpty: (name: string) => `请输入${sp(name)}的各个概率，用逗号分隔，例如 0.5, 0.5。`,
+    distNotNumber: (t: string) => `“${t}”不是数字。请用数字书写，例如 0.25。`,
+    distTwo: (name: string) => `${sp(name)}至少需要两个结果。`,
+    distMany: (name: string) => `${sp(name)}最多只能有 26 个结果。`,
+    distNegative: '概率不能是负数。',
+    distLarge: '这个数太大了：请用 0.2 这样的值。',
+    distZero: '至少要有一个结果的概率大于 0。',
+  },
+  info: {
+    title: '1. 信息量与熵',
+    p1: '一个结果越不可能发生，它携带的信息量就越多：',
+    p1end: '。',
+    p2: '熵（信息熵、香农熵）是信息量的期望，描述整个系统的不确定性：',
+    p2end: '。当 N 个结果的概率都相等时，熵最大，为 log_b N。',
+    unit: '单位',
+    units: { bits: '比特', nats: '奈特', dits: '哈特莱' },
+    unitOptions: { bits: '比特（以 2 为底）', nats: '奈特（以 e 为底）', dits: '哈特莱（以 10 为底）' },
+    probs: 'P(x₁), P(x₂), …（按比例缩放，使总和为 1）',
+    probsAria: '各个概率，用逗号分隔',
+    presets: '预设分布',
+    presetNames: { peaked: '尖峰分布', flat: '平坦分布', 'fair coin': '均匀硬币', 'fair die': '均匀骰子', 'uniform 4': '四个等概率结果' },
+    maximum: (max: string, unit: string) => `   ·   最大值 log_b N = ${max} ${unit}`,
+    barsNote: (unit: string) => `柱上的数字：每个结果的信息量，单位为${unit}。拖动柱子或直接输入，都可以改变分布。`,
+    distribution: '这个分布',
+  },
+  ce: {
+    title: '2. 交叉熵',
+    p1: '交叉熵衡量预测分布 Ŷ 与真实分布 Y 相差多远：',
+    p1end: '。它等于 Y 的熵加上 KL 散度，所以当预测与真实一致时最小。',
+    trueY: '真实分布 Y',
+    predicted: '预测分布 Ŷ',
+    mix: '让 Ŷ 向 Y 靠近',
+    mismatch: (ny: number, nq: number) => `Ŷ 的结果个数必须与 Y 相同：Y 有 ${ny} 个，Ŷ 有 ${nq} 个。`,
+    bits: '比特',
+    whoTrue: 'Y（真实）',
+    whoPredicted: 'Ŷ（预测）',
+    probability: '概率',
+  },
+  fit: {
+    title: '3. 用梯度下降拟合直线',
+    p1: '通过最小化均方误差，把 ŷ = a·x + b 拟合到这些点上。梯度下降从 (a, b) 出发，反复执行 ',
+    p1mid: '，其中的偏导数为 ',
+    p1end: '。',
+    p2: '收敛条件有三种：损失函数值的变化量小于阈值，梯度的范数小于阈值，或者达到最大迭代次数。学习率（步长）η 太大会发散——gd 会发现这一点。',
+    lr: '学习率（步长）η',
+    lrWhat: '学习率 η',
+    a: '初始 a',
+    aWhat: '初始 a',
+    b: '初始 b',
+    bWhat: '初始 b',
+    stopWhen: '收敛条件',
+    criteria: { 'loss-tolerance': '|Δ损失| < 阈值', 'grad-tolerance': '‖∇‖₂ < 阈值', 'max-iterations': '迭代次数达到' },
+    iterationsWhat: '迭代次数',
+    threshold: '阈值',
+    thresholdWhat: '阈值',
+    run: '运行梯度下降',
+    stop: '停止',
+    runStopped: '运行中止：',
+    progress: (done: string, total: string) => `第 ${done} 次迭代，共 ${total} 次…… 按“停止”可在此结束。`,
+    reasons: {
+      'loss-tolerance': '损失变化小于阈值',
+      'grad-tolerance': '梯度范数小于阈值',
+      'max-iterations': '达到最大迭代次数',
+      diverged: '发散',
+      stopped: '已停止',
+    },
+    stopped: '停止原因：',
+    after: '，迭代次数 ',
+    summary: (a: string, b: string, loss: string) => ` · a = ${a}，b = ${b}，损失 = ${loss}`,
+    diverged: ' —— 损失爆炸了；参数已恢复为最后一组有限的值。',
+    byYou: ' —— 在满足任何收敛条件之前被你停止。',
+    steps: (n: number) => `${n} 步`,
+    leastSquares: '最小二乘解',
+    note: (a: string, b: string) =>
+      `最小二乘法给出 a = ${a}，b = ${b}。等高线图：(a, b) 上的均方误差曲面，颜色越深损失越小；图中画出了下降路径和最小二乘的最小值（星号）。`,
+    precisionTitle: '同一个收敛条件，分别用 float32 和 float64',
+    precisionIntro: '当 |Δ损失| < 1e-10 时停止，从 (a, b) = (0, 0) 出发，η = 0.1，两种精度各运行一次：',
+    precisionAria: 'float32 与 float64 的运行结果',
+    cols: ['类型', '迭代次数', '最后的 Δ损失', '损失', '到最小二乘解的距离'],
+    same: '这里两者在同一次迭代停止。',
+    why: (o: { loss: string; ulp32: string; ulp64: string; zero: boolean; n32: number; n64: number; nearer: boolean }) =>
+      `在损失约为 ${o.loss} 处，相邻的 float32 数相差 ${o.ulp32}（float64 为 ${o.ulp64}）：float32 根本无法表示 1e-10 的变化，所以当算出的损失${
+        o.zero ? '不再变化（Δ损失 = 0）' : '只按舍入的一步变化'
+      }时，它的条件就满足了——在第 ${o.n32} 次迭代，原因是损失已经无法区分，而不是梯度下降已经收敛。float64 看到损失继续下降，直到变化量真正小于 1e-10，在第 ${o.n64} 次迭代停止，最终${
+        o.nearer ? '更接近' : '并没有更接近'
+      }最小二乘直线。`,
+  },
+  opt: {
+    title: '4. GD、SGD、动量与 Adam',
+    p1: '普通的梯度下降沿最陡的方向走，在狭窄的山谷里来回折返。随机梯度下降（SGD）每一步只用随机选出的少量样本计算梯度：计算便宜，行进路线像醉汉一样曲折，但大方向是对的。动量沿着山谷积累速度；Adam 按每个坐标自己的梯度历史缩放步长。',
+    p2: '在直线拟合上，SGD 使用真实的小批量样本点。两个解析曲面没有样本，所以在那里用给每个梯度加上带种子的高斯噪声 σ 来模拟 SGD 的采样噪声。',
+    surface: '曲面',
+    surfaces: {
+      quadratic: '病态二次函数 ½(x² + 50y²)',
+      rosenbrock: 'Rosenbrock 函数 (1 − x)² + 100(y − x²)²',
+      linefit: '直线拟合的均方误差，自变量为 (a, b)',
+    },
+    lr: '学习率 η（GD、SGD、动量）',
+    lrWhat: '学习率 η',
+    beta: '动量 β',
+    betaWhat: '动量 β',
+    adamLr: 'Adam 步长',
+    adamLrWhat: 'Adam 的步长',
+    steps: '步数',
+    stepsWhat: '步数',
+    stepsWhy: '（路径太长会遮住图）',
+    batch: 'SGD 批大小（直线拟合）',
+    batchWhat: '批大小',
+    batchWhy: (n: number) => `（一共只有 ${n} 个点）`,
+    noise: 'SGD 梯度噪声 σ（其他曲面）',
+    noiseWhat: '噪声 σ',
+    run: '四种方法一起运行',
+    methods: { GD: 'GD', SGD: 'SGD', momentum: '动量', Adam: 'Adam' },
+    divergedName: (m: string) => `${m}（发散）`,
+    minimum: '最小值',
+    divergedAfter: (m: string, n: number) => `${m}：${n} 步后发散`,
+    endsAt: (m: string, x: string, y: string) => `${m}：停在 (${x}, ${y})`,
+    sep: ' · ',
+  },
+  bp: {
+    title: '5. 反向传播',
+    p1: '一个网络是它所有权重的一个函数。反向传播运用链式法则 ',
+    p1end: '，从损失函数一直回到每一个权重：每个节点把 ∂L/∂(它的输入) 传给计算出它的那些节点。',
+    value: '值',
+    grad: '梯度',
+    constant: '常量',
+    graphAria: '带有值和梯度的计算图',
+    scrollAria: '计算图（可横向滚动）',
+    counter: (i: number, n: number) => `第 ${i} 步，共 ${n} 步`,
+    press: '按“下一步”，沿链式法则从损失走回到各个权重。',
+    next: '下一步',
+    reset: '从头开始',
+    first: '∂L/∂L = 1：从损失出发。',
+    through: (name: string, grad: string, users: string[]) =>
+      `∂L/∂(${name}) = [${grad}] —— 经过 ${users.join(' 和 ')} 的链式法则：∂L/∂(那个节点) 乘以 ∂(那个节点)/∂(${name})。`,
+    done: ' 完成：现在每个权重都有了梯度，可以做一步梯度下降了。按“从头开始”可以再走一遍。',
+    check: 'float64 下的梯度检验（解析梯度对照中心差分）：',
+    ok: '通过',
+    failed: '失败',
+    maxRel: ' · 最大相对误差 ',
+    over: (n: number) => `，共检验 ${n} 个权重`,
+    f32a: '同样的检验在 float32 下的最大相对误差为 ',
+    f32b: '：有限差分要把两个几乎相等的损失相减，而 float32 每个数只保留大约 7 位有效数字，所以不精确的是检验本身。在 float64 下（约 16 位），剩下看到的只有链式法则的一致。',
+  },
+  pg: {
+    title: '6. 实验场',
+    p1: '选择数据、网络看到的输入、网络的层以及学习方式，然后按“播放”。每个小方块显示一个单元在平面上计算出的值（蓝色为正，橙色为负）；每条线是一个权重，越粗表示越大，蓝色表示为正。网络在训练点（实心）上训练，在测试点（白色圆圈）上评估。训练在 Web Worker 中用 gd 的各个包运行。',
+    data: '数据',
+    datasets: {
+      circle: '圆形',
+      xor: 'XOR（异或）',
+      gauss: '高斯',
+      spiral: '螺旋',
+      'reg-plane': '回归：平面',
+      'reg-gauss': '回归：两个鼓包',
+    },
+    noise: '噪声 %',
+    noiseWhat: '噪声',
+    ratio: '训练集 %',
+    ratioWhat: '训练点的比例',
+    batch: '批大小',
+    batchWhat: '批大小',
+    batchWhy: '（训练点最多只有 360 个）',
+    batchTrain: (n: number) => `批大小最多为 ${n}，即训练点的个数。`,
+    regenerate: '重新生成',
+    activation: '激活函数',
+    optimizer: '优化器',
+    optimizers: { adam: 'Adam', momentum: 'SGD + 动量', sgd: 'SGD' },
+    lr: '学习率',
+    lrWhat: '学习率',
+    reg: '正则化',
+    regs: { none: '无', l1: 'L1', l2: 'L2' },
+    regRate: '正则化系数',
+    regRateWhat: '正则化系数',
+    inputs: '输入',
+    chooseInput: '请至少选择一个输入。',
+    play: '▶ 播放',
+    pause: '❚❚ 暂停',
+    step: '单步',
+    reset: '重置',
+    settingUp: '准备中…',
+    netAria: '网络（可横向滚动）',
+    addLayer: '+ 层',
+    addLayerAria: '增加一个隐藏层',
+    removeLayer: '− 层',
+    removeLayerAria: '删除最后一个隐藏层',
+    addNeuron: (i: number) => `给第 ${i} 层增加一个神经元`,
+    removeNeuron: (i: number) => `从第 ${i} 层删除一个神经元`,
+    layers: (n: number) => `${n} 个隐藏层${n ? '：' : ''}`,
+    fix: '请先改正标出的设置。',
+    epoch: '轮次 ',
+    trainLoss: ' · 训练损失 ',
+    testLoss: ' · 测试损失 ',
+    accuracy: ' · 测试准确率 ',
+    diverged: ' —— 发散：请调低学习率，再按“重置”。',
+    svgAria: '网络：每个单元一幅图，权重画成线',
+    output: '输出',
+    curvesLater: '训练开始后，训练损失和测试损失的曲线会显示在这里：按“播放”或“单步”。',
+    loss: '损失',
+    epochAxis: '轮次',
+    trainingLoss: '训练损失',
+    testLossKey: '测试损失',
+    stopped: '训练中止：',
+  },
+  digits: {
+    title: '7. 手写数字',
+    p1: '一个网络就在浏览器里，从真实的 MNIST 图像学习识别手写数字；另外 2,000 张用来测量它的准确率。然后你可以写一个数字，看看它怎么认。',
+    p2: 'MLP（784-128-10）把每张图看作 784 个互不相关的数。CNN（LeNet-5：两层 5×5 卷积加最大池化，然后是 400-120-84-10）让小的卷积核在 28×28 的图上滑动，所以一笔无论写在哪里都能认出来；在这里它的每一轮训练要几秒钟。训练几轮就能达到约 97 %；在终端里完整运行 ',
+    p2end: '，训练 12 轮，在同样的 2,000 个留出数字上达到 98.5 % 或更高。',
+    model: '模型',
+    epochs: '轮数',
+    epochsWhat: '训练轮数',
+    epochsWhy: '（每一轮要几秒钟）',
+    train: '用这些数字训练',
+    pressTrain: '请按“用这些数字训练”。',
+    canvasAria: '画板：用鼠标、手指或笔写一个数字，或者按“显示一个真实的数字”',
+    sample: '显示一个真实的数字',
+    predict: '识别',
+    clear: '清除',
+    download: '下载 ONNX',
+    keyboard: '没有鼠标或触摸屏时，“显示一个真实的数字”会把一个 MNIST 数字放到画板上，让网络来识别。',
+    filterAria: (f: number, kh: number, kw: number) => `第一层卷积的第 ${f} 个卷积核，${kh}×${kw} 个权重`,
+    filters: (out: number, kh: number, kw: number, scale: string) =>
+      `第一层卷积学到了什么：它的 ${out} 个 ${kh}×${kw} 卷积核，红色为正，蓝色为负，白色为零（同一色标，±${scale}）。每个卷积核在图上滑动，在笔迹与它的红蓝图案吻合的地方响应最强。`,
+    inputAria: '网络读到的 28×28 图像',
+    loadFailed: '无法加载这些数字。',
+    sampleLabel: (no: number, label: number) => `第 ${no} 个 MNIST 数字，标签为 ${label}。请按“识别”。`,
+    cnnStep: (step: number, total: number) => `CNN：第 ${step}/${total} 步`,
+    cnnStepEpoch: (epoch: number, loss: string) => ` · 第 ${epoch} 轮损失 ${loss}`,
+    cnnEpoch: (epoch: number, epochs: number, loss: string) => `CNN：第 ${epoch}/${epochs} 轮 · 损失 ${loss}`,
+    trainingLoss: '训练损失',
+    epochAxis: '轮次',
+    mlpEpoch: (epoch: number, epochs: number, loss: string, acc: string) =>
+      `第 ${epoch}/${epochs} 轮 · 损失 ${loss} · 留出集准确率 ${acc}%`,
+    heldOut: '留出集准确率',
+    trained: (model: string) => `${model} 训练完成 · 留出集准确率 `,
+    nowDraw: ' —— 现在写一个数字，然后按“识别”。',
+    whatItRead: '它读到的图',
+    reads: '识别结果：',
+    probability: '概率',
+    digit: '数字',
+    saved: (name: string, kb: string) => `已保存 ${name}（${kb} KB）：可以用 Python、C++、Node 或浏览器中的 ONNX Runtime 打开。`,
+    onnxCannot: (model: string) => `这个 ${model} 暂时还不能导出为 ONNX：`,
+    trainFirst: '请先训练数字模型。',
+    loading: '正在加载数字并训练中…',
+    drawFirst: '请先写一个数字。',
+    exporting: (model: string) => `正在把 ${model} 导出为 ONNX…`,
+  },
+  explain: {
+    run: '（梯度下降无法继续：gd 库拒绝了这次运行，原因见上面的英文原文。请检查输入的数值。）',
+    info: '（gd 库无法计算这个分布，原因见上面的英文原文。）',
+    training: '（训练无法继续，原因见上面的 gd 库英文原文。请修改设置后按“重置”。）',
+    onnx: '（ONNX 导出器还不能写出这个模型中的某一种层，上面的英文原文给出了层的名字。）',
+  },
+};
+
+/** The word for a key of a small map of the catalogue (an option, a reason); the key itself if it has none. */
+export function pick(map: Record<string, string>, key: string): string {
+  return map[key] ?? key;
+}
+
+/** Both catalogues, by language. */
+export const CATALOGUES: Record<Lang, Messages> = { en, 'zh-CN': zh };
+
+/** The tutorial's own terms, Chinese beside English, for the glossary. */
+export const GLOSSARY: Array<[string, string]> = [
+  ['信息量', 'information content'],
+  ['熵 / 信息熵 / 香农熵', 'entropy / information entropy / Shannon entropy'],
+  ['不确定性', 'uncertainty'],
+  ['交叉熵', 'cross-entropy'],
+  ['均方误差', 'mean squared error (MSE)'],
+  ['损失函数', 'loss function'],
+  ['梯度', 'gradient'],
+  ['偏导数', 'partial derivative'],
+  ['梯度下降', 'gradient descent'],
+  ['学习率（步长）', 'learning rate (step size)'],
+  ['收敛条件', 'convergence criterion'],
+  ['随机梯度下降', 'stochastic gradient descent (SGD)'],
+  ['反向传播', 'backpropagation'],
+  ['链式法则', 'chain rule'],
+  ['参数', 'parameters'],
+  ['训练', 'training'],
+];
+
+/**
+ * The language to show: `?lang=` in the address first, then the one chosen before (stored), then
+ * the browser's. Anything starting with "zh" is Chinese; everything else English.
+ */
+export function pickLang(query: string | null, stored: string | null, browser: readonly string[]): Lang {
+  const norm = (s: string | null | undefined): Lang | undefined =>
+    !s ? undefined : s.toLowerCase().startsWith('zh') ? 'zh-CN' : s.toLowerCase().startsWith('en') ? 'en' : undefined;
+  return norm(query) ?? norm(stored) ?? browser.map(norm).find((l) => l !== undefined) ?? 'en';
+}
+
+let current: Lang = 'en';
+let msgs: Messages = en;
+const texts: Array<{ node: Text; f: (m: Messages) => string }> = [];
+const attrs: Array<{ el: Element; name: string; f: (m: Messages) => string }> = [];
+const listeners: Array<() => void> = [];
+
+/** The catalogue of the language shown now. */
+export const t = (): Messages => msgs;
+
+/** The language shown now. */
+export const lang = (): Lang => current;
+
+/** A text node that shows f(catalogue) and follows every change of language. */
+export function tr(f: (m: Messages) => string): Text {
+  const node = document.createTextNode(f(msgs));
+  texts.push({ node, f });
+  return node;
+}
+
+/** Sets an attribute to f(catalogue) now and at every change of language; returns the element. */
+export function trAttr<E extends Element>(el: E, name: string, f: (m: Messages) => string): E {
+  el.setAttribute(name, f(msgs));
+  attrs.push({ el, name, f });
+  return el;
+}
+
+/** Calls f after every change of language (to redraw what a lesson shows). */
+export function onLang(f: () => void): void {
+  listeners.push(f);
+}
+
+/** Shows the page in another language: every registered text, attribute and view follows. */
+export function setLang(l: Lang): void {
+  current = l;
+  msgs = CATALOGUES[l];
+  document.documentElement.lang = l;
+  document.title = msgs.page.title;
+  // texts replaced by a redraw are gone from the page: forget them
+  for (let i = texts.length - 1; i >= 0; i--) {
+    const { node, f } = texts[i]!;
+    if (node.isConnected) node.data = f(msgs);
+    else texts.splice(i, 1);
+  }
+  for (let i = attrs.length - 1; i >= 0; i--) {
+    const { el, name, f } = attrs[i]!;
+    if (el.isConnected) el.setAttribute(name, f(msgs));
+    else attrs.splice(i, 1);
+  }
+  for (const f of listeners) f();
+}
