@@ -7,6 +7,7 @@ import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
+import { curvatureSection } from './curvature-section.js';
 import { CATALOGUES, columns, padCols, pick, pickLang } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
 import { sparkline } from './sparkline.js';
@@ -121,6 +122,8 @@ for (const l of bp.layers) {
 }
 console.log(m.gradcheck(f(bp.loss, 6), bp.gradcheck.ok ? m.ok : m.failed, bp.gradcheck.maxRelError.toExponential(2)));
 console.log(m.gradcheck32(bp.gradcheckFloat32.ok ? m.ok : m.failed, bp.gradcheckFloat32.maxRelError.toExponential(2)));
+
+curvatureSection({ seed, heading, m, f });
 
 if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, out: args.out, heading, m });
 else await mlpDigitsSection();

@@ -51,8 +51,24 @@ export const en = {
   gradcheck32: (ok: string, err: string) =>
     `the same check in float32: ${ok} (max relative error ${err}: ` +
     'float32 finite differences cannot resolve more digits, so only float64 shows the chain rule agreeing to many of them)',
-  h5: '5. A network trained on 10,000 real MNIST digits',
-  h5cnn: '5. A convolutional network (LeNet-5) trained on 10,000 real MNIST digits',
+  hCurv: "5. Curvature: the Hessian, the largest learning rate, Newton's method (§3)",
+  hessianLine: (h: string, lmax: string, lmin: string, bound: string) =>
+    `the line fit's MSE has the Hessian ${h} in (a, b), eigenvalues ${lmax} and ${lmin}: gradient descent converges only for η < 2/λ_max = ${bound}`,
+  lineRuns: 'the line fit from (0, 0) until a and b are within 1e-6 of least squares:',
+  rosenRuns: "Rosenbrock's valley (1 − x)² + 100(y − x²)² from (−1.2, 1), until ‖∇f‖ < 1e-6:",
+  curvHeader: ['method', 'stop reason', 'iterations', 'time', 'error'],
+  methods: {
+    'gradient descent, η = 0.1': 'gradient descent, η = 0.1',
+    'gradient descent, η = 0.001': 'gradient descent, η = 0.001',
+    'Adam, η = 0.02': 'Adam, η = 0.02',
+    'L-BFGS, strong Wolfe': 'L-BFGS, strong Wolfe',
+    Newton: 'Newton',
+  } as Record<string, string>,
+  seconds: (s: string) => `${s} s`,
+  curvWhy: (steps: number) =>
+    `one Newton step lands on the minimum of a quadratic; gradient descent needs ${steps} because its slowest direction shrinks by only 1 − η·λ_min per step`,
+  h5: '6. A network trained on 10,000 real MNIST digits',
+  h5cnn: '6. A convolutional network (LeNet-5) trained on 10,000 real MNIST digits',
   split: (seed: number, train: number, test: number) => `split (seed ${seed}): ${train} training / ${test} held-out images`,
   splitCnn: (seed: number, train: number, test: number) =>
     `split (seed ${seed}): ${train} training / ${test} held-out images, seen as 28×28`,
@@ -121,8 +137,23 @@ export const zh: Messages = {
   gradcheck32: (ok: string, err: string) =>
     `同样的检验在 float32 下：${ok}（最大相对误差 ${err}：` +
     'float32 的有限差分分辨不出更多位数，只有 float64 能显示链式法则在许多位上都一致）',
-  h5: '5. 在 10,000 个真实 MNIST 手写数字上训练的网络',
-  h5cnn: '5. 在 10,000 个真实 MNIST 手写数字上训练的卷积网络（LeNet-5）',
+  hCurv: '5. 曲率：海森矩阵、最大学习率与牛顿法（§3）',
+  hessianLine: (h: string, lmax: string, lmin: string, bound: string) =>
+    `直线拟合的均方误差对 (a, b) 的海森矩阵是 ${h}，特征值为 ${lmax} 和 ${lmin}：只有 η < 2/λ_max = ${bound} 时梯度下降才收敛`,
+  lineRuns: '直线拟合从 (0, 0) 出发，直到 a 和 b 与最小二乘解相差不到 1e-6：',
+  rosenRuns: 'Rosenbrock 山谷 (1 − x)² + 100(y − x²)²，从 (−1.2, 1) 出发，直到 ‖∇f‖ < 1e-6：',
+  curvHeader: ['方法', '停止原因', '迭代次数', '用时', '误差'],
+  methods: {
+    'gradient descent, η = 0.1': '梯度下降，η = 0.1',
+    'gradient descent, η = 0.001': '梯度下降，η = 0.001',
+    'Adam, η = 0.02': 'Adam，η = 0.02',
+    'L-BFGS, strong Wolfe': 'L-BFGS，强 Wolfe 线搜索',
+    Newton: '牛顿法',
+  },
+  seconds: (s: string) => `${s} 秒`,
+  curvWhy: (steps: number) => `对二次函数，牛顿法一步就落在最小值上；梯度下降要 ${steps} 步，因为它最慢的方向每步只缩小为 1 − η·λ_min 倍`,
+  h5: '6. 在 10,000 个真实 MNIST 手写数字上训练的网络',
+  h5cnn: '6. 在 10,000 个真实 MNIST 手写数字上训练的卷积网络（LeNet-5）',
   split: (seed: number, train: number, test: number) => `划分（种子 ${seed}）：${train} 张训练图像 / ${test} 张留出图像`,
   splitCnn: (seed: number, train: number, test: number) =>
     `划分（种子 ${seed}）：${train} 张训练图像 / ${test} 张留出图像，按 28×28 的图像读入`,

@@ -3,5 +3,6 @@
 // '@gd/lessons/mnist'.
 
 export * from './cnn.js';
+export * from './curvature.js';
 export { noGradScope } from './gd.js';
 export * from './lessons.js';

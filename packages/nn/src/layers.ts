@@ -149,6 +149,16 @@ export class Sequential extends Module {
     });
   }
 
+  /** The layers with their names ('0', '1', …): each takes one input and returns a Variable. */
+  override namedChildren(): Array<[string, Module]> {
+    return super.namedChildren() as Array<[string, Module]>;
+  }
+
+  /** The layers in order. */
+  override children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
   /** The layers in order. */
   get layers(): Module[] {
     return this.children();
@@ -156,7 +166,7 @@ export class Sequential extends Module {
 
   forward(x: VariableLike): Variable {
     let v = asVariable(x);
-    for (const m of this.children()) v = m.forward(v);
+    for (const m of this.layers) v = m.forward(v);
     return v;
   }
 }

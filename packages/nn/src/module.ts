@@ -16,7 +16,14 @@ import {
 
 /**
  * Base class of layers and models. Subclasses keep parameters (Variables) and sub-modules in
- * fields; they are discovered in field order, with dotted names like `0.weight`.
+ * fields; they are discovered in field order, with dotted names like `0.weight`. A collection of
+ * sub-modules goes in a `ModuleList` or `ModuleDict`: a field holding a plain array of modules is
+ * refused when the module is walked, rather than left out of `parameters()`.
+ *
+ * `forward` takes any inputs and returns any output: `Module<Args, Out>` types it (the default,
+ * `Module`, is one input and a Variable out). An error thrown inside a sub-module's forward comes
+ * out of the outermost forward with the sub-module's path in front of its message
+ * (`Sequential[2] (Linear): matmul: …`), as the same error object, of the same class.
  *
  * @example
  * ```ts
@@ -24,24 +31,48 @@ import {
  *   w = parameter(randn([3, 1]));
  *   forward(x: VariableLike) { return asVariable(x).matmul(this.w); }
  * }
+ * class Pair extends Module<[VariableLike, VariableLike], Variable> {
+ *   forward(a: VariableLike, b: VariableLike) { return asVariable(a).add(b); }
+ * }
  * ```
  */
-export abstract class Module {
+export abstract class Module<Args extends unknown[] = [VariableLike], Out = Variable> {
   /** True in training mode (Dropout active), false after eval(). */
   training = true;
   /** This module's own buffers, by name, in registration order. */
   private readonly ownBuffers = new Map<string, Tensor>();
 
-  /** The layer's computation. */
-  abstract forward(x: VariableLike): Variable;
+  constructor() {
+    wrapForwards(Object.getPrototypeOf(this) as object);
+  }
 
-  /** Direct sub-modules with their names. */
-  namedChildren(): Array<[string, Module]> {
-    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+  /** The layer's computation. */
+  abstract forward(...args: Args): Out;
+
+  /**
+   * Direct sub-modules with their names. A field that holds an array with a module in it is a
+   * ValueError that names `ModuleList`, and a Map or plain object with one is a ValueError that
+   * names `ModuleDict`: their parameters would otherwise be missed.
+   */
+  namedChildren(): Array<[string, AnyModule]> {
+    const out: Array<[string, AnyModule]> = [];
+    for (const [k, v] of Object.entries(this)) {
+      if (v instanceof Module) out.push([k, v]);
+      else if (Array.isArray(v) && v.some((e) => e instanceof Module)) {
+        throw new ValueError(
+          `${this.constructor.name}: the field '${k}' holds an array of modules; hold them in a ModuleList (this.${k} = new ModuleList([...])) so their parameters are found`,
+        );
+      } else if (holdsModulesByName(v)) {
+        throw new ValueError(
+          `${this.constructor.name}: the field '${k}' holds modules by name in a ${v instanceof Map ? 'Map' : 'plain object'}; hold them in a ModuleDict (this.${k} = new ModuleDict({...})) so their parameters are found`,
+        );
+      }
+    }
+    return out;
   }
 
   /** Direct sub-modules. */
-  children(): Module[] {
+  children(): AnyModule[] {
     return this.namedChildren().map(([, m]) => m);
   }
 
@@ -53,7 +84,7 @@ export abstract class Module {
   namedParameters(prefix = ''): Array<[string, Variable]> {
     const out: Array<[string, Variable]> = [];
     const seen = new Set<Variable>();
-    const walk = (m: Module, at: string) => {
+    const walk = (m: AnyModule, at: string) => {
       for (const [k, v] of Object.entries(m)) {
         if (v instanceof Variable && v.requiresGrad && !seen.has(v)) {
           seen.add(v);
@@ -208,5 +239,94 @@ export abstract class Module {
       p.value.dispose();
     }
     for (const t of this.buffers()) t.dispose();
+  }
+}
+
+/** Whether `v` is a Map or a plain object with a module among its values (a ModuleDict's job). */
+function holdsModulesByName(v: unknown): v is object {
+  if (v instanceof Map) return [...v.values()].some((e) => e instanceof Module);
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  return Object.values(v).some((e) => e instanceof Module);
+}
+
+/** A module with any inputs and output: what walking, saving and loading accept. */
+export type AnyModule = Module<never[], unknown>;
+
+// ── forward: the path of the sub-module an error came from ──
+// The modules whose forward is running, outermost first.
+const running: AnyModule[] = [];
+// The error objects already given the path of the module they came from.
+const located = new WeakMap<Error, string>();
+const wrapped = new WeakSet<object>();
+
+/** The path of the innermost running module, from the outermost one: `Sequential[2].attn`. */
+function runningPath(): string {
+  let path = running[0]!.constructor.name;
+  for (let i = 1; i < running.length; i++) {
+    const m = running[i]!;
+    if (m === running[i - 1]) continue; // super.forward()
+    const names = namesTo(running[i - 1]!, m, new Set());
+    path += names === null ? ` > ${m.constructor.name}` : names.map((n) => (/^\d+$/.test(n) ? `[${n}]` : `.${n}`)).join('');
+  }
+  return `${path} (${running[running.length - 1]!.constructor.name})`;
+}
+
+/** The child names leading from `from` down to `to` (through containers such as ModuleList), or null. */
+function namesTo(from: AnyModule, to: AnyModule, seen: Set<AnyModule>): string[] | null {
+  seen.add(from);
+  const kids = from.namedChildren();
+  for (const [k, c] of kids) if (c === to) return [k];
+  for (const [k, c] of kids) {
+    if (seen.has(c)) continue;
+    const rest = namesTo(c, to, seen);
+    if (rest) return [k, ...rest];
+  }
+  return null;
+}
+
+/**
+ * Records where an error came from (at the innermost running module) and, at the outermost,
+ * puts that path in front of its message. The error itself is what propagates: naming the path
+ * must never replace it, so a failure here leaves it as it was.
+ */
+function locate(e: Error): void {
+  try {
+    if (!located.has(e) && running.length > 1) located.set(e, runningPath());
+    if (running.length === 1 && located.has(e)) {
+      const where = located.get(e)!;
+      located.delete(e);
+      e.message = `${where}: ${e.message}`;
+      if (typeof e.stack === 'string') e.stack = e.stack.replace(/^[^\n]*/, `${e.name}: ${e.message.split('\n')[0]}`);
+    }
+  } catch {
+    // a frozen error, or a module that cannot be walked: the error goes on unchanged
+  }
+}
+
+/**
+ * Replaces each forward on a module's prototype chain (once per class) by one that records the
+ * call in `running`, so an error from a sub-module leaves the outermost forward with its path.
+ */
+function wrapForwards(proto: object): void {
+  for (let p = proto; p !== null && p !== Module.prototype; p = Object.getPrototypeOf(p) as object) {
+    if (wrapped.has(p)) continue;
+    wrapped.add(p);
+    const d = Object.getOwnPropertyDescriptor(p, 'forward');
+    if (!d || typeof d.value !== 'function') continue;
+    const inner = d.value as (...args: unknown[]) => unknown;
+    Object.defineProperty(p, 'forward', {
+      ...d,
+      value: function forward(this: AnyModule, ...args: unknown[]): unknown {
+        running.push(this);
+        try {
+          return inner.apply(this, args);
+        } catch (e) {
+          if (e instanceof Error) locate(e);
+          throw e;
+        } finally {
+          running.pop();
+        }
+      },
+    });
   }
 }

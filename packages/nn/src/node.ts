@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Tensor } from '@gd/tensor';
-import type { Module } from './module.js';
+import type { AnyModule, Module } from './module.js';
 import { type ToOnnxOptions, toOnnx } from './onnx.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 
@@ -42,7 +42,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  */
 export async function saveSafetensorsFile(
   path: string,
-  source: Module | Record<string, Tensor>,
+  source: AnyModule | Record<string, Tensor>,
   options: { metadata?: Record<string, string> } = {},
 ): Promise<void> {
   await writeFileAtomic(path, saveSafetensors(source, options));
@@ -56,7 +56,7 @@ export async function saveSafetensorsFile(
  * await loadSafetensorsFile(model, 'model.safetensors');
  * ```
  */
-export async function loadSafetensorsFile(model: Module, path: string): Promise<Record<string, string>> {
+export async function loadSafetensorsFile(model: AnyModule, path: string): Promise<Record<string, string>> {
   const bytes = await readFile(path);
   return loadSafetensors(model, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

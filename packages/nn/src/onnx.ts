@@ -21,7 +21,7 @@ import {
 } from '@gd/tensor';
 import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
 import { Flatten, GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
-import { Module } from './module.js';
+import { type AnyModule, Module } from './module.js';
 import { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 import { AttributeType, DataType, ModelProto } from './onnx/proto.js';
 
@@ -261,7 +261,7 @@ function batchNorm(m: BatchNorm1d | BatchNorm2d, ranks: number[], x: Value, cx: 
 }
 
 /** The first module that computes something: the first leaf of nested Sequentials. */
-function firstLeaf(m: Module): Module {
+function firstLeaf(m: AnyModule): AnyModule {
   let cur = m;
   while (cur instanceof Sequential) {
     const first = cur.namedChildren()[0];
@@ -272,7 +272,7 @@ function firstLeaf(m: Module): Module {
 }
 
 const fmt = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
-const describe = (m: Module, path: string) => `${m.constructor.name} at ${path === '' ? 'the root of the model' : `'${path}'`}`;
+const describe = (m: AnyModule, path: string) => `${m.constructor.name} at ${path === '' ? 'the root of the model' : `'${path}'`}`;
 
 function checkOptions(model: unknown, options: ToOnnxOptions): { inputShape: number[]; opset: number; dynamic: Map<number, string> } {
   if (!(model instanceof Module)) throw new ValueError(`toOnnx: model must be a Module, got ${typeOf(model)}`);
@@ -464,13 +464,13 @@ interface Built {
   nodes: Array<{ name: string; op_type: string; input: string[]; output: string[]; attribute: object[] }>;
   initializers: Array<{ name: string; data_type: number; dims: number[]; raw_data: Uint8Array }>;
   input: Value;
-  output: Value;
+  outputs: Value[];
 }
 
 /** The modules of a model by object, with their stateDict paths ('' for the model). */
-function modulePaths(model: Module): Map<Module, string> {
-  const paths = new Map<Module, string>();
-  const walk = (m: Module, path: string) => {
+function modulePaths(model: AnyModule): Map<AnyModule, string> {
+  const paths = new Map<AnyModule, string>();
+  const walk = (m: AnyModule, path: string) => {
     if (!paths.has(m)) paths.set(m, path);
     for (const [name, c] of m.namedChildren()) walk(c, path === '' ? name : `${path}.${name}`);
   };
@@ -483,7 +483,7 @@ function modulePaths(model: Module): Map<Module, string> {
  * the graph: modules with an emitter as one module node each, every other op by its lowering.
  */
 function build(
-  model: Module,
+  model: AnyModule,
   shape: number[],
   dyn: DynSizes,
   opset: number,
@@ -505,8 +505,8 @@ function build(
   const paramOf = new Map<Tensor, string>();
   for (const [k, t] of Object.entries(state)) if (!paramOf.has(t)) paramOf.set(t, k);
   const paths = modulePaths(model);
-  const training = new Map<Module, boolean>([...paths.keys()].map((m) => [m, m.training]));
-  const wrapped: Module[] = [];
+  const training = new Map<AnyModule, boolean>([...paths.keys()].map((m) => [m, m.training]));
+  const wrapped: AnyModule[] = [];
 
   const addNode = (prefix: string, op: string, inputs: string[], attributes: Record<string, Attribute> = {}): string => {
     const name = fresh(`${prefix}/${op}`);
@@ -620,18 +620,22 @@ function build(
         }
         throw e;
       }
-      if (!(out instanceof Variable) && !(out instanceof Tensor)) {
-        throw new OnnxExportError(`toOnnx: the model's forward returned ${typeOf(out)}; export needs one tensor out`);
+      // one tensor, or several (an RNN's [output, hN], nested arrays flattened in order)
+      const flat: unknown[] = [];
+      const flatten = (o: unknown) => (Array.isArray(o) ? o.forEach(flatten) : flat.push(o));
+      flatten(out);
+      if (flat.length === 0 || flat.some((o) => !(o instanceof Variable) && !(o instanceof Tensor))) {
+        throw new OnnxExportError(`toOnnx: the model's forward returned ${typeOf(out)}; export needs tensors out (one, or an array of them)`);
       }
-      const y = asVariable(out as VariableLike);
+      const ys = flat.map((o) => asVariable(o as VariableLike));
       const input: Value = { name: 'input', shape: shape.map((d, i) => symbolic.get(i) ?? d), index };
 
       // walk the graph from the output, inputs before the nodes that use them
       const values = new Map<Variable, string>();
       const constants = new Map<Tensor, string>();
       const order: Variable[] = [];
-      const seen = new Set<Variable>([y]);
-      const stack: Array<[Variable, number]> = [[y, 0]];
+      const seen = new Set<Variable>(ys);
+      const stack: Array<[Variable, number]> = ys.map((y) => [y, 0]);
       while (stack.length > 0) {
         const top = stack[stack.length - 1]!;
         const [v, next] = top;
@@ -729,15 +733,22 @@ function build(
           ),
         );
       }
-      let result = values.get(y)!;
-      // the graph's result is named `output`: an Identity when the model passes a graph value through
-      if (result === 'input' || initializers.has(result)) result = addNode('', 'Identity', [result]);
-      for (const n of nodes) {
-        n.input = n.input.map((name) => (name === result ? 'output' : name));
-        n.output = n.output.map((name) => (name === result ? 'output' : name));
-      }
-      const output: Value = { name: 'output', shape: symShape(y.shape) };
-      return { nodes, initializers: [...initializers.values()], input, output };
+      // the graph's results are named `output`, `output_1`, …: an Identity where a result is a
+      // graph input, an initializer, or another result already
+      const outputs: Value[] = [];
+      const named = new Set<string>();
+      ys.forEach((y, i) => {
+        const want = i === 0 ? 'output' : `output_${i}`;
+        let result = values.get(y)!;
+        if (result === 'input' || initializers.has(result) || named.has(result)) result = addNode('', 'Identity', [result]);
+        named.add(want);
+        for (const n of nodes) {
+          n.input = n.input.map((name) => (name === result ? want : name));
+          n.output = n.output.map((name) => (name === result ? want : name));
+        }
+        outputs.push({ name: want, shape: symShape(y.shape) });
+      });
+      return { nodes, initializers: [...initializers.values()], input, outputs };
     } finally {
       for (const m of wrapped) delete (m as unknown as Record<string, unknown>).forward;
       for (const [m, on] of training) m.training = on;
@@ -754,7 +765,8 @@ const exportable = () => [...EMITTERS.keys()].map((c) => c.name).join(', ');
 /**
  * Exports a model to ONNX: returns the bytes of an ONNX ModelProto whose graph computes
  * `model.forward` in evaluation mode (Dropout is the identity), with one input `input` of
- * `inputShape` and one output `output`. The forward is traced: each op it runs is written by its
+ * `inputShape` and one output `output` (a forward that returns an array of tensors, such as an
+ * RNN's `[output, hN]`, has the outputs `output`, `output_1`, … in order). The forward is traced: each op it runs is written by its
  * ONNX lowering, so any model composed of exportable ops exports — Sequential, the attention and
  * Transformer layers, a user's own modules. Layers with an emitter of their own (Linear → Gemm,
  * Conv2d, the pools, BatchNorm1d/2d with their running statistics, LayerNorm → LayerNormalization
@@ -773,7 +785,7 @@ const exportable = () => [...EMITTERS.keys()].map((c) => c.name).join(', ');
  * const bytes = toOnnx(mlp([784, 128, 10]), { inputShape: [1, 784], dynamicBatch: true });
  * ```
  */
-export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
+export function toOnnx(model: AnyModule, options: ToOnnxOptions): Uint8Array {
   const { inputShape, opset, dynamic } = checkOptions(model, options);
   const state = model.stateDict();
   // Integer buffers (BatchNorm's num_batches_tracked) only count training steps: the graph never reads them.
@@ -814,7 +826,7 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
       );
     }
   }
-  const { nodes, initializers, input, output } = built;
+  const { nodes, initializers, input, outputs } = built;
   const valueInfo = (name: string, shape: Dim[], elemType = elem) => ({
     name,
     type: {
@@ -833,7 +845,7 @@ export function toOnnx(model: Module, options: ToOnnxOptions): Uint8Array {
       node: nodes,
       initializer: initializers,
       input: [valueInfo('input', input.shape, index ? DataType.INT32! : elem)],
-      output: [valueInfo('output', output.shape)],
+      output: outputs.map((o) => valueInfo(o.name, o.shape)),
     },
   });
   const bytes = ModelProto.encode(message).finish();

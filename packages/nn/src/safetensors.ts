@@ -3,7 +3,7 @@
 // little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
 // Hugging Face tools read what saveSafetensors writes.
 import { DisposedError, fmtShape, GdError, keep, shapesEqual, Tensor, tensor, ValueError } from '@gd/tensor';
-import type { Module } from './module.js';
+import type { AnyModule } from './module.js';
 
 /** A safetensors file that is truncated, corrupted, or does not match the model. */
 export class SafetensorsError extends GdError {
@@ -190,12 +190,16 @@ function ints(name: string, entry: SafetensorsEntry): Int32Array {
  * const bytes = saveSafetensors(model, { metadata: { format: 'pt' } });
  * ```
  */
-export function saveSafetensors(source: Module | Record<string, Tensor>, options: { metadata?: Record<string, string> } = {}): Uint8Array {
+export function saveSafetensors(
+  source: AnyModule | Record<string, Tensor>,
+  options: { metadata?: Record<string, string> } = {},
+): Uint8Array {
   if (source === null || typeof source !== 'object')
     throw new ValueError(`saveSafetensors: expected a Module or a record of name → Tensor, got ${String(source)}`);
   if (options === null || typeof options !== 'object')
     throw new ValueError(`saveSafetensors: options must be an object, got ${String(options)}`);
-  const state = typeof (source as Module).stateDict === 'function' ? (source as Module).stateDict() : (source as Record<string, Tensor>);
+  const state =
+    typeof (source as AnyModule).stateDict === 'function' ? (source as AnyModule).stateDict() : (source as Record<string, Tensor>);
   if (options.metadata !== undefined && !isStringRecord(options.metadata)) {
     throw new ValueError(`saveSafetensors: metadata must map strings to strings, got ${brief(options.metadata)}`);
   }
@@ -271,7 +275,7 @@ export function saveSafetensors(source: Module | Record<string, Tensor>, options
  * loadSafetensors(model, bytes);
  * ```
  */
-export function loadSafetensors(model: Module, bytes: Uint8Array): Record<string, string> {
+export function loadSafetensors(model: AnyModule, bytes: Uint8Array): Record<string, string> {
   const parsed = parseSafetensors(bytes);
   const params = Object.entries(model.stateDict());
   const names = new Set(params.map(([k]) => k));

@@ -1,0 +1,311 @@
+// Recurrent layers: RNN (tanh or ReLU), LSTM and GRU, with PyTorch's gate order, state-dict keys
+// (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, the _reverse suffix) and init
+// (every parameter U(−1/√hidden, 1/√hidden)). Composed from differentiable ops: the input
+// projection of the whole sequence is one matmul per layer and direction, up front; each time
+// step then does one matmul by W_hh and the gate math.
+import { asVariable, concat, stack, type Variable, type VariableLike } from '@gd/autograd';
+import { dropoutMask, type FloatDType, fmtShape, ShapeError, ValueError, zeros } from '@gd/tensor';
+import { init } from './init.js';
+import { layerDtype, parameter } from './layers.js';
+import { Module } from './module.js';
+
+/** Options of RNN, LSTM and GRU (PyTorch's defaults). */
+export interface RNNOptions {
+  /** Stacked recurrent layers (default 1); each takes the previous one's output sequence. */
+  numLayers?: number;
+  /** Biases b_ih and b_hh (default true). */
+  bias?: boolean;
+  /** Input and output are [batch, seq, feature] (default false: [seq, batch, feature]); h0/hN are not affected. */
+  batchFirst?: boolean;
+  /** Dropout on the outputs of every layer but the last, in training (default 0). */
+  dropout?: number;
+  /** A second pass over the sequence in reverse; outputs concatenate both (default false). */
+  bidirectional?: boolean;
+  /** float32 (default) or float64 parameters. */
+  dtype?: FloatDType;
+}
+
+/** Options of RNN: RNNOptions and the nonlinearity. */
+export interface SimpleRNNOptions extends RNNOptions {
+  /** h' = tanh(…) (default) or relu(…). */
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+const GATES: Record<Mode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
+
+const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+/** The steps shared by RNN, LSTM and GRU: parameters, layout, layers and directions. */
+abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
+  /** Stacked layers. */
+  readonly numLayers: number;
+  /** Whether b_ih and b_hh exist. */
+  readonly bias: boolean;
+  /** Input and output are [batch, seq, feature]. */
+  readonly batchFirst: boolean;
+  /** Dropout between layers, in training. */
+  readonly dropout: number;
+  /** Whether a reverse pass runs too. */
+  readonly bidirectional: boolean;
+
+  protected constructor(
+    private readonly op: string,
+    private readonly mode: Mode,
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    options: RNNOptions,
+  ) {
+    super();
+    if (options === null || typeof options !== 'object' || Array.isArray(options))
+      throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
+    const numLayers = options.numLayers ?? 1;
+    for (const [name, v] of [
+      ['inputSize', inputSize],
+      ['hiddenSize', hiddenSize],
+      ['numLayers', numLayers],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${String(v)}`);
+    }
+    const dropout = options.dropout ?? 0;
+    if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1))
+      throw new ValueError(`${op}: dropout must be in [0, 1), got ${String(dropout)}`);
+    const dtype = layerDtype(op, options.dtype);
+    this.numLayers = numLayers;
+    this.bias = options.bias ?? true;
+    this.batchFirst = options.batchFirst ?? false;
+    this.dropout = dropout;
+    this.bidirectional = options.bidirectional ?? false;
+    const gate = GATES[mode] * hiddenSize;
+    const bound = 1 / Math.sqrt(hiddenSize);
+    const self = this as unknown as Record<string, Variable>;
+    for (let layer = 0; layer < numLayers; layer++) {
+      for (const suffix of this.bidirectional ? ['', '_reverse'] : ['']) {
+        const inFeatures = layer === 0 ? inputSize : hiddenSize * this.directions;
+        const shapes: Array<[string, number[]]> = [
+          [`weight_ih_l${layer}${suffix}`, [gate, inFeatures]],
+          [`weight_hh_l${layer}${suffix}`, [gate, hiddenSize]],
+        ];
+        if (this.bias) shapes.push([`bias_ih_l${layer}${suffix}`, [gate]], [`bias_hh_l${layer}${suffix}`, [gate]]);
+        for (const [name, shape] of shapes) self[name] = init.uniform(parameter(zeros(shape, dtype), name), -bound, bound) as Variable;
+      }
+    }
+  }
+
+  /** 2 with bidirectional, else 1. */
+  get directions(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /** A parameter by PyTorch's name (e.g. `weight_hh_l1_reverse`), or null for an absent bias. */
+  protected weight(name: string): Variable | null {
+    return ((this as unknown as Record<string, Variable | undefined>)[name] as Variable | undefined) ?? null;
+  }
+
+  /**
+   * Runs every layer and direction over x ([L, N, in] or [N, L, in] with batchFirst, or unbatched
+   * [L, in]) from the initial states (each [layers·directions, N, H], or [layers·directions, H]
+   * unbatched; zeros when absent). Returns the output and the final states in the same layouts.
+   */
+  protected run(
+    input: VariableLike,
+    h0: VariableLike | null,
+    c0: VariableLike | null,
+  ): { output: Variable; h: Variable; c: Variable | null } {
+    const { op, hiddenSize: hidden } = this;
+    let x = asVariable(input);
+    if ((x.rank !== 2 && x.rank !== 3) || x.shape[x.rank - 1] !== this.inputSize) {
+      const layout = this.batchFirst ? '[N, L, ' : '[L, N, ';
+      throw new ShapeError(
+        `${op}: input must be ${layout}${this.inputSize}] (or unbatched [L, ${this.inputSize}]), got ${fmtShape(x.shape)}`,
+      );
+    }
+    const batched = x.rank === 3;
+    x = !batched ? x.expandDims(1) : this.batchFirst ? x.transpose([1, 0, 2]) : x; // [L, N, in]
+    const [steps, n] = [x.shape[0]!, x.shape[1]!];
+    if (steps < 1) throw new ShapeError(`${op}: the input sequence is empty, got ${fmtShape(asVariable(input).shape)}`);
+    const states = this.directions * this.numLayers;
+    const initial = (s: VariableLike | null, name: string): Variable | null => {
+      if (s === null) return null;
+      const v = asVariable(s);
+      const want = batched ? [states, n, hidden] : [states, hidden];
+      if (v.rank !== want.length || v.shape.some((d, i) => d !== want[i]))
+        throw new ShapeError(
+          `${op}: ${name} must be ${fmtShape(want)} (layers·directions, ${batched ? 'N, ' : ''}hidden), got ${fmtShape(v.shape)}`,
+        );
+      return batched ? v : v.expandDims(1);
+    };
+    const h0v = initial(h0, 'h0');
+    const c0v = this.mode === 'LSTM' ? initial(c0, 'c0') : null;
+    const dtype: FloatDType = this.weight('weight_ih_l0')!.dtype === 'float64' ? 'float64' : 'float32';
+    const start = (s: Variable | null, k: number): Variable =>
+      s ? s.slice([k, 0, 0], [1, n, hidden]).reshape([n, hidden]) : asVariable(zeros([n, hidden], dtype));
+    const hN: Variable[] = [];
+    const cN: Variable[] = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      if (layer > 0 && this.training && this.dropout > 0) x = x.mul(dropoutMask(x.shape as number[], this.dropout, dtype));
+      const outs: Variable[] = [];
+      for (let d = 0; d < this.directions; d++) {
+        const k = layer * this.directions + d;
+        const { seq, h, c } = this.direction(x, layer, d === 1, start(h0v, k), this.mode === 'LSTM' ? start(c0v, k) : null);
+        outs.push(seq);
+        hN.push(h);
+        if (c) cN.push(c);
+      }
+      x = outs.length === 1 ? outs[0]! : concat(outs, 2);
+    }
+    const fix = (s: Variable) => (batched ? s : s.squeeze(1));
+    const output = !batched ? x.squeeze(1) : this.batchFirst ? x.transpose([1, 0, 2]) : x;
+    return { output, h: fix(stack(hN, 0)), c: this.mode === 'LSTM' ? fix(stack(cN, 0)) : null };
+  }
+
+  /** One layer in one direction over x [L, N, in]: the output sequence [L, N, H] and the last states. */
+  private direction(
+    x: Variable,
+    layer: number,
+    reverse: boolean,
+    h: Variable,
+    c: Variable | null,
+  ): { seq: Variable; h: Variable; c: Variable | null } {
+    const suffix = `${layer}${reverse ? '_reverse' : ''}`;
+    const wih = this.weight(`weight_ih_l${suffix}`)!;
+    const whh = this.weight(`weight_hh_l${suffix}`)!;
+    const bih = this.weight(`bias_ih_l${suffix}`);
+    const bhh = this.weight(`bias_hh_l${suffix}`);
+    const H = this.hiddenSize;
+    const [steps, n] = [x.shape[0]!, x.shape[1]!];
+    const gate = GATES[this.mode] * H;
+    // the input projection of every step at once; b_hh joins it except for GRU, whose b_hn sits inside r ⊙ (·)
+    let xw = x.matmul(wih, { transposeB: true });
+    if (bih) xw = xw.add(bih);
+    if (bhh && this.mode !== 'GRU') xw = xw.add(bhh);
+    const cols = (v: Variable, from: number, width: number) => v.slice([0, from], [n, width]);
+    const seq: Variable[] = new Array(steps);
+    for (let i = 0; i < steps; i++) {
+      const t = reverse ? steps - 1 - i : i;
+      const xt = xw.slice([t, 0, 0], [1, n, gate]).reshape([n, gate]);
+      const hw = h.matmul(whh, { transposeB: true });
+      switch (this.mode) {
+        case 'RNN_TANH':
+          h = xt.add(hw).tanh();
+          break;
+        case 'RNN_RELU':
+          h = xt.add(hw).relu();
+          break;
+        case 'LSTM': {
+          // gates i, f, g, o: c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c')
+          const g = xt.add(hw);
+          const s = g.sigmoid();
+          c = cols(s, H, H)
+            .mul(c!)
+            .add(cols(s, 0, H).mul(cols(g, 2 * H, H).tanh()));
+          h = cols(s, 3 * H, H).mul(c.tanh());
+          break;
+        }
+        case 'GRU': {
+          // gates r, z, n: n = tanh(x_n + r⊙(W_hn·h + b_hn)), h' = (1 − z)⊙n + z⊙h = n + z⊙(h − n)
+          const gh = bhh ? hw.add(bhh) : hw;
+          const rz = cols(xt, 0, 2 * H)
+            .add(cols(gh, 0, 2 * H))
+            .sigmoid();
+          const nn = cols(xt, 2 * H, H)
+            .add(cols(rz, 0, H).mul(cols(gh, 2 * H, H)))
+            .tanh();
+          h = nn.add(cols(rz, H, H).mul(h.sub(nn)));
+          break;
+        }
+      }
+      seq[t] = h;
+    }
+    return { seq: stack(seq, 0), h, c };
+  }
+}
+
+/**
+ * An Elman RNN (PyTorch's nn.RNN): h_t = tanh(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh) (or ReLU),
+ * over `numLayers` stacked layers, optionally bidirectional. `forward(x, h0?)` returns
+ * `[output, hN]`: output [L, N, D·H] ([N, L, D·H] with batchFirst), hN [numLayers·D, N, H].
+ * Keys `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` (`…_reverse` for the reverse
+ * direction); every parameter starts U(−1/√H, 1/√H). A time step runs 4 kernels: its slice of the
+ * up-front input projection, the matmul by W_hh, one add and the nonlinearity.
+ *
+ * @example
+ * ```ts
+ * const rnn = new RNN(3, 8, { numLayers: 2, batchFirst: true });
+ * const [output, hN] = rnn.forward(x); // [N, L, 8], [2, N, 8]
+ * ```
+ */
+export class RNN extends RNNBase<[input: VariableLike, h0?: VariableLike | null], [Variable, Variable]> {
+  /** The nonlinearity. */
+  readonly nonlinearity: 'tanh' | 'relu';
+
+  constructor(inputSize: number, hiddenSize: number, options: SimpleRNNOptions = {}) {
+    const nl = options?.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') throw new ValueError(`RNN: nonlinearity must be 'tanh' or 'relu', got ${String(nl)}`);
+    super('RNN', nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options);
+    this.nonlinearity = nl;
+  }
+
+  /** x [L, N, in] ([N, L, in] with batchFirst, or unbatched [L, in]), h0 [layers·D, N, H] or zeros → [output, hN]. */
+  forward(input: VariableLike, h0: VariableLike | null = null): [Variable, Variable] {
+    const { output, h } = this.run(input, h0 ?? null, null);
+    return [output, h];
+  }
+}
+
+/**
+ * Long short-term memory (PyTorch's nn.LSTM), gates in PyTorch's order i, f, g, o:
+ * c_t = σ(f)⊙c_{t−1} + σ(i)⊙tanh(g), h_t = σ(o)⊙tanh(c_t). `forward(x, [h0, c0]?)` returns
+ * `[output, [hN, cN]]`. Keys, layouts and init as RNN's, with 4·H gate rows. A time step runs
+ * 14 kernels: its slice of the input projection, the matmul by W_hh, one add, one sigmoid over all
+ * four gates, four gate slices, two tanh, three products and one sum.
+ *
+ * @example
+ * ```ts
+ * const lstm = new LSTM(3, 8, { bidirectional: true });
+ * const [output, [hN, cN]] = lstm.forward(x); // [L, N, 16], [2, N, 8], [2, N, 8]
+ * ```
+ */
+export class LSTM extends RNNBase<
+  [input: VariableLike, state?: readonly [h0: VariableLike, c0: VariableLike] | null],
+  [Variable, [Variable, Variable]]
+> {
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    super('LSTM', 'LSTM', inputSize, hiddenSize, options);
+  }
+
+  /** x as RNN's, state [h0, c0] (each [layers·D, N, H]) or zeros → [output, [hN, cN]]. */
+  forward(input: VariableLike, state: readonly [VariableLike, VariableLike] | null = null): [Variable, [Variable, Variable]] {
+    if (state !== null && state !== undefined && !(Array.isArray(state) && state.length === 2))
+      throw new ValueError(
+        `LSTM: the initial state must be a pair [h0, c0], got ${Array.isArray(state) ? `an array of ${state.length}` : typeOf(state)}`,
+      );
+    const { output, h, c } = this.run(input, state?.[0] ?? null, state?.[1] ?? null);
+    return [output, [h, c!]];
+  }
+}
+
+/**
+ * Gated recurrent unit (PyTorch's nn.GRU), gates in PyTorch's order r, z, n:
+ * n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)), h_t = (1 − z)⊙n + z⊙h_{t−1}. `forward(x, h0?)`
+ * returns `[output, hN]`. Keys, layouts and init as RNN's, with 3·H gate rows. A time step runs
+ * 17 kernels: its slice of the input projection, the matmul by W_hh, its bias, six gate slices, one
+ * sigmoid over r and z, one tanh, and six products, sums and differences.
+ *
+ * @example
+ * ```ts
+ * const gru = new GRU(3, 8);
+ * const [output, hN] = gru.forward(x, h0); // [L, N, 8], [1, N, 8]
+ * ```
+ */
+export class GRU extends RNNBase<[input: VariableLike, h0?: VariableLike | null], [Variable, Variable]> {
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    super('GRU', 'GRU', inputSize, hiddenSize, options);
+  }
+
+  /** x as RNN's, h0 [layers·D, N, H] or zeros → [output, hN]. */
+  forward(input: VariableLike, h0: VariableLike | null = null): [Variable, Variable] {
+    const { output, h } = this.run(input, h0 ?? null, null);
+    return [output, h];
+  }
+}

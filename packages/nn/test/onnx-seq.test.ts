@@ -1,0 +1,87 @@
+// The sequence layers exported by tracing their forward, run by ONNX Runtime against gd.
+import { asVariable, type VariableLike } from '@gd/autograd';
+import { manualSeed, randn, scope, type Tensor } from '@gd/tensor';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { GRU, LayerNorm, LSTM, Module, MultiheadAttention, TransformerEncoder, TransformerEncoderLayer } from '../src/index.js';
+import { toOnnx } from '../src/onnx.js';
+import { maxAbsDiff } from './ort.js';
+
+/** Runs exported bytes on ONNX Runtime and returns every output, in order. */
+async function runAll(bytes: Uint8Array, x: Tensor): Promise<Array<{ dims: readonly number[]; data: Float32Array }>> {
+  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+  const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data()), [...x.shape]) });
+  const names = session.outputNames;
+  await session.release();
+  return names.map((n) => ({ dims: out[n]!.dims, data: out[n]!.data as Float32Array }));
+}
+
+/** gd's outputs (a tensor or a nested array of them), flattened in order. */
+function gdAll(model: Module<[VariableLike], unknown>, x: Tensor): Float32Array[] {
+  return scope(() => {
+    const flat: Float32Array[] = [];
+    const walk = (o: unknown): void => {
+      if (Array.isArray(o)) o.forEach(walk);
+      else flat.push(Float32Array.from(asVariable(o as VariableLike).value.data()));
+    };
+    walk(model.forward(x));
+    return flat;
+  });
+}
+
+class SelfAttention extends Module {
+  mha = new MultiheadAttention(8, 2, { batchFirst: true });
+  forward(x: VariableLike) {
+    return this.mha.forward(x, x, x, { needWeights: false })[0];
+  }
+}
+
+describe('toOnnx: sequence layers, traced, on ONNX Runtime', () => {
+  const dynamic = { dynamicBatch: true, dynamicAxes: { 1: 'sequence' } } as const;
+  const cases: Array<[string, () => Module<[VariableLike], unknown>]> = [
+    ['MultiheadAttention (self-attention)', () => new SelfAttention()],
+    ['TransformerEncoderLayer, post-norm ReLU', () => new TransformerEncoderLayer(8, 2, { dimFeedforward: 16, batchFirst: true })],
+    [
+      'TransformerEncoder of 2 pre-norm layers with a final LayerNorm',
+      () =>
+        new TransformerEncoder(new TransformerEncoderLayer(8, 2, { dimFeedforward: 16, batchFirst: true, normFirst: true }), 2, {
+          norm: new LayerNorm(8),
+        }),
+    ],
+  ];
+  for (const [name, make] of cases) {
+    it(`${name}: symbolic batch and sequence, within 1e-5 at other sizes`, async () => {
+      manualSeed(41);
+      const model = make().eval();
+      const bytes = toOnnx(model, { inputShape: [1, 4, 8], ...dynamic });
+      for (const shape of [
+        [1, 4, 8],
+        [3, 7, 8],
+      ]) {
+        const x = randn(shape);
+        const [got] = await runAll(bytes, x);
+        expect(got!.dims).toEqual(shape);
+        expect(maxAbsDiff(got!.data, gdAll(model, x)[0]!)).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('LSTM (2 layers) and a bidirectional GRU at fixed shapes: every output within 1e-5, [output, [hN, cN]] as output, output_1, output_2', async () => {
+    manualSeed(42);
+    for (const model of [new LSTM(3, 5, { batchFirst: true, numLayers: 2 }), new GRU(3, 5, { batchFirst: true, bidirectional: true })]) {
+      const x = randn([2, 6, 3]);
+      const bytes = toOnnx(model, { inputShape: [2, 6, 3] });
+      const got = await runAll(bytes, x);
+      const want = gdAll(model as Module<[VariableLike], unknown>, x);
+      expect(got.length).toBe(want.length);
+      expect(got.length).toBe(model instanceof LSTM ? 3 : 2);
+      got.forEach((g, i) => expect(maxAbsDiff(g.data, want[i]!)).toBeLessThan(1e-5));
+    }
+  });
+
+  it('an RNN unrolled over the sequence cannot take a symbolic sequence length, and says so', () => {
+    expect(() => toOnnx(new LSTM(3, 5, { batchFirst: true }), { inputShape: [1, 6, 3], dynamicAxes: { 1: 'sequence' } })).toThrow(
+      /symbolic axes \(1: 'sequence'\)/,
+    );
+  });
+});
