@@ -1,6 +1,6 @@
 // Newton's method over all parameters flattened together: θ ← θ − lr·(H + damping·I)⁻¹∇θ, with
-// the Hessian H from autograd's second derivatives and the system solved by Cholesky, which
-// also says when H + damping·I is not positive-definite (the step would not descend).
+// the Hessian H from autograd's second derivatives; a Cholesky factorisation says whether
+// H + damping·I is positive-definite (else the step would not descend), linalg.solve takes the step.
 import { enableGrad, gradients, Variable, concat as vconcat } from '@gd/autograd';
 import {
   axpyInPlace,
