@@ -500,7 +500,8 @@ export const opTable = {
       const p = F.mul(F.add(m, F.transpose(F.mul(m, strict), swap)), 0.5);
       const lt = F.transpose(l, swap);
       const s = F.transpose(F.solve(lt, F.transpose(F.solve(lt, p), swap)), swap);
-      return [F.add(F.mul(s, lower), F.mul(F.transpose(s, swap), strict))];
+      // (where, not a product with the mask: the entries above the diagonal are +0, not −0)
+      return [F.add(F.where(T.cast(lower, 'int32'), s, 0), F.where(T.cast(strict, 'int32'), F.transpose(s, swap), 0))];
     },
   }),
 

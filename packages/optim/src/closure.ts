@@ -1,7 +1,7 @@
 // Optimizers whose step() evaluates the objective itself (L-BFGS, Newton), as PyTorch's
 // `optimizer.step(closure)`: the closure zeroes the gradients, computes the loss, calls
 // backward() and returns the loss.
-import { Variable } from '@gd/autograd';
+import { enableGrad, Variable } from '@gd/autograd';
 import { Tensor, ValueError } from '@gd/tensor';
 
 /**
@@ -36,11 +36,15 @@ export function lossValue(op: string, loss: unknown): number {
   throw new ValueError(`${op}: the closure must return the loss (a scalar Variable, Tensor or number), got ${got}`);
 }
 
-/** Checks that `closure` is a function, naming the op and what a closure does. */
+/**
+ * Checks that `closure` is a function, naming the op and what a closure does; returns it wrapped
+ * to run with grad mode on, even inside noGrad() (as PyTorch's optimizers call their closures).
+ */
 export function checkClosure(op: string, closure: unknown): LossClosure {
   if (typeof closure !== 'function')
     throw new ValueError(
       `${op}: expected a closure that zeroes the gradients, computes the loss, calls backward() and returns the loss; got ${closure === null ? 'null' : typeof closure}`,
     );
-  return closure as LossClosure;
+  const fn = closure as LossClosure;
+  return () => enableGrad(fn);
 }

@@ -1,7 +1,7 @@
 // Newton's method over all parameters flattened together: θ ← θ − lr·(H + damping·I)⁻¹∇θ, with
-// the Hessian H from autograd's second derivatives and the system solved by Cholesky, which
-// also says when H + damping·I is not positive-definite (the step would not descend).
-import { gradients, Variable, concat as vconcat } from '@gd/autograd';
+// the Hessian H from autograd's second derivatives; a Cholesky factorisation says whether
+// H + damping·I is positive-definite (else the step would not descend), linalg.solve takes the step.
+import { enableGrad, gradients, Variable, concat as vconcat } from '@gd/autograd';
 import {
   axpyInPlace,
   cast,
@@ -98,44 +98,47 @@ export class Newton extends Optimizer {
               : `a ${typeof loss}`;
       throw new ValueError(`${op}: the closure must return the loss as a scalar Variable built from the parameters, got ${got}`);
     }
-    scope(() => {
-      const n = this.numel;
-      const flatOf = (gs: Array<Variable | null>): Variable[] =>
-        gs.map((g, i) => (g ?? new Variable(zeros([this.params[i]!.size], this.flatType), false)).reshape([this.params[i]!.size]));
-      // ∇ with its own graph, then H row by row: row i is ∇(∂L/∂θᵢ)
-      const grad = vconcat(flatOf(gradients(loss, this.params, { createGraph: true, allowUnused: true })));
-      const g = grad.value.dtype === this.flatType ? grad.value : cast(grad.value, this.flatType);
-      const rows: Tensor[] = [];
-      for (let i = 0; i < n; i++) {
-        const unitData = new Float64Array(n);
-        unitData[i] = 1;
-        const seed = tensor(unitData, { dtype: grad.dtype === 'float64' ? 'float64' : 'float32' });
-        const row = grad.requiresGrad
-          ? gradients(grad, this.params, { gradOutputs: seed, retainGraph: true, allowUnused: true })
-          : this.params.map(() => null);
-        rows.push(concat(flatOf(row).map((v) => (v.value.dtype === this.flatType ? v.value : cast(v.value, this.flatType)))));
-      }
-      const hessian = stack(rows);
-      const damped = this.damping === 0 ? hessian : hessian.add(eye(n, n, this.flatType).mul(this.damping));
-      // Cholesky succeeds exactly when H + λI is positive-definite: the test the step needs
-      try {
-        linalg.cholesky(damped);
-      } catch (e) {
-        if (!(e instanceof LinalgError)) throw e;
-        const minor = /leading minor of order (\d+)/.exec(e.message)?.[1];
-        throw new ValueError(
-          `${op}: the Hessian plus damping·I (damping = ${this.damping}) is not positive-definite (its leading minor of order ${minor} is not), so the Newton step would not descend; increase damping`,
-        );
-      }
-      const delta = linalg.solve(damped, g);
-      let offset = 0;
-      for (const p of this.params) {
-        let piece = delta.slice([offset], [p.size]).reshape(p.shape);
-        if (piece.dtype !== p.value.dtype) piece = cast(piece, p.value.dtype);
-        axpyInPlace(p.value, piece, -this.lr);
-        offset += p.size;
-      }
-    });
+    // the Hessian is differentiated through recorded gradients: grad mode on, even inside noGrad()
+    enableGrad(() =>
+      scope(() => {
+        const n = this.numel;
+        const flatOf = (gs: Array<Variable | null>): Variable[] =>
+          gs.map((g, i) => (g ?? new Variable(zeros([this.params[i]!.size], this.flatType), false)).reshape([this.params[i]!.size]));
+        // ∇ with its own graph, then H row by row: row i is ∇(∂L/∂θᵢ)
+        const grad = vconcat(flatOf(gradients(loss, this.params, { createGraph: true, allowUnused: true })));
+        const g = grad.value.dtype === this.flatType ? grad.value : cast(grad.value, this.flatType);
+        const rows: Tensor[] = [];
+        for (let i = 0; i < n; i++) {
+          const unitData = new Float64Array(n);
+          unitData[i] = 1;
+          const seed = tensor(unitData, { dtype: grad.dtype === 'float64' ? 'float64' : 'float32' });
+          const row = grad.requiresGrad
+            ? gradients(grad, this.params, { gradOutputs: seed, retainGraph: true, allowUnused: true })
+            : this.params.map(() => null);
+          rows.push(concat(flatOf(row).map((v) => (v.value.dtype === this.flatType ? v.value : cast(v.value, this.flatType)))));
+        }
+        const hessian = stack(rows);
+        const damped = this.damping === 0 ? hessian : hessian.add(eye(n, n, this.flatType).mul(this.damping));
+        // Cholesky succeeds exactly when H + λI is positive-definite: the test the step needs
+        try {
+          linalg.cholesky(damped);
+        } catch (e) {
+          if (!(e instanceof LinalgError)) throw e;
+          const minor = /leading minor of order (\d+)/.exec(e.message)?.[1];
+          throw new ValueError(
+            `${op}: the Hessian plus damping·I (damping = ${this.damping}) is not positive-definite (its leading minor of order ${minor} is not), so the Newton step would not descend; increase damping`,
+          );
+        }
+        const delta = linalg.solve(damped, g);
+        let offset = 0;
+        for (const p of this.params) {
+          let piece = delta.slice([offset], [p.size]).reshape(p.shape);
+          if (piece.dtype !== p.value.dtype) piece = cast(piece, p.value.dtype);
+          axpyInPlace(p.value, piece, -this.lr);
+          offset += p.size;
+        }
+      }),
+    );
     // a refused step is not counted
     this.stepCount++;
     return loss;

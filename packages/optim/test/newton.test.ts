@@ -128,3 +128,27 @@ describe('Newton', () => {
     fails(() => opt.step(() => x.mul([1, 2])), ValueError, /got a Variable of shape \[2\]/, { leakCheck: false });
   });
 });
+
+describe('closures run with grad mode on, as PyTorch calls them', () => {
+  it('Newton and LBFGS step inside noGrad()', async () => {
+    const { noGrad } = await import('@gd/autograd');
+    const { LBFGS } = await import('../src/index.js');
+    const x = f64([3]);
+    noGrad(() => scope(() => new Newton([x]).step(() => x.sub(1).square().sum())));
+    expect(x.item()).toBe(1);
+    const y = f64([3]);
+    const opt = new LBFGS([y], { lineSearchFn: 'strongWolfe' });
+    noGrad(() =>
+      scope(() =>
+        opt.step(() => {
+          opt.zeroGrad();
+          const loss = y.sub(1).square().sum();
+          loss.backward();
+          return loss;
+        }),
+      ),
+    );
+    expect(Math.abs(y.item() - 1) <= 1e-9, `y = ${y.item()}`).toBe(true);
+    opt.dispose();
+  });
+});

@@ -112,7 +112,6 @@ export {
   sliceBounds,
   squeezeShape,
 } from './shape.js';
-export type { DType, FloatDType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
-export type { Differentiable } from './tensor.js';
+export type { Differentiable, DType, FloatDType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
 export { DIFFERENTIABLE, itemSize, keep, memory, scope, TENSORS } from './tensor.js';
 export { setThreads, threadCount } from './threads.js';

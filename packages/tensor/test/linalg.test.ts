@@ -222,6 +222,16 @@ describe('linalg.solve', () => {
     ints.dispose();
   });
 
+  it('a Variable operand is pointed to the linalg that records gradients', () => {
+    const fake = { [Symbol.for('gd.differentiable')]: () => undefined };
+    fails(
+      () => linalg.solve([[1]], fake as never),
+      ValueError,
+      /linalg\.solve: B is a Variable; the linalg\.solve that records gradients is @gd\/autograd's/,
+    );
+    fails(() => linalg.cholesky(fake as never), ValueError, /linalg\.cholesky: A is a Variable/);
+  });
+
   it('runs inside record(): a replay solves the system the tensors then hold', () => {
     const a = tensor(
       [

@@ -1,9 +1,9 @@
 // Linear algebra on batches of small matrices (assembly/linalg.ts): solve by LU with partial
 // pivoting, and the Cholesky factor, with torch.linalg's shapes, broadcasting and errors.
-import { DTypeError, fmtShape, LinalgError, ShapeError } from '../errors.js';
+import { DTypeError, fmtShape, LinalgError, ShapeError, ValueError } from '../errors.js';
 import { kernels, readData, replayedCheck } from '../runtime.js';
 import { broadcastShapes, shapesEqual, sizeOf } from '../shape.js';
-import { type FloatDType, Tensor, type TensorLike } from '../tensor.js';
+import { DIFFERENTIABLE, type FloatDType, Tensor, type TensorLike } from '../tensor.js';
 import { asFloat, floatType } from './cast.js';
 import { broadcastTo } from './layout.js';
 import { releaseIfNew, withOperands } from './operands.js';
@@ -20,6 +20,16 @@ function squareSize(op: string, a: Tensor, name: string): number {
 /** Checks a float operand's dtype: linear algebra is for float32 and float64 (as torch.linalg). */
 function floatOperand(op: string, t: Tensor, name: string): void {
   if (t.dtype === 'int32') throw new DTypeError(`${op}: ${name} is int32; expected float32 or float64 (cast it first)`);
+}
+
+/** A differentiable operand (an autograd Variable) is refused here with a pointer to the op that records it. */
+function noVariables(op: string, operands: Array<[string, unknown]>): void {
+  for (const [name, x] of operands) {
+    if (typeof x === 'object' && x !== null && DIFFERENTIABLE in x)
+      throw new ValueError(
+        `${op}: ${name} is a Variable; the ${op} that records gradients is @gd/autograd's (import { linalg } from '@gd/autograd')`,
+      );
+  }
 }
 
 /** The word pair a kernel reports failures in: [batch index, 1-based column], batch −1 when none. */
@@ -59,6 +69,10 @@ function batchElement(batchShape: readonly number[], index: number): string {
  */
 export function solve(a: TensorLike, b: TensorLike): Tensor {
   const op = 'linalg.solve';
+  noVariables(op, [
+    ['A', a],
+    ['B', b],
+  ]);
   return withOperands(op, [a, b], ([ta, tb]) => {
     floatOperand(op, ta!, 'A');
     floatOperand(op, tb!, 'B');
@@ -128,6 +142,7 @@ export function solve(a: TensorLike, b: TensorLike): Tensor {
  */
 export function cholesky(a: TensorLike): Tensor {
   const op = 'linalg.cholesky';
+  noVariables(op, [['A', a]]);
   return withOperands(op, [a], ([ta]) => {
     floatOperand(op, ta!, 'A');
     const n = squareSize(op, ta!, 'A');
