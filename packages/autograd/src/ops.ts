@@ -57,32 +57,53 @@ export interface OpSpec<A = Record<string, never>> {
  * first-order kernels) and on Variables (recording, so the result can be differentiated again).
  */
 export interface GradOps {
+  /** a + b. */
   add(a: Val, b: Val | number): Val;
+  /** a − b. */
   sub(a: Val, b: Val | number): Val;
+  /** a · b. */
   mul(a: Val, b: Val | number): Val;
+  /** a / b. */
   div(a: Val, b: Val | number): Val;
+  /** −a. */
   neg(a: Val): Val;
+  /** eᵃ. */
   exp(a: Val): Val;
+  /** ln a. */
   log(a: Val): Val;
+  /** a². */
   square(a: Val): Val;
+  /** aᵇ. */
   pow(a: Val, b: Val | number): Val;
+  /** σ(a). */
   sigmoid(a: Val): Val;
+  /** tanh a. */
   tanh(a: Val): Val;
   /** The value in another dtype (a gradient takes its input's dtype). */
   cast(a: Val, dtype: T.DType): Val;
   /** cond ? a : b with a constant condition. */
   where(cond: Tensor, a: Val | number, b: Val | number): Val;
+  /** Σ over axes. */
   sum(a: Val, axis: number | number[] | undefined, keepDims: boolean): Val;
+  /** The same data in another shape. */
   reshape(a: Val, shape: readonly number[]): Val;
+  /** a broadcast to `shape`. */
   broadcastTo(a: Val, shape: readonly number[]): Val;
+  /** Axes permuted. */
   transpose(a: Val, perm: number[]): Val;
+  /** The block at `begin` of `size`. */
   slice(a: Val, begin: number[], size: number[]): Val;
+  /** Entries along `axis` at `indices`. */
   gather(a: Val, indices: Tensor, axis: number): Val;
+  /** The matrix product. */
   matmul(a: Val, b: Val, options: T.MatmulOptions): Val;
   /** X = A⁻¹B for A [..., n, n] and B [..., n, k] (linalg.solve, itself differentiable). */
   solve(a: Val, b: Val): Val;
+  /** 2-D convolution (no bias). */
   conv2d(x: Val, w: Val, options: T.Conv2dOptions): Val;
+  /** 2-D average pooling. */
   avgPool2d(x: Val, kernelSize: T.Size2d, options: T.Pool2dOptions): Val;
+  /** Adaptive average pooling. */
   adaptiveAvgPool2d(x: Val, outputSize: T.Size2d): Val;
   /** The adjoint of broadcasting: sums over the broadcast axes back to `shape`. */
   sumTo(g: Val, shape: readonly number[]): Val;
@@ -100,12 +121,17 @@ export interface GradOps {
   tanhBackward(g: Val, y: Val): Val;
   /** The softmax (or log-softmax) vector–Jacobian product from its output y. */
   softmaxBackward(y: Val, g: Val, axis: number, log: boolean): Val;
+  /** conv2d's input gradient (a transposed convolution of g with w). */
   conv2dBackwardInput(g: Val, w: Val, inputShape: readonly number[], options: T.Conv2dOptions): Val;
+  /** conv2d's weight gradient from its input x and g. */
   conv2dBackwardWeight(x: Val, g: Val, weightShape: readonly number[], options: T.Conv2dOptions): Val;
+  /** Max pooling's gradient: g scattered to the positions `indices`. */
   maxPool2dBackward(g: Val, indices: Tensor, inputShape: readonly number[]): Val;
   /** Picks the maximum-pool positions `indices` (per plane) of x: the adjoint of maxPool2dBackward. */
   maxPoolGather(x: Val, indices: Tensor): Val;
+  /** Average pooling's gradient. */
   avgPool2dBackward(g: Val, inputShape: readonly number[], kernelSize: T.Size2d, options: T.Pool2dOptions): Val;
+  /** Adaptive average pooling's gradient. */
   adaptiveAvgPool2dBackward(g: Val, inputShape: readonly number[]): Val;
 }
 
@@ -270,7 +296,8 @@ export const unaryOps = {
   }),
 };
 
-type Reduction = { axis?: number | number[]; keepDims: boolean };
+/** The attributes of a reduction: the axes (all when absent) and whether they are kept. */
+export type Reduction = { axis?: number | number[]; keepDims: boolean };
 type Conv = T.Conv2dOptions;
 
 /** Every differentiable op, by name. The gradcheck and gradgradcheck suites enumerate this table. */

@@ -102,6 +102,7 @@ export interface EmitContext {
 /** Turns one module into ONNX nodes: takes the input value, returns the output value. */
 export type Emitter<M extends Module> = (module: M, x: Value, cx: EmitContext) => Value;
 
+/** Any Module class (an emitter's key). */
 // biome-ignore lint/suspicious/noExplicitAny: a table of emitters, each typed by its own class
 export type AnyClass = abstract new (...args: any[]) => Module;
 const emitter = <C extends AnyClass>(cls: C, emit: Emitter<InstanceType<C>>): [AnyClass, Emitter<Module>] => [cls, emit as Emitter<Module>];

@@ -56,6 +56,7 @@ export const DIFFERENTIABLE = Symbol.for('gd.differentiable');
 
 /** A value that takes over the Tensor methods it is an operand of (see DIFFERENTIABLE). */
 export interface Differentiable {
+  /** Computes `self.method(...args)` as a differentiable op (the Tensor method hands itself over). */
   [DIFFERENTIABLE](method: string, self: Tensor, args: unknown[]): unknown;
 }
 
