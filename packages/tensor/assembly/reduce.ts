@@ -40,8 +40,8 @@ const RED_ARGMIN: i32 = 4;
 
 /** Rows added one after another before the row sums of an axis reduction pair up. */
 const SUM_ROW_BLOCK: i32 = 32;
-/** Columns of an axis sum handled together, so the pairwise scratch stays small. */
-const SUM_TILE: i32 = 512;
+/** Columns of an axis sum handled together (rows up to 16 KiB of float32 stay whole), so the pairwise scratch stays small. */
+const SUM_TILE: i32 = 4096;
 
 // dst[0, w) = Σ of `len` rows of w elements at src, `stride` bytes apart: up to SUM_ROW_BLOCK rows
 // one after another, more in two halves added pairwise; the second half's sum goes to `work`, and
@@ -174,13 +174,19 @@ function sumAxisI32(x: usize, out: usize, outer: i32, len: i32, inner: i32, work
     if (inner == 1) {
       let a0 = i64x2.splat(0);
       let a1 = i64x2.splat(0);
+      let a2 = i64x2.splat(0);
+      let a3 = i64x2.splat(0);
       let i = 0;
-      for (; i + 4 <= len; i += 4) {
-        const v = v128.load(base + ((<usize>i) << 2));
+      for (; i + 8 <= len; i += 8) {
+        const p = base + ((<usize>i) << 2);
+        const v = v128.load(p);
+        const u = v128.load(p + 16);
         a0 = i64x2.add(a0, i64x2.extend_low_i32x4_s(v));
         a1 = i64x2.add(a1, i64x2.extend_high_i32x4_s(v));
+        a2 = i64x2.add(a2, i64x2.extend_low_i32x4_s(u));
+        a3 = i64x2.add(a3, i64x2.extend_high_i32x4_s(u));
       }
-      const v = i64x2.add(a0, a1);
+      const v = i64x2.add(i64x2.add(a0, a1), i64x2.add(a2, a3));
       let s = i64x2.extract_lane(v, 0) + i64x2.extract_lane(v, 1);
       for (; i < len; i++) s += <i64>load<i32>(base + ((<usize>i) << 2));
       storeSumI32(out, o, s, status);

@@ -1,7 +1,7 @@
 // Reductions over axes, and arg-reductions (assembly/reduce.ts).
 import { fmtShape, ValueError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
-import { kernels, readData, replayedCheck, rt } from '../runtime.js';
+import { kernels, META_PTR, META_WORDS, readData, replayedCheck, rt } from '../runtime.js';
 import { normalizeAxes, normalizeAxis, sizeOf, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { asFloat, floatType } from './cast.js';
@@ -84,11 +84,6 @@ function reduce(
   });
 }
 
-/** Scratch of `bytes` bytes for one kernel call (none for 0), disposed by the caller. */
-function scratch(bytes: number): Tensor | undefined {
-  return bytes > 0 ? new Tensor([Math.ceil(bytes / 4)], 'float32') : undefined;
-}
-
 /**
  * The kernel of src's dtype: src viewed as [outer, len, inner] reduced into out. Float sums are
  * blocked and pairwise; an int32 sum is exact (int64 in the kernel), and one outside int32's range
@@ -96,34 +91,37 @@ function scratch(bytes: number): Tensor | undefined {
  */
 function reduceKernel(op: string, code: number, src: Tensor, out: Tensor, outer: number, len: number, inner: number, scale: number): void {
   const K = kernels();
-  const sum = code === C.RED_SUM;
   const dtype = src.dtype;
-  // the scratch's size depends on the shape only: asked of the kernels untaped (nothing a replay redoes)
-  const R = rt().kernels;
-  const workBytes = (dtype === 'float32' ? R.reduce_work_f32 : dtype === 'float64' ? R.reduce_work_f64 : R.reduce_work_i32)(len, inner);
-  const work = sum ? scratch(workBytes) : undefined;
-  const status = sum && dtype === 'int32' ? new Tensor([2], 'float64') : undefined;
+  const intSum = code === C.RED_SUM && dtype === 'int32';
+  // Scratch in the plan area, which no reduction uses for a plan: an int32 sum's status (16 bytes),
+  // then the sum's work rows, whose size depends on the shape only (asked of the kernels untaped:
+  // nothing a replay redoes). Work rows too big for the area get a tensor of their own.
+  let workBytes = 0;
+  if (code === C.RED_SUM) {
+    const R = rt().kernels;
+    workBytes = (dtype === 'float32' ? R.reduce_work_f32 : dtype === 'float64' ? R.reduce_work_f64 : R.reduce_work_i32)(len, inner);
+  }
+  const status = META_PTR;
+  const own = workBytes > META_WORDS * 4 - 16 ? new Tensor([Math.ceil(workBytes / 4)], 'float32') : undefined;
   try {
-    const w = work ? work.ptr(op) : 0;
-    if (dtype === 'float32') K.reduce_f32(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, w);
-    else if (dtype === 'float64') K.reduce_f64(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, w);
-    else K.reduce_i32(code, src.ptr(op), out.ptr(op), outer, len, inner, w, status ? status.ptr(op) : 0);
-    if (status) checkIntSum(op, src.shape, status);
+    const work = own ? own.ptr(op) : workBytes > 0 ? META_PTR + 16 : 0;
+    if (dtype === 'float32') K.reduce_f32(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, work);
+    else if (dtype === 'float64') K.reduce_f64(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, work);
+    else K.reduce_i32(code, src.ptr(op), out.ptr(op), outer, len, inner, work, status);
+    if (intSum) checkIntSum(op, src.shape, status);
   } catch (e) {
     out.dispose();
     throw e;
   } finally {
-    work?.dispose();
-    status?.dispose();
+    own?.dispose();
   }
 }
 
-// The kernel's status for an int32 sum: [the first output index whose sum is outside int32, that
-// sum], or [−1, 0]. Checked again on every replay of a recording.
-function checkIntSum(op: string, shape: readonly number[], status: Tensor): void {
-  const ptr = status.ptr(op);
+// The kernel's status for an int32 sum at byte address `status`: [the first output index whose
+// sum is outside int32, that sum] as two float64, or [−1, 0]. Checked again on every replay.
+function checkIntSum(op: string, shape: readonly number[], status: number): void {
   replayedCheck(() => {
-    const [index, value] = readData(ptr, 2, 'float64');
+    const [index, value] = readData(status, 2, 'float64');
     if (index! >= 0) {
       throw new ValueError(
         `${op}: the int32 sum of ${fmtShape(shape)} at output index ${index} is ${value}, outside int32's range [-2147483648, 2147483647]; cast to float64 for a wider sum`,
