@@ -605,6 +605,31 @@ describe('mixed dtypes in convolution and pooling promote like every other op', 
     });
   });
 
+  it('a global average pool of a 1000×1000 plane sums pairwise: float64 to 1e-6 (a running sum was 2e-5 off)', () => {
+    const n = 1000 * 1000;
+    const xs = new Float32Array(n);
+    let seed = 5;
+    for (let i = 0; i < n; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      xs[i] = 0.1 + seed / 2 ** 32;
+    }
+    let want = 0;
+    for (const v of xs) want += v;
+    want /= n;
+    scope(() => {
+      const x = tensor(xs).reshape([1, 1, 1000, 1000]);
+      for (const [name, got] of [
+        ['adaptiveAvgPool2d', adaptiveAvgPool2d(x, 1).item()],
+        ['avgPool2d', avgPool2d(x, 1000).item()],
+        ['adaptiveAvgPool2d of the top 500 rows', adaptiveAvgPool2d(x.slice([0, 0, 0, 0], [1, 1, 500, 1000]), 1).item()],
+      ] as const) {
+        const ref = name.endsWith('500 rows') ? xs.subarray(0, n / 2).reduce((a, v) => a + v, 0) / (n / 2) : want;
+        const err = Math.abs(got - ref) / ref;
+        expect(err <= 1e-6, `${name}: ${got} vs ${ref} (relative error ${err})`).toBe(true);
+      }
+    });
+  });
+
   it('int32 operands are a DTypeError, as in PyTorch (in float32, 16777217 became 16777216)', () => {
     const xi = tensor(
       [
