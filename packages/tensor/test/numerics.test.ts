@@ -261,6 +261,50 @@ describe('int32 sums are exact or a ValueError, never wrapped', () => {
     });
   });
 
+  it('int32 sums over any set of axes, with keepDims, equal the exact sums of a plain-JS reference', () => {
+    let seed = 17;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed % n;
+    };
+    for (let trial = 0; trial < 60; trial++) {
+      const shape = Array.from({ length: 1 + next(4) }, () => 1 + next(5));
+      const size = shape.reduce((a, b) => a * b, 1);
+      // large magnitudes, so partial sums leave int32 while most totals stay inside
+      const xs = Array.from({ length: size }, () => next(2 ** 31) - 2 ** 30);
+      const axes = shape.map((_, i) => i).filter(() => next(2) === 1);
+      if (axes.length === 0) axes.push(next(shape.length));
+      const keep = next(2) === 1;
+      // the reference: each output index sums the inputs that agree with it off the summed axes
+      const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const want = new Array<number>(outShape.reduce((a, b) => a * b, 1)).fill(0);
+      for (let flat = 0; flat < size; flat++) {
+        let rest = flat;
+        let o = 0;
+        let stride = 1;
+        for (let d = shape.length - 1; d >= 0; d--) {
+          const at = rest % shape[d]!;
+          rest = Math.floor(rest / shape[d]!);
+          if (!axes.includes(d)) o += at * stride;
+          stride *= outShape[d]!;
+        }
+        want[o] = want[o]! + xs[flat]!;
+      }
+      const fits = want.every((v) => v >= -(2 ** 31) && v < 2 ** 31);
+      g.scope(() => {
+        const x = g.tensor(xs, { dtype: 'int32' }).reshape(shape);
+        if (!fits) {
+          expect(() => x.sum(axes, keep), `${shape} over ${axes}`).toThrow(g.ValueError);
+          return;
+        }
+        const got = x.sum(axes, keep);
+        expect(got.dtype).toBe('int32');
+        expect([...got.shape]).toEqual(keep ? outShape : shape.filter((_, i) => !axes.includes(i)));
+        expect(Array.from(got.data()), `${shape} over ${axes}`).toEqual(want);
+      });
+    }
+  });
+
   it('a sum outside int32 anywhere is a ValueError that names the output index, below or above the range', () => {
     const max = 2147483647;
     const a = int([
