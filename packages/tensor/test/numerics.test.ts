@@ -261,6 +261,22 @@ describe('int32 sums are exact or a ValueError, never wrapped', () => {
     });
   });
 
+  it('a recorded int32 sum checks its range on every replay', () => {
+    const x = int([
+      [1, 2],
+      [3, 4],
+    ]);
+    const rec = g.record(() => g.keep(x.sum(0)));
+    expect(Array.from(rec.result.data())).toEqual([4, 6]);
+    g.scope(() => g.copyInto(x, g.tensor([2147483647, 5, 1, 6], { dtype: 'int32' }).reshape([2, 2])));
+    expect(() => rec.replay()).toThrow(/sum: the int32 sum of \[2,2\] at output index 0 is 2147483648/);
+    g.scope(() => g.copyInto(x, g.tensor([10, 5, 1, 6], { dtype: 'int32' }).reshape([2, 2])));
+    rec.replay();
+    expect(Array.from(rec.result.data())).toEqual([11, 11]);
+    rec.result.dispose();
+    x.dispose();
+  });
+
   it('int32 sums over any set of axes, with keepDims, equal the exact sums of a plain-JS reference', () => {
     let seed = 17;
     const next = (n: number) => {
