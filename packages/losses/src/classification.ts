@@ -130,9 +130,11 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
   const classAxis = logp.rank - 1;
   if (y.value.dtype === 'int32') {
     const onehot = classTargets(op, logp, y);
-    const wl = w ? logp.mul(w) : logp;
-    let l = onehot.mul(wl).sum(classAxis).neg();
-    if (eps > 0) l = l.mul(1 - eps).add(wl.sum(classAxis).mul(-eps / c));
+    // the target's log p picked by a mask, not by a one-hot product: a masked logit (−∞) of
+    // another class would make 0·(−∞) = NaN; its gradient is 0, as in PyTorch
+    const picked = logp.where(onehot.value, 0);
+    let l = (w ? picked.mul(w) : picked).sum(classAxis).neg();
+    if (eps > 0) l = l.mul(1 - eps).add((w ? logp.mul(w) : logp).sum(classAxis).mul(-eps / c));
     const reduction = options.reduction ?? 'mean';
     if (reduction === 'mean' && w) return l.sum().div(onehot.mul(w).sum());
     return reduce(op, l, reduction);

@@ -8,6 +8,7 @@ import {
   copyInto,
   type FloatDType,
   fmtShape,
+  lt,
   mul,
   ones,
   ShapeError,
@@ -36,6 +37,9 @@ export interface BatchNormOptions {
   /** dtype of the parameters and running statistics (default float32); the count stays int32. */
   dtype?: FloatDType;
 }
+
+/** The largest int32: where num_batches_tracked stops counting. */
+const INT32_MAX = 2147483647;
 
 function positiveInt(op: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${v}`);
@@ -129,9 +133,13 @@ abstract class BatchNorm extends Module {
     noGrad(() => {
       const count = this.buffer('num_batches_tracked');
       // counted by a kernel, so a recorded training step (record()) counts on every replay; only
-      // the cumulative average (momentum null) reads the count, to weigh the batch by 1/count
-      const counted = add(count, 1);
+      // the cumulative average (momentum null) reads the count, to weigh the batch by 1/count.
+      // The int32 count stops at 2^31 − 1 instead of wrapping negative (PyTorch counts in int64;
+      // a cumulative average then weighs each further batch by 1/(2^31 − 1) instead of less).
+      const below = lt(count, INT32_MAX);
+      const counted = add(count, below);
       copyInto(count, counted);
+      below.dispose();
       counted.dispose();
       const m = this.momentum ?? 1 / this.batchesTracked(count);
       const update = (name: string, batch: Tensor, scale: number) => {

@@ -410,3 +410,28 @@ describe('buffers in state dicts and safetensors', () => {
     expect((net as unknown as { 1: BatchNorm2d })[1].buffer('num_batches_tracked').item()).toBe(1001);
   });
 });
+
+describe('num_batches_tracked does not wrap', () => {
+  it('counts up to 2^31 − 1 and stays there (int32 + 1 wrapped to −2^31)', () => {
+    const bn = new BatchNorm1d(2);
+    const x = tensor([
+      [1, 2],
+      [3, 6],
+    ]);
+    const count = bn.buffer('num_batches_tracked');
+    copyInto(count, tensor(2147483646, { dtype: 'int32' }));
+    scope(() => bn.forward(x));
+    expect(count.item()).toBe(2147483647);
+    scope(() => bn.forward(x));
+    expect(count.item()).toBe(2147483647);
+    expect(count.dtype).toBe('int32');
+    // the running statistics still update: two batches of mean [2, 4] from 0 give (1 − 0.9²)·[2, 4]
+    near(arr(bn.buffer('running_mean')), [2 * (1 - 0.81), 4 * (1 - 0.81)]);
+    // a cumulative average (momentum null) at the cap weighs a batch by 1/(2^31 − 1)
+    const cumulative = new BatchNorm1d(2, { momentum: null });
+    copyInto(cumulative.buffer('num_batches_tracked'), tensor(2147483647, { dtype: 'int32' }));
+    scope(() => cumulative.forward(x));
+    expect(cumulative.buffer('num_batches_tracked').item()).toBe(2147483647);
+    near(arr(cumulative.buffer('running_mean')), [2 / 2147483647, 4 / 2147483647], 1e-12);
+  });
+});

@@ -9,6 +9,7 @@
 
 import { addRow } from './layout';
 import { gemm_f32, gemm_f64 } from './matmul';
+import { sumContiguous } from './sum';
 
 // geometry words
 const G_N = 0;
@@ -426,6 +427,29 @@ export function maxpool2d_backward_f64(dy: usize, arg: usize, dx: usize, P: i32,
   maxPoolBackward<f64>(dy, arg, dx, P, HW, L);
 }
 
+/** Rows, and elements of a row, that a window adds one after another; larger windows sum pairwise. */
+const WINDOW_RUN: i32 = 32;
+
+// Σ over the window [h0, h1) × [w0, w1) of a large window (a global average pool): each row blocked
+// and pairwise (sum.ts) when wider than WINDOW_RUN, rows in halves when more than WINDOW_RUN.
+function windowSum<T>(plane: usize, W: i32, h0: i32, h1: i32, w0: i32, w1: i32): T {
+  if (h1 - h0 > WINDOW_RUN) {
+    const hm = h0 + ((h1 - h0) >>> 1);
+    return windowSum<T>(plane, W, h0, hm, w0, w1) + windowSum<T>(plane, W, hm, h1, w0, w1);
+  }
+  const size = <usize>sizeof<T>();
+  let s = <T>0;
+  for (let ih = h0; ih < h1; ih++) {
+    const row = plane + (<usize>(ih * W + w0)) * size;
+    if (w1 - w0 > WINDOW_RUN) {
+      s += sumContiguous<T>(row, w1 - w0);
+    } else {
+      for (let iw = 0; iw < w1 - w0; iw++) s += load<T>(row + (<usize>iw) * size);
+    }
+  }
+  return s;
+}
+
 /**
  * One output of average pooling over the window [h0, h1) × [w0, w1) of a plane of width W:
  * mode 0 stores the window's sum / d at po; mode 1 adds load(po) / d to every input of the
@@ -435,8 +459,12 @@ export function maxpool2d_backward_f64(dy: usize, arg: usize, dx: usize, P: i32,
   const size = <usize>sizeof<T>();
   if (mode == 0) {
     let s = <T>0;
-    for (let ih = h0; ih < h1; ih++) {
-      for (let iw = w0; iw < w1; iw++) s += load<T>(plane + (<usize>(ih * W + iw)) * size);
+    if (h1 - h0 <= WINDOW_RUN && w1 - w0 <= WINDOW_RUN) {
+      for (let ih = h0; ih < h1; ih++) {
+        for (let iw = w0; iw < w1; iw++) s += load<T>(plane + (<usize>(ih * W + iw)) * size);
+      }
+    } else {
+      s = windowSum<T>(plane, W, h0, h1, w0, w1);
     }
     store<T>(po, s / d);
   } else {

@@ -28,8 +28,16 @@ export function opt_axpy_f64(p: usize, g: usize, n: i32, alpha: f64): void {
   axpy<f64>(p, g, n, alpha);
 }
 
-/** Σ x², accumulated in float64 (gradient norms, convergence tests): each value is promoted to f64 before squaring. */
-export function sum_squares_f32(x: usize, n: i32): f64 {
+// Σ x² in blocks of SQ_BLOCK elements (two f64x2 accumulators each), blocks added pairwise, as
+// the sums of sum.ts, so gradient norms of any size keep float64's precision.
+const SQ_BLOCK: i32 = 256;
+
+// Σ x² of n float32 values, each promoted to float64 before squaring.
+function sumSquaresF32(x: usize, n: i32): f64 {
+  if (n > SQ_BLOCK) {
+    const half = ((n >>> 1) + SQ_BLOCK - 1) & ~(SQ_BLOCK - 1);
+    return sumSquaresF32(x, half) + sumSquaresF32(x + ((<usize>half) << 2), n - half);
+  }
   let acc0 = f64x2.splat(0);
   let acc1 = f64x2.splat(0);
   let i = 0;
@@ -49,8 +57,12 @@ export function sum_squares_f32(x: usize, n: i32): f64 {
   return s;
 }
 
-/** Σ x² of float64 data. */
-export function sum_squares_f64(x: usize, n: i32): f64 {
+// Σ x² of n float64 values.
+function sumSquaresF64(x: usize, n: i32): f64 {
+  if (n > SQ_BLOCK) {
+    const half = ((n >>> 1) + SQ_BLOCK - 1) & ~(SQ_BLOCK - 1);
+    return sumSquaresF64(x, half) + sumSquaresF64(x + ((<usize>half) << 3), n - half);
+  }
   let acc0 = f64x2.splat(0);
   let acc1 = f64x2.splat(0);
   let i = 0;
@@ -69,14 +81,24 @@ export function sum_squares_f64(x: usize, n: i32): f64 {
   return s;
 }
 
+/** Σ x², accumulated in float64, blocked and pairwise (gradient norms, convergence tests): each value is promoted to f64 before squaring. */
+export function sum_squares_f32(x: usize, n: i32): f64 {
+  return sumSquaresF32(x, n);
+}
+
+/** Σ x² of float64 data, blocked and pairwise. */
+export function sum_squares_f64(x: usize, n: i32): f64 {
+  return sumSquaresF64(x, n);
+}
+
 /** out[0] = Σ x²·scale of float32 data, as float32: sum_squares_f32 times scale, rounded once (mse's fused forward). */
 export function sum_squares_scaled_f32(x: usize, n: i32, scale: f64, out: usize): void {
-  store<f32>(out, <f32>(sum_squares_f32(x, n) * scale));
+  store<f32>(out, <f32>(sumSquaresF32(x, n) * scale));
 }
 
 /** sum_squares_scaled_f32 for float64 data. */
 export function sum_squares_scaled_f64(x: usize, n: i32, scale: f64, out: usize): void {
-  store<f64>(out, sum_squares_f64(x, n) * scale);
+  store<f64>(out, sumSquaresF64(x, n) * scale);
 }
 
 @inline function sgd<T>(

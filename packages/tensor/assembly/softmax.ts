@@ -3,7 +3,9 @@
 //   logsumexp(x) = m + log Σ exp(x_i − m),   m = max x
 //   softmax(x)_i = exp(x_i − m) / Σ exp(x_j − m)
 //   logsoftmax(x)_i = x_i − logsumexp(x)
+// The sums are blocked and pairwise (sum.ts), so long rows keep float32's precision.
 import { expf1, expf4, fexp, flog } from './math';
+import { sumBlockLen, sumContiguous } from './sum';
 
 // Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
 // src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
@@ -23,6 +25,70 @@ export function softmax_f64(mode: i32, x: usize, out: usize, outer: i32, len: i3
   softmaxAxis<f64>(mode, x, out, outer, len, inner);
 }
 
+// The shift m subtracted before exponentiating: the row's maximum, except where it is infinite.
+// An all −∞ row shifts by 0, so softmax is 0/0 = NaN and logsumexp −∞, as in PyTorch. A +∞
+// maximum shifts logsumexp by 0 too (Σ eˣ = ∞, so the result is ∞, as PyTorch's logsumexp),
+// while softmax and log-softmax keep it and give NaN (∞ − ∞), as PyTorch's do.
+@inline function shiftOf<T>(mode: i32, m: T): T {
+  if (m == <T>-Infinity || (mode == SM_LOGSUMEXP && m == <T>Infinity)) return <T>0;
+  return m;
+}
+
+// Σ exp(x_j − m) over n elements `stride` bytes apart: runs of 32 added in order, paired above.
+function sumExpStrided<T>(base: usize, stride: usize, n: i32, m: T): T {
+  if (n <= 32) {
+    let s: T = <T>0;
+    for (let j = 0; j < n; j++) s += fexp<T>(load<T>(base + stride * (<usize>j)) - m);
+    return s;
+  }
+  const half = n >>> 1;
+  return sumExpStrided<T>(base, stride, half, m) + sumExpStrided<T>(base + stride * (<usize>half), stride, n - half, m);
+}
+
+// Σ a_j·b_j over n elements `stride` bytes apart (a softmax backward's Σ dy·y), pairwise as above.
+function sumProductStrided<T>(a: usize, b: usize, stride: usize, n: i32): T {
+  if (n <= 32) {
+    let s: T = <T>0;
+    for (let j = 0; j < n; j++) s += load<T>(a + stride * (<usize>j)) * load<T>(b + stride * (<usize>j));
+    return s;
+  }
+  const half = n >>> 1;
+  const at = stride * (<usize>half);
+  return sumProductStrided<T>(a, b, stride, half) + sumProductStrided<T>(a + at, b + at, stride, n - half);
+}
+
+// Σ a_j over n elements `stride` bytes apart (a log-softmax backward's Σ dy), pairwise as above.
+function sumStrided<T>(a: usize, stride: usize, n: i32): T {
+  if (n <= 32) {
+    let s: T = <T>0;
+    for (let j = 0; j < n; j++) s += load<T>(a + stride * (<usize>j));
+    return s;
+  }
+  const half = n >>> 1;
+  return sumStrided<T>(a, stride, half) + sumStrided<T>(a + stride * (<usize>half), stride, n - half);
+}
+
+// Σ exp(x_j − m) over n (a multiple of 4) contiguous float32 elements, m splatted in ms: blocks
+// as sum.ts's, each in two vector accumulators, added pairwise.
+function sumExpRowF32(base: usize, n: i32, ms: v128): f32 {
+  const block = sumBlockLen<f32>();
+  if (n > block) {
+    const half = ((n >>> 1) + block - 1) & ~(block - 1);
+    return sumExpRowF32(base, half, ms) + sumExpRowF32(base + ((<usize>half) << 2), n - half, ms);
+  }
+  let s0 = f32x4.splat(0);
+  let s1 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const q = base + ((<usize>j) << 2);
+    s0 = f32x4.add(s0, expf4(f32x4.sub(v128.load(q), ms)));
+    s1 = f32x4.add(s1, expf4(f32x4.sub(v128.load(q + 16), ms)));
+  }
+  if (j < n) s0 = f32x4.add(s0, expf4(f32x4.sub(v128.load(base + ((<usize>j) << 2)), ms)));
+  const v = f32x4.add(s0, s1);
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
 @inline function softmaxAxis<T>(mode: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
   if (mode != SM_SOFTMAX && mode != SM_LOG_SOFTMAX && mode != SM_LOGSUMEXP) unreachable();
   if (sizeof<T>() == 4 && inner == 1) {
@@ -36,10 +102,8 @@ export function softmax_f64(mode: i32, x: usize, out: usize, outer: i32, len: i3
       const obase = out + stride * (<usize>len) * (<usize>o) + (<usize>i) * sizeof<T>();
       let m = load<T>(base);
       for (let j = 1; j < len; j++) m = max<T>(m, load<T>(base + stride * (<usize>j)));
-      // an all −∞ row has no finite maximum: shift by 0 so the result is −∞ / NaN as in PyTorch
-      if (m == <T>-Infinity) m = <T>0;
-      let s: T = <T>0;
-      for (let j = 0; j < len; j++) s += fexp<T>(load<T>(base + stride * (<usize>j)) - m);
+      m = shiftOf<T>(mode, m);
+      const s = sumExpStrided<T>(base, stride, len, m);
       if (mode == SM_LOGSUMEXP) {
         store<T>(out + (<usize>(o * inner + i)) * sizeof<T>(), m + flog<T>(s));
       } else if (mode == SM_SOFTMAX) {
@@ -67,12 +131,9 @@ function softmaxRowF32(mode: i32, base: usize, out: usize, o: i32, len: i32): vo
   for (let j = 0; j < body; j += 4) mv = f32x4.max(mv, v128.load(base + ((<usize>j) << 2)));
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   for (let j = body; j < len; j++) m = max(m, load<f32>(base + ((<usize>j) << 2)));
-  // an all −∞ row has no finite maximum: shift by 0 so the result is −∞ / NaN as in PyTorch
-  if (m == -Infinity) m = 0;
+  m = shiftOf<f32>(mode, m);
   const ms = f32x4.splat(m);
-  let sv = f32x4.splat(0);
-  for (let j = 0; j < body; j += 4) sv = f32x4.add(sv, expf4(f32x4.sub(v128.load(base + ((<usize>j) << 2)), ms)));
-  let s = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + (f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3));
+  let s = sumExpRowF32(base, body, ms);
   for (let j = body; j < len; j++) s += expf1(load<f32>(base + ((<usize>j) << 2)) - m);
   if (mode == SM_LOGSUMEXP) {
     store<f32>(out + ((<usize>o) << 2), m + Mathf.log(s));
@@ -128,18 +189,14 @@ export function softmax_backward_f64(mode: i32, y: usize, dy: usize, dx: usize, 
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const off = stride * (<usize>len) * (<usize>o) + (<usize>i) * sizeof<T>();
-      let s: T = <T>0;
       if (mode == SM_SOFTMAX) {
-        for (let j = 0; j < len; j++) {
-          const q = off + stride * (<usize>j);
-          s += load<T>(dy + q) * load<T>(y + q);
-        }
+        const s = sumProductStrided<T>(dy + off, y + off, stride, len);
         for (let j = 0; j < len; j++) {
           const q = off + stride * (<usize>j);
           store<T>(dx + q, load<T>(y + q) * (load<T>(dy + q) - s));
         }
       } else {
-        for (let j = 0; j < len; j++) s += load<T>(dy + off + stride * (<usize>j));
+        const s = sumStrided<T>(dy + off, stride, len);
         for (let j = 0; j < len; j++) {
           const q = off + stride * (<usize>j);
           store<T>(dx + q, load<T>(dy + q) - fexp<T>(load<T>(y + q)) * s);
@@ -152,10 +209,7 @@ export function softmax_backward_f64(mode: i32, y: usize, dy: usize, dx: usize, 
 // dx = dy − exp(y)·Σ dy over one contiguous float32 row, exp in SIMD as in the forward.
 function logSoftmaxBackwardRowF32(y: usize, dy: usize, dx: usize, off: usize, len: i32): void {
   const body = len & ~3;
-  let sv = f32x4.splat(0);
-  for (let j = 0; j < body; j += 4) sv = f32x4.add(sv, v128.load(dy + off + ((<usize>j) << 2)));
-  let s = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + (f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3));
-  for (let j = body; j < len; j++) s += load<f32>(dy + off + ((<usize>j) << 2));
+  const s = sumContiguous<f32>(dy + off, len);
   const ss = f32x4.splat(s);
   for (let j = 0; j < body; j += 4) {
     const q = off + ((<usize>j) << 2);

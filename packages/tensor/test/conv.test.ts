@@ -1,3 +1,4 @@
+import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import {
   adaptiveAvgPool2dBackward,
@@ -15,7 +16,9 @@ import {
   type ConvTranspose2dOptions,
   conv2d,
   convTranspose2d,
+  DTypeError,
   type FloatDType,
+  GdError,
   manualSeed,
   maxPool2d,
   memory,
@@ -28,6 +31,8 @@ import {
   ValueError,
 } from '../src/index.js';
 import { close as closeTo } from './families.js';
+
+const fails = failsWith(memory, GdError);
 
 // Plain-JS references, written as the definition reads: loops over every output and kernel tap.
 
@@ -600,45 +605,69 @@ describe('mixed dtypes in convolution and pooling promote like every other op', 
     });
   });
 
-  it('int32 images compute in float32 (int32 ⊕ float32 → float32) and pool in float32', () => {
+  it('a global average pool of a 1000×1000 plane sums pairwise: float64 to 1e-6 (a running sum was 2e-5 off)', () => {
+    const n = 1000 * 1000;
+    const xs = new Float32Array(n);
+    let seed = 5;
+    for (let i = 0; i < n; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      xs[i] = 0.1 + seed / 2 ** 32;
+    }
+    let want = 0;
+    for (const v of xs) want += v;
+    want /= n;
+    scope(() => {
+      const x = tensor(xs).reshape([1, 1, 1000, 1000]);
+      for (const [name, got] of [
+        ['adaptiveAvgPool2d', adaptiveAvgPool2d(x, 1).item()],
+        ['avgPool2d', avgPool2d(x, 1000).item()],
+        ['adaptiveAvgPool2d of the top 500 rows', adaptiveAvgPool2d(x.slice([0, 0, 0, 0], [1, 1, 500, 1000]), 1).item()],
+      ] as const) {
+        const ref = name.endsWith('500 rows') ? xs.subarray(0, n / 2).reduce((a, v) => a + v, 0) / (n / 2) : want;
+        const err = Math.abs(got - ref) / ref;
+        expect(err <= 1e-6, `${name}: ${got} vs ${ref} (relative error ${err})`).toBe(true);
+      }
+    });
+  });
+
+  it('int32 operands are a DTypeError, as in PyTorch (in float32, 16777217 became 16777216)', () => {
     const xi = tensor(
       [
         [
           [
-            [1, 2, 3],
-            [4, 5, 6],
-            [7, 8, 9],
+            [16777217, 1],
+            [2, 3],
           ],
         ],
       ],
       { dtype: 'int32' },
     );
-    const y = conv2d(
-      xi,
-      tensor([
-        [
-          [
-            [1, 0],
-            [0, -1],
-          ],
-        ],
-      ]),
-    );
-    expect(y.dtype).toBe('float32');
-    expect(y.toArray()).toEqual([
+    const wi = tensor([[[[1]]]], { dtype: 'int32' });
+    const w = tensor([[[[1]]]]);
+    const x = tensor([
       [
         [
-          [-4, -4],
-          [-4, -4],
+          [1, 2],
+          [3, 4],
         ],
       ],
     ]);
-    expect(conv2d(xi, tensor([[[[0.5]]]], { dtype: 'float64' })).dtype).toBe('float64');
-    const m = maxPool2d(xi, 2);
-    expect(m.dtype).toBe('float32');
-    expect(m.toArray()).toEqual([[[[5]]]]);
-    expect(avgPool2d(xi, 3).dtype).toBe('float32');
-    expect(avgPool2d(xi, 3).item()).toBe(5);
+    const bi = tensor([1], { dtype: 'int32' });
+    const int32 = /is int32; convolution and pooling compute in float32 or float64/;
+    fails(() => conv2d(xi, w), DTypeError, /conv2d: input \[1,1,2,2\] is int32/);
+    fails(() => conv2d(x, wi), DTypeError, /conv2d: weight \[1,1,1,1\] is int32/);
+    fails(() => conv2d(x, w, bi), DTypeError, /conv2d: bias \[1\] is int32/);
+    fails(() => conv2d(xi, wi), DTypeError, int32);
+    fails(() => conv2d(new Int32Array([1, 2, 3, 4]) as never, w), DTypeError, int32);
+    fails(() => convTranspose2d(xi, w), DTypeError, /convTranspose2d: input \[1,1,2,2\] is int32/);
+    fails(() => maxPool2d(xi, 2), DTypeError, /maxPool2d: input \[1,1,2,2\] is int32/);
+    fails(() => maxPool2dWithIndices(xi, 2), DTypeError, int32);
+    fails(() => avgPool2d(xi, 2), DTypeError, /avgPool2d: input \[1,1,2,2\] is int32/);
+    fails(() => adaptiveAvgPool2d(xi, 1), DTypeError, /adaptiveAvgPool2d: input \[1,1,2,2\] is int32/);
+    // cast first, and the numbers are float32's
+    expect(maxPool2d(xi.cast('float32'), 2).item()).toBe(16777216);
+    expect(maxPool2d(xi.cast('float64'), 2).item()).toBe(16777217);
+    for (const t of [xi, wi, w, x, bi]) t.dispose();
   });
 
   it('memory stays flat over float64 and mixed convolutions and pooling', () => {

@@ -152,8 +152,9 @@ describe('every op code is dispatched by its kernel', () => {
         kernels().reduce_arg_f32(code, x.ptr('t'), out.ptr('t'), 1, n, 1);
         kernels().reduce_arg_i32(code, xi.ptr('t'), oi.ptr('t'), 1, n, 1);
       } else {
-        kernels().reduce_f32(code, x.ptr('t'), out.ptr('t'), 1, n, 1, 1);
-        kernels().reduce_i32(code, xi.ptr('t'), oi.ptr('t'), 1, n, 1);
+        const status = zeros([2], 'float64');
+        kernels().reduce_f32(code, x.ptr('t'), out.ptr('t'), 1, n, 1, 1, 0);
+        kernels().reduce_i32(code, xi.ptr('t'), oi.ptr('t'), 1, n, 1, 0, status.ptr('t'));
       }
       close(out.data(), [f(XS.map(Math.fround))], 1e-6);
       expect(oi.item()).toBe(f(IX));
@@ -193,8 +194,8 @@ describe('every op code is dispatched by its kernel', () => {
       () => K.bc_binary_i32(C.BIN_DIV, x.ptr('t'), y.ptr('t'), o.ptr('t'), nd(), META_PTR),
       () => K.bc_compare_f32(99, x.ptr('t'), y.ptr('t'), o.ptr('t'), nd(), META_PTR),
       () => K.bc_compare_i32(99, x.ptr('t'), y.ptr('t'), o.ptr('t'), nd(), META_PTR),
-      () => K.reduce_f32(C.RED_ARGMAX, x.ptr('t'), o.ptr('t'), 1, n, 1, 1),
-      () => K.reduce_i32(99, x.ptr('t'), o.ptr('t'), 1, n, 1),
+      () => K.reduce_f32(C.RED_ARGMAX, x.ptr('t'), o.ptr('t'), 1, n, 1, 1, 0),
+      () => K.reduce_i32(99, x.ptr('t'), o.ptr('t'), 1, n, 1, 0, 0),
       () => K.reduce_arg_f32(C.RED_SUM, x.ptr('t'), o.ptr('t'), 1, n, 1),
       () => K.reduce_arg_i32(99, x.ptr('t'), o.ptr('t'), 1, n, 1),
       () => K.softmax_f32(99, x.ptr('t'), o.ptr('t'), 1, n, 1),

@@ -14,6 +14,7 @@ import {
   scope,
   setThreads,
   sgdUpdate,
+  sumOfSquares,
   type Tensor,
   tensor,
   threadCount,
@@ -249,6 +250,30 @@ describe('matmul on two threads', () => {
         });
       }
     }
+  });
+
+  it("reductions and the softmax family give one thread's bits on two threads", () => {
+    manualSeed(9);
+    const x = randn([1000, 1003]);
+    const bits = () =>
+      scope(() =>
+        [
+          x.sum(),
+          x.mean(),
+          x.sum(0),
+          x.mean(1),
+          x.softmax(-1),
+          x.logSoftmax(0),
+          x.logSumExp(-1),
+          tensor([sumOfSquares(x)], { dtype: 'float64' }),
+        ].map((t) => Array.from(new Uint32Array(t.data().buffer))),
+      );
+    setThreads(1);
+    const one = bits();
+    setThreads(2);
+    const two = bits();
+    expect(two).toEqual(one);
+    x.dispose();
   });
 
   it('setThreads is bounded by the threads started', () => {

@@ -1,9 +1,10 @@
 // Convolution and pooling over NCHW images, with PyTorch's semantics and layout. Every option
 // and shape is checked here; the kernels (assembly/conv.ts) then run on a geometry block of
-// int32 words written into the plan area. Operands of mixed dtypes promote like every other op
-// (float64 if any is float64, else float32; int32 computes in float32), and the f32 or f64
-// kernels run on the promoted copies.
-import { DisposedError, fmtShape, ShapeError, ValueError } from '../errors.js';
+// int32 words written into the plan area. Operands of mixed float dtypes promote like every other
+// op (float64 if any is float64, else float32), and the f32 or f64 kernels run on the promoted
+// copies. int32 operands are a DTypeError, as in PyTorch: computed in float32 they would lose
+// every integer above 2^24 without a word.
+import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { kernels, META_PTR, rt, writeData } from '../runtime.js';
 import { type FloatDType, itemSize, Tensor, type TensorLike } from '../tensor.js';
 import { add } from './broadcast.js';
@@ -229,7 +230,7 @@ function finish(out: Tensor, batched: boolean): Tensor {
 /**
  * Runs `body` on the operands promoted to the float dtype they compute in (float64 if any tensor
  * is float64, else float32), disposing the copies made from arrays or by the promotion. A JS
- * array takes the tensors' dtype, as in every other op.
+ * array takes the tensors' dtype, as in every other op. An int32 operand is a DTypeError.
  */
 function withInputs<R>(
   op: string,
@@ -246,10 +247,15 @@ function withInputs<R>(
   const temps: Tensor[] = [];
   try {
     // arrays first (a Float64Array makes a float64 operand), then the promotion over all of them
-    const ts = xs.map(([x]) => {
+    const ts = xs.map(([x, what]) => {
       if (x === undefined) return undefined;
       const { t, owned } = operand(op, x, hint);
       if (owned) temps.push(t);
+      if (t.dtype === 'int32') {
+        throw new DTypeError(
+          `${op}: ${what} ${fmtShape(t.shape)} is int32; convolution and pooling compute in float32 or float64 (cast it first, e.g. x.cast('float32'))`,
+        );
+      }
       return t;
     });
     const dtype = floatType(...ts.filter((t): t is Tensor => t !== undefined));

@@ -1,7 +1,7 @@
 // Reductions over axes, and arg-reductions (assembly/reduce.ts).
 import { fmtShape, ValueError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
-import { kernels } from '../runtime.js';
+import { kernels, META_PTR, META_WORDS, readData, replayedCheck, rt } from '../runtime.js';
 import { normalizeAxes, normalizeAxis, sizeOf, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { asFloat, floatType } from './cast.js';
@@ -49,8 +49,21 @@ function reduce(
       releaseIfNew(cur, t!);
       return out;
     }
-    // reduce the last run first so earlier axis numbers stay valid
     const runs = axisRuns(axes).reverse();
+    if (!float && code === C.RED_SUM && runs.length > 1) {
+      // an int32 sum in one kernel call, so it is exact or an error whatever partial sums pass
+      // through: the summed axes are moved last (one copy) and summed as one
+      const kept = t!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      const moved = t!.transpose([...kept, ...axes]); // a method call: layout.ts imports this file
+      const out = new Tensor(finalShape, 'int32');
+      try {
+        reduceKernel(op, code, moved, out, sizeOf(kept.map((a) => t!.shape[a]!)), count, 1, 1);
+      } finally {
+        moved.dispose();
+      }
+      return out;
+    }
+    // reduce the last run first so earlier axis numbers stay valid
     let shape = t!.shape.slice();
     for (const [lo, hi] of runs) {
       const outer = sizeOf(shape.slice(0, lo));
@@ -58,8 +71,11 @@ function reduce(
       const inner = sizeOf(shape.slice(hi));
       shape = [...shape.slice(0, lo), ...shape.slice(lo, hi).map(() => 1), ...shape.slice(hi)];
       const next = new Tensor(shape, cur.dtype);
-      reduceKernel(code, cur, next, outer, len, inner, mean ? 1 / len : 1);
-      releaseIfNew(cur, t!);
+      try {
+        reduceKernel(op, code, cur, next, outer, len, inner, mean ? 1 / len : 1);
+      } finally {
+        releaseIfNew(cur, t!);
+      }
       cur = next;
     }
     const out = new Tensor(finalShape, cur.dtype, cur.storage);
@@ -68,13 +84,50 @@ function reduce(
   });
 }
 
-// the kernel of src's dtype: x viewed as [outer, len, inner] reduced into out
-function reduceKernel(code: number, src: Tensor, out: Tensor, outer: number, len: number, inner: number, scale: number): void {
+/**
+ * The kernel of src's dtype: src viewed as [outer, len, inner] reduced into out. Float sums are
+ * blocked and pairwise; an int32 sum is exact (int64 in the kernel), and one outside int32's range
+ * is a ValueError (out is then disposed), never a wrapped number.
+ */
+function reduceKernel(op: string, code: number, src: Tensor, out: Tensor, outer: number, len: number, inner: number, scale: number): void {
   const K = kernels();
-  const op = 'reduce';
-  if (src.dtype === 'float32') K.reduce_f32(code, src.ptr(op), out.ptr(op), outer, len, inner, scale);
-  else if (src.dtype === 'float64') K.reduce_f64(code, src.ptr(op), out.ptr(op), outer, len, inner, scale);
-  else K.reduce_i32(code, src.ptr(op), out.ptr(op), outer, len, inner);
+  const dtype = src.dtype;
+  const intSum = code === C.RED_SUM && dtype === 'int32';
+  // Scratch in the plan area, which no reduction uses for a plan: an int32 sum's status (16 bytes),
+  // then the sum's work rows, whose size depends on the shape only (asked of the kernels untaped:
+  // nothing a replay redoes). Work rows too big for the area get a tensor of their own.
+  let workBytes = 0;
+  if (code === C.RED_SUM) {
+    const R = rt().kernels;
+    workBytes = (dtype === 'float32' ? R.reduce_work_f32 : dtype === 'float64' ? R.reduce_work_f64 : R.reduce_work_i32)(len, inner);
+  }
+  const status = META_PTR;
+  const own = workBytes > META_WORDS * 4 - 16 ? new Tensor([Math.ceil(workBytes / 4)], 'float32') : undefined;
+  try {
+    const work = own ? own.ptr(op) : workBytes > 0 ? META_PTR + 16 : 0;
+    if (dtype === 'float32') K.reduce_f32(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, work);
+    else if (dtype === 'float64') K.reduce_f64(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, work);
+    else K.reduce_i32(code, src.ptr(op), out.ptr(op), outer, len, inner, work, status);
+    if (intSum) checkIntSum(op, src.shape, status);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    own?.dispose();
+  }
+}
+
+// The kernel's status for an int32 sum at byte address `status`: [the first output index whose
+// sum is outside int32, that sum] as two float64, or [−1, 0]. Checked again on every replay.
+function checkIntSum(op: string, shape: readonly number[], status: number): void {
+  replayedCheck(() => {
+    const [index, value] = readData(status, 2, 'float64');
+    if (index! >= 0) {
+      throw new ValueError(
+        `${op}: the int32 sum of ${fmtShape(shape)} at output index ${index} is ${value}, outside int32's range [-2147483648, 2147483647]; cast to float64 for a wider sum`,
+      );
+    }
+  });
 }
 
 /** A reduction over every element of a non-empty tensor into `shape` (one element): one kernel call. */
@@ -82,13 +135,18 @@ export function reduceAll(op: string, code: number, t: Tensor, shape: readonly n
   const float = t.dtype !== 'int32' || mean;
   const src = float ? asFloat(t, floatType(t)) : t;
   const out = new Tensor(shape, src.dtype);
-  src.ptr(op);
-  reduceKernel(code, src, out, 1, t.size, 1, mean ? 1 / t.size : 1);
-  releaseIfNew(src, t);
+  try {
+    reduceKernel(op, code, src, out, 1, t.size, 1, mean ? 1 / t.size : 1);
+  } finally {
+    releaseIfNew(src, t);
+  }
   return out;
 }
 
-/** Σ over axes (all by default). */
+/**
+ * Σ over axes (all by default). Float sums are blocked and pairwise (error ~1e-7 relative in
+ * float32 at any size); an int32 sum is exact, and one outside int32's range is a ValueError.
+ */
 export const sum = (x: TensorLike, axis?: number | readonly number[], keepDims = false): Tensor =>
   reduce('sum', C.RED_SUM, x, axis, keepDims, false);
 /** Mean over axes (all by default); float64 for float64 input, float32 otherwise. */
