@@ -100,6 +100,6 @@ export {
   sliceBounds,
   squeezeShape,
 } from './shape.js';
-export type { DType, FloatDType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
-export { itemSize, keep, memory, scope, TENSORS } from './tensor.js';
+export type { DType, FloatDType, LeakReport, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
+export { freeOnThrow, itemSize, keep, memory, scope, setLeakWarning, TENSORS } from './tensor.js';
 export { setThreads, threadCount } from './threads.js';
