@@ -26,7 +26,8 @@ export interface Batches<D extends Dataset> extends Iterable<D> {
 }
 
 // xoshiro128** in plain integer JS: the same permutation on every engine for a seed.
-function permutation(n: number, seed: number): Int32Array {
+/** @internal A seeded permutation of 0…n−1 (shared with data.ts). */
+export function permutation(n: number, seed: number): Int32Array {
   let a = seed ^ 0x9e3779b9;
   let b = 0x243f6a88;
   let c = 0xb7e15162;
@@ -54,8 +55,8 @@ function permutation(n: number, seed: number): Int32Array {
   return p;
 }
 
-// a batch is freed when the next one is taken, or when the loop ends; keep() opts a tensor out
-function release(batch: readonly Tensor[]): void {
+/** @internal A batch is freed when the next one is taken, or when the loop ends; keep() opts a tensor out. */
+export function release(batch: readonly Tensor[]): void {
   for (const t of batch) if (!t.kept) t.dispose();
 }
 

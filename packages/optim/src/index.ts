@@ -11,6 +11,8 @@ export { Adam, AdamW } from './adam.js';
 export type { Batches, BatchOptions, Dataset } from './batches.js';
 export { batches } from './batches.js';
 export { clipGradNorm, clipGradValue, gradNorm } from './clip.js';
+export type { DataLoaderOptions, RandomSplitOptions, ReadCsvOptions } from './data.js';
+export { DataLoader, randomSplit, readCsv, TensorDataset } from './data.js';
 export type { MinimizeOptions, MinimizeResult, StepInfo, StopReason } from './minimize.js';
 export { minimize } from './minimize.js';
 export type { OptimizerState, Params } from './optimizer.js';
