@@ -16,3 +16,4 @@ export type { BatchNormOptions, LayerNormOptions } from './normalization.js';
 export { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 export type { ParsedSafetensors, SafetensorsEntry } from './safetensors.js';
 export { decodeBF16, decodeF16, loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';
+export { cloneStateDict } from './state-dict.js';
