@@ -116,7 +116,7 @@ let leakWarned = false;
 // the leak watch samples the live count (at outermost scope exits and every 256th tensor made);
 // a loop that leaks raises the lowest count of each window of samples, window after window,
 // while one that frees its steps returns to the same floor
-const LEAK_WINDOW = 16;
+const LEAK_WINDOW = 8;
 const LEAK_RISES = 3;
 const LEAK_GROWTH = 10_000;
 let made = 0;
