@@ -163,13 +163,19 @@ export interface DataLoaderOptions {
  * ```
  */
 export class DataLoader implements Iterable<Tensor[]> {
+  /** The samples it batches. */
   readonly dataset: TensorDataset;
+  /** Samples per batch. */
   readonly batchSize: number;
+  /** Whether each epoch takes a new order. */
   readonly shuffle: boolean;
+  /** Whether a last batch smaller than batchSize is dropped. */
   readonly dropLast: boolean;
+  /** Seed of the shuffling. */
   readonly seed: number;
   private epochs = 0;
 
+  /** A loader over `dataset`; see DataLoaderOptions for the defaults. */
   constructor(dataset: TensorDataset, options: DataLoaderOptions = {}) {
     if (!(dataset instanceof TensorDataset))
       throw new ValueError(`DataLoader: expected a TensorDataset, got ${dataset === null ? 'null' : typeof dataset}`);
