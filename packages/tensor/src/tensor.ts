@@ -113,38 +113,40 @@ const warnToConsole: LeakHandler = (r) => console.warn(r.message);
 const production = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV === 'production';
 let leakHandler: LeakHandler | null = production ? null : warnToConsole;
 let leakWarned = false;
-// the leak watch samples the live count (at outermost scope exits and every 256th tensor made);
-// a loop that leaks raises the lowest count of each window of samples, window after window,
-// while one that frees its steps returns to the same floor
-const LEAK_WINDOW = 8;
+// The leak watch samples the live count at outermost scope exits and at every 64th tensor made,
+// and keeps the lowest sample of each window of 4096 tensors made: many steps of a training
+// loop, so each window's lowest sample is near a step boundary. A loop that frees its steps
+// returns to the same floor window after window; one that leaks raises the floor every window.
+const SAMPLE_MASK = 63;
+const WINDOW_MASK = 4095;
 const LEAK_RISES = 3;
 const LEAK_GROWTH = 10_000;
 let made = 0;
-let samples = 0;
 let windowMin = Number.POSITIVE_INFINITY;
 let lastMin = -1;
 let rises = 0;
 let riseBase = 0;
 
 function resetLeakWatch(): void {
-  samples = 0;
   windowMin = Number.POSITIVE_INFINITY;
   lastMin = -1;
   rises = 0;
   riseBase = 0;
 }
 
-function watchLeaks(): void {
-  if (leakHandler === null || leakWarned) return;
+function sampleLive(): void {
   if (liveTensors < windowMin) windowMin = liveTensors;
-  if (++samples < LEAK_WINDOW) return;
-  samples = 0;
-  if (lastMin >= 0 && windowMin > lastMin) {
+}
+
+function closeLeakWindow(): void {
+  const low = windowMin;
+  windowMin = Number.POSITIVE_INFINITY;
+  if (leakHandler === null || leakWarned) return;
+  if (lastMin >= 0 && low > lastMin) {
     if (rises++ === 0) riseBase = lastMin;
   } else rises = 0;
-  lastMin = windowMin;
-  windowMin = Number.POSITIVE_INFINITY;
-  if (rises >= LEAK_RISES && lastMin - riseBase >= LEAK_GROWTH) {
+  lastMin = low;
+  if (rises >= LEAK_RISES && low - riseBase >= LEAK_GROWTH) {
     leakWarned = true;
     const message = `gd: live tensors keep growing: ${liveSummary()}. (Silence this with setLeakWarning(false) or NODE_ENV=production.)`;
     leakHandler({ tensors: liveTensors, bytes: rt().allocator.bytesInUse, topOp: topOrigin(), message });
@@ -267,7 +269,11 @@ export class Tensor {
     const open = scopes[scopes.length - 1];
     if (open) open.push(this);
     else toNursery(this);
-    if ((++made & 255) === 0) watchLeaks();
+    const m = ++made;
+    if ((m & SAMPLE_MASK) === 0) {
+      sampleLive();
+      if ((m & WINDOW_MASK) === 0) closeLeakWindow();
+    }
   }
 
   /** Number of dimensions. */
@@ -438,7 +444,7 @@ export function scope<T>(fn: () => T): T {
       }
     }
   }
-  if (parent === undefined) watchLeaks();
+  if (parent === undefined) sampleLive();
   return result;
 }
 

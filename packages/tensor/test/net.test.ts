@@ -98,7 +98,7 @@ describe('the leak warning', () => {
     setLeakWarning((r) => reports.push(r));
     const held = [];
     const x = ones([2]);
-    for (let step = 0; step < 3000; step++) {
+    for (let step = 0; step < 5000; step++) {
       // a training step without scope(): every result is held (or not yet collected)
       held.push(x.mul(2).exp().add(step));
       held.push(x.mul(3));
