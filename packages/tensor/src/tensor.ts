@@ -449,9 +449,10 @@ export function scope<T>(fn: () => T): T {
 }
 
 // a returned tensor belongs to the enclosing scope, or, past the outermost, to the safety net
+// (through the nursery: a result disposed at once is never registered)
 function survive(t: Tensor, parent: Tensor[] | undefined): void {
   if (parent) parent.push(t);
-  else onNet(t);
+  else toNursery(t);
 }
 
 /**
