@@ -11,7 +11,8 @@ export default mergeConfig(
       projects: [
         {
           extends: true,
-          test: { name: 'plain-simd', setupFiles: ['test/setup-plain.ts'] },
+          // --expose-gc: the safety-net test (test/net.test.ts) collects garbage on purpose
+          test: { name: 'plain-simd', setupFiles: ['test/setup-plain.ts'], execArgv: ['--expose-gc'] },
         },
         {
           extends: true,
@@ -20,7 +21,7 @@ export default mergeConfig(
             // the browser suite runs Chromium's own engine: once is enough
             exclude: ['test/browser-threads.test.ts'],
             setupFiles: ['test/setup-relaxed.ts'],
-            execArgv: ['--experimental-wasm-relaxed-simd'],
+            execArgv: ['--experimental-wasm-relaxed-simd', '--expose-gc'],
           },
         },
       ],

@@ -502,6 +502,18 @@ export class Variable {
   get [TENSORS](): Tensor[] {
     return this.grad ? [this.value, this.grad] : [this.value];
   }
+
+  // ── PyTorch's slicing forms, composed from slice() (its gradient comes with it) ──
+  /** PyTorch's `narrow`: `length` elements of axis `dim` from `start`; IndexError if it does not fit. */
+  narrow(dim: number, start: number, length: number): Variable {
+    const b = T.narrowBounds('narrow', this.shape, dim, start, length);
+    return this.slice(b.begin, b.size);
+  }
+  /** The end-exclusive range `start:end` of axis `dim`, with Python's slicing rules (`x[start:end]`). */
+  sliceRange(dim: number, start: number, end?: number): Variable {
+    const b = T.rangeBounds('sliceRange', this.shape, dim, start, end);
+    return this.slice(b.begin, b.size);
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
 // depends on every published one.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -22,8 +22,10 @@ function documents(): Array<{ file: string; cwd: string }> {
       if (existsSync(readme)) docs.push({ file: readme, cwd: join(root, group, name) });
     }
   }
-  for (const name of readdirSync(join(root, 'docs'))) {
-    if (name.endsWith('.md')) docs.push({ file: join(root, 'docs', name), cwd: here });
+  for (const dir of ['docs', join('docs', 'guides')]) {
+    for (const name of readdirSync(join(root, dir))) {
+      if (name.endsWith('.md')) docs.push({ file: join(root, dir, name), cwd: here });
+    }
   }
   return docs;
 }
@@ -70,7 +72,7 @@ for (const { file, cwd } of documents()) {
           lang === 'ts'
             ? ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
             : code;
-        const path = join(dir, `${relative(root, dirname(file)).replaceAll('/', '-') || 'root'}-${i + 1}.mjs`);
+        const path = join(dir, `${relative(root, file).replace(/\.md$/, '').replaceAll('/', '-')}-${i + 1}.mjs`);
         writeFileSync(path, js);
         const printed = execFileSync(process.execPath, [path], { cwd, encoding: 'utf8', timeout: 60_000 })
           .trimEnd()
@@ -85,11 +87,12 @@ for (const { file, cwd } of documents()) {
 }
 
 describe('the document check itself', () => {
-  it('finds the blocks of every README and of docs/', () => {
+  it('finds the blocks of every README, of docs/ and of the guides in docs/guides/', () => {
     const files = documents().map((d) => relative(root, d.file));
     expect(files).toContain('README.md');
     expect(files).toContain('packages/tensor/README.md');
     expect(files).toContain('docs/tutorial.md');
+    for (const guide of ['memory', 'training', 'saving', 'threads', 'pytorch']) expect(files).toContain(`docs/guides/${guide}.md`);
   });
   it('runs the Chinese tutorial too, whose examples print what the English one prints', () => {
     expect(documents().map((d) => relative(root, d.file))).toContain('docs/tutorial.zh.md');
@@ -102,5 +105,45 @@ describe('the document check itself', () => {
     expect(expectedOutput("console.log(1 + 1); // 2\nconst x = 1;\nconsole.log('a', 'b'); // a b  (two letters)")).toEqual(['2', 'ab']);
     expect(() => expectedOutput('console.log(3);')).toThrow(/says nothing of its output/);
     expect(codeBlocks('```sh\nls\n```\n```ts\nconst a = 1;\n```\n')).toEqual([{ lang: 'ts', code: 'const a = 1;\n' }]);
+  });
+});
+
+/** The gd names of the "PyTorch → gd" table: the identifier of each `code` span of its right column. */
+export function gdNamesOfTable(markdown: string): string[] {
+  const section = markdown.split(/^## /m).find((s) => s.startsWith('PyTorch → gd'));
+  if (!section) throw new Error('no "PyTorch → gd" section');
+  const rows = section.split('\n').filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l));
+  return rows.slice(1).flatMap((row) => {
+    const right = row.split('|')[2] ?? '';
+    // `x.name(…)`, `name`, `new Name(…)`: the name after an optional receiver
+    return [...right.matchAll(/`(?:[a-z]+\.)?([A-Za-z_]\w*)/g)].map((m) => m[1]!);
+  });
+}
+
+describe('the PyTorch → gd table of docs/guides/pytorch.md', () => {
+  it('names only what exists: package exports, or methods and fields of Tensor, Variable, Module and Optimizer', async () => {
+    const T = await import('@gd/tensor');
+    const A = await import('@gd/autograd');
+    const N = await import('@gd/nn');
+    const O = await import('@gd/optim');
+    const L = await import('@gd/losses');
+    await T.ready();
+    const known = new Set<string>();
+    for (const m of [T, A, N, O, L]) for (const k of Object.keys(m)) known.add(k);
+    for (let proto of [T.Tensor.prototype, A.Variable.prototype, N.Module.prototype, O.Optimizer.prototype] as object[]) {
+      for (; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto))
+        for (const k of Object.getOwnPropertyNames(proto)) known.add(k);
+    }
+    const v = A.variable([1]);
+    for (const k of Object.keys(v)) known.add(k);
+    const names = gdNamesOfTable(readFileSync(join(root, 'docs', 'guides', 'pytorch.md'), 'utf8'));
+    expect(names.length).toBeGreaterThan(80);
+    expect(names.filter((n) => !known.has(n))).toEqual([]);
+    // the check itself catches a name that does not exist
+    expect(
+      gdNamesOfTable('## PyTorch → gd\n| a | b |\n| - | - |\n| `x.permute(p)` | `x.permutate(p)`, `tensor` |\n').filter(
+        (n) => !known.has(n),
+      ),
+    ).toEqual(['permutate']);
   });
 });

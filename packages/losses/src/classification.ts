@@ -1,7 +1,7 @@
 // Classification losses: cross-entropy in its multi-class and binary forms (docs/tutorial.md §1.2, with
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
-import { DTypeError, IndexError, ShapeError, type TensorLike, ValueError, valueCheck } from '@gd/tensor';
+import { DTypeError, IndexError, ShapeError, Tensor, type TensorLike, tensor, ValueError, valueCheck } from '@gd/tensor';
 import { dispatch, inRange, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
 
 // log p clamped below at −100 as PyTorch's BCELoss does, so p = 0 or 1 gives a finite loss and
@@ -118,6 +118,44 @@ function classWeights(op: string, weight: TensorLike | undefined, c: number): Va
   return w;
 }
 
+function floatIdsMessage(op: string, x: Variable, y: Variable): string {
+  return (
+    `${op}: targets [${y.shape.join(',')}] ${y.value.dtype} have the shape of class ids for input [${x.shape.join(',')}], and class ids must be int32; ` +
+    `pass tensor(ids, { dtype: 'int32' }) or labels.cast('int32') (probability targets have the input's shape [${x.shape.join(',')}])`
+  );
+}
+
+/** Nesting depth of JS data (0 for a number), or -1 for what is not plain JS data. */
+function depthOf(x: unknown): number {
+  let d = 0;
+  for (let v = x; Array.isArray(v); v = v[0]) d++;
+  return typeof x === 'number' || Array.isArray(x) ? d : -1;
+}
+
+function allIntegers(x: unknown): boolean {
+  return Array.isArray(x) ? x.every(allIntegers) : Number.isInteger(x);
+}
+
+/** The rank of an input given as a Tensor, a Variable or JS data. */
+function rankOf(x: unknown): number {
+  return x instanceof Tensor ? x.rank : x !== null && typeof x === 'object' && 'rank' in x ? (x as Variable).rank : depthOf(x);
+}
+
+/**
+ * Plain JS labels — integers, one per sample — are class ids, as `torch.tensor([0, 2, 1])` is
+ * int64: they become an int32 tensor (freed after the loss), not float probabilities.
+ */
+function withClassIds<R>(input: VariableLike, target: VariableLike, body: (target: VariableLike) => R): R {
+  const d = depthOf(target);
+  if (d < 0 || d !== rankOf(input) - 1 || !allIntegers(target)) return body(target);
+  const ids = tensor(target as number | number[], { dtype: 'int32' });
+  try {
+    return body(ids);
+  } finally {
+    ids.dispose();
+  }
+}
+
 /**
  * Weighted negative log-likelihood of log-probabilities, as PyTorch: per sample
  * (1 − ε)·(−w_y log p_y) + ε·(−Σ_c w_c log p_c / C); 'mean' divides by Σ w_y over the batch.
@@ -139,7 +177,8 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
     if (reduction === 'mean' && w) return l.sum().div(onehot.mul(w).sum());
     return reduce(op, l, reduction);
   }
-  // probabilities
+  // probabilities — unless the shape says class ids, one per sample, which must be int32
+  if (y.rank === logp.rank - 1) throw new DTypeError(floatIdsMessage(op, logp, y));
   sameShape(op, logp, y, 'target probabilities');
   inRange(op, 'target probability', y.value, 0, 1);
   const q = eps > 0 ? y.mul(1 - eps).add(eps / c) : y;
@@ -151,7 +190,9 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
 /**
  * Cross-entropy from logits (docs/tutorial.md §1.2: H(Y, Ŷ) = −Σ Yᵢ log Ŷᵢ with Ŷ = softmax(logits)),
  * computed from log-softmax so no probability is ever exponentiated into 0. Targets are int32
- * class ids ([N] for [N, C] logits) or probabilities of the logits' shape. As PyTorch's.
+ * class ids ([N] for [N, C] logits) or probabilities of the logits' shape. As PyTorch's; plain JS
+ * integer labels of the class-id shape (`[0, 2, 1]`) are class ids, and float tensors of that
+ * shape are a DTypeError that says class ids must be int32.
  *
  * @example
  * ```ts
@@ -160,7 +201,9 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
  */
 export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) => {
   lossOptions('crossEntropy', options);
-  return dispatch([input, target], (x, y) => nllFromLogProbs('crossEntropy', x!.logSoftmax(-1), y!, options));
+  return withClassIds(input, target, (t) =>
+    dispatch([input, t], (x, y) => nllFromLogProbs('crossEntropy', x!.logSoftmax(-1), y!, options)),
+  );
 }) as Loss<CrossEntropyOptions>;
 
 /**
@@ -177,10 +220,18 @@ export const nllLoss: Loss<Omit<CrossEntropyOptions, 'labelSmoothing'>> = ((
   options: CrossEntropyOptions = {},
 ) => {
   lossOptions('nllLoss', options);
-  return dispatch([input, target], (x, y) => {
-    if (y!.value.dtype !== 'int32') throw new DTypeError(`nllLoss: targets must be int32 class ids, got ${y!.value.dtype}`);
-    return nllFromLogProbs('nllLoss', x!, y!, { ...options, labelSmoothing: 0 });
-  });
+  return withClassIds(input, target, (t) =>
+    dispatch([input, t], (x, y) => {
+      if (y!.value.dtype !== 'int32') {
+        throw new DTypeError(
+          y!.rank === x!.rank - 1
+            ? floatIdsMessage('nllLoss', x!, y!)
+            : `nllLoss: targets must be int32 class ids, got ${y!.value.dtype} [${y!.shape.join(',')}] for input [${x!.shape.join(',')}]`,
+        );
+      }
+      return nllFromLogProbs('nllLoss', x!, y!, { ...options, labelSmoothing: 0 });
+    }),
+  );
 }) as Loss<CrossEntropyOptions>;
 
 /** Options of klDivergence. */

@@ -27,6 +27,7 @@ export type { RNNOptions, SimpleRNNOptions } from './rnn.js';
 export { GRU, LSTM, RNN } from './rnn.js';
 export type { ParsedSafetensors, SafetensorsEntry } from './safetensors.js';
 export { decodeBF16, decodeF16, loadSafetensors, parseSafetensors, SafetensorsError, saveSafetensors } from './safetensors.js';
+export { cloneStateDict } from './state-dict.js';
 export type {
   TransformerActivation,
   TransformerDecoderForwardOptions,

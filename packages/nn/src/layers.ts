@@ -1,6 +1,6 @@
 // Layers: Linear, activations, Dropout, Sequential, and mlp() for multi-layer networks.
 import { asVariable, type Variable, type VariableLike, variable } from '@gd/autograd';
-import { DTypeError, dropoutMask, type FloatDType, keep, ValueError, zeros } from '@gd/tensor';
+import { DTypeError, dropoutMask, type FloatDType, freeOnThrow, keep, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
 import { Module } from './module.js';
 
@@ -164,10 +164,13 @@ export class Sequential extends Module {
     return this.children();
   }
 
+  /** Runs the layers in order; if one throws, the outputs of the layers before it are freed. */
   forward(x: VariableLike): Variable {
-    let v = asVariable(x);
-    for (const m of this.layers) v = m.forward(v);
-    return v;
+    return freeOnThrow(() => {
+      let v = asVariable(x);
+      for (const m of this.layers) v = m.forward(v);
+      return v;
+    });
   }
 }
 

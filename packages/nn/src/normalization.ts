@@ -8,6 +8,7 @@ import {
   copyInto,
   type FloatDType,
   fmtShape,
+  IndexError,
   lt,
   mul,
   ones,
@@ -17,6 +18,7 @@ import {
   type TensorLike,
   tensor,
   ValueError,
+  valueCheck,
   zeros,
 } from '@gd/tensor';
 import { init } from './init.js';
@@ -289,6 +291,17 @@ export class Embedding extends Module {
           ? indices.value
           : tensor(indices as Exclude<TensorLike, Tensor>, { dtype: 'int32' });
     if (idx.dtype !== 'int32') throw new ValueError(`Embedding: indices must be int32, got ${idx.dtype}`);
+    const vocab = this.numEmbeddings;
+    valueCheck([idx], (ids) => {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        if (id < 0 || id >= vocab) {
+          throw new IndexError(
+            `Embedding: index ${id} at flat position ${i} of indices [${idx.shape.join(',')}] is out of range for a vocabulary of ${vocab} (numEmbeddings); expected 0 ≤ index < ${vocab}`,
+          );
+        }
+      }
+    });
     const flat = idx.reshape([idx.size]);
     const rows = this.weight.gather(flat, 0);
     return rows.reshape([...idx.shape, this.embeddingDim]);

@@ -26,7 +26,8 @@ export interface Batches<D extends Dataset> extends Iterable<D> {
 }
 
 // xoshiro128** in plain integer JS: the same permutation on every engine for a seed.
-function permutation(n: number, seed: number): Int32Array {
+/** @internal A seeded permutation of 0…n−1 (shared with data.ts). */
+export function permutation(n: number, seed: number): Int32Array {
   let a = seed ^ 0x9e3779b9;
   let b = 0x243f6a88;
   let c = 0xb7e15162;
@@ -54,10 +55,16 @@ function permutation(n: number, seed: number): Int32Array {
   return p;
 }
 
+/** @internal A batch is freed when the next one is taken, or when the loop ends; keep() opts a tensor out. */
+export function release(batch: readonly Tensor[]): void {
+  for (const t of batch) if (!t.kept) t.dispose();
+}
+
 /**
  * Splits a dataset into minibatches, reshuffled each epoch with a seed. Each batch holds new
- * tensors (gathered rows); create them inside the step's scope so they are freed (minimize
- * does).
+ * tensors (gathered rows), freed when the next batch is taken or when the loop ends (also by
+ * `break` or a throw), so a plain `for…of` loop does not leak; a batch wanted for longer is
+ * `clone()`d or `keep()`-ed (then disposed by hand).
  *
  * @example
  * ```ts
@@ -87,11 +94,19 @@ export function batches<D extends Dataset>(dataset: D, options: BatchOptions): B
   const epoch = (e: number): Iterable<D> => ({
     *[Symbol.iterator]() {
       const order = shuffle ? permutation(n, (seed * 1000003 + e) >>> 0) : Int32Array.from({ length: n }, (_, i) => i);
-      for (let k = 0; k < count; k++) {
-        const idx = tensor(order.subarray(k * size, Math.min(n, (k + 1) * size)));
-        const picked = tensors.map((t) => gather(t, idx, 0));
-        idx.dispose();
-        yield (keys ? Object.fromEntries(keys.map((key, i) => [key, picked[i]])) : picked) as unknown as D;
+      let current: Tensor[] = [];
+      try {
+        for (let k = 0; k < count; k++) {
+          release(current);
+          const idx = tensor(order.subarray(k * size, Math.min(n, (k + 1) * size)));
+          const picked = tensors.map((t) => gather(t, idx, 0));
+          idx.dispose();
+          current = picked;
+          yield (keys ? Object.fromEntries(keys.map((key, i) => [key, picked[i]])) : picked) as unknown as D;
+        }
+      } finally {
+        // the loop ended, broke or threw: the last batch goes too
+        release(current);
       }
     },
   });

@@ -12,6 +12,8 @@ export type { Batches, BatchOptions, Dataset } from './batches.js';
 export { batches } from './batches.js';
 export { clipGradNorm, clipGradValue, gradNorm } from './clip.js';
 export type { LossClosure, TakesClosure } from './closure.js';
+export type { DataLoaderOptions, RandomSplitOptions, ReadCsvOptions } from './data.js';
+export { DataLoader, randomSplit, readCsv, TensorDataset } from './data.js';
 export type { LBFGSOptions, LBFGSState } from './lbfgs.js';
 export { LBFGS } from './lbfgs.js';
 export type { MinimizeOptions, MinimizeResult, StepInfo, StopReason } from './minimize.js';

@@ -285,10 +285,11 @@ describe('minimize: the three convergence criteria and the other stops', () => {
     const X = tensor(Array.from({ length: 10 }, (_, i) => i));
     const b = batches([X], { batchSize: 4, seed: 1 });
     expect(b.length).toBe(3);
-    const e0 = scope(() => [...b.epoch(0)].map(([x]) => Array.from(x!.data())));
+    const rows = (e: number) => Array.from(b.epoch(e), ([x]) => Array.from(x!.data()));
+    const e0 = rows(0);
     expect(e0.map((r) => r.length)).toEqual([4, 4, 2]);
     expect(e0.flat().sort((p, q) => p - q)).toEqual(Array.from({ length: 10 }, (_, i) => i));
-    const e1 = scope(() => [...b.epoch(1)].map(([x]) => Array.from(x!.data())));
+    const e1 = rows(1);
     expect(e1.flat()).not.toEqual(e0.flat());
     expect(batches([X], { batchSize: 4, dropLast: true }).length).toBe(2);
   });

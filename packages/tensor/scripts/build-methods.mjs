@@ -19,7 +19,7 @@ const METHODS = {
   broadcast: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'gt', 'ge', 'lt', 'le'],
   cast: ['cast', 'clone'],
   matmul: ['matmul'],
-  layout: ['transpose', 'reshape', 'expandDims', 'squeeze', 'broadcastTo', 'slice', 'gather', 'oneHot'],
+  layout: ['transpose', 'reshape', 'expandDims', 'squeeze', 'broadcastTo', 'slice', 'narrow', 'sliceRange', 'gather', 'oneHot'],
   reduce: ['sum', 'mean', 'max', 'min', 'argmax', 'argmin'],
   softmax: ['logSumExp', 'softmax', 'logSoftmax'],
   conv: ['conv2d', 'convTranspose2d', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d'],

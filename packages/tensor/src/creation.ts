@@ -154,31 +154,58 @@ function finite(op: string, name: string, v: unknown): number {
 }
 
 /**
- * Values from `start` (inclusive) to `stop` (exclusive) by `step`; `arange(n)` is 0…n−1.
- * int32 when all arguments are integers, float32 otherwise (or as `dtype` says).
+ * Values from 0 to `stop` (exclusive): `arange(n)` is 0…n−1. int32 when `stop` is an integer,
+ * float32 otherwise, or as `{ dtype }` says (as `torch.arange(n, dtype=…)`).
  *
  * @example
  * ```ts
- * arange(5).toArray();        // [0, 1, 2, 3, 4]
- * arange(0, 1, 0.25).toArray(); // [0, 0.25, 0.5, 0.75]
+ * arange(5).toArray();                       // [0, 1, 2, 3, 4]
+ * arange(3, { dtype: 'float64' }).dtype;     // 'float64'
  * ```
  */
-export function arange(start: number, stop?: number, step = 1, dtype?: DType): Tensor {
-  let lo = finite('arange', 'start', start);
-  let hi = stop;
+export function arange(stop: number, options?: DTypeArg): Tensor;
+/**
+ * Values from `start` (inclusive) to `stop` (exclusive) by `step` (default 1). int32 when all
+ * arguments are integers, float32 otherwise, or as the last argument (`{ dtype }` or a dtype) says.
+ *
+ * @example
+ * ```ts
+ * arange(0, 1, 0.25).toArray();              // [0, 0.25, 0.5, 0.75]
+ * arange(2, 5, { dtype: 'float32' }).dtype;  // 'float32'
+ * ```
+ */
+export function arange(start: number, stop: number | undefined, step?: number | DTypeArg, options?: DTypeArg): Tensor;
+export function arange(start: number, stop?: number | DTypeArg, step?: number | DTypeArg, options?: DTypeArg): Tensor {
+  // the dtype comes last, after however many numbers were given
+  const given: unknown[] = [stop, step, options];
+  while (given.length > 0 && given[given.length - 1] === undefined) given.pop();
+  const tail = given[given.length - 1];
+  const dtype = tail !== undefined && typeof tail !== 'number' ? dtypeArg('arange', given.pop() as DTypeArg) : undefined;
+  given.forEach((v, i) => {
+    if (v !== undefined && typeof v !== 'number') {
+      throw new ValueError(
+        `arange: argument ${i + 2} is ${v === null ? 'null' : typeof v}; expected numbers (start, stop, step), then optionally { dtype }`,
+      );
+    }
+  });
+  const numbers = [start, ...(given as Array<number | undefined>)];
+  let lo = finite('arange', 'start', numbers[0]);
+  let hi = numbers[1];
+  const stepValue = numbers[2] ?? 1;
   if (hi === undefined) {
     hi = lo;
     lo = 0;
   }
   finite('arange', 'stop', hi);
-  finite('arange', 'step', step);
-  if (step === 0) throw new ValueError('arange: step must not be 0');
-  const n = Math.max(0, Math.ceil((hi - lo) / step));
-  if (!(n <= MAX_SIZE)) throw new ShapeError(`arange: [${lo}, ${hi}) in steps of ${step} has ${n} elements; the maximum is ${MAX_SIZE}`);
-  const dt = dtype ?? ([lo, hi, step].every(Number.isInteger) ? 'int32' : 'float32');
+  finite('arange', 'step', stepValue);
+  if (stepValue === 0) throw new ValueError('arange: step must not be 0');
+  const n = Math.max(0, Math.ceil((hi - lo) / stepValue));
+  if (!(n <= MAX_SIZE))
+    throw new ShapeError(`arange: [${lo}, ${hi}) in steps of ${stepValue} has ${n} elements; the maximum is ${MAX_SIZE}`);
+  const dt = dtype ?? ([lo, hi, stepValue].every(Number.isInteger) ? 'int32' : 'float32');
   const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = lo + i * step;
-  return fromData('arange', values, checkDType('arange', dt), [n]);
+  for (let i = 0; i < n; i++) values[i] = lo + i * stepValue;
+  return fromData('arange', values, dt, [n]);
 }
 
 /**

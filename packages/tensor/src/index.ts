@@ -83,12 +83,14 @@ export {
   min,
   minimum,
   mul,
+  narrow,
   ne,
   oneHot,
   pow,
   promoteTypes,
   reshape,
   slice,
+  sliceRange,
   softmax,
   squeeze,
   stack,
@@ -106,12 +108,14 @@ export {
   broadcastShapes,
   convOutputSize,
   expandDimsShape,
+  narrowBounds,
   poolOutputSize,
+  rangeBounds,
   reshapeShape,
   shapesEqual,
   sliceBounds,
   squeezeShape,
 } from './shape.js';
-export type { Differentiable, DType, FloatDType, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
-export { DIFFERENTIABLE, itemSize, keep, memory, scope, TENSORS } from './tensor.js';
+export type { Differentiable, DType, FloatDType, LeakReport, MemoryInfo, NestedArray, TensorLike } from './tensor.js';
+export { DIFFERENTIABLE, freeOnThrow, itemSize, keep, memory, scope, setLeakWarning, TENSORS } from './tensor.js';
 export { setThreads, threadCount } from './threads.js';

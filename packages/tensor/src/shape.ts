@@ -235,6 +235,46 @@ export function sliceBounds(
   return { begin: starts, size: lens };
 }
 
+function integerArg(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new IndexError(`${op}: ${name} must be an integer, got ${String(v)}`);
+  return v;
+}
+
+/**
+ * Resolves PyTorch's `narrow(dim, start, length)` against `shape` as slice bounds: `length`
+ * elements of axis `dim` from `start` (negative: from the end), the other axes whole.
+ * IndexError when the window does not fit — it is never cut short.
+ */
+export function narrowBounds(op: string, shape: readonly number[], dim: number, start: number, length: number): SliceBounds {
+  const ax = normalizeAxis(op, integerArg(op, 'dim', dim), shape.length);
+  const n = shape[ax]!;
+  let st = integerArg(op, 'start', start);
+  const len = integerArg(op, 'length', length);
+  if (st < 0) st += n;
+  if (st < 0 || st > n) throw new IndexError(`${op}: start ${start} is out of range for dim ${ax} of length ${n} in ${fmtShape(shape)}`);
+  if (len < 0 || st + len > n) {
+    throw new IndexError(
+      `${op}: start ${st} + length ${len} exceeds dim ${ax} of length ${n} in ${fmtShape(shape)} (expected 0 ≤ length ≤ ${n - st})`,
+    );
+  }
+  return { begin: shape.map((_, i) => (i === ax ? st : 0)), size: shape.map((d, i) => (i === ax ? len : d)) };
+}
+
+/**
+ * Resolves the end-exclusive range `start:end` of axis `dim` as slice bounds, with Python's
+ * slicing rules (`x[start:end]` along one axis): negative indices count from the end, an omitted
+ * `end` is the end of the axis, indices past either end are clamped, and `start ≥ end` is empty.
+ */
+export function rangeBounds(op: string, shape: readonly number[], dim: number, start: number, end?: number): SliceBounds {
+  const ax = normalizeAxis(op, integerArg(op, 'dim', dim), shape.length);
+  const n = shape[ax]!;
+  const clampIndex = (v: number): number => Math.min(n, Math.max(0, v < 0 ? v + n : v));
+  const st = clampIndex(integerArg(op, 'start', start));
+  const en = end === undefined ? n : clampIndex(integerArg(op, 'end', end));
+  const len = Math.max(0, en - st);
+  return { begin: shape.map((_, i) => (i === ax ? st : 0)), size: shape.map((d, i) => (i === ax ? len : d)) };
+}
+
 /** Window options of one spatial axis of a convolution or pooling. */
 export interface WindowOptions {
   /** Step between windows (≥ 1). */

@@ -1,7 +1,7 @@
 // The Tensor: a small JS object (shape, dtype, and a reference to storage in WebAssembly
 // memory), plus deterministic lifetime management: dispose(), scope() and keep().
 
-import { DisposedError, fmtShape, ValueError } from './errors.js';
+import { DisposedError, fmtShape, MemoryError, ValueError } from './errors.js';
 import type { TensorMethods } from './generated/methods.js';
 import { bytesAt, readData, readWord, rt } from './runtime.js';
 import { sizeOf } from './shape.js';
@@ -31,10 +31,183 @@ interface Storage {
   ptr: number;
   bytes: number;
   refs: number;
+  /** the op that first wrote the block (set by the first ptr() call), for leak reports */
+  origin?: string;
 }
 
 const scopes: Tensor[][] = [];
 let liveTensors = 0;
+
+// ── the safety net ─────────────────────────────────────────────────────────
+// scope() and dispose() free memory deterministically. A tensor that escapes every scope (made
+// outside one, kept, or returned from the outermost) is also registered here, so if it becomes
+// unreachable without dispose() the garbage collector's finalizer gives its handle back: the
+// storage's reference count drops and the block is freed with its last handle, exactly as
+// dispose() does. dispose() unregisters, so no block is ever freed twice.
+const net = new FinalizationRegistry<Storage>((storage) => {
+  liveTensors--;
+  if (--storage.refs === 0) freeStorage(storage);
+});
+
+// live blocks by the op that wrote them: [blocks, bytes]
+const liveByOp = new Map<string, [number, number]>();
+
+function freeStorage(s: Storage): void {
+  if (s.origin !== undefined) {
+    const c = liveByOp.get(s.origin);
+    if (c) {
+      c[0]--;
+      c[1] -= s.bytes;
+    }
+  }
+  rt().allocator.free(s.ptr, s.bytes);
+}
+
+function noteOrigin(s: Storage, op: string): void {
+  s.origin = op;
+  const c = liveByOp.get(op);
+  if (c) {
+    c[0]++;
+    c[1] += s.bytes;
+  } else liveByOp.set(op, [1, s.bytes]);
+}
+
+/** The op whose blocks are most numerous among the live ones. */
+function topOrigin(): { op: string; tensors: number; bytes: number } {
+  let top = { op: 'unknown', tensors: 0, bytes: 0 };
+  for (const [op, [n, b]] of liveByOp) if (n > top.tensors) top = { op, tensors: n, bytes: b };
+  return top;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** One line on what is alive and who made it, and the remedy, for MemoryError and the leak warning. */
+function liveSummary(): string {
+  const top = topOrigin();
+  const most =
+    top.tensors > 0
+      ? `; the op that made the most of them is '${top.op}' (${top.tensors.toLocaleString('en-US')} blocks, ${mib(top.bytes)})`
+      : '';
+  return (
+    `${liveTensors.toLocaleString('en-US')} tensors are alive, holding ${mib(rt().allocator.bytesInUse)}${most}. ` +
+    'Run each step inside scope(() => { ... }) so its temporaries are freed, or dispose() tensors you no longer need'
+  );
+}
+
+/** What the leak warning reports when live tensors keep growing. */
+export interface LeakReport {
+  /** Live tensors when the warning was given. */
+  tensors: number;
+  /** Bytes of tensor data in use. */
+  bytes: number;
+  /** The op that made the most live blocks, and how many. */
+  topOp: { op: string; tensors: number; bytes: number };
+  /** The warning's text. */
+  message: string;
+}
+
+type LeakHandler = (report: LeakReport) => void;
+const warnToConsole: LeakHandler = (r) => console.warn(r.message);
+const production = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV === 'production';
+let leakHandler: LeakHandler | null = production ? null : warnToConsole;
+let leakWarned = false;
+// The leak watch samples the live count at outermost scope exits and at every 64th tensor made,
+// and keeps the lowest sample of each window of 4096 tensors made: many steps of a training
+// loop, so each window's lowest sample is near a step boundary. A loop that frees its steps
+// returns to the same floor window after window; one that leaks raises the floor every window.
+const SAMPLE_MASK = 63;
+const WINDOW_MASK = 4095;
+const LEAK_RISES = 3;
+const LEAK_GROWTH = 10_000;
+let made = 0;
+let windowMin = Number.POSITIVE_INFINITY;
+let lastMin = -1;
+let rises = 0;
+let riseBase = 0;
+
+function resetLeakWatch(): void {
+  windowMin = Number.POSITIVE_INFINITY;
+  lastMin = -1;
+  rises = 0;
+  riseBase = 0;
+}
+
+function sampleLive(): void {
+  if (liveTensors < windowMin) windowMin = liveTensors;
+}
+
+function closeLeakWindow(): void {
+  const low = windowMin;
+  windowMin = Number.POSITIVE_INFINITY;
+  if (leakHandler === null || leakWarned) return;
+  if (lastMin >= 0 && low > lastMin) {
+    if (rises++ === 0) riseBase = lastMin;
+  } else rises = 0;
+  lastMin = low;
+  if (rises >= LEAK_RISES && low - riseBase >= LEAK_GROWTH) {
+    leakWarned = true;
+    const message = `gd: live tensors keep growing: ${liveSummary()}. (Silence this with setLeakWarning(false) or NODE_ENV=production.)`;
+    leakHandler({ tensors: liveTensors, bytes: rt().allocator.bytesInUse, topOp: topOrigin(), message });
+  }
+}
+
+/**
+ * Sets what happens when live tensors keep growing — a loop that drops tensors without
+ * `dispose()` or `scope()`. By default (unless NODE_ENV is 'production') it is a console warning,
+ * given once per process, naming the op that made the most live tensors. `false` silences it,
+ * `true` restores the console warning, a function receives the report instead. Each call re-arms
+ * the warning and restarts the watch.
+ *
+ * @example
+ * ```ts
+ * setLeakWarning((report) => myLogger.warn(report.message));
+ * setLeakWarning(false); // silent
+ * ```
+ */
+export function setLeakWarning(handler: boolean | ((report: LeakReport) => void)): void {
+  if (typeof handler !== 'boolean' && typeof handler !== 'function') {
+    throw new ValueError(`setLeakWarning: expected true, false or a function, got ${handler === null ? 'null' : typeof handler}`);
+  }
+  leakHandler = handler === true ? warnToConsole : handler === false ? null : handler;
+  leakWarned = false;
+  resetLeakWatch();
+}
+
+/** Unscoped tensors go on the net; the rest are freed by their scope. */
+function onNet(t: Tensor): void {
+  if (t.netted || t.isDisposed) return;
+  t.netted = true;
+  net.register(t, t.storage, t);
+}
+
+// Registering costs more than making a small tensor, and most unscoped tensors are disposed at
+// once (an op's converted operands, `x.add(1).dispose()`): a new unscoped tensor waits here, and
+// only the ones still alive when the batch fills or the current task ends are registered.
+const nursery: Tensor[] = [];
+const NURSERY = 256;
+
+let flushQueued = false;
+
+function flushNursery(): void {
+  for (const t of nursery) onNet(t);
+  nursery.length = 0;
+}
+
+function flushAtTaskEnd(): void {
+  flushQueued = false;
+  flushNursery();
+}
+
+function toNursery(t: Tensor): void {
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flushAtTaskEnd);
+  }
+  nursery.push(t);
+  if (nursery.length >= NURSERY) flushNursery();
+}
 
 // while record() records: every tensor whose data an op used (record.ts checks them before a replay)
 let touched: Set<Tensor> | null = null;
@@ -82,6 +255,8 @@ export class Tensor {
   readonly storage: Storage;
   /** @internal kept tensors survive every scope until disposed explicitly */
   kept = false;
+  /** @internal registered with the garbage collector's safety net (see onNet) */
+  netted = false;
   private disposed = false;
 
   /** @internal — use tensor(), zeros() and the ops. */
@@ -94,10 +269,24 @@ export class Tensor {
       this.storage = storage;
     } else {
       const bytes = this.size * itemSize(dtype);
-      this.storage = { ptr: rt().allocator.alloc(bytes), bytes, refs: 1 };
+      let ptr: number;
+      try {
+        ptr = rt().allocator.alloc(bytes);
+      } catch (e) {
+        if (e instanceof MemoryError) throw new MemoryError(`${e.message}. ${liveSummary()}`);
+        throw e;
+      }
+      this.storage = { ptr, bytes, refs: 1 };
     }
     liveTensors++;
-    scopes[scopes.length - 1]?.push(this);
+    const open = scopes[scopes.length - 1];
+    if (open) open.push(this);
+    else toNursery(this);
+    const m = ++made;
+    if ((m & SAMPLE_MASK) === 0) {
+      sampleLive();
+      if ((m & WINDOW_MASK) === 0) closeLeakWindow();
+    }
   }
 
   /** Number of dimensions. */
@@ -114,7 +303,9 @@ export class Tensor {
   ptr(op: string): number {
     if (this.disposed) throw new DisposedError(`${op}: tensor ${fmtShape(this.shape)} ${this.dtype} was disposed`);
     touched?.add(this);
-    return this.storage.ptr;
+    const s = this.storage;
+    if (s.origin === undefined) noteOrigin(s, op);
+    return s.ptr;
   }
 
   /** Frees the data (shared with reshaped views until the last one goes). Safe to call twice. */
@@ -122,8 +313,9 @@ export class Tensor {
     if (this.disposed) return;
     this.disposed = true;
     liveTensors--;
+    if (this.netted) net.unregister(this);
     const s = this.storage;
-    if (--s.refs === 0) rt().allocator.free(s.ptr, s.bytes);
+    if (--s.refs === 0) freeStorage(s);
   }
 
   /** A copy of the data as a typed array: Float32Array, Float64Array or Int32Array by dtype. */
@@ -234,30 +426,78 @@ export function scope<T>(fn: () => T): T {
     result = fn();
   } catch (e) {
     scopes.pop();
-    for (const t of created) if (!t.kept) t.dispose();
+    for (const t of created)
+      if (!t.kept) t.dispose();
+      else onNet(t);
     throw e;
   }
   scopes.pop();
   if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-    for (const t of created) if (!t.kept) t.dispose();
+    for (const t of created)
+      if (!t.kept) t.dispose();
+      else onNet(t);
     throw new ValueError('scope: fn returned a Promise; scopes are synchronous (await outside, scope each step)');
   }
-  if (created.length === 0) return result;
   const parent = scopes[scopes.length - 1];
-  // the common results — nothing, a number, one tensor — need no search of the result
-  if (result === null || typeof result !== 'object' || result instanceof Tensor) {
-    for (const t of created) {
-      if (t === result) parent?.push(t);
-      else if (!t.kept) t.dispose();
+  if (created.length > 0) {
+    // the common results — nothing, a number, one tensor — need no search of the result
+    if (result === null || typeof result !== 'object' || result instanceof Tensor) {
+      for (const t of created) {
+        if (t === result) survive(t, parent);
+        else if (!t.kept) t.dispose();
+        else onNet(t);
+      }
+    } else {
+      const returned = new Set<Tensor>();
+      collect(result, returned, 0);
+      for (const t of created) {
+        if (returned.has(t)) survive(t, parent);
+        else if (!t.kept) t.dispose();
+        else onNet(t);
+      }
     }
-    return result;
   }
-  const returned = new Set<Tensor>();
-  collect(result, returned, 0);
-  for (const t of created) {
-    if (returned.has(t)) parent?.push(t);
-    else if (!t.kept) t.dispose();
+  if (parent === undefined) sampleLive();
+  return result;
+}
+
+// a returned tensor belongs to the enclosing scope, or, past the outermost, to the safety net
+// (through the nursery: a result disposed at once is never registered)
+function survive(t: Tensor, parent: Tensor[] | undefined): void {
+  if (parent) parent.push(t);
+  else toNursery(t);
+}
+
+/**
+ * Runs `fn`; if it throws, disposes every tensor created inside it (except `keep()`-ed ones) and
+ * rethrows; if it returns, changes nothing — what it created belongs to the enclosing scope, as
+ * if `fn` had run there. For work whose results must all outlive it (a forward pass whose
+ * intermediates backward reads) but whose half-done state must not leak when it fails.
+ *
+ * @example
+ * ```ts
+ * const out = freeOnThrow(() => layers.reduce((v, layer) => layer.forward(v), x));
+ * ```
+ */
+export function freeOnThrow<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`freeOnThrow: expected a function, got ${fn === null ? 'null' : typeof fn}`);
+  const created: Tensor[] = [];
+  scopes.push(created);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of created)
+      if (!t.kept) t.dispose();
+      else onNet(t);
+    throw e;
   }
+  scopes.pop();
+  const parent = scopes[scopes.length - 1];
+  for (const t of created)
+    if (!t.kept) survive(t, parent);
+    else onNet(t);
   return result;
 }
 

@@ -55,6 +55,21 @@ export const expm1 = (x: TensorLike): Tensor => unary('expm1', C.UN_EXPM1, x);
 /** ln σ(x) = −ln(1 + e⁻ˣ), without overflow for large |x| (PyTorch's `logsigmoid`). */
 export const logSigmoid = (x: TensorLike): Tensor => unary('logSigmoid', C.UN_LOG_SIGMOID, x);
 
+/**
+ * softplus(x) = ln(1 + eˣ), as −ln σ(−x) (the logSigmoid kernel), so it neither overflows for
+ * large x (it tends to x) nor rounds to 0 for very negative x (it tends to eˣ).
+ */
+export function softplus(x: TensorLike): Tensor {
+  return withOperands('softplus', [x], ([t]) => {
+    const n = unary('softplus', C.UN_NEG, t!);
+    const ls = unary('softplus', C.UN_LOG_SIGMOID, n);
+    n.dispose();
+    const out = unary('softplus', C.UN_NEG, ls);
+    ls.dispose();
+    return out;
+  });
+}
+
 function finiteParam(op: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${op}: ${name} must be a number, got ${String(v)}`);
   return v;

@@ -11,7 +11,9 @@ import {
   collapsePlan,
   expandDimsShape,
   intList,
+  narrowBounds,
   normalizeAxis,
+  rangeBounds,
   reshapeShape,
   shapesEqual,
   sizeOf,
@@ -117,7 +119,9 @@ export function sumTo(x: TensorLike, shape: readonly number[]): Tensor {
 
 /**
  * The block of `x` starting at `begin` with `size` elements per axis (−1 or omitted: to the
- * end). A number `begin`/`size` applies to axis 0. Negative begins count from the end.
+ * end), TensorFlow's `tf.slice`: the second argument is a size, not an end — `slice(2, 5)` is 5
+ * elements from index 2. A number `begin`/`size` applies to axis 0. Negative begins count from
+ * the end. For PyTorch's forms see `narrow(dim, start, length)` and `sliceRange(dim, start, end)`.
  */
 export function slice(x: TensorLike, begin: number | readonly number[], size?: number | readonly number[]): Tensor {
   const op = 'slice';
@@ -126,6 +130,45 @@ export function slice(x: TensorLike, begin: number | readonly number[], size?: n
     const strides = stridesOf(t!.shape);
     const offset = starts.reduce((acc, st, i) => acc + st * strides[i]!, 0);
     return copyStrided(op, t!, lens, strides, offset);
+  });
+}
+
+/**
+ * PyTorch's `narrow`: `length` elements of axis `dim` starting at `start` (negative: from the
+ * end); the other axes whole. A window that does not fit is an IndexError, never cut short.
+ * Compare `slice(begin, size)` (TensorFlow's: a start and a size on every axis) and
+ * `sliceRange(dim, start, end)` (Python's `x[start:end]`, end-exclusive).
+ *
+ * @example
+ * ```ts
+ * arange(6).narrow(0, 2, 3).toArray(); // [2, 3, 4]
+ * ```
+ */
+export function narrow(x: TensorLike, dim: number, start: number, length: number): Tensor {
+  const op = 'narrow';
+  return withOperands(op, [x], ([t]) => {
+    const { begin, size } = narrowBounds(op, t!.shape, dim, start, length);
+    return slice(t!, begin, size);
+  });
+}
+
+/**
+ * The end-exclusive range `start:end` of axis `dim`, as Python's `x[start:end]` (PyTorch's
+ * `x[:, start:end]` on dim 1): negative indices count from the end, `end` omitted is the end of
+ * the axis, indices past the ends are clamped, `start ≥ end` gives an empty axis. Compare
+ * `narrow(dim, start, length)` and `slice(begin, size)`, which take a length, not an end.
+ *
+ * @example
+ * ```ts
+ * arange(6).sliceRange(0, 2, 5).toArray(); // [2, 3, 4]
+ * arange(6).sliceRange(0, -2).toArray();   // [4, 5]
+ * ```
+ */
+export function sliceRange(x: TensorLike, dim: number, start: number, end?: number): Tensor {
+  const op = 'sliceRange';
+  return withOperands(op, [x], ([t]) => {
+    const { begin, size } = rangeBounds(op, t!.shape, dim, start, end);
+    return slice(t!, begin, size);
   });
 }
 
