@@ -163,6 +163,7 @@ export async function walkTests({ browser, base, test, expect, text, axe, clippe
   } finally {
     await page.close();
   }
+  await playgroundTests({ browser, base, test, expect, text, out });
   for (const [width, lang] of [
     [390, 'en'],
     [390, 'zh-CN'],
@@ -184,5 +185,145 @@ export async function walkTests({ browser, base, test, expect, text, axe, clippe
     } finally {
       await p.close();
     }
+  }
+}
+
+/** The playground's stop, messages, keyboard, axis, activations and workers. */
+async function playgroundTests({ browser, base, test, expect, text, out }) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const open = async (query) => {
+    await page.goto(`${base}?${query}#lesson-playground`);
+    await page.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+    await page.waitForSelector('#pg-status[data-epoch="0"]', { timeout: 30_000 });
+  };
+  const epoch = async () => Number(await page.getAttribute('#pg-status', 'data-epoch'));
+  try {
+    await test('6 playground: training stops at its stated limit of 5,000 epochs, and Play does not go past it', async () => {
+      await open('dataset=gauss&trainRatio=90&batchSize=360&hidden=1&features=x1&activation=linear');
+      await page.click('#pg-play');
+      await page.waitForSelector('#pg-capped', { timeout: 120_000 });
+      await page.waitForFunction(() => document.querySelector('#pg-play')?.textContent?.includes('Play'), null, { timeout: 5000 });
+      expect((await epoch()) === 5000, `stopped at epoch ${await epoch()}`);
+      expect((await text(page, '#pg-status')).includes('5,000 epochs'), `status: ${await text(page, '#pg-status')}`);
+      await page.click('#pg-play');
+      await page.click('#pg-step');
+      await page.waitForTimeout(500);
+      expect((await epoch()) === 5000, `went on to epoch ${await epoch()}`);
+      expect((await text(page, '#pg-play')).includes('Play'), 'Play is stuck as Pause at the limit');
+    });
+
+    await test('6 playground: “Fix the marked setting” stays until the setting is fixed', async () => {
+      await page.fill('#pg-lr', 'abc');
+      await page.dispatchEvent('#pg-lr', 'change');
+      await page.waitForTimeout(800);
+      expect((await text(page, '#pg-status')).includes('Fix the marked setting'), `status: ${await text(page, '#pg-status')}`);
+      await page.click('#pg-play');
+      await page.waitForTimeout(800);
+      expect((await text(page, '#pg-status')).includes('Fix the marked setting'), `status after Play: ${await text(page, '#pg-status')}`);
+      await page.fill('#pg-lr', '0.03');
+      await page.dispatchEvent('#pg-lr', 'change');
+      await page.waitForSelector('#pg-status #pg-epoch', { timeout: 10_000 });
+    });
+
+    await test('6 playground: the keyboard focus stays on + / − / layer buttons as they are rebuilt', async () => {
+      await open('hidden=4,2');
+      const active = () => page.evaluate(() => document.activeElement?.dataset?.key ?? document.activeElement?.tagName);
+      await page.focus('#pg-layers button[data-key="plus:0"]');
+      for (let n = 5; n <= 8; n++) {
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((k) => document.querySelectorAll('#pg-net .pg-neuron').length === k + 2, n);
+        const a = await active();
+        // at 8 neurons + is disabled: the focus goes to its partner, −
+        expect(a === (n < 8 ? 'plus:0' : 'minus:0'), `after + (${n} neurons) the focus is on ${a}`);
+      }
+      await page.keyboard.press('Enter');
+      expect((await active()) === 'minus:0', `after − the focus is on ${await active()}`);
+      await page.focus('#pg-add-layer');
+      await page.keyboard.press('Enter');
+      expect((await active()) === 'add-layer', `after + layer the focus is on ${await active()}`);
+      await page.focus('#pg-remove-layer');
+      await page.keyboard.press('Enter');
+      expect((await active()) === 'remove-layer', `after − layer the focus is on ${await active()}`);
+    });
+
+    await test('6 playground: the linear activation trains a linear model (a circle stays unseparated), from the URL too', async () => {
+      await open('dataset=circle&activation=linear&features=x1,x2&hidden=4,2&noise=0');
+      expect((await page.inputValue('#pg-activation')) === 'linear', 'activation=linear not taken from the URL');
+      await page.click('#pg-play');
+      await page.waitForFunction(() => Number(document.querySelector('#pg-status')?.dataset.epoch) >= 150, null, { timeout: 60_000 });
+      await page.click('#pg-play');
+      const acc = Number.parseFloat(await text(page, '#pg-accuracy'));
+      expect(acc < 75, `a linear network separates the circle: ${acc}%`);
+      await page.screenshot({ path: join(out, '1280-6-linear.png') });
+    });
+
+    await test('6 playground: the loss chart’s y-axis labels are not clipped', async () => {
+      await open('dataset=reg-plane&noise=0&activation=linear&features=x1,x2&hidden=2&lr=0.03');
+      await page.click('#pg-play');
+      await page.waitForFunction(() => Number(document.querySelector('#pg-train-loss')?.textContent) < 1e-3, null, { timeout: 60_000 });
+      await page.click('#pg-play');
+      await page.waitForTimeout(300);
+      const labels = await page.evaluate(() => {
+        // the loss chart: the last chart in the row with a y axis
+        const svg = [...document.querySelectorAll('#pg-plots svg')]
+          .filter((v) => v.querySelector('g[aria-label="y-axis tick label"]'))
+          .at(-1);
+        const left = svg.getBoundingClientRect().left;
+        return [...svg.querySelectorAll('g[aria-label="y-axis tick label"] text')].map((t) => [
+          t.textContent,
+          t.getBoundingClientRect().left - left,
+        ]);
+      });
+      expect(labels.length > 0, 'no y-axis labels');
+      expect(
+        labels.some(([t]) => t.length >= 5),
+        `no long label to check: ${labels.map(([t]) => t).join(' ')}`,
+      );
+      const cut = labels.filter(([, x]) => x < 0);
+      expect(cut.length === 0, `labels cut at the left: ${JSON.stringify(cut)}`);
+      await page.locator('#pg-plots').screenshot({ path: join(out, '1280-6-loss-axis.png') });
+      // and at a phone's width, where the chart is drawn again, narrower
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(600);
+      const narrow = await page.evaluate(() => {
+        const svg = [...document.querySelectorAll('#pg-plots svg')]
+          .filter((v) => v.querySelector('g[aria-label="y-axis tick label"]'))
+          .at(-1);
+        const left = svg.getBoundingClientRect().left;
+        return [...svg.querySelectorAll('g[aria-label="y-axis tick label"] text')].map((t) => [
+          t.textContent,
+          t.getBoundingClientRect().left - left,
+        ]);
+      });
+      const cutNarrow = narrow.filter(([, x]) => x < 0);
+      expect(narrow.length > 0 && cutNarrow.length === 0, `labels cut at 390 px: ${JSON.stringify(cutNarrow)}`);
+      await page.locator('#pg-plots').screenshot({ path: join(out, '390-6-loss-axis.png') });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    });
+
+    await test('6 playground: it keeps training while the CNN trains (separate workers)', async () => {
+      await page.selectOption('#digits-model', 'cnn');
+      await page.fill('#digits-epochs', '1');
+      await page.click('#digits-train');
+      await page.waitForFunction(() => document.querySelector('#digits-status')?.textContent?.includes('CNN: step'), null, {
+        timeout: 60_000,
+      });
+      const e0 = await epoch();
+      const t0 = Date.now();
+      await page.click('#pg-step');
+      await page.waitForFunction((e) => Number(document.querySelector('#pg-status')?.dataset.epoch) === e + 1, e0, { timeout: 3000 });
+      const ms = Date.now() - t0;
+      expect((await page.locator('#digits-accuracy').count()) === 0, 'the CNN finished first: nothing was shown');
+      console.log(`    a playground step during CNN training: ${ms} ms`);
+      await page.waitForSelector('#digits-accuracy', { timeout: 180_000 });
+    });
+
+    await test('playground page: no page errors', async () => {
+      expect(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+    });
+  } finally {
+    await page.close();
   }
 }

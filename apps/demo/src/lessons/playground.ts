@@ -3,7 +3,7 @@
 import * as Plot from '@observablehq/plot';
 import { onLang, pick, t, tr, trAttr } from '../i18n.js';
 import { chart, choice, el, fitWidth, flag, fmt, libraryError, live, numberField, onResize, readAll, section, show } from '../ui.js';
-import { FEATURES, isRegression, type PlaygroundConfig } from '../worker.js';
+import { FEATURES, isRegression, MAX_EPOCHS, type PlaygroundConfig } from '../worker.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_LAYERS = 6;
@@ -34,7 +34,7 @@ function fromUrl(): PlaygroundConfig {
   };
   const pick = <T extends string>(k: string, options: readonly T[]) => options.find((o) => o === q.get(k));
   c.dataset = pick('dataset', ['circle', 'xor', 'gauss', 'spiral', 'reg-plane', 'reg-gauss'] as const) ?? c.dataset;
-  c.activation = pick('activation', ['relu', 'tanh', 'sigmoid'] as const) ?? c.activation;
+  c.activation = pick('activation', ['relu', 'tanh', 'sigmoid', 'linear'] as const) ?? c.activation;
   c.optimizer = pick('optimizer', ['sgd', 'momentum', 'adam'] as const) ?? c.optimizer;
   c.regularization = pick('regularization', ['none', 'l1', 'l2'] as const) ?? c.regularization;
   c.noise = num('noise', 0, 50) ?? c.noise;
@@ -166,6 +166,7 @@ export function playgroundLesson(worker: Worker): void {
       ['tanh', 'tanh'],
       ['relu', 'ReLU'],
       ['sigmoid', 'sigmoid'],
+      ['linear', tr((m) => m.pg.linear)],
     ],
     cfg.activation,
   );
@@ -245,14 +246,23 @@ export function playgroundLesson(worker: Worker): void {
 
   const hidden = [...cfg.hidden];
   let running = false;
+  // while a setting is wrong, the status keeps saying so (states arriving do not overwrite it)
+  let invalid = false;
   let last: State | undefined;
   let frame = false;
   const drawLayers = () => {
     const m = t().pg;
-    const add = el('button', { type: 'button', class: 'secondary', id: 'pg-add-layer', 'aria-label': m.addLayerAria }, m.addLayer);
+    // the buttons are made anew: the one that had the focus (or, disabled now, its partner) gets it back
+    const focused = (document.activeElement as HTMLElement | null)?.dataset?.key;
+    const inBox = document.activeElement !== null && layersBox.contains(document.activeElement);
+    const add = el(
+      'button',
+      { type: 'button', class: 'secondary', id: 'pg-add-layer', 'data-key': 'add-layer', 'aria-label': m.addLayerAria },
+      m.addLayer,
+    );
     const remove = el(
       'button',
-      { type: 'button', class: 'secondary', id: 'pg-remove-layer', 'aria-label': m.removeLayerAria },
+      { type: 'button', class: 'secondary', id: 'pg-remove-layer', 'data-key': 'remove-layer', 'aria-label': m.removeLayerAria },
       m.removeLayer,
     );
     add.disabled = hidden.length >= MAX_LAYERS;
@@ -266,8 +276,16 @@ export function playgroundLesson(worker: Worker): void {
       changed();
     });
     const per = hidden.map((n, i) => {
-      const plus = el('button', { type: 'button', class: 'secondary small', 'aria-label': m.addNeuron(i + 1) }, '+');
-      const minus = el('button', { type: 'button', class: 'secondary small', 'aria-label': m.removeNeuron(i + 1) }, '−');
+      const plus = el(
+        'button',
+        { type: 'button', class: 'secondary small', 'data-key': `plus:${i}`, 'aria-label': m.addNeuron(i + 1) },
+        '+',
+      );
+      const minus = el(
+        'button',
+        { type: 'button', class: 'secondary small', 'data-key': `minus:${i}`, 'aria-label': m.removeNeuron(i + 1) },
+        '−',
+      );
       plus.disabled = n >= MAX_NEURONS;
       minus.disabled = n <= 1;
       plus.addEventListener('click', () => {
@@ -281,6 +299,13 @@ export function playgroundLesson(worker: Worker): void {
       return el('span', { class: 'layer', 'data-layer': String(i) }, minus, el('span', { class: 'count' }, `${n}`), plus);
     });
     show(layersBox, el('span', { class: 'note', id: 'pg-layers-text' }, m.layers(hidden.length)), ...per, remove, add);
+    if (inBox && focused) {
+      const partner: Record<string, string> = { 'add-layer': 'remove-layer', 'remove-layer': 'add-layer' };
+      const [kind, i] = focused.split(':');
+      const other = partner[focused] ?? `${kind === 'plus' ? 'minus' : 'plus'}:${i}`;
+      const find = (k: string) => layersBox.querySelector<HTMLButtonElement>(`button[data-key="${k}"]:not(:disabled)`);
+      (find(focused) ?? find(other) ?? find('add-layer') ?? find('remove-layer'))?.focus();
+    }
   };
 
   /** The settings, or undefined when one is wrong (each shown beside its field). */
@@ -320,6 +345,7 @@ export function playgroundLesson(worker: Worker): void {
   };
   const setup = (): boolean => {
     const c = read();
+    invalid = !c;
     if (!c) {
       worker.postMessage({ lesson: 'playground', type: 'pg-pause' });
       setPlaying(false);
@@ -354,6 +380,7 @@ export function playgroundLesson(worker: Worker): void {
       setPlaying(true);
       worker.postMessage({ lesson: 'playground', type: 'pg-play' });
     } else {
+      invalid = true;
       live(status, () => [el('span', { class: 'error' }, t().pg.fix)]);
     }
   });
@@ -369,17 +396,19 @@ export function playgroundLesson(worker: Worker): void {
     const reg = isRegression(c.dataset);
     const tr = m.trainLoss.at(-1)!;
     const te = m.testLoss.at(-1)!;
-    show(
-      status,
-      msg.epoch,
-      el('strong', { id: 'pg-epoch' }, String(m.epoch)),
-      msg.trainLoss,
-      el('strong', { id: 'pg-train-loss' }, fmt(tr, 3)),
-      msg.testLoss,
-      el('strong', { id: 'pg-test-loss' }, fmt(te, 3)),
-      ...(reg ? [] : [msg.accuracy, el('strong', { id: 'pg-accuracy' }, `${(m.accuracy * 100).toFixed(1)}%`)]),
-      Number.isFinite(tr) ? '' : el('span', { class: 'error', 'data-diverged': 'true' }, msg.diverged),
-    );
+    if (!invalid)
+      show(
+        status,
+        msg.epoch,
+        el('strong', { id: 'pg-epoch' }, String(m.epoch)),
+        msg.trainLoss,
+        el('strong', { id: 'pg-train-loss' }, fmt(tr, 3)),
+        msg.testLoss,
+        el('strong', { id: 'pg-test-loss' }, fmt(te, 3)),
+        ...(reg ? [] : [msg.accuracy, el('strong', { id: 'pg-accuracy' }, `${(m.accuracy * 100).toFixed(1)}%`)]),
+        Number.isFinite(tr) ? '' : el('span', { class: 'error', 'data-diverged': 'true' }, msg.diverged),
+        m.epoch >= MAX_EPOCHS ? el('span', { id: 'pg-capped' }, msg.capped(MAX_EPOCHS.toLocaleString('en'))) : '',
+      );
     status.dataset.epoch = String(m.epoch);
     status.dataset.tensors = String(m.tensors);
     // the network: inputs, hidden units, output; each a picture of what it computes
@@ -438,7 +467,8 @@ export function playgroundLesson(worker: Worker): void {
     m.neurons.forEach((layer, li) => {
       layer.forEach((vals, k) => {
         const [x, y] = at(li + 1, k);
-        const scale = c.activation === 'relu' ? Math.max(1e-6, ...vals) : 1;
+        // ReLU and linear units are unbounded: scale each picture to its own largest value
+        const scale = c.activation === 'relu' || c.activation === 'linear' ? Math.max(1e-6, ...vals.map(Math.abs)) : 1;
         const centred = c.activation === 'sigmoid' ? vals.map((v) => 2 * v - 1) : vals;
         svg.append(
           svgEl('image', {
@@ -506,6 +536,8 @@ export function playgroundLesson(worker: Worker): void {
         : chart({
             width: w,
             height: 240,
+            // room for the longest tick label (0.0001) left of the axis
+            marginLeft: 62,
             y: { type: 'log', label: msg.loss, grid: true, tickFormat: '~g' },
             x: { label: msg.epochAxis, domain: [0, Math.max(10, m.epoch)] },
             color: { legend: true, domain: [msg.trainingLoss, msg.testLossKey], range: ['#1d232b', '#e08a1e'] },
@@ -530,7 +562,7 @@ export function playgroundLesson(worker: Worker): void {
       live(status, () => [libraryError(t().pg.stopped, message, t().explain.training, 'span')]);
     } else if (m.type === 'pg-state') {
       last = m as State;
-      if (!m.running && running && (!Number.isFinite(m.trainLoss.at(-1)) || m.epoch >= 5000)) setPlaying(false);
+      if (!m.running && running && (!Number.isFinite(m.trainLoss.at(-1)) || m.epoch >= MAX_EPOCHS)) setPlaying(false);
       // draw only the newest state, once per frame, however fast the worker reports
       if (!frame) {
         frame = true;
