@@ -320,6 +320,158 @@ async function playgroundTests({ browser, base, test, expect, text, out }) {
       await page.waitForSelector('#digits-accuracy', { timeout: 180_000 });
     });
 
+    /** The distinct colours of the big plot's raster (the output, or a hovered unit). */
+    const rasterColours = () =>
+      page.evaluate(async () => {
+        const img = document.querySelector('#pg-plots g[aria-label="raster"] image');
+        const i = new Image();
+        i.src = img.getAttribute('href');
+        await i.decode();
+        const c = document.createElement('canvas');
+        c.width = i.width;
+        c.height = i.height;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(i, 0, 0);
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        const set = new Set();
+        for (let k = 0; k < d.length; k += 4) set.add(`${d[k]},${d[k + 1]},${d[k + 2]}`);
+        return { colours: set.size, href: img.getAttribute('href') };
+      });
+
+    await test('6 playground: “discretize output” shows two colours only; “show test data” hides and shows the test points', async () => {
+      await open('dataset=circle&hidden=4,2');
+      for (let i = 0; i < 5; i++) await page.click('#pg-step');
+      await page.waitForSelector('#pg-status[data-epoch="5"]');
+      const yLabels = await page.evaluate(() =>
+        [...document.querySelectorAll('#pg-plots svg')]
+          .filter((v) => v.querySelector('g[aria-label="y-axis tick label"]'))
+          .at(-1)
+          .querySelectorAll('g[aria-label="y-axis tick label"] text')
+          .values()
+          .map((t) => t.textContent.trim())
+          .filter(Boolean)
+          .toArray(),
+      );
+      expect(yLabels.length >= 2, `the loss axis over a narrow range has labels ${JSON.stringify(yLabels)}`);
+      const smooth = await rasterColours();
+      expect(smooth.colours > 10, `the smooth output has ${smooth.colours} colours`);
+      await page.check('#pg-discretize');
+      const hard = await rasterColours();
+      expect(hard.colours <= 2, `the discretized output has ${hard.colours} colours`);
+      expect(new URL(page.url()).searchParams.get('discretize') === 'true', 'discretize not kept in the URL');
+      await page.locator('#pg-plots').screenshot({ path: join(out, '1280-6-discretized.png') });
+      await page.uncheck('#pg-discretize');
+      expect((await rasterColours()).colours > 10, 'the output stays discretized');
+      const dots = () => page.locator('#pg-plots svg g[aria-label="dot"] circle').count();
+      expect((await dots()) === 400, `${await dots()} points with the test data shown`);
+      await page.uncheck('#pg-show-test');
+      expect((await dots()) === 200, `${await dots()} points with the test data hidden (200 train)`);
+      await page.check('#pg-show-test');
+      expect((await dots()) === 400, 'the test points do not come back');
+    });
+
+    await test('6 playground: a colour legend from −1 to +1 explains the output’s colours', async () => {
+      const ticks = await page.locator('#pg-legend svg text').allTextContents();
+      expect(ticks.some((t) => /[−-]1/.test(t)) && ticks.some((t) => /\+?1$/.test(t)), `legend ticks: ${ticks.join(' ')}`);
+      expect((await text(page, '#pg-legend-text')).includes('class'), 'the legend does not say what the colours are');
+    });
+
+    await test('6 playground: hovering a hidden unit previews it on the big plot, leaving restores the output', async () => {
+      const output = await rasterColours();
+      const unit = page.locator('#pg-net .pg-neuron[data-layer="0"][data-unit="1"]');
+      await unit.hover();
+      await page.waitForSelector('#pg-plots[data-preview="0:1"]', { timeout: 3000 });
+      const shown = await rasterColours();
+      expect(shown.href !== output.href, 'the big plot did not change');
+      // the preview is the unit's own picture: the same 20×20 map as its small square
+      const sameMap = await page.evaluate(async () => {
+        const load = async (href) => {
+          const i = new Image();
+          i.src = href;
+          await i.decode();
+          return i.width;
+        };
+        return load(document.querySelector('#pg-plots g[aria-label="raster"] image').getAttribute('href'));
+      });
+      expect(sameMap === 20, `the previewed map is ${sameMap} wide, not the unit's 20`);
+      expect((await text(page, '#pg-legend-text')).includes('layer 1 unit 2'), 'the legend does not name the unit');
+      await page.locator('#lesson-playground').screenshot({ path: join(out, '1280-6-unit-preview.png') });
+      await page.mouse.move(5, 5);
+      await page.waitForFunction(() => !document.querySelector('#pg-plots').dataset.preview, null, { timeout: 3000 });
+      expect((await rasterColours()).href === output.href, 'the output is not restored');
+    });
+
+    await test('6 playground: hovering a weight shows its value; typing a new one changes the network’s loss', async () => {
+      // a point of the weight's line where no other line lies on top of it
+      const spot = await page.evaluate(() => {
+        const line = document.querySelector('#pg-net .pg-weight-hit[data-layer="1"][data-out="0"][data-in="2"]');
+        line.scrollIntoView({ block: 'center' });
+        const m = line.getScreenCTM();
+        const [x1, y1, x2, y2] = ['x1', 'y1', 'x2', 'y2'].map((a) => Number(line.getAttribute(a)));
+        for (let t = 0.05; t < 1; t += 0.05) {
+          const p = new DOMPoint(x1 + t * (x2 - x1), y1 + t * (y2 - y1)).matrixTransform(m);
+          if (document.elementFromPoint(p.x, p.y) === line) return { x: p.x, y: p.y };
+        }
+        return null;
+      });
+      expect(spot !== null, 'no place to hover the weight');
+      const box = { x: spot.x, y: spot.y, width: 0, height: 0 };
+      await page.mouse.move(box.x, box.y);
+      await page.waitForSelector('#pg-weight:not([hidden])', { timeout: 3000 });
+      const what = await text(page, '#pg-weight-what');
+      expect(what.includes('layer 1 unit 3') && what.includes('layer 2 unit 1'), `the weight is named ${what}`);
+      const shown = Number(await page.inputValue('#pg-weight-value'));
+      expect(Number.isFinite(shown) && shown !== 0, `weight value ${shown}`);
+      const loss0 = await text(page, '#pg-train-loss');
+      const e0 = await epoch();
+      await page.fill('#pg-weight-value', '5');
+      await page.dispatchEvent('#pg-weight-value', 'change');
+      await page.waitForFunction((l) => document.querySelector('#pg-train-loss')?.textContent !== l, loss0, { timeout: 5000 });
+      expect((await epoch()) === e0, 'editing a weight trained an epoch');
+      await page.mouse.move(5, 5);
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.waitForTimeout(200);
+      expect(
+        Number(await page.inputValue('#pg-weight-value')) === 5,
+        `the weight reads ${await page.inputValue('#pg-weight-value')} after setting 5`,
+      );
+      await page.fill('#pg-weight-value', 'abc');
+      await page.dispatchEvent('#pg-weight-value', 'change');
+      expect((await text(page, '#pg-weight-value-error')).length > 0, 'no message for a bad weight');
+      await page.locator('#lesson-playground').screenshot({ path: join(out, '1280-6-weight.png') });
+    });
+
+    await test('6 playground: Share gives a link that opens the same setup; bad settings in a link are named', async () => {
+      await page.selectOption('#pg-dataset', 'xor');
+      await page.selectOption('#pg-activation', 'sigmoid');
+      await page.fill('#pg-lr', '0.01');
+      await page.dispatchEvent('#pg-lr', 'change');
+      await page.check('#pg-discretize');
+      await page.click('#pg-share');
+      await page.waitForSelector('#pg-share-link');
+      const link = await page.inputValue('#pg-share-link');
+      const other = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+      try {
+        await other.goto(link);
+        await other.waitForSelector('#pg-status[data-epoch="0"]', { timeout: 30_000 });
+        expect((await other.inputValue('#pg-dataset')) === 'xor', 'dataset not from the link');
+        expect((await other.inputValue('#pg-activation')) === 'sigmoid', 'activation not from the link');
+        expect((await other.inputValue('#pg-lr')) === '0.01', 'learning rate not from the link');
+        expect(await other.isChecked('#pg-discretize'), 'discretize not from the link');
+        expect((await text(other, '#pg-url-error')) === '', `a good link is called bad: ${await text(other, '#pg-url-error')}`);
+        await other.goto(`${base}?lr=abc&dataset=moon&hidden=9&features=x3&noise=2#lesson-playground`);
+        await other.waitForSelector('#pg-status[data-epoch="0"]', { timeout: 30_000 });
+        const msg = await text(other, '#pg-url-error');
+        for (const k of ['lr=abc', 'dataset=moon', 'hidden=9', 'features=x3'])
+          expect(msg.includes(k), `the message does not name ${k}: ${msg}`);
+        expect(!msg.includes('noise'), `a good setting is named: ${msg}`);
+        expect((await other.inputValue('#pg-noise')) === '2', 'the good setting beside bad ones was dropped');
+        await other.locator('#lesson-playground').screenshot({ path: join(out, '390-6-url-error.png') });
+      } finally {
+        await other.close();
+      }
+    });
+
     await test('playground page: no page errors', async () => {
       expect(errors.length === 0, `page errors: ${errors.join(' | ')}`);
     });

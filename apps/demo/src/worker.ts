@@ -7,6 +7,7 @@ import { type Conv2d, Linear, Module, mlp, Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
 import {
   argmax,
+  axpyInPlace,
   eq,
   gather,
   keep,
@@ -56,6 +57,7 @@ export interface ThreadsReport {
 export type Request =
   | { lesson: 'playground'; type: 'pg-setup'; cfg: PlaygroundConfig }
   | { lesson: 'playground'; type: 'pg-play' | 'pg-pause' | 'pg-step' }
+  | { lesson: 'playground'; type: 'pg-set-weight'; layer: number; index: number; value: number }
   | { lesson: 'digits'; type: 'digits-train'; url: string; epochs: number; seed: number; model: DigitModelKind }
   | { lesson: 'digits'; type: 'digits-predict'; pixels: Float32Array }
   | { lesson: 'digits'; type: 'digits-onnx' };
@@ -355,6 +357,24 @@ function play(s: Session): void {
   if (s.running) setTimeout(() => play(s), 0);
 }
 
+/** Sets one weight (element `index` of the layer-th Linear's weight) to a value the learner typed. */
+function setWeight(s: Session, layer: number, index: number, value: number): void {
+  const l = s.model.layers.filter((m): m is Linear => m instanceof Linear)[layer];
+  if (!l || !Number.isInteger(index) || index < 0 || index >= l.weight.value.size || !Number.isFinite(value)) {
+    throw new Error(`pg-set-weight: no weight ${index} in layer ${layer}, or ${value} is not a finite number`);
+  }
+  scope(() => {
+    const w = l.weight.value;
+    const delta = new Float32Array(w.size);
+    delta[index] = value - w.data()[index]!;
+    axpyInPlace(w, tensor(delta, { shape: w.shape }), 1);
+  });
+  // the losses of this epoch are now those of the edited network
+  s.trainLoss.pop();
+  s.testLoss.pop();
+  measure(s);
+}
+
 let digitModel: { kind: DigitModelKind; model: Sequential } | undefined;
 
 async function trainDigits(url: string, epochs: number, seed: number, kind: DigitModelKind): Promise<void> {
@@ -486,7 +506,11 @@ self.addEventListener('message', async (e: MessageEvent<Request>) => {
     started ??= start();
     await started;
     if (m.type === 'pg-setup') setup(m.cfg);
-    else if (m.type === 'pg-play' || m.type === 'pg-pause' || m.type === 'pg-step') {
+    else if (m.type === 'pg-set-weight') {
+      if (!pg) throw new Error('set up the playground first');
+      setWeight(pg, m.layer, m.index, m.value);
+      report(pg);
+    } else if (m.type === 'pg-play' || m.type === 'pg-pause' || m.type === 'pg-step') {
       if (!pg) throw new Error('set up the playground first');
       const s = pg;
       if (m.type === 'pg-pause') s.running = false;
