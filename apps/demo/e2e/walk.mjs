@@ -338,6 +338,24 @@ async function playgroundTests({ browser, base, test, expect, text, out }) {
         return { colours: set.size, href: img.getAttribute('href') };
       });
 
+    await test('6 playground: after one epoch, with the losses close together, the loss axis has labels', async () => {
+      await open('dataset=circle&hidden=4,2');
+      await page.click('#pg-step');
+      await page.waitForSelector('#pg-status[data-epoch="1"]');
+      await page.waitForTimeout(300);
+      const labels = await page.evaluate(() =>
+        [...document.querySelectorAll('#pg-plots svg')]
+          .filter((v) => v.querySelector('g[aria-label="y-axis tick label"]'))
+          .at(-1)
+          .querySelectorAll('g[aria-label="y-axis tick label"] text')
+          .values()
+          .map((t) => t.textContent.trim())
+          .filter(Boolean)
+          .toArray(),
+      );
+      expect(labels.length >= 2 && new Set(labels).size === labels.length, `loss axis labels ${JSON.stringify(labels)}`);
+    });
+
     await test('6 playground: “discretize output” shows two colours only; “show test data” hides and shows the test points', async () => {
       await open('dataset=circle&hidden=4,2');
       for (let i = 0; i < 5; i++) await page.click('#pg-step');

@@ -118,12 +118,15 @@ function logTicks(values: number[]): number[] {
     return inside(Array.from({ length: k1 - k0 + 1 }, (_, i) => 10 ** (k0 + i)).filter((_, i) => (k1 - k0 - i) % step === 0));
   }
   if (decades >= 1) return inside(Array.from({ length: k1 - k0 + 1 }, (_, i) => [1, 2, 5].map((m) => m * 10 ** (k0 + i))).flat());
-  const round = (x: number) => Number(x.toPrecision(2));
-  return [...new Set(Array.from({ length: 4 }, (_, j) => round(lo * (hi / lo) ** (j / 3))))];
+  // as few significant digits as keep the ticks apart
+  for (let digits = 2; ; digits++) {
+    const ticks = [...new Set(Array.from({ length: 4 }, (_, j) => Number((lo * (hi / lo) ** (j / 3)).toPrecision(digits))))];
+    if (ticks.length >= 3 || digits >= 4) return ticks;
+  }
 }
 
-/** A tick label as short as its value allows: 0.0001, 0.58, 1e-7. */
-const tickLabel = (d: number) => String(Number(d.toPrecision(2)));
+/** A tick label as short as its value allows: 0.0001, 0.58, 0.687, 1e-7. */
+const tickLabel = (d: number) => String(Number(d.toPrecision(4)));
 
 /** A small picture of a function over the plane: blue positive, orange negative. */
 function heatmap(values: Float32Array, size: number, scale: number): string {
