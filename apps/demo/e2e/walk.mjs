@@ -459,6 +459,29 @@ async function playgroundTests({ browser, base, test, expect, text, out }) {
       await page.locator('#lesson-playground').screenshot({ path: join(out, '1280-6-weight.png') });
     });
 
+    await test('6 playground: by keyboard, a focused unit is previewed and keeps the focus while training; Enter on a weight edits it', async () => {
+      await page.focus('#pg-net .pg-neuron[data-layer="0"][data-unit="0"]');
+      await page.waitForSelector('#pg-plots[data-preview="0:0"]', { timeout: 3000 });
+      await page.click('#pg-play');
+      await page.focus('#pg-net .pg-neuron[data-layer="0"][data-unit="0"]');
+      const e0 = await epoch();
+      await page.waitForFunction((e) => Number(document.querySelector('#pg-status')?.dataset.epoch) > e + 20, e0, { timeout: 20_000 });
+      const key = await page.evaluate(() => document.activeElement?.getAttribute('data-key'));
+      expect(key === 'unit:0:0', `while training the focus went to ${key}`);
+      expect((await page.getAttribute('#pg-plots', 'data-preview')) === '0:0', 'the preview was lost while training');
+      await page.keyboard.press('Tab');
+      const next = await page.evaluate(() => document.activeElement?.getAttribute('data-key'));
+      expect(next?.startsWith('unit:'), `Tab from a unit went to ${next}`);
+      await page.click('#pg-play');
+      await page.focus('#pg-net .pg-weight-hit[data-layer="0"][data-out="1"][data-in="0"]');
+      expect(
+        (await text(page, '#pg-weight-what')).includes('x1 → layer 1 unit 2'),
+        `the focused weight: ${await text(page, '#pg-weight-what')}`,
+      );
+      await page.keyboard.press('Enter');
+      expect((await page.evaluate(() => document.activeElement?.id)) === 'pg-weight-value', 'Enter does not go to the weight field');
+    });
+
     await test('6 playground: Share gives a link that opens the same setup; bad settings in a link are named', async () => {
       await page.selectOption('#pg-dataset', 'xor');
       await page.selectOption('#pg-activation', 'sigmoid');

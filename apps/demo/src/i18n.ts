@@ -288,6 +288,8 @@ export const en = {
     legendClass: 'Colour: the predicted class, orange −1 (class 0) to blue +1 (class 1); white is undecided.',
     legendReg: 'Colour: the predicted value, orange −1 to blue +1.',
     legendUnit: (layer: number, unit: number) => `Showing layer ${layer} unit ${unit} (hovered), orange negative to blue positive.`,
+    unitPreview: (layer: number, unit: number) => `layer ${layer} unit ${unit}: show it on the big plot`,
+    weightAria: (from: string, to: string, value: string) => `weight ${from} → ${to}: ${value}, press Enter to change it`,
   },
   digits: {
     title: '7. Digits',
@@ -614,6 +616,8 @@ export const zh: Messages = {
     legendClass: '颜色：预测的类别，橙色 −1（类别 0）到蓝色 +1（类别 1）；白色表示未定。',
     legendReg: '颜色：预测的值，橙色 −1 到蓝色 +1。',
     legendUnit: (layer: number, unit: number) => `正在显示第 ${layer} 层第 ${unit} 个单元（鼠标所指），橙色为负，蓝色为正。`,
+    unitPreview: (layer: number, unit: number) => `第 ${layer} 层第 ${unit} 个单元：在大图上显示`,
+    weightAria: (from: string, to: string, value: string) => `权重 ${from} → ${to}：${value}，按回车键修改`,
   },
   digits: {
     title: '7. 手写数字',

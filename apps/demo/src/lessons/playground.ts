@@ -530,8 +530,8 @@ export function playgroundLesson(worker: Worker): void {
     const shown = document.getElementById('pg-share-link') as HTMLInputElement | null;
     shown?.select();
   });
-  net.addEventListener('pointerover', (e) => {
-    const target = e.target as Element;
+  /** A unit or a weight pointed at, or focused: preview the unit, show the weight. */
+  const hoverAt = (target: Element) => {
     const unit = target.closest('.pg-neuron');
     if (unit) {
       const next = { layer: Number(unit.getAttribute('data-layer')), unit: Number(unit.getAttribute('data-unit')) };
@@ -569,11 +569,25 @@ export function playgroundLesson(worker: Worker): void {
         flag(weightField.input, null);
       }
     }
-  });
-  net.addEventListener('pointerleave', () => {
+  };
+  net.addEventListener('pointerover', (e) => hoverAt(e.target as Element));
+  net.addEventListener('focusin', (e) => hoverAt(e.target as Element));
+  const leave = () => {
     if (!preview) return;
     preview = undefined;
     if (last) drawPlots(last);
+  };
+  net.addEventListener('pointerleave', leave);
+  net.addEventListener('focusout', (e) => {
+    if (!net.contains(e.relatedTarget as Node | null)) leave();
+  });
+  // Enter on a focused weight goes to its field, to type a new value
+  net.addEventListener('keydown', (e) => {
+    if ((e.key === 'Enter' || e.key === ' ') && (e.target as Element).closest('.pg-weight-hit')) {
+      e.preventDefault();
+      weightField.input.focus();
+      weightField.input.select();
+    }
   });
   weightField.input.addEventListener('change', () => {
     const v = weightField.read();
@@ -619,7 +633,7 @@ export function playgroundLesson(worker: Worker): void {
       width,
       height,
       viewBox: `0 0 ${width} ${height}`,
-      role: 'img',
+      role: 'group',
       'aria-label': msg.svgAria,
     }) as SVGSVGElement;
     svg.style.maxWidth = `${width}px`;
@@ -660,6 +674,14 @@ export function playgroundLesson(worker: Worker): void {
               'data-layer': li,
               'data-out': o,
               'data-in': i,
+              'data-key': `w:${li}:${o}:${i}`,
+              tabindex: 0,
+              role: 'button',
+              'aria-label': msg.weightAria(
+                li === 0 ? c.features[i]! : msg.unitName(li, i + 1),
+                li + 1 === m.weights.length ? msg.output : msg.unitName(li + 1, o + 1),
+                fmt(w, 3),
+              ),
             }),
           );
         }
@@ -693,6 +715,10 @@ export function playgroundLesson(worker: Worker): void {
             preserveAspectRatio: 'none',
             'data-layer': li,
             'data-unit': k,
+            'data-key': `unit:${li}:${k}`,
+            tabindex: 0,
+            role: 'button',
+            'aria-label': msg.unitPreview(li + 1, k + 1),
           }),
         );
       });
@@ -707,7 +733,10 @@ export function playgroundLesson(worker: Worker): void {
     const label = svgEl('text', { x: ox, y: oy + S + 12, 'font-size': 11 });
     label.textContent = msg.output;
     svg.append(label);
+    // the picture is drawn anew: a unit or weight that had the keyboard's focus keeps it
+    const focused = net.contains(document.activeElement) ? document.activeElement?.getAttribute('data-key') : null;
     show(net, svg);
+    if (focused) (svg.querySelector(`[data-key="${focused}"]`) as SVGElement | null)?.focus({ preventScroll: true });
     drawPlots(m);
   };
   /** The output as its class (or sign) alone, when asked. */
