@@ -334,6 +334,14 @@ export function backpropLesson(): void {
   );
   const n = (v: number, cls = 'num') => el('span', { class: cls }, fmt(v, 4));
   const list = (vs: number[]) => (vs.length === 1 ? fmt(vs[0]!, 4) : `[${vs.map((v) => fmt(v, 4)).join(', ')}]`);
+  /** An element of a weight as the products name it: W1[i,j], W2[0,j], b1[i], b2. */
+  const elementName = (p: Variable, k: number) => {
+    const [, sym] = key.get(p)!;
+    const shape = p.value.shape;
+    if (p.value.size === 1) return sym;
+    if (shape.length === 2) return `${sym}[${Math.floor(k / shape[1]!)},${k % shape[1]!}]`;
+    return `${sym}[${k}]`;
+  };
   /** What one step shows: the local derivative, the gradient arriving, their product. */
   const render = (step: Step | 'check' | 'update', last: boolean): Child[] => {
     const m = t().bp;
@@ -344,7 +352,7 @@ export function backpropLesson(): void {
           el(
             'tr',
             { class: 'bp-fd', 'data-node': key.get(p)![0] },
-            el('td', {}, `${key.get(p)![1]}[${k}]`),
+            el('td', {}, elementName(p, k)),
             el('td', {}, n(g, 'num bp-analytic')),
             el('td', {}, n(fd[i]![k]!, 'num bp-numeric')),
             el('td', {}, Math.abs(g - fd[i]![k]!).toExponential(1)),
