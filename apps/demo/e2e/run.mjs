@@ -528,6 +528,7 @@ try {
     expect((await text(page, '#bp-step')).includes('∂L/∂L = 1'), 'the first step is the loss');
   });
 
+  await (await import('./walk.mjs')).walkTests({ browser, base, test, expect, text, axe, clippedText, shots });
   const epochOf = async () => Number(await page.getAttribute('#pg-status', 'data-epoch'));
   await test('6 playground: the data and a heatmap per unit are shown before training; Step trains one epoch', async () => {
     await page.waitForSelector('#pg-status[data-epoch="0"]');

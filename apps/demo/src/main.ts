@@ -113,12 +113,14 @@ try {
   lineFitLesson();
   optimizersLesson();
   backpropLesson();
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-  worker.addEventListener('message', (e: MessageEvent<ThreadsReport | { lesson: string }>) => {
+  // one worker per lesson: training the digit model does not hold up the playground
+  const worker = () => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  const playground = worker();
+  playground.addEventListener('message', (e: MessageEvent<ThreadsReport | { lesson: string }>) => {
     if (e.data.lesson === 'system') showThreads(e.data as ThreadsReport);
   });
-  playgroundLesson(worker);
-  digitsLesson(worker);
+  playgroundLesson(playground);
+  digitsLesson(worker());
   live(status, () => [t().page.ready]);
   status.setAttribute('data-ready', 'true');
 } catch (e) {

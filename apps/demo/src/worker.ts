@@ -1,12 +1,13 @@
 // Training off the page's thread: the playground's 2-D classifiers and the digit model.
 
-import { noGrad, type Variable } from '@gd/autograd';
+import { asVariable, noGrad, type Variable, type VariableLike } from '@gd/autograd';
 import { accuracy, trainDigitsCnn } from '@gd/lessons';
 import { crossEntropy, mse } from '@gd/losses';
-import { type Conv2d, Linear, mlp, type Sequential } from '@gd/nn';
+import { type Conv2d, Linear, Module, mlp, Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
 import {
   argmax,
+  axpyInPlace,
   eq,
   gather,
   keep,
@@ -32,7 +33,7 @@ export interface PlaygroundConfig {
   batchSize: number;
   features: string[];
   hidden: number[];
-  activation: 'relu' | 'tanh' | 'sigmoid';
+  activation: 'relu' | 'tanh' | 'sigmoid' | 'linear';
   optimizer: 'sgd' | 'momentum' | 'adam';
   lr: number;
   regularization: 'none' | 'l1' | 'l2';
@@ -56,6 +57,7 @@ export interface ThreadsReport {
 export type Request =
   | { lesson: 'playground'; type: 'pg-setup'; cfg: PlaygroundConfig }
   | { lesson: 'playground'; type: 'pg-play' | 'pg-pause' | 'pg-step' }
+  | { lesson: 'playground'; type: 'pg-set-weight'; layer: number; index: number; value: number }
   | { lesson: 'digits'; type: 'digits-train'; url: string; epochs: number; seed: number; model: DigitModelKind }
   | { lesson: 'digits'; type: 'digits-predict'; pixels: Float32Array }
   | { lesson: 'digits'; type: 'digits-onnx' };
@@ -78,6 +80,9 @@ export const FEATURES: Record<string, (a: number, b: number) => number> = {
   'sin x1': (a) => Math.sin(Math.PI * a),
   'sin x2': (_, b) => Math.sin(Math.PI * b),
 };
+
+/** The playground stops at this many epochs, and says so. */
+export const MAX_EPOCHS = 5000;
 
 const N_POINTS = 400;
 const GRID = 40;
@@ -163,6 +168,24 @@ function grid(size: number): Float32Array {
   return g;
 }
 
+/** The linear activation, a(x) = x: a hidden layer that is only a weighted sum. */
+class Identity extends Module {
+  forward(x: VariableLike): Variable {
+    return asVariable(x);
+  }
+}
+
+/** mlp() with the playground's activations, the linear one included (the same layers, seeded alike). */
+function network(sizes: number[], activation: PlaygroundConfig['activation']): Sequential {
+  if (activation !== 'linear') return mlp(sizes, { activation });
+  const layers: Module[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    layers.push(new Linear(sizes[i]!, sizes[i + 1]!));
+    if (i + 2 < sizes.length) layers.push(new Identity());
+  }
+  return new Sequential(...layers);
+}
+
 interface Session {
   cfg: PlaygroundConfig;
   points: Float32Array;
@@ -202,7 +225,7 @@ function setup(cfg: PlaygroundConfig): void {
   const { x, y } = dataset(cfg.dataset, N_POINTS, cfg.noise, cfg.seed);
   const nTrain = Math.max(1, Math.min(N_POINTS - 1, Math.round((N_POINTS * cfg.trainRatio) / 100)));
   manualSeed(cfg.seed + 1);
-  const model = mlp([cfg.features.length, ...cfg.hidden, isRegression(cfg.dataset) ? 1 : 2], { activation: cfg.activation });
+  const model = network([cfg.features.length, ...cfg.hidden, isRegression(cfg.dataset) ? 1 : 2], cfg.activation);
   const f = featuresOf(x, cfg.features);
   const nf = cfg.features.length;
   const reg = isRegression(cfg.dataset);
@@ -328,10 +351,28 @@ function play(s: Session): void {
   const t0 = performance.now();
   // train for ~60 ms, show the picture, then let pause and new settings in
   do epoch(s);
-  while (performance.now() - t0 < 60);
-  if (!s.trainLoss.every(Number.isFinite) || s.epoch >= 5000) s.running = false;
+  while (performance.now() - t0 < 60 && s.epoch < MAX_EPOCHS);
+  if (!s.trainLoss.every(Number.isFinite) || s.epoch >= MAX_EPOCHS) s.running = false;
   report(s);
   if (s.running) setTimeout(() => play(s), 0);
+}
+
+/** Sets one weight (element `index` of the layer-th Linear's weight) to a value the learner typed. */
+function setWeight(s: Session, layer: number, index: number, value: number): void {
+  const l = s.model.layers.filter((m): m is Linear => m instanceof Linear)[layer];
+  if (!l || !Number.isInteger(index) || index < 0 || index >= l.weight.value.size || !Number.isFinite(value)) {
+    throw new Error(`pg-set-weight: no weight ${index} in layer ${layer}, or ${value} is not a finite number`);
+  }
+  scope(() => {
+    const w = l.weight.value;
+    const delta = new Float32Array(w.size);
+    delta[index] = value - w.data()[index]!;
+    axpyInPlace(w, tensor(delta, { shape: w.shape }), 1);
+  });
+  // the losses of this epoch are now those of the edited network
+  s.trainLoss.pop();
+  s.testLoss.pop();
+  measure(s);
 }
 
 let digitModel: { kind: DigitModelKind; model: Sequential } | undefined;
@@ -465,14 +506,18 @@ self.addEventListener('message', async (e: MessageEvent<Request>) => {
     started ??= start();
     await started;
     if (m.type === 'pg-setup') setup(m.cfg);
-    else if (m.type === 'pg-play' || m.type === 'pg-pause' || m.type === 'pg-step') {
+    else if (m.type === 'pg-set-weight') {
+      if (!pg) throw new Error('set up the playground first');
+      setWeight(pg, m.layer, m.index, m.value);
+      report(pg);
+    } else if (m.type === 'pg-play' || m.type === 'pg-pause' || m.type === 'pg-step') {
       if (!pg) throw new Error('set up the playground first');
       const s = pg;
       if (m.type === 'pg-pause') s.running = false;
       else if (m.type === 'pg-step') {
         s.running = false;
-        epoch(s);
-      } else if (!s.running) {
+        if (s.epoch < MAX_EPOCHS) epoch(s);
+      } else if (!s.running && s.epoch < MAX_EPOCHS) {
         s.running = true;
         setTimeout(() => play(s), 0);
       }

@@ -1,9 +1,9 @@
 // Lesson 5 (docs/tutorial.md §2.5): backpropagation through a small network, node by node.
-import { gradcheck, topologicalOrder, type Variable, variable } from '@gd/autograd';
+import { gradcheck, noGrad, topologicalOrder, type Variable, variable } from '@gd/autograd';
 import { mse } from '@gd/losses';
-import { keep, tensor } from '@gd/tensor';
+import { keep, scope, tensor } from '@gd/tensor';
 import { onLang, t, tr, trAttr } from '../i18n.js';
-import { el, fmt, live, section, show } from '../ui.js';
+import { type Child, el, fmt, live, section, show } from '../ui.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -13,8 +13,6 @@ function svgEl(tag: string, attrs: Record<string, string | number>, text?: strin
   if (text !== undefined) e.textContent = text;
   return e;
 }
-
-const values = (t: { data(): ArrayLike<number> } | null) => (t ? Array.from(t.data(), (v) => fmt(v, 3)).join(', ') : '—');
 
 /** A tensor's values as text lines, one per matrix row, so no line outgrows its box. */
 function rows(t: { data(): ArrayLike<number>; shape: readonly number[] } | null): string[] {
@@ -112,6 +110,8 @@ export function backpropLesson(): void {
   const pos = new Map<Variable, [number, number]>();
   let W = 0;
   let width = 0;
+  // a node's gradient is shown only once the walk has reached it
+  const revealed = new Set<Variable>();
   /** Draws the graph, its labels in the page's language (their widths differ, so the boxes do). */
   const drawGraph = () => {
     const m = t().bp;
@@ -122,7 +122,7 @@ export function backpropLesson(): void {
     const blank = ' '.repeat(Math.round(textWidth(longest) / CHAR));
     for (const v of nodes) {
       const value = rows(v.value);
-      const grad = v.requiresGrad ? rows(v.grad) : [m.constant];
+      const grad = !v.requiresGrad ? [m.constant] : revealed.has(v) ? rows(v.grad) : rows(v.value).map(() => '?');
       lines.set(v, [
         v.name!,
         ...value.map((r, i) => `${i === 0 ? pad(m.value, longest) : blank} ${r}`),
@@ -159,7 +159,12 @@ export function backpropLesson(): void {
     }
     for (const v of nodes) {
       const [x0, y0] = pos.get(v)!;
-      const g = svgEl('g', { class: 'graph-node', transform: `translate(${x0},${y0})`, 'data-name': v.name! });
+      const g = svgEl('g', {
+        class: 'graph-node',
+        transform: `translate(${x0},${y0})`,
+        'data-name': v.name!,
+        'data-revealed': String(revealed.has(v)),
+      });
       g.append(svgEl('rect', { width: W, height: heightOf(v), rx: 6 }));
       const ls = lines.get(v)!;
       const nValue = rows(v.value).length;
@@ -174,9 +179,139 @@ export function backpropLesson(): void {
     }
   };
   drawGraph();
-  const steps = [...order].reverse().filter((v) => v.name !== undefined);
-  const extra = [W1, b1, W2, b2];
-  const walk = [...steps, ...extra.filter((p) => !steps.includes(p))];
+  const key = new Map<Variable, [string, string]>([
+    [f.loss, ['L', 'L']],
+    [f.y, ['y', 'ŷ']],
+    [f.z2, ['z2', 'z2']],
+    [W2, ['W2', 'W2']],
+    [b2, ['b2', 'b2']],
+    [f.h, ['h', 'h']],
+    [f.z1, ['z1', 'z1']],
+    [W1, ['W1', 'W1']],
+    [b1, ['b1', 'b1']],
+  ]);
+  const x = nodes.find((v) => v.name === 'x')!;
+  const num = (v: Variable | null | undefined, which: 'value' | 'grad' = 'value') => {
+    const t = which === 'value' ? v?.value : v?.grad;
+    return t ? Array.from(t.data(), Number) : [];
+  };
+  /** One backward step: ∂L/∂(node) = ∂L/∂(its user) × ∂(its user)/∂(node), term by term. */
+  interface Step {
+    v: Variable;
+    /** the node it arrives from (none for the loss itself) */
+    from?: Variable;
+    /** the local derivative ∂(user)/∂(node), as a formula */
+    formula: string;
+    /** per element of ∂L/∂(node): its name, the upstream factor, the local factor */
+    terms: Array<[string, number, number]>;
+  }
+  const y = num(f.y)[0]!;
+  const hv = num(f.h);
+  const xv = num(x);
+  const w2 = num(W2);
+  const gL = num(f.loss, 'grad')[0]!;
+  const gy = num(f.y, 'grad')[0]!;
+  const gz2 = num(f.z2, 'grad')[0]!;
+  const gh = num(f.h, 'grad');
+  const gz1 = num(f.z1, 'grad');
+  const pairs = (n: number, name: (j: number) => string, a: (j: number) => number, b: (j: number) => number) =>
+    Array.from({ length: n }, (_, j): [string, number, number] => [name(j), a(j), b(j)]);
+  const walkNodes: Step[] = [
+    { v: f.loss, formula: '∂L/∂L = 1', terms: [] },
+    { v: f.y, from: f.loss, formula: '∂(ŷ − 1)²/∂ŷ = 2(ŷ − 1)', terms: [['∂L/∂ŷ', gL, 2 * (y - 1)]] },
+    { v: f.z2, from: f.y, formula: '∂ŷ/∂z2 = σ′(z2) = ŷ(1 − ŷ)', terms: [['∂L/∂z2', gy, y * (1 - y)]] },
+    {
+      v: W2,
+      from: f.z2,
+      formula: '∂z2/∂W2[0,j] = h[j]',
+      terms: pairs(
+        2,
+        (j) => `∂L/∂W2[0,${j}]`,
+        () => gz2,
+        (j) => hv[j]!,
+      ),
+    },
+    { v: b2, from: f.z2, formula: '∂z2/∂b2 = 1', terms: [['∂L/∂b2', gz2, 1]] },
+    {
+      v: f.h,
+      from: f.z2,
+      formula: '∂z2/∂h[j] = W2[0,j]',
+      terms: pairs(
+        2,
+        (j) => `∂L/∂h[${j}]`,
+        () => gz2,
+        (j) => w2[j]!,
+      ),
+    },
+    {
+      v: f.z1,
+      from: f.h,
+      formula: '∂h[j]/∂z1[j] = h[j](1 − h[j])',
+      terms: pairs(
+        2,
+        (j) => `∂L/∂z1[${j}]`,
+        (j) => gh[j]!,
+        (j) => hv[j]! * (1 - hv[j]!),
+      ),
+    },
+    {
+      v: W1,
+      from: f.z1,
+      formula: '∂z1[i]/∂W1[i,j] = x[j]',
+      terms: pairs(
+        4,
+        (k) => `∂L/∂W1[${k >> 1},${k & 1}]`,
+        (k) => gz1[k >> 1]!,
+        (k) => xv[k & 1]!,
+      ),
+    },
+    {
+      v: b1,
+      from: f.z1,
+      formula: '∂z1[i]/∂b1[i] = 1',
+      terms: pairs(
+        2,
+        (i) => `∂L/∂b1[${i}]`,
+        (i) => gz1[i]!,
+        () => 1,
+      ),
+    },
+  ];
+  const weights4 = [W1, b1, W2, b2] as const;
+  // the end of the walk: each weight's gradient against the central difference gradcheck takes,
+  // (L(w + ε) − L(w − ε)) / 2ε with gradcheck's float64 step ε = 1e-6, one element at a time
+  const EPS = 1e-6;
+  const loss64 = (ws: number[][]) =>
+    noGrad(() =>
+      scope(() => {
+        const vs = weights4.map((q, i) =>
+          variable(tensor(Float64Array.from(ws[i]!), { shape: q.value.shape, dtype: 'float64' }), { requiresGrad: false }),
+        );
+        return forward(vs[0]!, vs[1]!, vs[2]!, vs[3]!).loss.item();
+      }),
+    );
+  const fd = weights4.map((p, i) =>
+    num(p).map((_, k) => {
+      const moved = (d: number) => weights4.map((q, j) => num(q).map((w, l) => (j === i && l === k ? w + d : w)));
+      return (loss64(moved(EPS)) - loss64(moved(-EPS))) / (2 * EPS);
+    }),
+  );
+  // and one gradient-descent step with every weight's gradient: w' = w − η∇w
+  const ETA = 0.5;
+  const lossBefore = num(f.loss)[0]!;
+  const updated = weights4.map((p) => {
+    const g = num(p, 'grad');
+    return num(p).map((w, k) => w - ETA * g[k]!);
+  });
+  const lossAfter = noGrad(() =>
+    scope(() => {
+      const ws = weights4.map((p, i) =>
+        variable(tensor(Float32Array.from(updated[i]!), { shape: p.value.shape }), { requiresGrad: false }),
+      );
+      return forward(ws[0]!, ws[1]!, ws[2]!, ws[3]!).loss.item();
+    }),
+  );
+  const walk: Array<Step | 'check' | 'update'> = [...walkNodes, 'check', 'update'];
   let at = -1;
   const counter = el('span', { id: 'bp-counter', class: 'note' });
   const scroller = trAttr(
@@ -184,7 +319,7 @@ export function backpropLesson(): void {
     'aria-label',
     (m) => m.bp.scrollAria,
   );
-  const explain = el('p', { class: 'readout', id: 'bp-step', 'aria-live': 'polite' });
+  const explain = el('div', { class: 'readout bp-step', id: 'bp-step', 'aria-live': 'polite' });
   live(explain, () => [t().bp.press]);
   live(counter, () => [t().bp.counter(0, walk.length)]);
   const next = el(
@@ -194,32 +329,122 @@ export function backpropLesson(): void {
   );
   const reset = el(
     'button',
-    { class: 'secondary', type: 'button' },
+    { class: 'secondary', type: 'button', id: 'bp-reset' },
     tr((m) => m.bp.reset),
   );
+  const n = (v: number, cls = 'num') => el('span', { class: cls }, fmt(v, 4));
+  const list = (vs: number[]) => (vs.length === 1 ? fmt(vs[0]!, 4) : `[${vs.map((v) => fmt(v, 4)).join(', ')}]`);
+  /** An element of a weight as the products name it: W1[i,j], W2[0,j], b1[i], b2. */
+  const elementName = (p: Variable, k: number) => {
+    const [, sym] = key.get(p)!;
+    const shape = p.value.shape;
+    if (p.value.size === 1) return sym;
+    if (shape.length === 2) return `${sym}[${Math.floor(k / shape[1]!)},${k % shape[1]!}]`;
+    return `${sym}[${k}]`;
+  };
+  /** What one step shows: the local derivative, the gradient arriving, their product. */
+  const render = (step: Step | 'check' | 'update', last: boolean): Child[] => {
+    const m = t().bp;
+    if (step === 'check') {
+      const head = el('tr', {}, ...[m.weight, m.autograd, m.finiteDiff, m.difference].map((h) => el('th', { scope: 'col' }, h)));
+      const body = weights4.flatMap((p, i) =>
+        num(p, 'grad').map((g, k) =>
+          el(
+            'tr',
+            { class: 'bp-fd', 'data-node': key.get(p)![0] },
+            el('td', {}, elementName(p, k)),
+            el('td', {}, n(g, 'num bp-analytic')),
+            el('td', {}, n(fd[i]![k]!, 'num bp-numeric')),
+            el('td', {}, Math.abs(g - fd[i]![k]!).toExponential(1)),
+          ),
+        ),
+      );
+      return [
+        el('p', {}, m.checkStep),
+        el(
+          'div',
+          { class: 'table-scroll' },
+          el('table', { class: 'values', id: 'bp-fd' }, el('thead', {}, head), el('tbody', {}, ...body)),
+        ),
+      ];
+    }
+    if (step === 'update') {
+      return [
+        el('p', {}, m.updateStep(fmt(ETA, 1)), el('span', { class: 'formula' }, "w' = w − η∇w")),
+        ...weights4.map((p, i) =>
+          el(
+            'p',
+            { class: 'bp-update', 'data-node': key.get(p)![0] },
+            el(
+              'span',
+              { class: 'formula' },
+              `${key.get(p)![1]}' = ${list(num(p))} − ${fmt(ETA, 1)} × ${list(num(p, 'grad'))} = ${list(updated[i]!)}`,
+            ),
+          ),
+        ),
+        el(
+          'p',
+          {},
+          m.lossBeforeAfter,
+          el('strong', { id: 'bp-loss-before' }, fmt(lossBefore, 4)),
+          ' → ',
+          el('strong', { id: 'bp-loss-after' }, fmt(lossAfter, 4)),
+          last ? m.done : '',
+        ),
+      ];
+    }
+    const [, sym] = key.get(step.v)!;
+    if (!step.from) return [el('p', { class: 'bp-head' }, m.first)];
+    const [, up] = key.get(step.from)!;
+    const local = step.terms.map(([, , b]) => b);
+    return [
+      el('p', { class: 'bp-head' }, m.node(sym, step.from.name!)),
+      el('p', {}, m.local, el('span', { class: 'formula', id: 'bp-local' }, `${step.formula} = ${list(local)}`)),
+      el('p', {}, m.arriving(up), el('span', { class: 'formula', id: 'bp-upstream' }, `∂L/∂${up} = ${list(num(step.from, 'grad'))}`)),
+      el('p', {}, m.product),
+      el(
+        'ul',
+        { class: 'bp-terms', id: 'bp-product', 'data-node': key.get(step.v)![0] },
+        ...step.terms.map(([name, a, b], k) =>
+          el('li', { class: 'bp-term formula' }, `${name} = `, n(a), ' × ', n(b), ' = ', n(num(step.v, 'grad')[k]!, 'num bp-grad')),
+        ),
+      ),
+    ];
+  };
+  /** Keeps the focus on "Next step" at the end: a disabled button would drop it to the page. */
+  const setNext = (on: boolean) => {
+    if (on) next.removeAttribute('aria-disabled');
+    else next.setAttribute('aria-disabled', 'true');
+  };
   const stepTo = (i: number) => {
     for (const b of boxes.values()) b.classList.remove('active');
     at = i;
-    next.disabled = i >= walk.length - 1;
+    setNext(i < walk.length - 1);
     live(counter, () => [t().bp.counter(i + 1, walk.length)]);
+    revealed.clear();
+    for (const s of walk.slice(0, i + 1)) if (typeof s !== 'string') revealed.add(s.v);
+    drawGraph();
     if (i < 0) return;
-    const v = walk[i]!;
-    boxes.get(v)?.classList.add('active');
-    // keep the active node in view when the graph is wider than the screen
-    const [x0] = pos.get(v)!;
-    const scale = svg.getBoundingClientRect().width / width || 1;
-    const left = x0 * scale - (scroller.clientWidth - W * scale) / 2;
-    scroller.scrollTo({ left: Math.max(0, left) });
-    const users = nodes.filter((u) => inputsOf(u).includes(v)).map((u) => u.name!);
+    const step = walk[i]!;
     const last = i === walk.length - 1;
-    live(explain, () => {
-      const m = t().bp;
-      return [i === 0 ? m.first : `${m.through(v.name!, values(v.grad), users)}${last ? m.done : ''}`];
-    });
+    // a node's own step marks it; the check and the update mark every weight
+    const marked = typeof step === 'string' ? [...weights4] : [step.v];
+    for (const v of marked) boxes.get(v)?.classList.add('active');
+    const v = nodes.find((u) => marked.includes(u));
+    if (v) {
+      // keep the (first) active node in view when the graph is wider than the screen
+      const [x0] = pos.get(v)!;
+      const scale = svg.getBoundingClientRect().width / width || 1;
+      const left = x0 * scale - (scroller.clientWidth - W * scale) / 2;
+      scroller.scrollTo({ left: Math.max(0, left) });
+    }
+    live(explain, () => render(step, last));
     if (last) explain.setAttribute('data-done', 'true');
     else explain.removeAttribute('data-done');
   };
-  next.addEventListener('click', () => stepTo(Math.min(walk.length - 1, at + 1)));
+  next.addEventListener('click', () => {
+    if (next.getAttribute('aria-disabled') !== 'true') stepTo(Math.min(walk.length - 1, at + 1));
+  });
   reset.addEventListener('click', () => {
     stepTo(-1);
     live(counter, () => [t().bp.counter(0, walk.length)]);
@@ -230,7 +455,8 @@ export function backpropLesson(): void {
   // the labels change width with the language: draw the graph again, at the same step
   onLang(() => {
     drawGraph();
-    if (at >= 0) boxes.get(walk[at]!)?.classList.add('active');
+    const step = walk[at];
+    if (step) for (const v of typeof step === 'string' ? weights4 : [step.v]) boxes.get(v)?.classList.add('active');
   });
   // checked in float64, as PyTorch's gradcheck does: the finite differences are then good to
   // ~1e-9, so the chain rule is seen to agree to many digits; float32's only to ~1e-4 here
