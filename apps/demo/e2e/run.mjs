@@ -1004,6 +1004,7 @@ try {
     expect(zhErrors.length === 0, `page errors: ${zhErrors.join(' | ')}`);
   });
   await zhWide.close();
+  await (await import('./lessons.mjs')).lessonsTests({ browser, base, test, expect });
 } catch (e) {
   results.numFailedTests++;
   console.error(`e2e: ${e}`);

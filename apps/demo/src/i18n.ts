@@ -42,16 +42,26 @@ export const en = {
     libraryError: '',
   },
   check: {
-    empty: (what: string) => `Type a number for ${what}.`,
-    notNumber: (t: string) => `“${t}” is not a number. Use digits, like 0.5 or 1e-3.`,
-    whole: (what: string, example: number) => `${cap(what)} must be a whole number, like ${example}.`,
-    moreThan0: (what: string) => `${cap(what)} must be more than 0.`,
-    moreThan: (what: string, min: number) => `${cap(what)} must be more than ${min}.`,
-    atLeast: (what: string, min: number) => `${cap(what)} must be at least ${min}.`,
+    empty: (what: string, accepts: string) => `Type ${accepts} for ${what}.`,
+    notNumber: (t: string, accepts: string, example: string) =>
+      `“${t}” is not a number. Type ${accepts} in decimal digits, like ${example}.`,
+    underflow: (t: string, accepts: string) => `“${t}” is too close to 0 to be held as a number. Type ${accepts}.`,
+    whole: (what: string, example: number, accepts: string) => `${cap(what)} must be a whole number, like ${example}: ${accepts}.`,
+    moreThan0: (what: string, accepts: string) => `${cap(what)} must be more than 0: ${accepts}.`,
+    moreThan: (what: string, min: number, accepts: string) => `${cap(what)} must be more than ${min}: ${accepts}.`,
+    atLeast: (what: string, min: number, accepts: string) => `${cap(what)} must be at least ${min}: ${accepts}.`,
     atMost: (what: string, max: number | undefined, reason: string) =>
       `${cap(what)} must be at most ${max ?? 'a finite number'}${reason ? ` ${reason}` : ''}.`,
+    /** What a field accepts: "a whole number from 1 to 50", "a number above 0, up to 100". */
+    accepts: (o: { integer: boolean; min?: number; above: boolean; max?: number }) => {
+      const kind = o.integer ? 'a whole number' : 'a number';
+      if (o.min === undefined) return o.max === undefined ? kind : `${kind} up to ${o.max}`;
+      if (o.above) return o.max === undefined ? `${kind} above ${o.min}` : `${kind} above ${o.min}, up to ${o.max}`;
+      return o.max === undefined ? `${kind} from ${o.min} up` : `${kind} from ${o.min} to ${o.max}`;
+    },
     distEmpty: (name: string) => `Type the probabilities of ${name}, separated by commas, like 0.5, 0.5.`,
-    distNotNumber: (t: string) => `“${t}” is not a number. Use digits, like 0.25.`,
+    distNotNumber: (t: string) => `“${t}” is not a number. Use decimal digits, like 0.25.`,
+    distUnderflow: (t: string) => `“${t}” is too close to 0 to be held as a number: type 0 or a value like 0.001.`,
     distTwo: (name: string) => `${cap(name)} needs at least two outcomes.`,
     distMany: (name: string) => `${cap(name)} can have at most 26 outcomes.`,
     distNegative: 'A probability cannot be negative.',
@@ -343,16 +353,24 @@ export const zh: Messages = {
     libraryError: 'gd 库的英文原文：',
   },
   check: {
-    empty: (what: string) => `请为${sp(what)}输入一个数。`,
-    notNumber: (t: string) => `“${t}”不是数字。请用数字书写，例如 0.5 或 1e-3。`,
-    whole: (what: string, example: number) => `${sp(what)}必须是整数，例如 ${example}。`,
-    moreThan0: (what: string) => `${sp(what)}必须大于 0。`,
-    moreThan: (what: string, min: number) => `${sp(what)}必须大于 ${min}。`,
-    atLeast: (what: string, min: number) => `${sp(what)}至少为 ${min}。`,
+    empty: (what: string, accepts: string) => `请为${sp(what)}输入${accepts}。`,
+    notNumber: (t: string, accepts: string, example: string) => `“${t}”不是数字。请用十进制数字输入${accepts}，例如 ${example}。`,
+    underflow: (t: string, accepts: string) => `“${t}”太接近 0，无法作为数保存。请输入${accepts}。`,
+    whole: (what: string, example: number, accepts: string) => `${sp(what)}必须是整数，例如 ${example}：应为${accepts}。`,
+    moreThan0: (what: string, accepts: string) => `${sp(what)}必须大于 0：应为${accepts}。`,
+    moreThan: (what: string, min: number, accepts: string) => `${sp(what)}必须大于 ${min}：应为${accepts}。`,
+    atLeast: (what: string, min: number, accepts: string) => `${sp(what)}至少为 ${min}：应为${accepts}。`,
     atMost: (what: string, max: number | undefined, reason: string) =>
       max === undefined ? `${sp(what)}必须是有限的数。` : `${sp(what)}最多为 ${max}${reason}。`,
+    accepts: (o: { integer: boolean; min?: number; above: boolean; max?: number }) => {
+      const kind = o.integer ? '整数' : '数';
+      if (o.min === undefined) return o.max === undefined ? `一个${kind}` : `不超过 ${o.max} 的${kind}`;
+      if (o.above) return o.max === undefined ? `大于 ${o.min} 的${kind}` : `大于 ${o.min}、不超过 ${o.max} 的${kind}`;
+      return o.max === undefined ? `不小于 ${o.min} 的${kind}` : `${o.min} 到 ${o.max} 之间的${kind}`;
+    },
     distEmpty: (name: string) => `请输入${sp(name)}的各个概率，用逗号分隔，例如 0.5, 0.5。`,
-    distNotNumber: (t: string) => `“${t}”不是数字。请用数字书写，例如 0.25。`,
+    distNotNumber: (t: string) => `“${t}”不是数字。请用十进制数字书写，例如 0.25。`,
+    distUnderflow: (t: string) => `“${t}”太接近 0，无法作为数保存：请输入 0 或 0.001 这样的值。`,
     distTwo: (name: string) => `${sp(name)}至少需要两个结果。`,
     distMany: (name: string) => `${sp(name)}最多只能有 26 个结果。`,
     distNegative: '概率不能是负数。',

@@ -1,0 +1,166 @@
+// e2e tests of the lessons' wording, charts and numbers (lessons 1–4 and 7, number fields, focus,
+// console warnings) and of lesson 4's curvature: Newton's method and L-BFGS beside gradient
+// descent, the Hessian's eigen-directions and the learning-rate bound 2/λ_max.
+// run.mjs calls lessonsTests() with its browser; `node e2e/lessons.mjs` runs them alone.
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const shotDir = join(root, 'e2e', 'screenshots');
+
+/** The WCAG contrast ratio of two 'rgb(r, g, b)' colours. */
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c
+      .match(/\d+(\.\d+)?/g)
+      .slice(0, 3)
+      .map((v) => {
+        const s = Number(v) / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [l1, l2] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (l1 + 0.05) / (l2 + 0.05);
+}
+
+/**
+ * The tests. ctx: { browser, base, test(name, fn), expect(cond, message) }.
+ * Each opens its own pages, so it depends on nothing run.mjs leaves behind.
+ */
+export async function lessonsTests({ browser, base, test, expect }) {
+  mkdirSync(shotDir, { recursive: true });
+  const text = async (page, sel) => ((await page.locator(sel).textContent()) ?? '').trim();
+  const open = async (width, lang = 'en') => {
+    const page = await browser.newPage({ viewport: { width, height: 900 }, locale: 'en-US' });
+    const warnings = [];
+    page.on('console', (m) => (m.type() === 'warning' || m.type() === 'error') && warnings.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => warnings.push(`pageerror: ${e}`));
+    await page.goto(`${base}?lang=${lang === 'zh' ? 'zh-CN' : 'en'}`);
+    await page.waitForSelector('#status[data-ready="true"]', { timeout: 30_000 });
+    return { page, warnings };
+  };
+  const shot = async (page, sel, file) => {
+    await page.locator(sel).scrollIntoViewIfNeeded();
+    await page.locator(sel).screenshot({ path: join(shotDir, `lessons-${file}`) });
+  };
+  const { page, warnings } = await open(1280);
+  const { page: phone, warnings: phoneWarnings } = await open(390);
+  const { page: zh, warnings: zhWarnings } = await open(390, 'zh');
+
+  await test('numbers: decimal only — 0x1A, Infinity and 1e-400 are refused; each message says what the field accepts', async () => {
+    for (const [field, bad] of [
+      ['#opt-steps', '0x1A'],
+      ['#opt-lr', '1e-400'],
+      ['#fit-lr', 'Infinity'],
+      ['#digits-epochs', '0b11'],
+      ['#pg-lr', '0x10'],
+    ]) {
+      const good = await page.inputValue(field);
+      await page.fill(field, bad);
+      const msg = await text(page, `${field}-error`);
+      expect(msg.length > 0 && (await page.getAttribute(field, 'aria-invalid')) === 'true', `${field} = "${bad}" is accepted`);
+      await page.fill(field, good);
+    }
+    await page.fill('#info-probs', '0x1A, 1');
+    expect((await text(page, '#info-probs-error')).includes('0x1A'), 'a hexadecimal probability is accepted');
+    await page.fill('#info-probs', '1e-400, 1');
+    expect((await text(page, '#info-probs-error')).includes('1e-400'), 'a probability that rounds to 0 is accepted');
+    await page.fill('#info-probs', '0.05, 0.05, 0.8, 0.05, 0.05');
+    // whole-number fields ask for whole numbers, with their range
+    for (const [field, range] of [
+      ['#opt-steps', 'a whole number from 1 to 2000'],
+      ['#digits-epochs', 'a whole number from 1 to'],
+    ]) {
+      const good = await page.inputValue(field);
+      await page.fill(field, 'ten');
+      const msg = await text(page, `${field}-error`);
+      expect(msg.includes(range) && !/0\.5|1e-3/.test(msg), `${field}: ${msg}`);
+      await page.fill(field, good);
+    }
+    await page.fill('#opt-lr', 'abc');
+    const lrMsg = await text(page, '#opt-lr-error');
+    expect(lrMsg.includes('a number above 0, up to 100'), `the step's message: ${lrMsg}`);
+    await page.fill('#opt-lr', '');
+    expect((await text(page, '#opt-lr-error')).includes('above 0, up to 100'), 'an empty field does not say what it accepts');
+    await page.fill('#opt-lr', '0.038');
+    await zh.fill('#opt-steps', '0x1A');
+    const zhMsg = await text(zh, '#opt-steps-error');
+    expect(zhMsg.includes('1 到 2000 之间的整数'), `zh: ${zhMsg}`);
+    await zh.fill('#opt-steps', '60');
+  });
+
+  await page.close();
+  await phone.close();
+  await zh.close();
+  void warnings;
+  void phoneWarnings;
+  void zhWarnings;
+}
+
+// run alone: serve the built demo, run the tests in headless Chromium
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { chromium } = await import('playwright-core');
+  const port = Number(process.env.E2E_PORT ?? 4173);
+  const server = spawn(
+    process.execPath,
+    [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'preview', '--port', String(port), '--strictPort'],
+    {
+      cwd: root,
+      stdio: 'ignore',
+    },
+  );
+  const base = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(base)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+  });
+  let failed = 0;
+  let passed = 0;
+  const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
+  const test = async (name, fn) => {
+    if (only && !only.test(name)) return;
+    const t0 = Date.now();
+    try {
+      await fn();
+      passed++;
+      console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(
+        `  ✗ ${name}\n    ${String(e.stack ?? e)
+          .split('\n')
+          .slice(0, 4)
+          .join('\n    ')}`,
+      );
+    }
+  };
+  const expect = (cond, message) => {
+    if (!cond) throw new Error(message);
+  };
+  try {
+    await lessonsTests({ browser, base, test, expect });
+  } catch (e) {
+    failed++;
+    console.error(e);
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+  const out = process.env.SHOTS;
+  if (out && existsSync(shotDir)) {
+    mkdirSync(out, { recursive: true });
+    for (const f of (await import('node:fs')).readdirSync(shotDir).filter((f) => f.startsWith('lessons-')))
+      copyFileSync(join(shotDir, f), join(out, f));
+  }
+  console.log(`lessons e2e: ${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 ? 1 : 0);
+}
