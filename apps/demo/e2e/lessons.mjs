@@ -92,6 +92,38 @@ export async function lessonsTests({ browser, base, test, expect }) {
     await zh.fill('#opt-steps', '60');
   });
 
+  /** The boxes of the chart's bar labels and tick labels that overlap a neighbour. */
+  const overlaps = (pg) =>
+    pg.evaluate(() => {
+      const hit = [];
+      for (const sel of ['g[aria-label="text"] text', 'g[aria-label="x-axis tick label"] text']) {
+        const boxes = [...document.querySelectorAll(`#info-chart ${sel}`)].map((t) => t.getBoundingClientRect());
+        for (let i = 1; i < boxes.length; i++) if (boxes[i].left < boxes[i - 1].right) hit.push(`${sel} ${i}`);
+      }
+      return hit;
+    });
+  await test('1 information: the bars are labelled with P(x), the information content is said beside them, 26 outcomes stay legible', async () => {
+    for (const pg of [page, phone]) {
+      await pg.click('button[data-preset="peaked"]');
+      const labels = await pg.locator('#info-chart g[aria-label="text"] text').allTextContents();
+      expect(labels.join() === '0.05,0.05,0.80,0.05,0.05', `bar labels ${labels}`);
+      const info = await text(pg, '#info-content');
+      const want = [0.05, 0.05, 0.8, 0.05, 0.05].map((p, i) => `x${i + 1} ${(-Math.log2(p)).toFixed(2)}`).join(' · ');
+      expect(info.endsWith(want) && info.includes('bits'), `information content: ${info} (want ${want})`);
+      await pg.fill('#info-probs', Array.from({ length: 26 }, (_, i) => i + 1).join(', '));
+      const hit = await overlaps(pg);
+      expect(hit.length === 0, `overlapping labels with 26 outcomes: ${hit.slice(0, 4).join(', ')}`);
+      const wide = await pg.evaluate(() => document.documentElement.scrollWidth);
+      expect(wide <= pg.viewportSize().width, `the page is ${wide} px wide`);
+    }
+    const w = Number(await page.getAttribute('#info-chart', 'width'));
+    expect(w >= 26 * 30, `26 bars drawn in ${w} px at 1280`);
+    await shot(page, '#lesson-information', '1280-1-26-outcomes.png');
+    await shot(phone, '#lesson-information', '390-1-26-outcomes.png');
+    for (const pg of [page, phone]) await pg.click('button[data-preset="peaked"]');
+    await shot(phone, '#lesson-information', '390-1-peaked.png');
+  });
+
   await page.close();
   await phone.close();
   await zh.close();

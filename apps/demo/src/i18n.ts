@@ -83,7 +83,8 @@ export const en = {
     presetNames: { peaked: 'peaked', flat: 'flat', 'fair coin': 'fair coin', 'fair die': 'fair die', 'uniform 4': 'uniform 4' },
     maximum: (max: string, unit: string) => `   ·   maximum log_b N = ${max} ${unit}`,
     barsNote: (unit: string) =>
-      `Labels on the bars: the information content of each outcome, in ${unit}. Drag a bar or type to change the distribution.`,
+      `The bars and their labels: the probability P(x) of each outcome; the line above, the information content I(x) = −log_b P(x) of each, in ${unit}. Drag a bar or type to change the distribution.`,
+    contentOf: (unit: string) => `Information content I(x), in ${unit}: `,
     distribution: 'the distribution',
   },
   ce: {
@@ -391,7 +392,9 @@ export const zh: Messages = {
     presets: '预设分布',
     presetNames: { peaked: '尖峰分布', flat: '平坦分布', 'fair coin': '均匀硬币', 'fair die': '均匀骰子', 'uniform 4': '四个等概率结果' },
     maximum: (max: string, unit: string) => `   ·   最大值 log_b N = ${max} ${unit}`,
-    barsNote: (unit: string) => `柱上的数字：每个结果的信息量，单位为${unit}。拖动柱子或直接输入，都可以改变分布。`,
+    barsNote: (unit: string) =>
+      `柱子和柱上的数字：每个结果的概率 P(x)；上面一行是每个结果的信息量 I(x) = −log_b P(x)，单位为${unit}。拖动柱子或直接输入，都可以改变分布。`,
+    contentOf: (unit: string) => `信息量 I(x)，单位为${unit}：`,
     distribution: '这个分布',
   },
   ce: {
