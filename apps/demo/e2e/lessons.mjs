@@ -124,6 +124,24 @@ export async function lessonsTests({ browser, base, test, expect }) {
     await shot(phone, '#lesson-information', '390-1-peaked.png');
   });
 
+  await test('2 cross-entropy: a zero in Ŷ where Y is not says why the cross-entropy is infinite (log 0)', async () => {
+    for (const [pg, words] of [
+      [page, ['log 0', 'x3']],
+      [zh, ['log 0', '无穷大']],
+    ]) {
+      await pg.fill('#ce-pred', '0.5, 0.5, 0');
+      expect((await text(pg, '#ce-ce')).startsWith('Infinity'), `H(Y, Ŷ) reads ${await text(pg, '#ce-ce')}`);
+      const why = await text(pg, '#ce-infinite');
+      expect(
+        words.every((w) => why.includes(w)),
+        `the explanation: ${why}`,
+      );
+      if (pg === page) await shot(pg, '#lesson-cross-entropy', '1280-2-infinite.png');
+      await pg.fill('#ce-pred', '0.4, 0.4, 0.2');
+      expect((await pg.locator('#ce-infinite').count()) === 0, 'the explanation stays once Ŷ has no zero');
+    }
+  });
+
   await page.close();
   await phone.close();
   await zh.close();

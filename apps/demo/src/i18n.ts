@@ -95,6 +95,8 @@ export const en = {
     predicted: 'predicted Ŷ',
     mix: 'move Ŷ toward Y',
     mismatch: (ny: number, nq: number) => `Ŷ needs as many outcomes as Y: Y has ${ny}, Ŷ has ${nq}.`,
+    infinite: (x: string) =>
+      `Infinity: Ŷ gives ${x} probability 0 where Y does not, and log 0 = −∞, so the term −Y(${x})·log Ŷ(${x}) is infinite — a prediction certain that something cannot happen is infinitely wrong when it does. Move Ŷ toward Y to make it finite.`,
     bits: 'bits',
     whoTrue: 'Y (true)',
     whoPredicted: 'Ŷ (predicted)',
@@ -405,6 +407,8 @@ export const zh: Messages = {
     predicted: '预测分布 Ŷ',
     mix: '让 Ŷ 向 Y 靠近',
     mismatch: (ny: number, nq: number) => `Ŷ 的结果个数必须与 Y 相同：Y 有 ${ny} 个，Ŷ 有 ${nq} 个。`,
+    infinite: (x: string) =>
+      `无穷大：Ŷ 给 ${x} 的概率是 0，而 Y 不是；log 0 = −∞，所以 −Y(${x})·log Ŷ(${x}) 这一项是无穷大——断定某事不会发生的预测，在它发生时错得无穷大。把 Ŷ 向 Y 移动，它就变为有限值。`,
     bits: '比特',
     whoTrue: 'Y（真实）',
     whoPredicted: 'Ŷ（预测）',

@@ -347,6 +347,11 @@ export function crossEntropyLesson(): void {
             el('td', {}, `${fmt(h + kl)} ${m.ce.bits}`),
           ),
         ),
+        (() => {
+          // an outcome Y gives weight but Ŷ gives none: −Y·log 0 is +∞, and so are H(Y, Ŷ) and KL
+          const zero = y.findIndex((v, i) => v > 0 && yhat[i] === 0);
+          return zero < 0 ? null : el('p', { class: 'note', id: 'ce-infinite' }, m.ce.infinite(`x${zero + 1}`));
+        })(),
         chart({
           width: fitWidth(out, 460),
           height: 200,
