@@ -142,6 +142,37 @@ export async function lessonsTests({ browser, base, test, expect }) {
     }
   });
 
+  await test('3 line fit: the readout says the criterion that stopped the run, with its threshold; the float32/float64 table fits a phone', async () => {
+    for (const [criterion, threshold, want] of [
+      ['loss-tolerance', '1e-8', '|Δloss| < 1e-8'],
+      ['grad-tolerance', '1e-3', '‖∇‖₂ < 0.001'],
+      ['max-iterations', '25', 'maximum of 25 iterations'],
+    ]) {
+      await page.selectOption('#fit-criterion', criterion);
+      await page.fill('#fit-threshold', threshold);
+      await page.click('#fit-run');
+      await page.waitForSelector(`#fit-reason[data-reason="${criterion}"]`);
+      const said = await text(page, '#fit-reason');
+      expect(said.includes(want) && !said.includes(criterion), `criterion ${criterion}: the readout says ${said}`);
+    }
+    await page.selectOption('#fit-criterion', 'loss-tolerance');
+    await page.fill('#fit-threshold', '1e-8');
+    await page.click('#fit-run');
+    await zh.click('#fit-run');
+    await zh.waitForSelector('#fit-reason[data-reason="loss-tolerance"]');
+    expect((await text(zh, '#fit-reason')).includes('|Δ损失| < 1e-8'), `zh: ${await text(zh, '#fit-reason')}`);
+    for (const pg of [phone, zh]) {
+      const fit = await pg.evaluate(() => {
+        const box = document.querySelector('#fit-precision .table-scroll');
+        const table = box.querySelector('table').getBoundingClientRect();
+        return { scroll: box.scrollWidth, client: box.clientWidth, right: table.right, page: document.documentElement.clientWidth };
+      });
+      expect(fit.scroll <= fit.client && fit.right <= fit.page, `the table is cut off: ${JSON.stringify(fit)}`);
+    }
+    await shot(phone, '#fit-precision', '390-3-precision.png');
+    await shot(page, '#fit-output .readout', '1280-3-readout.png');
+  });
+
   await page.close();
   await phone.close();
   await zh.close();

@@ -134,6 +134,13 @@ export const en = {
       diverged: 'diverged',
       stopped: 'stopped',
     },
+    /** The criterion that stopped a run, as the tutorial says it, with its threshold. */
+    reasonSaid: (reason: string, th: string) =>
+      reason === 'loss-tolerance'
+        ? `the loss changed by less than the threshold, |Δloss| < ${th},`
+        : reason === 'grad-tolerance'
+          ? `the gradient’s norm fell below the threshold, ‖∇‖₂ < ${th},`
+          : `reached the maximum of ${th} iterations,`,
     stopped: 'stopped: ',
     after: ' after ',
     summary: (a: string, b: string, loss: string) => ` iterations · a = ${a}, b = ${b}, loss = ${loss}`,
@@ -442,6 +449,12 @@ export const zh: Messages = {
       diverged: '发散',
       stopped: '已停止',
     },
+    reasonSaid: (reason: string, th: string) =>
+      reason === 'loss-tolerance'
+        ? `损失的变化小于阈值，|Δ损失| < ${th}`
+        : reason === 'grad-tolerance'
+          ? `梯度的范数小于阈值，‖∇‖₂ < ${th}`
+          : `达到最大迭代次数 ${th}`,
     stopped: '停止原因：',
     after: '，迭代次数 ',
     summary: (a: string, b: string, loss: string) => ` · a = ${a}，b = ${b}，损失 = ${loss}`,
