@@ -173,6 +173,26 @@ export async function lessonsTests({ browser, base, test, expect }) {
     await shot(page, '#fit-output .readout', '1280-3-readout.png');
   });
 
+  await test('4 optimizers: on Rosenbrock the path that reaches the minimum is drawn on top; the contours are bands without outlines', async () => {
+    await page.selectOption('#opt-surface', 'rosenbrock');
+    const order = await page.evaluate(() =>
+      [...document.querySelectorAll('#opt-output svg g[class^="path-"]')].map((g) => g.getAttribute('class').replace('path-', '')),
+    );
+    const paths = JSON.parse(await page.getAttribute('#opt-output', 'data-paths'));
+    const d = (m) => Math.hypot(paths[m].at(-1)[0] - 1, paths[m].at(-1)[1] - 1);
+    const nearest = Object.keys(paths).sort((a, b) => d(a) - d(b))[0];
+    expect(nearest === 'momentum' && d('momentum') < 0.1, `nearest the minimum: ${nearest} at ${d(nearest)}`);
+    expect(order.at(-1) === 'momentum' && order.indexOf('Adam') < order.indexOf('momentum'), `drawing order ${order}`);
+    const strokes = await page.evaluate(() =>
+      [...document.querySelectorAll('#opt-output svg g[aria-label="contour"], #opt-output svg g[aria-label="contour"] path')].map((e) =>
+        e.getAttribute('stroke'),
+      ),
+    );
+    expect(strokes.length > 0 && strokes.every((s) => s === null || s === 'none'), `contour outlines: ${[...new Set(strokes)]}`);
+    await shot(page, '#opt-output', '1280-4-rosenbrock.png');
+    await page.selectOption('#opt-surface', 'quadratic');
+  });
+
   await page.close();
   await phone.close();
   await zh.close();

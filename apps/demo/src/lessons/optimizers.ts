@@ -21,6 +21,8 @@ interface Surface {
   /** Adam's step is a distance per coordinate, not a multiple of the gradient: its own default. */
   adamLr: number;
   noise: number;
+  /** the same function on plain numbers, for a finer contour grid */
+  plain?: (x: number, y: number) => number;
 }
 
 const line = lineData(7);
@@ -40,6 +42,7 @@ const SURFACES: Record<string, Surface> = {
     minimum: [0, 0],
     adamLr: 0.15,
     noise: 3,
+    plain: (x, y) => 0.5 * x * x + 25 * y * y,
   },
   rosenbrock: {
     f: (p) => {
@@ -56,6 +59,7 @@ const SURFACES: Record<string, Surface> = {
     minimum: [1, 1],
     adamLr: 0.08,
     noise: 3,
+    plain: (x, y) => (1 - x) ** 2 + 100 * (y - x * x) ** 2,
   },
   linefit: {
     f: (p, batch) => {
@@ -78,6 +82,14 @@ const SURFACES: Record<string, Surface> = {
 
 function gridOf(s: Surface, size = 51): Grid {
   const [x1, x2, y1, y2] = s.box;
+  if (s.plain) {
+    // a finer grid, so a narrow valley is one smooth band rather than a chain of cells
+    const n = 121;
+    const values = new Float32Array(n * n);
+    for (let r = 0; r < n; r++)
+      for (let c = 0; c < n; c++) values[r * n + c] = s.plain(x1 + ((x2 - x1) * (c + 0.5)) / n, y1 + ((y2 - y1) * (r + 0.5)) / n);
+    return { x1, x2, y1, y2, size: n, values };
+  }
   const values = new Float32Array(size * size);
   scope(() => {
     for (let r = 0; r < size; r++) {
@@ -251,7 +263,13 @@ export function optimizersLesson(): void {
     const methods: Method[] = ['GD', 'SGD', 'momentum', 'Adam'];
     const runs = methods.map((m) => ({ m, ...path(sf, m, lrV, betaV, adamV, stepsV, bsV, noiseV) }));
     const named = (m: Method) => pick(msg.methods, m);
-    const paths = runs.map((r) => ({ name: r.diverged ? msg.divergedName(named(r.m)) : named(r.m), points: r.points }));
+    // the path ending nearest the minimum is drawn last, on top: the one that gets there is never hidden
+    const paths = runs.map((r) => ({
+      name: r.diverged ? msg.divergedName(named(r.m)) : named(r.m),
+      points: r.points,
+      key: r.m,
+      z: r.diverged ? Number.NEGATIVE_INFINITY : -Math.hypot(r.points.at(-1)![0] - sf.minimum[0], r.points.at(-1)![1] - sf.minimum[1]),
+    }));
     // the paths, for anyone (or any test) who wants the numbers behind the picture
     out.dataset.paths = JSON.stringify(Object.fromEntries(runs.map((r) => [r.m, r.points])));
     show(

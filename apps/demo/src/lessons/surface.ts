@@ -34,12 +34,20 @@ export function mseGrid(data: LineData, x1: number, x2: number, y1: number, y2: 
   return { x1, x2, y1, y2, size, values };
 }
 
-const PATH_COLORS = ['#e03c31', '#e08a1e', '#3aa76d', '#7b3fc4', '#222'];
+const PATH_COLORS = ['#e03c31', '#e08a1e', '#3aa76d', '#7b3fc4', '#222', '#c2188b'];
+
+/** A path drawn over the contours: its name in the legend; z orders the drawing (higher on top); key names its mark's class (path-key). */
+export interface DrawnPath {
+  name: string;
+  points: Array<[number, number]>;
+  z?: number;
+  key?: string;
+}
 
 /** Log-scaled contours of a grid, with optional paths drawn over them and a legend of their names. */
 export function contourPlot(
   grid: Grid,
-  paths: Array<{ name: string; points: Array<[number, number]> }>,
+  paths: DrawnPath[],
   labels: [string, string],
   width = 460,
   minimum?: { name: string; at: [number, number] },
@@ -63,19 +71,24 @@ export function contourPlot(
         width: grid.size,
         height: grid.size,
         fill: Plot.identity,
-        stroke: '#fff',
-        strokeOpacity: 0.35,
+        // filled bands without outlines: an outline along a narrow valley floor reads as a path
+        stroke: 'none',
         thresholds: 18,
       }),
-      ...paths.map((p, i) =>
-        Plot.line(p.points, {
-          x: (d: [number, number]) => d[0],
-          y: (d: [number, number]) => d[1],
-          stroke: PATH_COLORS[i % PATH_COLORS.length],
-          strokeWidth: 2,
-          marker: 'dot',
-        }),
-      ),
+      // each path keeps its colour; the higher z is drawn later, on top
+      ...paths
+        .map((p, i) => ({ p, i }))
+        .sort((a, b) => (a.p.z ?? 0) - (b.p.z ?? 0))
+        .map(({ p, i }) =>
+          Plot.line(p.points, {
+            x: (d: [number, number]) => d[0],
+            y: (d: [number, number]) => d[1],
+            stroke: PATH_COLORS[i % PATH_COLORS.length],
+            strokeWidth: 2,
+            marker: 'dot',
+            ...(p.key ? { className: `path-${p.key}` } : {}),
+          }),
+        ),
       ...(minimum
         ? [
             Plot.dot([minimum.at], {
