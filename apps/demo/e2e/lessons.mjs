@@ -193,6 +193,26 @@ export async function lessonsTests({ browser, base, test, expect }) {
     await page.selectOption('#opt-surface', 'quadratic');
   });
 
+  await test('7 digits: the text gives each model its own accuracy; both curves plot held-out accuracy, ending at the accuracy reported', async () => {
+    const intro = await text(page, '#lesson-digits');
+    expect(/94 % held-out accuracy with the MLP and about 97 % with the CNN/.test(intro), 'the text gives one accuracy for both models');
+    for (const model of ['mlp', 'cnn']) {
+      await page.selectOption('#digits-model', model);
+      await page.fill('#digits-epochs', '1');
+      await page.click('#digits-train');
+      await page.waitForSelector('#digits-accuracy', { timeout: 180_000 });
+      const curve = JSON.parse(await page.getAttribute('#digits-curve', 'data-curve'));
+      const label = await page.locator('#digits-curve svg g[aria-label="y-axis label"]').textContent();
+      expect(label.includes('held-out accuracy'), `${model}: the curve's axis reads ${label}`);
+      const acc = await text(page, '#digits-accuracy');
+      expect(
+        curve.length === 1 && `${(curve[0][1] * 100).toFixed(2)}%` === acc,
+        `${model}: the curve ${JSON.stringify(curve)}, reported ${acc}`,
+      );
+      await shot(page, '#lesson-digits', `1280-7-${model}.png`);
+    }
+  });
+
   await page.close();
   await phone.close();
   await zh.close();

@@ -191,9 +191,10 @@ export function digitsLesson(worker: Worker): void {
   const onnxStatus = el('p', { class: 'note', id: 'digits-onnx-status', 'aria-live': 'polite' });
   const filtersBox = el('div', {});
   const curve: Array<[number, number]> = [];
+  let lastLoss = '';
   let lastInput: Float32Array | undefined;
   let trainedKind = 'mlp';
-  const curveBox = el('div', {});
+  const curveBox = el('div', { id: 'digits-curve' });
   s.append(
     el('div', { class: 'controls' }, kindLabel, ep.label, train),
     status,
@@ -274,26 +275,16 @@ export function digitsLesson(worker: Worker): void {
     const m = e.data;
     if (m.lesson !== 'digits') return;
     if (m.type === 'digits-step') {
-      const epochLoss = curve.length ? ([curve.length, fmt(curve.at(-1)![1])] as const) : undefined;
+      const epochLoss = curve.length ? ([curve.length, lastLoss] as const) : undefined;
       live(status, () => [t().digits.cnnStep(m.step, m.total) + (epochLoss ? t().digits.cnnStepEpoch(...epochLoss) : '')]);
-    } else if (m.type === 'digits-progress' && Number.isNaN(m.accuracy)) {
-      // the CNN reports its training loss per epoch; held-out accuracy is measured once, at the end
-      curve.push([m.epoch, m.loss]);
-      const points = curve.slice();
-      live(status, () => [t().digits.cnnEpoch(m.epoch, m.epochs, fmt(m.loss))]);
-      live(curveBox, () => [
-        chart({
-          width: fitWidth(s, 360),
-          height: 180,
-          y: { domain: [0, Math.max(...points.map((d) => d[1]))], label: t().digits.trainingLoss },
-          x: { label: t().digits.epochAxis, ticks: points.map((d) => d[0]), tickFormat: 'd' },
-          marks: [Plot.line(points, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
-        }) as Element,
-      ]);
     } else if (m.type === 'digits-progress') {
+      // both models: held-out accuracy after each epoch
       curve.push([m.epoch, m.accuracy]);
       const points = curve.slice();
-      live(status, () => [t().digits.mlpEpoch(m.epoch, m.epochs, fmt(m.loss), (m.accuracy * 100).toFixed(2))]);
+      curveBox.dataset.curve = JSON.stringify(points);
+      const name = kind.value === 'cnn' ? 'CNN' : 'MLP';
+      lastLoss = fmt(m.loss);
+      live(status, () => [t().digits.mlpEpoch(name, m.epoch, m.epochs, fmt(m.loss), (m.accuracy * 100).toFixed(2))]);
       live(curveBox, () => [
         chart({
           width: fitWidth(s, 360),
