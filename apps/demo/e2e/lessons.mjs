@@ -213,12 +213,54 @@ export async function lessonsTests({ browser, base, test, expect }) {
     }
   });
 
+  await test('focus: the focus ring has at least 3:1 contrast against the white page (WCAG non-text contrast)', async () => {
+    await page.focus('#opt-run');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const e = document.activeElement;
+      const cs = getComputedStyle(e);
+      let bg = 'rgb(255, 255, 255)';
+      for (let p = e.parentElement; p; p = p.parentElement) {
+        const c = getComputedStyle(p).backgroundColor;
+        if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') {
+          bg = c;
+          break;
+        }
+      }
+      return { id: e.id, style: cs.outlineStyle, width: Number.parseFloat(cs.outlineWidth), color: cs.outlineColor, bg };
+    });
+    expect(ring.id === 'opt-run' && ring.style !== 'none' && ring.width >= 2, `no focus ring: ${JSON.stringify(ring)}`);
+    const ratio = contrast(ring.color, ring.bg);
+    expect(ratio >= 3, `the focus ring ${ring.color} on ${ring.bg}: ${ratio.toFixed(2)}:1`);
+  });
+
+  await test('no console warnings or errors on any page during these tests (Plot, Canvas2D, the worker)', async () => {
+    await page.click('#pg-step');
+    await page.waitForSelector('#pg-status[data-epoch="1"]', { timeout: 30_000 });
+    await page.click('#pg-step');
+    await page.waitForSelector('#pg-status[data-epoch="2"]', { timeout: 30_000 });
+    // every chart of every lesson drawn at least once more: surfaces, datasets, the playground's curves
+    for (const sf of ['linefit', 'rosenbrock', 'quadratic']) await page.selectOption('#opt-surface', sf);
+    for (const ds of ['reg-plane', 'spiral', 'circle']) {
+      await page.selectOption('#pg-dataset', ds);
+      await page.waitForSelector('#pg-status[data-epoch="0"]', { timeout: 30_000 });
+      await page.click('#pg-step');
+      await page.waitForSelector('#pg-status[data-epoch="1"]', { timeout: 30_000 });
+    }
+    for (let i = 0; i < 2; i++) {
+      await page.click('#digits-sample');
+      await page.waitForFunction(() => /labelled \d/.test(document.querySelector('#digits-sample-label')?.textContent ?? ''));
+      await page.click('#digits-predict');
+      await page.waitForSelector('#digit-prediction', { timeout: 10_000 });
+    }
+    const all = [...warnings, ...phoneWarnings, ...zhWarnings];
+    expect(all.length === 0, `console: ${[...new Set(all)].join(' | ')}`);
+  });
+
   await page.close();
   await phone.close();
   await zh.close();
-  void warnings;
-  void phoneWarnings;
-  void zhWarnings;
 }
 
 // run alone: serve the built demo, run the tests in headless Chromium

@@ -46,7 +46,8 @@ function filterImages(w: Float32Array, shape: number[]): HTMLElement {
 /** The 28×28 input the network read, grey levels exactly as it saw them. */
 function inputImage(px: Float32Array): HTMLCanvasElement {
   const c = el('canvas', { id: 'digits-input', width: '28', height: '28', role: 'img', 'aria-label': t().digits.inputAria });
-  const ctx = c.getContext('2d')!;
+  // read back (getImageData) by anyone checking what the network saw
+  const ctx = c.getContext('2d', { willReadFrequently: true })!;
   for (let i = 0; i < 784; i++) {
     const v = Math.round(px[i]! * 255);
     ctx.fillStyle = `rgb(${v},${v},${v})`;
@@ -57,7 +58,7 @@ function inputImage(px: Float32Array): HTMLCanvasElement {
 
 /** MNIST-style preprocessing: the ink's bounding box scaled into 20×20, centred by mass in 28×28. */
 function toPixels(canvas: HTMLCanvasElement): Float32Array | null {
-  const ctx = canvas.getContext('2d')!;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const { width, height } = canvas;
   const img = ctx.getImageData(0, 0, width, height).data;
   let x0 = width;
@@ -81,7 +82,7 @@ function toPixels(canvas: HTMLCanvasElement): Float32Array | null {
   const small = document.createElement('canvas');
   small.width = 28;
   small.height = 28;
-  const sctx = small.getContext('2d')!;
+  const sctx = small.getContext('2d', { willReadFrequently: true })!;
   sctx.fillStyle = '#000';
   sctx.fillRect(0, 0, 28, 28);
   sctx.imageSmoothingQuality = 'high';
@@ -210,7 +211,8 @@ export function digitsLesson(worker: Worker): void {
     el('div', { class: 'row' }, el('div', {}, canvas, el('div', { class: 'controls' }, predict, clear, sample), sampleLabel), result),
   );
 
-  const ctx = canvas.getContext('2d')!;
+  // the drawing is read back (getImageData) at every Recognise: a context kept in memory for reading
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const wipe = () => {
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, 280, 280);
