@@ -213,6 +213,20 @@ export async function lessonsTests({ browser, base, test, expect }) {
     }
   });
 
+  await test('3 line fit: a note says where the formula differs from the original tutorial (its erratum); 1: base 10 is named hartleys throughout', async () => {
+    const note = await text(page, '#fit-erratum');
+    expect(note.includes('θ ← θ − η(ŷ − y)') && note.includes('(2/n)Σ(ŷ − y)·x'), `the erratum note: ${note}`);
+    expect((await text(zh, '#fit-erratum')).includes('勘误'), 'no erratum note in Chinese');
+    const options = await page.locator('#info-unit option').allTextContents();
+    expect(options.includes('hartleys (base 10)') && !options.some((o) => o.includes('dits')), `units: ${options}`);
+    await page.selectOption('#info-unit', 'hartleys');
+    await page.click('button[data-preset="fair coin"]');
+    const h = await text(page, '#entropy-value');
+    expect(h === `${Math.log10(2).toFixed(4)} hartleys`, `a fair coin in hartleys: ${h}`);
+    expect(!(await text(page, '#lesson-information')).includes('dits'), 'lesson 1 still says dits');
+    await page.selectOption('#info-unit', 'bits');
+  });
+
   await test('focus: the focus ring has at least 3:1 contrast against the white page (WCAG non-text contrast)', async () => {
     await page.focus('#opt-run');
     await page.keyboard.press('Shift+Tab');

@@ -8,7 +8,7 @@ import { chart, checkDistribution, choice, el, fitWidth, flag, fmt, libraryError
 const UNITS: Record<string, { base: number }> = {
   bits: { base: 2 },
   nats: { base: Math.E },
-  dits: { base: 10 },
+  hartleys: { base: 10 },
 };
 
 const PRESETS: Record<string, number[]> = {

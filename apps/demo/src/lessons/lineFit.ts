@@ -36,6 +36,11 @@ export function lineFitLesson(): void {
     ),
     el(
       'p',
+      { class: 'note', id: 'fit-erratum' },
+      tr((m) => m.fit.erratum),
+    ),
+    el(
+      'p',
       {},
       tr((m) => m.fit.p2),
     ),
