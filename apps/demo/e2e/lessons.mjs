@@ -180,9 +180,12 @@ export async function lessonsTests({ browser, base, test, expect }) {
     );
     const paths = JSON.parse(await page.getAttribute('#opt-output', 'data-paths'));
     const d = (m) => Math.hypot(paths[m].at(-1)[0] - 1, paths[m].at(-1)[1] - 1);
-    const nearest = Object.keys(paths).sort((a, b) => d(a) - d(b))[0];
+    const nearest = ['GD', 'SGD', 'momentum', 'Adam'].sort((a, b) => d(a) - d(b))[0];
     expect(nearest === 'momentum' && d('momentum') < 0.1, `nearest the minimum: ${nearest} at ${d(nearest)}`);
-    expect(order.at(-1) === 'momentum' && order.indexOf('Adam') < order.indexOf('momentum'), `drawing order ${order}`);
+    expect(
+      ['GD', 'SGD', 'Adam'].every((m) => order.indexOf(m) < order.indexOf('momentum')),
+      `drawing order ${order}`,
+    );
     const strokes = await page.evaluate(() =>
       [...document.querySelectorAll('#opt-output svg g[aria-label="contour"], #opt-output svg g[aria-label="contour"] path')].map((e) =>
         e.getAttribute('stroke'),
@@ -225,6 +228,126 @@ export async function lessonsTests({ browser, base, test, expect }) {
     expect(h === `${Math.log10(2).toFixed(4)} hartleys`, `a fair coin in hartleys: ${h}`);
     expect(!(await text(page, '#lesson-information')).includes('dits'), 'lesson 1 still says dits');
     await page.selectOption('#info-unit', 'bits');
+  });
+
+  /** A plain-JS Hessian, its eigen-decomposition and Newton step on the lesson's surfaces, to check the page against. */
+  const H = {
+    quadratic: () => [
+      [1, 0],
+      [0, 50],
+    ],
+    rosenbrock: ([x, y]) => [
+      [2 - 400 * (y - x * x) + 800 * x * x, -400 * x],
+      [-400 * x, 200],
+    ],
+  };
+  const grad = { quadratic: ([x, y]) => [x, 50 * y], rosenbrock: ([x, y]) => [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)] };
+  const eig2 = ([[a, b], [, d]]) => {
+    const m = (a + d) / 2;
+    const r = Math.hypot((a - d) / 2, b);
+    return [m + r, m - r];
+  };
+  await test('4 curvature: Newton and L-BFGS run beside GD — Newton lands on a quadratic’s minimum in one step, its first Rosenbrock step matches θ − H⁻¹∇', async () => {
+    await page.selectOption('#opt-surface', 'quadratic');
+    let paths = JSON.parse(await page.getAttribute('#opt-output', 'data-paths'));
+    expect(Math.hypot(...paths.Newton[1]) < 1e-5, `Newton's first step on the quadratic: ${paths.Newton[1]}`);
+    expect(Math.hypot(...paths['L-BFGS'].at(-1)) < 1e-3, `L-BFGS ends at ${paths['L-BFGS'].at(-1)}`);
+    expect((await page.locator('#opt-output figcaption', { hasText: 'Newton' }).count()) === 1, 'no Newton in the legend');
+    await page.selectOption('#opt-surface', 'linefit');
+    paths = JSON.parse(await page.getAttribute('#opt-output', 'data-paths'));
+    // the least-squares line from the normal equations of the page's own data, in plain JS
+    const { lineData } = await import('@gd/lessons');
+    const L = lineData(7);
+    const n = L.x.length;
+    const [sx, sy, sxx, sxy] = [
+      L.x.reduce((s, v) => s + v, 0),
+      L.y.reduce((s, v) => s + v, 0),
+      L.x.reduce((s, v) => s + v * v, 0),
+      L.x.reduce((s, v, i) => s + v * L.y[i], 0),
+    ];
+    const a = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    const b = (sy - a * sx) / n;
+    expect(
+      Math.hypot(paths.Newton[1][0] - a, paths.Newton[1][1] - b) < 1e-3,
+      `Newton's first step on the line fit ${paths.Newton[1]}, least squares (${a}, ${b})`,
+    );
+    await page.selectOption('#opt-surface', 'rosenbrock');
+    paths = JSON.parse(await page.getAttribute('#opt-output', 'data-paths'));
+    const s0 = [-1.5, 2.2];
+    const [[h11, h12], [, h22]] = H.rosenbrock(s0);
+    const g = grad.rosenbrock(s0);
+    const det = h11 * h22 - h12 * h12;
+    const want = [s0[0] - (h22 * g[0] - h12 * g[1]) / det, s0[1] - (-h12 * g[0] + h11 * g[1]) / det];
+    expect(
+      Math.hypot(paths.Newton[1][0] - want[0], paths.Newton[1][1] - want[1]) < 1e-3,
+      `Newton's first step ${paths.Newton[1]}, by hand ${want}`,
+    );
+    for (const m of ['Newton', 'L-BFGS']) {
+      const end = paths[m].at(-1);
+      expect(Math.hypot(end[0] - 1, end[1] - 1) < 1e-2, `${m} ends at ${end} on Rosenbrock`);
+      expect(paths[m].length < paths.GD.length, `${m} takes ${paths[m].length - 1} steps, GD ${paths.GD.length - 1}`);
+    }
+    await shot(page, '#lesson-optimizers', '1280-4-curvature-rosenbrock.png');
+  });
+
+  await test('4 curvature: H’s eigen-directions at a point of GD’s path match a hand-computed Hessian; the bound 2/λmax sits by η, with a note above it', async () => {
+    for (const [surface, points] of [
+      ['quadratic', [0, 10]],
+      ['rosenbrock', [0, 200]],
+    ]) {
+      await page.selectOption('#opt-surface', surface);
+      const paths = JSON.parse(await page.getAttribute('#opt-output', 'data-paths'));
+      for (const k of points) {
+        await page.fill('#opt-at', String(k));
+        await page.dispatchEvent('#opt-at', 'input');
+        const e = JSON.parse(await page.getAttribute('#opt-output', 'data-eigen'));
+        const at = paths.GD[k];
+        expect(Math.hypot(e.at[0] - at[0], e.at[1] - at[1]) < 1e-9, `${surface} step ${k}: H taken at ${e.at}, GD is at ${at}`);
+        const h = H[surface](at);
+        const want = eig2(h);
+        for (let i = 0; i < 2; i++) {
+          const rel = Math.abs(e.values[i] - want[i]) / Math.max(1, Math.abs(want[i]));
+          expect(rel < 1e-3, `${surface} step ${k}: λ${i + 1} = ${e.values[i]}, by hand ${want[i]}`);
+          // H v = λ v for the page's unit eigenvector
+          const v = e.vectors[i];
+          const hv = [h[0][0] * v[0] + h[0][1] * v[1], h[1][0] * v[0] + h[1][1] * v[1]];
+          const err = Math.hypot(hv[0] - want[i] * v[0], hv[1] - want[i] * v[1]) / Math.max(1, Math.abs(want[0]));
+          expect(Math.abs(Math.hypot(...v) - 1) < 1e-6 && err < 1e-3, `${surface} step ${k}: v${i + 1} = ${v}, |Hv − λv|/λmax = ${err}`);
+        }
+        expect(
+          (await page.locator('#opt-output svg g.eigen path, #opt-output svg g.eigen line').count()) >= 2,
+          'the two eigen-directions are not drawn',
+        );
+        const bound = await text(page, '#opt-bound');
+        expect(
+          bound.includes(`2/λₘₐₓ = ${(2 / want[0]).toFixed(4)}`) || bound.includes(`2/λₘₐₓ = ${(2 / want[0]).toExponential(3)}`),
+          `${surface} step ${k}: ${bound}, by hand 2/λmax = ${2 / want[0]}`,
+        );
+      }
+      await page.fill('#opt-at', '0');
+      await page.dispatchEvent('#opt-at', 'input');
+    }
+    await page.selectOption('#opt-surface', 'quadratic');
+    expect((await page.locator('#opt-bound-note').count()) === 0, 'η = 0.038 < 0.04 is said to be above the bound');
+    await page.fill('#opt-lr', '0.05');
+    const note = await text(page, '#opt-bound-note');
+    expect(note.includes('above 2/λₘₐₓ') && note.includes('1.50'), `the note for η = 0.05: ${note}`);
+    // the field and its bound sit side by side in one box
+    const boxes = await page.evaluate(() =>
+      [document.querySelector('#opt-lr'), document.querySelector('#opt-bound')].map((e) => e.getBoundingClientRect().toJSON()),
+    );
+    expect(
+      Math.abs(boxes[0].left - boxes[1].left) < 40 && boxes[1].top - boxes[0].bottom < 60,
+      `the bound is not beside η: ${JSON.stringify(boxes)}`,
+    );
+    await shot(page, '#lesson-optimizers', '1280-4-curvature-quadratic.png');
+    await page.fill('#opt-lr', '0.038');
+    await phone.selectOption('#opt-surface', 'rosenbrock');
+    await shot(phone, '#lesson-optimizers', '390-4-curvature.png');
+    await zh.fill('#opt-lr', '0.05');
+    expect((await text(zh, '#opt-bound-note')).includes('大于 2/λₘₐₓ'), 'the note is not in Chinese');
+    await shot(zh, '#lesson-optimizers', 'zh-390-4-curvature.png');
+    await zh.fill('#opt-lr', '0.038');
   });
 
   await test('focus: the focus ring has at least 3:1 contrast against the white page (WCAG non-text contrast)', async () => {

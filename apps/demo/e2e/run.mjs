@@ -939,7 +939,8 @@ try {
       expect((await zhPhone.inputValue('#fit-lr')) === '0.05' && (await zhPhone.inputValue('#fit-b')) === 'abc', 'a typed value was lost');
       expect((await text(zhPhone, '#fit-iterations')) === iterations, 'the line fit result changed');
       const reasonText = await text(zhPhone, '#fit-reason');
-      expect(en ? reasonText.includes(' < ') && !hasHan(reasonText) : hasHan(reasonText), `the stop reason reads ${reasonText}`);
+      const said = reason === 'loss-tolerance' ? '|Δloss| <' : '‖∇‖₂ <';
+      expect(en ? reasonText.includes(said) && !hasHan(reasonText) : hasHan(reasonText), `the stop reason reads ${reasonText}`);
       const bMsg = await text(zhPhone, '#fit-b-error');
       expect(en ? bMsg.includes('is not a number') : hasHan(bMsg), `the message beside b: ${bMsg}`);
       const counter = await text(zhPhone, '#bp-counter');
