@@ -385,6 +385,17 @@ export async function lessonsTests({ browser, base, test, expect }) {
       await page.click('#pg-step');
       await page.waitForSelector('#pg-status[data-epoch="1"]', { timeout: 30_000 });
     }
+    // a diverging run: its losses leave the curve, as few points as Plot sees
+    await page.selectOption('#pg-dataset', 'reg-plane');
+    await page.selectOption('#pg-optimizer', 'sgd');
+    await page.fill('#pg-lr', '10');
+    await page.dispatchEvent('#pg-lr', 'change');
+    await page.click('#pg-play');
+    await page.waitForFunction(() => document.querySelector('#pg-status')?.textContent?.includes('diverged'), null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('#pg-play')?.textContent?.includes('Play'), null, { timeout: 5000 });
+    await page.selectOption('#pg-optimizer', 'adam');
+    await page.fill('#pg-lr', '0.03');
+    await page.dispatchEvent('#pg-lr', 'change');
     for (let i = 0; i < 2; i++) {
       await page.click('#digits-sample');
       await page.waitForFunction(() => /labelled \d/.test(document.querySelector('#digits-sample-label')?.textContent ?? ''));
