@@ -81,6 +81,30 @@ export interface NumberRule {
   integer?: boolean;
   /** why the maximum is there, said after "at most …" */
   maxReason?: (m: Messages) => string;
+  /** a value to show as an example in a message (the field's starting value) */
+  example?: string;
+}
+
+/** A number written in decimal digits, optionally with an exponent: "0.5", "-3", "1e-3", ".25". */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Reads a typed number as decimal only: hexadecimal ("0x1A"), binary, "Infinity" and the like
+ * are not numbers here, and neither is a value that only rounds to 0 ("1e-400"). Returns the
+ * number, 'not-number' or 'underflow'.
+ */
+export function parseDecimal(text: string): number | 'not-number' | 'underflow' {
+  const s = text.trim();
+  if (!DECIMAL.test(s)) return 'not-number';
+  const v = Number(s);
+  // a mantissa with a digit other than 0 that gives 0 was too small to hold, not zero
+  if (v === 0 && /[1-9]/.test(s.split(/[eE]/)[0]!)) return 'underflow';
+  return v;
+}
+
+/** What a field accepts, in the learner's words ("a whole number from 1 to 50"). */
+export function accepts(r: NumberRule): string {
+  return t().check.accepts({ integer: r.integer === true, min: r.min, above: r.above === true, max: r.max });
 }
 
 /** Checks one typed number; returns the number or the message to show next to the field. */
@@ -89,13 +113,16 @@ export function checkNumber(raw: string, r: NumberRule): number | string {
   const c = m.check;
   const what = r.what(m);
   const text = raw.trim();
-  if (text === '') return c.empty(what);
-  const v = Number(text);
-  if (Number.isNaN(v)) return c.notNumber(text);
-  if (r.integer && Number.isFinite(v) && !Number.isInteger(v)) return c.whole(what, Math.max(1, Math.round(v)));
+  const ok = accepts(r);
+  const example = r.example ?? (r.integer ? String(Math.max(1, r.min ?? 1)) : '0.5');
+  if (text === '') return c.empty(what, ok);
+  const v = parseDecimal(text);
+  if (v === 'not-number') return c.notNumber(text, ok, example);
+  if (v === 'underflow') return c.underflow(text, ok);
+  if (r.integer && Number.isFinite(v) && !Number.isInteger(v)) return c.whole(what, Math.max(1, Math.round(v)), ok);
   if (r.min !== undefined && (r.above ? v <= r.min : v < r.min)) {
-    if (r.above && r.min === 0) return c.moreThan0(what);
-    return r.above ? c.moreThan(what, r.min) : c.atLeast(what, r.min);
+    if (r.above && r.min === 0) return c.moreThan0(what, ok);
+    return r.above ? c.moreThan(what, r.min, ok) : c.atLeast(what, r.min, ok);
   }
   if (!Number.isFinite(v) || (r.max !== undefined && v > r.max)) return c.atMost(what, r.max, r.maxReason ? r.maxReason(m) : '');
   return v;
@@ -133,8 +160,9 @@ export function numberField(
 ): Checked<number> {
   const input = el('input', { id, value, type: 'text', inputmode: rule.integer ? 'numeric' : 'decimal', autocomplete: 'off', ...attrs });
   input.classList.add('num');
+  const withExample = { example: value, ...rule };
   const read = () => {
-    const r = checkNumber(input.value, rule);
+    const r = checkNumber(input.value, withExample);
     flag(input, typeof r === 'string' ? r : null);
     return typeof r === 'number' ? r : undefined;
   };
@@ -151,8 +179,8 @@ export function checkDistribution(text: string, name: string): number[] | string
   const c = t().check;
   const parts = text.split(/[,\s]+/).filter(Boolean);
   if (parts.length === 0) return c.distEmpty(name);
-  const bad = parts.find((s) => Number.isNaN(Number(s)));
-  if (bad !== undefined) return c.distNotNumber(bad);
+  const bad = parts.find((s) => typeof parseDecimal(s) !== 'number');
+  if (bad !== undefined) return parseDecimal(bad) === 'underflow' ? c.distUnderflow(bad) : c.distNotNumber(bad);
   const p = parts.map(Number);
   if (p.length < 2) return c.distTwo(name);
   if (p.length > 26) return c.distMany(name);

@@ -1,7 +1,7 @@
 // Training off the page's thread: the playground's 2-D classifiers and the digit model.
 
 import { asVariable, noGrad, type Variable, type VariableLike } from '@gd/autograd';
-import { accuracy, trainDigitsCnn } from '@gd/lessons';
+import { accuracy, cnnAccuracy, trainDigitsCnn } from '@gd/lessons';
 import { crossEntropy, mse } from '@gd/losses';
 import { type Conv2d, Linear, Module, mlp, Sequential } from '@gd/nn';
 import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
@@ -410,7 +410,9 @@ async function trainDigits(url: string, epochs: number, seed: number, kind: Digi
             post('digits', { type: 'digits-step', step, total });
           }
         },
-        onEpoch: ({ epoch, loss }) => post('digits', { type: 'digits-progress', epoch: epoch + 1, epochs, loss, accuracy: Number.NaN }),
+        // held-out accuracy after every epoch, as for the MLP, so both curves show the same thing
+        onEpoch: ({ epoch, loss }, model) =>
+          post('digits', { type: 'digits-progress', epoch: epoch + 1, epochs, loss, accuracy: cnnAccuracy(model, xTest, yTest) }),
       });
       digitModel = { kind, model: trained.model };
       const conv = trained.model.layers[0] as Conv2d;

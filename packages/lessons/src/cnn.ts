@@ -62,7 +62,8 @@ export interface CnnOptions {
   lr?: number;
   /** Random shift of training images, in pixels each way (default 1; 0 turns it off). */
   augment?: number;
-  onEpoch?: (e: { epoch: number; loss: number }) => void;
+  /** Called after each epoch with its mean loss and the model being trained (to measure it between epochs). */
+  onEpoch?: (e: { epoch: number; loss: number }, model: Sequential) => void;
   onStep?: (step: number, total: number) => void;
 }
 
@@ -72,7 +73,13 @@ export function trainDigitsCnn(data: DigitData, o: CnnOptions) {
   const model = lenet();
   const augment = o.augment ?? 1;
   const input = (x: Tensor) => (augment > 0 ? randomShift(images(x), augment) : images(x));
-  const result = fitDigits(model, data, { ...o, batchSize: o.batchSize ?? 32, lr: o.lr ?? 3e-3 }, input);
+  const onEpoch = o.onEpoch;
+  const result = fitDigits(
+    model,
+    data,
+    { ...o, batchSize: o.batchSize ?? 32, lr: o.lr ?? 3e-3, onEpoch: onEpoch && ((e) => onEpoch(e, model)) },
+    input,
+  );
   return {
     model,
     result,

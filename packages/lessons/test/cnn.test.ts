@@ -4,7 +4,7 @@ import type { Conv2d, Module } from '@gd/nn';
 import { SGD } from '@gd/optim';
 import { keep, manualSeed, randn, scope, slice, tensor } from '@gd/tensor';
 import { describe, expect, it } from 'vitest';
-import { lenet, randomShift, trainDigitsCnn } from '../src/cnn.js';
+import { cnnAccuracy, lenet, randomShift, trainDigitsCnn } from '../src/cnn.js';
 import { loadDigits } from '../src/mnist.js';
 
 describe('the CNN lesson', () => {
@@ -102,7 +102,16 @@ describe('the CNN lesson', () => {
       xTest: data.xTest,
       yTest: data.yTest,
     };
-    const r = trainDigitsCnn(small, { seed: 7, epochs: 2 });
+    // onEpoch is handed the model being trained: measured after the last epoch, it is the model returned
+    const seen: Array<{ epoch: number; accuracy: number; model: unknown }> = [];
+    const r = trainDigitsCnn(small, {
+      seed: 7,
+      epochs: 2,
+      onEpoch: ({ epoch }, model) => seen.push({ epoch, accuracy: cnnAccuracy(model, small.xTest, small.yTest), model }),
+    });
     expect(r.testAccuracy).toBeGreaterThan(0.9);
+    expect(seen.map((e) => e.epoch)).toEqual([0, 1]);
+    expect(seen.every((e) => e.model === r.model)).toBe(true);
+    expect(seen[1]!.accuracy).toBe(r.testAccuracy);
   });
 });

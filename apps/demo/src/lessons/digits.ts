@@ -46,7 +46,8 @@ function filterImages(w: Float32Array, shape: number[]): HTMLElement {
 /** The 28×28 input the network read, grey levels exactly as it saw them. */
 function inputImage(px: Float32Array): HTMLCanvasElement {
   const c = el('canvas', { id: 'digits-input', width: '28', height: '28', role: 'img', 'aria-label': t().digits.inputAria });
-  const ctx = c.getContext('2d')!;
+  // read back (getImageData) by anyone checking what the network saw
+  const ctx = c.getContext('2d', { willReadFrequently: true })!;
   for (let i = 0; i < 784; i++) {
     const v = Math.round(px[i]! * 255);
     ctx.fillStyle = `rgb(${v},${v},${v})`;
@@ -57,7 +58,7 @@ function inputImage(px: Float32Array): HTMLCanvasElement {
 
 /** MNIST-style preprocessing: the ink's bounding box scaled into 20×20, centred by mass in 28×28. */
 function toPixels(canvas: HTMLCanvasElement): Float32Array | null {
-  const ctx = canvas.getContext('2d')!;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const { width, height } = canvas;
   const img = ctx.getImageData(0, 0, width, height).data;
   let x0 = width;
@@ -81,7 +82,7 @@ function toPixels(canvas: HTMLCanvasElement): Float32Array | null {
   const small = document.createElement('canvas');
   small.width = 28;
   small.height = 28;
-  const sctx = small.getContext('2d')!;
+  const sctx = small.getContext('2d', { willReadFrequently: true })!;
   sctx.fillStyle = '#000';
   sctx.fillRect(0, 0, 28, 28);
   sctx.imageSmoothingQuality = 'high';
@@ -191,9 +192,10 @@ export function digitsLesson(worker: Worker): void {
   const onnxStatus = el('p', { class: 'note', id: 'digits-onnx-status', 'aria-live': 'polite' });
   const filtersBox = el('div', {});
   const curve: Array<[number, number]> = [];
+  let lastLoss = '';
   let lastInput: Float32Array | undefined;
   let trainedKind = 'mlp';
-  const curveBox = el('div', {});
+  const curveBox = el('div', { id: 'digits-curve' });
   s.append(
     el('div', { class: 'controls' }, kindLabel, ep.label, train),
     status,
@@ -209,7 +211,8 @@ export function digitsLesson(worker: Worker): void {
     el('div', { class: 'row' }, el('div', {}, canvas, el('div', { class: 'controls' }, predict, clear, sample), sampleLabel), result),
   );
 
-  const ctx = canvas.getContext('2d')!;
+  // the drawing is read back (getImageData) at every Recognise: a context kept in memory for reading
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const wipe = () => {
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, 280, 280);
@@ -274,26 +277,16 @@ export function digitsLesson(worker: Worker): void {
     const m = e.data;
     if (m.lesson !== 'digits') return;
     if (m.type === 'digits-step') {
-      const epochLoss = curve.length ? ([curve.length, fmt(curve.at(-1)![1])] as const) : undefined;
+      const epochLoss = curve.length ? ([curve.length, lastLoss] as const) : undefined;
       live(status, () => [t().digits.cnnStep(m.step, m.total) + (epochLoss ? t().digits.cnnStepEpoch(...epochLoss) : '')]);
-    } else if (m.type === 'digits-progress' && Number.isNaN(m.accuracy)) {
-      // the CNN reports its training loss per epoch; held-out accuracy is measured once, at the end
-      curve.push([m.epoch, m.loss]);
-      const points = curve.slice();
-      live(status, () => [t().digits.cnnEpoch(m.epoch, m.epochs, fmt(m.loss))]);
-      live(curveBox, () => [
-        chart({
-          width: fitWidth(s, 360),
-          height: 180,
-          y: { domain: [0, Math.max(...points.map((d) => d[1]))], label: t().digits.trainingLoss },
-          x: { label: t().digits.epochAxis, ticks: points.map((d) => d[0]), tickFormat: 'd' },
-          marks: [Plot.line(points, { x: (d: number[]) => d[0], y: (d: number[]) => d[1], marker: 'dot' })],
-        }) as Element,
-      ]);
     } else if (m.type === 'digits-progress') {
+      // both models: held-out accuracy after each epoch
       curve.push([m.epoch, m.accuracy]);
       const points = curve.slice();
-      live(status, () => [t().digits.mlpEpoch(m.epoch, m.epochs, fmt(m.loss), (m.accuracy * 100).toFixed(2))]);
+      curveBox.dataset.curve = JSON.stringify(points);
+      const name = kind.value === 'cnn' ? 'CNN' : 'MLP';
+      lastLoss = fmt(m.loss);
+      live(status, () => [t().digits.mlpEpoch(name, m.epoch, m.epochs, fmt(m.loss), (m.accuracy * 100).toFixed(2))]);
       live(curveBox, () => [
         chart({
           width: fitWidth(s, 360),

@@ -8,7 +8,7 @@ import { chart, checkDistribution, choice, el, fitWidth, flag, fmt, libraryError
 const UNITS: Record<string, { base: number }> = {
   bits: { base: 2 },
   nats: { base: Math.E },
-  dits: { base: 10 },
+  hartleys: { base: 10 },
 };
 
 const PRESETS: Record<string, number[]> = {
@@ -28,23 +28,51 @@ type PlotElement = Element & {
 /** Outcome names in their own order (x1, x2, …, x10), not sorted as text. */
 const outcomes = (n: number) => Array.from({ length: n }, (_, i) => `x${i + 1}`);
 
-/** A bar chart of a distribution; pressing a bar starts a drag handled by the lesson. */
-function barChart(p: number[], bits: number[], width: number, onPress: (chart: PlotElement, e: PointerEvent) => void): PlotElement {
+/** Room a label "0.80" needs above its bar, and a tick "x26" below it, in pixels. */
+const LABEL_ROOM = 30;
+const TICK_ROOM = 24;
+
+/**
+ * A bar chart of a distribution, labelled with P(x), what its axis shows; pressing a bar starts a
+ * drag handled by the lesson. Each bar gets about 34 px up to the width available: where the bars
+ * are narrower than a label, the labels are left off and every k-th outcome is named on the axis.
+ */
+function barChart(
+  p: number[],
+  bits: number[],
+  avail: number,
+  unit: string,
+  onPress: (chart: PlotElement, e: PointerEvent) => void,
+): PlotElement {
   const data = p.map((v, i) => ({ outcome: `x${i + 1}`, p: v, info: bits[i]! }));
+  const width = Math.min(avail, Math.max(460, CHART.marginLeft + CHART.marginRight + 34 * p.length));
+  const step = (width - CHART.marginLeft - CHART.marginRight) / p.length;
+  const every = Math.ceil(TICK_ROOM / step);
+  const names = outcomes(p.length);
   const c = chart({
     ...CHART,
     width,
     y: { domain: [0, 1], label: 'P(x)', grid: true },
-    x: { label: null, domain: outcomes(p.length) },
+    x: { label: null, domain: names, ticks: names.filter((_, i) => i % every === 0) },
     marks: [
-      Plot.barY(data, { x: 'outcome', y: 'p', fill: '#2f6fdf' }),
-      Plot.text(data, {
+      Plot.barY(data, {
         x: 'outcome',
         y: 'p',
-        text: (d: { info: number }) => (Number.isFinite(d.info) ? fmt(d.info, 2) : '∞'),
-        dy: -8,
-        fontSize: 11,
+        fill: '#2f6fdf',
+        title: (d: { outcome: string; p: number; info: number }) =>
+          `P(${d.outcome}) = ${fmt(d.p, 3)} · I(${d.outcome}) = ${Number.isFinite(d.info) ? fmt(d.info, 3) : '∞'} ${unit}`,
       }),
+      ...(step >= LABEL_ROOM
+        ? [
+            Plot.text(data, {
+              x: 'outcome',
+              y: 'p',
+              text: (d: { p: number }) => d.p.toFixed(2),
+              dy: -8,
+              fontSize: 11,
+            }),
+          ]
+        : []),
       Plot.ruleY([0]),
     ],
   }) as unknown as PlotElement;
@@ -192,7 +220,7 @@ export function informationLesson(): void {
           el('strong', { id: 'entropy-value' }, `${fmt(h)} ${u.name}`),
           t().info.maximum(fmt(max), u.name),
         ),
-        (current = barChart(q, bits, fitWidth(out, 460), (plot, e) => {
+        (current = barChart(q, bits, fitWidth(out, 1000), u.name, (plot, e) => {
           const [x] = chartPoint(plot, e);
           const i = barAt(plot, x);
           if (i < 0) return;
@@ -200,6 +228,12 @@ export function informationLesson(): void {
           drag = { i };
           dragTo(e);
         })),
+        el(
+          'p',
+          { class: 'note', id: 'info-content' },
+          t().info.contentOf(u.name),
+          bits.map((b, i) => `x${i + 1} ${Number.isFinite(b) ? fmt(b, 2) : '∞'}`).join(' · '),
+        ),
         el('p', { class: 'note' }, t().info.barsNote(u.name)),
       );
     } catch (e) {
@@ -313,6 +347,11 @@ export function crossEntropyLesson(): void {
             el('td', {}, `${fmt(h + kl)} ${m.ce.bits}`),
           ),
         ),
+        (() => {
+          // an outcome Y gives weight but Ŷ gives none: −Y·log 0 is +∞, and so are H(Y, Ŷ) and KL
+          const zero = y.findIndex((v, i) => v > 0 && yhat[i] === 0);
+          return zero < 0 ? null : el('p', { class: 'note', id: 'ce-infinite' }, m.ce.infinite(`x${zero + 1}`));
+        })(),
         chart({
           width: fitWidth(out, 460),
           height: 200,

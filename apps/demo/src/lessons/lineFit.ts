@@ -36,6 +36,11 @@ export function lineFitLesson(): void {
     ),
     el(
       'p',
+      { class: 'note', id: 'fit-erratum' },
+      tr((m) => m.fit.erratum),
+    ),
+    el(
+      'p',
       {},
       tr((m) => m.fit.p2),
     ),
@@ -163,11 +168,17 @@ export function lineFitLesson(): void {
       run.disabled = false;
       stop.disabled = true;
       show(progress);
-      draw({ ...r, reason: stopped && r.reason === 'max-iterations' ? 'stopped' : r.reason, iterations: done, path });
+      draw({
+        ...r,
+        reason: stopped && r.reason === 'max-iterations' ? 'stopped' : r.reason,
+        threshold: crit.value === 'max-iterations' ? thr.toLocaleString('en') : String(thr),
+        iterations: done,
+        path,
+      });
     };
     chunk();
   };
-  type Drawn = { reason: string; iterations: number; a: number; b: number; loss: number; path: Array<[number, number]> };
+  type Drawn = { reason: string; threshold: string; iterations: number; a: number; b: number; loss: number; path: Array<[number, number]> };
   let lastDrawn: Drawn | undefined;
   const draw = (r: Drawn) => {
     lastDrawn = r;
@@ -180,7 +191,12 @@ export function lineFitLesson(): void {
           'p',
           { class: 'readout' },
           m.fit.stopped,
-          el('strong', { id: 'fit-reason', 'data-reason': r.reason }, pick(m.fit.reasons, r.reason)),
+          // the criterion that held, in the tutorial's words and with its threshold
+          el(
+            'strong',
+            { id: 'fit-reason', 'data-reason': r.reason },
+            r.reason === 'diverged' || r.reason === 'stopped' ? pick(m.fit.reasons, r.reason) : m.fit.reasonSaid(r.reason, r.threshold),
+          ),
           m.fit.after,
           el('strong', { id: 'fit-iterations' }, String(r.iterations)),
           m.fit.summary(fmt(r.a), fmt(r.b), fmt(r.loss)),
@@ -235,18 +251,31 @@ function precisionNote(data: ReturnType<typeof lineData>): HTMLElement {
   const runs = [fitLine(data, 'loss-tolerance', opts), fitLine(data, 'loss-tolerance', { ...opts, dtype: 'float64' })];
   const [f32, f64] = runs as [ReturnType<typeof fitLine>, ReturnType<typeof fitLine>];
   const off = (r: ReturnType<typeof fitLine>) => Math.hypot(r.a - data.exact.a, r.b - data.exact.b);
-  const row = (r: ReturnType<typeof fitLine>) => {
+  // one column per dtype, one row per quantity: three columns fit a phone's width
+  const cells = (r: ReturnType<typeof fitLine>) => {
     const id = r.dtype === 'float32' ? 'f32' : 'f64';
-    return el(
-      'tr',
-      {},
-      el('th', { scope: 'row' }, r.dtype),
+    return [
       el('td', { id: `fit-${id}-iterations` }, String(r.iterations)),
       el('td', { id: `fit-${id}-change` }, r.lastChange === 0 ? '0' : r.lastChange.toExponential(2)),
       el('td', {}, fmt(r.loss, 8)),
       el('td', { id: `fit-${id}-off` }, off(r).toExponential(2)),
-    );
+    ];
   };
+  const c32 = cells(f32);
+  const c64 = cells(f64);
+  const rows = [1, 2, 3, 4].map((i) =>
+    el(
+      'tr',
+      {},
+      el(
+        'th',
+        { scope: 'row' },
+        tr((m) => m.fit.cols[i]!),
+      ),
+      c32[i - 1]!,
+      c64[i - 1]!,
+    ),
+  );
   const ulp32 = spacing(f32.loss, 23);
   const ulp64 = spacing(f64.loss, 52);
   const why = (m: Messages) =>
@@ -288,16 +317,16 @@ function precisionNote(data: ReturnType<typeof lineData>): HTMLElement {
             el(
               'tr',
               {},
-              ...[0, 1, 2, 3, 4].map((i) =>
-                el(
-                  'th',
-                  { scope: 'col' },
-                  tr((m) => m.fit.cols[i]!),
-                ),
+              el(
+                'th',
+                { scope: 'col' },
+                tr((m) => m.fit.cols[0]!),
               ),
+              el('th', { scope: 'col' }, f32.dtype),
+              el('th', { scope: 'col' }, f64.dtype),
             ),
           ),
-          el('tbody', {}, row(f32), row(f64)),
+          el('tbody', {}, ...rows),
         ),
       ),
       'aria-label',

@@ -830,7 +830,8 @@ export function playgroundLesson(worker: Worker): void {
                 m.trainLoss
                   .flatMap((v, i) => (Number.isFinite(v) && v > 0 ? [{ e: i, v, k: msg.trainingLoss }] : []))
                   .concat(m.testLoss.flatMap((v, i) => (Number.isFinite(v) && v > 0 ? [{ e: i, v, k: msg.testLossKey }] : []))),
-                { x: 'e', y: 'v', stroke: 'k' },
+                // one series per key, said outright: Plot guesses series from stroke and warns when it has few points
+                { x: 'e', y: 'v', stroke: 'k', z: 'k' },
               ),
             ],
           }),
