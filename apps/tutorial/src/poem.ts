@@ -1,10 +1,12 @@
 // `pnpm start --model poem`: a character-level Transformer trained on the five-character Tang
 // quatrains, measured in bits per character against what the characters' own distribution gives.
 import {
+  BOS,
   bigramModel,
   CharTransformer,
   CharVocab,
   characterBits,
+  EOS,
   formReport,
   heldOutBits,
   samplePoems,
@@ -16,7 +18,9 @@ import {
   unigramModel,
 } from '@gd/lessons';
 import { loadTangQuatrains } from '@gd/lessons/tang';
-import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
+import { loadSafetensorsFile, saveOnnxFile, saveSafetensorsFile } from '@gd/nn/node';
+import { scope, tensor } from '@gd/tensor';
+import * as ort from 'onnxruntime-node';
 import { SingleBar } from 'cli-progress';
 
 /** Epochs of the poem model when --epochs is not given. */
@@ -148,5 +152,33 @@ export async function poemSection(o: {
     process.exitCode = 1;
   }
   reloaded.dispose();
+
+  // the model leaves gd as ONNX: ONNX Runtime must give the same next-character distributions
+  const onnxPath = `${o.out.replace(/\.safetensors$/, '')}.onnx`;
+  const T = c.contextLength;
+  await saveOnnxFile(onnxPath, model, { inputShape: [1, T], inputDtype: 'int32', dynamicBatch: true });
+  const rows = held.slice(0, 16).map((text) => {
+    const ids = [BOS, ...vocab.encode(text)].slice(0, T);
+    while (ids.length < T) ids.push(EOS);
+    return ids;
+  });
+  const ids = Int32Array.from(rows.flat());
+  const session = await ort.InferenceSession.create(onnxPath, { graphOptimizationLevel: 'all' });
+  const { output } = await session.run({ input: new ort.Tensor('int32', ids, [rows.length, T]) });
+  await session.release();
+  const [ours, theirs] = scope(() => {
+    const logits = model.forward(tensor(ids, { shape: [rows.length, T], dtype: 'int32' }));
+    const theirLogits = tensor(Float32Array.from(output!.data as Float32Array), { shape: [rows.length, T, vocab.size] });
+    return [Array.from(logits.softmax(-1).value.data()), Array.from(theirLogits.softmax(-1).data())];
+  });
+  let worst = 0;
+  for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - theirs[i]!));
+  console.log(
+    `saved ${onnxPath}; ONNX Runtime ${ort.env.versions.node ?? ort.env.versions.common} on ${rows.length} held-out poems: next-character probabilities within ${worst.toExponential(2)} of gd's (max abs difference)`,
+  );
+  if (!(worst <= 1e-5)) {
+    console.error('ONNX Runtime disagrees with gd on the exported model');
+    process.exitCode = 1;
+  }
   model.dispose();
 }

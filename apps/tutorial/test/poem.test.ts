@@ -27,6 +27,11 @@ describe('pnpm start --model poem', () => {
     const reloaded = /reloaded into a fresh model with its vocabulary: held-out (\S+) bits\/char/.exec(text);
     expect(Number(reloaded?.[1])).toBe(transformer);
     expect(existsSync(out)).toBe(true);
+    // exported to ONNX beside it: ONNX Runtime's next-character distributions are gd's
+    const onnx = /ONNX Runtime \S+ on 16 held-out poems: next-character probabilities within (\S+) of gd's/.exec(text);
+    expect(onnx, text).not.toBeNull();
+    expect(Number(onnx![1]) <= 1e-5, onnx![0]).toBe(true);
+    expect(existsSync(out.replace(/\.safetensors$/, '.onnx'))).toBe(true);
   }, 900_000);
 
   it('refuses a --poems that is not a count of poems', () => {

@@ -46,6 +46,11 @@ export interface ToOnnxOptions {
    * depend on their sizes (a constant built from one would), and fails naming the axis if it does.
    */
   dynamicAxes?: Readonly<Record<number, string>>;
+  /**
+   * The input's dtype: 'int32' for a model that looks up token ids. Default: int32 when the first
+   * layer is an Embedding, else the parameters' dtype.
+   */
+  inputDtype?: 'int32' | 'float32' | 'float64';
 }
 
 /** The lowest and highest operator sets toOnnx writes. */
@@ -275,11 +280,13 @@ function firstLeaf(m: AnyModule): AnyModule {
 const fmt = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
 const describe = (m: AnyModule, path: string) => `${m.constructor.name} at ${path === '' ? 'the root of the model' : `'${path}'`}`;
 
-function checkOptions(model: unknown, options: ToOnnxOptions): { inputShape: number[]; opset: number; dynamic: Map<number, string> } {
+function checkOptions(model: unknown, options: ToOnnxOptions): { inputShape: number[]; opset: number; dynamic: Map<number, string>; inputDtype: ToOnnxOptions['inputDtype'] } {
   if (!(model instanceof Module)) throw new ValueError(`toOnnx: model must be a Module, got ${typeOf(model)}`);
   if (options === null || typeof options !== 'object')
     throw new ValueError(`toOnnx: options must be an object with inputShape, got ${typeOf(options)}`);
-  const { inputShape, opset = ONNX_OPSETS.default, dynamicBatch = false, dynamicAxes = {} } = options;
+  const { inputShape, opset = ONNX_OPSETS.default, dynamicBatch = false, dynamicAxes = {}, inputDtype } = options;
+  if (inputDtype !== undefined && inputDtype !== 'int32' && inputDtype !== 'float32' && inputDtype !== 'float64')
+    throw new ValueError(`toOnnx: inputDtype must be 'int32', 'float32' or 'float64', got ${typeOf(inputDtype)}`);
   if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ValueError(
       `toOnnx: inputShape must be a non-empty array of positive integers (batch first), got ${JSON.stringify(inputShape)}`,
@@ -302,7 +309,7 @@ function checkOptions(model: unknown, options: ToOnnxOptions): { inputShape: num
     }
     dynamic.set(axis, name);
   }
-  return { inputShape: [...inputShape], opset, dynamic };
+  return { inputShape: [...inputShape], opset, dynamic, inputDtype };
 }
 
 const typeOf = (v: unknown) =>
@@ -789,7 +796,7 @@ const exportable = () => [...EMITTERS.keys()].map((c) => c.name).join(', ');
  * ```
  */
 export function toOnnx(model: AnyModule, options: ToOnnxOptions): Uint8Array {
-  const { inputShape, opset, dynamic } = checkOptions(model, options);
+  const { inputShape, opset, dynamic, inputDtype } = checkOptions(model, options);
   const state = model.stateDict();
   // Integer buffers (BatchNorm's num_batches_tracked) only count training steps: the graph never reads them.
   const dtypes = [...new Set(Object.values(state).map((t) => t.dtype as string))].filter((d) => d !== 'int32');
@@ -799,7 +806,9 @@ export function toOnnx(model: AnyModule, options: ToOnnxOptions): Uint8Array {
   if (elemType === undefined) throw new DTypeError(`toOnnx: parameters of dtype ${dtype} cannot be exported; float32 or float64 can`);
   const elem = DataType[elemType]!;
   // A model that starts with an Embedding takes int32 indices, as gd's Embedding does.
-  const index = firstLeaf(model) instanceof Embedding;
+  if (inputDtype !== undefined && inputDtype !== 'int32' && inputDtype !== dtype)
+    throw new DTypeError(`toOnnx: inputDtype ${inputDtype} differs from the parameters' ${dtype}`);
+  const index = inputDtype === undefined ? firstLeaf(model) instanceof Embedding : inputDtype === 'int32';
 
   const traceAt = (k: number): Built => {
     const dyn: DynSizes = new Map();
