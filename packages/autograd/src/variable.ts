@@ -75,6 +75,21 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
+const replaced = new WeakMap<Variable, string>();
+
+/**
+ * Records that `old` was replaced by another Variable (as Module.to() replaces each parameter)
+ * and why, so whatever still holds it — an optimizer built before — can say what happened.
+ */
+export function markReplaced(old: Variable, why: string): void {
+  replaced.set(old, why);
+}
+
+/** Why `v` was replaced (markReplaced), or undefined. */
+export function replacedBecause(v: Variable): string | undefined {
+  return replaced.get(v);
+}
+
 /** Options of backward(). */
 export interface BackwardOptions {
   /** Keep the graph's gradient functions so backward() can run through it again (default: createGraph). */

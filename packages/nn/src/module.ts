@@ -1,6 +1,6 @@
 // Module: the PyTorch contract — parameters(), namedParameters(), children(), train()/eval(),
 // stateDict()/loadStateDict() — found by walking a module's own fields.
-import { Variable, type VariableLike } from '@gd/autograd';
+import { markReplaced, Variable, type VariableLike } from '@gd/autograd';
 import {
   copyInto,
   DisposedError,
@@ -223,6 +223,7 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
     for (const v of params.keys()) {
       v.zeroGrad();
       v.value.dispose();
+      markReplaced(v, `${this.constructor.name}.to('${dtype}') replaced it by a new ${dtype} parameter`);
     }
     for (const t of buffers.keys()) t.dispose();
     return this;

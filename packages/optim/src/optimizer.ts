@@ -1,5 +1,5 @@
 // The optimizer contract users know from PyTorch: step(), zeroGrad(), stateDict(), loadStateDict().
-import { Variable } from '@gd/autograd';
+import { replacedBecause, Variable } from '@gd/autograd';
 import { DisposedError, keep, ShapeError, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
 
 /** Anything holding parameters: a list of Variables, or a module with parameters(). */
@@ -13,6 +13,13 @@ export type Params =
 /** How a parameter is named in an error: its name if it has one, else its position. */
 function label(p: Variable, i: number): string {
   return p.name === undefined ? `parameter ${i}` : `parameter ${i} ('${p.name}')`;
+}
+
+/** A disposed parameter: what replaced it, if a module's to() did, and what to do. */
+function disposedMessage(op: string, p: Variable, i: number): string {
+  const why = replacedBecause(p);
+  if (why === undefined) return `${op}: ${label(p, i)} was disposed`;
+  return `${op}: ${label(p, i)} is no longer the model's: ${why}; build the optimizer after to() (or from model.parameters() again)`;
 }
 
 /**
@@ -36,7 +43,7 @@ export function paramList(params: Params): Variable[] {
       throw new ValueError(
         `optimizer: parameter ${i} is not a Variable (got ${p === null ? 'null' : typeof p === 'object' ? p.constructor.name : typeof p})`,
       );
-    if (p.value.isDisposed) throw new DisposedError(`optimizer: ${label(p, i)} was disposed`);
+    if (p.value.isDisposed) throw new DisposedError(disposedMessage('optimizer', p, i));
     if (p.value.dtype !== 'float32' && p.value.dtype !== 'float64') {
       throw new ValueError(`optimizer: ${label(p, i)} is ${p.value.dtype}; parameters must be float32 or float64`);
     }
@@ -189,7 +196,7 @@ export abstract class Optimizer {
     // lr is a public field (schedules set it): check it before it reaches a kernel
     checkNumber(`${this.type}.step`, 'lr', this.lr, { lo: 0 });
     this.params.forEach((p, i) => {
-      if (p.value.isDisposed) throw new DisposedError(`${this.type}.step: ${label(p, i)} was disposed`);
+      if (p.value.isDisposed) throw new DisposedError(disposedMessage(`${this.type}.step`, p, i));
     });
     this.stepCount++;
     this.params.forEach((p, i) => {
