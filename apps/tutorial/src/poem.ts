@@ -20,8 +20,8 @@ import {
 import { loadTangQuatrains } from '@gd/lessons/tang';
 import { loadSafetensorsFile, saveOnnxFile, saveSafetensorsFile } from '@gd/nn/node';
 import { scope, tensor } from '@gd/tensor';
-import * as ort from 'onnxruntime-node';
 import { SingleBar } from 'cli-progress';
+import * as ort from 'onnxruntime-node';
 
 /** Epochs of the poem model when --epochs is not given. */
 export const POEM_EPOCHS = 8;
