@@ -128,7 +128,7 @@ console.log(m.gradcheck32(bp.gradcheckFloat32.ok ? m.ok : m.failed, bp.gradcheck
 curvatureSection({ seed, heading, m, f });
 
 if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, out: args.out, heading, m });
-else if (args.model === 'poem') await poemSection({ seed, epochs, out: args.out, poems: args.poems, heading });
+else if (args.model === 'poem') await poemSection({ seed, epochs, out: args.out, poems: args.poems, heading, m });
 else await mlpDigitsSection();
 
 async function mlpDigitsSection(): Promise<void> {

@@ -67,6 +67,49 @@ export const en = {
   seconds: (s: string) => `${s} s`,
   curvWhy: (steps: number) =>
     `one Newton step lands on the minimum of a quadratic; gradient descent needs ${steps} because its slowest direction shrinks by only 1 − η·λ_min per step`,
+  poem: {
+    heading: '6. 唐詩: a character-level Transformer on Tang quatrains, in bits per character (§1.2)',
+    badPoems: (got: string) => `--poems must be an integer of at least 20, got ${got}`,
+    corpus: (o: { n: number; dup: number; seed: number; train: number; held: number; heldTitle: string | null }) =>
+      `corpus: ${o.n} five-character quatrains (五言絕句) of 全唐詩, chinese-poetry 2.0.1, ${o.dup} repeated text${o.dup === 1 ? '' : 's'} kept once; ` +
+      `split by poem (seed ${o.seed}): ${o.train} training / ${o.held} held-out poems${o.heldTitle ? `, 《${o.heldTitle}》 held out on purpose` : ''}`,
+    vocabulary: (chars: number, h: string) =>
+      `vocabulary: ${chars} training characters and an unknown one; H(X) of the training characters = ${h} bits`,
+    bar: 'training |{bar}| {percentage}% | step {value}/{total} | epoch {epoch} loss {loss} bits/token | {duration}s',
+    model: (o: {
+      layers: number;
+      d: number;
+      heads: number;
+      ctx: number;
+      params: string;
+      dropout: number;
+      epochs: number;
+      steps: number;
+      seconds: string;
+      cpu: string;
+    }) =>
+      `model: ${o.layers} pre-norm blocks, ${o.d} wide, ${o.heads} heads, context ${o.ctx}, ${o.params} parameters ` +
+      `(token embedding tied to the output), dropout ${o.dropout}; AdamW, warm-up + cosine, clipping at norm 1; ${o.epochs} epochs, ${o.steps} steps of 32 poems ` +
+      `in ${o.seconds} s (${o.cpu} s of CPU, one thread)`,
+    models: { uniform: 'uniform', unigram: 'unigram', bigram: 'bigram', transformer: 'transformer' } as Record<string, string>,
+    crossEntropy: (cells: string) => `held-out cross-entropy (bits/char): ${cells}`,
+    crossEntropyNote: (chars: number, vsBigram: string, vsUnigram: string) =>
+      `(${chars} held-out characters; unigram with add-one smoothing, bigram interpolated with it by Witten–Bell; ` +
+      `the transformer is ${vsBigram} bits/char less surprised than the bigram, ${vsUnigram} less than the character distribution)`,
+    sampled: '\nsampled at temperature 0.8 from the start token, each ending at the end token:',
+    form: (o: { well: number; samples: number; copied: number; lines: number }) =>
+      `form: ${o.well} of ${o.samples} samples are well-formed quatrains (4 lines of 5 characters, ，。，。); ` +
+      `${o.copied} of ${o.lines} generated lines appear verbatim in the training poems`,
+    famous: (title: string, author: string) =>
+      `\n《${title}》 ${author}, held out on purpose: −log₂ p of each character (transformer / bigram), in bits`,
+    famousTotal: (total: string, per: string, bigram: string) =>
+      `  in all ${total} bits (${per} per character) for the transformer, ${bigram} for the bigram`,
+    saved: (out: string, bits: string) => `saved ${out}; reloaded into a fresh model with its vocabulary: held-out ${bits} bits/char`,
+    reloadDisagrees: 'the reloaded model disagrees with the trained one',
+    onnx: (path: string, runtime: string, n: number, diff: string) =>
+      `saved ${path}; ONNX Runtime ${runtime} on ${n} held-out poems: next-character probabilities within ${diff} of gd's (max abs difference)`,
+    onnxDisagrees: 'ONNX Runtime disagrees with gd on the exported model',
+  },
   h5: '6. A network trained on 10,000 real MNIST digits',
   h5cnn: '6. A convolutional network (LeNet-5) trained on 10,000 real MNIST digits',
   split: (seed: number, train: number, test: number) => `split (seed ${seed}): ${train} training / ${test} held-out images`,
@@ -152,6 +195,47 @@ export const zh: Messages = {
   },
   seconds: (s: string) => `${s} 秒`,
   curvWhy: (steps: number) => `对二次函数，牛顿法一步就落在最小值上；梯度下降要 ${steps} 步，因为它最慢的方向每步只缩小为 1 − η·λ_min 倍`,
+  poem: {
+    heading: '6. 唐诗：在唐人绝句上训练的字符级 Transformer，以每字比特计（§1.2）',
+    badPoems: (got: string) => `--poems 必须是不小于 20 的整数，收到的是 ${got}`,
+    corpus: (o: { n: number; dup: number; seed: number; train: number; held: number; heldTitle: string | null }) =>
+      `语料：全唐詩中的 ${o.n} 首五言絕句（chinese-poetry 2.0.1），${o.dup} 首重复的只保留一次；` +
+      `按诗划分（种子 ${o.seed}）：${o.train} 首训练 / ${o.held} 首留出${o.heldTitle ? `，特意留出《${o.heldTitle}》` : ''}`,
+    vocabulary: (chars: number, h: string) => `字表：${chars} 个训练集中的字外加一个未知字；训练集字分布的熵 H(X) = ${h} 比特`,
+    bar: '训练 |{bar}| {percentage}% | 第 {value}/{total} 步 | 第 {epoch} 轮 损失 {loss} 比特/字 | {duration} 秒',
+    model: (o: {
+      layers: number;
+      d: number;
+      heads: number;
+      ctx: number;
+      params: string;
+      dropout: number;
+      epochs: number;
+      steps: number;
+      seconds: string;
+      cpu: string;
+    }) =>
+      `模型：${o.layers} 个前置归一化的块，宽 ${o.d}，${o.heads} 个注意力头，上下文 ${o.ctx}，${o.params} 个参数` +
+      `（字嵌入与输出层共用），dropout ${o.dropout}；AdamW，预热 + 余弦学习率，梯度裁剪到范数 1；${o.epochs} 轮，${o.steps} 步，每步 32 首诗，` +
+      `用时 ${o.seconds} 秒（CPU ${o.cpu} 秒，单线程）`,
+    models: { uniform: '均匀分布', unigram: '一元模型', bigram: '二元模型', transformer: 'Transformer' },
+    crossEntropy: (cells: string) => `留出集上的交叉熵（比特/字）：${cells}`,
+    crossEntropyNote: (chars: number, vsBigram: string, vsUnigram: string) =>
+      `（留出集共 ${chars} 个字；一元模型用加一平滑，二元模型用 Witten–Bell 与之插值；` +
+      `Transformer 比二元模型每字少 ${vsBigram} 比特的意外，比字的分布少 ${vsUnigram} 比特）`,
+    sampled: '\n从起始标记开始、温度 0.8 采样，每首在结束标记处停止：',
+    form: (o: { well: number; samples: number; copied: number; lines: number }) =>
+      `格式：${o.samples} 首采样中有 ${o.well} 首是合格的绝句（4 句，每句 5 字，，。，。）；` +
+      `生成的 ${o.lines} 句中有 ${o.copied} 句与训练集中的诗句完全相同`,
+    famous: (title: string, author: string) =>
+      `\n《${title}》${author}，特意留出：每个字的信息量 −log₂ p（Transformer / 二元模型），单位比特`,
+    famousTotal: (total: string, per: string, bigram: string) => `  Transformer 合计 ${total} 比特（每字 ${per}），二元模型 ${bigram}`,
+    saved: (out: string, bits: string) => `已保存 ${out}；重新载入到一个新模型（连同字表）：留出集 ${bits} 比特/字`,
+    reloadDisagrees: '重新载入的模型与训练好的模型不一致',
+    onnx: (path: string, runtime: string, n: number, diff: string) =>
+      `已保存 ${path}；ONNX Runtime ${runtime} 在 ${n} 首留出的诗上：下一个字的概率与 gd 的相差不超过 ${diff}（最大绝对差）`,
+    onnxDisagrees: 'ONNX Runtime 在导出的模型上与 gd 不一致',
+  },
   h5: '6. 在 10,000 个真实 MNIST 手写数字上训练的网络',
   h5cnn: '6. 在 10,000 个真实 MNIST 手写数字上训练的卷积网络（LeNet-5）',
   split: (seed: number, train: number, test: number) => `划分（种子 ${seed}）：${train} 张训练图像 / ${test} 张留出图像`,

@@ -22,6 +22,7 @@ import { loadSafetensorsFile, saveOnnxFile, saveSafetensorsFile } from '@gd/nn/n
 import { scope, tensor } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import * as ort from 'onnxruntime-node';
+import { type Messages, pick } from './messages.js';
 
 /** Epochs of the poem model when --epochs is not given. */
 export const POEM_EPOCHS = 8;
@@ -40,12 +41,14 @@ export async function poemSection(o: {
   out: string;
   poems?: string;
   heading: (s: string) => void;
+  m: Messages;
 }): Promise<void> {
+  const w = o.m.poem;
   const f = (x: number, d = 2) => x.toFixed(d);
-  o.heading('5. 唐詩: a character-level Transformer on Tang quatrains, in bits per character (§1.2)');
+  o.heading(w.heading);
   const count = o.poems === undefined ? undefined : Number(o.poems);
   if (count !== undefined && !(Number.isInteger(count) && count >= 20)) {
-    console.error(`--poems must be an integer of at least 20, got ${o.poems}`);
+    console.error(w.badPoems(String(o.poems)));
     process.exit(2);
   }
   const all = loadTangQuatrains(5);
@@ -56,15 +59,19 @@ export async function poemSection(o: {
   const held = split.heldOut.map((q) => q.text);
   const vocab = CharVocab.fromTexts(train);
   console.log(
-    `corpus: ${corpus.length} five-character quatrains (五言絕句) of 全唐詩, chinese-poetry 2.0.1, ${split.duplicates} repeated text${split.duplicates === 1 ? '' : 's'} kept once; ` +
-      `split by poem (seed ${o.seed}): ${train.length} training / ${held.length} held-out poems${holdOut.length ? `, 《${SPRING_MORNING.title}》 held out on purpose` : ''}`,
+    w.corpus({
+      n: corpus.length,
+      dup: split.duplicates,
+      seed: o.seed,
+      train: train.length,
+      held: held.length,
+      heldTitle: holdOut.length ? SPRING_MORNING.title : null,
+    }),
   );
-  console.log(
-    `vocabulary: ${vocab.outcomes - 1} training characters and an unknown one; H(X) of the training characters = ${f(trainingEntropy(vocab, train), 3)} bits`,
-  );
+  console.log(w.vocabulary(vocab.outcomes - 1, f(trainingEntropy(vocab, train), 3)));
 
   const bar = new SingleBar({
-    format: 'training |{bar}| {percentage}% | step {value}/{total} | epoch {epoch} loss {loss} bits/token | {duration}s',
+    format: w.bar,
     noTTYOutput: true,
     notTTYSchedule: 5000,
     hideCursor: true,
@@ -91,36 +98,42 @@ export async function poemSection(o: {
   const c = model.config;
   const params = model.parameters().reduce((n, p) => n + p.size, 0);
   console.log(
-    `model: ${c.numLayers} pre-norm blocks, ${c.dModel} wide, ${c.numHeads} heads, context ${c.contextLength}, ${params.toLocaleString('en')} parameters ` +
-      `(token embedding tied to the output), dropout ${c.dropout}; AdamW, warm-up + cosine, clipping at norm 1; ${o.epochs} epochs, ${trained.steps} steps of 32 poems ` +
-      `in ${f(seconds, 1)} s (${f((cpu.user + cpu.system) / 1e6, 1)} s of CPU, one thread)`,
+    w.model({
+      layers: c.numLayers,
+      d: c.dModel,
+      heads: c.numHeads,
+      ctx: c.contextLength,
+      params: params.toLocaleString('en'),
+      dropout: c.dropout ?? 0,
+      epochs: o.epochs,
+      steps: trained.steps,
+      seconds: f(seconds, 1),
+      cpu: f((cpu.user + cpu.system) / 1e6, 1),
+    }),
   );
 
   const transformer = transformerCharModel(model);
   const models = [uniformModel(vocab), unigramModel(vocab, train), bigramModel(vocab, train), transformer];
   const scores = models.map((m) => heldOutBits(m, vocab, held));
-  console.log(`held-out cross-entropy (bits/char): ${models.map((m, i) => `${m.name} ${f(scores[i]!.bitsPerChar, 3)}`).join(' | ')}`);
+  console.log(w.crossEntropy(models.map((m, i) => `${pick(w.models, m.name)} ${f(scores[i]!.bitsPerChar, 3)}`).join(' | ')));
   console.log(
-    `(${scores[0]!.chars} held-out characters; unigram with add-one smoothing, bigram interpolated with it by Witten–Bell; ` +
-      `the transformer is ${f(scores[2]!.bitsPerChar - scores[3]!.bitsPerChar, 3)} bits/char less surprised than the bigram, ` +
-      `${f(scores[1]!.bitsPerChar - scores[3]!.bitsPerChar, 3)} less than the character distribution)`,
+    w.crossEntropyNote(
+      scores[0]!.chars,
+      f(scores[2]!.bitsPerChar - scores[3]!.bitsPerChar, 3),
+      f(scores[1]!.bitsPerChar - scores[3]!.bitsPerChar, 3),
+    ),
   );
 
   const samples = samplePoems(model, vocab, { count: 32, seed: o.seed, temperature: 0.8 });
-  console.log('\nsampled at temperature 0.8 from the start token, each ending at the end token:');
+  console.log(w.sampled);
   for (const s of samples.slice(0, 8)) console.log(`  ${s}`);
   const form = formReport(samples, train);
-  console.log(
-    `form: ${form.wellFormed} of ${form.samples} samples are well-formed quatrains (4 lines of 5 characters, ，。，。); ` +
-      `${form.copiedLines} of ${form.lines} generated lines appear verbatim in the training poems`,
-  );
+  console.log(w.form({ well: form.wellFormed, samples: form.samples, copied: form.copiedLines, lines: form.lines }));
 
   if (holdOut.length) {
     const bits = characterBits(transformer, vocab, SPRING_MORNING.text);
     const bigramBits = characterBits(models[2]!, vocab, SPRING_MORNING.text);
-    console.log(
-      `\n《${SPRING_MORNING.title}》 ${SPRING_MORNING.author}, held out on purpose: −log₂ p of each character (transformer / bigram), in bits`,
-    );
+    console.log(w.famous(SPRING_MORNING.title, SPRING_MORNING.author));
     for (let line = 0; line < 4; line++) {
       const cells = bits
         .slice(line * 6, line * 6 + 6)
@@ -128,9 +141,7 @@ export async function poemSection(o: {
       console.log(`  ${cells.join('   ')}`);
     }
     const total = (xs: Array<{ bits: number }>) => xs.reduce((s, b) => s + b.bits, 0);
-    console.log(
-      `  in all ${f(total(bits), 1)} bits (${f(total(bits) / bits.length)} per character) for the transformer, ${f(total(bigramBits), 1)} for the bigram`,
-    );
+    console.log(w.famousTotal(f(total(bits), 1), f(total(bits) / bits.length), f(total(bigramBits), 1)));
   }
 
   await saveSafetensorsFile(o.out, model, {
@@ -146,9 +157,9 @@ export async function poemSection(o: {
   const meta = await loadSafetensorsFile(reloaded, o.out);
   const vocab2 = CharVocab.fromChars(JSON.parse(meta.vocab ?? '[]'));
   const again = heldOutBits(transformerCharModel(reloaded), vocab2, held).bitsPerChar;
-  console.log(`saved ${o.out}; reloaded into a fresh model with its vocabulary: held-out ${f(again, 3)} bits/char`);
+  console.log(w.saved(o.out, f(again, 3)));
   if (again !== scores[3]!.bitsPerChar) {
-    console.error('the reloaded model disagrees with the trained one');
+    console.error(w.reloadDisagrees);
     process.exitCode = 1;
   }
   reloaded.dispose();
@@ -173,11 +184,9 @@ export async function poemSection(o: {
   });
   let worst = 0;
   for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - theirs[i]!));
-  console.log(
-    `saved ${onnxPath}; ONNX Runtime ${ort.env.versions.node ?? ort.env.versions.common} on ${rows.length} held-out poems: next-character probabilities within ${worst.toExponential(2)} of gd's (max abs difference)`,
-  );
+  console.log(w.onnx(onnxPath, ort.env.versions.node ?? ort.env.versions.common, rows.length, worst.toExponential(2)));
   if (!(worst <= 1e-5)) {
-    console.error('ONNX Runtime disagrees with gd on the exported model');
+    console.error(w.onnxDisagrees);
     process.exitCode = 1;
   }
   model.dispose();
