@@ -113,8 +113,10 @@ export interface GradOps {
   scatterAdd(g: Val, indices: Tensor, axis: number, shape: readonly number[]): Val;
   /** g·relu′(x). */
   reluBackward(g: Val, x: Val, xv: Tensor): Val;
-  /** g·gelu′(x). */
-  geluBackward(g: Val, x: Val): Val;
+  /** g·gelu′(x) for the GELU form given (exact, or the tanh form). */
+  geluBackward(g: Val, x: Val, approximate: 'none' | 'tanh'): Val;
+  /** erf(a). */
+  erf(a: Val): Val;
   /** g·σ′ from σ's output y. */
   sigmoidBackward(g: Val, y: Val): Val;
   /** g·tanh′ from tanh's output y. */
@@ -248,8 +250,6 @@ export const unaryOps = {
     // subgradient 0 at x = 0
     backward: (g, { inputs: [x], values: [xv] }, F) => [F.reluBackward(g, x!, xv!)],
   }),
-  /** GELU (tanh approximation). */
-  gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }, F) => [F.geluBackward(g, x!)] }),
   /** ln(1 + this), accurate for small values. */
   log1p: defineOp({
     arity: 1,
@@ -294,6 +294,13 @@ export const unaryOps = {
     // tanh′ = 1 − tanh²
     backward: (g, { output: y }, F) => [F.tanhBackward(g, y)],
   }),
+  /** erf(this). */
+  erf: defineOp({
+    arity: 1,
+    forward: ([x]) => T.erf(x!),
+    // erf′(x) = 2/√π · e^(−x²)
+    backward: (g, { inputs: [x] }, F) => [F.mul(F.mul(g, F.exp(F.neg(F.square(x!)))), 2 / Math.sqrt(Math.PI))],
+  }),
 };
 
 /** The attributes of a reduction: the axes (all when absent) and whether they are kept. */
@@ -321,6 +328,12 @@ export const opTable = {
       }
       return [needs[0] ? toShape(F, d, p!.shape) : null, needs[1] ? toShape(F, F.neg(d), t!.shape) : null];
     },
+  }),
+  /** GELU: exact x·Φ(x), or the tanh form with { approximate: 'tanh' }; the gradient follows the form. */
+  gelu: defineOp<{ approximate: 'none' | 'tanh' }>({
+    arity: 1,
+    forward: ([x], attrs) => T.gelu(x!, attrs),
+    backward: (g, { inputs: [x], attrs: { approximate } }, F) => [F.geluBackward(g, x!, approximate)],
   }),
   leakyRelu: defineOp<{ slope: number }>({
     arity: 1,
@@ -701,7 +714,8 @@ export const tensorOps: GradOps = {
   padSlice: (g, begin, shape) => G.padSlice(g as Tensor, begin, shape),
   scatterAdd: (g, idx, axis, shape) => G.gatherBackward(g as Tensor, idx, axis, shape),
   reluBackward: (g, _x, xv) => G.reluBackward(g as Tensor, xv),
-  geluBackward: (g, x) => G.geluBackward(g as Tensor, x as Tensor),
+  geluBackward: (g, x, approximate) => G.geluBackward(g as Tensor, x as Tensor, { approximate }),
+  erf: (a) => T.erf(a as Tensor),
   sigmoidBackward: (g, y) => G.sigmoidBackward(g as Tensor, y as Tensor),
   tanhBackward: (g, y) => G.tanhBackward(g as Tensor, y as Tensor),
   softmaxBackward: (y, g, axis, log) => G.softmaxBackward(y as Tensor, g as Tensor, axis, log),

@@ -337,6 +337,15 @@ export class Variable {
   leakyRelu(slope = 0.01): Variable {
     return apply('leakyRelu', opTable.leakyRelu, [this], { slope });
   }
+  /** GELU: exact x·Φ(x) by default (PyTorch's nn.GELU()); `{ approximate: 'tanh' }` for the tanh form. */
+  gelu(options: T.GeluOptions = {}): Variable {
+    const { approximate = 'none' } = optionsObject('gelu', options);
+    // checked before the op is recorded, with the tensor op's message
+    if (approximate !== 'none' && approximate !== 'tanh') {
+      throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate) ?? String(approximate)}`);
+    }
+    return apply('gelu', opTable.gelu, [this], { approximate });
+  }
   /** Limits to [min, max]; the gradient passes where min ≤ x ≤ max. */
   clamp(min: number, max: number): Variable {
     return apply('clamp', opTable.clamp, [this], { min, max });
@@ -792,9 +801,19 @@ const graphOps: GradOps = {
   scatterAdd: (g, indices, axis, shape) => apply('scatterAdd', opTable.scatterAdd, [L(g)], { indices, axis, shape: [...shape] }),
   // relu′ is 0 or 1: g where x > 0
   reluBackward: (g, _x, xv) => apply('where', opTable.where, [L(g), 0], { cond: T.gt(xv, 0) }),
-  // gelu(x) = ½x(1 + tanh u), u = c(x + kx³): gelu′ = ½(1 + tanh u) + ½x(1 − tanh²u)·c(1 + 3kx²)
-  geluBackward: (g, x) => {
+  // exact: gelu′ = Φ(x) + x·φ(x) = ½(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π);
+  // tanh form, gelu(x) = ½x(1 + tanh u), u = c(x + kx³): gelu′ = ½(1 + tanh u) + ½x(1 − tanh²u)·c(1 + 3kx²)
+  geluBackward: (g, x, approximate) => {
     const xv = V(x);
+    if (approximate === 'none') {
+      const cdf = xv.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
+      const pdf = xv
+        .square()
+        .mul(-0.5)
+        .exp()
+        .mul(1 / Math.sqrt(2 * Math.PI));
+      return V(g).mul(cdf.add(xv.mul(pdf)));
+    }
     const t = xv.add(xv.pow(3).mul(GELU_K)).mul(GELU_C).tanh();
     const du = xv
       .square()
@@ -807,6 +826,7 @@ const graphOps: GradOps = {
       .add(xv.mul(0.5).mul(t.square().neg().add(1)).mul(du));
     return V(g).mul(d);
   },
+  erf: (a) => V(a).erf(),
   sigmoidBackward: (g, y) => V(g).mul(V(y).mul(V(y).neg().add(1))),
   tanhBackward: (g, y) => V(g).mul(V(y).square().neg().add(1)),
   softmaxBackward: (y, g, axis, log) =>

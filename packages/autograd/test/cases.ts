@@ -63,6 +63,7 @@ export const cases: Record<OpName, Case> = {
   softplus: { f: (x) => x.softplus(), inputs: () => [randn([4, 5]).mul(3)] },
   sigmoid: { f: (x) => x.sigmoid(), inputs: () => [randn([4, 5])] },
   tanh: { f: (x) => x.tanh(), inputs: () => [randn([4, 5])] },
+  erf: { f: (x) => x.erf(), inputs: () => [randn([4, 5])] },
   clamp: { f: (x) => x.clamp(-0.5, 0.5), inputs: () => [distinct([3, 4]).add(0.033)] },
   where: { f: (a, b) => a.where(constants().mask, b), inputs: () => [randn([2, 3]), randn([3])] },
   matmul: { f: (a, b) => a.matmul(b), inputs: () => [randn([2, 3, 4]), randn([4, 5])] },
