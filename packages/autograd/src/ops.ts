@@ -117,6 +117,11 @@ export interface GradOps {
   geluBackward(g: Val, x: Val, approximate: 'none' | 'tanh'): Val;
   /** erf(a). */
   erf(a: Val): Val;
+  sin(a: Val): Val;
+  cos(a: Val): Val;
+  /** The lower (upper = false) or upper triangle of the last two axes about diagonal k. */
+  triangle(a: Val, k: number, upper: boolean): Val;
+  cumsum(a: Val, axis: number): Val;
   /** g·σ′ from σ's output y. */
   sigmoidBackward(g: Val, y: Val): Val;
   /** g·tanh′ from tanh's output y. */
@@ -293,6 +298,20 @@ export const unaryOps = {
     forward: ([x]) => T.tanh(x!),
     // tanh′ = 1 − tanh²
     backward: (g, { output: y }, F) => [F.tanhBackward(g, y)],
+  }),
+  /** sin(this). */
+  sin: defineOp({
+    arity: 1,
+    forward: ([x]) => T.sin(x!),
+    // sin′ = cos
+    backward: (g, { inputs: [x] }, F) => [F.mul(g, F.cos(x!))],
+  }),
+  /** cos(this). */
+  cos: defineOp({
+    arity: 1,
+    forward: ([x]) => T.cos(x!),
+    // cos′ = −sin
+    backward: (g, { inputs: [x] }, F) => [F.neg(F.mul(g, F.sin(x!)))],
   }),
   /** erf(this). */
   erf: defineOp({
@@ -486,6 +505,47 @@ export const opTable = {
     arity: 1,
     forward: ([x], { outputSize }) => T.adaptiveAvgPool2d(x!, outputSize),
     backward: (g, { inputs: [x] }, F) => [F.adaptiveAvgPool2dBackward(g, x!.shape)],
+  }),
+  tril: defineOp<{ k: number }>({
+    arity: 1,
+    forward: ([x], { k }) => T.tril(x!, k),
+    // the kept entries pass their gradient, the zeroed ones none
+    backward: (g, { attrs: { k } }, F) => [F.triangle(g, k, false)],
+  }),
+  triu: defineOp<{ k: number }>({
+    arity: 1,
+    forward: ([x], { k }) => T.triu(x!, k),
+    backward: (g, { attrs: { k } }, F) => [F.triangle(g, k, true)],
+  }),
+  maskedFill: defineOp<{ mask: Tensor; value: number }>({
+    arity: 1,
+    forward: ([x], { mask, value }) => T.maskedFill(x!, mask, value),
+    // filled entries are constants: no gradient reaches them
+    backward: (g, { attrs: { mask } }, F) => [F.where(T.ne(mask, 0), 0, g)],
+  }),
+  cumsum: defineOp<{ axis: number }>({
+    arity: 1,
+    forward: ([x], { axis }) => T.cumsum(x!, axis),
+    // y_j = Σ_{t ≤ j} x_t, so dx_t = Σ_{j ≥ t} g_j = Σ g − cumsum(g)_t + g_t
+    backward: (g, { attrs: { axis } }, F) => [F.add(F.sub(F.sum(g, axis, true), F.cumsum(g, axis)), g)],
+  }),
+  topk: defineOp<{ k: number; axis: number; largest: boolean }>({
+    arity: 1,
+    forward: ([x], { k, axis, largest }) => T.topk(x!, k, { axis, largest }).values,
+    // each selected value's gradient goes back to the entry it came from. Along the axis (moved
+    // last) that is a [1, k]·[k, len] product per row with the one-hot rows of the indices, a
+    // constant; the indices are recomputed from the input's value rather than held by the graph
+    backward: (g, { values: [xv], attrs: { k, axis, largest } }, F) => {
+      const x = xv!;
+      const last = x.rank - 1;
+      const ax = axis < 0 ? axis + x.rank : axis;
+      const swap = Array.from({ length: x.rank }, (_, i) => (i === ax ? last : i === last ? ax : i));
+      const { indices } = T.topk(x, k, { axis, largest });
+      const onehot = T.oneHot(T.transpose(indices, swap), x.shape[ax]!, g.dtype === 'float64' ? 'float64' : 'float32');
+      const gl = F.transpose(g, swap);
+      const rows = F.matmul(F.reshape(gl, [...gl.shape.slice(0, -1), 1, k]), onehot, {});
+      return [F.transpose(F.reshape(rows, [...gl.shape.slice(0, -1), x.shape[ax]!]), swap)];
+    },
   }),
   cast: defineOp<{ dtype: T.DType }>({
     arity: 1,
@@ -716,6 +776,10 @@ export const tensorOps: GradOps = {
   reluBackward: (g, _x, xv) => G.reluBackward(g as Tensor, xv),
   geluBackward: (g, x, approximate) => G.geluBackward(g as Tensor, x as Tensor, { approximate }),
   erf: (a) => T.erf(a as Tensor),
+  sin: (a) => T.sin(a as Tensor),
+  cos: (a) => T.cos(a as Tensor),
+  triangle: (a, k, upper) => (upper ? T.triu(a as Tensor, k) : T.tril(a as Tensor, k)),
+  cumsum: (a, axis) => T.cumsum(a as Tensor, axis),
   sigmoidBackward: (g, y) => G.sigmoidBackward(g as Tensor, y as Tensor),
   tanhBackward: (g, y) => G.tanhBackward(g as Tensor, y as Tensor),
   softmaxBackward: (y, g, axis, log) => G.softmaxBackward(y as Tensor, g as Tensor, axis, log),
