@@ -117,10 +117,13 @@ export interface GradOps {
   geluBackward(g: Val, x: Val, approximate: 'none' | 'tanh'): Val;
   /** erf(a). */
   erf(a: Val): Val;
+  /** sin(a). */
   sin(a: Val): Val;
+  /** cos(a). */
   cos(a: Val): Val;
   /** The lower (upper = false) or upper triangle of the last two axes about diagonal k. */
   triangle(a: Val, k: number, upper: boolean): Val;
+  /** Running sums of a along `axis`. */
   cumsum(a: Val, axis: number): Val;
   /** g·σ′ from σ's output y. */
   sigmoidBackward(g: Val, y: Val): Val;
