@@ -341,6 +341,8 @@ export interface LowerContext {
   node(op: string, inputs: string[], attributes?: Record<string, Attribute>): string;
   /** A 1-D int64 tensor of these sizes; a size that comes from a symbolic axis is read from the input's shape at run time. */
   sizes(values: readonly number[]): string;
+  /** A 0-D int64 constant (an axis, a diagonal offset): a number, never read as a size. */
+  int64(value: number): string;
   /** A constant tensor (its dtype's ONNX type). */
   constant(t: Tensor): string;
   /** A scalar constant of the graph's float dtype. */
@@ -405,6 +407,14 @@ const LOWERINGS: Record<string, Lowering> = {
   expm1: (cx, [x]) => cx.node('Sub', [cx.node('Exp', [x!]), cx.scalar(1)]),
   logSigmoid: (cx, [x]) => cx.node('Neg', [cx.node('Softplus', [cx.node('Neg', [x!])])]),
   gelu: (cx, [x], { approximate }: { approximate: 'none' | 'tanh' }) => gelu(cx, x!, approximate),
+  sin: unary('Sin'),
+  cos: unary('Cos'),
+  erf: unary('Erf'),
+  tril: (cx, [x], { k }: { k: number }) => trilu(cx, x!, k, 0),
+  triu: (cx, [x], { k }: { k: number }) => trilu(cx, x!, k, 1),
+  maskedFill: (cx, [x], { mask, value }: { mask: Tensor; value: number }) =>
+    cx.node('Where', [cx.node('Cast', [cx.constant(mask)], { to: DataType.BOOL! }), cx.scalar(value), x!]),
+  cumsum: (cx, [x], { axis }: { axis: number }) => cx.node('CumSum', [x!, cx.int64(axis)]),
   leakyRelu: (cx, [x], { slope }: { slope: number }) => cx.node('LeakyRelu', [x!], { alpha: { float: slope } }),
   clamp: (cx, [x], { min, max }: { min: number; max: number }) => cx.node('Clip', [x!, cx.scalar(min), cx.scalar(max)]),
   where: (cx, [a, b], { cond }: { cond: Tensor }) =>
@@ -451,6 +461,12 @@ const LOWERINGS: Record<string, Lowering> = {
 
 /** gd dtype → ONNX TensorProto.DataType name. */
 const ONNX_TYPE: Record<string, string> = { float32: 'FLOAT', float64: 'DOUBLE', int32: 'INT32', int64: 'INT64' };
+
+/** Trilu (opset 14): the triangle of the last two axes about diagonal k, lower (0) or upper (1). */
+function trilu(cx: LowerContext, x: string, k: number, upper: number): string {
+  if (cx.opset < 14) cx.fail(`tril/triu need the Trilu operator of opset 14 or later; the export targets opset ${cx.opset}`);
+  return cx.node('Trilu', [x, cx.int64(k)], { upper });
+}
 
 /**
  * GELU in the form given: from opset 20 the Gelu operator with its `approximate` attribute;
@@ -734,6 +750,7 @@ function build(
           opset,
           node: (op, inputs, attributes) => addNode('', op, inputs, attributes),
           sizes: (vs) => sizesOf('', vs),
+          int64: (value) => addInitializer('int', 'int64', [], [value]),
           constant: constantOf,
           scalar: (value) => filledConstant('', value, []),
           shape: symShape,

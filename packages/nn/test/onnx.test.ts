@@ -303,6 +303,34 @@ describe('toOnnx: models exported by tracing their forward', () => {
     }
   });
 
+  it('the sequence ops of a traced forward (gelu in both forms, sin, cos, erf, tril, triu, maskedFill, cumsum) agree with gd', async () => {
+    manualSeed(34);
+    class SequenceOps extends Module {
+      forward(xIn: VariableLike) {
+        const x = asVariable(xIn);
+        const future = tensor([
+          [0, 1, 1],
+          [0, 0, 1],
+          [0, 0, 0],
+        ]);
+        const scores = x.matmul(x, { transposeB: true }).maskedFill(future, -1e9).softmax(-1);
+        const waves = x.sin().add(x.cos().mul(0.5)).add(x.erf());
+        return scores
+          .matmul(waves)
+          .gelu()
+          .add(x.gelu({ approximate: 'tanh' }))
+          .add(x.cumsum(1))
+          .add(scores.tril(-1).add(scores.triu(1)).sum(-1, true));
+      }
+    }
+    for (const opset of [17, 20]) {
+      const bytes = toOnnx(new SequenceOps(), { inputShape: [1, 3, 4], dynamicBatch: true, opset });
+      const x = randn([2, 3, 4]);
+      expect(maxAbsDiff((await runOrt(bytes, x)).data, gdForward(new SequenceOps(), x).data)).toBeLessThan(1e-5);
+    }
+    expect(() => toOnnx(new SequenceOps(), { inputShape: [1, 3, 4], opset: 13 })).toThrow(/Trilu operator of opset 14 or later/);
+  });
+
   it('a constant built from a symbolic size is refused for that axis, and exports with the axis fixed', async () => {
     manualSeed(33);
     class Causal extends Module {
