@@ -340,8 +340,3 @@ export function cumsum_f32(x: usize, out: usize, outer: i32, len: i32, inner: i3
 export function cumsum_f64(x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
   cumsumAxis<f64>(x, out, outer, len, inner);
 }
-
-/** Cumulative sum of int32 along the middle axis of [outer, len, inner] (wrapping, as int32 add). */
-export function cumsum_i32(x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
-  cumsumAxis<i32>(x, out, outer, len, inner);
-}

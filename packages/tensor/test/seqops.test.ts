@@ -411,6 +411,22 @@ describe('cumsum', () => {
   });
 });
 
+describe('cumsum of int32', () => {
+  it('is exact up to the ends of int32, and a running sum beyond them is a ValueError', () => {
+    scope(() => {
+      const big = tensor([2147483000, 647, -2147483647, -2147483647], { dtype: 'int32' });
+      expect(cumsum(big, 0).toArray()).toEqual([2147483000, 2147483647, 0, -2147483647]);
+      expect(cumsum(big, 0).dtype).toBe('int32');
+    });
+    const over = tensor([2147483647, 1, -5], { dtype: 'int32' });
+    fails(
+      () => cumsum(over, 0),
+      ValueError,
+      /cumsum: the int32 running sum of \[3\] at index 1 is 2147483648, outside int32's range \[-2147483648, 2147483647\]; cast to float64/,
+    );
+  });
+});
+
 describe('topk', () => {
   /** Plain-JS top-k of one row: stable sort by value (NaN largest), ties by index. */
   function topkRef(row: number[], k: number, largest: boolean): { v: number[]; i: number[] } {

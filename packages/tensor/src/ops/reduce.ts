@@ -5,7 +5,7 @@ import { kernels, META_PTR, META_WORDS, readData, replayedCheck, rt } from '../r
 import { normalizeAxes, normalizeAxis, sizeOf, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { mul, sub } from './broadcast.js';
-import { asFloat, floatType } from './cast.js';
+import { asFloat, cast, floatType } from './cast.js';
 import { sqrt, square } from './elementwise.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
@@ -243,8 +243,8 @@ export function std(x: TensorLike, axis?: number | readonly number[], options: V
 }
 
 /**
- * Running sums along `axis`: out[…, j, …] = Σ_{t ≤ j} x[…, t, …] (int32 stays int32 and wraps
- * as int32 addition does; floats keep their dtype).
+ * Running sums along `axis`: out[…, j, …] = Σ_{t ≤ j} x[…, t, …], in x's dtype. An int32 running
+ * sum is exact (summed in float64), and one outside int32's range is a ValueError.
  *
  * @example
  * ```ts
@@ -257,11 +257,34 @@ export function cumsum(x: TensorLike, axis: number): Tensor {
     const shape = t!.rank === 0 ? [1] : t!.shape;
     const ax = normalizeAxis(op, axis, Math.max(1, t!.rank));
     const [outer, len, inner] = splitAt(shape, ax);
-    const out = new Tensor(t!.shape, t!.dtype);
-    if (out.size === 0) return out;
+    if (t!.size === 0) return new Tensor(t!.shape, t!.dtype);
     const K = kernels();
-    const kernel = t!.dtype === 'float64' ? K.cumsum_f64 : t!.dtype === 'int32' ? K.cumsum_i32 : K.cumsum_f32;
-    kernel(t!.ptr(op), out.ptr(op), outer, len, inner);
-    return out;
+    if (t!.dtype !== 'int32') {
+      const out = new Tensor(t!.shape, t!.dtype);
+      const kernel = t!.dtype === 'float64' ? K.cumsum_f64 : K.cumsum_f32;
+      kernel(t!.ptr(op), out.ptr(op), outer, len, inner);
+      return out;
+    }
+    // int32: every partial sum is an integer below 2^53 in magnitude until one leaves int32's range
+    const wide = cast(t!, 'float64');
+    const sums = new Tensor(t!.shape, 'float64');
+    try {
+      K.cumsum_f64(wide.ptr(op), sums.ptr(op), outer, len, inner);
+      replayedCheck(() => {
+        const data = readData(sums.ptr(op), sums.size, 'float64');
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i]!;
+          if (v > 2147483647 || v < -2147483648) {
+            throw new ValueError(
+              `${op}: the int32 running sum of ${fmtShape(t!.shape)} at index ${i} is ${v}, outside int32's range [-2147483648, 2147483647]; cast to float64 for a wider sum`,
+            );
+          }
+        }
+      });
+      return cast(sums, 'int32');
+    } finally {
+      wide.dispose();
+      sums.dispose();
+    }
   });
 }
