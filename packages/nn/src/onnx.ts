@@ -273,7 +273,10 @@ function firstLeaf(m: AnyModule): AnyModule {
 const fmt = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
 const describe = (m: AnyModule, path: string) => `${m.constructor.name} at ${path === '' ? 'the root of the model' : `'${path}'`}`;
 
-function checkOptions(model: unknown, options: ToOnnxOptions): { inputShape: number[]; opset: number; dynamic: Map<number, string>; inputDtype: ToOnnxOptions['inputDtype'] } {
+function checkOptions(
+  model: unknown,
+  options: ToOnnxOptions,
+): { inputShape: number[]; opset: number; dynamic: Map<number, string>; inputDtype: ToOnnxOptions['inputDtype'] } {
   if (!(model instanceof Module)) throw new ValueError(`toOnnx: model must be a Module, got ${typeOf(model)}`);
   if (options === null || typeof options !== 'object')
     throw new ValueError(`toOnnx: options must be an object with inputShape, got ${typeOf(options)}`);
