@@ -113,8 +113,18 @@ export interface GradOps {
   scatterAdd(g: Val, indices: Tensor, axis: number, shape: readonly number[]): Val;
   /** g·relu′(x). */
   reluBackward(g: Val, x: Val, xv: Tensor): Val;
-  /** g·gelu′(x). */
-  geluBackward(g: Val, x: Val): Val;
+  /** g·gelu′(x) for the GELU form given (exact, or the tanh form). */
+  geluBackward(g: Val, x: Val, approximate: 'none' | 'tanh'): Val;
+  /** erf(a). */
+  erf(a: Val): Val;
+  /** sin(a). */
+  sin(a: Val): Val;
+  /** cos(a). */
+  cos(a: Val): Val;
+  /** The lower (upper = false) or upper triangle of the last two axes about diagonal k. */
+  triangle(a: Val, k: number, upper: boolean): Val;
+  /** Running sums of a along `axis`. */
+  cumsum(a: Val, axis: number): Val;
   /** g·σ′ from σ's output y. */
   sigmoidBackward(g: Val, y: Val): Val;
   /** g·tanh′ from tanh's output y. */
@@ -248,8 +258,6 @@ export const unaryOps = {
     // subgradient 0 at x = 0
     backward: (g, { inputs: [x], values: [xv] }, F) => [F.reluBackward(g, x!, xv!)],
   }),
-  /** GELU (tanh approximation). */
-  gelu: defineOp({ arity: 1, forward: ([x]) => T.gelu(x!), backward: (g, { inputs: [x] }, F) => [F.geluBackward(g, x!)] }),
   /** ln(1 + this), accurate for small values. */
   log1p: defineOp({
     arity: 1,
@@ -294,6 +302,27 @@ export const unaryOps = {
     // tanh′ = 1 − tanh²
     backward: (g, { output: y }, F) => [F.tanhBackward(g, y)],
   }),
+  /** sin(this). */
+  sin: defineOp({
+    arity: 1,
+    forward: ([x]) => T.sin(x!),
+    // sin′ = cos
+    backward: (g, { inputs: [x] }, F) => [F.mul(g, F.cos(x!))],
+  }),
+  /** cos(this). */
+  cos: defineOp({
+    arity: 1,
+    forward: ([x]) => T.cos(x!),
+    // cos′ = −sin
+    backward: (g, { inputs: [x] }, F) => [F.neg(F.mul(g, F.sin(x!)))],
+  }),
+  /** erf(this). */
+  erf: defineOp({
+    arity: 1,
+    forward: ([x]) => T.erf(x!),
+    // erf′(x) = 2/√π · e^(−x²)
+    backward: (g, { inputs: [x] }, F) => [F.mul(F.mul(g, F.exp(F.neg(F.square(x!)))), 2 / Math.sqrt(Math.PI))],
+  }),
 };
 
 /** The attributes of a reduction: the axes (all when absent) and whether they are kept. */
@@ -321,6 +350,12 @@ export const opTable = {
       }
       return [needs[0] ? toShape(F, d, p!.shape) : null, needs[1] ? toShape(F, F.neg(d), t!.shape) : null];
     },
+  }),
+  /** GELU: exact x·Φ(x), or the tanh form with { approximate: 'tanh' }; the gradient follows the form. */
+  gelu: defineOp<{ approximate: 'none' | 'tanh' }>({
+    arity: 1,
+    forward: ([x], attrs) => T.gelu(x!, attrs),
+    backward: (g, { inputs: [x], attrs: { approximate } }, F) => [F.geluBackward(g, x!, approximate)],
   }),
   leakyRelu: defineOp<{ slope: number }>({
     arity: 1,
@@ -473,6 +508,47 @@ export const opTable = {
     arity: 1,
     forward: ([x], { outputSize }) => T.adaptiveAvgPool2d(x!, outputSize),
     backward: (g, { inputs: [x] }, F) => [F.adaptiveAvgPool2dBackward(g, x!.shape)],
+  }),
+  tril: defineOp<{ k: number }>({
+    arity: 1,
+    forward: ([x], { k }) => T.tril(x!, k),
+    // the kept entries pass their gradient, the zeroed ones none
+    backward: (g, { attrs: { k } }, F) => [F.triangle(g, k, false)],
+  }),
+  triu: defineOp<{ k: number }>({
+    arity: 1,
+    forward: ([x], { k }) => T.triu(x!, k),
+    backward: (g, { attrs: { k } }, F) => [F.triangle(g, k, true)],
+  }),
+  maskedFill: defineOp<{ mask: Tensor; value: number }>({
+    arity: 1,
+    forward: ([x], { mask, value }) => T.maskedFill(x!, mask, value),
+    // filled entries are constants: no gradient reaches them
+    backward: (g, { attrs: { mask } }, F) => [F.where(T.ne(mask, 0), 0, g)],
+  }),
+  cumsum: defineOp<{ axis: number }>({
+    arity: 1,
+    forward: ([x], { axis }) => T.cumsum(x!, axis),
+    // y_j = Σ_{t ≤ j} x_t, so dx_t = Σ_{j ≥ t} g_j = Σ g − cumsum(g)_t + g_t
+    backward: (g, { attrs: { axis } }, F) => [F.add(F.sub(F.sum(g, axis, true), F.cumsum(g, axis)), g)],
+  }),
+  topk: defineOp<{ k: number; axis: number; largest: boolean }>({
+    arity: 1,
+    forward: ([x], { k, axis, largest }) => T.topk(x!, k, { axis, largest }).values,
+    // each selected value's gradient goes back to the entry it came from. Along the axis (moved
+    // last) that is a [1, k]·[k, len] product per row with the one-hot rows of the indices, a
+    // constant; the indices are recomputed from the input's value rather than held by the graph
+    backward: (g, { values: [xv], attrs: { k, axis, largest } }, F) => {
+      const x = xv!;
+      const last = x.rank - 1;
+      const ax = axis < 0 ? axis + x.rank : axis;
+      const swap = Array.from({ length: x.rank }, (_, i) => (i === ax ? last : i === last ? ax : i));
+      const { indices } = T.topk(x, k, { axis, largest });
+      const onehot = T.oneHot(T.transpose(indices, swap), x.shape[ax]!, g.dtype === 'float64' ? 'float64' : 'float32');
+      const gl = F.transpose(g, swap);
+      const rows = F.matmul(F.reshape(gl, [...gl.shape.slice(0, -1), 1, k]), onehot, {});
+      return [F.transpose(F.reshape(rows, [...gl.shape.slice(0, -1), x.shape[ax]!]), swap)];
+    },
   }),
   cast: defineOp<{ dtype: T.DType }>({
     arity: 1,
@@ -701,7 +777,12 @@ export const tensorOps: GradOps = {
   padSlice: (g, begin, shape) => G.padSlice(g as Tensor, begin, shape),
   scatterAdd: (g, idx, axis, shape) => G.gatherBackward(g as Tensor, idx, axis, shape),
   reluBackward: (g, _x, xv) => G.reluBackward(g as Tensor, xv),
-  geluBackward: (g, x) => G.geluBackward(g as Tensor, x as Tensor),
+  geluBackward: (g, x, approximate) => G.geluBackward(g as Tensor, x as Tensor, { approximate }),
+  erf: (a) => T.erf(a as Tensor),
+  sin: (a) => T.sin(a as Tensor),
+  cos: (a) => T.cos(a as Tensor),
+  triangle: (a, k, upper) => (upper ? T.triu(a as Tensor, k) : T.tril(a as Tensor, k)),
+  cumsum: (a, axis) => T.cumsum(a as Tensor, axis),
   sigmoidBackward: (g, y) => G.sigmoidBackward(g as Tensor, y as Tensor),
   tanhBackward: (g, y) => G.tanhBackward(g as Tensor, y as Tensor),
   softmaxBackward: (y, g, axis, log) => G.softmaxBackward(y as Tensor, g as Tensor, axis, log),

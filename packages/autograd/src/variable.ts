@@ -5,6 +5,7 @@ import {
   add,
   cast,
   DIFFERENTIABLE,
+  IndexError,
   keep,
   ones,
   reshape,
@@ -337,6 +338,15 @@ export class Variable {
   leakyRelu(slope = 0.01): Variable {
     return apply('leakyRelu', opTable.leakyRelu, [this], { slope });
   }
+  /** GELU: exact x·Φ(x) by default (PyTorch's nn.GELU()); `{ approximate: 'tanh' }` for the tanh form. */
+  gelu(options: T.GeluOptions = {}): Variable {
+    const { approximate = 'none' } = optionsObject('gelu', options);
+    // checked before the op is recorded, with the tensor op's message
+    if (approximate !== 'none' && approximate !== 'tanh') {
+      throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate) ?? String(approximate)}`);
+    }
+    return apply('gelu', opTable.gelu, [this], { approximate });
+  }
   /** Limits to [min, max]; the gradient passes where min ≤ x ≤ max. */
   clamp(min: number, max: number): Variable {
     return apply('clamp', opTable.clamp, [this], { min, max });
@@ -358,10 +368,28 @@ export class Variable {
     if (bv.rank === 1) out = out.squeeze(-1);
     return out;
   }
-  /** Permutes axes (default: reversed). */
-  transpose(perm?: number[]): Variable {
-    return apply('transpose', opTable.transpose, [this], { perm });
+  /**
+   * Swaps two axes, `transpose(dim0, dim1)` as PyTorch's (negative axes count from the end), or
+   * permutes them all by `perm` (reversed when omitted).
+   */
+  transpose(perm?: readonly number[] | number, dim1?: number): Variable {
+    if (typeof perm === 'number' || dim1 !== undefined) {
+      if (typeof perm !== 'number' || typeof dim1 !== 'number') {
+        throw new IndexError(`transpose: two axes (dim0, dim1) or one permutation array expected, got ${String(perm)} and ${String(dim1)}`);
+      }
+      const a = checkedAxis('transpose', perm, this.rank);
+      const b = checkedAxis('transpose', dim1, this.rank);
+      const p = Array.from({ length: this.rank }, (_, i) => (i === a ? b : i === b ? a : i));
+      return apply('transpose', opTable.transpose, [this], { perm: p });
+    }
+    return apply('transpose', opTable.transpose, [this], { perm: perm === undefined ? undefined : [...perm] });
   }
+  /** Reorders the axes: axis i of the result is axis `perm[i]` (PyTorch's `permute`). */
+  permute(perm: readonly number[]): Variable {
+    if (!Array.isArray(perm)) throw new ValueError(`permute: perm must be an array of axes, got ${perm === null ? 'null' : typeof perm}`);
+    return apply('transpose', opTable.transpose, [this], { perm: [...perm] });
+  }
+  /** GELU: exact x·Φ(x) by default (PyTorch's nn.GELU()); `{ approximate: 'tanh' }` for the tanh form. */
   /** The transpose. */
   get T(): Variable {
     return this.transpose();
@@ -396,6 +424,65 @@ export class Variable {
   gather(indices: TensorLike, axis = 0): Variable {
     const idx = indices instanceof Tensor ? indices : tensor(indices as never, { dtype: 'int32' });
     return apply('gather', opTable.gather, [this], { indices: idx, axis });
+  }
+  /** The lower triangle of the last two axes (column − row ≤ k kept, the rest zero). */
+  tril(k = 0): Variable {
+    if (!Number.isInteger(k)) T.tril(this.value, k);
+    return apply('tril', opTable.tril, [this], { k });
+  }
+  /** The upper triangle of the last two axes (column − row ≥ k kept, the rest zero). */
+  triu(k = 0): Variable {
+    if (!Number.isInteger(k)) T.triu(this.value, k);
+    return apply('triu', opTable.triu, [this], { k });
+  }
+  /** `value` where the (constant) mask is nonzero; the mask broadcasts to this shape. No gradient reaches filled entries. */
+  maskedFill(mask: TensorLike | Variable, value: number): Variable {
+    const m = mask instanceof Variable ? mask.value : mask instanceof Tensor ? mask : tensor(mask as never);
+    try {
+      return apply('maskedFill', opTable.maskedFill, [this], { mask: m, value });
+    } catch (e) {
+      // a mask made here from an array is the graph's to keep only if the op was recorded
+      if (m !== mask && !(mask instanceof Variable)) m.dispose();
+      throw e;
+    }
+  }
+  /** Running sums along `axis`. */
+  cumsum(axis: number): Variable {
+    return apply('cumsum', opTable.cumsum, [this], { axis });
+  }
+  /**
+   * The k largest (or smallest) entries along an axis (default −1) and their int32 indices, as
+   * `topk` on tensors; the values are differentiable, the gradient going back to the chosen entries.
+   */
+  topk(k: number, options: T.TopkOptions | number = {}): { values: Variable; indices: Tensor } {
+    const opts = typeof options === 'number' ? { axis: options } : optionsObject('topk', options);
+    const axis = opts.axis ?? -1;
+    const largest = opts.largest ?? true;
+    // the tensor op validates and gives the indices
+    const { values: v, indices } = T.topk(this.value, k, { ...opts, axis, largest });
+    v.dispose();
+    return { values: apply('topk', opTable.topk, [this], { k, axis, largest }), indices };
+  }
+  /**
+   * Variance over axes (all by default): Σ(x − mean)²/(N − correction), correction 1 by default,
+   * in two passes; composed of differentiable ops.
+   */
+  var(axis?: number | readonly number[], options: T.VarianceOptions = {}): Variable {
+    return varianceOf('var', this, axis, options);
+  }
+  /** Standard deviation over axes: √var, with var's options. */
+  std(axis?: number | readonly number[], options: T.VarianceOptions = {}): Variable {
+    return varianceOf('std', this, axis, options).sqrt();
+  }
+  /** Pieces along `axis` of `sizes[i]` entries, or of `size` each (the last shorter), as PyTorch's `split`. */
+  split(sizes: number | readonly number[], axis = 0): Variable[] {
+    return pieces('split', this, sizes, axis);
+  }
+  /** `n` pieces along `axis` of ⌈len/n⌉ entries each (fewer when the axis is short), as PyTorch's `chunk`. */
+  chunk(n: number, axis = 0): Variable[] {
+    if (!Number.isInteger(n) || n < 1) throw new ValueError(`chunk: n must be a positive integer, got ${String(n)}`);
+    const ax = checkedAxis('chunk', axis, this.rank);
+    return pieces('chunk', this, Math.max(1, Math.ceil(this.shape[ax]! / n)), ax);
   }
   /** Σ over axes (all by default). */
   sum(axis?: number | number[], keepDims = false): Variable {
@@ -792,9 +879,19 @@ const graphOps: GradOps = {
   scatterAdd: (g, indices, axis, shape) => apply('scatterAdd', opTable.scatterAdd, [L(g)], { indices, axis, shape: [...shape] }),
   // relu′ is 0 or 1: g where x > 0
   reluBackward: (g, _x, xv) => apply('where', opTable.where, [L(g), 0], { cond: T.gt(xv, 0) }),
-  // gelu(x) = ½x(1 + tanh u), u = c(x + kx³): gelu′ = ½(1 + tanh u) + ½x(1 − tanh²u)·c(1 + 3kx²)
-  geluBackward: (g, x) => {
+  // exact: gelu′ = Φ(x) + x·φ(x) = ½(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π);
+  // tanh form, gelu(x) = ½x(1 + tanh u), u = c(x + kx³): gelu′ = ½(1 + tanh u) + ½x(1 − tanh²u)·c(1 + 3kx²)
+  geluBackward: (g, x, approximate) => {
     const xv = V(x);
+    if (approximate === 'none') {
+      const cdf = xv.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
+      const pdf = xv
+        .square()
+        .mul(-0.5)
+        .exp()
+        .mul(1 / Math.sqrt(2 * Math.PI));
+      return V(g).mul(cdf.add(xv.mul(pdf)));
+    }
     const t = xv.add(xv.pow(3).mul(GELU_K)).mul(GELU_C).tanh();
     const du = xv
       .square()
@@ -807,6 +904,11 @@ const graphOps: GradOps = {
       .add(xv.mul(0.5).mul(t.square().neg().add(1)).mul(du));
     return V(g).mul(d);
   },
+  erf: (a) => V(a).erf(),
+  sin: (a) => V(a).sin(),
+  cos: (a) => V(a).cos(),
+  triangle: (a, k, upper) => (upper ? V(a).triu(k) : V(a).tril(k)),
+  cumsum: (a, axis) => V(a).cumsum(axis),
   sigmoidBackward: (g, y) => V(g).mul(V(y).mul(V(y).neg().add(1))),
   tanhBackward: (g, y) => V(g).mul(V(y).square().neg().add(1)),
   softmaxBackward: (y, g, axis, log) =>
@@ -963,4 +1065,58 @@ declare module '@gd/tensor' {
     conv2d(weight: Variable, bias?: VariableLike, options?: T.Conv2dOptions): Variable;
     conv2d(weight: TensorLike, bias?: TensorLike, options?: T.Conv2dOptions): Tensor;
   }
+}
+
+function checkedAxis(op: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new IndexError(`${op}: axis ${String(axis)} is out of range for rank ${rank} (expected ${-rank}..${rank - 1})`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** var and std of a Variable, from mean, sub, square and sum (so every order of derivative follows). */
+function varianceOf(op: string, x: Variable, axis: number | readonly number[] | undefined, options: T.VarianceOptions): Variable {
+  const { correction = 1, keepDims = false } = optionsObject(op, options);
+  if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
+    throw new ValueError(`${op}: correction must be a non-negative number, got ${String(correction)}`);
+  }
+  const list = axis === undefined ? x.shape.map((_, i) => i) : typeof axis === 'number' ? [axis] : [...axis];
+  const axes = list.map((a) => checkedAxis(op, a, x.rank));
+  if (new Set(axes).size !== axes.length) throw new IndexError(`${op}: axes [${list.join(',')}] repeat an axis`);
+  const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+  const d = x.sub(x.mean(axes, true));
+  return d
+    .square()
+    .sum(axes, keepDims)
+    .mul(1 / Math.max(0, count - correction));
+}
+
+/** split/chunk: slices of x along axis. */
+function pieces(op: string, x: Variable, sizes: number | readonly number[], axis: number): Variable[] {
+  if (x.rank === 0) throw new ShapeError(`${op}: needs rank ≥ 1, got a scalar`);
+  const ax = checkedAxis(op, axis, x.rank);
+  const len = x.shape[ax]!;
+  let lens: number[];
+  if (typeof sizes === 'number') {
+    if (!Number.isInteger(sizes) || sizes < 1) throw new ValueError(`${op}: size must be a positive integer, got ${String(sizes)}`);
+    lens = [];
+    for (let b = 0; b < len; b += sizes) lens.push(Math.min(sizes, len - b));
+    if (len === 0) lens.push(0);
+  } else {
+    if (!Array.isArray(sizes)) throw new ValueError(`${op}: sizes must be a number or an array of numbers, got ${typeof sizes}`);
+    if (sizes.some((v) => !Number.isInteger(v) || v < 0))
+      throw new ValueError(`${op}: sizes [${sizes.join(',')}] must be non-negative integers`);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total !== len) {
+      throw new ShapeError(`${op}: sizes [${sizes.join(',')}] sum to ${total}, but axis ${ax} of [${x.shape.join(',')}] has length ${len}`);
+    }
+    lens = [...sizes];
+  }
+  let begin = 0;
+  return lens.map((l) => {
+    const b = x.shape.map((_, i) => (i === ax ? begin : 0));
+    const size = x.shape.map((d, i) => (i === ax ? l : d));
+    begin += l;
+    return x.slice(b, size);
+  });
 }

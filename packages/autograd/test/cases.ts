@@ -63,6 +63,22 @@ export const cases: Record<OpName, Case> = {
   softplus: { f: (x) => x.softplus(), inputs: () => [randn([4, 5]).mul(3)] },
   sigmoid: { f: (x) => x.sigmoid(), inputs: () => [randn([4, 5])] },
   tanh: { f: (x) => x.tanh(), inputs: () => [randn([4, 5])] },
+  sin: { f: (x) => x.sin(), inputs: () => [randn([4, 5]).mul(2)] },
+  cos: { f: (x) => x.cos(), inputs: () => [randn([4, 5]).mul(2)] },
+  erf: { f: (x) => x.erf(), inputs: () => [randn([4, 5])] },
+  tril: { f: (x) => x.tril(-1), inputs: () => [randn([2, 4, 5])] },
+  triu: { f: (x) => x.triu(1), inputs: () => [randn([2, 4, 5])] },
+  maskedFill: { f: (x) => x.maskedFill(constants().mask, -3), inputs: () => [randn([2, 3])] },
+  cumsum: { f: (x) => x.cumsum(-2), inputs: () => [randn([3, 4, 2])] },
+  // distinct values, so the selection does not change within ±eps
+  topk: {
+    f: (x) => {
+      const { values, indices } = x.topk(2, { axis: 1 });
+      indices.dispose();
+      return values;
+    },
+    inputs: () => [distinct([3, 4, 2])],
+  },
   clamp: { f: (x) => x.clamp(-0.5, 0.5), inputs: () => [distinct([3, 4]).add(0.033)] },
   where: { f: (a, b) => a.where(constants().mask, b), inputs: () => [randn([2, 3]), randn([3])] },
   matmul: { f: (a, b) => a.matmul(b), inputs: () => [randn([2, 3, 4]), randn([4, 5])] },

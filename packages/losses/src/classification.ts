@@ -2,6 +2,7 @@
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
 import { DTypeError, IndexError, ShapeError, Tensor, type TensorLike, tensor, ValueError, valueCheck } from '@gd/tensor';
+import { overClassAxis } from './class-axis.js';
 import { dispatch, inRange, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
 
 // log p clamped below at −100 as PyTorch's BCELoss does, so p = 0 or 1 gives a finite loss and
@@ -193,6 +194,7 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
  * class ids ([N] for [N, C] logits) or probabilities of the logits' shape. As PyTorch's; plain JS
  * integer labels of the class-id shape (`[0, 2, 1]`) are class ids, and float tensors of that
  * shape are a DTypeError that says class ids must be int32.
+ * The classes may also sit on axis 1 of [N, C, d1, …] logits, with [N, d1, …] class ids (per pixel, per token).
  *
  * @example
  * ```ts
@@ -202,12 +204,15 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
 export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) => {
   lossOptions('crossEntropy', options);
   return withClassIds(input, target, (t) =>
-    dispatch([input, t], (x, y) => nllFromLogProbs('crossEntropy', x!.logSoftmax(-1), y!, options)),
+    dispatch([input, t], (x, y) =>
+      overClassAxis('crossEntropy', x!, y!, options.reduction, (x2, y2) => nllFromLogProbs('crossEntropy', x2.logSoftmax(-1), y2, options)),
+    ),
   );
 }) as Loss<CrossEntropyOptions>;
 
 /**
- * Negative log-likelihood of log-probabilities (e.g. a logSoftmax output) at int32 class ids.
+ * Negative log-likelihood of log-probabilities (e.g. a logSoftmax output) at int32 class ids:
+ * [N, C] with [N] ids, or [N, C, d1, …] (classes on axis 1) with [N, d1, …] ids, as PyTorch.
  *
  * @example
  * ```ts
@@ -229,7 +234,9 @@ export const nllLoss: Loss<Omit<CrossEntropyOptions, 'labelSmoothing'>> = ((
             : `nllLoss: targets must be int32 class ids, got ${y!.value.dtype} [${y!.shape.join(',')}] for input [${x!.shape.join(',')}]`,
         );
       }
-      return nllFromLogProbs('nllLoss', x!, y!, { ...options, labelSmoothing: 0 });
+      return overClassAxis('nllLoss', x!, y!, options.reduction, (x2, y2) =>
+        nllFromLogProbs('nllLoss', x2, y2, { ...options, labelSmoothing: 0 }),
+      );
     }),
   );
 }) as Loss<CrossEntropyOptions>;

@@ -1,5 +1,5 @@
-// Functions composed from differentiable elementwise ops where @gd/tensor has no kernel: the
-// standard normal CDF and the exact GELU. Each is one function, so a kernel can replace it alone.
+// The standard normal CDF composed from differentiable elementwise ops (the exact GELU has its own
+// kernel now: Variable.gelu()). One function, so a kernel can replace it alone.
 import type { Variable } from '@gd/autograd';
 
 // fdlibm s_erf.c: erf on |u| < 0.84375 as u + u·pp(u²)/qq(u²), on [0.84375, 1.25) as
@@ -71,9 +71,4 @@ export function normalCdf(x: Variable): Variable {
     .mul(0.5)
     .add(0.5)
     .where(a.value.lt(0.84375), midSigned.where(a.value.lt(1.25), tail));
-}
-
-/** GELU in its exact form, x·Φ(x) (PyTorch's default `approximate='none'`). */
-export function geluExact(x: Variable): Variable {
-  return x.mul(normalCdf(x));
 }

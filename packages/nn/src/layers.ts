@@ -91,10 +91,30 @@ export class Tanh extends Module {
   }
 }
 
-/** GELU (tanh approximation). */
+/**
+ * GELU, as PyTorch's `nn.GELU`: the exact x·Φ(x) by default, or the tanh form with
+ * `{ approximate: 'tanh' }` (PyTorch's `nn.GELU(approximate='tanh')`).
+ *
+ * @example
+ * ```ts
+ * new GELU().forward(tensor([1])).item();                          // 0.8413447 (1·Φ(1))
+ * new GELU({ approximate: 'tanh' }).forward(tensor([1])).item();   // 0.8411920
+ * ```
+ */
 export class GELU extends Module {
+  /** 'none' (exact) or 'tanh'. */
+  readonly approximate: 'none' | 'tanh';
+  constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    if (options === null || typeof options !== 'object') throw new ValueError(`GELU: options must be an object, got ${String(options)}`);
+    const { approximate = 'none' } = options;
+    if (approximate !== 'none' && approximate !== 'tanh') {
+      throw new ValueError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate) ?? String(approximate)}`);
+    }
+    this.approximate = approximate;
+  }
   forward(x: VariableLike): Variable {
-    return asVariable(x).gelu();
+    return asVariable(x).gelu({ approximate: this.approximate });
   }
 }
 

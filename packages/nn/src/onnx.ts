@@ -149,14 +149,7 @@ const EMITTERS = new Map<AnyClass, Emitter<Module>>([
   emitter(LeakyReLU, (m, x, cx) => ({ name: cx.node('LeakyRelu', [x.name], { alpha: { float: m.slope } }), shape: x.shape })),
   emitter(Sigmoid, (_m, x, cx) => ({ name: cx.node('Sigmoid', [x.name]), shape: x.shape })),
   emitter(Tanh, (_m, x, cx) => ({ name: cx.node('Tanh', [x.name]), shape: x.shape })),
-  emitter(GELU, (_m, x, cx) => {
-    if (cx.opset >= 20) return { name: cx.node('Gelu', [x.name], { approximate: 'tanh' }), shape: x.shape };
-    // Before opset 20: ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in gd's order of operations.
-    const x3 = cx.node('Mul', [cx.node('Mul', [x.name, x.name]), x.name]);
-    const inner = cx.node('Mul', [cx.scalar(GELU_C), cx.node('Add', [x.name, cx.node('Mul', [cx.scalar(0.044715), x3])])]);
-    const half = cx.node('Mul', [cx.scalar(0.5), x.name]);
-    return { name: cx.node('Mul', [half, cx.node('Add', [cx.scalar(1), cx.node('Tanh', [inner])])]), shape: x.shape };
-  }),
+  emitter(GELU, (m, x, cx) => ({ name: gelu(cx, x.name, m.approximate), shape: x.shape })),
   emitter(Softmax, (m, x, cx) => {
     const r = x.shape.length;
     if (!(m.axis >= -r && m.axis < r)) cx.fail(`axis ${m.axis} is out of range for ${fmt(x.shape)} inputs`);
@@ -351,6 +344,8 @@ export interface LowerContext {
   node(op: string, inputs: string[], attributes?: Record<string, Attribute>): string;
   /** A 1-D int64 tensor of these sizes; a size that comes from a symbolic axis is read from the input's shape at run time. */
   sizes(values: readonly number[]): string;
+  /** A 0-D int64 constant (an axis, a diagonal offset): a number, never read as a size. */
+  int64(value: number): string;
   /** A constant tensor (its dtype's ONNX type). */
   constant(t: Tensor): string;
   /** A scalar constant of the graph's float dtype. */
@@ -414,7 +409,15 @@ const LOWERINGS: Record<string, Lowering> = {
   log1p: (cx, [x]) => cx.node('Log', [cx.node('Add', [x!, cx.scalar(1)])]),
   expm1: (cx, [x]) => cx.node('Sub', [cx.node('Exp', [x!]), cx.scalar(1)]),
   logSigmoid: (cx, [x]) => cx.node('Neg', [cx.node('Softplus', [cx.node('Neg', [x!])])]),
-  gelu: (cx, [x]) => geluTanh(cx, x!),
+  gelu: (cx, [x], { approximate }: { approximate: 'none' | 'tanh' }) => gelu(cx, x!, approximate),
+  sin: unary('Sin'),
+  cos: unary('Cos'),
+  erf: unary('Erf'),
+  tril: (cx, [x], { k }: { k: number }) => trilu(cx, x!, k, 0),
+  triu: (cx, [x], { k }: { k: number }) => trilu(cx, x!, k, 1),
+  maskedFill: (cx, [x], { mask, value }: { mask: Tensor; value: number }) =>
+    cx.node('Where', [cx.node('Cast', [cx.constant(mask)], { to: DataType.BOOL! }), cx.scalar(value), x!]),
+  cumsum: (cx, [x], { axis }: { axis: number }) => cx.node('CumSum', [x!, cx.int64(axis)]),
   leakyRelu: (cx, [x], { slope }: { slope: number }) => cx.node('LeakyRelu', [x!], { alpha: { float: slope } }),
   clamp: (cx, [x], { min, max }: { min: number; max: number }) => cx.node('Clip', [x!, cx.scalar(min), cx.scalar(max)]),
   where: (cx, [a, b], { cond }: { cond: Tensor }) =>
@@ -462,11 +465,30 @@ const LOWERINGS: Record<string, Lowering> = {
 /** gd dtype → ONNX TensorProto.DataType name. */
 const ONNX_TYPE: Record<string, string> = { float32: 'FLOAT', float64: 'DOUBLE', int32: 'INT32', int64: 'INT64' };
 
-/** GELU's tanh form, ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in gd's order of operations. */
-function geluTanh(cx: { node: LowerContext['node']; scalar(v: number): string }, x: string): string {
+/** Trilu (opset 14): the triangle of the last two axes about diagonal k, lower (0) or upper (1). */
+function trilu(cx: LowerContext, x: string, k: number, upper: number): string {
+  if (cx.opset < 14) cx.fail(`tril/triu need the Trilu operator of opset 14 or later; the export targets opset ${cx.opset}`);
+  return cx.node('Trilu', [x, cx.int64(k)], { upper });
+}
+
+/**
+ * GELU in the form given: from opset 20 the Gelu operator with its `approximate` attribute;
+ * before that its formula, ½·x·(1 + erf(x/√2)) for the exact form and
+ * ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) for the tanh form, in gd's order of operations.
+ */
+function gelu(
+  cx: { opset: number; node: LowerContext['node']; scalar(v: number): string },
+  x: string,
+  approximate: 'none' | 'tanh',
+): string {
+  if (cx.opset >= 20) return cx.node('Gelu', [x], { approximate });
+  const half = cx.node('Mul', [cx.scalar(0.5), x]);
+  if (approximate === 'none') {
+    const erf = cx.node('Erf', [cx.node('Mul', [x, cx.scalar(Math.SQRT1_2)])]);
+    return cx.node('Mul', [half, cx.node('Add', [cx.scalar(1), erf])]);
+  }
   const x3 = cx.node('Mul', [cx.node('Mul', [x, x]), x]);
   const inner = cx.node('Mul', [cx.scalar(GELU_C), cx.node('Add', [x, cx.node('Mul', [cx.scalar(0.044715), x3])])]);
-  const half = cx.node('Mul', [cx.scalar(0.5), x]);
   return cx.node('Mul', [half, cx.node('Add', [cx.scalar(1), cx.node('Tanh', [inner])])]);
 }
 
@@ -731,6 +753,7 @@ function build(
           opset,
           node: (op, inputs, attributes) => addNode('', op, inputs, attributes),
           sizes: (vs) => sizesOf('', vs),
+          int64: (value) => addInitializer('int', 'int64', [], [value]),
           constant: constantOf,
           scalar: (value) => filledConstant('', value, []),
           shape: symShape,

@@ -4,7 +4,6 @@ import { asVariable, Variable, type VariableLike, variable } from '@gd/autograd'
 import { type FloatDType, keep, Tensor, ValueError } from '@gd/tensor';
 import { type AttentionMask, MultiheadAttention } from './attention.js';
 import { ModuleList } from './containers.js';
-import { geluExact } from './functional.js';
 import { Dropout, Linear, layerDtype, parameter } from './layers.js';
 import { type AnyModule, Module } from './module.js';
 import { LayerNorm } from './normalization.js';
@@ -51,7 +50,8 @@ function optionsOf<O>(op: string, options: O | undefined): O {
 
 function activationOf(op: string, a: TransformerActivation | undefined): (x: Variable) => Variable {
   if (a === undefined || a === 'relu') return (x) => x.relu();
-  if (a === 'gelu') return geluExact;
+  // PyTorch's 'gelu' is the exact form: the gelu kernel
+  if (a === 'gelu') return (x) => x.gelu();
   if (typeof a === 'function') return a;
   throw new ValueError(`${op}: activation must be 'relu', 'gelu' or a function, got ${typeof a === 'string' ? `'${a}'` : typeOf(a)}`);
 }

@@ -9,6 +9,7 @@ import {
   Dropout,
   decodeBF16,
   decodeF16,
+  GELU,
   init,
   Linear,
   loadSafetensors,
@@ -130,6 +131,44 @@ function handBuilt(header: object, data: number[], pad = true): Uint8Array {
   for (const [i, v] of data.entries()) view.setFloat32(8 + h.length + i * 4, v, true);
   return bytes;
 }
+
+describe('GELU', () => {
+  // torch.nn.GELU(approximate=…) in float64 at these points, values and d/dx (torch 1.13)
+  const xs = [-3, -1, -0.5, 0, 0.5, 1, 2.5];
+  const torchGelu = {
+    none: {
+      y: [-0.00404969409489031, -0.15865525393145702, -0.15426876936299344, 0, 0.34573123063700656, 0.841344746068543, 2.4844758366855597],
+      dy: [-0.01194564720418392, -0.08331547058768635, 0.13250487534383712, 0.5, 0.8674951246561629, 1.0833154705876864, 1.037611085908145],
+    },
+    tanh: {
+      y: [
+        -0.0036373920817729943, -0.15880800939172324, -0.15428599017485606, 0, 0.34571400982514394, 0.8411919906082768, 2.484915733910001,
+      ],
+      dy: [
+        -0.011584166630969648, -0.08296408384578252, 0.13263009646535764, 0.5, 0.8673699035346424, 1.0829640838457826, 1.037951576212666,
+      ],
+    },
+  };
+  for (const approximate of ['none', 'tanh'] as const) {
+    it(`GELU({ approximate: '${approximate}' }) matches PyTorch's nn.GELU, values and gradient`, () => {
+      scope(() => {
+        const x = variable(tensor(xs, { dtype: 'float64' }));
+        const m = approximate === 'none' ? new GELU() : new GELU({ approximate });
+        expect(m.approximate).toBe(approximate);
+        const y = m.forward(x);
+        y.sum().backward();
+        const want = torchGelu[approximate];
+        const err = (a: ArrayLike<number>, b: number[]) => Math.max(...b.map((v, i) => Math.abs(a[i]! - v)));
+        expect(err(y.value.data(), want.y) <= 1e-15).toBe(true);
+        expect(err(x.grad!.data(), want.dy) <= 1e-14).toBe(true);
+      });
+    });
+  }
+  it('mlp with gelu uses the exact form; a bad form is a ValueError', () => {
+    expect(mlp([2, 3, 1], { activation: 'gelu' }).layers[1]).toMatchObject({ approximate: 'none' });
+    fails(() => new GELU({ approximate: 'erf' as 'tanh' }), ValueError, /GELU: approximate must be 'none' or 'tanh', got "erf"/);
+  });
+});
 
 describe('safetensors', () => {
   const spec = {

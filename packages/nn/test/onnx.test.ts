@@ -51,17 +51,22 @@ describe('toOnnx: ONNX Runtime computes what gd computes', () => {
     });
   }
 
-  it('GELU as the Gelu operator (opset 20) and as its decomposition (opset 17) agree with gd', async () => {
-    manualSeed(12);
-    const model = new Sequential(new Linear(5, 7), new GELU(), new Linear(7, 3));
-    const ops = (opset: number) =>
-      (ModelProto.toObject(ModelProto.decode(toOnnx(model, { inputShape: [1, 5], opset }))) as OnnxModel).graph.node.map((n) => n.op_type);
-    expect(ops(20)).toContain('Gelu');
-    expect(ops(17)).not.toContain('Gelu');
-    expect(ops(17)).toContain('Tanh');
-    expect(await agreement(model, [5], { batch: 4, opset: 20 })).toBeLessThan(1e-5);
-    expect(await agreement(model, [5], { batch: 4, opset: 17 })).toBeLessThan(1e-5);
-  });
+  for (const approximate of ['none', 'tanh'] as const) {
+    it(`GELU (approximate '${approximate}') as the Gelu operator (opset 20) and as its decomposition (opset 17) agree with gd`, async () => {
+      manualSeed(12);
+      const model = new Sequential(new Linear(5, 7), new GELU({ approximate }), new Linear(7, 3));
+      const decoded = (opset: number) => ModelProto.toObject(ModelProto.decode(toOnnx(model, { inputShape: [1, 5], opset }))) as OnnxModel;
+      const ops = (opset: number) => decoded(opset).graph.node.map((n) => n.op_type);
+      expect(ops(20)).toContain('Gelu');
+      const gelu = decoded(20).graph.node.find((n) => n.op_type === 'Gelu')!;
+      expect((gelu.attribute ?? []).map((a) => [a.name, Buffer.from(a.s ?? []).toString()])).toEqual([['approximate', approximate]]);
+      expect(ops(17)).not.toContain('Gelu');
+      expect(ops(17)).toContain(approximate === 'none' ? 'Erf' : 'Tanh');
+      expect(ops(17)).not.toContain(approximate === 'none' ? 'Tanh' : 'Erf');
+      expect(await agreement(model, [5], { batch: 4, opset: 20 })).toBeLessThan(1e-5);
+      expect(await agreement(model, [5], { batch: 4, opset: 17 })).toBeLessThan(1e-5);
+    });
+  }
 
   it('nested Sequential with Flatten, Dropout (eval), LeakyReLU(0.2), Softmax, and a Linear on rank-3 input', async () => {
     manualSeed(13);
@@ -175,7 +180,7 @@ interface OnnxModel {
       op_type: string;
       input: string[];
       output: string[];
-      attribute?: Array<{ name: string; i?: number; f?: number; type: number }>;
+      attribute?: Array<{ name: string; i?: number; f?: number; s?: Uint8Array; type: number }>;
     }>;
     initializer: Array<{ name: string; dims: number[]; data_type: number; raw_data: Uint8Array }>;
     input: Array<{
@@ -281,6 +286,49 @@ describe('toOnnx: models exported by tracing their forward', () => {
       expect(got.dims).toEqual([n, t, 8]);
       expect(maxAbsDiff(got.data, gdForward(model, x).data)).toBeLessThan(1e-5);
     }
+  });
+
+  it('gelu in a traced forward exports in the form it was called with', async () => {
+    manualSeed(34);
+    class Both extends Module {
+      forward(xIn: VariableLike) {
+        const x = asVariable(xIn);
+        return x.gelu().sub(x.mul(2).gelu({ approximate: 'tanh' }));
+      }
+    }
+    for (const opset of [17, 20]) {
+      const bytes = toOnnx(new Both(), { inputShape: [1, 6], dynamicBatch: true, opset });
+      const x = randn([3, 6]).mul(2);
+      expect(maxAbsDiff((await runOrt(bytes, x)).data, gdForward(new Both(), x).data)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the sequence ops of a traced forward (gelu in both forms, sin, cos, erf, tril, triu, maskedFill, cumsum) agree with gd', async () => {
+    manualSeed(34);
+    class SequenceOps extends Module {
+      forward(xIn: VariableLike) {
+        const x = asVariable(xIn);
+        const future = tensor([
+          [0, 1, 1],
+          [0, 0, 1],
+          [0, 0, 0],
+        ]);
+        const scores = x.matmul(x, { transposeB: true }).maskedFill(future, -1e9).softmax(-1);
+        const waves = x.sin().add(x.cos().mul(0.5)).add(x.erf());
+        return scores
+          .matmul(waves)
+          .gelu()
+          .add(x.gelu({ approximate: 'tanh' }))
+          .add(x.cumsum(1))
+          .add(scores.tril(-1).add(scores.triu(1)).sum(-1, true));
+      }
+    }
+    for (const opset of [17, 20]) {
+      const bytes = toOnnx(new SequenceOps(), { inputShape: [1, 3, 4], dynamicBatch: true, opset });
+      const x = randn([2, 3, 4]);
+      expect(maxAbsDiff((await runOrt(bytes, x)).data, gdForward(new SequenceOps(), x).data)).toBeLessThan(1e-5);
+    }
+    expect(() => toOnnx(new SequenceOps(), { inputShape: [1, 3, 4], opset: 13 })).toThrow(/Trilu operator of opset 14 or later/);
   });
 
   it('a constant built from a symbolic size is refused for that axis, and exports with the axis fixed', async () => {

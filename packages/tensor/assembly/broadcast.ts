@@ -4,7 +4,7 @@
 // (element strides, 0 on broadcast axes), then scratch for the walker. The output is contiguous. The innermost axis is the hot loop: f32x4 when both inputs are
 // contiguous there, or when one is a broadcast scalar along it.
 
-import { floatOnly, fpow, geluGradScalar } from './math';
+import { floatOnly, fpow, geluErfGradScalar, geluTanhGradScalar } from './math';
 
 // Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
 // src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
@@ -20,7 +20,8 @@ const BIN_MIN: i32 = 6; // @int32
 const BIN_RELU_GRAD: i32 = 7; // b > 0 ? a : 0            (b = x)
 const BIN_SIGMOID_GRAD: i32 = 8; // a * b * (1 - b)       (b = sigmoid(x))
 const BIN_TANH_GRAD: i32 = 9; // a * (1 - b * b)          (b = tanh(x))
-const BIN_GELU_GRAD: i32 = 10; // a * gelu'(b)            (b = x)
+const BIN_GELU_TANH_GRAD: i32 = 10; // a * gelu_tanh'(b)  (b = x)
+const BIN_GELU_GRAD: i32 = 11; // a * gelu'(b), exact GELU (b = x)
 
 // Comparisons with broadcasting (bc_compare_*): out (int32) = a ? b ? 1 : 0
 const CMP_EQ: i32 = 0;
@@ -35,7 +36,7 @@ const CMP_LE: i32 = 5;
 // a v128 holds 16 / sizeof<T>() lanes); the exports are their f32 and i32 instantiations.
 
 @inline function binaryHasSimd(op: i32): bool {
-  return op != BIN_POW && op != BIN_GELU_GRAD;
+  return op != BIN_POW && op != BIN_GELU_TANH_GRAD && op != BIN_GELU_GRAD;
 }
 
 @inline function binaryScalar<T>(op: i32, a: T, b: T): T {
@@ -53,8 +54,12 @@ const CMP_LE: i32 = 5;
     case BIN_RELU_GRAD: return b > <T>0 ? a : <T>0;
     case BIN_SIGMOID_GRAD: return a * b * (<T>1 - b);
     case BIN_TANH_GRAD: return a * (<T>1 - b * b);
+    case BIN_GELU_TANH_GRAD: {
+      if (isFloat<T>()) return a * geluTanhGradScalar<T>(b);
+      return a;
+    }
     case BIN_GELU_GRAD: {
-      if (isFloat<T>()) return a * geluGradScalar<T>(b);
+      if (isFloat<T>()) return a * geluErfGradScalar<T>(b);
       return a;
     }
     default: return a;
@@ -200,6 +205,7 @@ function planNextRow(meta: usize, nd: i32, nIn: i32, wide: u32): void {
     case BIN_RELU_GRAD: floatOnly<T>(); binaryNd<T>(BIN_RELU_GRAD, a, b, out, nd, meta); break;
     case BIN_SIGMOID_GRAD: floatOnly<T>(); binaryNd<T>(BIN_SIGMOID_GRAD, a, b, out, nd, meta); break;
     case BIN_TANH_GRAD: floatOnly<T>(); binaryNd<T>(BIN_TANH_GRAD, a, b, out, nd, meta); break;
+    case BIN_GELU_TANH_GRAD: floatOnly<T>(); binaryNd<T>(BIN_GELU_TANH_GRAD, a, b, out, nd, meta); break;
     case BIN_GELU_GRAD: floatOnly<T>(); binaryNd<T>(BIN_GELU_GRAD, a, b, out, nd, meta); break;
     default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }

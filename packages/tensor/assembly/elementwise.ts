@@ -1,7 +1,7 @@
 // Elementwise kernels: unary maps over contiguous data, and dtype casts.
 // Kernels take byte offsets into the shared memory and element counts; they never allocate.
 
-import { fexp, flog, floatOnly, fpow, ftanh, geluScalar } from './math';
+import { fcos, ferf, fexp, flog, floatOnly, fpow, fsin, ftanh, geluErfScalar, geluTanhScalar } from './math';
 
 // Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
 // src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
@@ -22,10 +22,14 @@ const UN_SIGN: i32 = 12; // @int32
 const UN_RECIPROCAL: i32 = 13;
 const UN_RPOW_SCALAR: i32 = 14; // p0 ** x
 const UN_LEAKY_RELU: i32 = 15; // x > 0 ? x : p0 * x
-const UN_GELU: i32 = 16; // tanh approximation
+const UN_GELU_TANH: i32 = 16; // GELU, tanh approximation
 const UN_LOG1P: i32 = 17; // ln(1 + x), accurate for small x
 const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
 const UN_LOG_SIGMOID: i32 = 19; // ln σ(x) = min(x, 0) − ln(1 + e^−|x|), no overflow
+const UN_SIN: i32 = 20;
+const UN_COS: i32 = 21;
+const UN_ERF: i32 = 22; // in float64 for both float types (math.ts)
+const UN_GELU: i32 = 23; // exact GELU, x·Φ(x)
 
 
 // Each kernel body is generic over the element type T; the exported entry points below are its
@@ -58,7 +62,11 @@ const UN_LOG_SIGMOID: i32 = 19; // ln σ(x) = min(x, 0) − ln(1 + e^−|x|), no
     case UN_RECIPROCAL: return <T>1 / x;
     case UN_RPOW_SCALAR: return fpow<T>(p0, x);
     case UN_LEAKY_RELU: return x > <T>0 ? x : p0 * x;
-    case UN_GELU: return geluScalar<T>(x);
+    case UN_GELU_TANH: return geluTanhScalar<T>(x);
+    case UN_SIN: return fsin<T>(x);
+    case UN_COS: return fcos<T>(x);
+    case UN_ERF: return ferf<T>(x);
+    case UN_GELU: return geluErfScalar<T>(x);
     case UN_LOG1P: return sizeof<T>() == 8 ? <T>Math.log1p(<f64>x) : <T>Mathf.log1p(<f32>x);
     case UN_EXPM1: return sizeof<T>() == 8 ? <T>Math.expm1(<f64>x) : <T>Mathf.expm1(<f32>x);
     case UN_LOG_SIGMOID: {
@@ -128,7 +136,11 @@ const UN_LOG_SIGMOID: i32 = 19; // ln σ(x) = min(x, 0) − ln(1 + e^−|x|), no
     case UN_RECIPROCAL: floatOnly<T>(); unaryLoop<T>(UN_RECIPROCAL, x, out, n, p0, p1); break;
     case UN_RPOW_SCALAR: floatOnly<T>(); unaryLoop<T>(UN_RPOW_SCALAR, x, out, n, p0, p1); break;
     case UN_LEAKY_RELU: floatOnly<T>(); unaryLoop<T>(UN_LEAKY_RELU, x, out, n, p0, p1); break;
+    case UN_GELU_TANH: floatOnly<T>(); unaryLoop<T>(UN_GELU_TANH, x, out, n, p0, p1); break;
     case UN_GELU: floatOnly<T>(); unaryLoop<T>(UN_GELU, x, out, n, p0, p1); break;
+    case UN_SIN: floatOnly<T>(); unaryLoop<T>(UN_SIN, x, out, n, p0, p1); break;
+    case UN_COS: floatOnly<T>(); unaryLoop<T>(UN_COS, x, out, n, p0, p1); break;
+    case UN_ERF: floatOnly<T>(); unaryLoop<T>(UN_ERF, x, out, n, p0, p1); break;
     case UN_LOG1P: floatOnly<T>(); unaryLoop<T>(UN_LOG1P, x, out, n, p0, p1); break;
     case UN_EXPM1: floatOnly<T>(); unaryLoop<T>(UN_EXPM1, x, out, n, p0, p1); break;
     case UN_LOG_SIGMOID: floatOnly<T>(); unaryLoop<T>(UN_LOG_SIGMOID, x, out, n, p0, p1); break;

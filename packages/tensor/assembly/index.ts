@@ -9,6 +9,7 @@ export * from './matmul';
 export * from './random';
 export * from './reduce';
 export * from './softmax';
+export * from './sort';
 
 /** First byte after the module's static data: the host's allocator must start above it. */
 export function heap_base(): usize {

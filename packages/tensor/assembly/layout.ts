@@ -86,3 +86,36 @@ export function one_hot_f32(idx: usize, out: usize, n: i32, depth: i32): void {
 export function one_hot_f64(idx: usize, out: usize, n: i32, depth: i32): void {
   oneHot<f64>(idx, out, n, depth);
 }
+
+// Keeps, in each [rows, cols] matrix of x, the entries on one side of diagonal k (column j − row i
+// = k): tril keeps j − i ≤ k, triu keeps j − i ≥ k; the rest of out is zeroed. Each row is one copy
+// and up to one fill, so the work is a memcpy's.
+@inline function triangle<T>(x: usize, out: usize, batch: i32, rows: i32, cols: i32, k: i32, upper: bool): void {
+  const size = <usize>sizeof<T>();
+  const rowBytes = (<usize>cols) * size;
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < rows; i++) {
+      const off = ((<usize>b) * (<usize>rows) + (<usize>i)) * rowBytes;
+      // the first kept column of triu, or one past the last kept column of tril, clamped to [0, cols]
+      const edge = <i64>i + <i64>k + (upper ? 0 : 1);
+      const e = <usize>(edge < 0 ? 0 : edge > <i64>cols ? cols : <i32>edge);
+      if (upper) {
+        memory.fill(out + off, 0, e * size);
+        memory.copy(out + off + e * size, x + off + e * size, rowBytes - e * size);
+      } else {
+        memory.copy(out + off, x + off, e * size);
+        memory.fill(out + off + e * size, 0, rowBytes - e * size);
+      }
+    }
+  }
+}
+
+/** tril (upper = 0) or triu (upper = 1) with diagonal offset k over `batch` matrices of [rows, cols] 32-bit words. */
+export function triangle_32(x: usize, out: usize, batch: i32, rows: i32, cols: i32, k: i32, upper: bool): void {
+  triangle<u32>(x, out, batch, rows, cols, k, upper);
+}
+
+/** triangle_32 for 64-bit elements (float64). */
+export function triangle_64(x: usize, out: usize, batch: i32, rows: i32, cols: i32, k: i32, upper: bool): void {
+  triangle<u64>(x, out, batch, rows, cols, k, upper);
+}

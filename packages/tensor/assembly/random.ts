@@ -132,3 +132,56 @@ export function rng_permutation_i32(out: usize, n: i32): void {
     store<i32>(pj, t);
   }
 }
+
+// A uniform float64 in [0, 1) with 53 random bits, from two draws.
+@inline function uniform53(): f64 {
+  const hi = <u64>(next() >>> 5); // 27 bits
+  const lo = <u64>(next() >>> 6); // 26 bits
+  return <f64>((hi << 26) | lo) * 1.1102230246251565e-16; // 2^-53
+}
+
+// The category whose cumulative weight first exceeds u·total, among `cats` weights at w: a category
+// of weight 0 is never picked (its cumulative sum equals its predecessor's). Should rounding leave
+// u·total at or above the running sum, the last category of nonzero weight is taken.
+@inline function pick(w: usize, cats: i32, total: f64): i32 {
+  const target = uniform53() * total;
+  let acc: f64 = 0;
+  let last = 0;
+  for (let c = 0; c < cats; c++) {
+    const p = load<f64>(w + ((<usize>c) << 3));
+    if (p > 0) {
+      acc += p;
+      last = c;
+      if (acc > target) return c;
+    }
+  }
+  return last;
+}
+
+/**
+ * n draws per row of `rows` rows of `cats` non-negative float64 weights (not necessarily
+ * normalised; each row checked by the caller to have a positive sum and, without replacement, at
+ * least n nonzero weights), as int32 category ids. Without replacement a drawn category's weight
+ * is set to zero in `scratch` (cats float64 words, the row's copy) before the next draw.
+ */
+export function rng_multinomial_f64(w: usize, out: usize, rows: i32, cats: i32, n: i32, replacement: bool, scratch: usize): void {
+  const rowBytes = (<usize>cats) << 3;
+  for (let r = 0; r < rows; r++) {
+    const row = w + (<usize>r) * rowBytes;
+    const o = out + (((<usize>r) * (<usize>n)) << 2);
+    memory.copy(scratch, row, rowBytes);
+    let total: f64 = 0;
+    for (let c = 0; c < cats; c++) total += load<f64>(scratch + ((<usize>c) << 3));
+    for (let i = 0; i < n; i++) {
+      const c = pick(scratch, cats, total);
+      store<i32>(o + ((<usize>i) << 2), c);
+      if (!replacement) {
+        const q = scratch + ((<usize>c) << 3);
+        store<f64>(q, 0);
+        // the remaining weights summed afresh, so removals leave no rounding behind
+        total = 0;
+        for (let t = 0; t < cats; t++) total += load<f64>(scratch + ((<usize>t) << 3));
+      }
+    }
+  }
+}

@@ -294,3 +294,49 @@ export function reduce_arg_f64(op: i32, x: usize, out: usize, outer: i32, len: i
 export function reduce_arg_i32(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
   argDispatch<i32>(op, x, out, outer, len, inner);
 }
+
+// Running sums along the middle axis of [outer, len, inner]: out[o, j, :] = Σ_{t ≤ j} x[o, t, :].
+// With inner > 1 each step adds a whole row to the previous one, a vector at a time; a contiguous
+// axis (inner = 1) is a sequential scan.
+@inline function cumsumAxis<T>(x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
+  const size = <usize>sizeof<T>();
+  const lanes = 16 / <i32>sizeof<T>();
+  const innerBytes = (<usize>inner) * size;
+  for (let o = 0; o < outer; o++) {
+    const src = x + innerBytes * (<usize>len) * (<usize>o);
+    const dst = out + innerBytes * (<usize>len) * (<usize>o);
+    if (inner == 1) {
+      let acc: T = <T>0;
+      for (let j = 0; j < len; j++) {
+        acc += load<T>(src + (<usize>j) * size);
+        store<T>(dst + (<usize>j) * size, acc);
+      }
+      continue;
+    }
+    memory.copy(dst, src, innerBytes);
+    for (let j = 1; j < len; j++) {
+      const prev = dst + innerBytes * (<usize>(j - 1));
+      const row = src + innerBytes * (<usize>j);
+      const to = dst + innerBytes * (<usize>j);
+      let i = 0;
+      for (; i + lanes <= inner; i += lanes) {
+        const q = (<usize>i) * size;
+        v128.store(to + q, v128.add<T>(v128.load(prev + q), v128.load(row + q)));
+      }
+      for (; i < inner; i++) {
+        const q = (<usize>i) * size;
+        store<T>(to + q, load<T>(prev + q) + load<T>(row + q));
+      }
+    }
+  }
+}
+
+/** Cumulative sum of float32 along the middle axis of [outer, len, inner]. */
+export function cumsum_f32(x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
+  cumsumAxis<f32>(x, out, outer, len, inner);
+}
+
+/** Cumulative sum of float64 along the middle axis of [outer, len, inner]. */
+export function cumsum_f64(x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
+  cumsumAxis<f64>(x, out, outer, len, inner);
+}

@@ -16,14 +16,34 @@ const opsDir = join(root, 'src', 'ops');
 /** Family file → its ops that are methods too ('*': every exported function). */
 const METHODS = {
   elementwise: '*',
-  broadcast: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'gt', 'ge', 'lt', 'le'],
+  broadcast: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'maskedFill'],
   cast: ['cast', 'clone'],
   matmul: ['matmul'],
-  layout: ['transpose', 'reshape', 'expandDims', 'squeeze', 'broadcastTo', 'slice', 'narrow', 'sliceRange', 'gather', 'oneHot'],
-  reduce: ['sum', 'mean', 'max', 'min', 'argmax', 'argmin'],
+  layout: [
+    'transpose',
+    'permute',
+    'reshape',
+    'expandDims',
+    'squeeze',
+    'broadcastTo',
+    'slice',
+    'narrow',
+    'sliceRange',
+    'gather',
+    'oneHot',
+    'tril',
+    'triu',
+    'split',
+    'chunk',
+  ],
+  reduce: ['sum', 'mean', 'max', 'min', 'argmax', 'argmin', 'variance', 'std', 'cumsum'],
   softmax: ['logSumExp', 'softmax', 'logSoftmax'],
   conv: ['conv2d', 'convTranspose2d', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d'],
+  sort: ['topk'],
 };
+
+/** Ops whose method has another name: a function cannot be named `var` in JavaScript, a method can (PyTorch's `x.var()`). */
+const METHOD_NAMES = { variance: 'var' };
 
 const files = Object.keys(METHODS).map((f) => join(opsDir, `${f}.ts`));
 const program = ts.createProgram(files, {
@@ -66,7 +86,7 @@ for (const [family, wanted] of Object.entries(METHODS)) {
     });
     if (!fn.type) throw new Error(`build-methods: ${family}.ts: ${name} needs a declared return type`);
     collectTypes(fn.type, source);
-    methods.push({ family, name, doc: doc.join('\n'), params, returns: fn.type.getText(source) });
+    methods.push({ family, name, method: METHOD_NAMES[name] ?? name, doc: doc.join('\n'), params, returns: fn.type.getText(source) });
   }
   if (wanted !== '*') {
     const missing = wanted.filter((n) => !methods.some((m) => m.family === family && m.name === n));
@@ -105,12 +125,12 @@ const out = [
   '',
   '/** The methods every Tensor has, each the op function of the same name with the tensor as its first operand. */',
   'export interface TensorMethods {',
-  ...methods.map((m) => `${indent(m.doc)}\n  ${m.name}(${m.params.join(', ')}): ${m.returns};`),
+  ...methods.map((m) => `${indent(m.doc)}\n  ${m.method}(${m.params.join(', ')}): ${m.returns};`),
   '}',
   '',
   '/** The op function behind each method. @internal */',
   'export const methodOps = {',
-  ...methods.map((m) => `  ${m.name}: ${m.family}.${m.name},`),
+  ...methods.map((m) => `  ${m.method}: ${m.family}.${m.name},`),
   '};',
   '',
 ];

@@ -55,15 +55,17 @@ export {
 } from './ops/conv.js';
 // the unary elementwise ops, whole: a new one needs no line here
 export * from './ops/elementwise.js';
-export type { Linalg, MatmulOptions } from './ops.js';
+export type { Linalg, MatmulOptions, MultinomialOptions, TopkOptions, TopkResult, VarianceOptions } from './ops.js';
 export {
   add,
   argmax,
   argmin,
   broadcastTo,
   cast,
+  chunk,
   clone,
   concat,
+  cumsum,
   div,
   eq,
   expandDims,
@@ -76,6 +78,7 @@ export {
   logSoftmax,
   logSumExp,
   lt,
+  maskedFill,
   matmul,
   max,
   maximum,
@@ -83,20 +86,28 @@ export {
   min,
   minimum,
   mul,
+  multinomial,
   narrow,
   ne,
   oneHot,
+  permute,
   pow,
   promoteTypes,
   reshape,
   slice,
   sliceRange,
   softmax,
+  split,
   squeeze,
   stack,
+  std,
   sub,
   sum,
+  topk,
   transpose,
+  tril,
+  triu,
+  variance,
   where,
 } from './ops.js';
 export type { KernelsInfo, ReadyOptions } from './ready.js';

@@ -117,7 +117,6 @@ describe('float64 tensors', () => {
 });
 
 describe('float64 ops against a plain-JS float64 reference', () => {
-  const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
   const unary: Array<[string, (t: g.Tensor) => g.Tensor, (x: number) => number, number[]]> = [
     ['neg', g.neg, (x) => -x, X],
     ['abs', g.abs, Math.abs, X],
@@ -130,7 +129,11 @@ describe('float64 ops against a plain-JS float64 reference', () => {
     ['relu', g.relu, (x) => Math.max(x, 0), X],
     ['sigmoid', g.sigmoid, (x) => 1 / (1 + Math.exp(-x)), X],
     ['tanh', g.tanh, Math.tanh, X],
-    ['gelu', g.gelu, gelu, X],
+    ['gelu', g.gelu, R.gelu, X],
+    ['gelu tanh', (t) => g.gelu(t, { approximate: 'tanh' }), R.geluTanh, X],
+    ['sin', g.sin, Math.sin, X],
+    ['cos', g.cos, Math.cos, X],
+    ['erf', g.erf, R.erf, X],
     ['log1p', g.log1p, Math.log1p, P],
     ['expm1', g.expm1, Math.expm1, X],
     ['leakyRelu', (t) => g.leakyRelu(t, 0.1), (x) => (x > 0 ? x : 0.1 * x), X],
@@ -205,8 +208,13 @@ describe('float64 ops against a plain-JS float64 reference', () => {
         return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v);
       };
       near(
-        f64(geluBackward(dy, x)),
+        f64(geluBackward(dy, x, { approximate: 'tanh' })),
         P.map((d, i) => d * geluGrad(X[i]!)),
+      );
+      // exact GELU: Φ(x) + x·φ(x)
+      near(
+        f64(geluBackward(dy, x)),
+        P.map((d, i) => d * ((1 + R.erf(X[i]! / Math.SQRT2)) / 2 + (X[i]! * Math.exp(-(X[i]! ** 2) / 2)) / Math.sqrt(2 * Math.PI))),
       );
     });
   });

@@ -6,9 +6,9 @@ import * as C from '../src/generated/opcodes.js';
 import { tensor, zeros } from '../src/index.js';
 import { kernels, META_PTR, writePlan } from '../src/runtime.js';
 import { close } from './families.js';
+import * as R from './reference.js';
 
-const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
-const geluGrad = (x: number) => {
+const geluTanhGrad = (x: number) => {
   const c = Math.sqrt(2 / Math.PI);
   const t = Math.tanh(c * (x + 0.044715 * x ** 3));
   return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
@@ -32,7 +32,11 @@ const unaryRef: Record<string, (x: number) => number> = {
   UN_RECIPROCAL: (x) => 1 / x,
   UN_RPOW_SCALAR: (x) => P0 ** x,
   UN_LEAKY_RELU: (x) => (x > 0 ? x : P0 * x),
-  UN_GELU: gelu,
+  UN_GELU_TANH: R.geluTanh,
+  UN_SIN: Math.sin,
+  UN_COS: Math.cos,
+  UN_ERF: R.erf,
+  UN_GELU: R.gelu,
   UN_LOG1P: Math.log1p,
   UN_EXPM1: Math.expm1,
   UN_LOG_SIGMOID: (x) => -Math.log1p(Math.exp(-x)),
@@ -48,7 +52,9 @@ const binaryRef: Record<string, (a: number, b: number) => number> = {
   BIN_RELU_GRAD: (a, b) => (b > 0 ? a : 0),
   BIN_SIGMOID_GRAD: (a, b) => a * b * (1 - b),
   BIN_TANH_GRAD: (a, b) => a * (1 - b * b),
-  BIN_GELU_GRAD: (a, b) => a * geluGrad(b),
+  BIN_GELU_TANH_GRAD: (a, b) => a * geluTanhGrad(b),
+  // Φ(b) + b·φ(b)
+  BIN_GELU_GRAD: (a, b) => a * ((1 + R.erf(b / Math.SQRT2)) / 2 + (b * Math.exp((-b * b) / 2)) / Math.sqrt(2 * Math.PI)),
 };
 const compareRef: Record<string, (a: number, b: number) => boolean> = {
   CMP_EQ: (a, b) => a === b,

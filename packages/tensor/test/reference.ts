@@ -77,3 +77,37 @@ export function transpose2d(a: Ref): Ref {
   const [m, n] = a.shape as [number, number];
   return { shape: [n, m], data: Array.from({ length: m * n }, (_, i) => a.data[(i % m) * n + Math.floor(i / m)]!) };
 }
+
+/**
+ * erf in plain JS, independent of the kernel's rational approximation: for |x| < 3 the series
+ * erf(x) = 2/√π · e^(−x²) · Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)) (positive terms, no cancellation), above
+ * it 1 − erfc(x) with erfc's continued fraction. Good to a few ulp.
+ */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return x;
+  const a = Math.abs(x);
+  let y: number;
+  if (a < 3) {
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
+      term *= (2 * a * a) / (2 * n + 1);
+      sum += term;
+    }
+    y = (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * sum;
+  } else y = 1 - erfc(a);
+  return x < 0 ? -y : y;
+}
+
+/** erfc(x) for x ≥ 3 by its continued fraction, e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))). */
+export function erfc(x: number): number {
+  let f = x;
+  for (let k = 60; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+/** Exact GELU, x·Φ(x). */
+export const gelu = (x: number): number => (x < -5 ? (x * erfc(-x / Math.SQRT2)) / 2 : 0.5 * x * (1 + erf(x / Math.SQRT2)));
+
+/** GELU's tanh form. */
+export const geluTanh = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));

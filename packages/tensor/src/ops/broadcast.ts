@@ -1,11 +1,14 @@
 // Two- and three-operand ops with NumPy broadcasting: arithmetic, gradient helpers, comparisons,
 // where (assembly/broadcast.ts).
+import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
 import { kernels, META_PTR, writePlan } from '../runtime.js';
-import { broadcastShapes, broadcastStrides, collapsePlan, pairPlan } from '../shape.js';
+import { broadcastShapes, broadcastStrides, collapsePlan, pairPlan, shapesEqual } from '../shape.js';
 import { type DType, Tensor, type TensorLike } from '../tensor.js';
 import { asType, floatType, promoteTypes } from './cast.js';
-import { releaseIfNew, withOperands } from './operands.js';
+import type { GeluOptions } from './elementwise.js';
+import { fillInPlace } from './fill.js';
+import { geluForm, releaseIfNew, withOperands } from './operands.js';
 
 // ── elementwise binary, broadcasting ──────────────────────────────────────
 function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
@@ -77,8 +80,14 @@ export const reluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('r
 export const sigmoidBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('sigmoidBackward', C.BIN_SIGMOID_GRAD, dy, y);
 /** Gradient helper: dy · (1 − y²) for y = tanh(x). */
 export const tanhBackward = (dy: TensorLike, y: TensorLike): Tensor => binary('tanhBackward', C.BIN_TANH_GRAD, dy, y);
-/** Gradient helper: dy · gelu′(x). */
-export const geluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('geluBackward', C.BIN_GELU_GRAD, dy, x);
+/**
+ * Gradient helper: dy · gelu′(x) for the GELU form `options` names (exact by default:
+ * gelu′(x) = Φ(x) + x·φ(x); `{ approximate: 'tanh' }`: the tanh form's derivative).
+ */
+export function geluBackward(dy: TensorLike, x: TensorLike, options?: GeluOptions): Tensor {
+  const code = geluForm('geluBackward', options) === 'tanh' ? C.BIN_GELU_TANH_GRAD : C.BIN_GELU_GRAD;
+  return binary('geluBackward', code, dy, x);
+}
 
 function compare(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
   const K = kernels();
@@ -118,5 +127,39 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
     releaseIfNew(fa, ta!);
     releaseIfNew(fb, tb!);
     return out;
+  });
+}
+
+/**
+ * x with `value` wherever `mask` is nonzero, as PyTorch's `masked_fill`: the mask broadcasts to
+ * x's shape (not the other way). The result keeps x's dtype; a fractional value in an int32 x is
+ * a ValueError.
+ *
+ * @example
+ * ```ts
+ * const scores = zeros([2, 2]);
+ * maskedFill(scores, triu(ones([2, 2]), 1), -Infinity).toArray(); // [[0, -Infinity], [0, 0]]
+ * ```
+ */
+export function maskedFill(x: TensorLike, mask: TensorLike, value: number): Tensor {
+  const op = 'maskedFill';
+  if (typeof value !== 'number') throw new ValueError(`maskedFill: value must be a number, got ${typeof value}`);
+  return withOperands(op, [x], ([t]) => {
+    if (t!.dtype === 'int32' && !Number.isInteger(value)) {
+      throw new ValueError(`maskedFill: value ${value} does not fit the int32 tensor ${fmtShape(t!.shape)}`);
+    }
+    return withOperands(op, [mask], ([m]) => {
+      const shape = broadcastShapes(op, m!.shape, t!.shape);
+      if (!shapesEqual(shape, t!.shape)) {
+        throw new ShapeError(`maskedFill: mask ${fmtShape(m!.shape)} cannot broadcast to the tensor's shape ${fmtShape(t!.shape)}`);
+      }
+      const fill = new Tensor([], t!.dtype);
+      try {
+        fillInPlace(fill, value);
+        return where(m!, fill, t!);
+      } finally {
+        fill.dispose();
+      }
+    });
   });
 }

@@ -5,7 +5,7 @@ import * as C from '../generated/opcodes.js';
 import { kernels } from '../runtime.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { asFloat, floatType } from './cast.js';
-import { releaseIfNew, withOperands } from './operands.js';
+import { geluForm, releaseIfNew, withOperands } from './operands.js';
 
 // ── elementwise unary ──────────────────────────────────────────────────────
 // int32 operands stay int32 for the codes with an int32 kernel (C.INT_UNARY, from the @int32
@@ -46,8 +46,42 @@ export const relu = (x: TensorLike): Tensor => unary('relu', C.UN_RELU, x);
 export const sigmoid = (x: TensorLike): Tensor => unary('sigmoid', C.UN_SIGMOID, x);
 /** tanh x. */
 export const tanh = (x: TensorLike): Tensor => unary('tanh', C.UN_TANH, x);
-/** GELU (tanh approximation): 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
-export const gelu = (x: TensorLike): Tensor => unary('gelu', C.UN_GELU, x);
+/** sin x (radians). */
+export const sin = (x: TensorLike): Tensor => unary('sin', C.UN_SIN, x);
+/** cos x (radians). */
+export const cos = (x: TensorLike): Tensor => unary('cos', C.UN_COS, x);
+/**
+ * The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, computed in float64 by fdlibm's rational
+ * approximations (within about one ulp) and rounded once for float32.
+ *
+ * @example
+ * ```ts
+ * erf([0, 1]).toArray(); // [0, 0.8427007794380188] (float32)
+ * ```
+ */
+export const erf = (x: TensorLike): Tensor => unary('erf', C.UN_ERF, x);
+
+/** Options of gelu: which form, as PyTorch's `approximate` argument. */
+export interface GeluOptions {
+  /** 'none' (the default): exact x·Φ(x); 'tanh': 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+  approximate?: 'none' | 'tanh';
+}
+
+/**
+ * GELU. By default the exact x·Φ(x), Φ the standard normal CDF (PyTorch's `nn.GELU()`);
+ * `{ approximate: 'tanh' }` gives 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))), as
+ * `nn.GELU(approximate='tanh')`.
+ *
+ * @example
+ * ```ts
+ * gelu([1]).item();                          // 0.8413447 (1·Φ(1))
+ * gelu([1], { approximate: 'tanh' }).item(); // 0.8411920
+ * ```
+ */
+export function gelu(x: TensorLike, options?: GeluOptions): Tensor {
+  const code = geluForm('gelu', options) === 'tanh' ? C.UN_GELU_TANH : C.UN_GELU;
+  return unary('gelu', code, x);
+}
 /** ln(1 + x), accurate where x is small (log(1 + x) would round 1 + x first). */
 export const log1p = (x: TensorLike): Tensor => unary('log1p', C.UN_LOG1P, x);
 /** eˣ − 1, accurate where x is small. */

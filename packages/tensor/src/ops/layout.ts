@@ -39,26 +39,72 @@ function copyStrided(op: string, t: Tensor, shape: number[], strides: number[], 
   return out;
 }
 
-/** Permutes axes (default: reversed). */
-export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
+/**
+ * Swaps two axes, as PyTorch's `transpose(dim0, dim1)` (negative axes count from the end), or
+ * permutes them all by `perm` (reversed when omitted). A number first argument means two axes.
+ *
+ * @example
+ * ```ts
+ * zeros([2, 3, 4]).transpose(-2, -1).shape; // [2, 4, 3]
+ * zeros([2, 3, 4]).transpose([2, 0, 1]).shape; // [4, 2, 3]
+ * ```
+ */
+export function transpose(x: TensorLike, perm?: readonly number[] | number, dim1?: number): Tensor {
   const op = 'transpose';
   return withOperands(op, [x], ([t]) => {
     const r = t!.rank;
-    const p = perm ? intList(op, 'perm', perm).map((a) => normalizeAxis(op, a, r)) : Array.from({ length: r }, (_, i) => r - 1 - i);
-    if (p.length !== r || new Set(p).size !== r) {
-      throw new ShapeError(
-        `transpose: perm [${intList(op, 'perm', perm ?? []).join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t!.shape)}`,
-      );
+    if (typeof perm === 'number' || dim1 !== undefined) {
+      if (typeof perm !== 'number' || typeof dim1 !== 'number') {
+        throw new IndexError(`transpose: two axes (dim0, dim1) or one permutation array expected, got ${String(perm)} and ${String(dim1)}`);
+      }
+      const a = normalizeAxis(op, perm, r);
+      const b = normalizeAxis(op, dim1, r);
+      const p = Array.from({ length: r }, (_, i) => (i === a ? b : i === b ? a : i));
+      return permuteAxes(op, t!, p);
     }
-    const s = stridesOf(t!.shape);
-    return copyStrided(
-      op,
-      t!,
-      p.map((a) => t!.shape[a]!),
-      p.map((a) => s[a]!),
-      0,
-    );
+    if (perm === undefined)
+      return permuteAxes(
+        op,
+        t!,
+        Array.from({ length: r }, (_, i) => r - 1 - i),
+      );
+    return permuteAxes(op, t!, checkedPerm(op, perm, t!));
   });
+}
+
+/**
+ * Reorders the axes: axis i of the result is axis `perm[i]` of x (negative entries count from
+ * the end), as PyTorch's `permute`.
+ *
+ * @example
+ * ```ts
+ * zeros([16, 64, 8, 16]).permute([0, 2, 1, 3]).shape; // [16, 8, 64, 16]
+ * ```
+ */
+export function permute(x: TensorLike, perm: readonly number[]): Tensor {
+  const op = 'permute';
+  return withOperands(op, [x], ([t]) => permuteAxes(op, t!, checkedPerm(op, perm, t!)));
+}
+
+function checkedPerm(op: string, perm: unknown, t: Tensor): number[] {
+  const r = t.rank;
+  const list = intList(op, 'perm', perm);
+  const p = list.map((a) => normalizeAxis(op, a, r));
+  if (p.length !== r || new Set(p).size !== r) {
+    throw new ShapeError(`${op}: perm [${list.join(',')}] is not a permutation of the ${r} axes of ${fmtShape(t.shape)}`);
+  }
+  return p;
+}
+
+function permuteAxes(op: string, t: Tensor, p: readonly number[]): Tensor {
+  const s = stridesOf(t.shape);
+  return copyStrided(
+    op,
+    t,
+    p.map((a) => t.shape[a]!),
+    p.map((a) => s[a]!),
+    0,
+  );
 }
 
 /** Same data, new shape; one dimension may be −1 (inferred). Shares storage. */
@@ -330,5 +376,126 @@ export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
     } finally {
       for (const e of expanded) e.dispose();
     }
+  });
+}
+
+function triangle(op: string, x: TensorLike, k: number, upper: boolean): Tensor {
+  if (!Number.isInteger(k)) throw new ValueError(`${op}: diagonal k must be an integer, got ${String(k)}`);
+  return withOperands(op, [x], ([t]) => {
+    if (t!.rank < 2) throw new ShapeError(`${op}: needs rank ≥ 2 (matrices in the last two axes), got ${fmtShape(t!.shape)}`);
+    const rows = t!.shape[t!.rank - 2]!;
+    const cols = t!.shape[t!.rank - 1]!;
+    const out = new Tensor(t!.shape, t!.dtype);
+    if (out.size === 0) return out;
+    // diagonals beyond the matrix behave as the matrix's last one (k is clamped so it fits in i32)
+    const kk = Math.max(-rows - 1, Math.min(cols + 1, k));
+    const kernel = t!.dtype === 'float64' ? kernels().triangle_64 : kernels().triangle_32;
+    kernel(t!.ptr(op), out.ptr(op), out.size / (rows * cols), rows, cols, kk, upper);
+    return out;
+  });
+}
+
+/**
+ * The lower triangle of the matrices in the last two axes: entries with column − row ≤ k kept,
+ * the rest zero (k = 0: the main diagonal and below; k < 0 drops diagonals, k > 0 adds them).
+ *
+ * @example
+ * ```ts
+ * tril(ones([3, 3])).toArray(); // [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+ * ```
+ */
+export function tril(x: TensorLike, k = 0): Tensor {
+  return triangle('tril', x, k, false);
+}
+
+/**
+ * The upper triangle of the matrices in the last two axes: entries with column − row ≥ k kept,
+ * the rest zero. `triu(ones([T, T]), 1)` marks the future positions of a causal mask.
+ *
+ * @example
+ * ```ts
+ * triu(ones([3, 3]), 1).toArray(); // [[0, 1, 1], [0, 0, 1], [0, 0, 0]]
+ * ```
+ */
+export function triu(x: TensorLike, k = 0): Tensor {
+  return triangle('triu', x, k, true);
+}
+
+function checkedSizes(op: string, t: Tensor, axis: number, sizes: readonly number[], len: number): number[] {
+  for (const s of sizes) {
+    if (!Number.isInteger(s) || s < 0) throw new ValueError(`${op}: sizes [${sizes.join(',')}] must be non-negative integers`);
+  }
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total !== len) {
+    throw new ShapeError(`${op}: sizes [${sizes.join(',')}] sum to ${total}, but axis ${axis} of ${fmtShape(t.shape)} has length ${len}`);
+  }
+  return [...sizes];
+}
+
+function splitSizes(t: Tensor, ax: number, pieces: readonly number[]): Tensor[] {
+  const out: Tensor[] = [];
+  let begin = 0;
+  try {
+    for (const len of pieces) {
+      const b = t.shape.map((_, i) => (i === ax ? begin : 0));
+      const sz = t.shape.map((d, i) => (i === ax ? len : d));
+      out.push(slice(t, b, sz));
+      begin += len;
+    }
+  } catch (e) {
+    for (const p of out) p.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/**
+ * Splits x along `axis` into pieces: of `sizes[i]` entries each (they must sum to the axis
+ * length), or, for one number, of that many entries each with a shorter last piece — PyTorch's
+ * `split`. Each piece is a copy.
+ *
+ * @example
+ * ```ts
+ * split(arange(5), 2).map((p) => p.toArray()); // [[0, 1], [2, 3], [4]]
+ * split(zeros([2, 6]), [1, 5], -1).map((p) => p.shape); // [[2, 1], [2, 5]]
+ * ```
+ */
+export function split(x: TensorLike, sizes: number | readonly number[], axis = 0): Tensor[] {
+  const op = 'split';
+  return withOperands(op, [x], ([t]) => {
+    if (t!.rank === 0) throw new ShapeError('split: needs rank ≥ 1, got a scalar');
+    const ax = normalizeAxis(op, axis, t!.rank);
+    const len = t!.shape[ax]!;
+    if (typeof sizes === 'number') {
+      if (!Number.isInteger(sizes) || sizes < 1) {
+        throw new ValueError(`split: size must be a positive integer, got ${String(sizes)}`);
+      }
+      const pieces: number[] = [];
+      for (let b = 0; b < len; b += sizes) pieces.push(Math.min(sizes, len - b));
+      if (len === 0) pieces.push(0);
+      return splitSizes(t!, ax, pieces);
+    }
+    if (!Array.isArray(sizes)) throw new ValueError(`split: sizes must be a number or an array of numbers, got ${typeof sizes}`);
+    return splitSizes(t!, ax, checkedSizes(op, t!, ax, sizes, len));
+  });
+}
+
+/**
+ * Splits x along `axis` into `n` pieces of ⌈len/n⌉ entries (the last shorter), as PyTorch's
+ * `chunk`: fewer than n pieces when the axis is too short to give n.
+ *
+ * @example
+ * ```ts
+ * chunk(zeros([2, 6]), 3, 1).map((p) => p.shape); // [[2, 2], [2, 2], [2, 2]]
+ * ```
+ */
+export function chunk(x: TensorLike, n: number, axis = 0): Tensor[] {
+  const op = 'chunk';
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`chunk: n must be a positive integer, got ${String(n)}`);
+  return withOperands(op, [x], ([t]) => {
+    if (t!.rank === 0) throw new ShapeError('chunk: needs rank ≥ 1, got a scalar');
+    const ax = normalizeAxis(op, axis, t!.rank);
+    const len = t!.shape[ax]!;
+    return split(t!, Math.max(1, Math.ceil(len / n)), ax);
   });
 }

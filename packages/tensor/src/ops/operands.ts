@@ -1,6 +1,6 @@
 // Operands of every op: numbers and arrays become temporary tensors, disposed after the op.
 import { fromData } from '../creation.js';
-import { DisposedError, fmtShape } from '../errors.js';
+import { DisposedError, fmtShape, ValueError } from '../errors.js';
 import { type DType, Tensor, type TensorLike } from '../tensor.js';
 
 /** Converts an operand to a Tensor; `owned` says the caller must dispose it. */
@@ -48,4 +48,16 @@ export function withOperands<R>(op: string, xs: TensorLike[], body: (ts: Tensor[
 
 export function releaseIfNew(t: Tensor, original: Tensor): void {
   if (t !== original) t.dispose();
+}
+
+/** The GELU form an options object names; ValueError for anything else. */
+export function geluForm(op: string, options: { approximate?: unknown } | undefined): 'none' | 'tanh' {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new ValueError(`${op}: options must be an object such as { approximate: 'tanh' }, got ${String(options)}`);
+  }
+  const form = options?.approximate ?? 'none';
+  if (form !== 'none' && form !== 'tanh') {
+    throw new ValueError(`${op}: approximate must be 'none' or 'tanh', got ${JSON.stringify(form) ?? String(form)}`);
+  }
+  return form;
 }

@@ -4,7 +4,9 @@ import * as C from '../generated/opcodes.js';
 import { kernels, META_PTR, META_WORDS, readData, replayedCheck, rt } from '../runtime.js';
 import { normalizeAxes, normalizeAxis, sizeOf, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { asFloat, floatType } from './cast.js';
+import { mul, sub } from './broadcast.js';
+import { asFloat, cast, floatType } from './cast.js';
+import { sqrt, square } from './elementwise.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
@@ -178,3 +180,111 @@ function argReduce(op: string, code: number, x: TensorLike, axis: number | undef
 export const argmax = (x: TensorLike, axis?: number): Tensor => argReduce('argmax', C.RED_ARGMAX, x, axis);
 /** Index of the minimum along `axis` (flattened when omitted). */
 export const argmin = (x: TensorLike, axis?: number): Tensor => argReduce('argmin', C.RED_ARGMIN, x, axis);
+
+/** Options of variance and std. */
+export interface VarianceOptions {
+  /** Subtracted from the count in the divisor: 1 (the default) is Bessel's unbiased estimate, 0 the population variance. */
+  correction?: number;
+  /** Keep the reduced axes with length 1. */
+  keepDims?: boolean;
+}
+
+function varianceOf(op: string, x: TensorLike, axis: number | readonly number[] | undefined, options: VarianceOptions): Tensor {
+  if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${String(options)}`);
+  const correction = options.correction ?? 1;
+  if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
+    throw new ValueError(`${op}: correction must be a non-negative number, got ${String(correction)}`);
+  }
+  const keepDims = options.keepDims ?? false;
+  return withOperands(op, [x], ([t]) => {
+    const axes = normalizeAxes(op, axis, t!.rank);
+    const count = sizeOf(axes.map((a) => t!.shape[a]!));
+    const src = asFloat(t!, floatType(t!));
+    // two passes, Σ(x − mean)² / (N − correction): no cancellation, as the one-pass Σx² − N·mean² has;
+    // N − correction ≤ 0 gives ±∞ or NaN, as in PyTorch
+    const m = mean(src, axes, true);
+    const d = sub(src, m);
+    const sq = square(d);
+    const ss = sum(sq, axes, keepDims);
+    const out = mul(ss, 1 / Math.max(0, count - correction));
+    for (const u of [m, d, sq, ss]) u.dispose();
+    releaseIfNew(src, t!);
+    return out;
+  });
+}
+
+/**
+ * Variance over axes (all by default), Σ(x − mean)²/(N − correction), in two passes so large
+ * means do not cancel; `correction` 1 (default) as PyTorch's `var`. The method is `x.var(...)`.
+ *
+ * @example
+ * ```ts
+ * variance([1, 2, 3, 4]).item();                    // 1.6666666
+ * variance([1, 2, 3, 4], 0, { correction: 0 }).item(); // 1.25
+ * ```
+ */
+export const variance = (x: TensorLike, axis?: number | readonly number[], options: VarianceOptions = {}): Tensor =>
+  varianceOf('variance', x, axis, options);
+
+/**
+ * Standard deviation over axes (all by default): √variance, with the same `correction` (1 by
+ * default) and `keepDims`.
+ *
+ * @example
+ * ```ts
+ * std([2, 4, 4, 4, 5, 5, 7, 9], 0, { correction: 0 }).item(); // 2
+ * ```
+ */
+export function std(x: TensorLike, axis?: number | readonly number[], options: VarianceOptions = {}): Tensor {
+  const v = varianceOf('std', x, axis, options);
+  const out = sqrt(v);
+  v.dispose();
+  return out;
+}
+
+/**
+ * Running sums along `axis`: out[…, j, …] = Σ_{t ≤ j} x[…, t, …], in x's dtype. An int32 running
+ * sum is exact (summed in float64), and one outside int32's range is a ValueError.
+ *
+ * @example
+ * ```ts
+ * cumsum([1, 2, 3, 4], 0).toArray(); // [1, 3, 6, 10]
+ * ```
+ */
+export function cumsum(x: TensorLike, axis: number): Tensor {
+  const op = 'cumsum';
+  return withOperands(op, [x], ([t]) => {
+    const shape = t!.rank === 0 ? [1] : t!.shape;
+    const ax = normalizeAxis(op, axis, Math.max(1, t!.rank));
+    const [outer, len, inner] = splitAt(shape, ax);
+    if (t!.size === 0) return new Tensor(t!.shape, t!.dtype);
+    const K = kernels();
+    if (t!.dtype !== 'int32') {
+      const out = new Tensor(t!.shape, t!.dtype);
+      const kernel = t!.dtype === 'float64' ? K.cumsum_f64 : K.cumsum_f32;
+      kernel(t!.ptr(op), out.ptr(op), outer, len, inner);
+      return out;
+    }
+    // int32: every partial sum is an integer below 2^53 in magnitude until one leaves int32's range
+    const wide = cast(t!, 'float64');
+    const sums = new Tensor(t!.shape, 'float64');
+    try {
+      K.cumsum_f64(wide.ptr(op), sums.ptr(op), outer, len, inner);
+      replayedCheck(() => {
+        const data = readData(sums.ptr(op), sums.size, 'float64');
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i]!;
+          if (v > 2147483647 || v < -2147483648) {
+            throw new ValueError(
+              `${op}: the int32 running sum of ${fmtShape(t!.shape)} at index ${i} is ${v}, outside int32's range [-2147483648, 2147483647]; cast to float64 for a wider sum`,
+            );
+          }
+        }
+      });
+      return cast(sums, 'int32');
+    } finally {
+      wide.dispose();
+      sums.dispose();
+    }
+  });
+}
