@@ -419,23 +419,9 @@ function collect(value: unknown, into: Set<Tensor>, depth: number): void {
  */
 export function scope<T>(fn: () => T): T {
   if (typeof fn !== 'function') throw new ValueError(`scope: expected a function, got ${fn === null ? 'null' : typeof fn}`);
-  const created: Tensor[] = [];
-  scopes.push(created);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    scopes.pop();
-    for (const t of created)
-      if (!t.kept) t.dispose();
-      else onNet(t);
-    throw e;
-  }
-  scopes.pop();
+  const [result, created] = collecting(fn);
   if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-    for (const t of created)
-      if (!t.kept) t.dispose();
-      else onNet(t);
+    release(created);
     throw new ValueError('scope: fn returned a Promise; scopes are synchronous (await outside, scope each step)');
   }
   const parent = scopes[scopes.length - 1];
@@ -461,6 +447,32 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
+/**
+ * Runs `fn` with a fresh list of the tensors it creates and returns both; if `fn` throws, they
+ * are released before the error goes on. The one place scope() and freeOnThrow() open a scope.
+ */
+function collecting<T>(fn: () => T): [T, Tensor[]] {
+  const created: Tensor[] = [];
+  scopes.push(created);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    release(created);
+    throw e;
+  }
+  scopes.pop();
+  return [result, created];
+}
+
+/** Frees the tensors of a scope that ended without a result; kept ones go to the safety net. */
+function release(created: readonly Tensor[]): void {
+  for (const t of created)
+    if (!t.kept) t.dispose();
+    else onNet(t);
+}
+
 // a returned tensor belongs to the enclosing scope, or, past the outermost, to the safety net
 // (through the nursery: a result disposed at once is never registered)
 function survive(t: Tensor, parent: Tensor[] | undefined): void {
@@ -481,19 +493,7 @@ function survive(t: Tensor, parent: Tensor[] | undefined): void {
  */
 export function freeOnThrow<T>(fn: () => T): T {
   if (typeof fn !== 'function') throw new ValueError(`freeOnThrow: expected a function, got ${fn === null ? 'null' : typeof fn}`);
-  const created: Tensor[] = [];
-  scopes.push(created);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    scopes.pop();
-    for (const t of created)
-      if (!t.kept) t.dispose();
-      else onNet(t);
-    throw e;
-  }
-  scopes.pop();
+  const [result, created] = collecting(fn);
   const parent = scopes[scopes.length - 1];
   for (const t of created)
     if (!t.kept) survive(t, parent);
