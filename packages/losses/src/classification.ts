@@ -1,7 +1,7 @@
 // Classification losses: cross-entropy in its multi-class and binary forms (docs/tutorial.md §1.2, with
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
-import { DTypeError, IndexError, ShapeError, Tensor, type TensorLike, tensor, ValueError, valueCheck } from '@gd/tensor';
+import { arange, DTypeError, IndexError, ShapeError, Tensor, type TensorLike, tensor, ValueError, valueCheck } from '@gd/tensor';
 import { overClassAxis } from './class-axis.js';
 import { dispatch, inRange, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
 
@@ -94,7 +94,7 @@ export interface CrossEntropyOptions extends LossOptions {
 }
 
 /** Splits [N, C] / [C] inputs and checks int class ids; returns the one-hot targets [N, C]. */
-function classTargets(op: string, x: Variable, y: Variable): Variable {
+function checkClassIds(op: string, x: Variable, y: Variable): { n: number; c: number } {
   if (x.rank < 1 || x.rank > 2) throw new ShapeError(`${op}: input must be [C] or [N, C], got [${x.shape.join(',')}]`);
   const c = x.shape[x.rank - 1]!;
   const n = x.rank === 2 ? x.shape[0]! : 1;
@@ -109,7 +109,18 @@ function classTargets(op: string, x: Variable, y: Variable): Variable {
       if (ids[i]! < 0 || ids[i]! >= c) throw new IndexError(`${op}: class id ${ids[i]} at position ${i} is out of range for ${c} classes`);
     }
   });
-  return asVariable(y.value.oneHot(c));
+  return { n, c };
+}
+
+/**
+ * Each sample's entry of `x` ([C] or [N, C]) at its class id: one gather from the flattened
+ * input at i·C + y_i (kernels, so a recorded step replays it for new labels). A product with a
+ * one-hot mask would touch all N·C entries, and give 0·(−∞) = NaN beside a masked logit.
+ */
+function atClassIds(x: Variable, y: Variable, n: number, c: number): Variable {
+  const flat = y.value.reshape([n]).add(arange(n).mul(c));
+  const picked = x.reshape([n * c]).gather(flat, 0);
+  return x.rank === 2 ? picked : picked.reshape([]);
 }
 
 function classWeights(op: string, weight: TensorLike | undefined, c: number): Variable | undefined {
@@ -168,14 +179,16 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
   const w = classWeights(op, options.weight, c);
   const classAxis = logp.rank - 1;
   if (y.value.dtype === 'int32') {
-    const onehot = classTargets(op, logp, y);
-    // the target's log p picked by a mask, not by a one-hot product: a masked logit (−∞) of
-    // another class would make 0·(−∞) = NaN; its gradient is 0, as in PyTorch
-    const picked = logp.where(onehot.value, 0);
-    let l = (w ? picked.mul(w) : picked).sum(classAxis).neg();
+    const { n } = checkClassIds(op, logp, y);
+    // the target's log p, picked: a masked logit (−∞) of another class is never touched, and
+    // its gradient is 0, as in PyTorch
+    const picked = atClassIds(logp, y, n, c);
+    // the weight of each sample's class
+    const wy = w ? atClassIds(w.reshape([1, c]).broadcastTo([n, c]), y, n, c) : undefined;
+    let l = (wy ? picked.mul(wy) : picked).neg();
     if (eps > 0) l = l.mul(1 - eps).add((w ? logp.mul(w) : logp).sum(classAxis).mul(-eps / c));
     const reduction = options.reduction ?? 'mean';
-    if (reduction === 'mean' && w) return l.sum().div(onehot.mul(w).sum());
+    if (reduction === 'mean' && wy) return l.sum().div(wy.sum());
     return reduce(op, l, reduction);
   }
   // probabilities — unless the shape says class ids, one per sample, which must be int32

@@ -9,7 +9,10 @@ import { DIFFERENTIABLE, type Differentiable, Tensor, type TensorLike } from './
 
 /** The first operand that takes over the method (a differentiable value), if any. */
 function takeover(a: unknown, b: unknown, c: unknown): Differentiable | undefined {
-  for (const x of [a, b, c]) if (typeof x === 'object' && x !== null && DIFFERENTIABLE in x) return x as Differentiable;
+  // no array of the operands: this runs on every method call
+  if (typeof a === 'object' && a !== null && !(a instanceof Tensor) && DIFFERENTIABLE in a) return a as Differentiable;
+  if (typeof b === 'object' && b !== null && !(b instanceof Tensor) && DIFFERENTIABLE in b) return b as Differentiable;
+  if (typeof c === 'object' && c !== null && !(c instanceof Tensor) && DIFFERENTIABLE in c) return c as Differentiable;
   return undefined;
 }
 

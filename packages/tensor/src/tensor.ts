@@ -183,8 +183,9 @@ function onNet(t: Tensor): void {
 }
 
 // Registering costs more than making a small tensor, and most unscoped tensors are disposed at
-// once (an op's converted operands, `x.add(1).dispose()`): a new unscoped tensor waits here, and
-// only the ones still alive when the batch fills or the current task ends are registered.
+// once (an op's converted operands, `x.add(1).dispose()`), as are most kept ones (a step's
+// gradients, freed by the next zeroGrad()): a tensor leaving every scope, or kept by one, waits
+// here, and only the ones still alive when the batch fills or the current task ends are registered.
 const nursery: Tensor[] = [];
 const NURSERY = 256;
 
@@ -431,7 +432,7 @@ export function scope<T>(fn: () => T): T {
       for (const t of created) {
         if (t === result) survive(t, parent);
         else if (!t.kept) t.dispose();
-        else onNet(t);
+        else toNursery(t);
       }
     } else {
       const returned = new Set<Tensor>();
@@ -439,7 +440,7 @@ export function scope<T>(fn: () => T): T {
       for (const t of created) {
         if (returned.has(t)) survive(t, parent);
         else if (!t.kept) t.dispose();
-        else onNet(t);
+        else toNursery(t);
       }
     }
   }
@@ -470,7 +471,7 @@ function collecting<T>(fn: () => T): [T, Tensor[]] {
 function release(created: readonly Tensor[]): void {
   for (const t of created)
     if (!t.kept) t.dispose();
-    else onNet(t);
+    else toNursery(t);
 }
 
 // a returned tensor belongs to the enclosing scope, or, past the outermost, to the safety net
@@ -497,7 +498,7 @@ export function freeOnThrow<T>(fn: () => T): T {
   const parent = scopes[scopes.length - 1];
   for (const t of created)
     if (!t.kept) survive(t, parent);
-    else onNet(t);
+    else toNursery(t);
   return result;
 }
 
