@@ -27,6 +27,7 @@ export {
   markReplaced,
   noGrad,
   replacedBecause,
+  retainingGraphs,
   stack,
   topologicalOrder,
   traceOps,

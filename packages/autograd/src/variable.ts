@@ -91,6 +91,22 @@ export function replacedBecause(v: Variable): string | undefined {
   return replaced.get(v);
 }
 
+let retainByDefault = 0;
+
+/**
+ * Runs `fn` with backward() keeping the graph unless told otherwise (`retainGraph` defaults to
+ * true): for a caller that differentiates the loss again after a closure ran its backward (Newton's
+ * method reads the Hessian from the graph the closure's backward() would free).
+ */
+export function retainingGraphs<T>(fn: () => T): T {
+  retainByDefault++;
+  try {
+    return fn();
+  } finally {
+    retainByDefault--;
+  }
+}
+
 /** Options of backward(). */
 export interface BackwardOptions {
   /** Keep the graph's gradient functions so backward() can run through it again (default: createGraph). */
@@ -215,15 +231,20 @@ export class Variable {
    * A non-scalar output needs the upstream gradient `seed`. With `{ createGraph: true }` the
    * gradient is recorded too, so it can be differentiated again.
    */
-  backward(seed?: TensorLike | Variable, options: BackwardOptions = {}): void {
+  backward(seed?: TensorLike | Variable | BackwardOptions, options: BackwardOptions = {}): void {
+    // backward({ createGraph: true }) as PyTorch's keywords: a plain object first is the options
+    if (isOptionsObject(seed)) {
+      options = seed;
+      seed = undefined;
+    }
     options = optionsObject('backward', options);
     if (!this.requiresGrad)
       throw new StateError('backward: this variable does not require grad (no leaf with requiresGrad is upstream of it)');
     const createGraph = !!options.createGraph;
-    const start = seedOf('backward', this, seed, createGraph);
+    const start = seedOf('backward', this, seed as TensorLike | Variable | undefined, createGraph);
     backpropagate([this], [start], {
       createGraph,
-      retainGraph: options.retainGraph ?? createGraph,
+      retainGraph: options.retainGraph ?? (createGraph || retainByDefault > 0),
       accumulate: { retainGrads: !!options.retainGrads },
     });
   }
@@ -1014,6 +1035,11 @@ export function stack(xs: readonly VariableLike[], axis = 0): Variable {
     xs.map((x) => asVariable(x).expandDims(axis)),
     axis,
   );
+}
+
+/** A plain options object (not a tensor, a Variable, an array or a typed array). */
+function isOptionsObject(x: unknown): x is BackwardOptions {
+  return x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
 }
 
 /** Checks an options argument is an object (undefined means the defaults). @internal */

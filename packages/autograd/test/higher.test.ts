@@ -62,7 +62,8 @@ describe('derivatives of any order', () => {
       const w = variable(f64([1, 2]));
       const x = f64([3, 4]);
       // L = (w·x)², ∇L = 2(w·x)x; penalty P = |∇L|² = 4(w·x)²|x|², ∂P/∂w = 8(w·x)|x|² x
-      w.mul(x).sum().square().backward(undefined, { createGraph: true });
+      // PyTorch's keywords: the options may come first
+      w.mul(x).sum().square().backward({ createGraph: true });
       close(arr(w.grad!), [66, 88]);
       const penalty = asVariable(w.grad!).square().sum();
       w.zeroGrad();

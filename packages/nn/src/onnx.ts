@@ -9,7 +9,6 @@ import { asVariable, traceOps, Variable, type VariableLike } from '@gd/autograd'
 import {
   conv2dGeometry,
   DTypeError,
-  full,
   GdError,
   type Pool2dOptions,
   poolGeometry,
@@ -17,6 +16,7 @@ import {
   type Size2d,
   scope,
   Tensor,
+  tensor,
   ValueError,
 } from '@gd/tensor';
 import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
@@ -282,7 +282,7 @@ function checkOptions(
     throw new ValueError(`toOnnx: options must be an object with inputShape, got ${typeOf(options)}`);
   const { inputShape, opset = ONNX_OPSETS.default, dynamicBatch = false, dynamicAxes = {}, inputDtype } = options;
   if (inputDtype !== undefined && inputDtype !== 'int32' && inputDtype !== 'float32' && inputDtype !== 'float64')
-    throw new ValueError(`toOnnx: inputDtype must be 'int32', 'float32' or 'float64', got ${typeOf(inputDtype)}`);
+    throw new ValueError(`toOnnx: inputDtype must be 'int32', 'float32' or 'float64', got ${JSON.stringify(inputDtype)}`);
   if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ValueError(
       `toOnnx: inputShape must be a non-empty array of positive integers (batch first), got ${JSON.stringify(inputShape)}`,
@@ -497,7 +497,7 @@ interface Built {
   nodes: Array<{ name: string; op_type: string; input: string[]; output: string[]; attribute: object[] }>;
   initializers: Array<{ name: string; data_type: number; dims: number[]; raw_data: Uint8Array }>;
   input: Value;
-  outputs: Value[];
+  outputs: Array<Value & { elem?: string }>;
 }
 
 /** The modules of a model by object, with their stateDict paths ('' for the model). */
@@ -566,6 +566,18 @@ function build(
     return out;
   };
   const symShape = (dims: readonly number[]): Dim[] => dims.map((d) => dyn.get(d)?.name ?? d);
+  // an output axis that is a product of symbolic sizes (a flattened batch) is named by it
+  const outShape = (dims: readonly number[]): Dim[] =>
+    dims.map((d) => {
+      let rest = d;
+      const names: string[] = [];
+      for (const [size, { name }] of dyn)
+        while (rest !== 0 && rest % size === 0) {
+          names.push(name);
+          rest /= size;
+        }
+      return names.length === 0 ? d : [...names, ...(rest === 1 ? [] : [String(rest)])].join('*');
+    });
   // a size read from the input's shape at run time: one int64 element
   const runtimeSize = (prefix: string, axis: number): string => {
     const shapeOf = addNode(prefix, 'Shape', ['input']);
@@ -640,7 +652,13 @@ function build(
         });
         wrapped.push(m);
       }
-      const x = index ? full(shape, fill - 1, 'int32') : full(shape, fill / 10, dtype as 'float32' | 'float64');
+      // varied values, of both signs (and ids 0 and 1), different in each trace: a value computed
+      // from the input outside the recorded ops (a sign, a comparison, an argmax) then differs too
+      const size = shape.reduce((a, b) => a * b, 1);
+      const traceValues = Array.from({ length: size }, (_, i) =>
+        index ? (i + fill) % 2 : Math.sin((i + 1) * (fill === 1 ? 12.9898 : 78.233)) * (fill === 1 ? 1 : 1.5),
+      );
+      const x = tensor(traceValues, { shape, dtype: index ? 'int32' : (dtype as 'float32' | 'float64') });
       let out: unknown;
       try {
         out = traceOps(() => (model as unknown as { forward(x: Tensor): unknown }).forward(x));
@@ -771,7 +789,7 @@ function build(
       }
       // the graph's results are named `output`, `output_1`, …: an Identity where a result is a
       // graph input, an initializer, or another result already
-      const outputs: Value[] = [];
+      const outputs: Built['outputs'] = [];
       const named = new Set<string>();
       ys.forEach((y, i) => {
         const want = i === 0 ? 'output' : `output_${i}`;
@@ -782,7 +800,7 @@ function build(
           n.input = n.input.map((name) => (name === result ? want : name));
           n.output = n.output.map((name) => (name === result ? want : name));
         }
-        outputs.push({ name: want, shape: symShape(y.shape) });
+        outputs.push({ name: want, shape: outShape(y.shape), elem: y.dtype === 'int32' ? 'INT32' : ELEM_TYPE[y.dtype] });
       });
       return { nodes, initializers: [...initializers.values()], input, outputs };
     } finally {
@@ -883,7 +901,7 @@ export function toOnnx(model: AnyModule, options: ToOnnxOptions): Uint8Array {
       node: nodes,
       initializer: initializers,
       input: [valueInfo('input', input.shape, index ? DataType.INT32! : elem)],
-      output: outputs.map((o) => valueInfo(o.name, o.shape)),
+      output: outputs.map((o) => valueInfo(o.name, o.shape, o.elem ? DataType[o.elem]! : elem)),
     },
   });
   const bytes = ModelProto.encode(message).finish();

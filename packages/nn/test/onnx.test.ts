@@ -375,6 +375,33 @@ describe('toOnnx: errors', () => {
     }
     expect(() => toOnnx(new Masked(), { inputShape: [1, 3] })).toThrow(OnnxExportError);
     expect(() => toOnnx(new Masked(), { inputShape: [1, 3] })).toThrow(/depends on its input's values/);
+    // the same for values that a constant input would leave unchanged: a sign, a comparison with 0
+    class Signs extends Module {
+      forward(x: VariableLike) {
+        const v = asVariable(x);
+        return v.where(v.gt(0), 0).add(v.sign());
+      }
+    }
+    expect(() => toOnnx(new Signs(), { inputShape: [1, 3] })).toThrow(OnnxExportError);
+  });
+
+  it('an output in another dtype is declared in it, and a flattened batch is named by its symbolic axis', async () => {
+    class Double extends Module {
+      lin = new Linear(3, 3);
+      forward(x: VariableLike) {
+        return this.lin.forward(x).reshape([-1]).cast('float64');
+      }
+    }
+    const bytes = toOnnx(new Double().eval(), { inputShape: [2, 3], dynamicBatch: true });
+    const out = (ModelProto.toObject(ModelProto.decode(bytes)) as OnnxModel & { graph: { output: Array<{ type: unknown }> } }).graph
+      .output[0];
+    expect(JSON.stringify(out)).toContain('"elem_type":11');
+    expect(JSON.stringify(out)).toContain('batch*3');
+    const session = await ort.InferenceSession.create(bytes);
+    const x = randn([4, 3]);
+    const { output } = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data()), [4, 3]) });
+    expect(output!.dims).toEqual([12]);
+    await session.release();
   });
 
   it('shapes that do not fit the model fail with the layer’s own error class, said as export’s', () => {

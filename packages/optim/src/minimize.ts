@@ -123,6 +123,23 @@ export function minimize<B = unknown>(objective: (batch: B) => Variable, params:
     throw new ValueError(`minimize: data must be an iterable of batches, got ${String(options.data)}`);
   if (options.replay !== undefined && typeof options.replay !== 'boolean')
     throw new ValueError(`minimize: replay must be true or false, got ${String(options.replay)}`);
+  const given = options.optimizer as unknown;
+  if (given !== undefined) {
+    const o = given as Partial<Optimizer>;
+    if (given === null || typeof given !== 'object' || typeof o.step !== 'function' || typeof o.zeroGrad !== 'function')
+      throw new ValueError(
+        `minimize: optimizer must be an optimizer (new SGD(params), new Adam(params), new LBFGS(params), …), got ${typeof given === 'string' ? `'${given}'` : given === null ? 'null' : typeof given}`,
+      );
+    // an optimizer over other parameters would never update these (nor zero their gradients)
+    if (Array.isArray(o.params)) {
+      const held = new Set(o.params);
+      const missing = list.findIndex((p) => !held.has(p));
+      if (missing >= 0)
+        throw new ValueError(
+          `minimize: the optimizer does not hold parameter ${missing} of the ones given to minimize; build it over the same parameters`,
+        );
+    }
+  }
   const opt = options.optimizer ?? new SGD(list, { lr: options.lr ?? 0.01 });
   const keepHistory = options.history ?? true;
   const history: MinimizeResult['history'] = [];

@@ -1,7 +1,7 @@
 // Newton's method over all parameters flattened together: θ ← θ − lr·(H + damping·I)⁻¹∇θ, with
 // the Hessian H from autograd's second derivatives; a Cholesky factorisation says whether
 // H + damping·I is positive-definite (else the step would not descend), linalg.solve takes the step.
-import { enableGrad, gradients, Variable, concat as vconcat } from '@gd/autograd';
+import { enableGrad, gradients, retainingGraphs, Variable, concat as vconcat } from '@gd/autograd';
 import {
   axpyInPlace,
   cast,
@@ -84,7 +84,8 @@ export class Newton extends Optimizer {
     const op = 'Newton.step';
     const fn = checkClosure(op, closure);
     checkNumber(op, 'lr', this.lr, { lo: 0 });
-    const loss = fn();
+    // a closure that calls backward() (as for LBFGS) keeps the graph the Hessian is read from
+    const loss = retainingGraphs(fn);
     if (!(loss instanceof Variable) || loss.size !== 1 || !loss.requiresGrad) {
       const got =
         loss instanceof Variable

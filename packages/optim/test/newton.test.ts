@@ -152,3 +152,21 @@ describe('closures run with grad mode on, as PyTorch calls them', () => {
     opt.dispose();
   });
 });
+
+describe('Newton with an LBFGS-style closure', () => {
+  it('a closure that zeroes, calls backward() and returns the loss steps as one that only returns it', async () => {
+    const { variable } = await import('@gd/autograd');
+    const { tensor } = await import('@gd/tensor');
+    const { Newton } = await import('../src/index.js');
+    const p = variable(tensor([0, 0], { dtype: 'float64' }));
+    const opt = new Newton([p]);
+    opt.step(() => {
+      opt.zeroGrad();
+      const l = p.sub([3, 4]).square().sum();
+      l.backward();
+      return l;
+    });
+    expect(Array.from(p.data())).toEqual([3, 4]);
+    p.zeroGrad();
+  });
+});

@@ -406,3 +406,19 @@ describe('float64: state in the parameter’s dtype, trajectories to float64 pre
     expect(f32.r.iterations).not.toBe(f64.r.iterations);
   });
 });
+
+describe('minimize: the optimizer it is given', () => {
+  it('refuses what is not an optimizer, and one over other parameters, with a ValueError', async () => {
+    const { variable } = await import('@gd/autograd');
+    const { LBFGS, SGD, minimize } = await import('../src/index.js');
+    const a = variable([1]);
+    const b = variable([2]);
+    expect(() => minimize(() => a.square().sum(), [a], { optimizer: 'lbfgs' as never })).toThrow(
+      /optimizer must be an optimizer .*got 'lbfgs'/,
+    );
+    expect(() => minimize(() => a.square().sum(), [a], { optimizer: {} as never })).toThrow(/optimizer must be an optimizer/);
+    expect(() => minimize(() => a.square().sum(), [a], { optimizer: new LBFGS([b]) })).toThrow(/does not hold parameter 0/);
+    expect(() => minimize(() => a.square().sum(), [a], { optimizer: new SGD([b], { lr: 0.1 }) })).toThrow(/does not hold parameter 0/);
+    expect(a.item()).toBe(1);
+  });
+});
