@@ -77,8 +77,6 @@ export interface GradOps {
   pow(a: Val, b: Val | number): Val;
   /** σ(a). */
   sigmoid(a: Val): Val;
-  /** tanh a. */
-  tanh(a: Val): Val;
   /** The value in another dtype (a gradient takes its input's dtype). */
   cast(a: Val, dtype: T.DType): Val;
   /** cond ? a : b with a constant condition. */
@@ -115,8 +113,6 @@ export interface GradOps {
   reluBackward(g: Val, x: Val, xv: Tensor): Val;
   /** g·gelu′(x) for the GELU form given (exact, or the tanh form). */
   geluBackward(g: Val, x: Val, approximate: 'none' | 'tanh'): Val;
-  /** erf(a). */
-  erf(a: Val): Val;
   /** sin(a). */
   sin(a: Val): Val;
   /** cos(a). */
@@ -759,7 +755,6 @@ export const tensorOps: GradOps = {
   square: (a) => T.square(a as Tensor),
   pow: (a, b) => T.pow(a as Tensor, b as Tensor),
   sigmoid: (a) => T.sigmoid(a as Tensor),
-  tanh: (a) => T.tanh(a as Tensor),
   cast: (a, dtype) => T.cast(a as Tensor, dtype),
   where: (c, a, b) => T.where(c, a as Tensor, b as Tensor),
   sum: (a, axis, keep) => T.sum(a as Tensor, axis, keep),
@@ -778,7 +773,6 @@ export const tensorOps: GradOps = {
   scatterAdd: (g, idx, axis, shape) => G.gatherBackward(g as Tensor, idx, axis, shape),
   reluBackward: (g, _x, xv) => G.reluBackward(g as Tensor, xv),
   geluBackward: (g, x, approximate) => G.geluBackward(g as Tensor, x as Tensor, { approximate }),
-  erf: (a) => T.erf(a as Tensor),
   sin: (a) => T.sin(a as Tensor),
   cos: (a) => T.cos(a as Tensor),
   triangle: (a, k, upper) => (upper ? T.triu(a as Tensor, k) : T.tril(a as Tensor, k)),

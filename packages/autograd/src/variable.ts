@@ -881,7 +881,6 @@ const graphOps: GradOps = {
   square: (a) => V(a).square(),
   pow: (a, b) => V(a).pow(L(b)),
   sigmoid: (a) => V(a).sigmoid(),
-  tanh: (a) => V(a).tanh(),
   cast: (a, dtype) => V(a).cast(dtype),
   where: (cond, a, b) => apply('where', opTable.where, [L(a), L(b)], { cond }),
   sum: (a, axis, keepDims) => V(a).sum(axis, keepDims),
@@ -925,7 +924,6 @@ const graphOps: GradOps = {
       .add(xv.mul(0.5).mul(t.square().neg().add(1)).mul(du));
     return V(g).mul(d);
   },
-  erf: (a) => V(a).erf(),
   sin: (a) => V(a).sin(),
   cos: (a) => V(a).cos(),
   triangle: (a, k, upper) => (upper ? V(a).triu(k) : V(a).tril(k)),
