@@ -98,8 +98,6 @@ export interface EmitContext {
   scalar(value: number): string;
   /** A Constant node holding a tensor of `dims` filled with `value`, in the model's dtype. */
   filled(value: number, dims: number[]): string;
-  /** Emits a child module on `x` (for containers). */
-  child(name: string, module: Module, x: Value): Value;
   /** Throws an OnnxExportError naming the module's class and path. */
   fail(reason: string): never;
 }
@@ -122,9 +120,8 @@ const GELU_C = Math.sqrt(2 / Math.PI);
  * ONNX lowerings (below). registerOnnxEmitter() adds an entry beside its layer. An entry:
  * emit its nodes with `cx.node`, reference its parameters with `cx.param('weight')` (any
  * stateDict entry of the module, buffers such as running statistics too; the initializers then
- * carry the stateDict names), constants with `cx.scalar`, recurse into sub-modules with
- * `cx.child`, reject inputs it cannot take with `cx.fail` (or a ShapeError), and return the
- * output's name and inferred shape. Integer-list attributes (kernel_shape, strides, pads) are
+ * carry the stateDict names), constants with `cx.scalar`, reject inputs it cannot take with
+ * `cx.fail` (or a ShapeError), and return the output's name and inferred shape. Integer-list attributes (kernel_shape, strides, pads) are
  * plain arrays. The emitter describes the layer in evaluation mode (Dropout is the identity; a
  * normalisation layer uses its running statistics). Classes are matched exactly, so a subclass
  * that overrides forward() is not exported with its parent's emitter by mistake. Then add the
@@ -517,6 +514,7 @@ function modulePaths(model: AnyModule): Map<AnyModule, string> {
  */
 function build(
   model: AnyModule,
+  state: Record<string, Tensor>,
   shape: number[],
   dyn: DynSizes,
   opset: number,
@@ -534,7 +532,6 @@ function build(
     used.set(base, n + 1);
     return n === 0 ? base : `${base}_${n}`;
   };
-  const state = model.stateDict();
   const paramOf = new Map<Tensor, string>();
   for (const [k, t] of Object.entries(state)) if (!paramOf.has(t)) paramOf.set(t, k);
   const paths = modulePaths(model);
@@ -747,7 +744,6 @@ function build(
             },
             scalar: (value) => filledConstant(prefix, value, []),
             filled: (value, dims) => filledConstant(prefix, value, dims),
-            child: () => cx.fail('a layer with an emitter of its own is written by it alone'),
             fail(reason): never {
               throw new OnnxExportError(`toOnnx: cannot export ${describe(module, path)}: ${reason}`);
             },
@@ -863,7 +859,7 @@ export function toOnnx(model: AnyModule, options: ToOnnxOptions): Uint8Array {
       dyn.set(size, { name, axis });
       return size;
     });
-    return build(model, shape, dyn, opset, dtype, index, dynamic, k + 1);
+    return build(model, state, shape, dyn, opset, dtype, index, dynamic, k + 1);
   };
   const built = traceAt(0);
   {
