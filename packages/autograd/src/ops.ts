@@ -710,10 +710,7 @@ function maxPoolGatherForward(x: Tensor, indices: Tensor): Tensor {
 
 /** Spreads a reduced gradient back over the reduced axes of `shape`. */
 function spread(F: GradOps, g: Val, shape: readonly number[], axis: number | number[] | undefined): Val {
-  const r = shape.length;
-  const axes = axis === undefined ? shape.map((_, i) => i) : (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + r : a));
-  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  return F.broadcastTo(F.reshape(g, kept), shape);
+  return F.broadcastTo(F.reshape(g, keptShape(shape, axis)), shape);
 }
 
 /** max/min: the gradient goes to the elements equal to the extremum, shared equally among ties. */
@@ -725,6 +722,7 @@ function extremumGrad(g: Val, { values: [x], outputValue: y, attrs }: OpContext<
   return F.mul(spread(F, g, x!.shape, attrs.axis), share);
 }
 
+/** `shape` with the reduced axes kept as 1 (keepDims' shape). */
 function keptShape(shape: readonly number[], axis: number | number[] | undefined): number[] {
   const r = shape.length;
   const axes = axis === undefined ? shape.map((_, i) => i) : (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + r : a));
