@@ -184,7 +184,7 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
     // its gradient is 0, as in PyTorch
     const picked = atClassIds(logp, y, n, c);
     // the weight of each sample's class
-    const wy = w ? atClassIds(w.reshape([1, c]).broadcastTo([n, c]), y, n, c) : undefined;
+    const wy = w ? w.gather(y.value.reshape([n]), 0).reshape(picked.shape) : undefined;
     let l = (wy ? picked.mul(wy) : picked).neg();
     if (eps > 0) l = l.mul(1 - eps).add((w ? logp.mul(w) : logp).sum(classAxis).mul(-eps / c));
     const reduction = options.reduction ?? 'mean';
