@@ -33,11 +33,11 @@ function scalarOutput(op: string, out: unknown): Variable {
 /** The gradients of f at args, differentiable (a graph through the Variable args). */
 function graphGrads(op: string, f: ScalarFn, args: Array<TensorLike | Variable>): [Variable, Variable[]] {
   return enableGrad(() => {
-    const vars = args.map((a) => (a instanceof Variable ? (a.requiresGrad ? a : variable(a.value)) : variable(a as TensorLike)));
+    const vars = args.map(leafOf);
     const out = scalarOutput(op, f(...vars));
     const gs = out.requiresGrad ? gradients(out, vars, { createGraph: true, allowUnused: true }) : vars.map(() => null);
     // an input f did not use has gradient zero
-    return [out, gs.map((g, i) => g ?? new Variable(zeros(vars[i]!.shape as number[], vars[i]!.dtype), false))];
+    return [out, gs.map((g, i) => g ?? zerosLike(vars[i]!))];
   });
 }
 
@@ -206,8 +206,8 @@ function matchShapes(op: string, xs: Variable[], vs: Array<TensorLike | Variable
   });
 }
 
-/** Σ_i ⟨a_i, b_i⟩ as a scalar Variable. */
-function inner(as: Array<Variable | null>, bs: Variable[]): Variable | null {
+/** Σ_i ⟨a_i, b_i⟩ as a scalar Variable (null when every a_i is). @internal */
+export function inner(as: Array<Variable | null>, bs: Array<Variable | Tensor>): Variable | null {
   let total: Variable | null = null;
   as.forEach((a, i) => {
     if (!a) return;

@@ -1,5 +1,6 @@
 // gradcheck: the analytic gradient from backward() against central finite differences.
 import { DTypeError, type FloatDType, randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { inner } from './functional.js';
 import { enableGrad, gradients, noGrad, optionsObject, Variable, variable } from './variable.js';
 
 /**
@@ -167,11 +168,7 @@ export function gradgradcheck(f: (...xs: Variable[]) => Variable, inputs: Tensor
           .mul(u)
           .sum();
         const gs = s.requiresGrad ? gradients(s, leaves, { createGraph: true, allowUnused: true }) : [];
-        let total: Variable = new Variable(tensor(0, { dtype }), false);
-        gs.forEach((g, i) => {
-          if (g) total = total.add(g.mul(vs[i]!).sum());
-        });
-        return total;
+        return inner(gs, vs) ?? new Variable(tensor(0, { dtype }), false);
       });
     return gradcheck(h, base, { ...options, dtype });
   });
