@@ -18,7 +18,7 @@ import {
   zeros,
 } from '@gd/tensor';
 import { init } from './init.js';
-import { Linear, layerDtype, parameter } from './layers.js';
+import { Linear, layerDtype, optionsOf, parameter, typeOf } from './layers.js';
 import { Module } from './module.js';
 
 /**
@@ -37,15 +37,6 @@ export interface ScaledDotProductAttentionOptions {
   scale?: number | null;
   /** Dropout probability on the attention weights (default 0; pass 0 in evaluation). */
   dropoutP?: number;
-}
-
-const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-
-function optionsOf<O>(op: string, options: O | undefined): O {
-  if (options === undefined) return {} as O;
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
-  return options;
 }
 
 /** 0 where allowed and −∞ where not, in `dtype`, for an int32 (boolean) mask. */

@@ -238,3 +238,14 @@ export function mlp(sizes: readonly number[], options: { activation?: Activation
   }
   return new Sequential(...layers);
 }
+
+/** What a value is, for messages: 'null', 'an array', or its typeof. @internal */
+export const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+/** An options argument, checked to be an object (undefined: the defaults). @internal */
+export function optionsOf<O>(op: string, options: O | undefined): O {
+  if (options === undefined) return {} as O;
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
+  return options;
+}

@@ -6,7 +6,7 @@
 import { asVariable, concat, stack, type Variable, type VariableLike } from '@gd/autograd';
 import { dropoutMask, type FloatDType, fmtShape, ShapeError, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
-import { layerDtype, parameter } from './layers.js';
+import { layerDtype, parameter, typeOf } from './layers.js';
 import { Module } from './module.js';
 
 /** Options of RNN, LSTM and GRU (PyTorch's defaults). */
@@ -33,8 +33,6 @@ export interface SimpleRNNOptions extends RNNOptions {
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 const GATES: Record<Mode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
-
-const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
 /** The steps shared by RNN, LSTM and GRU: parameters, layout, layers and directions. */
 abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {

@@ -4,7 +4,7 @@ import { asVariable, Variable, type VariableLike, variable } from '@gd/autograd'
 import { type FloatDType, keep, Tensor, ValueError } from '@gd/tensor';
 import { type AttentionMask, MultiheadAttention } from './attention.js';
 import { ModuleList } from './containers.js';
-import { Dropout, Linear, layerDtype, parameter } from './layers.js';
+import { Dropout, Linear, layerDtype, optionsOf, parameter, typeOf } from './layers.js';
 import { type AnyModule, Module } from './module.js';
 import { LayerNorm } from './normalization.js';
 
@@ -37,15 +37,6 @@ export interface TransformerEncoderLayerForwardOptions {
   srcKeyPaddingMask?: AttentionMask | null;
   /** Each position attends to itself and earlier ones only. */
   isCausal?: boolean;
-}
-
-const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-
-function optionsOf<O>(op: string, options: O | undefined): O {
-  if (options === undefined) return {} as O;
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
-  return options;
 }
 
 function activationOf(op: string, a: TransformerActivation | undefined): (x: Variable) => Variable {
