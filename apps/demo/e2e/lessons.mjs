@@ -92,6 +92,26 @@ export async function lessonsTests({ browser, base, test, expect }) {
     await zh.fill('#opt-steps', '60');
   });
 
+  await test('a pasted page of text in a field: the message quotes 24 characters and wraps in its box, the page stays as wide as the screen (both languages)', async () => {
+    const long = 'x'.repeat(3000);
+    for (const pg of [phone, zh]) {
+      for (const field of ['#fit-lr', '#info-probs', '#pg-lr']) {
+        const good = await pg.inputValue(field);
+        await pg.fill(field, long);
+        const msg = await text(pg, `${field}-error`);
+        const box = await pg.locator(`${field}-error`).boundingBox();
+        const width = await pg.evaluate(() => document.documentElement.scrollWidth);
+        expect(
+          msg.includes(`${'x'.repeat(24)}…`) && !msg.includes('x'.repeat(25)),
+          `${field}: the message quotes the whole value: ${msg.length} characters`,
+        );
+        expect(box !== null && box.height < 200, `${field}: the message is ${box?.height} px tall`);
+        expect(width <= 390, `${field}: the page is ${width} px wide at 390`);
+        await pg.fill(field, good);
+      }
+    }
+  });
+
   /** The boxes of the chart's bar labels and tick labels that overlap a neighbour. */
   const overlaps = (pg) =>
     pg.evaluate(() => {

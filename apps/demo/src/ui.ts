@@ -63,6 +63,15 @@ export function fmt(x: number, digits = 4): string {
   return Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : x.toFixed(digits);
 }
 
+/**
+ * A typed value as a message quotes it: at most 24 characters, the rest as "…", so a pasted
+ * page of text does not become a page-long message.
+ */
+export function quoted(text: string): string {
+  const chars = Array.from(text);
+  return chars.length > 24 ? `${chars.slice(0, 24).join('')}…` : text;
+}
+
 /** Parses "0.2, 0.3, 0.5" into numbers. */
 export function parseList(text: string): number[] {
   return text
@@ -117,8 +126,8 @@ export function checkNumber(raw: string, r: NumberRule): number | string {
   const example = r.example ?? (r.integer ? String(Math.max(1, r.min ?? 1)) : '0.5');
   if (text === '') return c.empty(what, ok);
   const v = parseDecimal(text);
-  if (v === 'not-number') return c.notNumber(text, ok, example);
-  if (v === 'underflow') return c.underflow(text, ok);
+  if (v === 'not-number') return c.notNumber(quoted(text), ok, example);
+  if (v === 'underflow') return c.underflow(quoted(text), ok);
   if (r.integer && Number.isFinite(v) && !Number.isInteger(v)) return c.whole(what, Math.max(1, Math.round(v)), ok);
   if (r.min !== undefined && (r.above ? v <= r.min : v < r.min)) {
     if (r.above && r.min === 0) return c.moreThan0(what, ok);
@@ -180,7 +189,7 @@ export function checkDistribution(text: string, name: string): number[] | string
   const parts = text.split(/[,\s]+/).filter(Boolean);
   if (parts.length === 0) return c.distEmpty(name);
   const bad = parts.find((s) => typeof parseDecimal(s) !== 'number');
-  if (bad !== undefined) return parseDecimal(bad) === 'underflow' ? c.distUnderflow(bad) : c.distNotNumber(bad);
+  if (bad !== undefined) return parseDecimal(bad) === 'underflow' ? c.distUnderflow(quoted(bad)) : c.distNotNumber(quoted(bad));
   const p = parts.map(Number);
   if (p.length < 2) return c.distTwo(name);
   if (p.length > 26) return c.distMany(name);

@@ -2,7 +2,22 @@
 // the training running continuously in the worker on the real gd packages.
 import * as Plot from '@observablehq/plot';
 import { type Messages, onLang, pick, t, tr, trAttr } from '../i18n.js';
-import { chart, choice, el, fitWidth, flag, fmt, libraryError, live, numberField, onResize, readAll, section, show } from '../ui.js';
+import {
+  chart,
+  choice,
+  el,
+  fitWidth,
+  flag,
+  fmt,
+  libraryError,
+  live,
+  numberField,
+  onResize,
+  quoted,
+  readAll,
+  section,
+  show,
+} from '../ui.js';
 import { FEATURES, isRegression, MAX_EPOCHS, type PlaygroundConfig } from '../worker.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -305,7 +320,7 @@ export function playgroundLesson(worker: Worker): void {
     live(urlError, () => [
       t().pg.urlBad,
       ...problems.map((p, i) =>
-        el('span', {}, i ? ' · ' : '', el('code', {}, `${p.key}=${p.value}`), ` (${t().pg.urlExpected(p.expected(t()))})`),
+        el('span', {}, i ? ' · ' : '', el('code', {}, `${p.key}=${quoted(p.value)}`), ` (${t().pg.urlExpected(p.expected(t()))})`),
       ),
     ]);
   // how the output is drawn: as a class only, and with or without the test points
