@@ -1,7 +1,7 @@
 // Selection along an axis: top-k (assembly/sort.ts).
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import { kernels } from '../runtime.js';
-import { normalizeAxis } from '../shape.js';
+import { normalizeAxis, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { transpose } from './layout.js';
 import { releaseIfNew, withOperands } from './operands.js';
@@ -56,7 +56,7 @@ export function topk(x: TensorLike, k: number, options: TopkOptions | number = {
     const last = t!.rank - 1;
     const moved = ax === last ? t! : transpose(t!, ax, last);
     const shape = moved.shape.slice(0, -1);
-    const rows = shape.reduce((a, b) => a * b, 1);
+    const rows = sizeOf(shape);
     const values = new Tensor([...shape, k], t!.dtype);
     const indices = new Tensor([...shape, k], 'int32');
     if (values.size > 0) {
