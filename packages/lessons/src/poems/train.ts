@@ -115,7 +115,9 @@ export function transformerCharModel(model: CharTransformer, batch = 64): CharMo
         // poems of one length go through together
         const byLength = new Map<number, number[]>();
         sequences.forEach((s, i) => {
-          byLength.set(s.length, [...(byLength.get(s.length) ?? []), i]);
+          const same = byLength.get(s.length);
+          if (same) same.push(i);
+          else byLength.set(s.length, [i]);
         });
         for (const [n, idx] of byLength) {
           if (n === 0) {
