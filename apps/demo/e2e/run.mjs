@@ -1009,6 +1009,7 @@ try {
     expect(zhErrors.length === 0, `page errors: ${zhErrors.join(' | ')}`);
   });
   await zhWide.close();
+  await (await import('./poem.mjs')).poemTests({ browser, base, test, expect, text, axe, clippedText, shots });
   await (await import('./lessons.mjs')).lessonsTests({ browser, base, test, expect });
 } catch (e) {
   results.numFailedTests++;
