@@ -111,6 +111,9 @@ export async function poemTests({ browser, base, test, expect, text, axe, clippe
     expect(near(tb, ref.transformer, 1e-6), `table ${tb}`);
     expect(near(Number(await page.getAttribute('#poem-curve', 'data-entropy')), ref.entropy, 1e-12), 'the entropy line');
     expect(near(Number(await page.getAttribute('#poem-curve', 'data-bigram')), ref.baselines.bigram, 1e-12), 'the bigram line');
+    // the chart marks where the loaded model ends: its held-out bits after all its steps
+    const [end] = JSON.parse(await page.getAttribute('#poem-curve', 'data-held-out'));
+    expect(end.step === Number(ref.check.metadata.steps) && near(end.bits, ref.transformer, 1e-6), `chart: ${JSON.stringify(end)}`);
     const kb = Number(await page.getAttribute('#poem-data', 'data-corpus-bytes')) / 1024;
     expect(kb > 200 && kb < 400, `the poems file is ${kb} KB`);
     expect((await text(page, '#poem-status')).includes(ref.check.claimed.toFixed(6)), 'the status does not say the claimed bits');

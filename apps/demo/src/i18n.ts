@@ -414,7 +414,7 @@ export const en = {
       `At temperature ${temperature}: ${well} of ${n} are well-formed quatrains (4 lines of 5 characters, ，。，。). Below 1 the model picks its likelier characters more often; above 1 it spreads its bets.`,
     famous: (title: string, author: string) =>
       `《${title}》 by ${author}, held out: each character coloured by its information content −log₂ p under the model (the number under it).`,
-    legend: 'information content, bits',
+    legend: 'information content in bits: ',
     legendLow: 'expected',
     legendHigh: 'surprising',
     charLabel: (ch: string, bits: string, p: string, bigram: string) => `${ch}: ${bits} bits (p = ${p}); bigram ${bigram} bits`,
@@ -829,7 +829,7 @@ export const zh: Messages = {
     samples: (n: number, well: number, temperature: string) =>
       `温度 ${temperature}：${n} 首中有 ${well} 首是合格的绝句（4 句，每句 5 字，，。，。）。温度低于 1 时模型更常选它认为更可能的字；高于 1 时选择更分散。`,
     famous: (title: string, author: string) => `《${title}》${author}，特意留出：每个字按它在模型下的信息量 −log₂ p 着色（字下方是数值）。`,
-    legend: '信息量，比特',
+    legend: '信息量（比特）：',
     legendLow: '意料之中',
     legendHigh: '出乎意料',
     charLabel: (ch: string, bits: string, p: string, bigram: string) => `${ch}：${bits} 比特（p = ${p}）；二元模型 ${bigram} 比特`,

@@ -20,10 +20,8 @@ import {
 } from '@gd/lessons';
 import { loadSafetensors, parseSafetensors } from '@gd/nn';
 import { kernelsInfo, ready, scope, tensor } from '@gd/tensor';
+// the settings shared with the script that trained the shipped weights (scripts/poem-model.mjs)
 import POEM from './poem.json';
-
-/** The settings shared with the script that trained the shipped weights (scripts/poem-model.mjs). */
-export const POEM_CONFIG = POEM;
 
 /** What the page asks of the poem worker. */
 export type PoemRequest =

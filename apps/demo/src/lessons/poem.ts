@@ -166,7 +166,8 @@ export function poemLesson(worker: Worker): void {
     curveBox.dataset.losses = JSON.stringify(losses.map((d) => d.bits));
     const pts = losses.slice();
     const held = heldOut.slice();
-    const maxStep = Math.max(10, pts.at(-1)?.step ?? 0);
+    curveBox.dataset.heldOut = JSON.stringify(held);
+    const maxStep = Math.max(10, pts.at(-1)?.step ?? 0, held.at(-1)?.step ?? 0);
     live(curveBox, () => {
       const m = t().poem;
       // the entropy's label above its line, the bigram's below its own: they are close
@@ -326,7 +327,7 @@ export function poemLesson(worker: Worker): void {
         el(
           'div',
           { class: 'poem-legend', id: 'poem-legend' },
-          el('span', {}, `${m.legend}: ${m.legendLow}`),
+          el('span', {}, `${m.legend}${m.legendLow}`),
           ...legendStops.map((b) => {
             const bg = bitsColour(b);
             return el(
@@ -407,6 +408,10 @@ export function poemLesson(worker: Worker): void {
       live(modelLine, () => [t().poem.model(c.params.toLocaleString('en'), c.numLayers, c.dModel, c.numHeads)]);
       if (m.source === 'shipped') {
         modelLine.dataset.claimed = String(m.claimed);
+        // the chart shows where the loaded model ends: its held-out bits after all its steps
+        losses.length = 0;
+        heldOut.splice(0, heldOut.length, { step: m.step, bits: m.heldOut });
+        drawCurve();
         phase = 'done';
         setButtons();
         // a loaded model is the end of a run: train again starts a new one
