@@ -170,7 +170,8 @@ export function poemLesson(worker: Worker): void {
     const maxStep = Math.max(10, pts.at(-1)?.step ?? 0, held.at(-1)?.step ?? 0);
     live(curveBox, () => {
       const m = t().poem;
-      // the entropy's label above its line, the bigram's below its own: they are close
+      // at the left, where the loss is still high: the entropy's label above its line, the bigram's
+      // below its own (they are close)
       const lines = [
         { y: entropy, label: `${m.unigramLine} ${f2(entropy)}` },
         { y: bigram, label: `${m.bigramLine} ${f2(bigram)}` },
@@ -185,8 +186,8 @@ export function poemLesson(worker: Worker): void {
           x: { label: m.stepAxis, domain: [0, maxStep] },
           marks: [
             Plot.ruleY(lines, { y: 'y', stroke: '#7a4dbd', strokeDasharray: '6,4' }),
-            Plot.text(lines.slice(0, 1), { x: maxStep, y: 'y', text: 'label', textAnchor: 'end', dy: -7, fill: '#5a2d9d' }),
-            Plot.text(lines.slice(1), { x: maxStep, y: 'y', text: 'label', textAnchor: 'end', dy: 12, fill: '#5a2d9d' }),
+            Plot.text(lines.slice(0, 1), { x: 0, y: 'y', text: 'label', textAnchor: 'start', dx: 4, dy: -7, fill: '#5a2d9d' }),
+            Plot.text(lines.slice(1), { x: 0, y: 'y', text: 'label', textAnchor: 'start', dx: 4, dy: 12, fill: '#5a2d9d' }),
             Plot.line(pts, { x: 'step', y: 'bits', stroke: '#2356b8' }),
             Plot.dot(held, { x: 'step', y: 'bits', fill: '#b35c00', r: 4, symbol: 'diamond' }),
             Plot.ruleY([0]),
