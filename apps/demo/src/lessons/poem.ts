@@ -148,7 +148,8 @@ export function poemLesson(worker: Worker): void {
   live(status, () => [t().poem.press]);
 
   const setButtons = () => {
-    train.disabled = phase === 'running' || phase === 'done';
+    // after a whole run (or a loaded model) Train starts a new run
+    train.disabled = phase === 'running';
     stop.disabled = phase !== 'running';
     load.disabled = phase === 'running';
     generate.disabled = phase === 'running';
@@ -413,10 +414,9 @@ export function poemLesson(worker: Worker): void {
         losses.length = 0;
         heldOut.splice(0, heldOut.length, { step: m.step, bits: m.heldOut });
         drawCurve();
+        // a loaded model is the end of a run: Train starts a new one
         phase = 'done';
         setButtons();
-        // a loaded model is the end of a run: train again starts a new one
-        train.disabled = false;
         live(status, () => [t().poem.shipped(m.step, ((m.bytes ?? 0) / 1024).toFixed(0), (m.claimed ?? 0).toFixed(6))]);
       }
       drawTable();
