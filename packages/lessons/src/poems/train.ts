@@ -3,7 +3,7 @@
 import { noGrad, type Variable } from '@gd/autograd';
 import { crossEntropy } from '@gd/losses';
 import { AdamW, clipGradNorm, schedules } from '@gd/optim';
-import { manualSeed, rand, randperm, StateError, scope, tensor, ValueError } from '@gd/tensor';
+import { getRngState, manualSeed, rand, randperm, StateError, scope, setRngState, tensor, ValueError } from '@gd/tensor';
 import type { CharModel } from './baselines.js';
 import { CharTransformer, type TransformerConfig } from './transformer.js';
 import { BOS, type CharVocab, EOS } from './vocab.js';
@@ -248,14 +248,18 @@ export interface SampleOptions {
 /**
  * Draws poems from the model: each starts from the start token, and each next token is drawn
  * from softmax(logits / temperature) until the end token (or maxLength characters). Seeded:
- * the same seed draws the same poems.
+ * the same seed draws the same poems, and gd's generator is left where it was.
  */
 export function samplePoems(model: CharTransformer, vocab: CharVocab, o: SampleOptions): string[] {
   const temperature = o.temperature ?? 0.8;
   if (!(temperature > 0)) throw new ValueError(`samplePoems: temperature must be > 0, got ${temperature}`);
   const maxLength = Math.min(o.maxLength ?? model.config.contextLength, model.config.contextLength);
+  // its own seeded draws, all at once, then the caller's stream resumes where it was (a run's
+  // shuffles do not change when poems are drawn between its steps)
+  const callers = getRngState();
   manualSeed(o.seed);
   const uniforms = scope(() => rand([o.count, maxLength], { dtype: 'float64' }).data());
+  setRngState(callers);
   const seqs = Array.from({ length: o.count }, () => [BOS]);
   const done = new Array<boolean>(o.count).fill(false);
   const v = vocab.size;
