@@ -78,10 +78,4 @@ describe('toOnnx: sequence layers, traced, on ONNX Runtime', () => {
       for (let i = 0; i < got.length; i++) expect(maxAbsDiff(got[i]!.data, want[i]!)).toBeLessThan(1e-5);
     }
   });
-
-  it('an RNN unrolled over the sequence cannot take a symbolic sequence length, and says so', () => {
-    expect(() => toOnnx(new LSTM(3, 5, { batchFirst: true }), { inputShape: [1, 6, 3], dynamicAxes: { 1: 'sequence' } })).toThrow(
-      /symbolic axes \(1: 'sequence'\)/,
-    );
-  });
 });
