@@ -65,6 +65,17 @@ export function causalMask(l: number, s: number, dtype: FloatDType = 'float32'):
   return tensor(data, { shape: [l, s], dtype });
 }
 
+/**
+ * causalMask(l, s) built by ops (−∞ broadcast to [L, S], then its triangle above the diagonal):
+ * the same values, and an ONNX export writes them as Expand and Trilu of the traced sizes, so a
+ * causal model exported with a symbolic sequence length takes any length.
+ */
+function causalMaskOf(l: number, s: number, dtype: FloatDType): Variable {
+  return asVariable(full([], Number.NEGATIVE_INFINITY, dtype))
+    .broadcastTo([l, s])
+    .triu(1);
+}
+
 function shapeOf(x: VariableLike | AttentionMask): readonly number[] {
   return x instanceof Tensor ? x.shape : (asVariable(x as VariableLike).shape as readonly number[]);
 }
@@ -114,7 +125,7 @@ export function attention(
     }
     scores = scores.add(additiveOf(op, attnMask, dtype));
   } else if (isCausal) {
-    scores = scores.add(causalMask(l, s, dtype));
+    scores = scores.add(causalMaskOf(l, s, dtype));
   }
   let weights = scores.softmax(-1);
   if (dropoutP > 0) weights = weights.mul(dropoutMask(weights.shape as number[], dropoutP, dtype));
@@ -358,7 +369,7 @@ export class MultiheadAttention extends Module<
       const m = asVariable(additiveOf(op, attnMask, dtype));
       mask = ok3 ? m.reshape([n, this.numHeads, l, s]) : m;
     } else if (isCausal) {
-      mask = causalMask(l, s, dtype);
+      mask = causalMaskOf(l, s, dtype);
     }
     if (keyPaddingMask !== undefined && keyPaddingMask !== null) {
       const shape = shapeOf(keyPaddingMask);
