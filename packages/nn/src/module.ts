@@ -9,6 +9,7 @@ import {
   fmtShape,
   keep,
   ShapeError,
+  StateError,
   shapesEqual,
   Tensor,
   ValueError,
@@ -398,9 +399,45 @@ function locate(e: Error): void {
   }
 }
 
+// ── forward: refused while a load into the module is under way ──
+/** Modules with loads under way: how many, and what their forward says meanwhile. */
+const loading = new WeakMap<AnyModule, { count: number; reason: string }>();
+
+/**
+ * Makes the model and every module in it refuse forward() with a StateError saying `reason`
+ * until the returned function is called (once; calling it again does nothing). Loads may
+ * overlap: a module runs again when the last ends. The forward wrapper consults it, so nothing
+ * replaces a module's forward (an ONNX trace, which wraps forwards itself, meets the refusal).
+ * @internal
+ */
+export function markLoading(model: AnyModule, reason: string): () => void {
+  const modules = new Set<AnyModule>();
+  const walk = (m: AnyModule) => {
+    if (modules.has(m)) return;
+    modules.add(m);
+    for (const c of m.children()) walk(c);
+  };
+  walk(model);
+  for (const m of modules) {
+    const p = loading.get(m);
+    if (p) p.count++;
+    else loading.set(m, { count: 1, reason });
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    for (const m of modules) {
+      const p = loading.get(m);
+      if (p && --p.count === 0) loading.delete(m);
+    }
+  };
+}
+
 /**
  * Replaces each forward on a module's prototype chain (once per class) by one that records the
- * call in `running`, so an error from a sub-module leaves the outermost forward with its path.
+ * call in `running`, so an error from a sub-module leaves the outermost forward with its path,
+ * and that refuses to run while a load into the module is under way (markLoading).
  */
 function wrapForwards(proto: object): void {
   for (let p = proto; p !== null && p !== Module.prototype; p = Object.getPrototypeOf(p) as object) {
@@ -412,6 +449,8 @@ function wrapForwards(proto: object): void {
     Object.defineProperty(p, 'forward', {
       ...d,
       value: function forward(this: AnyModule, ...args: unknown[]): unknown {
+        const load = loading.get(this);
+        if (load) throw new StateError(`${this.constructor.name}.forward: ${load.reason}`);
         running.push(this);
         try {
           return inner.apply(this, args);

@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { StateError, type Tensor, ValueError } from '@gd/tensor';
-import type { AnyModule } from './module.js';
+import { type Tensor, ValueError } from '@gd/tensor';
+import { type AnyModule, markLoading } from './module.js';
 import { type ToOnnxOptions, toOnnx } from './onnx.js';
 import { commitLoad, headerLength, parseHeader, planLoad, SafetensorsError, saveSafetensors, stageEntry } from './safetensors.js';
 
@@ -240,7 +240,10 @@ export async function loadSafetensorsFile(
 ): Promise<Record<string, string>> {
   const op = 'loadSafetensorsFile';
   const chunk = checkLoad(op, model, path, options);
-  const release = markPending(model);
+  const release = markLoading(
+    model,
+    'a safetensors load into this model has not finished (loadSafetensorsFile returns a Promise: await it, or use loadSafetensorsFileSync)',
+  );
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, 'r');
@@ -315,56 +318,6 @@ export function loadSafetensorsFileSync(model: AnyModule, path: string, options:
   } finally {
     closeSync(fd);
   }
-}
-
-// ── a pending load ───────────────────────────────────────────────────────────
-
-/** Modules with a load under way: how many, and the forward they had of their own (if any). */
-const pending = new WeakMap<AnyModule, { count: number; own: PropertyDescriptor | undefined }>();
-
-/**
- * Makes the model and every module in it refuse forward() until the returned function is called
- * (once; calling it again does nothing): a model whose load was not awaited would otherwise run
- * on the weights it had before, without a word.
- */
-function markPending(model: AnyModule): () => void {
-  const modules: AnyModule[] = [];
-  const walk = (m: AnyModule) => {
-    if (modules.includes(m)) return;
-    modules.push(m);
-    for (const c of m.children()) walk(c);
-  };
-  walk(model);
-  for (const m of modules) {
-    const p = pending.get(m);
-    if (p) {
-      p.count++;
-      continue;
-    }
-    pending.set(m, { count: 1, own: Object.getOwnPropertyDescriptor(m, 'forward') });
-    const name = m.constructor.name;
-    Object.defineProperty(m, 'forward', {
-      configurable: true,
-      writable: true,
-      value: () => {
-        throw new StateError(
-          `${name}.forward: a safetensors load into this model has not finished (loadSafetensorsFile returns a Promise: await it, or use loadSafetensorsFileSync)`,
-        );
-      },
-    });
-  }
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    for (const m of modules) {
-      const p = pending.get(m)!;
-      if (--p.count > 0) continue;
-      pending.delete(m);
-      if (p.own) Object.defineProperty(m, 'forward', p.own);
-      else delete (m as { forward?: unknown }).forward;
-    }
-  };
 }
 
 /**
