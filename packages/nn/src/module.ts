@@ -277,15 +277,8 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
       throw new ValueError(`loadStateDict: options must be an object, got ${String(options)}`);
     const strict = options.strict ?? true;
     if (typeof strict !== 'boolean') throw new ValueError(`loadStateDict: strict must be true or false, got ${String(strict)}`);
-    // every name with its live tensor; the names of one tensor (tied weights) grouped together
-    const live = this.stateDict();
+    const { live, aliases } = stateAliases(this);
     const paramValues = new Set(this.parameters().map((p) => p.value));
-    const aliases = new Map<Tensor, string[]>();
-    for (const [k, t] of Object.entries(live)) {
-      const names = aliases.get(t);
-      if (names) names.push(k);
-      else aliases.set(t, [k]);
-    }
     const unexpectedKeys = Object.keys(state).filter((k) => !Object.hasOwn(live, k));
     const missingKeys = [...aliases.values()].filter((names) => !names.some((k) => Object.hasOwn(state, k))).flat();
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
@@ -294,11 +287,8 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
       if (unexpectedKeys.length > 0) parts.push(`unexpected [${unexpectedKeys.join(', ')}]`);
       throw new ValueError(`loadStateDict: ${parts.join(', ')} (pass { strict: false } to load the names that match)`);
     }
-    const writes: Array<[Tensor, Tensor]> = [];
     for (const [target, names] of aliases) {
       const what = paramValues.has(target) ? 'parameter' : 'buffer';
-      let source: Tensor | undefined;
-      let sourceName = '';
       for (const k of names) {
         if (!Object.hasOwn(state, k)) continue;
         const t: unknown = state[k];
@@ -313,18 +303,9 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
         if (!shapesEqual(t.shape, target.shape)) {
           throw new ShapeError(`loadStateDict: '${k}' has shape ${fmtShape(t.shape)}; the ${what} has ${fmtShape(target.shape)}`);
         }
-        if (source === undefined) {
-          source = t;
-          sourceName = k;
-        } else if (t !== source && !sameValues(t, source)) {
-          throw new ValueError(
-            `loadStateDict: '${sourceName}' and '${k}' name one tied ${what}, but the state gives them different values`,
-          );
-        }
       }
-      if (source) writes.push([target, source]);
     }
-    for (const [target, source] of writes) copyInto(target, source);
+    writeState('loadStateDict', aliases, state, (t) => (paramValues.has(t) ? 'parameter' : 'buffer'));
     return { missingKeys, unexpectedKeys };
   }
 
@@ -336,6 +317,47 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
     }
     for (const t of this.buffers()) t.dispose();
   }
+}
+
+/**
+ * A model's stateDict, and the names of each of its tensors (a tied parameter's names grouped),
+ * in the stateDict's order. @internal
+ */
+export function stateAliases(model: AnyModule): { live: Record<string, Tensor>; aliases: Map<Tensor, string[]> } {
+  const live = model.stateDict();
+  const aliases = new Map<Tensor, string[]>();
+  for (const [k, t] of Object.entries(live)) {
+    const names = aliases.get(t);
+    if (names) names.push(k);
+    else aliases.set(t, [k]);
+  }
+  return { live, aliases };
+}
+
+/**
+ * Copies a state whose names, dtypes and shapes have been checked against `aliases` into the
+ * model's tensors: each tensor once, from the first of its names the state holds. Where the state
+ * gives a tied tensor under several names, their values must agree (a ValueError before anything
+ * is written). `what` says 'parameter' or 'buffer' for a message. @internal
+ */
+export function writeState(
+  op: string,
+  aliases: ReadonlyMap<Tensor, readonly string[]>,
+  state: Readonly<Record<string, Tensor>>,
+  what: (target: Tensor) => string,
+): void {
+  const writes: Array<[Tensor, Tensor]> = [];
+  for (const [target, names] of aliases) {
+    const given = names.filter((k) => Object.hasOwn(state, k));
+    const source = given.length > 0 ? state[given[0]!]! : undefined;
+    for (const k of given.slice(1)) {
+      const t = state[k]!;
+      if (t !== source && !sameValues(t, source!))
+        throw new ValueError(`${op}: '${given[0]}' and '${k}' name one tied ${what(target)}, but the state gives them different values`);
+    }
+    if (source) writes.push([target, source]);
+  }
+  for (const [target, source] of writes) copyInto(target, source);
 }
 
 /** Whether `v` is a Map or a plain object with a module among its values (a ModuleDict's job). */

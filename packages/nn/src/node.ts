@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { type Tensor, ValueError } from '@gd/tensor';
 import { type AnyModule, markLoading } from './module.js';
 import { type ToOnnxOptions, toOnnx } from './onnx.js';
-import { commitLoad, headerLength, parseHeader, planLoad, SafetensorsError, saveSafetensors, stageEntry } from './safetensors.js';
+import { loadSteps, runLoad, SafetensorsError, saveSafetensors } from './safetensors.js';
 
 // ── atomic writes ────────────────────────────────────────────────────────────
 
@@ -211,12 +211,6 @@ function checkLoad(op: string, model: unknown, path: unknown, options: unknown):
   return chunk;
 }
 
-/** A reader of byte ranges of one open file, in parts of at most `chunk` bytes. */
-interface RangeReader<R> {
-  size: number;
-  read(position: number, length: number): R;
-}
-
 function ended(op: string, path: string, at: number): SafetensorsError {
   return new SafetensorsError(`${op}: ${path} ended at byte ${at} while reading (was it changed during the load?)`);
 }
@@ -248,30 +242,29 @@ export async function loadSafetensorsFile(
   try {
     handle = await open(path, 'r');
     const h = handle;
-    const reader: RangeReader<Promise<Uint8Array>> = {
-      size: (await h.stat()).size,
-      async read(position, length) {
-        const out = new Uint8Array(length);
-        for (let done = 0; done < length; ) {
-          const { bytesRead } = await h.read(out, done, Math.min(chunk, length - done), position + done);
-          if (bytesRead === 0) throw ended(op, path, position + done);
-          done += bytesRead;
-        }
-        return out;
-      },
+    const read = async (position: number, length: number) => {
+      const out = new Uint8Array(length);
+      for (let done = 0; done < length; ) {
+        const { bytesRead } = await h.read(out, done, Math.min(chunk, length - done), position + done);
+        if (bytesRead === 0) throw ended(op, path, position + done);
+        done += bytesRead;
+      }
+      return out;
     };
-    const n = headerLength(await reader.read(0, Math.min(8, reader.size)), reader.size);
-    const parsed = parseHeader(await reader.read(8, n), reader.size - 8 - n);
-    const plan = planLoad(model, parsed, op);
-    const staged: Record<string, Tensor> = {};
-    try {
-      for (const [k, e, target] of plan) staged[k] = stageEntry(k, e, target, await reader.read(8 + n + e.begin, e.end - e.begin));
-    } catch (err) {
-      for (const t of Object.values(staged)) t.dispose();
-      throw err;
+    // loadSteps with an async reader: each range it asks for is read, and a read's error thrown into it
+    const steps = loadSteps(model, (await h.stat()).size, op);
+    let step = steps.next();
+    while (!step.done) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await read(...step.value);
+      } catch (err) {
+        steps.throw(err);
+        throw err;
+      }
+      step = steps.next(bytes);
     }
-    commitLoad(model, staged);
-    return parsed.metadata;
+    return step.value;
   } finally {
     release();
     await handle?.close();
@@ -291,30 +284,15 @@ export function loadSafetensorsFileSync(model: AnyModule, path: string, options:
   const chunk = checkLoad(op, model, path, options);
   const fd = openSync(path, 'r');
   try {
-    const reader: RangeReader<Uint8Array> = {
-      size: fstatSync(fd).size,
-      read(position, length) {
-        const out = new Uint8Array(length);
-        for (let done = 0; done < length; ) {
-          const bytesRead = readSync(fd, out, done, Math.min(chunk, length - done), position + done);
-          if (bytesRead === 0) throw ended(op, path, position + done);
-          done += bytesRead;
-        }
-        return out;
-      },
-    };
-    const n = headerLength(reader.read(0, Math.min(8, reader.size)), reader.size);
-    const parsed = parseHeader(reader.read(8, n), reader.size - 8 - n);
-    const plan = planLoad(model, parsed, op);
-    const staged: Record<string, Tensor> = {};
-    try {
-      for (const [k, e, target] of plan) staged[k] = stageEntry(k, e, target, reader.read(8 + n + e.begin, e.end - e.begin));
-    } catch (err) {
-      for (const t of Object.values(staged)) t.dispose();
-      throw err;
-    }
-    commitLoad(model, staged);
-    return parsed.metadata;
+    return runLoad(loadSteps(model, fstatSync(fd).size, op), (position, length) => {
+      const out = new Uint8Array(length);
+      for (let done = 0; done < length; ) {
+        const bytesRead = readSync(fd, out, done, Math.min(chunk, length - done), position + done);
+        if (bytesRead === 0) throw ended(op, path, position + done);
+        done += bytesRead;
+      }
+      return out;
+    });
   } finally {
     closeSync(fd);
   }
