@@ -150,7 +150,13 @@ export function scaledDotProductAttention(
   v: VariableLike,
   options: ScaledDotProductAttentionOptions = {},
 ): Variable {
-  return attention('scaledDotProductAttention', q, k, v, optionsOf('scaledDotProductAttention', options))[0];
+  return attention(
+    'scaledDotProductAttention',
+    q,
+    k,
+    v,
+    optionsOf('scaledDotProductAttention', options, { attnMask: true, isCausal: true, scale: true, dropoutP: true }),
+  )[0];
 }
 
 /** Options of MultiheadAttention (PyTorch's defaults). */
@@ -233,7 +239,7 @@ export class MultiheadAttention extends Module<
   ) {
     super();
     const op = 'MultiheadAttention';
-    options = optionsOf(op, options);
+    options = optionsOf(op, options, { bias: true, batchFirst: true, dropout: true, kdim: true, vdim: true, dtype: true });
     for (const [name, v] of [
       ['embedDim', embedDim],
       ['numHeads', numHeads],
@@ -291,7 +297,13 @@ export class MultiheadAttention extends Module<
       needWeights = true,
       averageAttnWeights = true,
       isCausal = false,
-    } = optionsOf(`${op}.forward`, options);
+    } = optionsOf(`${op}.forward`, options, {
+      attnMask: true,
+      keyPaddingMask: true,
+      needWeights: true,
+      averageAttnWeights: true,
+      isCausal: true,
+    });
     const self = query === key && key === value;
     let q = asVariable(query);
     let k = self ? q : asVariable(key);

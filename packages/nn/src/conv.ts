@@ -2,7 +2,7 @@
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
 import { type Conv2dOptions, type FloatDType, type Pool2dOptions, type Size2d, ValueError, zeros } from '@gd/tensor';
 import { fans, init } from './init.js';
-import { layerDtype, parameter } from './layers.js';
+import { layerDtype, optionsOf, parameter } from './layers.js';
 import { Module } from './module.js';
 
 /** Options of Conv2d: the conv2d options plus whether to learn a bias (default true). */
@@ -51,6 +51,7 @@ export class Conv2d extends Module {
     options: Conv2dLayerOptions = {},
   ) {
     super();
+    options = optionsOf('Conv2d', options, { stride: true, padding: true, dilation: true, groups: true, bias: true, dtype: true });
     positive('Conv2d', 'inChannels', inChannels);
     positive('Conv2d', 'outChannels', outChannels);
     const groups = options.groups ?? 1;
@@ -86,6 +87,7 @@ abstract class Pool2d extends Module {
     readonly options: Pool2dOptions,
   ) {
     super();
+    this.options = optionsOf(op, options, { stride: true, padding: true });
     kernelPair(op, kernelSize);
   }
 }

@@ -39,7 +39,7 @@ export class Linear extends Module {
     options: { bias?: boolean; dtype?: FloatDType } = {},
   ) {
     super();
-    if (options === null || typeof options !== 'object') throw new ValueError(`Linear: options must be an object, got ${String(options)}`);
+    options = optionsOf('Linear', options, { bias: true, dtype: true });
     for (const [k, v] of [
       ['inFeatures', inFeatures],
       ['outFeatures', outFeatures],
@@ -106,8 +106,7 @@ export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
   constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
     super();
-    if (options === null || typeof options !== 'object') throw new ValueError(`GELU: options must be an object, got ${String(options)}`);
-    const { approximate = 'none' } = options;
+    const { approximate = 'none' } = optionsOf('GELU', options, { approximate: true });
     if (approximate !== 'none' && approximate !== 'tanh') {
       throw new ValueError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate) ?? String(approximate)}`);
     }
@@ -226,7 +225,7 @@ function activation(name: Activation): Module {
 export function mlp(sizes: readonly number[], options: { activation?: Activation; dropout?: number; dtype?: FloatDType } = {}): Sequential {
   if (!Array.isArray(sizes))
     throw new ValueError(`mlp: sizes must be an array of layer widths, got ${sizes === null ? 'null' : typeof sizes}`);
-  if (options === null || typeof options !== 'object') throw new ValueError(`mlp: options must be an object, got ${String(options)}`);
+  options = optionsOf('mlp', options, { activation: true, dropout: true, dtype: true });
   if (sizes.length < 2) throw new ValueError(`mlp: needs at least an input and an output size, got [${sizes.join(',')}]`);
   const layers: Module[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
@@ -242,10 +241,32 @@ export function mlp(sizes: readonly number[], options: { activation?: Activation
 /** What a value is, for messages: 'null', 'an array', or its typeof. @internal */
 export const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
-/** An options argument, checked to be an object (undefined: the defaults). @internal */
-export function optionsOf<O>(op: string, options: O | undefined): O {
+/**
+ * The keys of an options type, each `true`: a list of the keys a call accepts that the compiler
+ * checks against the type, none missing and none extra. @internal
+ */
+export type OptionKeys<O> = { readonly [K in keyof Required<O>]: true };
+
+/** A key as written in any case, with or without underscores (`batch_first` → `batchfirst`). */
+const looseKey = (key: string) => key.replaceAll('_', '').toLowerCase();
+
+/**
+ * An options argument, checked to be an object (undefined: the defaults) holding only `accepted`
+ * keys: an unknown key — a misspelt or PyTorch-spelt `batch_first` — is a ValueError naming it and
+ * the keys accepted, as PyTorch refuses an unexpected keyword argument, rather than a setting
+ * silently left at its default. @internal
+ */
+export function optionsOf<O>(op: string, options: O | undefined, accepted: OptionKeys<O>): O {
   if (options === undefined) return {} as O;
   if (options === null || typeof options !== 'object' || Array.isArray(options))
     throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
+  const known = Object.keys(accepted);
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(accepted, key)) continue;
+    const near = known.find((k) => looseKey(k) === looseKey(key));
+    throw new ValueError(
+      `${op}: unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; the options are ${known.length === 0 ? 'none' : known.join(', ')}`,
+    );
+  }
   return options;
 }

@@ -12,6 +12,7 @@ import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, renam
 import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Tensor, ValueError } from '@gd/tensor';
+import { optionsOf } from './layers.js';
 import { type AnyModule, markLoading } from './module.js';
 import { type ToOnnxOptions, toOnnx } from './onnx.js';
 import { loadSteps, runLoad, SafetensorsError, saveSafetensors } from './safetensors.js';
@@ -204,8 +205,7 @@ function checkLoad(op: string, model: unknown, path: unknown, options: unknown):
   if (model === null || typeof model !== 'object' || typeof (model as AnyModule).stateDict !== 'function')
     throw new ValueError(`${op}: expected a Module to load into, got ${String(model)}`);
   checkPath(op, path);
-  if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${String(options)}`);
-  const chunk = (options as LoadSafetensorsFileOptions).chunkBytes ?? DEFAULT_CHUNK;
+  const chunk = optionsOf(op, options as LoadSafetensorsFileOptions, { chunkBytes: true }).chunkBytes ?? DEFAULT_CHUNK;
   if (!Number.isSafeInteger(chunk) || chunk < 1 || chunk > 2 ** 30)
     throw new ValueError(`${op}: chunkBytes must be an integer in [1, 2^30], got ${String(chunk)}`);
   return chunk;

@@ -20,7 +20,7 @@ import {
   ValueError,
 } from '@gd/tensor';
 import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
-import { Flatten, GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
+import { Flatten, GELU, LeakyReLU, Linear, optionsOf, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 import { type AnyModule, Module } from './module.js';
 import { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 import { AttributeType, DataType, ModelProto } from './onnx/proto.js';
@@ -293,6 +293,7 @@ function checkOptions(
   if (!(model instanceof Module)) throw new ValueError(`toOnnx: model must be a Module, got ${typeOf(model)}`);
   if (options === null || typeof options !== 'object')
     throw new ValueError(`toOnnx: options must be an object with inputShape, got ${typeOf(options)}`);
+  optionsOf('toOnnx', options, { inputShape: true, opset: true, dynamicBatch: true, dynamicAxes: true, inputDtype: true });
   const { inputShape, opset = ONNX_OPSETS.default, dynamicBatch = false, dynamicAxes = {}, inputDtype } = options;
   if (inputDtype !== undefined && inputDtype !== 'int32' && inputDtype !== 'float32' && inputDtype !== 'float64')
     throw new ValueError(`toOnnx: inputDtype must be 'int32', 'float32' or 'float64', got ${JSON.stringify(inputDtype)}`);

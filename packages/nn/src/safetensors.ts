@@ -3,6 +3,7 @@
 // little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
 // Hugging Face tools read what saveSafetensors writes.
 import { DisposedError, fmtShape, GdError, keep, shapesEqual, Tensor, tensor, ValueError } from '@gd/tensor';
+import { optionsOf } from './layers.js';
 import { type AnyModule, stateAliases, writeState } from './module.js';
 
 /** A safetensors file that is truncated, corrupted, or does not match the model. */
@@ -278,8 +279,7 @@ export function saveSafetensors(
 ): Uint8Array {
   if (source === null || typeof source !== 'object')
     throw new ValueError(`saveSafetensors: expected a Module or a record of name → Tensor, got ${String(source)}`);
-  if (options === null || typeof options !== 'object')
-    throw new ValueError(`saveSafetensors: options must be an object, got ${String(options)}`);
+  options = optionsOf('saveSafetensors', options, { metadata: true });
   const state =
     typeof (source as AnyModule).stateDict === 'function' ? (source as AnyModule).stateDict() : (source as Record<string, Tensor>);
   if (options.metadata !== undefined && !isStringRecord(options.metadata)) {
