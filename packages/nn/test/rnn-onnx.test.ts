@@ -137,15 +137,22 @@ describe('toOnnx: RNN, LSTM and GRU as ONNX recurrent operators, on ONNX Runtime
     }
   }
 
-  it('an unbatched [L, in] input takes any sequence length: LSTM and GRU, bidirectional, 2 layers', async () => {
+  it('an unbatched [L, in] input takes any sequence length: LSTM, GRU and RNN, bidirectional, 2 layers, initial state given or not', async () => {
     manualSeed(8);
-    for (const model of [new LSTM(3, 4, { numLayers: 2, bidirectional: true }), new GRU(3, 4, { numLayers: 2, bidirectional: true })]) {
+    const options = { numLayers: 2, bidirectional: true };
+    const models: Array<Module<[VariableLike], unknown>> = [
+      new LSTM(3, 4, options) as Module<[VariableLike], unknown>,
+      new GRU(3, 4, options) as Module<[VariableLike], unknown>,
+      new FromState(new LSTM(3, 4, options), 0),
+      new FromState(new RNN(3, 4, options), 0),
+    ];
+    for (const model of models) {
       model.eval();
-      const bytes = toOnnx(model as Module<[VariableLike], unknown>, { inputShape: [6, 3], dynamicAxes: { 0: 'sequence' } });
+      const bytes = toOnnx(model, { inputShape: [6, 3], dynamicAxes: { 0: 'sequence' } });
       for (const steps of [2, 11]) {
         const x = randn([steps, 3]);
         const got = await runAll(bytes, x);
-        const want = gdAll(model as Module<[VariableLike], unknown>, x);
+        const want = gdAll(model, x);
         expect(got.map((g) => g.dims)).toEqual(want.map((w) => w.dims));
         expect(got[0]!.dims).toEqual([steps, 8]);
         for (let i = 0; i < got.length; i++) expect(maxAbsDiff(got[i]!.data, want[i]!.data)).toBeLessThan(1e-5);
