@@ -44,10 +44,12 @@ function emitRecurrent(m: RNN | LSTM | GRU, kind: Kind, x: Value, cx: EmitContex
   const [L, N] = (!batched ? [x.shape[0], 1] : m.batchFirst ? [x.shape[1], x.shape[0]] : [x.shape[0], x.shape[1]]) as [Dim, Dim];
   // the initial states as [layers·D, N, H]
   const initial = states.map((s) => (batched ? s.name : cx.node('Unsqueeze', [s.name, cx.int64s([1])])));
-  const rows = cx.int64s(gateRows(kind, H));
+  // RNN has one gate: its parameters are used as they are
+  const rows = kind === 'RNN' ? null : cx.int64s(gateRows(kind, H));
+  const reordered = (f: string) => (rows === null ? cx.param(f) : cx.node('Gather', [cx.param(f), rows], { axis: 0 }));
   const perDirection = (field: string) => {
     const names = D === 2 ? [field, `${field}_reverse`] : [field];
-    const parts = names.map((f) => cx.node('Unsqueeze', [cx.node('Gather', [cx.param(f), rows], { axis: 0 }), cx.int64s([0])]));
+    const parts = names.map((f) => cx.node('Unsqueeze', [reordered(f), cx.int64s([0])]));
     return parts.length === 1 ? parts[0]! : cx.node('Concat', parts, { axis: 0 });
   };
   const attributes = {
