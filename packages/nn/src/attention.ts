@@ -18,8 +18,9 @@ import {
   zeros,
 } from '@gd/tensor';
 import { init } from './init.js';
-import { Linear, layerDtype, optionsOf, parameter, typeOf } from './layers.js';
+import { Linear, layerDtype, parameter } from './layers.js';
 import { Module } from './module.js';
+import { optionsOf, typeOf } from './options.js';
 
 /**
  * An attention mask: a float tensor is added to the scores (−∞ forbids a position); an int32

@@ -2,8 +2,9 @@
 import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
 import { type Conv2dOptions, type FloatDType, type Pool2dOptions, type Size2d, ValueError, zeros } from '@gd/tensor';
 import { fans, init } from './init.js';
-import { layerDtype, optionsOf, parameter } from './layers.js';
+import { layerDtype, parameter } from './layers.js';
 import { Module } from './module.js';
+import { optionsOf } from './options.js';
 
 /** Options of Conv2d: the conv2d options plus whether to learn a bias (default true). */
 export interface Conv2dLayerOptions extends Conv2dOptions {

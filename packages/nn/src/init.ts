@@ -1,7 +1,7 @@
 // Parameter initialisation, in place, with the formulas of PyTorch's torch.nn.init.
 import { Variable } from '@gd/autograd';
 import { copyInto, DTypeError, type FloatDType, full, rand, randn, Tensor, ValueError } from '@gd/tensor';
-import { optionsOf } from './layers.js';
+import { optionsOf } from './options.js';
 
 /** What an initialiser fills: a Variable (its value) or a Tensor. */
 export type InitTarget = Variable | Tensor;

@@ -14,6 +14,7 @@ import {
   Tensor,
   ValueError,
 } from '@gd/tensor';
+import { optionsOf } from './options.js';
 
 /** Options of Module.loadStateDict(). */
 export interface LoadStateDictOptions {
@@ -273,9 +274,7 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
     if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof Tensor) {
       throw new ValueError(`loadStateDict: expected a record of name → Tensor, got ${Array.isArray(state) ? 'an array' : String(state)}`);
     }
-    if (options === null || typeof options !== 'object')
-      throw new ValueError(`loadStateDict: options must be an object, got ${String(options)}`);
-    const strict = options.strict ?? true;
+    const strict = optionsOf('loadStateDict', options, { strict: true }).strict ?? true;
     if (typeof strict !== 'boolean') throw new ValueError(`loadStateDict: strict must be true or false, got ${String(strict)}`);
     const { live, aliases } = stateAliases(this);
     const paramValues = new Set(this.parameters().map((p) => p.value));

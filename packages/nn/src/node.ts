@@ -12,9 +12,9 @@ import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, renam
 import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Tensor, ValueError } from '@gd/tensor';
-import { optionsOf } from './layers.js';
 import { type AnyModule, markLoading } from './module.js';
 import { type ToOnnxOptions, toOnnx } from './onnx.js';
+import { optionsOf } from './options.js';
 import { loadSteps, runLoad, SafetensorsError, saveSafetensors } from './safetensors.js';
 
 // ── atomic writes ────────────────────────────────────────────────────────────

@@ -22,8 +22,9 @@ import {
   zeros,
 } from '@gd/tensor';
 import { init } from './init.js';
-import { layerDtype, optionsOf, parameter } from './layers.js';
+import { layerDtype, parameter } from './layers.js';
 import { Module } from './module.js';
+import { optionsOf } from './options.js';
 
 /** Options of BatchNorm1d and BatchNorm2d (PyTorch's defaults). */
 export interface BatchNormOptions {

@@ -20,10 +20,11 @@ import {
   ValueError,
 } from '@gd/tensor';
 import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
-import { Flatten, GELU, LeakyReLU, Linear, optionsOf, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
+import { Flatten, GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 import { type AnyModule, Module } from './module.js';
 import { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 import { AttributeType, DataType, ModelProto } from './onnx/proto.js';
+import { optionsOf } from './options.js';
 import { registerRecurrentEmitters } from './rnn-onnx.js';
 
 /** A model that cannot be exported: a layer without an ONNX emitter, or a graph ONNX cannot express. */

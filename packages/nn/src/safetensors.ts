@@ -3,8 +3,8 @@
 // little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
 // Hugging Face tools read what saveSafetensors writes.
 import { DisposedError, fmtShape, GdError, keep, shapesEqual, Tensor, tensor, ValueError } from '@gd/tensor';
-import { optionsOf } from './layers.js';
 import { type AnyModule, stateAliases, writeState } from './module.js';
+import { optionsOf } from './options.js';
 
 /** A safetensors file that is truncated, corrupted, or does not match the model. */
 export class SafetensorsError extends GdError {

@@ -4,9 +4,10 @@ import { asVariable, Variable, type VariableLike, variable } from '@gd/autograd'
 import { type FloatDType, keep, Tensor, ValueError } from '@gd/tensor';
 import { type AttentionMask, MultiheadAttention } from './attention.js';
 import { ModuleList } from './containers.js';
-import { Dropout, Linear, layerDtype, type OptionKeys, optionsOf, parameter, typeOf } from './layers.js';
+import { Dropout, Linear, layerDtype, parameter } from './layers.js';
 import { type AnyModule, Module } from './module.js';
 import { LayerNorm } from './normalization.js';
+import { type OptionKeys, optionsOf, typeOf } from './options.js';
 
 /** The options of the encoder and decoder layers' constructors. */
 const LAYER_OPTIONS: OptionKeys<TransformerEncoderLayerOptions> = {

@@ -147,6 +147,11 @@ describe('unknown option keys are a ValueError naming the key and the options', 
       /^loadSafetensorsFileSync: unknown option 'chunk'; the options are chunkBytes$/,
     ],
     [
+      'loadStateDict',
+      () => one.loadStateDict(one.stateDict(), { strit: false } as Loose),
+      /^loadStateDict: unknown option 'strit'; the options are strict$/,
+    ],
+    [
       'toOnnx',
       () => toOnnx(two, { inputShape: [1, 2], dynamic_batch: true } as Loose),
       /^toOnnx: unknown option 'dynamic_batch' \(did you mean 'dynamicBatch'\?\)/,
