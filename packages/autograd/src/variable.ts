@@ -970,23 +970,30 @@ function operandVariable(x: VariableLike, float64Partner: boolean): Variable {
 export function topologicalOrder(roots: Variable | readonly Variable[]): Variable[] {
   const order: Variable[] = [];
   const visited = new Set<Variable>();
+  // the stack as two parallel arrays (node, index of its next parent): no pair per node
+  const nodes: Variable[] = [];
+  const nexts: number[] = [];
   for (const root of roots instanceof Variable ? [roots] : roots) {
     if (visited.has(root)) continue;
-    const stack: Array<[Variable, number]> = [[root, 0]];
     visited.add(root);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [node, next] = top;
+    nodes.push(root);
+    nexts.push(0);
+    while (nodes.length > 0) {
+      const top = nodes.length - 1;
+      const node = nodes[top]!;
+      const next = nexts[top]!;
       if (next < node.parents.length) {
-        top[1]++;
+        nexts[top] = next + 1;
         const p = node.parents[next]!;
         if (p.requiresGrad && !visited.has(p)) {
           visited.add(p);
-          stack.push([p, 0]);
+          nodes.push(p);
+          nexts.push(0);
         }
       } else {
         order.push(node);
-        stack.pop();
+        nodes.pop();
+        nexts.pop();
       }
     }
   }
