@@ -1,9 +1,10 @@
 // Recurrent layers: RNN (tanh or ReLU), LSTM and GRU, with PyTorch's gate order, state-dict keys
 // (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, the _reverse suffix) and init
-// (every parameter U(−1/√hidden, 1/√hidden)). Composed from differentiable ops: the input
-// projection of the whole sequence is one matmul per layer and direction, up front; each time
-// step then does one matmul by W_hh and the gate math.
-import { asVariable, concat, stack, type Variable, type VariableLike } from '@gd/autograd';
+// (every parameter U(−1/√hidden, 1/√hidden)). The input projection of the whole sequence is one
+// matmul per layer and direction, up front (as cuDNN and PyTorch do); each time step then does one
+// matmul by W_hh and the gate math, which for LSTM and GRU is one fused cell kernel (forward and
+// backward: lstmCell, gruCell of @gd/autograd).
+import { asVariable, concat, gruCell, lstmCell, stack, type Variable, type VariableLike } from '@gd/autograd';
 import { dropoutMask, type FloatDType, fmtShape, ShapeError, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
 import { layerDtype, parameter, typeOf } from './layers.js';
@@ -177,7 +178,6 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
     let xw = x.matmul(wih, { transposeB: true });
     if (bih) xw = xw.add(bih);
     if (bhh && this.mode !== 'GRU') xw = xw.add(bhh);
-    const cols = (v: Variable, from: number, width: number) => v.slice([0, from], [n, width]);
     const seq: Variable[] = new Array(steps);
     for (let i = 0; i < steps; i++) {
       const t = reverse ? steps - 1 - i : i;
@@ -191,27 +191,16 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
           h = xt.add(hw).relu();
           break;
         case 'LSTM': {
-          // gates i, f, g, o: c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c')
-          const g = xt.add(hw);
-          const s = g.sigmoid();
-          c = cols(s, H, H)
-            .mul(c!)
-            .add(cols(s, 0, H).mul(cols(g, 2 * H, H).tanh()));
-          h = cols(s, 3 * H, H).mul(c.tanh());
+          // one fused kernel: gates i, f, g, o, c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c') → [h', c']
+          const hc = lstmCell(xt, hw, c!);
+          h = hc.slice([0, 0, 0], [1, n, H]).reshape([n, H]);
+          c = hc.slice([1, 0, 0], [1, n, H]).reshape([n, H]);
           break;
         }
-        case 'GRU': {
-          // gates r, z, n: n = tanh(x_n + r⊙(W_hn·h + b_hn)), h' = (1 − z)⊙n + z⊙h = n + z⊙(h − n)
-          const gh = bhh ? hw.add(bhh) : hw;
-          const rz = cols(xt, 0, 2 * H)
-            .add(cols(gh, 0, 2 * H))
-            .sigmoid();
-          const nn = cols(xt, 2 * H, H)
-            .add(cols(rz, 0, H).mul(cols(gh, 2 * H, H)))
-            .tanh();
-          h = nn.add(cols(rz, H, H).mul(h.sub(nn)));
+        case 'GRU':
+          // one fused kernel: gates r, z, n, n = tanh(x_n + r⊙(W_hn·h + b_hn)), h' = n + z⊙(h − n)
+          h = gruCell(xt, bhh ? hw.add(bhh) : hw, h);
           break;
-        }
       }
       seq[t] = h;
     }
@@ -255,8 +244,9 @@ export class RNN extends RNNBase<[input: VariableLike, h0?: VariableLike | null]
  * Long short-term memory (PyTorch's nn.LSTM), gates in PyTorch's order i, f, g, o:
  * c_t = σ(f)⊙c_{t−1} + σ(i)⊙tanh(g), h_t = σ(o)⊙tanh(c_t). `forward(x, [h0, c0]?)` returns
  * `[output, [hN, cN]]`. Keys, layouts and init as RNN's, with 4·H gate rows. A time step runs
- * 14 kernels: its slice of the input projection, the matmul by W_hh, one add, one sigmoid over all
- * four gates, four gate slices, two tanh, three products and one sum.
+ * 5 kernels: its slice of the input projection, the matmul by W_hh, the fused cell (lstmCell) and
+ * the two copies that take h' and c' apart; its backward, the cell's fused backward and the
+ * matmuls' gradients.
  *
  * @example
  * ```ts
@@ -287,8 +277,8 @@ export class LSTM extends RNNBase<
  * Gated recurrent unit (PyTorch's nn.GRU), gates in PyTorch's order r, z, n:
  * n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)), h_t = (1 − z)⊙n + z⊙h_{t−1}. `forward(x, h0?)`
  * returns `[output, hN]`. Keys, layouts and init as RNN's, with 3·H gate rows. A time step runs
- * 17 kernels: its slice of the input projection, the matmul by W_hh, its bias, six gate slices, one
- * sigmoid over r and z, one tanh, and six products, sums and differences.
+ * 4 kernels: its slice of the input projection, the matmul by W_hh, its bias and the fused cell
+ * (gruCell).
  *
  * @example
  * ```ts
