@@ -80,9 +80,9 @@ export function lstmCellBackward(gy: Tensor, xg: Tensor, hg: Tensor, c: Tensor, 
 
 /**
  * One GRU time step in one kernel, gates in PyTorch's order r, z, n:
- * n = tanh(x_n + σ(r)⊙h_n), h' = (1 − σ(z))⊙n + σ(z)⊙h, with r, z from xg + hg. xg, hg are
- * [n, 3·hidden]: xg = x·W_ihᵀ + b_ih and hg = h·W_hhᵀ + b_hh (b_hn must be in hg: it sits inside
- * r⊙(·), as in PyTorch). h is [n, hidden]; returns h' [n, hidden].
+ * n = tanh(x_n + σ(r)⊙h_n), h' = (1 − σ(z))⊙n + σ(z)⊙h, with r, z from xg + hg. xg = x·W_ihᵀ + b_ih
+ * and hg = h·W_hhᵀ + b_hh, both [n, 3·hidden] (b_hn must be in hg: it sits inside r⊙(·), as in
+ * PyTorch). h is [n, hidden]; returns h' [n, hidden].
  *
  * @example
  * ```ts
