@@ -5,6 +5,7 @@ import { float64Workloads } from './float64.js';
 import type { PeerName, Workload } from './harness.js';
 import type { ReadMode } from './jax.js';
 import { lenetStep, lenetValues } from './lenet.js';
+import { lstmWorkload } from './lstm.js';
 import { type Batch, lineFit, matmul, mlpStep, softmaxCE } from './peers.js';
 
 export interface WorkloadOptions {
@@ -74,6 +75,7 @@ export function workloads(o: WorkloadOptions): Workload[] {
     metric: (ms) => (32 * 1000) / ms,
     make: (p) => lenetStep(p, o.batchOf(32), lenetValues(1), o.jaxRead),
   });
+  list.push(lstmWorkload(o.peers, o.jaxRead));
   list.push(...convWorkloads(o.peers));
   return list;
 }

@@ -471,6 +471,8 @@ const LOWERINGS: Record<string, Lowering> = {
   gather: (cx, [x], { indices, axis }: { indices: Tensor; axis: number }) => cx.node('Gather', [x!, cx.constant(indices)], { axis }),
   concat: (cx, xs, { axis }: { axis: number }) => cx.node('Concat', xs, { axis }),
   cast: (cx, [x], { dtype }: { dtype: string }) => cx.node('Cast', [x!], { to: DataType[ONNX_TYPE[dtype]!]! }),
+  lstmCell: (cx, xs, _, v) => lstmCellNodes(cx, xs, v),
+  gruCell: (cx, xs, _, v) => gruCellNodes(cx, xs, v),
   squaredError: (cx, [p, t], { scale }: { scale: number }) => {
     const d = cx.node('Sub', [p!, t!]);
     return cx.node('Mul', [cx.node('ReduceSum', [cx.node('Mul', [d, d])], { keepdims: 0 }), cx.scalar(scale)]);
@@ -479,6 +481,38 @@ const LOWERINGS: Record<string, Lowering> = {
 
 /** gd dtype → ONNX TensorProto.DataType name. */
 const ONNX_TYPE: Record<string, string> = { float32: 'FLOAT', float64: 'DOUBLE', int32: 'INT32', int64: 'INT64' };
+
+/** Columns [k·H, (k + 1)·H) of a [n, gates·H] value: one gate. */
+function gateOf(cx: LowerContext, x: string, k: number, hidden: number): string {
+  return cx.node('Slice', [x, cx.sizes([k * hidden]), cx.sizes([(k + 1) * hidden]), cx.sizes([1])]);
+}
+
+/** The fused LSTM cell as its gate math: [h', c'] stacked on a new first axis, as lstmCell's output. */
+function lstmCellNodes(cx: LowerContext, [xg, hg, c]: string[], v: Variable): string {
+  const [n, hidden] = v.parents[2]!.shape as [number, number];
+  const a = cx.node('Add', [xg!, hg!]);
+  const [i, f, g, o] = [0, 1, 2, 3].map((k) => cx.node(k === 2 ? 'Tanh' : 'Sigmoid', [gateOf(cx, a, k, hidden)])) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const cn = cx.node('Add', [cx.node('Mul', [f, c!]), cx.node('Mul', [i, g])]);
+  const h = cx.node('Mul', [o, cx.node('Tanh', [cn])]);
+  const lift = (x: string) => cx.node('Reshape', [x, cx.sizes([1, n, hidden])]);
+  return cx.node('Concat', [lift(h), lift(cn)], { axis: 0 });
+}
+
+/** The fused GRU cell as its gate math: n = tanh(x_n + r⊙h_n), h' = n + z⊙(h − n). */
+function gruCellNodes(cx: LowerContext, [xg, hg, h]: string[], v: Variable): string {
+  const hidden = v.parents[2]!.shape[1]!;
+  const [r, z] = [0, 1].map((k) => cx.node('Sigmoid', [cx.node('Add', [gateOf(cx, xg!, k, hidden), gateOf(cx, hg!, k, hidden)])])) as [
+    string,
+    string,
+  ];
+  const nn = cx.node('Tanh', [cx.node('Add', [gateOf(cx, xg!, 2, hidden), cx.node('Mul', [r, gateOf(cx, hg!, 2, hidden)])])]);
+  return cx.node('Add', [nn, cx.node('Mul', [z, cx.node('Sub', [h!, nn])])]);
+}
 
 /** Trilu (opset 14): the triangle of the last two axes about diagonal k, lower (0) or upper (1). */
 function trilu(cx: LowerContext, x: string, k: number, upper: number): string {
