@@ -9,6 +9,7 @@ import { dropoutMask, type FloatDType, fmtShape, ShapeError, ValueError, zeros }
 import { init } from './init.js';
 import { layerDtype, parameter, typeOf } from './layers.js';
 import { Module } from './module.js';
+import { type OptionKeys, optionsOf } from './options.js';
 
 /** Options of RNN, LSTM and GRU (PyTorch's defaults). */
 export interface RNNOptions {
@@ -31,6 +32,9 @@ export interface SimpleRNNOptions extends RNNOptions {
   /** h' = tanh(…) (default) or relu(…). */
   nonlinearity?: 'tanh' | 'relu';
 }
+
+const RNN_KEYS: OptionKeys<RNNOptions> = { numLayers: true, bias: true, batchFirst: true, dropout: true, bidirectional: true, dtype: true };
+const SIMPLE_RNN_KEYS: OptionKeys<SimpleRNNOptions> = { ...RNN_KEYS, nonlinearity: true };
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 const GATES: Record<Mode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
@@ -56,8 +60,7 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
     options: RNNOptions,
   ) {
     super();
-    if (options === null || typeof options !== 'object' || Array.isArray(options))
-      throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
+    options = optionsOf(op, options, mode === 'LSTM' || mode === 'GRU' ? RNN_KEYS : SIMPLE_RNN_KEYS);
     const numLayers = options.numLayers ?? 1;
     for (const [name, v] of [
       ['inputSize', inputSize],
