@@ -31,6 +31,7 @@ export const LESSONS = [
   ['lesson-backprop', '5-backprop.png'],
   ['lesson-playground', '6-playground.png'],
   ['lesson-digits', '7-digits.png'],
+  ['lesson-poem', '8-poem.png'],
 ] as const;
 
 /** A page on the demo and what it reported: uncaught errors, and console warnings and errors. */
@@ -124,7 +125,7 @@ export const squeezedCharts = (page: Page): Promise<{ id?: string; drawn: number
 
 /** Latin words a Chinese page may show: names of methods, models, formats and symbols. */
 export const ALLOWED_LATIN = new Set(
-  'MNIST ONNX Adam SGD GD L-BFGS ReLU MLP CNN LeNet-5 XOR KL MSE KB tanh sigmoid sin log float32 float64 Rosenbrock WebAssembly Web Worker SIMD Node Python Runtime gd'.split(
+  'MNIST ONNX Adam SGD GD L-BFGS ReLU MLP CNN LeNet-5 XOR KL MSE KB tanh sigmoid sin log float32 float64 Rosenbrock WebAssembly Web Worker SIMD Node Python Runtime Transformer gd'.split(
     ' ',
   ),
 );
