@@ -356,6 +356,14 @@ export const unaryOps = {
     backward: (g, { inputs: [x] }, F) => [F.neg(F.mul(g, F.sin(x!)))],
     onnx: 'Cos',
   }),
+  /** tan(this). */
+  tan: defineOp({
+    arity: 1,
+    forward: ([x]) => T.tan(x!),
+    // tan′ = 1 + tan²
+    backward: (g, { output: y }, F) => [F.mul(g, F.add(F.square(y), 1))],
+    onnx: 'Tan',
+  }),
   /** erf(this). */
   erf: defineOp({
     arity: 1,

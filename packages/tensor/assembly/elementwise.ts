@@ -60,6 +60,8 @@ const UN_COS: i32 = 21;
  */
 const UN_ERF: i32 = 22; // in float64 for both float types (math.ts)
 const UN_GELU: i32 = 23; // exact GELU, x·Φ(x)
+/** tan x (radians). @op tan */
+const UN_TAN: i32 = 24;
 
 
 // Each kernel body is generic over the element type T; the exported entry points below are its
@@ -99,6 +101,7 @@ const UN_GELU: i32 = 23; // exact GELU, x·Φ(x)
     case UN_GELU: return geluErfScalar<T>(x);
     case UN_LOG1P: return sizeof<T>() == 8 ? <T>Math.log1p(<f64>x) : <T>Mathf.log1p(<f32>x);
     case UN_EXPM1: return sizeof<T>() == 8 ? <T>Math.expm1(<f64>x) : <T>Mathf.expm1(<f32>x);
+    case UN_TAN: return sizeof<T>() == 8 ? <T>Math.tan(<f64>x) : <T>Mathf.tan(<f32>x);
     case UN_LOG_SIGMOID: {
       const e = fexp<T>(-abs<T>(x));
       return min<T>(x, <T>0) - (sizeof<T>() == 8 ? <T>Math.log1p(<f64>e) : <T>Mathf.log1p(<f32>e));
@@ -173,6 +176,7 @@ const UN_GELU: i32 = 23; // exact GELU, x·Φ(x)
     case UN_ERF: floatOnly<T>(); unaryLoop<T>(UN_ERF, x, out, n, p0, p1); break;
     case UN_LOG1P: floatOnly<T>(); unaryLoop<T>(UN_LOG1P, x, out, n, p0, p1); break;
     case UN_EXPM1: floatOnly<T>(); unaryLoop<T>(UN_EXPM1, x, out, n, p0, p1); break;
+    case UN_TAN: floatOnly<T>(); unaryLoop<T>(UN_TAN, x, out, n, p0, p1); break;
     case UN_LOG_SIGMOID: floatOnly<T>(); unaryLoop<T>(UN_LOG_SIGMOID, x, out, n, p0, p1); break;
     default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }
