@@ -1,7 +1,7 @@
 // Generates src/generated/methods.ts: Tensor's fluent methods, made from the op functions. A method
 // `t.op(...rest)` is the function `op(t, ...rest)`, with the function's documentation and its
-// parameters after the first. Every unary op generated from the kernel codes (src/generated/unary.ts,
-// written by build-wasm.mjs, which runs first) and every exported function of src/ops/elementwise.ts
+// parameters after the first. Every op generated from the kernel codes (src/generated/unary.ts and
+// binary.ts, written by build-wasm.mjs, which runs first) and every exported function of src/ops/elementwise.ts
 // becomes a method (a new unary op is a method with no line here), and so do the ops of the other
 // families listed below. The file declares the methods (the `TensorMethods` interface, which the Tensor class
 // merges, so the .d.ts and the API docs show each one) and holds the functions src/methods.ts
@@ -18,7 +18,8 @@ const opsDir = join(root, 'src', 'ops');
 const METHODS = {
   unary: '*',
   elementwise: '*',
-  broadcast: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'maskedFill'],
+  binary: '*',
+  broadcast: ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'maskedFill'],
   cast: ['cast', 'clone'],
   matmul: ['matmul'],
   layout: [
@@ -48,7 +49,7 @@ const METHODS = {
 const METHOD_NAMES = { variance: 'var' };
 
 /** The families that are generated files (src/generated/) rather than src/ops/ files. */
-const GENERATED = new Set(['unary']);
+const GENERATED = new Set(['unary', 'binary']);
 const fileOf = (family) => (GENERATED.has(family) ? join(root, 'src', 'generated', `${family}.ts`) : join(opsDir, `${family}.ts`));
 const files = Object.keys(METHODS).map(fileOf);
 const program = ts.createProgram(files, {

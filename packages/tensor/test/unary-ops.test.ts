@@ -1,6 +1,6 @@
-// The unary ops generated from their kernel codes (assembly/elementwise.ts, `@op name`): each is a
-// package export and a Tensor method with the kernel's result, in float32 and float64; and tan,
-// against PyTorch 1.13's values.
+// The elementwise ops generated from their kernel codes (`@op name` in assembly/elementwise.ts and
+// broadcast.ts): each is a package export and a Tensor method with the kernel's result; and tan,
+// in float32 and float64, against PyTorch 1.13's values.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,24 @@ describe('unary ops from their kernel codes', () => {
         expect(typeof method, name).toBe('function');
         expect(Array.from(method.call(x).data()), name).toEqual(Array.from(exports[name]!(x).data()));
       }
+    });
+  });
+
+  it('every @op code of assembly/broadcast.ts is an export and a Tensor method broadcasting the same', () => {
+    const binarySource = readFileSync(join(import.meta.dirname, '..', 'assembly', 'broadcast.ts'), 'utf8');
+    const binary = [...binarySource.matchAll(/@op (\w+)/g)].map(([, name]) => name!);
+    expect(binary).toEqual(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
+    const exports = g as unknown as Record<string, (a: g.Tensor, b: g.Tensor) => g.Tensor>;
+    g.scope(() => {
+      const a = g.tensor([[0.25], [0.5]]);
+      const b = g.tensor([1.5, 2, 3]);
+      for (const name of binary) {
+        const out = exports[name]!(a, b);
+        expect(out.shape, name).toEqual([2, 3]);
+        const method = (a as unknown as Record<string, (b: g.Tensor) => g.Tensor>)[name]!;
+        expect(Array.from(method.call(a, b).data()), name).toEqual(Array.from(out.data()));
+      }
+      expect(Array.from(g.pow(a, b).data())).toEqual([0.25 ** 1.5, 0.25 ** 2, 0.25 ** 3, 0.5 ** 1.5, 0.5 ** 2, 0.5 ** 3].map(Math.fround));
     });
   });
 
