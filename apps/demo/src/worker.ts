@@ -4,7 +4,7 @@ import { asVariable, noGrad, type Variable, type VariableLike } from '@gd/autogr
 import { accuracy, cnnAccuracy, trainDigitsCnn } from '@gd/lessons';
 import { crossEntropy, mse } from '@gd/losses';
 import { type Conv2d, Linear, Module, mlp, Sequential } from '@gd/nn';
-import { Adam, batches, minimize, type Optimizer, SGD } from '@gd/optim';
+import { Adam, batches, createOptimizer, minimize, type Optimizer, type OptimizerName } from '@gd/optim';
 import {
   argmax,
   axpyInPlace,
@@ -34,7 +34,8 @@ export interface PlaygroundConfig {
   features: string[];
   hidden: number[];
   activation: 'relu' | 'tanh' | 'sigmoid' | 'linear';
-  optimizer: 'sgd' | 'momentum' | 'adam';
+  /** The optimizer's name in @gd/optim's registry (the Playground offers these three). */
+  optimizer: Extract<OptimizerName, 'sgd' | 'momentum' | 'adam'>;
   lr: number;
   regularization: 'none' | 'l1' | 'l2';
   regRate: number;
@@ -202,8 +203,7 @@ interface Session {
 let pg: Session | undefined;
 
 function optimizerFor(model: Sequential, kind: PlaygroundConfig['optimizer'], lr: number): Optimizer {
-  if (kind === 'adam') return new Adam(model, { lr });
-  return new SGD(model, { lr, momentum: kind === 'momentum' ? 0.9 : 0 });
+  return createOptimizer(kind, model, { lr });
 }
 
 function closeSession(): void {

@@ -3,6 +3,7 @@
 import { cnnAccuracy, lenet, trainDigitsCnn } from '@gd/lessons';
 import { loadDigits } from '@gd/lessons/mnist';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
+import type { OptimizerName } from '@gd/optim';
 import { SingleBar } from 'cli-progress';
 import type { Messages } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
@@ -17,6 +18,8 @@ export const CNN_EPOCHS = 12;
 export async function cnnDigitsSection(o: {
   seed: number;
   epochs: number;
+  /** the optimizer's name in @gd/optim's registry */
+  optimizer: OptimizerName;
   out: string;
   heading: (s: string) => void;
   /** the words of the tour, in its language */
@@ -38,6 +41,7 @@ export async function cnnDigitsSection(o: {
   const trained = trainDigitsCnn(data, {
     seed: o.seed,
     epochs: o.epochs,
+    optimizer: o.optimizer,
     onStep: (step, total) => {
       if (!barStarted) {
         bar.start(total, 0, { epoch: 1, loss: '-' });

@@ -4,6 +4,7 @@ import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgd
 import { loadDigits } from '@gd/lessons/mnist';
 import { mlp } from '@gd/nn';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
+import { isOptimizerName, optimizerNames } from '@gd/optim';
 import { ready } from '@gd/tensor';
 import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
@@ -20,6 +21,8 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '42' },
     epochs: { type: 'string' },
     model: { type: 'string', default: 'mlp' },
+    // the digit models' optimizer, a name of @gd/optim's registry
+    optimizer: { type: 'string', default: 'adam' },
     out: { type: 'string', default: 'model.safetensors' },
     lang: { type: 'string' },
     poems: { type: 'string' },
@@ -33,13 +36,18 @@ if (lang === undefined) {
 }
 const m = CATALOGUES[lang];
 if (args.help) {
-  console.log(m.usage);
+  console.log(m.usage(optimizerNames));
   process.exit(0);
 }
 if (args.model !== 'mlp' && args.model !== 'cnn' && args.model !== 'poem') {
   console.error(m.badModel(String(args.model)));
   process.exit(2);
 }
+if (!isOptimizerName(args.optimizer)) {
+  console.error(m.badOptimizer(String(args.optimizer), optimizerNames));
+  process.exit(2);
+}
+const optimizer = args.optimizer;
 const seed = Number(args.seed);
 const epochs = Number(args.epochs ?? (args.model === 'cnn' ? CNN_EPOCHS : args.model === 'poem' ? POEM_EPOCHS : 12));
 for (const [k, v] of [
@@ -127,7 +135,7 @@ console.log(m.gradcheck32(bp.gradcheckFloat32.ok ? m.ok : m.failed, bp.gradcheck
 
 curvatureSection({ seed, heading, m, f });
 
-if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, out: args.out, heading, m });
+if (args.model === 'cnn') await cnnDigitsSection({ seed, epochs, optimizer, out: args.out, heading, m });
 else if (args.model === 'poem') await poemSection({ seed, epochs, out: args.out, poems: args.poems, heading, m });
 else await mlpDigitsSection();
 
@@ -146,6 +154,7 @@ async function mlpDigitsSection(): Promise<void> {
   const trained = trainDigits(data, {
     seed,
     epochs,
+    optimizer,
     onStep: (step, total) => {
       if (!barStarted) {
         bar.start(total, 0, { epoch: 1, loss: '-' });

@@ -7,8 +7,10 @@ export type Lang = 'en' | 'zh';
 
 /** The English catalogue: its shape is the type every other catalogue must have. */
 export const en = {
-  usage: 'usage: pnpm start [--model mlp|cnn|poem] [--seed N] [--epochs N] [--out model.safetensors] [--poems N] [--lang en|zh]',
+  usage: (optimizers: readonly string[]) =>
+    `usage: pnpm start [--model mlp|cnn|poem] [--optimizer ${optimizers.join('|')}] [--seed N] [--epochs N] [--out model.safetensors] [--poems N] [--lang en|zh]`,
   badModel: (got: string) => `--model must be mlp, cnn or poem, got ${got}`,
+  badOptimizer: (got: string, optimizers: readonly string[]) => `--optimizer must be one of ${optimizers.join(', ')}, got ${got}`,
   badInteger: (name: string, got: string) => `--${name} must be a non-negative integer, got ${got}`,
   badLang: (got: string) => `--lang must be en or zh, got ${got}`,
   h1: '1. Information and entropy (§1.2)',
@@ -138,8 +140,10 @@ export type Messages = typeof en;
 
 /** The Chinese (简体中文) catalogue, in the tutorial's own terms. */
 export const zh: Messages = {
-  usage: '用法：pnpm start [--model mlp|cnn|poem] [--seed N] [--epochs N] [--out model.safetensors] [--poems N] [--lang en|zh]',
+  usage: (optimizers) =>
+    `用法：pnpm start [--model mlp|cnn|poem] [--optimizer ${optimizers.join('|')}] [--seed N] [--epochs N] [--out model.safetensors] [--poems N] [--lang en|zh]`,
   badModel: (got: string) => `--model 只能是 mlp、cnn 或 poem，收到的是 ${got}`,
+  badOptimizer: (got, optimizers) => `--optimizer 只能是 ${optimizers.join('、')} 之一，收到的是 ${got}`,
   badInteger: (name: string, got: string) => `--${name} 必须是非负整数，收到的是 ${got}`,
   badLang: (got: string) => `--lang 只能是 en 或 zh，收到的是 ${got}`,
   h1: '1. 信息量与熵（§1.2）',

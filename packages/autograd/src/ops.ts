@@ -42,7 +42,7 @@ export interface OpContext<A> {
 /** The vector–Jacobian product of one op: the upstream gradient → one gradient per input. */
 export type GradRule<A> = (g: Val, ctx: OpContext<A>, F: GradOps) => Array<Val | null>;
 
-/** A differentiable op: forward on tensors, and its vector–Jacobian product. */
+/** A differentiable op: forward on tensors, its vector–Jacobian product, and its ONNX form. */
 export interface OpSpec<A = Record<string, never>> {
   /** Number of inputs (−1: any). */
   arity: number;
@@ -50,7 +50,31 @@ export interface OpSpec<A = Record<string, never>> {
   forward(inputs: Tensor[], attrs: A): Tensor;
   /** The vector–Jacobian product, written against F so that it is differentiable itself. */
   backward: GradRule<A>;
+  /**
+   * How ONNX export (@gd/nn/onnx) writes the op: the name of the ONNX operator that computes it
+   * from the same inputs, or a function that builds its nodes. Absent: the exporter's own table.
+   */
+  onnx?: OnnxLowering<A>;
 }
+
+/** An ONNX attribute value: an int, ints, a string, or a float (`{ float: x }`). */
+export type OnnxAttribute = number | number[] | string | { float: number };
+
+/** What an op's ONNX lowering builds with (the exporter supplies it). */
+export interface OnnxBuilder {
+  /** The target operator set. */
+  readonly opset: number;
+  /** Adds a node `op(inputs)` and returns the name of its output. */
+  node(op: string, inputs: string[], attributes?: Record<string, OnnxAttribute>): string;
+  /** A scalar constant of the graph's float dtype. */
+  scalar(value: number): string;
+}
+
+/**
+ * An op in ONNX: the operator that computes it from the op's inputs (no attributes), or a function
+ * from the inputs' value names and the op's attributes to the output's name.
+ */
+export type OnnxLowering<A> = string | ((cx: OnnxBuilder, inputs: string[], attrs: A) => string);
 
 /**
  * The operations gradient rules are written in. Two implementations: on Tensors (with the fused
@@ -164,6 +188,7 @@ export const binaryOps = {
     arity: 2,
     forward: ([a, b]) => T.add(a!, b!),
     backward: (g, { inputs: [a, b], needs }, F) => [needs[0] ? toShape(F, g, a!.shape) : null, needs[1] ? toShape(F, g, b!.shape) : null],
+    onnx: 'Add',
   }),
   /** this − b. */
   sub: defineOp({
@@ -173,6 +198,7 @@ export const binaryOps = {
       needs[0] ? toShape(F, g, a!.shape) : null,
       needs[1] ? toShape(F, F.neg(g), b!.shape) : null,
     ],
+    onnx: 'Sub',
   }),
   /** this · b. */
   mul: defineOp({
@@ -183,6 +209,7 @@ export const binaryOps = {
       needs[0] ? toShape(F, F.mul(g, b!), a!.shape) : null,
       needs[1] ? toShape(F, F.mul(g, a!), b!.shape) : null,
     ],
+    onnx: 'Mul',
   }),
   /** this / b. */
   div: defineOp({
@@ -193,6 +220,7 @@ export const binaryOps = {
       const gb = F.div(g, b!);
       return [needs[0] ? toShape(F, gb, a!.shape) : null, needs[1] ? toShape(F, F.neg(F.mul(gb, y)), b!.shape) : null];
     },
+    onnx: 'Div',
   }),
   /** this ** b. */
   pow: defineOp({
@@ -203,6 +231,7 @@ export const binaryOps = {
       needs[0] ? toShape(F, F.mul(F.mul(g, b!), F.pow(a!, F.sub(b!, 1))), a!.shape) : null,
       needs[1] ? toShape(F, F.where(T.mul(T.eq(av!, 0), T.ge(bv!, 0)), 0, F.mul(F.mul(g, y), F.log(a!))), b!.shape) : null,
     ],
+    onnx: 'Pow',
   }),
   /** Elementwise maximum (ties share the gradient). */
   maximum: defineOp({
@@ -210,25 +239,28 @@ export const binaryOps = {
     forward: ([a, b]) => T.maximum(a!, b!),
     // the gradient goes to the larger input; ties share it equally (as PyTorch)
     backward: (g, ctx, F) => tieSplit(g, ctx, T.gt(ctx.values[0]!, ctx.values[1]!), F),
+    onnx: 'Max',
   }),
   /** Elementwise minimum (ties share the gradient). */
   minimum: defineOp({
     arity: 2,
     forward: ([a, b]) => T.minimum(a!, b!),
     backward: (g, ctx, F) => tieSplit(g, ctx, T.lt(ctx.values[0]!, ctx.values[1]!), F),
+    onnx: 'Min',
   }),
 };
 
 /** The elementwise ops of one input and no attributes: each is a Variable method `x.op()` too. */
 export const unaryOps = {
   /** −this. */
-  neg: defineOp({ arity: 1, forward: ([x]) => T.neg(x!), backward: (g, _, F) => [F.neg(g)] }),
+  neg: defineOp({ arity: 1, forward: ([x]) => T.neg(x!), backward: (g, _, F) => [F.neg(g)], onnx: 'Neg' }),
   /** |this| (subgradient 0 at 0). */
   abs: defineOp({
     arity: 1,
     forward: ([x]) => T.abs(x!),
     // subgradient sign(x): 0 at x = 0
     backward: (g, { values: [x] }, F) => [F.mul(g, T.sign(x!))],
+    onnx: 'Abs',
   }),
   /** √this. */
   sqrt: defineOp({
@@ -236,16 +268,18 @@ export const unaryOps = {
     forward: ([x]) => T.sqrt(x!),
     // d√x/dx = 1/(2√x)
     backward: (g, { output: y }, F) => [F.mul(F.div(g, y), 0.5)],
+    onnx: 'Sqrt',
   }),
   /** e^this. */
-  exp: defineOp({ arity: 1, forward: ([x]) => T.exp(x!), backward: (g, { output: y }, F) => [F.mul(g, y)] }),
+  exp: defineOp({ arity: 1, forward: ([x]) => T.exp(x!), backward: (g, { output: y }, F) => [F.mul(g, y)], onnx: 'Exp' }),
   /** ln this. */
-  log: defineOp({ arity: 1, forward: ([x]) => T.log(x!), backward: (g, { inputs: [x] }, F) => [F.div(g, x!)] }),
+  log: defineOp({ arity: 1, forward: ([x]) => T.log(x!), backward: (g, { inputs: [x] }, F) => [F.div(g, x!)], onnx: 'Log' }),
   /** this². */
   square: defineOp({
     arity: 1,
     forward: ([x]) => T.square(x!),
     backward: (g, { inputs: [x] }, F) => [F.mul(F.mul(g, x!), 2)],
+    onnx: (cx, [x]) => cx.node('Mul', [x!, x!]),
   }),
   /** 1 / this. */
   reciprocal: defineOp({
@@ -253,6 +287,7 @@ export const unaryOps = {
     forward: ([x]) => T.reciprocal(x!),
     // d(1/x)/dx = −1/x² = −y²
     backward: (g, { output: y }, F) => [F.neg(F.mul(g, F.square(y)))],
+    onnx: 'Reciprocal',
   }),
   /** max(this, 0) (subgradient 0 at 0). */
   relu: defineOp({
@@ -260,6 +295,7 @@ export const unaryOps = {
     forward: ([x]) => T.relu(x!),
     // subgradient 0 at x = 0
     backward: (g, { inputs: [x], values: [xv] }, F) => [F.reluBackward(g, x!, xv!)],
+    onnx: 'Relu',
   }),
   /** ln(1 + this), accurate for small values. */
   log1p: defineOp({
@@ -267,6 +303,7 @@ export const unaryOps = {
     forward: ([x]) => T.log1p(x!),
     // d/dx ln(1 + x) = 1/(1 + x)
     backward: (g, { inputs: [x] }, F) => [F.div(g, F.add(x!, 1))],
+    onnx: (cx, [x]) => cx.node('Log', [cx.node('Add', [x!, cx.scalar(1)])]),
   }),
   /** e^this − 1, accurate for small values. */
   expm1: defineOp({
@@ -274,6 +311,7 @@ export const unaryOps = {
     forward: ([x]) => T.expm1(x!),
     // d/dx (eˣ − 1) = eˣ = y + 1
     backward: (g, { output: y }, F) => [F.mul(g, F.add(y, 1))],
+    onnx: (cx, [x]) => cx.node('Sub', [cx.node('Exp', [x!]), cx.scalar(1)]),
   }),
   /** ln σ(this), stable; its gradient is σ(−this). */
   logSigmoid: defineOp({
@@ -281,6 +319,7 @@ export const unaryOps = {
     forward: ([x]) => T.logSigmoid(x!),
     // d/dx ln σ(x) = 1 − σ(x) = σ(−x)
     backward: (g, { inputs: [x] }, F) => [F.mul(g, F.sigmoid(F.neg(x!)))],
+    onnx: (cx, [x]) => cx.node('Neg', [cx.node('Softplus', [cx.node('Neg', [x!])])]),
   }),
   /** log(1 + e^this), stable; its gradient is σ(this). */
   softplus: defineOp({
@@ -290,6 +329,7 @@ export const unaryOps = {
     forward: ([x]) => T.add(T.relu(x!), T.log(T.add(T.exp(T.neg(T.abs(x!))), 1))),
     // softplus′ = σ(x), exactly, including at x = 0
     backward: (g, { inputs: [x] }, F) => [F.mul(g, F.sigmoid(x!))],
+    onnx: 'Softplus',
   }),
   /** σ(this). */
   sigmoid: defineOp({
@@ -297,6 +337,7 @@ export const unaryOps = {
     forward: ([x]) => T.sigmoid(x!),
     // σ′ = σ(1 − σ)
     backward: (g, { output: y }, F) => [F.sigmoidBackward(g, y)],
+    onnx: 'Sigmoid',
   }),
   /** tanh(this). */
   tanh: defineOp({
@@ -304,6 +345,7 @@ export const unaryOps = {
     forward: ([x]) => T.tanh(x!),
     // tanh′ = 1 − tanh²
     backward: (g, { output: y }, F) => [F.tanhBackward(g, y)],
+    onnx: 'Tanh',
   }),
   /** sin(this). */
   sin: defineOp({
@@ -311,6 +353,7 @@ export const unaryOps = {
     forward: ([x]) => T.sin(x!),
     // sin′ = cos
     backward: (g, { inputs: [x] }, F) => [F.mul(g, F.cos(x!))],
+    onnx: 'Sin',
   }),
   /** cos(this). */
   cos: defineOp({
@@ -318,6 +361,15 @@ export const unaryOps = {
     forward: ([x]) => T.cos(x!),
     // cos′ = −sin
     backward: (g, { inputs: [x] }, F) => [F.neg(F.mul(g, F.sin(x!)))],
+    onnx: 'Cos',
+  }),
+  /** tan(this). */
+  tan: defineOp({
+    arity: 1,
+    forward: ([x]) => T.tan(x!),
+    // tan′ = 1 + tan²
+    backward: (g, { output: y }, F) => [F.mul(g, F.add(F.square(y), 1))],
+    onnx: 'Tan',
   }),
   /** erf(this). */
   erf: defineOp({
@@ -325,6 +377,7 @@ export const unaryOps = {
     forward: ([x]) => T.erf(x!),
     // erf′(x) = 2/√π · e^(−x²)
     backward: (g, { inputs: [x] }, F) => [F.mul(F.mul(g, F.exp(F.neg(F.square(x!)))), 2 / Math.sqrt(Math.PI))],
+    onnx: 'Erf',
   }),
 };
 
@@ -366,12 +419,14 @@ export const opTable = {
     // g where x > 0, g·slope elsewhere; g·slope keeps g's dtype (a where over the two numbers
     // would round the slope to float32 and put 1.5e-8 into a float64 gradient)
     backward: (g, { values: [x], attrs: { slope } }, F) => [F.where(T.gt(x!, 0), g, F.mul(g, slope))],
+    onnx: (cx, [x], { slope }) => cx.node('LeakyRelu', [x!], { alpha: { float: slope } }),
   }),
   clamp: defineOp<{ min: number; max: number }>({
     arity: 1,
     forward: ([x], { min, max }) => T.clamp(x!, min, max),
     // passes where min ≤ x ≤ max (bounds included, as PyTorch)
     backward: (g, { values: [x], attrs: { min, max } }, F) => [F.where(T.mul(T.ge(x!, min), T.le(x!, max)), g, 0)],
+    onnx: (cx, [x], { min, max }) => cx.node('Clip', [x!, cx.scalar(min), cx.scalar(max)]),
   }),
   where: defineOp<{ cond: Tensor }>({
     arity: 2,

@@ -2,6 +2,7 @@
 // pooling, then three fully connected layers. It sees each 784-pixel row as a 28×28 image.
 import type { Variable } from '@gd/autograd';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@gd/nn';
+import type { OptimizerName } from '@gd/optim';
 import { conv2d, type FloatDType, oneHot, randint } from '@gd/tensor';
 import { manualSeed, type Tensor } from './gd.js';
 import { accuracy, type DigitData, fitDigits } from './lessons.js';
@@ -65,6 +66,8 @@ export interface CnnOptions {
   /** Called after each epoch with its mean loss and the model being trained (to measure it between epochs). */
   onEpoch?: (e: { epoch: number; loss: number }, model: Sequential) => void;
   onStep?: (step: number, total: number) => void;
+  /** The optimizer of @gd/optim's registry (default 'adam'). */
+  optimizer?: OptimizerName;
 }
 
 /** Trains LeNet-5 on the digits with Adam and a cosine schedule; returns the model and accuracies. */

@@ -4,8 +4,8 @@
 import { gradcheck, type Variable, variable } from '@gd/autograd';
 import { crossEntropy, entropy, informationContent, mse } from '@gd/losses';
 import { Linear, mlp, Sequential, Sigmoid } from '@gd/nn';
-import type { MinimizeResult, StopReason } from '@gd/optim';
-import { Adam, batches, minimize, schedules } from '@gd/optim';
+import type { MinimizeResult, OptimizerName, StopReason } from '@gd/optim';
+import { batches, createOptimizer, minimize, schedules } from '@gd/optim';
 import { argmax, eq, keep, manualSeed, noGradScope, randn, scope, type Tensor, tensor } from './gd.js';
 
 // ── §1.2 information and entropy ──────────────────────────────────────────
@@ -93,7 +93,8 @@ export interface FitOptions {
   batchSize?: number;
   epochs?: number;
   seed?: number;
-  optimizer?: 'gd' | 'adam';
+  /** 'gd' (the default): minimize's plain gradient descent; or an optimizer of @gd/optim's registry. */
+  optimizer?: 'gd' | OptimizerName;
   /** The dtype of the data and parameters. Default float32. */
   dtype?: 'float32' | 'float64';
 }
@@ -110,7 +111,7 @@ export function fitLine(data: LineData, criterion: string, o: FitOptions): FitRe
   const path: Array<[number, number]> = [[a.item(), b.item()]];
   const X = keep(tensor(data.x, { dtype }));
   const Y = keep(tensor(data.y, { dtype }));
-  const optimizer = o.optimizer === 'adam' ? new Adam([a, b], { lr: o.lr }) : undefined;
+  const optimizer = o.optimizer === undefined || o.optimizer === 'gd' ? undefined : createOptimizer(o.optimizer, [a, b], { lr: o.lr });
   try {
     const onStep = () => {
       path.push([a.item(), b.item()]);
@@ -288,6 +289,8 @@ export interface DigitsOptions {
   lr?: number;
   onEpoch?: (e: { epoch: number; loss: number; accuracy?: number }) => void;
   onStep?: (step: number, total: number) => void;
+  /** The optimizer of @gd/optim's registry (default 'adam'). */
+  optimizer?: OptimizerName;
 }
 
 /**
@@ -316,7 +319,7 @@ export function accuracy(
 }
 
 /**
- * The loop both digit models train with: Adam whose rate follows a cosine schedule from `lr`,
+ * The loop both digit models train with: Adam (or `optimizer`) whose rate follows a cosine schedule from `lr`,
  * over seeded minibatches of the training rows, softmax cross-entropy on the model's logits.
  * `input` turns a batch of rows into what the model takes. The step is recorded on the first
  * batch and replayed on the others (minimize's `replay`), so `model` and `input` must do the
@@ -326,11 +329,11 @@ export function accuracy(
 export function fitDigits(
   model: { forward(x: Tensor): Variable; parameters(): Variable[]; eval(): unknown },
   data: DigitData,
-  o: { seed: number; epochs: number; batchSize: number; lr: number } & Pick<DigitsOptions, 'onStep' | 'onEpoch'>,
+  o: { seed: number; epochs: number; batchSize: number; lr: number } & Pick<DigitsOptions, 'onStep' | 'onEpoch' | 'optimizer'>,
   input: (rows: Tensor) => Tensor = (rows) => rows,
 ) {
   const total = Math.ceil(data.xTrain.shape[0]! / o.batchSize) * o.epochs;
-  const opt = new Adam(model, { lr: o.lr });
+  const opt = createOptimizer(o.optimizer ?? 'adam', model, { lr: o.lr });
   const result = minimize(([x, y]: Tensor[]) => crossEntropy(model.forward(input(x!)), y!), model, {
     optimizer: opt,
     data: batches([data.xTrain, data.yTrain], { batchSize: o.batchSize, seed: o.seed }),
@@ -353,7 +356,7 @@ export function fitDigits(
   return result;
 }
 
-/** Trains an MLP on the digits with Adam and a cosine schedule; returns the model and accuracy. */
+/** Trains an MLP on the digits with Adam (or `optimizer`) and a cosine schedule; returns the model and accuracy. */
 export function trainDigits(data: DigitData, o: DigitsOptions) {
   manualSeed(o.seed);
   const sizes = [784, ...(o.hidden ?? [256, 128]), 10];

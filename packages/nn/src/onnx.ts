@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { asVariable, traceOps, Variable, type VariableLike } from '@gd/autograd';
+import { asVariable, type OpName, type OpSpec, opTable, traceOps, Variable, type VariableLike } from '@gd/autograd';
 import {
   conv2dGeometry,
   DTypeError,
@@ -389,52 +389,29 @@ function reduce(op: string, inputAxesFrom: number) {
   };
 }
 
-const unary =
-  (op: string) =>
-  (cx: LowerContext, [x]: string[]) =>
-    cx.node(op, [x!]);
-const binary =
-  (op: string) =>
-  (cx: LowerContext, [a, b]: string[]) =>
-    cx.node(op, [a!, b!]);
-
 /**
- * The ONNX lowering of each op of @gd/autograd's registry, by name: export traces a forward and
- * writes each recorded op with its lowering. An op without one cannot be exported.
+ * The ONNX lowering of a recorded op: the one its entry in @gd/autograd's op table declares (the
+ * elementwise ops: an operator name, or nodes built from the inputs), else this file's LOWERINGS.
+ * Export traces a forward and writes each recorded op with its lowering; an op without one cannot
+ * be exported.
  */
+function loweringOf(op: string): Lowering | undefined {
+  const own = LOWERINGS[op];
+  if (own) return own;
+  const declared = Object.hasOwn(opTable, op) ? (opTable[op as OpName] as OpSpec<unknown>).onnx : undefined;
+  if (declared === undefined) return undefined;
+  if (typeof declared === 'string') return (cx, xs) => cx.node(declared, xs);
+  return (cx, xs, attrs) => declared(cx, xs, attrs);
+}
+
+/** The ops whose ONNX form needs more than the registry's builder (sizes, constants, the traced node), by name. */
 const LOWERINGS: Record<string, Lowering> = {
-  add: binary('Add'),
-  sub: binary('Sub'),
-  mul: binary('Mul'),
-  div: binary('Div'),
-  pow: binary('Pow'),
-  maximum: binary('Max'),
-  minimum: binary('Min'),
-  neg: unary('Neg'),
-  abs: unary('Abs'),
-  sqrt: unary('Sqrt'),
-  exp: unary('Exp'),
-  log: unary('Log'),
-  square: (cx, [x]) => cx.node('Mul', [x!, x!]),
-  reciprocal: unary('Reciprocal'),
-  relu: unary('Relu'),
-  sigmoid: unary('Sigmoid'),
-  tanh: unary('Tanh'),
-  softplus: unary('Softplus'),
-  log1p: (cx, [x]) => cx.node('Log', [cx.node('Add', [x!, cx.scalar(1)])]),
-  expm1: (cx, [x]) => cx.node('Sub', [cx.node('Exp', [x!]), cx.scalar(1)]),
-  logSigmoid: (cx, [x]) => cx.node('Neg', [cx.node('Softplus', [cx.node('Neg', [x!])])]),
   gelu: (cx, [x], { approximate }: { approximate: 'none' | 'tanh' }) => gelu(cx, x!, approximate),
-  sin: unary('Sin'),
-  cos: unary('Cos'),
-  erf: unary('Erf'),
   tril: (cx, [x], { k }: { k: number }) => trilu(cx, x!, k, 0),
   triu: (cx, [x], { k }: { k: number }) => trilu(cx, x!, k, 1),
   maskedFill: (cx, [x], { mask, value }: { mask: Tensor; value: number }) =>
     cx.node('Where', [cx.node('Cast', [cx.constant(mask)], { to: DataType.BOOL! }), cx.scalar(value), x!]),
   cumsum: (cx, [x], { axis }: { axis: number }) => cx.node('CumSum', [x!, cx.int64(axis)]),
-  leakyRelu: (cx, [x], { slope }: { slope: number }) => cx.node('LeakyRelu', [x!], { alpha: { float: slope } }),
-  clamp: (cx, [x], { min, max }: { min: number; max: number }) => cx.node('Clip', [x!, cx.scalar(min), cx.scalar(max)]),
   where: (cx, [a, b], { cond }: { cond: Tensor }) =>
     cx.node('Where', [cx.node('Cast', [cx.constant(cond)], { to: DataType.BOOL! }), a!, b!]),
   matmul: (cx, [a, b], { transposeA, transposeB }: { transposeA: boolean; transposeB: boolean }, v) => {
@@ -838,7 +815,7 @@ function build(
           values.set(v, constantOf(v.value));
           continue;
         }
-        const lower = LOWERINGS[v.op];
+        const lower = loweringOf(v.op);
         const fail = (reason: string): never => {
           const path = where.get(v);
           const module = path === undefined ? undefined : [...paths].find(([, p]) => p === path)?.[0];

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VariableLike } from '@gd/autograd';
-import { asVariable } from '@gd/autograd';
-import { DTypeError, GdError, manualSeed, memory, randn, ShapeError, scope, tensor, ValueError } from '@gd/tensor';
+import { asVariable, binaryOps, type OpName, opTable, unaryOps, type Variable } from '@gd/autograd';
+import { DTypeError, GdError, manualSeed, memory, rand, randn, ShapeError, scope, tensor, ValueError } from '@gd/tensor';
 import { thrown } from '@gd/testing';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
@@ -351,6 +351,45 @@ describe('toOnnx: models exported by tracing their forward', () => {
     const x = randn([2, 4, 3]);
     const bytes = toOnnx(new Causal(), { inputShape: [1, 4, 3], dynamicBatch: true });
     expect(maxAbsDiff((await runOrt(bytes, x)).data, gdForward(new Causal(), x).data)).toBeLessThan(1e-5);
+  });
+});
+
+describe('toOnnx: the op registry declares the ONNX form of every elementwise op', () => {
+  // inputs in [0.3, 0.9]: inside the domain of every elementwise op (log, sqrt, pow, tan, atanh, …)
+  const inRange = (n: number) => rand([n, 3, 4], { low: 0.3, high: 0.9 });
+  const named = (f: (x: Variable) => Variable) =>
+    new (class extends Module {
+      forward(x: VariableLike) {
+        return f(asVariable(x));
+      }
+    })();
+  const methods = asVariable(tensor([0])) as unknown as Record<string, (...a: unknown[]) => Variable>;
+  const unary = Object.keys(unaryOps);
+  const binary = Object.keys(binaryOps);
+
+  it('each op of unaryOps and binaryOps has a lowering (an op without one fails here)', () => {
+    const missing = [...unary, ...binary].filter((n) => opTable[n as OpName].onnx === undefined);
+    expect(missing).toEqual([]);
+  });
+
+  for (const name of unary) {
+    it(`${name}: ONNX Runtime agrees with gd`, async () => {
+      manualSeed(41);
+      const model = named((x) => methods[name]!.call(x));
+      expect(await agreement(model, [3, 4], { input: inRange })).toBeLessThan(1e-5);
+    });
+  }
+  for (const name of binary) {
+    it(`${name}: ONNX Runtime agrees with gd, the second operand broadcast`, async () => {
+      manualSeed(42);
+      const model = named((x) => methods[name]!.call(x, x.mean(-1, true).add(0.1)));
+      expect(await agreement(model, [3, 4], { input: inRange })).toBeLessThan(1e-5);
+    });
+  }
+  it('leakyRelu and clamp carry their attributes', async () => {
+    manualSeed(43);
+    const model = named((x) => x.sub(0.6).leakyRelu(0.3).add(x.clamp(0.4, 0.7)));
+    expect(await agreement(model, [3, 4], { input: inRange })).toBeLessThan(1e-5);
   });
 });
 

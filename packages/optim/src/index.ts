@@ -22,6 +22,8 @@ export type { NewtonOptions } from './newton.js';
 export { Newton } from './newton.js';
 export type { OptimizerState, Params } from './optimizer.js';
 export { Optimizer, paramList } from './optimizer.js';
+export type { OptimizerEntry, OptimizerName, OptimizerOptions } from './registry.js';
+export { createOptimizer, isOptimizerName, optimizerNames, optimizers } from './registry.js';
 export type { AdagradOptions, RMSpropOptions } from './rmsprop.js';
 export { Adagrad, RMSprop } from './rmsprop.js';
 export type { Schedule } from './schedules.js';

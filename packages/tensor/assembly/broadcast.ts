@@ -7,14 +7,24 @@
 import { floatOnly, fpow, geluErfGradScalar, geluTanhGradScalar } from './math';
 
 // Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
-// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
+// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too). A code whose doc
+// comment names an `@op` is a public op of two broadcasting tensors: build-wasm.mjs writes its
+// function (src/generated/binary.ts, with that comment as its documentation) and
+// build-methods.mjs its Tensor method, as for the unary ops of elementwise.ts.
 // Binary elementwise with broadcasting (bc_binary_*): out = f(a, b)
+/** a + b with broadcasting. @op add */
 const BIN_ADD: i32 = 0; // @int32
+/** a − b with broadcasting. @op sub */
 const BIN_SUB: i32 = 1; // @int32
+/** a · b with broadcasting. @op mul */
 const BIN_MUL: i32 = 2; // @int32
+/** a / b with broadcasting (true division). @op div */
 const BIN_DIV: i32 = 3;
+/** aᵇ with broadcasting. @op pow */
 const BIN_POW: i32 = 4;
+/** Elementwise max(a, b). @op maximum */
 const BIN_MAX: i32 = 5; // @int32
+/** Elementwise min(a, b). @op minimum */
 const BIN_MIN: i32 = 6; // @int32
 // gradient helpers: a = upstream gradient dy, b = the saved forward input or output
 const BIN_RELU_GRAD: i32 = 7; // b > 0 ? a : 0            (b = x)

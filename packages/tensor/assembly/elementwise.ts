@@ -4,32 +4,64 @@
 import { fcos, ferf, fexp, flog, floatOnly, fpow, fsin, ftanh, geluErfScalar, geluTanhScalar } from './math';
 
 // Op codes of this family: the one source (scripts/build-wasm.mjs reads these lines into
-// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too).
+// src/generated/opcodes.ts; `@int32` marks a code that has an int32 kernel too). A code whose
+// doc comment names an `@op` is a public op of one tensor and no parameters: build-wasm.mjs
+// writes its function (src/generated/unary.ts, exported by the package with that comment as its
+// documentation), and build-methods.mjs its Tensor method. A new op of that kind is its code, its
+// case in unaryScalar and unaryDispatch below, and its entry in @gd/autograd's op table.
 // Unary elementwise (ew_unary_*): out = f(x; p0, p1)
+/** −x. @op neg */
 const UN_NEG: i32 = 0; // @int32
+/** |x|. @op abs */
 const UN_ABS: i32 = 1; // @int32
+/** √x. @op sqrt */
 const UN_SQRT: i32 = 2;
+/** eˣ. @op exp */
 const UN_EXP: i32 = 3;
+/** ln x. @op log */
 const UN_LOG: i32 = 4;
+/** x². @op square */
 const UN_SQUARE: i32 = 5; // @int32
+/** max(x, 0). @op relu */
 const UN_RELU: i32 = 6; // @int32
+/** σ(x) = 1/(1 + e⁻ˣ). @op sigmoid */
 const UN_SIGMOID: i32 = 7;
+/** tanh x. @op tanh */
 const UN_TANH: i32 = 8;
 const UN_CLAMP: i32 = 9; // min(max(x, p0), p1) @int32
 const UN_POW_SCALAR: i32 = 10; // x ** p0
 const UN_AFFINE: i32 = 11; // x * p0 + p1
+/** sign(x) ∈ {−1, 0, 1}. @op sign */
 const UN_SIGN: i32 = 12; // @int32
+/** 1/x. @op reciprocal */
 const UN_RECIPROCAL: i32 = 13;
 const UN_RPOW_SCALAR: i32 = 14; // p0 ** x
 const UN_LEAKY_RELU: i32 = 15; // x > 0 ? x : p0 * x
 const UN_GELU_TANH: i32 = 16; // GELU, tanh approximation
-const UN_LOG1P: i32 = 17; // ln(1 + x), accurate for small x
-const UN_EXPM1: i32 = 18; // eˣ − 1, accurate for small x
-const UN_LOG_SIGMOID: i32 = 19; // ln σ(x) = min(x, 0) − ln(1 + e^−|x|), no overflow
+/** ln(1 + x), accurate where x is small (log(1 + x) would round 1 + x first). @op log1p */
+const UN_LOG1P: i32 = 17;
+/** eˣ − 1, accurate where x is small. @op expm1 */
+const UN_EXPM1: i32 = 18;
+/** ln σ(x) = −ln(1 + e⁻ˣ), without overflow for large |x| (PyTorch's `logsigmoid`). @op logSigmoid */
+const UN_LOG_SIGMOID: i32 = 19;
+/** sin x (radians). @op sin */
 const UN_SIN: i32 = 20;
+/** cos x (radians). @op cos */
 const UN_COS: i32 = 21;
+/**
+ * The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, computed in float64 by fdlibm's rational
+ * approximations (within about one ulp) and rounded once for float32.
+ *
+ * @example
+ * ```ts
+ * erf([0, 1]).toArray(); // [0, 0.8427007794380188] (float32)
+ * ```
+ * @op erf
+ */
 const UN_ERF: i32 = 22; // in float64 for both float types (math.ts)
 const UN_GELU: i32 = 23; // exact GELU, x·Φ(x)
+/** tan x (radians). @op tan */
+const UN_TAN: i32 = 24;
 
 
 // Each kernel body is generic over the element type T; the exported entry points below are its
@@ -69,6 +101,7 @@ const UN_GELU: i32 = 23; // exact GELU, x·Φ(x)
     case UN_GELU: return geluErfScalar<T>(x);
     case UN_LOG1P: return sizeof<T>() == 8 ? <T>Math.log1p(<f64>x) : <T>Mathf.log1p(<f32>x);
     case UN_EXPM1: return sizeof<T>() == 8 ? <T>Math.expm1(<f64>x) : <T>Mathf.expm1(<f32>x);
+    case UN_TAN: return sizeof<T>() == 8 ? <T>Math.tan(<f64>x) : <T>Mathf.tan(<f32>x);
     case UN_LOG_SIGMOID: {
       const e = fexp<T>(-abs<T>(x));
       return min<T>(x, <T>0) - (sizeof<T>() == 8 ? <T>Math.log1p(<f64>e) : <T>Mathf.log1p(<f32>e));
@@ -143,6 +176,7 @@ const UN_GELU: i32 = 23; // exact GELU, x·Φ(x)
     case UN_ERF: floatOnly<T>(); unaryLoop<T>(UN_ERF, x, out, n, p0, p1); break;
     case UN_LOG1P: floatOnly<T>(); unaryLoop<T>(UN_LOG1P, x, out, n, p0, p1); break;
     case UN_EXPM1: floatOnly<T>(); unaryLoop<T>(UN_EXPM1, x, out, n, p0, p1); break;
+    case UN_TAN: floatOnly<T>(); unaryLoop<T>(UN_TAN, x, out, n, p0, p1); break;
     case UN_LOG_SIGMOID: floatOnly<T>(); unaryLoop<T>(UN_LOG_SIGMOID, x, out, n, p0, p1); break;
     default: abort(); // an unknown code (see math.ts: abort, not unreachable)
   }

@@ -36,6 +36,9 @@ export {
   StateError,
   ValueError,
 } from './errors.js';
+// the elementwise ops, whole (the unary ones with elementwise.ts's others, the binary ones
+// generated from their kernel codes): a new one needs no line here
+export * from './generated/binary.js';
 export type { AdamHyper, RMSpropHyper, SGDHyper } from './inplace.js';
 export {
   adagradUpdate,
@@ -69,11 +72,9 @@ export {
   maxPool2d,
   poolGeometry,
 } from './ops/conv.js';
-// the unary elementwise ops, whole: a new one needs no line here
 export * from './ops/elementwise.js';
 export type { Linalg, MatmulOptions, MultinomialOptions, TopkOptions, TopkResult, VarianceOptions } from './ops.js';
 export {
-  add,
   argmax,
   argmin,
   broadcastTo,
@@ -82,7 +83,6 @@ export {
   clone,
   concat,
   cumsum,
-  div,
   eq,
   expandDims,
   fillInPlace,
@@ -99,17 +99,13 @@ export {
   maskedFill,
   matmul,
   max,
-  maximum,
   mean,
   min,
-  minimum,
-  mul,
   multinomial,
   narrow,
   ne,
   oneHot,
   permute,
-  pow,
   promoteTypes,
   reshape,
   slice,
@@ -119,7 +115,6 @@ export {
   squeeze,
   stack,
   std,
-  sub,
   sum,
   topk,
   transpose,

@@ -21,24 +21,16 @@ const WORKER_SPIN_MS = 2;
 /** How long the caller polls for a worker's part before it sleeps on it (in Node; a page's main thread always polls). */
 const CALLER_SPIN_MS = 0.5;
 
-/** The kernels a worker runs, by their index in a job. Each takes at most MAX_ARGS arguments. */
-const JOBS = [
-  'gemm_f32',
-  'gemm_f64',
-  'opt_axpy_f32',
-  'opt_axpy_f64',
-  'opt_sgd_f32',
-  'opt_sgd_f64',
-  'opt_adam_f32',
-  'opt_adam_f64',
-  'opt_rmsprop_f32',
-  'opt_rmsprop_f64',
-  'opt_adagrad_f32',
-  'opt_adagrad_f64',
-] as const;
-const MAX_ARGS = 14;
 /** The optimizer kernels a worker runs (their _f32 and _f64 exports): (pointers…, n, scalars…), every pointer to n elements. */
-export type UpdateKernel = 'opt_axpy' | 'opt_sgd' | 'opt_adam' | 'opt_rmsprop' | 'opt_adagrad';
+const UPDATE_KERNELS = ['opt_axpy', 'opt_sgd', 'opt_adam', 'opt_rmsprop', 'opt_adagrad'] as const;
+/** An optimizer kernel a worker runs. */
+export type UpdateKernel = (typeof UPDATE_KERNELS)[number];
+/**
+ * The kernels a worker runs, by their index in a job: each threaded kernel family's float32 export,
+ * then its float64 one (GEMM, then the update kernels). Each takes at most MAX_ARGS arguments.
+ */
+const JOBS = (['gemm', ...UPDATE_KERNELS] as const).flatMap((k) => [`${k}_f32`, `${k}_f64`] as const);
+const MAX_ARGS = 14;
 
 // Control block: int32 word 0 is the state (0 idle, 1 job posted, 2 exit, 3 running), word 1 the
 // job's kernel (an index in JOBS); from byte 8, up to MAX_ARGS float64 arguments (pointers and
@@ -322,14 +314,10 @@ export function splitUpdate(kernel: UpdateKernel, ptrs: number[], n: number, byt
   runUpdate(job, ptrs, n, bytes, rest);
 }
 
+/** GEMM's float32 export in JOBS (its float64 export follows it). */
+const GEMM_JOB = JOBS.indexOf('gemm_f32');
 /** Each update kernel's float32 export in JOBS (its float64 export follows it). */
-const UPDATE_JOB: Record<UpdateKernel, number> = {
-  opt_axpy: JOBS.indexOf('opt_axpy_f32'),
-  opt_sgd: JOBS.indexOf('opt_sgd_f32'),
-  opt_adam: JOBS.indexOf('opt_adam_f32'),
-  opt_rmsprop: JOBS.indexOf('opt_rmsprop_f32'),
-  opt_adagrad: JOBS.indexOf('opt_adagrad_f32'),
-};
+const UPDATE_JOB = Object.fromEntries(UPDATE_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<UpdateKernel, number>;
 
 // the kernels of JOBS, looked up once per runtime (a small update runs every step of a loop)
 let jobKernels: { of: Kernels; fns: Array<(...a: number[]) => void> } | undefined;
@@ -396,7 +384,7 @@ function splitGemm(
           ],
     );
   }
-  dispatch(bytes === 8 ? 1 : 0, parts);
+  dispatch(GEMM_JOB + (bytes === 8 ? 1 : 0), parts);
 }
 
 /** Posts parts 1… to the workers, runs part 0 here, then waits for (or takes back) the others. */

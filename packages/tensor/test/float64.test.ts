@@ -133,6 +133,7 @@ describe('float64 ops against a plain-JS float64 reference', () => {
     ['gelu tanh', (t) => g.gelu(t, { approximate: 'tanh' }), R.geluTanh, X],
     ['sin', g.sin, Math.sin, X],
     ['cos', g.cos, Math.cos, X],
+    ['tan', g.tan, Math.tan, X],
     ['erf', g.erf, R.erf, X],
     ['log1p', g.log1p, Math.log1p, P],
     ['expm1', g.expm1, Math.expm1, X],

@@ -35,6 +35,7 @@ const unaryRef: Record<string, (x: number) => number> = {
   UN_GELU_TANH: R.geluTanh,
   UN_SIN: Math.sin,
   UN_COS: Math.cos,
+  UN_TAN: Math.tan,
   UN_ERF: R.erf,
   UN_GELU: R.gelu,
   UN_LOG1P: Math.log1p,

@@ -11,7 +11,11 @@ import { fillInPlace } from './fill.js';
 import { geluForm, releaseIfNew, withOperands } from './operands.js';
 
 // ── elementwise binary, broadcasting ──────────────────────────────────────
-function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
+// The public ops (add, mul, …) are generated from their kernel codes (src/generated/binary.ts,
+// from the @op marks in assembly/broadcast.ts); the gradient helpers follow.
+
+/** out = f(a, b) with broadcasting for the op `code` (a BIN_* code). @internal */
+export function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
   const K = kernels();
   if (a instanceof Tensor && a.dtype === 'float32') {
     // the hot path of a training step: two live float32 tensors, nothing to convert or free
@@ -83,20 +87,6 @@ function broadcastPair(
   });
 }
 
-/** a + b with broadcasting. */
-export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', C.BIN_ADD, a, b);
-/** a − b with broadcasting. */
-export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', C.BIN_SUB, a, b);
-/** a · b with broadcasting. */
-export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', C.BIN_MUL, a, b);
-/** a / b with broadcasting (true division). */
-export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', C.BIN_DIV, a, b);
-/** aᵇ with broadcasting. */
-export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('pow', C.BIN_POW, a, b);
-/** Elementwise max(a, b). */
-export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('maximum', C.BIN_MAX, a, b);
-/** Elementwise min(a, b). */
-export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('minimum', C.BIN_MIN, a, b);
 /** Gradient helper: dy where x > 0, else 0. */
 export const reluBackward = (dy: TensorLike, x: TensorLike): Tensor => binary('reluBackward', C.BIN_RELU_GRAD, dy, x);
 /** Gradient helper: dy · y(1 − y) for y = sigmoid(x). */

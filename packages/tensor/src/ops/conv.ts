@@ -5,9 +5,9 @@
 // copies. int32 operands are a DTypeError, as in PyTorch: computed in float32 they would lose
 // every integer above 2^24 without a word.
 import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
+import { add } from '../generated/binary.js';
 import { kernels, META_PTR, rt, writeData } from '../runtime.js';
 import { type FloatDType, itemSize, Tensor, type TensorLike } from '../tensor.js';
-import { add } from './broadcast.js';
 import { asFloat, floatType } from './cast.js';
 import { operand } from './operands.js';
 

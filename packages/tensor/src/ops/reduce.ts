@@ -1,10 +1,10 @@
 // Reductions over axes, and arg-reductions (assembly/reduce.ts).
 import { fmtShape, ValueError } from '../errors.js';
+import { mul, sub } from '../generated/binary.js';
 import * as C from '../generated/opcodes.js';
 import { kernels, META_PTR, META_WORDS, readData, replayedCheck, rt } from '../runtime.js';
 import { normalizeAxes, normalizeAxis, sizeOf, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { mul, sub } from './broadcast.js';
 import { asFloat, cast, floatType } from './cast.js';
 import { sqrt, square } from './elementwise.js';
 import { fillInPlace } from './fill.js';
