@@ -458,13 +458,16 @@ test.describe('6 playground tools, 1280 px', () => {
   });
 
   test('6 playground: by keyboard, a focused unit is previewed and keeps the focus while training; Enter on a weight edits it', async () => {
+    // a fresh run: the tests before may have trained it up to the playground's 5,000-epoch limit
+    await page.click('#pg-reset');
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#pg-status')?.dataset.epoch === '0', null, { timeout: 10_000 });
     await page.focus('#pg-net .pg-neuron[data-layer="0"][data-unit="0"]');
     await page.waitForSelector('#pg-plots[data-preview="0:0"]', { timeout: 3000 });
     await page.click('#pg-play');
     await page.focus('#pg-net .pg-neuron[data-layer="0"][data-unit="0"]');
     const e0 = await epoch();
     await page.waitForFunction((e) => Number(document.querySelector<HTMLElement>('#pg-status')?.dataset.epoch) > e + 20, e0, {
-      timeout: 20_000,
+      timeout: 60_000,
     });
     const key = await page.evaluate(() => document.activeElement?.getAttribute('data-key'));
     expect(key === 'unit:0:0', `while training the focus went to ${key}`).toBeTruthy();
