@@ -21,6 +21,7 @@ import {
 import { holdForReplay, replaceHeldForReplay } from '@gd/tensor/grad';
 import {
   binaryOps,
+  composedAttentionBackward,
   GELU_C,
   GELU_K,
   type GradOps,
@@ -930,6 +931,8 @@ const graphOps: GradOps = {
   cumsum: (a, axis) => V(a).cumsum(axis),
   sigmoidBackward: (g, y) => V(g).mul(V(y).mul(V(y).neg().add(1))),
   tanhBackward: (g, y) => V(g).mul(V(y).square().neg().add(1)),
+  softmax: (a, axis) => V(a).softmax(axis),
+  attentionBackward: (g, ctx) => composedAttentionBackward(g, ctx, graphOps),
   softmaxBackward: (y, g, axis, log) =>
     log ? V(g).sub(V(y).exp().mul(V(g).sum(axis, true))) : V(y).mul(V(g).sub(V(g).mul(V(y)).sum(axis, true))),
   conv2dBackwardInput: (g, w, inputShape, options) =>

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { asVariable, traceOps, Variable, type VariableLike } from '@gd/autograd';
+import { type AttentionAttrs, asVariable, traceOps, Variable, type VariableLike } from '@gd/autograd';
 import {
   conv2dGeometry,
   DTypeError,
@@ -19,6 +19,7 @@ import {
   tensor,
   ValueError,
 } from '@gd/tensor';
+import { causalMask } from './attention.js';
 import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
 import { Flatten, GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 import { type AnyModule, Module } from './module.js';
@@ -453,6 +454,21 @@ const LOWERINGS: Record<string, Lowering> = {
   gather: (cx, [x], { indices, axis }: { indices: Tensor; axis: number }) => cx.node('Gather', [x!, cx.constant(indices)], { axis }),
   concat: (cx, xs, { axis }: { axis: number }) => cx.node('Concat', xs, { axis }),
   cast: (cx, [x], { dtype }: { dtype: string }) => cx.node('Cast', [x!], { to: DataType[ONNX_TYPE[dtype]!]! }),
+  // the fused op as the generic ops it stands for: softmax(q·kᵀ·scale + mask)·v
+  scaledDotProductAttention: (cx, [q, k, vv, mask], { scale, isCausal, headsLast }: AttentionAttrs, v) => {
+    const [qs, ks] = [v.parents[0]!.shape, v.parents[1]!.shape];
+    const rank = qs.length;
+    const heads = (x: string) => (headsLast ? cx.node('Transpose', [x], { perm: [0, 2, 1, 3] }) : x);
+    const swap = Array.from({ length: rank }, (_, i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
+    const kt = cx.node('Transpose', [heads(k!)], { perm: swap });
+    let scores = cx.node('Mul', [cx.node('MatMul', [heads(q!), kt]), cx.scalar(scale)]);
+    if (mask !== undefined) scores = cx.node('Add', [scores, mask]);
+    else if (isCausal) {
+      const [l, s] = headsLast ? [qs[1]!, ks[1]!] : [qs[rank - 2]!, ks[rank - 2]!];
+      scores = cx.node('Add', [scores, cx.constant(causalMask(l, s, v.dtype === 'float64' ? 'float64' : 'float32'))]);
+    }
+    return heads(cx.node('MatMul', [cx.node('Softmax', [scores], { axis: rank - 1 }), heads(vv!)]));
+  },
   squaredError: (cx, [p, t], { scale }: { scale: number }) => {
     const d = cx.node('Sub', [p!, t!]);
     return cx.node('Mul', [cx.node('ReduceSum', [cx.node('Mul', [d, d])], { keepdims: 0 }), cx.scalar(scale)]);
