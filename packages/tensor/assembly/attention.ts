@@ -12,7 +12,7 @@
 //   6–8 q strides (b, h, t), 9–11 k strides, 12–14 v strides, 15–17 output strides (elements),
 //   18–20 mask strides (b, h, query row; the key axis contiguous), 21 flags (1 causal, 2 mask).
 // The mask is added to the scores (−∞ forbids a key); causal lets query i see keys j ≤ i.
-import { fexp, flog } from './math';
+import { expf4, fexp } from './math';
 
 // keys per tile of the forward: their scores stay in the scratch block between the two passes
 const TILE: i32 = 64;
@@ -72,6 +72,30 @@ const TILE: i32 = 64;
   }
 }
 
+// row_j = exp(row_j − shift) over n entries in place (four at a time in float32); returns their sum
+@inline function expRow<T>(row: usize, n: i32, shift: T): T {
+  let sum: T = <T>0;
+  let j = 0;
+  if (sizeof<T>() == 4) {
+    const ms = f32x4.splat(<f32>shift);
+    let acc = f32x4.splat(0);
+    for (; j + 4 <= n; j += 4) {
+      const at = row + ((<usize>j) << 2);
+      const e = expf4(f32x4.sub(v128.load(at), ms));
+      v128.store(at, e);
+      acc = f32x4.add(acc, e);
+    }
+    sum = <T>(f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3)));
+  }
+  for (; j < n; j++) {
+    const at = row + (<usize>j) * sizeof<T>();
+    const e = fexp<T>(load<T>(at) - shift);
+    store<T>(at, e);
+    sum += e;
+  }
+  return sum;
+}
+
 // y = alpha·y over n elements
 @inline function scaleRow<T>(alpha: T, y: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
@@ -127,11 +151,10 @@ function forward<T>(q: usize, k: usize, v: usize, mask: usize, out: usize, work:
             l *= alpha;
             scaleRow<T>(alpha, acc, Ev);
           }
+          l += expRow<T>(scores, j1 - j0, mNew);
           for (let j = j0; j < j1; j++) {
-            const p = fexp<T>(load<T>(scores + (<usize>(j - j0)) * sz) - mNew);
-            if (p == <T>0) continue;
-            l += p;
-            axpy<T>(p, rowOf<T>(v, geom, 12, b, h, j), acc, Ev);
+            const p = load<T>(scores + (<usize>(j - j0)) * sz);
+            if (p != <T>0) axpy<T>(p, rowOf<T>(v, geom, 12, b, h, j), acc, Ev);
           }
           m = mNew;
         }
@@ -183,16 +206,14 @@ function backward<T>(
           store<T>(scores + (<usize>j) * sz, s);
           m = max(m, s);
         }
-        const shift = m == <T>-Infinity ? <T>0 : m;
-        let l: T = <T>0;
-        for (let j = 0; j < n; j++) l += fexp<T>(load<T>(scores + (<usize>j) * sz) - shift);
-        const lse = shift + flog<T>(l);
+        // P_ij = e^(s_ij − m) / Σ_j e^(s_ij − m): the row's softmax, from its logsumexp m + log l
+        const invl = <T>1 / expRow<T>(scores, n, m == <T>-Infinity ? <T>0 : m);
         const oi = rowOf<T>(out, geom, 15, b, h, i);
         const doi = rowOf<T>(dout, geom, 15, b, h, i);
         const di = dot<T>(doi, oi, Ev);
         const dqi = rowOf<T>(dq, geom, 6, b, h, i);
         for (let j = 0; j < n; j++) {
-          const p = fexp<T>(load<T>(scores + (<usize>j) * sz) - lse);
+          const p = load<T>(scores + (<usize>j) * sz) * invl;
           if (p == <T>0) continue;
           const vj = rowOf<T>(v, geom, 12, b, h, j);
           axpy<T>(p, doi, rowOf<T>(dv, geom, 12, b, h, j), Ev);
