@@ -675,8 +675,11 @@ export const opTable = {
 
 /** The attributes of fused attention: the score scale, the causal mask, and the layout (T.FusedAttentionOptions). */
 export interface AttentionAttrs {
+  /** Multiplies q·kᵀ. */
   scale: number;
+  /** Query i sees keys j ≤ i only. */
   isCausal: boolean;
+  /** q, k, v and the output are [B, T, H, E] rather than [..., T, E]. */
   headsLast: boolean;
 }
 
