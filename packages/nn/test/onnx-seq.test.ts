@@ -79,6 +79,21 @@ describe('toOnnx: sequence layers, traced, on ONNX Runtime', () => {
     }
   });
 
+  it('causal self-attention (the fused op, lowered to MatMul, Softmax and the causal mask) at a fixed shape, within 1e-5', async () => {
+    manualSeed(43);
+    class Causal extends Module {
+      mha = new MultiheadAttention(8, 2, { batchFirst: true });
+      forward(x: VariableLike) {
+        return this.mha.forward(x, x, x, { needWeights: false, isCausal: true })[0];
+      }
+    }
+    const model = new Causal().eval();
+    const x = randn([2, 5, 8]);
+    const [got] = await runAll(toOnnx(model, { inputShape: [2, 5, 8] }), x);
+    expect(got!.dims).toEqual([2, 5, 8]);
+    expect(maxAbsDiff(got!.data, gdAll(model, x)[0]!)).toBeLessThan(1e-5);
+  });
+
   it('an RNN unrolled over the sequence cannot take a symbolic sequence length, and says so', () => {
     expect(() => toOnnx(new LSTM(3, 5, { batchFirst: true }), { inputShape: [1, 6, 3], dynamicAxes: { 1: 'sequence' } })).toThrow(
       /symbolic axes \(1: 'sequence'\)/,
