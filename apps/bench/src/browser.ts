@@ -171,7 +171,7 @@ export async function runInBrowser(o: BrowserOptions): Promise<void> {
     const labelsOf = (i: PageInfo) => i.workloads.map((w) => w.label).join('\n');
     if (labelsOf(info) !== labelsOf(infos.get('not isolated')!)) throw new Error('bench --browser: the two pages list different workloads');
     if (info.workloads.length === 0) {
-      console.error(`--only: no workload in '${o.only?.join(',')}'; choose matmul, mlp, linefit, softmax-ce, lenet or conv`);
+      console.error(`--only: no workload in '${o.only?.join(',')}'; choose matmul, mlp, linefit, softmax-ce, lenet, lstm or conv`);
       process.exit(2);
     }
 

@@ -62,7 +62,7 @@ if (!sizes.every((n) => Number.isInteger(n) && n > 0)) {
 }
 
 // --only takes one group or several, separated by commas
-const GROUPS = ['matmul', 'mlp', 'linefit', 'softmax-ce', 'lenet', 'conv', 'gpt', 'memory'];
+const GROUPS = ['matmul', 'mlp', 'linefit', 'softmax-ce', 'lenet', 'lstm', 'conv', 'gpt', 'memory'];
 const only = args.only?.split(',').map((g) => g.trim());
 const unknown = only?.filter((g) => !GROUPS.includes(g)) ?? [];
 if (unknown.length > 0) {

@@ -6,6 +6,7 @@ import { gptWorkload } from './gpt.js';
 import type { PeerName, Workload } from './harness.js';
 import type { ReadMode } from './jax.js';
 import { lenetStep, lenetValues } from './lenet.js';
+import { lstmWorkload } from './lstm.js';
 import { type Batch, lineFit, matmul, mlpStep, softmaxCE } from './peers.js';
 
 export interface WorkloadOptions {
@@ -75,6 +76,7 @@ export function workloads(o: WorkloadOptions): Workload[] {
     metric: (ms) => (32 * 1000) / ms,
     make: (p) => lenetStep(p, o.batchOf(32), lenetValues(1), o.jaxRead),
   });
+  list.push(lstmWorkload(o.peers, o.jaxRead));
   list.push(...convWorkloads(o.peers));
   list.push(gptWorkload(o));
   return list;

@@ -7,6 +7,7 @@ import { crossEntropyLesson, informationLesson } from './lessons/information.js'
 import { lineFitLesson } from './lessons/lineFit.js';
 import { optimizersLesson } from './lessons/optimizers.js';
 import { playgroundLesson } from './lessons/playground.js';
+import { poemLesson } from './lessons/poem.js';
 import { el, live } from './ui.js';
 import type { ThreadsReport } from './worker.js';
 
@@ -121,6 +122,7 @@ try {
   });
   playgroundLesson(playground);
   digitsLesson(worker());
+  poemLesson(new Worker(new URL('./poemWorker.ts', import.meta.url), { type: 'module' }));
   live(status, () => [t().page.ready]);
   status.setAttribute('data-ready', 'true');
 } catch (e) {

@@ -1,7 +1,7 @@
 // Functional forms: grad(f) and valueAndGrad(f) return functions that compute gradients, and they
 // compose — grad(grad(f)) is the second derivative. hessian, jacobian, hvp, vjp and jvp are
 // built on gradients(), which differentiates a gradient as readily as a loss.
-import { oneHot, scope, Tensor, type TensorLike, tensor, ValueError, zeros } from '@gd/tensor';
+import { DTypeError, oneHot, scope, Tensor, type TensorLike, tensor, ValueError, zeros } from '@gd/tensor';
 import { enableGrad, gradients, isGradEnabled, stack, Variable, variable } from './variable.js';
 
 /** A scalar function of Variables, as grad() and valueAndGrad() take it (grad(f) is one too). */
@@ -33,7 +33,7 @@ function scalarOutput(op: string, out: unknown): Variable {
 /** The gradients of f at args, differentiable (a graph through the Variable args). */
 function graphGrads(op: string, f: ScalarFn, args: Array<TensorLike | Variable>): [Variable, Variable[]] {
   return enableGrad(() => {
-    const vars = args.map(leafOf);
+    const vars = args.map((a, i) => leafOf(op, a, i));
     const out = scalarOutput(op, f(...vars));
     const gs = out.requiresGrad ? gradients(out, vars, { createGraph: true, allowUnused: true }) : vars.map(() => null);
     // an input f did not use has gradient zero
@@ -45,7 +45,7 @@ function run(op: string, f: ScalarFn, args: Array<TensorLike | Variable>): [numb
   // f is differentiated wherever grad(f) is called, noGrad() included (f may be grad(g) itself)
   return scope(() =>
     enableGrad(() => {
-      const vars = args.map((a) => variable(a instanceof Variable ? a.value : a));
+      const vars = args.map((a, i) => checkFloat(op, variable(a instanceof Variable ? a.value : a), i));
       const out = scalarOutput(op, f(...vars));
       const value = out.item();
       const grads = out.requiresGrad ? gradients(out, vars, { allowUnused: true }) : vars.map(() => null);
@@ -116,9 +116,18 @@ function jacobianRows(y: Variable, x: Variable, graph: boolean): Variable {
   return stack(rows, 0).reshape([...y.shape, ...x.shape]);
 }
 
+/** A floating-point input as it is; only these have derivatives (PyTorch refuses integer inputs too). */
+function checkFloat(op: string, v: Variable, i: number): Variable {
+  if (v.dtype !== 'float32' && v.dtype !== 'float64')
+    throw new DTypeError(
+      `${op}: input ${i} is ${v.dtype}; derivatives are taken with respect to float32 or float64 inputs (cast it: x.cast('float32'))`,
+    );
+  return v;
+}
+
 /** The input as a leaf Variable, or the caller's Variable when it records (for composition). */
-function leafOf(x: TensorLike | Variable): Variable {
-  return x instanceof Variable ? (x.requiresGrad && isGradEnabled() ? x : variable(x.value)) : variable(x);
+function leafOf(op: string, x: TensorLike | Variable, i = 0): Variable {
+  return checkFloat(op, x instanceof Variable ? (x.requiresGrad && isGradEnabled() ? x : variable(x.value)) : variable(x), i);
 }
 
 /** A Tensor result for Tensor inputs, the Variable for a recording call. */
@@ -146,7 +155,7 @@ export function jacobian(f: (x: Variable) => Variable): {
     const graph = recording([x]);
     const run = () =>
       enableGrad(() => {
-        const xv = leafOf(x);
+        const xv = leafOf('jacobian', x);
         const y = f(xv);
         if (!(y instanceof Variable)) throw new ValueError(`jacobian: f must return a Variable, got ${typeof y}`);
         return result(jacobianRows(y, xv, graph), graph);
@@ -174,7 +183,7 @@ export function hessian(f: (x: Variable) => Variable): {
     const graph = recording([x]);
     const run = () =>
       enableGrad(() => {
-        const xv = leafOf(x);
+        const xv = leafOf('hessian', x);
         const y = scalarOutput('hessian', f(xv));
         const [g] = y.requiresGrad ? gradients(y, [xv], { createGraph: true, allowUnused: true }) : [null];
         const gv = g ?? new Variable(zeros(xv.shape as number[], xv.dtype), false);
@@ -244,7 +253,7 @@ export function hvp(f: ScalarFn, inputs: Inputs, v: Inputs): [Tensor, Tensor | T
   const graph = recording(list);
   const run = () =>
     enableGrad(() => {
-      const xs = list.map(leafOf);
+      const xs = list.map((a, i) => leafOf('hvp', a, i));
       const vs = matchShapes('hvp', xs, inputList('hvp', v).list);
       const y = scalarOutput('hvp', f(...xs));
       const gs = y.requiresGrad ? gradients(y, xs, { createGraph: true, allowUnused: true }) : xs.map(() => null);
@@ -277,7 +286,7 @@ export function vjp(f: ScalarFn, inputs: Inputs, v?: TensorLike | Variable): [Te
   const graph = recording(list);
   const run = () =>
     enableGrad(() => {
-      const xs = list.map(leafOf);
+      const xs = list.map((a, i) => leafOf('vjp', a, i));
       const y = f(...xs);
       if (!(y instanceof Variable)) throw new ValueError(`vjp: f must return a Variable, got ${typeof y}`);
       const gs = y.requiresGrad ? gradients(y, xs, { gradOutputs: v, createGraph: graph, allowUnused: true }) : xs.map(() => null);
@@ -309,7 +318,7 @@ export function jvp(f: ScalarFn, inputs: Inputs, v: Inputs): [Tensor, Tensor] {
   const graph = recording(list);
   const run = () =>
     enableGrad(() => {
-      const xs = list.map(leafOf);
+      const xs = list.map((a, i) => leafOf('jvp', a, i));
       const vs = matchShapes('jvp', xs, inputList('jvp', v).list);
       const y = f(...xs);
       if (!(y instanceof Variable)) throw new ValueError(`jvp: f must return a Variable, got ${typeof y}`);

@@ -132,6 +132,13 @@ export interface GradOps {
    * on the fast path, the composed form (composedAttentionBackward) with a graph.
    */
   attentionBackward(g: Val, ctx: OpContext<AttentionAttrs>): Array<Val | null>;
+  /**
+   * lstmCell's vector–Jacobian product from its inputs and output y: the gradient of the gate
+   * pre-activations xg + hg, and of c.
+   */
+  lstmCellBackward(g: Val, xg: Val, hg: Val, c: Val, y: Val): [Val, Val];
+  /** gruCell's vector–Jacobian product: the gradients of xg, hg and h. */
+  gruCellBackward(g: Val, xg: Val, hg: Val, h: Val): [Val, Val, Val];
   /** The softmax (or log-softmax) vector–Jacobian product from its output y. */
   softmaxBackward(y: Val, g: Val, axis: number, log: boolean): Val;
   /** conv2d's input gradient (a transposed convolution of g with w). */
@@ -553,6 +560,26 @@ export const opTable = {
       return [F.transpose(F.reshape(rows, [...gl.shape.slice(0, -1), x.shape[ax]!]), swap)];
     },
   }),
+  /** One LSTM time step (T.lstmCell): [h', c'] from the projections xg, hg and the cell state c. */
+  lstmCell: defineOp({
+    arity: 3,
+    forward: ([xg, hg, c]) => T.lstmCell(xg!, hg!, c!),
+    // one fused kernel recomputes the gates from a = xg + hg and writes ∂a (xg's and hg's alike)
+    // and ∂c; with createGraph the same product is composed of differentiable ops
+    backward: (g, { inputs: [xg, hg, c], output: y, needs }, F) => {
+      const [da, dc] = F.lstmCellBackward(g, xg!, hg!, c!, y);
+      return [needs[0] ? da : null, needs[1] ? da : null, needs[2] ? dc : null];
+    },
+  }),
+  /** One GRU time step (T.gruCell): h' from the projections xg, hg (b_hh in hg) and h. */
+  gruCell: defineOp({
+    arity: 3,
+    forward: ([xg, hg, h]) => T.gruCell(xg!, hg!, h!),
+    backward: (g, { inputs: [xg, hg, h], needs }, F) => {
+      const [dxg, dhg, dh] = F.gruCellBackward(g, xg!, hg!, h!);
+      return [needs[0] ? dxg : null, needs[1] ? dhg : null, needs[2] ? dh : null];
+    },
+  }),
   cast: defineOp<{ dtype: T.DType }>({
     arity: 1,
     forward: ([x], { dtype }) => T.cast(x!, dtype),
@@ -843,6 +870,8 @@ export const tensorOps: GradOps = {
     for (let i = 0; i < 3; i++) if (!needs[i]) grads[i] = null;
     return needs.length > 3 ? [...grads, null] : grads;
   },
+  lstmCellBackward: (g, xg, hg, c, y) => G.lstmCellBackward(g as Tensor, xg as Tensor, hg as Tensor, c as Tensor, y as Tensor),
+  gruCellBackward: (g, xg, hg, h) => G.gruCellBackward(g as Tensor, xg as Tensor, hg as Tensor, h as Tensor),
   softmaxBackward: (y, g, axis, log) => G.softmaxBackward(y as Tensor, g as Tensor, axis, log),
   conv2dBackwardInput: (g, w, shape, o) => G.conv2dBackwardInput(g as Tensor, w as Tensor, shape, o),
   conv2dBackwardWeight: (x, g, shape, o) => G.conv2dBackwardWeight(x as Tensor, g as Tensor, shape, o),

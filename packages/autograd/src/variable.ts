@@ -933,6 +933,41 @@ const graphOps: GradOps = {
   tanhBackward: (g, y) => V(g).mul(V(y).square().neg().add(1)),
   softmax: (a, axis) => V(a).softmax(axis),
   attentionBackward: (g, ctx) => composedAttentionBackward(g, ctx, graphOps),
+  // the fused kernel's product composed of differentiable ops, from the gates recomputed:
+  // dc̃ = dc' + dh'·o·(1 − tanh²c'), ∂i = dc̃·g·σ′, ∂f = dc̃·c·σ′, ∂g = dc̃·i·(1 − g²), ∂o = dh'·tanh c'·σ′, ∂c = dc̃·f
+  lstmCellBackward: (g, xg, hg, c) => {
+    const a = V(xg).add(V(hg));
+    const [n, H] = [a.shape[0]!, a.shape[1]! / 4];
+    const gate = (k: number) => a.slice([0, k * H], [n, H]);
+    const dsig = (s: Variable) => s.mul(s.neg().add(1));
+    const [i, f, gg, o] = [gate(0).sigmoid(), gate(1).sigmoid(), gate(2).tanh(), gate(3).sigmoid()];
+    const tc = f.mul(V(c)).add(i.mul(gg)).tanh();
+    const dh = V(g).slice([0, 0, 0], [1, n, H]).reshape([n, H]);
+    const dct = V(g)
+      .slice([1, 0, 0], [1, n, H])
+      .reshape([n, H])
+      .add(dh.mul(o).mul(tc.square().neg().add(1)));
+    const da = concat(
+      [dct.mul(gg).mul(dsig(i)), dct.mul(V(c)).mul(dsig(f)), dct.mul(i).mul(gg.square().neg().add(1)), dh.mul(tc).mul(dsig(o))],
+      1,
+    );
+    return [da, dct.mul(f)];
+  },
+  // n = tanh(x_n + r⊙h_n), h' = n + z⊙(h − n): ∂n = g(1 − z)(1 − n²), ∂r = ∂n·h_n·σ′, ∂z = g(h − n)·σ′, ∂h = g·z
+  gruCellBackward: (g, xg, hg, h) => {
+    const [xv, hv, gv] = [V(xg), V(hg), V(g)];
+    const [n, H] = [xv.shape[0]!, xv.shape[1]! / 3];
+    const col = (v: Variable, k: number) => v.slice([0, k * H], [n, H]);
+    const dsig = (s: Variable) => s.mul(s.neg().add(1));
+    const r = col(xv, 0).add(col(hv, 0)).sigmoid();
+    const z = col(xv, 1).add(col(hv, 1)).sigmoid();
+    const hn = col(hv, 2);
+    const nn = col(xv, 2).add(r.mul(hn)).tanh();
+    const dn = gv.mul(z.neg().add(1)).mul(nn.square().neg().add(1));
+    const dr = dn.mul(hn).mul(dsig(r));
+    const dz = gv.mul(V(h).sub(nn)).mul(dsig(z));
+    return [concat([dr, dz, dn], 1), concat([dr, dz, dn.mul(r)], 1), gv.mul(z)];
+  },
   softmaxBackward: (y, g, axis, log) =>
     log ? V(g).sub(V(y).exp().mul(V(g).sum(axis, true))) : V(y).mul(V(g).sub(V(g).mul(V(y)).sum(axis, true))),
   conv2dBackwardInput: (g, w, inputShape, options) =>
@@ -973,23 +1008,30 @@ function operandVariable(x: VariableLike, float64Partner: boolean): Variable {
 export function topologicalOrder(roots: Variable | readonly Variable[]): Variable[] {
   const order: Variable[] = [];
   const visited = new Set<Variable>();
+  // the stack as two parallel arrays (node, index of its next parent): no pair per node
+  const nodes: Variable[] = [];
+  const nexts: number[] = [];
   for (const root of roots instanceof Variable ? [roots] : roots) {
     if (visited.has(root)) continue;
-    const stack: Array<[Variable, number]> = [[root, 0]];
     visited.add(root);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [node, next] = top;
+    nodes.push(root);
+    nexts.push(0);
+    while (nodes.length > 0) {
+      const top = nodes.length - 1;
+      const node = nodes[top]!;
+      const next = nexts[top]!;
       if (next < node.parents.length) {
-        top[1]++;
+        nexts[top] = next + 1;
         const p = node.parents[next]!;
         if (p.requiresGrad && !visited.has(p)) {
           visited.add(p);
-          stack.push([p, 0]);
+          nodes.push(p);
+          nexts.push(0);
         }
       } else {
         order.push(node);
-        stack.pop();
+        nodes.pop();
+        nexts.pop();
       }
     }
   }
@@ -1027,6 +1069,36 @@ export function concat(xs: readonly VariableLike[], axis = 0): Variable {
   if (!Array.isArray(xs))
     throw new ValueError(`concat: expected an array of Variables or tensors, got ${xs === null ? 'null' : typeof xs}`);
   return apply('concat', opTable.concat, [...xs], { axis, count: xs.length });
+}
+
+/**
+ * One LSTM time step as one fused kernel (and one for its gradient), gates in PyTorch's order
+ * i, f, g, o: c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c') with pre-activations xg + hg.
+ * xg, hg [n, 4·hidden] are the input and recurrent projections (biases in either), c [n, hidden].
+ * Returns [2, n, hidden]: h' then c'.
+ *
+ * @example
+ * ```ts
+ * const hc = lstmCell(x.matmul(wIh, { transposeB: true }), h.matmul(wHh, { transposeB: true }), c);
+ * const [h1, c1] = [hc.slice([0, 0, 0], [1, n, H]).reshape([n, H]), hc.slice([1, 0, 0], [1, n, H]).reshape([n, H])];
+ * ```
+ */
+export function lstmCell(xg: VariableLike, hg: VariableLike, c: VariableLike): Variable {
+  return apply('lstmCell', opTable.lstmCell, [xg, hg, c], {});
+}
+
+/**
+ * One GRU time step as one fused kernel (and one for its gradient), gates in PyTorch's order
+ * r, z, n: n = tanh(x_n + σ(r)⊙h_n), h' = (1 − σ(z))⊙n + σ(z)⊙h. xg = x·W_ihᵀ + b_ih and
+ * hg = h·W_hhᵀ + b_hh are [n, 3·hidden], h is [n, hidden]; returns h' [n, hidden].
+ *
+ * @example
+ * ```ts
+ * const h1 = gruCell(x.matmul(wIh, { transposeB: true }).add(bIh), h.matmul(wHh, { transposeB: true }).add(bHh), h);
+ * ```
+ */
+export function gruCell(xg: VariableLike, hg: VariableLike, h: VariableLike): Variable {
+  return apply('gruCell', opTable.gruCell, [xg, hg, h], {});
 }
 
 /** Stacks Variables of one shape along a new axis. */

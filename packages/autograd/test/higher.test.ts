@@ -199,6 +199,24 @@ describe('a constant and a differentiable operand, in either order', () => {
 });
 
 describe('gradients(): contract and errors', () => {
+  it('the functional forms take derivatives with respect to floating-point inputs only, naming the input', () => {
+    const ints = tensor([1, 2], { dtype: 'int32' });
+    const [a, b, c] = [f64([1, 2]), f64([1, 1]), f64([1, 1])];
+    const sq = (x: Variable) => x.mul(x).sum();
+    const before = memory().bytesInUse;
+    expect(() => grad(sq)(ints)).toThrow(/grad: input 0 is int32; derivatives are taken with respect to float32 or float64 inputs/);
+    expect(() => grad(sq)(a, ints)).toThrow(/grad: input 1 is int32/);
+    expect(() => hessian(sq)(ints)).toThrow(/hessian: input 0 is int32/);
+    expect(() => jacobian((x) => x.mul(x))(ints)).toThrow(/jacobian: input 0 is int32/);
+    expect(() => hvp(sq, [a, ints], [b, c])).toThrow(/hvp: input 1 is int32/);
+    expect(() => vjp((x) => x.mul(x), [ints])).toThrow(/vjp: input 0 is int32/);
+    expect(() => jvp((x) => x.mul(x), [ints], [ints])).toThrow(/jvp: input 0 is int32/);
+    // a refused call leaves nothing behind, and the same call on floats works
+    expect(memory().bytesInUse).toBe(before);
+    scope(() => close(arr(grad(sq)(a) as Tensor), [2, 4]));
+    for (const t of [ints, a, b, c]) t.dispose();
+  });
+
   it('several outputs with gradOutputs sum their vector–Jacobian products; .grad is untouched', () => {
     scope(() => {
       const x = variable(f64([1, 2]));

@@ -92,7 +92,8 @@ describe('the document check itself', () => {
     expect(files).toContain('README.md');
     expect(files).toContain('packages/tensor/README.md');
     expect(files).toContain('docs/tutorial.md');
-    for (const guide of ['memory', 'training', 'saving', 'threads', 'pytorch']) expect(files).toContain(`docs/guides/${guide}.md`);
+    for (const guide of ['memory', 'training', 'saving', 'threads', 'pytorch', 'attention'])
+      expect(files).toContain(`docs/guides/${guide}.md`);
   });
   it('runs the Chinese tutorial too, whose examples print what the English one prints', () => {
     expect(documents().map((d) => relative(root, d.file))).toContain('docs/tutorial.zh.md');

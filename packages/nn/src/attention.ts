@@ -19,8 +19,9 @@ import {
   zeros,
 } from '@gd/tensor';
 import { init } from './init.js';
-import { Linear, layerDtype, optionsOf, parameter, typeOf } from './layers.js';
+import { Linear, layerDtype, parameter } from './layers.js';
 import { Module } from './module.js';
+import { optionsOf, typeOf } from './options.js';
 
 /**
  * An attention mask: a float tensor is added to the scores (−∞ forbids a position); an int32
@@ -64,6 +65,17 @@ export function causalMask(l: number, s: number, dtype: FloatDType = 'float32'):
   const data = dtype === 'float64' ? new Float64Array(l * s) : new Float32Array(l * s);
   for (let i = 0; i < l; i++) for (let j = i + 1; j < s; j++) data[i * s + j] = Number.NEGATIVE_INFINITY;
   return tensor(data, { shape: [l, s], dtype });
+}
+
+/**
+ * causalMask(l, s) built by ops (−∞ broadcast to [L, S], then its triangle above the diagonal):
+ * the same values, and an ONNX export writes them as Expand and Trilu of the traced sizes, so a
+ * causal model exported with a symbolic sequence length takes any length.
+ */
+function causalMaskOf(l: number, s: number, dtype: FloatDType): Variable {
+  return asVariable(full([], Number.NEGATIVE_INFINITY, dtype))
+    .broadcastTo([l, s])
+    .triu(1);
 }
 
 function shapeOf(x: VariableLike | AttentionMask): readonly number[] {
@@ -140,7 +152,7 @@ export function attention(
   if (headsLast) [qv, kv, vv] = [qv.transpose(perm), kv.transpose(perm), vv.transpose(perm)];
   let scores = qv.matmul(kv, { transposeB: true }).mul(scale ?? 1 / Math.sqrt(e));
   if (mask !== null) scores = scores.add(mask);
-  else if (isCausal) scores = scores.add(causalMask(l, s, dtype));
+  else if (isCausal) scores = scores.add(causalMaskOf(l, s, dtype));
   let weights = scores.softmax(-1);
   if (dropoutP > 0) weights = weights.mul(dropoutMask(weights.shape as number[], dropoutP, dtype));
   const out = weights.matmul(vv);
@@ -167,7 +179,14 @@ export function scaledDotProductAttention(
   v: VariableLike,
   options: ScaledDotProductAttentionOptions = {},
 ): Variable {
-  return attention('scaledDotProductAttention', q, k, v, optionsOf('scaledDotProductAttention', options), false)[0];
+  return attention(
+    'scaledDotProductAttention',
+    q,
+    k,
+    v,
+    optionsOf('scaledDotProductAttention', options, { attnMask: true, isCausal: true, scale: true, dropoutP: true }),
+    false,
+  )[0];
 }
 
 /** Options of MultiheadAttention (PyTorch's defaults). */
@@ -250,7 +269,7 @@ export class MultiheadAttention extends Module<
   ) {
     super();
     const op = 'MultiheadAttention';
-    options = optionsOf(op, options);
+    options = optionsOf(op, options, { bias: true, batchFirst: true, dropout: true, kdim: true, vdim: true, dtype: true });
     for (const [name, v] of [
       ['embedDim', embedDim],
       ['numHeads', numHeads],
@@ -308,7 +327,13 @@ export class MultiheadAttention extends Module<
       needWeights = true,
       averageAttnWeights = true,
       isCausal = false,
-    } = optionsOf(`${op}.forward`, options);
+    } = optionsOf(`${op}.forward`, options, {
+      attnMask: true,
+      keyPaddingMask: true,
+      needWeights: true,
+      averageAttnWeights: true,
+      isCausal: true,
+    });
     const self = query === key && key === value;
     let q = asVariable(query);
     let k = self ? q : asVariable(key);
@@ -398,7 +423,7 @@ export class MultiheadAttention extends Module<
       const m = asVariable(additiveOf(op, attnMask, dtype));
       mask = ok3 ? m.reshape([n, this.numHeads, l, s]) : m;
     } else if (isCausal) {
-      mask = causalMask(l, s, dtype);
+      mask = causalMaskOf(l, s, dtype);
     }
     if (keyPaddingMask !== undefined && keyPaddingMask !== null) {
       const shape = shapeOf(keyPaddingMask);

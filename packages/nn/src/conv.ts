@@ -4,6 +4,7 @@ import { type Conv2dOptions, type FloatDType, type Pool2dOptions, type Size2d, V
 import { fans, init } from './init.js';
 import { layerDtype, parameter } from './layers.js';
 import { Module } from './module.js';
+import { optionsOf } from './options.js';
 
 /** Options of Conv2d: the conv2d options plus whether to learn a bias (default true). */
 export interface Conv2dLayerOptions extends Conv2dOptions {
@@ -51,6 +52,7 @@ export class Conv2d extends Module {
     options: Conv2dLayerOptions = {},
   ) {
     super();
+    options = optionsOf('Conv2d', options, { stride: true, padding: true, dilation: true, groups: true, bias: true, dtype: true });
     positive('Conv2d', 'inChannels', inChannels);
     positive('Conv2d', 'outChannels', outChannels);
     const groups = options.groups ?? 1;
@@ -86,6 +88,7 @@ abstract class Pool2d extends Module {
     readonly options: Pool2dOptions,
   ) {
     super();
+    this.options = optionsOf(op, options, { stride: true, padding: true });
     kernelPair(op, kernelSize);
   }
 }

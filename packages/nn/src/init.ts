@@ -1,6 +1,7 @@
 // Parameter initialisation, in place, with the formulas of PyTorch's torch.nn.init.
 import { Variable } from '@gd/autograd';
 import { copyInto, DTypeError, type FloatDType, full, rand, randn, Tensor, ValueError } from '@gd/tensor';
+import { optionsOf } from './options.js';
 
 /** What an initialiser fills: a Variable (its value) or a Tensor. */
 export type InitTarget = Variable | Tensor;
@@ -51,8 +52,8 @@ export interface KaimingOptions {
   nonlinearity?: 'relu' | 'leaky_relu' | 'linear' | 'tanh' | 'sigmoid';
 }
 
-function kaimingStd(shape: readonly number[], o: KaimingOptions): number {
-  if (o === null || typeof o !== 'object') throw new ValueError(`init: Kaiming options must be an object, got ${String(o)}`);
+function kaimingStd(op: string, shape: readonly number[], o: KaimingOptions): number {
+  o = optionsOf(op, o, { a: true, mode: true, nonlinearity: true });
   const { fanIn, fanOut } = fans(shape);
   const g = gain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0);
   return g / Math.sqrt(o.mode === 'fanOut' ? fanOut : fanIn);
@@ -83,10 +84,10 @@ export const init = {
   },
   /** He: U(−b, b) with b = gain·√(3/fan). */
   kaimingUniform: (t: InitTarget, o: KaimingOptions = {}) => {
-    const b = Math.sqrt(3) * kaimingStd(tensorOf(t).shape, o);
+    const b = Math.sqrt(3) * kaimingStd('init.kaimingUniform', tensorOf(t).shape, o);
     return fill(t, (s, dtype) => rand(s, { low: -b, high: b, dtype }));
   },
   /** He: N(0, σ²) with σ = gain/√fan. */
   kaimingNormal: (t: InitTarget, o: KaimingOptions = {}) =>
-    fill(t, (s, dtype) => randn(s, { std: kaimingStd(tensorOf(t).shape, o), dtype })),
+    fill(t, (s, dtype) => randn(s, { std: kaimingStd('init.kaimingNormal', tensorOf(t).shape, o), dtype })),
 };

@@ -3,6 +3,10 @@ import { asVariable, type Variable, type VariableLike, variable } from '@gd/auto
 import { DTypeError, dropoutMask, type FloatDType, freeOnThrow, keep, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
 import { Module } from './module.js';
+import { optionsOf } from './options.js';
+
+// rnn.ts takes typeOf from here
+export { typeOf } from './options.js';
 
 /** The `dtype` option of a layer, checked: float32 (the default) or float64. */
 export function layerDtype(op: string, dtype: unknown): FloatDType {
@@ -39,7 +43,7 @@ export class Linear extends Module {
     options: { bias?: boolean; dtype?: FloatDType } = {},
   ) {
     super();
-    if (options === null || typeof options !== 'object') throw new ValueError(`Linear: options must be an object, got ${String(options)}`);
+    options = optionsOf('Linear', options, { bias: true, dtype: true });
     for (const [k, v] of [
       ['inFeatures', inFeatures],
       ['outFeatures', outFeatures],
@@ -106,8 +110,7 @@ export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
   constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
     super();
-    if (options === null || typeof options !== 'object') throw new ValueError(`GELU: options must be an object, got ${String(options)}`);
-    const { approximate = 'none' } = options;
+    const { approximate = 'none' } = optionsOf('GELU', options, { approximate: true });
     if (approximate !== 'none' && approximate !== 'tanh') {
       throw new ValueError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate) ?? String(approximate)}`);
     }
@@ -226,7 +229,7 @@ function activation(name: Activation): Module {
 export function mlp(sizes: readonly number[], options: { activation?: Activation; dropout?: number; dtype?: FloatDType } = {}): Sequential {
   if (!Array.isArray(sizes))
     throw new ValueError(`mlp: sizes must be an array of layer widths, got ${sizes === null ? 'null' : typeof sizes}`);
-  if (options === null || typeof options !== 'object') throw new ValueError(`mlp: options must be an object, got ${String(options)}`);
+  options = optionsOf('mlp', options, { activation: true, dropout: true, dtype: true });
   if (sizes.length < 2) throw new ValueError(`mlp: needs at least an input and an output size, got [${sizes.join(',')}]`);
   const layers: Module[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
@@ -237,15 +240,4 @@ export function mlp(sizes: readonly number[], options: { activation?: Activation
     }
   }
   return new Sequential(...layers);
-}
-
-/** What a value is, for messages: 'null', 'an array', or its typeof. @internal */
-export const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-
-/** An options argument, checked to be an object (undefined: the defaults). @internal */
-export function optionsOf<O>(op: string, options: O | undefined): O {
-  if (options === undefined) return {} as O;
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
-  return options;
 }

@@ -9,10 +9,12 @@ import {
   fmtShape,
   keep,
   ShapeError,
+  StateError,
   shapesEqual,
   Tensor,
   ValueError,
 } from '@gd/tensor';
+import { optionsOf } from './options.js';
 
 /** Options of Module.loadStateDict(). */
 export interface LoadStateDictOptions {
@@ -272,19 +274,10 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
     if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof Tensor) {
       throw new ValueError(`loadStateDict: expected a record of name → Tensor, got ${Array.isArray(state) ? 'an array' : String(state)}`);
     }
-    if (options === null || typeof options !== 'object')
-      throw new ValueError(`loadStateDict: options must be an object, got ${String(options)}`);
-    const strict = options.strict ?? true;
+    const strict = optionsOf('loadStateDict', options, { strict: true }).strict ?? true;
     if (typeof strict !== 'boolean') throw new ValueError(`loadStateDict: strict must be true or false, got ${String(strict)}`);
-    // every name with its live tensor; the names of one tensor (tied weights) grouped together
-    const live = this.stateDict();
+    const { live, aliases } = stateAliases(this);
     const paramValues = new Set(this.parameters().map((p) => p.value));
-    const aliases = new Map<Tensor, string[]>();
-    for (const [k, t] of Object.entries(live)) {
-      const names = aliases.get(t);
-      if (names) names.push(k);
-      else aliases.set(t, [k]);
-    }
     const unexpectedKeys = Object.keys(state).filter((k) => !Object.hasOwn(live, k));
     const missingKeys = [...aliases.values()].filter((names) => !names.some((k) => Object.hasOwn(state, k))).flat();
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
@@ -293,11 +286,8 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
       if (unexpectedKeys.length > 0) parts.push(`unexpected [${unexpectedKeys.join(', ')}]`);
       throw new ValueError(`loadStateDict: ${parts.join(', ')} (pass { strict: false } to load the names that match)`);
     }
-    const writes: Array<[Tensor, Tensor]> = [];
     for (const [target, names] of aliases) {
       const what = paramValues.has(target) ? 'parameter' : 'buffer';
-      let source: Tensor | undefined;
-      let sourceName = '';
       for (const k of names) {
         if (!Object.hasOwn(state, k)) continue;
         const t: unknown = state[k];
@@ -312,18 +302,9 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
         if (!shapesEqual(t.shape, target.shape)) {
           throw new ShapeError(`loadStateDict: '${k}' has shape ${fmtShape(t.shape)}; the ${what} has ${fmtShape(target.shape)}`);
         }
-        if (source === undefined) {
-          source = t;
-          sourceName = k;
-        } else if (t !== source && !sameValues(t, source)) {
-          throw new ValueError(
-            `loadStateDict: '${sourceName}' and '${k}' name one tied ${what}, but the state gives them different values`,
-          );
-        }
       }
-      if (source) writes.push([target, source]);
     }
-    for (const [target, source] of writes) copyInto(target, source);
+    writeState('loadStateDict', aliases, state, (t) => (paramValues.has(t) ? 'parameter' : 'buffer'));
     return { missingKeys, unexpectedKeys };
   }
 
@@ -335,6 +316,47 @@ export abstract class Module<Args extends unknown[] = [VariableLike], Out = Vari
     }
     for (const t of this.buffers()) t.dispose();
   }
+}
+
+/**
+ * A model's stateDict, and the names of each of its tensors (a tied parameter's names grouped),
+ * in the stateDict's order. @internal
+ */
+export function stateAliases(model: AnyModule): { live: Record<string, Tensor>; aliases: Map<Tensor, string[]> } {
+  const live = model.stateDict();
+  const aliases = new Map<Tensor, string[]>();
+  for (const [k, t] of Object.entries(live)) {
+    const names = aliases.get(t);
+    if (names) names.push(k);
+    else aliases.set(t, [k]);
+  }
+  return { live, aliases };
+}
+
+/**
+ * Copies a state whose names, dtypes and shapes have been checked against `aliases` into the
+ * model's tensors: each tensor once, from the first of its names the state holds. Where the state
+ * gives a tied tensor under several names, their values must agree (a ValueError before anything
+ * is written). `what` says 'parameter' or 'buffer' for a message. @internal
+ */
+export function writeState(
+  op: string,
+  aliases: ReadonlyMap<Tensor, readonly string[]>,
+  state: Readonly<Record<string, Tensor>>,
+  what: (target: Tensor) => string,
+): void {
+  const writes: Array<[Tensor, Tensor]> = [];
+  for (const [target, names] of aliases) {
+    const given = names.filter((k) => Object.hasOwn(state, k));
+    const source = given.length > 0 ? state[given[0]!]! : undefined;
+    for (const k of given.slice(1)) {
+      const t = state[k]!;
+      if (t !== source && !sameValues(t, source!))
+        throw new ValueError(`${op}: '${given[0]}' and '${k}' name one tied ${what(target)}, but the state gives them different values`);
+    }
+    if (source) writes.push([target, source]);
+  }
+  for (const [target, source] of writes) copyInto(target, source);
 }
 
 /** Whether `v` is a Map or a plain object with a module among its values (a ModuleDict's job). */
@@ -398,9 +420,45 @@ function locate(e: Error): void {
   }
 }
 
+// ── forward: refused while a load into the module is under way ──
+/** Modules with loads under way: how many, and what their forward says meanwhile. */
+const loading = new WeakMap<AnyModule, { count: number; reason: string }>();
+
+/**
+ * Makes the model and every module in it refuse forward() with a StateError saying `reason`
+ * until the returned function is called (once; calling it again does nothing). Loads may
+ * overlap: a module runs again when the last ends. The forward wrapper consults it, so nothing
+ * replaces a module's forward (an ONNX trace, which wraps forwards itself, meets the refusal).
+ * @internal
+ */
+export function markLoading(model: AnyModule, reason: string): () => void {
+  const modules = new Set<AnyModule>();
+  const walk = (m: AnyModule) => {
+    if (modules.has(m)) return;
+    modules.add(m);
+    for (const c of m.children()) walk(c);
+  };
+  walk(model);
+  for (const m of modules) {
+    const p = loading.get(m);
+    if (p) p.count++;
+    else loading.set(m, { count: 1, reason });
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    for (const m of modules) {
+      const p = loading.get(m);
+      if (p && --p.count === 0) loading.delete(m);
+    }
+  };
+}
+
 /**
  * Replaces each forward on a module's prototype chain (once per class) by one that records the
- * call in `running`, so an error from a sub-module leaves the outermost forward with its path.
+ * call in `running`, so an error from a sub-module leaves the outermost forward with its path,
+ * and that refuses to run while a load into the module is under way (markLoading).
  */
 function wrapForwards(proto: object): void {
   for (let p = proto; p !== null && p !== Module.prototype; p = Object.getPrototypeOf(p) as object) {
@@ -412,6 +470,8 @@ function wrapForwards(proto: object): void {
     Object.defineProperty(p, 'forward', {
       ...d,
       value: function forward(this: AnyModule, ...args: unknown[]): unknown {
+        const load = loading.get(this);
+        if (load) throw new StateError(`${this.constructor.name}.forward: ${load.reason}`);
         running.push(this);
         try {
           return inner.apply(this, args);

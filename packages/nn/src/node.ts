@@ -11,10 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { StateError, type Tensor, ValueError } from '@gd/tensor';
-import type { AnyModule } from './module.js';
+import { type Tensor, ValueError } from '@gd/tensor';
+import { type AnyModule, markLoading } from './module.js';
 import { type ToOnnxOptions, toOnnx } from './onnx.js';
-import { commitLoad, headerLength, parseHeader, planLoad, SafetensorsError, saveSafetensors, stageEntry } from './safetensors.js';
+import { optionsOf } from './options.js';
+import { loadSteps, runLoad, SafetensorsError, saveSafetensors } from './safetensors.js';
 
 // ── atomic writes ────────────────────────────────────────────────────────────
 
@@ -204,17 +205,10 @@ function checkLoad(op: string, model: unknown, path: unknown, options: unknown):
   if (model === null || typeof model !== 'object' || typeof (model as AnyModule).stateDict !== 'function')
     throw new ValueError(`${op}: expected a Module to load into, got ${String(model)}`);
   checkPath(op, path);
-  if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${String(options)}`);
-  const chunk = (options as LoadSafetensorsFileOptions).chunkBytes ?? DEFAULT_CHUNK;
+  const chunk = optionsOf(op, options as LoadSafetensorsFileOptions, { chunkBytes: true }).chunkBytes ?? DEFAULT_CHUNK;
   if (!Number.isSafeInteger(chunk) || chunk < 1 || chunk > 2 ** 30)
     throw new ValueError(`${op}: chunkBytes must be an integer in [1, 2^30], got ${String(chunk)}`);
   return chunk;
-}
-
-/** A reader of byte ranges of one open file, in parts of at most `chunk` bytes. */
-interface RangeReader<R> {
-  size: number;
-  read(position: number, length: number): R;
 }
 
 function ended(op: string, path: string, at: number): SafetensorsError {
@@ -240,35 +234,37 @@ export async function loadSafetensorsFile(
 ): Promise<Record<string, string>> {
   const op = 'loadSafetensorsFile';
   const chunk = checkLoad(op, model, path, options);
-  const release = markPending(model);
+  const release = markLoading(
+    model,
+    'a safetensors load into this model has not finished (loadSafetensorsFile returns a Promise: await it, or use loadSafetensorsFileSync)',
+  );
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, 'r');
     const h = handle;
-    const reader: RangeReader<Promise<Uint8Array>> = {
-      size: (await h.stat()).size,
-      async read(position, length) {
-        const out = new Uint8Array(length);
-        for (let done = 0; done < length; ) {
-          const { bytesRead } = await h.read(out, done, Math.min(chunk, length - done), position + done);
-          if (bytesRead === 0) throw ended(op, path, position + done);
-          done += bytesRead;
-        }
-        return out;
-      },
+    const read = async (position: number, length: number) => {
+      const out = new Uint8Array(length);
+      for (let done = 0; done < length; ) {
+        const { bytesRead } = await h.read(out, done, Math.min(chunk, length - done), position + done);
+        if (bytesRead === 0) throw ended(op, path, position + done);
+        done += bytesRead;
+      }
+      return out;
     };
-    const n = headerLength(await reader.read(0, Math.min(8, reader.size)), reader.size);
-    const parsed = parseHeader(await reader.read(8, n), reader.size - 8 - n);
-    const plan = planLoad(model, parsed, op);
-    const staged: Record<string, Tensor> = {};
-    try {
-      for (const [k, e, target] of plan) staged[k] = stageEntry(k, e, target, await reader.read(8 + n + e.begin, e.end - e.begin));
-    } catch (err) {
-      for (const t of Object.values(staged)) t.dispose();
-      throw err;
+    // loadSteps with an async reader: each range it asks for is read, and a read's error thrown into it
+    const steps = loadSteps(model, (await h.stat()).size, op);
+    let step = steps.next();
+    while (!step.done) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await read(...step.value);
+      } catch (err) {
+        steps.throw(err);
+        throw err;
+      }
+      step = steps.next(bytes);
     }
-    commitLoad(model, staged);
-    return parsed.metadata;
+    return step.value;
   } finally {
     release();
     await handle?.close();
@@ -288,83 +284,18 @@ export function loadSafetensorsFileSync(model: AnyModule, path: string, options:
   const chunk = checkLoad(op, model, path, options);
   const fd = openSync(path, 'r');
   try {
-    const reader: RangeReader<Uint8Array> = {
-      size: fstatSync(fd).size,
-      read(position, length) {
-        const out = new Uint8Array(length);
-        for (let done = 0; done < length; ) {
-          const bytesRead = readSync(fd, out, done, Math.min(chunk, length - done), position + done);
-          if (bytesRead === 0) throw ended(op, path, position + done);
-          done += bytesRead;
-        }
-        return out;
-      },
-    };
-    const n = headerLength(reader.read(0, Math.min(8, reader.size)), reader.size);
-    const parsed = parseHeader(reader.read(8, n), reader.size - 8 - n);
-    const plan = planLoad(model, parsed, op);
-    const staged: Record<string, Tensor> = {};
-    try {
-      for (const [k, e, target] of plan) staged[k] = stageEntry(k, e, target, reader.read(8 + n + e.begin, e.end - e.begin));
-    } catch (err) {
-      for (const t of Object.values(staged)) t.dispose();
-      throw err;
-    }
-    commitLoad(model, staged);
-    return parsed.metadata;
+    return runLoad(loadSteps(model, fstatSync(fd).size, op), (position, length) => {
+      const out = new Uint8Array(length);
+      for (let done = 0; done < length; ) {
+        const bytesRead = readSync(fd, out, done, Math.min(chunk, length - done), position + done);
+        if (bytesRead === 0) throw ended(op, path, position + done);
+        done += bytesRead;
+      }
+      return out;
+    });
   } finally {
     closeSync(fd);
   }
-}
-
-// ── a pending load ───────────────────────────────────────────────────────────
-
-/** Modules with a load under way: how many, and the forward they had of their own (if any). */
-const pending = new WeakMap<AnyModule, { count: number; own: PropertyDescriptor | undefined }>();
-
-/**
- * Makes the model and every module in it refuse forward() until the returned function is called
- * (once; calling it again does nothing): a model whose load was not awaited would otherwise run
- * on the weights it had before, without a word.
- */
-function markPending(model: AnyModule): () => void {
-  const modules: AnyModule[] = [];
-  const walk = (m: AnyModule) => {
-    if (modules.includes(m)) return;
-    modules.push(m);
-    for (const c of m.children()) walk(c);
-  };
-  walk(model);
-  for (const m of modules) {
-    const p = pending.get(m);
-    if (p) {
-      p.count++;
-      continue;
-    }
-    pending.set(m, { count: 1, own: Object.getOwnPropertyDescriptor(m, 'forward') });
-    const name = m.constructor.name;
-    Object.defineProperty(m, 'forward', {
-      configurable: true,
-      writable: true,
-      value: () => {
-        throw new StateError(
-          `${name}.forward: a safetensors load into this model has not finished (loadSafetensorsFile returns a Promise: await it, or use loadSafetensorsFileSync)`,
-        );
-      },
-    });
-  }
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    for (const m of modules) {
-      const p = pending.get(m)!;
-      if (--p.count > 0) continue;
-      pending.delete(m);
-      if (p.own) Object.defineProperty(m, 'forward', p.own);
-      else delete (m as { forward?: unknown }).forward;
-    }
-  };
 }
 
 /**

@@ -24,6 +24,7 @@ import {
 import { init } from './init.js';
 import { layerDtype, parameter } from './layers.js';
 import { Module } from './module.js';
+import { optionsOf } from './options.js';
 
 /** Options of BatchNorm1d and BatchNorm2d (PyTorch's defaults). */
 export interface BatchNormOptions {
@@ -73,6 +74,7 @@ abstract class BatchNorm extends Module {
     private readonly ranks: readonly number[],
   ) {
     super();
+    options = optionsOf(op, options, { eps: true, momentum: true, affine: true, dtype: true });
     positiveInt(op, 'numFeatures', numFeatures);
     this.eps = options.eps ?? 1e-5;
     checkEps(op, this.eps);
@@ -227,6 +229,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
+    options = optionsOf('LayerNorm', options, { eps: true, elementwiseAffine: true, dtype: true });
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.length === 0) throw new ValueError('LayerNorm: normalizedShape must not be empty');
     for (const d of this.normalizedShape) positiveInt('LayerNorm', 'normalizedShape', d);
@@ -275,6 +278,7 @@ export class Embedding extends Module {
     options: { dtype?: FloatDType } = {},
   ) {
     super();
+    options = optionsOf('Embedding', options, { dtype: true });
     positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     positiveInt('Embedding', 'embeddingDim', embeddingDim);
     const dtype = layerDtype('Embedding', options.dtype);

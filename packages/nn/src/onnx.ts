@@ -19,12 +19,13 @@ import {
   tensor,
   ValueError,
 } from '@gd/tensor';
-import { causalMask } from './attention.js';
 import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d } from './conv.js';
 import { Flatten, GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 import { type AnyModule, Module } from './module.js';
 import { BatchNorm1d, BatchNorm2d, Embedding, LayerNorm } from './normalization.js';
 import { AttributeType, DataType, ModelProto } from './onnx/proto.js';
+import { optionsOf } from './options.js';
+import { registerRecurrentEmitters } from './rnn-onnx.js';
 
 /** A model that cannot be exported: a layer without an ONNX emitter, or a graph ONNX cannot express. */
 export class OnnxExportError extends GdError {
@@ -77,8 +78,8 @@ export interface Value {
   index?: boolean;
 }
 
-/** An ONNX attribute: an int, ints, a string or a float. */
-export type Attribute = number | number[] | string | { float: number };
+/** An ONNX attribute: an int, ints, a string, strings or a float. */
+export type Attribute = number | number[] | string | string[] | { float: number };
 
 /** What an emitter uses to add nodes to the graph. */
 export interface EmitContext {
@@ -89,10 +90,19 @@ export interface EmitContext {
   /** The target operator set. */
   readonly opset: number;
   /**
+   * Every tensor its forward was called with, in order, arrays of them flattened (an LSTM's
+   * `[h0, c0]`); the first is the emitter's `x`.
+   */
+  readonly inputs: readonly Value[];
+  /**
    * Adds a node `op(inputs)` and returns the name of its output. Integer attributes are numbers,
-   * float attributes `{ float: x }`, lists of integers arrays.
+   * float attributes `{ float: x }`, lists of integers or strings arrays.
    */
   node(op: string, inputs: string[], attributes?: Record<string, Attribute>): string;
+  /** Adds a node with `count` outputs (an LSTM's Y, Y_h, Y_c) and returns their names. */
+  nodeOutputs(op: string, inputs: string[], count: number, attributes?: Record<string, Attribute>): string[];
+  /** A 1-D int64 initializer holding `values` (axes, slice bounds, gather indices, reshape targets). */
+  int64s(values: readonly number[]): string;
   /** The initializer of this module's parameter `field` (named by its stateDict key). */
   param(field: string): string;
   /** A Constant node holding a scalar in the model's dtype. */
@@ -103,12 +113,15 @@ export interface EmitContext {
   fail(reason: string): never;
 }
 
-/** Turns one module into ONNX nodes: takes the input value, returns the output value. */
-export type Emitter<M extends Module> = (module: M, x: Value, cx: EmitContext) => Value;
+/**
+ * Turns one module into ONNX nodes: takes the (first) input value, returns the output value, or
+ * the values of a forward that returns an array of tensors, flattened in order.
+ */
+export type Emitter<M extends AnyModule> = (module: M, x: Value, cx: EmitContext) => Value | Value[];
 
 /** Any Module class (an emitter's key). */
 // biome-ignore lint/suspicious/noExplicitAny: a table of emitters, each typed by its own class
-export type AnyClass = abstract new (...args: any[]) => Module;
+export type AnyClass = abstract new (...args: any[]) => AnyModule;
 const emitter = <C extends AnyClass>(cls: C, emit: Emitter<InstanceType<C>>): [AnyClass, Emitter<Module>] => [cls, emit as Emitter<Module>];
 
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -116,9 +129,10 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 /**
  * The layers exported by an emitter of their own instead of by tracing their forward: a fused
  * ONNX operator (Gemm, Conv, LayerNormalization…) where the trace would give several nodes, or a
- * layer whose forward an ONNX graph cannot follow. Every other module — Sequential, the sequence
- * layers, a user's own — is exported by tracing the ops of its forward through the op registry's
- * ONNX lowerings (below). registerOnnxEmitter() adds an entry beside its layer. An entry:
+ * layer whose forward an ONNX graph cannot follow (RNN, LSTM and GRU, whose loop over time
+ * rnn-onnx.ts writes as ONNX's recurrent operators). Every other module — Sequential, the
+ * attention and Transformer layers, a user's own — is exported by tracing the ops of its
+ * forward through the op registry's ONNX lowerings (below). registerOnnxEmitter() adds an entry beside its layer. An entry:
  * emit its nodes with `cx.node`, reference its parameters with `cx.param('weight')` (any
  * stateDict entry of the module, buffers such as running statistics too; the initializers then
  * carry the stateDict names), constants with `cx.scalar`, reject inputs it cannot take with
@@ -218,6 +232,8 @@ export function registerOnnxEmitter<C extends AnyClass>(cls: C, emit: Emitter<In
   if (typeof cls !== 'function') throw new ValueError(`registerOnnxEmitter: expected a Module class, got ${typeOf(cls)}`);
   EMITTERS.set(cls, emit as Emitter<Module>);
 }
+// RNN, LSTM and GRU as ONNX's recurrent operators, registered beside the layers
+registerRecurrentEmitters();
 
 /** The [N, C, H, W] of a convolution's or pooling's input, C, H and W known. */
 function spatial(x: Value, cx: EmitContext): [Dim, number, number, number] {
@@ -278,6 +294,7 @@ function checkOptions(
   if (!(model instanceof Module)) throw new ValueError(`toOnnx: model must be a Module, got ${typeOf(model)}`);
   if (options === null || typeof options !== 'object')
     throw new ValueError(`toOnnx: options must be an object with inputShape, got ${typeOf(options)}`);
+  optionsOf('toOnnx', options, { inputShape: true, opset: true, dynamicBatch: true, dynamicAxes: true, inputDtype: true });
   const { inputShape, opset = ONNX_OPSETS.default, dynamicBatch = false, dynamicAxes = {}, inputDtype } = options;
   if (inputDtype !== undefined && inputDtype !== 'int32' && inputDtype !== 'float32' && inputDtype !== 'float64')
     throw new ValueError(`toOnnx: inputDtype must be 'int32', 'float32' or 'float64', got ${JSON.stringify(inputDtype)}`);
@@ -464,11 +481,16 @@ const LOWERINGS: Record<string, Lowering> = {
     let scores = cx.node('Mul', [cx.node('MatMul', [heads(q!), kt]), cx.scalar(scale)]);
     if (mask !== undefined) scores = cx.node('Add', [scores, mask]);
     else if (isCausal) {
+      // −∞ expanded to [L, S] and its triangle above the diagonal, of the traced sizes (as the
+      // composed form's causal mask), so a symbolic sequence length stays symbolic
       const [l, s] = headsLast ? [qs[1]!, ks[1]!] : [qs[rank - 2]!, ks[rank - 2]!];
-      scores = cx.node('Add', [scores, cx.constant(causalMask(l, s, v.dtype === 'float64' ? 'float64' : 'float32'))]);
+      const inf = cx.node('Expand', [cx.scalar(Number.NEGATIVE_INFINITY), cx.sizes([l, s])]);
+      scores = cx.node('Add', [scores, trilu(cx, inf, 1, 1)]);
     }
     return heads(cx.node('MatMul', [cx.node('Softmax', [scores], { axis: rank - 1 }), heads(vv!)]));
   },
+  lstmCell: (cx, xs, _, v) => lstmCellNodes(cx, xs, v),
+  gruCell: (cx, xs, _, v) => gruCellNodes(cx, xs, v),
   squaredError: (cx, [p, t], { scale }: { scale: number }) => {
     const d = cx.node('Sub', [p!, t!]);
     return cx.node('Mul', [cx.node('ReduceSum', [cx.node('Mul', [d, d])], { keepdims: 0 }), cx.scalar(scale)]);
@@ -477,6 +499,38 @@ const LOWERINGS: Record<string, Lowering> = {
 
 /** gd dtype → ONNX TensorProto.DataType name. */
 const ONNX_TYPE: Record<string, string> = { float32: 'FLOAT', float64: 'DOUBLE', int32: 'INT32', int64: 'INT64' };
+
+/** Columns [k·H, (k + 1)·H) of a [n, gates·H] value: one gate. */
+function gateOf(cx: LowerContext, x: string, k: number, hidden: number): string {
+  return cx.node('Slice', [x, cx.sizes([k * hidden]), cx.sizes([(k + 1) * hidden]), cx.sizes([1])]);
+}
+
+/** The fused LSTM cell as its gate math: [h', c'] stacked on a new first axis, as lstmCell's output. */
+function lstmCellNodes(cx: LowerContext, [xg, hg, c]: string[], v: Variable): string {
+  const [n, hidden] = v.parents[2]!.shape as [number, number];
+  const a = cx.node('Add', [xg!, hg!]);
+  const [i, f, g, o] = [0, 1, 2, 3].map((k) => cx.node(k === 2 ? 'Tanh' : 'Sigmoid', [gateOf(cx, a, k, hidden)])) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const cn = cx.node('Add', [cx.node('Mul', [f, c!]), cx.node('Mul', [i, g])]);
+  const h = cx.node('Mul', [o, cx.node('Tanh', [cn])]);
+  const lift = (x: string) => cx.node('Reshape', [x, cx.sizes([1, n, hidden])]);
+  return cx.node('Concat', [lift(h), lift(cn)], { axis: 0 });
+}
+
+/** The fused GRU cell as its gate math: n = tanh(x_n + r⊙h_n), h' = n + z⊙(h − n). */
+function gruCellNodes(cx: LowerContext, [xg, hg, h]: string[], v: Variable): string {
+  const hidden = v.parents[2]!.shape[1]!;
+  const [r, z] = [0, 1].map((k) => cx.node('Sigmoid', [cx.node('Add', [gateOf(cx, xg!, k, hidden), gateOf(cx, hg!, k, hidden)])])) as [
+    string,
+    string,
+  ];
+  const nn = cx.node('Tanh', [cx.node('Add', [gateOf(cx, xg!, 2, hidden), cx.node('Mul', [r, gateOf(cx, hg!, 2, hidden)])])]);
+  return cx.node('Add', [nn, cx.node('Mul', [z, cx.node('Sub', [h!, nn])])]);
+}
 
 /** Trilu (opset 14): the triangle of the last two axes about diagonal k, lower (0) or upper (1). */
 function trilu(cx: LowerContext, x: string, k: number, upper: number): string {
@@ -554,18 +608,14 @@ function build(
   const training = new Map<AnyModule, boolean>([...paths.keys()].map((m) => [m, m.training]));
   const wrapped: AnyModule[] = [];
 
-  const addNode = (prefix: string, op: string, inputs: string[], attributes: Record<string, Attribute> = {}): string => {
+  const addNodeOutputs = (prefix: string, op: string, inputs: string[], count: number, attributes: Record<string, Attribute> = {}) => {
     const name = fresh(`${prefix}/${op}`);
-    const output = `${name}_output`;
-    nodes.push({
-      name,
-      op_type: op,
-      input: inputs,
-      output: [output],
-      attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)),
-    });
+    const output = Array.from({ length: count }, (_, i) => (i === 0 ? `${name}_output` : `${name}_output_${i}`));
+    nodes.push({ name, op_type: op, input: inputs, output, attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)) });
     return output;
   };
+  const addNode = (prefix: string, op: string, inputs: string[], attributes: Record<string, Attribute> = {}): string =>
+    addNodeOutputs(prefix, op, inputs, 1, attributes)[0]!;
   const addInitializer = (base: string, dt: string, dims: number[], values: ArrayLike<number>): string => {
     const name = fresh(base);
     initializers.set(name, { name, data_type: DataType[ONNX_TYPE[dt]!]!, dims, raw_data: rawData(values, dt) });
@@ -658,9 +708,22 @@ function build(
               if (out instanceof Variable) tag(out, path);
               return out;
             }
-            const y = out instanceof Variable ? out : asVariable(out as VariableLike);
-            const inputs = args.filter((a) => a instanceof Variable || a instanceof Tensor).map((a) => asVariable(a as VariableLike));
-            return new Variable(y.value, false, 'module', inputs, null, undefined, { module: m, path });
+            // one module node; a forward that returns an array (an RNN's [output, hN]) gets one
+            // 'moduleOutput' per tensor of it, in the same nesting
+            const inputs = tensorsIn(args).map((a) => asVariable(a));
+            if (!Array.isArray(out))
+              return new Variable(asVariable(out as VariableLike).value, false, 'module', inputs, null, undefined, { module: m, path });
+            const first = tensorsIn(out)[0];
+            if (first === undefined) return out;
+            const node = new Variable(asVariable(first).value, false, 'module', inputs, null, undefined, { module: m, path });
+            let k = 0;
+            const rebuild = (o: unknown): unknown =>
+              Array.isArray(o)
+                ? o.map(rebuild)
+                : o instanceof Variable || o instanceof Tensor
+                  ? new Variable(asVariable(o).value, false, 'moduleOutput', [node], null, undefined, { index: k++ })
+                  : o;
+            return rebuild(out);
           },
         });
         wrapped.push(m);
@@ -738,20 +801,35 @@ function build(
         }
         return name;
       };
+      const moduleOutputs = new Map<Variable, string[]>();
       for (const v of order) {
+        if (v.op === 'moduleOutput') {
+          const { index: k } = v.attrs as { index: number };
+          const node = v.parents[0]!;
+          const names = moduleOutputs.get(node) ?? [values.get(node)!];
+          if (names[k] === undefined) {
+            const { module, path } = node.attrs as { module: Module; path: string };
+            throw new OnnxExportError(
+              `toOnnx: the emitter of ${describe(module, path)} returned ${names.length} value(s); its forward returns more`,
+            );
+          }
+          values.set(v, names[k]!);
+          continue;
+        }
         if (v.op === 'module') {
           const { module, path } = v.attrs as { module: Module; path: string };
           const scopeName = `/${path.replaceAll('.', '/')}`;
           const prefix = scopeName === '/' ? '' : scopeName;
-          const first = v.parents[0];
-          const xin: Value = first
-            ? { name: values.get(first)!, shape: symShape(first.shape), index: first.dtype === 'int32' }
-            : { name: 'input', shape: input.shape, index };
+          const ins: Value[] = v.parents.map((p) => ({ name: values.get(p)!, shape: symShape(p.shape), index: p.dtype === 'int32' }));
+          const xin: Value = ins[0] ?? { name: 'input', shape: input.shape, index };
           const cx: EmitContext = {
             path,
             module,
             opset,
+            inputs: ins.length > 0 ? ins : [xin],
             node: (op, inputs, attributes = {}) => addNode(prefix, op, inputs, attributes),
+            nodeOutputs: (op, inputs, count, attributes = {}) => addNodeOutputs(prefix, op, inputs, count, attributes),
+            int64s: (vals) => addInitializer('ints', 'int64', [vals.length], vals),
             param(field) {
               const key = path === '' ? field : `${path}.${field}`;
               const t = state[key];
@@ -764,7 +842,14 @@ function build(
               throw new OnnxExportError(`toOnnx: cannot export ${describe(module, path)}: ${reason}`);
             },
           };
-          values.set(v, EMITTERS.get(module.constructor as AnyClass)!(module, xin, cx).name);
+          const emitted = EMITTERS.get(module.constructor as AnyClass)!(module, xin, cx);
+          if (Array.isArray(emitted)) {
+            moduleOutputs.set(
+              v,
+              emitted.map((e) => e.name),
+            );
+            values.set(v, emitted[0]!.name);
+          } else values.set(v, emitted.name);
           continue;
         }
         if (v.parents.length === 0) {
@@ -822,6 +907,17 @@ function build(
   });
 }
 
+/** The tensors among a forward's arguments (or results), arrays of them flattened, in order. */
+function tensorsIn(args: readonly unknown[]): VariableLike[] {
+  const out: VariableLike[] = [];
+  const walk = (a: unknown): void => {
+    if (Array.isArray(a)) a.forEach(walk);
+    else if (a instanceof Variable || a instanceof Tensor) out.push(a);
+  };
+  walk(args);
+  return out;
+}
+
 /** The input's shape as the user gave it, symbolic axes by name. */
 const input0 = (shape: readonly number[], symbolic: Map<number, string>): Dim[] => shape.map((d, i) => symbolic.get(i) ?? d);
 
@@ -836,8 +932,9 @@ const exportable = () => [...EMITTERS.keys()].map((c) => c.name).join(', ');
  * ONNX lowering, so any model composed of exportable ops exports — Sequential, the attention and
  * Transformer layers, a user's own modules. Layers with an emitter of their own (Linear → Gemm,
  * Conv2d, the pools, BatchNorm1d/2d with their running statistics, LayerNorm → LayerNormalization
- * from opset 17, Embedding → Gather of int32 indices, the activations; registerOnnxEmitter adds
- * one) are written by it. Parameters are stored as initializers named by their stateDict keys
+ * from opset 17, Embedding → Gather of int32 indices, the activations, RNN/LSTM/GRU → one ONNX
+ * RNN/LSTM/GRU node per layer, so any sequence length runs; registerOnnxEmitter adds one) are
+ * written by it. Parameters are stored as initializers named by their stateDict keys
  * (`0.weight`, …) in the parameters' dtype (float32 → FLOAT, float64 → DOUBLE); a constant the
  * forward uses becomes an initializer too. An op without a lowering throws OnnxExportError
  * naming it.
@@ -923,6 +1020,8 @@ export function toOnnx(model: AnyModule, options: ToOnnxOptions): Uint8Array {
 
 function attribute(name: string, v: Attribute): object {
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v) && v.length > 0 && v.every((e) => typeof e === 'string'))
+    return { name, type: AttributeType.STRINGS, strings: v.map((e) => new TextEncoder().encode(e)) };
   if (Array.isArray(v)) return { name, type: AttributeType.INTS, ints: v };
   if (typeof v === 'object') return { name, type: AttributeType.FLOAT, f: v.float };
   return { name, type: AttributeType.INT, i: v };

@@ -1,13 +1,15 @@
 // Recurrent layers: RNN (tanh or ReLU), LSTM and GRU, with PyTorch's gate order, state-dict keys
 // (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, the _reverse suffix) and init
-// (every parameter U(−1/√hidden, 1/√hidden)). Composed from differentiable ops: the input
-// projection of the whole sequence is one matmul per layer and direction, up front; each time
-// step then does one matmul by W_hh and the gate math.
-import { asVariable, concat, stack, type Variable, type VariableLike } from '@gd/autograd';
+// (every parameter U(−1/√hidden, 1/√hidden)). Each time step does its input projection
+// x_t·W_ihᵀ + b, the matmul by W_hh and the gate math, which for LSTM and GRU is one fused cell
+// kernel (forward and backward: lstmCell, gruCell of @gd/autograd). The steps are separate
+// Variables from the input on, so no step's gradient has the whole sequence's shape.
+import { asVariable, concat, gruCell, lstmCell, stack, type Variable, type VariableLike } from '@gd/autograd';
 import { dropoutMask, type FloatDType, fmtShape, ShapeError, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
 import { layerDtype, parameter, typeOf } from './layers.js';
 import { Module } from './module.js';
+import { type OptionKeys, optionsOf } from './options.js';
 
 /** Options of RNN, LSTM and GRU (PyTorch's defaults). */
 export interface RNNOptions {
@@ -30,6 +32,9 @@ export interface SimpleRNNOptions extends RNNOptions {
   /** h' = tanh(…) (default) or relu(…). */
   nonlinearity?: 'tanh' | 'relu';
 }
+
+const RNN_KEYS: OptionKeys<RNNOptions> = { numLayers: true, bias: true, batchFirst: true, dropout: true, bidirectional: true, dtype: true };
+const SIMPLE_RNN_KEYS: OptionKeys<SimpleRNNOptions> = { ...RNN_KEYS, nonlinearity: true };
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 const GATES: Record<Mode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
@@ -55,8 +60,7 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
     options: RNNOptions,
   ) {
     super();
-    if (options === null || typeof options !== 'object' || Array.isArray(options))
-      throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
+    options = optionsOf(op, options, mode === 'LSTM' || mode === 'GRU' ? RNN_KEYS : SIMPLE_RNN_KEYS);
     const numLayers = options.numLayers ?? 1;
     for (const [name, v] of [
       ['inputSize', inputSize],
@@ -140,48 +144,56 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
       s ? s.slice([k, 0, 0], [1, n, hidden]).reshape([n, hidden]) : asVariable(zeros([n, hidden], dtype));
     const hN: Variable[] = [];
     const cN: Variable[] = [];
+    // the layer's input as one [N, F] Variable per step: a step's slice of one Variable would send
+    // back a gradient of the whole sequence's shape (to be summed over L steps, O(L²)); the first
+    // layer's steps are sliced from the input once, the next layers' are the previous one's outputs
+    let xs: Variable[] = Array.from({ length: steps }, (_, t) => x.slice([t, 0, 0], [1, n, x.shape[2]!]).reshape([n, x.shape[2]!]));
     for (let layer = 0; layer < this.numLayers; layer++) {
-      if (layer > 0 && this.training && this.dropout > 0) x = x.mul(dropoutMask(x.shape as number[], this.dropout, dtype));
-      const outs: Variable[] = [];
+      if (layer > 0 && this.training && this.dropout > 0) {
+        const features = xs[0]!.shape[1]!;
+        const mask = dropoutMask([steps, n, features], this.dropout, dtype);
+        xs = xs.map((xt, t) => xt.mul(mask.slice([t, 0, 0], [1, n, features]).reshape([n, features])));
+        mask.dispose();
+      }
+      const outs: Variable[][] = [];
       for (let d = 0; d < this.directions; d++) {
         const k = layer * this.directions + d;
-        const { seq, h, c } = this.direction(x, layer, d === 1, start(h0v, k), this.mode === 'LSTM' ? start(c0v, k) : null);
+        const { seq, h, c } = this.direction(xs, layer, d === 1, start(h0v, k), this.mode === 'LSTM' ? start(c0v, k) : null);
         outs.push(seq);
         hN.push(h);
         if (c) cN.push(c);
       }
-      x = outs.length === 1 ? outs[0]! : concat(outs, 2);
+      xs = outs.length === 1 ? outs[0]! : outs[0]!.map((f, t) => concat([f, outs[1]![t]!], 1));
     }
+    x = stack(xs, 0);
     const fix = (s: Variable) => (batched ? s : s.squeeze(1));
     const output = !batched ? x.squeeze(1) : this.batchFirst ? x.transpose([1, 0, 2]) : x;
     return { output, h: fix(stack(hN, 0)), c: this.mode === 'LSTM' ? fix(stack(cN, 0)) : null };
   }
 
-  /** One layer in one direction over x [L, N, in]: the output sequence [L, N, H] and the last states. */
+  /** One layer in one direction over the steps xs (each [N, in]): the outputs (each [N, H]) and the last states. */
   private direction(
-    x: Variable,
+    xs: Variable[],
     layer: number,
     reverse: boolean,
     h: Variable,
     c: Variable | null,
-  ): { seq: Variable; h: Variable; c: Variable | null } {
+  ): { seq: Variable[]; h: Variable; c: Variable | null } {
     const suffix = `${layer}${reverse ? '_reverse' : ''}`;
     const wih = this.weight(`weight_ih_l${suffix}`)!;
     const whh = this.weight(`weight_hh_l${suffix}`)!;
     const bih = this.weight(`bias_ih_l${suffix}`);
     const bhh = this.weight(`bias_hh_l${suffix}`);
     const H = this.hiddenSize;
-    const [steps, n] = [x.shape[0]!, x.shape[1]!];
-    const gate = GATES[this.mode] * H;
-    // the input projection of every step at once; b_hh joins it except for GRU, whose b_hn sits inside r ⊙ (·)
-    let xw = x.matmul(wih, { transposeB: true });
-    if (bih) xw = xw.add(bih);
-    if (bhh && this.mode !== 'GRU') xw = xw.add(bhh);
-    const cols = (v: Variable, from: number, width: number) => v.slice([0, from], [n, width]);
+    const steps = xs.length;
+    const n = xs[0]!.shape[0]!;
+    // each step's input projection x_t·W_ihᵀ + b; b_hh joins b_ih except for GRU, whose b_hn sits inside r ⊙ (·)
+    const bias = bih && bhh && this.mode !== 'GRU' ? bih.add(bhh) : bih;
     const seq: Variable[] = new Array(steps);
     for (let i = 0; i < steps; i++) {
       const t = reverse ? steps - 1 - i : i;
-      const xt = xw.slice([t, 0, 0], [1, n, gate]).reshape([n, gate]);
+      const xw = xs[t]!.matmul(wih, { transposeB: true });
+      const xt = bias ? xw.add(bias) : xw;
       const hw = h.matmul(whh, { transposeB: true });
       switch (this.mode) {
         case 'RNN_TANH':
@@ -191,31 +203,20 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
           h = xt.add(hw).relu();
           break;
         case 'LSTM': {
-          // gates i, f, g, o: c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c')
-          const g = xt.add(hw);
-          const s = g.sigmoid();
-          c = cols(s, H, H)
-            .mul(c!)
-            .add(cols(s, 0, H).mul(cols(g, 2 * H, H).tanh()));
-          h = cols(s, 3 * H, H).mul(c.tanh());
+          // one fused kernel: gates i, f, g, o, c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c') → [h', c']
+          const hc = lstmCell(xt, hw, c!);
+          h = hc.slice([0, 0, 0], [1, n, H]).reshape([n, H]);
+          c = hc.slice([1, 0, 0], [1, n, H]).reshape([n, H]);
           break;
         }
-        case 'GRU': {
-          // gates r, z, n: n = tanh(x_n + r⊙(W_hn·h + b_hn)), h' = (1 − z)⊙n + z⊙h = n + z⊙(h − n)
-          const gh = bhh ? hw.add(bhh) : hw;
-          const rz = cols(xt, 0, 2 * H)
-            .add(cols(gh, 0, 2 * H))
-            .sigmoid();
-          const nn = cols(xt, 2 * H, H)
-            .add(cols(rz, 0, H).mul(cols(gh, 2 * H, H)))
-            .tanh();
-          h = nn.add(cols(rz, H, H).mul(h.sub(nn)));
+        case 'GRU':
+          // one fused kernel: gates r, z, n, n = tanh(x_n + r⊙(W_hn·h + b_hn)), h' = n + z⊙(h − n)
+          h = gruCell(xt, bhh ? hw.add(bhh) : hw, h);
           break;
-        }
       }
       seq[t] = h;
     }
-    return { seq: stack(seq, 0), h, c };
+    return { seq, h, c };
   }
 }
 
@@ -224,8 +225,8 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
  * over `numLayers` stacked layers, optionally bidirectional. `forward(x, h0?)` returns
  * `[output, hN]`: output [L, N, D·H] ([N, L, D·H] with batchFirst), hN [numLayers·D, N, H].
  * Keys `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` (`…_reverse` for the reverse
- * direction); every parameter starts U(−1/√H, 1/√H). A time step runs 4 kernels: its slice of the
- * up-front input projection, the matmul by W_hh, one add and the nonlinearity.
+ * direction); every parameter starts U(−1/√H, 1/√H). A time step runs 5 kernels: its input
+ * projection and bias, the matmul by W_hh, one add and the nonlinearity.
  *
  * @example
  * ```ts
@@ -255,8 +256,9 @@ export class RNN extends RNNBase<[input: VariableLike, h0?: VariableLike | null]
  * Long short-term memory (PyTorch's nn.LSTM), gates in PyTorch's order i, f, g, o:
  * c_t = σ(f)⊙c_{t−1} + σ(i)⊙tanh(g), h_t = σ(o)⊙tanh(c_t). `forward(x, [h0, c0]?)` returns
  * `[output, [hN, cN]]`. Keys, layouts and init as RNN's, with 4·H gate rows. A time step runs
- * 14 kernels: its slice of the input projection, the matmul by W_hh, one add, one sigmoid over all
- * four gates, four gate slices, two tanh, three products and one sum.
+ * 6 kernels: its input projection and bias, the matmul by W_hh, the fused cell (lstmCell) and the
+ * two copies that take h' and c' apart; its backward, the cell's fused backward and the
+ * matmuls' gradients.
  *
  * @example
  * ```ts
@@ -287,8 +289,8 @@ export class LSTM extends RNNBase<
  * Gated recurrent unit (PyTorch's nn.GRU), gates in PyTorch's order r, z, n:
  * n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)), h_t = (1 − z)⊙n + z⊙h_{t−1}. `forward(x, h0?)`
  * returns `[output, hN]`. Keys, layouts and init as RNN's, with 3·H gate rows. A time step runs
- * 17 kernels: its slice of the input projection, the matmul by W_hh, its bias, six gate slices, one
- * sigmoid over r and z, one tanh, and six products, sums and differences.
+ * 5 kernels: its input projection and b_ih, the matmul by W_hh and b_hh, and the fused cell
+ * (gruCell).
  *
  * @example
  * ```ts

@@ -3,7 +3,8 @@
 // little-endian tensor bytes, every byte of them indexed by exactly one tensor. PyTorch and
 // Hugging Face tools read what saveSafetensors writes.
 import { DisposedError, fmtShape, GdError, keep, shapesEqual, Tensor, tensor, ValueError } from '@gd/tensor';
-import type { AnyModule } from './module.js';
+import { type AnyModule, stateAliases, writeState } from './module.js';
+import { optionsOf } from './options.js';
 
 /** A safetensors file that is truncated, corrupted, or does not match the model. */
 export class SafetensorsError extends GdError {
@@ -278,8 +279,7 @@ export function saveSafetensors(
 ): Uint8Array {
   if (source === null || typeof source !== 'object')
     throw new ValueError(`saveSafetensors: expected a Module or a record of name → Tensor, got ${String(source)}`);
-  if (options === null || typeof options !== 'object')
-    throw new ValueError(`saveSafetensors: options must be an object, got ${String(options)}`);
+  options = optionsOf('saveSafetensors', options, { metadata: true });
   const state =
     typeof (source as AnyModule).stateDict === 'function' ? (source as AnyModule).stateDict() : (source as Record<string, Tensor>);
   if (options.metadata !== undefined && !isStringRecord(options.metadata)) {
@@ -349,21 +349,20 @@ export function saveSafetensors(
 }
 
 /** What a load will write: each name of the file the model takes, with its header entry. */
-export type LoadPlan = Array<[string, HeaderEntry, Tensor]>;
+type LoadPlan = Array<[string, HeaderEntry, Tensor]>;
 
 /**
  * Checks a parsed header against a model before any data is read: every name of the file is one
  * of the model's, every parameter and buffer is in the file under one of its names (a tied
- * parameter under any of them), and dtypes and shapes match.
+ * parameter under any of them), and dtypes and shapes match. These are the only checks of names,
+ * dtypes and shapes a load makes: the staged tensors are written as planned.
  */
-export function planLoad(model: AnyModule, header: ParsedHeader, op: string): LoadPlan {
-  const live = model.stateDict();
-  const aliases = new Map<Tensor, string[]>();
-  for (const [k, t] of Object.entries(live)) {
-    const names = aliases.get(t);
-    if (names) names.push(k);
-    else aliases.set(t, [k]);
-  }
+function planLoad(
+  model: AnyModule,
+  header: ParsedHeader,
+  op: string,
+): { plan: LoadPlan; live: Record<string, Tensor>; aliases: Map<Tensor, string[]> } {
+  const { live, aliases } = stateAliases(model);
   const missing = [...aliases.values()].filter((names) => !names.some((k) => header.tensors.has(k))).flat();
   const unexpected = [...header.tensors.keys()].filter((k) => !Object.hasOwn(live, k));
   if (missing.length > 0 || unexpected.length > 0) {
@@ -396,23 +395,66 @@ export function planLoad(model: AnyModule, header: ParsedHeader, op: string): Lo
       throw new SafetensorsError(`${op}: '${k}' has shape ${fmtShape(e.shape)}; the model needs ${fmtShape(p.shape)}`);
     plan.push([k, e, p]);
   }
-  return plan;
+  return { plan, live, aliases };
 }
 
 /** A staged tensor (kept) of one entry's bytes, converted (and range-checked) to the dtype the model holds. */
-export function stageEntry(name: string, entry: HeaderEntry, target: Tensor, bytes: Uint8Array): Tensor {
+function stageEntry(name: string, entry: HeaderEntry, target: Tensor, bytes: Uint8Array): Tensor {
   const e = { dtype: entry.dtype, shape: entry.shape, bytes };
   const data = target.dtype === 'int32' ? ints(name, e) : values(e);
   return keep(tensor(data, { shape: entry.shape, dtype: target.dtype }));
 }
 
-/** Writes staged tensors into the model (all checked, all or nothing) and frees them. */
-export function commitLoad(model: AnyModule, staged: Record<string, Tensor>): void {
+/** A byte range a load asks for: [position, length] in the file. */
+export type ByteRange = readonly [position: number, length: number];
+
+/**
+ * Every load of safetensors, as the reads it needs: yields the byte ranges it wants in turn (the
+ * header's length, the header, then each tensor the model takes) and is sent their bytes; a
+ * reader's error is thrown into it, so it frees what it staged. It checks the header against the
+ * model before any tensor is read and writes the model only once every tensor is staged, so on
+ * any error the model is unchanged. Returns the file's metadata. Run it with runLoad (bytes or a
+ * synchronous reader) or an async loop over the same protocol (loadSafetensorsFile).
+ */
+export function* loadSteps(model: AnyModule, size: number, op: string): Generator<ByteRange, Record<string, string>, Uint8Array> {
+  const n = headerLength(yield [0, Math.min(8, size)], size);
+  const header = parseHeader(yield [8, n], size - 8 - n);
+  const { plan, live, aliases } = planLoad(model, header, op);
+  const staged: Record<string, Tensor> = {};
   try {
-    model.loadStateDict(staged);
+    for (const [k, e, target] of plan) staged[k] = stageEntry(k, e, target, yield [8 + n + e.begin, e.end - e.begin]);
+    // an await between the plan and here may have replaced the model's tensors (to(), a load)
+    const now = model.stateDict();
+    const changed = Object.keys({ ...live, ...now }).find((k) => now[k] !== live[k]);
+    if (changed !== undefined)
+      throw new SafetensorsError(
+        `${op}: the model's '${changed}' was replaced during the load (to(), or another load?); nothing was written`,
+      );
+    const params = new Set(model.parameters().map((p) => p.value));
+    writeState(op, aliases, staged, (t) => (params.has(t) ? 'parameter' : 'buffer'));
   } finally {
     for (const t of Object.values(staged)) t.dispose();
   }
+  return header.metadata;
+}
+
+/** Runs loadSteps with a synchronous reader of byte ranges. */
+export function runLoad(
+  steps: Generator<ByteRange, Record<string, string>, Uint8Array>,
+  read: (position: number, length: number) => Uint8Array,
+): Record<string, string> {
+  let step = steps.next();
+  while (!step.done) {
+    let bytes: Uint8Array;
+    try {
+      bytes = read(...step.value);
+    } catch (err) {
+      steps.throw(err);
+      throw err;
+    }
+    step = steps.next(bytes);
+  }
+  return step.value;
 }
 
 /**
@@ -429,18 +471,6 @@ export function commitLoad(model: AnyModule, staged: Record<string, Tensor>): vo
  */
 export function loadSafetensors(model: AnyModule, bytes: Uint8Array): Record<string, string> {
   if (!(bytes instanceof Uint8Array)) throw new SafetensorsError('loadSafetensors: expected a Uint8Array');
-  bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = headerLength(bytes, bytes.length);
-  const data = bytes.subarray(8 + n);
-  const header = parseHeader(bytes.subarray(8, 8 + n), data.length);
-  const plan = planLoad(model, header, 'loadSafetensors');
-  const staged: Record<string, Tensor> = {};
-  try {
-    for (const [k, e, target] of plan) staged[k] = stageEntry(k, e, target, data.subarray(e.begin, e.end));
-  } catch (err) {
-    for (const t of Object.values(staged)) t.dispose();
-    throw err;
-  }
-  commitLoad(model, staged);
-  return header.metadata;
+  const all = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return runLoad(loadSteps(model, all.length, 'loadSafetensors'), (position, length) => all.subarray(position, position + length));
 }

@@ -4,9 +4,30 @@ import { asVariable, Variable, type VariableLike, variable } from '@gd/autograd'
 import { type FloatDType, keep, Tensor, ValueError } from '@gd/tensor';
 import { type AttentionMask, MultiheadAttention } from './attention.js';
 import { ModuleList } from './containers.js';
-import { Dropout, Linear, layerDtype, optionsOf, parameter, typeOf } from './layers.js';
+import { Dropout, Linear, layerDtype, parameter } from './layers.js';
 import { type AnyModule, Module } from './module.js';
 import { LayerNorm } from './normalization.js';
+import { type OptionKeys, optionsOf, typeOf } from './options.js';
+
+/** The options of the encoder and decoder layers' constructors. */
+const LAYER_OPTIONS: OptionKeys<TransformerEncoderLayerOptions> = {
+  activation: true,
+  batchFirst: true,
+  dimFeedforward: true,
+  dropout: true,
+  dtype: true,
+  layerNormEps: true,
+  normFirst: true,
+};
+/** The options of the decoder's and its layers' forward. */
+const DECODER_FORWARD_OPTIONS: OptionKeys<TransformerDecoderForwardOptions> = {
+  tgtMask: true,
+  memoryMask: true,
+  tgtKeyPaddingMask: true,
+  memoryKeyPaddingMask: true,
+  tgtIsCausal: true,
+  memoryIsCausal: true,
+};
 
 /** The feed-forward activation of a Transformer layer: a name, or any function of a Variable. */
 export type TransformerActivation = 'relu' | 'gelu' | ((x: Variable) => Variable);
@@ -88,7 +109,7 @@ export class TransformerEncoderLayer extends Module<[src: VariableLike, options?
   ) {
     super();
     const op = 'TransformerEncoderLayer';
-    const o = optionsOf(op, options);
+    const o = optionsOf(op, options, LAYER_OPTIONS);
     const dtype = layerDtype(op, o.dtype);
     const p = o.dropout ?? 0.1;
     this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, batchFirst: o.batchFirst ?? false, dtype });
@@ -111,7 +132,11 @@ export class TransformerEncoderLayer extends Module<[src: VariableLike, options?
 
   /** src [S, N, dModel] ([N, S, dModel] with batchFirst, or unbatched [S, dModel]) → the same shape. */
   forward(src: VariableLike, options: TransformerEncoderLayerForwardOptions = {}): Variable {
-    const { srcMask, srcKeyPaddingMask, isCausal = false } = optionsOf('TransformerEncoderLayer.forward', options);
+    const {
+      srcMask,
+      srcKeyPaddingMask,
+      isCausal = false,
+    } = optionsOf('TransformerEncoderLayer.forward', options, { srcMask: true, srcKeyPaddingMask: true, isCausal: true });
     const sa = (x: Variable) =>
       this.dropout1.forward(
         this.self_attn.forward(x, x, x, { attnMask: srcMask, keyPaddingMask: srcKeyPaddingMask, needWeights: false, isCausal })[0],
@@ -167,13 +192,19 @@ export class TransformerEncoder extends Module<[src: VariableLike, options?: Tra
     options: TransformerEncoderOptions = {},
   ) {
     super();
+    // the options first: a refusal must not leave the layers' copies behind
+    const norm = normOf('TransformerEncoder', options);
     this.layers = new ModuleList(stackOf('TransformerEncoder', TransformerEncoderLayer, layer, numLayers));
-    this.norm = normOf('TransformerEncoder', options);
+    this.norm = norm;
   }
 
   /** src [S, N, d] ([N, S, d] with batchFirst) through every layer, then the norm. */
   forward(src: VariableLike, options: TransformerEncoderForwardOptions = {}): Variable {
-    const { mask, srcKeyPaddingMask, isCausal } = optionsOf('TransformerEncoder.forward', options);
+    const { mask, srcKeyPaddingMask, isCausal } = optionsOf('TransformerEncoder.forward', options, {
+      mask: true,
+      srcKeyPaddingMask: true,
+      isCausal: true,
+    });
     let x = asVariable(src);
     for (const layer of this.layers) x = layer.forward(x, { srcMask: mask, srcKeyPaddingMask, isCausal });
     return this.norm ? this.norm.forward(x) : x;
@@ -250,7 +281,7 @@ export class TransformerDecoderLayer extends Module<
   ) {
     super();
     const op = 'TransformerDecoderLayer';
-    const o = optionsOf(op, options);
+    const o = optionsOf(op, options, LAYER_OPTIONS);
     const dtype = layerDtype(op, o.dtype);
     const p = o.dropout ?? 0.1;
     const batchFirst = o.batchFirst ?? false;
@@ -272,7 +303,7 @@ export class TransformerDecoderLayer extends Module<
 
   /** tgt [T, N, dModel] and memory [S, N, dModel] ([N, ·, dModel] with batchFirst) → [T, N, dModel]. */
   forward(tgt: VariableLike, memory: VariableLike, options: TransformerDecoderForwardOptions = {}): Variable {
-    const o = optionsOf('TransformerDecoderLayer.forward', options);
+    const o = optionsOf('TransformerDecoderLayer.forward', options, DECODER_FORWARD_OPTIONS);
     const mem = asVariable(memory);
     const sa = (x: Variable) =>
       this.dropout1.forward(
@@ -336,13 +367,15 @@ export class TransformerDecoder extends Module<
     options: TransformerDecoderOptions = {},
   ) {
     super();
+    // the options first: a refusal must not leave the layers' copies behind
+    const norm = normOf('TransformerDecoder', options);
     this.layers = new ModuleList(stackOf('TransformerDecoder', TransformerDecoderLayer, layer, numLayers));
-    this.norm = normOf('TransformerDecoder', options);
+    this.norm = norm;
   }
 
   /** tgt and memory through every layer, then the norm. */
   forward(tgt: VariableLike, memory: VariableLike, options: TransformerDecoderForwardOptions = {}): Variable {
-    const o = optionsOf('TransformerDecoder.forward', options);
+    const o = optionsOf('TransformerDecoder.forward', options, DECODER_FORWARD_OPTIONS);
     let x = asVariable(tgt);
     const mem = asVariable(memory);
     for (const layer of this.layers) x = layer.forward(x, mem, o);
@@ -363,7 +396,7 @@ function stackOf<L extends AnyModule>(op: string, cls: abstract new (...args: ne
 
 /** The `norm` option of a stack, checked. */
 function normOf(op: string, options: { norm?: Module | null } | undefined): Module | null {
-  const o = optionsOf(op, options);
+  const o = optionsOf(op, options, { norm: true });
   if (o.norm !== undefined && o.norm !== null && !(o.norm instanceof Module))
     throw new ValueError(`${op}: norm must be a Module (e.g. a LayerNorm) or null, got ${typeOf(o.norm)}`);
   return o.norm ?? null;

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manualSeed, memory, StateError, tensor, ValueError } from '@gd/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchNorm1d, Linear, type Module, mlp, ReLU, SafetensorsError, Sequential, saveSafetensors } from '../src/index.js';
+import { BatchNorm1d, Linear, Module, mlp, ReLU, SafetensorsError, Sequential, saveSafetensors } from '../src/index.js';
 import { loadSafetensorsFile, loadSafetensorsFileSync, saveSafetensorsFile, saveSafetensorsFileSync } from '../src/node.js';
+import { toOnnx } from '../src/onnx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gd-nn-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,6 +168,54 @@ describe('a load that was not awaited is loud', () => {
     saveSafetensorsFileSync(path, a);
     loadSafetensorsFileSync(b, path);
     expect(b.forward(x).value.toArray()).toEqual(a.forward(x).value.toArray());
+  });
+
+  it('exporting a model whose load is under way fails with the StateError, and leaves the refusal in place', async () => {
+    const a = mlp([2, 3, 1]);
+    const path = join(dir, 'pending-export.safetensors');
+    saveSafetensorsFileSync(path, a);
+    const b = mlp([2, 3, 1]);
+    const x = tensor([[1, -1]]);
+    const loading = loadSafetensorsFile(b, path);
+    expect(() => toOnnx(b, { inputShape: [1, 2] })).toThrow(StateError);
+    expect(() => toOnnx(b, { inputShape: [1, 2] })).toThrow(
+      /toOnnx: .*Sequential\.forward: a safetensors load into this model has not finished/,
+    );
+    // the export's own wrapping of forward is gone, and the load's refusal is not
+    expect(() => b.forward(x)).toThrow(StateError);
+    expect(() => b.children()[0]!.forward(x)).toThrow(StateError);
+    await loading;
+    expect(b.forward(x).value.toArray()).toEqual(a.forward(x).value.toArray());
+    const modules = [b, ...b.children()];
+    expect(modules.filter((m) => Object.hasOwn(m, 'forward'))).toEqual([]);
+    // and it exports the loaded weights
+    expect(toOnnx(b, { inputShape: [1, 2] })).toEqual(toOnnx(a, { inputShape: [1, 2] }));
+  });
+
+  it('a load started while the model is being exported refuses the rest of the trace, then the model runs on the loaded weights', async () => {
+    const a = mlp([2, 3, 1]);
+    const path = join(dir, 'load-in-trace.safetensors');
+    saveSafetensorsFileSync(path, a);
+    class Loads extends Module {
+      net = mlp([2, 3, 1]);
+      load: Promise<unknown> | null = null;
+      forward(x: Parameters<Module['forward']>[0]) {
+        this.load ??= loadSafetensorsFile(this.net, path);
+        return this.net.forward(x);
+      }
+    }
+    const b = new Loads();
+    const x = tensor([[1, -1]]);
+    expect(() => toOnnx(b, { inputShape: [1, 2] })).toThrow(
+      /toOnnx: .*Sequential\.forward: a safetensors load into this model has not finished/,
+    );
+    expect(b.load).not.toBeNull();
+    expect(() => b.net.forward(x)).toThrow(StateError);
+    await b.load;
+    expect(b.forward(x).value.toArray()).toEqual(a.forward(x).value.toArray());
+    const modules = [b, b.net, ...b.net.children()];
+    expect(modules.filter((m) => Object.hasOwn(m, 'forward'))).toEqual([]);
+    expect(toOnnx(b.net, { inputShape: [1, 2] })).toEqual(toOnnx(a, { inputShape: [1, 2] }));
   });
 
   it('two loads under way: the model runs only once both have finished', async () => {

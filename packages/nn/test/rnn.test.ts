@@ -45,7 +45,7 @@ describe('recurrent layers', () => {
     lstm.dispose();
   });
 
-  it('the per-step work is one matmul by W_hh and the gate math (counted from the graph)', () => {
+  it('the per-step work is the two projections and the gate math, one fused cell for LSTM and GRU (counted from the graph)', () => {
     manualSeed(0);
     const perStep = (make: () => RNN | LSTM | GRU) => {
       const m = make();
@@ -57,14 +57,21 @@ describe('recurrent layers', () => {
         const one = run(1);
         const two = run(2);
         const diff = new Map([...two].map(([k, v]) => [k, v - (one.get(k) ?? 0)]));
-        return { total: total(two) - total(one), matmul: diff.get('matmul') };
+        return {
+          total: total(two) - total(one),
+          matmul: diff.get('matmul'),
+          cell: (diff.get('lstmCell') ?? 0) + (diff.get('gruCell') ?? 0),
+        };
       });
       m.dispose();
       return counts;
     };
-    expect(perStep(() => new RNN(3, 4))).toEqual({ total: 4, matmul: 1 });
-    expect(perStep(() => new LSTM(3, 4))).toEqual({ total: 14, matmul: 1 });
-    expect(perStep(() => new GRU(3, 4))).toEqual({ total: 17, matmul: 1 });
+    // the input projection x_t·W_ihᵀ and its bias, the matmul by W_hh, one add and the nonlinearity
+    expect(perStep(() => new RNN(3, 4))).toEqual({ total: 5, matmul: 2, cell: 0 });
+    // the projection and its bias, the matmul by W_hh, the fused cell, and h', c' taken apart
+    expect(perStep(() => new LSTM(3, 4))).toEqual({ total: 6, matmul: 2, cell: 1 });
+    // the projection and b_ih, the matmul by W_hh and b_hh, and the fused cell
+    expect(perStep(() => new GRU(3, 4))).toEqual({ total: 5, matmul: 2, cell: 1 });
   });
 
   it('float32 by default; unbatched input; dropout between layers only in training', () => {

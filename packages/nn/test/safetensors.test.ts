@@ -3,6 +3,7 @@ import { manualSeed, tensor, ValueError } from '@gd/tensor';
 import { thrown } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import { Linear, loadSafetensors, type Module, parseSafetensors, SafetensorsError, saveSafetensors } from '../src/index.js';
+import { loadSteps } from '../src/safetensors.js';
 
 const values = (m: Module) => m.parameters().map((p) => Array.from(p.value.data()));
 
@@ -120,5 +121,54 @@ describe('safetensors metadata is string → string', () => {
     expect(caught).toBeInstanceOf(SafetensorsError);
     expect((caught as Error).message).toMatch(/saveSafetensors: a tensor cannot be named '__metadata__'/);
     t.dispose();
+  });
+});
+
+describe('one load sequence for bytes and files', () => {
+  it('checks names, dtypes and shapes once, against the header, and writes without loadStateDict re-checking them', () => {
+    manualSeed(3);
+    const a = new Linear(3, 2);
+    const b = new Linear(3, 2);
+    let calls = 0;
+    const original = b.loadStateDict.bind(b);
+    b.loadStateDict = (...args) => {
+      calls++;
+      return original(...args);
+    };
+    loadSafetensors(b, saveSafetensors(a));
+    expect(calls).toBe(0);
+    expect(b.weight.value.toArray()).toEqual(a.weight.value.toArray());
+    expect(b.bias!.value.toArray()).toEqual(a.bias!.value.toArray());
+  });
+
+  it('asks for the header before any tensor, and refuses a model whose tensors were replaced after it planned', () => {
+    manualSeed(4);
+    const a = new Linear(2, 2);
+    const bytes = saveSafetensors(a);
+    const b = new Linear(2, 2);
+    const before = b.weight.value.toArray();
+    const steps = loadSteps(b, bytes.length, 'test');
+    const asked: Array<readonly [number, number]> = [];
+    const send = (range: readonly [number, number]) => bytes.subarray(range[0], range[0] + range[1]);
+    let step = steps.next();
+    asked.push(step.value as readonly [number, number]);
+    step = steps.next(send(step.value as readonly [number, number]));
+    asked.push(step.value as readonly [number, number]);
+    step = steps.next(send(step.value as readonly [number, number]));
+    // the header's length, then the header, then the first tensor
+    expect(asked[0]).toEqual([0, 8]);
+    expect(asked[1]![0]).toBe(8);
+    expect((step.value as readonly [number, number])[0]).toBeGreaterThanOrEqual(8 + asked[1]![1]);
+    // the model's tensors are replaced while the tensors are read
+    b.to('float64');
+    let err: unknown;
+    try {
+      while (!step.done) step = steps.next(send(step.value));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SafetensorsError);
+    expect((err as Error).message).toMatch(/test: the model's 'weight' was replaced during the load/);
+    expect(b.weight.value.toArray()).toEqual(before);
   });
 });

@@ -81,7 +81,11 @@ describe('nn entry points refuse wrong types with a GdError', () => {
     ['mlp with null options', () => mlp([2, 1], null as never), /mlp: options/],
     ['init of a number', () => init.zeros(3 as never), /init: expected a Variable or a Tensor/],
     ['init.xavierUniform of an object', () => init.xavierUniform({} as never), /init: expected a Variable or a Tensor/],
-    ['Kaiming with null options', () => init.kaimingUniform(w, null as never), /Kaiming options/],
+    [
+      'Kaiming with null options',
+      () => init.kaimingUniform(w, null as never),
+      /^init\.kaimingUniform: options must be an object, got null$/,
+    ],
     ['saveSafetensors of null', () => saveSafetensors(null as never), /saveSafetensors: expected a Module/],
     ['saveSafetensors with null options', () => saveSafetensors(layer, null as never), /saveSafetensors: options/],
     ['saveSafetensors of a record holding a number', () => saveSafetensors({ a: 1 } as never), /'a' is number/],

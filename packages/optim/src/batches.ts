@@ -55,9 +55,42 @@ export function permutation(n: number, seed: number): Int32Array {
   return p;
 }
 
-/** @internal A batch is freed when the next one is taken, or when the loop ends; keep() opts a tensor out. */
-export function release(batch: readonly Tensor[]): void {
+/** A batch is freed when the next one is taken, or when the loop ends; keep() opts a tensor out. */
+function release(batch: readonly Tensor[]): void {
   for (const t of batch) if (!t.kept) t.dispose();
+}
+
+/** @internal The sample order of epoch e: seeded by (seed, e) when shuffling, else 0…n−1 (shared with data.ts). */
+export function epochOrder(n: number, shuffle: boolean, seed: number, e: number): Int32Array {
+  return shuffle ? permutation(n, (seed * 1000003 + e) >>> 0) : Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/**
+ * @internal The `count` batches of one epoch (shared with data.ts): batch k gathers the rows
+ * `rowOf(order[k·size … (k+1)·size))` of every tensor, and is freed when the next one is taken or
+ * the loop ends (also by `break` or a throw).
+ */
+export function* epochBatches(
+  tensors: readonly Tensor[],
+  order: Int32Array,
+  size: number,
+  count: number,
+  rowOf?: (sample: number) => number,
+): Generator<Tensor[]> {
+  let current: Tensor[] = [];
+  try {
+    for (let k = 0; k < count; k++) {
+      release(current);
+      const part = order.subarray(k * size, Math.min(order.length, (k + 1) * size));
+      const idx = tensor(rowOf ? part.map(rowOf) : part);
+      current = tensors.map((t) => gather(t, idx, 0));
+      idx.dispose();
+      yield current;
+    }
+  } finally {
+    // the loop ended, broke or threw: the last batch goes too
+    release(current);
+  }
 }
 
 /**
@@ -93,21 +126,8 @@ export function batches<D extends Dataset>(dataset: D, options: BatchOptions): B
   const keys = Array.isArray(dataset) ? null : Object.keys(dataset);
   const epoch = (e: number): Iterable<D> => ({
     *[Symbol.iterator]() {
-      const order = shuffle ? permutation(n, (seed * 1000003 + e) >>> 0) : Int32Array.from({ length: n }, (_, i) => i);
-      let current: Tensor[] = [];
-      try {
-        for (let k = 0; k < count; k++) {
-          release(current);
-          const idx = tensor(order.subarray(k * size, Math.min(n, (k + 1) * size)));
-          const picked = tensors.map((t) => gather(t, idx, 0));
-          idx.dispose();
-          current = picked;
-          yield (keys ? Object.fromEntries(keys.map((key, i) => [key, picked[i]])) : picked) as unknown as D;
-        }
-      } finally {
-        // the loop ended, broke or threw: the last batch goes too
-        release(current);
-      }
+      for (const picked of epochBatches(tensors, epochOrder(n, shuffle, seed, e), size, count))
+        yield (keys ? Object.fromEntries(keys.map((key, i) => [key, picked[i]])) : picked) as unknown as D;
     },
   });
   let epochs = 0;

@@ -2,7 +2,7 @@
 // DataLoader, and a reader of numeric CSV columns. Batches are gathered rows, freed when the next
 // one is taken or the loop ends, as batches() does.
 import { type DType, gather, IndexError, ShapeError, Tensor, tensor, ValueError } from '@gd/tensor';
-import { permutation, release } from './batches.js';
+import { epochBatches, epochOrder, permutation } from './batches.js';
 
 /**
  * Tensors whose first axis indexes the same samples (`torch.utils.data.TensorDataset`): sample i
@@ -202,25 +202,8 @@ export class DataLoader implements Iterable<Tensor[]> {
   epoch(e: number): Iterable<Tensor[]> {
     if (!Number.isInteger(e) || e < 0) throw new ValueError(`DataLoader.epoch: e must be a non-negative integer, got ${String(e)}`);
     const { dataset, batchSize, length } = this;
-    const n = dataset.length;
-    const order = this.shuffle ? permutation(n, (this.seed * 1000003 + e) >>> 0) : Int32Array.from({ length: n }, (_, i) => i);
-    return {
-      *[Symbol.iterator]() {
-        let current: Tensor[] = [];
-        try {
-          for (let k = 0; k < length; k++) {
-            release(current);
-            const part = order.subarray(k * batchSize, Math.min(n, (k + 1) * batchSize));
-            const idx = tensor(part.map((p) => dataset.rowOf(p)));
-            current = dataset.tensors.map((t) => gather(t, idx, 0));
-            idx.dispose();
-            yield current;
-          }
-        } finally {
-          release(current);
-        }
-      },
-    };
+    const order = epochOrder(dataset.length, this.shuffle, this.seed, e);
+    return { [Symbol.iterator]: () => epochBatches(dataset.tensors, order, batchSize, length, (p) => dataset.rowOf(p)) };
   }
 
   /** One epoch: the first iteration is epoch 0, the next epoch 1, … */

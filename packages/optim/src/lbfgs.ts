@@ -2,21 +2,9 @@
 // last `historySize` curvature pairs, an optional strong-Wolfe line search, and PyTorch's
 // stopping tests, step for step, so trajectories match PyTorch's to rounding.
 import type { Variable } from '@gd/autograd';
-import {
-  axpyInPlace,
-  cast,
-  concat,
-  copyInto,
-  type FloatDType,
-  keep,
-  ShapeError,
-  scope,
-  type Tensor,
-  tensor,
-  ValueError,
-  zeros,
-} from '@gd/tensor';
+import { axpyInPlace, copyInto, keep, ShapeError, scope, type Tensor, tensor, ValueError } from '@gd/tensor';
 import { checkClosure, type LossClosure, lossValue } from './closure.js';
+import { FlatParams } from './flat.js';
 import { checkNumber, checkOptions, Optimizer, type OptimizerState, type Params } from './optimizer.js';
 
 /** Options of LBFGS, as torch.optim.LBFGS's (camelCased). */
@@ -254,8 +242,7 @@ export class LBFGS extends Optimizer {
   /** The line search, or null for fixed steps. */
   readonly lineSearchFn: null | 'strongWolfe';
   private readonly s: LBFGSState = LBFGS.freshState();
-  private readonly flatType: FloatDType;
-  private readonly numel: number;
+  private readonly flat: FlatParams;
 
   constructor(params: Params, options: LBFGSOptions = {}) {
     super(params, checkOptions('LBFGS', options, false).lr ?? 1);
@@ -272,10 +259,7 @@ export class LBFGS extends Optimizer {
     if (ls !== null && ls !== 'strongWolfe')
       throw new ValueError(`LBFGS: lineSearchFn must be null or 'strongWolfe', got ${typeof ls === 'string' ? `'${ls}'` : String(ls)}`);
     this.lineSearchFn = ls;
-    if (this.params.length === 0) throw new ValueError('LBFGS: no parameters to optimise');
-    // one flat vector over every parameter, float64 if any parameter is (PyTorch's promotion)
-    this.flatType = this.params.some((p) => p.value.dtype === 'float64') ? 'float64' : 'float32';
-    this.numel = this.params.reduce((n, p) => n + p.size, 0);
+    this.flat = new FlatParams('LBFGS', this.params);
   }
 
   private static freshState(): LBFGSState {
@@ -310,35 +294,11 @@ export class LBFGS extends Optimizer {
     return this.s;
   }
 
-  /** Every parameter's gradient, flattened into one new vector (zeros for a parameter without one). */
-  private flatGrad(): Tensor {
-    return scope(() => {
-      const parts = this.params.map((p) => (p.grad ? p.grad.reshape([p.size]) : zeros([p.size], this.flatType)));
-      const flat = concat(parts);
-      return flat.dtype === this.flatType ? flat : cast(flat, this.flatType);
-    });
-  }
-
-  /** θ ← θ + t·d over the flat vector d. */
-  private addToParams(t: number, d: Tensor): void {
-    let offset = 0;
-    for (const p of this.params) {
-      const n = p.size;
-      const at = offset;
-      scope(() => {
-        let piece = d.slice([at], [n]).reshape(p.shape);
-        if (piece.dtype !== p.value.dtype) piece = cast(piece, p.value.dtype);
-        axpyInPlace(p.value, piece, t);
-      });
-      offset += n;
-    }
-  }
-
   /** The loss and flat gradient from one closure call; the closure's temporaries are freed. */
   private evaluate(closure: LossClosure): [number, Tensor] {
     return scope(() => {
       const loss = lossValue('LBFGS.step', closure());
-      return [loss, this.flatGrad()] as [number, Tensor];
+      return [loss, this.flat.grad()] as [number, Tensor];
     });
   }
 
@@ -360,7 +320,7 @@ export class LBFGS extends Optimizer {
     let currentEvals = 1;
     s.funcEvals++;
     scope(() => {
-      let flatGrad = this.flatGrad();
+      let flatGrad = this.flat.grad();
       let optCond = maxAbs(flatGrad) <= this.toleranceGrad;
       if (optCond) return;
       let nIter = 0;
@@ -414,7 +374,7 @@ export class LBFGS extends Optimizer {
         if (this.lineSearchFn === 'strongWolfe') {
           const start = this.params.map((p) => p.value.clone());
           const directional: Directional = (t) => {
-            this.addToParams(t, d);
+            this.flat.addScaled(t, d);
             const out = this.evaluate(fn);
             for (const [i, p] of this.params.entries()) copyInto(p.value, start[i]!);
             return out;
@@ -424,10 +384,10 @@ export class LBFGS extends Optimizer {
           flatGrad = found.g;
           s.t = found.t;
           lsEvals = found.evals;
-          this.addToParams(s.t, d);
+          this.flat.addScaled(s.t, d);
           optCond = maxAbs(flatGrad) <= this.toleranceGrad;
         } else {
-          this.addToParams(s.t, d);
+          this.flat.addScaled(s.t, d);
           // the last iteration does not evaluate again (PyTorch: of no use in a stochastic setting)
           if (nIter !== this.maxIter) {
             [loss, flatGrad] = this.evaluate(fn);
@@ -476,11 +436,11 @@ export class LBFGS extends Optimizer {
       nIter: entry([], [s.nIter]),
       funcEvals: entry([], [s.funcEvals]),
       ro: entry([s.ro.length], [...s.ro]),
-      oldDirs: entry([s.oldDirs.length, this.numel], s.oldDirs.flatMap(flat)),
-      oldStps: entry([s.oldStps.length, this.numel], s.oldStps.flatMap(flat)),
+      oldDirs: entry([s.oldDirs.length, this.flat.numel], s.oldDirs.flatMap(flat)),
+      oldStps: entry([s.oldStps.length, this.flat.numel], s.oldStps.flatMap(flat)),
     };
-    if (s.d !== null) rec.d = entry([this.numel], flat(s.d));
-    if (s.prevFlatGrad !== null) rec.prevFlatGrad = entry([this.numel], flat(s.prevFlatGrad));
+    if (s.d !== null) rec.d = entry([this.flat.numel], flat(s.d));
+    if (s.prevFlatGrad !== null) rec.prevFlatGrad = entry([this.flat.numel], flat(s.prevFlatGrad));
     return {
       type: this.type,
       options: { lr: this.lr, ...this.options },
@@ -523,19 +483,19 @@ export class LBFGS extends Optimizer {
     const k = Array.isArray(roShape) && roShape.length === 1 && Number.isSafeInteger(roShape[0]) ? (roShape[0] as number) : -1;
     if (k < 0 || k > this.historySize) throw new ValueError(`${op}: state 'ro' must be a vector of at most ${this.historySize} entries`);
     const ro = read('ro', [k]);
-    const dirs = read('oldDirs', [k, this.numel]);
-    const stps = read('oldStps', [k, this.numel]);
-    const d = rec.d === undefined ? null : read('d', [this.numel]);
-    const prev = rec.prevFlatGrad === undefined ? null : read('prevFlatGrad', [this.numel]);
+    const dirs = read('oldDirs', [k, this.flat.numel]);
+    const stps = read('oldStps', [k, this.flat.numel]);
+    const d = rec.d === undefined ? null : read('d', [this.flat.numel]);
+    const prev = rec.prevFlatGrad === undefined ? null : read('prevFlatGrad', [this.flat.numel]);
     // all checked: replace the state
     this.dispose();
-    const make = (data: number[]) => keep(tensor(data, { dtype: this.flatType }));
+    const make = (data: number[]) => keep(tensor(data, { dtype: this.flat.dtype }));
     const s = this.s;
     [s.t, s.hDiag, s.prevLoss, s.nIter, s.funcEvals] = scalars as [number, number, number, number, number];
     s.ro = [...ro];
     for (let i = 0; i < k; i++) {
-      s.oldDirs.push(make(dirs.slice(i * this.numel, (i + 1) * this.numel)));
-      s.oldStps.push(make(stps.slice(i * this.numel, (i + 1) * this.numel)));
+      s.oldDirs.push(make(dirs.slice(i * this.flat.numel, (i + 1) * this.flat.numel)));
+      s.oldStps.push(make(stps.slice(i * this.flat.numel, (i + 1) * this.flat.numel)));
     }
     s.d = d === null ? null : make(d);
     s.prevFlatGrad = prev === null ? null : make(prev);

@@ -2,22 +2,9 @@
 // the Hessian H from autograd's second derivatives; a Cholesky factorisation says whether
 // H + damping·I is positive-definite (else the step would not descend), linalg.solve takes the step.
 import { enableGrad, gradients, retainingGraphs, Variable, concat as vconcat } from '@gd/autograd';
-import {
-  axpyInPlace,
-  cast,
-  concat,
-  eye,
-  type FloatDType,
-  LinalgError,
-  linalg,
-  scope,
-  stack,
-  type Tensor,
-  tensor,
-  ValueError,
-  zeros,
-} from '@gd/tensor';
+import { cast, eye, LinalgError, linalg, scope, stack, type Tensor, tensor, ValueError, zeros } from '@gd/tensor';
 import { checkClosure, type LossClosure } from './closure.js';
+import { FlatParams } from './flat.js';
 import { checkNumber, checkOptions, Optimizer, type Params } from './optimizer.js';
 
 /** Options of Newton. */
@@ -49,15 +36,12 @@ export class Newton extends Optimizer {
   readonly takesClosure = true;
   /** λ added to the Hessian's diagonal. */
   readonly damping: number;
-  private readonly flatType: FloatDType;
-  private readonly numel: number;
+  private readonly flat: FlatParams;
 
   constructor(params: Params, options: NewtonOptions = {}) {
     super(params, checkOptions('Newton', options, false).lr ?? 1);
     this.damping = checkNumber('Newton', 'damping', options.damping ?? 0, { lo: 0 });
-    if (this.params.length === 0) throw new ValueError('Newton: no parameters to optimise');
-    this.flatType = this.params.some((p) => p.value.dtype === 'float64') ? 'float64' : 'float32';
-    this.numel = this.params.reduce((n, p) => n + p.size, 0);
+    this.flat = new FlatParams('Newton', this.params);
   }
 
   get type(): string {
@@ -102,12 +86,13 @@ export class Newton extends Optimizer {
     // the Hessian is differentiated through recorded gradients: grad mode on, even inside noGrad()
     enableGrad(() =>
       scope(() => {
-        const n = this.numel;
-        const flatOf = (gs: Array<Variable | null>): Variable[] =>
-          gs.map((g, i) => (g ?? new Variable(zeros([this.params[i]!.size], this.flatType), false)).reshape([this.params[i]!.size]));
+        const n = this.flat.numel;
         // ∇ with its own graph, then H row by row: row i is ∇(∂L/∂θᵢ)
-        const grad = vconcat(flatOf(gradients(loss, this.params, { createGraph: true, allowUnused: true })));
-        const g = grad.value.dtype === this.flatType ? grad.value : cast(grad.value, this.flatType);
+        const parts = gradients(loss, this.params, { createGraph: true, allowUnused: true });
+        const grad = vconcat(
+          parts.map((g, i) => (g ?? new Variable(zeros([this.params[i]!.size], this.flat.dtype), false)).reshape([this.params[i]!.size])),
+        );
+        const g = grad.value.dtype === this.flat.dtype ? grad.value : cast(grad.value, this.flat.dtype);
         const rows: Tensor[] = [];
         for (let i = 0; i < n; i++) {
           const unitData = new Float64Array(n);
@@ -116,10 +101,10 @@ export class Newton extends Optimizer {
           const row = grad.requiresGrad
             ? gradients(grad, this.params, { gradOutputs: seed, retainGraph: true, allowUnused: true })
             : this.params.map(() => null);
-          rows.push(concat(flatOf(row).map((v) => (v.value.dtype === this.flatType ? v.value : cast(v.value, this.flatType)))));
+          rows.push(this.flat.flatten(row.map((v) => v?.value ?? null)));
         }
         const hessian = stack(rows);
-        const damped = this.damping === 0 ? hessian : hessian.add(eye(n, n, this.flatType).mul(this.damping));
+        const damped = this.damping === 0 ? hessian : hessian.add(eye(n, n, this.flat.dtype).mul(this.damping));
         // Cholesky succeeds exactly when H + λI is positive-definite: the test the step needs
         try {
           linalg.cholesky(damped);
@@ -130,14 +115,7 @@ export class Newton extends Optimizer {
             `${op}: the Hessian plus damping·I (damping = ${this.damping}) is not positive-definite (its leading minor of order ${minor} is not), so the Newton step would not descend; increase damping`,
           );
         }
-        const delta = linalg.solve(damped, g);
-        let offset = 0;
-        for (const p of this.params) {
-          let piece = delta.slice([offset], [p.size]).reshape(p.shape);
-          if (piece.dtype !== p.value.dtype) piece = cast(piece, p.value.dtype);
-          axpyInPlace(p.value, piece, -this.lr);
-          offset += p.size;
-        }
+        this.flat.addScaled(-this.lr, linalg.solve(damped, g));
       }),
     );
     // a refused step is not counted

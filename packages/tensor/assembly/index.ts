@@ -8,6 +8,7 @@ export * from './layout';
 export * from './linalg';
 export * from './matmul';
 export * from './random';
+export * from './rnn';
 export * from './reduce';
 export * from './softmax';
 export * from './sort';

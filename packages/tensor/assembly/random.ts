@@ -39,6 +39,19 @@ export function rng_seed(seed: u32): void {
   if ((s0 | s1 | s2 | s3) == 0) s0 = 1;
 }
 
+/** Word i (0…3) of the generator's state. */
+export function rng_state(i: i32): u32 {
+  return i == 0 ? s0 : i == 1 ? s1 : i == 2 ? s2 : s3;
+}
+
+/** Sets the generator's state words (not all zero: the TypeScript side checks). */
+export function rng_set_state(a: u32, b: u32, c: u32, d: u32): void {
+  s0 = a;
+  s1 = b;
+  s2 = c;
+  s3 = d;
+}
+
 // A uniform float in [0, 1) with 24 random bits: exactly representable in float32.
 @inline function uniform01(): f32 {
   return <f32>(next() >>> 8) * <f32>5.9604644775390625e-8;

@@ -263,6 +263,37 @@ export function manualSeed(seed: number): void {
 }
 
 /**
+ * The generator's state, four 32-bit words (PyTorch's `torch.get_rng_state`): `setRngState` with
+ * it resumes the stream exactly there, so a detour that draws numbers (sampling, a seeded
+ * preview) need not change what a run draws next.
+ *
+ * @example
+ * ```ts
+ * const state = getRngState();
+ * const a = rand([2]).toArray();
+ * setRngState(state);
+ * const b = rand([2]).toArray(); // the same as a
+ * ```
+ */
+export function getRngState(): Uint32Array {
+  const k = kernels();
+  return Uint32Array.from([0, 1, 2, 3], (i) => k.rng_state(i) >>> 0);
+}
+
+/**
+ * Restores a state from `getRngState()` (PyTorch's `torch.set_rng_state`). ValueError unless it
+ * is four integers in [0, 2^32), not all zero (a state the generator never leaves).
+ */
+export function setRngState(state: ArrayLike<number>): void {
+  const words = state === null || typeof state !== 'object' ? [] : Array.from(state);
+  if (words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+    throw new ValueError(`setRngState: expected the four 32-bit words getRngState() returns, got ${String(state)}`);
+  }
+  if (words.every((w) => w === 0)) throw new ValueError('setRngState: an all-zero state is not one the generator can be in');
+  kernels().rng_set_state(words[0]!, words[1]!, words[2]!, words[3]!);
+}
+
+/**
  * Uniform values in [low, high), float32 unless `dtype: 'float64'` (which takes the same draws
  * from the generator, unrounded). @example `rand([2, 2], { low: -1, high: 1 })`
  */

@@ -7,7 +7,23 @@
  */
 
 export type { DTypeArg, TensorOptions } from './creation.js';
-export { arange, dropoutMask, eye, full, linspace, manualSeed, ones, rand, randint, randn, randperm, tensor, zeros } from './creation.js';
+export {
+  arange,
+  dropoutMask,
+  eye,
+  full,
+  getRngState,
+  linspace,
+  manualSeed,
+  ones,
+  rand,
+  randint,
+  randn,
+  randperm,
+  setRngState,
+  tensor,
+  zeros,
+} from './creation.js';
 export {
   DisposedError,
   DTypeError,
@@ -74,11 +90,13 @@ export {
   fillInPlace,
   gather,
   ge,
+  gruCell,
   gt,
   le,
   linalg,
   logSoftmax,
   logSumExp,
+  lstmCell,
   lt,
   maskedFill,
   matmul,

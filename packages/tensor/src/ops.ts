@@ -12,5 +12,6 @@ export * from './ops/linalg.js';
 export * from './ops/matmul.js';
 export * from './ops/random.js';
 export * from './ops/reduce.js';
+export * from './ops/rnn.js';
 export * from './ops/softmax.js';
 export * from './ops/sort.js';

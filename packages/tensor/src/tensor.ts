@@ -31,8 +31,15 @@ interface Storage {
   ptr: number;
   bytes: number;
   refs: number;
-  /** the op that first wrote the block (set by the first ptr() call), for leak reports */
-  origin?: string;
+  /** the count of the op that first wrote the block (set by the first ptr() call), for leak reports */
+  origin: OriginCount | undefined;
+}
+
+/** Live blocks written first by one op, and their bytes. */
+interface OriginCount {
+  readonly op: string;
+  blocks: number;
+  bytes: number;
 }
 
 const scopes: Tensor[][] = [];
@@ -49,33 +56,40 @@ const net = new FinalizationRegistry<Storage>((storage) => {
   if (--storage.refs === 0) freeStorage(storage);
 });
 
-// live blocks by the op that wrote them: [blocks, bytes]
-const liveByOp = new Map<string, [number, number]>();
+// live blocks by the op that wrote them; each block points at its op's count, so freeing it
+// needs no lookup, and the last count used is at hand for the next block (an op's output is
+// usually followed by another of the same op's, or by the same op in the next step)
+const liveByOp = new Map<string, OriginCount>();
+let lastOrigin: OriginCount = { op: '', blocks: 0, bytes: 0 };
 
 function freeStorage(s: Storage): void {
-  if (s.origin !== undefined) {
-    const c = liveByOp.get(s.origin);
-    if (c) {
-      c[0]--;
-      c[1] -= s.bytes;
-    }
+  const c = s.origin;
+  if (c !== undefined) {
+    c.blocks--;
+    c.bytes -= s.bytes;
   }
   rt().allocator.free(s.ptr, s.bytes);
 }
 
 function noteOrigin(s: Storage, op: string): void {
-  s.origin = op;
-  const c = liveByOp.get(op);
-  if (c) {
-    c[0]++;
-    c[1] += s.bytes;
-  } else liveByOp.set(op, [1, s.bytes]);
+  let c = lastOrigin;
+  if (c.op !== op) {
+    const known = liveByOp.get(op);
+    if (known === undefined) {
+      c = { op, blocks: 0, bytes: 0 };
+      liveByOp.set(op, c);
+    } else c = known;
+    lastOrigin = c;
+  }
+  c.blocks++;
+  c.bytes += s.bytes;
+  s.origin = c;
 }
 
 /** The op whose blocks are most numerous among the live ones. */
 function topOrigin(): { op: string; tensors: number; bytes: number } {
   let top = { op: 'unknown', tensors: 0, bytes: 0 };
-  for (const [op, [n, b]] of liveByOp) if (n > top.tensors) top = { op, tensors: n, bytes: b };
+  for (const c of liveByOp.values()) if (c.blocks > top.tensors) top = { op: c.op, tensors: c.blocks, bytes: c.bytes };
   return top;
 }
 
@@ -277,7 +291,7 @@ export class Tensor {
         if (e instanceof MemoryError) throw new MemoryError(`${e.message}. ${liveSummary()}`);
         throw e;
       }
-      this.storage = { ptr, bytes, refs: 1 };
+      this.storage = { ptr, bytes, refs: 1, origin: undefined };
     }
     liveTensors++;
     const open = scopes[scopes.length - 1];
@@ -420,7 +434,18 @@ function collect(value: unknown, into: Set<Tensor>, depth: number): void {
  */
 export function scope<T>(fn: () => T): T {
   if (typeof fn !== 'function') throw new ValueError(`scope: expected a function, got ${fn === null ? 'null' : typeof fn}`);
-  const [result, created] = collecting(fn);
+  // collecting()'s work, inline: scope() runs for every op and every gradient rule
+  const created: Tensor[] = [];
+  scopes.push(created);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    release(created);
+    throw e;
+  }
+  scopes.pop();
   if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
     release(created);
     throw new ValueError('scope: fn returned a Promise; scopes are synchronous (await outside, scope each step)');
@@ -431,6 +456,13 @@ export function scope<T>(fn: () => T): T {
     if (result === null || typeof result !== 'object' || result instanceof Tensor) {
       for (const t of created) {
         if (t === result) survive(t, parent);
+        else if (!t.kept) t.dispose();
+        else toNursery(t);
+      }
+    } else if (Array.isArray(result) && result.length <= SMALL_RESULT && tensorsOrEmpty(result)) {
+      // a gradient rule's result: a few tensors (or nulls), searched in place
+      for (const t of created) {
+        if (result.includes(t)) survive(t, parent);
         else if (!t.kept) t.dispose();
         else toNursery(t);
       }
@@ -448,9 +480,22 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
+/** Results of at most this many entries are searched in place by scope(). */
+const SMALL_RESULT = 8;
+
+/** Whether every entry of `xs` is a Tensor, null or undefined (nothing scope() must search inside). */
+function tensorsOrEmpty(xs: readonly unknown[]): boolean {
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (x !== null && x !== undefined && !(x instanceof Tensor)) return false;
+  }
+  return true;
+}
+
 /**
  * Runs `fn` with a fresh list of the tensors it creates and returns both; if `fn` throws, they
- * are released before the error goes on. The one place scope() and freeOnThrow() open a scope.
+ * are released before the error goes on: how freeOnThrow() opens its scope (scope() does the
+ * same inline).
  */
 function collecting<T>(fn: () => T): [T, Tensor[]] {
   const created: Tensor[] = [];

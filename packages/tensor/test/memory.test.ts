@@ -33,6 +33,47 @@ describe('memory', () => {
     expect(memory().tensors).toBe(before);
   });
 
+  it('scope keeps the tensors of an array it returns, short or long, with nulls and nested arrays, and frees the rest', () => {
+    const before = memory().tensors;
+    let dropped: ReturnType<typeof ones>[] = [];
+    const [x, none, y] = scope(() => {
+      const a = ones([2]);
+      dropped = [ones([1]), a.add(1)];
+      const k = keep(ones([3]));
+      dropped.push(k);
+      return [a, null, a.mul(2)];
+    });
+    expect(none).toBe(null);
+    expect(x!.toArray()).toEqual([1, 1]);
+    expect(y!.toArray()).toEqual([2, 2]);
+    expect(dropped.map((t) => t.isDisposed)).toEqual([true, true, false]);
+    expect(memory().tensors).toBe(before + 3);
+    // nine entries, one a nested array: the general search
+    const long = scope(() => {
+      const ts = Array.from({ length: 8 }, (_, i) => zeros([i + 1]));
+      zeros([9]);
+      return [...ts, [ones([1])]];
+    });
+    expect(memory().tensors).toBe(before + 3 + 9);
+    // a nested scope hands its array's tensors to the enclosing one, which frees what it drops
+    const outer = scope(() => {
+      const inner = scope(() => [ones([1]), ones([2])]);
+      return inner[1]!;
+    });
+    expect(outer.shape).toEqual([2]);
+    expect(memory().tensors).toBe(before + 3 + 9 + 1);
+    for (const t of [
+      x!,
+      y!,
+      dropped[2]!,
+      ...(long.slice(0, 8) as ReturnType<typeof ones>[]),
+      (long[8] as ReturnType<typeof ones>[])[0]!,
+      outer,
+    ])
+      t.dispose();
+    expect(memory().tensors).toBe(before);
+  });
+
   it('a throwing scope still frees its temporaries', () => {
     const before = memory().bytesInUse;
     expect(() =>

@@ -6,6 +6,7 @@ import {
   concat,
   eye,
   full,
+  getRngState,
   linspace,
   manualSeed,
   matmul,
@@ -15,6 +16,7 @@ import {
   randn,
   randperm,
   scope,
+  setRngState,
   stack,
   sumOfSquares,
   type Tensor,
@@ -563,6 +565,29 @@ describe('creation and seeded randomness', () => {
       for (const [i, x] of a.entries()) expect(Array.from(b[i]!)).toEqual(Array.from(x));
       manualSeed(43);
       expect(Array.from(randn([37]).data())).not.toEqual(Array.from(a[0]!));
+    });
+  });
+  it('getRngState and setRngState resume the stream where it was, past a detour that drew numbers', () => {
+    scope(() => {
+      manualSeed(7);
+      randn([3]); // the stream is somewhere in the middle
+      const state = getRngState();
+      expect(state.length).toBe(4);
+      const straight = [randn([5]).data(), randperm(6).data()];
+      setRngState(state);
+      manualSeed(99); // a detour that reseeds …
+      rand([11]);
+      setRngState(state); // … undone
+      expect(Array.from(getRngState())).toEqual(Array.from(state));
+      const resumed = [randn([5]).data(), randperm(6).data()];
+      for (const [i, x] of straight.entries()) expect(Array.from(resumed[i]!)).toEqual(Array.from(x));
+      // a state is four words in [0, 2^32), not all zero; a refused one leaves the generator alone
+      const now = Array.from(getRngState());
+      expect(() => setRngState([1, 2, 3])).toThrow(/setRngState: expected the four 32-bit words/);
+      expect(() => setRngState([1, 2, 3, 2 ** 32])).toThrow(/setRngState: expected the four 32-bit words/);
+      expect(() => setRngState([0, 0, 0, 0])).toThrow(/all-zero state/);
+      expect(() => setRngState(null as never)).toThrow(/setRngState/);
+      expect(Array.from(getRngState())).toEqual(now);
     });
   });
   it('distributions have the right moments and ranges', () => {

@@ -37,9 +37,24 @@ export class CausalSelfAttention extends Module {
   }
 
   forward(x: VariableLike): Variable {
+    const { weights, values, b, t } = this.attend(x, 'CausalSelfAttention');
+    const heads = weights.matmul(values); // [b, h, t, d]
+    return this.proj.forward(heads.transpose([0, 2, 1, 3]).reshape([b, t, this.dModel]));
+  }
+
+  /**
+   * The attention weights softmax(q·kᵀ/√d + M) of every head, [batch, numHeads, time, time]: row t
+   * of head h is how position t spreads its attention over positions 0…t (each row sums to 1,
+   * and is 0 after t). They are the weights forward() mixes the values with.
+   */
+  attentionWeights(x: VariableLike): Variable {
+    return this.attend(x, 'CausalSelfAttention.attentionWeights').weights;
+  }
+
+  private attend(x: VariableLike, op: string): { weights: Variable; values: Variable; b: number; t: number } {
     const v = asVariable(x);
     if (v.rank !== 3 || v.shape[2] !== this.dModel) {
-      throw new ValueError(`CausalSelfAttention: expected input [batch, time, ${this.dModel}], got [${v.shape.join(', ')}]`);
+      throw new ValueError(`${op}: expected input [batch, time, ${this.dModel}], got [${v.shape.join(', ')}]`);
     }
     const [b, t] = v.shape as [number, number, number];
     const h = this.numHeads;
@@ -51,7 +66,6 @@ export class CausalSelfAttention extends Module {
       .matmul(part(1), { transposeB: true })
       .mul(1 / Math.sqrt(d))
       .add(this.causalMask(t));
-    const heads = scores.softmax(-1).matmul(part(2)); // [b, h, t, d]
-    return this.proj.forward(heads.transpose([0, 2, 1, 3]).reshape([b, t, this.dModel]));
+    return { weights: scores.softmax(-1), values: part(2), b, t };
   }
 }

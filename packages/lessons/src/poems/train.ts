@@ -3,7 +3,7 @@
 import { noGrad, type Variable } from '@gd/autograd';
 import { crossEntropy } from '@gd/losses';
 import { AdamW, clipGradNorm, schedules } from '@gd/optim';
-import { manualSeed, rand, randperm, scope, tensor, ValueError } from '@gd/tensor';
+import { getRngState, manualSeed, rand, randperm, StateError, scope, setRngState, tensor, ValueError } from '@gd/tensor';
 import type { CharModel } from './baselines.js';
 import { CharTransformer, type TransformerConfig } from './transformer.js';
 import { BOS, type CharVocab, EOS } from './vocab.js';
@@ -27,7 +27,7 @@ export interface TrainOptions {
   /** Model sizes other than vocabSize and contextLength (default 2 blocks of 128 wide, 4 heads). */
   model?: Partial<Omit<TransformerConfig, 'vocabSize' | 'contextLength'>>;
   /** Called after every step with the step's loss in bits per token. */
-  onStep?: (s: { step: number; steps: number; epoch: number; bits: number; lr: number }) => void;
+  onStep?: (s: TrainStep) => void;
 }
 
 /** Tokens of poems of one length: rows of [start, characters…, end]. */
@@ -43,63 +43,149 @@ export function encodePoems(vocab: CharVocab, texts: readonly string[]): { ids: 
   return { ids, rows: texts.length, width };
 }
 
+/** What one training step reports. */
+export interface TrainStep {
+  /** Steps done, this one included (1-based). */
+  step: number;
+  /** Steps of the whole run. */
+  steps: number;
+  /** The epoch the step belongs to (1-based). */
+  epoch: number;
+  /** The step's loss in bits per token. */
+  bits: number;
+  /** The learning rate the step used. */
+  lr: number;
+}
+
+/**
+ * trainCharTransformer one step at a time, so that a caller can stop between steps (a page's
+ * worker answering its buttons) and go on later: the same seed, the same steps in the same order,
+ * the same model as trainCharTransformer, as long as nothing else draws from the seeded generator
+ * in between (with dropout 0 only each epoch's shuffle draws from it, at its first step).
+ */
+export class CharTransformerTrainer {
+  /** The model being trained (in training mode until {@link CharTransformerTrainer.finish}). */
+  readonly model: CharTransformer;
+  /** Steps of the whole run: whole batches per epoch × epochs. */
+  readonly steps: number;
+  /** The loss of every step done, in bits per token. */
+  readonly losses: number[] = [];
+  private readonly ids: Int32Array;
+  private readonly rows: number;
+  private readonly width: number;
+  private readonly batchSize: number;
+  private readonly perEpoch: number;
+  private readonly schedule: (step: number) => number;
+  private readonly opt: AdamW;
+  private readonly params: Variable[];
+  private readonly clipNorm: number;
+  private readonly x: Int32Array;
+  private readonly y: Int32Array;
+  private order: Int32Array = new Int32Array(0);
+  private done = 0;
+  private finished = false;
+
+  constructor(
+    private readonly vocab: CharVocab,
+    texts: readonly string[],
+    o: Omit<TrainOptions, 'onStep'>,
+  ) {
+    const { ids, rows, width } = encodePoems(vocab, texts);
+    this.ids = ids;
+    this.rows = rows;
+    this.width = width;
+    this.batchSize = o.batchSize ?? 32;
+    this.perEpoch = Math.floor(rows / this.batchSize);
+    if (this.perEpoch < 1) throw new ValueError(`trainCharTransformer: ${rows} poems do not fill a batch of ${this.batchSize}`);
+    this.steps = this.perEpoch * o.epochs;
+    const lr = o.lr ?? 3e-3;
+    const warmupSteps = Math.min(o.warmupSteps ?? 100, Math.max(1, this.steps - 1));
+    this.schedule = schedules.linearWarmup({
+      lr,
+      warmupSteps,
+      after: schedules.cosine({ lr, steps: Math.max(1, this.steps - warmupSteps) }),
+    });
+    manualSeed(o.seed);
+    this.model = new CharTransformer({
+      vocabSize: vocab.size,
+      contextLength: width - 1,
+      dModel: o.model?.dModel ?? 128,
+      numHeads: o.model?.numHeads ?? 4,
+      numLayers: o.model?.numLayers ?? 2,
+      dropout: o.model?.dropout ?? 0,
+    });
+    this.model.train();
+    this.params = this.model.parameters();
+    this.opt = new AdamW(this.params, { lr, weightDecay: o.weightDecay ?? 0.01 });
+    this.clipNorm = o.clipNorm ?? 1;
+    this.x = new Int32Array(this.batchSize * (width - 1));
+    this.y = new Int32Array(this.batchSize * (width - 1));
+  }
+
+  /** Steps done so far. */
+  get step(): number {
+    return this.done;
+  }
+
+  /** Whether every step of the run is done. */
+  get complete(): boolean {
+    return this.done >= this.steps;
+  }
+
+  /** Runs the next step (the epoch's shuffle first, at an epoch's first step) and reports it. */
+  next(): TrainStep {
+    if (this.finished || this.complete) {
+      throw new StateError(`CharTransformerTrainer.next: the run's ${this.steps} steps are done`);
+    }
+    const step = this.done;
+    const b = step % this.perEpoch;
+    if (b === 0) this.order = scope(() => randperm(this.rows).data() as Int32Array);
+    const t = this.width - 1;
+    const { x, y, ids, width, batchSize, model, opt } = this;
+    for (let i = 0; i < batchSize; i++) {
+      const r = this.order[b * batchSize + i]! * width;
+      x.set(ids.subarray(r, r + t), i * t);
+      y.set(ids.subarray(r + 1, r + width), i * t);
+    }
+    opt.lr = this.schedule(step);
+    const nats = scope(() => {
+      opt.zeroGrad();
+      const logits = model.forward(tensor(x, { shape: [batchSize, t] }));
+      const loss = crossEntropy(logits.reshape([batchSize * t, this.vocab.size]), tensor(y));
+      loss.backward();
+      clipGradNorm(this.params, this.clipNorm);
+      opt.step();
+      return loss.item();
+    });
+    if (!Number.isFinite(nats)) throw new ValueError(`trainCharTransformer: the loss diverged at step ${step} (${nats})`);
+    this.done++;
+    this.losses.push(nats / Math.LN2);
+    return { step: step + 1, steps: this.steps, epoch: Math.floor(step / this.perEpoch) + 1, bits: nats / Math.LN2, lr: opt.lr };
+  }
+
+  /** Frees the optimizer's state and puts the model in eval mode; returns the model. */
+  finish(): CharTransformer {
+    if (!this.finished) {
+      this.opt.dispose();
+      this.model.eval();
+      this.finished = true;
+    }
+    return this.model;
+  }
+}
+
 /**
  * Trains a CharTransformer to predict each next token of the poems (all of one length: one
  * form) with cross-entropy: AdamW, linear warm-up then cosine decay, gradient clipping, seeded.
  * Returns the model in eval mode and the steps' losses in bits per token.
  */
 export function trainCharTransformer(vocab: CharVocab, texts: readonly string[], o: TrainOptions) {
-  const { ids, rows, width } = encodePoems(vocab, texts);
-  const batchSize = o.batchSize ?? 32;
-  const perEpoch = Math.floor(rows / batchSize);
-  if (perEpoch < 1) throw new ValueError(`trainCharTransformer: ${rows} poems do not fill a batch of ${batchSize}`);
-  const steps = perEpoch * o.epochs;
-  const lr = o.lr ?? 3e-3;
-  const warmupSteps = Math.min(o.warmupSteps ?? 100, Math.max(1, steps - 1));
-  const schedule = schedules.linearWarmup({ lr, warmupSteps, after: schedules.cosine({ lr, steps: Math.max(1, steps - warmupSteps) }) });
-  manualSeed(o.seed);
-  const model = new CharTransformer({
-    vocabSize: vocab.size,
-    contextLength: width - 1,
-    dModel: o.model?.dModel ?? 128,
-    numHeads: o.model?.numHeads ?? 4,
-    numLayers: o.model?.numLayers ?? 2,
-    dropout: o.model?.dropout ?? 0,
-  });
-  model.train();
-  const params = model.parameters();
-  const opt = new AdamW(params, { lr, weightDecay: o.weightDecay ?? 0.01 });
-  const t = width - 1;
-  const x = new Int32Array(batchSize * t);
-  const y = new Int32Array(batchSize * t);
-  const losses: number[] = [];
-  let step = 0;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const order = scope(() => randperm(rows).data());
-    for (let b = 0; b < perEpoch; b++, step++) {
-      for (let i = 0; i < batchSize; i++) {
-        const r = order[b * batchSize + i]! * width;
-        x.set(ids.subarray(r, r + t), i * t);
-        y.set(ids.subarray(r + 1, r + width), i * t);
-      }
-      opt.lr = schedule(step);
-      const nats = scope(() => {
-        opt.zeroGrad();
-        const logits = model.forward(tensor(x, { shape: [batchSize, t] }));
-        const loss = crossEntropy(logits.reshape([batchSize * t, vocab.size]), tensor(y));
-        loss.backward();
-        clipGradNorm(params, o.clipNorm ?? 1);
-        opt.step();
-        return loss.item();
-      });
-      if (!Number.isFinite(nats)) throw new ValueError(`trainCharTransformer: the loss diverged at step ${step} (${nats})`);
-      losses.push(nats / Math.LN2);
-      o.onStep?.({ step: step + 1, steps, epoch: epoch + 1, bits: nats / Math.LN2, lr: opt.lr });
-    }
+  const trainer = new CharTransformerTrainer(vocab, texts, o);
+  while (!trainer.complete) {
+    const s = trainer.next();
+    o.onStep?.(s);
   }
-  opt.dispose();
-  model.eval();
-  return { model, steps, losses };
+  return { model: trainer.finish(), steps: trainer.steps, losses: trainer.losses };
 }
 
 /**
@@ -162,14 +248,18 @@ export interface SampleOptions {
 /**
  * Draws poems from the model: each starts from the start token, and each next token is drawn
  * from softmax(logits / temperature) until the end token (or maxLength characters). Seeded:
- * the same seed draws the same poems.
+ * the same seed draws the same poems, and gd's generator is left where it was.
  */
 export function samplePoems(model: CharTransformer, vocab: CharVocab, o: SampleOptions): string[] {
   const temperature = o.temperature ?? 0.8;
   if (!(temperature > 0)) throw new ValueError(`samplePoems: temperature must be > 0, got ${temperature}`);
   const maxLength = Math.min(o.maxLength ?? model.config.contextLength, model.config.contextLength);
+  // its own seeded draws, all at once, then the caller's stream resumes where it was (a run's
+  // shuffles do not change when poems are drawn between its steps)
+  const callers = getRngState();
   manualSeed(o.seed);
   const uniforms = scope(() => rand([o.count, maxLength], { dtype: 'float64' }).data());
+  setRngState(callers);
   const seqs = Array.from({ length: o.count }, () => [BOS]);
   const done = new Array<boolean>(o.count).fill(false);
   const v = vocab.size;

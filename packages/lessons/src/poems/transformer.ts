@@ -86,18 +86,39 @@ export class CharTransformer extends Module {
   }
 
   forward(ids: VariableLike): Variable {
+    const h = this.norm.forward(this.blocks.forward(this.embed(ids, 'CharTransformer')));
+    return h.matmul(this.tokenEmbedding.weight, { transposeB: true });
+  }
+
+  /**
+   * The attention weights of block `layer` (0-based) for int32 token ids [batch, time]:
+   * [batch, numHeads, time, time], row t of a head spreading position t's attention over
+   * positions 0…t — the weights the block's attention mixes with in forward().
+   */
+  attentionWeights(ids: VariableLike, layer: number): Variable {
+    const n = this.config.numLayers;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= n) {
+      throw new ValueError(`CharTransformer.attentionWeights: layer must be an integer in [0, ${n}), got ${layer}`);
+    }
+    let x = this.embed(ids, 'CharTransformer.attentionWeights');
+    const blocks = this.blocks.layers as TransformerBlock[];
+    for (let i = 0; i < layer; i++) x = blocks[i]!.forward(x);
+    const block = blocks[layer]!;
+    return block.attention.attentionWeights(block.norm1.forward(x));
+  }
+
+  /** Token plus position embeddings of checked ids, after dropout: the first block's input. */
+  private embed(ids: VariableLike, op: string): Variable {
     if (!(ids instanceof Tensor) || ids.dtype !== 'int32' || ids.rank !== 2) {
       throw new ValueError(
-        `CharTransformer: expected int32 token ids [batch, time], got ${ids instanceof Tensor ? `${ids.dtype} [${ids.shape.join(', ')}]` : typeof ids}`,
+        `${op}: expected int32 token ids [batch, time], got ${ids instanceof Tensor ? `${ids.dtype} [${ids.shape.join(', ')}]` : typeof ids}`,
       );
     }
     const t = ids.shape[1]!;
     if (t > this.config.contextLength) {
-      throw new ValueError(`CharTransformer: ${t} tokens are more than the context length ${this.config.contextLength}`);
+      throw new ValueError(`${op}: ${t} tokens are more than the context length ${this.config.contextLength}`);
     }
     const positions = arange(0, t, 1, 'int32');
-    const x = this.tokenEmbedding.forward(ids).add(this.positionEmbedding.forward(positions));
-    const h = this.norm.forward(this.blocks.forward(this.drop.forward(x)));
-    return h.matmul(this.tokenEmbedding.weight, { transposeB: true });
+    return this.drop.forward(this.tokenEmbedding.forward(ids).add(this.positionEmbedding.forward(positions)));
   }
 }

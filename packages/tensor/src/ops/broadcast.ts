@@ -2,7 +2,7 @@
 // where (assembly/broadcast.ts).
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
-import { kernels, META_PTR, writePlan } from '../runtime.js';
+import { kernels, META_PTR, scalarOperand, writeFlatPlan, writePlan } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, collapsePlan, pairPlan, shapesEqual } from '../shape.js';
 import { type DType, Tensor, type TensorLike } from '../tensor.js';
 import { asType, floatType, promoteTypes } from './cast.js';
@@ -13,17 +13,40 @@ import { geluForm, releaseIfNew, withOperands } from './operands.js';
 // ── elementwise binary, broadcasting ──────────────────────────────────────
 function binary(op: string, code: number, a: TensorLike, b: TensorLike): Tensor {
   const K = kernels();
-  // the hot path of a training step: two live float32 tensors, nothing to convert or free
-  if (a instanceof Tensor && b instanceof Tensor && a.dtype === 'float32' && b.dtype === 'float32') {
-    const pa = a.ptr(op);
-    const pb = b.ptr(op);
-    const { shape, plan } = pairPlan(op, a.shape, b.shape, a.size, b.size);
-    const out = new Tensor(shape, 'float32');
-    if (out.size > 0) K.bc_binary_f32(code, pa, pb, out.ptr(op), writePlan(plan), META_PTR);
-    return out;
+  if (a instanceof Tensor && a.dtype === 'float32') {
+    // the hot path of a training step: two live float32 tensors, nothing to convert or free
+    if (b instanceof Tensor && b.dtype === 'float32') {
+      const pa = a.ptr(op);
+      const pb = b.ptr(op);
+      const as = a.shape;
+      const bs = b.shape;
+      // one flat pass (same shapes, or one element against many) needs no plan object
+      if (shapesEqual(as, bs)) return flatBinary(op, code, pa, pb, as, a.size, 1, 1);
+      if (b.size === 1 && bs.length <= as.length) return flatBinary(op, code, pa, pb, as, a.size, 1, 0);
+      if (a.size === 1 && as.length <= bs.length) return flatBinary(op, code, pa, pb, bs, b.size, 0, 1);
+      const { shape, plan } = pairPlan(op, as, bs, a.size, b.size);
+      const out = new Tensor(shape, 'float32');
+      if (out.size > 0) K.bc_binary_f32(code, pa, pb, out.ptr(op), writePlan(plan), META_PTR);
+      return out;
+    }
+    // a float32 tensor and a JS number (x.mul(2)): the number computes as float32, as the
+    // operand tensor withOperands() would make of it, written into the plan area instead
+    if (typeof b === 'number') {
+      const pa = a.ptr(op);
+      const out = new Tensor(a.shape, 'float32');
+      if (out.size > 0) K.bc_binary_f32(code, pa, scalarOperand(b, 'float32'), out.ptr(op), writeFlatPlan(out.size, 1, 0), META_PTR);
+      return out;
+    }
   }
   const family = { int32: K.bc_binary_i32, float32: K.bc_binary_f32, float64: K.bc_binary_f64 };
   return broadcastPair(op, code, a, b, C.INT_BINARY.has(code), (dtype) => dtype, family);
+}
+
+/** A float32 binary op as one pass over `n` elements of output shape `shape`, inputs at `pa` and `pb`. */
+function flatBinary(op: string, code: number, pa: number, pb: number, shape: readonly number[], n: number, sa: number, sb: number): Tensor {
+  const out = new Tensor(shape, 'float32');
+  if (n > 0) kernels().bc_binary_f32(code, pa, pb, out.ptr(op), writeFlatPlan(n, sa, sb), META_PTR);
+  return out;
 }
 
 /** One broadcasting kernel family (bc_binary_*, bc_compare_*): its export per compute dtype. */

@@ -12,6 +12,14 @@ import { geluForm, releaseIfNew, withOperands } from './operands.js';
 // marks in assembly/elementwise.ts)
 
 function unary(op: string, code: number, x: TensorLike, p0 = 0, p1 = 0): Tensor {
+  // the hot path: a live float tensor, nothing to convert or free
+  if (x instanceof Tensor && x.dtype !== 'int32') {
+    const px = x.ptr(op);
+    const out = new Tensor(x.shape, x.dtype);
+    if (x.dtype === 'float64') kernels().ew_unary_f64(code, px, out.ptr(op), out.size, p0, p1);
+    else kernels().ew_unary_f32(code, px, out.ptr(op), out.size, p0, p1);
+    return out;
+  }
   return withOperands(op, [x], ([t]) => {
     const intPath = t!.dtype === 'int32' && C.INT_UNARY.has(code) && Number.isInteger(p0) && Number.isInteger(p1);
     const src = intPath ? t! : asFloat(t!, floatType(t!));
