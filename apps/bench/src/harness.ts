@@ -110,7 +110,7 @@ export type Unit = 'GFLOP/s' | 'samples/s' | 'ms';
 
 /** A workload: the same work on every peer, and how to turn ms per run into its unit. */
 export interface Workload {
-  group: 'matmul' | 'mlp' | 'linefit' | 'softmax-ce' | 'lenet' | 'lstm' | 'conv';
+  group: 'matmul' | 'mlp' | 'linefit' | 'softmax-ce' | 'lenet' | 'lstm' | 'conv' | 'gpt';
   label: string;
   unit: Unit;
   peers: PeerName[];

@@ -12,6 +12,7 @@ import { kernelsInfo, manualSeed, ready, setThreads } from '@gd/tensor';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { SingleBar } from 'cli-progress';
+import { gptVersusMatmul } from './gpt.js';
 import { DEFAULT_SIZES, formatTable, measure, type Row, type Stats, type Workload } from './harness.js';
 import { JAX_VERSION } from './jax.js';
 import { type Batch, matmul, memoryOverSteps, mlpStep, useBackend } from './peers.js';
@@ -61,7 +62,7 @@ if (!sizes.every((n) => Number.isInteger(n) && n > 0)) {
 }
 
 // --only takes one group or several, separated by commas
-const GROUPS = ['matmul', 'mlp', 'linefit', 'softmax-ce', 'lenet', 'lstm', 'conv', 'memory'];
+const GROUPS = ['matmul', 'mlp', 'linefit', 'softmax-ce', 'lenet', 'lstm', 'conv', 'gpt', 'memory'];
 const only = args.only?.split(',').map((g) => g.trim());
 const unknown = only?.filter((g) => !GROUPS.includes(g)) ?? [];
 if (unknown.length > 0) {
@@ -181,6 +182,8 @@ console.log(
 console.log(`median (min–max) of ${rounds} rounds; in each round the peers run back to back and gd/peer is taken within the round;`);
 console.log('every timing reads its result back to JS; a ratio > 1 means gd is faster\n');
 console.log(formatTable(rows));
+const gptLine = gptVersusMatmul(rows);
+if (gptLine) console.log(gptLine);
 if (memoryReport) {
   for (const [p, m] of Object.entries(memoryReport)) {
     console.log(

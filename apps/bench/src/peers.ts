@@ -78,7 +78,12 @@ export function matmul(peer: PeerName, n: number): Instance {
  * them, replays, and runs the SGD update eagerly; it returns the loss (read back). The instance
  * owns `model`, `opt`, `x` and `y` and frees them on dispose.
  */
-export function gdClassifierStep(model: { forward(x: Tensor): Variable; dispose(): void }, opt: SGD, x: Tensor, y: Tensor): Instance {
+export function gdClassifierStep(
+  model: { forward(x: Tensor): Variable; dispose(): void },
+  opt: { step(): void; zeroGrad(): void; dispose(): void },
+  x: Tensor,
+  y: Tensor,
+): Instance {
   const xIn = zeros([...x.shape], { dtype: x.dtype });
   const yIn = zeros([...y.shape], { dtype: y.dtype });
   opt.zeroGrad();

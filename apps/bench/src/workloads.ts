@@ -2,6 +2,7 @@
 
 import { convWorkloads } from './conv.js';
 import { float64Workloads } from './float64.js';
+import { gptWorkload } from './gpt.js';
 import type { PeerName, Workload } from './harness.js';
 import type { ReadMode } from './jax.js';
 import { lenetStep, lenetValues } from './lenet.js';
@@ -77,5 +78,6 @@ export function workloads(o: WorkloadOptions): Workload[] {
   });
   list.push(lstmWorkload(o.peers, o.jaxRead));
   list.push(...convWorkloads(o.peers));
+  list.push(gptWorkload(o));
   return list;
 }

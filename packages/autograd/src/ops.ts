@@ -149,6 +149,13 @@ export interface GradOps {
   sigmoidBackward(g: Val, y: Val): Val;
   /** g·tanh′ from tanh's output y. */
   tanhBackward(g: Val, y: Val): Val;
+  /** Stable softmax along `axis`. */
+  softmax(a: Val, axis: number): Val;
+  /**
+   * The gradients of fused attention (scaledDotProductAttention): FlashAttention-2's fused kernel
+   * on the fast path, the composed form (composedAttentionBackward) with a graph.
+   */
+  attentionBackward(g: Val, ctx: OpContext<AttentionAttrs>): Array<Val | null>;
   /**
    * lstmCell's vector–Jacobian product from its inputs and output y: the gradient of the gate
    * pre-activations xg + hg, and of c.
@@ -647,6 +654,13 @@ export const opTable = {
     },
   }),
 
+  /** Fused softmax(q·kᵀ·scale + mask)·v (the mask an optional fourth input), no [L, S] matrix held. */
+  scaledDotProductAttention: defineOp<AttentionAttrs>({
+    arity: -1,
+    forward: ([q, k, v, mask], attrs) => T.fusedAttention(q!, k!, v!, { ...attrs, mask: mask ?? null }),
+    backward: (g, ctx, F) => F.attentionBackward(g, ctx),
+  }),
+
   solve: defineOp({
     arity: 2,
     // B is [..., n, k] here (linalg.solve lifts a vector b to a column); the batch axes broadcast
@@ -740,6 +754,46 @@ export const opTable = {
     backward: (gx, { inputs: [g] }, F) => [F.adaptiveAvgPool2d(gx, [g!.shape[2]!, g!.shape[3]!])],
   }),
 };
+
+/** The attributes of fused attention: the score scale, the causal mask, and the layout (T.FusedAttentionOptions). */
+export interface AttentionAttrs {
+  /** Multiplies q·kᵀ. */
+  scale: number;
+  /** Query i sees keys j ≤ i only. */
+  isCausal: boolean;
+  /** q, k, v and the output are [B, T, H, E] rather than [..., T, E]. */
+  headsLast: boolean;
+}
+
+/**
+ * The gradients of attention composed from the rules' ops, so they differentiate again (and give
+ * the mask its gradient): with S = q·kᵀ·scale + mask and P = softmax(S),
+ *   dv = Pᵀ·g,   dS = P ∘ (g·vᵀ − Σ_j (g·vᵀ ∘ P)),   dq = dS·k·scale,   dk = dSᵀ·q·scale,   dmask = dS.
+ * With headsLast the [B, T, H, E] operands are read as [B, H, T, E] (one axis swap each way).
+ */
+export function composedAttentionBackward(g: Val, ctx: OpContext<AttentionAttrs>, F: GradOps): Array<Val | null> {
+  const { inputs, needs, attrs } = ctx;
+  const heads = (x: Val) => (attrs.headsLast ? F.transpose(x, [0, 2, 1, 3]) : x);
+  const [q, k, v] = [heads(inputs[0]!), heads(inputs[1]!), heads(inputs[2]!)];
+  const gh = heads(g);
+  let scores = F.mul(F.matmul(q, k, { transposeB: true }), attrs.scale);
+  const mask = inputs[3];
+  if (mask) scores = F.add(scores, mask);
+  else if (attrs.isCausal) {
+    const [l, s] = scores.shape.slice(-2) as [number, number];
+    const data = new Float64Array(l * s);
+    for (let i = 0; i < l; i++) for (let j = i + 1; j < s; j++) data[i * s + j] = Number.NEGATIVE_INFINITY;
+    scores = F.add(scores, T.tensor(data, { shape: [l, s], dtype: g.dtype === 'float64' ? 'float64' : 'float32' }));
+  }
+  const p = F.softmax(scores, -1);
+  const ds = F.softmaxBackward(p, F.matmul(gh, v, { transposeB: true }), -1, false);
+  return [
+    needs[0] ? heads(F.mul(F.matmul(ds, k, {}), attrs.scale)) : null,
+    needs[1] ? heads(F.mul(F.matmul(ds, q, { transposeA: true }), attrs.scale)) : null,
+    needs[2] ? heads(F.matmul(p, gh, { transposeA: true })) : null,
+    ...(mask ? [needs[3] ? toShape(F, ds, mask.shape) : null] : []),
+  ];
+}
 
 /** Name of a differentiable op in the table. */
 export type OpName = keyof typeof opTable;
@@ -859,6 +913,18 @@ export const tensorOps: GradOps = {
   cumsum: (a, axis) => T.cumsum(a as Tensor, axis),
   sigmoidBackward: (g, y) => G.sigmoidBackward(g as Tensor, y as Tensor),
   tanhBackward: (g, y) => G.tanhBackward(g as Tensor, y as Tensor),
+  softmax: (a, axis) => T.softmax(a as Tensor, axis),
+  // the fused kernel, unless the mask needs a gradient (dS is the [L, S] matrix itself)
+  attentionBackward: (g, ctx) => {
+    const { values, outputValue, needs, attrs } = ctx;
+    if (needs.length > 3 && needs[3]) return composedAttentionBackward(g, ctx, tensorOps);
+    const grads: Array<Tensor | null> = G.fusedAttentionBackward(values[0]!, values[1]!, values[2]!, outputValue, g as Tensor, {
+      ...attrs,
+      mask: values[3] ?? null,
+    });
+    for (let i = 0; i < 3; i++) if (!needs[i]) grads[i] = null;
+    return needs.length > 3 ? [...grads, null] : grads;
+  },
   lstmCellBackward: (g, xg, hg, c, y) => G.lstmCellBackward(g as Tensor, xg as Tensor, hg as Tensor, c as Tensor, y as Tensor),
   gruCellBackward: (g, xg, hg, h) => G.gruCellBackward(g as Tensor, xg as Tensor, hg as Tensor, h as Tensor),
   softmaxBackward: (y, g, axis, log) => G.softmaxBackward(y as Tensor, g as Tensor, axis, log),

@@ -21,6 +21,7 @@ import {
 import { holdForReplay, replaceHeldForReplay } from '@gd/tensor/grad';
 import {
   binaryOps,
+  composedAttentionBackward,
   GELU_C,
   GELU_K,
   type GradOps,
@@ -930,6 +931,8 @@ const graphOps: GradOps = {
   cumsum: (a, axis) => V(a).cumsum(axis),
   sigmoidBackward: (g, y) => V(g).mul(V(y).mul(V(y).neg().add(1))),
   tanhBackward: (g, y) => V(g).mul(V(y).square().neg().add(1)),
+  softmax: (a, axis) => V(a).softmax(axis),
+  attentionBackward: (g, ctx) => composedAttentionBackward(g, ctx, graphOps),
   // the fused kernel's product composed of differentiable ops, from the gates recomputed:
   // dc̃ = dc' + dh'·o·(1 − tanh²c'), ∂i = dc̃·g·σ′, ∂f = dc̃·c·σ′, ∂g = dc̃·i·(1 − g²), ∂o = dh'·tanh c'·σ′, ∂c = dc̃·f
   lstmCellBackward: (g, xg, hg, c) => {

@@ -114,6 +114,12 @@ export const cases: Record<OpName, Case> = {
   maxPool2d: { f: (x) => x.maxPool2d([3, 2], { stride: [2, 1], padding: [1, 1] }), inputs: () => [distinct([2, 2, 5, 4])] },
   avgPool2d: { f: (x) => x.avgPool2d(3, { stride: 2, padding: 1 }), inputs: () => [randn([2, 2, 5, 6])] },
   adaptiveAvgPool2d: { f: (x) => x.adaptiveAvgPool2d([2, 3]), inputs: () => [randn([2, 3, 5, 7])] },
+  // [B, T, H, E] operands (heads after positions), causal, L ≠ S
+  scaledDotProductAttention: {
+    f: (q, k, v) =>
+      apply('scaledDotProductAttention', opTable.scaledDotProductAttention, [q, k, v], { scale: 0.6, isCausal: true, headsLast: true }),
+    inputs: () => [randn([2, 3, 2, 4]), randn([2, 5, 2, 4]), randn([2, 5, 2, 3])],
+  },
   // the rules' helpers, called as the rules call them
   cast: { f: (x) => apply('cast', opTable.cast, [x], { dtype: x.dtype }), inputs: () => [randn([2, 3])] },
   sumTo: { f: (x) => apply('sumTo', opTable.sumTo, [x], { shape: [3, 1] }), inputs: () => [randn([2, 3, 4])] },

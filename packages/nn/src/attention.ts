@@ -1,7 +1,8 @@
 // Attention: scaledDotProductAttention and MultiheadAttention, with PyTorch's semantics, init and
-// state-dict keys. Composed from differentiable ops (matmul, softmax, add); the masks are
-// constant tensors of 0/−∞ added to the scores.
-import { asVariable, Variable, type VariableLike } from '@gd/autograd';
+// state-dict keys. Without weights or dropout, attention is the op table's fused op (no [L, S]
+// matrix, q/k/v read in place in [N, T, H, E] for the heads of MultiheadAttention); else composed
+// from differentiable ops (matmul, softmax, add). Masks are 0/−∞ tensors added to the scores.
+import { apply, asVariable, opTable, Variable, type VariableLike } from '@gd/autograd';
 import {
   broadcastShapes,
   DTypeError,
@@ -83,7 +84,11 @@ function shapeOf(x: VariableLike | AttentionMask): readonly number[] {
 
 /**
  * Attention of q [..., L, E] over k [..., S, E] and v [..., S, Ev]: softmax(q·kᵀ·scale + mask)·v
- * → [..., L, Ev], and the weights [..., L, S]. @internal — MultiheadAttention needs the weights.
+ * → [..., L, Ev], and the weights [..., L, S] when `needWeights`. With `headsLast` the operands
+ * are [N, T, H, E] and the output [N, L, H, Ev] (a projection's heads split by a reshape); the
+ * weights stay [N, H, L, S]. Without weights and dropout, one fused op (the op table's
+ * scaledDotProductAttention) that never forms the [L, S] matrices; else composed from matmul,
+ * softmax and add. @internal — MultiheadAttention needs the weights.
  */
 export function attention(
   op: string,
@@ -91,19 +96,22 @@ export function attention(
   k: VariableLike,
   v: VariableLike,
   options: ScaledDotProductAttentionOptions,
-): [Variable, Variable] {
-  const qv = asVariable(q);
-  const kv = asVariable(k);
-  const vv = asVariable(v);
+  needWeights = true,
+  headsLast = false,
+): [Variable, Variable | null] {
+  let qv = asVariable(q);
+  let kv = asVariable(k);
+  let vv = asVariable(v);
   const { attnMask, isCausal = false, scale, dropoutP = 0 } = options;
   if (qv.rank < 2 || kv.rank < 2 || vv.rank < 2)
     throw new ShapeError(
       `${op}: q, k and v must be at least rank 2, got ${fmtShape(qv.shape)}, ${fmtShape(kv.shape)}, ${fmtShape(vv.shape)}`,
     );
-  const e = qv.shape[qv.rank - 1]!;
-  const l = qv.shape[qv.rank - 2]!;
-  const s = kv.shape[kv.rank - 2]!;
-  if (kv.shape[kv.rank - 1] !== e || vv.shape[vv.rank - 2] !== s) {
+  const [tAxis, fAxis] = headsLast ? [1, 3] : [qv.rank - 2, qv.rank - 1];
+  const e = qv.shape[fAxis]!;
+  const l = qv.shape[tAxis]!;
+  const s = kv.shape[headsLast ? 1 : kv.rank - 2]!;
+  if (kv.shape[kv.rank - 1] !== e || vv.shape[headsLast ? 1 : vv.rank - 2] !== s) {
     throw new ShapeError(
       `${op}: expected q [..., L, E], k [..., S, E] and v [..., S, Ev]; got q ${fmtShape(qv.shape)}, k ${fmtShape(kv.shape)}, v ${fmtShape(vv.shape)}`,
     );
@@ -116,28 +124,48 @@ export function attention(
   const hasMask = attnMask !== undefined && attnMask !== null;
   if (isCausal && hasMask) throw new ValueError(`${op}: give either attnMask or isCausal, not both`);
   const dtype: FloatDType = qv.dtype === 'float64' ? 'float64' : 'float32';
-  let scores = qv.matmul(kv, { transposeB: true }).mul(scale ?? 1 / Math.sqrt(e));
+  const scoreShape = headsLast
+    ? [qv.shape[0]!, qv.shape[2]!, l, s]
+    : [...broadcastShapes(op, qv.shape.slice(0, -2), kv.shape.slice(0, -2)), l, s];
+  let mask: VariableLike | null = null;
+  let maskFits = true;
   if (hasMask) {
     const mshape = shapeOf(attnMask);
     try {
-      broadcastShapes(op, mshape, scores.shape);
+      const full = broadcastShapes(op, mshape, scoreShape);
+      maskFits = full.length === scoreShape.length && full.every((d, i) => d === scoreShape[i]);
     } catch {
-      throw new ShapeError(`${op}: attnMask ${fmtShape(mshape)} does not broadcast to the scores [..., L, S] = ${fmtShape(scores.shape)}`);
+      throw new ShapeError(`${op}: attnMask ${fmtShape(mshape)} does not broadcast to the scores [..., L, S] = ${fmtShape(scoreShape)}`);
     }
-    scores = scores.add(additiveOf(op, attnMask, dtype));
-  } else if (isCausal) {
-    scores = scores.add(causalMaskOf(l, s, dtype));
+    mask = additiveOf(op, attnMask, dtype);
   }
+  const sameBatch = (x: Variable) =>
+    x.rank === qv.rank &&
+    (headsLast ? x.shape[0] === qv.shape[0] && x.shape[2] === qv.shape[2] : qv.shape.slice(0, -2).every((d, i) => x.shape[i] === d));
+  if (!needWeights && dropoutP === 0 && sameBatch(kv) && sameBatch(vv) && maskFits) {
+    // fused: one op, no [L, S] matrix formed in the forward or the backward
+    const attrs = { scale: scale ?? 1 / Math.sqrt(e), isCausal, headsLast };
+    const inputs: VariableLike[] = mask === null ? [qv, kv, vv] : [qv, kv, vv, mask];
+    return [apply('scaledDotProductAttention', opTable.scaledDotProductAttention, inputs, attrs), null];
+  }
+  const perm = [0, 2, 1, 3];
+  if (headsLast) [qv, kv, vv] = [qv.transpose(perm), kv.transpose(perm), vv.transpose(perm)];
+  let scores = qv.matmul(kv, { transposeB: true }).mul(scale ?? 1 / Math.sqrt(e));
+  if (mask !== null) scores = scores.add(mask);
+  else if (isCausal) scores = scores.add(causalMaskOf(l, s, dtype));
   let weights = scores.softmax(-1);
   if (dropoutP > 0) weights = weights.mul(dropoutMask(weights.shape as number[], dropoutP, dtype));
-  return [weights.matmul(vv), weights];
+  const out = weights.matmul(vv);
+  return [headsLast ? out.transpose(perm) : out, weights];
 }
 
 /**
  * softmax(q·kᵀ·scale + mask)·v for q [..., L, E], k [..., S, E], v [..., S, Ev] → [..., L, Ev]
  * (PyTorch's F.scaled_dot_product_attention): `attnMask` broadcastable to [..., L, S], a float
  * mask added to the scores or an int32 one with nonzero = not allowed; `isCausal` lets query i see
- * keys j ≤ i; `scale` defaults to 1/√E; `dropoutP` drops attention weights. Composed from
+ * keys j ≤ i; `scale` defaults to 1/√E; `dropoutP` drops attention weights. Without dropout it is
+ * one fused op whose forward and backward never form the [L, S] matrix (an online softmax over
+ * tiles of keys); with dropout, or k and v batched differently from q, it is composed from
  * differentiable ops.
  *
  * @example
@@ -157,6 +185,7 @@ export function scaledDotProductAttention(
     k,
     v,
     optionsOf('scaledDotProductAttention', options, { attnMask: true, isCausal: true, scale: true, dropoutP: true }),
+    false,
   )[0];
 }
 
@@ -332,7 +361,8 @@ export class MultiheadAttention extends Module<
     }
     const h = this.numHeads;
     const d = this.headDim;
-    const heads = (x: Variable, t: number) => x.reshape([n, t, h, d]).transpose([0, 2, 1, 3]); // [N, H, T, d]
+    // [N, T, H, d]: a reshape, no copy; attention reads the heads where they lie
+    const heads = (x: Variable, t: number) => x.reshape([n, t, h, d]);
     let qp: Variable;
     let kp: Variable;
     let vp: Variable;
@@ -347,12 +377,23 @@ export class MultiheadAttention extends Module<
     const qh = heads(qp, l);
     const kh = heads(kp, s);
     const vh = heads(vp, s);
-    const mask = this.mask(attnMask, keyPaddingMask, isCausal, batched, n, l, s, qh.dtype === 'float64' ? 'float64' : 'float32');
-    const [out, weights] = attention(op, qh, kh, vh, { attnMask: mask, dropoutP: this.training ? this.dropout : 0 });
-    let y = this.out_proj.forward(out.transpose([0, 2, 1, 3]).reshape([n, l, e]));
+    const dtype = qh.dtype === 'float64' ? 'float64' : 'float32';
+    // a causal mask alone is the fused kernel's flag, never a tensor
+    const causalOnly = isCausal === true && (attnMask ?? null) === null && (keyPaddingMask ?? null) === null;
+    const mask = causalOnly ? null : this.mask(attnMask, keyPaddingMask, isCausal, batched, n, l, s, dtype);
+    const [out, weights] = attention(
+      op,
+      qh,
+      kh,
+      vh,
+      { attnMask: mask, isCausal: causalOnly, dropoutP: this.training ? this.dropout : 0 },
+      needWeights,
+      true,
+    );
+    let y = this.out_proj.forward(out.reshape([n, l, e]));
     y = !batched ? y.squeeze(0) : this.batchFirst ? y : y.transpose([1, 0, 2]);
     if (!needWeights) return [y, null];
-    let w = averageAttnWeights ? weights.mean(1) : weights;
+    let w = averageAttnWeights ? weights!.mean(1) : weights!;
     if (!batched) w = w.squeeze(0);
     return [y, w];
   }

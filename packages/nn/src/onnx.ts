@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { asVariable, type OpName, type OpSpec, opTable, traceOps, Variable, type VariableLike } from '@gd/autograd';
+import { type AttentionAttrs, asVariable, type OpName, type OpSpec, opTable, traceOps, Variable, type VariableLike } from '@gd/autograd';
 import {
   conv2dGeometry,
   DTypeError,
@@ -448,6 +448,24 @@ const LOWERINGS: Record<string, Lowering> = {
   gather: (cx, [x], { indices, axis }: { indices: Tensor; axis: number }) => cx.node('Gather', [x!, cx.constant(indices)], { axis }),
   concat: (cx, xs, { axis }: { axis: number }) => cx.node('Concat', xs, { axis }),
   cast: (cx, [x], { dtype }: { dtype: string }) => cx.node('Cast', [x!], { to: DataType[ONNX_TYPE[dtype]!]! }),
+  // the fused op as the generic ops it stands for: softmax(q·kᵀ·scale + mask)·v
+  scaledDotProductAttention: (cx, [q, k, vv, mask], { scale, isCausal, headsLast }: AttentionAttrs, v) => {
+    const [qs, ks] = [v.parents[0]!.shape, v.parents[1]!.shape];
+    const rank = qs.length;
+    const heads = (x: string) => (headsLast ? cx.node('Transpose', [x], { perm: [0, 2, 1, 3] }) : x);
+    const swap = Array.from({ length: rank }, (_, i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
+    const kt = cx.node('Transpose', [heads(k!)], { perm: swap });
+    let scores = cx.node('Mul', [cx.node('MatMul', [heads(q!), kt]), cx.scalar(scale)]);
+    if (mask !== undefined) scores = cx.node('Add', [scores, mask]);
+    else if (isCausal) {
+      // −∞ expanded to [L, S] and its triangle above the diagonal, of the traced sizes (as the
+      // composed form's causal mask), so a symbolic sequence length stays symbolic
+      const [l, s] = headsLast ? [qs[1]!, ks[1]!] : [qs[rank - 2]!, ks[rank - 2]!];
+      const inf = cx.node('Expand', [cx.scalar(Number.NEGATIVE_INFINITY), cx.sizes([l, s])]);
+      scores = cx.node('Add', [scores, trilu(cx, inf, 1, 1)]);
+    }
+    return heads(cx.node('MatMul', [cx.node('Softmax', [scores], { axis: rank - 1 }), heads(vv!)]));
+  },
   lstmCell: (cx, xs, _, v) => lstmCellNodes(cx, xs, v),
   gruCell: (cx, xs, _, v) => gruCellNodes(cx, xs, v),
   squaredError: (cx, [p, t], { scale }: { scale: number }) => {

@@ -117,4 +117,19 @@ describe('toOnnx: sequence layers, traced, on ONNX Runtime', () => {
       for (let i = 0; i < got.length; i++) expect(maxAbsDiff(got[i]!.data, want[i]!)).toBeLessThan(1e-5);
     }
   });
+
+  it('causal self-attention (the fused op, lowered to MatMul, Softmax and the causal mask) at a fixed shape, within 1e-5', async () => {
+    manualSeed(43);
+    class Causal extends Module {
+      mha = new MultiheadAttention(8, 2, { batchFirst: true });
+      forward(x: VariableLike) {
+        return this.mha.forward(x, x, x, { needWeights: false, isCausal: true })[0];
+      }
+    }
+    const model = new Causal().eval();
+    const x = randn([2, 5, 8]);
+    const [got] = await runAll(toOnnx(model, { inputShape: [2, 5, 8] }), x);
+    expect(got!.dims).toEqual([2, 5, 8]);
+    expect(maxAbsDiff(got!.data, gdAll(model, x)[0]!)).toBeLessThan(1e-5);
+  });
 });

@@ -1,5 +1,6 @@
 // The kernel module's entry: every family's exports, compiled into one .wasm.
 
+export * from './attention';
 export * from './broadcast';
 export * from './conv';
 export * from './elementwise';

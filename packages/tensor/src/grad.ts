@@ -11,6 +11,7 @@
 import './methods.js';
 
 export { scaleByInPlace, sumOfSquaresScaled } from './inplace.js';
+export { fusedAttentionBackward } from './ops/attention.js';
 export { geluBackward, reluBackward, sigmoidBackward, tanhBackward } from './ops/broadcast.js';
 export {
   adaptiveAvgPool2dBackward,

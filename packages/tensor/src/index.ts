@@ -53,6 +53,8 @@ export {
 } from './inplace.js';
 // the class with its fluent methods installed (methods.ts adds them to tensor.ts's class)
 export { Tensor } from './methods.js';
+export type { FusedAttentionOptions } from './ops/attention.js';
+export { fusedAttention } from './ops/attention.js';
 export type {
   Conv2dOptions,
   ConvGeometry,

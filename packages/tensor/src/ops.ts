@@ -1,6 +1,7 @@
 // Tensor ops: argument checks, dtype promotion and broadcasting plans in TypeScript, then one
 // kernel call. No input reaches a kernel unchecked. One file per kernel family, named as in assembly/.
 export * from './generated/binary.js';
+export * from './ops/attention.js';
 export * from './ops/broadcast.js';
 export * from './ops/cast.js';
 export * from './ops/conv.js';
