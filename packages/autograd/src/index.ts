@@ -14,7 +14,19 @@ export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export { gradcheck, gradgradcheck } from './gradcheck.js';
 export type { VariableLinalg } from './linalg.js';
 export { linalg } from './linalg.js';
-export type { AttentionAttrs, GradOps, GradRule, OnnxAttribute, OnnxBuilder, OnnxLowering, OpContext, OpName, OpSpec, Reduction, Val } from './ops.js';
+export type {
+  AttentionAttrs,
+  GradOps,
+  GradRule,
+  OnnxAttribute,
+  OnnxBuilder,
+  OnnxLowering,
+  OpContext,
+  OpName,
+  OpSpec,
+  Reduction,
+  Val,
+} from './ops.js';
 export { binaryOps, helperOps, opTable, unaryOps } from './ops.js';
 export type { Backward, BackwardOptions, GradientsOptions, VariableLike } from './variable.js';
 export {
