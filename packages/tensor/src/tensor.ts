@@ -434,18 +434,9 @@ function collect(value: unknown, into: Set<Tensor>, depth: number): void {
  */
 export function scope<T>(fn: () => T): T {
   if (typeof fn !== 'function') throw new ValueError(`scope: expected a function, got ${fn === null ? 'null' : typeof fn}`);
-  // collecting()'s work, inline: scope() runs for every op and every gradient rule
+  // no [result, created] pair as collecting() returns: scope() runs for every op and every gradient rule
   const created: Tensor[] = [];
-  scopes.push(created);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    scopes.pop();
-    release(created);
-    throw e;
-  }
-  scopes.pop();
+  const result = runCollecting(fn, created);
   if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
     release(created);
     throw new ValueError('scope: fn returned a Promise; scopes are synchronous (await outside, scope each step)');
@@ -499,6 +490,11 @@ function tensorsOrEmpty(xs: readonly unknown[]): boolean {
  */
 function collecting<T>(fn: () => T): [T, Tensor[]] {
   const created: Tensor[] = [];
+  return [runCollecting(fn, created), created];
+}
+
+/** Runs `fn` with `created` as the list of the tensors it creates; if `fn` throws, they are released before the error goes on. */
+function runCollecting<T>(fn: () => T, created: Tensor[]): T {
   scopes.push(created);
   let result: T;
   try {
@@ -509,7 +505,7 @@ function collecting<T>(fn: () => T): [T, Tensor[]] {
     throw e;
   }
   scopes.pop();
-  return [result, created];
+  return result;
 }
 
 /** Frees the tensors of a scope that ended without a result; kept ones go to the safety net. */
