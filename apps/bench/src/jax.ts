@@ -20,6 +20,35 @@ export function initJax(): Promise<unknown> {
 /** How workloads read results back: synchronously (Node, one thread) or awaited (worker pool). */
 export type ReadMode = 'sync' | 'async';
 
+/** A jitted training step: (params, inputs, targets) → [loss, next params]. */
+export interface JaxStep<P> {
+  (p: P, x: JaxArray, y: JaxArray): [JaxArray, P];
+  dispose(): void;
+}
+
+/**
+ * A jitted training step as a bench instance: each run takes one step from the parameters the
+ * last one left and returns the loss, read back as `mode` says; dispose frees the parameters, the
+ * batch and the compiled step.
+ */
+export function jaxTrainer<P>(step: JaxStep<P>, params: P, x: JaxArray, y: JaxArray, mode: ReadMode): Instance {
+  let p = params;
+  return {
+    run: () => {
+      const [loss, next] = step(p, x.ref, y.ref);
+      p = next;
+      if (mode === 'sync') return (loss.dataSync() as Float32Array)[0];
+      return loss.data().then((d) => (d as Float32Array)[0]);
+    },
+    dispose: () => {
+      tree.dispose(p);
+      x.dispose();
+      y.dispose();
+      step.dispose();
+    },
+  };
+}
+
 function read(x: JaxArray, mode: ReadMode): undefined | Promise<unknown> {
   if (mode === 'sync') {
     x.dataSync();
@@ -162,23 +191,9 @@ export function jaxMlpStepValues(v: MlpValues, x: Float32Array, y: Int32Array, l
 }
 
 export function jaxMlpStep(batch: { x: Float32Array; y: Int32Array; n: number }, mode: ReadMode, dtype: Float = 'float32'): Instance {
-  const step = mlpStepFn(0.01);
-  let p = jaxParams(mlpValues([784, 128, 10], 1), dtype);
   const x = floats(batch.x, [batch.n, 784], dtype);
   const y = oneHot(batch.y, 10, dtype);
-  return {
-    run: () => {
-      const [loss, next] = step(p, x.ref, y.ref);
-      p = next;
-      return read(loss, mode);
-    },
-    dispose: () => {
-      tree.dispose(p);
-      x.dispose();
-      y.dispose();
-      step.dispose();
-    },
-  };
+  return jaxTrainer(mlpStepFn(0.01), jaxParams(mlpValues([784, 128, 10], 1), dtype), x, y, mode);
 }
 
 /** The MLP step with float64 parameters and inputs. */

@@ -10,7 +10,7 @@ import { tensor } from '@gd/tensor';
 import { type Array as JaxArray, jit, lax, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName } from './harness.js';
-import { type ReadMode, uniformValues } from './jax.js';
+import { jaxTrainer, type ReadMode, uniformValues } from './jax.js';
 import { gdClassifierStep } from './peers.js';
 
 /** The step's learning rate. */
@@ -176,7 +176,7 @@ function jaxLenet(batch: ImageBatch, v: LenetValues, mode: ReadMode): Instance {
     const next = tree.map((w: JaxArray, dw: JaxArray) => w.sub(dw.mul(LENET_LR)), p, g) as JaxLenet;
     return [loss, next] as [JaxArray, JaxLenet];
   });
-  let p: JaxLenet = {
+  const p: JaxLenet = {
     c1w: np.array(v.c1w, { shape: [8, 1, 5, 5] }),
     c1b: np.array(v.c1b),
     c2w: np.array(v.c2w, { shape: [16, 8, 5, 5] }),
@@ -188,18 +188,5 @@ function jaxLenet(batch: ImageBatch, v: LenetValues, mode: ReadMode): Instance {
   };
   const x = np.array(batch.x, { shape: [batch.n, 1, 28, 28] });
   const y = nn.oneHot(np.array(batch.y, { dtype: np.int32 }), 10);
-  return {
-    run: () => {
-      const [loss, next] = step(p, x.ref, y.ref);
-      p = next;
-      if (mode === 'sync') return (loss.dataSync() as Float32Array)[0];
-      return loss.data().then((d) => (d as Float32Array)[0]);
-    },
-    dispose: () => {
-      tree.dispose(p);
-      x.dispose();
-      y.dispose();
-      step.dispose();
-    },
-  };
+  return jaxTrainer(step, p, x, y, mode);
 }

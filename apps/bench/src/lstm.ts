@@ -12,7 +12,7 @@ import { memory, tensor } from '@gd/tensor';
 import { type Array as JaxArray, jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName, Workload } from './harness.js';
-import { type ReadMode, uniformValues } from './jax.js';
+import { jaxTrainer, type ReadMode, uniformValues } from './jax.js';
 import { gdClassifierStep } from './peers.js';
 
 /** The step's learning rate. */
@@ -235,7 +235,7 @@ function jaxLstm(v: LstmValues, mode: ReadMode): Instance {
     return [loss, next] as [JaxArray, JaxLstm];
   });
   const range = Array.from({ length: layers }, (_, l) => l);
-  let p: JaxLstm = {
+  const p: JaxLstm = {
     wih: range.map((l) => np.array(transposed(v.wih[l]!, 4 * H, l === 0 ? input : H), { shape: [l === 0 ? input : H, 4 * H] })),
     whh: range.map((l) => np.array(transposed(v.whh[l]!, 4 * H, H), { shape: [H, 4 * H] })),
     bih: range.map((l) => np.array(v.bih[l]!)),
@@ -245,20 +245,7 @@ function jaxLstm(v: LstmValues, mode: ReadMode): Instance {
   };
   const x = np.array(v.x, { shape: [steps, batch, input] });
   const y = nn.oneHot(np.array(v.y, { dtype: np.int32 }), classes);
-  return {
-    run: () => {
-      const [loss, next] = step(p, x.ref, y.ref);
-      p = next;
-      if (mode === 'sync') return (loss.dataSync() as Float32Array)[0];
-      return loss.data().then((d) => (d as Float32Array)[0]);
-    },
-    dispose: () => {
-      tree.dispose(p);
-      x.dispose();
-      y.dispose();
-      step.dispose();
-    },
-  };
+  return jaxTrainer(step, p, x, y, mode);
 }
 
 /** gd's bytes in use after every `every`-th of `steps` LSTM training steps (after one warm-up step): flat when nothing leaks. */
