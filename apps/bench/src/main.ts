@@ -15,7 +15,7 @@ import { SingleBar } from 'cli-progress';
 import { gptVersusMatmul } from './gpt.js';
 import { DEFAULT_SIZES, formatTable, measure, type Row, type Stats, type Workload } from './harness.js';
 import { JAX_VERSION } from './jax.js';
-import { type Batch, matmul, memoryOverSteps, mlpStep, useBackend } from './peers.js';
+import { type Batch, matmul, memoryOverSteps, useBackend } from './peers.js';
 import { ratioChart } from './svg.js';
 import { workloads } from './workloads.js';
 
@@ -77,45 +77,54 @@ if (args.browser) {
 }
 
 const list: Workload[] = workloads({ sizes, peers: ['gd', 'tfjs-wasm', 'tfjs-cpu', 'jax-js'], batchOf });
-list.splice(sizes.length, 0, {
+/** The same workload with gd on `threads()` threads (the peers as they are: one thread in Node). */
+function onThreads(w: Workload, threads: () => number, label: string): Workload {
+  return {
+    ...w,
+    label: `${w.label}, ${label}`,
+    peers: w.peers.filter((p) => p !== 'tfjs-cpu'),
+    make: (p) => {
+      if (p !== 'gd') return w.make(p);
+      setThreads(threads());
+      const inst = w.make(p);
+      return {
+        run: () => inst.run(),
+        dispose: () => {
+          inst.dispose();
+          setThreads(1);
+        },
+      };
+    },
+  };
+}
+const matmul1024: Workload = {
   group: 'matmul',
-  label: 'matmul n=1024, gd on 2 threads',
+  label: 'matmul n=1024',
   unit: 'GFLOP/s',
   peers: ['gd', 'tfjs-wasm', 'jax-js'],
   metric: (ms) => (2 * 1024 ** 3) / ms / 1e6,
-  make: (p) => {
-    if (p !== 'gd') return matmul(p, 1024);
-    setThreads(2);
-    const inst = matmul(p, 1024);
-    return {
-      run: () => inst.run(),
-      dispose: () => {
-        inst.dispose();
-        setThreads(1);
-      },
-    };
-  },
-});
-// the MLP step at batch 128 with gd on every thread ready({ threads: 'auto' }) started
-list.splice(list.findIndex((w) => w.group === 'mlp') + 2, 0, {
-  group: 'mlp',
-  label: 'MLP 784-128-10 step, batch 128, gd on all threads',
-  unit: 'samples/s',
-  peers: ['gd', 'tfjs-wasm', 'jax-js'],
-  metric: (ms) => (128 * 1000) / ms,
-  make: (p) => {
-    if (p !== 'gd') return mlpStep(p, batchOf(128));
-    setThreads(allThreads);
-    const inst = mlpStep(p, batchOf(128));
-    return {
-      run: () => inst.run(),
-      dispose: () => {
-        inst.dispose();
-        setThreads(1);
-      },
-    };
-  },
-});
+  make: (p) => matmul(p, 1024),
+};
+list.splice(
+  sizes.length,
+  0,
+  onThreads(matmul1024, () => 2, 'gd on 2 threads'),
+);
+// the MLP step at batch 128, the LSTM and the GPT step also with gd on every thread that
+// ready({ threads: 'auto' }) started, each row after its one-thread row
+for (const pick of [
+  (w: Workload) => w.label === 'MLP 784-128-10 step, batch 128',
+  (w: Workload) => w.group === 'lstm',
+  (w: Workload) => w.group === 'gpt',
+]) {
+  const w = list.find(pick);
+  if (w)
+    list.splice(
+      list.indexOf(w) + 1,
+      0,
+      onThreads(w, () => allThreads, 'gd on all threads'),
+    );
+}
 const selected = only ? list.filter((w) => only.includes(w.group)) : list;
 const memoryWanted = !only || only.includes('memory');
 
