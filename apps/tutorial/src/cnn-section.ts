@@ -4,9 +4,9 @@ import { cnnAccuracy, lenet, trainDigitsCnn } from '@gd/lessons';
 import { loadDigits } from '@gd/lessons/mnist';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import type { OptimizerName } from '@gd/optim';
-import { SingleBar } from 'cli-progress';
 import type { Messages } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
+import { trainingBar } from './progress.js';
 
 /** Epochs of the CNN when --epochs is not given. */
 export const CNN_EPOCHS = 12;
@@ -30,28 +30,16 @@ export async function cnnDigitsSection(o: {
   o.heading(m.h5cnn);
   const data = loadDigits(o.seed);
   console.log(m.splitCnn(o.seed, data.xTrain.shape[0]!, data.xTest.shape[0]!));
-  const bar = new SingleBar({
-    format: m.bar,
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-    hideCursor: true,
-  });
-  let barStarted = false;
+  const bar = trainingBar(m.bar);
   const t0 = performance.now();
   const trained = trainDigitsCnn(data, {
     seed: o.seed,
     epochs: o.epochs,
     optimizer: o.optimizer,
-    onStep: (step, total) => {
-      if (!barStarted) {
-        bar.start(total, 0, { epoch: 1, loss: '-' });
-        barStarted = true;
-      }
-      bar.update(step);
-    },
-    onEpoch: ({ epoch, loss }) => bar.update({ epoch: Math.min(epoch + 2, o.epochs), loss: f(loss) }),
+    onStep: (step, total) => bar.step(step, total),
+    onEpoch: ({ epoch, loss }) => bar.set({ epoch: Math.min(epoch + 2, o.epochs), loss: f(loss) }),
   });
-  if (barStarted) bar.stop();
+  bar.stop();
   const seconds = (performance.now() - t0) / 1000;
   const steps = trained.result.iterations;
   console.log(m.cnnModel(o.epochs, steps, seconds.toFixed(1), Math.round((steps * 32) / seconds)));

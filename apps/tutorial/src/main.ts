@@ -6,12 +6,12 @@ import { mlp } from '@gd/nn';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { isOptimizerName, optimizerNames } from '@gd/optim';
 import { ready } from '@gd/tensor';
-import { SingleBar } from 'cli-progress';
 import { CNN_EPOCHS, cnnDigitsSection } from './cnn-section.js';
 import { curvatureSection } from './curvature-section.js';
 import { CATALOGUES, columns, padCols, pick, pickLang } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
 import { POEM_EPOCHS, poemSection } from './poem.js';
+import { trainingBar } from './progress.js';
 import { sparkline } from './sparkline.js';
 
 const { values: args } = parseArgs({
@@ -143,28 +143,16 @@ async function mlpDigitsSection(): Promise<void> {
   heading(m.h5);
   const data = loadDigits(seed);
   console.log(m.split(seed, data.xTrain.shape[0]!, data.xTest.shape[0]!));
-  const bar = new SingleBar({
-    format: m.bar,
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-    hideCursor: true,
-  });
-  let barStarted = false;
+  const bar = trainingBar(m.bar);
   const t0 = performance.now();
   const trained = trainDigits(data, {
     seed,
     epochs,
     optimizer,
-    onStep: (step, total) => {
-      if (!barStarted) {
-        bar.start(total, 0, { epoch: 1, loss: '-' });
-        barStarted = true;
-      }
-      bar.update(step);
-    },
-    onEpoch: ({ epoch, loss }) => bar.update({ epoch: Math.min(epoch + 2, epochs), loss: f(loss) }),
+    onStep: (step, total) => bar.step(step, total),
+    onEpoch: ({ epoch, loss }) => bar.set({ epoch: Math.min(epoch + 2, epochs), loss: f(loss) }),
   });
-  if (barStarted) bar.stop();
+  bar.stop();
   const seconds = (performance.now() - t0) / 1000;
   console.log(m.mlpModel(trained.sizes.join('-'), epochs, trained.result.iterations, seconds.toFixed(1)));
   console.log(m.trainAccuracy((trained.trainAccuracy * 100).toFixed(2)));

@@ -20,9 +20,9 @@ import {
 import { loadTangQuatrains } from '@gd/lessons/tang';
 import { loadSafetensorsFile, saveOnnxFile, saveSafetensorsFile } from '@gd/nn/node';
 import { scope, tensor } from '@gd/tensor';
-import { SingleBar } from 'cli-progress';
 import * as ort from 'onnxruntime-node';
 import { type Messages, pick } from './messages.js';
+import { trainingBar } from './progress.js';
 
 /** Epochs of the poem model when --epochs is not given. */
 export const POEM_EPOCHS = 8;
@@ -70,28 +70,16 @@ export async function poemSection(o: {
   );
   console.log(w.vocabulary(vocab.outcomes - 1, f(trainingEntropy(vocab, train), 3)));
 
-  const bar = new SingleBar({
-    format: w.bar,
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-    hideCursor: true,
-  });
-  let barStarted = false;
+  const bar = trainingBar(w.bar);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const trained = trainCharTransformer(vocab, train, {
     seed: o.seed,
     epochs: o.epochs,
     model: { dropout: 0.1 },
-    onStep: (s) => {
-      if (!barStarted) {
-        bar.start(s.steps, 0, { epoch: 1, loss: '-' });
-        barStarted = true;
-      }
-      bar.update(s.step, { epoch: s.epoch, loss: f(s.bits, 3) });
-    },
+    onStep: (s) => bar.step(s.step, s.steps, { epoch: s.epoch, loss: f(s.bits, 3) }),
   });
-  if (barStarted) bar.stop();
+  bar.stop();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const { model } = trained;
