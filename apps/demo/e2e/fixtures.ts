@@ -19,8 +19,6 @@ export const shots = join(root, 'e2e', 'screenshots');
 export const port = Number(process.env.E2E_PORT ?? 4173);
 /** The demo's address, with a trailing slash: `${base}?lang=zh-CN`. */
 export const base = `http://127.0.0.1:${port}/`;
-/** E2E=skip skips every browser test, as the README says. */
-export const skipE2E = process.env.E2E === 'skip';
 
 /** Every lesson's section id and the name of its screenshot. */
 export const LESSONS = [

@@ -3,9 +3,7 @@
 // Hessian's eigen-directions and the learning-rate bound 2/λ_max, checked against numbers
 // computed here. Three pages (1280 px, 390 px, Chinese at 390 px), shared by the tests in order.
 import type { Page } from '@playwright/test';
-import { expect, type Opened, open, shot, skipE2E, test, text } from './fixtures';
-
-test.skip(skipE2E, 'E2E=skip');
+import { expect, type Opened, open, shot, test, text } from './fixtures';
 
 /** The WCAG contrast ratio of two 'rgb(r, g, b)' colours. */
 function contrast(a, b) {

@@ -20,14 +20,11 @@ import {
   servePlain,
   shot,
   shots,
-  skipE2E,
   squeezedCharts,
   test,
   text,
   untranslated,
 } from './fixtures';
-
-test.skip(skipE2E, 'E2E=skip');
 
 /** Drags bar i of lesson 1's chart to value v, through several pointer moves. */
 async function dragBar(page, i, v) {

@@ -3,9 +3,7 @@
 // by the tests in order, then each language at each width on a page of its own.
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { axe, clippedText, expect, open, shots, skipE2E, test, text } from './fixtures';
-
-test.skip(skipE2E, 'E2E=skip');
+import { axe, clippedText, expect, open, shots, test, text } from './fixtures';
 
 // Latin words the Chinese lesson may show besides the page's own allow-list
 const ALLOWED = 'MNIST ONNX KB WebAssembly Web Worker SIMD Node gd log Transformer H X p'.split(' ');

@@ -3,9 +3,7 @@
 // activations, hover and share, and training beside the CNN), each on pages of their own.
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { axe, base, clippedText, expect, open, shots, skipE2E, test, text } from './fixtures';
-
-test.skip(skipE2E, 'E2E=skip');
+import { axe, base, clippedText, expect, open, shots, test, text } from './fixtures';
 
 const out = shots;
 const KEYS = ['L', 'y', 'z2', 'W2', 'b2', 'h', 'z1', 'W1', 'b1'];
