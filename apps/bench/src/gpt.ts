@@ -8,16 +8,48 @@
 import type { Variable } from '@gd/autograd';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, TransformerEncoderLayer } from '@gd/nn';
 import { AdamW } from '@gd/optim';
-import { type Tensor, tensor } from '@gd/tensor';
+import { memory, type Tensor, tensor } from '@gd/tensor';
 import { type Array as JaxArray, jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName, Row, Workload } from './harness.js';
 import { type ReadMode, uniformValues } from './jax.js';
-import { gdClassifierStep } from './peers.js';
+import { bytesOverSteps, gdClassifierStep } from './peers.js';
 import type { WorkloadOptions } from './workloads.js';
 
-/** The model and step's sizes. */
-export const GPT = { vocab: 3000, context: 64, width: 128, heads: 4, layers: 4, ff: 512, batch: 16, lr: 3e-4, weightDecay: 0.01 } as const;
+/** A char GPT's sizes and its AdamW step's hyperparameters. */
+export interface GptShape {
+  /** Characters in the vocabulary. */
+  readonly vocab: number;
+  /** Context length T. */
+  readonly context: number;
+  /** Model width d. */
+  readonly width: number;
+  /** Attention heads per block. */
+  readonly heads: number;
+  /** Pre-norm blocks. */
+  readonly layers: number;
+  /** Feed-forward width. */
+  readonly ff: number;
+  /** Sequences per step. */
+  readonly batch: number;
+  /** AdamW's learning rate. */
+  readonly lr: number;
+  /** AdamW's weight decay. */
+  readonly weightDecay: number;
+}
+
+/** The benchmarked model and step's sizes. */
+export const GPT = {
+  vocab: 3000,
+  context: 64,
+  width: 128,
+  heads: 4,
+  layers: 4,
+  ff: 512,
+  batch: 16,
+  lr: 3e-4,
+  weightDecay: 0.01,
+} as const satisfies GptShape;
 
 /**
  * Floating-point operations of one training step: the matrix products of the forward pass
@@ -57,8 +89,8 @@ export function gptVersusMatmul(rows: readonly Row[]): string | null {
 }
 
 /** Seeded token ids: the batch's inputs and its next characters (the inputs shifted by one). */
-export function gptBatch(seed = 1): { x: Int32Array; y: Int32Array } {
-  const { vocab, context, batch } = GPT;
+export function gptBatch(seed = 1, shape: GptShape = GPT): { x: Int32Array; y: Int32Array } {
+  const { vocab, context, batch } = shape;
   const u = uniformValues(batch * (context + 1), 1, seed);
   const ids = Int32Array.from(u, (r) => Math.min(vocab - 1, Math.floor(((r + 1) / 2) * vocab)));
   const x = new Int32Array(batch * context);
@@ -80,22 +112,33 @@ export function gptStep(peer: PeerName, mode: ReadMode = 'sync'): Instance {
 
 /** The GPT of @gd/nn's layers: token and position embeddings, pre-norm blocks, the head; logits [B·T, vocab]. */
 class GdGpt extends Module {
-  readonly wte = new Embedding(GPT.vocab, GPT.width);
-  readonly wpe = new Embedding(GPT.context, GPT.width);
-  readonly blocks = new ModuleList(
-    Array.from(
-      { length: GPT.layers },
-      () => new TransformerEncoderLayer(GPT.width, GPT.heads, { dimFeedforward: GPT.ff, dropout: 0, batchFirst: true, normFirst: true }),
-    ),
-  );
-  readonly ln = new LayerNorm(GPT.width);
-  readonly head = new Linear(GPT.width, GPT.vocab);
-  private readonly positions: Tensor = tensor(Int32Array.from({ length: GPT.context }, (_, i) => i));
+  readonly wte: Embedding;
+  readonly wpe: Embedding;
+  readonly blocks: ModuleList;
+  readonly ln: LayerNorm;
+  readonly head: Linear;
+  private readonly positions: Tensor;
+
+  constructor(private readonly shape: GptShape) {
+    super();
+    const { vocab, context, width, heads, layers, ff } = shape;
+    this.wte = new Embedding(vocab, width);
+    this.wpe = new Embedding(context, width);
+    this.blocks = new ModuleList(
+      Array.from(
+        { length: layers },
+        () => new TransformerEncoderLayer(width, heads, { dimFeedforward: ff, dropout: 0, batchFirst: true, normFirst: true }),
+      ),
+    );
+    this.ln = new LayerNorm(width);
+    this.head = new Linear(width, vocab);
+    this.positions = tensor(Int32Array.from({ length: context }, (_, i) => i));
+  }
 
   forward(ids: Tensor): Variable {
     let x = this.wte.forward(ids).add(this.wpe.forward(this.positions));
     for (const block of this.blocks) x = (block as TransformerEncoderLayer).forward(x, { isCausal: true });
-    return this.head.forward(this.ln.forward(x)).reshape([GPT.batch * GPT.context, GPT.vocab]);
+    return this.head.forward(this.ln.forward(x)).reshape([this.shape.batch * this.shape.context, this.shape.vocab]);
   }
 
   override dispose(): void {
@@ -104,11 +147,16 @@ class GdGpt extends Module {
   }
 }
 
-function gdGpt(): Instance {
-  const model = new GdGpt();
-  const { x, y } = gptBatch();
-  const opt = new AdamW(model, { lr: GPT.lr, weightDecay: GPT.weightDecay });
-  return gdClassifierStep(model, opt, tensor(x, { shape: [GPT.batch, GPT.context] }), tensor(y));
+function gdGpt(shape: GptShape = GPT): Instance {
+  const model = new GdGpt(shape);
+  const { x, y } = gptBatch(1, shape);
+  const opt = new AdamW(model, { lr: shape.lr, weightDecay: shape.weightDecay });
+  return gdClassifierStep(model, opt, tensor(x, { shape: [shape.batch, shape.context] }), tensor(y));
+}
+
+/** gd's bytes in use after every `every`-th of `steps` GPT training steps of `shape` (after one warm-up step): flat when nothing leaks. */
+export function gptMemoryOverSteps(shape: GptShape, steps: number, every: number): number[] {
+  return bytesOverSteps(gdGpt(shape), () => memory().bytesInUse, steps, every);
 }
 
 /** Seeded weights, uniform in ±1/√fanIn; LayerNorm gains 1, biases 0. */

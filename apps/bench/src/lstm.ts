@@ -13,7 +13,7 @@ import { type Array as JaxArray, jit, nn, numpy as np, tree, valueAndGrad } from
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName, Workload } from './harness.js';
 import { jaxTrainer, type ReadMode, uniformValues } from './jax.js';
-import { gdClassifierStep } from './peers.js';
+import { bytesOverSteps, gdClassifierStep } from './peers.js';
 
 /** The step's learning rate. */
 export const LSTM_LR = 0.01;
@@ -250,15 +250,7 @@ function jaxLstm(v: LstmValues, mode: ReadMode): Instance {
 
 /** gd's bytes in use after every `every`-th of `steps` LSTM training steps (after one warm-up step): flat when nothing leaks. */
 export function lstmMemoryOverSteps(v: LstmValues, steps: number, every: number): number[] {
-  const inst = gdLstm(v);
-  inst.run();
-  const samples: number[] = [];
-  for (let i = 1; i <= steps; i++) {
-    inst.run();
-    if (i % every === 0) samples.push(memory().bytesInUse);
-  }
-  inst.dispose();
-  return samples;
+  return bytesOverSteps(gdLstm(v), () => memory().bytesInUse, steps, every);
 }
 
 let rowValues: LstmValues | undefined;

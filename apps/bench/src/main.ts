@@ -12,9 +12,10 @@ import { kernelsInfo, manualSeed, ready, setThreads } from '@gd/tensor';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { SingleBar } from 'cli-progress';
-import { gptVersusMatmul } from './gpt.js';
+import { GPT, gptMemoryOverSteps, gptVersusMatmul } from './gpt.js';
 import { DEFAULT_SIZES, formatTable, measure, type Row, type Stats, type Workload } from './harness.js';
 import { JAX_VERSION } from './jax.js';
+import { LSTM_ROW, lstmMemoryOverSteps, lstmValues } from './lstm.js';
 import { type Batch, matmul, memoryOverSteps, useBackend } from './peers.js';
 import { ratioChart } from './svg.js';
 import { workloads } from './workloads.js';
@@ -128,6 +129,25 @@ for (const pick of [
 const selected = only ? list.filter((w) => only.includes(w.group)) : list;
 const memoryWanted = !only || only.includes('memory');
 
+// bytes in use along many training steps: flat unless a step leaks. The MLP step on gd and on
+// tfjs-wasm (which counts its tensors' bytes), and gd's LSTM and GPT steps at the rows' sizes
+const memoryChecks = [
+  { label: 'MLP step, gd', peer: 'gd', steps: quick ? 1000 : 10_000, run: (n: number) => memoryOverSteps('gd', batchOf(32), n, n / 10) },
+  {
+    label: 'MLP step, tfjs-wasm',
+    peer: 'tfjs-wasm',
+    steps: quick ? 1000 : 10_000,
+    run: (n: number) => memoryOverSteps('tfjs-wasm', batchOf(32), n, n / 10),
+  },
+  {
+    label: 'LSTM step, gd',
+    peer: 'gd',
+    steps: quick ? 100 : 1000,
+    run: (n: number) => lstmMemoryOverSteps(lstmValues(LSTM_ROW), n, n / 10),
+  },
+  { label: 'GPT step, gd', peer: 'gd', steps: quick ? 100 : 1000, run: (n: number) => gptMemoryOverSteps(GPT, n, n / 10) },
+] as const;
+
 // every core's thread is started (shared memory) but only the rows that say so use them; every
 // other row runs gd on one thread, as tfjs-wasm and jax-js run in Node
 await ready({ threads: 'auto' });
@@ -143,7 +163,7 @@ if (args.threads) {
 }
 
 const rows: Row[] = [];
-const totalSamples = selected.reduce((s, w) => s + w.peers.length * rounds, 0) + (memoryWanted ? 2 : 0);
+const totalSamples = selected.reduce((s, w) => s + w.peers.length * rounds, 0) + (memoryWanted ? memoryChecks.length : 0);
 const bar = new SingleBar({
   format: 'benchmarking |{bar}| {value}/{total} {task}',
   noTTYOutput: true,
@@ -166,15 +186,18 @@ for (const w of selected) {
   );
 }
 
-let memoryReport: Record<string, { samples: number[]; flat: boolean }> | undefined;
+let memoryReport: Record<string, { steps: number; samples: number[]; flat: boolean }> | undefined;
 if (memoryWanted) {
-  const steps = quick ? 1000 : 10_000;
   memoryReport = {};
-  for (const p of ['gd', 'tfjs-wasm'] as const) {
-    await useBackend(p);
-    const samples = memoryOverSteps(p, batchOf(32), steps, steps / 10);
-    memoryReport[p] = { samples, flat: samples.every((s) => s === samples[0]) };
-    bar.increment({ task: `memory · ${p}` });
+  for (const check of memoryChecks) {
+    bar.update({ task: `memory · ${check.label}` });
+    await useBackend(check.peer);
+    // gd's bytes in use do not depend on its threads: the long checks use them all
+    setThreads(check.peer === 'gd' ? allThreads : 1);
+    const samples = check.run(check.steps);
+    setThreads(1);
+    memoryReport[check.label] = { steps: check.steps, samples, flat: samples.every((s) => s === samples[0]) };
+    bar.increment({ task: `memory · ${check.label}` });
   }
 }
 bar.stop();
@@ -194,9 +217,9 @@ console.log(formatTable(rows));
 const gptLine = gptVersusMatmul(rows);
 if (gptLine) console.log(gptLine);
 if (memoryReport) {
-  for (const [p, m] of Object.entries(memoryReport)) {
+  for (const [label, m] of Object.entries(memoryReport)) {
     console.log(
-      `memory, ${p}: ${m.flat ? 'flat' : 'NOT flat'} over the steps (bytes in use every 10%: ${[...new Set(m.samples)].join(', ')})`,
+      `memory, ${label}: ${m.flat ? 'flat' : 'NOT flat'} over ${m.steps.toLocaleString('en-US')} steps (bytes in use every 10%: ${[...new Set(m.samples)].join(', ')})`,
     );
   }
 }

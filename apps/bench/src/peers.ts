@@ -227,10 +227,11 @@ export function softmaxCE(peer: PeerName, rows: number, classes: number): Instan
 }
 
 // ── memory in use across training steps ────────────────────────────────────
-/** Bytes in use every `every` steps of the MLP step (the first sample after one warm-up step). */
-export function memoryOverSteps(peer: 'gd' | 'tfjs-wasm', batch: Batch, steps: number, every: number): number[] {
-  const inst = mlpStep(peer, batch);
-  const bytes = () => (peer === 'gd' ? memory().bytesInUse : tf.memory().numBytes);
+/**
+ * Bytes in use (as `bytes()` reports them) after every `every`-th of `steps` runs of a training
+ * step, the first run being a warm-up; the step is disposed at the end. Flat when nothing leaks.
+ */
+export function bytesOverSteps(inst: Instance, bytes: () => number, steps: number, every: number): number[] {
   inst.run();
   const samples: number[] = [];
   for (let i = 1; i <= steps; i++) {
@@ -239,4 +240,9 @@ export function memoryOverSteps(peer: 'gd' | 'tfjs-wasm', batch: Batch, steps: n
   }
   inst.dispose();
   return samples;
+}
+
+/** Bytes in use every `every` steps of the MLP step (the first sample after one warm-up step). */
+export function memoryOverSteps(peer: 'gd' | 'tfjs-wasm', batch: Batch, steps: number, every: number): number[] {
+  return bytesOverSteps(mlpStep(peer, batch), peer === 'gd' ? () => memory().bytesInUse : () => tf.memory().numBytes, steps, every);
 }

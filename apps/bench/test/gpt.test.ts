@@ -3,7 +3,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { memory } from '@gd/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GPT, gptBatch, gptStep, gptStepFlops } from '../src/gpt.js';
+import { GPT, type GptShape, gptBatch, gptMemoryOverSteps, gptStep, gptStepFlops } from '../src/gpt.js';
 import { initJax } from '../src/jax.js';
 import { useBackend } from '../src/peers.js';
 
@@ -46,4 +46,15 @@ describe('GPT step', () => {
       expect(losses[2]!).toBeLessThan(losses[0]!);
     }, 120_000);
   }
+
+  it('gd: bytes in use are the same after every 100 of 1,000 steps (the same blocks at sizes a test can afford)', () => {
+    const small: GptShape = { vocab: 40, context: 8, width: 16, heads: 2, layers: 2, ff: 32, batch: 2, lr: 3e-3, weightDecay: 0.01 };
+    const before = memory();
+    const samples = gptMemoryOverSteps(small, 1000, 100);
+    expect(samples).toHaveLength(10);
+    expect(samples.every((s) => s === samples[0])).toBe(true);
+    // and the step gave back everything it made
+    expect(memory().bytesInUse).toBe(before.bytesInUse);
+    expect(memory().tensors).toBe(before.tensors);
+  }, 120_000);
 });
