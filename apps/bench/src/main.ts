@@ -8,10 +8,10 @@ import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readDigits } from '@gd/lessons/mnist';
+import { trainingBar } from '@gd/lessons/progress';
 import { kernelsInfo, manualSeed, ready, setThreads } from '@gd/tensor';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { SingleBar } from 'cli-progress';
 import { GPT, gptMemoryOverSteps, gptVersusMatmul } from './gpt.js';
 import { DEFAULT_SIZES, formatTable, measure, type Row, type Stats, type Workload } from './harness.js';
 import { JAX_VERSION } from './jax.js';
@@ -164,13 +164,10 @@ if (args.threads) {
 
 const rows: Row[] = [];
 const totalSamples = selected.reduce((s, w) => s + w.peers.length * rounds, 0) + (memoryWanted ? memoryChecks.length : 0);
-const bar = new SingleBar({
-  format: 'benchmarking |{bar}| {value}/{total} {task}',
-  noTTYOutput: true,
-  notTTYSchedule: 10_000,
-  clearOnComplete: true,
-});
-bar.start(totalSamples, 0, { task: '' });
+// drawn every 10 s into a log too: the workloads run synchronously, so no timer would fire
+const bar = trainingBar('benchmarking |{bar}| {value}/{total} {task}', 10_000, process.stderr, { task: '' });
+let samplesDone = 0;
+const progress = (task: string) => bar.step(++samplesDone, totalSamples, { task });
 
 for (const w of selected) {
   rows.push(
@@ -181,7 +178,7 @@ for (const w of selected) {
         await useBackend(p);
         manualSeed(1);
       },
-      after: (p) => bar.increment({ task: `${w.label} · ${p}` }),
+      after: (p) => progress(`${w.label} · ${p}`),
     }),
   );
 }
@@ -190,14 +187,14 @@ let memoryReport: Record<string, { steps: number; samples: number[]; flat: boole
 if (memoryWanted) {
   memoryReport = {};
   for (const check of memoryChecks) {
-    bar.update({ task: `memory · ${check.label}` });
+    bar.set({ task: `memory · ${check.label}` });
     await useBackend(check.peer);
     // gd's bytes in use do not depend on its threads: the long checks use them all
     setThreads(check.peer === 'gd' ? allThreads : 1);
     const samples = check.run(check.steps);
     setThreads(1);
     memoryReport[check.label] = { steps: check.steps, samples, flat: samples.every((s) => s === samples[0]) };
-    bar.increment({ task: `memory · ${check.label}` });
+    progress(`memory · ${check.label}`);
   }
 }
 bar.stop();

@@ -2,11 +2,11 @@
 
 import { cnnAccuracy, lenet, trainDigitsCnn } from '@gd/lessons';
 import { loadDigits } from '@gd/lessons/mnist';
+import { trainingBar } from '@gd/lessons/progress';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import type { OptimizerName } from '@gd/optim';
 import type { Messages } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
-import { trainingBar } from './progress.js';
 
 /** Epochs of the CNN when --epochs is not given. */
 export const CNN_EPOCHS = 12;

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { accuracy, backpropLesson, gradientDescentLesson, informationLesson, sgdLesson, trainDigits } from '@gd/lessons';
 import { loadDigits } from '@gd/lessons/mnist';
+import { trainingBar } from '@gd/lessons/progress';
 import { mlp } from '@gd/nn';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@gd/nn/node';
 import { isOptimizerName, optimizerNames } from '@gd/optim';
@@ -11,7 +12,6 @@ import { curvatureSection } from './curvature-section.js';
 import { CATALOGUES, columns, padCols, pick, pickLang } from './messages.js';
 import { reportOnnxAgreement } from './onnx.js';
 import { POEM_EPOCHS, poemSection } from './poem.js';
-import { trainingBar } from './progress.js';
 import { sparkline } from './sparkline.js';
 
 const { values: args } = parseArgs({

@@ -17,12 +17,12 @@ import {
   uniformModel,
   unigramModel,
 } from '@gd/lessons';
+import { trainingBar } from '@gd/lessons/progress';
 import { loadTangQuatrains } from '@gd/lessons/tang';
 import { loadSafetensorsFile, saveOnnxFile, saveSafetensorsFile } from '@gd/nn/node';
 import { scope, tensor } from '@gd/tensor';
 import * as ort from 'onnxruntime-node';
 import { type Messages, pick } from './messages.js';
-import { trainingBar } from './progress.js';
 
 /** Epochs of the poem model when --epochs is not given. */
 export const POEM_EPOCHS = 8;

@@ -1,6 +1,6 @@
-// The training progress bar, in a terminal and in a log. cli-progress draws into a log (no TTY)
-// only from a timer, which a synchronous training loop never lets fire: here a step that comes
-// after the interval draws the bar itself, so a log shows progress too.
+// The progress bar of long synchronous work (training, benchmarks), in a terminal and in a log.
+// cli-progress draws into a log (no TTY) only from a timer, which a synchronous loop never lets
+// fire: here a step that comes after the interval draws the bar itself, so a log shows progress too.
 import { SingleBar } from 'cli-progress';
 
 /** A bar that starts at the first step. */
@@ -13,8 +13,16 @@ export interface TrainingBar {
   stop(): void;
 }
 
-/** A training bar of `format` (cli-progress's), drawn at most every `everyMs` milliseconds into a log. */
-export function trainingBar(format: string, everyMs = 5000, stream: NodeJS.WriteStream = process.stderr): TrainingBar {
+/**
+ * A bar of `format` (cli-progress's), drawn at most every `everyMs` milliseconds into a log;
+ * `initial` holds the format's other fields until the first step gives them.
+ */
+export function trainingBar(
+  format: string,
+  everyMs = 5000,
+  stream: NodeJS.WriteStream = process.stderr,
+  initial: Record<string, unknown> = { epoch: 1, loss: '-' },
+): TrainingBar {
   const bar = new SingleBar({ format, stream, noTTYOutput: true, notTTYSchedule: everyMs, hideCursor: true });
   const log = !stream.isTTY;
   let started = false;
@@ -22,7 +30,7 @@ export function trainingBar(format: string, everyMs = 5000, stream: NodeJS.Write
   return {
     step(step, total, fields) {
       if (!started) {
-        bar.start(total, 0, { epoch: 1, loss: '-' });
+        bar.start(total, 0, initial);
         started = true;
         drawn = performance.now();
       }
