@@ -1,8 +1,7 @@
-import { gradcheck, Variable, variable } from '@gd/autograd';
+import { gradcheck } from '@gd/autograd';
 import { GdError, manualSeed, memory, randn, ShapeError, scope, tensor, ValueError } from '@gd/tensor';
 import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
-import { normalCdf } from '../src/functional.js';
 import {
   BatchNorm1d,
   causalMask,
@@ -213,31 +212,6 @@ describe('TransformerEncoder', () => {
     expect(e).toBeInstanceOf(ShapeError);
     enc.dispose();
   });
-
-  it('the exact GELU’s Φ(x) matches reference values and its derivative is the normal density', () => {
-    // Φ at points in each branch of the erf approximation (½·erfc(−x/√2) from the C library, in float64)
-    const xs = [0, 0.5, -1, 1.5, -2.5, 3, -4.2, 6, -9, 40, -40];
-    const phi = [
-      0.5, 0.6914624612740131, 0.15865525393145707, 0.9331927987311419, 0.006209665325776139, 0.9986501019683699, 1.3345749015906346e-5,
-      0.9999999990134123, 1.1285884059538422e-19, 1, 0,
-    ];
-    const x = variable(tensor(xs, { dtype: 'float64' }));
-    const y = normalCdf(x);
-    const got = y.value.data();
-    xs.forEach((_, i) => {
-      const err = Math.abs(got[i]! - phi[i]!) / Math.max(phi[i]!, 1e-300);
-      expect(!(err <= 1e-13) ? `Φ(${xs[i]}) = ${got[i]}, want ${phi[i]}` : 'ok').toBe('ok');
-    });
-    y.sum().backward();
-    const g = x.grad!.data();
-    xs.forEach((v, i) => {
-      const density = Math.exp((-v * v) / 2) / Math.sqrt(2 * Math.PI);
-      expect(Math.abs(g[i]! - density) <= 1e-13 * Math.max(1, density) ? 'ok' : `Φ'(${v}) = ${g[i]}, want ${density}`).toBe('ok');
-    });
-    expect(x.grad!.data().every(Number.isFinite)).toBe(true);
-    x.zeroGrad();
-    expect(x instanceof Variable).toBe(true);
-  });
 });
 
 describe('TransformerDecoder', () => {
@@ -266,7 +240,7 @@ describe('TransformerDecoder', () => {
 });
 
 describe('gradients by central differences (float64)', () => {
-  it('scaledDotProductAttention with a float mask, and Φ across the branches of its erf', () => {
+  it('scaledDotProductAttention with a float mask', () => {
     manualSeed(6);
     scope(() => {
       const mask = randn([3, 4], { dtype: 'float64' });
@@ -275,9 +249,6 @@ describe('gradients by central differences (float64)', () => {
         [randn([2, 3, 2], { dtype: 'float64' }), randn([2, 4, 2], { dtype: 'float64' }), randn([2, 4, 3], { dtype: 'float64' })],
       );
       expect(r.ok).toBe(true);
-      // Φ and the exact GELU across the branches of the erf approximation
-      const x = tensor([-7, -3.1, -1.5, -0.9, -0.2, 0.3, 1.2, 2.5, 4, 9], { dtype: 'float64' });
-      expect(gradcheck((v) => normalCdf(v!), [x]).ok).toBe(true);
     });
   });
 });
