@@ -124,11 +124,13 @@ function sumExpRowF32(base: usize, n: i32, ms: v128): f32 {
 }
 
 // One contiguous float32 row, four lanes at a time (max, Σ exp, then the outputs), with exp in
-// SIMD (math.ts expf4); the tail runs the same steps one lane at a time.
+// SIMD (math.ts expf4); the tail runs the same steps one lane at a time. The lanes' maximum is
+// pmax (one instruction; max's NaN rule takes several): it skips a NaN, but the NaN still reaches
+// Σ exp, so the row's results are NaN as with max.
 function softmaxRowF32(mode: i32, base: usize, out: usize, o: i32, len: i32): void {
   const body = len & ~3;
   let mv = f32x4.splat(-Infinity);
-  for (let j = 0; j < body; j += 4) mv = f32x4.max(mv, v128.load(base + ((<usize>j) << 2)));
+  for (let j = 0; j < body; j += 4) mv = f32x4.pmax(mv, v128.load(base + ((<usize>j) << 2)));
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   for (let j = body; j < len; j++) m = max(m, load<f32>(base + ((<usize>j) << 2)));
   m = shiftOf<f32>(mode, m);
