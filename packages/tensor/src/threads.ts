@@ -276,8 +276,8 @@ export async function stopThreads(): Promise<void> {
 }
 
 /**
- * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products and
- * optimizer updates.
+ * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products,
+ * optimizer updates and softmax cross-entropy.
  *
  * @example
  * ```ts
@@ -294,7 +294,7 @@ export function setThreads(n: number): void {
   active = n;
 }
 
-/** Threads currently used for large matrix products and optimizer updates. */
+/** Threads currently used for large matrix products, optimizer updates and softmax cross-entropy. */
 export function threadCount(): number {
   return active;
 }
