@@ -212,6 +212,19 @@ describe('softmaxCrossEntropy', () => {
     for (const t of [x, y, x3, floatIds, short, high, low, flatG, out] as Tensor[]) t.dispose();
   });
 
+  it('takes JS data: logits as float32, class ids as int32 (the doc example), leaking nothing', () => {
+    const before = memory();
+    const out = softmaxCrossEntropy([[2, 0, 0]], [0]);
+    const [loss, lse] = Array.from(out.data());
+    const want = Math.log(Math.E ** 2 + 2);
+    expect(Math.abs(loss! - (want - 2))).toBeLessThan(1e-6);
+    expect(Math.abs(lse! - want)).toBeLessThan(1e-6);
+    out.dispose();
+    expect(memory().tensors).toBe(before.tensors);
+    expect(memory().bytesInUse).toBe(before.bytesInUse);
+    fails(() => softmaxCrossEntropy([[2, 0, 0]], [3]), IndexError, /class id 3 at position 0 is out of range for 3 classes/);
+  });
+
   it('an empty batch gives [2, 0] and no kernel call', () => {
     scope(() => {
       const out = softmaxCrossEntropy(randn([0, 5]), tensor([], { dtype: 'int32' }));

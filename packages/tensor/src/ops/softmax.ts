@@ -1,5 +1,6 @@
 // Softmax, log-softmax and log-sum-exp, stable, and their backward (assembly/softmax.ts); softmax
 // cross-entropy from logits fused, forward and backward.
+import { fromData } from '../creation.js';
 import { DTypeError, fmtShape, IndexError, ShapeError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
 import { firstOutOfRange, kernels, replayedCheck } from '../runtime.js';
@@ -8,7 +9,7 @@ import { Tensor, type TensorLike } from '../tensor.js';
 import { splitRows } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
-import { releaseIfNew, withOperands } from './operands.js';
+import { operand, releaseIfNew, withOperands } from './operands.js';
 import { dropAxes } from './reduce.js';
 
 // ── softmax family ────────────────────────────────────────────────────────
@@ -98,17 +99,24 @@ function crossEntropyShapes(op: string, x: Tensor, targets: Tensor): [number, nu
  */
 export function softmaxCrossEntropy(x: TensorLike, targets: TensorLike): Tensor {
   const op = 'softmaxCrossEntropy';
-  return withOperands(op, [x, targets], ([t, y]) => {
-    const [n, c] = crossEntropyShapes(op, t!, y!);
-    const dtype = floatType(t!);
-    const out = new Tensor([2, n], dtype);
-    if (n === 0) return out;
-    const src = asFloat(t!, dtype);
-    const b = dtype === 'float64' ? 8 : 4;
-    const at = out.ptr(op);
-    splitRows('softmax_ce', [src.ptr(op), y!.ptr(op), at, at + n * b], [c * b, 4, b, b], n, c, b);
-    releaseIfNew(src, t!);
-    return out;
+  return withOperands(op, [x], ([t]) => {
+    // class ids given as JS data are int32, as gather's indices
+    const ids = targets instanceof Tensor ? operand(op, targets) : { t: fromData(op, targets, 'int32'), owned: true };
+    try {
+      const y = ids.t;
+      const [n, c] = crossEntropyShapes(op, t!, y);
+      const dtype = floatType(t!);
+      const out = new Tensor([2, n], dtype);
+      if (n === 0) return out;
+      const src = asFloat(t!, dtype);
+      const b = dtype === 'float64' ? 8 : 4;
+      const at = out.ptr(op);
+      splitRows('softmax_ce', [src.ptr(op), y.ptr(op), at, at + n * b], [c * b, 4, b, b], n, c, b);
+      releaseIfNew(src, t!);
+      return out;
+    } finally {
+      if (ids.owned) ids.t.dispose();
+    }
   });
 }
 
