@@ -163,6 +163,12 @@ export interface GradOps {
   lstmCellBackward(g: Val, xg: Val, hg: Val, c: Val, y: Val): [Val, Val];
   /** gruCell's vector–Jacobian product: the gradients of xg, hg and h. */
   gruCellBackward(g: Val, xg: Val, hg: Val, h: Val): [Val, Val, Val];
+  /**
+   * softmaxCrossEntropy's vector–Jacobian product from the logits x, the class ids, the op's
+   * output y [2, N] (loss, lse) and g [2, N]: the fused kernel on the fast path, composed of
+   * differentiable ops with a graph.
+   */
+  softmaxCrossEntropyBackward(g: Val, x: Val, targets: Tensor, y: Val): Val;
   /** The softmax (or log-softmax) vector–Jacobian product from its output y. */
   softmaxBackward(y: Val, g: Val, axis: number, log: boolean): Val;
   /** conv2d's input gradient (a transposed convolution of g with w). */
@@ -494,6 +500,17 @@ export const opTable = {
     forward: ([x], { axis }) => T.logSoftmax(x!, axis),
     // d/dx log(softmax(x))_i = onehot_i − softmax_i, so dx = g − softmax · Σ g
     backward: (g, { output: y, attrs: { axis } }, F) => [F.softmaxBackward(y, g, axis, true)],
+  }),
+  /**
+   * Softmax cross-entropy of logits [N, C] at int32 class ids [N] (T.softmaxCrossEntropy), fused:
+   * [2, N], each row's loss lse − xᵧ, then its log-sum-exp lse.
+   */
+  softmaxCrossEntropy: defineOp<{ targets: Tensor }>({
+    arity: 1,
+    forward: ([x], { targets }) => T.softmaxCrossEntropy(x!, targets),
+    // ∂loss/∂x = softmax(x) − onehot(y), ∂lse/∂x = softmax(x): one pass per row over x and the
+    // saved lse on the fast path
+    backward: (g, { inputs: [x], output: y, attrs: { targets } }, F) => [F.softmaxCrossEntropyBackward(g, x!, targets, y)],
   }),
   reshape: defineOp<{ shape: number[] }>({
     arity: 1,
@@ -927,6 +944,7 @@ export const tensorOps: GradOps = {
   },
   lstmCellBackward: (g, xg, hg, c, y) => G.lstmCellBackward(g as Tensor, xg as Tensor, hg as Tensor, c as Tensor, y as Tensor),
   gruCellBackward: (g, xg, hg, h) => G.gruCellBackward(g as Tensor, xg as Tensor, hg as Tensor, h as Tensor),
+  softmaxCrossEntropyBackward: (g, x, targets, y) => G.softmaxCrossEntropyBackward(x as Tensor, targets, y as Tensor, g as Tensor),
   softmaxBackward: (y, g, axis, log) => G.softmaxBackward(y as Tensor, g as Tensor, axis, log),
   conv2dBackwardInput: (g, w, shape, o) => G.conv2dBackwardInput(g as Tensor, w as Tensor, shape, o),
   conv2dBackwardWeight: (x, g, shape, o) => G.conv2dBackwardWeight(x as Tensor, g as Tensor, shape, o),

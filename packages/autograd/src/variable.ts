@@ -968,6 +968,17 @@ const graphOps: GradOps = {
     const dz = gv.mul(V(h).sub(nn)).mul(dsig(z));
     return [concat([dr, dz, dn], 1), concat([dr, dz, dn.mul(r)], 1), gv.mul(z)];
   },
+  // dx = softmax(x)·(g_loss + g_lse) − onehot(y)·g_loss, the one-hot part a scatter of g_loss to
+  // the flat positions i·C + yᵢ (a linear op with gather as its adjoint)
+  softmaxCrossEntropyBackward: (g, x, targets) => {
+    const [n, c] = x.shape as [number, number];
+    const gv = V(g);
+    const gLoss = gv.slice([0, 0], [1, n]).reshape([n]);
+    const scale = gLoss.add(gv.slice([1, 0], [1, n]).reshape([n])).reshape([n, 1]);
+    const flat = T.add(targets, T.mul(T.arange(n, { dtype: 'int32' }), c));
+    const onehot = apply('scatterAdd', opTable.scatterAdd, [gLoss], { indices: flat, axis: 0, shape: [n * c] }).reshape([n, c]);
+    return V(x).softmax(-1).mul(scale).sub(onehot);
+  },
   softmaxBackward: (y, g, axis, log) =>
     log ? V(g).sub(V(y).exp().mul(V(g).sum(axis, true))) : V(y).mul(V(g).sub(V(g).mul(V(y)).sum(axis, true))),
   conv2dBackwardInput: (g, w, inputShape, options) =>

@@ -120,6 +120,10 @@ export const cases: Record<OpName, Case> = {
       apply('scaledDotProductAttention', opTable.scaledDotProductAttention, [q, k, v], { scale: 0.6, isCausal: true, headsLast: true }),
     inputs: () => [randn([2, 3, 2, 4]), randn([2, 5, 2, 4]), randn([2, 5, 2, 3])],
   },
+  softmaxCrossEntropy: {
+    f: (x) => apply('softmaxCrossEntropy', opTable.softmaxCrossEntropy, [x], { targets: constants().ids }),
+    inputs: () => [randn([4, 3])],
+  },
   // the rules' helpers, called as the rules call them
   cast: { f: (x) => apply('cast', opTable.cast, [x], { dtype: x.dtype }), inputs: () => [randn([2, 3])] },
   sumTo: { f: (x) => apply('sumTo', opTable.sumTo, [x], { shape: [3, 1] }), inputs: () => [randn([2, 3, 4])] },

@@ -1,6 +1,7 @@
 import { manualSeed, memory, randn, scope, type Tensor, tensor } from '@gd/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  apply,
   asVariable,
   concat,
   grad,
@@ -115,6 +116,29 @@ describe('derivatives of any order', () => {
       const [y2, t] = jvp((x) => x.square().mul(f64([1, 3])), f64([1, 2]), f64([1, 10]));
       close(arr(y2), [1, 12]);
       close(arr(t), [2, 120]);
+    });
+  });
+
+  it('softmaxCrossEntropy: the composed gradient (createGraph) equals the fused kernel, and its Hessian is diag(p) − p·pᵀ per row', () => {
+    scope(() => {
+      manualSeed(12);
+      const targets = tensor([2, 0, 4], { dtype: 'int32' });
+      const x = variable(randn([3, 5], { dtype: 'float64' }));
+      const ce = (v: Variable) => apply('softmaxCrossEntropy', opTable.softmaxCrossEntropy, [v], { targets });
+      // upstream: loss weights [0.5, −1, 2], lse weights [0, 0.25, 1]
+      const seed = f64([0.5, -1, 2, 0, 0.25, 1]).reshape([2, 3]);
+      const [fused] = gradients(ce(x), [x], { gradOutputs: seed });
+      const [composed] = gradients(ce(x), [x], { gradOutputs: seed, createGraph: true });
+      close(arr(composed!), arr(fused!));
+      // Σ loss: the Hessian of each row's lse − x_y is diag(p) − p·pᵀ, p = softmax of the row
+      const h = arr(hessian((v) => ce(v).slice([0, 0], [1, 3]).sum())(x.value));
+      const p = arr(x.value.softmax(-1));
+      for (let i = 0; i < 15; i++)
+        for (let j = 0; j < 15; j++) {
+          const [ri, ci, rj, cj] = [Math.floor(i / 5), i % 5, Math.floor(j / 5), j % 5];
+          const want = ri !== rj ? 0 : (ci === cj ? p[i]! : 0) - p[i]! * p[rj * 5 + cj]!;
+          expect(Math.abs(h[i * 15 + j]! - want), `H[${i}, ${j}]`).toBeLessThanOrEqual(1e-12);
+        }
     });
   });
 

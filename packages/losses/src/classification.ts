@@ -1,6 +1,6 @@
 // Classification losses: cross-entropy in its multi-class and binary forms (docs/tutorial.md §1.2, with
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
-import { asVariable, type Variable, type VariableLike } from '@gd/autograd';
+import { apply, asVariable, opTable, type Variable, type VariableLike } from '@gd/autograd';
 import { arange, DTypeError, IndexError, ShapeError, Tensor, type TensorLike, tensor, ValueError, valueCheck } from '@gd/tensor';
 import { overClassAxis } from './class-axis.js';
 import { dispatch, inRange, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
@@ -202,9 +202,32 @@ function nllFromLogProbs(op: string, logp: Variable, y: Variable, options: Cross
 }
 
 /**
+ * Cross-entropy of logits at int32 class ids, without class weights, fused: one op computes each
+ * row's log-sum-exp and loss in one pass over the logits, and its gradient
+ * (softmax(x) − onehot(y))·g in one pass more, with no [N, C] log-probabilities held. With label
+ * smoothing ε, per sample (1 − ε)·(lse − xᵧ) + ε·(lse − Σ_c x_c / C), PyTorch's value.
+ */
+function fusedCrossEntropy(op: string, x: Variable, y: Variable, eps: number, reduction: CrossEntropyOptions['reduction']): Variable {
+  const { n, c } = checkClassIds(op, x, y);
+  // a handle of its own on the ids' memory: the graph keeps it for the backward, after a caller
+  // may have disposed its own (plain JS labels, made into a tensor for the loss alone)
+  const targets = y.value.reshape([n]);
+  const out = apply('softmaxCrossEntropy', opTable.softmaxCrossEntropy, [x.rank === 2 ? x : x.reshape([1, c])], { targets });
+  const shape = x.rank === 2 ? [n] : [];
+  let l = out.slice([0, 0], [1, n]).reshape(shape);
+  if (eps > 0) {
+    const lse = out.slice([1, 0], [1, n]).reshape(shape);
+    l = l.mul(1 - eps).add(lse.sub(x.mean(-1)).mul(eps));
+  }
+  return reduce(op, l, reduction);
+}
+
+/**
  * Cross-entropy from logits (docs/tutorial.md §1.2: H(Y, Ŷ) = −Σ Yᵢ log Ŷᵢ with Ŷ = softmax(logits)),
  * computed from log-softmax so no probability is ever exponentiated into 0. Targets are int32
- * class ids ([N] for [N, C] logits) or probabilities of the logits' shape. As PyTorch's; plain JS
+ * class ids ([N] for [N, C] logits) or probabilities of the logits' shape. At class ids without a
+ * class weight, one fused op computes each row's log Σ exp and the loss lse − xᵧ in one pass over
+ * the logits and the gradient in one more (split across threads on large batches). As PyTorch's; plain JS
  * integer labels of the class-id shape (`[0, 2, 1]`) are class ids, and float tensors of that
  * shape are a DTypeError that says class ids must be int32.
  * The classes may also sit on axis 1 of [N, C, d1, …] logits, with [N, d1, …] class ids (per pixel, per token).
@@ -218,7 +241,14 @@ export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, ta
   lossOptions('crossEntropy', options);
   return withClassIds(input, target, (t) =>
     dispatch([input, t], (x, y) =>
-      overClassAxis('crossEntropy', x!, y!, options.reduction, (x2, y2) => nllFromLogProbs('crossEntropy', x2.logSoftmax(-1), y2, options)),
+      overClassAxis('crossEntropy', x!, y!, options.reduction, (x2, y2) => {
+        const eps = options.labelSmoothing ?? 0;
+        // int32 class ids without class weights: the fused op (anything else, or a bad ε, the general path)
+        if (y2.value.dtype === 'int32' && options.weight === undefined && typeof eps === 'number' && eps >= 0 && eps <= 1) {
+          return fusedCrossEntropy('crossEntropy', x2, y2, eps, options.reduction);
+        }
+        return nllFromLogProbs('crossEntropy', x2.logSoftmax(-1), y2, options);
+      }),
     ),
   );
 }) as Loss<CrossEntropyOptions>;

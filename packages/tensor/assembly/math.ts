@@ -56,10 +56,18 @@ const P2: f32 = 8.3334519073e-3;
 const P3: f32 = 4.1665795894e-2;
 const P4: f32 = 1.6666665459e-1;
 const P5: f32 = 5.0000001201e-1;
+/** 1.5·2²³: a float32 plus this, minus this, is rounded to an integer (to nearest even) for |x| < 2²². */
+const ROUND_MAGIC: f32 = 12582912;
 
 @inline export function expf4(x: v128): v128 {
-  const c = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const n = f32x4.nearest(f32x4.mul(c, f32x4.splat(LOG2E)));
+  // pmin/pmax are one instruction each (min/max carry NaN and −0 rules, several); a NaN lane
+  // passes through them as NaN and is given back below
+  const c = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  // n = round(c·log2 e), to nearest even, by adding and subtracting 1.5·2²³: t's low mantissa
+  // bits then hold n itself, so 2^n is t's bits shifted into the exponent field (no float→int
+  // conversion, which takes many instructions)
+  const t = f32x4.add(f32x4.mul(c, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
+  const n = f32x4.sub(t, f32x4.splat(ROUND_MAGIC));
   let r = f32x4.sub(c, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
@@ -68,12 +76,12 @@ const P5: f32 = 5.0000001201e-1;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  // 2^n: n + 127 in the exponent field (n ∈ [−126, 128]; 128 only at the clamp, where ∞ is right)
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  let y = f32x4.mul(p, e);
-  y = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, f32x4.splat(EXP_LO)));
-  y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(EXP_HI)));
-  // NaN lanes: the clamp turned them into a bound; give them back
+  // 2^n: n + 127 in the exponent field (n ∈ [−126, 128]; 128 only near the clamp at EXP_HI, where
+  // 2^128 is +∞, the result above it); t's bits are 0x4B400000 + n, whose high part shifts out
+  const e = i32x4.add(i32x4.shl(t, 23), i32x4.splat(127 << 23));
+  // below EXP_LO the result is 0 (the clamp would give 2^−126·p)
+  const y = v128.andnot(f32x4.mul(p, e), f32x4.lt(x, f32x4.splat(EXP_LO)));
+  // NaN lanes: give them back
   return v128.bitselect(x, y, f32x4.ne(x, x));
 }
 

@@ -124,11 +124,13 @@ function sumExpRowF32(base: usize, n: i32, ms: v128): f32 {
 }
 
 // One contiguous float32 row, four lanes at a time (max, Σ exp, then the outputs), with exp in
-// SIMD (math.ts expf4); the tail runs the same steps one lane at a time.
+// SIMD (math.ts expf4); the tail runs the same steps one lane at a time. The lanes' maximum is
+// pmax (one instruction; max's NaN rule takes several): it skips a NaN, but the NaN still reaches
+// Σ exp, so the row's results are NaN as with max.
 function softmaxRowF32(mode: i32, base: usize, out: usize, o: i32, len: i32): void {
   const body = len & ~3;
   let mv = f32x4.splat(-Infinity);
-  for (let j = 0; j < body; j += 4) mv = f32x4.max(mv, v128.load(base + ((<usize>j) << 2)));
+  for (let j = 0; j < body; j += 4) mv = f32x4.pmax(mv, v128.load(base + ((<usize>j) << 2)));
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   for (let j = body; j < len; j++) m = max(m, load<f32>(base + ((<usize>j) << 2)));
   m = shiftOf<f32>(mode, m);
@@ -218,5 +220,99 @@ function logSoftmaxBackwardRowF32(y: usize, dy: usize, dx: usize, off: usize, le
   for (let j = body; j < len; j++) {
     const q = off + ((<usize>j) << 2);
     store<f32>(dx + q, load<f32>(dy + q) - expf1(load<f32>(y + q)) * s);
+  }
+}
+
+// ── softmax cross-entropy from logits, fused ────────────────────────────────
+// Over `rows` contiguous rows of c logits x with int32 class ids y, one pass per row for the
+// forward and one for the backward (a thread's share is a contiguous range of rows: each row's
+// arithmetic is the same wherever it runs):
+//   forward:  lse_r = m + log Σ exp(x_rj − m) (as logsumexp above, the shift of log-softmax), loss_r = lse_r − x_r,y_r
+//   backward: dx_rj = exp(x_rj − lse_r)·(g_r + h_r) − [j = y_r]·g_r, where g is the loss's upstream
+//             gradient and h the lse's: softmax(x) − onehot(y) scaled per row, from the saved lse.
+
+/** Forward: writes each row's loss lse − x_y to `loss` and its log-sum-exp to `lse` (rows of c float32 logits). */
+export function softmax_ce_f32(x: usize, y: usize, loss: usize, lse: usize, rows: i32, c: i32): void {
+  softmaxCeRows<f32>(x, y, loss, lse, rows, c);
+}
+
+/** softmax_ce_f32 for float64 logits. */
+export function softmax_ce_f64(x: usize, y: usize, loss: usize, lse: usize, rows: i32, c: i32): void {
+  softmaxCeRows<f64>(x, y, loss, lse, rows, c);
+}
+
+/** Backward: dx from the logits, the class ids, the saved lse and the upstream gradients g (of the loss) and h (of the lse). */
+export function softmax_ce_backward_f32(x: usize, y: usize, lse: usize, g: usize, h: usize, dx: usize, rows: i32, c: i32): void {
+  softmaxCeBackwardRows<f32>(x, y, lse, g, h, dx, rows, c);
+}
+
+/** softmax_ce_backward_f32 for float64 data. */
+export function softmax_ce_backward_f64(x: usize, y: usize, lse: usize, g: usize, h: usize, dx: usize, rows: i32, c: i32): void {
+  softmaxCeBackwardRows<f64>(x, y, lse, g, h, dx, rows, c);
+}
+
+// One float32 row's log-sum-exp, exactly as softmaxRowF32 computes it (SM_LOG_SOFTMAX's shift).
+function rowLogSumExpF32(base: usize, len: i32): f32 {
+  const body = len & ~3;
+  let mv = f32x4.splat(-Infinity);
+  for (let j = 0; j < body; j += 4) mv = f32x4.pmax(mv, v128.load(base + ((<usize>j) << 2)));
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (let j = body; j < len; j++) m = max(m, load<f32>(base + ((<usize>j) << 2)));
+  m = shiftOf<f32>(SM_LOG_SOFTMAX, m);
+  let s = sumExpRowF32(base, body, f32x4.splat(m));
+  for (let j = body; j < len; j++) s += expf1(load<f32>(base + ((<usize>j) << 2)) - m);
+  return m + Mathf.log(s);
+}
+
+// One row's log-sum-exp in T, as softmaxAxis computes it with inner = 1.
+function rowLogSumExp<T>(base: usize, len: i32): T {
+  if (sizeof<T>() == 4) return <T>rowLogSumExpF32(base, len);
+  let m = load<T>(base);
+  for (let j = 1; j < len; j++) m = max<T>(m, load<T>(base + (<usize>j) * sizeof<T>()));
+  m = shiftOf<T>(SM_LOG_SOFTMAX, m);
+  return m + flog<T>(sumExpStrided<T>(base, sizeof<T>(), len, m));
+}
+
+@inline function softmaxCeRows<T>(x: usize, y: usize, loss: usize, lse: usize, rows: i32, c: i32): void {
+  const rowBytes = (<usize>c) * sizeof<T>();
+  for (let r = 0; r < rows; r++) {
+    const base = x + rowBytes * (<usize>r);
+    const l = rowLogSumExp<T>(base, c);
+    const at = (<usize>r) * sizeof<T>();
+    store<T>(lse + at, l);
+    store<T>(loss + at, l - load<T>(base + (<usize>load<i32>(y + ((<usize>r) << 2))) * sizeof<T>()));
+  }
+}
+
+@inline function softmaxCeBackwardRows<T>(x: usize, y: usize, lse: usize, g: usize, h: usize, dx: usize, rows: i32, c: i32): void {
+  const rowBytes = (<usize>c) * sizeof<T>();
+  for (let r = 0; r < rows; r++) {
+    const at = (<usize>r) * sizeof<T>();
+    const l = load<T>(lse + at);
+    const gr = load<T>(g + at);
+    const scale = gr + load<T>(h + at);
+    const xr = x + rowBytes * (<usize>r);
+    const dr = dx + rowBytes * (<usize>r);
+    let body = 0;
+    if (sizeof<T>() == 4) {
+      body = c & ~3;
+      const lv = f32x4.splat(<f32>l);
+      const sv = f32x4.splat(<f32>scale);
+      for (let j = 0; j < body; j += 4) {
+        const q = (<usize>j) << 2;
+        v128.store(dr + q, f32x4.mul(expf4(f32x4.sub(v128.load(xr + q), lv)), sv));
+      }
+      for (let j = body; j < c; j++) {
+        const q = (<usize>j) << 2;
+        store<f32>(dr + q, expf1(load<f32>(xr + q) - <f32>l) * <f32>scale);
+      }
+    } else {
+      for (let j = 0; j < c; j++) {
+        const q = (<usize>j) * sizeof<T>();
+        store<T>(dr + q, fexp<T>(load<T>(xr + q) - l) * scale);
+      }
+    }
+    const q = (<usize>load<i32>(y + ((<usize>r) << 2))) * sizeof<T>();
+    store<T>(dr + q, load<T>(dr + q) - gr);
   }
 }

@@ -24,5 +24,5 @@ export {
 } from './ops/conv.js';
 export { gatherBackward, padSlice, sumTo } from './ops/layout.js';
 export { gruCellBackward, lstmCellBackward } from './ops/rnn.js';
-export { softmaxBackward } from './ops/softmax.js';
+export { softmaxBackward, softmaxCrossEntropyBackward } from './ops/softmax.js';
 export { holdForReplay, replaceHeldForReplay } from './record.js';

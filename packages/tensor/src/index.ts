@@ -113,6 +113,7 @@ export {
   slice,
   sliceRange,
   softmax,
+  softmaxCrossEntropy,
   split,
   squeeze,
   stack,

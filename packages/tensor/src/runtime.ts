@@ -231,6 +231,8 @@ export function callWith(f: (...args: number[]) => unknown, a: readonly number[]
       return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
     case 7:
       return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
+    case 8:
+      return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!);
     case 10:
       return f(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!);
     case 12:

@@ -1,9 +1,10 @@
-// Worker threads for large matrix products and optimizer updates: Node's worker_threads, or Web
-// Workers in a cross-origin isolated page. Each worker instantiates the same kernels on the same
-// shared memory and waits on a control block for a job: a kernel and its arguments. A GEMM above a
-// size threshold is split by rows of C (aligned to the micro-kernel's 4 rows) or columns (to its
-// 8), an optimizer update over a large parameter into contiguous ranges; the caller computes the
-// first part and waits for the rest. Every split keeps each element's arithmetic order, so results
+// Worker threads for large matrix products, optimizer updates and row kernels (softmax
+// cross-entropy): Node's worker_threads, or Web Workers in a cross-origin isolated page. Each worker
+// instantiates the same kernels on the same shared memory and waits on a control block for a job: a
+// kernel and its arguments. A GEMM above a size threshold is split by rows of C (aligned to the
+// micro-kernel's 4 rows) or columns (to its 8), an optimizer update over a large parameter into
+// contiguous ranges, a row kernel into contiguous ranges of rows; the caller computes the first part
+// and waits for the rest. Every split keeps each element's arithmetic order, so results
 // are bit-identical to one thread. While splits stop paying (another program keeps a worker from
 // its core), a governor keeps products on one thread for a while.
 //
@@ -25,11 +26,16 @@ const CALLER_SPIN_MS = 0.5;
 const UPDATE_KERNELS = ['opt_axpy', 'opt_sgd', 'opt_adam', 'opt_rmsprop', 'opt_adagrad'] as const;
 /** An optimizer kernel a worker runs. */
 export type UpdateKernel = (typeof UPDATE_KERNELS)[number];
+/** The row kernels a worker runs (their _f32 and _f64 exports): (pointers…, rows, c), each pointer to per-row data. */
+const ROW_KERNELS = ['softmax_ce', 'softmax_ce_backward'] as const;
+/** A row kernel a worker runs. */
+export type RowKernel = (typeof ROW_KERNELS)[number];
 /**
  * The kernels a worker runs, by their index in a job: each threaded kernel family's float32 export,
- * then its float64 one (GEMM, then the update kernels). Each takes at most MAX_ARGS arguments.
+ * then its float64 one (GEMM, the update kernels, then the row kernels). Each takes at most
+ * MAX_ARGS arguments.
  */
-const JOBS = (['gemm', ...UPDATE_KERNELS] as const).flatMap((k) => [`${k}_f32`, `${k}_f64`] as const);
+const JOBS = (['gemm', ...UPDATE_KERNELS, ...ROW_KERNELS] as const).flatMap((k) => [`${k}_f32`, `${k}_f64`] as const);
 const MAX_ARGS = 14;
 
 // Control block: int32 word 0 is the state (0 idle, 1 job posted, 2 exit, 3 running), word 1 the
@@ -94,6 +100,8 @@ let canBlock = true;
 const THRESHOLD = 96 * 96 * 96;
 /** Below this many elements an optimizer update runs on one thread. */
 const UPDATE_THRESHOLD = 1 << 15;
+/** Below this many elements (rows × row length) a row kernel runs on one thread. */
+const ROWS_THRESHOLD = 1 << 15;
 /** Parts of a split update start on a 64-byte line (16 float32 or 8 float64 elements). */
 const UPDATE_ALIGN_BYTES = 64;
 
@@ -268,8 +276,8 @@ export async function stopThreads(): Promise<void> {
 }
 
 /**
- * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products and
- * optimizer updates.
+ * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products,
+ * optimizer updates and softmax cross-entropy.
  *
  * @example
  * ```ts
@@ -286,7 +294,7 @@ export function setThreads(n: number): void {
   active = n;
 }
 
-/** Threads currently used for large matrix products and optimizer updates. */
+/** Threads currently used for large matrix products, optimizer updates and softmax cross-entropy. */
 export function threadCount(): number {
   return active;
 }
@@ -314,10 +322,23 @@ export function splitUpdate(kernel: UpdateKernel, ptrs: number[], n: number, byt
   runUpdate(job, ptrs, n, bytes, rest);
 }
 
+/**
+ * Runs a row kernel over `rows` rows of `c` elements of `bytes` each: `ptrs` are its pointers, each
+ * advancing by its entry of `rowBytes` per row. Large enough, the rows are split into contiguous
+ * ranges across the active threads; each row is computed by the same arithmetic wherever it runs.
+ */
+export function splitRows(kernel: RowKernel, ptrs: number[], rowBytes: number[], rows: number, c: number, bytes: 4 | 8): void {
+  const job = ROW_JOB[kernel] + (bytes === 8 ? 1 : 0);
+  if (recording()) onTape(() => runRows(job, ptrs, rowBytes, rows, c));
+  runRows(job, ptrs, rowBytes, rows, c);
+}
+
 /** GEMM's float32 export in JOBS (its float64 export follows it). */
 const GEMM_JOB = JOBS.indexOf('gemm_f32');
 /** Each update kernel's float32 export in JOBS (its float64 export follows it). */
 const UPDATE_JOB = Object.fromEntries(UPDATE_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<UpdateKernel, number>;
+/** Each row kernel's float32 export in JOBS (its float64 export follows it). */
+const ROW_JOB = Object.fromEntries(ROW_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<RowKernel, number>;
 
 // the kernels of JOBS, looked up once per runtime (a small update runs every step of a loop)
 let jobKernels: { of: Kernels; fns: Array<(...a: number[]) => void> } | undefined;
@@ -336,6 +357,17 @@ function runUpdate(job: number, ptrs: number[], n: number, bytes: 4 | 8, rest: n
   const chunk = Math.ceil(n / active / align) * align;
   const parts: number[][] = [];
   for (let s0 = 0; s0 < n; s0 += chunk) parts.push([...ptrs.map((p) => p + s0 * bytes), Math.min(chunk, n - s0), ...rest]);
+  dispatch(job, parts);
+}
+
+function runRows(job: number, ptrs: number[], rowBytes: number[], rows: number, c: number): void {
+  if (active < 2 || rows < 2 || rows * c < ROWS_THRESHOLD || !governor.allows(performance.now())) {
+    callWith(jobKernel(job), [...ptrs, rows, c]);
+    return;
+  }
+  const chunk = Math.ceil(rows / active);
+  const parts: number[][] = [];
+  for (let r0 = 0; r0 < rows; r0 += chunk) parts.push([...ptrs.map((p, i) => p + r0 * rowBytes[i]!), Math.min(chunk, rows - r0), c]);
   dispatch(job, parts);
 }
 

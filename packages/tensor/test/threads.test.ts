@@ -1,10 +1,12 @@
 // Runs in its own file (a fresh worker process): threads must be chosen before the first op.
 import { describe, expect, it } from 'vitest';
+import { softmaxCrossEntropyBackward } from '../src/grad.js';
 import {
   adagradUpdate,
   adamUpdate,
   axpyInPlace,
   fillInPlace,
+  keep,
   manualSeed,
   matmul,
   randn,
@@ -14,6 +16,7 @@ import {
   scope,
   setThreads,
   sgdUpdate,
+  softmaxCrossEntropy,
   sumOfSquares,
   type Tensor,
   tensor,
@@ -274,6 +277,54 @@ describe('matmul on two threads', () => {
     const two = bits();
     expect(two).toEqual(one);
     x.dispose();
+  });
+
+  it("softmax cross-entropy split by rows gives one thread's bits, forward and backward, recorded or not", () => {
+    // [1024, 1001]: rows split evenly, C not a multiple of 4; [333, 257]: an odd row count (167 + 166)
+    for (const [n, c] of [
+      [1024, 1001],
+      [333, 257],
+    ] as const) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        scope(() => {
+          manualSeed(n + c);
+          const x = randn([n, c], { dtype }).mul(4);
+          const y = tensor(Int32Array.from({ length: n }, (_, i) => (i * 7919) % c));
+          const g = randn([2, n], { dtype });
+          const run = (threads: number, replayed: boolean) => {
+            setThreads(threads);
+            resetSplits();
+            const step = () => {
+              const out = softmaxCrossEntropy(x, y);
+              return [out, softmaxCrossEntropyBackward(x, y, out, g)];
+            };
+            let result = step();
+            if (replayed) {
+              const r = record(step);
+              r.replay();
+              result = r.result.map((t) => keep(t));
+              r.dispose();
+            }
+            // forward and backward each split on two threads (recorded once and replayed once: twice more)
+            expect(splitStats().splits).toBe(threads === 2 ? (replayed ? 6 : 2) : 0);
+            return result.map((t) => Buffer.from(t.data().buffer));
+          };
+          const [out1, dx1] = run(1, false);
+          for (const replayed of [false, true]) {
+            const [out2, dx2] = run(2, replayed);
+            expect(out2!.equals(out1!), `[${n}, ${c}] ${dtype} forward${replayed ? ', replayed' : ''}`).toBe(true);
+            expect(dx2!.equals(dx1!), `[${n}, ${c}] ${dtype} backward${replayed ? ', replayed' : ''}`).toBe(true);
+          }
+        });
+      }
+    }
+    // below the threshold (8 × 1000 elements): one thread
+    scope(() => {
+      setThreads(2);
+      resetSplits();
+      softmaxCrossEntropy(randn([8, 1000]), tensor(new Int32Array(8)));
+      expect(splitStats().splits).toBe(0);
+    });
   });
 
   it('setThreads is bounded by the threads started', () => {
