@@ -5,7 +5,7 @@ import { DTypeError, fmtShape, ShapeError, StateError, ValueError } from '../err
 import { kernels, rt } from '../runtime.js';
 import { shapesEqual } from '../shape.js';
 import { itemSize, Tensor, type TensorLike } from '../tensor.js';
-import { gemm as gemm32, gemm64 } from '../threads.js';
+import { gemm as gemm32, gemm64, threadCount } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
@@ -150,6 +150,33 @@ function sequenceShapes(op: string, xg: Tensor, whh: Tensor, h0: Tensor, c0: Ten
   return [xg.shape[0]!, n, hidden];
 }
 
+/** The product of every step by one matrix op(B) [k×n]: c [m×n] = a [m×k]·op(B), and what frees its memory. */
+interface StepProducts {
+  product(a: number, m: number, c: number): void;
+  done(): void;
+}
+
+/**
+ * Products by op(B) at every step of a sequence. On one thread B is packed once for all of them
+ * (gemm_pack_b), where each plain product would repack it; on more, each product is split across
+ * the threads by gemm. The choice is made when the op runs (a recording keeps it).
+ */
+function stepProducts(op: string, dtype: 'float32' | 'float64', transB: 0 | 1, b: number, k: number, n: number): StepProducts {
+  const work = rt().gemmWork;
+  const ldb = transB ? k : n;
+  if (threadCount() > 1) {
+    const gemm = dtype === 'float64' ? gemm64 : gemm32;
+    return { product: (a, m, c) => gemm(0, transB, m, n, k, a, k, b, ldb, c, n, 0, work), done: () => {} };
+  }
+  const K = kernels();
+  // k·⌈n/8⌉·8 elements: the packed panels of either element type
+  const packed = new Tensor([k * Math.ceil(n / 8) * 8], dtype);
+  const p = packed.ptr(op);
+  (dtype === 'float64' ? K.gemm_pack_b_f64 : K.gemm_pack_b_f32)(transB, b, ldb, k, n, p);
+  const run = dtype === 'float64' ? K.gemm_packed_f64 : K.gemm_packed_f32;
+  return { product: (a, m, c) => run(0, m, n, k, a, k, p, c, n, 0, work), done: () => packed.dispose() };
+}
+
 /**
  * An LSTM layer's recurrence over a whole sequence in one op, gates in PyTorch's order i, f, g, o:
  * for each step t (from the last with `reverse`), a_t = xg_t + h_{t−1}·W_hhᵀ,
@@ -183,18 +210,19 @@ export function lstmSequence(xg: TensorLike, whh: TensorLike, h0: TensorLike, c0
     const po = out.ptr(op);
     const acts = po + 2 * state * b;
     const step = n * hidden * b;
-    const gemm = dtype === 'float64' ? gemm64 : gemm32;
     const cell = dtype === 'float64' ? kernels().rnn_lstm_seq_cell_f64 : kernels().rnn_lstm_seq_cell_f32;
-    const work = rt().gemmWork;
+    // h·W_hhᵀ at every step
+    const recurrent = stepProducts(op, dtype, 1, pw, hidden, 4 * hidden);
     for (let i = 0; i < steps; i++) {
       const t = reverse ? steps - 1 - i : i;
       const prev = reverse ? t + 1 : t - 1;
       const hPrev = i === 0 ? ph : po + prev * step;
       const cPrev = i === 0 ? pc : po + (steps + prev) * step;
       const r = acts + 4 * t * step;
-      gemm(0, 1, n, 4 * hidden, hidden, hPrev, hidden, pw, hidden, r, 4 * hidden, 0, work);
+      recurrent.product(hPrev, n, r);
       cell(px + 4 * t * step, r, cPrev, po + t * step, po + (steps + t) * step, n, hidden);
     }
+    recurrent.done();
     for (const [i, t] of [x!, w!, h!, c!].entries()) releaseIfNew(ins[i]!, t);
     return out;
   });
@@ -265,6 +293,8 @@ export function lstmSequenceBackward(
   const gemm = dtype === 'float64' ? gemm64 : gemm32;
   const cell = dtype === 'float64' ? kernels().rnn_lstm_seq_cell_backward_f64 : kernels().rnn_lstm_seq_cell_backward_f32;
   const work = rt().gemmWork;
+  // dg_t·W_hh at every step
+  const recurrent = stepProducts(op, dtype, 0, pw, 4 * hidden, hidden);
   for (let i = steps - 1; i >= 0; i--) {
     const t = reverse ? steps - 1 - i : i;
     const prev = reverse ? t + 1 : t - 1;
@@ -282,8 +312,9 @@ export function lstmSequenceBackward(
       hidden,
     );
     // h_{t−1}'s gradient dg_t·W_hh, carried to the step before (h0's after the first)
-    if (i > 0 || needs.h0) gemm(0, 0, n, hidden, 4 * hidden, pd + 4 * t * step, 4 * hidden, pw, hidden, pdh, hidden, 0, work);
+    if (i > 0 || needs.h0) recurrent.product(pd + 4 * t * step, n, pdh);
   }
+  recurrent.done();
   if (dw) {
     // dW_hh = Σ_t dg_tᵀ·h_{t−1}: the steps after the first read h_{t−1} from y, as one product
     const pdw = dw.ptr(op);
