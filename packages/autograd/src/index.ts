@@ -38,6 +38,7 @@ export {
   gruCell,
   isGradEnabled,
   lstmCell,
+  lstmSequence,
   markReplaced,
   noGrad,
   replacedBecause,

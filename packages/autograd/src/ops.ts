@@ -169,6 +169,14 @@ export interface GradOps {
    * differentiable ops with a graph.
    */
   softmaxCrossEntropyBackward(g: Val, x: Val, targets: Tensor, y: Val): Val;
+  /**
+   * lstmSequence's vector–Jacobian product (backpropagation through time): the fused
+   * T.lstmSequenceBackward on the fast path, the composed form (composedLstmSequenceBackward)
+   * with a graph.
+   */
+  lstmSequenceBackward(g: Val, ctx: OpContext<{ reverse: boolean }>): Array<Val | null>;
+  /** The values joined along `axis`. */
+  concat(xs: Val[], axis: number): Val;
   /** The softmax (or log-softmax) vector–Jacobian product from its output y. */
   softmaxBackward(y: Val, g: Val, axis: number, log: boolean): Val;
   /** conv2d's input gradient (a transposed convolution of g with w). */
@@ -643,6 +651,15 @@ export const opTable = {
       return [needs[0] ? da : null, needs[1] ? da : null, needs[2] ? dc : null];
     },
   }),
+  /**
+   * An LSTM layer's recurrence over a whole sequence (T.lstmSequence): every h_t and c_t
+   * [2, steps, n, H] from the input projections xg [steps, n, 4H], W_hh and h0, c0.
+   */
+  lstmSequence: defineOp<{ reverse: boolean }>({
+    arity: 4,
+    forward: ([xg, whh, h0, c0], { reverse }) => T.lstmSequence(xg!, whh!, h0!, c0!, { reverse }),
+    backward: (g, ctx, F) => F.lstmSequenceBackward(g, ctx),
+  }),
   /** One GRU time step (T.gruCell): h' from the projections xg, hg (b_hh in hg) and h. */
   gruCell: defineOp({
     arity: 3,
@@ -812,6 +829,44 @@ export function composedAttentionBackward(g: Val, ctx: OpContext<AttentionAttrs>
   ];
 }
 
+/**
+ * lstmSequence's vector–Jacobian product composed of per-step ops (lstmCell's backward, matrix
+ * products, slices): walks the steps backward from the last, carrying h's and c's gradients to the
+ * step before, as the fused kernel does. With a graph it is differentiable again (h_{t−1} and c_{t−1}
+ * are read from the op's output, itself differentiable).
+ */
+export function composedLstmSequenceBackward(g: Val, ctx: OpContext<{ reverse: boolean }>, F: GradOps): Array<Val | null> {
+  const { inputs, output: y, needs, attrs } = ctx;
+  const [xg, whh, h0, c0] = inputs as [Val, Val, Val, Val];
+  const [steps, n, gates] = xg.shape as [number, number, number];
+  const H = gates / 4;
+  const at = (v: Val, t: number) => F.reshape(F.slice(v, [0, t, 0, 0], [2, 1, n, H]), [2, n, H]);
+  const part = (v: Val, k: number, t: number) => F.reshape(F.slice(v, [k, t, 0, 0], [1, 1, n, H]), [n, H]);
+  const dxg: Val[] = new Array(steps);
+  let dh: Val | null = null;
+  let dc: Val | null = null;
+  let dw: Val | null = null;
+  for (let i = steps - 1; i >= 0; i--) {
+    const t = attrs.reverse ? steps - 1 - i : i;
+    const prev = attrs.reverse ? t + 1 : t - 1;
+    const hPrev = i === 0 ? h0 : part(y, 0, prev);
+    const cPrev = i === 0 ? c0 : part(y, 1, prev);
+    let gt = at(g, t);
+    if (dh && dc) gt = F.add(gt, F.concat([F.reshape(dh, [1, n, H]), F.reshape(dc, [1, n, H])], 0));
+    const hg = F.matmul(hPrev, whh, { transposeB: true });
+    const xt = F.reshape(F.slice(xg, [t, 0, 0], [1, n, gates]), [n, gates]);
+    const [da, dcPrev] = F.lstmCellBackward(gt, xt, hg, cPrev, at(y, t));
+    dxg[t] = F.reshape(da, [1, n, gates]);
+    dc = dcPrev;
+    dh = F.matmul(da, whh, {});
+    if (needs[1]) {
+      const term = F.matmul(da, hPrev, { transposeA: true });
+      dw = dw ? F.add(dw, term) : term;
+    }
+  }
+  return [needs[0] ? F.concat(dxg, 0) : null, needs[1] ? dw : null, needs[2] ? dh : null, needs[3] ? dc : null];
+}
+
 /** Name of a differentiable op in the table. */
 export type OpName = keyof typeof opTable;
 
@@ -945,6 +1000,14 @@ export const tensorOps: GradOps = {
   lstmCellBackward: (g, xg, hg, c, y) => G.lstmCellBackward(g as Tensor, xg as Tensor, hg as Tensor, c as Tensor, y as Tensor),
   gruCellBackward: (g, xg, hg, h) => G.gruCellBackward(g as Tensor, xg as Tensor, hg as Tensor, h as Tensor),
   softmaxCrossEntropyBackward: (g, x, targets, y) => G.softmaxCrossEntropyBackward(x as Tensor, targets, y as Tensor, g as Tensor),
+  // the fused backpropagation through time, reading the gate activations the forward kept
+  lstmSequenceBackward: (g, { values, outputValue, needs, attrs }) =>
+    G.lstmSequenceBackward(g as Tensor, values[1]!, values[2]!, values[3]!, outputValue, attrs.reverse, {
+      whh: needs[1]!,
+      h0: needs[2]!,
+      c0: needs[3]!,
+    }).map((d, i) => (needs[i] ? d : null)),
+  concat: (xs, axis) => T.concat(xs as Tensor[], axis),
   softmaxBackward: (y, g, axis, log) => G.softmaxBackward(y as Tensor, g as Tensor, axis, log),
   conv2dBackwardInput: (g, w, shape, o) => G.conv2dBackwardInput(g as Tensor, w as Tensor, shape, o),
   conv2dBackwardWeight: (x, g, shape, o) => G.conv2dBackwardWeight(x as Tensor, g as Tensor, shape, o),

@@ -22,6 +22,7 @@ import { holdForReplay, replaceHeldForReplay } from '@gd/tensor/grad';
 import {
   binaryOps,
   composedAttentionBackward,
+  composedLstmSequenceBackward,
   GELU_C,
   GELU_K,
   type GradOps,
@@ -979,6 +980,8 @@ const graphOps: GradOps = {
     const onehot = apply('scatterAdd', opTable.scatterAdd, [gLoss], { indices: flat, axis: 0, shape: [n * c] }).reshape([n, c]);
     return V(x).softmax(-1).mul(scale).sub(onehot);
   },
+  lstmSequenceBackward: (g, ctx) => composedLstmSequenceBackward(g, ctx, graphOps),
+  concat: (xs, axis) => concat(xs.map(L), axis),
   softmaxBackward: (y, g, axis, log) =>
     log ? V(g).sub(V(y).exp().mul(V(g).sum(axis, true))) : V(y).mul(V(g).sub(V(g).mul(V(y)).sum(axis, true))),
   conv2dBackwardInput: (g, w, inputShape, options) =>
@@ -1110,6 +1113,32 @@ export function lstmCell(xg: VariableLike, hg: VariableLike, c: VariableLike): V
  */
 export function gruCell(xg: VariableLike, hg: VariableLike, h: VariableLike): Variable {
   return apply('gruCell', opTable.gruCell, [xg, hg, h], {});
+}
+
+/**
+ * An LSTM layer's recurrence over a whole sequence as one op, gates in PyTorch's order i, f, g, o:
+ * for each step t (from the last with `reverse`), the pre-activations xg_t + h_{t−1}·W_hhᵀ give
+ * c_t = σ(f)⊙c_{t−1} + σ(i)⊙tanh(g), h_t = σ(o)⊙tanh(c_t). xg [steps, n, 4·hidden] is every step's
+ * input projection (x·W_ihᵀ + biases: one product for the sequence), whh [4·hidden, hidden], h0
+ * and c0 [n, hidden]. Returns [2, steps, n, hidden]: every h_t, then every c_t. Its backward
+ * runs backpropagation through time with one fused kernel and one product per step, and W_hh's
+ * gradient as one product over the sequence; with createGraph it is composed of per-step ops.
+ *
+ * @example
+ * ```ts
+ * const hc = lstmSequence(xg, wHh, h0, c0); // [2, steps, n, H]
+ * const hs = hc.slice([0, 0, 0, 0], [1, steps, n, H]).reshape([steps, n, H]);
+ * ```
+ */
+export function lstmSequence(
+  xg: VariableLike,
+  whh: VariableLike,
+  h0: VariableLike,
+  c0: VariableLike,
+  options: T.LstmSequenceOptions = {},
+): Variable {
+  options = optionsObject('lstmSequence', options);
+  return apply('lstmSequence', opTable.lstmSequence, [xg, whh, h0, c0], { reverse: !!options.reverse });
 }
 
 /** Stacks Variables of one shape along a new axis. */

@@ -1,10 +1,13 @@
 // Recurrent layers: RNN (tanh or ReLU), LSTM and GRU, with PyTorch's gate order, state-dict keys
 // (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, the _reverse suffix) and init
-// (every parameter U(−1/√hidden, 1/√hidden)). Each time step does its input projection
-// x_t·W_ihᵀ + b, the matmul by W_hh and the gate math, which for LSTM and GRU is one fused cell
-// kernel (forward and backward: lstmCell, gruCell of @gd/autograd). The steps are separate
-// Variables from the input on, so no step's gradient has the whole sequence's shape.
-import { asVariable, concat, gruCell, lstmCell, stack, type Variable, type VariableLike } from '@gd/autograd';
+// (every parameter U(−1/√hidden, 1/√hidden)). RNN and GRU: each time step does its input
+// projection x_t·W_ihᵀ + b, the matmul by W_hh and the gate math (for GRU one fused cell kernel,
+// gruCell of @gd/autograd); the steps are separate Variables from the input on, so no step's
+// gradient has the whole sequence's shape. LSTM: each layer and direction projects the whole
+// sequence at once (X·W_ihᵀ + b, one product) and runs its recurrence as one op (lstmSequence of
+// @gd/autograd: per step a product by W_hh and the fused cell; its backward, W_hh's gradient as
+// one product over the sequence).
+import { asVariable, concat, gruCell, lstmSequence, stack, type Variable, type VariableLike } from '@gd/autograd';
 import { dropoutMask, type FloatDType, fmtShape, ShapeError, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
 import { layerDtype, parameter, typeOf } from './layers.js';
@@ -144,6 +147,24 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
       s ? s.slice([k, 0, 0], [1, n, hidden]).reshape([n, hidden]) : asVariable(zeros([n, hidden], dtype));
     const hN: Variable[] = [];
     const cN: Variable[] = [];
+    if (this.mode === 'LSTM') {
+      // the layer's input as one [L, N, F] Variable: each direction projects it in one product
+      for (let layer = 0; layer < this.numLayers; layer++) {
+        if (layer > 0 && this.training && this.dropout > 0) x = x.mul(dropoutMask([steps, n, x.shape[2]!], this.dropout, dtype));
+        const outs: Variable[] = [];
+        for (let d = 0; d < this.directions; d++) {
+          const k = layer * this.directions + d;
+          const { seq, h, c } = this.lstmLayer(x, layer, d === 1, start(h0v, k), start(c0v, k));
+          outs.push(seq);
+          hN.push(h);
+          cN.push(c);
+        }
+        x = outs.length === 1 ? outs[0]! : concat(outs, 2);
+      }
+      const fix = (s: Variable) => (batched ? s : s.squeeze(1));
+      const output = !batched ? x.squeeze(1) : this.batchFirst ? x.transpose([1, 0, 2]) : x;
+      return { output, h: fix(stack(hN, 0)), c: fix(stack(cN, 0)) };
+    }
     // the layer's input as one [N, F] Variable per step: a step's slice of one Variable would send
     // back a gradient of the whole sequence's shape (to be summed over L steps, O(L²)); the first
     // layer's steps are sliced from the input once, the next layers' are the previous one's outputs
@@ -158,35 +179,50 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
       const outs: Variable[][] = [];
       for (let d = 0; d < this.directions; d++) {
         const k = layer * this.directions + d;
-        const { seq, h, c } = this.direction(xs, layer, d === 1, start(h0v, k), this.mode === 'LSTM' ? start(c0v, k) : null);
+        const { seq, h } = this.direction(xs, layer, d === 1, start(h0v, k));
         outs.push(seq);
         hN.push(h);
-        if (c) cN.push(c);
       }
       xs = outs.length === 1 ? outs[0]! : outs[0]!.map((f, t) => concat([f, outs[1]![t]!], 1));
     }
     x = stack(xs, 0);
     const fix = (s: Variable) => (batched ? s : s.squeeze(1));
     const output = !batched ? x.squeeze(1) : this.batchFirst ? x.transpose([1, 0, 2]) : x;
-    return { output, h: fix(stack(hN, 0)), c: this.mode === 'LSTM' ? fix(stack(cN, 0)) : null };
+    return { output, h: fix(stack(hN, 0)), c: null };
   }
 
-  /** One layer in one direction over the steps xs (each [N, in]): the outputs (each [N, H]) and the last states. */
-  private direction(
-    xs: Variable[],
-    layer: number,
-    reverse: boolean,
-    h: Variable,
-    c: Variable | null,
-  ): { seq: Variable[]; h: Variable; c: Variable | null } {
+  /**
+   * One LSTM layer in one direction over x [L, N, in]: the input projection of every step in one
+   * product, then the recurrence as one op. Returns the outputs [L, N, H] and the last states.
+   */
+  private lstmLayer(x: Variable, layer: number, reverse: boolean, h: Variable, c: Variable): { seq: Variable; h: Variable; c: Variable } {
     const suffix = `${layer}${reverse ? '_reverse' : ''}`;
     const wih = this.weight(`weight_ih_l${suffix}`)!;
     const whh = this.weight(`weight_hh_l${suffix}`)!;
     const bih = this.weight(`bias_ih_l${suffix}`);
     const bhh = this.weight(`bias_hh_l${suffix}`);
     const H = this.hiddenSize;
+    const [steps, n, features] = x.shape as [number, number, number];
+    const xw = x.reshape([steps * n, features]).matmul(wih, { transposeB: true });
+    const xg = (bih && bhh ? xw.add(bih.add(bhh)) : xw).reshape([steps, n, 4 * H]);
+    const hc = lstmSequence(xg, whh, h, c, { reverse });
+    // the last step in the direction's order: the first of the sequence for the reverse one
+    const last = reverse ? 0 : steps - 1;
+    return {
+      seq: hc.slice([0, 0, 0, 0], [1, steps, n, H]).reshape([steps, n, H]),
+      h: hc.slice([0, last, 0, 0], [1, 1, n, H]).reshape([n, H]),
+      c: hc.slice([1, last, 0, 0], [1, 1, n, H]).reshape([n, H]),
+    };
+  }
+
+  /** One RNN or GRU layer in one direction over the steps xs (each [N, in]): the outputs (each [N, H]) and the last state. */
+  private direction(xs: Variable[], layer: number, reverse: boolean, h: Variable): { seq: Variable[]; h: Variable } {
+    const suffix = `${layer}${reverse ? '_reverse' : ''}`;
+    const wih = this.weight(`weight_ih_l${suffix}`)!;
+    const whh = this.weight(`weight_hh_l${suffix}`)!;
+    const bih = this.weight(`bias_ih_l${suffix}`);
+    const bhh = this.weight(`bias_hh_l${suffix}`);
     const steps = xs.length;
-    const n = xs[0]!.shape[0]!;
     // each step's input projection x_t·W_ihᵀ + b; b_hh joins b_ih except for GRU, whose b_hn sits inside r ⊙ (·)
     const bias = bih && bhh && this.mode !== 'GRU' ? bih.add(bhh) : bih;
     const seq: Variable[] = new Array(steps);
@@ -202,13 +238,6 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
         case 'RNN_RELU':
           h = xt.add(hw).relu();
           break;
-        case 'LSTM': {
-          // one fused kernel: gates i, f, g, o, c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c') → [h', c']
-          const hc = lstmCell(xt, hw, c!);
-          h = hc.slice([0, 0, 0], [1, n, H]).reshape([n, H]);
-          c = hc.slice([1, 0, 0], [1, n, H]).reshape([n, H]);
-          break;
-        }
         case 'GRU':
           // one fused kernel: gates r, z, n, n = tanh(x_n + r⊙(W_hn·h + b_hn)), h' = n + z⊙(h − n)
           h = gruCell(xt, bhh ? hw.add(bhh) : hw, h);
@@ -216,7 +245,7 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
       }
       seq[t] = h;
     }
-    return { seq, h, c };
+    return { seq, h };
   }
 }
 
@@ -255,10 +284,11 @@ export class RNN extends RNNBase<[input: VariableLike, h0?: VariableLike | null]
 /**
  * Long short-term memory (PyTorch's nn.LSTM), gates in PyTorch's order i, f, g, o:
  * c_t = σ(f)⊙c_{t−1} + σ(i)⊙tanh(g), h_t = σ(o)⊙tanh(c_t). `forward(x, [h0, c0]?)` returns
- * `[output, [hN, cN]]`. Keys, layouts and init as RNN's, with 4·H gate rows. A time step runs
- * 6 kernels: its input projection and bias, the matmul by W_hh, the fused cell (lstmCell) and the
- * two copies that take h' and c' apart; its backward, the cell's fused backward and the
- * matmuls' gradients.
+ * `[output, [hN, cN]]`. Keys, layouts and init as RNN's, with 4·H gate rows. Each layer and
+ * direction projects the whole sequence in one product (X·W_ihᵀ + b_ih + b_hh), then runs the
+ * recurrence as one op (lstmSequence): a time step is the matmul by W_hh and one fused cell
+ * kernel; its backward, the cell's fused backward and the product for h's gradient, with the
+ * weight gradients each one product over the whole sequence.
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 import { topologicalOrder, type Variable, variable } from '@gd/autograd';
-import { GdError, manualSeed, memory, randn, ShapeError, scope, ValueError } from '@gd/tensor';
+import { dropoutMask, GdError, manualSeed, memory, randn, ShapeError, scope, ValueError } from '@gd/tensor';
 import { failsWith } from '@gd/testing';
 import { describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN } from '../src/index.js';
@@ -45,7 +45,7 @@ describe('recurrent layers', () => {
     lstm.dispose();
   });
 
-  it('the per-step work is the two projections and the gate math, one fused cell for LSTM and GRU (counted from the graph)', () => {
+  it('the per-step work is the two projections and the gate math, one fused cell for GRU; LSTM’s graph does not grow with the steps (counted from the graph)', () => {
     manualSeed(0);
     const perStep = (make: () => RNN | LSTM | GRU) => {
       const m = make();
@@ -68,10 +68,15 @@ describe('recurrent layers', () => {
     };
     // the input projection x_t·W_ihᵀ and its bias, the matmul by W_hh, one add and the nonlinearity
     expect(perStep(() => new RNN(3, 4))).toEqual({ total: 5, matmul: 2, cell: 0 });
-    // the projection and its bias, the matmul by W_hh, the fused cell, and h', c' taken apart
-    expect(perStep(() => new LSTM(3, 4))).toEqual({ total: 6, matmul: 2, cell: 1 });
+    // one projection of the whole sequence and one lstmSequence per layer and direction: no node per step
+    expect(perStep(() => new LSTM(3, 4))).toEqual({ total: 0, matmul: 0, cell: 0 });
     // the projection and b_ih, the matmul by W_hh and b_hh, and the fused cell
     expect(perStep(() => new GRU(3, 4))).toEqual({ total: 5, matmul: 2, cell: 1 });
+    const lstm = new LSTM(3, 4, { numLayers: 2, bidirectional: true });
+    const counts = scope(() => kernels(lstm.forward(randn([5, 2, 3]))[0]));
+    lstm.dispose();
+    // 2 layers × 2 directions: each one input projection, its bias (b_ih + b_hh, then added) and one lstmSequence
+    expect([counts.get('matmul'), counts.get('add'), counts.get('lstmSequence'), counts.get('lstmCell')]).toEqual([4, 8, 4, undefined]);
   });
 
   it('float32 by default; unbatched input; dropout between layers only in training', () => {
@@ -94,6 +99,37 @@ describe('recurrent layers', () => {
       expect(Array.from(outT.value.data())).not.toEqual(Array.from(out.value.data()));
     });
     gru.dispose();
+  });
+
+  it('LSTM in training drops the first layer’s outputs by the mask dropoutMask draws, as two one-layer LSTMs with that mask between them', () => {
+    manualSeed(6);
+    const f64 = { dtype: 'float64' } as const;
+    const lstm = new LSTM(3, 4, { numLayers: 2, dropout: 0.5, dtype: 'float64' });
+    const [first, second] = [new LSTM(3, 4, f64), new LSTM(4, 4, f64)];
+    const state = lstm.stateDict();
+    for (const [m, l] of [
+      [first, 0],
+      [second, 1],
+    ] as const)
+      m.loadStateDict(Object.fromEntries(['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((k) => [`${k}_l0`, state[`${k}_l${l}`]!])));
+    scope(() => {
+      const x = randn([5, 2, 3], f64);
+      manualSeed(77);
+      const [out] = lstm.forward(x);
+      manualSeed(77);
+      const mask = dropoutMask([5, 2, 4], 0.5, 'float64');
+      const [want] = second.forward(first.forward(x)[0].mul(mask));
+      const [a, b] = [out.value.data(), want.value.data()];
+      expect(a.length).toBe(b.length);
+      expect(a.every((v, i) => Math.abs(v - b[i]!) <= 1e-12)).toBe(true);
+      // in eval no mask: the two layers straight
+      lstm.eval();
+      const [evalOut] = lstm.forward(x);
+      const [plain] = second.forward(first.forward(x)[0]);
+      expect(Array.from(evalOut.value.data())).toEqual(Array.from(plain.value.data()));
+      expect(Array.from(evalOut.value.data())).not.toEqual(Array.from(a));
+    });
+    for (const m of [lstm, first, second]) m.dispose();
   });
 
   it('gradients flow to h0 and c0', () => {

@@ -238,10 +238,13 @@ function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32,
   storeEdge<f32>(tile, c, ldc, mr, nr, overwrite);
 }
 
-/** The blocked loops of gemm_f32 and gemm_f64 around their packing and micro-kernel. */
+/**
+ * The blocked loops of gemm_f32 and gemm_f64 around their packing and micro-kernel. With `packed`
+ * nonzero, B comes already packed there by gemm_pack_b (and `b`, `ldb`, `transB` are unused).
+ */
 function gemm<T>(
   transA: i32, transB: i32, m: i32, n: i32, k: i32,
-  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32, work: usize,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32, work: usize, packed: usize = 0,
 ): void {
   const MRT = tileM<T>();
   const NRT = tileN<T>();
@@ -252,16 +255,19 @@ function gemm<T>(
   const tile = packedA + (<usize>(KCT * MC)) * size;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min(NC, n - jc);
+    const ncPad = ((nc + NRT - 1) / NRT) * NRT;
     for (let pc = 0; pc < k; pc += KCT) {
       const kc = min(KCT, k - pc);
-      packB<T>(transB, b, ldb, pc, jc, kc, nc, packedB);
+      let blockB = packedB;
+      if (packed == 0) packB<T>(transB, b, ldb, pc, jc, kc, nc, packedB);
+      else blockB = packed + (<usize>(jc * k + pc * ncPad)) * size;
       const overwrite = pc == 0 && accumulate == 0;
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         packA<T>(transA, a, lda, ic, pc, mc, kc, packedA);
         for (let jr = 0; jr < nc; jr += NRT) {
           const nr = min(NRT, nc - jr);
-          const bp = packedB + (<usize>(jr * kc)) * size;
+          const bp = blockB + (<usize>(jr * kc)) * size;
           for (let ir = 0; ir < mc; ir += MRT) {
             const mr = min(MRT, mc - ir);
             const cp = c + (<usize>((ic + ir) * ldc + jc + jr)) * size;
@@ -285,6 +291,47 @@ export function gemm_f32(
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32, work: usize,
 ): void {
   gemm<f32>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
+}
+
+// ── B packed once, for many products by the same matrix ──────────────────────
+// A recurrent layer multiplies W_hh by a new small A at every time step: packing W_hh once for
+// the whole sequence saves repacking it per step. The layout is packB's, block after block: the
+// block of columns jc and depth pc at jc·k + pc·ncPad elements (ncPad: its columns rounded up to
+// the panel width), k·⌈n/8⌉·8 elements in all (enough for either element type).
+
+function packWhole<T>(transB: i32, b: usize, ldb: i32, k: i32, n: i32, dst: usize): void {
+  const NRT = tileN<T>();
+  const KCT = depth<T>();
+  const size = <usize>sizeof<T>();
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    const ncPad = ((nc + NRT - 1) / NRT) * NRT;
+    for (let pc = 0; pc < k; pc += KCT) packB<T>(transB, b, ldb, pc, jc, min(KCT, k - pc), nc, dst + (<usize>(jc * k + pc * ncPad)) * size);
+  }
+}
+
+/** Packs op(B) [k×n] (transB: B stored n×k) into dst (k·⌈n/8⌉·8 floats) for gemm_packed_f32. */
+export function gemm_pack_b_f32(transB: i32, b: usize, ldb: i32, k: i32, n: i32, dst: usize): void {
+  packWhole<f32>(transB, b, ldb, k, n, dst);
+}
+
+/** C[m×n] (=|+=) op(A)·B with B packed by gemm_pack_b_f32 (same k and n); otherwise as gemm_f32. */
+export function gemm_packed_f32(
+  transA: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32, accumulate: i32, work: usize,
+): void {
+  gemm<f32>(transA, 0, m, n, k, a, lda, 0, 0, c, ldc, accumulate, work, packed);
+}
+
+/** gemm_pack_b_f32 for float64 data (k·⌈n/8⌉·8 doubles). */
+export function gemm_pack_b_f64(transB: i32, b: usize, ldb: i32, k: i32, n: i32, dst: usize): void {
+  packWhole<f64>(transB, b, ldb, k, n, dst);
+}
+
+/** gemm_packed_f32 for float64 data, B packed by gemm_pack_b_f64. */
+export function gemm_packed_f64(
+  transA: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32, accumulate: i32, work: usize,
+): void {
+  gemm<f64>(transA, 0, m, n, k, a, lda, 0, 0, c, ldc, accumulate, work, packed);
 }
 
 // ── float64 ──────────────────────────────────────────────────────────────────

@@ -267,3 +267,137 @@ export function rnn_gru_cell_backward_f64(
 ): void {
   gruBackwardScalar<f64>(xg, hg, h, gy, dxg, dhg, dh, n, hidden, 0);
 }
+
+// ── LSTM over a whole sequence ────────────────────────────────────────────
+// A step of lstmSequence: the recurrent projection r = h·W_hhᵀ is written by GEMM into the
+// sequence's workspace, and the cell turns xg + r into the gate activations in place (i, f, g, o
+// after σ and tanh), so the backward reads them instead of recomputing them. h and c' go to
+// their own rows of the output ([2, steps, n, hidden]: every h, then every c).
+@inline function lstmSeqScalar<T>(xg: usize, r: usize, c: usize, h: usize, cOut: usize, n: i32, hidden: i32, from: i32): void {
+  const H = <usize>hidden;
+  const sz = <usize>sizeof<T>();
+  for (let b: usize = 0; b < <usize>n; b++) {
+    const x = xg + b * 4 * H * sz;
+    const a = r + b * 4 * H * sz;
+    for (let j = <usize>from; j < H; j++) {
+      const gi = sigmoidS<T>(load<T>(x + j * sz) + load<T>(a + j * sz));
+      const gf = sigmoidS<T>(load<T>(x + (H + j) * sz) + load<T>(a + (H + j) * sz));
+      const gg = ftanh<T>(load<T>(x + (2 * H + j) * sz) + load<T>(a + (2 * H + j) * sz));
+      const go = sigmoidS<T>(load<T>(x + (3 * H + j) * sz) + load<T>(a + (3 * H + j) * sz));
+      store<T>(a + j * sz, gi);
+      store<T>(a + (H + j) * sz, gf);
+      store<T>(a + (2 * H + j) * sz, gg);
+      store<T>(a + (3 * H + j) * sz, go);
+      const cn = gf * load<T>(c + (b * H + j) * sz) + gi * gg;
+      store<T>(cOut + (b * H + j) * sz, cn);
+      store<T>(h + (b * H + j) * sz, go * ftanh<T>(cn));
+    }
+  }
+}
+
+/**
+ * One step of an LSTM sequence in float32: from the input projection xg and the recurrent one r
+ * (both [n, 4·hidden], gates i, f, g, o) and the previous c [n, hidden], writes h' and c' (each
+ * [n, hidden]) and overwrites r with the gate activations σ(i), σ(f), tanh(g), σ(o).
+ */
+export function rnn_lstm_seq_cell_f32(xg: usize, r: usize, c: usize, h: usize, cOut: usize, n: i32, hidden: i32): void {
+  const H = <usize>hidden;
+  const vec = hidden & ~3;
+  for (let b: usize = 0; b < <usize>n; b++) {
+    const x = xg + b * 16 * H;
+    const a = r + b * 16 * H;
+    for (let j: usize = 0; j < <usize>vec; j += 4) {
+      const o = j << 2;
+      const gi = sigmoid4(f32x4.add(v128.load(x + o), v128.load(a + o)));
+      const gf = sigmoid4(f32x4.add(v128.load(x + 4 * H + o), v128.load(a + 4 * H + o)));
+      const gg = tanh4(f32x4.add(v128.load(x + 8 * H + o), v128.load(a + 8 * H + o)));
+      const go = sigmoid4(f32x4.add(v128.load(x + 12 * H + o), v128.load(a + 12 * H + o)));
+      v128.store(a + o, gi);
+      v128.store(a + 4 * H + o, gf);
+      v128.store(a + 8 * H + o, gg);
+      v128.store(a + 12 * H + o, go);
+      const k = b * 4 * H + o;
+      const cn = f32x4.add(f32x4.mul(gf, v128.load(c + k)), f32x4.mul(gi, gg));
+      v128.store(cOut + k, cn);
+      v128.store(h + k, f32x4.mul(go, tanh4(cn)));
+    }
+  }
+  if (vec < hidden) lstmSeqScalar<f32>(xg, r, c, h, cOut, n, hidden, vec);
+}
+
+/** rnn_lstm_seq_cell_f32 for float64 data. */
+export function rnn_lstm_seq_cell_f64(xg: usize, r: usize, c: usize, h: usize, cOut: usize, n: i32, hidden: i32): void {
+  lstmSeqScalar<f64>(xg, r, c, h, cOut, n, hidden, 0);
+}
+
+// dh = dh_out + dh_next, dc = dc_out + dc_next; dc̃ = dc + dh·o·(1 − tanh²c'); ∂i = dc̃·g·i(1 − i),
+// ∂f = dc̃·c·f(1 − f), ∂g = dc̃·i·(1 − g²), ∂o = dh·tanh c'·o(1 − o); c's gradient dc̃·f replaces dc_next
+@inline function lstmSeqBackwardScalar<T>(
+  act: usize, c: usize, cNew: usize, dh: usize, dhNext: usize, dc: usize, dcNext: usize, dg: usize, n: i32, hidden: i32, from: i32,
+): void {
+  const H = <usize>hidden;
+  const sz = <usize>sizeof<T>();
+  for (let b: usize = 0; b < <usize>n; b++) {
+    const a = act + b * 4 * H * sz;
+    const d = dg + b * 4 * H * sz;
+    for (let j = <usize>from; j < H; j++) {
+      const k = (b * H + j) * sz;
+      const gi = load<T>(a + j * sz);
+      const gf = load<T>(a + (H + j) * sz);
+      const gg = load<T>(a + (2 * H + j) * sz);
+      const go = load<T>(a + (3 * H + j) * sz);
+      const tc = ftanh<T>(load<T>(cNew + k));
+      const dhk = load<T>(dh + k) + load<T>(dhNext + k);
+      const dct = load<T>(dc + k) + load<T>(dcNext + k) + dhk * go * (<T>1 - tc * tc);
+      store<T>(d + j * sz, dct * gg * gi * (<T>1 - gi));
+      store<T>(d + (H + j) * sz, dct * load<T>(c + k) * gf * (<T>1 - gf));
+      store<T>(d + (2 * H + j) * sz, dct * gi * (<T>1 - gg * gg));
+      store<T>(d + (3 * H + j) * sz, dhk * tc * go * (<T>1 - go));
+      store<T>(dcNext + k, dct * gf);
+    }
+  }
+}
+
+/**
+ * One step of an LSTM sequence's backward in float32: from the step's gate activations act
+ * [n, 4·hidden] (as rnn_lstm_seq_cell left them), the previous c and this step's c' (each
+ * [n, hidden]), and the gradients of h' and c' in two parts each (dh + dhNext, dc + dcNext: the
+ * output's and the next step's), writes the gate pre-activations' gradient dg [n, 4·hidden] and
+ * replaces dcNext with the previous c's gradient.
+ */
+export function rnn_lstm_seq_cell_backward_f32(
+  act: usize, c: usize, cNew: usize, dh: usize, dhNext: usize, dc: usize, dcNext: usize, dg: usize, n: i32, hidden: i32,
+): void {
+  const H = <usize>hidden;
+  const vec = hidden & ~3;
+  const one = f32x4.splat(1);
+  for (let b: usize = 0; b < <usize>n; b++) {
+    const a = act + b * 16 * H;
+    const d = dg + b * 16 * H;
+    for (let j: usize = 0; j < <usize>vec; j += 4) {
+      const o = j << 2;
+      const k = b * 4 * H + o;
+      const gi = v128.load(a + o);
+      const gf = v128.load(a + 4 * H + o);
+      const gg = v128.load(a + 8 * H + o);
+      const go = v128.load(a + 12 * H + o);
+      const tc = tanh4(v128.load(cNew + k));
+      const dhk = f32x4.add(v128.load(dh + k), v128.load(dhNext + k));
+      const dck = f32x4.add(v128.load(dc + k), v128.load(dcNext + k));
+      const dct = f32x4.add(dck, f32x4.mul(f32x4.mul(dhk, go), f32x4.sub(one, f32x4.mul(tc, tc))));
+      v128.store(d + o, f32x4.mul(f32x4.mul(dct, gg), f32x4.mul(gi, f32x4.sub(one, gi))));
+      v128.store(d + 4 * H + o, f32x4.mul(f32x4.mul(dct, v128.load(c + k)), f32x4.mul(gf, f32x4.sub(one, gf))));
+      v128.store(d + 8 * H + o, f32x4.mul(f32x4.mul(dct, gi), f32x4.sub(one, f32x4.mul(gg, gg))));
+      v128.store(d + 12 * H + o, f32x4.mul(f32x4.mul(dhk, tc), f32x4.mul(go, f32x4.sub(one, go))));
+      v128.store(dcNext + k, f32x4.mul(dct, gf));
+    }
+  }
+  if (vec < hidden) lstmSeqBackwardScalar<f32>(act, c, cNew, dh, dhNext, dc, dcNext, dg, n, hidden, vec);
+}
+
+/** rnn_lstm_seq_cell_backward_f32 for float64 data. */
+export function rnn_lstm_seq_cell_backward_f64(
+  act: usize, c: usize, cNew: usize, dh: usize, dhNext: usize, dc: usize, dcNext: usize, dg: usize, n: i32, hidden: i32,
+): void {
+  lstmSeqBackwardScalar<f64>(act, c, cNew, dh, dhNext, dc, dcNext, dg, n, hidden, 0);
+}

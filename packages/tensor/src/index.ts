@@ -75,7 +75,7 @@ export {
   poolGeometry,
 } from './ops/conv.js';
 export * from './ops/elementwise.js';
-export type { Linalg, MatmulOptions, MultinomialOptions, TopkOptions, TopkResult, VarianceOptions } from './ops.js';
+export type { Linalg, LstmSequenceOptions, MatmulOptions, MultinomialOptions, TopkOptions, TopkResult, VarianceOptions } from './ops.js';
 export {
   argmax,
   argmin,
@@ -97,6 +97,7 @@ export {
   logSoftmax,
   logSumExp,
   lstmCell,
+  lstmSequence,
   lt,
   maskedFill,
   matmul,

@@ -1,12 +1,13 @@
 // Runs in its own file (a fresh worker process): threads must be chosen before the first op.
 import { describe, expect, it } from 'vitest';
-import { softmaxCrossEntropyBackward } from '../src/grad.js';
+import { lstmSequenceBackward, softmaxCrossEntropyBackward } from '../src/grad.js';
 import {
   adagradUpdate,
   adamUpdate,
   axpyInPlace,
   fillInPlace,
   keep,
+  lstmSequence,
   manualSeed,
   matmul,
   randn,
@@ -325,6 +326,31 @@ describe('matmul on two threads', () => {
       softmaxCrossEntropy(randn([8, 1000]), tensor(new Int32Array(8)));
       expect(splitStats().splits).toBe(0);
     });
+  });
+
+  it('lstmSequence and its backward: one thread (W_hh packed once per sequence) gives the bits of two (each step’s product split)', async () => {
+    await ready({ threads: 2 });
+    // hidden 300: 4·300 = 1200 gate columns and a depth of 300 (1200 in the backward) span several
+    // of the GEMM's column and depth blocks, so the packed layout's block offsets are exercised
+    for (const dtype of ['float32', 'float64'] as const) {
+      scope(() => {
+        manualSeed(12);
+        const [steps, n, H] = [3, 8, 300];
+        const xg = randn([steps, n, 4 * H], { dtype });
+        const w = randn([4 * H, H], { dtype }).mul(0.05);
+        const [h0, c0] = [randn([n, H], { dtype }), randn([n, H], { dtype })];
+        const gy = randn([2, steps, n, H], { dtype });
+        const run = (threads: number) => {
+          setThreads(threads);
+          const y = lstmSequence(xg, w, h0, c0);
+          const grads = lstmSequenceBackward(gy, w, h0, c0, y, false, { whh: true, h0: true, c0: true });
+          return [y, ...grads].map((t) => Buffer.from(t!.data().buffer));
+        };
+        const one = run(1);
+        const two = run(2);
+        for (let i = 0; i < one.length; i++) expect(two[i]!.equals(one[i]!), `result ${i}, ${dtype}`).toBe(true);
+      });
+    }
   });
 
   it('setThreads is bounded by the threads started', () => {
