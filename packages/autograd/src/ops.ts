@@ -450,6 +450,17 @@ export const opTable = {
     // variants (no transpose is materialised), then summed over broadcast batch axes.
     backward: (g, { inputs: [a, b], attrs: { transposeA: tA, transposeB: tB }, needs }, F) => {
       const da = !needs[0] ? null : tA ? F.matmul(b!, g, { transposeA: tB, transposeB: true }) : F.matmul(g, b!, { transposeB: !tB });
+      if (needs[1] && b!.rank === 2 && a!.rank > 2 && !tA) {
+        // a batch of A against one matrix B (a linear layer on [N, T, in]): the batch axes fold
+        // into the rows of A and g, so dB is one product over all of them, not one per batch
+        // element summed afterwards
+        const k = a!.shape[a!.rank - 1]!;
+        const n = g.shape[g.rank - 1]!;
+        const af = F.reshape(a!, [a!.size / k, k]);
+        const gf = F.reshape(g, [g.size / n, n]);
+        const db = tB ? F.matmul(gf, af, { transposeA: true }) : F.matmul(af, gf, { transposeA: true });
+        return [da && toShape(F, da, a!.shape), db];
+      }
       const db = !needs[1] ? null : tB ? F.matmul(g, a!, { transposeA: true, transposeB: tA }) : F.matmul(a!, g, { transposeA: !tA });
       return [da && toShape(F, da, a!.shape), db && toShape(F, db, b!.shape)];
     },

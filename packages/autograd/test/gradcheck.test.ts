@@ -34,6 +34,21 @@ describe('gradcheck over the op table in float64', () => {
     console.log(['| op (float64) | elements checked | max relative error |', '| --- | ---: | ---: |', ...rows].join('\n'));
   });
 
+  it('matmul of a batch against one matrix: the folded weight gradient agrees with central differences, B read either way', () => {
+    manualSeed(11);
+    scope(() => {
+      for (const transposeB of [false, true]) {
+        const a = randn([2, 3, 4, 5], { dtype: 'float64' });
+        const b = randn(transposeB ? [6, 5] : [5, 6], { dtype: 'float64' });
+        const r = gradcheck((x, w) => x.matmul(w, { transposeB }), [a, b], { eps: 1e-6, atol: 1e-5, rtol: 1e-3 });
+        expect(r.checked).toBe(a.size + b.size);
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        // the gradients are O(1); central differences in float64 are good to ~1e-10 absolute
+        expect(r.maxAbsError, JSON.stringify(r)).toBeLessThan(1e-8);
+      }
+    });
+  });
+
   it('differences each output before projecting, and divides by the step as stored', () => {
     manualSeed(9);
     scope(() => {
