@@ -75,7 +75,7 @@ export {
   poolGeometry,
 } from './ops/conv.js';
 export * from './ops/elementwise.js';
-export type { Linalg, MatmulOptions, MultinomialOptions, TopkOptions, TopkResult, VarianceOptions } from './ops.js';
+export type { LayerNormOptions, Linalg, MatmulOptions, MultinomialOptions, TopkOptions, TopkResult, VarianceOptions } from './ops.js';
 export {
   argmax,
   argmin,
@@ -92,6 +92,7 @@ export {
   ge,
   gruCell,
   gt,
+  layerNorm,
   le,
   linalg,
   logSoftmax,
