@@ -231,6 +231,47 @@ export function bc_binary_f64(op: i32, a: usize, b: usize, out: usize, nd: i32, 
   binaryDispatch<f64>(op, a, b, out, nd, meta);
 }
 
+// `rows` rows of n elements, contiguous output: row r of a starts ra elements after row r − 1
+// (n, or 0 for one row broadcast down), its elements sa apart (1, or 0 for one element broadcast);
+// likewise b. One plan-free kernel for the shapes a training step makes most (equal shapes, a
+// tensor and a scalar, a bias row added to every row) that threads can split by rows or, for one
+// row, by ranges of it.
+@inline function binaryRows<T>(op: i32, a: usize, ra: i32, sa: i32, b: usize, rb: i32, sb: i32, out: usize, rows: i32, n: i32): void {
+  const rowBytes = (<usize>n) * sizeof<T>();
+  for (let r = 0; r < rows; r++) {
+    const at = <usize>r;
+    binaryRow<T>(op, a + at * (<usize>ra) * sizeof<T>(), sa, b + at * (<usize>rb) * sizeof<T>(), sb, out + at * rowBytes, n);
+  }
+}
+
+@inline function binaryRowsDispatch<T>(op: i32, a: usize, ra: i32, sa: i32, b: usize, rb: i32, sb: i32, out: usize, rows: i32, n: i32): void {
+  switch (op) {
+    case BIN_ADD: binaryRows<T>(BIN_ADD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_SUB: binaryRows<T>(BIN_SUB, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_MUL: binaryRows<T>(BIN_MUL, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_MAX: binaryRows<T>(BIN_MAX, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_MIN: binaryRows<T>(BIN_MIN, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_DIV: binaryRows<T>(BIN_DIV, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_POW: binaryRows<T>(BIN_POW, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_RELU_GRAD: binaryRows<T>(BIN_RELU_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_SIGMOID_GRAD: binaryRows<T>(BIN_SIGMOID_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_TANH_GRAD: binaryRows<T>(BIN_TANH_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_GELU_TANH_GRAD: binaryRows<T>(BIN_GELU_TANH_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_GELU_GRAD: binaryRows<T>(BIN_GELU_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
+  }
+}
+
+/** float32 binary op over `rows` rows of n (see binaryRows: row steps ra, rb and element strides sa, sb of 0 or 1); no plan. */
+export function bc_binary_rows_f32(op: i32, a: usize, ra: i32, sa: i32, b: usize, rb: i32, sb: i32, out: usize, rows: i32, n: i32): void {
+  binaryRowsDispatch<f32>(op, a, ra, sa, b, rb, sb, out, rows, n);
+}
+
+/** float64 binary op over rows, as bc_binary_rows_f32. */
+export function bc_binary_rows_f64(op: i32, a: usize, ra: i32, sa: i32, b: usize, rb: i32, sb: i32, out: usize, rows: i32, n: i32): void {
+  binaryRowsDispatch<f64>(op, a, ra, sa, b, rb, sb, out, rows, n);
+}
+
 /** int32 binary op with broadcasting (wrapping arithmetic): the codes marked @int32. */
 export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   binaryDispatch<i32>(op, a, b, out, nd, meta);

@@ -90,11 +90,12 @@ function sumSquaredDeviations<T>(p: usize, n: i32, m: T): T {
     const pg = g + rowBytes * (<usize>r);
     const pd = dx + rowBytes * (<usize>r);
     const mean = rowMean<T>(px, n);
-    const d = rowScale<T>(px, n, mean, eps);
+    // 1/d once per row: the gradient multiplies where the forward divides
+    const inv = <T>1 / rowScale<T>(px, n, mean, eps);
     store<T>(stats + (<usize>(2 * r)) * sizeof<T>(), mean);
-    store<T>(stats + (<usize>(2 * r + 1)) * sizeof<T>(), d);
+    store<T>(stats + (<usize>(2 * r + 1)) * sizeof<T>(), inv);
     const vm = v128.splat<T>(mean);
-    const vd = v128.splat<T>(d);
+    const vi = v128.splat<T>(inv);
     // Σ ĝ and Σ ĝ·x̂, in blocks of NORM_BLOCK
     let sumG: T = <T>0;
     let sumGX: T = <T>0;
@@ -105,7 +106,7 @@ function sumSquaredDeviations<T>(p: usize, n: i32, m: T): T {
       let i = b0;
       for (; i + lanes <= end; i += lanes) {
         const o = (<usize>i) * sizeof<T>();
-        const xh = v128.div<T>(v128.sub<T>(v128.load(px + o), vm), vd);
+        const xh = v128.mul<T>(v128.sub<T>(v128.load(px + o), vm), vi);
         const gh = affine ? v128.mul<T>(v128.load(pg + o), v128.load(w + o)) : v128.load(pg + o);
         ag = v128.add<T>(ag, gh);
         agx = v128.add<T>(agx, v128.mul<T>(gh, xh));
@@ -118,7 +119,7 @@ function sumSquaredDeviations<T>(p: usize, n: i32, m: T): T {
       }
       for (; i < end; i++) {
         const o = (<usize>i) * sizeof<T>();
-        const xh = (load<T>(px + o) - mean) / d;
+        const xh = (load<T>(px + o) - mean) * inv;
         const gh = affine ? load<T>(pg + o) * load<T>(w + o) : load<T>(pg + o);
         s += gh;
         sx += gh * xh;
@@ -133,15 +134,15 @@ function sumSquaredDeviations<T>(p: usize, n: i32, m: T): T {
     let i = 0;
     for (; i + lanes <= n; i += lanes) {
       const o = (<usize>i) * sizeof<T>();
-      const xh = v128.div<T>(v128.sub<T>(v128.load(px + o), vm), vd);
+      const xh = v128.mul<T>(v128.sub<T>(v128.load(px + o), vm), vi);
       const gh = affine ? v128.mul<T>(v128.load(pg + o), v128.load(w + o)) : v128.load(pg + o);
-      v128.store(pd + o, v128.div<T>(v128.sub<T>(v128.sub<T>(gh, vmg), v128.mul<T>(xh, vmgx)), vd));
+      v128.store(pd + o, v128.mul<T>(v128.sub<T>(v128.sub<T>(gh, vmg), v128.mul<T>(xh, vmgx)), vi));
     }
     for (; i < n; i++) {
       const o = (<usize>i) * sizeof<T>();
-      const xh = (load<T>(px + o) - mean) / d;
+      const xh = (load<T>(px + o) - mean) * inv;
       const gh = affine ? load<T>(pg + o) * load<T>(w + o) : load<T>(pg + o);
-      store<T>(pd + o, (gh - mg - xh * mgx) / d);
+      store<T>(pd + o, (gh - mg - xh * mgx) * inv);
     }
   }
 }
@@ -150,7 +151,7 @@ function sumSquaredDeviations<T>(p: usize, n: i32, m: T): T {
 const AFFINE_ROW_BLOCK: i32 = 32;
 
 // dw[c] = Σ_r g[r, c]·x̂[r, c] and db[c] = Σ_r g[r, c] for `cols` columns of rows `ld` elements
-// apart, x̂ from the (μ, d) pairs in stats. Each column's sum runs over the rows in the same order
+// apart, x̂ from the (μ, 1/d) pairs in stats. Each column's sum runs over the rows in the same order
 // whatever columns are computed together, so a split by columns gives the same bits.
 @inline function layerNormAffineGrad<T>(g: usize, x: usize, stats: usize, dw: usize, db: usize, rows: i32, cols: i32, ld: i32): void {
   const lanes: i32 = 16 / <i32>sizeof<T>();
@@ -167,9 +168,9 @@ const AFFINE_ROW_BLOCK: i32 = 32;
       for (let r = r0; r < end; r++) {
         const o = ldBytes * (<usize>r) + co;
         const vm = v128.splat<T>(load<T>(stats + (<usize>(2 * r)) * sizeof<T>()));
-        const vd = v128.splat<T>(load<T>(stats + (<usize>(2 * r + 1)) * sizeof<T>()));
+        const vi = v128.splat<T>(load<T>(stats + (<usize>(2 * r + 1)) * sizeof<T>()));
         const gv = v128.load(g + o);
-        sw = v128.add<T>(sw, v128.mul<T>(gv, v128.div<T>(v128.sub<T>(v128.load(x + o), vm), vd)));
+        sw = v128.add<T>(sw, v128.mul<T>(gv, v128.mul<T>(v128.sub<T>(v128.load(x + o), vm), vi)));
         sb = v128.add<T>(sb, gv);
       }
       tw = v128.add<T>(tw, sw);
@@ -189,9 +190,9 @@ const AFFINE_ROW_BLOCK: i32 = 32;
       for (let r = r0; r < end; r++) {
         const o = ldBytes * (<usize>r) + co;
         const m = load<T>(stats + (<usize>(2 * r)) * sizeof<T>());
-        const d = load<T>(stats + (<usize>(2 * r + 1)) * sizeof<T>());
+        const inv = load<T>(stats + (<usize>(2 * r + 1)) * sizeof<T>());
         const gv = load<T>(g + o);
-        sw += gv * ((load<T>(x + o) - m) / d);
+        sw += gv * ((load<T>(x + o) - m) * inv);
         sb += gv;
       }
       tw += sw;
@@ -212,7 +213,7 @@ export function norm_layer_f64(x: usize, w: usize, b: usize, y: usize, rows: i32
   layerNorm<f64>(x, w, b, y, rows, n, eps, affine);
 }
 
-/** float32 layer norm's input gradient dx from g and x (w when affine); writes each row's (μ, d) pair to stats [rows, 2]. */
+/** float32 layer norm's input gradient dx from g and x (w when affine); writes each row's (μ, 1/d) pair to stats [rows, 2]. */
 export function norm_layer_backward_f32(g: usize, x: usize, w: usize, dx: usize, stats: usize, rows: i32, n: i32, eps: f32, affine: i32): void {
   layerNormBackward<f32>(g, x, w, dx, stats, rows, n, eps, affine);
 }

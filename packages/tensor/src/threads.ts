@@ -1,9 +1,10 @@
-// Worker threads for large matrix products and optimizer updates: Node's worker_threads, or Web
-// Workers in a cross-origin isolated page. Each worker instantiates the same kernels on the same
-// shared memory and waits on a control block for a job: a kernel and its arguments. A GEMM above a
-// size threshold is split by rows of C (aligned to the micro-kernel's 4 rows) or columns (to its
-// 8), an optimizer update over a large parameter into contiguous ranges; the caller computes the
-// first part and waits for the rest. Every split keeps each element's arithmetic order, so results
+// Worker threads for large matrix products, optimizer updates, and large elementwise, column-sum
+// and layer-norm kernels: Node's worker_threads, or Web Workers in a cross-origin isolated page.
+// Each worker instantiates the same kernels on the same shared memory and waits on a control block
+// for a job: a kernel and its arguments. A GEMM above a size threshold is split by rows of C
+// (aligned to the micro-kernel's 4 rows) or columns (to its 8), an optimizer update over a large
+// parameter and the other kernels into contiguous ranges (of elements, rows or columns); the
+// caller computes the first part and waits for the rest. Every split keeps each element's arithmetic order, so results
 // are bit-identical to one thread. While splits stop paying (another program keeps a worker from
 // its core), a governor keeps products on one thread for a while.
 //
@@ -26,10 +27,25 @@ const UPDATE_KERNELS = ['opt_axpy', 'opt_sgd', 'opt_adam', 'opt_rmsprop', 'opt_a
 /** An optimizer kernel a worker runs. */
 export type UpdateKernel = (typeof UPDATE_KERNELS)[number];
 /**
- * The kernels a worker runs, by their index in a job: each threaded kernel family's float32 export,
- * then its float64 one (GEMM, then the update kernels). Each takes at most MAX_ARGS arguments.
+ * The kernels a worker runs over a contiguous range (their _f32 and _f64 exports): elementwise ops
+ * by ranges of elements, broadcast rows and layer norm by rows, column sums by columns.
  */
-const JOBS = (['gemm', ...UPDATE_KERNELS] as const).flatMap((k) => [`${k}_f32`, `${k}_f64`] as const);
+const RANGE_KERNELS = [
+  'ew_unary',
+  'bc_binary_rows',
+  'reduce_sum_cols',
+  'norm_layer',
+  'norm_layer_backward',
+  'norm_layer_affine_grad',
+] as const;
+/** A kernel a worker runs over a range. */
+export type RangeKernel = (typeof RANGE_KERNELS)[number];
+/**
+ * The kernels a worker runs, by their index in a job: each threaded kernel family's float32 export,
+ * then its float64 one (GEMM, the update kernels, the range kernels). Each takes at most MAX_ARGS
+ * arguments.
+ */
+const JOBS = (['gemm', ...UPDATE_KERNELS, ...RANGE_KERNELS] as const).flatMap((k) => [`${k}_f32`, `${k}_f64`] as const);
 const MAX_ARGS = 14;
 
 // Control block: int32 word 0 is the state (0 idle, 1 job posted, 2 exit, 3 running), word 1 the
@@ -268,8 +284,8 @@ export async function stopThreads(): Promise<void> {
 }
 
 /**
- * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products and
- * optimizer updates.
+ * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products,
+ * optimizer updates, elementwise ops, column sums and layer norms.
  *
  * @example
  * ```ts
@@ -286,7 +302,7 @@ export function setThreads(n: number): void {
   active = n;
 }
 
-/** Threads currently used for large matrix products and optimizer updates. */
+/** Threads currently used for large matrix products, optimizer updates and the other split kernels. */
 export function threadCount(): number {
   return active;
 }
@@ -314,10 +330,69 @@ export function splitUpdate(kernel: UpdateKernel, ptrs: number[], n: number, byt
   runUpdate(job, ptrs, n, bytes, rest);
 }
 
+/** Below this many elements touched, a range kernel runs on one thread (waking a worker costs more). */
+const RANGE_THRESHOLD = 1 << 16;
+
+/**
+ * Whether a range kernel touching `elements` elements goes through splitRange (which splits it
+ * when threads are active as it runs, on a replay too); below, callers call the kernel directly.
+ */
+export function splitsAbove(elements: number): boolean {
+  return elements >= RANGE_THRESHOLD;
+}
+
+/**
+ * Runs a range kernel (float32, or float64 when `bytes` is 8) over `total` units — elements, rows
+ * or columns — split into contiguous ranges of a multiple of `align` units across the active
+ * threads when the work touches at least RANGE_THRESHOLD elements. `args(start, count, scratch)`
+ * gives the kernel's arguments for units [start, start + count), with `scratch` the part's thread's
+ * scratch (`work` for the caller's part, a worker's own GEMM scratch for the others). Each unit's
+ * arithmetic is the same whichever part computes it, so results are bit-identical to one thread.
+ */
+export function splitRange(
+  kernel: RangeKernel,
+  bytes: 4 | 8,
+  total: number,
+  elements: number,
+  align: number,
+  work: number,
+  args: (start: number, count: number, scratch: number) => number[],
+): void {
+  const job = RANGE_JOB[kernel] + (bytes === 8 ? 1 : 0);
+  if (recording()) onTape(() => runRange(job, total, elements, align, work, args));
+  runRange(job, total, elements, align, work, args);
+}
+
+function runRange(
+  job: number,
+  total: number,
+  elements: number,
+  align: number,
+  work: number,
+  args: (start: number, count: number, scratch: number) => number[],
+): void {
+  if (active < 2 || elements < RANGE_THRESHOLD || total < 2 * align || !governor.allows(performance.now())) {
+    callWith(jobKernel(job), args(0, total, work));
+    return;
+  }
+  const chunk = Math.ceil(total / active / align) * align;
+  const parts: number[][] = [];
+  for (let s0 = 0, t = 0; s0 < total; s0 += chunk, t++)
+    parts.push(args(s0, Math.min(chunk, total - s0), t === 0 ? work : workers[t - 1]!.work));
+  dispatch(job, parts);
+}
+
+/** Bytes of a worker's scratch (what a range kernel's part may use of it). */
+export function workerScratchBytes(): number {
+  return rt().kernels.gemm_work_floats() * 4;
+}
+
 /** GEMM's float32 export in JOBS (its float64 export follows it). */
 const GEMM_JOB = JOBS.indexOf('gemm_f32');
 /** Each update kernel's float32 export in JOBS (its float64 export follows it). */
 const UPDATE_JOB = Object.fromEntries(UPDATE_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<UpdateKernel, number>;
+/** Each range kernel's float32 export in JOBS (its float64 export follows it). */
+const RANGE_JOB = Object.fromEntries(RANGE_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<RangeKernel, number>;
 
 // the kernels of JOBS, looked up once per runtime (a small update runs every step of a loop)
 let jobKernels: { of: Kernels; fns: Array<(...a: number[]) => void> } | undefined;

@@ -5,6 +5,7 @@ import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { kernels } from '../runtime.js';
 import { shapesEqual, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
+import { splitRange, splitsAbove } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
@@ -76,8 +77,21 @@ export function layerNorm(x: TensorLike, normalizedShape: number | readonly numb
     const fx = asFloat(t!, dtype);
     const fw = w ? asFloat(w, dtype) : affine ? fillInPlace(new Tensor(tail, dtype), 1) : null;
     const fb = b ? asFloat(b, dtype) : affine ? fillInPlace(new Tensor(tail, dtype), 0) : null;
-    const kernel = dtype === 'float64' ? kernels().norm_layer_f64 : kernels().norm_layer_f32;
-    kernel(fx.ptr(op), fw ? fw.ptr(op) : 0, fb ? fb.ptr(op) : 0, out.ptr(op), out.size / n, n, eps, affine ? 1 : 0);
+    const [px, pw, pb, py] = [fx.ptr(op), fw ? fw.ptr(op) : 0, fb ? fb.ptr(op) : 0, out.ptr(op)];
+    const rows = out.size / n;
+    const bytes = dtype === 'float64' ? 8 : 4;
+    if (splitsAbove(out.size)) {
+      splitRange('norm_layer', bytes, rows, out.size, 1, 0, (s, c) => [
+        px + s * n * bytes,
+        pw,
+        pb,
+        py + s * n * bytes,
+        c,
+        n,
+        eps,
+        affine ? 1 : 0,
+      ]);
+    } else (dtype === 'float64' ? kernels().norm_layer_f64 : kernels().norm_layer_f32)(px, pw, pb, py, rows, n, eps, affine ? 1 : 0);
     releaseIfNew(fx, t!);
     if (fw && fw !== w) fw.dispose();
     if (fb && fb !== b) fb.dispose();
@@ -115,14 +129,41 @@ export function layerNormBackward(
   const fw = weight ? asFloat(weight, dtype) : null;
   const stats = new Tensor([rows, 2], dtype);
   const K = kernels();
-  const backward = dtype === 'float64' ? K.norm_layer_backward_f64 : K.norm_layer_backward_f32;
-  backward(fg.ptr(op), fx.ptr(op), fw ? fw.ptr(op) : 0, dx.ptr(op), stats.ptr(op), rows, n, eps, fw ? 1 : 0);
+  const bytes = dtype === 'float64' ? 8 : 4;
+  const [pg, px, pw, pd, ps] = [fg.ptr(op), fx.ptr(op), fw ? fw.ptr(op) : 0, dx.ptr(op), stats.ptr(op)];
+  const affine = fw ? 1 : 0;
+  // by rows: each row's gradient and statistics are its own
+  if (splitsAbove(dx.size)) {
+    splitRange('norm_layer_backward', bytes, rows, dx.size, 1, 0, (s, c) => [
+      pg + s * n * bytes,
+      px + s * n * bytes,
+      pw,
+      pd + s * n * bytes,
+      ps + 2 * s * bytes,
+      c,
+      n,
+      eps,
+      affine,
+    ]);
+  } else (dtype === 'float64' ? K.norm_layer_backward_f64 : K.norm_layer_backward_f32)(pg, px, pw, pd, ps, rows, n, eps, affine);
   if (dw || db) {
     // the weight's gradient is the costlier of the two; a bias alone still needs a place for it
     const w = dw ?? new Tensor(normalizedShape, dtype);
     const b = db ?? new Tensor(normalizedShape, dtype);
-    const affine = dtype === 'float64' ? K.norm_layer_affine_grad_f64 : K.norm_layer_affine_grad_f32;
-    affine(fg.ptr(op), fx.ptr(op), stats.ptr(op), w.ptr(op), b.ptr(op), rows, n, n);
+    const [pdw, pdb] = [w.ptr(op), b.ptr(op)];
+    // by columns (of 4, one vector): each column sums its rows in the same order in any part
+    if (splitsAbove(dx.size) && n >= 8) {
+      splitRange('norm_layer_affine_grad', bytes, n, dx.size, 4, 0, (s, c) => [
+        pg + s * bytes,
+        px + s * bytes,
+        ps,
+        pdw + s * bytes,
+        pdb + s * bytes,
+        rows,
+        c,
+        n,
+      ]);
+    } else (dtype === 'float64' ? K.norm_layer_affine_grad_f64 : K.norm_layer_affine_grad_f32)(pg, px, ps, pdw, pdb, rows, n, n);
     if (!dw) w.dispose();
     if (!db) b.dispose();
   }
