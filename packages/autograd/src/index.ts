@@ -39,6 +39,7 @@ export {
   gruCell,
   isGradEnabled,
   layerNorm,
+  linear,
   lstmCell,
   markReplaced,
   noGrad,

@@ -470,6 +470,19 @@ export const opTable = {
       return [da && toShape(F, da, a!.shape), db && toShape(F, db, b!.shape)];
     },
   }),
+  /** x·Wᵀ + b (T.linear): inputs x, the weight [out, in], then the bias [out] when given; the bias starts the GEMM's output. */
+  linear: defineOp<{ hasBias: boolean }>({
+    arity: -1,
+    forward: ([x, w, b]) => T.linear(x!, w!, b ?? null),
+    // dx = g·W; dW = gᵀ·x over all rows of x (its leading axes folded); db = Σ g over the rows
+    backward: (g, { inputs: [x, w], attrs: { hasBias }, needs }, F) => {
+      const [outF, inF] = w!.shape as [number, number];
+      const rows = x!.size / inF;
+      const dx = needs[0] ? F.matmul(g, w!, {}) : null;
+      const dw = needs[1] ? F.matmul(F.reshape(g, [rows, outF]), F.reshape(x!, [rows, inF]), { transposeA: true }) : null;
+      return hasBias ? [dx, dw, needs[2] ? F.sumTo(g, [outF]) : null] : [dx, dw];
+    },
+  }),
   sum: defineOp<Reduction>({
     arity: 1,
     forward: ([x], { axis, keepDims }) => T.sum(x!, axis, keepDims),

@@ -1090,6 +1090,20 @@ export function lstmCell(xg: VariableLike, hg: VariableLike, c: VariableLike): V
 }
 
 /**
+ * x·Wᵀ + b (PyTorch's `F.linear`): x [..., in], weight [out, in], an optional bias [out]. One GEMM
+ * that adds the product to the bias, where `x.matmul(w, { transposeB: true }).add(b)` makes a second
+ * pass over the output.
+ *
+ * @example
+ * ```ts
+ * const y = linear(x, w, b); // x [batch, in], w [out, in], b [out] → [batch, out]
+ * ```
+ */
+export function linear(x: VariableLike, weight: VariableLike, bias: VariableLike | null = null): Variable {
+  return apply('linear', opTable.linear, bias === null ? [x, weight] : [x, weight, bias], { hasBias: bias !== null });
+}
+
+/**
  * Layer normalisation over the trailing `normalizedShape` of x (PyTorch's `F.layer_norm`), one
  * fused kernel forward and two backward: y = (x − μ)/√(σ² + eps)·weight + bias, with μ and σ² the
  * mean and biased variance of each slice; weight and bias (of the normalised shape) are optional.

@@ -2,7 +2,7 @@ import type { Tensor } from '@gd/tensor';
 import { conv2d, eye, keep, rand, randn, tensor, zeros } from '@gd/tensor';
 import { maxPool2dWithIndices } from '@gd/tensor/grad';
 import type { OpName, Variable } from '../src/index.js';
-import { apply, concat, gruCell, layerNorm, linalg, lstmCell, opTable } from '../src/index.js';
+import { apply, concat, gruCell, layerNorm, linalg, linear, lstmCell, opTable } from '../src/index.js';
 
 let made: { mask: Tensor; ids: Tensor } | undefined;
 /**
@@ -58,6 +58,7 @@ export const cases: Record<OpName, Case> = {
   leakyRelu: { f: (x) => x.leakyRelu(0.1), inputs: () => [awayFromZero([9])] },
   gelu: { f: (x) => x.gelu(), inputs: () => [randn([9])] },
   lstmCell: { f: (xg, hg, c) => lstmCell(xg, hg, c), inputs: () => [randn([3, 12]), randn([3, 12]), randn([3, 3])] },
+  linear: { f: (x, w, b) => linear(x, w, b), inputs: () => [randn([2, 3, 4]), randn([5, 4]), randn([5])] },
   layerNorm: {
     f: (x, w, b) => layerNorm(x, [2, 3], { weight: w, bias: b, eps: 0.1 }),
     inputs: () => [randn([3, 2, 3]), randn([2, 3]), randn([2, 3])],

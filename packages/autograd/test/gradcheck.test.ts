@@ -1,7 +1,7 @@
 import { manualSeed, memory, randn, scope, tensor } from '@gd/tensor';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradcheck, type OpName, opTable, type Variable, variable } from '../src/index.js';
+import { gradcheck, linear, type OpName, opTable, type Variable, variable } from '../src/index.js';
 import { awayFromZero, cases } from './cases.js';
 
 describe('gradcheck over the op table in float64', () => {
@@ -44,6 +44,20 @@ describe('gradcheck over the op table in float64', () => {
         expect(r.checked).toBe(a.size + b.size);
         expect(r.ok, JSON.stringify(r)).toBe(true);
         // the gradients are O(1); central differences in float64 are good to ~1e-10 absolute
+        expect(r.maxAbsError, JSON.stringify(r)).toBeLessThan(1e-8);
+      }
+    });
+  });
+
+  it('linear without a bias, and on a single vector, agrees with central differences', () => {
+    manualSeed(12);
+    scope(() => {
+      for (const xShape of [[3, 4], [4]]) {
+        const x = randn(xShape, { dtype: 'float64' });
+        const w = randn([2, 4], { dtype: 'float64' });
+        const r = gradcheck((a, b) => linear(a, b), [x, w], { eps: 1e-6, atol: 1e-5, rtol: 1e-3 });
+        expect(r.checked).toBe(x.size + w.size);
+        expect(r.ok, JSON.stringify(r)).toBe(true);
         expect(r.maxAbsError, JSON.stringify(r)).toBeLessThan(1e-8);
       }
     });

@@ -476,6 +476,10 @@ const LOWERINGS: Record<string, Lowering> = {
     }
     return heads(cx.node('MatMul', [cx.node('Softmax', [scores], { axis: rank - 1 }), heads(vv!)]));
   },
+  linear: (cx, [x, w, b], { hasBias }: { hasBias: boolean }) => {
+    const y = cx.node('MatMul', [x!, cx.node('Transpose', [w!], { perm: [1, 0] })]);
+    return hasBias ? cx.node('Add', [y, b!]) : y;
+  },
   // the fused op as the generic ops it stands for, at any opset: (x − μ)/√(σ² + eps)·w + b
   layerNorm: (cx, [x, ...ps], { normalizedShape, eps, hasWeight, hasBias }: LayerNormAttrs, v) => {
     const rank = v.parents[0]!.rank;

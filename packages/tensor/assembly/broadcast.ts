@@ -384,6 +384,18 @@ export function bc_copy_32(x: usize, out: usize, nd: i32, meta: usize): void {
   copyNd<u32>(x, out, nd, meta);
 }
 
+/** out[r, :] = x[:] for `rows` rows of n float32 (a bias written into every row of a product's output before the product adds to it). */
+export function bc_tile_rows_f32(x: usize, out: usize, rows: i32, n: i32): void {
+  const rowBytes = (<usize>n) << 2;
+  for (let r = 0; r < rows; r++) memory.copy(out + rowBytes * (<usize>r), x, rowBytes);
+}
+
+/** bc_tile_rows_f32 for float64. */
+export function bc_tile_rows_f64(x: usize, out: usize, rows: i32, n: i32): void {
+  const rowBytes = (<usize>n) << 3;
+  for (let r = 0; r < rows; r++) memory.copy(out + rowBytes * (<usize>r), x, rowBytes);
+}
+
 /** Strided gather of 64-bit words (float64) into a contiguous output, as bc_copy_32. */
 export function bc_copy_64(x: usize, out: usize, nd: i32, meta: usize): void {
   copyNd<u64>(x, out, nd, meta);

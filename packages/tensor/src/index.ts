@@ -95,6 +95,7 @@ export {
   layerNorm,
   le,
   linalg,
+  linear,
   logSoftmax,
   logSumExp,
   lstmCell,

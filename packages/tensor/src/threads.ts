@@ -28,11 +28,13 @@ const UPDATE_KERNELS = ['opt_axpy', 'opt_sgd', 'opt_adam', 'opt_rmsprop', 'opt_a
 export type UpdateKernel = (typeof UPDATE_KERNELS)[number];
 /**
  * The kernels a worker runs over a contiguous range (their _f32 and _f64 exports): elementwise ops
- * by ranges of elements, broadcast rows and layer norm by rows, column sums by columns.
+ * by ranges of elements, broadcast rows, a bias tiled into rows and layer norm by rows, column sums
+ * by columns.
  */
 const RANGE_KERNELS = [
   'ew_unary',
   'bc_binary_rows',
+  'bc_tile_rows',
   'reduce_sum_cols',
   'norm_layer',
   'norm_layer_backward',

@@ -4,7 +4,7 @@
 // split or replayed, and the values of a plain-JS reference.
 import { describe, expect, it } from 'vitest';
 import { layerNormBackward, reluBackward } from '../src/grad.js';
-import { layerNorm, manualSeed, randn, ready, record, scope, setThreads, type Tensor } from '../src/index.js';
+import { layerNorm, linear, manualSeed, randn, ready, record, scope, setThreads, type Tensor } from '../src/index.js';
 import { resetSplits, splitStats } from '../src/threads.js';
 
 const bitsOf = (t: Tensor) => Array.from(new Uint32Array(t.data().buffer));
@@ -131,6 +131,28 @@ describe('range kernels on two threads', () => {
         for (const t of [x, w, b, g]) t.dispose();
       }
     }
+  });
+
+  it("linear writes a bias into every row (split by rows) and adds the product: one thread's bits", () => {
+    manualSeed(6);
+    const x = randn([16, 64, 128]);
+    const w = randn([3000, 128]);
+    const b = randn([3000]);
+    const { one, splits } = oneAndTwo(() => [linear(x, w, b)]);
+    // the bias rows and the product
+    expect(splits).toBe(2);
+    // a few outputs against the float64 sum
+    const [xs, ws, bs] = [x.data(), w.data(), b.data()];
+    for (const [r, o] of [
+      [0, 0],
+      [517, 1234],
+      [1023, 2999],
+    ] as const) {
+      let s = bs[o]!;
+      for (let i = 0; i < 128; i++) s += xs[r * 128 + i]! * ws[o * 128 + i]!;
+      expect(Math.abs(one[0]![r * 3000 + o]! - s)).toBeLessThan(1e-3);
+    }
+    for (const t of [x, w, b]) t.dispose();
   });
 
   it("a recording replays the split kernels on two threads with one thread's bits", () => {
