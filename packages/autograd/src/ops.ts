@@ -470,7 +470,7 @@ export const opTable = {
       return [da && toShape(F, da, a!.shape), db && toShape(F, db, b!.shape)];
     },
   }),
-  /** x·Wᵀ + b (T.linear): inputs x, the weight [out, in], then the bias [out] when given; the bias starts the GEMM's output. */
+  /** x·Wᵀ + b (T.linear): inputs x, the weight [out, in], then the bias [out] when given. */
   linear: defineOp<{ hasBias: boolean }>({
     arity: -1,
     forward: ([x, w, b]) => T.linear(x!, w!, b ?? null),

@@ -1090,9 +1090,9 @@ export function lstmCell(xg: VariableLike, hg: VariableLike, c: VariableLike): V
 }
 
 /**
- * x·Wᵀ + b (PyTorch's `F.linear`): x [..., in], weight [out, in], an optional bias [out]. One GEMM
- * that adds the product to the bias, where `x.matmul(w, { transposeB: true }).add(b)` makes a second
- * pass over the output.
+ * x·Wᵀ + b (PyTorch's `F.linear`): x [..., in], weight [out, in], an optional bias [out], as one
+ * op (T.linear) with one output, where `x.matmul(w, { transposeB: true }).add(b)` makes a second
+ * output and a second node.
  *
  * @example
  * ```ts

@@ -59,7 +59,7 @@ export class Linear extends Module {
   }
 
   forward(x: VariableLike): Variable {
-    // one GEMM that adds the product to the bias (the leading axes of x fold into its rows)
+    // one op for the product and the bias, into one output (the leading axes of x fold into its rows)
     return linear(x, this.weight, this.bias);
   }
 }

@@ -48,6 +48,20 @@ describe('linear', () => {
     });
   }
 
+  it('an output over 2 MiB (the bias added after the product, in place) matches the float64 reference', () => {
+    manualSeed(7);
+    scope(() => {
+      const x = randn([1100, 64]);
+      const w = randn([600, 64]);
+      const b = randn([600]).mul(10);
+      const y = linear(x, w, b).data();
+      const ref = linearRef(x.data(), w.data(), b.data(), 1100, 64, 600);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(y[i]! - ref[i]!) / Math.max(1, Math.abs(ref[i]!)));
+      expect(worst).toBeLessThanOrEqual(1e-4);
+    });
+  });
+
   it('a vector input, and a hand-computed product', () => {
     scope(() => {
       expect(

@@ -1,5 +1,6 @@
 // Matrix products, 1-D and batched, transposes read in place (assembly/matmul.ts).
 import { DTypeError, fmtShape, ShapeError } from '../errors.js';
+import { BIN_ADD } from '../generated/opcodes.js';
 import { kernels, rt } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
 import { itemSize, Tensor, type TensorLike } from '../tensor.js';
@@ -108,8 +109,9 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
 
 /**
  * x·Wᵀ + b, as PyTorch's `F.linear`: x [..., in], weight [out, in], an optional bias [out] → [..., out].
- * The bias is written into every row of the output first and the product added to it by the GEMM
- * (no separate pass over the output to add it); the leading axes of x fold into the rows.
+ * For an output of up to 2 MiB the bias is written into every row first and the GEMM adds the
+ * product to it (no separate pass over the output); a larger output gets the bias added in place.
+ * The leading axes of x fold into the rows.
  *
  * @example
  * ```ts
@@ -136,7 +138,11 @@ export function linear(x: TensorLike, weight: TensorLike, bias: TensorLike | nul
     const rows = tx!.size / inF;
     const bytes = itemSize(dtype);
     const po = out.ptr(op);
-    if (tb) {
+    // a bias first and the product added to it saves a pass over an output that stays in cache;
+    // a larger one is written by the product and the bias added in place after (the product's
+    // loads of C would miss cache tile by tile)
+    const preload = tb !== null && out.size * bytes <= PRELOAD_BYTES;
+    if (tb && preload) {
       const fb = asFloat(tb, dtype);
       const pb = fb.ptr(op);
       if (splitsAbove(out.size))
@@ -147,10 +153,51 @@ export function linear(x: TensorLike, weight: TensorLike, bias: TensorLike | nul
     if (inF > 0) {
       const fx = asFloat(tx!, dtype);
       const fw = asFloat(tw!, dtype);
-      (dtype === 'float64' ? gemm64 : gemm32)(0, 1, rows, outF, inF, fx.ptr(op), inF, fw.ptr(op), inF, po, outF, tb ? 1 : 0, rt().gemmWork);
+      (dtype === 'float64' ? gemm64 : gemm32)(
+        0,
+        1,
+        rows,
+        outF,
+        inF,
+        fx.ptr(op),
+        inF,
+        fw.ptr(op),
+        inF,
+        po,
+        outF,
+        preload ? 1 : 0,
+        rt().gemmWork,
+      );
       releaseIfNew(fx, tx!);
       releaseIfNew(fw, tw!);
     }
+    if (tb && !preload) {
+      const fb = asFloat(tb, dtype);
+      addRowInPlace(po, fb.ptr(op), rows, outF, bytes as 4 | 8);
+      releaseIfNew(fb, tb);
+    }
     return out;
   });
+}
+
+/** Outputs of linear up to this size get the bias before the product (see linear). */
+const PRELOAD_BYTES = 1 << 21;
+
+/** out[r, :] += b[:] for `rows` rows of n, in place, split by rows when large. */
+function addRowInPlace(po: number, pb: number, rows: number, n: number, bytes: 4 | 8): void {
+  const total = rows * n;
+  if (splitsAbove(total) && rows > 1) {
+    splitRange('bc_binary_rows', bytes, rows, total, 1, 0, (s, c) => [
+      BIN_ADD,
+      po + s * n * bytes,
+      n,
+      1,
+      pb,
+      0,
+      1,
+      po + s * n * bytes,
+      c,
+      n,
+    ]);
+  } else (bytes === 8 ? kernels().bc_binary_rows_f64 : kernels().bc_binary_rows_f32)(BIN_ADD, po, n, 1, pb, 0, 1, po, rows, n);
 }
