@@ -62,6 +62,21 @@ describe('linear', () => {
     });
   });
 
+  it('without a bias, the output is the product alone even where its memory held other values before', () => {
+    manualSeed(8);
+    scope(() => {
+      const x = randn([40, 16]);
+      const w = randn([5, 16]);
+      // a freed block of the output's size, full of non-zero values, for the allocator to hand back
+      for (let i = 0; i < 4; i++) randn([40, 5]).add(100).dispose();
+      const y = linear(x, w).data();
+      const ref = linearRef(x.data(), w.data(), null, 40, 16, 5);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(y[i]! - ref[i]!));
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    });
+  });
+
   it('a vector input, and a hand-computed product', () => {
     scope(() => {
       expect(

@@ -120,7 +120,8 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
  */
 export function linear(x: TensorLike, weight: TensorLike, bias: TensorLike | null = null): Tensor {
   const op = 'linear';
-  return withOperands(op, bias === null ? [x, weight] : [x, weight, bias], ([tx, tw, tb]) => {
+  return withOperands(op, bias === null ? [x, weight] : [x, weight, bias], ([tx, tw, given]) => {
+    const tb = given ?? null;
     if (tw!.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmtShape(tw!.shape)}`);
     const [outF, inF] = tw!.shape as [number, number];
     if (tx!.rank === 0 || tx!.shape[tx!.rank - 1] !== inF) {
