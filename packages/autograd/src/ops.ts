@@ -794,9 +794,13 @@ export const opTable = {
 
 /** The attributes of layerNorm: the trailing shape normalised over, eps, and which affine inputs follow x. */
 export interface LayerNormAttrs {
+  /** The trailing shape each slice normalised over has. */
   normalizedShape: number[];
+  /** Added to the variance. */
   eps: number;
+  /** A weight (scale) is the second input. */
   hasWeight: boolean;
+  /** A bias (shift) follows x and the weight. */
   hasBias: boolean;
 }
 
