@@ -157,6 +157,11 @@ export interface GradOps {
    */
   attentionBackward(g: Val, ctx: OpContext<AttentionAttrs>): Array<Val | null>;
   /**
+   * The gradients of layerNorm (x, then weight and bias when given): two fused kernels on the fast
+   * path, the composed form (composedLayerNormBackward) with a graph.
+   */
+  layerNormBackward(g: Val, ctx: OpContext<LayerNormAttrs>): Array<Val | null>;
+  /**
    * lstmCell's vector–Jacobian product from its inputs and output y: the gradient of the gate
    * pre-activations xg + hg, and of c.
    */
@@ -464,8 +469,32 @@ export const opTable = {
     // variants (no transpose is materialised), then summed over broadcast batch axes.
     backward: (g, { inputs: [a, b], attrs: { transposeA: tA, transposeB: tB }, needs }, F) => {
       const da = !needs[0] ? null : tA ? F.matmul(b!, g, { transposeA: tB, transposeB: true }) : F.matmul(g, b!, { transposeB: !tB });
+      if (needs[1] && b!.rank === 2 && a!.rank > 2 && !tA) {
+        // a batch of A against one matrix B (a linear layer on [N, T, in]): the batch axes fold
+        // into the rows of A and g, so dB is one product over all of them, not one per batch
+        // element summed afterwards
+        const k = a!.shape[a!.rank - 1]!;
+        const n = g.shape[g.rank - 1]!;
+        const af = F.reshape(a!, [a!.size / k, k]);
+        const gf = F.reshape(g, [g.size / n, n]);
+        const db = tB ? F.matmul(gf, af, { transposeA: true }) : F.matmul(af, gf, { transposeA: true });
+        return [da && toShape(F, da, a!.shape), db];
+      }
       const db = !needs[1] ? null : tB ? F.matmul(g, a!, { transposeA: true, transposeB: tA }) : F.matmul(a!, g, { transposeA: !tA });
       return [da && toShape(F, da, a!.shape), db && toShape(F, db, b!.shape)];
+    },
+  }),
+  /** x·Wᵀ + b (T.linear): inputs x, the weight [out, in], then the bias [out] when given. */
+  linear: defineOp<{ hasBias: boolean }>({
+    arity: -1,
+    forward: ([x, w, b]) => T.linear(x!, w!, b ?? null),
+    // dx = g·W; dW = gᵀ·x over all rows of x (its leading axes folded); db = Σ g over the rows
+    backward: (g, { inputs: [x, w], attrs: { hasBias }, needs }, F) => {
+      const [outF, inF] = w!.shape as [number, number];
+      const rows = x!.size / inF;
+      const dx = needs[0] ? F.matmul(g, w!, {}) : null;
+      const dw = needs[1] ? F.matmul(F.reshape(g, [rows, outF]), F.reshape(x!, [rows, inF]), { transposeA: true }) : null;
+      return hasBias ? [dx, dw, needs[2] ? F.sumTo(g, [outF]) : null] : [dx, dw];
     },
   }),
   sum: defineOp<Reduction>({
@@ -688,6 +717,14 @@ export const opTable = {
     },
   }),
 
+  /** Layer normalisation over the trailing normalizedShape (T.layerNorm): inputs x, then the weight and the bias that are given. */
+  layerNorm: defineOp<LayerNormAttrs>({
+    arity: -1,
+    forward: ([x, ...ps], { normalizedShape, eps, hasWeight, hasBias }) =>
+      T.layerNorm(x!, normalizedShape, { weight: hasWeight ? ps[0]! : null, bias: hasBias ? ps[hasWeight ? 1 : 0]! : null, eps }),
+    backward: (g, ctx, F) => F.layerNormBackward(g, ctx),
+  }),
+
   /** Fused softmax(q·kᵀ·scale + mask)·v (the mask an optional fourth input), no [L, S] matrix held. */
   scaledDotProductAttention: defineOp<AttentionAttrs>({
     arity: -1,
@@ -788,6 +825,42 @@ export const opTable = {
     backward: (gx, { inputs: [g] }, F) => [F.adaptiveAvgPool2d(gx, [g!.shape[2]!, g!.shape[3]!])],
   }),
 };
+
+/** The attributes of layerNorm: the trailing shape normalised over, eps, and which affine inputs follow x. */
+export interface LayerNormAttrs {
+  /** The trailing shape each slice normalised over has. */
+  normalizedShape: number[];
+  /** Added to the variance. */
+  eps: number;
+  /** A weight (scale) is the second input. */
+  hasWeight: boolean;
+  /** A bias (shift) follows x and the weight. */
+  hasBias: boolean;
+}
+
+/**
+ * The gradients of layerNorm composed from the rules' ops, so they differentiate again:
+ * x̂ = (x − μ)/d, d = √(σ² + eps), ĝ = g·w: dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/d, dw = Σ g·x̂, db = Σ g
+ * (the sums over the leading axes).
+ */
+export function composedLayerNormBackward(g: Val, ctx: OpContext<LayerNormAttrs>, F: GradOps): Array<Val | null> {
+  const { inputs, needs, attrs } = ctx;
+  const x = inputs[0]!;
+  const w = attrs.hasWeight ? inputs[1]! : null;
+  const k = attrs.normalizedShape.length;
+  const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
+  const n = attrs.normalizedShape.reduce((a, b) => a * b, 1);
+  const mean = (v: Val) => F.mul(F.sum(v, axes, true), 1 / n);
+  const c = F.sub(x, mean(x));
+  const d = F.pow(F.add(mean(F.square(c)), attrs.eps), 0.5);
+  const xh = F.div(c, d);
+  const gh = w ? F.mul(g, w) : g;
+  const dx = needs[0] ? F.div(F.sub(F.sub(gh, mean(gh)), F.mul(xh, mean(F.mul(gh, xh)))), d) : null;
+  const grads: Array<Val | null> = [dx];
+  if (w) grads.push(needs[1] ? F.sumTo(F.mul(g, xh), w.shape) : null);
+  if (attrs.hasBias) grads.push(needs[grads.length] ? F.sumTo(g, attrs.normalizedShape) : null);
+  return grads;
+}
 
 /** The attributes of fused attention: the score scale, the causal mask, and the layout (T.FusedAttentionOptions). */
 export interface AttentionAttrs {
@@ -996,6 +1069,19 @@ export const tensorOps: GradOps = {
     });
     for (let i = 0; i < 3; i++) if (!needs[i]) grads[i] = null;
     return needs.length > 3 ? [...grads, null] : grads;
+  },
+  layerNormBackward: (g, ctx) => {
+    const { values, needs, attrs } = ctx;
+    const { hasWeight, hasBias, normalizedShape, eps } = attrs;
+    const [dx, dw, db] = G.layerNormBackward(g as Tensor, values[0]!, hasWeight ? values[1]! : null, normalizedShape, eps, {
+      weight: hasWeight && needs[1]!,
+      bias: hasBias && needs[hasWeight ? 2 : 1]!,
+    });
+    const grads: Array<Tensor | null> = [needs[0] ? dx : null];
+    if (!needs[0]) dx.dispose();
+    if (hasWeight) grads.push(dw);
+    if (hasBias) grads.push(db);
+    return grads;
   },
   lstmCellBackward: (g, xg, hg, c, y) => G.lstmCellBackward(g as Tensor, xg as Tensor, hg as Tensor, c as Tensor, y as Tensor),
   gruCellBackward: (g, xg, hg, h) => G.gruCellBackward(g as Tensor, xg as Tensor, hg as Tensor, h as Tensor),

@@ -22,6 +22,7 @@ import { holdForReplay, replaceHeldForReplay } from '@gd/tensor/grad';
 import {
   binaryOps,
   composedAttentionBackward,
+  composedLayerNormBackward,
   composedLstmSequenceBackward,
   GELU_C,
   GELU_K,
@@ -934,6 +935,7 @@ const graphOps: GradOps = {
   tanhBackward: (g, y) => V(g).mul(V(y).square().neg().add(1)),
   softmax: (a, axis) => V(a).softmax(axis),
   attentionBackward: (g, ctx) => composedAttentionBackward(g, ctx, graphOps),
+  layerNormBackward: (g, ctx) => composedLayerNormBackward(g, ctx, graphOps),
   // the fused kernel's product composed of differentiable ops, from the gates recomputed:
   // dc̃ = dc' + dh'·o·(1 − tanh²c'), ∂i = dc̃·g·σ′, ∂f = dc̃·c·σ′, ∂g = dc̃·i·(1 − g²), ∂o = dh'·tanh c'·σ′, ∂c = dc̃·f
   lstmCellBackward: (g, xg, hg, c) => {
@@ -1099,6 +1101,47 @@ export function concat(xs: readonly VariableLike[], axis = 0): Variable {
  */
 export function lstmCell(xg: VariableLike, hg: VariableLike, c: VariableLike): Variable {
   return apply('lstmCell', opTable.lstmCell, [xg, hg, c], {});
+}
+
+/**
+ * x·Wᵀ + b (PyTorch's `F.linear`): x [..., in], weight [out, in], an optional bias [out], as one
+ * op (T.linear) with one output, where `x.matmul(w, { transposeB: true }).add(b)` makes a second
+ * output and a second node.
+ *
+ * @example
+ * ```ts
+ * const y = linear(x, w, b); // x [batch, in], w [out, in], b [out] → [batch, out]
+ * ```
+ */
+export function linear(x: VariableLike, weight: VariableLike, bias: VariableLike | null = null): Variable {
+  return apply('linear', opTable.linear, bias === null ? [x, weight] : [x, weight, bias], { hasBias: bias !== null });
+}
+
+/**
+ * Layer normalisation over the trailing `normalizedShape` of x (PyTorch's `F.layer_norm`), one
+ * fused kernel forward and two backward: y = (x − μ)/√(σ² + eps)·weight + bias, with μ and σ² the
+ * mean and biased variance of each slice; weight and bias (of the normalised shape) are optional.
+ *
+ * @example
+ * ```ts
+ * const y = layerNorm(x, [64], { weight: gamma, bias: beta }); // x [..., 64]
+ * ```
+ */
+export function layerNorm(
+  x: VariableLike,
+  normalizedShape: number | readonly number[],
+  options: { weight?: VariableLike | null; bias?: VariableLike | null; eps?: number } = {},
+): Variable {
+  const { weight = null, bias = null, eps = 1e-5 } = optionsObject('layerNorm', options);
+  const shape =
+    typeof normalizedShape === 'number' ? [normalizedShape] : Array.isArray(normalizedShape) ? [...normalizedShape] : normalizedShape;
+  const inputs = [x, ...(weight === null ? [] : [weight]), ...(bias === null ? [] : [bias])];
+  return apply('layerNorm', opTable.layerNorm, inputs, {
+    normalizedShape: shape as number[],
+    eps,
+    hasWeight: weight !== null,
+    hasBias: bias !== null,
+  });
 }
 
 /**

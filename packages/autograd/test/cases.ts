@@ -2,7 +2,7 @@ import type { Tensor } from '@gd/tensor';
 import { conv2d, eye, keep, rand, randn, tensor, zeros } from '@gd/tensor';
 import { maxPool2dWithIndices } from '@gd/tensor/grad';
 import type { OpName, Variable } from '../src/index.js';
-import { apply, concat, gruCell, linalg, lstmCell, lstmSequence, opTable } from '../src/index.js';
+import { apply, concat, gruCell, layerNorm, linalg, linear, lstmCell, lstmSequence, opTable } from '../src/index.js';
 
 let made: { mask: Tensor; ids: Tensor } | undefined;
 /**
@@ -62,6 +62,11 @@ export const cases: Record<OpName, Case> = {
   lstmSequence: {
     f: (xg, whh, h0, c0) => lstmSequence(xg, whh, h0, c0),
     inputs: () => [randn([4, 3, 12]), randn([12, 3]).mul(0.5), randn([3, 3]), randn([3, 3])],
+  },
+  linear: { f: (x, w, b) => linear(x, w, b), inputs: () => [randn([2, 3, 4]), randn([5, 4]), randn([5])] },
+  layerNorm: {
+    f: (x, w, b) => layerNorm(x, [2, 3], { weight: w, bias: b, eps: 0.1 }),
+    inputs: () => [randn([3, 2, 3]), randn([2, 3]), randn([2, 3])],
   },
   gruCell: { f: (xg, hg, h) => gruCell(xg, hg, h), inputs: () => [randn([3, 9]).mul(0.5), awayFromZero([3, 9]).mul(0.5), randn([3, 3])] },
   log1p: { f: (x) => x.log1p(), inputs: () => [rand([3, 4], { low: -0.5, high: 2 })] },

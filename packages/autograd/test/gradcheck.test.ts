@@ -1,7 +1,7 @@
 import { manualSeed, memory, randn, scope, tensor } from '@gd/tensor';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradcheck, type OpName, opTable, type Variable, variable } from '../src/index.js';
+import { gradcheck, linear, type OpName, opTable, type Variable, variable } from '../src/index.js';
 import { awayFromZero, cases } from './cases.js';
 
 describe('gradcheck over the op table in float64', () => {
@@ -32,6 +32,35 @@ describe('gradcheck over the op table in float64', () => {
     if (!process.env.GRADCHECK_REPORT) return;
     const rows = table.map(([name, n, e]) => `| ${name} | ${n} | ${e.toExponential(2)} |`);
     console.log(['| op (float64) | elements checked | max relative error |', '| --- | ---: | ---: |', ...rows].join('\n'));
+  });
+
+  it('matmul of a batch against one matrix: the folded weight gradient agrees with central differences, B read either way', () => {
+    manualSeed(11);
+    scope(() => {
+      for (const transposeB of [false, true]) {
+        const a = randn([2, 3, 4, 5], { dtype: 'float64' });
+        const b = randn(transposeB ? [6, 5] : [5, 6], { dtype: 'float64' });
+        const r = gradcheck((x, w) => x.matmul(w, { transposeB }), [a, b], { eps: 1e-6, atol: 1e-5, rtol: 1e-3 });
+        expect(r.checked).toBe(a.size + b.size);
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        // the gradients are O(1); central differences in float64 are good to ~1e-10 absolute
+        expect(r.maxAbsError, JSON.stringify(r)).toBeLessThan(1e-8);
+      }
+    });
+  });
+
+  it('linear without a bias, and on a single vector, agrees with central differences', () => {
+    manualSeed(12);
+    scope(() => {
+      for (const xShape of [[3, 4], [4]]) {
+        const x = randn(xShape, { dtype: 'float64' });
+        const w = randn([2, 4], { dtype: 'float64' });
+        const r = gradcheck((a, b) => linear(a, b), [x, w], { eps: 1e-6, atol: 1e-5, rtol: 1e-3 });
+        expect(r.checked).toBe(x.size + w.size);
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        expect(r.maxAbsError, JSON.stringify(r)).toBeLessThan(1e-8);
+      }
+    });
   });
 
   it('differences each output before projecting, and divides by the step as stored', () => {

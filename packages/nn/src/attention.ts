@@ -2,7 +2,7 @@
 // state-dict keys. Without weights or dropout, attention is the op table's fused op (no [L, S]
 // matrix, q/k/v read in place in [N, T, H, E] for the heads of MultiheadAttention); else composed
 // from differentiable ops (matmul, softmax, add). Masks are 0/−∞ tensors added to the scores.
-import { apply, asVariable, opTable, Variable, type VariableLike } from '@gd/autograd';
+import { apply, asVariable, linear, opTable, Variable, type VariableLike } from '@gd/autograd';
 import {
   broadcastShapes,
   DTypeError,
@@ -368,8 +368,7 @@ export class MultiheadAttention extends Module<
     let vp: Variable;
     if (self && this.in_proj_weight) {
       // self-attention: one matmul by the packed [3E, E] weight, then the three column blocks
-      let qkv = q.matmul(this.in_proj_weight, { transposeB: true });
-      if (this.in_proj_bias) qkv = qkv.add(this.in_proj_bias);
+      const qkv = linear(q, this.in_proj_weight, this.in_proj_bias);
       [qp, kp, vp] = [0, 1, 2].map((i) => qkv.slice([0, 0, i * e], [n, l, e])) as [Variable, Variable, Variable];
     } else {
       [qp, kp, vp] = [this.project(q, 0), this.project(k, 1), this.project(v, 2)];

@@ -1,5 +1,5 @@
 // Layers: Linear, activations, Dropout, Sequential, and mlp() for multi-layer networks.
-import { asVariable, type Variable, type VariableLike, variable } from '@gd/autograd';
+import { asVariable, linear, type Variable, type VariableLike, variable } from '@gd/autograd';
 import { DTypeError, dropoutMask, type FloatDType, freeOnThrow, keep, ValueError, zeros } from '@gd/tensor';
 import { init } from './init.js';
 import { Module } from './module.js';
@@ -59,8 +59,8 @@ export class Linear extends Module {
   }
 
   forward(x: VariableLike): Variable {
-    const y = asVariable(x).matmul(this.weight, { transposeB: true });
-    return this.bias ? y.add(this.bias) : y;
+    // one op for the product and the bias, into one output (the leading axes of x fold into its rows)
+    return linear(x, this.weight, this.bias);
   }
 }
 

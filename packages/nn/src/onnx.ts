@@ -5,7 +5,17 @@
  *
  * @packageDocumentation
  */
-import { type AttentionAttrs, asVariable, type OpName, type OpSpec, opTable, traceOps, Variable, type VariableLike } from '@gd/autograd';
+import {
+  type AttentionAttrs,
+  asVariable,
+  type LayerNormAttrs,
+  type OpName,
+  type OpSpec,
+  opTable,
+  traceOps,
+  Variable,
+  type VariableLike,
+} from '@gd/autograd';
 import {
   conv2dGeometry,
   DTypeError,
@@ -465,6 +475,22 @@ const LOWERINGS: Record<string, Lowering> = {
       scores = cx.node('Add', [scores, trilu(cx, inf, 1, 1)]);
     }
     return heads(cx.node('MatMul', [cx.node('Softmax', [scores], { axis: rank - 1 }), heads(vv!)]));
+  },
+  linear: (cx, [x, w, b], { hasBias }: { hasBias: boolean }) => {
+    const y = cx.node('MatMul', [x!, cx.node('Transpose', [w!], { perm: [1, 0] })]);
+    return hasBias ? cx.node('Add', [y, b!]) : y;
+  },
+  // the fused op as the generic ops it stands for, at any opset: (x − μ)/√(σ² + eps)·w + b
+  layerNorm: (cx, [x, ...ps], { normalizedShape, eps, hasWeight, hasBias }: LayerNormAttrs, v) => {
+    const rank = v.parents[0]!.rank;
+    const axes = normalizedShape.map((_, i) => rank - normalizedShape.length + i);
+    const mean = (t: string) =>
+      cx.opset >= 18 ? cx.node('ReduceMean', [t, cx.sizes(axes)], { keepdims: 1 }) : cx.node('ReduceMean', [t], { axes, keepdims: 1 });
+    const c = cx.node('Sub', [x!, mean(x!)]);
+    let y = cx.node('Div', [c, cx.node('Sqrt', [cx.node('Add', [mean(cx.node('Mul', [c, c])), cx.scalar(eps)])])]);
+    if (hasWeight) y = cx.node('Mul', [y, ps[0]!]);
+    if (hasBias) y = cx.node('Add', [y, ps[hasWeight ? 1 : 0]!]);
+    return y;
   },
   lstmCell: (cx, xs, _, v) => lstmCellNodes(cx, xs, v),
   gruCell: (cx, xs, _, v) => gruCellNodes(cx, xs, v),

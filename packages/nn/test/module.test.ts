@@ -138,7 +138,7 @@ describe('errors inside a sub-module name its path', () => {
     const model = new Sequential(new Linear(4, 3), new ReLU(), new Linear(5, 2));
     const x = randn([2, 4]);
     for (let i = 0; i < 2; i++) {
-      const e = fails(() => model.forward(x), ShapeError, /^Sequential\[2\] \(Linear\): matmul: /, { leakCheck: false });
+      const e = fails(() => model.forward(x), ShapeError, /^Sequential\[2\] \(Linear\): linear: /, { leakCheck: false });
       expect(e.message.match(/Sequential/g)!.length).toBe(1);
       expect(e.stack!.split('\n')[0]).toBe(`ShapeError: ${e.message}`);
     }
@@ -149,11 +149,11 @@ describe('errors inside a sub-module name its path', () => {
     manualSeed(0);
     const m = new Stack();
     const x = randn([2, 5]);
-    fails(() => m.forward(x), ShapeError, /^Stack\.blocks\[0\] \(Linear\): matmul/, { leakCheck: false });
-    const direct = fails(() => m.blocks.at(0).forward(x), ShapeError, /matmul/, { leakCheck: false });
-    expect(direct.message.startsWith('matmul')).toBe(true);
+    fails(() => m.forward(x), ShapeError, /^Stack\.blocks\[0\] \(Linear\): linear/, { leakCheck: false });
+    const direct = fails(() => m.blocks.at(0).forward(x), ShapeError, /linear/, { leakCheck: false });
+    expect(direct.message.startsWith('linear')).toBe(true);
     const nested = new Sequential(new ReLU(), new Sequential(new Linear(5, 5), new Linear(4, 1)));
-    fails(() => nested.forward(x), ShapeError, /^Sequential\[1\]\[1\] \(Linear\): matmul/, { leakCheck: false });
+    fails(() => nested.forward(x), ShapeError, /^Sequential\[1\]\[1\] \(Linear\): linear/, { leakCheck: false });
     x.dispose();
   });
 });

@@ -231,6 +231,47 @@ export function bc_binary_f64(op: i32, a: usize, b: usize, out: usize, nd: i32, 
   binaryDispatch<f64>(op, a, b, out, nd, meta);
 }
 
+// `rows` rows of n elements, contiguous output: row r of a starts ra elements after row r − 1
+// (n, or 0 for one row broadcast down), its elements sa apart (1, or 0 for one element broadcast);
+// likewise b. One plan-free kernel for the shapes a training step makes most (equal shapes, a
+// tensor and a scalar, a bias row added to every row) that threads can split by rows or, for one
+// row, by ranges of it.
+@inline function binaryRows<T>(op: i32, a: usize, ra: i32, sa: i32, b: usize, rb: i32, sb: i32, out: usize, rows: i32, n: i32): void {
+  const rowBytes = (<usize>n) * sizeof<T>();
+  for (let r = 0; r < rows; r++) {
+    const at = <usize>r;
+    binaryRow<T>(op, a + at * (<usize>ra) * sizeof<T>(), sa, b + at * (<usize>rb) * sizeof<T>(), sb, out + at * rowBytes, n);
+  }
+}
+
+@inline function binaryRowsDispatch<T>(op: i32, a: usize, ra: i32, sa: i32, b: usize, rb: i32, sb: i32, out: usize, rows: i32, n: i32): void {
+  switch (op) {
+    case BIN_ADD: binaryRows<T>(BIN_ADD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_SUB: binaryRows<T>(BIN_SUB, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_MUL: binaryRows<T>(BIN_MUL, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_MAX: binaryRows<T>(BIN_MAX, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_MIN: binaryRows<T>(BIN_MIN, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_DIV: binaryRows<T>(BIN_DIV, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_POW: binaryRows<T>(BIN_POW, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_RELU_GRAD: binaryRows<T>(BIN_RELU_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_SIGMOID_GRAD: binaryRows<T>(BIN_SIGMOID_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_TANH_GRAD: binaryRows<T>(BIN_TANH_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_GELU_TANH_GRAD: binaryRows<T>(BIN_GELU_TANH_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    case BIN_GELU_GRAD: binaryRows<T>(BIN_GELU_GRAD, a, ra, sa, b, rb, sb, out, rows, n); break;
+    default: abort(); // an unknown code (see math.ts: abort, not unreachable)
+  }
+}
+
+/** float32 binary op over `rows` rows of n (see binaryRows: row steps ra, rb and element strides sa, sb of 0 or 1); no plan. */
+export function bc_binary_rows_f32(op: i32, a: usize, ra: i32, sa: i32, b: usize, rb: i32, sb: i32, out: usize, rows: i32, n: i32): void {
+  binaryRowsDispatch<f32>(op, a, ra, sa, b, rb, sb, out, rows, n);
+}
+
+/** float64 binary op over rows, as bc_binary_rows_f32. */
+export function bc_binary_rows_f64(op: i32, a: usize, ra: i32, sa: i32, b: usize, rb: i32, sb: i32, out: usize, rows: i32, n: i32): void {
+  binaryRowsDispatch<f64>(op, a, ra, sa, b, rb, sb, out, rows, n);
+}
+
 /** int32 binary op with broadcasting (wrapping arithmetic): the codes marked @int32. */
 export function bc_binary_i32(op: i32, a: usize, b: usize, out: usize, nd: i32, meta: usize): void {
   binaryDispatch<i32>(op, a, b, out, nd, meta);
@@ -341,6 +382,36 @@ export function bc_where_64(cond: usize, a: usize, b: usize, out: usize, nd: i32
  */
 export function bc_copy_32(x: usize, out: usize, nd: i32, meta: usize): void {
   copyNd<u32>(x, out, nd, meta);
+}
+
+// out[r, :] = x[:] for `rows` rows of n elements, a vector at a time (memory.copy on a shared
+// memory is several times slower than this loop).
+@inline function tileRows<T>(x: usize, out: usize, rows: i32, n: i32): void {
+  const size = <usize>sizeof<T>();
+  const lanes = 16 / <i32>sizeof<T>();
+  const rowBytes = (<usize>n) * size;
+  for (let r = 0; r < rows; r++) {
+    const dst = out + rowBytes * (<usize>r);
+    let i = 0;
+    for (; i + 4 * lanes <= n; i += 4 * lanes) {
+      const o = (<usize>i) * size;
+      v128.store(dst + o, v128.load(x + o));
+      v128.store(dst + o + 16, v128.load(x + o + 16));
+      v128.store(dst + o + 32, v128.load(x + o + 32));
+      v128.store(dst + o + 48, v128.load(x + o + 48));
+    }
+    for (; i < n; i++) store<T>(dst + (<usize>i) * size, load<T>(x + (<usize>i) * size));
+  }
+}
+
+/** out[r, :] = x[:] for `rows` rows of n float32 (a bias written into every row of a product's output before the product adds to it). */
+export function bc_tile_rows_f32(x: usize, out: usize, rows: i32, n: i32): void {
+  tileRows<f32>(x, out, rows, n);
+}
+
+/** bc_tile_rows_f32 for float64. */
+export function bc_tile_rows_f64(x: usize, out: usize, rows: i32, n: i32): void {
+  tileRows<f64>(x, out, rows, n);
 }
 
 /** Strided gather of 64-bit words (float64) into a contiguous output, as bc_copy_32. */

@@ -7,6 +7,7 @@ export * from './elementwise';
 export * from './layout';
 export * from './linalg';
 export * from './matmul';
+export * from './norm';
 export * from './random';
 export * from './rnn';
 export * from './reduce';

@@ -106,6 +106,33 @@ export function reduce_work_i32(len: i32, inner: i32): i32 {
   }
 }
 
+// Σ over `len` rows of `cols` columns, rows `ld` elements apart, times scale, into out: the sum of
+// an axis with inner > 1 for a range of its columns (sumAxis's arithmetic, column by column), so
+// threads can split a column sum (a bias gradient) by columns and give the same bits.
+@inline function sumColumns<T>(x: usize, ld: i32, len: i32, cols: i32, out: usize, scale: T, work: usize): void {
+  const stride = (<usize>ld) * sizeof<T>();
+  for (let c = 0; c < cols; c += SUM_TILE) {
+    const at = (<usize>c) * sizeof<T>();
+    sumRows<T>(x + at, stride, len, min(SUM_TILE, cols - c), out + at, work);
+  }
+  if (scale != <T>1) {
+    for (let i = 0; i < cols; i++) {
+      const q = (<usize>i) * sizeof<T>();
+      store<T>(out + q, load<T>(out + q) * scale);
+    }
+  }
+}
+
+/** float32 Σ over len rows (ld apart) of cols columns, times scale; `work` holds reduce_work_f32(len, cols) bytes. */
+export function reduce_sum_cols_f32(x: usize, ld: i32, len: i32, cols: i32, out: usize, scale: f32, work: usize): void {
+  sumColumns<f32>(x, ld, len, cols, out, scale, work);
+}
+
+/** float64 column sum, as reduce_sum_cols_f32 (`work` of reduce_work_f64(len, cols) bytes). */
+export function reduce_sum_cols_f64(x: usize, ld: i32, len: i32, cols: i32, out: usize, scale: f64, work: usize): void {
+  sumColumns<f64>(x, ld, len, cols, out, scale, work);
+}
+
 @inline function extremeAxis<T>(op: i32, x: usize, out: usize, outer: i32, len: i32, inner: i32): void {
   const lanes: i32 = 16 / <i32>sizeof<T>();
   const innerBytes = (<usize>inner) * sizeof<T>();

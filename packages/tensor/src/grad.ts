@@ -23,6 +23,7 @@ export {
   maxPool2dWithIndices,
 } from './ops/conv.js';
 export { gatherBackward, padSlice, sumTo } from './ops/layout.js';
+export { layerNormBackward } from './ops/norm.js';
 export { gruCellBackward, type LstmSequenceNeeds, lstmCellBackward, lstmSequenceBackward } from './ops/rnn.js';
 export { softmaxBackward, softmaxCrossEntropyBackward } from './ops/softmax.js';
 export { holdForReplay, replaceHeldForReplay } from './record.js';

@@ -75,7 +75,16 @@ export {
   poolGeometry,
 } from './ops/conv.js';
 export * from './ops/elementwise.js';
-export type { Linalg, LstmSequenceOptions, MatmulOptions, MultinomialOptions, TopkOptions, TopkResult, VarianceOptions } from './ops.js';
+export type {
+  LayerNormOptions,
+  Linalg,
+  LstmSequenceOptions,
+  MatmulOptions,
+  MultinomialOptions,
+  TopkOptions,
+  TopkResult,
+  VarianceOptions,
+} from './ops.js';
 export {
   argmax,
   argmin,
@@ -92,8 +101,10 @@ export {
   ge,
   gruCell,
   gt,
+  layerNorm,
   le,
   linalg,
+  linear,
   logSoftmax,
   logSumExp,
   lstmCell,

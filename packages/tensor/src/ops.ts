@@ -10,6 +10,7 @@ export * from './ops/fill.js';
 export * from './ops/layout.js';
 export * from './ops/linalg.js';
 export * from './ops/matmul.js';
+export * from './ops/norm.js';
 export * from './ops/random.js';
 export * from './ops/reduce.js';
 export * from './ops/rnn.js';

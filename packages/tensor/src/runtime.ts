@@ -436,26 +436,6 @@ export function writePlan(plan: Plan): number {
 }
 
 /**
- * Writes the plan of a one-axis elementwise pass over `n` elements with an input stride of
- * `strideA` and `strideB` (1, or 0 for a single element broadcast), as writePlan() would write
- * `{ shape: [n], strides: [[strideA], [strideB]] }` but with no plan object; returns its rank, 1.
- */
-export function writeFlatPlan(n: number, strideA: number, strideB: number): number {
-  const heap = words('int32');
-  const base = META_PTR >>> 2;
-  heap[base] = n;
-  heap[base + 1] = strideA;
-  heap[base + 2] = strideB;
-  tape?.push(() => {
-    const h = words('int32');
-    h[base] = n;
-    h[base + 1] = strideA;
-    h[base + 2] = strideB;
-  });
-  return 1;
-}
-
-/**
  * Where scalarOperand() puts its value: past a one-axis plan of two operands and the words its
  * kernel works in (writePlan's count: (2 + 2)·1 + 2 = 6 words), 16-byte aligned.
  */

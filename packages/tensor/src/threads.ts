@@ -1,10 +1,10 @@
-// Worker threads for large matrix products, optimizer updates and row kernels (softmax
-// cross-entropy): Node's worker_threads, or Web Workers in a cross-origin isolated page. Each worker
-// instantiates the same kernels on the same shared memory and waits on a control block for a job: a
-// kernel and its arguments. A GEMM above a size threshold is split by rows of C (aligned to the
-// micro-kernel's 4 rows) or columns (to its 8), an optimizer update over a large parameter into
-// contiguous ranges, a row kernel into contiguous ranges of rows; the caller computes the first part
-// and waits for the rest. Every split keeps each element's arithmetic order, so results
+// Worker threads for large matrix products, optimizer updates, and large elementwise, column-sum,
+// layer-norm and softmax cross-entropy kernels: Node's worker_threads, or Web Workers in a cross-origin isolated page.
+// Each worker instantiates the same kernels on the same shared memory and waits on a control block
+// for a job: a kernel and its arguments. A GEMM above a size threshold is split by rows of C
+// (aligned to the micro-kernel's 4 rows) or columns (to its 8), an optimizer update over a large
+// parameter and the other kernels into contiguous ranges (of elements, rows or columns); the
+// caller computes the first part and waits for the rest. Every split keeps each element's arithmetic order, so results
 // are bit-identical to one thread. While splits stop paying (another program keeps a worker from
 // its core), a governor keeps products on one thread for a while.
 //
@@ -26,16 +26,30 @@ const CALLER_SPIN_MS = 0.5;
 const UPDATE_KERNELS = ['opt_axpy', 'opt_sgd', 'opt_adam', 'opt_rmsprop', 'opt_adagrad'] as const;
 /** An optimizer kernel a worker runs. */
 export type UpdateKernel = (typeof UPDATE_KERNELS)[number];
-/** The row kernels a worker runs (their _f32 and _f64 exports): (pointers…, rows, c), each pointer to per-row data. */
-const ROW_KERNELS = ['softmax_ce', 'softmax_ce_backward'] as const;
-/** A row kernel a worker runs. */
-export type RowKernel = (typeof ROW_KERNELS)[number];
+/**
+ * The kernels a worker runs over a contiguous range (their _f32 and _f64 exports): elementwise ops
+ * by ranges of elements, broadcast rows, a bias tiled into rows and layer norm by rows, column sums
+ * by columns.
+ */
+const RANGE_KERNELS = [
+  'ew_unary',
+  'bc_binary_rows',
+  'bc_tile_rows',
+  'reduce_sum_cols',
+  'norm_layer',
+  'norm_layer_backward',
+  'norm_layer_affine_grad',
+  'softmax_ce',
+  'softmax_ce_backward',
+] as const;
+/** A kernel a worker runs over a range. */
+export type RangeKernel = (typeof RANGE_KERNELS)[number];
 /**
  * The kernels a worker runs, by their index in a job: each threaded kernel family's float32 export,
- * then its float64 one (GEMM, the update kernels, then the row kernels). Each takes at most
- * MAX_ARGS arguments.
+ * then its float64 one (GEMM, the update kernels, the range kernels). Each takes at most MAX_ARGS
+ * arguments.
  */
-const JOBS = (['gemm', ...UPDATE_KERNELS, ...ROW_KERNELS] as const).flatMap((k) => [`${k}_f32`, `${k}_f64`] as const);
+const JOBS = (['gemm', ...UPDATE_KERNELS, ...RANGE_KERNELS] as const).flatMap((k) => [`${k}_f32`, `${k}_f64`] as const);
 const MAX_ARGS = 14;
 
 // Control block: int32 word 0 is the state (0 idle, 1 job posted, 2 exit, 3 running), word 1 the
@@ -100,8 +114,6 @@ let canBlock = true;
 const THRESHOLD = 96 * 96 * 96;
 /** Below this many elements an optimizer update runs on one thread. */
 const UPDATE_THRESHOLD = 1 << 15;
-/** Below this many elements (rows × row length) a row kernel runs on one thread. */
-const ROWS_THRESHOLD = 1 << 15;
 /** Parts of a split update start on a 64-byte line (16 float32 or 8 float64 elements). */
 const UPDATE_ALIGN_BYTES = 64;
 
@@ -277,7 +289,7 @@ export async function stopThreads(): Promise<void> {
 
 /**
  * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products,
- * optimizer updates and softmax cross-entropy.
+ * optimizer updates, elementwise ops, column sums, layer norms and softmax cross-entropy.
  *
  * @example
  * ```ts
@@ -294,7 +306,7 @@ export function setThreads(n: number): void {
   active = n;
 }
 
-/** Threads currently used for large matrix products, optimizer updates and softmax cross-entropy. */
+/** Threads currently used for large matrix products, optimizer updates and the other split kernels. */
 export function threadCount(): number {
   return active;
 }
@@ -322,23 +334,77 @@ export function splitUpdate(kernel: UpdateKernel, ptrs: number[], n: number, byt
   runUpdate(job, ptrs, n, bytes, rest);
 }
 
+/** Below this many elements touched, a range kernel runs on one thread (waking a worker costs more). */
+const RANGE_THRESHOLD = 1 << 16;
+
 /**
- * Runs a row kernel over `rows` rows of `c` elements of `bytes` each: `ptrs` are its pointers, each
- * advancing by its entry of `rowBytes` per row. Large enough, the rows are split into contiguous
- * ranges across the active threads; each row is computed by the same arithmetic wherever it runs.
+ * Whether a range kernel touching `elements` elements goes through splitRange (which splits it
+ * when threads are active as it runs, on a replay too); below, callers call the kernel directly.
  */
-export function splitRows(kernel: RowKernel, ptrs: number[], rowBytes: number[], rows: number, c: number, bytes: 4 | 8): void {
-  const job = ROW_JOB[kernel] + (bytes === 8 ? 1 : 0);
-  if (recording()) onTape(() => runRows(job, ptrs, rowBytes, rows, c));
-  runRows(job, ptrs, rowBytes, rows, c);
+export function splitsAbove(elements: number): boolean {
+  return elements >= RANGE_THRESHOLD;
+}
+
+/**
+ * Runs a range kernel (float32, or float64 when `bytes` is 8) over `total` units — elements, rows
+ * or columns — split into contiguous ranges of a multiple of `align` units across the active
+ * threads when the work touches at least RANGE_THRESHOLD elements. `args(start, count, scratch)`
+ * gives the kernel's arguments for units [start, start + count), with `scratch` the part's thread's
+ * scratch (`work` for the caller's part, a worker's own GEMM scratch for the others). Each unit's
+ * arithmetic is the same whichever part computes it, so results are bit-identical to one thread.
+ */
+export function splitRange(
+  kernel: RangeKernel,
+  bytes: 4 | 8,
+  total: number,
+  elements: number,
+  align: number,
+  work: number,
+  args: (start: number, count: number, scratch: number) => number[],
+): void {
+  const job = RANGE_JOB[kernel] + (bytes === 8 ? 1 : 0);
+  if (recording()) onTape(() => runRange(job, total, elements, align, work, args));
+  runRange(job, total, elements, align, work, args);
+}
+
+function runRange(
+  job: number,
+  total: number,
+  elements: number,
+  align: number,
+  work: number,
+  args: (start: number, count: number, scratch: number) => number[],
+): void {
+  if (active < 2 || elements < RANGE_THRESHOLD || total < 2 * align || !governor.allows(performance.now())) {
+    callWith(jobKernel(job), args(0, total, work));
+    return;
+  }
+  const chunk = Math.ceil(total / active / align) * align;
+  const parts: number[][] = [];
+  for (let s0 = 0, t = 0; s0 < total; s0 += chunk, t++)
+    parts.push(args(s0, Math.min(chunk, total - s0), t === 0 ? work : workers[t - 1]!.work));
+  dispatch(job, parts);
+}
+
+/**
+ * A range kernel over `rows` rows of `c` elements (softmax cross-entropy's): `ptrs` are its pointers,
+ * each advancing by its entry of `rowBytes` per row; its arguments are (ptrs…, rows, c).
+ */
+export function splitRows(kernel: RangeKernel, ptrs: number[], rowBytes: number[], rows: number, c: number, bytes: 4 | 8): void {
+  splitRange(kernel, bytes, rows, rows * c, 1, 0, (r0, count) => [...ptrs.map((p, i) => p + r0 * rowBytes[i]!), count, c]);
+}
+
+/** Bytes of a worker's scratch (what a range kernel's part may use of it). */
+export function workerScratchBytes(): number {
+  return rt().kernels.gemm_work_floats() * 4;
 }
 
 /** GEMM's float32 export in JOBS (its float64 export follows it). */
 const GEMM_JOB = JOBS.indexOf('gemm_f32');
 /** Each update kernel's float32 export in JOBS (its float64 export follows it). */
 const UPDATE_JOB = Object.fromEntries(UPDATE_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<UpdateKernel, number>;
-/** Each row kernel's float32 export in JOBS (its float64 export follows it). */
-const ROW_JOB = Object.fromEntries(ROW_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<RowKernel, number>;
+/** Each range kernel's float32 export in JOBS (its float64 export follows it). */
+const RANGE_JOB = Object.fromEntries(RANGE_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<RangeKernel, number>;
 
 // the kernels of JOBS, looked up once per runtime (a small update runs every step of a loop)
 let jobKernels: { of: Kernels; fns: Array<(...a: number[]) => void> } | undefined;
@@ -357,17 +423,6 @@ function runUpdate(job: number, ptrs: number[], n: number, bytes: 4 | 8, rest: n
   const chunk = Math.ceil(n / active / align) * align;
   const parts: number[][] = [];
   for (let s0 = 0; s0 < n; s0 += chunk) parts.push([...ptrs.map((p) => p + s0 * bytes), Math.min(chunk, n - s0), ...rest]);
-  dispatch(job, parts);
-}
-
-function runRows(job: number, ptrs: number[], rowBytes: number[], rows: number, c: number): void {
-  if (active < 2 || rows < 2 || rows * c < ROWS_THRESHOLD || !governor.allows(performance.now())) {
-    callWith(jobKernel(job), [...ptrs, rows, c]);
-    return;
-  }
-  const chunk = Math.ceil(rows / active);
-  const parts: number[][] = [];
-  for (let r0 = 0; r0 < rows; r0 += chunk) parts.push([...ptrs.map((p, i) => p + r0 * rowBytes[i]!), Math.min(chunk, rows - r0), c]);
   dispatch(job, parts);
 }
 

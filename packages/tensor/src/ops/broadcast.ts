@@ -2,9 +2,10 @@
 // where (assembly/broadcast.ts).
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import * as C from '../generated/opcodes.js';
-import { kernels, META_PTR, scalarOperand, writeFlatPlan, writePlan } from '../runtime.js';
+import { kernels, META_PTR, scalarOperand, writePlan } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, collapsePlan, pairPlan, shapesEqual } from '../shape.js';
 import { type DType, Tensor, type TensorLike } from '../tensor.js';
+import { splitRange, splitsAbove } from '../threads.js';
 import { asType, floatType, promoteTypes } from './cast.js';
 import type { GeluOptions } from './elementwise.js';
 import { fillInPlace } from './fill.js';
@@ -30,27 +31,68 @@ export function binary(op: string, code: number, a: TensorLike, b: TensorLike): 
       if (a.size === 1 && as.length <= bs.length) return flatBinary(op, code, pa, pb, bs, b.size, 0, 1);
       const { shape, plan } = pairPlan(op, as, bs, a.size, b.size);
       const out = new Tensor(shape, 'float32');
-      if (out.size > 0) K.bc_binary_f32(code, pa, pb, out.ptr(op), writePlan(plan), META_PTR);
+      if (out.size === 0) return out;
+      // one row broadcast down a matrix (a bias): rows of the plan-free kernel, split by rows
+      const [sa, sb] = plan.strides as [number[], number[]];
+      if (plan.shape.length === 2 && sa[1] === 1 && sb[1] === 1 && (sa[0] === 0 || sb[0] === 0)) {
+        const [rows, n] = plan.shape as [number, number];
+        binaryRows(code, pa, sa[0]!, 1, pb, sb[0]!, 1, out.ptr(op), rows, n);
+        return out;
+      }
+      K.bc_binary_f32(code, pa, pb, out.ptr(op), writePlan(plan), META_PTR);
       return out;
     }
     // a float32 tensor and a JS number (x.mul(2)): the number computes as float32, as the
     // operand tensor withOperands() would make of it, written into the plan area instead
     if (typeof b === 'number') {
       const pa = a.ptr(op);
-      const out = new Tensor(a.shape, 'float32');
-      if (out.size > 0) K.bc_binary_f32(code, pa, scalarOperand(b, 'float32'), out.ptr(op), writeFlatPlan(out.size, 1, 0), META_PTR);
-      return out;
+      return flatBinary(op, code, pa, scalarOperand(b, 'float32'), a.shape, a.size, 1, 0);
     }
   }
   const family = { int32: K.bc_binary_i32, float32: K.bc_binary_f32, float64: K.bc_binary_f64 };
   return broadcastPair(op, code, a, b, C.INT_BINARY.has(code), (dtype) => dtype, family);
 }
 
-/** A float32 binary op as one pass over `n` elements of output shape `shape`, inputs at `pa` and `pb`. */
+/** A float32 binary op as one pass over `n` elements of output shape `shape`, inputs at `pa` and `pb` (strides 1, or 0 for one element). */
 function flatBinary(op: string, code: number, pa: number, pb: number, shape: readonly number[], n: number, sa: number, sb: number): Tensor {
   const out = new Tensor(shape, 'float32');
-  if (n > 0) kernels().bc_binary_f32(code, pa, pb, out.ptr(op), writeFlatPlan(n, sa, sb), META_PTR);
+  if (n === 0) return out;
+  const po = out.ptr(op);
+  // ranges of 16 elements (a cache line): each element takes the same SIMD or scalar path in any split
+  if (splitsAbove(n))
+    splitRange('bc_binary_rows', 4, n, n, 16, 0, (s, c) => [code, pa + s * sa * 4, 0, sa, pb + s * sb * 4, 0, sb, po + s * 4, 1, c]);
+  else kernels().bc_binary_rows_f32(code, pa, 0, sa, pb, 0, sb, po, 1, n);
   return out;
+}
+
+/** A float32 binary op over `rows` rows of n (row steps ra, rb; element strides sa, sb), split by rows when large. */
+function binaryRows(
+  code: number,
+  pa: number,
+  ra: number,
+  sa: number,
+  pb: number,
+  rb: number,
+  sb: number,
+  po: number,
+  rows: number,
+  n: number,
+): void {
+  const total = rows * n;
+  if (splitsAbove(total) && rows > 1) {
+    splitRange('bc_binary_rows', 4, rows, total, 1, 0, (s, c) => [
+      code,
+      pa + s * ra * 4,
+      ra,
+      sa,
+      pb + s * rb * 4,
+      rb,
+      sb,
+      po + s * n * 4,
+      c,
+      n,
+    ]);
+  } else kernels().bc_binary_rows_f32(code, pa, ra, sa, pb, rb, sb, po, rows, n);
 }
 
 /** One broadcasting kernel family (bc_binary_*, bc_compare_*): its export per compute dtype. */

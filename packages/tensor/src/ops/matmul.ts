@@ -1,9 +1,10 @@
 // Matrix products, 1-D and batched, transposes read in place (assembly/matmul.ts).
-import { fmtShape, ShapeError } from '../errors.js';
-import { rt } from '../runtime.js';
+import { DTypeError, fmtShape, ShapeError } from '../errors.js';
+import { BIN_ADD } from '../generated/opcodes.js';
+import { kernels, rt } from '../runtime.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
 import { itemSize, Tensor, type TensorLike } from '../tensor.js';
-import { gemm as gemm32, gemm64 } from '../threads.js';
+import { gemm as gemm32, gemm64, splitRange, splitsAbove } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { releaseIfNew, withOperands } from './operands.js';
@@ -104,4 +105,100 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
     releaseIfNew(fb, tb!);
     return out;
   });
+}
+
+/**
+ * x·Wᵀ + b, as PyTorch's `F.linear`: x [..., in], weight [out, in], an optional bias [out] → [..., out].
+ * For an output of up to 2 MiB the bias is written into every row first and the GEMM adds the
+ * product to it (no separate pass over the output); a larger output gets the bias added in place.
+ * The leading axes of x fold into the rows.
+ *
+ * @example
+ * ```ts
+ * linear(tensor([[1, 2]]), tensor([[1, 0], [1, 1]]), tensor([0.5, 0])).toArray(); // [[1.5, 3]]
+ * ```
+ */
+export function linear(x: TensorLike, weight: TensorLike, bias: TensorLike | null = null): Tensor {
+  const op = 'linear';
+  return withOperands(op, bias === null ? [x, weight] : [x, weight, bias], ([tx, tw, given]) => {
+    const tb = given ?? null;
+    if (tw!.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmtShape(tw!.shape)}`);
+    const [outF, inF] = tw!.shape as [number, number];
+    if (tx!.rank === 0 || tx!.shape[tx!.rank - 1] !== inF) {
+      throw new ShapeError(
+        `linear: input ${fmtShape(tx!.shape)} must end in the weight's ${inF} input features (weight ${fmtShape(tw!.shape)})`,
+      );
+    }
+    if (tb && (tb.rank !== 1 || tb.shape[0] !== outF)) throw new ShapeError(`linear: bias must be [${outF}], got ${fmtShape(tb.shape)}`);
+    for (const t of [tx!, tw!, ...(tb ? [tb] : [])]) {
+      if (t.dtype === 'int32') throw new DTypeError(`linear: needs float32 or float64 operands, got int32 ${fmtShape(t.shape)}`);
+    }
+    const dtype = floatType(tx!, tw!, ...(tb ? [tb] : []));
+    const out = new Tensor([...tx!.shape.slice(0, -1), outF], dtype);
+    if (out.size === 0) return out;
+    const rows = tx!.size / inF;
+    const bytes = itemSize(dtype);
+    const po = out.ptr(op);
+    // a bias first and the product added to it saves a pass over an output that stays in cache;
+    // a larger one is written by the product and the bias added in place after (the product's
+    // loads of C would miss cache tile by tile)
+    const preload = tb !== null && out.size * bytes <= PRELOAD_BYTES;
+    if (tb && preload) {
+      const fb = asFloat(tb, dtype);
+      const pb = fb.ptr(op);
+      if (splitsAbove(out.size))
+        splitRange('bc_tile_rows', bytes as 4 | 8, rows, out.size, 1, 0, (s, c) => [pb, po + s * outF * bytes, c, outF]);
+      else (dtype === 'float64' ? kernels().bc_tile_rows_f64 : kernels().bc_tile_rows_f32)(pb, po, rows, outF);
+      releaseIfNew(fb, tb);
+    } else if (inF === 0) fillInPlace(out, 0);
+    if (inF > 0) {
+      const fx = asFloat(tx!, dtype);
+      const fw = asFloat(tw!, dtype);
+      (dtype === 'float64' ? gemm64 : gemm32)(
+        0,
+        1,
+        rows,
+        outF,
+        inF,
+        fx.ptr(op),
+        inF,
+        fw.ptr(op),
+        inF,
+        po,
+        outF,
+        preload ? 1 : 0,
+        rt().gemmWork,
+      );
+      releaseIfNew(fx, tx!);
+      releaseIfNew(fw, tw!);
+    }
+    if (tb && !preload) {
+      const fb = asFloat(tb, dtype);
+      addRowInPlace(po, fb.ptr(op), rows, outF, bytes as 4 | 8);
+      releaseIfNew(fb, tb);
+    }
+    return out;
+  });
+}
+
+/** Outputs of linear up to this size get the bias before the product (see linear). */
+const PRELOAD_BYTES = 1 << 21;
+
+/** out[r, :] += b[:] for `rows` rows of n, in place, split by rows when large. */
+function addRowInPlace(po: number, pb: number, rows: number, n: number, bytes: 4 | 8): void {
+  const total = rows * n;
+  if (splitsAbove(total) && rows > 1) {
+    splitRange('bc_binary_rows', bytes, rows, total, 1, 0, (s, c) => [
+      BIN_ADD,
+      po + s * n * bytes,
+      n,
+      1,
+      pb,
+      0,
+      1,
+      po + s * n * bytes,
+      c,
+      n,
+    ]);
+  } else (bytes === 8 ? kernels().bc_binary_rows_f64 : kernels().bc_binary_rows_f32)(BIN_ADD, po, n, 1, pb, 0, 1, po, rows, n);
 }

@@ -5,6 +5,7 @@ import * as C from '../generated/opcodes.js';
 import { kernels, META_PTR, META_WORDS, readData, replayedCheck, rt } from '../runtime.js';
 import { normalizeAxes, normalizeAxis, sizeOf, splitAt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
+import { splitRange, splitsAbove, workerScratchBytes } from '../threads.js';
 import { asFloat, cast, floatType } from './cast.js';
 import { sqrt, square } from './elementwise.js';
 import { fillInPlace } from './fill.js';
@@ -107,7 +108,28 @@ function reduceKernel(op: string, code: number, src: Tensor, out: Tensor, outer:
   const own = workBytes > META_WORDS * 4 - 16 ? new Tensor([Math.ceil(workBytes / 4)], 'float32') : undefined;
   try {
     const work = own ? own.ptr(op) : workBytes > 0 ? META_PTR + 16 : 0;
-    if (dtype === 'float32') K.reduce_f32(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, work);
+    if (
+      code === C.RED_SUM &&
+      dtype !== 'int32' &&
+      outer === 1 &&
+      inner > 1 &&
+      splitsAbove(len * inner) &&
+      workBytes <= workerScratchBytes()
+    ) {
+      // a column sum (a bias gradient) split by columns across the threads: each column's sum is
+      // the same arithmetic in any part, and a part needs no more scratch than the whole
+      const bytes = dtype === 'float64' ? 8 : 4;
+      const [px, po] = [src.ptr(op), out.ptr(op)];
+      splitRange('reduce_sum_cols', bytes, inner, len * inner, 16, work, (s, c, scratch) => [
+        px + s * bytes,
+        inner,
+        len,
+        c,
+        po + s * bytes,
+        scale,
+        scratch,
+      ]);
+    } else if (dtype === 'float32') K.reduce_f32(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, work);
     else if (dtype === 'float64') K.reduce_f64(code, src.ptr(op), out.ptr(op), outer, len, inner, scale, work);
     else K.reduce_i32(code, src.ptr(op), out.ptr(op), outer, len, inner, work, status);
     if (intSum) checkIntSum(op, src.shape, status);

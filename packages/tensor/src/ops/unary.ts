@@ -3,6 +3,7 @@
 import * as C from '../generated/opcodes.js';
 import { kernels } from '../runtime.js';
 import { Tensor, type TensorLike } from '../tensor.js';
+import { splitRange, splitsAbove } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { releaseIfNew, withOperands } from './operands.js';
 
@@ -17,8 +18,14 @@ export function unary(op: string, code: number, x: TensorLike, p0 = 0, p1 = 0): 
   if (x instanceof Tensor && x.dtype !== 'int32') {
     const px = x.ptr(op);
     const out = new Tensor(x.shape, x.dtype);
-    if (x.dtype === 'float64') kernels().ew_unary_f64(code, px, out.ptr(op), out.size, p0, p1);
-    else kernels().ew_unary_f32(code, px, out.ptr(op), out.size, p0, p1);
+    const n = out.size;
+    if (splitsAbove(n)) {
+      // ranges of 16 elements (a cache line of float32): each element takes the same SIMD or scalar path in any split
+      const bytes = x.dtype === 'float64' ? 8 : 4;
+      const po = out.ptr(op);
+      splitRange('ew_unary', bytes, n, n, 16, 0, (s, c) => [code, px + s * bytes, po + s * bytes, c, p0, p1]);
+    } else if (x.dtype === 'float64') kernels().ew_unary_f64(code, px, out.ptr(op), n, p0, p1);
+    else kernels().ew_unary_f32(code, px, out.ptr(op), n, p0, p1);
     return out;
   }
   return withOperands(op, [x], ([t]) => {
