@@ -114,7 +114,7 @@ const TILE: i32 = 64;
   return base + e * sizeof<T>();
 }
 
-function forward<T>(q: usize, k: usize, v: usize, mask: usize, out: usize, work: usize, geom: usize, scale: T): void {
+function forward<T>(q: usize, k: usize, v: usize, mask: usize, out: usize, work: usize, geom: usize, scale: T, from: i32, to: i32): void {
   const B = word(geom, 0);
   const H = word(geom, 1);
   const L = word(geom, 2);
@@ -126,43 +126,43 @@ function forward<T>(q: usize, k: usize, v: usize, mask: usize, out: usize, work:
   const sz = sizeof<T>();
   const scores = work; // TILE scores
   const acc = work + (<usize>TILE) * sz; // Ev
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      for (let i = 0; i < L; i++) {
-        const qi = rowOf<T>(q, geom, 6, b, h, i);
-        const mrow = masked ? rowOf<T>(mask, geom, 18, b, h, i) : 0;
-        const n = causal ? min(S, i + 1) : S;
-        let m: T = <T>-Infinity;
-        let l: T = <T>0;
-        memory.fill(acc, 0, (<usize>Ev) * sz);
-        for (let j0 = 0; j0 < n; j0 += TILE) {
-          const j1 = min(n, j0 + TILE);
-          let mt: T = <T>-Infinity;
-          for (let j = j0; j < j1; j++) {
-            let s = dot<T>(qi, rowOf<T>(k, geom, 9, b, h, j), E) * scale;
-            if (masked) s += load<T>(mrow + (<usize>j) * sz);
-            store<T>(scores + (<usize>(j - j0)) * sz, s);
-            mt = max(mt, s);
-          }
-          if (mt == <T>-Infinity) continue; // every key of the tile forbidden
-          const mNew = max(m, mt);
-          const alpha = fexp<T>(m - mNew); // 0 on the first tile that counts (m = −∞)
-          if (alpha != <T>1) {
-            l *= alpha;
-            scaleRow<T>(alpha, acc, Ev);
-          }
-          l += expRow<T>(scores, j1 - j0, mNew);
-          for (let j = j0; j < j1; j++) {
-            const p = load<T>(scores + (<usize>(j - j0)) * sz);
-            if (p != <T>0) axpy<T>(p, rowOf<T>(v, geom, 12, b, h, j), acc, Ev);
-          }
-          m = mNew;
+  for (let bh = max(from, 0); bh < min(to, B * H); bh++) {
+    const b = bh / H;
+    const h = bh % H;
+    for (let i = 0; i < L; i++) {
+      const qi = rowOf<T>(q, geom, 6, b, h, i);
+      const mrow = masked ? rowOf<T>(mask, geom, 18, b, h, i) : 0;
+      const n = causal ? min(S, i + 1) : S;
+      let m: T = <T>-Infinity;
+      let l: T = <T>0;
+      memory.fill(acc, 0, (<usize>Ev) * sz);
+      for (let j0 = 0; j0 < n; j0 += TILE) {
+        const j1 = min(n, j0 + TILE);
+        let mt: T = <T>-Infinity;
+        for (let j = j0; j < j1; j++) {
+          let s = dot<T>(qi, rowOf<T>(k, geom, 9, b, h, j), E) * scale;
+          if (masked) s += load<T>(mrow + (<usize>j) * sz);
+          store<T>(scores + (<usize>(j - j0)) * sz, s);
+          mt = max(mt, s);
         }
-        // a row with every key forbidden has l = 0 and gives 0/0 = NaN, as softmax of all −∞ does
-        const inv = <T>1 / l;
-        const oi = rowOf<T>(out, geom, 15, b, h, i);
-        for (let e = 0; e < Ev; e++) store<T>(oi + (<usize>e) * sz, l == <T>0 ? <T>NaN : load<T>(acc + (<usize>e) * sz) * inv);
+        if (mt == <T>-Infinity) continue; // every key of the tile forbidden
+        const mNew = max(m, mt);
+        const alpha = fexp<T>(m - mNew); // 0 on the first tile that counts (m = −∞)
+        if (alpha != <T>1) {
+          l *= alpha;
+          scaleRow<T>(alpha, acc, Ev);
+        }
+        l += expRow<T>(scores, j1 - j0, mNew);
+        for (let j = j0; j < j1; j++) {
+          const p = load<T>(scores + (<usize>(j - j0)) * sz);
+          if (p != <T>0) axpy<T>(p, rowOf<T>(v, geom, 12, b, h, j), acc, Ev);
+        }
+        m = mNew;
       }
+      // a row with every key forbidden has l = 0 and gives 0/0 = NaN, as softmax of all −∞ does
+      const inv = <T>1 / l;
+      const oi = rowOf<T>(out, geom, 15, b, h, i);
+      for (let e = 0; e < Ev; e++) store<T>(oi + (<usize>e) * sz, l == <T>0 ? <T>NaN : load<T>(acc + (<usize>e) * sz) * inv);
     }
   }
 }
@@ -181,6 +181,8 @@ function backward<T>(
   work: usize,
   geom: usize,
   scale: T,
+  from: i32,
+  to: i32,
 ): void {
   const B = word(geom, 0);
   const H = word(geom, 1);
@@ -192,51 +194,57 @@ function backward<T>(
   const masked = (word(geom, 21) & 2) != 0;
   const sz = sizeof<T>();
   const scores = work; // S scores of one query row
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      for (let i = 0; i < L; i++) {
-        const qi = rowOf<T>(q, geom, 6, b, h, i);
-        const mrow = masked ? rowOf<T>(mask, geom, 18, b, h, i) : 0;
-        const n = causal ? min(S, i + 1) : S;
-        // the row's scores and its logsumexp
-        let m: T = <T>-Infinity;
-        for (let j = 0; j < n; j++) {
-          let s = dot<T>(qi, rowOf<T>(k, geom, 9, b, h, j), E) * scale;
-          if (masked) s += load<T>(mrow + (<usize>j) * sz);
-          store<T>(scores + (<usize>j) * sz, s);
-          m = max(m, s);
-        }
-        // P_ij = e^(s_ij − m) / Σ_j e^(s_ij − m): the row's softmax, from its logsumexp m + log l
-        const invl = <T>1 / expRow<T>(scores, n, m == <T>-Infinity ? <T>0 : m);
-        const oi = rowOf<T>(out, geom, 15, b, h, i);
-        const doi = rowOf<T>(dout, geom, 15, b, h, i);
-        const di = dot<T>(doi, oi, Ev);
-        const dqi = rowOf<T>(dq, geom, 6, b, h, i);
-        for (let j = 0; j < n; j++) {
-          const p = load<T>(scores + (<usize>j) * sz) * invl;
-          if (p == <T>0) continue;
-          const vj = rowOf<T>(v, geom, 12, b, h, j);
-          axpy<T>(p, doi, rowOf<T>(dv, geom, 12, b, h, j), Ev);
-          const ds = p * (dot<T>(doi, vj, Ev) - di) * scale;
-          axpy<T>(ds, rowOf<T>(k, geom, 9, b, h, j), dqi, E);
-          axpy<T>(ds, qi, rowOf<T>(dk, geom, 9, b, h, j), E);
-        }
+  for (let bh = max(from, 0); bh < min(to, B * H); bh++) {
+    const b = bh / H;
+    const h = bh % H;
+    for (let i = 0; i < L; i++) {
+      const qi = rowOf<T>(q, geom, 6, b, h, i);
+      const mrow = masked ? rowOf<T>(mask, geom, 18, b, h, i) : 0;
+      const n = causal ? min(S, i + 1) : S;
+      // the row's scores and its logsumexp
+      let m: T = <T>-Infinity;
+      for (let j = 0; j < n; j++) {
+        let s = dot<T>(qi, rowOf<T>(k, geom, 9, b, h, j), E) * scale;
+        if (masked) s += load<T>(mrow + (<usize>j) * sz);
+        store<T>(scores + (<usize>j) * sz, s);
+        m = max(m, s);
+      }
+      // P_ij = e^(s_ij − m) / Σ_j e^(s_ij − m): the row's softmax, from its logsumexp m + log l
+      const invl = <T>1 / expRow<T>(scores, n, m == <T>-Infinity ? <T>0 : m);
+      const oi = rowOf<T>(out, geom, 15, b, h, i);
+      const doi = rowOf<T>(dout, geom, 15, b, h, i);
+      const di = dot<T>(doi, oi, Ev);
+      const dqi = rowOf<T>(dq, geom, 6, b, h, i);
+      for (let j = 0; j < n; j++) {
+        const p = load<T>(scores + (<usize>j) * sz) * invl;
+        if (p == <T>0) continue;
+        const vj = rowOf<T>(v, geom, 12, b, h, j);
+        axpy<T>(p, doi, rowOf<T>(dv, geom, 12, b, h, j), Ev);
+        const ds = p * (dot<T>(doi, vj, Ev) - di) * scale;
+        axpy<T>(ds, rowOf<T>(k, geom, 9, b, h, j), dqi, E);
+        axpy<T>(ds, qi, rowOf<T>(dk, geom, 9, b, h, j), E);
       }
     }
   }
 }
 
-/** Attention forward (float32): out = softmax(q·kᵀ·scale + mask)·v, read and written through the geometry's strides. `work` holds 64 + Ev floats. */
-export function attention_forward_f32(q: usize, k: usize, v: usize, mask: usize, out: usize, work: usize, geom: usize, scale: f64): void {
-  forward<f32>(q, k, v, mask, out, work, geom, <f32>scale);
+/**
+ * Attention forward (float32): out = softmax(q·kᵀ·scale + mask)·v, read and written through the
+ * geometry's strides, for the (batch, head) slices b·H + h in [from, to). `work` holds 64 + Ev floats.
+ */
+export function attention_forward_f32(q: usize, k: usize, v: usize, mask: usize, out: usize, work: usize, geom: usize, scale: f64, from: i32, to: i32): void {
+  forward<f32>(q, k, v, mask, out, work, geom, <f32>scale, from, to);
 }
 
 /** attention_forward_f32 for float64 data. */
-export function attention_forward_f64(q: usize, k: usize, v: usize, mask: usize, out: usize, work: usize, geom: usize, scale: f64): void {
-  forward<f64>(q, k, v, mask, out, work, geom, scale);
+export function attention_forward_f64(q: usize, k: usize, v: usize, mask: usize, out: usize, work: usize, geom: usize, scale: f64, from: i32, to: i32): void {
+  forward<f64>(q, k, v, mask, out, work, geom, scale, from, to);
 }
 
-/** Attention backward (float32): dq, dk, dv (zeroed, laid out as q, k, v) from dout (laid out as out). `work` holds S floats. */
+/**
+ * Attention backward (float32): dq, dk, dv (zeroed, laid out as q, k, v) from dout (laid out as
+ * out), for the (batch, head) slices b·H + h in [from, to). `work` holds S floats.
+ */
 export function attention_backward_f32(
   q: usize,
   k: usize,
@@ -250,8 +258,10 @@ export function attention_backward_f32(
   work: usize,
   geom: usize,
   scale: f64,
+  from: i32,
+  to: i32,
 ): void {
-  backward<f32>(q, k, v, mask, out, dout, dq, dk, dv, work, geom, <f32>scale);
+  backward<f32>(q, k, v, mask, out, dout, dq, dk, dv, work, geom, <f32>scale, from, to);
 }
 
 /** attention_backward_f32 for float64 data. */
@@ -268,6 +278,8 @@ export function attention_backward_f64(
   work: usize,
   geom: usize,
   scale: f64,
+  from: i32,
+  to: i32,
 ): void {
-  backward<f64>(q, k, v, mask, out, dout, dq, dk, dv, work, geom, scale);
+  backward<f64>(q, k, v, mask, out, dout, dq, dk, dv, work, geom, scale, from, to);
 }
