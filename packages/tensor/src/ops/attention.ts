@@ -23,8 +23,9 @@ export interface FusedAttentionOptions {
   headsLast?: boolean;
 }
 
-// the forward's tile of keys (assembly/attention.ts TILE)
+// the forward's tile of keys and the query rows computed together (assembly/attention.ts TILE, ROWS)
 const TILE = 64;
+const ROWS = 4;
 
 /** The resolved geometry of one attention call. */
 interface AttentionPlan {
@@ -34,6 +35,7 @@ interface AttentionPlan {
   outShape: number[];
   l: number;
   s: number;
+  e: number;
   ev: number;
   scale: number;
   /** The mask in the compute dtype, laid out for the strides in `words` (maybe a new tensor). */
@@ -130,7 +132,19 @@ function planOf(op: string, q: Tensor, k: Tensor, v: Tensor, options: FusedAtten
   }
   const flags = (isCausal ? 1 : 0) | (m !== null ? 2 : 0);
   const madds = (b * h * l * s * (e + ev)) / (isCausal ? 2 : 1);
-  return { dtype, words: [b, h, l, s, e, ev, ...strides, ...maskStrides, flags], outShape, l, s, ev, scale, mask: m, slices: b * h, madds };
+  return {
+    dtype,
+    words: [b, h, l, s, e, ev, ...strides, ...maskStrides, flags],
+    outShape,
+    l,
+    s,
+    e,
+    ev,
+    scale,
+    mask: m,
+    slices: b * h,
+    madds,
+  };
 }
 
 /**
@@ -183,7 +197,8 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, options: FusedAt
   const { ts, release } = inDtype([q, k, v], plan.dtype);
   try {
     if (out.size > 0) {
-      const per = scratchBytes(TILE + plan.ev, plan.dtype);
+      // kᵀ of a slice, ROWS·TILE scores, ROWS·Ev accumulators, a maximum and a sum per row
+      const per = scratchBytes(plan.e * plan.s + ROWS * (TILE + plan.ev + 2), plan.dtype);
       const scratches = startedThreads();
       withScratch(per * scratches, (work) => {
         const [tq, tk, tv] = ts as [Tensor, Tensor, Tensor];
@@ -233,7 +248,8 @@ export function fusedAttentionBackward(
   try {
     for (const g of grads) fillInPlace(g, 0);
     if (plan.l > 0 && plan.s > 0 && grads.some((g) => g.size > 0)) {
-      const per = scratchBytes(plan.s, plan.dtype);
+      // kᵀ and vᵀ of a slice, then P and dS of ROWS query rows
+      const per = scratchBytes((plan.e + plan.ev + 2 * ROWS) * plan.s, plan.dtype);
       const scratches = startedThreads();
       withScratch(per * scratches, (work) => {
         const [tq, tk, tv, to, tdo] = ts as [Tensor, Tensor, Tensor, Tensor, Tensor];
