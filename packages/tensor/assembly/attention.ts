@@ -21,6 +21,8 @@ import { expf4, fexp } from './math';
 const TILE: i32 = 64;
 // query rows computed together: each key's (or feature's) row is loaded once for four of them
 const ROWS: i32 = 4;
+// query rows of the backward whose P and dS are summed into dK and dV by one product
+const GROUP: i32 = 16;
 
 // acc + a·b per lane, float32 or float64
 @inline function vmadd<T>(acc: v128, a: v128, b: v128): v128 {
@@ -222,18 +224,80 @@ function transposeRows<T>(src: usize, stride: i32, S: i32, n: i32, dst: usize): 
 // on) when masked, −∞ past key i when causal. Returns their maximum.
 @inline function finishScores<T>(row: usize, n: i32, scale: T, mrow: usize, masked: bool, causal: bool, i: i32, j0: i32): T {
   const sz = <usize>sizeof<T>();
-  let m: T = <T>-Infinity;
   // keys past i are forbidden (causal): from `cut` on
   const cut = causal ? min(n, max(0, i + 1 - j0)) : n;
-  for (let j = 0; j < cut; j++) {
+  const mr = mrow + (<usize>j0) * sz;
+  let j = 0;
+  let m: T = <T>-Infinity;
+  if (sizeof<T>() == 4) {
+    const sc = f32x4.splat(<f32>scale);
+    let mv = f32x4.splat(-Infinity);
+    for (; j + 4 <= cut; j += 4) {
+      const at = row + ((<usize>j) << 2);
+      let s = f32x4.mul(v128.load(at), sc);
+      if (masked) s = f32x4.add(s, v128.load(mr + ((<usize>j) << 2)));
+      v128.store(at, s);
+      mv = f32x4.max(mv, s);
+    }
+    m = <T>max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  } else {
+    const sc = f64x2.splat(<f64>scale);
+    let mv = f64x2.splat(-Infinity);
+    for (; j + 2 <= cut; j += 2) {
+      const at = row + ((<usize>j) << 3);
+      let s = f64x2.mul(v128.load(at), sc);
+      if (masked) s = f64x2.add(s, v128.load(mr + ((<usize>j) << 3)));
+      v128.store(at, s);
+      mv = f64x2.max(mv, s);
+    }
+    m = <T>max(f64x2.extract_lane(mv, 0), f64x2.extract_lane(mv, 1));
+  }
+  for (; j < cut; j++) {
     const at = row + (<usize>j) * sz;
     let s = load<T>(at) * scale;
-    if (masked) s += load<T>(mrow + (<usize>(j0 + j)) * sz);
+    if (masked) s += load<T>(mr + (<usize>j) * sz);
     store<T>(at, s);
     m = max(m, s);
   }
-  for (let j = cut; j < n; j++) store<T>(row + (<usize>j) * sz, <T>-Infinity);
+  for (j = cut; j < n; j++) store<T>(row + (<usize>j) * sz, <T>-Infinity);
   return m;
+}
+
+// p_j = e_j·invl (the row's probabilities, in place) and dS_j = p_j·(dP_j − di)·scale (in place of
+// dP_j; 0 where p_j is, whatever dP_j holds) over n keys
+@inline function softmaxGrad<T>(p: usize, d: usize, n: i32, invl: T, di: T, scale: T): void {
+  let j = 0;
+  if (sizeof<T>() == 4) {
+    const iv = f32x4.splat(<f32>invl);
+    const dv = f32x4.splat(<f32>di);
+    const sc = f32x4.splat(<f32>scale);
+    const z = f32x4.splat(0);
+    for (; j + 4 <= n; j += 4) {
+      const o = (<usize>j) << 2;
+      const pj = f32x4.mul(v128.load(p + o), iv);
+      v128.store(p + o, pj);
+      const ds = f32x4.mul(f32x4.mul(pj, f32x4.sub(v128.load(d + o), dv)), sc);
+      v128.store(d + o, v128.bitselect(z, ds, f32x4.eq(pj, z)));
+    }
+  } else {
+    const iv = f64x2.splat(<f64>invl);
+    const dv = f64x2.splat(<f64>di);
+    const sc = f64x2.splat(<f64>scale);
+    const z = f64x2.splat(0);
+    for (; j + 2 <= n; j += 2) {
+      const o = (<usize>j) << 3;
+      const pj = f64x2.mul(v128.load(p + o), iv);
+      v128.store(p + o, pj);
+      const ds = f64x2.mul(f64x2.mul(pj, f64x2.sub(v128.load(d + o), dv)), sc);
+      v128.store(d + o, v128.bitselect(z, ds, f64x2.eq(pj, z)));
+    }
+  }
+  for (; j < n; j++) {
+    const o = (<usize>j) * sizeof<T>();
+    const pj = load<T>(p + o) * invl;
+    store<T>(p + o, pj);
+    store<T>(d + o, pj == <T>0 ? <T>0 : pj * (load<T>(d + o) - di) * scale);
+  }
 }
 
 @inline function word(geom: usize, i: i32): i32 {
@@ -319,8 +383,8 @@ function forward<T>(q: usize, k: usize, v: usize, mask: usize, out: usize, work:
   }
 }
 
-// Scratch of the backward (elements): kᵀ (E·S) and vᵀ (Ev·S) of one slice, then ROWS rows of S for
-// P and ROWS for dP (then dS).
+// Scratch of the backward (elements): kᵀ (E·S) and vᵀ (Ev·S) of one slice, then GROUP rows of S for
+// P and GROUP for dP (then dS): a group's rows are summed into dK and dV together.
 // dq, dk, dv are laid out as q, k, v (the same strides) and zeroed by the caller; `dout` as `out`.
 function backward<T>(
   q: usize,
@@ -351,7 +415,7 @@ function backward<T>(
   const kT = work;
   const vT = kT + (<usize>E) * rowBytes;
   const P = vT + (<usize>Ev) * rowBytes;
-  const dS = P + (<usize>ROWS) * rowBytes;
+  const dS = P + (<usize>GROUP) * rowBytes;
   const qt = <usize>word(geom, 8) * sz;
   const kt = <usize>word(geom, 11) * sz;
   const vt = <usize>word(geom, 14) * sz;
@@ -366,39 +430,48 @@ function backward<T>(
     const dv0 = rowOf<T>(dv, geom, 12, b, h, 0);
     transposeRows<T>(k0, word(geom, 11), S, E, kT);
     transposeRows<T>(v0, word(geom, 14), S, Ev, vT);
-    for (let i0 = 0; i0 < L; i0 += ROWS) {
-      const rows = min(ROWS, L - i0);
-      const q0 = rowOf<T>(q, geom, 6, b, h, i0);
-      const o0 = rowOf<T>(out, geom, 15, b, h, i0);
-      const do0 = rowOf<T>(dout, geom, 15, b, h, i0);
-      const m0 = masked ? rowOf<T>(mask, geom, 18, b, h, i0) : 0;
-      const n = causal ? min(S, i0 + rows) : S;
-      // the rows' scores, then P_ij = e^(s_ij − m) / Σ_j e^(s_ij − m): the softmax from each row's logsumexp
-      mm4<T>(rows, q0, qt, sz, E, kT, rowBytes, n, P, rowBytes, false);
-      // dP_ij = dO_i·V_j
-      mm4<T>(rows, do0, ot, sz, Ev, vT, rowBytes, n, dS, rowBytes, false);
-      for (let r = 0; r < rows; r++) {
-        const pr = P + (<usize>r) * rowBytes;
-        const m = finishScores<T>(pr, n, scale, m0 + (<usize>r) * mt, masked, causal, i0 + r, 0);
-        const invl = <T>1 / expRow<T>(pr, n, m == <T>-Infinity ? <T>0 : m);
-        // D_i = dO_i·O_i, and dS_ij = P_ij·(dP_ij − D_i)·scale
-        const di = dot<T>(do0 + (<usize>r) * ot, o0 + (<usize>r) * ot, Ev);
-        const dr = dS + (<usize>r) * rowBytes;
-        for (let j = 0; j < n; j++) {
-          const o = (<usize>j) * sz;
-          const p = load<T>(pr + o) * invl;
-          store<T>(pr + o, p);
-          store<T>(dr + o, p == <T>0 ? <T>0 : p * (load<T>(dr + o) - di) * scale);
+    for (let g0 = 0; g0 < L; g0 += GROUP) {
+      const grows = min(GROUP, L - g0);
+      // keys seen by any row of the group
+      const gn = causal ? min(S, g0 + grows) : S;
+      for (let i0 = g0; i0 < g0 + grows; i0 += ROWS) {
+        const rows = min(ROWS, g0 + grows - i0);
+        const Pb = P + (<usize>(i0 - g0)) * rowBytes;
+        const dSb = dS + (<usize>(i0 - g0)) * rowBytes;
+        const q0 = rowOf<T>(q, geom, 6, b, h, i0);
+        const o0 = rowOf<T>(out, geom, 15, b, h, i0);
+        const do0 = rowOf<T>(dout, geom, 15, b, h, i0);
+        const m0 = masked ? rowOf<T>(mask, geom, 18, b, h, i0) : 0;
+        const n = causal ? min(S, i0 + rows) : S;
+        // the rows' scores, then P_ij = e^(s_ij − m) / Σ_j e^(s_ij − m): the softmax from each row's logsumexp
+        mm4<T>(rows, q0, qt, sz, E, kT, rowBytes, n, Pb, rowBytes, false);
+        // dP_ij = dO_i·V_j
+        mm4<T>(rows, do0, ot, sz, Ev, vT, rowBytes, n, dSb, rowBytes, false);
+        for (let r = 0; r < rows; r++) {
+          const pr = Pb + (<usize>r) * rowBytes;
+          const m = finishScores<T>(pr, n, scale, m0 + (<usize>r) * mt, masked, causal, i0 + r, 0);
+          const invl = <T>1 / expRow<T>(pr, n, m == <T>-Infinity ? <T>0 : m);
+          // D_i = dO_i·O_i, and dS_ij = P_ij·(dP_ij − D_i)·scale
+          const di = dot<T>(do0 + (<usize>r) * ot, o0 + (<usize>r) * ot, Ev);
+          const dr = dSb + (<usize>r) * rowBytes;
+          softmaxGrad<T>(pr, dr, n, invl, di, scale);
+          // keys past this row's block and before the group's last: nothing, for the sums below
+          memory.fill(pr + (<usize>n) * sz, 0, (<usize>(gn - n)) * sz);
+          memory.fill(dr + (<usize>n) * sz, 0, (<usize>(gn - n)) * sz);
         }
+        // dQ_i = Σ_j dS_ij·K_j (each row of dq written by this block only)
+        mm4<T>(rows, dSb, rowBytes, sz, n, k0, kt, E, rowOf<T>(dq, geom, 6, b, h, i0), qt, false);
       }
-      // dQ_i = Σ_j dS_ij·K_j (each row of dq written by this block only)
-      mm4<T>(rows, dS, rowBytes, sz, n, k0, kt, E, rowOf<T>(dq, geom, 6, b, h, i0), qt, false);
-      // dV_j += Σ_i P_ij·dO_i and dK_j += Σ_i dS_ij·Q_i, four keys at a time
-      for (let j0 = 0; j0 < n; j0 += ROWS) {
-        const keys = min(ROWS, n - j0);
-        const jb = (<usize>j0) * sz;
-        mm4<T>(keys, P + jb, sz, rowBytes, rows, do0, ot, Ev, dv0 + (<usize>j0) * vt, vt, true);
-        mm4<T>(keys, dS + jb, sz, rowBytes, rows, q0, qt, E, dk0 + (<usize>j0) * kt, kt, true);
+      // dV_j += Σ_i P_ij·dO_i and dK_j += Σ_i dS_ij·Q_i over the group's rows, four keys at a time
+      // (causal: from the block's first key's row on, as the rows before it see none of its keys)
+      for (let j0 = 0; j0 < gn; j0 += ROWS) {
+        const keys = min(ROWS, gn - j0);
+        const i0 = causal ? max(g0, j0) : g0;
+        const pb = (<usize>(i0 - g0)) * rowBytes + (<usize>j0) * sz;
+        const qi = rowOf<T>(q, geom, 6, b, h, i0);
+        const doi = rowOf<T>(dout, geom, 15, b, h, i0);
+        mm4<T>(keys, P + pb, sz, rowBytes, g0 + grows - i0, doi, ot, Ev, dv0 + (<usize>j0) * vt, vt, true);
+        mm4<T>(keys, dS + pb, sz, rowBytes, g0 + grows - i0, qi, qt, E, dk0 + (<usize>j0) * kt, kt, true);
       }
     }
   }

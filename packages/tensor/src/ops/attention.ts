@@ -23,9 +23,11 @@ export interface FusedAttentionOptions {
   headsLast?: boolean;
 }
 
-// the forward's tile of keys and the query rows computed together (assembly/attention.ts TILE, ROWS)
+// the forward's tile of keys, the query rows computed together, and the backward's rows summed into
+// dK and dV together (assembly/attention.ts TILE, ROWS, GROUP)
 const TILE = 64;
 const ROWS = 4;
+const GROUP = 16;
 
 /** The resolved geometry of one attention call. */
 interface AttentionPlan {
@@ -248,8 +250,8 @@ export function fusedAttentionBackward(
   try {
     for (const g of grads) fillInPlace(g, 0);
     if (plan.l > 0 && plan.s > 0 && grads.some((g) => g.size > 0)) {
-      // kᵀ and vᵀ of a slice, then P and dS of ROWS query rows
-      const per = scratchBytes((plan.e + plan.ev + 2 * ROWS) * plan.s, plan.dtype);
+      // kᵀ and vᵀ of a slice, then P and dS of GROUP query rows
+      const per = scratchBytes((plan.e + plan.ev + 2 * GROUP) * plan.s, plan.dtype);
       const scratches = startedThreads();
       withScratch(per * scratches, (work) => {
         const [tq, tk, tv, to, tdo] = ts as [Tensor, Tensor, Tensor, Tensor, Tensor];
