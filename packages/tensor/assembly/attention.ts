@@ -13,7 +13,13 @@
 // projection split by a reshape, no transpose copied). The geometry block (i32 words at `geom`):
 //   0 B, 1 H, 2 L, 3 S, 4 E, 5 Ev,
 //   6–8 q strides (b, h, t), 9–11 k strides, 12–14 v strides, 15–17 output strides (elements),
-//   18–20 mask strides (b, h, query row; the key axis contiguous), 21 flags (1 causal, 2 mask).
+//   18–20 mask strides (b, h, query row; the key axis contiguous), 21 flags (1 causal, 2 mask),
+//   22 the next slice to claim (set to 0 before each call).
+// Every thread working on one call gets the same geometry and a scratch block of its own, and
+// claims (batch, head) slices b·H + h of [from, to) one at a time by counting word 22 up: a thread
+// the system deschedules holds up one slice, not a fixed share. A slice's outputs (dK and dV
+// included, which sum over its query rows) depend on that slice only, so which thread computes it
+// never changes a bit.
 // The mask is added to the scores (−∞ forbids a key); causal lets query i see keys j ≤ i.
 import { expf4, fexp } from './math';
 
@@ -300,6 +306,15 @@ function transposeRows<T>(src: usize, stride: i32, S: i32, n: i32, dst: usize): 
   }
 }
 
+// the next slice, counted from `from`: word 22 of the geometry, counted up atomically in a build with threads
+@inline function claim(geom: usize, from: i32): i32 {
+  const at = geom + 88;
+  if (ASC_FEATURE_THREADS) return from + atomic.add<i32>(at, 1);
+  const n = load<i32>(at);
+  store<i32>(at, n + 1);
+  return from + n;
+}
+
 @inline function word(geom: usize, i: i32): i32 {
   return load<i32>(geom + ((<usize>i) << 2));
 }
@@ -332,7 +347,8 @@ function forward<T>(q: usize, k: usize, v: usize, mask: usize, out: usize, work:
   const mt = <usize>word(geom, 20) * sz;
   const tileBytes = (<usize>TILE) * sz;
   const accBytes = (<usize>Ev) * sz;
-  for (let bh = max(from, 0); bh < min(to, B * H); bh++) {
+  const end = min(to, B * H);
+  for (let bh = claim(geom, max(from, 0)); bh < end; bh = claim(geom, max(from, 0))) {
     const b = bh / H;
     const h = bh % H;
     transposeRows<T>(rowOf<T>(k, geom, 9, b, h, 0), word(geom, 11), S, E, kT);
@@ -421,7 +437,8 @@ function backward<T>(
   const vt = <usize>word(geom, 14) * sz;
   const ot = <usize>word(geom, 17) * sz;
   const mt = <usize>word(geom, 20) * sz;
-  for (let bh = max(from, 0); bh < min(to, B * H); bh++) {
+  const end = min(to, B * H);
+  for (let bh = claim(geom, max(from, 0)); bh < end; bh = claim(geom, max(from, 0))) {
     const b = bh / H;
     const h = bh % H;
     const k0 = rowOf<T>(k, geom, 9, b, h, 0);
@@ -479,7 +496,8 @@ function backward<T>(
 
 /**
  * Attention forward (float32): out = softmax(q·kᵀ·scale + mask)·v, read and written through the
- * geometry's strides, for the (batch, head) slices b·H + h in [from, to). `work` holds 64 + Ev floats.
+ * geometry's strides, for the (batch, head) slices b·H + h in [from, to) that this thread claims
+ * (geometry word 22, zeroed before the call). `work` holds E·S + 4·(64 + Ev + 2) floats.
  */
 export function attention_forward_f32(q: usize, k: usize, v: usize, mask: usize, out: usize, work: usize, geom: usize, scale: f64, from: i32, to: i32): void {
   forward<f32>(q, k, v, mask, out, work, geom, <f32>scale, from, to);
@@ -492,7 +510,8 @@ export function attention_forward_f64(q: usize, k: usize, v: usize, mask: usize,
 
 /**
  * Attention backward (float32): dq, dk, dv (zeroed, laid out as q, k, v) from dout (laid out as
- * out), for the (batch, head) slices b·H + h in [from, to). `work` holds S floats.
+ * out), for the (batch, head) slices b·H + h in [from, to) that this thread claims (geometry word
+ * 22, zeroed before the call). `work` holds (E + Ev + 32)·S floats.
  */
 export function attention_backward_f32(
   q: usize,

@@ -2,11 +2,11 @@
 // or Web Workers in a cross-origin isolated page. Each worker instantiates the same kernels on the
 // same shared memory and waits on a control block for a job: a kernel and its arguments. A GEMM
 // above a size threshold is split by rows of C (aligned to the micro-kernel's 4 rows) or columns
-// (to its 8), attention by (batch, head) slices, an optimizer update over a large parameter into
-// contiguous ranges; the caller computes the first part and waits for the rest. Every split keeps
-// each element's arithmetic order, so results are bit-identical to one thread. While splits stop
-// paying (another program keeps a worker from its core), a governor keeps products on one thread
-// for a while.
+// (to its 8), an optimizer update over a large parameter into contiguous ranges; the caller
+// computes the first part and waits for the rest. Attention's (batch, head) slices are claimed one
+// at a time by every thread on the call. Every split keeps each element's arithmetic order, so
+// results are bit-identical to one thread. While splits stop paying (another program keeps a
+// worker from its core), a governor keeps products on one thread for a while.
 //
 // The splits are chosen so that a training step hands each thread the same part of a layer's
 // weight every time: the forward X·Wᵀ splits by columns of C (rows of W), the weight gradient
@@ -342,10 +342,11 @@ export function startedThreads(): number {
 
 /**
  * Runs an attention kernel (assembly/attention.ts) over the (batch, head) slices [0, slices): `args`
- * are its arguments before `from, to`, and `args[workAt]` its scratch, `scratches` blocks of
- * `workBytes` each. Above `madds` multiply-adds of THRESHOLD, the slices are split into contiguous
- * ranges across the active threads (at most `scratches`), each part with a scratch block of its
- * own; a slice's outputs depend on that slice only, so the bits are one thread's.
+ * are its arguments before `from, to`, `args[workAt]` its scratch (`scratches` blocks of `workBytes`
+ * each), and `counter` the int32 word from which its threads claim slices one at a time (zeroed
+ * here before each run). Above THRESHOLD multiply-adds (`madds`), the active threads (at most
+ * `scratches`) all work on the call, each with a scratch block of its own; a slice's outputs
+ * depend on that slice only, so the bits are one thread's.
  */
 export function splitAttention(
   kernel: AttentionKernel,
@@ -356,9 +357,10 @@ export function splitAttention(
   scratches: number,
   slices: number,
   madds: number,
+  counter: number,
 ): void {
   const job = ATTENTION_JOB[kernel] + (bytes === 8 ? 1 : 0);
-  const run = () => runAttention(job, args, workAt, workBytes, scratches, slices, madds);
+  const run = () => runAttention(job, args, workAt, workBytes, scratches, slices, madds, counter);
   if (recording()) onTape(run);
   run();
 }
@@ -371,15 +373,18 @@ function runAttention(
   scratches: number,
   slices: number,
   madds: number,
+  counter: number,
 ): void {
+  Atomics.store(liveI32(), counter >>> 2, 0);
   const n = Math.min(active, scratches, slices);
   if (n < 2 || madds < THRESHOLD || !governor.allows(performance.now())) {
     callWith(jobKernel(job), [...args, 0, slices]);
     return;
   }
+  // every part claims from the same slices: a part no worker took in time finds none left
   const parts: number[][] = [];
   for (let t = 0; t < n; t++) {
-    const part = [...args, Math.floor((t * slices) / n), Math.floor(((t + 1) * slices) / n)];
+    const part = [...args, 0, slices];
     part[workAt] = args[workAt]! + t * workBytes;
     parts.push(part);
   }

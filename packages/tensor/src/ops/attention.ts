@@ -28,6 +28,8 @@ export interface FusedAttentionOptions {
 const TILE = 64;
 const ROWS = 4;
 const GROUP = 16;
+// the geometry's word 22, from which the threads on one call claim its slices
+const CLAIM_PTR = META_PTR + 22 * 4;
 
 /** The resolved geometry of one attention call. */
 interface AttentionPlan {
@@ -206,7 +208,7 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, options: FusedAt
         const [tq, tk, tv] = ts as [Tensor, Tensor, Tensor];
         writeData(META_PTR, 'int32', plan.words);
         const args = [tq.ptr(op), tk.ptr(op), tv.ptr(op), plan.mask ? plan.mask.ptr(op) : 0, out.ptr(op), work, META_PTR, plan.scale];
-        splitAttention('attention_forward', itemSize(plan.dtype) as 4 | 8, args, 5, per, scratches, plan.slices, plan.madds);
+        splitAttention('attention_forward', itemSize(plan.dtype) as 4 | 8, args, 5, per, scratches, plan.slices, plan.madds, CLAIM_PTR);
       });
     }
   } finally {
@@ -270,7 +272,17 @@ export function fusedAttentionBackward(
           plan.scale,
         );
         // the backward does about three times the forward's multiply-adds
-        splitAttention('attention_backward', itemSize(plan.dtype) as 4 | 8, args, 9, per, scratches, plan.slices, 3 * plan.madds);
+        splitAttention(
+          'attention_backward',
+          itemSize(plan.dtype) as 4 | 8,
+          args,
+          9,
+          per,
+          scratches,
+          plan.slices,
+          3 * plan.madds,
+          CLAIM_PTR,
+        );
       });
     }
   } catch (e) {
