@@ -274,8 +274,8 @@ export async function stopThreads(): Promise<void> {
 }
 
 /**
- * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products and
- * optimizer updates.
+ * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products,
+ * attention and optimizer updates.
  *
  * @example
  * ```ts
@@ -292,7 +292,7 @@ export function setThreads(n: number): void {
   active = n;
 }
 
-/** Threads currently used for large matrix products and optimizer updates. */
+/** Threads currently used for large matrix products, attention and optimizer updates. */
 export function threadCount(): number {
   return active;
 }
