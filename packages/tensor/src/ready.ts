@@ -52,8 +52,8 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
 /** Options of ready(). */
 export interface ReadyOptions {
   /**
-   * Threads for large matrix products and optimizer updates (Node's worker_threads, or Web Workers in a cross-origin
-   * isolated page); default 1. `'auto'` takes one per core the machine can run at once
+   * Threads for large matrix products, attention and optimizer updates (Node's worker_threads, or
+   * Web Workers in a cross-origin isolated page); default 1. `'auto'` takes one per core the machine can run at once
    * (`os.availableParallelism()`, in a browser `navigator.hardwareConcurrency`); a number above
    * that is a ValueError, since extra threads only compete for the same cores. A page that is not
    * cross-origin isolated (no SharedArrayBuffer) runs on one thread, with a console note, and
@@ -79,7 +79,7 @@ export interface KernelsInfo {
   simd: SimdBuild;
   /** Whether this engine could run the relaxed-SIMD build. */
   relaxedSimdAvailable: boolean;
-  /** Threads currently used for large matrix products and optimizer updates. */
+  /** Threads currently used for large matrix products, attention and optimizer updates. */
   threads: number;
   /** Whether tensor data live in shared memory (threads were asked for). */
   sharedMemory: boolean;

@@ -1,12 +1,13 @@
-// Worker threads for large matrix products, optimizer updates, and large elementwise, column-sum,
-// layer-norm and softmax cross-entropy kernels: Node's worker_threads, or Web Workers in a cross-origin isolated page.
-// Each worker instantiates the same kernels on the same shared memory and waits on a control block
-// for a job: a kernel and its arguments. A GEMM above a size threshold is split by rows of C
-// (aligned to the micro-kernel's 4 rows) or columns (to its 8), an optimizer update over a large
-// parameter and the other kernels into contiguous ranges (of elements, rows or columns); the
-// caller computes the first part and waits for the rest. Every split keeps each element's arithmetic order, so results
-// are bit-identical to one thread. While splits stop paying (another program keeps a worker from
-// its core), a governor keeps products on one thread for a while.
+// Worker threads for large matrix products, attention, optimizer updates, and large elementwise,
+// column-sum, layer-norm and softmax cross-entropy kernels: Node's worker_threads, or Web Workers in
+// a cross-origin isolated page. Each worker instantiates the same kernels on the same shared memory
+// and waits on a control block for a job: a kernel and its arguments. A GEMM above a size threshold
+// is split by rows of C (aligned to the micro-kernel's 4 rows) or columns (to its 8), an optimizer
+// update over a large parameter and the range kernels into contiguous ranges (of elements, rows or
+// columns); the caller computes the first part and waits for the rest. Attention's (batch, head)
+// slices are claimed one at a time by every thread on the call. Every split keeps each element's
+// arithmetic order, so results are bit-identical to one thread. While splits stop paying (another
+// program keeps a worker from its core), a governor keeps products on one thread for a while.
 //
 // The splits are chosen so that a training step hands each thread the same part of a layer's
 // weight every time: the forward X·Wᵀ splits by columns of C (rows of W), the weight gradient
@@ -26,6 +27,10 @@ const CALLER_SPIN_MS = 0.5;
 const UPDATE_KERNELS = ['opt_axpy', 'opt_sgd', 'opt_adam', 'opt_rmsprop', 'opt_adagrad'] as const;
 /** An optimizer kernel a worker runs. */
 export type UpdateKernel = (typeof UPDATE_KERNELS)[number];
+/** The attention kernels a worker runs (their _f32 and _f64 exports): (arguments…, from, to) over (batch, head) slices. */
+const ATTENTION_KERNELS = ['attention_forward', 'attention_backward'] as const;
+/** An attention kernel a worker runs. */
+export type AttentionKernel = (typeof ATTENTION_KERNELS)[number];
 /**
  * The kernels a worker runs over a contiguous range (their _f32 and _f64 exports): elementwise ops
  * by ranges of elements, broadcast rows, a bias tiled into rows and layer norm by rows, column sums
@@ -46,10 +51,12 @@ const RANGE_KERNELS = [
 export type RangeKernel = (typeof RANGE_KERNELS)[number];
 /**
  * The kernels a worker runs, by their index in a job: each threaded kernel family's float32 export,
- * then its float64 one (GEMM, the update kernels, the range kernels). Each takes at most MAX_ARGS
- * arguments.
+ * then its float64 one (GEMM, the update kernels, attention, the range kernels). Each takes at most
+ * MAX_ARGS arguments (attention_backward takes 14).
  */
-const JOBS = (['gemm', ...UPDATE_KERNELS, ...RANGE_KERNELS] as const).flatMap((k) => [`${k}_f32`, `${k}_f64`] as const);
+const JOBS = (['gemm', ...UPDATE_KERNELS, ...ATTENTION_KERNELS, ...RANGE_KERNELS] as const).flatMap(
+  (k) => [`${k}_f32`, `${k}_f64`] as const,
+);
 const MAX_ARGS = 14;
 
 // Control block: int32 word 0 is the state (0 idle, 1 job posted, 2 exit, 3 running), word 1 the
@@ -289,7 +296,7 @@ export async function stopThreads(): Promise<void> {
 
 /**
  * Uses `n` threads (1 … the number started with ready({ threads })) for large matrix products,
- * optimizer updates, elementwise ops, column sums, layer norms and softmax cross-entropy.
+ * attention, optimizer updates, elementwise ops, column sums, layer norms and softmax cross-entropy.
  *
  * @example
  * ```ts
@@ -306,7 +313,7 @@ export function setThreads(n: number): void {
   active = n;
 }
 
-/** Threads currently used for large matrix products, optimizer updates and the other split kernels. */
+/** Threads currently used for large matrix products, attention, optimizer updates and the other split kernels. */
 export function threadCount(): number {
   return active;
 }
@@ -405,6 +412,8 @@ const GEMM_JOB = JOBS.indexOf('gemm_f32');
 const UPDATE_JOB = Object.fromEntries(UPDATE_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<UpdateKernel, number>;
 /** Each range kernel's float32 export in JOBS (its float64 export follows it). */
 const RANGE_JOB = Object.fromEntries(RANGE_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<RangeKernel, number>;
+/** Each attention kernel's float32 export in JOBS (its float64 export follows it). */
+const ATTENTION_JOB = Object.fromEntries(ATTENTION_KERNELS.map((k) => [k, JOBS.indexOf(`${k}_f32`)])) as Record<AttentionKernel, number>;
 
 // the kernels of JOBS, looked up once per runtime (a small update runs every step of a loop)
 let jobKernels: { of: Kernels; fns: Array<(...a: number[]) => void> } | undefined;
@@ -412,6 +421,62 @@ function jobKernel(job: number): (...a: number[]) => void {
   const K = rt().kernels;
   if (jobKernels?.of !== K) jobKernels = { of: K, fns: JOBS.map((name) => K[name] as (...a: number[]) => void) };
   return jobKernels.fns[job]!;
+}
+
+/** @internal Threads started (the most that setThreads allows): how many scratch blocks a split attention call may use. */
+export function startedThreads(): number {
+  return workers.length + 1;
+}
+
+/**
+ * Runs an attention kernel (assembly/attention.ts) over the (batch, head) slices [0, slices): `args`
+ * are its arguments before `from, to`, `args[workAt]` its scratch (`scratches` blocks of `workBytes`
+ * each), and `counter` the int32 word from which its threads claim slices one at a time (zeroed
+ * here before each run). Above THRESHOLD multiply-adds (`madds`), the active threads (at most
+ * `scratches`) all work on the call, each with a scratch block of its own; a slice's outputs
+ * depend on that slice only, so the bits are one thread's.
+ */
+export function splitAttention(
+  kernel: AttentionKernel,
+  bytes: 4 | 8,
+  args: number[],
+  workAt: number,
+  workBytes: number,
+  scratches: number,
+  slices: number,
+  madds: number,
+  counter: number,
+): void {
+  const job = ATTENTION_JOB[kernel] + (bytes === 8 ? 1 : 0);
+  const run = () => runAttention(job, args, workAt, workBytes, scratches, slices, madds, counter);
+  if (recording()) onTape(run);
+  run();
+}
+
+function runAttention(
+  job: number,
+  args: number[],
+  workAt: number,
+  workBytes: number,
+  scratches: number,
+  slices: number,
+  madds: number,
+  counter: number,
+): void {
+  Atomics.store(liveI32(), counter >>> 2, 0);
+  const n = Math.min(active, scratches, slices);
+  if (n < 2 || madds < THRESHOLD || !governor.allows(performance.now())) {
+    callWith(jobKernel(job), [...args, 0, slices]);
+    return;
+  }
+  // every part claims from the same slices: a part no worker took in time finds none left
+  const parts: number[][] = [];
+  for (let t = 0; t < n; t++) {
+    const part = [...args, 0, slices];
+    part[workAt] = args[workAt]! + t * workBytes;
+    parts.push(part);
+  }
+  dispatch(job, parts);
 }
 
 function runUpdate(job: number, ptrs: number[], n: number, bytes: 4 | 8, rest: number[]): void {

@@ -1,11 +1,13 @@
 // Runs in its own file (a fresh worker process): threads must be chosen before the first op.
 import { describe, expect, it } from 'vitest';
-import { lstmSequenceBackward, softmaxCrossEntropyBackward } from '../src/grad.js';
+import { fusedAttentionBackward, lstmSequenceBackward, softmaxCrossEntropyBackward } from '../src/grad.js';
 import {
   adagradUpdate,
   adamUpdate,
   axpyInPlace,
   fillInPlace,
+  full,
+  fusedAttention,
   keep,
   lstmSequence,
   manualSeed,
@@ -22,10 +24,14 @@ import {
   type Tensor,
   tensor,
   threadCount,
+  triu,
   ValueError,
   zeros,
 } from '../src/index.js';
 import { resetSplits, splitStats } from '../src/threads.js';
+
+/** Whether two lists of buffers hold the same bytes (Buffer.equals: a deep toEqual of large buffers is slow). */
+const same = (a: Buffer[], b: Buffer[]) => a.length === b.length && a.every((x, i) => x.equals(b[i]!));
 
 describe('matmul on two threads', () => {
   it('rejects bad thread counts', async () => {
@@ -350,6 +356,127 @@ describe('matmul on two threads', () => {
         const two = run(2);
         for (let i = 0; i < one.length; i++) expect(two[i]!.equals(one[i]!), `result ${i}, ${dtype}`).toBe(true);
       });
+    }
+  });
+
+  it("fused attention forward and backward split by (batch, head) slices give one thread's bits", () => {
+    // each case over the split threshold; 15 and 5 slices split unevenly
+    const cases: Array<{ name: string; q: number[]; k: number[]; v: number[]; mask?: number[]; causal?: boolean; headsLast?: boolean }> = [
+      { name: 'causal [B, H, L, E]', q: [3, 5, 64, 32], k: [3, 5, 64, 32], v: [3, 5, 64, 32], causal: true },
+      // the GPT's head split: [B, T, H, E] read in place
+      { name: 'causal, heads last', q: [4, 64, 4, 32], k: [4, 64, 4, 32], v: [4, 64, 4, 32], causal: true, headsLast: true },
+      // L ≠ S, Ev ≠ E, more keys than a tile, a mask per batch broadcast over heads
+      { name: 'masked [B, H, L, E]', q: [3, 5, 40, 24], k: [3, 5, 90, 24], v: [3, 5, 90, 16], mask: [3, 1, 40, 90] },
+      { name: 'masked, heads last', q: [5, 40, 1, 32], k: [5, 100, 1, 32], v: [5, 100, 1, 32], mask: [40, 100], headsLast: true },
+    ];
+    const bits = (ts: Tensor[]) => ts.map((t) => Buffer.from(t.data().buffer));
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const c of cases) {
+        scope(() => {
+          manualSeed(c.q[0]! + c.k[2]!);
+          const [q, k, v] = [c.q, c.k, c.v].map((s) => randn(s, { dtype })) as [Tensor, Tensor, Tensor];
+          // a float mask with forbidden keys, never a whole row (key 0 always allowed)
+          const size = (c.mask ?? []).reduce((a, b) => a * b, 1);
+          const last = c.mask?.[c.mask.length - 1] ?? 1;
+          const mask = c.mask
+            ? tensor(
+                Array.from({ length: size }, (_, i) =>
+                  i % last !== 0 && (i * 7) % 5 === 0 ? Number.NEGATIVE_INFINITY : ((i * 13) % 7) / 7 - 0.5,
+                ),
+                { dtype },
+              ).reshape(c.mask)
+            : null;
+          const options = { isCausal: c.causal ?? false, mask, headsLast: c.headsLast ?? false };
+          const run = (threads: number) => {
+            setThreads(threads);
+            resetSplits();
+            const out = fusedAttention(q, k, v, options);
+            const dout = randn(out.shape, { dtype });
+            const grads = fusedAttentionBackward(q, k, v, out, dout, options);
+            // the forward and the backward were each split on two threads
+            expect(splitStats().splits, c.name).toBe(threads === 2 ? 2 : 0);
+            return [out, ...grads];
+          };
+          manualSeed(1);
+          const one = run(1);
+          manualSeed(1);
+          const two = run(2);
+          expect(same(bits(two), bits(one)), `${c.name} ${dtype}`).toBe(true);
+          // and the output is attention's: softmax(q·kᵀ/√E + mask)·v, composed from matmul and softmax
+          const heads = (t: Tensor) => (c.headsLast ? t.permute([0, 2, 1, 3]) : t);
+          let scores = heads(q)
+            .matmul(heads(k), { transposeB: true })
+            .mul(1 / Math.sqrt(c.q[3]!));
+          if (mask) scores = scores.add(mask);
+          const t = c.headsLast ? 1 : 2;
+          if (c.causal) scores = scores.add(triu(full([c.q[t]!, c.k[t]!], Number.NEGATIVE_INFINITY, dtype), 1));
+          const want = heads(scores.softmax(-1).matmul(heads(v))).data();
+          const got = one[0]!.data();
+          let err = 0;
+          for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!));
+          expect(got.length).toBe(want.length);
+          expect(err <= (dtype === 'float32' ? 1e-5 : 1e-12), `${c.name} ${dtype}: max error ${err}`).toBe(true);
+        });
+      }
+    }
+  });
+
+  it('record() replays split attention bit-identically on one or two threads', () => {
+    scope(() => {
+      manualSeed(11);
+      const [q, k, v] = [0, 1, 2].map(() => randn([4, 64, 4, 32]));
+      const options = { isCausal: true, headsLast: true };
+      const dout = randn([4, 64, 4, 32]);
+      const step = () => {
+        const out = fusedAttention(q!, k!, v!, options);
+        return [out, ...fusedAttentionBackward(q!, k!, v!, out, dout, options)];
+      };
+      setThreads(1);
+      const one = step().map((t) => Buffer.from(t.data().buffer));
+      setThreads(2);
+      const r = record(step);
+      for (const threads of [2, 1, 2]) {
+        setThreads(threads);
+        resetSplits();
+        for (const t of r.result) fillInPlace(t, 0);
+        r.replay();
+        expect(
+          same(
+            r.result.map((t) => Buffer.from(t.data().buffer)),
+            one,
+          ),
+        ).toBe(true);
+        expect(splitStats().splits).toBe(threads === 2 ? 2 : 0);
+      }
+      r.dispose();
+    });
+  });
+
+  it("split attention gives one thread's bits on a loaded machine, whichever thread claims a slice", async () => {
+    // two busy threads on top of the caller and its worker: the worker is descheduled now and then,
+    // and the caller claims the slices it would have computed, or takes its whole part back
+    await ready({ threads: 2 });
+    const { Worker } = await import('node:worker_threads');
+    const busy = [0, 1].map(() => new Worker('for (;;) {}', { eval: true }));
+    try {
+      scope(() => {
+        manualSeed(12);
+        const [q, k, v, dout] = [0, 1, 2, 3].map(() => randn([4, 64, 4, 32])) as [Tensor, Tensor, Tensor, Tensor];
+        const options = { isCausal: true, headsLast: true };
+        const step = () => {
+          const out = fusedAttention(q, k, v, options);
+          return [out, ...fusedAttentionBackward(q, k, v, out, dout, options)].map((t) => Buffer.from(t.data().buffer));
+        };
+        setThreads(1);
+        const one = scope(step);
+        setThreads(2);
+        resetSplits();
+        for (let i = 0; i < 40; i++) expect(same(scope(step), one)).toBe(true);
+        // the first 16 splits are always made: a pause needs 16 slow ones
+        expect(splitStats().splits).toBeGreaterThanOrEqual(16);
+      });
+    } finally {
+      await Promise.all(busy.map((w) => w.terminate()));
     }
   });
 

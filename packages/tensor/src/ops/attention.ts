@@ -3,9 +3,10 @@
 // resolved here into a geometry block of strides, so the kernel reads q, k and v as they lie:
 // [..., T, E], or [B, T, H, E] with `headsLast` (a projection's heads split by a reshape, no copy).
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
-import { kernels, META_PTR, rt, writeData } from '../runtime.js';
+import { META_PTR, rt, writeData } from '../runtime.js';
 import { broadcastShapes } from '../shape.js';
 import { type FloatDType, itemSize, Tensor } from '../tensor.js';
+import { splitAttention, startedThreads } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { broadcastTo } from './layout.js';
@@ -22,8 +23,13 @@ export interface FusedAttentionOptions {
   headsLast?: boolean;
 }
 
-// the forward's tile of keys (assembly/attention.ts TILE)
+// the forward's tile of keys, the query rows computed together, and the backward's rows summed into
+// dK and dV together (assembly/attention.ts TILE, ROWS, GROUP)
 const TILE = 64;
+const ROWS = 4;
+const GROUP = 16;
+// the geometry's word 22, from which the threads on one call claim its slices
+const CLAIM_PTR = META_PTR + 22 * 4;
 
 /** The resolved geometry of one attention call. */
 interface AttentionPlan {
@@ -33,10 +39,15 @@ interface AttentionPlan {
   outShape: number[];
   l: number;
   s: number;
+  e: number;
   ev: number;
   scale: number;
   /** The mask in the compute dtype, laid out for the strides in `words` (maybe a new tensor). */
   mask: Tensor | null;
+  /** The (batch, head) slices B·H, which threads split. */
+  slices: number;
+  /** The forward's multiply-adds, about: B·H·L·S·(E + Ev), halved when causal. */
+  madds: number;
 }
 
 function checkFloat(op: string, name: string, t: Tensor): void {
@@ -124,12 +135,32 @@ function planOf(op: string, q: Tensor, k: Tensor, v: Tensor, options: FusedAtten
     }
   }
   const flags = (isCausal ? 1 : 0) | (m !== null ? 2 : 0);
-  return { dtype, words: [b, h, l, s, e, ev, ...strides, ...maskStrides, flags], outShape, l, s, ev, scale, mask: m };
+  const madds = (b * h * l * s * (e + ev)) / (isCausal ? 2 : 1);
+  return {
+    dtype,
+    words: [b, h, l, s, e, ev, ...strides, ...maskStrides, flags],
+    outShape,
+    l,
+    s,
+    e,
+    ev,
+    scale,
+    mask: m,
+    slices: b * h,
+    madds,
+  };
 }
 
-/** Runs `body` with a scratch block of `elements` in `dtype` (freed after). */
-function withScratch<R>(elements: number, dtype: FloatDType, body: (work: number) => R): R {
-  const bytes = Math.max(16, elements * itemSize(dtype));
+/**
+ * The bytes of one thread's scratch block of `elements` in `dtype`: whole 64-byte cache lines and
+ * one more, so that two threads' blocks never share a line (whatever the first block's alignment).
+ */
+function scratchBytes(elements: number, dtype: FloatDType): number {
+  return Math.ceil((elements * itemSize(dtype)) / 64) * 64 + 64;
+}
+
+/** Runs `body` with a scratch block of `bytes` (freed after). */
+function withScratch<R>(bytes: number, body: (work: number) => R): R {
   const alloc = rt().allocator;
   const work = alloc.alloc(bytes);
   try {
@@ -170,11 +201,14 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, options: FusedAt
   const { ts, release } = inDtype([q, k, v], plan.dtype);
   try {
     if (out.size > 0) {
-      withScratch(TILE + plan.ev, plan.dtype, (work) => {
+      // kᵀ of a slice, ROWS·TILE scores, ROWS·Ev accumulators, a maximum and a sum per row
+      const per = scratchBytes(plan.e * plan.s + ROWS * (TILE + plan.ev + 2), plan.dtype);
+      const scratches = startedThreads();
+      withScratch(per * scratches, (work) => {
         const [tq, tk, tv] = ts as [Tensor, Tensor, Tensor];
         writeData(META_PTR, 'int32', plan.words);
-        const kernel = plan.dtype === 'float64' ? kernels().attention_forward_f64 : kernels().attention_forward_f32;
-        kernel(tq.ptr(op), tk.ptr(op), tv.ptr(op), plan.mask ? plan.mask.ptr(op) : 0, out.ptr(op), work, META_PTR, plan.scale);
+        const args = [tq.ptr(op), tk.ptr(op), tv.ptr(op), plan.mask ? plan.mask.ptr(op) : 0, out.ptr(op), work, META_PTR, plan.scale];
+        splitAttention('attention_forward', itemSize(plan.dtype) as 4 | 8, args, 5, per, scratches, plan.slices, plan.madds, CLAIM_PTR);
       });
     }
   } finally {
@@ -218,15 +252,15 @@ export function fusedAttentionBackward(
   try {
     for (const g of grads) fillInPlace(g, 0);
     if (plan.l > 0 && plan.s > 0 && grads.some((g) => g.size > 0)) {
-      withScratch(plan.s, plan.dtype, (work) => {
+      // kᵀ and vᵀ of a slice, then P and dS of GROUP query rows
+      const per = scratchBytes((plan.e + plan.ev + 2 * GROUP) * plan.s, plan.dtype);
+      const scratches = startedThreads();
+      withScratch(per * scratches, (work) => {
         const [tq, tk, tv, to, tdo] = ts as [Tensor, Tensor, Tensor, Tensor, Tensor];
         const [dq, dk, dv] = grads as [Tensor, Tensor, Tensor];
         writeData(META_PTR, 'int32', plan.words);
-        const kernel = plan.dtype === 'float64' ? kernels().attention_backward_f64 : kernels().attention_backward_f32;
-        kernel(
-          tq.ptr(op),
-          tk.ptr(op),
-          tv.ptr(op),
+        const args = [tq, tk, tv].map((t) => t.ptr(op));
+        args.push(
           plan.mask ? plan.mask.ptr(op) : 0,
           to.ptr(op),
           tdo.ptr(op),
@@ -236,6 +270,18 @@ export function fusedAttentionBackward(
           work,
           META_PTR,
           plan.scale,
+        );
+        // the backward does about three times the forward's multiply-adds
+        splitAttention(
+          'attention_backward',
+          itemSize(plan.dtype) as 4 | 8,
+          args,
+          9,
+          per,
+          scratches,
+          plan.slices,
+          3 * plan.madds,
+          CLAIM_PTR,
         );
       });
     }
