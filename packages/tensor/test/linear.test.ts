@@ -108,4 +108,15 @@ describe('linear', () => {
       fails(() => linear(ints, w), DTypeError, /linear: needs float32 or float64 operands, got int32/);
     });
   });
+
+  it('with no input features the output is the bias in every row (PyTorch: F.linear of [2, 0] by [3, 0] with a bias)', () => {
+    scope(() => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const y = linear(tensor([[], []], { dtype }), tensor([[], [], []], { dtype }), tensor([1, -2, 3.5], { dtype }));
+        expect(y.shape).toEqual([2, 3]);
+        expect(Array.from(y.data())).toEqual([1, -2, 3.5, 1, -2, 3.5]);
+        expect(Array.from(linear(tensor([[], []], { dtype }), tensor([[], [], []], { dtype })).data())).toEqual([0, 0, 0, 0, 0, 0]);
+      }
+    });
+  });
 });

@@ -136,7 +136,8 @@ export function linear(x: TensorLike, weight: TensorLike, bias: TensorLike | nul
     const dtype = floatType(tx!, tw!, ...(tb ? [tb] : []));
     const out = new Tensor([...tx!.shape.slice(0, -1), outF], dtype);
     if (out.size === 0) return out;
-    const rows = tx!.size / inF;
+    // the leading axes' product (x.size / inF would be 0/0 with no input features)
+    const rows = sizeOf(tx!.shape.slice(0, -1));
     const bytes = itemSize(dtype);
     const po = out.ptr(op);
     // a bias first and the product added to it saves a pass over an output that stays in cache;
