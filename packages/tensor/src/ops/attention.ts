@@ -10,6 +10,7 @@ import { splitAttention, startedThreads } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
 import { broadcastTo } from './layout.js';
+import { checkOptions } from './operands.js';
 
 /** Options of fusedAttention and fusedAttentionBackward. */
 export interface FusedAttentionOptions {
@@ -59,8 +60,9 @@ function planOf(op: string, q: Tensor, k: Tensor, v: Tensor, options: FusedAtten
   checkFloat(op, 'q', q);
   checkFloat(op, 'k', k);
   checkFloat(op, 'v', v);
-  const { isCausal = false, mask = null, headsLast = false } = options;
+  const { isCausal = false, mask = null, headsLast = false } = checkOptions(op, options, ['scale', 'isCausal', 'mask', 'headsLast']);
   if (typeof isCausal !== 'boolean') throw new ValueError(`${op}: isCausal must be true or false, got ${String(isCausal)}`);
+  if (typeof headsLast !== 'boolean') throw new ValueError(`${op}: headsLast must be true or false, got ${String(headsLast)}`);
   if (isCausal && mask !== null) throw new ValueError(`${op}: give either a mask or isCausal, not both`);
   const dtype = floatType(q, k, v);
   const given = `q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`;
@@ -200,7 +202,9 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, options: FusedAt
   const out = new Tensor(plan.outShape, plan.dtype);
   const { ts, release } = inDtype([q, k, v], plan.dtype);
   try {
-    if (out.size > 0) {
+    // no keys: an empty weighted sum, 0 (as softmax(q·kᵀ)·v composed, whose product sums over S = 0)
+    if (plan.s === 0) fillInPlace(out, 0);
+    else if (out.size > 0) {
       // kᵀ of a slice, ROWS·TILE scores, ROWS·Ev accumulators, a maximum and a sum per row
       const per = scratchBytes(plan.e * plan.s + ROWS * (TILE + plan.ev + 2), plan.dtype);
       const scratches = startedThreads();

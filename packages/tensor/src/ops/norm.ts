@@ -8,7 +8,7 @@ import { Tensor, type TensorLike } from '../tensor.js';
 import { splitRange, splitsAbove } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
-import { releaseIfNew, withOperands } from './operands.js';
+import { checkOptions, releaseIfNew, withOperands } from './operands.js';
 
 /** Options of layerNorm: the elementwise affine parameters and eps, as PyTorch's `F.layer_norm`. */
 export interface LayerNormOptions {
@@ -51,7 +51,7 @@ function checkEps(op: string, eps: unknown): number {
  */
 export function layerNorm(x: TensorLike, normalizedShape: number | readonly number[], options: LayerNormOptions = {}): Tensor {
   const op = 'layerNorm';
-  if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${String(options)}`);
+  options = checkOptions(op, options, ['weight', 'bias', 'eps']);
   const eps = checkEps(op, options.eps ?? 1e-5);
   const weight = options.weight ?? null;
   const bias = options.bias ?? null;

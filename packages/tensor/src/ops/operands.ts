@@ -61,3 +61,22 @@ export function geluForm(op: string, options: { approximate?: unknown } | undefi
   }
   return form;
 }
+
+/**
+ * An options argument checked: undefined gives the defaults, anything else must be a plain object
+ * holding only `known` keys. A misspelt key (`epsilon` for `eps`, `causal` for `isCausal`) is a
+ * ValueError naming it and the keys accepted, as PyTorch refuses an unexpected keyword argument,
+ * rather than a setting silently left at its default.
+ */
+export function checkOptions<O extends object>(op: string, options: O | null | undefined, known: readonly (keyof O & string)[]): O {
+  if (options === undefined) return {} as O;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    const given = options === null ? 'null' : Array.isArray(options) ? 'an array' : `${typeof options} ${String(options)}`;
+    throw new ValueError(`${op}: options must be an object, got ${given}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!(known as readonly string[]).includes(key))
+      throw new ValueError(`${op}: unknown option '${key}'; the options are ${known.length === 0 ? 'none' : known.join(', ')}`);
+  }
+  return options;
+}

@@ -8,7 +8,7 @@ import { itemSize, Tensor, type TensorLike } from '../tensor.js';
 import { gemm as gemm32, gemm64, threadCount } from '../threads.js';
 import { asFloat, floatType } from './cast.js';
 import { fillInPlace } from './fill.js';
-import { releaseIfNew, withOperands } from './operands.js';
+import { checkOptions, releaseIfNew, withOperands } from './operands.js';
 
 /** Checks xg, hg [n, gates·H] and a state [n, H]; returns [n, H]. */
 function cellShapes(op: string, gates: number, xg: Tensor, hg: Tensor, state: Tensor, stateName: string): [number, number] {
@@ -193,8 +193,8 @@ function stepProducts(op: string, dtype: 'float32' | 'float64', transB: 0 | 1, b
  */
 export function lstmSequence(xg: TensorLike, whh: TensorLike, h0: TensorLike, c0: TensorLike, options: LstmSequenceOptions = {}): Tensor {
   const op = 'lstmSequence';
-  if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${String(options)}`);
-  const reverse = !!options.reverse;
+  const { reverse = false } = checkOptions(op, options, ['reverse']);
+  if (typeof reverse !== 'boolean') throw new ValueError(`${op}: reverse must be true or false, got ${String(reverse)}`);
   return withOperands(op, [xg, whh, h0, c0], ([x, w, h, c]) => {
     const [steps, n, hidden] = sequenceShapes(op, x!, w!, h!, c!);
     const dtype = floatType(x!, w!, h!, c!);
@@ -255,6 +255,7 @@ export function lstmSequenceBackward(
   needs: LstmSequenceNeeds,
 ): [Tensor, Tensor | null, Tensor | null, Tensor | null] {
   const op = 'lstmSequenceBackward';
+  if (h0.rank !== 2) throw new ShapeError(`${op}: h0 must be [n, hidden], got ${fmtShape(h0.shape)}`);
   const [n, hidden] = h0.shape as [number, number];
   if (y.rank !== 4 || y.shape[0] !== 2 || y.shape[2] !== n || y.shape[3] !== hidden)
     throw new ShapeError(`${op}: y must be [2, steps, ${n}, ${hidden}], got ${fmtShape(y.shape)}`);
