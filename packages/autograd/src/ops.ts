@@ -491,7 +491,8 @@ export const opTable = {
     // dx = g·W; dW = gᵀ·x over all rows of x (its leading axes folded); db = Σ g over the rows
     backward: (g, { inputs: [x, w], attrs: { hasBias }, needs }, F) => {
       const [outF, inF] = w!.shape as [number, number];
-      const rows = x!.size / inF;
+      // the leading axes' product (x.size / inF would be 0/0 with no input features)
+      const rows = x!.shape.slice(0, -1).reduce((a, d) => a * d, 1);
       const dx = needs[0] ? F.matmul(g, w!, {}) : null;
       const dw = needs[1] ? F.matmul(F.reshape(g, [rows, outF]), F.reshape(x!, [rows, inF]), { transposeA: true }) : null;
       return hasBias ? [dx, dw, needs[2] ? F.sumTo(g, [outF]) : null] : [dx, dw];

@@ -1132,7 +1132,7 @@ export function layerNorm(
   normalizedShape: number | readonly number[],
   options: { weight?: VariableLike | null; bias?: VariableLike | null; eps?: number } = {},
 ): Variable {
-  const { weight = null, bias = null, eps = 1e-5 } = optionsObject('layerNorm', options);
+  const { weight = null, bias = null, eps = 1e-5 } = optionsObject('layerNorm', options, ['weight', 'bias', 'eps']);
   const shape =
     typeof normalizedShape === 'number' ? [normalizedShape] : Array.isArray(normalizedShape) ? [...normalizedShape] : normalizedShape;
   const inputs = [x, ...(weight === null ? [] : [weight]), ...(bias === null ? [] : [bias])];
@@ -1180,8 +1180,8 @@ export function lstmSequence(
   c0: VariableLike,
   options: T.LstmSequenceOptions = {},
 ): Variable {
-  options = optionsObject('lstmSequence', options);
-  return apply('lstmSequence', opTable.lstmSequence, [xg, whh, h0, c0], { reverse: !!options.reverse });
+  options = optionsObject('lstmSequence', options, ['reverse']);
+  return apply('lstmSequence', opTable.lstmSequence, [xg, whh, h0, c0], { reverse: options.reverse ?? false });
 }
 
 /** Stacks Variables of one shape along a new axis. */
@@ -1199,10 +1199,16 @@ function isOptionsObject(x: unknown): x is BackwardOptions {
 }
 
 /** Checks an options argument is an object (undefined means the defaults). @internal */
-export function optionsObject<O>(op: string, options: O | undefined): O {
+export function optionsObject<O>(op: string, options: O | undefined, known?: readonly string[]): O {
   if (options === undefined) return {} as O;
   if (options === null || typeof options !== 'object' || Array.isArray(options))
     throw new ValueError(`${op}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
+  // a misspelt key is refused, as PyTorch refuses an unexpected keyword, not silently left at its default
+  if (known) {
+    for (const key of Object.keys(options)) {
+      if (!known.includes(key)) throw new ValueError(`${op}: unknown option '${key}'; the options are ${known.join(', ')}`);
+    }
+  }
   return options;
 }
 
