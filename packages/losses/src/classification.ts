@@ -238,7 +238,7 @@ function fusedCrossEntropy(op: string, x: Variable, y: Variable, eps: number, re
  * ```
  */
 export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) => {
-  lossOptions('crossEntropy', options);
+  lossOptions('crossEntropy', options, ['reduction', 'weight', 'labelSmoothing']);
   return withClassIds(input, target, (t) =>
     dispatch([input, t], (x, y) =>
       overClassAxis('crossEntropy', x!, y!, options.reduction, (x2, y2) => {

@@ -30,6 +30,11 @@ describe('loss options are validated', () => {
     ['mse options null', () => mse([1], [2], null as never), /options/],
     ['mae options a number', () => mae([1], [2], 3 as never), /options/],
     ['crossEntropy options null', () => crossEntropy([[1, 2]], id0, null as never), /options/],
+    [
+      'crossEntropy with an unknown option key (PyTorch spelling)',
+      () => crossEntropy([[1, 2]], id0, { label_smoothing: 0.1 } as never),
+      /crossEntropy: unknown option 'label_smoothing'; the options are reduction, weight, labelSmoothing/,
+    ],
     ['nllLoss options null', () => nllLoss([[-1, -2]], id0, null as never), /options/],
     ['binaryCrossEntropy options null', () => binaryCrossEntropy([0.5], [1], null as never), /options/],
     ['klDivergence options null', () => klDivergence([[-1, -1]], [[0.5, 0.5]], null as never), /options/],
@@ -57,6 +62,11 @@ describe('loss options are validated', () => {
       fails(run, ValueError, message, { leakCheck: !label.includes('Variable') });
     });
   }
+  it('crossEntropy with its known keys still honours them: labelSmoothing 0.5 at class 0 of [2, 0] is 0.5·(lse − 2) + 0.5·(lse − 1)', () => {
+    const lse = Math.log(Math.exp(2) + 1);
+    const got = crossEntropy([[2, 0]], id0, { labelSmoothing: 0.5, reduction: 'sum' }).item();
+    expect(Math.abs(got - (0.5 * (lse - 2) + 0.5 * (lse - 1)))).toBeLessThan(1e-6);
+  });
   it('huber with a valid delta still matches the hand-computed value', () => {
     // d = [1, 2], δ = 1.5: ½·1² = 0.5 and 1.5·(2 − 0.75) = 1.875
     expect(huber([0, 0], [1, 2], { delta: 1.5, reduction: 'sum' }).item()).toBeCloseTo(2.375, 6);
