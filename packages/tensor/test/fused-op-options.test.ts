@@ -90,6 +90,30 @@ describe('fused ops: options', () => {
     });
   });
 
+  it('fusedAttention with no features (E = 0) needs a scale (1/√0 is infinite); with one, every key weighs alike', () => {
+    scope(() => {
+      const [q, k] = [zeros([1, 1, 3, 0]), zeros([1, 1, 5, 0])];
+      const v = tensor([
+        [
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+            [7, 8],
+            [9, 10],
+          ],
+        ],
+      ]);
+      fails(
+        () => fusedAttention(q, k, v),
+        ValueError,
+        /fusedAttention: q and k have no features \(E = 0, .*\), so the default scale 1\/√E is infinite; pass a finite scale/,
+      );
+      // the scores are all 0: softmax is uniform, each row the mean of v's rows [5, 6]
+      expect(Array.from(fusedAttention(q, k, v, { scale: 1 }).data())).toEqual([5, 6, 5, 6, 5, 6]);
+    });
+  });
+
   it('fusedAttention over no keys is 0, as softmax(q·kᵀ)·v composed (an empty sum)', () => {
     manualSeed(6);
     scope(() => {

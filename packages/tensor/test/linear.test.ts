@@ -105,7 +105,11 @@ describe('linear', () => {
       fails(() => linear(x, w5), ShapeError, /linear: input \[2,4\] must end in the weight's 5 input features \(weight \[3,5\]\)/);
       fails(() => linear(x, w, b2), ShapeError, /linear: bias must be \[3\], got \[2\]/);
       fails(() => linear(x, w8), ShapeError, /linear: weight must be \[out, in\], got \[8\]/);
-      fails(() => linear(ints, w), DTypeError, /linear: needs float32 or float64 operands, got int32/);
+      fails(() => linear(ints, w), DTypeError, /linear: needs float32 or float64 operands, got an int32 input \[/);
+      const intW = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], { dtype: 'int32', shape: [3, 4] });
+      const intB = tensor([1, 2, 3], { dtype: 'int32' });
+      fails(() => linear(x, intW), DTypeError, /linear: needs float32 or float64 operands, got an int32 weight \[3,4\]/);
+      fails(() => linear(x, w, intB), DTypeError, /linear: needs float32 or float64 operands, got an int32 bias \[3\]/);
     });
   });
 

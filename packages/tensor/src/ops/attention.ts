@@ -103,6 +103,8 @@ function planOf(op: string, q: Tensor, k: Tensor, v: Tensor, options: FusedAtten
     outShape = [...batch, l, ev];
     scores = [...batch, l, s];
   }
+  if ((options.scale ?? null) === null && e === 0)
+    throw new ValueError(`${op}: q and k have no features (E = 0, ${given}), so the default scale 1/√E is infinite; pass a finite scale`);
   const scale = options.scale ?? 1 / Math.sqrt(e);
   if (typeof scale !== 'number' || !Number.isFinite(scale))
     throw new ValueError(`${op}: scale must be a finite number, got ${String(scale)}`);

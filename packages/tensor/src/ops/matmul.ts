@@ -130,8 +130,13 @@ export function linear(x: TensorLike, weight: TensorLike, bias: TensorLike | nul
       );
     }
     if (tb && (tb.rank !== 1 || tb.shape[0] !== outF)) throw new ShapeError(`linear: bias must be [${outF}], got ${fmtShape(tb.shape)}`);
-    for (const t of [tx!, tw!, ...(tb ? [tb] : [])]) {
-      if (t.dtype === 'int32') throw new DTypeError(`linear: needs float32 or float64 operands, got int32 ${fmtShape(t.shape)}`);
+    for (const [name, t] of [
+      ['input', tx!],
+      ['weight', tw!],
+      ['bias', tb],
+    ] as const) {
+      if (t && t.dtype === 'int32')
+        throw new DTypeError(`linear: needs float32 or float64 operands, got an int32 ${name} ${fmtShape(t.shape)}`);
     }
     const dtype = floatType(tx!, tw!, ...(tb ? [tb] : []));
     const out = new Tensor([...tx!.shape.slice(0, -1), outF], dtype);
