@@ -28,7 +28,7 @@ export interface BinaryOptions extends LossOptions {
  * ```
  */
 export const binaryCrossEntropy: Loss<BinaryOptions> = ((input: VariableLike, target: VariableLike, options: BinaryOptions = {}) => {
-  lossOptions('binaryCrossEntropy', options);
+  lossOptions('binaryCrossEntropy', options, ['reduction', 'weight']);
   return dispatch([input, target], (p, y) => {
     const op = 'binaryCrossEntropy';
     sameShape(op, p!, y!);
@@ -68,7 +68,7 @@ export const binaryCrossEntropyWithLogits: Loss<LogitsOptions> = ((
   target: VariableLike,
   options: LogitsOptions = {},
 ) => {
-  lossOptions('binaryCrossEntropyWithLogits', options);
+  lossOptions('binaryCrossEntropyWithLogits', options, ['reduction', 'weight', 'posWeight']);
   return dispatch([input, target], (x, y) => {
     const op = 'binaryCrossEntropyWithLogits';
     sameShape(op, x!, y!);
@@ -267,7 +267,7 @@ export const nllLoss: Loss<Omit<CrossEntropyOptions, 'labelSmoothing'>> = ((
   target: VariableLike,
   options: CrossEntropyOptions = {},
 ) => {
-  lossOptions('nllLoss', options);
+  lossOptions('nllLoss', options, ['reduction', 'weight']);
   return withClassIds(input, target, (t) =>
     dispatch([input, t], (x, y) => {
       if (y!.value.dtype !== 'int32') {
@@ -302,7 +302,7 @@ export interface KLOptions {
  * ```
  */
 export const klDivergence: Loss<KLOptions> = ((input: VariableLike, target: VariableLike, options: KLOptions = {}) => {
-  lossOptions('klDivergence', options);
+  lossOptions('klDivergence', options, ['reduction', 'logTarget']);
   return dispatch([input, target], (logq, y) => {
     const op = 'klDivergence';
     sameShape(op, logq!, y!);

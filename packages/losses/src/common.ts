@@ -22,16 +22,14 @@ export function dispatch(inputs: VariableLike[], body: (...vs: Variable[]) => Va
 }
 
 /** Checks a loss's options argument is an object (undefined means the defaults) holding only the `known` keys, when given. */
-export function lossOptions<O>(op: string, options: O | undefined, known?: readonly string[]): O {
+export function lossOptions<O>(op: string, options: O | undefined, known: readonly string[]): O {
   if (options === undefined) return {} as O;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ValueError(`${op}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
   }
-  // with the keys known, a misspelt one (PyTorch's label_smoothing) is refused, not silently ignored
-  if (known) {
-    for (const key of Object.keys(options)) {
-      if (!known.includes(key)) throw new ValueError(`${op}: unknown option '${key}'; the options are ${known.join(', ')}`);
-    }
+  // a misspelt key (PyTorch's label_smoothing) is refused, not silently ignored
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new ValueError(`${op}: unknown option '${key}'; the options are ${known.join(', ')}`);
   }
   return options;
 }

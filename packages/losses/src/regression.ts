@@ -2,9 +2,14 @@
 import type { Variable, VariableLike } from '@gd/autograd';
 import { dispatch, finiteOption, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
 
-function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable, o: O) => Variable, check?: (o: O) => void): Loss<O> {
+function elementwise<O extends LossOptions>(
+  op: string,
+  known: readonly string[],
+  perElement: (d: Variable, o: O) => Variable,
+  check?: (o: O) => void,
+): Loss<O> {
   return ((input: VariableLike, target: VariableLike, given?: O) => {
-    const options = lossOptions(op, given);
+    const options = lossOptions(op, given, known);
     check?.(options);
     return dispatch([input, target], (x, y) => {
       sameShape(op, x!, y!);
@@ -22,7 +27,7 @@ function elementwise<O extends LossOptions>(op: string, perElement: (d: Variable
  * ```
  */
 export const mse: Loss<LossOptions> = ((input: VariableLike, target: VariableLike, given?: LossOptions) => {
-  const options = lossOptions('mse', given);
+  const options = lossOptions('mse', given, ['reduction']);
   return dispatch([input, target], (x, y) => {
     sameShape('mse', x!, y!);
     const reduction = options.reduction ?? 'mean';
@@ -41,7 +46,7 @@ export const mse: Loss<LossOptions> = ((input: VariableLike, target: VariableLik
  * mae(tensor([1, 2]), tensor([2, 4])).item(); // 1.5
  * ```
  */
-export const mae: Loss<LossOptions> = elementwise('mae', (d) => d.abs());
+export const mae: Loss<LossOptions> = elementwise('mae', ['reduction'], (d) => d.abs());
 
 /** Options of huber: the threshold between the quadratic and the linear part. */
 export interface HuberOptions extends LossOptions {
@@ -60,6 +65,7 @@ export interface HuberOptions extends LossOptions {
  */
 export const huber: Loss<HuberOptions> = elementwise<HuberOptions>(
   'huber',
+  ['reduction', 'delta'],
   (d, { delta = 1 }) => {
     const a = d.abs();
     const q = a.minimum(delta);
@@ -83,7 +89,7 @@ export interface HingeOptions extends LossOptions {
  * ```
  */
 export const hinge: Loss<HingeOptions> = ((input: VariableLike, target: VariableLike, given?: HingeOptions) => {
-  const options = lossOptions('hinge', given);
+  const options = lossOptions('hinge', given, ['reduction', 'margin']);
   const margin = finiteOption('hinge', 'margin', options.margin ?? 1, false);
   return dispatch([input, target], (x, y) => {
     sameShape('hinge', x!, y!);

@@ -35,6 +35,32 @@ describe('loss options are validated', () => {
       () => crossEntropy([[1, 2]], id0, { label_smoothing: 0.1 } as never),
       /crossEntropy: unknown option 'label_smoothing'; the options are reduction, weight, labelSmoothing/,
     ],
+    // every loss refuses a key it does not know (here each one's PyTorch or a misspelt name)
+    ['mse reduce', () => mse([1], [2], { reduce: false } as never), /mse: unknown option 'reduce'; the options are reduction$/],
+    ['mae size_average', () => mae([1], [2], { size_average: true } as never), /mae: unknown option 'size_average'/],
+    ['huber beta', () => huber([1], [2], { beta: 1 } as never), /huber: unknown option 'beta'; the options are reduction, delta$/],
+    [
+      'hinge margins',
+      () => hinge([0.5], [1], { margins: 1 } as never),
+      /hinge: unknown option 'margins'; the options are reduction, margin$/,
+    ],
+    ['nllLoss ignore_index', () => nllLoss([[-1, -2]], id0, { ignore_index: -100 } as never), /nllLoss: unknown option 'ignore_index'/],
+    [
+      'binaryCrossEntropy pos_weight',
+      () => binaryCrossEntropy([0.5], [1], { pos_weight: 2 } as never),
+      /binaryCrossEntropy: unknown option 'pos_weight'; the options are reduction, weight$/,
+    ],
+    [
+      'klDivergence log_target',
+      () => klDivergence([[-1, -1]], [[0.5, 0.5]], { log_target: true } as never),
+      /klDivergence: unknown option 'log_target'; the options are reduction, logTarget$/,
+    ],
+    [
+      'entropy dim',
+      () => entropy([0.5, 0.5], { dim: 0 } as never),
+      /entropy: unknown option 'dim'; the options are base, axis, normalize$/,
+    ],
+    ['crossEntropyOf dim', () => crossEntropyOf([0.5, 0.5], [0.5, 0.5], { dim: 0 } as never), /crossEntropyOf: unknown option 'dim'/],
     ['nllLoss options null', () => nllLoss([[-1, -2]], id0, null as never), /options/],
     ['binaryCrossEntropy options null', () => binaryCrossEntropy([0.5], [1], null as never), /options/],
     ['klDivergence options null', () => klDivergence([[-1, -1]], [[0.5, 0.5]], null as never), /options/],
