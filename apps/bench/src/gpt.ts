@@ -12,7 +12,7 @@ import { memory, type Tensor, tensor } from '@gd/tensor';
 import { type Array as JaxArray, jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName, Row, Workload } from './harness.js';
-import { type ReadMode, uniformValues } from './jax.js';
+import { meanCrossEntropy, type ReadMode, uniformValues } from './jax.js';
 import { bytesOverSteps, gdClassifierStep } from './peers.js';
 import type { WorkloadOptions } from './workloads.js';
 
@@ -328,12 +328,7 @@ function jaxLoss(p: JaxGpt, ids: JaxArray, onehot: JaxArray, mask: JaxArray): Ja
     x = x.add(np.matmul(f, l.w2).add(l.b2));
   }
   mask.dispose();
-  const logits = np.matmul(layerNorm(x, p.lnfg, p.lnfb), p.wh).add(p.bh);
-  return nn
-    .logSoftmax(logits, -1)
-    .mul(onehot)
-    .sum()
-    .mul(-1 / n);
+  return meanCrossEntropy(np.matmul(layerNorm(x, p.lnfg, p.lnfb), p.wh).add(p.bh), onehot);
 }
 
 function jaxGpt(mode: ReadMode): Instance {

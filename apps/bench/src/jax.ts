@@ -114,16 +114,20 @@ export function jaxMatmul(n: number, mode: ReadMode): Instance {
 /** The MLP's parameters, weights stored [in, out] as a jax-js user would. */
 export type MlpParams = { w1: JaxArray; b1: JaxArray; w2: JaxArray; b2: JaxArray };
 
-/** Mean softmax cross-entropy of the 2-layer ReLU MLP on one-hot labels. */
-function mlpLoss(p: MlpParams, x: JaxArray, onehot: JaxArray): JaxArray {
-  const h = nn.relu(np.matmul(x, p.w1).add(p.b1));
-  const logits = np.matmul(h, p.w2).add(p.b2);
+/** Mean softmax cross-entropy of `logits` [rows, classes] against one-hot targets, as the jax-js models compute it. */
+export function meanCrossEntropy(logits: JaxArray, onehot: JaxArray): JaxArray {
   const rows = onehot.shape[0]!;
   return nn
     .logSoftmax(logits, -1)
     .mul(onehot)
     .sum()
     .mul(-1 / rows);
+}
+
+/** Mean softmax cross-entropy of the 2-layer ReLU MLP on one-hot labels. */
+function mlpLoss(p: MlpParams, x: JaxArray, onehot: JaxArray): JaxArray {
+  const h = nn.relu(np.matmul(x, p.w1).add(p.b1));
+  return meanCrossEntropy(np.matmul(h, p.w2).add(p.b2), onehot);
 }
 
 /** One SGD step, jitted whole: forward, cross-entropy, backward, update. Returns [loss, new params]. */
@@ -230,13 +234,7 @@ export function jaxSoftmaxCE(rows: number, classes: number, mode: ReadMode): Ins
   const z = np.array(uniformValues(rows * classes, 2, 3), { shape: [rows, classes] });
   const labels = Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes);
   const onehot = oneHot(labels, classes);
-  const ce = (v: JaxArray, t: JaxArray) =>
-    nn
-      .logSoftmax(v, -1)
-      .mul(t)
-      .sum()
-      .mul(-1 / rows);
-  const dz = jit((v: JaxArray, t: JaxArray) => valueAndGrad(ce)(v, t)[1]);
+  const dz = jit((v: JaxArray, t: JaxArray) => valueAndGrad(meanCrossEntropy)(v, t)[1]);
   return {
     run: () => read(dz(z.ref, onehot.ref), mode),
     dispose: () => {

@@ -10,7 +10,7 @@ import { tensor } from '@gd/tensor';
 import { type Array as JaxArray, jit, lax, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName } from './harness.js';
-import { jaxTrainer, type ReadMode, uniformValues } from './jax.js';
+import { jaxTrainer, meanCrossEntropy, type ReadMode, uniformValues } from './jax.js';
 import { gdClassifierStep } from './peers.js';
 
 /** The step's learning rate. */
@@ -162,12 +162,7 @@ function lenetLoss(p: JaxLenet, x: JaxArray, onehot: JaxArray): JaxArray {
   );
   h = pool2(nn.relu(lax.conv(h, p.c2w, [1, 1], 'VALID').add(p.c2b.reshape([16, 1, 1]))));
   const f = nn.relu(np.matmul(h.reshape([rows, 400]), p.f1w.transpose()).add(p.f1b));
-  const logits = np.matmul(f, p.f2w.transpose()).add(p.f2b);
-  return nn
-    .logSoftmax(logits, -1)
-    .mul(onehot)
-    .sum()
-    .mul(-1 / rows);
+  return meanCrossEntropy(np.matmul(f, p.f2w.transpose()).add(p.f2b), onehot);
 }
 
 function jaxLenet(batch: ImageBatch, v: LenetValues, mode: ReadMode): Instance {

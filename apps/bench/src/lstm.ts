@@ -12,7 +12,7 @@ import { memory, tensor } from '@gd/tensor';
 import { type Array as JaxArray, jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import type { Instance, PeerName, Workload } from './harness.js';
-import { jaxTrainer, type ReadMode, uniformValues } from './jax.js';
+import { jaxTrainer, meanCrossEntropy, type ReadMode, uniformValues } from './jax.js';
 import { bytesOverSteps, gdClassifierStep } from './peers.js';
 
 /** The step's learning rate. */
@@ -218,13 +218,7 @@ function jaxLoss(p: JaxLstm, x: JaxArray, onehot: JaxArray): JaxArray {
   }
   const last = hs.pop()!;
   for (const h of hs) h.dispose();
-  const logits = np.matmul(last, p.headW).add(p.headB);
-  const rows = onehot.shape[0]!;
-  return nn
-    .logSoftmax(logits, -1)
-    .mul(onehot)
-    .sum()
-    .mul(-1 / rows);
+  return meanCrossEntropy(np.matmul(last, p.headW).add(p.headB), onehot);
 }
 
 function jaxLstm(v: LstmValues, mode: ReadMode): Instance {
