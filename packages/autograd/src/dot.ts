@@ -1,6 +1,6 @@
 // toDot: the computation graph in Graphviz DOT, with shapes, small values and gradients.
-import { type Tensor, ValueError } from '@gd/tensor';
-import { optionsObject, Variable } from './variable.js';
+import { checkOptions, type Tensor, ValueError } from '@gd/tensor';
+import { Variable } from './variable.js';
 
 /** Options of toDot. */
 export interface DotOptions {
@@ -34,7 +34,7 @@ function esc(s: string): string {
  */
 export function toDot(output: Variable, options: DotOptions = {}): string {
   if (!(output instanceof Variable)) throw new ValueError(`toDot: expected a Variable, got ${output === null ? 'null' : typeof output}`);
-  options = optionsObject('toDot', options);
+  options = checkOptions('toDot', options);
   const max = options.maxValues ?? 6;
   const precision = options.precision ?? 4;
   const ids = new Map<Variable, string>();

@@ -1,7 +1,7 @@
 // gradcheck: the analytic gradient from backward() against central finite differences.
-import { DTypeError, type FloatDType, randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
+import { checkOptions, DTypeError, type FloatDType, randn, scope, Tensor, type TensorLike, tensor, ValueError } from '@gd/tensor';
 import { inner } from './functional.js';
-import { enableGrad, gradients, noGrad, optionsObject, Variable, variable } from './variable.js';
+import { enableGrad, gradients, noGrad, Variable, variable } from './variable.js';
 
 /**
  * Options of gradcheck. The defaults follow the dtype: float64 (as PyTorch's gradcheck) takes a
@@ -68,7 +68,7 @@ function checkDtype(inputs: TensorLike[], dtype: unknown): FloatDType {
 export function gradcheck(f: (...xs: Variable[]) => Variable, inputs: TensorLike[], options: GradcheckOptions = {}): GradcheckResult {
   if (typeof f !== 'function') throw new ValueError(`gradcheck: f must be a function of Variables, got ${typeof f}`);
   if (!Array.isArray(inputs)) throw new ValueError(`gradcheck: inputs must be an array, got ${inputs === null ? 'null' : typeof inputs}`);
-  options = optionsObject('gradcheck', options);
+  options = checkOptions('gradcheck', options);
   const dtype = checkDtype(inputs, options.dtype);
   const eps = options.eps ?? DEFAULTS[dtype].eps;
   const atol = options.atol ?? DEFAULTS[dtype].atol;
@@ -153,7 +153,7 @@ export function gradgradcheck(f: (...xs: Variable[]) => Variable, inputs: Tensor
   if (typeof f !== 'function') throw new ValueError(`gradgradcheck: f must be a function of Variables, got ${typeof f}`);
   if (!Array.isArray(inputs))
     throw new ValueError(`gradgradcheck: inputs must be an array, got ${inputs === null ? 'null' : typeof inputs}`);
-  options = optionsObject('gradgradcheck', options);
+  options = checkOptions('gradgradcheck', options);
   const dtype = checkDtype(inputs, options.dtype);
   return scope(() => {
     const base = inputs.map((x) => (x instanceof Tensor ? x : tensor(x as never, { dtype })).cast(dtype));

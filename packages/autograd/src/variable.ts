@@ -240,7 +240,7 @@ export class Variable {
       options = seed;
       seed = undefined;
     }
-    options = optionsObject('backward', options);
+    options = T.checkOptions('backward', options);
     if (!this.requiresGrad)
       throw new StateError('backward: this variable does not require grad (no leaf with requiresGrad is upstream of it)');
     const createGraph = !!options.createGraph;
@@ -364,7 +364,7 @@ export class Variable {
   }
   /** GELU: exact x·Φ(x) by default (PyTorch's nn.GELU()); `{ approximate: 'tanh' }` for the tanh form. */
   gelu(options: T.GeluOptions = {}): Variable {
-    const { approximate = 'none' } = optionsObject('gelu', options);
+    const { approximate = 'none' } = T.checkOptions('gelu', options);
     // checked before the op is recorded, with the tensor op's message
     if (approximate !== 'none' && approximate !== 'tanh') {
       throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate) ?? String(approximate)}`);
@@ -382,7 +382,7 @@ export class Variable {
   }
   /** Matrix product; 1-D operands act as row/column vectors (NumPy), batches broadcast. */
   matmul(b: VariableLike, options: T.MatmulOptions = {}): Variable {
-    options = optionsObject('matmul', options);
+    options = T.checkOptions('matmul', options);
     const bv = asVariable(b);
     const a2 = this.rank === 1 ? this.reshape([1, this.shape[0]!]) : this;
     const b2 = bv.rank === 1 ? bv.reshape([bv.shape[0]!, 1]) : bv;
@@ -479,7 +479,7 @@ export class Variable {
    * `topk` on tensors; the values are differentiable, the gradient going back to the chosen entries.
    */
   topk(k: number, options: T.TopkOptions | number = {}): { values: Variable; indices: Tensor } {
-    const opts = typeof options === 'number' ? { axis: options } : optionsObject('topk', options);
+    const opts = typeof options === 'number' ? { axis: options } : T.checkOptions('topk', options);
     const axis = opts.axis ?? -1;
     const largest = opts.largest ?? true;
     // the tensor op validates and gives the indices
@@ -841,7 +841,7 @@ export function gradients(
   inputs: Variable | readonly Variable[],
   options: GradientsOptions = {},
 ): Array<Variable | null> {
-  options = optionsObject('gradients', options);
+  options = T.checkOptions('gradients', options);
   const outs = outputs instanceof Variable ? [outputs] : outputs;
   const ins = inputs instanceof Variable ? [inputs] : inputs;
   if (!Array.isArray(outs) || outs.some((o) => !(o instanceof Variable)))
@@ -1067,7 +1067,7 @@ export type VariableLike = Variable | TensorLike;
  * ```
  */
 export function variable(value: TensorLike, options: { requiresGrad?: boolean; name?: string } = {}): Variable {
-  options = optionsObject('variable', options);
+  options = T.checkOptions('variable', options);
   if (options.requiresGrad !== undefined && typeof options.requiresGrad !== 'boolean')
     throw new ValueError(`variable: requiresGrad must be true or false, got ${String(options.requiresGrad)}`);
   const t = value instanceof Tensor ? value : tensor(value as never);
@@ -1132,7 +1132,7 @@ export function layerNorm(
   normalizedShape: number | readonly number[],
   options: { weight?: VariableLike | null; bias?: VariableLike | null; eps?: number } = {},
 ): Variable {
-  const { weight = null, bias = null, eps = 1e-5 } = optionsObject('layerNorm', options, ['weight', 'bias', 'eps']);
+  const { weight = null, bias = null, eps = 1e-5 } = T.checkOptions('layerNorm', options, ['weight', 'bias', 'eps']);
   const shape =
     typeof normalizedShape === 'number' ? [normalizedShape] : Array.isArray(normalizedShape) ? [...normalizedShape] : normalizedShape;
   const inputs = [x, ...(weight === null ? [] : [weight]), ...(bias === null ? [] : [bias])];
@@ -1180,7 +1180,7 @@ export function lstmSequence(
   c0: VariableLike,
   options: T.LstmSequenceOptions = {},
 ): Variable {
-  options = optionsObject('lstmSequence', options, ['reverse']);
+  options = T.checkOptions('lstmSequence', options, ['reverse']);
   return apply('lstmSequence', opTable.lstmSequence, [xg, whh, h0, c0], { reverse: options.reverse ?? false });
 }
 
@@ -1196,20 +1196,6 @@ export function stack(xs: readonly VariableLike[], axis = 0): Variable {
 /** A plain options object (not a tensor, a Variable, an array or a typed array). */
 function isOptionsObject(x: unknown): x is BackwardOptions {
   return x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
-}
-
-/** Checks an options argument is an object (undefined means the defaults). @internal */
-export function optionsObject<O>(op: string, options: O | undefined, known?: readonly string[]): O {
-  if (options === undefined) return {} as O;
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new ValueError(`${op}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
-  // a misspelt key is refused, as PyTorch refuses an unexpected keyword, not silently left at its default
-  if (known) {
-    for (const key of Object.keys(options)) {
-      if (!known.includes(key)) throw new ValueError(`${op}: unknown option '${key}'; the options are ${known.join(', ')}`);
-    }
-  }
-  return options;
 }
 
 /** A constant (no grad) Variable for a non-Variable operand. */
@@ -1264,7 +1250,7 @@ function checkedAxis(op: string, axis: number, rank: number): number {
 
 /** var and std of a Variable, from mean, sub, square and sum (so every order of derivative follows). */
 function varianceOf(op: string, x: Variable, axis: number | readonly number[] | undefined, options: T.VarianceOptions): Variable {
-  const { correction = 1, keepDims = false } = optionsObject(op, options);
+  const { correction = 1, keepDims = false } = T.checkOptions(op, options);
   if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
     throw new ValueError(`${op}: correction must be a non-negative number, got ${String(correction)}`);
   }

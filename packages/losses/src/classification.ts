@@ -1,9 +1,20 @@
 // Classification losses: cross-entropy in its multi-class and binary forms (docs/tutorial.md §1.2, with
 // the erratum: these are two cases of one idea, not one equality), NLL and KL divergence.
 import { apply, asVariable, opTable, type Variable, type VariableLike } from '@gd/autograd';
-import { arange, DTypeError, IndexError, ShapeError, Tensor, type TensorLike, tensor, ValueError, valueCheck } from '@gd/tensor';
+import {
+  arange,
+  checkOptions,
+  DTypeError,
+  IndexError,
+  ShapeError,
+  Tensor,
+  type TensorLike,
+  tensor,
+  ValueError,
+  valueCheck,
+} from '@gd/tensor';
 import { overClassAxis } from './class-axis.js';
-import { dispatch, inRange, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
+import { dispatch, inRange, type Loss, type LossOptions, reduce, sameShape } from './common.js';
 
 // log p clamped below at −100 as PyTorch's BCELoss does, so p = 0 or 1 gives a finite loss and
 // gradient: p is first clamped to the smallest positive float32, where log's gradient is finite.
@@ -28,7 +39,7 @@ export interface BinaryOptions extends LossOptions {
  * ```
  */
 export const binaryCrossEntropy: Loss<BinaryOptions> = ((input: VariableLike, target: VariableLike, options: BinaryOptions = {}) => {
-  lossOptions('binaryCrossEntropy', options, ['reduction', 'weight']);
+  checkOptions('binaryCrossEntropy', options, ['reduction', 'weight']);
   return dispatch([input, target], (p, y) => {
     const op = 'binaryCrossEntropy';
     sameShape(op, p!, y!);
@@ -68,7 +79,7 @@ export const binaryCrossEntropyWithLogits: Loss<LogitsOptions> = ((
   target: VariableLike,
   options: LogitsOptions = {},
 ) => {
-  lossOptions('binaryCrossEntropyWithLogits', options, ['reduction', 'weight', 'posWeight']);
+  checkOptions('binaryCrossEntropyWithLogits', options, ['reduction', 'weight', 'posWeight']);
   return dispatch([input, target], (x, y) => {
     const op = 'binaryCrossEntropyWithLogits';
     sameShape(op, x!, y!);
@@ -238,7 +249,7 @@ function fusedCrossEntropy(op: string, x: Variable, y: Variable, eps: number, re
  * ```
  */
 export const crossEntropy: Loss<CrossEntropyOptions> = ((input: VariableLike, target: VariableLike, options: CrossEntropyOptions = {}) => {
-  lossOptions('crossEntropy', options, ['reduction', 'weight', 'labelSmoothing']);
+  checkOptions('crossEntropy', options, ['reduction', 'weight', 'labelSmoothing']);
   return withClassIds(input, target, (t) =>
     dispatch([input, t], (x, y) =>
       overClassAxis('crossEntropy', x!, y!, options.reduction, (x2, y2) => {
@@ -267,7 +278,7 @@ export const nllLoss: Loss<Omit<CrossEntropyOptions, 'labelSmoothing'>> = ((
   target: VariableLike,
   options: CrossEntropyOptions = {},
 ) => {
-  lossOptions('nllLoss', options, ['reduction', 'weight']);
+  checkOptions('nllLoss', options, ['reduction', 'weight']);
   return withClassIds(input, target, (t) =>
     dispatch([input, t], (x, y) => {
       if (y!.value.dtype !== 'int32') {
@@ -302,7 +313,7 @@ export interface KLOptions {
  * ```
  */
 export const klDivergence: Loss<KLOptions> = ((input: VariableLike, target: VariableLike, options: KLOptions = {}) => {
-  lossOptions('klDivergence', options, ['reduction', 'logTarget']);
+  checkOptions('klDivergence', options, ['reduction', 'logTarget']);
   return dispatch([input, target], (logq, y) => {
     const op = 'klDivergence';
     sameShape(op, logq!, y!);

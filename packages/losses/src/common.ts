@@ -21,19 +21,6 @@ export function dispatch(inputs: VariableLike[], body: (...vs: Variable[]) => Va
   return scope(() => noGrad(() => body(...inputs.map(asVariable)).value));
 }
 
-/** Checks a loss's options argument is an object (undefined means the defaults) holding only the `known` keys, when given. */
-export function lossOptions<O>(op: string, options: O | undefined, known: readonly string[]): O {
-  if (options === undefined) return {} as O;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(`${op}: options must be an object, got ${Array.isArray(options) ? 'an array' : String(options)}`);
-  }
-  // a misspelt key (PyTorch's label_smoothing) is refused, not silently ignored
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new ValueError(`${op}: unknown option '${key}'; the options are ${known.join(', ')}`);
-  }
-  return options;
-}
-
 /** Checks a numeric option is finite (and > 0 when `positive`). */
 export function finiteOption(op: string, name: string, v: unknown, positive: boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || (positive && !(v > 0))) {

@@ -3,8 +3,8 @@
 // give Tensors; Variables give differentiable Variables.
 import { Variable, type VariableLike } from '@gd/autograd';
 import type { NestedArray, Tensor } from '@gd/tensor';
-import { ValueError } from '@gd/tensor';
-import { dispatch, lossOptions } from './common.js';
+import { checkOptions, ValueError } from '@gd/tensor';
+import { dispatch } from './common.js';
 
 /** Options of the information measures. */
 export interface InfoOptions {
@@ -87,7 +87,7 @@ function pairMeasure(
   given: DistributionOptions,
   nats: (p: Variable, q: Variable) => Variable,
 ): number | number[] | Tensor | Variable {
-  const options = lossOptions(op, given, ['base', 'axis', 'normalize']);
+  const options = checkOptions(op, given, ['base', 'axis', 'normalize']);
   const ln = lnBase(op, options.base);
   const axis = options.axis ?? -1;
   const result = dispatch([p, q], (pv, qv) => {
@@ -116,7 +116,7 @@ export function informationContent(p: Tensor | NestedArray, options?: InfoOption
 export function informationContent(p: Variable, options?: InfoOptions): Variable;
 export function informationContent(p: Input, options: InfoOptions = {}): number | number[] | Tensor | Variable {
   const op = 'informationContent';
-  lossOptions(op, options, ['base']);
+  checkOptions(op, options, ['base']);
   const ln = lnBase(op, options.base);
   const result = dispatch([p], (v) => {
     const d = v!.value.data();
@@ -146,7 +146,7 @@ export function entropy(p: Tensor, options?: DistributionOptions): Tensor;
 export function entropy(p: Variable, options?: DistributionOptions): Variable;
 export function entropy(p: Input, options: DistributionOptions = {}): number | number[] | Tensor | Variable {
   const op = 'entropy';
-  lossOptions(op, options, ['base', 'axis', 'normalize']);
+  checkOptions(op, options, ['base', 'axis', 'normalize']);
   const ln = lnBase(op, options.base);
   const axis = options.axis ?? -1;
   const result = dispatch([p], (v) => {

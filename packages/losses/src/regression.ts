@@ -1,6 +1,8 @@
 // Regression losses: distances between predictions and real-valued targets.
+
 import type { Variable, VariableLike } from '@gd/autograd';
-import { dispatch, finiteOption, type Loss, type LossOptions, lossOptions, reduce, sameShape } from './common.js';
+import { checkOptions } from '@gd/tensor';
+import { dispatch, finiteOption, type Loss, type LossOptions, reduce, sameShape } from './common.js';
 
 function elementwise<O extends LossOptions>(
   op: string,
@@ -9,7 +11,7 @@ function elementwise<O extends LossOptions>(
   check?: (o: O) => void,
 ): Loss<O> {
   return ((input: VariableLike, target: VariableLike, given?: O) => {
-    const options = lossOptions(op, given, known);
+    const options = checkOptions(op, given, known);
     check?.(options);
     return dispatch([input, target], (x, y) => {
       sameShape(op, x!, y!);
@@ -27,7 +29,7 @@ function elementwise<O extends LossOptions>(
  * ```
  */
 export const mse: Loss<LossOptions> = ((input: VariableLike, target: VariableLike, given?: LossOptions) => {
-  const options = lossOptions('mse', given, ['reduction']);
+  const options = checkOptions('mse', given, ['reduction']);
   return dispatch([input, target], (x, y) => {
     sameShape('mse', x!, y!);
     const reduction = options.reduction ?? 'mean';
@@ -89,7 +91,7 @@ export interface HingeOptions extends LossOptions {
  * ```
  */
 export const hinge: Loss<HingeOptions> = ((input: VariableLike, target: VariableLike, given?: HingeOptions) => {
-  const options = lossOptions('hinge', given, ['reduction', 'margin']);
+  const options = checkOptions('hinge', given, ['reduction', 'margin']);
   const margin = finiteOption('hinge', 'margin', options.margin ?? 1, false);
   return dispatch([input, target], (x, y) => {
     sameShape('hinge', x!, y!);

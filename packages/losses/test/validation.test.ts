@@ -33,7 +33,7 @@ describe('loss options are validated', () => {
     [
       'crossEntropy with an unknown option key (PyTorch spelling)',
       () => crossEntropy([[1, 2]], id0, { label_smoothing: 0.1 } as never),
-      /crossEntropy: unknown option 'label_smoothing'; the options are reduction, weight, labelSmoothing/,
+      /crossEntropy: unknown option 'label_smoothing' \(did you mean 'labelSmoothing'\?\); the options are reduction, weight, labelSmoothing$/,
     ],
     // every loss refuses a key it does not know (here each one's PyTorch or a misspelt name)
     ['mse reduce', () => mse([1], [2], { reduce: false } as never), /mse: unknown option 'reduce'; the options are reduction$/],
@@ -53,7 +53,7 @@ describe('loss options are validated', () => {
     [
       'klDivergence log_target',
       () => klDivergence([[-1, -1]], [[0.5, 0.5]], { log_target: true } as never),
-      /klDivergence: unknown option 'log_target'; the options are reduction, logTarget$/,
+      /klDivergence: unknown option 'log_target' \(did you mean 'logTarget'\?\); the options are reduction, logTarget$/,
     ],
     [
       'entropy dim',

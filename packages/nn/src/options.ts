@@ -1,5 +1,5 @@
 // Options arguments, checked: an object, holding only the keys its call accepts.
-import { ValueError } from '@gd/tensor';
+import { checkOptions } from '@gd/tensor';
 
 /** What a value is, for messages: 'null', 'an array', or its typeof. @internal */
 export const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
@@ -10,9 +10,6 @@ export const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArr
  */
 export type OptionKeys<O> = { readonly [K in keyof Required<O>]: true };
 
-/** A key as written in any case, with or without underscores (`batch_first` → `batchfirst`). */
-const looseKey = (key: string) => key.replaceAll('_', '').toLowerCase();
-
 /**
  * An options argument, checked to be an object (undefined: the defaults) holding only `accepted`
  * keys: an unknown key — a misspelt or PyTorch-spelt `batch_first` — is a ValueError naming it and
@@ -20,16 +17,5 @@ const looseKey = (key: string) => key.replaceAll('_', '').toLowerCase();
  * silently left at its default. @internal
  */
 export function optionsOf<O>(op: string, options: O | undefined, accepted: OptionKeys<O>): O {
-  if (options === undefined) return {} as O;
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new ValueError(`${op}: options must be an object, got ${typeOf(options)}`);
-  const known = Object.keys(accepted);
-  for (const key of Object.keys(options)) {
-    if (Object.hasOwn(accepted, key)) continue;
-    const near = known.find((k) => looseKey(k) === looseKey(key));
-    throw new ValueError(
-      `${op}: unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; the options are ${known.length === 0 ? 'none' : known.join(', ')}`,
-    );
-  }
-  return options;
+  return checkOptions(op, options, Object.keys(accepted));
 }

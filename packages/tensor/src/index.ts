@@ -75,6 +75,7 @@ export {
   poolGeometry,
 } from './ops/conv.js';
 export * from './ops/elementwise.js';
+export { checkOptions } from './ops/operands.js';
 export type {
   LayerNormOptions,
   Linalg,

@@ -62,21 +62,29 @@ export function geluForm(op: string, options: { approximate?: unknown } | undefi
   return form;
 }
 
+/** A key as written in any case, with or without underscores (`batch_first` → `batchfirst`). */
+const looseKey = (key: string) => key.replaceAll('_', '').toLowerCase();
+
 /**
- * An options argument checked: undefined gives the defaults, anything else must be a plain object
- * holding only `known` keys. A misspelt key (`epsilon` for `eps`, `causal` for `isCausal`) is a
- * ValueError naming it and the keys accepted, as PyTorch refuses an unexpected keyword argument,
- * rather than a setting silently left at its default.
+ * An options argument checked: undefined gives the defaults, anything else must be a plain object,
+ * holding only `known` keys when they are given. A misspelt or PyTorch-spelt key (`epsilon` for
+ * `eps`, `batch_first` for `batchFirst`) is a ValueError naming it, the near key if there is one,
+ * and the keys accepted, as PyTorch refuses an unexpected keyword argument, rather than a setting
+ * silently left at its default. Every package's options go through it. @internal
  */
-export function checkOptions<O extends object>(op: string, options: O | null | undefined, known: readonly (keyof O & string)[]): O {
+export function checkOptions<O>(op: string, options: O | null | undefined, known?: readonly string[]): O {
   if (options === undefined) return {} as O;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     const given = options === null ? 'null' : Array.isArray(options) ? 'an array' : `${typeof options} ${String(options)}`;
     throw new ValueError(`${op}: options must be an object, got ${given}`);
   }
+  if (known === undefined) return options;
   for (const key of Object.keys(options)) {
-    if (!(known as readonly string[]).includes(key))
-      throw new ValueError(`${op}: unknown option '${key}'; the options are ${known.length === 0 ? 'none' : known.join(', ')}`);
+    if (known.includes(key)) continue;
+    const near = known.find((k) => looseKey(k) === looseKey(key));
+    throw new ValueError(
+      `${op}: unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; the options are ${known.length === 0 ? 'none' : known.join(', ')}`,
+    );
   }
   return options;
 }
