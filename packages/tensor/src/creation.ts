@@ -80,6 +80,14 @@ export function fromData(op: string, data: unknown, dtype: DType, shapeOpt?: rea
     throw new ValueError(
       `${op}: got a Variable where a Tensor op needs tensor data; call the op on the Variable instead (e.g. variable(x).${op}(v)) so it is recorded for backward, or pass v.value`,
     );
+  } else if (ArrayBuffer.isView(data)) {
+    // bytes or another element type: name it, and the arrays a tensor is made from
+    const name = data.constructor.name;
+    const kind =
+      typeof Buffer !== 'undefined' && Buffer.isBuffer(data) ? 'a Node Buffer (bytes)' : `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`;
+    throw new ValueError(
+      `${op}: expected a Float32Array, Float64Array or Int32Array (or numbers), got ${kind}; convert it first, e.g. Int32Array.from(data) or Float32Array.from(data)`,
+    );
   } else {
     throw new ValueError(
       `${op}: expected a number, nested arrays of numbers or a typed array, got ${data === null ? 'null' : typeof data}`,

@@ -27,6 +27,20 @@ describe('bad input gives a typed error and loses nothing', () => {
     [1, 2, 3],
     [4, 5, 6],
   ]);
+  it('bytes or another typed array: named, with the arrays a tensor is made from', () => {
+    fails(
+      () => tensor(Buffer.from([0, 1, 2]) as never),
+      ValueError,
+      /^tensor: expected a Float32Array, Float64Array or Int32Array \(or numbers\), got a Node Buffer \(bytes\); convert it first, e\.g\. Int32Array\.from\(data\)/,
+    );
+    fails(
+      () => a.add(new Uint8Array([1, 2, 3]) as never),
+      ValueError,
+      /^add: expected a Float32Array, Float64Array or Int32Array \(or numbers\), got a Uint8Array;/,
+    );
+    fails(() => tensor(new Int16Array(2) as never), ValueError, /got an Int16Array;/);
+  });
+
   it('shape mismatch', () => {
     fails(() => a.add([1, 2]), ShapeError, /add: shapes \[2,3\] and \[2\] cannot broadcast \(axis -1: 3 vs 2\)/);
     fails(
